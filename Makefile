@@ -1,0 +1,152 @@
+# aftermalloc - top-level Makefile.
+#
+#   make            build build/aftermalloc (installs missing Debian packages first)
+#   make test       the whole Criterion suite (+ the scenario library)
+#   make demo       build and run the main demo (viewer with a display, stepper without)
+#   make bench      benchmarks, optimised build, table + build/bench/results.json
+#   make install    PREFIX=/usr/local DESTDIR=
+#   make clean
+#   CONF=debug|release (default debug)   SANITIZE=address,undefined
+#
+# Out-of-tree build in build/ (build/san-... for sanitizer builds), automatic
+# header dependencies, -Wall -Wextra -Werror.
+
+CONF ?= debug
+SANITIZE ?=
+PREFIX ?= /usr/local
+DESTDIR ?=
+CC ?= cc
+
+ifeq ($(SANITIZE),)
+BUILD ?= build
+else
+BUILD ?= build/san
+endif
+
+# Debian packages the build, the tests and the demo need (pkg-config name or file -> package).
+DEB_PACKAGES := pkg-config libcriterion-dev uthash-dev libsdl2-dev libsdl2-ttf-dev \
+	libsdl2-image-dev libcjson-dev fonts-dejavu-core xvfb xauth xdotool strace
+
+PKGS := libcjson
+SDL_PKGS := sdl2 SDL2_ttf SDL2_image
+
+CFLAGS_COMMON := -std=gnu11 -Wall -Wextra -Werror -Wno-unused-parameter -MMD -MP -g \
+	-D_GNU_SOURCE -I.
+ifeq ($(CONF),release)
+CFLAGS_COMMON += -O2 -DNDEBUG
+else ifeq ($(CONF),debug)
+CFLAGS_COMMON += -O1 -DAM_DEBUG=1
+else
+$(error CONF must be debug or release)
+endif
+ifneq ($(SANITIZE),)
+CFLAGS_COMMON += -fsanitize=$(SANITIZE) -fno-omit-frame-pointer -fno-sanitize-recover=all
+LDFLAGS += -fsanitize=$(SANITIZE)
+endif
+
+PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS = $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+SDL_CFLAGS = $(shell pkg-config --cflags $(SDL_PKGS) 2>/dev/null)
+SDL_LIBS = $(shell pkg-config --libs $(SDL_PKGS) 2>/dev/null)
+CRIT_CFLAGS = $(shell pkg-config --cflags criterion 2>/dev/null)
+CRIT_LIBS = $(shell pkg-config --libs criterion 2>/dev/null)
+
+# The model and the front ends. Files of the viewer (demos/view*.c) alone see SDL.
+MODEL_SRC := $(wildcard vm/*.c kernel_sim/*.c libc/*.c)
+VIEW_SRC := $(wildcard demos/view*.c)
+FRONT_SRC := $(filter-out demos/main.c $(VIEW_SRC),$(wildcard demos/*.c))
+LIB_SRC := $(MODEL_SRC) $(FRONT_SRC)
+TEST_SRC := $(wildcard tests/test_*.c)
+HOST_PROBES := $(patsubst tests/host/%.c,$(BUILD)/host/%,$(wildcard tests/host/*.c))
+
+LIB_OBJ := $(LIB_SRC:%.c=$(BUILD)/obj/%.o)
+VIEW_OBJ := $(VIEW_SRC:%.c=$(BUILD)/obj/%.o)
+MAIN_OBJ := $(BUILD)/obj/demos/main.o
+TEST_OBJ := $(TEST_SRC:%.c=$(BUILD)/obj/%.o)
+
+BIN := $(BUILD)/aftermalloc
+UNIT := $(BUILD)/tests/unit
+DEPS_STAMP := build/.deps-ok
+
+.PHONY: all deps test demo bench install clean check-sdl format fuzz valgrind screenshots
+
+all: $(BIN)
+
+# ---- dependencies: install from Debian's packages what is missing ----------
+deps: $(DEPS_STAMP)
+$(DEPS_STAMP): Makefile
+	@missing=""; \
+	for p in $(DEB_PACKAGES); do \
+	  dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q "install ok installed" || missing="$$missing $$p"; \
+	done; \
+	if [ -n "$$missing" ]; then \
+	  echo "Installing missing Debian packages:$$missing"; \
+	  if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $$missing || exit 1; \
+	fi
+	@mkdir -p $(@D) && touch $@
+
+# ---- build -----------------------------------------------------------------
+$(BUILD)/obj/demos/view%.o: demos/view%.c | $(DEPS_STAMP)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS_COMMON) $(PKG_CFLAGS) $(SDL_CFLAGS) $(CFLAGS) -c $< -o $@
+
+$(BUILD)/obj/tests/%.o: tests/%.c | $(DEPS_STAMP)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS_COMMON) $(PKG_CFLAGS) $(CRIT_CFLAGS) $(SDL_CFLAGS) $(CFLAGS) -c $< -o $@
+
+$(BUILD)/obj/%.o: %.c | $(DEPS_STAMP)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS_COMMON) $(PKG_CFLAGS) $(CFLAGS) -c $< -o $@
+
+$(BIN): $(MAIN_OBJ) $(LIB_OBJ) $(VIEW_OBJ) | check-sdl
+	$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS) $(SDL_LIBS) -lm
+
+$(UNIT): $(TEST_OBJ) $(LIB_OBJ) $(VIEW_OBJ)
+	@mkdir -p $(@D)
+	$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS) $(SDL_LIBS) $(CRIT_LIBS) -lm
+
+# Real C programs run on the host kernel and glibc: the oracle for fidelity tests.
+# They link the trace reader (self-contained) and nothing else of the project.
+$(BUILD)/host/%: tests/host/%.c $(wildcard demos/trace.c) | $(DEPS_STAMP)
+	@mkdir -p $(@D)
+	$(CC) -std=gnu11 -O1 -Wall -Wextra -Werror -D_GNU_SOURCE -I. -o $@ $^
+
+# Nothing outside the viewer (demos/view*) may include SDL.
+check-sdl:
+	@bad=$$(grep -lE '#[[:space:]]*include[[:space:]]*[<"]SDL' $$(ls vm/*.[ch] kernel_sim/*.[ch] libc/*.[ch] demos/*.[ch] 2>/dev/null | grep -v '^demos/view') 2>/dev/null); \
+	if [ -n "$$bad" ]; then echo "SDL included outside the viewer: $$bad" >&2; exit 1; fi
+
+# ---- test ------------------------------------------------------------------
+test: $(BIN) $(UNIT) $(HOST_PROBES)
+	AM_BIN=$(abspath $(BIN)) AM_HOST=$(abspath $(BUILD)/host) AM_ROOT=$(CURDIR) \
+	  $(UNIT) --jobs=$$(nproc) $(TEST_ARGS)
+
+# ---- demo ------------------------------------------------------------------
+DEMO_SCRIPT := demos/seed-walk.ams
+demo: $(BIN)
+	@if [ -n "$$DISPLAY" ] && $(BIN) view --help >/dev/null 2>&1; then \
+	  $(BIN) view $(DEMO_SCRIPT); \
+	elif [ -t 0 ]; then \
+	  $(BIN) step $(DEMO_SCRIPT); \
+	else \
+	  $(BIN) run $(DEMO_SCRIPT); \
+	fi
+
+# ---- install / clean -------------------------------------------------------
+install: $(BIN)
+	install -d $(DESTDIR)$(PREFIX)/bin
+	install -m 755 $(BIN) $(DESTDIR)$(PREFIX)/bin/aftermalloc
+
+clean:
+	rm -rf build
+
+format:
+	clang-format -i $$(ls vm/*.[ch] kernel_sim/*.[ch] libc/*.[ch] demos/*.[ch] tests/*.[ch] tests/*/*.[ch] 2>/dev/null)
+
+# Benchmarks (make bench) and fuzzing/valgrind (make fuzz, make valgrind) live
+# beside their sources.
+-include tests/bench/bench.mk
+-include tests/fuzz/fuzz.mk
+
+-include $(LIB_OBJ:.o=.d) $(VIEW_OBJ:.o=.d) $(MAIN_OBJ:.o=.d) $(TEST_OBJ:.o=.d)

@@ -1,0 +1,679 @@
+/*
+ * narrate.c - the narration table and the event sentences (see narrate.h).
+ *
+ * Sources are given as paths in the Linux 6.x tree, the glibc 2.36 tree,
+ * the Intel SDM for what the CPU does, and CS:APP's mm.c (section 9.9) for
+ * the textbook allocators. Sentences say what the function does *and why*,
+ * and keep to the lesson: an allocator only reserves address space; a frame
+ * is taken, zeroed and mapped when the program first touches the page.
+ */
+#include "narrate.h"
+
+#include <inttypes.h>
+#include <string.h>
+
+#include "../vm/pagetable.h"
+
+#define W NV_WALK
+#define B NV_BUDDY
+#define H NV_HEAP
+#define M NV_MAPS
+#define X NV_NONE
+
+static const struct narration table[] = {
+    /* ---- the CPU and its MMU -------------------------------------------- */
+    {"#PF", "the CPU, Intel SDM vol. 3 ch. 4.7", W,
+     "the MMU found no usable translation (no present PTE, or one that forbids the access), so "
+     "the CPU stops the instruction, puts the address in CR2 and enters the kernel's page-fault "
+     "handler; when the handler returns, the instruction runs again."},
+    {"#GP", "the CPU, Intel SDM vol. 3 ch. 6", W,
+     "the address is not canonical (bits 63:48 must copy bit 47), so no page walk is even "
+     "tried: the CPU raises a general-protection fault."},
+    {"page_walk", "the MMU, Intel SDM vol. 3 ch. 4.5", W,
+     "on a TLB miss the MMU reads the four page-table levels from CR3 (PML4, PDPT, PD, PT) to "
+     "find the frame, sets the Accessed bit (and Dirty on a write) and caches the translation "
+     "in the TLB; a missing entry on the way is a page fault."},
+    {"invlpg", "the CPU, arch/x86/include/asm/tlbflush.h", W,
+     "drops one page's translation from the TLB, so the next access walks the page tables "
+     "again and sees the changed PTE."},
+    {"flush_tlb_local", "arch/x86/mm/tlb.c", W,
+     "drops every non-global translation from this CPU's TLB (cheaper than one invlpg per page "
+     "for a large range)."},
+    {"write_cr3", "arch/x86/include/asm/special_insns.h", W,
+     "loads CR3 with another PML4: the CPU now translates through another process's page "
+     "tables, and the TLB is flushed."},
+
+    /* ---- the page-fault path (arch/x86/mm/fault.c, mm/memory.c) ----------- */
+    {"exc_page_fault", "arch/x86/mm/fault.c", W,
+     "the kernel's entry for #PF: it reads the faulting address from CR2 and the error code "
+     "the CPU pushed, and hands them to the fault handler."},
+    {"handle_page_fault", "arch/x86/mm/fault.c", W,
+     "sorts the fault: an address in user space goes to do_user_addr_fault."},
+    {"do_user_addr_fault", "arch/x86/mm/fault.c", W,
+     "handles a fault on a user address: it finds the VMA that should contain it and checks "
+     "the access is allowed, then lets handle_mm_fault bring the page in; no VMA means the "
+     "program touched memory it was never given, and it gets SIGSEGV."},
+    {"lock_mm_and_find_vma", "mm/memory.c", W,
+     "takes the mmap lock and finds the VMA covering the address (growing the stack when the "
+     "address is just below it): the fault is legal only inside a region the program asked "
+     "for with brk, mmap or exec."},
+    {"find_vma", "mm/mmap.c", M,
+     "finds the first VMA that ends above the address: one of the regions (heap, stack, "
+     "mappings) the process was given."},
+    {"access_error", "arch/x86/mm/fault.c", W,
+     "checks the VMA allows this kind of access (a write needs VM_WRITE); the heap is "
+     "read-write, so the fault only means 'not backed by memory yet'."},
+    {"bad_area_nosemaphore", "arch/x86/mm/fault.c", W,
+     "no VMA contains the address: the program used memory it never got (or gave back), so "
+     "the kernel sends SIGSEGV with SEGV_MAPERR."},
+    {"bad_area_access_error", "arch/x86/mm/fault.c", W,
+     "a VMA contains the address but forbids this access (say a write to read-only memory): "
+     "SIGSEGV with SEGV_ACCERR."},
+    {"expand_stack", "mm/mmap.c", M,
+     "the address is just below the stack VMA: the stack grows down to cover it, within "
+     "RLIMIT_STACK, as a deeper call or a big local array needs."},
+    {"expand_downwards", "mm/mmap.c", M,
+     "moves the stack VMA's start down to the faulting page: address space only, the page "
+     "itself comes from the fault that follows."},
+    {"handle_mm_fault", "mm/memory.c", W,
+     "the architecture-independent fault handler: it counts the fault for the process and "
+     "walks down the page tables of the address."},
+    {"__handle_mm_fault", "mm/memory.c", W,
+     "walks the page-table levels for the address and allocates any missing table page (PDPT, "
+     "PD, PT) on the way, then looks at the PTE itself."},
+    {"p4d_alloc", "include/linux/mm.h", W,
+     "with 4-level paging the P4D level is folded into the PML4: nothing to allocate."},
+    {"pud_alloc", "include/linux/mm.h", W,
+     "makes sure the PDPT (Linux's pud table) for the address exists: if the PML4 entry is "
+     "empty, a zeroed page-table page is taken from the buddy allocator."},
+    {"pmd_alloc", "include/linux/mm.h", W,
+     "makes sure the page directory (pmd table) exists: if the PDPT entry is empty, a zeroed "
+     "page-table page is taken from the buddy allocator."},
+    {"pte_alloc", "include/linux/mm.h", W,
+     "makes sure the page table (the PT of 512 PTEs) exists: if the PD entry is empty, a "
+     "zeroed page-table page is taken from the buddy allocator."},
+    {"p4d_populate", "arch/x86/include/asm/pgalloc.h", W,
+     "writes the PML4 entry that points to a new PDPT page."},
+    {"pud_populate", "arch/x86/include/asm/pgalloc.h", W,
+     "writes the PDPT entry that points to a new page directory."},
+    {"pmd_populate", "arch/x86/include/asm/pgalloc.h", W,
+     "writes the page-directory entry that points to a new page table: page tables, too, "
+     "cost frames, and they are allocated on demand."},
+    {"handle_pte_fault", "mm/memory.c", W,
+     "looks at the PTE: empty means the page was never touched (do_pte_missing); present but "
+     "read-only on a write means copy-on-write (do_wp_page)."},
+    {"do_pte_missing", "mm/memory.c", W,
+     "the PTE is empty: in an anonymous VMA (heap, stack, anonymous mmap) this is demand "
+     "paging, and do_anonymous_page provides the page."},
+    {"do_anonymous_page", "mm/memory.c", W,
+     "the page was never touched, so this is the moment physical memory appears: a read maps "
+     "the shared zero page, a write gets a fresh zeroed frame from the buddy allocator and a "
+     "writable PTE."},
+    {"vmf_anon_prepare", "mm/memory.c", W,
+     "prepares the VMA's anon_vma, the bookkeeping that lets the kernel later find who maps "
+     "an anonymous page."},
+    {"alloc_anon_folio", "mm/memory.c", W,
+     "allocates the folio (here one 4 KiB page) that will back the faulting address."},
+    {"vma_alloc_zeroed_movable_folio", "include/linux/highmem.h", B,
+     "asks the page allocator for a page and clears it: a process must never see the old "
+     "contents of a frame another one used."},
+    {"clear_page", "arch/x86/lib/clear_page_64.S", B,
+     "fills the new frame with zeroes, so the program finds zeroes there and not someone "
+     "else's data; this is why fresh malloc'd memory from the kernel reads as 0."},
+    {"folio_mk_pte", "include/linux/mm.h", W,
+     "builds the PTE value: the frame number plus Present, Writable, User, Dirty and NX."},
+    {"add_mm_counter", "include/linux/mm.h", W,
+     "adds the page to the process's resident set (MM_ANONPAGES): RSS grows now, at the first "
+     "touch, not at malloc."},
+    {"set_pte_at", "arch/x86/include/asm/pgtable.h", W,
+     "writes the PTE into the page table: from now on the MMU finds the frame, and the "
+     "faulting instruction can be retried."},
+    {"update_mmu_cache_range", "arch/x86/include/asm/pgtable.h", W,
+     "nothing to do on x86: a PTE that was not present before cannot be in the TLB, so no "
+     "flush is needed."},
+    {"do_wp_page", "mm/memory.c", W,
+     "a write hit a present but read-only PTE (here the shared zero page, mapped by an earlier "
+     "read), so the page must be copied before it can be written."},
+    {"wp_page_copy", "mm/memory.c", W,
+     "gives the process its own zeroed frame in place of the shared zero page and maps it "
+     "writable: the second fault of a read-then-write page."},
+    {"wp_page_reuse", "mm/memory.c", W,
+     "nobody else maps the page, so it is simply made writable in place."},
+    {"ptep_clear_flush", "mm/pgtable-generic.c", W,
+     "clears the old PTE and flushes it from the TLB before the new page is mapped, so no CPU "
+     "keeps using the old frame."},
+    {"pagefault_out_of_memory", "mm/oom_kill.c", B,
+     "the fault handler could not get a page: the out-of-memory path decides what to do."},
+    {"__oom_kill_process", "mm/oom_kill.c", B,
+     "kills the chosen process with SIGKILL so that its memory can be freed."},
+    {"exc_general_protection", "arch/x86/kernel/traps.c", W,
+     "#GP from user mode (a non-canonical address): the process gets SIGSEGV."},
+    {"force_sig_fault", "kernel/signal.c", W,
+     "sends the faulting process a signal (SIGSEGV) carrying the address and the reason; the "
+     "default action ends the process and the kernel logs the segfault line."},
+    {"force_fatal_sig", "kernel/signal.c", X,
+     "delivers a fatal signal (SIGABRT from abort, SIGKILL): the process ends where it "
+     "stands."},
+
+    /* ---- the buddy allocator (mm/page_alloc.c) --------------------------- */
+    {"__alloc_pages", "mm/page_alloc.c", B,
+     "the page allocator's entry point: it asks for 2^order physically contiguous frames."},
+    {"get_page_from_freelist", "mm/page_alloc.c", B,
+     "finds a zone with enough free memory above its watermark and takes the block from it."},
+    {"rmqueue", "mm/page_alloc.c", B,
+     "removes a block from the zone's free lists (Linux serves small orders from per-CPU lists "
+     "first; this one-CPU model goes straight to the buddy lists)."},
+    {"__rmqueue_smallest", "mm/page_alloc.c", B,
+     "scans free_area[] from the requested order upward and takes the first block it finds; "
+     "if that block is bigger than asked, expand splits it."},
+    {"expand", "mm/page_alloc.c", B,
+     "splits a block that is too large: each upper half goes back on the free list one order "
+     "lower, and the caller keeps the low half."},
+    {"should_fail_alloc_page", "mm/fail_page_alloc.c", B,
+     "fault injection: this allocation fails on purpose, to exercise the out-of-memory path."},
+    {"__free_pages", "mm/page_alloc.c", B,
+     "gives a block of frames back to the buddy allocator."},
+    {"__free_one_page", "mm/page_alloc.c", B,
+     "puts a free block back, merging it with its buddy (pfn ^ (1 << order)) while the buddy "
+     "is free and of the same order, so large blocks form again."},
+
+    /* ---- system calls and the address space ------------------------------ */
+    {"entry_SYSCALL_64", "arch/x86/entry/entry_64.S", M,
+     "the syscall instruction lands here: the CPU switches to kernel mode and the kernel saves "
+     "the program's registers; sysret takes it back."},
+    {"do_syscall_64", "arch/x86/entry/common.c", M,
+     "looks the system call number up in sys_call_table and calls its handler."},
+    {"__x64_sys_brk", "mm/mmap.c", M,
+     "the brk system call moves the program break: to grow the heap it only extends the heap "
+     "VMA; no frame and no PTE are allocated, memory comes later at the first touch."},
+    {"check_data_rlimit", "include/linux/mm.h", M,
+     "refuses a break that would make the data segment larger than RLIMIT_DATA."},
+    {"check_brk_limits", "mm/mmap.c", M,
+     "checks the grown heap would not run into the next mapping or the stack's guard gap."},
+    {"do_brk_flags", "mm/vma.c", M,
+     "extends the heap VMA (or creates it) to cover the new break: bookkeeping of the address "
+     "space only, nothing in RAM changes."},
+    {"may_expand_vm", "mm/mmap.c", M,
+     "checks that npages more of address space stay within RLIMIT_AS and RLIMIT_DATA."},
+    {"__vm_enough_memory", "mm/util.c", M,
+     "the overcommit check: in the default heuristic mode it refuses only absurd requests, "
+     "because no page is allocated yet."},
+    {"vma_merge_new_range", "mm/vma.c", M,
+     "the new range continues an existing VMA with the same flags, so that VMA just grows."},
+    {"__x64_sys_mmap", "arch/x86/kernel/sys_x86_64.c", M,
+     "the mmap system call: an anonymous mapping reserves a range of addresses; its pages come "
+     "at first touch, like the heap's."},
+    {"do_mmap", "mm/mmap.c", M,
+     "checks the request and picks the address, then mmap_region makes the VMA."},
+    {"get_unmapped_area", "mm/mmap.c", M,
+     "finds a free range of addresses, top-down below mmap_base."},
+    {"mmap_region", "mm/mmap.c", M,
+     "creates (or merges) the VMA of the new mapping: address space, not memory."},
+    {"__x64_sys_munmap", "mm/mmap.c", M,
+     "the munmap system call: the range stops being part of the address space."},
+    {"__vm_munmap", "mm/mmap.c", M,
+     "unmaps [addr, addr+len): VMAs are cut or removed, the frames behind them freed."},
+    {"do_vmi_munmap", "mm/vma.c", M,
+     "finds the VMAs in the range and splits those that stick out of it."},
+    {"do_vmi_align_munmap", "mm/vma.c", M,
+     "removes the VMAs of a page-aligned range, zaps their PTEs, frees the frames and page "
+     "tables and flushes the TLB: shrinking brk comes here too."},
+    {"__split_vma", "mm/vma.c", M,
+     "cuts a VMA in two at an address, so that one part can be unmapped."},
+    {"unmap_page_range", "mm/memory.c", M,
+     "walks the page tables of the range to clear every PTE in it."},
+    {"zap_pte_range", "mm/memory.c", W,
+     "clears a PTE and gives its frame back; the process's RSS drops."},
+    {"free_pgtables", "mm/memory.c", M,
+     "frees the page-table pages that no longer map anything."},
+    {"free_pte_range", "mm/memory.c", W,
+     "clears the PD entry and frees the page table under it: it maps nothing any more."},
+    {"free_pmd_range", "mm/memory.c", W,
+     "clears the PDPT entry and frees the page directory under it."},
+    {"free_pud_range", "mm/memory.c", W,
+     "clears the PML4 entry and frees the PDPT under it."},
+    {"tlb_finish_mmu", "mm/mmu_gather.c", M,
+     "flushes the TLB for the unmapped range and only then frees the pages, so no stale "
+     "translation can reach a frame that has a new owner."},
+    {"flush_tlb_mm_range", "arch/x86/mm/tlb.c", W,
+     "invalidates the TLB entries of a range: invlpg per page, or a full flush when the range "
+     "is large."},
+    {"__x64_sys_setrlimit", "kernel/sys.c", M,
+     "the setrlimit system call: sets a resource limit (RLIMIT_DATA caps how far brk may "
+     "grow)."},
+    {"__x64_sys_getrlimit", "kernel/sys.c", M, "the getrlimit system call: reads a resource limit."},
+    {"do_prlimit", "kernel/sys.c", M,
+     "checks and stores the new limit in the process's signal struct."},
+    {"__x64_sys_write", "fs/read_write.c", X,
+     "the write system call; here glibc writes its error message to file descriptor 2."},
+    {"__x64_sys_tgkill", "kernel/signal.c", X,
+     "sends a signal to one thread: abort() raises SIGABRT on itself this way."},
+    {"do_tkill", "kernel/signal.c", X, "queues the signal for the target thread."},
+
+    /* ---- process start and end ------------------------------------------ */
+    {"load_elf_binary", "fs/binfmt_elf.c", M,
+     "execve's loader: maps the program's text and data, sets the break right after the bss "
+     "and builds the stack."},
+    {"elf_map", "fs/binfmt_elf.c", M, "maps one segment of the executable file."},
+    {"setup_arg_pages", "fs/exec.c", M,
+     "places the stack VMA at the top of user space, with its guard gap below."},
+    {"pgd_alloc", "arch/x86/mm/pgtable.c", W,
+     "allocates the process's top-level page table (the PML4 that CR3 points to)."},
+    {"pgd_free", "arch/x86/mm/pgtable.c", W, "frees the process's top-level page table."},
+    {"exit_mmap", "mm/mmap.c", M,
+     "the process exits: every VMA is unmapped and every frame and page table goes back."},
+    {"__libc_start_main", "csu/libc-start.c", X,
+     "glibc's start-up before main: it sets up the C library (the heap stays empty until the "
+     "first malloc)."},
+
+    /* ---- glibc's system-call wrappers ----------------------------------- */
+    {"__brk", "sysdeps/unix/sysv/linux/brk.c", M,
+     "glibc's brk wrapper: makes the system call and keeps the answer in __curbrk; it reports "
+     "ENOMEM only when the kernel left the break below the request."},
+    {"__sbrk", "misc/sbrk.c", M,
+     "moves the break by an increment and returns the old break, which is the start of the new "
+     "memory; the first call learns the break with brk(0)."},
+    {"__glibc_morecore", "malloc/morecore.c", M,
+     "malloc's MORECORE: a call to sbrk that turns its failure into NULL."},
+    {"__mmap", "misc/mmap64.c", M,
+     "glibc's mmap wrapper: one system call, the address (or MAP_FAILED) comes back."},
+    {"__munmap", "misc/munmap.c", M, "glibc's munmap wrapper: one system call."},
+
+    /* ---- the malloc family (malloc/malloc.c) ----------------------------- */
+    {"malloc", "malloc/malloc.c", H,
+     "hands out a block of memory the process already has; only when nothing fits does it ask "
+     "the kernel for more address space (brk or mmap). It never allocates physical memory: "
+     "that happens when the block is first touched."},
+    {"free", "malloc/malloc.c", H,
+     "gives a block back to the allocator, which keeps it for reuse; memory returns to the "
+     "kernel only when the top of the heap is large (trim) or the block was mmapped."},
+    {"calloc", "malloc/malloc.c", H,
+     "malloc plus zeroes; memory fresh from the kernel is already zero, so glibc skips the "
+     "clearing there."},
+    {"realloc", "malloc/malloc.c", H,
+     "resizes a block: in place when the next chunk (or top) has room, else malloc, copy and "
+     "free."},
+    {"posix_memalign", "malloc/malloc.c", H,
+     "malloc with a stronger alignment: it allocates more and gives back the unaligned "
+     "leader and the trailer."},
+    {"__libc_malloc", "malloc/malloc.c", H,
+     "glibc's malloc: tries the thread's tcache first, then _int_malloc on the main arena."},
+    {"__libc_free", "malloc/malloc.c", H,
+     "glibc's free: an mmapped chunk goes back with munmap (and raises the mmap threshold), "
+     "any other to _int_free."},
+    {"__libc_calloc", "malloc/malloc.c", H,
+     "glibc's calloc: allocates, then clears only what may hold old data (fresh top or mmap "
+     "memory is already zero)."},
+    {"__libc_realloc", "malloc/malloc.c", H,
+     "glibc's realloc: mmapped chunks are remapped, others go to _int_realloc."},
+    {"_mid_memalign", "malloc/malloc.c", H, "glibc's aligned allocation entry point."},
+    {"_int_memalign", "malloc/malloc.c", H,
+     "allocates enough to find an aligned chunk inside, then frees the leader and trailer."},
+    {"_int_malloc", "malloc/malloc.c", H,
+     "the arena allocator: fastbins, small bins, the unsorted list, large bins, then a split "
+     "of the top chunk; when top is too small, sysmalloc grows the heap."},
+    {"_int_free", "malloc/malloc.c", H,
+     "puts a chunk in a fastbin, or merges it with free neighbours and puts it in the "
+     "unsorted bin or back into top; a big top is trimmed."},
+    {"_int_realloc", "malloc/malloc.c", H,
+     "grows into the next free chunk or top when it can, else moves the data."},
+    {"ptmalloc_init", "malloc/arena.c", H,
+     "the first malloc call sets up the main arena and reads the tunables."},
+    {"tcache_init", "malloc/malloc.c", H,
+     "allocates the thread's tcache (0x290 bytes) as the first chunk of the heap: the first "
+     "malloc's own header write is what first touches the heap."},
+    {"tcache_get", "malloc/malloc.c", H,
+     "takes a chunk of exactly the right size from the thread cache: no locking, no search."},
+    {"tcache_put", "malloc/malloc.c", H,
+     "keeps a freed small chunk in the thread cache (up to 7 per size) for a fast reuse."},
+    {"unlink_chunk", "malloc/malloc.c", H,
+     "takes a free chunk out of its doubly linked bin, checking its links first."},
+    {"malloc_consolidate", "malloc/malloc.c", H,
+     "merges every fastbin chunk with its free neighbours, to fight fragmentation before a "
+     "large request."},
+    {"sysmalloc", "malloc/malloc.c", H,
+     "top is too small: ask the kernel for more. It grows the heap with sbrk by the request "
+     "plus top_pad (128 KiB), page-rounded, or mmaps requests above the mmap threshold."},
+    {"sysmalloc_mmap", "malloc/malloc.c", H,
+     "a request at or above the mmap threshold (128 KiB at first) gets its own mmap, with an "
+     "8-byte header before the user pointer."},
+    {"systrim", "malloc/malloc.c", H,
+     "the top chunk grew beyond the trim threshold: the heap gives whole pages back with a "
+     "negative sbrk."},
+    {"munmap_chunk", "malloc/malloc.c", H,
+     "returns an mmapped chunk to the kernel with munmap."},
+    {"malloc_printerr", "malloc/malloc.c", H,
+     "malloc found its heap corrupted (a double free, a bad size): it prints the message and "
+     "aborts rather than go on."},
+    {"abort", "stdlib/abort.c", X,
+     "raises SIGABRT on the process: it ends, dumping core on a real system."},
+
+    /* ---- the textbook allocators (CS:APP 9.9, libc/freelist.c, seed.c) --- */
+    {"mm_init", "CS:APP mm.c, libc/freelist.c", H,
+     "sets up the heap: a prologue and an epilogue block that spare the coalescing code the "
+     "edge cases."},
+    {"extend_heap", "CS:APP mm.c, libc/freelist.c", H,
+     "no free block fits: grow the heap with sbrk and make the new space one free block."},
+    {"place", "CS:APP mm.c, libc/freelist.c", H,
+     "puts the request in the chosen free block, splitting off the rest when it is big enough "
+     "to be a block."},
+    {"coalesce", "CS:APP mm.c, libc/freelist.c", H,
+     "merges a freed block with free neighbours, found through the boundary tags."},
+    {"mmap_chunk", "libc/freelist.c", H,
+     "a large request gets its own anonymous mapping, as glibc does above its threshold."},
+};
+
+#undef W
+#undef B
+#undef H
+#undef M
+#undef X
+
+#define NR_ROWS (sizeof(table) / sizeof(table[0]))
+
+static const struct {
+	const char *keyword;
+	const char *what;
+} stmts[] = {
+    {"assign", "keeps a value in a variable; no simulated code runs."},
+    {"expect", "checks a fact about the machine; no simulated code runs."},
+    {"show", "prints a view of the state (/proc files, the heap, a page walk)."},
+    {"sbrk", "calls glibc's sbrk: the program break moves, the heap VMA grows, and not one "
+             "frame is allocated."},
+    {"brk", "calls glibc's brk(): the break is set to an address; memory comes at first touch."},
+    {"mmap", "maps fresh anonymous memory: a new VMA, no frame yet."},
+    {"munmap", "gives a range back: its VMA goes, and any frames touched in it return to the "
+               "buddy allocator."},
+    {"store", "writes bytes through the MMU; the first write to a page with no PTE faults, and "
+              "that fault is when the page gets a frame."},
+    {"load", "reads bytes through the MMU; a never-touched page is mapped to the shared zero "
+             "page on the first read."},
+    {"touch", "writes one byte into every page of a range: one fault and one frame per "
+              "untouched page."},
+    {"read", "reads one byte from every page of a range: untouched pages fault and map the "
+             "shared zero page."},
+    {"setrlimit", "sets a resource limit with the setrlimit system call."},
+    {"malloc", "calls the malloc policy: a block of address space, perhaps a brk or mmap "
+               "system call, and page faults only where malloc writes its own headers."},
+    {"calloc", "calls calloc: malloc, then zeroes wherever the memory may hold old data."},
+    {"realloc", "calls realloc: resize in place, or move the data."},
+    {"free", "calls free: the block goes back to the allocator, rarely to the kernel."},
+    {"posix_memalign", "calls posix_memalign: an aligned block."},
+    {"usable", "asks malloc_usable_size: how many bytes the block really holds."},
+};
+
+const struct narration *narrate_lookup(const char *fn)
+{
+	if (!fn)
+		return NULL;
+	for (size_t i = 0; i < NR_ROWS; i++)
+		if (strcmp(table[i].fn, fn) == 0)
+			return &table[i];
+	return NULL;
+}
+
+const struct narration *narrate_table(size_t *n)
+{
+	*n = NR_ROWS;
+	return table;
+}
+
+int narrate_fn(const char *fn, char *buf, size_t n)
+{
+	const struct narration *r = narrate_lookup(fn);
+
+	if (!r)
+		return snprintf(buf, n, "%s: " NARRATE_MISSING, fn ? fn : "?");
+	return snprintf(buf, n, "%s (%s): %s", r->fn, r->src, r->what);
+}
+
+const char *narrate_stmt(const char *keyword)
+{
+	for (size_t i = 0; keyword && i < sizeof(stmts) / sizeof(stmts[0]); i++)
+		if (strcmp(stmts[i].keyword, keyword) == 0)
+			return stmts[i].what;
+	return NULL;
+}
+
+const char *narrate_pf_error(unsigned error, char *buf, size_t n)
+{
+	snprintf(buf, n, "%s, %s mode, %s%s", error & 0x2 ? "write" : error & 0x10 ? "fetch" : "read",
+	         error & 0x4 ? "user" : "kernel",
+	         error & 0x1 ? "the page is present but forbids it" : "the page is not present",
+	         error & 0x8 ? ", reserved bit set" : "");
+	return buf;
+}
+
+static const char *level_name(uint64_t level)
+{
+	return level >= 1 && level <= 4 ? pt_level_name((int)level) : "?";
+}
+
+static const char *order_blocks(uint64_t order, char *buf, size_t n)
+{
+	uint64_t pages = order < 63 ? 1ULL << order : 0;
+
+	snprintf(buf, n, "%" PRIu64 " page%s", pages, pages == 1 ? "" : "s");
+	return buf;
+}
+
+int narrate_kind(const struct event *ev, char *buf, size_t n)
+{
+	char f1[64], f2[64];
+	uint64_t addr = event_field(ev, "addr", 0);
+
+	switch (ev->kind) {
+	case EV_STMT:
+		return snprintf(buf, n, "Line %" PRIu64 ": the program runs `%s`.",
+		                event_field(ev, "line", 0), ev->text ? ev->text : ev->fn);
+	case EV_CALL:
+		return snprintf(buf, n, "%s is entered.", ev->fn);
+	case EV_RET:
+		if (ev->text && strcmp(ev->text, "unwound") == 0)
+			return snprintf(buf, n, "%s never returns: the process is being killed.",
+			                ev->fn);
+		if (ev->nf && ev->f[0].key && strcmp(ev->f[0].key, "ret") == 0)
+			return snprintf(buf, n, "%s returns %#" PRIx64 ".", ev->fn, ev->f[0].val);
+		return snprintf(buf, n, "%s returns.", ev->fn);
+	case EV_SYSCALL:
+		return snprintf(buf, n,
+		                "System call %" PRIu64 ": the program leaves user mode and enters "
+		                "the kernel.",
+		                event_field(ev, "nr", 0));
+	case EV_SYSRET:
+		return snprintf(buf, n, "Back to user mode; the system call returns %#" PRIx64 ".",
+		                event_field(ev, "ret", 0));
+	case EV_FAULT:
+		if (ev->fn && strcmp(ev->fn, "#GP") == 0)
+			return snprintf(buf, n, "General-protection fault at %#" PRIx64 ".", addr);
+		return snprintf(buf, n, "Page fault at %#" PRIx64 " (error %" PRIu64 ": %s).", addr,
+		                event_field(ev, "error", 0),
+		                narrate_pf_error((unsigned)event_field(ev, "error", 0), f1,
+		                                 sizeof(f1)));
+	case EV_TLB_MISS:
+		return snprintf(buf, n,
+		                "TLB miss for %#" PRIx64
+		                ": no usable cached translation, the MMU walks the tables.",
+		                addr);
+	case EV_WALK: {
+		pte_t e = event_field(ev, "entry", 0);
+
+		if (!pte_present(e))
+			return snprintf(buf, n, "%s entry %" PRIu64 " is empty (not present): the walk "
+			                "stops, this access will fault.",
+			                level_name(event_field(ev, "level", 0)),
+			                event_field(ev, "index", 0));
+		pte_format_flags(e, f1, sizeof(f1));
+		return snprintf(buf, n, "%s entry %" PRIu64 " = %#" PRIx64 " (%s): %s pfn %#" PRIx64 ".",
+		                level_name(event_field(ev, "level", 0)), event_field(ev, "index", 0),
+		                e, f1, event_field(ev, "level", 0) == 1 ? "the page is in frame"
+		                                                        : "the next table is in",
+		                (uint64_t)pte_pfn(e));
+	}
+	case EV_TLB_FILL:
+		return snprintf(buf, n, "The TLB caches page %#" PRIx64 " -> frame %#" PRIx64 ".",
+		                event_field(ev, "vpn", 0), event_field(ev, "pfn", 0));
+	case EV_TLB_FLUSH:
+		if (event_field(ev, "all", 0))
+			return snprintf(buf, n, "The whole TLB is flushed.");
+		return snprintf(buf, n, "The TLB entry of %#" PRIx64 " is dropped.", addr);
+	case EV_PTE_SET: {
+		uint64_t level = event_field(ev, "level", 1);
+		pte_t e = event_field(ev, "new", 0);
+
+		pte_format_flags(e, f1, sizeof(f1));
+		if (level > 1)
+			return snprintf(buf, n,
+			                "%s entry for %#" PRIx64 " set to %#" PRIx64
+			                ": it points to a new table in pfn %#" PRIx64 ".",
+			                level_name(level), addr, e, (uint64_t)pte_pfn(e));
+		return snprintf(buf, n,
+		                "PTE for %#" PRIx64 " set: %#" PRIx64 " -> %#" PRIx64
+		                " (%s), frame %#" PRIx64 ".",
+		                addr, event_field(ev, "old", 0), e, f1, (uint64_t)pte_pfn(e));
+	}
+	case EV_PTE_CLEAR:
+		return snprintf(buf, n, "%s entry for %#" PRIx64 " cleared (was %#" PRIx64 ").",
+		                level_name(event_field(ev, "level", 1)), addr,
+		                event_field(ev, "old", 0));
+	case EV_AD_SET:
+		pte_format_flags(event_field(ev, "new", 0), f1, sizeof(f1));
+		return snprintf(buf, n, "The CPU sets Accessed/Dirty in the PTE of %#" PRIx64 ": %s.",
+		                addr, f1);
+	case EV_FRAME_ALLOC:
+		return snprintf(buf, n, "Frame %#" PRIx64 " (%s, order %" PRIu64
+		                ") leaves the buddy allocator.",
+		                event_field(ev, "pfn", 0),
+		                order_blocks(event_field(ev, "order", 0), f2, sizeof(f2)),
+		                event_field(ev, "order", 0));
+	case EV_FRAME_FREE:
+		return snprintf(buf, n, "Frame %#" PRIx64 " (%s, order %" PRIu64
+		                ") comes back to the buddy allocator.",
+		                event_field(ev, "pfn", 0),
+		                order_blocks(event_field(ev, "order", 0), f2, sizeof(f2)),
+		                event_field(ev, "order", 0));
+	case EV_BUDDY_SPLIT:
+		return snprintf(buf, n, "Split: the upper half at pfn %#" PRIx64
+		                " goes on free_area[%" PRIu64 "].",
+		                event_field(ev, "pfn", 0), event_field(ev, "order", 0));
+	case EV_BUDDY_MERGE:
+		return snprintf(buf, n, "Merge: pfn %#" PRIx64 " and its buddy %#" PRIx64
+		                " make one block of order %" PRIu64 ".",
+		                event_field(ev, "pfn", 0), event_field(ev, "buddy", 0),
+		                event_field(ev, "order", 0) + 1);
+	case EV_ZERO_FRAME:
+		return snprintf(buf, n, "Frame %#" PRIx64 " is filled with zeroes.",
+		                event_field(ev, "pfn", 0));
+	case EV_VMA:
+		return snprintf(buf, n, "VMA %#" PRIx64 "-%#" PRIx64 " %s.",
+		                event_field(ev, "start", 0), event_field(ev, "end", 0),
+		                ev->text ? ev->text : "changed");
+	case EV_BRK:
+		return snprintf(buf, n, "mm->brk moves from %#" PRIx64 " to %#" PRIx64 ".",
+		                event_field(ev, "old", 0), event_field(ev, "new", 0));
+	case EV_SIGNAL:
+		return snprintf(buf, n, "Fatal signal %" PRIu64 " at %#" PRIx64 ": %s.",
+		                event_field(ev, "signo", 0), addr, ev->text ? ev->text : "");
+	case EV_HEAP:
+		return snprintf(buf, n, "Heap: %s (chunk %#" PRIx64 ", size %#" PRIx64 ").",
+		                ev->text ? ev->text : "changed", event_field(ev, "chunk", 0),
+		                event_field(ev, "size", 0));
+	case EV_NOTE:
+		if (ev->text)
+			return snprintf(buf, n, "Note: %s.", ev->text);
+		return snprintf(buf, n, "A note from %s.", ev->fn ? ev->fn : "the model");
+	default:
+		return snprintf(buf, n, "Event of kind %d " NARRATE_MISSING ".", ev->kind);
+	}
+}
+
+int narrate_event(const struct event *ev, char *buf, size_t n)
+{
+	int l;
+	size_t at;
+
+	/* A call needs no sentence of its own: the function's says it all. */
+	if (ev->kind == EV_CALL)
+		return narrate_fn(ev->fn, buf, n);
+	l = narrate_kind(ev, buf, n);
+
+	if (l < 0)
+		return l;
+	at = (size_t)l < n ? (size_t)l : (n ? n - 1 : 0);
+	if (ev->kind == EV_STMT) {
+		const char *w = narrate_stmt(ev->fn);
+
+		return l + snprintf(buf + at, n - at, " It %s", w ? w : NARRATE_MISSING);
+	}
+	l += snprintf(buf + at, n - at, " ");
+	at = (size_t)l < n ? (size_t)l : (n ? n - 1 : 0);
+	return l + narrate_fn(ev->fn, buf + at, n - at);
+}
+
+enum narr_view narrate_view(const struct event *ev)
+{
+	const struct narration *r;
+
+	switch (ev->kind) {
+	case EV_STMT:
+		return NV_NONE;
+	case EV_FAULT:
+	case EV_TLB_MISS:
+	case EV_WALK:
+	case EV_TLB_FILL:
+	case EV_AD_SET:
+	case EV_PTE_SET:
+	case EV_PTE_CLEAR:
+	case EV_SIGNAL:
+		return NV_WALK;
+	case EV_TLB_FLUSH:
+		return event_field(ev, "all", 0) ? NV_NONE : NV_WALK;
+	case EV_FRAME_ALLOC:
+	case EV_FRAME_FREE:
+	case EV_BUDDY_SPLIT:
+	case EV_BUDDY_MERGE:
+	case EV_ZERO_FRAME:
+		return NV_BUDDY;
+	case EV_HEAP:
+		return NV_HEAP;
+	case EV_SYSCALL:
+	case EV_SYSRET:
+	case EV_BRK:
+	case EV_VMA:
+		return NV_MAPS;
+	default:
+		r = narrate_lookup(ev->fn);
+		return r ? r->view : NV_NONE;
+	}
+}
+
+void narrate_wrap_hanging(FILE *out, const char *text, int first, int indent, int width)
+{
+	int ind = first;
+
+	while (*text) {
+		int avail = width - ind > 20 ? width - ind : 20, len, cut;
+
+		while (*text == ' ')
+			text++;
+		len = (int)strlen(text);
+		if (!len)
+			break;
+		cut = len;
+		if (len > avail) {
+			cut = avail;
+			while (cut > 0 && text[cut] != ' ')
+				cut--;
+			if (cut == 0) /* one long word: break it */
+				cut = avail;
+		}
+		fprintf(out, "%*s%.*s\n", ind, "", cut, text);
+		text += cut;
+		ind = indent;
+	}
+}
+
+void narrate_wrap(FILE *out, const char *text, int indent, int width)
+{
+	narrate_wrap_hanging(out, text, indent, indent, width);
+}

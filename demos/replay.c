@@ -1,0 +1,759 @@
+/*
+ * replay.c - run a CS:APP malloc-lab trace through a malloc policy inside the
+ * simulation and check every block (DESIGN.md, Trace replay), and the
+ * `aftermalloc replay` command.
+ *
+ * Follows the CS:APP driver (mdriver.c, eval_mm_valid and eval_mm_util):
+ * alignment, bounds, overlap and payload-pattern checks, utilization as peak
+ * payload over peak footprint. Semantics, checks and what the counters count
+ * are in replay.h. The whole trace runs in one task_run: a fatal signal in
+ * the allocator unwinds back here with the op that was running.
+ */
+#include <cjson/cJSON.h>
+#include <getopt.h>
+#include <search.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "../kernel_sim/kernel.h"
+#include "../kernel_sim/mm.h"
+#include "../libc/libc.h"
+#include "../vm/pagetable.h"
+#include "commands.h"
+#include "replay.h"
+
+/* One trace id: its live block, also the key of the interval tree. */
+struct rp_block {
+	vaddr_t start, end; /* [start, end), end > start even for malloc(0) */
+	uint64_t size;      /* bytes requested */
+	int32_t id;
+	bool live;
+};
+
+struct rp {
+	const struct trace *t;
+	const struct replay_opts *o;
+	struct replay_result *r;
+	struct kernel *k;
+	struct task *task;
+	struct libc lc;
+	struct rp_block *blk; /* nr_ids */
+	void *tree;           /* tsearch root: live rp_blocks by address */
+	size_t i;             /* op running */
+	uint64_t payload;     /* live requested bytes now */
+	bool failed;
+	bool lc_ready; /* libc_init ran: libc_fini at the end */
+	FILE *chk;     /* memstream for the policy checker */
+	char *chk_buf;
+	size_t chk_len;
+	size_t next_progress;
+};
+
+/* ---- helpers ---------------------------------------------------------------- */
+
+static double now_secs(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+/* Disjoint intervals are totally ordered; overlapping ones compare equal, so
+   a search for a new interval finds a live block it overlaps, if any (the
+   one it overlaps lies on the search path: it is left of every node the new
+   interval is left of, and right of every node it is right of). */
+static int iv_cmp(const void *a, const void *b)
+{
+	const struct rp_block *x = a, *y = b;
+
+	if (x->end <= y->start)
+		return -1;
+	if (y->end <= x->start)
+		return 1;
+	return 0;
+}
+
+static void iv_nofree(void *p)
+{
+	(void)p;
+}
+
+/* Error of the current op; the replay stops. */
+static void rp_fail(struct rp *x, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void rp_fail(struct rp *x, const char *fmt, ...)
+{
+	char msg[200];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	if (x->i < x->t->nr_ops)
+		snprintf(x->r->error, sizeof(x->r->error), "op %zu (line %u): %s", x->i + 1,
+		         x->t->ops[x->i].line, msg);
+	else
+		snprintf(x->r->error, sizeof(x->r->error), "at the end: %s", msg);
+	x->failed = true;
+}
+
+/* Pattern byte at offset off of id's block: offset-dependent, so a block
+   copied to a shifted place or another id's data does not match. Within an
+   aligned 256-byte stretch of offsets the bytes climb by one, so a stretch
+   is a slice of a ramp: written with memcpy, verified with memcmp. */
+static inline uint8_t pat_byte(uint32_t seed, uint64_t off)
+{
+	return (uint8_t)(seed + off + (off >> 8) * 7);
+}
+
+static const uint8_t *pat_ramp(void)
+{
+	static uint8_t ramp[512]; /* constant once filled: ramp[i] = i mod 256 */
+
+	if (ramp[511] != 255)
+		for (unsigned i = 0; i < 512; i++)
+			ramp[i] = (uint8_t)i;
+	return ramp;
+}
+
+/* Expected bytes for [off, off+len) into buf. */
+static void pat_fill(uint8_t *buf, uint32_t seed, uint64_t off, uint64_t len)
+{
+	const uint8_t *ramp = pat_ramp();
+
+	while (len) {
+		uint64_t seg = 256 - (off & 255);
+
+		if (seg > len)
+			seg = len;
+		memcpy(buf, ramp + pat_byte(seed, off), seg);
+		buf += seg;
+		off += seg;
+		len -= seg;
+	}
+}
+
+static uint32_t pat_seed(int32_t id)
+{
+	return ((uint32_t)id * 2654435761u) >> 24;
+}
+
+/* The program stores the pattern into [from, to) of id's block at p. */
+static void pat_write(struct rp *x, int32_t id, vaddr_t p, uint64_t from, uint64_t to)
+{
+	uint8_t buf[PAGE_SIZE];
+	uint32_t seed = pat_seed(id);
+
+	x->k->cpu.user = true;
+	while (from < to) {
+		vaddr_t va = p + from;
+		uint64_t n = PAGE_SIZE - (va & (PAGE_SIZE - 1));
+
+		if (n > to - from)
+			n = to - from;
+		pat_fill(buf, seed, from, n);
+		if (cpu_write(&x->k->cpu, va, buf, n) < 0) {
+			rp_fail(x, "store into block of id %d at %#llx faulted", id,
+			        (unsigned long long)va);
+			return;
+		}
+		from += n;
+	}
+}
+
+/* Verify [0, n) of id's block at p through the side door. false (and the
+   replay fails) when a byte differs or a page is not mapped. */
+static bool pat_verify(struct rp *x, int32_t id, vaddr_t p, uint64_t n, const char *when)
+{
+	uint8_t buf[PAGE_SIZE], want[PAGE_SIZE];
+	uint32_t seed = pat_seed(id);
+	struct phys *ph = x->k->cpu.phys;
+	uint64_t off = 0;
+
+	while (off < n) {
+		vaddr_t va = p + off;
+		uint64_t len = PAGE_SIZE - (va & (PAGE_SIZE - 1));
+		pte_t e;
+
+		if (len > n - off)
+			len = n - off;
+		e = pagewalk(ph, x->k->cpu.cr3, va, NULL);
+		if (!pte_present(e) || !phys_valid_pfn(ph, pte_pfn(e))) {
+			rp_fail(x, "%s: block of id %d lost its page at %#llx (offset %llu)", when,
+			        id, (unsigned long long)va, (unsigned long long)off);
+			return false;
+		}
+		phys_read(ph, pfn_to_paddr(pte_pfn(e)) + (va & (PAGE_SIZE - 1)), buf, len);
+		pat_fill(want, seed, off, len);
+		if (memcmp(buf, want, len) != 0)
+			for (uint64_t j = 0; j < len; j++)
+				if (buf[j] != want[j]) {
+					rp_fail(x,
+					        "%s: payload of id %d corrupted at offset %llu "
+					        "(%#llx): 0x%02x, expected 0x%02x",
+					        when, id, (unsigned long long)(off + j),
+					        (unsigned long long)(va + j), buf[j], want[j]);
+					return false;
+				}
+		off += len;
+	}
+	return true;
+}
+
+/* A block the allocator handed out: check it and make it live. */
+static bool rp_place(struct rp *x, int32_t id, vaddr_t p, uint64_t n)
+{
+	struct rp_block *b = &x->blk[id];
+	const struct mm_struct *mm = &x->task->mm;
+
+	b->start = p;
+	b->size = n;
+	b->end = p + (n ? n : 1);
+	b->id = id;
+	if (x->o->check) {
+		if (p & 15) {
+			rp_fail(x, "block of id %d at %#llx is not 16-byte aligned", id,
+			        (unsigned long long)p);
+			return false;
+		}
+		if (b->end < p) {
+			rp_fail(x, "block of id %d at %#llx wraps around", id,
+			        (unsigned long long)p);
+			return false;
+		}
+		if (!(p >= mm->start_brk && b->end <= mm->brk)) {
+			struct vm_area_struct *v = vma_lookup((struct mm_struct *)mm, p);
+
+			if (!v || v->kind != VMA_ANON || b->end > v->vm_end) {
+				rp_fail(x,
+				        "block of id %d [%#llx, %#llx) is outside the heap "
+				        "[%#llx, %#llx) and any anonymous mapping",
+				        id, (unsigned long long)p, (unsigned long long)b->end,
+				        (unsigned long long)mm->start_brk,
+				        (unsigned long long)mm->brk);
+				return false;
+			}
+		}
+		void **node = tsearch(b, &x->tree, iv_cmp);
+
+		if (!node) {
+			rp_fail(x, "host out of memory");
+			return false;
+		}
+		if (*node != b) {
+			const struct rp_block *o = *node;
+
+			rp_fail(x,
+			        "block of id %d [%#llx, %#llx) overlaps live block of id %d "
+			        "[%#llx, %#llx)",
+			        id, (unsigned long long)p, (unsigned long long)b->end, o->id,
+			        (unsigned long long)o->start, (unsigned long long)o->end);
+			return false;
+		}
+	}
+	b->live = true;
+	x->payload += n;
+	return true;
+}
+
+static void rp_unplace(struct rp *x, struct rp_block *b)
+{
+	if (x->o->check && !tdelete(b, &x->tree, iv_cmp))
+		rp_fail(x, "replayer lost block of id %d", b->id);
+	b->live = false;
+	x->payload -= b->size;
+}
+
+/* ---- the operations ------------------------------------------------------- */
+
+static void op_alloc(struct rp *x, const struct trace_op *op)
+{
+	vaddr_t p;
+
+	if (x->blk[op->id].live) {
+		rp_fail(x, "a %d: id %d is already allocated", op->id, op->id);
+		return;
+	}
+	p = libc_malloc(&x->lc, op->size);
+	if (!p) {
+		rp_fail(x, "malloc(%llu) returned NULL", (unsigned long long)op->size);
+		return;
+	}
+	if (rp_place(x, op->id, p, op->size) && x->o->check)
+		pat_write(x, op->id, p, 0, op->size);
+}
+
+static void op_realloc(struct rp *x, const struct trace_op *op)
+{
+	struct rp_block *b = &x->blk[op->id];
+	vaddr_t oldp = 0, p;
+	uint64_t oldn = 0, keep;
+
+	if (b->live) {
+		oldp = b->start;
+		oldn = b->size;
+		if (x->o->check && !pat_verify(x, op->id, oldp, oldn, "before realloc"))
+			return;
+		rp_unplace(x, b);
+	}
+	p = libc_realloc(&x->lc, oldp, op->size);
+	if (oldp && op->size == 0) {
+		if (p)
+			rp_fail(x, "realloc(%#llx, 0) returned %#llx, not NULL",
+			        (unsigned long long)oldp, (unsigned long long)p);
+		return; /* freed: the id is unallocated */
+	}
+	if (!p) {
+		if (op->size == 0)
+			return; /* realloc(NULL, 0) may return NULL */
+		rp_fail(x, "realloc(%#llx, %llu) returned NULL", (unsigned long long)oldp,
+		        (unsigned long long)op->size);
+		return;
+	}
+	if (!rp_place(x, op->id, p, op->size) || !x->o->check)
+		return;
+	keep = oldn < op->size ? oldn : op->size;
+	if (!pat_verify(x, op->id, p, keep, "after realloc"))
+		return;
+	pat_write(x, op->id, p, keep, op->size);
+}
+
+static void op_free(struct rp *x, const struct trace_op *op)
+{
+	struct rp_block *b;
+
+	if (op->id < 0) {
+		libc_free(&x->lc, 0);
+		return;
+	}
+	b = &x->blk[op->id];
+	if (!b->live) {
+		rp_fail(x, "f %d: id %d is not allocated (double free, or never allocated)", op->id,
+		        op->id);
+		return;
+	}
+	if (x->o->check && !pat_verify(x, op->id, b->start, b->size, "at free"))
+		return;
+	rp_unplace(x, b);
+	libc_free(&x->lc, b->start);
+}
+
+static uint64_t rp_frames(const struct rp *x)
+{
+	const struct mm_struct *mm = &x->task->mm;
+
+	/* RSS + the page-table pages below the PML4 + the PML4 itself. */
+	return mm->rss_stat[MM_ANONPAGES] + mm->pgtables_bytes / PAGE_SIZE + 1;
+}
+
+static void rp_progress(struct rp *x, bool done)
+{
+	size_t n = x->t->nr_ops;
+	unsigned pct = n ? (unsigned)(x->i * 100 / n) : 100;
+	const char *base = strrchr(x->r->trace, '/');
+	char bar[41];
+
+	if (done) {
+		fprintf(stderr, "\r%*s\r", 72, "");
+		return;
+	}
+	memset(bar, '#', pct * 40 / 100);
+	memset(bar + pct * 40 / 100, '.', 40 - pct * 40 / 100);
+	bar[40] = '\0';
+	fprintf(stderr, "\r%-12.12s %-8.8s [%s] %3u%%", base ? base + 1 : x->r->trace, x->r->malloc,
+	        bar, pct);
+	fflush(stderr);
+	x->next_progress = x->i + (n / 100 ? n / 100 : 1);
+}
+
+/* Runs as the simulated process (inside task_run). */
+static void rp_body(void *arg)
+{
+	struct rp *x = arg;
+	const struct trace *t = x->t;
+	struct replay_result *r = x->r;
+
+	for (; x->i < t->nr_ops; x->i++) {
+		const struct trace_op *op = &t->ops[x->i];
+		uint64_t fp, fr;
+
+		if (x->o->progress && x->i >= x->next_progress)
+			rp_progress(x, false);
+		switch (op->kind) {
+		case TOP_ALLOC:
+			op_alloc(x, op);
+			break;
+		case TOP_REALLOC:
+			op_realloc(x, op);
+			break;
+		default:
+			op_free(x, op);
+			break;
+		}
+		if (x->failed)
+			return;
+		r->ops = x->i + 1;
+		if (x->payload > r->peak_payload)
+			r->peak_payload = x->payload;
+		fp = libc_footprint(&x->lc);
+		if (fp > r->peak_footprint)
+			r->peak_footprint = fp;
+		fr = rp_frames(x);
+		if (fr > r->peak_frames)
+			r->peak_frames = fr;
+		if (x->o->heap_check && x->lc.ops->check &&
+		    (x->o->heap_check_every <= 1 || (x->i + 1) % x->o->heap_check_every == 0 ||
+		     x->i + 1 == t->nr_ops)) {
+			rewind(x->chk);
+			if (x->lc.ops->check(&x->lc, x->chk) > 0) {
+				fflush(x->chk);
+				char *nl = memchr(x->chk_buf, '\n', x->chk_len);
+
+				rp_fail(x, "heap check: %.*s",
+				        (int)(nl ? (size_t)(nl - x->chk_buf) : x->chk_len),
+				        x->chk_buf);
+				return;
+			}
+		}
+	}
+	if (x->o->check)
+		for (uint32_t id = 0; id < t->nr_ids; id++)
+			if (x->blk[id].live && !pat_verify(x, (int32_t)id, x->blk[id].start,
+			                                   x->blk[id].size, "at the end"))
+				return;
+}
+
+uint64_t replay_default_phys(const struct trace *t)
+{
+	uint64_t peak = trace_peak_payload(t), want = 64ULL << 20, ram = 64ULL << 20;
+	const uint64_t max = 16ULL << 30;
+
+	/* 0.02 utilization (glibc on coalescing-bal) means a footprint of 50x the
+	   payload; what is touched is less, but leave room for it. */
+	if (peak > (max - want) / 64)
+		return max;
+	want += peak * 64;
+	while (ram < want)
+		ram <<= 1;
+	return ram;
+}
+
+static void death_reason(struct rp *x, int sig)
+{
+	const struct task_death *d = &x->task->death;
+	const char *name = sig == SIM_SIGABRT   ? "SIGABRT"
+	                   : sig == SIM_SIGSEGV ? "SIGSEGV"
+	                   : sig == SIM_SIGKILL ? "SIGKILL"
+	                                        : "a signal";
+	char msg[160];
+	size_t n = x->task->stderr_len;
+
+	/* glibc's own words when it wrote any ("free(): double free detected in
+	   tcache 2"), else the kernel's reason. */
+	if (n > 0) {
+		const char *s = x->task->stderr_buf;
+
+		while (n > 0 && (s[n - 1] == '\n' || s[n - 1] == '\0'))
+			n--;
+		const char *last = memrchr(s, '\n', n);
+
+		if (last) {
+			n -= (size_t)(last + 1 - s);
+			s = last + 1;
+		}
+		snprintf(msg, sizeof(msg), "%.*s", (int)n, s);
+	} else {
+		snprintf(msg, sizeof(msg), "%s at %#llx", d->reason, (unsigned long long)d->addr);
+	}
+	x->failed = false; /* rp_fail sets it again */
+	rp_fail(x, "killed by %s: %s", name, msg);
+}
+
+int replay_run(const struct trace *t, const struct replay_opts *o, struct replay_result *r)
+{
+	const struct malloc_ops *ops = o->ops ? o->ops : malloc_policy(o->policy);
+	struct kernel_opts ko;
+	bool booted = false;
+	struct rp *x;
+	double t0;
+	int sig, ret = -1;
+
+	memset(r, 0, sizeof(*r));
+	r->trace = t->path;
+	r->malloc = ops ? ops->name : o->policy;
+	if (!ops) {
+		fprintf(stderr, "replay: unknown malloc policy '%s'\n", o->policy);
+		return -1;
+	}
+	x = calloc(1, sizeof(*x));
+	if (!x)
+		return -1;
+	x->t = t;
+	x->o = o;
+	x->r = r;
+	x->blk = calloc(t->nr_ids ? t->nr_ids : 1, sizeof(*x->blk));
+	x->k = calloc(1, sizeof(*x->k));
+	x->chk = open_memstream(&x->chk_buf, &x->chk_len);
+	if (!x->blk || !x->k || !x->chk) {
+		fprintf(stderr, "replay: host out of memory\n");
+		goto out;
+	}
+	kernel_default_opts(&ko);
+	ko.phys_bytes = o->phys_bytes ? o->phys_bytes : replay_default_phys(t);
+	r->phys_bytes = ko.phys_bytes;
+	if (kernel_boot(x->k, &ko, stderr) < 0)
+		goto out;
+	booted = true;
+	x->task = task_create(x->k, "replay");
+	if (!x->task) {
+		fprintf(stderr, "replay: cannot create the process\n");
+		goto out;
+	}
+	libc_init(&x->lc, x->k, ops);
+	x->lc_ready = true;
+
+	uint64_t hits0 = x->k->cpu.tlb.hits, misses0 = x->k->cpu.tlb.misses;
+
+	t0 = now_secs();
+	sig = task_run(x->k, x->task, rp_body, x);
+	if (sig)
+		death_reason(x, sig);
+	r->secs = now_secs() - t0;
+	if (o->progress)
+		rp_progress(x, true);
+	r->valid = !x->failed;
+	r->util = r->peak_footprint ? (double)r->peak_payload / (double)r->peak_footprint : 0;
+	r->brk_calls = x->lc.st.brk_calls;
+	r->mmap_calls = x->lc.st.mmap_calls;
+	r->munmap_calls = x->lc.st.munmap_calls;
+	r->page_faults = x->task->min_flt + x->task->maj_flt;
+	r->tlb_hits = x->k->cpu.tlb.hits - hits0;
+	r->tlb_misses = x->k->cpu.tlb.misses - misses0;
+	ret = 0;
+out:
+	if (x->tree)
+		tdestroy(x->tree, iv_nofree);
+	if (x->lc_ready)
+		libc_fini(&x->lc);
+	if (x->task)
+		task_destroy(x->k, x->task);
+	if (booted)
+		kernel_shutdown(x->k);
+	free(x->k);
+	if (x->chk)
+		fclose(x->chk);
+	free(x->chk_buf);
+	free(x->blk);
+	free(x);
+	return ret;
+}
+
+/* ---- the command ------------------------------------------------------------- */
+
+static void usage(FILE *f)
+{
+	fprintf(f, "usage: aftermalloc replay TRACE.rep... [--malloc POLICY|all] [--phys SIZE]\n"
+	           "                          [--json] [--no-check]\n"
+	           "Replay CS:APP malloc-lab traces through a malloc policy of the simulated\n"
+	           "process, checking every block (alignment, mapping, overlap, contents).\n"
+	           "  -m, --malloc POLICY  seed, firstfit, nextfit, bestfit, glibc, best, or all\n"
+	           "                       (default glibc)\n"
+	           "  -p, --phys SIZE      simulated RAM (default: enough for the trace)\n"
+	           "  -j, --json           one JSON object per trace and policy, a line each\n"
+	           "  -n, --no-check       skip the block checks and payload writes (fast)\n"
+	           "  -h, --help           this text\n"
+	           "Exit status: 0 all replays valid, 1 a replay invalid (reason on stderr),\n"
+	           "2 bad usage or a malformed trace.\n");
+}
+
+static void print_json(const struct replay_result *r)
+{
+	cJSON *o = cJSON_CreateObject();
+	char *s;
+
+	cJSON_AddStringToObject(o, "trace", r->trace);
+	cJSON_AddStringToObject(o, "malloc", r->malloc);
+	cJSON_AddNumberToObject(o, "ops", (double)r->ops);
+	cJSON_AddBoolToObject(o, "valid", r->valid);
+	if (r->valid)
+		cJSON_AddNullToObject(o, "error");
+	else
+		cJSON_AddStringToObject(o, "error", r->error);
+	cJSON_AddNumberToObject(o, "peak_payload", (double)r->peak_payload);
+	cJSON_AddNumberToObject(o, "peak_footprint", (double)r->peak_footprint);
+	cJSON_AddNumberToObject(o, "util", r->util);
+	cJSON_AddNumberToObject(o, "brk_calls", (double)r->brk_calls);
+	cJSON_AddNumberToObject(o, "mmap_calls", (double)r->mmap_calls);
+	cJSON_AddNumberToObject(o, "munmap_calls", (double)r->munmap_calls);
+	cJSON_AddNumberToObject(o, "page_faults", (double)r->page_faults);
+	cJSON_AddNumberToObject(o, "tlb_hits", (double)r->tlb_hits);
+	cJSON_AddNumberToObject(o, "tlb_misses", (double)r->tlb_misses);
+	cJSON_AddNumberToObject(o, "peak_frames", (double)r->peak_frames);
+	cJSON_AddNumberToObject(o, "secs", r->secs);
+	s = cJSON_PrintUnformatted(o);
+	if (s)
+		puts(s);
+	free(s);
+	cJSON_Delete(o);
+}
+
+static void print_summary(const struct trace *t, const struct replay_result *r)
+{
+	double ops = r->ops ? (double)r->ops : 1;
+
+	printf("trace           %s (%zu ops, %u ids)\n", r->trace, t->nr_ops, t->nr_ids);
+	printf("malloc          %s\n", r->malloc);
+	printf("valid           %s%s%s\n", r->valid ? "yes" : "NO: ", r->valid ? "" : r->error, "");
+	printf("ops run         %llu\n", (unsigned long long)r->ops);
+	printf("peak payload    %llu bytes\n", (unsigned long long)r->peak_payload);
+	printf("peak footprint  %llu bytes\n", (unsigned long long)r->peak_footprint);
+	printf("utilization     %.3f\n", r->util);
+	printf("system calls    brk %llu, mmap %llu, munmap %llu\n",
+	       (unsigned long long)r->brk_calls, (unsigned long long)r->mmap_calls,
+	       (unsigned long long)r->munmap_calls);
+	printf("page faults     %llu (%.3f per op)\n", (unsigned long long)r->page_faults,
+	       (double)r->page_faults / ops);
+	printf("TLB             %llu hits, %llu misses (%.3f misses per op)\n",
+	       (unsigned long long)r->tlb_hits, (unsigned long long)r->tlb_misses,
+	       (double)r->tlb_misses / ops);
+	printf("peak frames     %llu (%llu KiB: RSS + page tables)\n",
+	       (unsigned long long)r->peak_frames, (unsigned long long)r->peak_frames * 4);
+	printf("time            %.3f s (%.0f ops/s)\n", r->secs,
+	       r->secs > 0 ? (double)r->ops / r->secs : 0.0);
+}
+
+static void print_row(const struct replay_result *r)
+{
+	const char *base = strrchr(r->trace, '/');
+	double ops = r->ops ? (double)r->ops : 1;
+
+	printf("%-22.22s %-8s %-5s %6.3f %12llu %6llu %6llu %8llu %9.3f %10.0f\n",
+	       base ? base + 1 : r->trace, r->malloc, r->valid ? "yes" : "NO", r->util,
+	       (unsigned long long)r->peak_footprint, (unsigned long long)r->brk_calls,
+	       (unsigned long long)r->mmap_calls, (unsigned long long)r->page_faults,
+	       (double)r->tlb_misses / ops, r->secs > 0 ? (double)r->ops / r->secs : 0.0);
+}
+
+int cmd_replay(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+	    {"malloc", required_argument, NULL, 'm'}, {"phys", required_argument, NULL, 'p'},
+	    {"json", no_argument, NULL, 'j'},         {"no-check", no_argument, NULL, 'n'},
+	    {"help", no_argument, NULL, 'h'},         {NULL, 0, NULL, 0},
+	};
+	const char *policy = "glibc";
+	struct replay_opts o = {.check = true};
+	bool json = false;
+	int c, ntr, npol = 0, status = 0;
+	const struct malloc_ops *pols[16];
+	struct trace **tr;
+
+	optind = 0;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, "m:p:jnh", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'm':
+			policy = optarg;
+			break;
+		case 'p':
+			if (parse_size(optarg, &o.phys_bytes) < 0 || o.phys_bytes == 0) {
+				fprintf(stderr, "replay: bad size '%s'\n", optarg);
+				return EXIT_BAD_INPUT;
+			}
+			break;
+		case 'j':
+			json = true;
+			break;
+		case 'n':
+			o.check = false;
+			break;
+		case 'h':
+			usage(stdout);
+			return 0;
+		default:
+			fprintf(stderr, "replay: unknown or incomplete option '%s'\n",
+			        argv[optind - 1]);
+			usage(stderr);
+			return EXIT_BAD_INPUT;
+		}
+	}
+	ntr = argc - optind;
+	if (ntr <= 0) {
+		fprintf(stderr, "replay: no trace given\n");
+		usage(stderr);
+		return EXIT_BAD_INPUT;
+	}
+	if (strcmp(policy, "all") == 0) {
+		for (const struct malloc_ops *const *p = malloc_policies; *p && npol < 16; p++)
+			pols[npol++] = *p;
+	} else if ((pols[0] = malloc_policy(policy))) {
+		npol = 1;
+	} else {
+		fprintf(stderr, "replay: unknown malloc policy '%s' (try --help)\n", policy);
+		return EXIT_BAD_INPUT;
+	}
+	tr = calloc((size_t)ntr, sizeof(*tr));
+	if (!tr)
+		return EXIT_BAD_INPUT;
+	for (int i = 0; i < ntr; i++)
+		if (trace_load(argv[optind + i], &tr[i], stderr) < 0) {
+			status = EXIT_BAD_INPUT;
+			goto out;
+		}
+
+	bool table = ntr > 1 || npol > 1;
+	double *usum = calloc((size_t)npol, sizeof(double));
+	int *uvalid = calloc((size_t)npol, sizeof(int));
+
+	if (!usum || !uvalid) {
+		free(usum);
+		free(uvalid);
+		status = EXIT_BAD_INPUT;
+		goto out;
+	}
+	if (table && !json)
+		printf("%-22s %-8s %-5s %6s %12s %6s %6s %8s %9s %10s\n", "trace", "malloc",
+		       "valid", "util", "peak_fp", "brk", "mmap", "faults", "tlbmis/op", "ops/s");
+	for (int i = 0; i < ntr; i++)
+		for (int j = 0; j < npol; j++) {
+			struct replay_result r;
+
+			o.policy = pols[j]->name;
+			o.progress = isatty(2) && !json && tr[i]->nr_ops >= 20000;
+			if (replay_run(tr[i], &o, &r) < 0) {
+				status = EXIT_SIM_FAILED;
+				continue;
+			}
+			if (!r.valid) {
+				fprintf(stderr, "%s: %s: invalid replay: %s\n", r.trace, r.malloc,
+				        r.error);
+				if (status == 0)
+					status = EXIT_SIM_FAILED;
+			} else {
+				usum[j] += r.util;
+				uvalid[j]++;
+			}
+			if (json)
+				print_json(&r);
+			else if (table)
+				print_row(&r);
+			else
+				print_summary(tr[i], &r);
+			fflush(stdout);
+		}
+	if (!json && ntr > 1)
+		for (int j = 0; j < npol; j++)
+			printf("mean util %-8s %.3f over %d valid replays of %d traces\n",
+			       pols[j]->name, uvalid[j] ? usum[j] / uvalid[j] : 0.0, uvalid[j],
+			       ntr);
+	free(usum);
+	free(uvalid);
+out:
+	for (int i = 0; i < ntr; i++)
+		trace_free(tr[i]);
+	free(tr);
+	return status;
+}

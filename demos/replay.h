@@ -1,0 +1,76 @@
+/*
+ * replay.h - replay a trace through a malloc policy inside the simulation
+ * (DESIGN.md, Trace replay), checking every block.
+ *
+ * Semantics of the operations (the same for every policy):
+ *   a ID N    p[ID] = malloc(N); ID must not be allocated
+ *   r ID N    p[ID] = realloc(p[ID], N); on an ID not allocated, realloc(NULL, N);
+ *             r ID 0 on an allocated ID frees it and returns NULL (glibc 2.36)
+ *             and the ID is then unallocated
+ *   f ID      free(p[ID]); f -1 is free(NULL); ID must be allocated
+ * An op the trace gets wrong (a free of an ID not allocated, an `a` of an ID
+ * allocated) makes the replay invalid, as does a block failing a check or
+ * the process dying of a signal (the reason glibc or the kernel gave).
+ *
+ * Checks (opts.check): each block is 16-byte aligned; lies in the heap
+ * [start_brk, brk) or inside one anonymous mapping of the task (looked up in
+ * the kernel's VMAs, which the front end may read); overlaps no live block
+ * (a balanced tree of live intervals: tsearch, O(log n) an op); keeps its
+ * contents: the program writes every payload byte with a pattern derived
+ * from the ID and the offset (through the MMU, as a real program that fills
+ * its data: these stores fault and use the TLB like the program's own), and
+ * the replayer verifies it at free, before and after realloc (the
+ * min(old, new) prefix) and at the end, through a side door (a page walk
+ * without side effects: verification costs no fault, TLB access or event).
+ *
+ * Statistics: page_faults is the task's min_flt + maj_flt, tlb_hits/misses
+ * the CPU TLB's counters over the replay: they count the allocator's own
+ * accesses plus, with checks on, the program's pattern stores (with
+ * --no-check, the allocator's accesses alone). peak_frames is the largest
+ * RSS + page-table pages (including the PML4) seen after any op.
+ */
+#ifndef DEMOS_REPLAY_H
+#define DEMOS_REPLAY_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "trace.h"
+
+struct replay_opts {
+	const char *policy;           /* malloc policy name */
+	uint64_t phys_bytes;          /* 0: enough RAM for the trace */
+	bool check;                   /* alignment, mapping, overlap, contents (default true) */
+	bool heap_check;              /* run the policy's checker after every op (tests) */
+	uint32_t heap_check_every;    /* with heap_check: after every Nth op and the
+	                                 last (0 or 1: every op; checkers walk the
+	                                 whole heap, so big traces want N > 1) */
+	bool progress;                /* progress bar on stderr */
+	const struct malloc_ops *ops; /* when not NULL, used instead of policy's (tests) */
+};
+
+struct replay_result {
+	const char *trace;
+	const char *malloc;
+	uint64_t ops; /* operations of the trace that ran */
+	bool valid;
+	char error[256]; /* "" when valid */
+	uint64_t peak_payload, peak_footprint;
+	double util;
+	uint64_t brk_calls, mmap_calls, munmap_calls, page_faults;
+	uint64_t tlb_hits, tlb_misses, peak_frames;
+	double secs;
+	uint64_t phys_bytes; /* simulated RAM used */
+};
+
+/* 0 when the replay ran (valid or not: see r->valid), -1 when the simulation
+   could not be set up (message on stderr). */
+int replay_run(const struct trace *t, const struct replay_opts *o, struct replay_result *r);
+
+/* The RAM replay_run boots when opts.phys_bytes is 0: the trace's peak
+   payload with generous slack (policies with poor utilization), a power of
+   two between 64 MiB and 16 GiB. Simulated RAM is reserved lazily, so slack
+   costs the host little. */
+uint64_t replay_default_phys(const struct trace *t);
+
+#endif

@@ -1,0 +1,756 @@
+/*
+ * run.c - `aftermalloc run SCRIPT.ams`: run a scenario script from start to
+ * end on a fresh simulated machine (DESIGN.md, The command and Scenario
+ * scripts) and tell what each statement did: its result, the page faults it
+ * took, the system calls it made, the frames it cost; `show` views below it.
+ *
+ * Output: text for a reader (colour only on a terminal), or with --json one
+ * compact object per statement and a summary; --events FILE.jsonl writes
+ * every event (demos/events_out.c), --perfetto FILE.json the same events as
+ * Chrome trace-event JSON with the calls as nested slices (demos/perfetto.c).
+ * Exit status: 0; 1 when the program was
+ * killed or an expect failed; 2 for bad usage or a malformed script, which is
+ * reported before anything runs.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cjson/cJSON.h>
+
+#include "commands.h"
+#include "events_out.h"
+#include "perfetto.h"
+#include "script.h"
+#include "session.h"
+
+struct run_opts {
+	struct session_opts so;
+	bool json, trace, narrate, color;
+	const char *events_path;
+	const char *perfetto_path;
+	const char *script_path;
+};
+
+/* Per-statement notes gathered from the events, for the text output. */
+#define MAX_SYSCALL_NAMES 6
+
+struct run_notes {
+	struct {
+		const char *name; /* "brk", "mmap", ... (after __x64_sys_) */
+		unsigned count;
+	} sys[MAX_SYSCALL_NAMES];
+	unsigned nsys;
+	FILE *trace;     /* --trace: event lines of the statement, or NULL */
+	unsigned depth0; /* probe depth when the statement started */
+};
+
+static void notes_reset(struct run_notes *n)
+{
+	n->nsys = 0;
+}
+
+static void notes_sink(void *ctx, const struct event *ev)
+{
+	struct run_notes *n = ctx;
+	static const char prefix[] = "__x64_sys_";
+
+	if (ev->kind == EV_CALL && ev->fn && strncmp(ev->fn, prefix, sizeof(prefix) - 1) == 0) {
+		const char *name = ev->fn + sizeof(prefix) - 1;
+		unsigned i;
+
+		for (i = 0; i < n->nsys; i++)
+			if (strcmp(n->sys[i].name, name) == 0)
+				break;
+		if (i == n->nsys && n->nsys < MAX_SYSCALL_NAMES)
+			n->sys[n->nsys++] = (typeof(n->sys[0])){name, 0};
+		if (i < n->nsys)
+			n->sys[i].count++;
+	}
+	if (n->trace && ev->kind != EV_STMT) {
+		char buf[256];
+
+		event_format(ev, buf, sizeof(buf));
+		fprintf(n->trace, "        %*s%s\n", 2 * (int)ev->depth, "", buf);
+	}
+}
+
+/* ---- text output ----------------------------------------------------- */
+
+enum color { C_RESET, C_DIM, C_BOLD, C_ADDR, C_FAULT, C_OK, C_BAD, C_NUM };
+
+static const char *col(const struct run_opts *o, enum color c)
+{
+	static const char *const codes[] = {
+	    [C_RESET] = "\033[0m",  [C_DIM] = "\033[2m",    [C_BOLD] = "\033[1m",
+	    [C_ADDR] = "\033[36m",  [C_FAULT] = "\033[33m", [C_OK] = "\033[32m",
+	    [C_BAD] = "\033[1;31m", [C_NUM] = "\033[35m",
+	};
+
+	return o->color ? codes[c] : "";
+}
+
+/* A value as a reader expects it: small numbers in decimal, addresses in hex. */
+static void fmt_value(char *buf, size_t n, int64_t v)
+{
+	if (v > -65536 && v < 65536)
+		snprintf(buf, n, "%" PRId64, v);
+	else
+		snprintf(buf, n, "%#" PRIx64, (uint64_t)v);
+}
+
+static void fmt_result(char *buf, size_t n, const struct stmt *st, int64_t v)
+{
+	const struct stmt_def *d = &script_stmt_defs[st->op];
+
+	switch (d->ret) {
+	case RET_ADDR:
+		if (v == -1)
+			snprintf(buf, n, "-1 (%s)", st->op == ST_MMAP ? "MAP_FAILED" : "failed");
+		else if (v == 0)
+			snprintf(buf, n, "NULL");
+		else
+			snprintf(buf, n, "%#" PRIx64, (uint64_t)v);
+		break;
+	case RET_STATUS:
+		snprintf(buf, n, "%" PRId64, v);
+		break;
+	default:
+		fmt_value(buf, n, v);
+		break;
+	}
+}
+
+static void print_narrative(const struct run_opts *o, const struct script *sc, int from, int to)
+{
+	bool blank = false;
+
+	for (int i = from; i < to && i < sc->nr_lines; i++) {
+		const char *l = sc->lines[i];
+
+		while (*l == ' ' || *l == '\t')
+			l++;
+		if (!*l) {
+			blank = true;
+			continue;
+		}
+		if (blank)
+			putchar('\n');
+		blank = false;
+		printf("     %s%s%s\n", col(o, C_DIM), l, col(o, C_RESET));
+	}
+	if (blank)
+		putchar('\n');
+}
+
+static void print_indented(const char *text, size_t len)
+{
+	size_t i = 0;
+
+	while (i < len) {
+		const char *nl = memchr(text + i, '\n', len - i);
+		size_t l = nl ? (size_t)(nl - text - i) : len - i;
+
+		printf("        %.*s\n", (int)l, text + i);
+		i += l + 1;
+	}
+}
+
+static void print_statement(const struct run_opts *o, struct session *s, const struct stmt *st,
+                            int width, const struct run_notes *notes, int64_t rss0, uint64_t pt0)
+{
+	const struct stmt_result *r = &s->res;
+	const struct stmt_def *d = &script_stmt_defs[st->op];
+	char buf[64], buf2[64];
+
+	printf("%s%4d%s  %-*s", col(o, C_DIM), st->line, col(o, C_RESET), width, st->text);
+	if (r->killed) {
+		const struct task_death *dt = &s->task->death;
+
+		printf("  %s-> killed by %s (%s)%s", col(o, C_BAD),
+		       session_signal_name(dt->signo, buf, sizeof(buf)),
+		       session_sigcode_name(dt->signo, dt->code, buf2, sizeof(buf2)),
+		       col(o, C_RESET));
+	} else if (st->op == ST_EXPECT) {
+		if (r->expect_ok) {
+			printf("  %sok%s", col(o, C_OK), col(o, C_RESET));
+		} else {
+			fmt_value(buf, sizeof(buf), r->lhs);
+			fmt_value(buf2, sizeof(buf2), r->rhs);
+			printf("  %sFAILED: %s is %s", col(o, C_BAD), st->args[0].text, buf);
+			/* A constant needs no "2 is 2". */
+			if (strcmp(st->args[1].text, buf2) != 0)
+				printf(", %s is %s", st->args[1].text, buf2);
+			fputs(col(o, C_RESET), stdout);
+		}
+	} else if (r->has_ret) {
+		fmt_result(buf, sizeof(buf), st, r->ret);
+		printf("  -> %s%s%s", col(o, d->ret == RET_ADDR ? C_ADDR : C_NUM), buf,
+		       col(o, C_RESET));
+	}
+	if (d->runs_code && st->op != ST_SHOW)
+		printf("   %s%" PRIu64 " fault%s%s", col(o, r->faults ? C_FAULT : C_DIM), r->faults,
+		       r->faults == 1 ? "" : "s", col(o, C_RESET));
+	putchar('\n');
+
+	/* What happened below the statement, in one line. */
+	if (d->runs_code && st->op != ST_SHOW && !r->killed &&
+	    (notes->nsys || r->faults || r->frames_alloc || r->frames_freed)) {
+		int64_t drss = session_builtin(s, BI_RSS) - rss0;
+		int64_t dpt = (int64_t)(s->task->mm.pgtables_bytes / 4096) - (int64_t)pt0;
+		const char *sep = "";
+
+		printf("        %s", col(o, C_DIM));
+		if (notes->nsys) {
+			printf("syscall%s ", notes->nsys > 1 || notes->sys[0].count > 1 ? "s" : "");
+			for (unsigned i = 0; i < notes->nsys; i++) {
+				printf("%s%s", i ? ", " : "", notes->sys[i].name);
+				if (notes->sys[i].count > 1)
+					printf(" x%u", notes->sys[i].count);
+			}
+			sep = "; ";
+		}
+		if (r->frames_alloc || r->frames_freed) {
+			printf("%sframes", sep);
+			if (r->frames_alloc)
+				printf(" +%" PRIu64, r->frames_alloc);
+			if (r->frames_freed)
+				printf(" -%" PRIu64, r->frames_freed);
+			sep = "; ";
+		}
+		if (drss || dpt) {
+			printf("%s", sep);
+			if (drss)
+				printf("rss %+" PRId64 " page%s", drss,
+				       drss == 1 || drss == -1 ? "" : "s");
+			if (dpt)
+				printf("%spage tables %+" PRId64, drss ? ", " : "", dpt);
+			sep = "; ";
+		}
+		/* Faults that gave the program no page of its own: read faults that
+		   mapped the shared zero page. */
+		if (r->faults && !drss && (int64_t)r->frames_alloc <= (dpt > 0 ? dpt : 0))
+			printf("%sno frame for the data: the shared zero page", sep);
+		printf("%s\n", col(o, C_RESET));
+	}
+	if (r->output)
+		print_indented(r->output, r->output_len);
+}
+
+static void print_header(const struct run_opts *o, struct session *s)
+{
+	const struct kernel_opts *k = &s->opts.kopts;
+
+	printf("%saftermalloc run %s%s\n", col(o, C_BOLD), s->sc->path, col(o, C_RESET));
+	printf("%s  malloc policy %s; %" PRIu64 " MiB of simulated RAM (%" PRIu64
+	       " frames of 4 KiB); zero page %s; ASLR %s%s\n",
+	       col(o, C_DIM), s->policy, k->phys_bytes >> 20, (uint64_t)(k->phys_bytes / PAGE_SIZE),
+	       k->zero_page ? "on" : "off", k->aslr ? "on" : "off", col(o, C_RESET));
+	printf("%s  line  statement  -> result   page faults taken%s\n\n", col(o, C_DIM),
+	       col(o, C_RESET));
+}
+
+static void print_summary(const struct run_opts *o, struct session *s, uint64_t nr_expect)
+{
+	uint64_t rss = (uint64_t)session_builtin(s, BI_RSS);
+	char buf[64], buf2[64];
+
+	printf("\n%sSummary%s\n", col(o, C_BOLD), col(o, C_RESET));
+	printf("  statements     %" PRIu64 " run of %zu", s->nr_run, s->sc->nr_stmts);
+	if (nr_expect)
+		printf(" (expect: %" PRIu64 " passed, %s%" PRIu64 " failed%s)",
+		       nr_expect - s->nr_expect_failed,
+		       col(o, s->nr_expect_failed ? C_BAD : C_RESET), s->nr_expect_failed,
+		       col(o, C_RESET));
+	printf("\n  page faults    %" PRIu64 "\n", s->total_faults);
+	printf("  system calls   brk %" PRIu64 ", mmap %" PRIu64 ", munmap %" PRIu64 "\n",
+	       s->lc.st.brk_calls, s->lc.st.mmap_calls, s->lc.st.munmap_calls);
+	printf("  memory         RSS %" PRIu64 " page%s (%" PRIu64 " KiB), %" PRIu64 " of %" PRIu64
+	       " frames free\n",
+	       rss, rss == 1 ? "" : "s", rss * 4, s->k.buddy.free_pages, s->k.buddy.managed);
+	printf("  TLB            %" PRIu64 " hits, %" PRIu64 " misses\n", s->k.cpu.tlb.hits,
+	       s->k.cpu.tlb.misses);
+	printf("  events         %" PRIu64 "%s\n", s->k.probe.seq,
+	       o->events_path ? "" : " (each one: --events FILE.jsonl; all of them: --trace)");
+	if (s->dead)
+		printf("  %sthe program was killed by %s (%s)%s\n", col(o, C_BAD),
+		       session_signal_name(s->task->death.signo, buf, sizeof(buf)),
+		       session_sigcode_name(s->task->death.signo, s->task->death.code, buf2,
+		                            sizeof(buf2)),
+		       col(o, C_RESET));
+}
+
+/* ---- JSON output ----------------------------------------------------- */
+
+static void json_num(cJSON *o, const char *key, uint64_t v)
+{
+	cJSON_AddItemToObject(o, key, events_out_number(v, false));
+}
+
+static void json_signed(cJSON *o, const char *key, int64_t v)
+{
+	cJSON_AddItemToObject(o, key, events_out_number((uint64_t)v, true));
+}
+
+static void json_print(cJSON *o)
+{
+	char *s = cJSON_PrintUnformatted(o);
+
+	if (s) {
+		puts(s);
+		free(s);
+	}
+	cJSON_Delete(o);
+}
+
+static void json_statement(struct session *s, const struct stmt *st)
+{
+	const struct stmt_result *r = &s->res;
+	cJSON *o = cJSON_CreateObject();
+
+	json_num(o, "line", (uint64_t)st->line);
+	cJSON_AddStringToObject(o, "op", script_stmt_defs[st->op].name);
+	cJSON_AddStringToObject(o, "text", st->text);
+	if (st->dest >= 0)
+		cJSON_AddStringToObject(o, "var", s->sc->var_names[st->dest]);
+	else
+		cJSON_AddNullToObject(o, "var");
+	if (r->has_ret)
+		json_signed(o, "ret", r->ret);
+	else
+		cJSON_AddNullToObject(o, "ret");
+	json_num(o, "faults", r->faults);
+	json_num(o, "events", r->events);
+	json_num(o, "first_event", r->first_seq);
+	json_num(o, "syscalls", r->syscalls);
+	json_num(o, "frames_alloc", r->frames_alloc);
+	json_num(o, "frames_freed", r->frames_freed);
+	if (r->output)
+		cJSON_AddStringToObject(o, "output", r->output);
+	else
+		cJSON_AddNullToObject(o, "output");
+	if (st->op == ST_EXPECT) {
+		cJSON *e = cJSON_AddObjectToObject(o, "expect");
+
+		cJSON_AddStringToObject(e, "lhs", st->args[0].text);
+		json_signed(e, "lhs_value", r->lhs);
+		cJSON_AddStringToObject(e, "op", script_cmp_names[st->cmp]);
+		cJSON_AddStringToObject(e, "rhs", st->args[1].text);
+		json_signed(e, "rhs_value", r->rhs);
+		cJSON_AddBoolToObject(e, "ok", r->expect_ok);
+	}
+	if (r->killed) {
+		const struct task_death *dt = &s->task->death;
+		cJSON *g = cJSON_AddObjectToObject(o, "signal");
+		char buf[32];
+
+		cJSON_AddStringToObject(g, "name",
+		                        session_signal_name(dt->signo, buf, sizeof(buf)));
+		json_num(g, "signo", (uint64_t)dt->signo);
+		cJSON_AddStringToObject(
+		    g, "code", session_sigcode_name(dt->signo, dt->code, buf, sizeof(buf)));
+		json_num(g, "addr", dt->addr);
+		cJSON_AddStringToObject(g, "reason", dt->reason);
+		cJSON_AddStringToObject(g, "report", dt->report);
+	} else {
+		cJSON_AddNullToObject(o, "signal");
+	}
+	json_print(o);
+}
+
+static void json_summary(struct session *s, int status)
+{
+	cJSON *o = cJSON_CreateObject();
+	cJSON *m = cJSON_AddObjectToObject(o, "summary");
+
+	cJSON_AddStringToObject(m, "script", s->sc->path);
+	cJSON_AddStringToObject(m, "malloc", s->policy);
+	json_num(m, "statements", s->nr_run);
+	json_num(m, "statements_total", s->sc->nr_stmts);
+	json_num(m, "page_faults", s->total_faults);
+	json_num(m, "brk_calls", s->lc.st.brk_calls);
+	json_num(m, "mmap_calls", s->lc.st.mmap_calls);
+	json_num(m, "munmap_calls", s->lc.st.munmap_calls);
+	json_num(m, "rss", (uint64_t)session_builtin(s, BI_RSS));
+	json_num(m, "memfree", s->k.buddy.free_pages);
+	json_num(m, "frames", s->k.buddy.managed);
+	json_num(m, "tlb_hits", s->k.cpu.tlb.hits);
+	json_num(m, "tlb_misses", s->k.cpu.tlb.misses);
+	json_num(m, "events", s->k.probe.seq);
+	json_num(m, "expect_failed", s->nr_expect_failed);
+	cJSON_AddBoolToObject(m, "killed", s->dead);
+	json_num(m, "exit", (uint64_t)status);
+	json_print(o);
+}
+
+/* ---- the command ----------------------------------------------------- */
+
+static void usage(FILE *f)
+{
+	fputs("usage: aftermalloc run SCRIPT.ams [options]\n"
+	      "\n"
+	      "Run a scenario script on a fresh simulated machine, statement by statement.\n"
+	      "\n"
+	      "  --json              one JSON object per statement, then {\"summary\": ...}\n"
+	      "  --events FILE       write every event as JSON lines (seq, layer, kind, fn,\n"
+	      "                      depth, fields); same script and seed, same bytes\n"
+	      "  --perfetto FILE     write the events as Chrome trace-event JSON for\n"
+	      "                      ui.perfetto.dev: statements and calls as nested slices,\n"
+	      "                      faults, splits, signals as instants; ts = 2 x seq\n"
+	      "  --trace             print every event under its statement (text output)\n"
+	      "  --malloc POLICY     seed, firstfit, nextfit, bestfit, glibc, best; overrides\n"
+	      "                      the script's `policy` line (default: glibc)\n"
+	      "  --phys SIZE         simulated RAM (default 64M); sizes take K/M/G and 0x\n"
+	      "  --seed N            randomize the layout (ASLR) from N\n"
+	      "  --no-zero-page      a read fault allocates a frame (as on kernels booted with\n"
+	      "                      the zero page off); default: map the shared zero page\n"
+	      "  --tlb N[,WAYS]      TLB entries and associativity (default 64,4)\n"
+	      "  --check             check every invariant after every statement\n"
+	      "  --no-comments       do not echo the script's comments\n"
+	      "  --color, --no-color colour (default: only when standard output is a terminal)\n"
+	      "\n"
+	      "Exit status: 0 success, 1 the program was killed or an expect failed,\n"
+	      "2 bad usage or a malformed script (FILE:LINE: message on stderr).\n"
+	      "\n"
+	      "Scripts: one statement a line, # starts a comment. NAME = STATEMENT keeps a\n"
+	      "result, NAME = EXPR a value; EXPR is a sum (+ -) of numbers (4096, 0x1000, 4K,\n"
+	      "1M), variables and built-ins: faults (of the last statement that ran code),\n"
+	      "rss (resident pages), memfree (free frames), brk (the break), infinity.\n"
+	      "A first line `policy NAME` chooses the malloc policy. Statements:\n",
+	      f);
+	for (int i = 0; i < ST__COUNT; i++)
+		fprintf(f, "  %s\n", script_stmt_defs[i].usage);
+	fputs("Examples: demos/seed-walk.ams (start there), demos/first-touch.ams, ...\n", f);
+}
+
+static int bad_usage(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+static int bad_usage(const char *fmt, ...)
+{
+	va_list ap;
+
+	fputs("aftermalloc run: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputs("\nTry 'aftermalloc run --help'.\n", stderr);
+	return EXIT_BAD_INPUT;
+}
+
+enum {
+	OPT_JSON = 256,
+	OPT_MALLOC,
+	OPT_PHYS,
+	OPT_SEED,
+	OPT_EVENTS,
+	OPT_PERFETTO,
+	OPT_NOZERO,
+	OPT_TLB,
+	OPT_CHECK,
+	OPT_TRACE,
+	OPT_NOCOMMENTS,
+	OPT_COLOR,
+	OPT_NOCOLOR
+};
+
+static int parse_args(int argc, char **argv, struct run_opts *o, bool *help)
+{
+	static const struct option longopts[] = {
+	    {"json", no_argument, NULL, OPT_JSON},
+	    {"malloc", required_argument, NULL, OPT_MALLOC},
+	    {"phys", required_argument, NULL, OPT_PHYS},
+	    {"seed", required_argument, NULL, OPT_SEED},
+	    {"events", required_argument, NULL, OPT_EVENTS},
+	    {"perfetto", required_argument, NULL, OPT_PERFETTO},
+	    {"no-zero-page", no_argument, NULL, OPT_NOZERO},
+	    {"tlb", required_argument, NULL, OPT_TLB},
+	    {"check", no_argument, NULL, OPT_CHECK},
+	    {"trace", no_argument, NULL, OPT_TRACE},
+	    {"no-comments", no_argument, NULL, OPT_NOCOMMENTS},
+	    {"color", no_argument, NULL, OPT_COLOR},
+	    {"no-color", no_argument, NULL, OPT_NOCOLOR},
+	    {"help", no_argument, NULL, 'h'},
+	    {0, 0, 0, 0},
+	};
+	uint64_t v, w;
+	char *comma;
+	int c;
+
+	optind = 0; /* glibc: full re-initialisation (main may have used getopt) */
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, ":hjv", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'h':
+			*help = true;
+			return 0;
+		case 'j':
+		case OPT_JSON:
+			o->json = true;
+			break;
+		case OPT_MALLOC:
+			o->so.policy = optarg;
+			break;
+		case OPT_PHYS:
+			if (parse_size(optarg, &v) < 0 || v == 0)
+				return bad_usage("--phys: bad size '%s'", optarg);
+			o->so.kopts.phys_bytes = v;
+			break;
+		case OPT_SEED:
+			if (parse_size(optarg, &v) < 0)
+				return bad_usage("--seed: bad number '%s'", optarg);
+			o->so.kopts.seed = v;
+			o->so.kopts.aslr = true;
+			break;
+		case OPT_EVENTS:
+			o->events_path = optarg;
+			break;
+		case OPT_PERFETTO:
+			o->perfetto_path = optarg;
+			break;
+		case OPT_NOZERO:
+			o->so.kopts.zero_page = false;
+			break;
+		case OPT_TLB:
+			comma = strchr(optarg, ',');
+			w = o->so.kopts.tlb_ways;
+			if (comma) {
+				*comma = 0;
+				if (parse_size(comma + 1, &w) < 0 || w == 0 || w > 1024) {
+					*comma = ',';
+					return bad_usage("--tlb: bad associativity in '%s'",
+					                 optarg);
+				}
+			}
+			if (parse_size(optarg, &v) < 0 || v == 0 || v > 65536 || v % w ||
+			    ((v / w) & (v / w - 1))) {
+				if (comma)
+					*comma = ',';
+				return bad_usage(
+				    "--tlb: '%s' is not ENTRIES[,WAYS] with ENTRIES/WAYS "
+				    "a power of two",
+				    optarg);
+			}
+			if (comma)
+				*comma = ',';
+			o->so.kopts.tlb_entries = (unsigned)v;
+			o->so.kopts.tlb_ways = (unsigned)w;
+			break;
+		case OPT_CHECK:
+			o->so.check = true;
+			o->so.kopts.debug_checks = true;
+			break;
+		case 'v':
+		case OPT_TRACE:
+			o->trace = true;
+			break;
+		case OPT_NOCOMMENTS:
+			o->narrate = false;
+			break;
+		case OPT_COLOR:
+			o->color = true;
+			break;
+		case OPT_NOCOLOR:
+			o->color = false;
+			break;
+		case ':':
+			return bad_usage("option '%s' needs a value", argv[optind - 1]);
+		default:
+			return bad_usage("unknown option '%s'", argv[optind - 1]);
+		}
+	}
+	if (optind >= argc)
+		return bad_usage("no script given");
+	if (optind + 1 < argc)
+		return bad_usage("one script at a time ('%s' is extra)", argv[optind + 1]);
+	o->script_path = argv[optind];
+	return 0;
+}
+
+/* The end of the program on stderr: what it wrote to fd 2 (glibc's message),
+   then the kernel's report unless that is the same message (an abort's). */
+static void print_death(const struct task *t)
+{
+	const char *rep = t->death.report;
+
+	if (t->stderr_len) {
+		fwrite(t->stderr_buf, 1, t->stderr_len, stderr);
+		if (t->stderr_buf[t->stderr_len - 1] != '\n')
+			fputc('\n', stderr);
+	}
+	if (!rep[0] || (t->stderr_len && strstr(t->stderr_buf, rep)))
+		return;
+	fputs(rep, stderr);
+	if (rep[strlen(rep) - 1] != '\n')
+		fputc('\n', stderr);
+}
+
+static int stmt_width(const struct script *sc)
+{
+	int w = 12;
+
+	for (size_t i = 0; i < sc->nr_stmts; i++) {
+		int l = (int)strlen(sc->stmts[i].text);
+
+		if (l > w)
+			w = l;
+	}
+	return w > 36 ? 36 : w;
+}
+
+static int run_script(struct run_opts *o, struct script *sc)
+{
+	struct session *s = session_create(sc, &o->so, stderr);
+	struct run_notes notes = {0};
+	struct events_out eo;
+	struct perfetto *pf = NULL;
+	FILE *ev_file = NULL, *pf_file = NULL;
+	char *trace_buf = NULL;
+	size_t trace_len = 0;
+	uint64_t nr_expect = 0;
+	int width = stmt_width(sc), status = 0, prev_line = 0;
+
+	if (!s)
+		return EXIT_BAD_INPUT;
+	if (o->events_path) {
+		ev_file = fopen(o->events_path, "w");
+		if (!ev_file) {
+			fprintf(stderr, "aftermalloc run: %s: %s\n", o->events_path,
+			        strerror(errno));
+			session_destroy(s);
+			return EXIT_BAD_INPUT;
+		}
+		events_out_init(&eo, ev_file);
+		session_add_sink(s, events_out_sink, &eo);
+	}
+	if (o->perfetto_path) {
+		char pname[256];
+
+		pf = malloc(sizeof(*pf));
+		pf_file = pf ? fopen(o->perfetto_path, "w") : NULL;
+		if (!pf_file) {
+			fprintf(stderr, "aftermalloc run: %s: %s\n", o->perfetto_path,
+			        strerror(pf ? errno : ENOMEM));
+			free(pf);
+			if (ev_file)
+				fclose(ev_file);
+			session_destroy(s);
+			return EXIT_BAD_INPUT;
+		}
+		snprintf(pname, sizeof(pname), "aftermalloc run %s", sc->path);
+		perfetto_begin(pf, pf_file, pname, s->task->comm);
+		session_add_sink(s, perfetto_sink, pf);
+	}
+	if (!o->json)
+		session_add_sink(s, notes_sink, &notes);
+	if (!o->json)
+		print_header(o, s);
+
+	for (size_t i = 0; i < sc->nr_stmts; i++) {
+		const struct stmt *st = &sc->stmts[i];
+		int64_t rss0 = session_builtin(s, BI_RSS);
+		uint64_t pt0 = s->task->mm.pgtables_bytes / 4096;
+		int rc;
+
+		notes_reset(&notes);
+		if (o->trace && !o->json)
+			notes.trace = open_memstream(&trace_buf, &trace_len);
+		rc = session_run_statement(s, i);
+		if (notes.trace) {
+			fclose(notes.trace);
+			notes.trace = NULL;
+		}
+		if (o->json) {
+			json_statement(s, st);
+		} else {
+			if (o->narrate)
+				print_narrative(o, sc, prev_line, st->line - 1);
+			print_statement(o, s, st, width, &notes, rss0, pt0);
+			if (trace_buf) {
+				fputs(trace_buf, stdout);
+				free(trace_buf);
+				trace_buf = NULL;
+			}
+		}
+		prev_line = st->line;
+		if (st->op == ST_EXPECT) {
+			nr_expect++;
+			if (!s->res.expect_ok) {
+				char l[64], r[64];
+
+				fmt_value(l, sizeof(l), s->res.lhs);
+				fmt_value(r, sizeof(r), s->res.rhs);
+				fflush(stdout);
+				fprintf(stderr, "%s:%d: expect failed: %s (%s) %s %s (%s)\n",
+				        sc->path, st->line, st->args[0].text, l,
+				        script_cmp_names[st->cmp], st->args[1].text, r);
+				status = EXIT_SIM_FAILED;
+			}
+		}
+		if (rc) {
+			fflush(stdout);
+			/* What the process wrote to fd 2 (glibc's message), then the kernel's line.
+			 */
+			print_death(s->task);
+			status = EXIT_SIM_FAILED;
+			break;
+		}
+	}
+	if (!o->json && o->narrate && !s->dead)
+		print_narrative(o, sc, prev_line, sc->nr_lines);
+	if (o->json)
+		json_summary(s, status);
+	else
+		print_summary(o, s, nr_expect);
+	fflush(stdout);
+	if (ev_file) {
+		if (fclose(ev_file) != 0 || eo.failed) {
+			fprintf(stderr, "aftermalloc run: %s: write error\n", o->events_path);
+			if (!status)
+				status = EXIT_BAD_INPUT;
+		}
+	}
+	if (pf_file) {
+		cJSON *other = cJSON_CreateObject();
+
+		cJSON_AddStringToObject(other, "script", sc->path);
+		cJSON_AddStringToObject(other, "malloc", s->policy);
+		cJSON_AddStringToObject(other, "ts", "2 x the event's seq (not wall time)");
+		if (perfetto_end(pf, other) < 0 || fclose(pf_file) != 0) {
+			fprintf(stderr, "aftermalloc run: %s: write error\n", o->perfetto_path);
+			if (!status)
+				status = EXIT_BAD_INPUT;
+		}
+		free(pf);
+	}
+	session_destroy(s);
+	return status;
+}
+
+int cmd_run(int argc, char **argv)
+{
+	struct run_opts o;
+	struct script *sc;
+	bool help = false;
+	int rc;
+
+	memset(&o, 0, sizeof(o));
+	session_default_opts(&o.so);
+	o.narrate = true;
+	o.color = isatty(STDOUT_FILENO) && !getenv("NO_COLOR");
+	rc = parse_args(argc, argv, &o, &help);
+	if (help) {
+		usage(stdout);
+		return 0;
+	}
+	if (rc)
+		return rc;
+	if (script_load(o.script_path, &sc, stderr) < 0)
+		return EXIT_BAD_INPUT;
+	rc = run_script(&o, sc);
+	script_free(sc);
+	return rc;
+}

@@ -1,0 +1,68 @@
+/*
+ * trace.h - reader of CS:APP malloc-lab traces (.rep), with every quirk of
+ * ../shared/traces/README.md: CRLF line ends, `f -1` (free(NULL)), `r` on an
+ * id never allocated (realloc(NULL, n)), `r ID 0`, blocks never freed.
+ *
+ * Self-contained (libc of the host and uthash only) so the host-side replayer
+ * that runs a trace on the real glibc (tests/host/) reads traces with the
+ * same code.
+ *
+ * What the reader accepts (decisions, tested in tests/test_trace.c):
+ * - LF or CRLF line ends (a CR anywhere counts as white space), spaces and
+ *   tabs between fields, blank lines anywhere (boat.rep ends with one);
+ * - the header is the first four integers, one a line as in every public
+ *   trace, or several on one line;
+ * - an id at or beyond the header's number of ids grows the id space
+ *   (nr_ids = largest id + 1): public traces have short headers;
+ * - more or fewer operations than the header announces: all operations in
+ *   the file are kept, silently (lrucd.rep has 201 for a header of 200);
+ *   header_ops keeps the announced count for whoever wants to warn.
+ * What it rejects with "PATH:LINE: message" and -1: a missing or short
+ * header, a negative or overflowing header field, an unknown operation, a
+ * missing or non-numeric field, a negative size, a size that overflows 64
+ * bits, an id below 0 (except `f -1`) or >= TRACE_MAX_IDS, junk after the
+ * last field, a NUL byte. No fixed-size line buffer: any line length works.
+ */
+#ifndef DEMOS_TRACE_H
+#define DEMOS_TRACE_H
+
+#include <stdint.h>
+#include <stdio.h>
+
+enum trace_op_kind { TOP_ALLOC = 'a', TOP_REALLOC = 'r', TOP_FREE = 'f' };
+
+/* Ids index host-side arrays of the replayers: bound them so that a stray
+   huge number is an error, not a multi-gigabyte allocation. */
+#define TRACE_MAX_IDS (1u << 24)
+
+struct trace_op {
+	char kind;     /* 'a', 'r', 'f' */
+	int32_t id;    /* block id, -1 for `f -1` */
+	uint64_t size; /* bytes (a, r) */
+	uint32_t line; /* line in the file, for messages */
+};
+
+struct trace {
+	char *path;
+	uint64_t heap_hint, weight; /* header fields, unused */
+	uint32_t nr_ids;            /* ids are 0..nr_ids-1 (grown if the header is short) */
+	size_t nr_ops;
+	struct trace_op *ops;
+	uint32_t header_ids; /* as the header says */
+	uint64_t header_ops; /* as the header says (may differ from nr_ops) */
+};
+
+/* Read path. 0, or -1 after printing "PATH:LINE: message" to err. */
+int trace_load(const char *path, struct trace **out, FILE *err);
+/* The same from an open stream; name is used in messages and kept as path. */
+int trace_read(FILE *in, const char *name, struct trace **out, FILE *err);
+/* The same from a buffer of len bytes (tests, fuzzing). */
+int trace_parse(const char *buf, size_t len, const char *name, struct trace **out, FILE *err);
+void trace_free(struct trace *t);
+
+/* Largest sum of live requested bytes over the trace, following the replay
+   semantics (r ID 0 frees, r on a free id allocates); 0 for an empty trace.
+   Ignores invalid ops (a free of a free id). */
+uint64_t trace_peak_payload(const struct trace *t);
+
+#endif

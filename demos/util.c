@@ -1,0 +1,75 @@
+/*
+ * util.c - small helpers of the command line: sizes as users write them
+ * (DESIGN.md, The command: "Sizes take decimal, 0x hex and K/M/G suffixes").
+ */
+#include <ctype.h>
+#include <stdint.h>
+
+#include "commands.h"
+
+/*
+ * "4096", "0x1000", "4K", "0x10K", "1M", "2G" (suffixes are powers of 1024,
+ * upper or lower case, optionally followed by "iB" or "B"). No sign, no
+ * spaces, no overflow: 0 and *out, or -1 and *out untouched.
+ */
+int parse_size(const char *s, uint64_t *out)
+{
+	uint64_t v = 0, base = 10, shift = 0;
+	const char *p = s;
+	int digits = 0;
+
+	if (!s || !*s)
+		return -1;
+	if (p[0] == '0' && (p[1] == 'x' || p[1] == 'X')) {
+		base = 16;
+		p += 2;
+	}
+	for (; *p; p++) {
+		unsigned d;
+
+		if (isdigit((unsigned char)*p))
+			d = (unsigned)(*p - '0');
+		else if (base == 16 && isxdigit((unsigned char)*p))
+			d = (unsigned)(tolower((unsigned char)*p) - 'a' + 10);
+		else
+			break;
+		if (v > (UINT64_MAX - d) / base)
+			return -1;
+		v = v * base + d;
+		digits++;
+	}
+	if (!digits)
+		return -1;
+	switch (*p) {
+	case 'k':
+	case 'K':
+		shift = 10;
+		p++;
+		break;
+	case 'm':
+	case 'M':
+		shift = 20;
+		p++;
+		break;
+	case 'g':
+	case 'G':
+		shift = 30;
+		p++;
+		break;
+	default:
+		break;
+	}
+	if (shift) {
+		if (p[0] == 'i' && p[1] == 'B')
+			p += 2;
+		else if (p[0] == 'B')
+			p++;
+		if (v > (UINT64_MAX >> shift))
+			return -1;
+		v <<= shift;
+	}
+	if (*p)
+		return -1;
+	*out = v;
+	return 0;
+}

@@ -1,0 +1,1053 @@
+/*
+ * view_app.c - `aftermalloc view SCRIPT.ams`: the SDL viewer (DESIGN.md, The
+ * command). One window, every panel drawn from the live simulation paused at
+ * the current event by the stepping engine shared with `aftermalloc step`
+ * (demos/stepper.h): the keys are the stepper's keys, parsed by
+ * stepper_parse_key; this file only maps SDL's key events to those strings.
+ *
+ * Also: a command line inside the window (a statement typed there is
+ * appended to the script, which is parsed again whole by script_parse; the
+ * stepper is rebuilt to the current event and runs on into the new
+ * statement), mouse details for frames, PTEs, chunks and VMAs, a click in the
+ * event log to go there, --compare A,B for two malloc policies side by side
+ * stepping together statement by statement, and --screenshot for a PNG of
+ * event N without any display (SDL's software renderer on a surface).
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <SDL.h>
+#include <SDL_image.h>
+#include <cjson/cJSON.h>
+
+#include "commands.h"
+#include "script.h"
+#include "stepper.h"
+#include "view_app.h"
+#include "view_draw.h"
+#include "view_layout.h"
+#include "view_model.h"
+
+#define LOG_CAP 4096
+#define ANIM_MS 450.0
+
+struct view_side {
+	struct stepper *st;
+	struct view_model m;
+	const char *policy; /* --compare: this side's policy */
+	bool stale;         /* the model must be re-read */
+};
+
+struct view_app {
+	const char *path;
+	char *text;         /* the script's text, with the lines typed in the window */
+	struct script *sc;
+	struct session_opts so;
+	int nsides;
+	struct view_side side[VIEW_MAX_SIDES];
+	struct view_layout L;
+	struct view_gfx g;
+	bool quit;
+	/* Command line */
+	bool typing;
+	char prompt[8];
+	char input[256];
+	char msg[320];
+	bool msg_bad;
+	/* Details popup */
+	char pop[12][200];
+	const char *popv[12];
+	int npop, popx, popy;
+	Uint32 change_ms; /* when the shown event last changed (animation) */
+};
+
+/* ---- options ------------------------------------------------------------ */
+
+struct view_opts {
+	const char *script;
+	const char *screenshot;
+	const char *compare;
+	bool have_at, layout, help;
+	uint64_t at;
+	int w, h;
+	long bench_frames;
+};
+
+static void usage(FILE *f)
+{
+	fputs("usage: aftermalloc view SCRIPT.ams [options]\n"
+	      "       aftermalloc view SCRIPT.ams --screenshot FILE.png --at N [--size WxH]\n"
+	      "       aftermalloc view --layout [--size WxH] [--compare A,B]\n"
+	      "\n"
+	      "The SDL viewer: the call path and its narration, the address space, the heap's\n"
+	      "chunks, the page walk, physical frames and buddy free lists, the TLB, counters\n"
+	      "and the event log, all read from the simulation paused at the current event.\n"
+	      "\n"
+	      "Keys (as in `aftermalloc step`): s or Enter one event, n next statement, f next\n"
+	      "page fault, y next system call, o until return, b one event back, B one\n"
+	      "statement back, g N go to event N, e to the end, q quit. ':' opens the command\n"
+	      "line: type a statement (p = malloc 5000, store p 0 1 1) and watch it run. Click a\n"
+	      "frame, a page-table entry, a chunk or a VMA for details, an event to go there.\n"
+	      "\n"
+	      "  --malloc POLICY     seed, firstfit, nextfit, bestfit, glibc, best\n"
+	      "  --compare A,B       two policies side by side, stepping together by statement\n"
+	      "  --phys SIZE         simulated RAM (default 64M); --seed N: ASLR from N\n"
+	      "  --no-zero-page      a read fault allocates a frame\n"
+	      "  --at N              start at event N (a window) or draw event N (--screenshot);\n"
+	      "                      N past the last event draws the last one, with a note on\n"
+	      "                      stderr\n"
+	      "  --screenshot FILE   draw without a window into FILE (PNG) and exit\n"
+	      "  --size WxH          window or picture size (default 1280x800, at least 640x400)\n"
+	      "  --layout            print the panel rectangles for --size as JSON and exit\n"
+	      "  --bench-frames K    step one event a frame for K frames, print frames/s, exit\n"
+	      "\n"
+	      "Exit status: 0 success; 2 bad usage, a malformed script or no display.\n",
+	      f);
+}
+
+static int bad_usage(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static int bad_usage(const char *fmt, ...)
+{
+	va_list ap;
+
+	fputs("aftermalloc view: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputs("\nTry 'aftermalloc view --help'.\n", stderr);
+	return EXIT_BAD_INPUT;
+}
+
+enum {
+	OPT_MALLOC = 256,
+	OPT_PHYS,
+	OPT_SEED,
+	OPT_NOZERO,
+	OPT_COMPARE,
+	OPT_SHOT,
+	OPT_AT,
+	OPT_SIZE,
+	OPT_LAYOUT,
+	OPT_BENCH,
+};
+
+static int parse_wxh(const char *s, int *w, int *h)
+{
+	char *end;
+	long a, b;
+
+	errno = 0;
+	a = strtol(s, &end, 10);
+	if (end == s || (*end != 'x' && *end != 'X'))
+		return -1;
+	s = end + 1;
+	b = strtol(s, &end, 10);
+	if (end == s || *end || errno || a < VIEW_MIN_W || b < VIEW_MIN_H || a > 8192 || b > 8192)
+		return -1;
+	*w = (int)a;
+	*h = (int)b;
+	return 0;
+}
+
+static int parse_args(int argc, char **argv, struct view_opts *o, struct session_opts *so)
+{
+	static const struct option longopts[] = {
+	    {"malloc", required_argument, NULL, OPT_MALLOC},
+	    {"phys", required_argument, NULL, OPT_PHYS},
+	    {"seed", required_argument, NULL, OPT_SEED},
+	    {"no-zero-page", no_argument, NULL, OPT_NOZERO},
+	    {"compare", required_argument, NULL, OPT_COMPARE},
+	    {"screenshot", required_argument, NULL, OPT_SHOT},
+	    {"at", required_argument, NULL, OPT_AT},
+	    {"size", required_argument, NULL, OPT_SIZE},
+	    {"layout", no_argument, NULL, OPT_LAYOUT},
+	    {"bench-frames", required_argument, NULL, OPT_BENCH},
+	    {"help", no_argument, NULL, 'h'},
+	    {0, 0, 0, 0},
+	};
+	uint64_t v;
+	char *end;
+	int c;
+
+	optind = 0;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, ":h", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'h':
+			o->help = true;
+			return 0;
+		case OPT_MALLOC:
+			so->policy = optarg;
+			break;
+		case OPT_PHYS:
+			if (parse_size(optarg, &v) < 0 || v == 0)
+				return bad_usage("--phys: bad size '%s'", optarg);
+			so->kopts.phys_bytes = v;
+			break;
+		case OPT_SEED:
+			if (parse_size(optarg, &v) < 0)
+				return bad_usage("--seed: bad number '%s'", optarg);
+			so->kopts.seed = v;
+			so->kopts.aslr = true;
+			break;
+		case OPT_NOZERO:
+			so->kopts.zero_page = false;
+			break;
+		case OPT_COMPARE:
+			o->compare = optarg;
+			break;
+		case OPT_SHOT:
+			o->screenshot = optarg;
+			break;
+		case OPT_AT:
+			errno = 0;
+			o->at = strtoull(optarg, &end, 0);
+			if (end == optarg || *end || errno || optarg[0] == '-')
+				return bad_usage("--at: '%s' is not an event number", optarg);
+			o->have_at = true;
+			break;
+		case OPT_SIZE:
+			if (parse_wxh(optarg, &o->w, &o->h) < 0)
+				return bad_usage("--size: bad size '%s' (WxH, at least %dx%d, at most "
+				                 "8192x8192)",
+				                 optarg, VIEW_MIN_W, VIEW_MIN_H);
+			break;
+		case OPT_LAYOUT:
+			o->layout = true;
+			break;
+		case OPT_BENCH:
+			o->bench_frames = strtol(optarg, &end, 10);
+			if (end == optarg || *end || o->bench_frames <= 0)
+				return bad_usage("--bench-frames: bad count '%s'", optarg);
+			break;
+		case ':':
+			return bad_usage("option '%s' needs a value", argv[optind - 1]);
+		default:
+			return bad_usage("unknown option '%s'", argv[optind - 1]);
+		}
+	}
+	if (optind < argc)
+		o->script = argv[optind++];
+	if (optind < argc)
+		return bad_usage("unexpected argument '%s'", argv[optind]);
+	if (o->layout)
+		return 0;
+	if (!o->script)
+		return bad_usage("which script? e.g. aftermalloc view demos/seed-walk.ams");
+	if (o->screenshot && !o->have_at)
+		return bad_usage("--screenshot needs --at N: the event to draw (see `aftermalloc "
+		                 "run %s --events FILE` for their numbers)",
+		                 o->script);
+	if (o->compare && so->policy)
+		return bad_usage("--compare and --malloc do not go together");
+	return 0;
+}
+
+/* ---- the script and the steppers -------------------------------------------- */
+
+static char *read_text(const char *path)
+{
+	FILE *f = fopen(path, "r");
+	char *buf = NULL;
+	size_t n = 0;
+
+	if (!f)
+		return NULL;
+	FILE *m = open_memstream(&buf, &n);
+	char tmp[4096];
+	size_t r;
+
+	if (!m) {
+		fclose(f);
+		return NULL;
+	}
+	while ((r = fread(tmp, 1, sizeof(tmp), f)) > 0)
+		fwrite(tmp, 1, r, m);
+	fclose(f);
+	fclose(m);
+	return buf;
+}
+
+static void set_msg(struct view_app *a, bool bad, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+static void set_msg(struct view_app *a, bool bad, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(a->msg, sizeof(a->msg), fmt, ap);
+	va_end(ap);
+	a->msg_bad = bad;
+}
+
+static void changed(struct view_app *a)
+{
+	for (int s = 0; s < a->nsides; s++)
+		a->side[s].stale = true;
+	a->change_ms = SDL_GetTicks();
+	a->npop = 0;
+}
+
+static void refresh_models(struct view_app *a)
+{
+	for (int s = 0; s < a->nsides; s++)
+		if (a->side[s].stale) {
+			view_model_update(&a->side[s].m, a->side[s].st);
+			a->side[s].stale = false;
+		}
+}
+
+static struct stepper *make_stepper(struct view_app *a, const struct script *sc, int s)
+{
+	struct session_opts so = a->so;
+
+	if (a->side[s].policy)
+		so.policy = a->side[s].policy;
+	return stepper_create(sc, &so, LOG_CAP, stderr);
+}
+
+static void note_end(struct view_app *a)
+{
+	struct stepper *st = a->side[0].st;
+
+	if (st->finished)
+		set_msg(a, st->s->dead, "%s at event #%" PRIu64 " (b or B to go back)",
+		        st->s->dead ? "the program was killed" : "the program has ended", st->cur.seq);
+}
+
+static bool forward_cmd(enum step_cmd c)
+{
+	return c == STEP_EVENT || c == STEP_FAULT || c == STEP_SYSCALL || c == STEP_RETURN;
+}
+
+/*
+ * Carry out a stepper command on every side. With two sides, forward steps
+ * keep them on the same statement: a side that reached a later statement
+ * waits there until the other catches up; n moves both to the statement
+ * after the one the slower side is on.
+ */
+static void do_cmd(struct view_app *a, enum step_cmd cmd, uint64_t arg)
+{
+	size_t lead = SIZE_MAX;
+
+	a->msg[0] = '\0';
+	for (int s = 0; s < a->nsides; s++) {
+		size_t cs = a->side[s].st->cur_stmt;
+
+		lead = cs < lead ? cs : lead;
+	}
+	for (int s = 0; s < a->nsides; s++) {
+		struct stepper *st = a->side[s].st;
+
+		if (a->nsides > 1 && (forward_cmd(cmd) || cmd == STEP_STMT) && st->have_cur &&
+		    st->cur_stmt > lead)
+			continue; /* ahead: wait for the other side */
+		stepper_do(st, cmd, arg);
+	}
+	changed(a);
+	note_end(a);
+}
+
+static void do_key(struct view_app *a, const char *key)
+{
+	enum step_cmd cmd;
+	uint64_t arg;
+	int r = stepper_parse_key(key, &cmd, &arg);
+
+	if (r == 0) {
+		a->quit = true;
+		return;
+	}
+	if (r < 0) {
+		set_msg(a, true, "unknown key '%s'", key);
+		return;
+	}
+	do_cmd(a, cmd, arg);
+}
+
+/* The first line of what a parser or the session wrote to err. */
+static void first_line(char *dst, size_t n, const char *src)
+{
+	size_t i = 0;
+
+	while (src && src[i] && src[i] != '\n' && i + 1 < n) {
+		dst[i] = src[i];
+		i++;
+	}
+	dst[i] = '\0';
+}
+
+/*
+ * A statement typed in the window: append it to the script, parse the whole
+ * text again (so variables and errors are exactly the file's), rebuild the
+ * steppers to the event shown now, then run on to the new statement's start.
+ */
+static void run_statement(struct view_app *a, const char *line)
+{
+	struct script *nsc = NULL;
+	char *ntext = NULL, *err = NULL;
+	size_t errn = 0;
+	FILE *ef;
+	struct stepper *nst[VIEW_MAX_SIDES] = {0};
+
+	if (asprintf(&ntext, "%s%s%s\n", a->text,
+	             a->text[0] && a->text[strlen(a->text) - 1] != '\n' ? "\n" : "", line) < 0)
+		return;
+	ef = open_memstream(&err, &errn);
+	if (!ef || script_parse(a->path, ntext, &nsc, ef) < 0) {
+		if (ef)
+			fclose(ef);
+		first_line(a->msg, sizeof(a->msg), err && *err ? err : "cannot parse the statement");
+		a->msg_bad = true;
+		free(err);
+		free(ntext);
+		return;
+	}
+	fclose(ef);
+	free(err);
+	if (a->side[0].st->s->dead) {
+		set_msg(a, true, "the program was killed: no statement can run any more");
+		script_free(nsc);
+		free(ntext);
+		return;
+	}
+	for (int s = 0; s < a->nsides; s++) {
+		struct stepper *old = a->side[s].st;
+
+		nst[s] = make_stepper(a, nsc, s);
+		if (!nst[s]) {
+			set_msg(a, true, "cannot start the simulation again");
+			for (int t = 0; t < s; t++)
+				stepper_destroy(nst[t]);
+			script_free(nsc);
+			free(ntext);
+			return;
+		}
+		if (old->have_cur)
+			stepper_do(nst[s], STEP_GOTO, old->cur.seq);
+		while (!nst[s]->finished && nst[s]->cur_stmt + 1 < nsc->nr_stmts)
+			stepper_do(nst[s], STEP_STMT, 0);
+		if (!nst[s]->finished && !(nst[s]->have_cur && nst[s]->cur.kind == EV_STMT &&
+		                           nst[s]->cur_stmt + 1 == nsc->nr_stmts))
+			stepper_do(nst[s], STEP_STMT, 0);
+	}
+	for (int s = 0; s < a->nsides; s++) {
+		stepper_destroy(a->side[s].st);
+		a->side[s].st = nst[s];
+	}
+	script_free(a->sc);
+	a->sc = nsc;
+	free(a->text);
+	a->text = ntext;
+	changed(a);
+	set_msg(a, false, "added line %d: %s -- press s to step through it",
+	        nsc->stmts[nsc->nr_stmts - 1].line, line);
+}
+
+static void submit_input(struct view_app *a)
+{
+	enum step_cmd cmd;
+	uint64_t arg;
+	char line[sizeof(a->input) + 4];
+
+	a->typing = false;
+	SDL_StopTextInput();
+	if (strcmp(a->prompt, "g ") == 0) {
+		snprintf(line, sizeof(line), "g %s", a->input);
+		do_key(a, line);
+		return;
+	}
+	if (!a->input[0])
+		return;
+	/* A stepper key typed on the line works too (g 120, n, ...). */
+	if (stepper_parse_key(a->input, &cmd, &arg) == 1) {
+		do_cmd(a, cmd, arg);
+		return;
+	}
+	run_statement(a, a->input);
+}
+
+/* ---- details on click ---------------------------------------------------------- */
+
+static void pop_add(struct view_app *a, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void pop_add(struct view_app *a, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (a->npop == 12)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(a->pop[a->npop], sizeof(a->pop[0]), fmt, ap);
+	va_end(ap);
+	a->popv[a->npop] = a->pop[a->npop];
+	a->npop++;
+}
+
+static void details_frame(struct view_app *a, int s, pfn_t pfn)
+{
+	struct view_side *sd = &a->side[s];
+	struct phys *ph = &sd->st->s->k.phys;
+	uint64_t fpc = a->g.grid[s].fpc;
+
+	if (fpc > 1) {
+		uint64_t cnt[FK__COUNT] = {0}, end = pfn + fpc;
+
+		if (end > ph->nr_frames)
+			end = ph->nr_frames;
+		for (pfn_t p = pfn; p < end; p++)
+			cnt[FC_CODE(sd->m.fcode[p]) >= FC_FREE0 ? FK_FREE : FC_CODE(sd->m.fcode[p])]++;
+		pop_add(a, "frames %#" PRIx64 "-%#" PRIx64 " (one cell)", pfn, end - 1);
+		for (int k = 0; k < FK__COUNT; k++)
+			if (cnt[k])
+				pop_add(a, "%-10s %" PRIu64, frame_kind_name(k), cnt[k]);
+		return;
+	}
+	const struct frame *f = phys_frame(ph, pfn);
+	uint8_t code = sd->m.fcode[pfn];
+
+	pop_add(a, "frame %#" PRIx64 " (paddr %#" PRIx64 ")", pfn, pfn_to_paddr(pfn));
+	pop_add(a, "kind      %s", frame_kind_name(f->kind));
+	pop_add(a, "refcount  %d", f->refcount);
+	if (fc_is_free(code))
+		pop_add(a, "free, in a block of order %u (%u frames)", FC_CODE(code) - FC_FREE0,
+		        1u << (FC_CODE(code) - FC_FREE0));
+	if (f->flags & FRAME_BUDDY)
+		pop_add(a, "head of a free buddy block, order %u", f->order);
+	if (f->flags & FRAME_HEAD)
+		pop_add(a, "head of an allocated block, order %u", f->order);
+	if (f->kind == FK_ANON) {
+		vaddr_t va = view_model_rmap(sd->st, pfn);
+
+		if (va)
+			pop_add(a, "mapped at %#" PRIx64, va);
+	}
+	if (pfn == sd->m.taken_pfn)
+		pop_add(a, "taken by this statement");
+}
+
+static void details(struct view_app *a, const struct view_hit *h, int x, int y)
+{
+	struct view_side *sd = &a->side[h->side];
+	struct view_model *m = &sd->m;
+	char fl[64];
+
+	a->npop = 0;
+	a->popx = x;
+	a->popy = y;
+	switch (h->kind) {
+	case HIT_VMA: {
+		const struct vm_area_struct *v = &m->vmas[h->a];
+		static const char *const kn[] = {"text", "data", "bss", "heap", "anonymous mmap",
+		                                 "stack"};
+		uint64_t pages = (v->vm_end - v->vm_start) >> PAGE_SHIFT;
+		uint64_t res = view_model_resident(sd->st, v->vm_start, v->vm_end, 1u << 16);
+
+		pop_add(a, "VMA: %s", v->kind >= 0 && v->kind <= VMA_STACK ? kn[v->kind] : "?");
+		pop_add(a, "vm_start %#" PRIx64, v->vm_start);
+		pop_add(a, "vm_end   %#" PRIx64, v->vm_end);
+		pop_add(a, "%" PRIu64 " pages, %" PRIu64 "%s resident (have a frame)", pages, res,
+		        pages > (1u << 16) ? "+" : "");
+		pop_add(a, "vm_flags %#lx: %s%s%s%s", v->vm_flags, v->vm_flags & VM_READ ? "read " : "",
+		        v->vm_flags & VM_WRITE ? "write " : "", v->vm_flags & VM_EXEC ? "exec " : "",
+		        v->vm_flags & VM_GROWSDOWN ? "growsdown" : "");
+		if (v->kind == VMA_HEAP)
+			pop_add(a, "start_brk %#" PRIx64 "  brk %#" PRIx64, m->start_brk, m->brk);
+		break;
+	}
+	case HIT_CHUNK: {
+		const struct vm_chunk *c = &m->chunks[h->a];
+
+		pop_add(a, "chunk %#" PRIx64, c->chunk);
+		pop_add(a, "size %" PRIu64 " bytes (header %" PRIu64 ")", c->size,
+		        c->user > c->chunk ? c->user - c->chunk : 0);
+		if (c->user)
+			pop_add(a, "user pointer %#" PRIx64, c->user);
+		pop_add(a, "%s%s", c->top ? "the top chunk" : c->in_use ? "in use" : "free",
+		        c->mmapped ? ", mmapped" : "");
+		if (c->where[0])
+			pop_add(a, "where: %s", c->where);
+		pop_add(a, "flag bits %#" PRIx64 "%s%s%s", c->flags, c->flags & 1 ? " P" : "",
+		        c->flags & 2 ? " M" : "", c->flags & 4 ? " A" : "");
+		break;
+	}
+	case HIT_PTE: {
+		int lvl = (int)h->a;
+		int i = 4 - lvl;
+		pte_t e = h->b;
+
+		pte_format_flags(e, fl, sizeof(fl));
+		pop_add(a, "%s entry [%u] of the table in frame %#" PRIx64, pt_level_name(lvl),
+		        m->walk.index[i], m->walk.table[i]);
+		pop_add(a, "entry %#018" PRIx64, e);
+		pop_add(a, "flags %s", pte_present(e) ? fl : "(not present)");
+		if (pte_present(e))
+			pop_add(a, "%s frame %#" PRIx64, lvl > 1 ? "next table in" : "page in",
+			        pte_pfn(e));
+		pop_add(a, "covers %s of virtual addresses",
+		        lvl == 4 ? "512 GiB" : lvl == 3 ? "1 GiB" : lvl == 2 ? "2 MiB" : "4 KiB");
+		break;
+	}
+	case HIT_FRAMES: {
+		pfn_t pfn = view_grid_pfn(&a->g, h->side, x, y);
+
+		if (pfn == PFN_NONE)
+			return;
+		details_frame(a, h->side, pfn);
+		break;
+	}
+	case HIT_ORDER: {
+		const struct free_area *fa = &sd->st->s->k.buddy.free_area[h->a];
+
+		pop_add(a, "free_area[%" PRIu64 "]", h->a);
+		pop_add(a, "%" PRIu64 " free blocks of %u frames", fa->nr_free, 1u << h->a);
+		if (fa->head != FRAME_LINK_NONE)
+			pop_add(a, "first block at pfn %#x", fa->head);
+		break;
+	}
+	case HIT_EVENT:
+		stepper_do(sd->st, STEP_GOTO, h->a);
+		changed(a);
+		a->g.log_scroll[h->side] = 0;
+		set_msg(a, false, "went to event #%" PRIu64, h->a);
+		return;
+	default:
+		return;
+	}
+}
+
+/* ---- drawing -------------------------------------------------------------------- */
+
+static void draw(struct view_app *a)
+{
+	SDL_Renderer *r = a->g.r;
+	Uint32 now = SDL_GetTicks();
+
+	refresh_models(a);
+	SDL_SetRenderDrawColor(r, VIEW_COL_BG >> 16, VIEW_COL_BG >> 8 & 255, VIEW_COL_BG & 255, 255);
+	SDL_RenderClear(r);
+	a->g.nr_hits = 0;
+	for (int s = 0; s < a->nsides; s++) {
+		struct view_side_info si = {&a->side[s].m, a->side[s].st, a->side[s].policy};
+
+		view_draw_side(&a->g, &a->L, s, &si);
+	}
+	view_draw_cmdline(&a->g, &a->L, a->typing ? a->prompt : NULL, a->input, a->msg, a->msg_bad);
+	if (a->npop)
+		view_draw_popup(&a->g, &a->L, a->popx, a->popy, a->popv, a->npop);
+	(void)now;
+}
+
+static void relayout(struct view_app *a, int w, int h)
+{
+	view_layout(&a->L, w, h, a->nsides);
+	view_gfx_resize(&a->g, a->L.font_px);
+}
+
+/* ---- the window ------------------------------------------------------------------ */
+
+/* SDL's key event as the stepper's key string; NULL when it is not one. */
+static const char *key_string(const SDL_KeyboardEvent *k, char buf[4])
+{
+	SDL_Keycode c = k->keysym.sym;
+
+	if (c == SDLK_RETURN || c == SDLK_KP_ENTER || c == SDLK_RIGHT)
+		return "";
+	if (c == SDLK_LEFT)
+		return "b";
+	if (c >= 'a' && c <= 'z') {
+		buf[0] = (char)((k->keysym.mod & KMOD_SHIFT) ? c - 'a' + 'A' : c);
+		buf[1] = '\0';
+		return buf;
+	}
+	return NULL;
+}
+
+static void open_prompt(struct view_app *a, const char *prompt)
+{
+	a->typing = true;
+	snprintf(a->prompt, sizeof(a->prompt), "%s", prompt);
+	a->input[0] = '\0';
+	SDL_StartTextInput();
+}
+
+static void handle_key(struct view_app *a, const SDL_KeyboardEvent *k)
+{
+	SDL_Keycode c = k->keysym.sym;
+	char buf[4];
+	const char *ks;
+
+	if (a->typing) {
+		size_t n = strlen(a->input);
+
+		if (c == SDLK_RETURN || c == SDLK_KP_ENTER) {
+			submit_input(a);
+		} else if (c == SDLK_ESCAPE) {
+			a->typing = false;
+			SDL_StopTextInput();
+		} else if (c == SDLK_BACKSPACE && n) {
+			while (n > 0 && (a->input[n - 1] & 0xc0) == 0x80)
+				n--;
+			a->input[n ? n - 1 : 0] = '\0';
+		}
+		return;
+	}
+	if (c == SDLK_ESCAPE) {
+		a->npop = 0;
+		return;
+	}
+	if (c == SDLK_SEMICOLON && (k->keysym.mod & KMOD_SHIFT)) {
+		open_prompt(a, "> ");
+		return;
+	}
+	if (c == SDLK_COLON || c == SDLK_SLASH || c == SDLK_TAB) {
+		open_prompt(a, "> ");
+		return;
+	}
+	if (c == SDLK_g && !(k->keysym.mod & KMOD_SHIFT)) {
+		open_prompt(a, "g ");
+		return;
+	}
+	if (c == SDLK_PAGEUP || c == SDLK_PAGEDOWN) {
+		for (int s = 0; s < a->nsides; s++)
+			a->g.log_scroll[s] += c == SDLK_PAGEUP ? 10 : -10;
+		return;
+	}
+	ks = key_string(k, buf);
+	if (ks)
+		do_key(a, ks);
+}
+
+static void handle_click(struct view_app *a, int x, int y)
+{
+	const struct view_hit *h;
+
+	if (a->npop) {
+		a->npop = 0;
+		return;
+	}
+	if (view_rect_contains(&a->L.cmd, x, y)) {
+		open_prompt(a, "> ");
+		return;
+	}
+	h = view_hit_at(&a->g, x, y);
+	if (h)
+		details(a, h, x, y);
+}
+
+static void handle_wheel(struct view_app *a, int dy)
+{
+	int x, y;
+
+	SDL_GetMouseState(&x, &y);
+	for (int s = 0; s < a->nsides; s++)
+		if (view_rect_contains(&a->L.panel[s][VP_LOG], x, y))
+			a->g.log_scroll[s] += dy * 3;
+}
+
+static int run_window(struct view_app *a, int w, int h, long bench_frames)
+{
+	SDL_Window *win;
+	SDL_Renderer *r;
+	int status = 0;
+
+	if (SDL_Init(SDL_INIT_VIDEO) < 0) {
+		fprintf(stderr,
+		        "aftermalloc view: no display (%s). Use `aftermalloc step %s` in a terminal, "
+		        "or --screenshot FILE.png --at N.\n",
+		        SDL_GetError(), a->path);
+		return EXIT_BAD_INPUT;
+	}
+	win = SDL_CreateWindow("aftermalloc view", SDL_WINDOWPOS_CENTERED, SDL_WINDOWPOS_CENTERED, w,
+	                       h, SDL_WINDOW_RESIZABLE | SDL_WINDOW_ALLOW_HIGHDPI);
+	if (!win) {
+		fprintf(stderr, "aftermalloc view: cannot open a window: %s\n", SDL_GetError());
+		SDL_Quit();
+		return EXIT_BAD_INPUT;
+	}
+	{
+		char title[256];
+
+		snprintf(title, sizeof(title), "aftermalloc view %s", a->path);
+		SDL_SetWindowTitle(win, title);
+	}
+	SDL_SetWindowMinimumSize(win, VIEW_MIN_W, VIEW_MIN_H);
+	r = SDL_CreateRenderer(win, -1, SDL_RENDERER_ACCELERATED | SDL_RENDERER_PRESENTVSYNC);
+	if (!r)
+		r = SDL_CreateRenderer(win, -1, SDL_RENDERER_SOFTWARE);
+	if (!r) {
+		fprintf(stderr, "aftermalloc view: no renderer: %s\n", SDL_GetError());
+		SDL_DestroyWindow(win);
+		SDL_Quit();
+		return EXIT_BAD_INPUT;
+	}
+	SDL_GetRendererOutputSize(r, &w, &h);
+	view_layout(&a->L, w, h, a->nsides);
+	if (view_gfx_init(&a->g, r, a->L.font_px, stderr) < 0) {
+		status = EXIT_BAD_INPUT;
+		goto out;
+	}
+	SDL_StopTextInput();
+
+	bool dirty = true;
+	Uint32 t0 = SDL_GetTicks();
+	long frames = 0;
+
+	while (!a->quit) {
+		SDL_Event e;
+		bool animating = SDL_GetTicks() - a->change_ms < ANIM_MS;
+		bool got = (dirty || animating || bench_frames) ? SDL_PollEvent(&e)
+		                                                : SDL_WaitEventTimeout(&e, 250);
+
+		while (got) {
+			dirty = true;
+			switch (e.type) {
+			case SDL_QUIT:
+				a->quit = true;
+				break;
+			case SDL_KEYDOWN:
+				handle_key(a, &e.key);
+				break;
+			case SDL_TEXTINPUT:
+				if (a->typing && strlen(a->input) + strlen(e.text.text) < sizeof(a->input))
+					strcat(a->input, e.text.text);
+				break;
+			case SDL_MOUSEBUTTONDOWN:
+				if (e.button.button == SDL_BUTTON_LEFT)
+					handle_click(a, e.button.x, e.button.y);
+				break;
+			case SDL_MOUSEWHEEL:
+				handle_wheel(a, e.wheel.y);
+				break;
+			case SDL_WINDOWEVENT:
+				if (e.window.event == SDL_WINDOWEVENT_SIZE_CHANGED) {
+					SDL_GetRendererOutputSize(r, &w, &h);
+					relayout(a, w, h);
+				}
+				break;
+			default:
+				break;
+			}
+			got = SDL_PollEvent(&e);
+		}
+		if (bench_frames) {
+			if (frames == bench_frames)
+				break;
+			do_cmd(a, STEP_EVENT, 0);
+		}
+		animating = SDL_GetTicks() - a->change_ms < ANIM_MS;
+		if (!dirty && !animating)
+			continue;
+		a->g.anim = animating ? (SDL_GetTicks() - a->change_ms) / ANIM_MS : 1.0;
+		draw(a);
+		SDL_RenderPresent(r);
+		frames++;
+		dirty = false;
+	}
+	if (bench_frames) {
+		double secs = (SDL_GetTicks() - t0) / 1000.0;
+
+		fprintf(stderr, "view: %ld frames in %.2f s: %.1f frames/s (%dx%d, %" PRIu64 " frames of RAM)\n",
+		        frames, secs, secs > 0 ? frames / secs : 0.0, w, h,
+		        a->side[0].m.nr_frames);
+	}
+out:
+	view_gfx_destroy(&a->g);
+	SDL_DestroyRenderer(r);
+	SDL_DestroyWindow(win);
+	SDL_Quit();
+	return status;
+}
+
+/* ---- headless ----------------------------------------------------------------------- */
+
+static int screenshot(struct view_app *a, const char *file, int w, int h, long bench_frames)
+{
+	SDL_Surface *surf;
+	SDL_Renderer *r;
+	int status = 0;
+
+	if (SDL_Init(0) < 0) {
+		fprintf(stderr, "aftermalloc view: SDL_Init: %s\n", SDL_GetError());
+		return EXIT_BAD_INPUT;
+	}
+	surf = SDL_CreateRGBSurfaceWithFormat(0, w, h, 32, SDL_PIXELFORMAT_ARGB8888);
+	r = surf ? SDL_CreateSoftwareRenderer(surf) : NULL;
+	if (!r) {
+		fprintf(stderr, "aftermalloc view: no software renderer: %s\n", SDL_GetError());
+		SDL_FreeSurface(surf);
+		SDL_Quit();
+		return EXIT_BAD_INPUT;
+	}
+	view_layout(&a->L, w, h, a->nsides);
+	if (view_gfx_init(&a->g, r, a->L.font_px, stderr) < 0) {
+		status = EXIT_BAD_INPUT;
+		goto out;
+	}
+	a->g.anim = 1;
+	if (bench_frames) {
+		Uint32 t0 = SDL_GetTicks();
+
+		for (long i = 0; i < bench_frames; i++) {
+			do_cmd(a, STEP_EVENT, 0);
+			draw(a);
+		}
+		double secs = (SDL_GetTicks() - t0) / 1000.0;
+
+		fprintf(stderr, "view: %ld frames in %.2f s: %.1f frames/s (software, %dx%d, %" PRIu64
+		                " frames of RAM)\n",
+		        bench_frames, secs, secs > 0 ? bench_frames / secs : 0.0, w, h,
+		        a->side[0].m.nr_frames);
+	}
+	draw(a);
+	SDL_RenderPresent(r);
+	if (IMG_SavePNG(surf, file) < 0) {
+		fprintf(stderr, "aftermalloc view: cannot write %s: %s\n", file, IMG_GetError());
+		status = EXIT_BAD_INPUT;
+	}
+out:
+	view_gfx_destroy(&a->g);
+	SDL_DestroyRenderer(r);
+	SDL_FreeSurface(surf);
+	SDL_Quit();
+	return status;
+}
+
+static int print_layout(int w, int h, int nsides)
+{
+	struct view_layout L;
+	cJSON *o = cJSON_CreateObject(), *sides = cJSON_AddArrayToObject(o, "sides");
+	char *s;
+
+	view_layout(&L, w, h, nsides);
+	cJSON_AddNumberToObject(o, "w", L.w);
+	cJSON_AddNumberToObject(o, "h", L.h);
+	cJSON_AddNumberToObject(o, "font_px", L.font_px);
+	cJSON *c = cJSON_AddObjectToObject(o, "cmd");
+
+	cJSON_AddNumberToObject(c, "x", L.cmd.x);
+	cJSON_AddNumberToObject(c, "y", L.cmd.y);
+	cJSON_AddNumberToObject(c, "w", L.cmd.w);
+	cJSON_AddNumberToObject(c, "h", L.cmd.h);
+	for (int sd = 0; sd < L.nsides; sd++) {
+		cJSON *so = cJSON_CreateObject();
+
+		for (int p = 0; p <= VP__COUNT; p++) {
+			const struct view_rect *r = p < VP__COUNT ? &L.panel[sd][p] : &L.phys_grid[sd];
+			cJSON *ro = cJSON_AddObjectToObject(so, p < VP__COUNT ? view_panel_name(p)
+			                                                      : "phys_grid");
+
+			cJSON_AddNumberToObject(ro, "x", r->x);
+			cJSON_AddNumberToObject(ro, "y", r->y);
+			cJSON_AddNumberToObject(ro, "w", r->w);
+			cJSON_AddNumberToObject(ro, "h", r->h);
+		}
+		cJSON_AddItemToArray(sides, so);
+	}
+	s = cJSON_Print(o);
+	puts(s);
+	free(s);
+	cJSON_Delete(o);
+	return 0;
+}
+
+int view_main(int argc, char **argv)
+{
+	struct view_opts o = {.w = VIEW_DEFAULT_W, .h = VIEW_DEFAULT_H};
+	struct view_app *a;
+	char *pol = NULL;
+	int status, rc;
+
+	struct session_opts so;
+
+	session_default_opts(&so);
+	rc = parse_args(argc, argv, &o, &so);
+	if (rc)
+		return rc;
+	if (o.help) {
+		usage(stdout);
+		return 0;
+	}
+	if (o.layout)
+		return print_layout(o.w, o.h, o.compare ? 2 : 1);
+	a = calloc(1, sizeof(*a));
+	if (!a)
+		return EXIT_BAD_INPUT;
+	a->so = so;
+	a->path = o.script;
+	a->nsides = 1;
+	if (o.compare) {
+		char *comma;
+
+		pol = strdup(o.compare);
+		comma = pol ? strchr(pol, ',') : NULL;
+		if (comma)
+			*comma = '\0';
+		if (!comma || strchr(comma + 1, ',') || !malloc_policy(pol) ||
+		    !malloc_policy(comma + 1)) {
+			free(pol);
+			free(a);
+			return bad_usage("--compare: '%s' is not two policies A,B (seed, firstfit, "
+			                 "nextfit, bestfit, glibc, best)",
+			                 o.compare);
+		}
+		a->nsides = 2;
+		a->side[0].policy = pol;
+		a->side[1].policy = comma + 1;
+	}
+	a->text = read_text(o.script);
+	if (!a->text) {
+		fprintf(stderr, "%s: %s\n", o.script, strerror(errno));
+		status = EXIT_BAD_INPUT;
+		goto out;
+	}
+	if (script_parse(o.script, a->text, &a->sc, stderr) < 0) {
+		status = EXIT_BAD_INPUT;
+		goto out;
+	}
+	for (int s = 0; s < a->nsides; s++) {
+		view_model_init(&a->side[s].m);
+		a->side[s].st = make_stepper(a, a->sc, s);
+		if (!a->side[s].st) {
+			status = EXIT_BAD_INPUT;
+			goto out;
+		}
+		a->side[s].stale = true;
+	}
+	if (o.have_at) {
+		for (int s = 0; s < a->nsides; s++) {
+			struct stepper *st = a->side[s].st;
+
+			stepper_do(st, STEP_GOTO, o.at);
+			if (st->finished && st->cur.seq < o.at)
+				fprintf(stderr,
+				        "aftermalloc view: event %" PRIu64 " is past the end; the last "
+				        "event is %" PRIu64 ", drawn instead\n",
+				        o.at, st->cur.seq);
+			else if (st->have_cur && st->cur.seq > o.at)
+				fprintf(stderr,
+				        "aftermalloc view: the script's first event is %" PRIu64
+				        " (%" PRIu64 " before it boot the machine); drawn instead\n",
+				        st->cur.seq, st->cur.seq);
+		}
+		changed(a);
+	}
+	if (o.screenshot)
+		status = screenshot(a, o.screenshot, o.w, o.h, o.bench_frames);
+	else
+		status = run_window(a, o.w, o.h, o.bench_frames);
+out:
+	for (int s = 0; s < a->nsides; s++) {
+		stepper_destroy(a->side[s].st);
+		view_model_free(&a->side[s].m);
+	}
+	if (a->sc)
+		script_free(a->sc);
+	free(a->text);
+	free(pol);
+	free(a);
+	return status;
+}

@@ -1,0 +1,115 @@
+/*
+ * view_layout.c - the viewer's panel geometry (see view_layout.h).
+ *
+ * Proportions, not pixels: every rectangle is a fraction of the window, so a
+ * resized window keeps the same arrangement; the font follows the height.
+ * Rectangles tile their column exactly (the last one takes the remainder).
+ */
+#include "view_layout.h"
+
+static const char *const panel_names[VP__COUNT] = {
+    [VP_PATH] = "path", [VP_VAS] = "vas",     [VP_HEAP] = "heap",     [VP_WALK] = "walk",
+    [VP_TLB] = "tlb",   [VP_PHYS] = "phys",   [VP_BUDDY] = "buddy",   [VP_LOG] = "log",
+};
+
+const char *view_panel_name(int panel)
+{
+	return panel >= 0 && panel < VP__COUNT ? panel_names[panel] : "?";
+}
+
+bool view_rect_contains(const struct view_rect *r, int x, int y)
+{
+	return x >= r->x && y >= r->y && x < r->x + r->w && y < r->y + r->h;
+}
+
+struct view_rect view_panel_body(const struct view_rect *p, int font_px)
+{
+	int title = font_px + 8;
+
+	return (struct view_rect){p->x + 6, p->y + title, p->w - 12, p->h - title - 4};
+}
+
+/* Split column c vertically by the fractions f[0..n-1] (in thousandths). */
+static void split_v(struct view_rect c, const int *f, const int *panels, int n,
+		    struct view_rect *out)
+{
+	int y = c.y;
+
+	for (int i = 0; i < n; i++) {
+		int h = i == n - 1 ? c.y + c.h - y : c.h * f[i] / 1000;
+
+		out[panels[i]] = (struct view_rect){c.x, y, c.w, h};
+		y += h;
+	}
+}
+
+static void layout_side(struct view_layout *L, int s, struct view_rect r, bool compact)
+{
+	struct view_rect *P = L->panel[s];
+	int fp = L->font_px;
+	int path_h = 5 * (fp + 5) + 8;
+	struct view_rect body = {r.x, r.y + path_h, r.w, r.h - path_h};
+
+	P[VP_PATH] = (struct view_rect){r.x, r.y, r.w, path_h};
+	if (!compact) {
+		int wa = body.w * 22 / 100, wb = body.w * 37 / 100;
+		struct view_rect a = {body.x, body.y, wa, body.h};
+		struct view_rect b = {body.x + wa, body.y, wb, body.h};
+		struct view_rect c = {body.x + wa + wb, body.y, body.w - wa - wb, body.h};
+		static const int fb[] = {240, 350, 410}, pb[] = {VP_HEAP, VP_WALK, VP_TLB};
+		static const int fc[] = {440, 250, 310}, pc[] = {VP_PHYS, VP_BUDDY, VP_LOG};
+
+		P[VP_VAS] = a;
+		split_v(b, fb, pb, 3, P);
+		split_v(c, fc, pc, 3, P);
+	} else {
+		int wa = body.w * 40 / 100;
+		struct view_rect a = {body.x, body.y, wa, body.h};
+		struct view_rect b = {body.x + wa, body.y, body.w - wa, body.h};
+		static const int fa[] = {460, 270, 270}, pa[] = {VP_VAS, VP_HEAP, VP_TLB};
+		static const int fb[] = {300, 300, 220, 180},
+				 pb[] = {VP_WALK, VP_PHYS, VP_BUDDY, VP_LOG};
+
+		split_v(a, fa, pa, 3, P);
+		split_v(b, fb, pb, 4, P);
+	}
+	/* The frame grid: the phys panel's body less room for the legend
+	   (three lines) below it. */
+	struct view_rect pb = view_panel_body(&P[VP_PHYS], fp);
+	int legend = 3 * (fp + 4) + 6;
+
+	int zoom = 2 * (fp + 2) + 8;
+
+	pb.h -= legend + zoom;
+	if (pb.h < 8)
+		pb.h = 8;
+	L->phys_grid[s] = pb;
+	L->phys_zoom[s] = (struct view_rect){pb.x, pb.y + pb.h + 4, pb.w, zoom - 6};
+}
+
+void view_layout(struct view_layout *L, int w, int h, int nsides)
+{
+	if (w < VIEW_MIN_W)
+		w = VIEW_MIN_W;
+	if (h < VIEW_MIN_H)
+		h = VIEW_MIN_H;
+	if (nsides < 1)
+		nsides = 1;
+	if (nsides > VIEW_MAX_SIDES)
+		nsides = VIEW_MAX_SIDES;
+	*L = (struct view_layout){.w = w, .h = h, .nsides = nsides};
+	L->font_px = h / (nsides > 1 ? 70 : 60);
+	if (L->font_px < 10)
+		L->font_px = 10;
+	if (L->font_px > 18)
+		L->font_px = 18;
+	int cmd_h = L->font_px + 12;
+
+	L->cmd = (struct view_rect){0, h - cmd_h, w, cmd_h};
+	for (int s = 0; s < nsides; s++) {
+		int x0 = w * s / nsides, x1 = w * (s + 1) / nsides;
+
+		L->side[s] = (struct view_rect){x0, 0, x1 - x0, h - cmd_h};
+		layout_side(L, s, L->side[s], nsides > 1);
+	}
+}

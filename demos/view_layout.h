@@ -1,0 +1,59 @@
+/*
+ * view_layout.h - where the viewer's panels go in a window of a given size.
+ *
+ * One pure function (no SDL) computes every panel's rectangle, so that the
+ * viewer, its headless screenshots, `aftermalloc view --layout` and the tests
+ * agree on the same geometry. A window of W x H pixels is split into a top
+ * bar (call path and narration), a bottom command line, and three columns:
+ * the address space; heap, page walk, TLB and counters; physical memory,
+ * buddy lists and the event log. --compare lays out two columns of panels,
+ * one per malloc policy (compact: the TLB panel holds counters only).
+ */
+#ifndef DEMOS_VIEW_LAYOUT_H
+#define DEMOS_VIEW_LAYOUT_H
+
+#include <stdbool.h>
+
+struct view_rect {
+	int x, y, w, h;
+};
+
+enum view_panel {
+	VP_PATH,  /* call path from the statement, narration */
+	VP_VAS,   /* the virtual address space, non-linear */
+	VP_HEAP,  /* the heap's chunks */
+	VP_WALK,  /* the page walk of the current address */
+	VP_TLB,   /* counters and TLB entries */
+	VP_PHYS,  /* physical frames and their legend */
+	VP_BUDDY, /* buddy free lists per order */
+	VP_LOG,   /* the event log */
+	VP__COUNT
+};
+
+#define VIEW_MAX_SIDES 2
+
+struct view_layout {
+	int w, h;                 /* the whole window */
+	int font_px;              /* text height of the normal font */
+	int nsides;               /* 1, or 2 with --compare */
+	struct view_rect cmd;     /* command line and key help, full width */
+	struct view_rect side[VIEW_MAX_SIDES];
+	struct view_rect panel[VIEW_MAX_SIDES][VP__COUNT];
+	struct view_rect phys_grid[VIEW_MAX_SIDES]; /* the frame cells inside VP_PHYS */
+	struct view_rect phys_zoom[VIEW_MAX_SIDES]; /* 64 frames magnified, under the grid */
+};
+
+#define VIEW_DEFAULT_W 1280
+#define VIEW_DEFAULT_H 800
+#define VIEW_MIN_W 640
+#define VIEW_MIN_H 400
+
+/* Fill L for a w x h window (clamped to the minimum size) with nsides columns. */
+void view_layout(struct view_layout *L, int w, int h, int nsides);
+/* Name of a panel ("path", "vas", ...), as --layout prints it. */
+const char *view_panel_name(int panel);
+/* Inside a panel: the area below its title line. */
+struct view_rect view_panel_body(const struct view_rect *panel, int font_px);
+bool view_rect_contains(const struct view_rect *r, int x, int y);
+
+#endif

@@ -1,0 +1,354 @@
+/*
+ * view_model.c - read the paused simulation into the viewer's snapshot (see
+ * view_model.h). Everything is read through read-only accessors: the mm's
+ * VMAs, pagewalk() (vm/pagetable.h, no A/D update, no event), the frame
+ * descriptors and buddy free_area, the TLB's entries, the policy's walker.
+ *
+ * Cost: one pass over the frame descriptors that skips free buddy blocks by
+ * their order, so a 1 GiB machine (262144 frames) that is mostly free costs
+ * a few hundred reads, not a quarter million.
+ */
+#include "view_model.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "../vm/panic.h"
+
+void view_model_init(struct view_model *m)
+{
+	memset(m, 0, sizeof(*m));
+	m->taken_pfn = PFN_NONE;
+	m->fill_vpn = TLB_VPN_NONE;
+}
+
+void view_model_free(struct view_model *m)
+{
+	free(m->fcode);
+	m->fcode = NULL;
+	m->fcode_cap = 0;
+}
+
+/* ---- heap chunks ----------------------------------------------------- */
+
+static void chunk_cb(void *ctx, const struct chunk_info *ci)
+{
+	struct view_model *m = ctx;
+	struct vm_chunk *c;
+
+	m->nr_chunks_total++;
+	if (m->nr_chunks == VM_MAX_CHUNKS)
+		return;
+	c = &m->chunks[m->nr_chunks++];
+	*c = (struct vm_chunk){.chunk = ci->chunk,
+	                       .user = ci->user,
+	                       .size = ci->size,
+	                       .flags = ci->flags,
+	                       .in_use = ci->in_use,
+	                       .top = ci->top,
+	                       .mmapped = ci->mmapped};
+	snprintf(c->where, sizeof(c->where), "%s", ci->where ? ci->where : "");
+}
+
+/* ---- frames ---------------------------------------------------------- */
+
+static void read_frames(struct view_model *m, struct kernel *k)
+{
+	struct phys *ph = &k->phys;
+	uint64_t n = ph->nr_frames;
+	uint8_t odd = 0;
+
+	if (m->fcode_cap < n) {
+		uint8_t *p = realloc(m->fcode, n);
+
+		if (!p)
+			panic("out of host memory");
+		m->fcode = p;
+		m->fcode_cap = n;
+	}
+	m->nr_frames = n;
+	for (pfn_t pfn = 0; pfn < n;) {
+		const struct frame *f = phys_frame(ph, pfn);
+
+		if (f->kind == FK_FREE && (f->flags & FRAME_BUDDY) && f->order <= MAX_PAGE_ORDER) {
+			uint64_t len = 1ULL << f->order;
+
+			if (pfn + len > n)
+				len = n - pfn;
+			memset(m->fcode + pfn, (FC_FREE0 + f->order) | odd, len);
+			odd ^= FC_ODD;
+			pfn += len;
+			continue;
+		}
+		/* A free frame outside a listed block is a block being split or
+		   merged right now: show it as order 0. */
+		m->fcode[pfn] = f->kind == FK_FREE ? FC_FREE0 : f->kind;
+		pfn++;
+	}
+	m->nr_orders = NR_PAGE_ORDERS;
+	for (unsigned o = 0; o < NR_PAGE_ORDERS; o++)
+		m->nr_free[o] = k->buddy.free_area[o].nr_free;
+	m->free_pages = k->buddy.free_pages;
+	m->managed = k->buddy.managed;
+}
+
+/* ---- what the statement did so far ------------------------------------ */
+
+static bool user_addr(uint64_t a)
+{
+	return a && a < USER_VA_END;
+}
+
+/* The address the path is working on: the latest event that names one. */
+static void find_addr(struct view_model *m, struct stepper *st)
+{
+	m->have_addr = false;
+	for (size_t i = 0; i < st->log_len && i < 4096; i++) {
+		const struct event *ev = stepper_log(st, i);
+		uint64_t a = event_field(ev, "addr", 0);
+		const char *why = NULL;
+
+		switch (ev->kind) {
+		case EV_FAULT:
+			why = "the fault address (CR2)";
+			break;
+		case EV_TLB_MISS:
+			why = "the address that missed the TLB";
+			break;
+		case EV_PTE_SET:
+		case EV_PTE_CLEAR:
+		case EV_AD_SET:
+			why = "the address whose entry was written";
+			break;
+		case EV_TLB_FILL:
+			a = event_field(ev, "vpn", 0) << PAGE_SHIFT;
+			why = "the page the TLB just cached";
+			break;
+		case EV_CALL:
+			snprintf(m->why, sizeof(m->why), "the address %s works on", ev->fn);
+			why = m->why;
+			break;
+		default:
+			break;
+		}
+		if (why && user_addr(a)) {
+			m->addr = a;
+			m->addr_why = why;
+			m->have_addr = true;
+			return;
+		}
+	}
+}
+
+static void scan_statement(struct view_model *m, struct stepper *st)
+{
+	bool first = true;
+
+	m->taken_pfn = PFN_NONE;
+	m->bop = VB_NONE;
+	m->bop_now = false;
+	m->order_touched = 0;
+	m->fill_vpn = TLB_VPN_NONE;
+	m->heap_touched = 0;
+	if (!st->nr_starts)
+		return; /* still booting: no statement yet */
+	for (size_t i = 0; i < st->log_len; i++) {
+		const struct event *ev = stepper_log(st, i);
+		unsigned order = (unsigned)event_field(ev, "order", 0);
+
+		if (ev->seq < m->stmt_first_seq)
+			break;
+		switch (ev->kind) {
+		case EV_FRAME_ALLOC:
+			if (m->taken_pfn == PFN_NONE) {
+				m->taken_pfn = event_field(ev, "pfn", PFN_NONE);
+				m->taken_order = order;
+			}
+			m->order_touched |= 1u << order;
+			goto bop;
+		case EV_FRAME_FREE:
+		case EV_BUDDY_SPLIT:
+			m->order_touched |= 1u << order;
+			goto bop;
+		case EV_BUDDY_MERGE:
+			m->order_touched |= 3u << order;
+		bop:
+			if (m->bop == VB_NONE) {
+				m->bop = ev->kind == EV_BUDDY_SPLIT   ? VB_SPLIT
+				         : ev->kind == EV_BUDDY_MERGE ? VB_MERGE
+				         : ev->kind == EV_FRAME_FREE  ? VB_FREE
+				                                      : VB_ALLOC;
+				m->bop_pfn = event_field(ev, "pfn", 0);
+				m->bop_order = order;
+				m->bop_now = first;
+			}
+			break;
+		case EV_TLB_FILL:
+			if (m->fill_vpn == TLB_VPN_NONE)
+				m->fill_vpn = event_field(ev, "vpn", TLB_VPN_NONE);
+			break;
+		case EV_HEAP:
+			if (!m->heap_touched)
+				m->heap_touched = event_field(ev, "chunk", 0);
+			break;
+		default:
+			break;
+		}
+		first = false;
+	}
+}
+
+/* Which level of the walk the current event reads or fills. */
+static int active_level(const struct view_model *m)
+{
+	static const struct {
+		const char *fn;
+		int level;
+	} fill[] = {
+	    {"p4d_alloc", 4}, {"pud_alloc", 3},        {"pmd_alloc", 2},
+	    {"pte_alloc", 1}, {"do_anonymous_page", 1}, {"do_wp_page", 1},
+	};
+	const struct event *ev = &m->cur;
+
+	switch (ev->kind) {
+	case EV_FAULT:
+		/* The level where the walk found no present entry. */
+		if (!m->walk.present && m->walk.depth > 0)
+			return 5 - m->walk.depth;
+		return -1;
+	case EV_WALK:
+		return (int)event_field(ev, "level", 1);
+	case EV_PTE_SET:
+	case EV_PTE_CLEAR:
+	case EV_AD_SET:
+		return (int)event_field(ev, "level", 1);
+	case EV_TLB_FILL:
+		return 0;
+	default:
+		break;
+	}
+	if (ev->kind == EV_CALL || ev->kind == EV_RET)
+		for (size_t j = 0; j < sizeof(fill) / sizeof(fill[0]); j++)
+			if (ev->fn && strcmp(ev->fn, fill[j].fn) == 0)
+				return fill[j].level;
+	for (unsigned i = m->depth; i-- > 0;)
+		for (size_t j = 0; j < sizeof(fill) / sizeof(fill[0]); j++)
+			if (m->path[i] && strcmp(m->path[i], fill[j].fn) == 0)
+				return fill[j].level;
+	return -1;
+}
+
+void view_model_update(struct view_model *m, struct stepper *st)
+{
+	struct session *s = st->s;
+	struct kernel *k = &s->k;
+	struct task *t = s->task;
+
+	m->valid = st->have_cur;
+	m->cur = st->cur;
+	m->seq = st->cur.seq;
+	m->finished = st->finished;
+	m->dead = s->dead;
+	m->death[0] = '\0';
+	if (s->dead && t)
+		snprintf(m->death, sizeof(m->death), "%.150s", t->death.report);
+	m->policy = s->policy;
+
+	/* Path */
+	m->nr_stmts = st->sc->nr_stmts;
+	m->stmt_idx = st->cur_stmt;
+	m->stmt_text = NULL;
+	m->stmt_line = 0;
+	if (st->cur_stmt < st->sc->nr_stmts) {
+		m->stmt_text = st->sc->stmts[st->cur_stmt].text;
+		m->stmt_line = st->sc->stmts[st->cur_stmt].line;
+	}
+	m->depth = stepper_call_path(st, m->path, VM_MAX_PATH);
+	for (unsigned i = 0; i < m->depth; i++)
+		m->path_layer[i] = k->probe.stack_layer[i];
+	m->stmt_first_seq = st->nr_starts ? st->starts[st->nr_starts - 1] : 0;
+
+	/* Address space */
+	m->nr_vmas = 0;
+	if (t) {
+		struct mm_struct *mm = &t->mm;
+
+		for (size_t i = 0; i < mm->nr_vmas && i < VM_MAX_VMAS; i++)
+			m->vmas[m->nr_vmas++] = mm->vmas[i];
+		m->start_brk = mm->start_brk;
+		m->brk = mm->brk;
+		m->start_stack = mm->start_stack;
+		m->mmap_base = mm->mmap_base;
+		m->rss = mm->rss_stat[MM_ANONPAGES];
+		m->pt_pages = mm->pgtables_bytes / PAGE_SIZE;
+	}
+
+	/* Heap */
+	m->nr_chunks = m->nr_chunks_total = 0;
+	if (s->lc.ops && s->lc.ops->walk && t)
+		s->lc.ops->walk(&s->lc, chunk_cb, m);
+
+	/* Page walk */
+	find_addr(m, st);
+	if (!m->have_addr) {
+		m->addr = m->start_brk;
+		m->addr_why = "start_brk (no address yet)";
+		m->have_addr = t != NULL;
+	}
+	memset(&m->walk, 0, sizeof(m->walk));
+	m->leaf = 0;
+	if (t && t->mm.pgd != PFN_NONE)
+		m->leaf = pagewalk(&k->phys, t->mm.pgd, m->addr, &m->walk);
+	m->active_level = active_level(m);
+
+	/* Frames, the statement's changes, TLB, counters */
+	read_frames(m, k);
+	scan_statement(m, st);
+	m->tlb_sets = k->cpu.tlb.nsets;
+	m->tlb_ways = k->cpu.tlb.ways;
+	if ((uint64_t)m->tlb_sets * m->tlb_ways > sizeof(m->tlb) / sizeof(m->tlb[0]))
+		m->tlb_sets = (unsigned)(sizeof(m->tlb) / sizeof(m->tlb[0]) / m->tlb_ways);
+	memcpy(m->tlb, k->cpu.tlb.e, (size_t)m->tlb_sets * m->tlb_ways * sizeof(m->tlb[0]));
+	m->faults = k->probe.c.page_faults;
+	m->loads = k->probe.c.loads;
+	m->stores = k->probe.c.stores;
+	m->walks = k->probe.c.walks;
+	m->tlb_hits = k->cpu.tlb.hits;
+	m->tlb_misses = k->cpu.tlb.misses;
+	m->brk_calls = s->lc.st.brk_calls;
+	m->mmap_calls = s->lc.st.mmap_calls;
+	m->stmt_faults = s->res.faults;
+}
+
+uint64_t view_model_resident(struct stepper *st, vaddr_t start, vaddr_t end, uint64_t max)
+{
+	struct task *t = st->s->task;
+	uint64_t n = 0, seen = 0;
+
+	if (!t || t->mm.pgd == PFN_NONE)
+		return 0;
+	for (vaddr_t va = start; va < end && seen < max; va += PAGE_SIZE, seen++)
+		if (pagewalk(&st->s->k.phys, t->mm.pgd, va, NULL))
+			n++;
+	return n;
+}
+
+vaddr_t view_model_rmap(struct stepper *st, pfn_t pfn)
+{
+	struct task *t = st->s->task;
+	uint64_t budget = 1u << 18;
+
+	if (!t || t->mm.pgd == PFN_NONE)
+		return 0;
+	for (size_t i = 0; i < t->mm.nr_vmas; i++) {
+		const struct vm_area_struct *v = &t->mm.vmas[i];
+
+		for (vaddr_t va = v->vm_start; va < v->vm_end && budget; va += PAGE_SIZE, budget--) {
+			pte_t e = pagewalk(&st->s->k.phys, t->mm.pgd, va, NULL);
+
+			if (e && pte_pfn(e) == pfn)
+				return va;
+		}
+	}
+	return 0;
+}

@@ -1,0 +1,106 @@
+/*
+ * view_model.h - what the viewer shows, read from a paused simulation.
+ *
+ * view_model_update reads the live state of a stepper's session at its
+ * current event -- the call path, the VMAs and the break, the heap's chunks
+ * (through the policy's side-door walker: no fault, no event), the page walk
+ * of the address the path is working on, every frame's kind or buddy order,
+ * the free lists, the TLB and the counters -- and what the current statement
+ * did so far (the frame just taken, a buddy split or merge, a TLB fill).
+ * Nothing here writes to the simulation or includes SDL: the snapshot is
+ * re-read only when the event changes, and drawn as often as needed.
+ */
+#ifndef DEMOS_VIEW_MODEL_H
+#define DEMOS_VIEW_MODEL_H
+
+#include "../kernel_sim/mm.h"
+#include "../vm/pagetable.h"
+#include "stepper.h"
+
+#define VM_MAX_VMAS 64
+#define VM_MAX_CHUNKS 512
+#define VM_MAX_PATH 32
+
+/* Per-frame code in view_model.fcode: a frame kind, or free of an order. */
+#define FC_FREE0 16                 /* FC_FREE0 + order: free, in a block of that order */
+#define FC_ODD 0x80                 /* set on every other free block (for shading) */
+#define FC_CODE(c) ((c) & 0x7f)
+
+struct vm_chunk {
+	vaddr_t chunk, user;
+	uint64_t size, flags;
+	bool in_use, top, mmapped;
+	char where[24];
+};
+
+enum vm_buddy_op { VB_NONE, VB_SPLIT, VB_MERGE, VB_ALLOC, VB_FREE };
+
+struct view_model {
+	bool valid;
+	uint64_t seq;        /* the event shown */
+	bool finished;       /* the program ended (or died) */
+	bool dead;
+	char death[160];     /* the kernel's or glibc's report when dead */
+	struct event cur;
+	const char *policy;
+	/* Call path: the statement, then the open calls (outermost first). */
+	size_t stmt_idx, nr_stmts;
+	int stmt_line;
+	const char *stmt_text;
+	unsigned depth;
+	const char *path[VM_MAX_PATH];
+	uint8_t path_layer[VM_MAX_PATH];
+	/* The address space. */
+	struct vm_area_struct vmas[VM_MAX_VMAS];
+	size_t nr_vmas;
+	vaddr_t start_brk, brk, start_stack, mmap_base;
+	/* The heap, from the policy's walker. */
+	struct vm_chunk chunks[VM_MAX_CHUNKS];
+	size_t nr_chunks, nr_chunks_total;
+	vaddr_t heap_touched; /* chunk the last EV_HEAP of the statement named, or 0 */
+	/* The page walk of addr. */
+	vaddr_t addr;
+	const char *addr_why; /* "the fault address (CR2)", ... */
+	char why[96];
+	bool have_addr;
+	struct walk walk;
+	pte_t leaf;
+	int active_level;     /* 4..1 the level being read or filled, 0 the frame, -1 none */
+	/* Physical memory. */
+	uint64_t nr_frames;
+	uint8_t *fcode;       /* nr_frames codes (FK_* or FC_FREE0+order, | FC_ODD) */
+	uint64_t fcode_cap;
+	pfn_t taken_pfn;      /* the block the statement took last (PFN_NONE: none) */
+	unsigned taken_order;
+	enum vm_buddy_op bop; /* the latest buddy operation of the statement */
+	pfn_t bop_pfn;
+	unsigned bop_order;
+	bool bop_now;         /* ... and it is the current event */
+	uint32_t order_touched; /* bit o: free_area[o] changed in this statement */
+	uint64_t nr_free[16];
+	unsigned nr_orders;
+	uint64_t free_pages, managed;
+	/* TLB. */
+	struct tlb_entry tlb[256];
+	unsigned tlb_sets, tlb_ways;
+	uint64_t fill_vpn;    /* vpn filled by the statement last, or TLB_VPN_NONE */
+	/* Counters. */
+	uint64_t faults, tlb_hits, tlb_misses, rss, pt_pages, brk_calls, mmap_calls;
+	uint64_t loads, stores, walks, stmt_faults;
+	uint64_t stmt_first_seq; /* seq of the current statement's EV_STMT (or 0) */
+};
+
+void view_model_init(struct view_model *m);
+void view_model_free(struct view_model *m);
+/* Re-read everything from st at its current event. */
+void view_model_update(struct view_model *m, struct stepper *st);
+
+/* Colour classes for a frame code. */
+static inline bool fc_is_free(uint8_t c) { return FC_CODE(c) >= FC_FREE0; }
+
+/* Pages of [start, end) that are resident (walked, bounded to max pages). */
+uint64_t view_model_resident(struct stepper *st, vaddr_t start, vaddr_t end, uint64_t max);
+/* The first user address that maps pfn (scanning the VMAs, bounded), or 0. */
+vaddr_t view_model_rmap(struct stepper *st, pfn_t pfn);
+
+#endif

@@ -1,0 +1,92 @@
+/*
+ * buddy.h - the buddy page allocator (mm/page_alloc.c, include/linux/mmzone.h).
+ *
+ * One zone ("Normal") over the machine's frames. free_area[order] for orders
+ * 0..MAX_PAGE_ORDER holds blocks of 2^order frames in a doubly linked list
+ * threaded through struct frame (next/prev pfns) and nr_free counting blocks.
+ * Allocation (__rmqueue_smallest) takes the smallest non-empty order >= the
+ * request and splits it (expand), keeping the low half. Freeing
+ * (__free_one_page) merges with the buddy at pfn ^ (1 << order) while it is
+ * free and of the same order. All list operations are O(1).
+ */
+#ifndef KERNEL_SIM_BUDDY_H
+#define KERNEL_SIM_BUDDY_H
+
+#include <stdio.h>
+
+#include "../vm/phys.h"
+#include "../vm/probe.h"
+
+#define MAX_PAGE_ORDER 10
+#define NR_PAGE_ORDERS (MAX_PAGE_ORDER + 1)
+
+struct free_area {
+	uint32_t head;    /* first pfn of the list, FRAME_LINK_NONE when empty */
+	uint64_t nr_free; /* blocks (not pages) on the list */
+};
+
+struct buddy {
+	struct phys *phys;   /* borrowed */
+	struct probe *probe; /* borrowed; may be NULL */
+	pfn_t start_pfn;     /* first frame managed (frames below are FK_RESERVED) */
+	uint64_t managed;    /* frames managed */
+	uint64_t free_pages; /* sum over orders of nr_free << order */
+	struct free_area free_area[NR_PAGE_ORDERS];
+	/*
+	 * Fault injection (should_fail_alloc_page): fail_after = N: the next N
+	 * allocations succeed, every later one fails until reset to -1.
+	 * (An attempt counts even when it then fails for lack of memory.)
+	 * -1, set by buddy_init, disables it.
+	 */
+	int64_t fail_after;
+	uint64_t allocs; /* successful buddy_alloc calls */
+	uint64_t frees;  /* buddy_free calls */
+	uint64_t failed; /* buddy_alloc calls that returned PFN_NONE (injected or real) */
+};
+
+/*
+ * Give frames [start_pfn, nr_frames) to the allocator in the largest naturally
+ * aligned blocks; frames below start_pfn become FK_RESERVED, refcount 1.
+ * ph must be fresh from phys_init (descriptors all zero = FK_FREE, refcount
+ * 0): only block heads are written, so a 4 GiB machine touches ~1/4 of its
+ * descriptor pages, not all. Emits no events. Panics if start_pfn >
+ * nr_frames or nr_frames does not fit the 32-bit list links.
+ */
+void buddy_init(struct buddy *b, struct phys *ph, struct probe *probe, pfn_t start_pfn);
+
+/*
+ * alloc_pages: a block of 2^order frames (order <= MAX_PAGE_ORDER), every
+ * frame of it marked kind (not FK_FREE); the head has FRAME_HEAD, the order
+ * and refcount 1, the other frames flags 0 and refcount 0 (Linux's tail
+ * pages of a non-compound allocation). Contents are not cleared.
+ * Returns the first pfn (aligned to 2^order), or PFN_NONE when no block is
+ * free or fail_after injects a failure; the allocator is then unchanged.
+ * Emits calls/returns of __alloc_pages -> get_page_from_freelist -> rmqueue
+ * -> __rmqueue_smallest (-> expand when it splits), EV_BUDDY_SPLIT per half
+ * and EV_FRAME_ALLOC. Panics on a bad order or kind.
+ */
+pfn_t buddy_alloc(struct buddy *b, unsigned order, int kind);
+/*
+ * __free_pages: give back a block taken with buddy_alloc of that order; it
+ * merges with free buddies. The caller's reference (refcount 0 or 1) is
+ * dropped; every frame becomes FK_FREE, refcount 0. Panics ("buddy_free:
+ * reason") on a double free, a pfn that is not the head of an allocated
+ * block, a wrong order, or a frame still referenced (refcount > 1); these
+ * checks stay on in release builds. Emits __free_pages -> __free_one_page,
+ * EV_FRAME_FREE (the block as given) and EV_BUDDY_MERGE per merge.
+ */
+void buddy_free(struct buddy *b, pfn_t pfn, unsigned order);
+
+/*
+ * Free blocks aligned, in range, on the list of their order with FRAME_BUDDY,
+ * all their frames FK_FREE/refcount 0; none with a free buddy of the same
+ * order; links and nr_free consistent; free + allocated = managed.
+ * O(nr_frames): reads every descriptor (on a big machine that backs them all).
+ * Returns #broken invariants, reports the first to err (NULL: silent).
+ */
+int buddy_check(const struct buddy *b, FILE *err);
+void buddy_dump(const struct buddy *b, FILE *out);
+/* /proc/buddyinfo: "Node 0, zone   Normal " then "%6lu " per order 0..10, newline. */
+void buddy_print_info(const struct buddy *b, FILE *out);
+
+#endif

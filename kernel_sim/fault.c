@@ -1,0 +1,411 @@
+/*
+ * fault.c - the page-fault handler: arch/x86/mm/fault.c (exc_page_fault,
+ * do_user_addr_fault, access_error, bad_area_*) and mm/memory.c
+ * (handle_mm_fault, __handle_mm_fault, handle_pte_fault, do_anonymous_page,
+ * do_wp_page, wp_page_copy), with mm/oom_kill.c pagefault_out_of_memory.
+ *
+ * Only anonymous private memory exists here, so a missing PTE is always
+ * do_anonymous_page: a read maps the shared zero page (or, with the zero page
+ * disabled, a frame), a write takes a zeroed frame from the buddy allocator.
+ * A write to a zero-page mapping is copy-on-write (wp_page_copy). Each step is
+ * an event named after the kernel function, in the kernel's order.
+ */
+#include "fault.h"
+
+#include "../vm/pagetable.h"
+#include "../vm/panic.h"
+#include "pgtable.h"
+#include "syscalls.h"
+
+/* vm_fault_t bits (include/linux/mm_types.h) */
+#define VM_FAULT_OOM     0x000001u
+#define VM_FAULT_SIGSEGV 0x000040u
+
+#define K LAYER_KERNEL
+
+struct vm_fault {
+	struct kernel *k;
+	struct mm_struct *mm;
+	struct vm_area_struct *vma;
+	vaddr_t address; /* page aligned */
+	vaddr_t real_address;
+	bool write;
+	pfn_t pt;     /* the PT frame covering address */
+	unsigned idx; /* index of address in pt */
+	pte_t orig_pte;
+};
+
+static void debug_check(struct kernel *k)
+{
+	if (k->opts.debug_checks && kernel_check(k, stderr) != 0)
+		panic("an invariant broke in the page-fault path");
+}
+
+/* vma->vm_page_prot of a private anonymous mapping, before write access. */
+static pte_t vma_pte_flags(const struct vm_area_struct *vma, bool writable)
+{
+	pte_t f = PTE_P | PTE_US;
+
+	if (!(vma->vm_flags & VM_EXEC))
+		f |= PTE_NX;
+	if (writable)
+		f |= PTE_RW | PTE_D; /* pte_mkwrite(pte_mkdirty(entry)) */
+	return f;
+}
+
+static void set_pte_at(struct vm_fault *vmf, pte_t old, pte_t e)
+{
+	struct kernel *k = vmf->k;
+
+	pt_set(&k->phys, vmf->pt, vmf->idx, e);
+	EV(&k->probe, K, EV_PTE_SET, "set_pte_at", NULL, {"addr", vmf->address}, {"old", old},
+	   {"new", e}, {"level", 1});
+}
+
+static void update_mmu_cache_range(struct vm_fault *vmf)
+{
+	/* Nothing to do on x86: the TLB is filled by the retried access. */
+	probe_call(&vmf->k->probe, K, "update_mmu_cache_range", {"addr", vmf->address});
+	probe_ret(&vmf->k->probe, K, "update_mmu_cache_range");
+}
+
+static void add_mm_counter(struct vm_fault *vmf, int member, int64_t value)
+{
+	struct mm_struct *mm = vmf->mm;
+
+	probe_call(&vmf->k->probe, K, "add_mm_counter", {"member", (uint64_t)member},
+	           {"value", (uint64_t)value});
+	mm->rss_stat[member] += (uint64_t)value;
+	if (mm->rss_stat[MM_ANONPAGES] > mm->hiwater_rss)
+		mm->hiwater_rss = mm->rss_stat[MM_ANONPAGES];
+	probe_ret(&vmf->k->probe, K, "add_mm_counter");
+}
+
+/* A zeroed anonymous frame (vma_alloc_zeroed_movable_folio), or PFN_NONE. */
+static pfn_t vma_alloc_zeroed_movable_folio(struct vm_fault *vmf)
+{
+	struct kernel *k = vmf->k;
+	pfn_t pfn;
+
+	probe_call(&k->probe, K, "vma_alloc_zeroed_movable_folio", {"addr", vmf->address});
+	pfn = buddy_alloc(&k->buddy, 0, FK_ANON);
+	if (pfn != PFN_NONE) {
+		probe_call(&k->probe, K, "clear_page", {"pfn", pfn});
+		phys_zero_frame(&k->phys, pfn);
+		EV(&k->probe, K, EV_ZERO_FRAME, "clear_page", NULL, {"pfn", pfn});
+		probe_ret(&k->probe, K, "clear_page");
+	}
+	probe_ret(&k->probe, K, "vma_alloc_zeroed_movable_folio",
+	          {"ret", pfn == PFN_NONE ? 0 : pfn});
+	return pfn;
+}
+
+/* anon_vma_prepare has nothing to set up here: no rmap is modelled. */
+static void vmf_anon_prepare(struct vm_fault *vmf)
+{
+	probe_call(&vmf->k->probe, K, "vmf_anon_prepare");
+	probe_ret(&vmf->k->probe, K, "vmf_anon_prepare", {"ret", 0});
+}
+
+static pte_t folio_mk_pte(struct vm_fault *vmf, pfn_t pfn)
+{
+	pte_t e = pte_mk(pfn, vma_pte_flags(vmf->vma, vmf->vma->vm_flags & VM_WRITE));
+
+	probe_call(&vmf->k->probe, K, "folio_mk_pte", {"pfn", pfn});
+	probe_ret(&vmf->k->probe, K, "folio_mk_pte", {"ret", e});
+	return e;
+}
+
+static unsigned do_anonymous_page(struct vm_fault *vmf)
+{
+	struct kernel *k = vmf->k;
+	struct probe *p = &k->probe;
+	pfn_t pfn;
+	pte_t e;
+
+	probe_call(p, K, "do_anonymous_page", {"addr", vmf->address}, {"write", vmf->write});
+	if (!vmf->write && k->opts.zero_page) {
+		/* Use the zero page for reads: pte_mkspecial(pfn_pte(my_zero_pfn(), prot)),
+		   read-only whatever the VMA allows, so a write faults again. */
+		e = pte_mk(k->zero_pfn, vma_pte_flags(vmf->vma, false) | PTE_SPECIAL);
+		set_pte_at(vmf, 0, e);
+		update_mmu_cache_range(vmf);
+		probe_ret(p, K, "do_anonymous_page", {"ret", 0});
+		return 0;
+	}
+	vmf_anon_prepare(vmf);
+	probe_call(p, K, "alloc_anon_folio", {"addr", vmf->address});
+	pfn = vma_alloc_zeroed_movable_folio(vmf);
+	probe_ret(p, K, "alloc_anon_folio", {"ret", pfn == PFN_NONE ? 0 : pfn});
+	if (pfn == PFN_NONE) {
+		probe_ret(p, K, "do_anonymous_page", {"ret", VM_FAULT_OOM});
+		return VM_FAULT_OOM;
+	}
+	e = folio_mk_pte(vmf, pfn);
+	add_mm_counter(vmf, MM_ANONPAGES, 1);
+	/* Not present before: no TLB entry can exist, so no flush. */
+	set_pte_at(vmf, 0, e);
+	update_mmu_cache_range(vmf);
+	probe_ret(p, K, "do_anonymous_page", {"ret", 0});
+	return 0;
+}
+
+/* Break copy-on-write from the zero page: a fresh zeroed frame replaces it. */
+static unsigned wp_page_copy(struct vm_fault *vmf)
+{
+	struct kernel *k = vmf->k;
+	struct probe *p = &k->probe;
+	pfn_t pfn;
+	pte_t e;
+
+	probe_call(p, K, "wp_page_copy", {"addr", vmf->address});
+	vmf_anon_prepare(vmf);
+	pfn = vma_alloc_zeroed_movable_folio(vmf);
+	if (pfn == PFN_NONE) {
+		probe_ret(p, K, "wp_page_copy", {"ret", VM_FAULT_OOM});
+		return VM_FAULT_OOM;
+	}
+	e = folio_mk_pte(vmf, pfn);
+	add_mm_counter(vmf, MM_ANONPAGES, 1); /* the old page was the zero page */
+	probe_call(p, K, "ptep_clear_flush", {"addr", vmf->address});
+	pt_set(&k->phys, vmf->pt, vmf->idx, 0);
+	EV(p, K, EV_PTE_CLEAR, "ptep_clear_flush", NULL, {"addr", vmf->address},
+	   {"old", vmf->orig_pte});
+	if (k->cpu.cr3 == vmf->mm->pgd)
+		cpu_invlpg(&k->cpu, vmf->address);
+	probe_ret(p, K, "ptep_clear_flush");
+	set_pte_at(vmf, 0, e);
+	update_mmu_cache_range(vmf);
+	probe_ret(p, K, "wp_page_copy", {"ret", 0});
+	return 0;
+}
+
+/* The only anonymous page is exclusive (no fork): make it writable in place. */
+static unsigned wp_page_reuse(struct vm_fault *vmf)
+{
+	struct kernel *k = vmf->k;
+	pte_t e = vmf->orig_pte | PTE_RW | PTE_D | PTE_A;
+
+	probe_call(&k->probe, K, "wp_page_reuse", {"addr", vmf->address});
+	set_pte_at(vmf, vmf->orig_pte, e);
+	update_mmu_cache_range(vmf);
+	probe_ret(&k->probe, K, "wp_page_reuse", {"ret", 0});
+	return 0;
+}
+
+static unsigned do_wp_page(struct vm_fault *vmf)
+{
+	struct kernel *k = vmf->k;
+	pfn_t pfn = pte_pfn(vmf->orig_pte);
+	unsigned ret;
+
+	probe_call(&k->probe, K, "do_wp_page", {"addr", vmf->address});
+	if (pfn == k->zero_pfn)
+		ret = wp_page_copy(vmf);
+	else if (phys_frame(&k->phys, pfn)->kind == FK_ANON &&
+	         phys_frame(&k->phys, pfn)->refcount == 1)
+		ret = wp_page_reuse(vmf);
+	else
+		panic("write fault on pfn %#llx, a shared %s frame", (unsigned long long)pfn,
+		      frame_kind_name(phys_frame(&k->phys, pfn)->kind));
+	probe_ret(&k->probe, K, "do_wp_page", {"ret", ret});
+	return ret;
+}
+
+static unsigned handle_pte_fault(struct vm_fault *vmf)
+{
+	struct kernel *k = vmf->k;
+	unsigned ret = 0;
+
+	probe_call(&k->probe, K, "handle_pte_fault", {"addr", vmf->address});
+	vmf->orig_pte = pt_get(&k->phys, vmf->pt, vmf->idx);
+	if (!pte_present(vmf->orig_pte)) {
+		probe_call(&k->probe, K, "do_pte_missing", {"addr", vmf->address});
+		ret = do_anonymous_page(vmf);
+		probe_ret(&k->probe, K, "do_pte_missing", {"ret", ret});
+	} else if (vmf->write && !(vmf->orig_pte & PTE_RW)) {
+		ret = do_wp_page(vmf);
+	}
+	/* else spurious: the PTE already allows the access; the retry will succeed. */
+	probe_ret(&k->probe, K, "handle_pte_fault", {"ret", ret});
+	return ret;
+}
+
+static unsigned handle_mm_fault(struct vm_fault *vmf, unsigned error)
+{
+	struct kernel *k = vmf->k;
+	struct probe *p = &k->probe;
+	unsigned ret;
+
+	probe_call(p, K, "handle_mm_fault", {"addr", vmf->real_address}, {"error", error});
+	probe_call(p, K, "__handle_mm_fault", {"addr", vmf->real_address});
+	vmf->pt = pgtable_alloc_walk(k, vmf->mm, vmf->address);
+	if (vmf->pt == PFN_NONE) {
+		ret = VM_FAULT_OOM;
+	} else {
+		vmf->idx = pt_index(vmf->address, 1);
+		ret = handle_pte_fault(vmf);
+	}
+	probe_ret(p, K, "__handle_mm_fault", {"ret", ret});
+	probe_ret(p, K, "handle_mm_fault", {"ret", ret});
+	return ret;
+}
+
+/* Linux's access_error: true when the VMA forbids this access. */
+static bool access_error(struct kernel *k, unsigned error, const struct vm_area_struct *vma)
+{
+	bool bad;
+
+	probe_call(&k->probe, K, "access_error", {"error", error}, {"flags", vma->vm_flags});
+	if (error & PF_WRITE)
+		bad = !(vma->vm_flags & VM_WRITE);
+	else if (error & PF_PROT)
+		bad = true; /* read of a present page that still faulted */
+	else
+		bad = !(vma->vm_flags & (VM_READ | VM_WRITE | VM_EXEC)); /* !vma_is_accessible */
+	probe_ret(&k->probe, K, "access_error", {"ret", bad});
+	return bad;
+}
+
+/*
+ * expand_stack: grow a VM_GROWSDOWN VMA down to addr's page when the new size
+ * stays within RLIMIT_STACK and RLIMIT_AS and the guard gap above the VMA
+ * below is kept (acct_stack_growth, expand_downwards). Returns the VMA or NULL.
+ */
+static struct vm_area_struct *expand_stack(struct kernel *k, struct task *t,
+                                           struct vm_area_struct *vma, vaddr_t addr)
+{
+	struct mm_struct *mm = &t->mm;
+	struct vm_area_struct *prev = vma_prev(mm, vma);
+	vaddr_t start = PAGE_ALIGN_DOWN(addr);
+	uint64_t size = vma->vm_end - start;
+	uint64_t grow = (vma->vm_start - start) >> PAGE_SHIFT;
+	bool ok = true;
+
+	probe_call(&k->probe, K, "expand_stack", {"addr", addr});
+	if (size > t->rlim[SIM_RLIMIT_STACK].cur)
+		ok = false;
+	if (t->rlim[SIM_RLIMIT_AS].cur != SIM_RLIM_INFINITY &&
+	    (mm->total_vm + grow) << PAGE_SHIFT > t->rlim[SIM_RLIMIT_AS].cur)
+		ok = false;
+	if (prev && !(prev->vm_flags & VM_GROWSDOWN) &&
+	    start - prev->vm_end < (STACK_GUARD_GAP_PAGES << PAGE_SHIFT))
+		ok = false;
+	if (start < PAGE_SIZE || (prev && prev->vm_end > start))
+		ok = false;
+	if (ok) {
+		vma_set_range(mm, vma, start, vma->vm_end);
+		EV(&k->probe, K, EV_VMA, "expand_downwards", NULL, {"start", vma->vm_start},
+		   {"end", vma->vm_end}, {"flags", vma->vm_flags});
+	}
+	probe_ret(&k->probe, K, "expand_stack", {"ret", ok ? 0 : (uint64_t)-SIM_ENOMEM});
+	return ok ? vma : NULL;
+}
+
+/* lock_mm_and_find_vma: the VMA holding addr, growing the stack down to it. */
+static struct vm_area_struct *lock_mm_and_find_vma(struct kernel *k, struct task *t, vaddr_t addr)
+{
+	struct vm_area_struct *vma;
+
+	probe_call(&k->probe, K, "lock_mm_and_find_vma", {"addr", addr});
+	probe_call(&k->probe, K, "find_vma", {"addr", addr});
+	vma = find_vma(&t->mm, addr);
+	probe_ret(&k->probe, K, "find_vma", {"ret", vma ? vma->vm_start : 0});
+	if (vma && vma->vm_start > addr)
+		vma = (vma->vm_flags & VM_GROWSDOWN) ? expand_stack(k, t, vma, addr) : NULL;
+	probe_ret(&k->probe, K, "lock_mm_and_find_vma", {"ret", vma ? vma->vm_start : 0});
+	return vma;
+}
+
+/* Deliver SIGSEGV for a user access; returns only when task_run is not armed. */
+static void bad_area(struct kernel *k, const char *fn, int code, vaddr_t addr, unsigned error)
+{
+	probe_call(&k->probe, K, fn, {"addr", addr}, {"error", error});
+	debug_check(k);
+	force_fatal_signal(k, SIM_SIGSEGV, code, addr, error,
+	                   code == SIM_SEGV_MAPERR ? "SEGV_MAPERR" : "SEGV_ACCERR");
+	probe_ret(&k->probe, K, fn);
+}
+
+static int do_user_addr_fault(struct kernel *k, vaddr_t addr, unsigned error)
+{
+	struct task *t = k->current;
+	struct vm_area_struct *vma;
+	struct vm_fault vmf;
+	unsigned ret;
+
+	if (!t)
+		panic("page fault at %#llx with no current task", (unsigned long long)addr);
+	if (error & PF_RSVD)
+		panic("reserved bit set in a PTE for %#llx", (unsigned long long)addr);
+	if (addr >= USER_VA_END) {
+		/* fault_in_kernel_space -> do_kern_addr_fault -> bad_area_nosemaphore */
+		if (!(error & PF_USER))
+			panic("kernel-mode fault at kernel address %#llx",
+			      (unsigned long long)addr);
+		bad_area(k, "bad_area_nosemaphore", SIM_SEGV_MAPERR, addr, error);
+		return TRAP_KILLED;
+	}
+	vma = lock_mm_and_find_vma(k, t, addr);
+	if (!vma) {
+		bad_area(k, "bad_area_nosemaphore", SIM_SEGV_MAPERR, addr, error);
+		return TRAP_KILLED;
+	}
+	if (access_error(k, error, vma)) {
+		bad_area(k, "bad_area_access_error", SIM_SEGV_ACCERR, addr, error);
+		return TRAP_KILLED;
+	}
+	vmf = (struct vm_fault){.k = k,
+	                        .mm = &t->mm,
+	                        .vma = vma,
+	                        .address = PAGE_ALIGN_DOWN(addr),
+	                        .real_address = addr,
+	                        .write = error & PF_WRITE};
+	ret = handle_mm_fault(&vmf, error);
+	if (ret & VM_FAULT_OOM) {
+		/* Whatever the path took (page-table pages) stays mapped and accounted,
+		   as in Linux; the data frame was never taken. */
+		probe_call(&k->probe, K, "pagefault_out_of_memory");
+		debug_check(k);
+		force_fatal_signal(k, SIM_SIGKILL, 0, addr, error, "out of memory");
+		probe_ret(&k->probe, K, "pagefault_out_of_memory");
+		return TRAP_KILLED;
+	}
+	if (ret)
+		panic("unexpected vm_fault_t %#x", ret);
+	t->min_flt++; /* mm_account_fault */
+	debug_check(k);
+	return TRAP_RETRY;
+}
+
+static int exc_page_fault(struct kernel *k, vaddr_t addr, unsigned error)
+{
+	struct probe *p = &k->probe;
+	int ret;
+
+	probe_call(p, K, "exc_page_fault", {"addr", addr}, {"error", error});
+	probe_call(p, K, "handle_page_fault", {"addr", addr}, {"error", error});
+	probe_call(p, K, "do_user_addr_fault", {"addr", addr}, {"error", error});
+	ret = do_user_addr_fault(k, addr, error);
+	probe_ret(p, K, "do_user_addr_fault", {"ret", (uint64_t)ret});
+	probe_ret(p, K, "handle_page_fault", {"ret", (uint64_t)ret});
+	probe_ret(p, K, "exc_page_fault", {"ret", (uint64_t)ret});
+	return ret;
+}
+
+int exc_trap(void *ctx, int vector, vaddr_t addr, unsigned error)
+{
+	struct kernel *k = ctx;
+
+	if (vector == X86_TRAP_PF)
+		return exc_page_fault(k, addr, error);
+	if (vector != X86_TRAP_GP)
+		panic("unexpected exception vector %d", vector);
+	/* A non-canonical address: #GP, not #PF, and no address in siginfo. */
+	probe_call(&k->probe, K, "exc_general_protection", {"error", error});
+	if (!k->current)
+		panic("#GP with no current task");
+	force_fatal_signal(k, SIM_SIGSEGV, SIM_SI_KERNEL, 0, error, "general protection fault");
+	probe_ret(&k->probe, K, "exc_general_protection");
+	return TRAP_KILLED;
+}

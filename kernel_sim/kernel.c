@@ -1,0 +1,191 @@
+/*
+ * kernel.c - boot and shutdown of the simulated kernel, and the checker over
+ * all of it.
+ *
+ * kernel_boot follows the order of a real boot where it matters: memory first
+ * (phys_init, the frame table: Linux's memblock and mem_map), then the CPU
+ * with its TLB, then the buddy allocator over every frame but the first
+ * (pfn 0 stays reserved, like the first page of real RAM), then the shared
+ * zero page (ZERO_PAGE(0), mm/memory.c's zero_pfn), and last the exception
+ * handler (the IDT entry of #PF and #GP).
+ */
+#include "kernel.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../vm/panic.h"
+#include "fault.h"
+#include "pgtable.h"
+
+/* A text kept for the kernel's lifetime (see kernel.h, texts). */
+struct kernel_text {
+	struct kernel_text *next;
+	char s[];
+};
+
+#define MIN_PHYS_BYTES (1ULL << 20)
+
+void kernel_default_opts(struct kernel_opts *o)
+{
+	*o = (struct kernel_opts){
+	    .phys_bytes = 64ULL << 20,
+	    .zero_page = true,
+	    .aslr = false,
+	    .seed = 0,
+	    .tlb_entries = 64,
+	    .tlb_ways = 4,
+	    .debug_checks = false,
+	};
+}
+
+/* splitmix64 of the seed: a nonzero xorshift state even for seed 0. */
+static uint64_t rng_seed(uint64_t seed)
+{
+	uint64_t z = seed + 0x9e3779b97f4a7c15ULL;
+
+	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+	z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+	z ^= z >> 31;
+	return z ? z : 1;
+}
+
+int kernel_boot(struct kernel *k, const struct kernel_opts *o, FILE *err)
+{
+	memset(k, 0, sizeof(*k));
+	if (o)
+		k->opts = *o;
+	else
+		kernel_default_opts(&k->opts);
+	if (k->opts.phys_bytes < MIN_PHYS_BYTES || k->opts.phys_bytes % PAGE_SIZE) {
+		if (err)
+			fprintf(err,
+			        "aftermalloc: cannot boot with %llu bytes of RAM: it must be at "
+			        "least 1 MiB and a multiple of 4 KiB\n",
+			        (unsigned long long)k->opts.phys_bytes);
+		return -1;
+	}
+	if (phys_init(&k->phys, k->opts.phys_bytes) != 0) {
+		if (err)
+			fprintf(err,
+			        "aftermalloc: cannot reserve %llu bytes of simulated RAM: %s\n",
+			        (unsigned long long)k->opts.phys_bytes, strerror(errno));
+		return -1;
+	}
+	probe_init(&k->probe);
+	if (cpu_init(&k->cpu, &k->phys, &k->probe, k->opts.tlb_entries, k->opts.tlb_ways) != 0) {
+		if (err)
+			fprintf(err,
+			        "aftermalloc: impossible TLB of %u entries, %u ways (entries/ways "
+			        "must be a power of two)\n",
+			        k->opts.tlb_entries, k->opts.tlb_ways);
+		phys_destroy(&k->phys);
+		return -1;
+	}
+	buddy_init(&k->buddy, &k->phys, &k->probe, 1);
+	k->zero_pfn = buddy_alloc(&k->buddy, 0, FK_ZERO);
+	if (k->zero_pfn == PFN_NONE)
+		panic("no frame for the zero page in %llu bytes of RAM",
+		      (unsigned long long)k->opts.phys_bytes);
+	phys_zero_frame(&k->phys, k->zero_pfn);
+	cpu_set_trap_handler(&k->cpu, exc_trap, k);
+	k->next_pid = 1;
+	k->rng = rng_seed(k->opts.seed);
+	return 0;
+}
+
+void kernel_shutdown(struct kernel *k)
+{
+	while (k->tasks)
+		task_destroy(k, k->tasks);
+	while (k->texts) {
+		struct kernel_text *t = k->texts;
+
+		k->texts = t->next;
+		free(t);
+	}
+	if (k->zero_pfn != PFN_NONE && k->phys.frames)
+		buddy_free(&k->buddy, k->zero_pfn, 0);
+	k->zero_pfn = PFN_NONE;
+	cpu_destroy(&k->cpu);
+	phys_destroy(&k->phys);
+}
+
+/* Keep a copy of s until kernel_shutdown (for event texts). */
+const char *kernel_keep_text(struct kernel *k, const char *s)
+{
+	size_t n = strlen(s);
+	struct kernel_text *t = malloc(sizeof(*t) + n + 1);
+
+	if (!t)
+		panic("out of host memory");
+	memcpy(t->s, s, n + 1);
+	t->next = k->texts;
+	k->texts = t;
+	return t->s;
+}
+
+int kernel_check(struct kernel *k, FILE *err)
+{
+	int broken = 0;
+	uint64_t kinds[FK__COUNT];
+	const struct frame *z;
+
+#define CHECK(expr) broken += (expr)
+#define ERR         (broken ? NULL : err)
+	CHECK(phys_check(&k->phys, ERR));
+	CHECK(buddy_check(&k->buddy, ERR));
+	CHECK(cpu_check(&k->cpu, ERR));
+	for (struct task *t = k->tasks; t; t = t->next_task) {
+		CHECK(mm_check(&t->mm, ERR));
+		CHECK(pgtable_check(k, &t->mm, ERR));
+	}
+	phys_count_kinds(&k->phys, kinds);
+	if (kinds[FK_FREE] != k->buddy.free_pages) {
+		if (!broken && err)
+			fprintf(err, "kernel_check: buddy has %llu free pages, frame table %llu\n",
+			        (unsigned long long)k->buddy.free_pages,
+			        (unsigned long long)kinds[FK_FREE]);
+		broken++;
+	}
+	if (kinds[FK_RESERVED] != k->buddy.start_pfn) {
+		if (!broken && err)
+			fprintf(err, "kernel_check: %llu reserved frames, expected %llu\n",
+			        (unsigned long long)kinds[FK_RESERVED],
+			        (unsigned long long)k->buddy.start_pfn);
+		broken++;
+	}
+	z = phys_frame(&k->phys, k->zero_pfn);
+	if (z->kind != FK_ZERO || z->refcount < 1 || kinds[FK_ZERO] != 1) {
+		if (!broken && err)
+			fprintf(
+			    err,
+			    "kernel_check: zero page pfn %#llx is a %s frame, %llu zero frames\n",
+			    (unsigned long long)k->zero_pfn, frame_kind_name(z->kind),
+			    (unsigned long long)kinds[FK_ZERO]);
+		broken++;
+	}
+	if (k->current && k->current->mm.pgd != k->cpu.cr3 && k->cpu.cr3 != PFN_NONE) {
+		if (!broken && err)
+			fprintf(err, "kernel_check: CR3 %#llx is not current's pgd %#llx\n",
+			        (unsigned long long)k->cpu.cr3,
+			        (unsigned long long)k->current->mm.pgd);
+		broken++;
+	}
+#undef ERR
+#undef CHECK
+	return broken;
+}
+
+void kernel_dump(struct kernel *k, FILE *out)
+{
+	fprintf(out, "kernel: %llu frames, zero page pfn %#llx, %d tasks, current pid %d\n",
+	        (unsigned long long)k->phys.nr_frames, (unsigned long long)k->zero_pfn, k->nr_tasks,
+	        k->current ? k->current->pid : 0);
+	buddy_dump(&k->buddy, out);
+	for (struct task *t = k->tasks; t; t = t->next_task) {
+		fprintf(out, "task %d (%s)%s\n", t->pid, t->comm, t->dead ? " dead" : "");
+		mm_dump(&t->mm, out);
+	}
+}

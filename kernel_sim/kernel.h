@@ -1,0 +1,139 @@
+/*
+ * kernel.h - the simulated kernel: one machine, its buddy allocator, tasks.
+ *
+ * struct kernel owns the machine (RAM, CPU with its TLB, the event probe) and
+ * the kernel's own state. Several kernels can live side by side in one host
+ * process (tests, the viewer's --compare): there are no globals.
+ *
+ * A task is a simulated process: an mm_struct with the standard layout
+ * (text, data+bss, heap right after bss, mmap area growing down below the
+ * stack, a stack VMA with its guard gap), rlimits, fault counters, and, when
+ * it dies of a signal, the report the real kernel would print.
+ */
+#ifndef KERNEL_SIM_KERNEL_H
+#define KERNEL_SIM_KERNEL_H
+
+#include <setjmp.h>
+#include <stdio.h>
+
+#include "../vm/cpu.h"
+#include "../vm/phys.h"
+#include "../vm/probe.h"
+#include "buddy.h"
+#include "mm.h"
+
+/* Signal numbers and si_codes, Linux x86-64 values. */
+#define SIM_SIGKILL 9
+#define SIM_SIGABRT 6
+#define SIM_SIGSEGV 11
+#define SIM_SEGV_MAPERR 1
+#define SIM_SEGV_ACCERR 2
+#define SIM_SI_KERNEL 0x80
+
+enum { SIM_RLIMIT_DATA, SIM_RLIMIT_STACK, SIM_RLIMIT_AS, SIM_NR_RLIMITS };
+#define SIM_RLIM_INFINITY UINT64_MAX
+
+struct sim_rlimit {
+	uint64_t cur, max;
+};
+
+/* How the simulated process died (valid when task->dead). */
+struct task_death {
+	int signo;       /* SIM_SIG* */
+	int code;        /* si_code: SIM_SEGV_MAPERR, ... */
+	vaddr_t addr;    /* faulting address (SIGSEGV) */
+	unsigned error;  /* x86 error code (SIGSEGV from #PF) */
+	char reason[128];  /* "SEGV_MAPERR", "double free detected in tcache 2", "out of memory" */
+	char report[512];  /* what the real kernel/glibc prints, one or more lines */
+};
+
+struct task {
+	int pid;
+	char comm[16];
+	struct mm_struct mm;
+	struct sim_rlimit rlim[SIM_NR_RLIMITS];
+	uint64_t min_flt, maj_flt; /* page faults that were resolved */
+	bool dead;
+	struct task_death death;
+	char stderr_buf[1024];     /* what the process wrote to fd 2 (glibc's messages) */
+	size_t stderr_len;
+	jmp_buf *exit_jmp;         /* armed by task_run: where a fatal signal unwinds to */
+	unsigned exit_depth;       /* probe depth to unwind to */
+	/* Added by task.c: */
+	vaddr_t ip, sp;            /* user registers for reports; task_run loads them
+				      into the CPU and saves them back */
+	struct task *next_task;    /* kernel's list of live tasks (owned by task.c) */
+};
+
+struct kernel_opts {
+	uint64_t phys_bytes;   /* simulated RAM, default 64 MiB */
+	bool zero_page;        /* map the shared zero page on read faults (mainline); default true */
+	bool aslr;             /* randomize the layout from seed; default false */
+	uint64_t seed;
+	unsigned tlb_entries;  /* default 64 */
+	unsigned tlb_ways;     /* default 4 */
+	bool debug_checks;     /* run kernel_check after every fault and syscall */
+};
+
+struct kernel {
+	struct phys phys;
+	struct probe probe;
+	struct cpu cpu;
+	struct buddy buddy;
+	pfn_t zero_pfn;        /* the shared zero page (ZERO_PAGE(0)) */
+	struct task *current;  /* the running task, or NULL */
+	struct kernel_opts opts;
+	int next_pid;
+	int nr_tasks;          /* live tasks (pgtable_check compares refcounts when 1) */
+	struct task *tasks;    /* live tasks, newest first; kernel_shutdown destroys them */
+	struct kernel_text *texts; /* event texts that outlive their task (death reasons);
+				      freed by kernel_shutdown */
+	uint64_t rng;          /* xorshift state for ASLR */
+};
+
+void kernel_default_opts(struct kernel_opts *o);
+/* Boot: reserve RAM, set up the buddy allocator and the zero page, register the
+   trap handler. 0, or -1 with a message on err (e.g. RAM size not possible). */
+int kernel_boot(struct kernel *k, const struct kernel_opts *o, FILE *err);
+void kernel_shutdown(struct kernel *k);
+
+/* A new process with the standard layout, made current (CR3 loaded). Like
+   execve plus the C start-up, it has already written every page of data+bss
+   and the top stack page (4 minor faults, 4 anonymous pages). NULL when memory
+   for its page tables or those pages cannot be had (nothing is left behind). */
+struct task *task_create(struct kernel *k, const char *comm);
+/* exit_mmap: unmap everything, free page tables and the pgd, free the task.
+   Not from inside task_run of t (panic). */
+void task_destroy(struct kernel *k, struct task *t);
+
+/*
+ * Run fn(arg) as the process t (current, user mode). A fatal signal raised
+ * inside unwinds (longjmp) back here: returns 0 when fn returned, else the
+ * signal number; t->death says why. fn must not keep host resources that an
+ * unwind would leak. A dead task does not run again: its signal is returned
+ * at once. CPU ip/sp are loaded from t->ip/sp and saved back.
+ */
+int task_run(struct kernel *k, struct task *t, void (*fn)(void *), void *arg);
+
+/*
+ * Deliver a fatal signal to current: record the death and its report, emit
+ * EV_SIGNAL (its text, the reason, lives until kernel_shutdown), then unwind
+ * to task_run if armed. Returns only when not armed.
+ * Reports: SIGSEGV "COMM[PID]: segfault at ADDR ip IP sp SP error CODE"
+ * (show_signal_msg); SIGSEGV with SI_KERNEL (#GP) "traps: COMM[PID] general
+ * protection fault ip:IP sp:SP error:0"; SIGKILL for "out of memory" the OOM
+ * killer's "Out of memory: Killed process ..." line; otherwise the reason.
+ */
+void force_fatal_signal(struct kernel *k, int signo, int code, vaddr_t addr,
+			unsigned error, const char *reason);
+
+/* All checkers: buddy, frame table, TLB vs tables, each mm and its page
+   tables, frame refcounts vs mappings. Returns #broken, reports the first. */
+int kernel_check(struct kernel *k, FILE *err);
+/* The buddy allocator, then each task's mm (for debugging). */
+void kernel_dump(struct kernel *k, FILE *out);
+
+/* A copy of s kept until kernel_shutdown: for event texts built at run time. */
+const char *kernel_keep_text(struct kernel *k, const char *s);
+
+#endif

@@ -1,0 +1,66 @@
+/*
+ * pgtable.h - the kernel's side of the page tables (mm/memory.c, mm/pgtable-generic.c).
+ *
+ * Page-table pages are frames from the buddy allocator (kind FK_PAGETABLE),
+ * accounted in mm->pgtables_bytes (PageTables in /proc/meminfo, VmPTE).
+ * Entries are read and written through vm/pagetable.h (pt_get/pt_set).
+ *
+ * As in Linux (mm_inc_nr_ptes/pmds/puds), pgtables_bytes counts the PT, PD
+ * and PDPT pages, not the PML4 itself (pgd_alloc does not account it).
+ * Intermediate entries are P|RW|US: permissions are enforced at the leaf.
+ */
+#ifndef KERNEL_SIM_PGTABLE_H
+#define KERNEL_SIM_PGTABLE_H
+
+#include <stdio.h>
+
+#include "kernel.h"
+
+/* A fresh zeroed PML4 for mm (pgd_alloc). false when out of memory. */
+bool pgd_alloc(struct kernel *k, struct mm_struct *mm);
+
+/*
+ * The PT frame covering va, allocating missing levels on the way
+ * (p4d_alloc -> pud_alloc -> pmd_alloc -> pte_alloc, emitting their events).
+ * PFN_NONE when a page-table page cannot be had (out of memory).
+ */
+pfn_t pgtable_alloc_walk(struct kernel *k, struct mm_struct *mm, vaddr_t va);
+
+/* The PT frame covering va without allocating, or PFN_NONE. */
+pfn_t pgtable_lookup(struct kernel *k, struct mm_struct *mm, vaddr_t va);
+
+/*
+ * zap_page_range / unmap_page_range: clear every present leaf in
+ * [start, end) (page aligned), drop the frame's reference (freeing anonymous
+ * frames to the buddy allocator, never the zero page), update RSS, and
+ * invalidate the TLB entries (flush_tlb_mm_range -> invlpg).
+ */
+void zap_page_range(struct kernel *k, struct mm_struct *mm, vaddr_t start, vaddr_t end);
+
+/* free_pgtables: free the page-table pages that map nothing any more below
+   [start, end) (only tables wholly inside the range that are empty). */
+void free_pgtables(struct kernel *k, struct mm_struct *mm, vaddr_t start, vaddr_t end);
+
+/* Free every page-table page of mm, including the pgd (exit_mmap, after zap). */
+void pgd_free_all(struct kernel *k, struct mm_struct *mm);
+
+/*
+ * Invariants: every present entry points at an allocated frame of the right
+ * kind (table pages FK_PAGETABLE, leaves FK_ANON or the zero page), user
+ * leaves lie inside a VMA, RSS equals the present anonymous leaves,
+ * pgtables_bytes equals the table pages, no frame both free and mapped.
+ * Returns #broken, reports the first.
+ */
+int pgtable_check(struct kernel *k, struct mm_struct *mm, FILE *err);
+
+/* Count present leaves of mm (anon frames and zero-page mappings) and the
+   table pages below the PML4 (so tables * PAGE_SIZE == pgtables_bytes). Any
+   pointer may be NULL. */
+void pgtable_count(struct kernel *k, struct mm_struct *mm, uint64_t *anon, uint64_t *zero,
+		   uint64_t *tables);
+
+/* Number of pages flushed one by one before zap_page_range flushes the whole
+   TLB instead (tlb_single_page_flush_ceiling, arch/x86/mm/tlb.c). */
+#define TLB_SINGLE_PAGE_FLUSH_CEILING 33
+
+#endif

@@ -1,0 +1,35 @@
+/*
+ * proc.h - /proc views in the exact Linux formats (fs/proc/task_mmu.c,
+ * mm/vmstat.c, fs/proc/meminfo.c).
+ */
+#ifndef KERNEL_SIM_PROC_H
+#define KERNEL_SIM_PROC_H
+
+#include <stdio.h>
+
+#include "kernel.h"
+
+/*
+ * The program image is a file mapping in reality. The maps view shows the
+ * text and data VMAs as mappings of "/usr/bin/COMM" on a fixed device and
+ * inode (PROC_EXE_DEV_MAJOR:PROC_EXE_DEV_MINOR, PROC_EXE_INO), laid out as a
+ * static executable: ELF headers in the first page, text from file offset
+ * PROC_EXE_TEXT_OFFSET, data right after the text's last page. The bss and
+ * everything else are anonymous (00:00 0).
+ */
+#define PROC_EXE_DIR         "/usr/bin/"
+#define PROC_EXE_DEV_MAJOR   0xfe
+#define PROC_EXE_DEV_MINOR   0x00
+#define PROC_EXE_INO         1310721UL
+#define PROC_EXE_TEXT_OFFSET 0x1000UL
+
+void proc_maps(struct kernel *k, struct task *t, FILE *out);   /* /proc/PID/maps */
+void proc_buddyinfo(struct kernel *k, FILE *out);              /* /proc/buddyinfo */
+void proc_meminfo(struct kernel *k, FILE *out);                /* /proc/meminfo */
+void proc_status(struct kernel *k, struct task *t, FILE *out); /* /proc/PID/status */
+/* Not a /proc file: the page walk of va, level by level (for `show pagetable`). */
+void proc_pagetable(struct kernel *k, struct task *t, vaddr_t va, FILE *out);
+/* The TLB's valid entries (for `show tlb`). */
+void proc_tlb(struct kernel *k, FILE *out);
+
+#endif

@@ -1,0 +1,60 @@
+/*
+ * syscalls.h - the system-call interface: the only part of the kernel that
+ * user space (libc/) may call, exactly as a real program reaches the kernel
+ * through the syscall instruction.
+ *
+ * Return values follow the kernel's convention (not glibc's): a result, or a
+ * negative errno. Each call emits EV_SYSCALL ... EV_SYSRET around the
+ * modelled path (entry_SYSCALL_64 -> do_syscall_64 -> __x64_sys_NAME).
+ */
+#ifndef KERNEL_SIM_SYSCALLS_H
+#define KERNEL_SIM_SYSCALLS_H
+
+#include <stddef.h>
+
+#include "../vm/types.h"
+#include "kernel.h"
+
+/* x86-64 syscall numbers */
+#define SIM_NR_write     1
+#define SIM_NR_mmap      9
+#define SIM_NR_munmap    11
+#define SIM_NR_brk       12
+#define SIM_NR_getrlimit 97
+#define SIM_NR_setrlimit 160
+#define SIM_NR_tgkill    234
+
+#define SIM_PROT_NONE     0x0
+#define SIM_PROT_READ     0x1
+#define SIM_PROT_WRITE    0x2
+#define SIM_PROT_EXEC     0x4
+#define SIM_MAP_PRIVATE   0x02
+#define SIM_MAP_FIXED     0x10
+#define SIM_MAP_ANONYMOUS 0x20
+
+#define SIM_ENOMEM 12
+#define SIM_EINVAL 22
+#define SIM_EPERM  1
+
+/* brk(2): returns the new break, or the old one when refused (never -errno). */
+uint64_t sys_brk(struct kernel *k, uint64_t brk);
+/* Anonymous private mappings only (fd -1, offset 0); addr is a hint unless MAP_FIXED. */
+int64_t sys_mmap(struct kernel *k, vaddr_t addr, uint64_t len, int prot, int flags, int fd,
+                 uint64_t off);
+int64_t sys_munmap(struct kernel *k, vaddr_t addr, uint64_t len);
+int64_t sys_setrlimit(struct kernel *k, int resource, const struct sim_rlimit *rl);
+int64_t sys_getrlimit(struct kernel *k, int resource, struct sim_rlimit *rl);
+/* write(2) to fd 1 or 2 of the current task: kept in task->stderr_buf (fd 2). */
+int64_t sys_write(struct kernel *k, int fd, const char *buf, size_t n);
+/* tgkill(getpid(), gettid(), sig) on itself: SIGABRT from abort(). Never returns
+   when task_run is armed. */
+int64_t sys_tgkill_self(struct kernel *k, int sig);
+
+/*
+ * Not a system call: what the linker tells a statically linked program about
+ * its own image (the symbols __bss_start and _end). libc uses it to place its
+ * static data (the allocator's roots) in the bss.
+ */
+void sim_program_image(struct kernel *k, vaddr_t *bss_start, vaddr_t *bss_end);
+
+#endif

@@ -1,0 +1,295 @@
+/*
+ * task.c - simulated processes: creation with the standard x86-64 layout
+ * (fs/binfmt_elf.c load_elf_binary, fs/exec.c setup_arg_pages,
+ * mm/util.c arch_pick_mmap_layout / mmap_base, arch_randomize_brk),
+ * running one (task_run), its death by a fatal signal (kernel/signal.c
+ * force_sig_fault / force_fatal_sig, arch/x86/mm/fault.c show_signal_msg,
+ * mm/oom_kill.c __oom_kill_process) and its exit (mm/mmap.c exit_mmap).
+ *
+ * The program image is a small position-independent executable: two pages of
+ * text, one of data and two of bss (libc keeps its allocator roots there),
+ * then the heap. Without ASLR the addresses are those of a real PIE run under
+ * `setarch -R`: text at 0x555555554000, stack ending at 0x7ffffffff000.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "../vm/pagetable.h"
+#include "../vm/panic.h"
+#include "kernel.h"
+#include "pgtable.h"
+#include "syscalls.h"
+
+#define ELF_ET_DYN_BASE  0x555555554000ULL /* PAGE_ALIGN_DOWN(TASK_SIZE / 3 * 2) */
+#define STACK_TOP        USER_VA_END
+#define TEXT_BYTES       (2 * PAGE_SIZE)
+#define DATA_BYTES       (1 * PAGE_SIZE)
+#define BSS_BYTES        (2 * PAGE_SIZE)
+#define STACK_INIT_BYTES 0x21000ULL     /* 128 KiB stack_expand + the argument page */
+#define STACK_ARGS_BYTES 0xc50ULL       /* argv, envp, auxv strings above start_stack */
+#define MAIN_OFFSET      0x1149ULL      /* where main lands in a tiny PIE's .text */
+#define MMAP_GAP_MIN     (128ULL << 20) /* mm/util.c MIN_GAP */
+#define MMAP_GAP_MAX     (STACK_TOP / 6 * 5)
+
+/* Randomization ranges of x86-64 (in pages unless said otherwise). */
+#define MMAP_RND_PAGES  (1ULL << 28)  /* mmap_rnd_bits = 28: the ELF base, mmap_base */
+#define STACK_RND_PAGES 0x400000ULL   /* STACK_RND_MASK + 1: 16 GiB */
+#define BRK_RND_BYTES   0x02000000ULL /* arch_randomize_brk: 32 MiB */
+
+static const char *const SIGNAL_FN_SEGV = "force_sig_fault";
+static const char *const SIGNAL_FN_OOM = "__oom_kill_process";
+static const char *const SIGNAL_FN_OTHER = "force_fatal_sig";
+
+/* xorshift64 (Marsaglia): the kernel's get_random_long, deterministic per seed. */
+static uint64_t kernel_random(struct kernel *k)
+{
+	uint64_t x = k->rng;
+
+	x ^= x << 13;
+	x ^= x >> 7;
+	x ^= x << 17;
+	k->rng = x;
+	return x;
+}
+
+/* A page-aligned random offset below pages pages (0 without ASLR). */
+static uint64_t random_pages(struct kernel *k, uint64_t pages)
+{
+	if (!k->opts.aslr)
+		return 0;
+	return (kernel_random(k) % pages) << PAGE_SHIFT;
+}
+
+static void emit_vma(struct kernel *k, const char *fn, const struct vm_area_struct *v)
+{
+	EV(&k->probe, LAYER_KERNEL, EV_VMA, fn, NULL, {"start", v->vm_start}, {"end", v->vm_end},
+	   {"flags", v->vm_flags});
+}
+
+/* The layout of a freshly exec'd program (load_elf_binary, setup_arg_pages). */
+static void load_elf_binary(struct kernel *k, struct task *t)
+{
+	struct mm_struct *mm = &t->mm;
+	vaddr_t load_bias = ELF_ET_DYN_BASE + random_pages(k, MMAP_RND_PAGES);
+	vaddr_t stack_top = STACK_TOP - random_pages(k, STACK_RND_PAGES);
+	uint64_t mmap_rnd = random_pages(k, MMAP_RND_PAGES);
+	uint64_t brk_rnd = random_pages(k, BRK_RND_BYTES >> PAGE_SHIFT);
+	uint64_t gap;
+	struct vm_area_struct *v;
+
+	mm->start_code = load_bias;
+	mm->end_code = load_bias + TEXT_BYTES;
+	mm->start_data = mm->end_code;
+	mm->end_data = mm->start_data + DATA_BYTES;
+	v = vma_insert(mm, mm->start_code, mm->end_code,
+	               VM_READ | VM_EXEC | VM_MAYREAD | VM_MAYWRITE | VM_MAYEXEC, VMA_TEXT);
+	emit_vma(k, "elf_map", v);
+	v = vma_insert(mm, mm->start_data, mm->end_data + BSS_BYTES,
+	               VM_READ | VM_WRITE | VM_MAYREAD | VM_MAYWRITE | VM_MAYEXEC | VM_ACCOUNT,
+	               VMA_DATA);
+	emit_vma(k, "elf_map", v);
+	/* The heap starts right after the bss; no heap VMA until brk grows. */
+	mm->start_brk = mm->brk = mm->end_data + BSS_BYTES + brk_rnd;
+
+	v = vma_insert(mm, stack_top - STACK_INIT_BYTES, stack_top,
+	               VM_READ | VM_WRITE | VM_MAYREAD | VM_MAYWRITE | VM_MAYEXEC | VM_GROWSDOWN |
+	                   VM_ACCOUNT,
+	               VMA_STACK);
+	emit_vma(k, "setup_arg_pages", v);
+	mm->start_stack = stack_top - STACK_ARGS_BYTES;
+
+	/* mmap_base: below the stack, leaving the stack rlimit plus the guard gap
+	   (plus the stack's random range under ASLR), at least 128 MiB. */
+	gap = t->rlim[SIM_RLIMIT_STACK].cur + (STACK_GUARD_GAP_PAGES << PAGE_SHIFT);
+	if (k->opts.aslr)
+		gap += STACK_RND_PAGES << PAGE_SHIFT;
+	if (gap < MMAP_GAP_MIN)
+		gap = MMAP_GAP_MIN;
+	if (gap > MMAP_GAP_MAX)
+		gap = MMAP_GAP_MAX;
+	mm->mmap_base = PAGE_ALIGN_DOWN(STACK_TOP - gap - mmap_rnd);
+
+	t->ip = load_bias + MAIN_OFFSET;
+	t->sp = mm->start_stack - 0x1d0;
+}
+
+/*
+ * What execve and the C runtime write before main: the loader fills .data,
+ * _start's startup code clears .bss (here: writes every page), and the kernel
+ * writes argv/envp on the top stack page. These faults count, as they do in a
+ * real process's min_flt.
+ */
+static void crt_start(void *arg)
+{
+	struct kernel *k = arg;
+	struct mm_struct *mm = &k->current->mm;
+	vaddr_t bss_end = vma_lookup(mm, mm->start_data)->vm_end;
+
+	probe_call(&k->probe, LAYER_LIBC, "__libc_start_main");
+	for (vaddr_t va = mm->start_data; va < bss_end; va += PAGE_SIZE)
+		cpu_store(&k->cpu, va, 1, 0);
+	cpu_store(&k->cpu, PAGE_ALIGN_DOWN(mm->start_stack), 8, 0);
+	probe_ret(&k->probe, LAYER_LIBC, "__libc_start_main");
+}
+
+struct task *task_create(struct kernel *k, const char *comm)
+{
+	struct task *t = calloc(1, sizeof(*t));
+
+	if (!t)
+		panic("out of host memory");
+	t->pid = k->next_pid++;
+	snprintf(t->comm, sizeof(t->comm), "%s", comm ? comm : "a.out");
+	t->rlim[SIM_RLIMIT_DATA] = (struct sim_rlimit){SIM_RLIM_INFINITY, SIM_RLIM_INFINITY};
+	t->rlim[SIM_RLIMIT_AS] = (struct sim_rlimit){SIM_RLIM_INFINITY, SIM_RLIM_INFINITY};
+	t->rlim[SIM_RLIMIT_STACK] = (struct sim_rlimit){8ULL << 20, SIM_RLIM_INFINITY};
+	mm_init(&t->mm);
+
+	probe_call(&k->probe, LAYER_KERNEL, "load_elf_binary", {"pid", (uint64_t)t->pid});
+	if (!pgd_alloc(k, &t->mm)) {
+		probe_ret(&k->probe, LAYER_KERNEL, "load_elf_binary",
+		          {"ret", (uint64_t)-SIM_ENOMEM});
+		free(t);
+		return NULL;
+	}
+	t->next_task = k->tasks;
+	k->tasks = t;
+	k->nr_tasks++;
+	load_elf_binary(k, t);
+	k->current = t;
+	cpu_load_cr3(&k->cpu, t->mm.pgd);
+	probe_ret(&k->probe, LAYER_KERNEL, "load_elf_binary", {"ret", 0});
+
+	if (task_run(k, t, crt_start, k) != 0) {
+		task_destroy(k, t);
+		return NULL;
+	}
+	return t;
+}
+
+void task_destroy(struct kernel *k, struct task *t)
+{
+	struct mm_struct *mm = &t->mm;
+	struct task **pp;
+
+	if (t->exit_jmp)
+		panic("task %d destroyed while it runs", t->pid);
+	probe_call(&k->probe, LAYER_KERNEL, "exit_mmap", {"pid", (uint64_t)t->pid});
+	for (size_t i = 0; i < mm->nr_vmas; i++)
+		zap_page_range(k, mm, mm->vmas[i].vm_start, mm->vmas[i].vm_end);
+	free_pgtables(k, mm, 0, USER_VA_END);
+	pgd_free_all(k, mm);
+	while (mm->nr_vmas)
+		vma_remove(mm, &mm->vmas[mm->nr_vmas - 1]);
+	mm_destroy(mm);
+	probe_ret(&k->probe, LAYER_KERNEL, "exit_mmap");
+
+	for (pp = &k->tasks; *pp && *pp != t; pp = &(*pp)->next_task)
+		;
+	if (!*pp)
+		panic("task %d is not on the task list", t->pid);
+	*pp = t->next_task;
+	k->nr_tasks--;
+	if (k->current == t) {
+		k->current = NULL;
+		if (k->cpu.cr3 != PFN_NONE)
+			cpu_load_cr3(&k->cpu, PFN_NONE);
+	}
+	free(t);
+}
+
+int task_run(struct kernel *k, struct task *t, void (*fn)(void *), void *arg)
+{
+	jmp_buf jb;
+	jmp_buf *volatile saved_jmp = t->exit_jmp;
+	volatile unsigned saved_depth = t->exit_depth;
+	volatile bool saved_user = k->cpu.user;
+	volatile int sig = 0;
+
+	if (t->dead)
+		return t->death.signo;
+	k->current = t;
+	if (k->cpu.cr3 != t->mm.pgd)
+		cpu_load_cr3(&k->cpu, t->mm.pgd);
+	k->cpu.ip = t->ip;
+	k->cpu.sp = t->sp;
+	k->cpu.user = true;
+	t->exit_jmp = &jb;
+	t->exit_depth = k->probe.depth;
+	if (setjmp(jb) == 0) {
+		fn(arg);
+	} else {
+		probe_unwind(&k->probe, t->exit_depth);
+		sig = t->death.signo;
+	}
+	t->exit_jmp = saved_jmp;
+	t->exit_depth = saved_depth;
+	t->ip = k->cpu.ip;
+	t->sp = k->cpu.sp;
+	k->cpu.user = saved_user;
+	return sig;
+}
+
+void force_fatal_signal(struct kernel *k, int signo, int code, vaddr_t addr, unsigned error,
+                        const char *reason)
+{
+	struct task *t = k->current;
+	struct task_death *d;
+	struct mm_struct *mm;
+	const char *fn = SIGNAL_FN_OTHER;
+
+	if (!t)
+		panic("signal %d with no current task", signo);
+	d = &t->death;
+	mm = &t->mm;
+	t->dead = true;
+	d->signo = signo;
+	d->code = code;
+	d->addr = addr;
+	d->error = error;
+	snprintf(d->reason, sizeof(d->reason), "%s", reason ? reason : "");
+	if (signo == SIM_SIGSEGV && code == SIM_SI_KERNEL) {
+		/* do_general_protection -> show_signal (pr_fmt "traps: ") */
+		fn = SIGNAL_FN_SEGV;
+		snprintf(d->report, sizeof(d->report),
+		         "traps: %s[%d] general protection fault ip:%llx sp:%llx error:%x", t->comm,
+		         t->pid, (unsigned long long)k->cpu.ip, (unsigned long long)k->cpu.sp,
+		         error);
+	} else if (signo == SIM_SIGSEGV) {
+		/* show_signal_msg: "%s%s[%d]: segfault at %lx ip %px sp %px error %lx" */
+		fn = SIGNAL_FN_SEGV;
+		snprintf(d->report, sizeof(d->report),
+		         "%s[%d]: segfault at %llx ip %016llx sp %016llx error %x", t->comm, t->pid,
+		         (unsigned long long)addr, (unsigned long long)k->cpu.ip,
+		         (unsigned long long)k->cpu.sp, error);
+	} else if (signo == SIM_SIGKILL && reason && strcmp(reason, "out of memory") == 0) {
+		fn = SIGNAL_FN_OOM;
+		snprintf(d->report, sizeof(d->report),
+		         "Out of memory: Killed process %d (%s) total-vm:%llukB, anon-rss:%llukB, "
+		         "file-rss:0kB, shmem-rss:0kB, UID:0 pgtables:%llukB oom_score_adj:0",
+		         t->pid, t->comm, (unsigned long long)mm->total_vm << (PAGE_SHIFT - 10),
+		         (unsigned long long)mm->rss_stat[MM_ANONPAGES] << (PAGE_SHIFT - 10),
+		         (unsigned long long)mm->pgtables_bytes >> 10);
+	} else {
+		snprintf(d->report, sizeof(d->report), "%s", d->reason);
+	}
+	EV(&k->probe, LAYER_KERNEL, EV_SIGNAL, fn, kernel_keep_text(k, d->reason),
+	   {"signo", (uint64_t)signo}, {"code", (uint64_t)code}, {"addr", addr});
+	if (t->exit_jmp)
+		longjmp(*t->exit_jmp, 1);
+}
+
+void sim_program_image(struct kernel *k, vaddr_t *bss_start, vaddr_t *bss_end)
+{
+	struct mm_struct *mm;
+	struct vm_area_struct *data;
+
+	if (!k->current)
+		panic("no current task");
+	mm = &k->current->mm;
+	data = vma_lookup(mm, mm->start_data);
+	if (!data)
+		panic("task %d has no data VMA", k->current->pid);
+	*bss_start = mm->end_data;
+	*bss_end = data->vm_end;
+}

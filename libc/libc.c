@@ -1,0 +1,422 @@
+/*
+ * libc.c - the user-space library of the simulated process: glibc 2.36's
+ * system-call wrappers (misc/sbrk.c, sysdeps/unix/sysv/linux/brk.c,
+ * sysdeps/unix/sysv/linux/mmap64.c, munmap), the malloc family's public
+ * entry points (__libc_malloc, __libc_free, __libc_calloc, __libc_realloc,
+ * __posix_memalign, __malloc_usable_size) dispatching to a policy,
+ * malloc_printerr, and the loads and stores allocator code makes.
+ *
+ * Everything here runs "in" the simulated process: memory is reached only
+ * through the CPU (vm/cpu.h) and the kernel only through its syscalls.
+ */
+#include "libc.h"
+
+#include <string.h>
+
+#include "../kernel_sim/syscalls.h"
+#include "../vm/pagetable.h"
+#include "../vm/panic.h"
+
+static struct probe *lc_probe(struct libc *lc)
+{
+	return &lc->k->probe;
+}
+
+void libc_init(struct libc *lc, struct kernel *k, const struct malloc_ops *ops)
+{
+	vaddr_t bss_start, bss_end;
+
+	if (!k->current)
+		panic("no current task to bind to");
+	if (!ops)
+		panic("no malloc policy");
+	memset(lc, 0, sizeof(*lc));
+	lc->k = k;
+	lc->cpu = &k->cpu;
+	lc->ops = ops;
+	lc->task = k->current;
+	sim_program_image(k, &bss_start, &bss_end);
+	lc->static_base = (bss_start + 15) & ~(vaddr_t)15;
+	lc->static_end = bss_end;
+	lc->static_next = lc->static_base;
+	if (lc->static_base > lc->static_end)
+		panic("empty bss [%#llx, %#llx)", (unsigned long long)bss_start,
+		      (unsigned long long)bss_end);
+	/* Host-side setup only: the policy first touches memory in its first malloc. */
+	if (ops->init)
+		ops->init(lc);
+}
+
+void libc_fini(struct libc *lc)
+{
+	if (lc->ops && lc->ops->fini)
+		lc->ops->fini(lc);
+}
+
+vaddr_t libc_static_alloc(struct libc *lc, uint64_t n)
+{
+	vaddr_t p = lc->static_next;
+	uint64_t sz = (n + 15) & ~(uint64_t)15;
+
+	/* The program image is fixed at link time: running out is a build bug. */
+	if (sz < n || sz > lc->static_end - p)
+		panic("bss exhausted: %llu bytes wanted, %llu left", (unsigned long long)n,
+		      (unsigned long long)(lc->static_end - p));
+	lc->static_next = p + sz;
+	return p;
+}
+
+/* ---- system-call wrappers ------------------------------------------------ */
+
+/* __brk (sysdeps/unix/sysv/linux/brk.c): 0, or -1 with errno ENOMEM when the
+   kernel's answer is below the request. A refused shrink returns the old,
+   higher break, so it looks like success: glibc's quirk, kept. */
+int libc_brk(struct libc *lc, vaddr_t addr)
+{
+	struct probe *p = lc_probe(lc);
+	int ret = 0;
+
+	probe_call(p, LAYER_LIBC, "__brk", {"addr", addr});
+	lc->st.brk_calls++;
+	lc->curbrk = sys_brk(lc->k, addr);
+	if (lc->curbrk < addr) {
+		lc->errno_ = SIM_ENOMEM;
+		ret = -1;
+	}
+	probe_ret(p, LAYER_LIBC, "__brk", {"ret", (uint64_t)(int64_t)ret}, {"curbrk", lc->curbrk});
+	return ret;
+}
+
+/* __sbrk (misc/sbrk.c): the old break, or (vaddr_t)-1 with errno ENOMEM. */
+vaddr_t libc_sbrk(struct libc *lc, int64_t inc)
+{
+	struct probe *p = lc_probe(lc);
+	vaddr_t oldbrk, ret;
+
+	probe_call(p, LAYER_LIBC, "__sbrk", {"increment", (uint64_t)inc});
+	/* The first call learns the break (glibc does it at startup). */
+	if (lc->curbrk == 0 && libc_brk(lc, 0) < 0) {
+		ret = (vaddr_t)-1;
+		goto out;
+	}
+	oldbrk = lc->curbrk;
+	if (inc == 0) {
+		ret = oldbrk;
+		goto out;
+	}
+	if ((inc > 0 && oldbrk + (uint64_t)inc < oldbrk) || (inc < 0 && oldbrk < -(uint64_t)inc)) {
+		lc->errno_ = SIM_ENOMEM;
+		ret = (vaddr_t)-1;
+		goto out;
+	}
+	if (libc_brk(lc, oldbrk + (uint64_t)inc) < 0) {
+		ret = (vaddr_t)-1;
+		goto out;
+	}
+	ret = oldbrk;
+out:
+	probe_ret(p, LAYER_LIBC, "__sbrk", {"ret", ret});
+	return ret;
+}
+
+/* __mmap: the kernel's -errno becomes errno and MAP_FAILED. Mappings made
+   inside the malloc family are the allocator's: counted in st.mmapped_bytes
+   by whole pages, as mallinfo2's hblkhd counts them. */
+vaddr_t libc_mmap(struct libc *lc, vaddr_t addr, uint64_t len, int prot, int flags)
+{
+	struct probe *p = lc_probe(lc);
+	int64_t r;
+	vaddr_t ret;
+
+	probe_call(p, LAYER_LIBC, "__mmap", {"addr", addr}, {"len", len}, {"prot", (uint64_t)prot},
+	           {"flags", (uint64_t)flags});
+	lc->st.mmap_calls++;
+	r = sys_mmap(lc->k, addr, len, prot, flags, -1, 0);
+	if (r < 0) {
+		lc->errno_ = (int)-r;
+		ret = LIBC_MAP_FAILED;
+	} else {
+		ret = (vaddr_t)r;
+		if (lc->in_malloc) {
+			lc->st.mmapped_bytes += PAGE_ALIGN(len);
+			if (lc->st.mmapped_bytes > lc->st.max_mmapped_bytes)
+				lc->st.max_mmapped_bytes = lc->st.mmapped_bytes;
+		}
+	}
+	probe_ret(p, LAYER_LIBC, "__mmap", {"ret", ret});
+	return ret;
+}
+
+int libc_munmap(struct libc *lc, vaddr_t addr, uint64_t len)
+{
+	struct probe *p = lc_probe(lc);
+	int64_t r;
+	int ret = 0;
+
+	probe_call(p, LAYER_LIBC, "__munmap", {"addr", addr}, {"len", len});
+	lc->st.munmap_calls++;
+	r = sys_munmap(lc->k, addr, len);
+	if (r < 0) {
+		lc->errno_ = (int)-r;
+		ret = -1;
+	} else if (lc->in_malloc) {
+		uint64_t n = PAGE_ALIGN(len);
+
+		if (n > lc->st.mmapped_bytes)
+			panic("allocator unmapped %llu bytes, has %llu mapped",
+			      (unsigned long long)n, (unsigned long long)lc->st.mmapped_bytes);
+		lc->st.mmapped_bytes -= n;
+	}
+	probe_ret(p, LAYER_LIBC, "__munmap", {"ret", (uint64_t)(int64_t)ret});
+	return ret;
+}
+
+/* ---- the malloc family ----------------------------------------------------- */
+
+vaddr_t libc_malloc(struct libc *lc, uint64_t n)
+{
+	struct probe *p = lc_probe(lc);
+	vaddr_t ret;
+
+	probe_call(p, LAYER_LIBC, "malloc", {"bytes", n});
+	lc->in_malloc++;
+	ret = lc->ops->malloc(lc, n);
+	lc->in_malloc--;
+	if (!ret)
+		lc->errno_ = SIM_ENOMEM;
+	probe_ret(p, LAYER_LIBC, "malloc", {"ret", ret});
+	return ret;
+}
+
+void libc_free(struct libc *lc, vaddr_t mem)
+{
+	struct probe *p = lc_probe(lc);
+
+	probe_call(p, LAYER_LIBC, "free", {"mem", mem});
+	/* free(NULL) does nothing (__libc_free's first test); policies may assume mem != 0. */
+	if (mem) {
+		lc->in_malloc++;
+		lc->ops->free(lc, mem);
+		lc->in_malloc--;
+	}
+	probe_ret(p, LAYER_LIBC, "free");
+}
+
+vaddr_t libc_calloc(struct libc *lc, uint64_t nmemb, uint64_t size)
+{
+	struct probe *p = lc_probe(lc);
+	vaddr_t ret = 0;
+	uint64_t bytes;
+
+	probe_call(p, LAYER_LIBC, "calloc", {"nmemb", nmemb}, {"size", size});
+	if (__builtin_mul_overflow(nmemb, size, &bytes)) {
+		/* __libc_calloc: "bytes = n * elem_size" overflowed. */
+		lc->errno_ = SIM_ENOMEM;
+		goto out;
+	}
+	lc->in_malloc++;
+	if (lc->ops->calloc) {
+		ret = lc->ops->calloc(lc, nmemb, size);
+	} else {
+		/* Generic: clear everything (a policy that knows fresh sbrk memory
+		   is already zero provides its own calloc, as glibc does). */
+		ret = lc->ops->malloc(lc, bytes);
+		if (ret)
+			libc_memset(lc, ret, 0, bytes);
+	}
+	lc->in_malloc--;
+	if (!ret)
+		lc->errno_ = SIM_ENOMEM;
+out:
+	probe_ret(p, LAYER_LIBC, "calloc", {"ret", ret});
+	return ret;
+}
+
+/* __libc_realloc: realloc(NULL, n) is malloc(n); realloc(p, 0) frees p and
+   returns NULL (REALLOC_ZERO_BYTES_FREES); on failure p is left untouched.
+   The policy sees only p != 0 and n != 0. */
+vaddr_t libc_realloc(struct libc *lc, vaddr_t oldmem, uint64_t n)
+{
+	struct probe *p = lc_probe(lc);
+	vaddr_t ret = 0;
+
+	probe_call(p, LAYER_LIBC, "realloc", {"oldmem", oldmem}, {"bytes", n});
+	lc->in_malloc++;
+	if (!oldmem)
+		ret = lc->ops->malloc(lc, n);
+	else if (n == 0)
+		lc->ops->free(lc, oldmem);
+	else
+		ret = lc->ops->realloc(lc, oldmem, n);
+	lc->in_malloc--;
+	if (!ret && !(oldmem && n == 0))
+		lc->errno_ = SIM_ENOMEM;
+	probe_ret(p, LAYER_LIBC, "realloc", {"ret", ret});
+	return ret;
+}
+
+/* posix_memalign: 0, EINVAL (align not a power of two multiple of 8) or
+   ENOMEM; errno is not set (POSIX). A policy without memalign serves only
+   alignments up to its own 16. */
+int libc_posix_memalign(struct libc *lc, vaddr_t *out, uint64_t align, uint64_t n)
+{
+	struct probe *p = lc_probe(lc);
+	vaddr_t mem = 0;
+	int ret = 0;
+
+	probe_call(p, LAYER_LIBC, "posix_memalign", {"alignment", align}, {"bytes", n});
+	if (align % 8 != 0 || align == 0 || (align & (align - 1)) != 0) {
+		ret = SIM_EINVAL;
+		goto out;
+	}
+	lc->in_malloc++;
+	if (lc->ops->memalign)
+		mem = lc->ops->memalign(lc, align, n);
+	else if (align <= 16)
+		mem = lc->ops->malloc(lc, n);
+	lc->in_malloc--;
+	if (!mem)
+		ret = SIM_ENOMEM;
+	else
+		*out = mem;
+out:
+	probe_ret(p, LAYER_LIBC, "posix_memalign", {"ret", (uint64_t)ret}, {"mem", mem});
+	return ret;
+}
+
+uint64_t libc_malloc_usable_size(struct libc *lc, vaddr_t mem)
+{
+	uint64_t n = 0;
+
+	if (mem && lc->ops->usable_size) {
+		lc->in_malloc++;
+		n = lc->ops->usable_size(lc, mem);
+		lc->in_malloc--;
+	}
+	return n;
+}
+
+/* malloc_printerr (malloc/malloc.c) -> __libc_message: "MSG\n" on fd 2, then
+   abort(), which raises SIGABRT. The process dies; the call never returns. */
+void libc_malloc_printerr(struct libc *lc, const char *msg)
+{
+	char buf[256];
+	size_t n = strlen(msg);
+
+	if (n > sizeof(buf) - 2)
+		n = sizeof(buf) - 2;
+	memcpy(buf, msg, n);
+	buf[n++] = '\n';
+	probe_call(lc_probe(lc), LAYER_LIBC, "malloc_printerr");
+	sys_write(lc->k, 2, buf, n);
+	probe_call(lc_probe(lc), LAYER_LIBC, "abort");
+	sys_tgkill_self(lc->k, SIM_SIGABRT);
+	panic("SIGABRT returned (%s): not run inside task_run", msg);
+}
+
+/* ---- memory access ---------------------------------------------------------- */
+
+/* A user-mode instruction: U/S is checked, faults go to the kernel. -1 means
+   the process was killed and the kernel did not unwind: no task_run armed. */
+static void lc_user(struct libc *lc)
+{
+	lc->cpu->user = true;
+}
+
+static void lc_fatal(const char *what, vaddr_t va)
+{
+	panic("%s at %#llx faulted fatally outside task_run", what, (unsigned long long)va);
+}
+
+uint64_t libc_ld64(struct libc *lc, vaddr_t va)
+{
+	uint64_t v;
+
+	lc_user(lc);
+	if (cpu_load(lc->cpu, va, 8, &v) < 0)
+		lc_fatal("load", va);
+	return v;
+}
+
+void libc_st64(struct libc *lc, vaddr_t va, uint64_t v)
+{
+	lc_user(lc);
+	if (cpu_store(lc->cpu, va, 8, v) < 0)
+		lc_fatal("store", va);
+}
+
+uint32_t libc_ld32(struct libc *lc, vaddr_t va)
+{
+	uint64_t v;
+
+	lc_user(lc);
+	if (cpu_load(lc->cpu, va, 4, &v) < 0)
+		lc_fatal("load", va);
+	return (uint32_t)v;
+}
+
+void libc_st32(struct libc *lc, vaddr_t va, uint32_t v)
+{
+	lc_user(lc);
+	if (cpu_store(lc->cpu, va, 4, v) < 0)
+		lc_fatal("store", va);
+}
+
+void libc_memset(struct libc *lc, vaddr_t va, uint8_t byte, uint64_t n)
+{
+	if (n == 0)
+		return;
+	lc_user(lc);
+	if (cpu_fill(lc->cpu, va, byte, n) < 0)
+		lc_fatal("memset", va);
+}
+
+void libc_memcpy(struct libc *lc, vaddr_t dst, vaddr_t src, uint64_t n)
+{
+	if (n == 0)
+		return;
+	lc_user(lc);
+	if (cpu_copy(lc->cpu, dst, src, n) < 0)
+		lc_fatal("memcpy", dst);
+}
+
+/* One byte range inside one page, by a side-effect-free walk. */
+static bool peek_bytes(struct libc *lc, vaddr_t va, uint8_t *buf, size_t n)
+{
+	pte_t e;
+
+	if (!vaddr_canonical(va) || va >= USER_VA_END)
+		return false;
+	e = pagewalk(lc->cpu->phys, lc->cpu->cr3, va, NULL);
+	if (!pte_present(e) || !(e & PTE_US) || !phys_valid_pfn(lc->cpu->phys, pte_pfn(e)))
+		return false;
+	phys_read(lc->cpu->phys, pfn_to_paddr(pte_pfn(e)) + (va & (PAGE_SIZE - 1)), buf, n);
+	return true;
+}
+
+bool libc_peek64(struct libc *lc, vaddr_t va, uint64_t *v)
+{
+	uint8_t b[8];
+	size_t first = PAGE_SIZE - (va & (PAGE_SIZE - 1));
+
+	if (lc->cpu->cr3 == PFN_NONE)
+		return false;
+	if (first >= 8) {
+		if (!peek_bytes(lc, va, b, 8))
+			return false;
+	} else if (!peek_bytes(lc, va, b, first) ||
+	           !peek_bytes(lc, va + first, b + first, 8 - first)) {
+		return false;
+	}
+	memcpy(v, b, 8); /* the host is little-endian, like x86-64 */
+	return true;
+}
+
+uint64_t libc_footprint(struct libc *lc)
+{
+	const struct mm_struct *mm = &lc->task->mm;
+
+	/* A statistic, read host-side like mallinfo2: what the heap spans now
+	   plus what the allocator has mapped. */
+	return (mm->brk - mm->start_brk) + lc->st.mmapped_bytes;
+}

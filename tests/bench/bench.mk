@@ -1,0 +1,60 @@
+# tests/bench/bench.mk - `make bench` (DESIGN.md, Benchmarks), included by the
+# top-level Makefile.
+#
+#   make bench          build optimised, run every figure, print the table and
+#                       write $(BENCH_DIR)/results.json
+#   make bench-scale    the slower sweeps of docs/performance.md: every policy on
+#                       needle.rep (seed under a time budget), replay time vs
+#                       trace length
+#
+# The model is compiled again, with -O2 -DNDEBUG whatever CONF says, into
+# $(BENCH_DIR)/obj: a debug build in $(BUILD) and the bench build never share
+# an object. Each figure is one small program (tests/bench/bench_*.c); the
+# runner (tests/bench/run_bench.c) runs them, each in its own process, and
+# gathers their JSON.
+
+BENCH_DIR ?= build/bench
+BENCH_TRACE ?= ../shared/traces/cmu/needle.rep
+# Fall back to the shared folder's absolute place when the tree is not beside it.
+BENCH_TRACE_PATH = $(firstword $(wildcard $(BENCH_TRACE) /work/shared/traces/cmu/needle.rep) $(BENCH_TRACE))
+BENCH_ARGS ?=
+
+BENCH_CFLAGS := -std=gnu11 -Wall -Wextra -Werror -Wno-unused-parameter -MMD -MP -g \
+	-D_GNU_SOURCE -I. -O2 -DNDEBUG
+
+# The model, and of the front ends only what replay_run needs.
+BENCH_LIB_SRC := $(wildcard vm/*.c kernel_sim/*.c libc/*.c) demos/replay.c demos/trace.c \
+	demos/util.c
+BENCH_LIB_OBJ := $(BENCH_LIB_SRC:%.c=$(BENCH_DIR)/obj/%.o)
+BENCH_PROGS := tlb copy fault buddy replay host_replay mem policies
+BENCH_BINS := $(BENCH_PROGS:%=$(BENCH_DIR)/bench_%)
+BENCH_RUNNER := $(BENCH_DIR)/run_bench
+
+.PHONY: bench bench-build bench-scale
+
+bench: bench-build
+	$(BENCH_RUNNER) --dir $(BENCH_DIR) --trace $(BENCH_TRACE_PATH) \
+	  --out $(BENCH_DIR)/results.json $(BENCH_ARGS)
+
+bench-scale: bench-build
+	$(BENCH_RUNNER) --dir $(BENCH_DIR) --trace $(BENCH_TRACE_PATH) --scale \
+	  --out $(BENCH_DIR)/scale.json $(BENCH_ARGS)
+
+bench-build: $(BENCH_BINS) $(BENCH_RUNNER)
+
+$(BENCH_DIR)/obj/%.o: %.c | $(DEPS_STAMP)
+	@mkdir -p $(@D)
+	$(CC) $(BENCH_CFLAGS) $(PKG_CFLAGS) -c $< -o $@
+
+# The host replayer links nothing of the model but the trace reader.
+$(BENCH_DIR)/bench_host_replay: $(BENCH_DIR)/obj/tests/bench/bench_host_replay.o \
+		$(BENCH_DIR)/obj/demos/trace.o
+	$(CC) -o $@ $^ $(PKG_LIBS)
+
+$(BENCH_DIR)/run_bench: $(BENCH_DIR)/obj/tests/bench/run_bench.o
+	$(CC) -o $@ $^ $(PKG_LIBS) -lm
+
+$(BENCH_DIR)/bench_%: $(BENCH_DIR)/obj/tests/bench/bench_%.o $(BENCH_LIB_OBJ)
+	$(CC) -o $@ $^ $(PKG_LIBS) -lm
+
+-include $(wildcard $(BENCH_DIR)/obj/*/*.d $(BENCH_DIR)/obj/*/*/*.d)

@@ -1,0 +1,417 @@
+/*
+ * test_best.c - the project's own allocator (libc/best.c): placement, exact
+ * heap growth, in-place realloc, coalescing, mmapped big blocks, glibc-like
+ * aborts on bad frees, with best's checker and kernel_check after every
+ * operation; and its utilization on the public traces: a mean of at least
+ * 0.94 over the 11 scored malloclab traces and never below real glibc.
+ */
+#include <criterion/criterion.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "demos/replay.h"
+#include "kernel_sim/syscalls.h"
+#include "libc/libc.h"
+
+#define MiB (1ULL << 20)
+
+struct env {
+	struct kernel k;
+	struct task *t;
+	struct libc lc;
+};
+
+static struct env E;
+
+static void boot(void)
+{
+	struct kernel_opts o;
+
+	kernel_default_opts(&o);
+	o.phys_bytes = 16 * MiB;
+	cr_assert_eq(kernel_boot(&E.k, &o, stderr), 0);
+	E.t = task_create(&E.k, "test_best");
+	cr_assert_not_null(E.t);
+	libc_init(&E.lc, &E.k, malloc_policy("best"));
+}
+
+static void teardown(void)
+{
+	if (E.t && E.t->exit_jmp)
+		return; /* a failed assertion inside task_run: leave it to exit */
+	if (E.t)
+		task_destroy(&E.k, E.t);
+	kernel_shutdown(&E.k);
+}
+
+TestSuite(best, .init = boot, .fini = teardown);
+
+static void check(struct libc *lc)
+{
+	cr_assert_eq(lc->ops->check(lc, stderr), 0, "best check failed");
+	cr_assert_eq(kernel_check(lc->k, stderr), 0, "kernel_check failed");
+}
+
+static void run(void (*body)(void *))
+{
+	int sig = task_run(&E.k, E.t, body, &E.lc);
+
+	cr_assert_eq(sig, 0, "process died of signal %d: %s", sig, E.t->death.reason);
+	check(&E.lc);
+}
+
+static vaddr_t xmalloc(struct libc *lc, uint64_t n)
+{
+	vaddr_t p = libc_malloc(lc, n);
+
+	cr_assert_neq(p, 0, "malloc(%llu) failed", (unsigned long long)n);
+	cr_assert_eq(p & 15, 0, "malloc(%llu) = %#llx not 16-aligned", (unsigned long long)n,
+	             (unsigned long long)p);
+	check(lc);
+	return p;
+}
+
+static void xfree(struct libc *lc, vaddr_t p)
+{
+	libc_free(lc, p);
+	check(lc);
+}
+
+static vaddr_t xrealloc(struct libc *lc, vaddr_t p, uint64_t n)
+{
+	vaddr_t q = libc_realloc(lc, p, n);
+
+	cr_assert_neq(q, 0);
+	check(lc);
+	return q;
+}
+
+struct count {
+	unsigned used, free;
+	uint64_t free_bytes;
+};
+
+static void count_cb(void *ctx, const struct chunk_info *ci)
+{
+	struct count *c = ctx;
+
+	if (ci->in_use) {
+		c->used++;
+	} else {
+		c->free++;
+		c->free_bytes += ci->size;
+	}
+}
+
+static struct count count(struct libc *lc)
+{
+	struct count c = {0};
+
+	lc->ops->walk(lc, count_cb, &c);
+	return c;
+}
+
+static void body_aligned(void *arg)
+{
+	struct libc *lc = arg;
+	vaddr_t p[64];
+
+	for (int i = 0; i < 64; i++) {
+		p[i] = xmalloc(lc, (uint64_t)(i * 37 % 700));
+		cr_assert_geq(libc_malloc_usable_size(lc, p[i]), (uint64_t)(i * 37 % 700));
+		libc_memset(lc, p[i], 0xaa, (uint64_t)(i * 37 % 700));
+	}
+	for (int i = 0; i < 64; i += 2)
+		xfree(lc, p[i]);
+	for (int i = 1; i < 64; i += 2)
+		xfree(lc, p[i]);
+	struct count c = count(lc);
+
+	cr_assert_eq(c.used, 0);
+	cr_assert_eq(c.free, 1, "everything coalesces into one chunk, got %u", c.free);
+}
+
+Test(best, blocks_are_16_aligned_and_all_frees_coalesce)
+{
+	run(body_aligned);
+}
+
+static void body_exact_growth(void *arg)
+{
+	struct libc *lc = arg;
+	uint64_t f0, f1;
+	vaddr_t p, q;
+
+	p = xmalloc(lc, 1000); /* chunk 1008 */
+	f0 = libc_footprint(lc);
+	/* alignment pad (< 16) + chunk + 8-byte epilogue */
+	cr_assert_geq(f0, 1008 + 8);
+	cr_assert_lt(f0, 1008 + 8 + 16);
+	q = xmalloc(lc, 2000); /* chunk 2016: the heap grows by exactly that */
+	f1 = libc_footprint(lc);
+	cr_assert_eq(f1 - f0, 2016);
+	cr_assert_eq(q, p + 1008);
+	cr_assert_eq(lc->st.mmap_calls, 0);
+}
+
+Test(best, heap_grows_by_exactly_what_is_missing)
+{
+	run(body_exact_growth);
+}
+
+static void body_small_large(void *arg)
+{
+	struct libc *lc = arg;
+	vaddr_t s1, l1, s2, l2, big;
+	uint64_t brks;
+
+	s1 = xmalloc(lc, 64); /* small: the heap grows by 4096, s1 at its low end */
+	brks = lc->st.brk_calls;
+	cr_assert_geq(libc_footprint(lc), 4096 + 8);
+	cr_assert_lt(libc_footprint(lc), 4096 + 8 + 16);
+	l1 = xmalloc(lc, 448);
+	s2 = xmalloc(lc, 64);
+	l2 = xmalloc(lc, 448);
+	cr_assert_eq(s2, s1 + 80, "small blocks gather low");
+	cr_assert_eq(l2 + 464, l1, "large blocks gather high");
+	cr_assert_gt(l1, s2);
+	cr_assert_eq(lc->st.brk_calls, brks, "all four from the first 4 KiB");
+	/* Freed large blocks coalesce into room for a bigger one. */
+	xfree(lc, l1);
+	xfree(lc, l2);
+	big = xmalloc(lc, 512);
+	cr_assert_geq(big, s2 + 80);
+	cr_assert_eq(lc->st.brk_calls, brks);
+}
+
+Test(best, small_blocks_gather_low_and_large_ones_high)
+{
+	run(body_small_large);
+}
+
+static void body_realloc_end(void *arg)
+{
+	struct libc *lc = arg;
+	vaddr_t p, q;
+	uint64_t f0;
+
+	p = xmalloc(lc, 1000);
+	libc_memset(lc, p, 0x5a, 1000);
+	f0 = libc_footprint(lc);
+	q = xrealloc(lc, p, 5000); /* chunk 1008 -> 5008 */
+	cr_assert_eq(q, p, "the last block grows in place");
+	cr_assert_eq(libc_footprint(lc) - f0, 4000);
+	cr_assert_eq(libc_ld64(lc, p + 992), 0x5a5a5a5a5a5a5a5aULL);
+	q = xrealloc(lc, p, 100);
+	cr_assert_eq(q, p, "shrinks in place");
+	cr_assert_eq(count(lc).free, 1);
+}
+
+Test(best, realloc_grows_the_last_block_in_place_and_shrinks_in_place)
+{
+	run(body_realloc_end);
+}
+
+static void body_realloc_next(void *arg)
+{
+	struct libc *lc = arg;
+	vaddr_t a, b, c, q;
+
+	a = xmalloc(lc, 500);
+	b = xmalloc(lc, 500);
+	c = xmalloc(lc, 500);
+	xmalloc(lc, 500); /* c is not the last block */
+	libc_st64(lc, a, 0x1122334455667788ULL);
+	xfree(lc, b);
+	q = xrealloc(lc, a, 900); /* absorbs b */
+	cr_assert_eq(q, a);
+	cr_assert_eq(libc_ld64(lc, q), 0x1122334455667788ULL);
+	/* Slide back: c grows into the free rest before it. */
+	xfree(lc, q);
+	libc_st64(lc, c + 488, 0xcafef00dULL);
+	q = xrealloc(lc, c, 1200);
+	cr_assert_lt(q, c, "moved back into the free chunk before it");
+	cr_assert_eq(libc_ld64(lc, q + 488), 0xcafef00dULL);
+}
+
+Test(best, realloc_absorbs_the_next_free_chunk_or_slides_back)
+{
+	run(body_realloc_next);
+}
+
+static void body_mmap(void *arg)
+{
+	struct libc *lc = arg;
+	vaddr_t p = xmalloc(lc, 300000);
+
+	cr_assert_eq(lc->st.mmap_calls, 1);
+	cr_assert_eq(lc->st.mmapped_bytes, PAGE_ALIGN(300000 + 32));
+	libc_memset(lc, p, 1, 300000);
+	p = xrealloc(lc, p, 303000); /* fits in the mapping (303104 bytes) */
+	cr_assert_eq(lc->st.mmap_calls, 1);
+	xfree(lc, p);
+	cr_assert_eq(lc->st.munmap_calls, 1);
+	cr_assert_eq(lc->st.mmapped_bytes, 0);
+	p = xmalloc(lc, 200000);
+	cr_assert(p >= E.t->mm.start_brk && p < E.t->mm.brk, "200000 bytes come from the heap");
+	cr_assert_eq(lc->st.mmap_calls, 1);
+}
+
+Test(best, only_requests_of_256k_and_more_are_mmapped)
+{
+	run(body_mmap);
+}
+
+static void body_memalign(void *arg)
+{
+	struct libc *lc = arg;
+	uint64_t aligns[] = {32, 64, 256, 4096};
+
+	for (int i = 0; i < 4; i++) {
+		vaddr_t p;
+
+		xmalloc(lc, 24);
+		cr_assert_eq(libc_posix_memalign(lc, &p, aligns[i], 100), 0);
+		cr_assert_eq(p & (aligns[i] - 1), 0);
+		check(lc);
+		libc_memset(lc, p, 7, 100);
+		xfree(lc, p);
+	}
+}
+
+Test(best, memalign_returns_aligned_blocks)
+{
+	run(body_memalign);
+}
+
+static void body_double_free(void *arg)
+{
+	struct libc *lc = arg;
+	vaddr_t p = xmalloc(lc, 100);
+
+	xmalloc(lc, 100);
+	libc_free(lc, p);
+	libc_free(lc, p);
+}
+
+Test(best, double_free_aborts_like_glibc)
+{
+	cr_assert_eq(task_run(&E.k, E.t, body_double_free, &E.lc), SIM_SIGABRT);
+	cr_assert(strstr(E.t->stderr_buf, "free(): double free or corruption"), "%.*s",
+	          (int)E.t->stderr_len, E.t->stderr_buf);
+}
+
+static void body_bad_pointer(void *arg)
+{
+	struct libc *lc = arg;
+	vaddr_t p = xmalloc(lc, 100);
+
+	libc_free(lc, p + 8);
+}
+
+Test(best, misaligned_pointer_aborts_like_glibc)
+{
+	cr_assert_eq(task_run(&E.k, E.t, body_bad_pointer, &E.lc), SIM_SIGABRT);
+	cr_assert(strstr(E.t->stderr_buf, "free(): invalid pointer"), "%.*s", (int)E.t->stderr_len,
+	          E.t->stderr_buf);
+}
+
+/* ---- utilization on the public traces ------------------------------------ */
+
+static double util_of(const char *rel, bool check)
+{
+	char path[640];
+	const char *root = getenv("AM_ROOT");
+	struct trace *t;
+	struct replay_opts o = {.policy = "best", .check = check};
+	struct replay_result r;
+
+	snprintf(path, sizeof(path), "%s/../shared/traces/%s", root ? root : ".", rel);
+	if (access(path, R_OK) != 0)
+		snprintf(path, sizeof(path), "/work/shared/traces/%s", rel);
+	cr_assert_eq(trace_load(path, &t, stderr), 0);
+	cr_assert_eq(replay_run(t, &o, &r), 0);
+	cr_assert(r.valid, "%s: %s", rel, r.error);
+	trace_free(t);
+	return r.util;
+}
+
+/* Real glibc 2.36 on this host (tests/host/glibc_replay: mallinfo2 arena +
+   hblkhd after every op), rounded down. */
+static const struct {
+	const char *trace;
+	double glibc;
+} reference[] = {
+    {"malloclab/amptjp-bal.rep", 0.9905},
+    {"malloclab/binary-bal.rep", 0.5327},
+    {"malloclab/binary2-bal.rep", 0.4261},
+    {"malloclab/cccp-bal.rep", 0.9534},
+    {"malloclab/coalescing-bal.rep", 0.0606},
+    {"malloclab/cp-decl-bal.rep", 0.9770},
+    {"malloclab/expr-bal.rep", 0.9735},
+    {"malloclab/random-bal.rep", 0.9372},
+    {"malloclab/random2-bal.rep", 0.9401},
+    {"malloclab/realloc-bal.rep", 0.8161},
+    {"malloclab/realloc2-bal.rep", 0.2080},
+    {"cmu/bash.rep", 0.2937},
+    {"cmu/boat.rep", 0.4888},
+    {"cmu/chrome.rep", 0.4357},
+    {"cmu/coalesce-big.rep", 0.6056},
+    {"cmu/corners.rep", 0.9974},
+    {"cmu/exhaust.rep", 0.3452},
+    {"cmu/firefox-reddit.rep", 0.7086},
+    {"cmu/firefox-reddit2.rep", 0.6966},
+    {"cmu/firefox.rep", 0.4800},
+    {"cmu/freeciv.rep", 0.8657},
+    {"cmu/fs.rep", 0.6336},
+    {"cmu/hostname.rep", 0.0454},
+    {"cmu/login.rep", 0.8026},
+    {"cmu/lrucd.rep", 0.0381},
+    {"cmu/ls.1.rep", 0.1662},
+    {"cmu/ls.rep", 0.1833},
+    {"cmu/malloc-free.rep", 0.0085},
+    {"cmu/malloc.rep", 0.0104},
+    {"cmu/merry-go-round.rep", 0.0639},
+    {"cmu/mutt.rep", 0.6036},
+    {"cmu/needle.rep", 0.9919},
+    {"cmu/nlydf.rep", 0.1615},
+    {"cmu/perl.1.rep", 0.4416},
+    {"cmu/perl.2.rep", 0.4419},
+    {"cmu/perl.3.rep", 0.4401},
+    {"cmu/perl.rep", 0.4430},
+    {"cmu/pulseaudio.rep", 0.8590},
+    {"cmu/qyqyc.rep", 0.0519},
+    {"cmu/rm.1.rep", 0.1710},
+    {"cmu/rm.rep", 0.1192},
+    {"cmu/rulsr.rep", 0.0616},
+    {"cmu/seglist.rep", 0.4598},
+    {"cmu/stty.rep", 0.0465},
+    {"cmu/tty.rep", 0.0757},
+    {"cmu/xterm.rep", 0.7294},
+};
+
+Test(best_util, mean_over_the_11_scored_malloclab_traces_is_at_least_0_94, .timeout = 60)
+{
+	double sum = 0;
+
+	for (int i = 0; i < 11; i++) {
+		double u = util_of(reference[i].trace, true);
+
+		cr_assert_geq(u, reference[i].glibc, "%s: best %.4f < glibc %.4f",
+		              reference[i].trace, u, reference[i].glibc);
+		sum += u;
+	}
+	cr_assert_geq(sum / 11, 0.94, "mean utilization %.4f", sum / 11);
+}
+
+Test(best_util, never_below_real_glibc_on_any_cmu_trace, .timeout = 60)
+{
+	for (size_t i = 11; i < sizeof(reference) / sizeof(reference[0]); i++) {
+		/* Utilization does not depend on the checks: the big ones unchecked. */
+		double u = util_of(reference[i].trace, false);
+
+		cr_assert_geq(u, reference[i].glibc, "%s: best %.4f < glibc %.4f",
+		              reference[i].trace, u, reference[i].glibc);
+	}
+}

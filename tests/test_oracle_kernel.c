@@ -1,0 +1,358 @@
+/*
+ * test_oracle_kernel.c - the simulated kernel against this machine's real
+ * one. Each host probe (tests/host/brk_probe.c, tests/host/mmap_probe.c,
+ * built by `make test` into $AM_HOST) makes a sequence of brk / mmap /
+ * munmap / setrlimit calls and memory accesses on the real kernel and prints
+ * "key=value" lines: results as offsets from a base address, errno values,
+ * VMA counts, minor-fault counts. The same sequence runs here through the
+ * simulated kernel's system calls and the simulated CPU, with glibc's
+ * wrapper semantics (sbrk, brk, mmap, munmap returning -1 and errno), and
+ * must print the same lines. The real kernel boots with pvm_no_zero_page=1
+ * (DESIGN.md, Fidelity), so the simulation runs with zero_page = false.
+ */
+#include <criterion/criterion.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "kernel_sim/kernel.h"
+#include "kernel_sim/syscalls.h"
+
+#define PG     ((int64_t)PAGE_SIZE)
+#define RW     (SIM_PROT_READ | SIM_PROT_WRITE)
+#define ANON   (SIM_MAP_PRIVATE | SIM_MAP_ANONYMOUS)
+#define FAILED ((vaddr_t)-1)
+
+static struct kernel k;
+static struct task *t;
+static char out[8192];
+static size_t out_len;
+static int sim_errno;
+static vaddr_t curbrk; /* glibc's __curbrk */
+
+static void boot(void)
+{
+	struct kernel_opts o;
+
+	kernel_default_opts(&o);
+	o.zero_page = false; /* as this machine's kernel: pvm_no_zero_page=1 */
+	cr_assert_eq(kernel_boot(&k, &o, stderr), 0);
+	t = task_create(&k, "probe");
+	cr_assert_not_null(t);
+	cr_assert_eq(kernel_check(&k, stderr), 0);
+	out_len = 0;
+	curbrk = 0;
+}
+
+static void shutdown(void)
+{
+	kernel_shutdown(&k);
+}
+
+TestSuite(oracle_kernel, .init = boot, .fini = shutdown);
+
+static void put(const char *key, long val)
+{
+	out_len += (size_t)snprintf(out + out_len, sizeof(out) - out_len, "%s=%ld\n", key, val);
+}
+
+static void check(void)
+{
+	cr_assert_eq(kernel_check(&k, stderr), 0, "kernel_check failed");
+}
+
+/* ---- glibc's wrappers (sysdeps/unix/sysv/linux/brk.c, misc/sbrk.c) ------- */
+
+static int g_brk(vaddr_t addr)
+{
+	curbrk = sys_brk(&k, addr);
+	check();
+	if (curbrk < addr) {
+		sim_errno = SIM_ENOMEM;
+		return -1;
+	}
+	return 0;
+}
+
+static vaddr_t g_sbrk(int64_t inc)
+{
+	vaddr_t old;
+
+	if (!curbrk && g_brk(0) < 0)
+		return FAILED;
+	if (inc == 0)
+		return curbrk;
+	old = curbrk;
+	if ((inc > 0 && old + (uint64_t)inc < old) || (inc < 0 && old < (uint64_t)-inc)) {
+		sim_errno = SIM_ENOMEM;
+		return FAILED;
+	}
+	if (g_brk(old + (uint64_t)inc) < 0)
+		return FAILED;
+	return old;
+}
+
+static vaddr_t g_mmap(vaddr_t addr, uint64_t len, int prot, int flags)
+{
+	int64_t r = sys_mmap(&k, addr, len, prot, flags, -1, 0);
+
+	check();
+	if (r < 0) {
+		sim_errno = (int)-r;
+		return FAILED;
+	}
+	return (vaddr_t)r;
+}
+
+static int g_munmap(vaddr_t addr, uint64_t len)
+{
+	int64_t r = sys_munmap(&k, addr, len);
+
+	check();
+	if (r < 0) {
+		sim_errno = (int)-r;
+		return -1;
+	}
+	return 0;
+}
+
+static int g_setrlimit(int res, uint64_t cur, uint64_t max)
+{
+	struct sim_rlimit rl = {cur, max};
+	int64_t r = sys_setrlimit(&k, res, &rl);
+
+	check();
+	if (r < 0) {
+		sim_errno = (int)-r;
+		return -1;
+	}
+	return 0;
+}
+
+/* ---- memory accesses as the process, counting its minor faults ----------- */
+
+struct access {
+	vaddr_t va;
+	long pages;
+	bool write;
+	uint64_t sum;
+};
+
+static void do_access(void *arg)
+{
+	struct access *a = arg;
+	uint64_t v;
+
+	for (long i = 0; i < a->pages; i++) {
+		if (a->write) {
+			cpu_store(&k.cpu, a->va + (uint64_t)i * PAGE_SIZE, 1, 1);
+		} else {
+			cpu_load(&k.cpu, a->va + (uint64_t)i * PAGE_SIZE, 1, &v);
+			a->sum += v;
+		}
+	}
+}
+
+static long touch(vaddr_t va, long pages, bool write, uint64_t *sum)
+{
+	struct access a = {va, pages, write, 0};
+	uint64_t before = t->min_flt;
+
+	cr_assert_eq(task_run(&k, t, do_access, &a), 0, "the probe died at %#llx",
+	             (unsigned long long)t->death.addr);
+	check();
+	if (sum)
+		*sum = a.sum;
+	return (long)(t->min_flt - before);
+}
+
+/* ---- running a host probe ------------------------------------------------ */
+
+static char *run_probe(const char *name)
+{
+	const char *dir = getenv("AM_HOST");
+	char path[4096], *buf = NULL;
+	size_t cap = 0, len = 0;
+	FILE *p;
+	int status;
+
+	cr_assert_not_null(dir,
+	                   "AM_HOST must name the folder of the host probes (make test sets it)");
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	p = popen(path, "r");
+	cr_assert_not_null(p, "cannot run %s", path);
+	for (;;) {
+		if (len + 1024 > cap) {
+			cap = cap ? 2 * cap : 8192;
+			buf = realloc(buf, cap);
+			cr_assert_not_null(buf);
+		}
+		size_t n = fread(buf + len, 1, cap - len - 1, p);
+
+		if (n == 0)
+			break;
+		len += n;
+	}
+	buf[len] = '\0';
+	status = pclose(p);
+	cr_assert_eq(status, 0, "%s exited with status %d", path, status);
+	cr_assert_gt(len, 0, "%s printed nothing", path);
+	return buf;
+}
+
+/* ---- brk ---------------------------------------------------------------- */
+
+Test(oracle_kernel, brk_matches_the_real_kernel)
+{
+	char *real = run_probe("brk_probe");
+	vaddr_t heap, old, p, a;
+	uint64_t r, usage;
+
+	heap = g_sbrk(0);
+	cr_assert_eq(heap, t->mm.start_brk);
+
+	old = g_sbrk(1);
+	put("sbrk1_ret", (long)(old - heap));
+	put("sbrk1_break", (long)(g_sbrk(0) - heap));
+
+	r = sys_brk(&k, heap - PAGE_SIZE);
+	check();
+	put("raw_brk_below", (long)(r - heap));
+	put("glibc_brk_below", g_brk(heap - PAGE_SIZE));
+	put("break_after_below", (long)(g_sbrk(0) - heap));
+
+	p = g_sbrk(64 * PG);
+	put("grow64_ret", (long)(p - heap));
+	put("grow64_break", (long)(g_sbrk(0) - heap));
+	put("grow64_write_faults", touch(p, 64, true, NULL));
+	put("grow64_rewrite_faults", touch(p, 64, true, NULL));
+
+	p = g_sbrk(64 * PG);
+	put("read64_faults", touch(p, 64, false, NULL));
+	put("read64_then_write_faults", touch(p, 64, true, NULL));
+
+	usage = (t->mm.brk - t->mm.start_brk) + (t->mm.end_data - t->mm.start_data);
+	put("setrlimit_ret", g_setrlimit(SIM_RLIMIT_DATA, usage, SIM_RLIM_INFINITY));
+	sim_errno = 0;
+	old = g_sbrk(0);
+	r = g_sbrk(PG);
+	put("rlimit_grow_ret", (long)r);
+	put("rlimit_grow_errno", sim_errno);
+	put("rlimit_break_unchanged", g_sbrk(0) == old);
+	r = g_sbrk(-PG);
+	put("rlimit_shrink_ok", r != FAILED && g_sbrk(0) == old - PAGE_SIZE);
+	g_setrlimit(SIM_RLIMIT_DATA, SIM_RLIM_INFINITY, SIM_RLIM_INFINITY);
+	r = g_sbrk(PG);
+	put("unlimited_grow_ok", r != FAILED && g_sbrk(0) == old);
+
+	sim_errno = 0;
+	put("setrlimit_cur_above_max", g_setrlimit(SIM_RLIMIT_DATA, 2 * PAGE_SIZE, PAGE_SIZE));
+	put("setrlimit_cur_above_max_errno", sim_errno);
+
+	old = g_sbrk(0);
+	g_sbrk((int64_t)(PAGE_ALIGN(old) - old));
+	put("aligned_break", (long)(g_sbrk(0) - heap));
+
+	/* the child of the probe: grow, touch, shrink, store into the third page */
+	a = g_sbrk(0);
+	g_sbrk(4 * PG);
+	touch(a, 4, true, NULL);
+	g_sbrk(-4 * PG);
+	{
+		struct access st = {a + 2 * PAGE_SIZE + 5, 1, true, 0};
+		int sig = task_run(&k, t, do_access, &st);
+
+		check();
+		put("shrink_store_sigsegv", sig == SIM_SIGSEGV);
+		put("shrink_store_si_code", t->death.code);
+		put("shrink_store_addr", (long)(t->death.addr - heap));
+	}
+
+	cr_assert_str_eq(out, real, "simulated (left) and real (right) differ");
+	free(real);
+}
+
+/* ---- mmap / munmap ------------------------------------------------------ */
+
+static void window(const char *key, vaddr_t lo, vaddr_t hi)
+{
+	long lines = 0, pages = 0;
+	char name[64];
+
+	for (size_t i = 0; i < t->mm.nr_vmas; i++) {
+		const struct vm_area_struct *v = &t->mm.vmas[i];
+
+		if (v->vm_end <= lo || v->vm_start >= hi)
+			continue;
+		lines++;
+		pages += (long)(((v->vm_end < hi ? v->vm_end : hi) -
+		                 (v->vm_start > lo ? v->vm_start : lo)) /
+		                PAGE_SIZE);
+	}
+	snprintf(name, sizeof(name), "%s_vmas", key);
+	put(name, lines);
+	snprintf(name, sizeof(name), "%s_pages", key);
+	put(name, pages);
+}
+
+Test(oracle_kernel, mmap_matches_the_real_kernel)
+{
+	char *real = run_probe("mmap_probe");
+	vaddr_t a, b, c, lo, hi;
+	uint64_t sum;
+	int r;
+
+	a = g_mmap(0, 16 * PAGE_SIZE, RW, ANON);
+	b = g_mmap(0, 16 * PAGE_SIZE, RW, ANON);
+	lo = b;
+	hi = a + 16 * PAGE_SIZE;
+	put("b_off", (long)(b - a));
+	window("two_maps", lo, hi);
+	put("touch32_faults", touch(b, 32, true, NULL));
+
+	put("munmap_middle_ret", g_munmap(a + 4 * PAGE_SIZE, 4 * PAGE_SIZE));
+	window("after_middle", lo, hi);
+	put("munmap_head_ret", g_munmap(b, 2 * PAGE_SIZE));
+	window("after_head", lo, hi);
+	put("munmap_tail_ret", g_munmap(a + 14 * PAGE_SIZE, 2 * PAGE_SIZE));
+	window("after_tail", lo, hi);
+	put("retouch_faults", touch(b + 2 * PAGE_SIZE, 18, true, NULL));
+
+	sim_errno = 0;
+	r = g_munmap(a + 1, PAGE_SIZE);
+	put("munmap_unaligned_ret", r);
+	put("munmap_unaligned_errno", sim_errno);
+	sim_errno = 0;
+	r = g_munmap(a, 0);
+	put("munmap_len0_ret", r);
+	put("munmap_len0_errno", sim_errno);
+	put("munmap_nothing_ret", g_munmap(a + 4 * PAGE_SIZE, 4 * PAGE_SIZE));
+	sim_errno = 0;
+	put("mmap_len0_failed", g_mmap(0, 0, RW, ANON) == FAILED);
+	put("mmap_len0_errno", sim_errno);
+	sim_errno = 0;
+	put("mmap_huge_failed", g_mmap(0, 1ULL << 62, RW, ANON) == FAILED);
+	put("mmap_huge_errno", sim_errno);
+	sim_errno = 0;
+	put("mmap_overflow_failed", g_mmap(0, (uint64_t)-PG + 1, RW, ANON) == FAILED);
+	put("mmap_overflow_errno", sim_errno);
+
+	c = g_mmap(a + 4 * PAGE_SIZE, 4 * PAGE_SIZE, RW, ANON | SIM_MAP_FIXED);
+	put("fixed_off", (long)(c - a));
+	window("after_fixed", lo, hi);
+	put("fixed_read_faults", touch(c, 4, false, NULL));
+	put("fixed_read_then_write_faults", touch(c, 4, true, NULL));
+	c = g_mmap(a, 2 * PAGE_SIZE, RW, ANON | SIM_MAP_FIXED);
+	put("fixed_over_off", (long)(c - a));
+	window("after_fixed_over", lo, hi);
+	put("fixed_over_read_faults", touch(a, 2, false, &sum));
+	put("fixed_over_value", (long)sum);
+
+	c = g_mmap(b - 2 * PAGE_SIZE, 4 * PAGE_SIZE, SIM_PROT_READ, ANON);
+	put("ro_hint_off", (long)(c - a));
+	window("with_ro", c, hi);
+	put("hint_taken_overlapping", g_mmap(a, PAGE_SIZE, RW, ANON) == a);
+
+	cr_assert_str_eq(out, real, "simulated (left) and real (right) differ");
+	free(real);
+}

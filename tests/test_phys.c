@@ -1,0 +1,238 @@
+/*
+ * test_phys.c - simulated RAM and the frame table: lazy reservation, frame
+ * contents, descriptor invariants, the 4 GiB machine's host footprint.
+ */
+#include <criterion/criterion.h>
+#include <errno.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "vm/phys.h"
+
+#define RAM (2ULL << 20)
+
+static struct phys P;
+
+static void setup(void)
+{
+	cr_assert_eq(phys_init(&P, RAM), 0);
+}
+
+static void teardown(void)
+{
+	phys_destroy(&P);
+}
+
+static void check(void)
+{
+	cr_assert_eq(phys_check(&P, stderr), 0);
+}
+
+TestSuite(phys, .init = setup, .fini = teardown);
+
+Test(phys, init_rejects_small_or_unaligned_sizes)
+{
+	struct phys p;
+
+	errno = 0;
+	cr_assert_eq(phys_init(&p, 512 * 1024), -1);
+	cr_assert_eq(errno, EINVAL);
+	cr_assert_eq(phys_init(&p, (1ULL << 20) + 100), -1);
+	cr_assert_eq(phys_init(&p, 1ULL << 20), 0);
+	cr_assert_eq(p.nr_frames, 256);
+	phys_destroy(&p);
+}
+
+Test(phys, fresh_frames_are_free_with_refcount_zero)
+{
+	uint64_t counts[FK__COUNT];
+
+	cr_assert_eq(P.nr_frames, RAM / PAGE_SIZE);
+	for (pfn_t pfn = 0; pfn < P.nr_frames; pfn++) {
+		cr_assert_eq(phys_frame(&P, pfn)->kind, FK_FREE);
+		cr_assert_eq(phys_frame(&P, pfn)->refcount, 0);
+	}
+	phys_count_kinds(&P, counts);
+	cr_assert_eq(counts[FK_FREE], P.nr_frames);
+	cr_assert_eq(counts[FK_ANON], 0);
+	cr_assert(phys_valid_pfn(&P, P.nr_frames - 1));
+	cr_assert_not(phys_valid_pfn(&P, P.nr_frames));
+	check();
+}
+
+Test(phys, frame_contents_zero_fill_copy_read_write)
+{
+	uint8_t buf[16];
+
+	phys_fill_frame(&P, 3, 0xcc);
+	phys_read(&P, pfn_to_paddr(3) + 100, buf, sizeof(buf));
+	for (size_t i = 0; i < sizeof(buf); i++)
+		cr_assert_eq(buf[i], 0xcc);
+	phys_write64(&P, pfn_to_paddr(3) + 8, 0x0123456789abcdefULL);
+	cr_assert_eq(phys_read64(&P, pfn_to_paddr(3) + 8), 0x0123456789abcdefULL);
+	phys_copy_frame(&P, 4, 3);
+	cr_assert_eq(phys_read64(&P, pfn_to_paddr(4) + 8), 0x0123456789abcdefULL);
+	cr_assert_eq(phys_read64(&P, pfn_to_paddr(4) + PAGE_SIZE - 8), 0xccccccccccccccccULL);
+	phys_write(&P, pfn_to_paddr(4) + PAGE_SIZE - 2, "xy", 2);
+	phys_read(&P, pfn_to_paddr(4) + PAGE_SIZE - 2, buf, 2);
+	cr_assert_eq(memcmp(buf, "xy", 2), 0);
+	phys_zero_frame(&P, 3);
+	cr_assert_eq(phys_read64(&P, pfn_to_paddr(3) + 8), 0);
+	cr_assert_eq(phys_read64(&P, pfn_to_paddr(4) + 8), 0x0123456789abcdefULL, "a copy");
+	check();
+}
+
+Test(phys, discarded_frame_reads_as_zero)
+{
+	phys_fill_frame(&P, 7, 0x5a);
+	phys_discard_frame(&P, 7);
+	for (paddr_t off = 0; off < PAGE_SIZE; off += 8)
+		cr_assert_eq(phys_read64(&P, pfn_to_paddr(7) + off), 0);
+	phys_fill_frame(&P, 7, 1); /* usable again */
+	cr_assert_eq(phys_read64(&P, pfn_to_paddr(7)), 0x0101010101010101ULL);
+	check();
+}
+
+Test(phys, pfn_beyond_ram_panics, .signal = SIGABRT)
+{
+	phys_zero_frame(&P, P.nr_frames);
+}
+
+Test(phys, access_crossing_a_frame_panics, .signal = SIGABRT)
+{
+	uint8_t buf[8];
+
+	phys_read(&P, pfn_to_paddr(1) + PAGE_SIZE - 4, buf, 8);
+}
+
+Test(phys, unaligned_read64_panics, .signal = SIGABRT)
+{
+	phys_read64(&P, 4);
+}
+
+Test(phys, kind_names)
+{
+	cr_assert_str_eq(frame_kind_name(FK_FREE), "free");
+	cr_assert_str_eq(frame_kind_name(FK_RESERVED), "reserved");
+	cr_assert_str_eq(frame_kind_name(FK_KERNEL), "kernel");
+	cr_assert_str_eq(frame_kind_name(FK_PAGETABLE), "pagetable");
+	cr_assert_str_eq(frame_kind_name(FK_ANON), "anon");
+	cr_assert_str_eq(frame_kind_name(FK_ZERO), "zero");
+	cr_assert_str_eq(frame_kind_name(FK__COUNT), "?");
+}
+
+Test(phys, count_kinds_scans_every_descriptor)
+{
+	uint64_t counts[FK__COUNT];
+
+	phys_frame(&P, 0)->kind = FK_RESERVED;
+	for (pfn_t pfn = 10; pfn < 13; pfn++) {
+		phys_frame(&P, pfn)->kind = FK_ANON;
+		phys_frame(&P, pfn)->refcount = 1;
+	}
+	phys_frame(&P, 20)->kind = FK_PAGETABLE;
+	phys_frame(&P, 20)->refcount = 1;
+	check();
+	phys_count_kinds(&P, counts);
+	cr_assert_eq(counts[FK_RESERVED], 1);
+	cr_assert_eq(counts[FK_ANON], 3);
+	cr_assert_eq(counts[FK_PAGETABLE], 1);
+	cr_assert_eq(counts[FK_FREE], P.nr_frames - 5);
+}
+
+/* One broken descriptor at pfn 8, then the check must count exactly one. */
+static void expect_broken(struct frame f)
+{
+	FILE *devnull = fopen("/dev/null", "w");
+
+	*phys_frame(&P, 8) = f;
+	cr_assert_eq(phys_check(&P, devnull), 1, "kind %u flags %#x order %u ref %d", f.kind,
+	             f.flags, f.order, f.refcount);
+	*phys_frame(&P, 8) = (struct frame){0};
+	cr_assert_eq(phys_check(&P, devnull), 0);
+	fclose(devnull);
+}
+
+Test(phys, check_finds_each_broken_descriptor)
+{
+	expect_broken((struct frame){.kind = FK_FREE, .refcount = 1});
+	expect_broken((struct frame){.kind = FK_ANON, .refcount = 1, .flags = FRAME_BUDDY});
+	expect_broken((struct frame){.kind = FK_ANON, .refcount = 0});
+	expect_broken((struct frame){.kind = FK_PAGETABLE, .refcount = 0});
+	expect_broken((struct frame){.kind = FK_FREE, .order = 11});
+	expect_broken((struct frame){.kind = FK__COUNT});
+	expect_broken(
+	    (struct frame){.kind = FK_FREE, .flags = FRAME_BUDDY, .order = 4}); /* 8 % 16 */
+}
+
+Test(phys, check_accepts_buddy_blocks_and_tails_of_allocated_blocks)
+{
+	/* A free order-3 block at 8, an allocated order-2 block at 16 of kernel frames. */
+	phys_frame(&P, 8)->flags = FRAME_BUDDY;
+	phys_frame(&P, 8)->order = 3;
+	*phys_frame(&P, 16) =
+	    (struct frame){.kind = FK_KERNEL, .refcount = 1, .flags = FRAME_HEAD, .order = 2};
+	for (pfn_t pfn = 17; pfn < 20; pfn++)
+		phys_frame(&P, pfn)->kind = FK_KERNEL; /* tails: refcount 0 like Linux */
+	check();
+	phys_frame(&P, 20)->kind = FK_KERNEL; /* past the block: needs a reference */
+	cr_assert_eq(phys_check(&P, NULL), 1);
+}
+
+Test(phys, dump_summarizes_kinds_and_runs)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *out = open_memstream(&buf, &len);
+
+	phys_frame(&P, 0)->kind = FK_RESERVED;
+	phys_dump(&P, out);
+	fclose(out);
+	cr_assert_not_null(strstr(buf, "512 frames"));
+	cr_assert_not_null(strstr(buf, "reserved=1"));
+	cr_assert_not_null(strstr(buf, "free=511"));
+	cr_assert_not_null(strstr(buf, "(511 frames)"));
+	free(buf);
+}
+
+/* Resident host memory in bytes (/proc/self/statm, second field). */
+static uint64_t rss_bytes(void)
+{
+	FILE *f = fopen("/proc/self/statm", "r");
+	unsigned long size, resident;
+
+	cr_assert_not_null(f);
+	cr_assert_eq(fscanf(f, "%lu %lu", &size, &resident), 2);
+	fclose(f);
+	return (uint64_t)resident * (uint64_t)sysconf(_SC_PAGESIZE);
+}
+
+Test(phys, four_gib_machine_costs_only_what_it_touched)
+{
+	struct phys big;
+	const uint64_t touched = 10ULL << 20;
+	uint64_t rss0, rss1, rss2;
+
+	rss0 = rss_bytes();
+	cr_assert_eq(phys_init(&big, 4ULL << 30), 0);
+	cr_assert_eq(big.nr_frames, 1ULL << 20);
+	rss1 = rss_bytes();
+	cr_assert_lt(rss1 - rss0, 1ULL << 20, "reserving 4 GiB backed %lu bytes",
+	             (unsigned long)(rss1 - rss0));
+	/* 10 MiB as ten 1 MiB runs spread over the whole RAM. */
+	for (uint64_t i = 0; i < touched / PAGE_SIZE; i++) {
+		pfn_t pfn = (i / 256) * (big.nr_frames / 10) + i % 256;
+
+		phys_fill_frame(&big, pfn, 0xee);
+		phys_frame(&big, pfn)->kind = FK_ANON;
+		phys_frame(&big, pfn)->refcount = 1;
+	}
+	rss2 = rss_bytes();
+	cr_assert_geq(rss2 - rss0, touched, "touching must show in RSS (else the test is blind)");
+	cr_assert_lt(rss2 - rss0, touched + (4ULL << 20), "RSS grew by %lu MiB",
+	             (unsigned long)((rss2 - rss0) >> 20));
+	cr_assert_eq(phys_check(&big, stderr), 0);
+	phys_destroy(&big);
+}

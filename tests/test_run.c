@@ -1,0 +1,517 @@
+/*
+ * test_run.c - the `aftermalloc` binary from outside, as a user runs it:
+ * `run` on every scenario of demos/ (the scripts of demos/ exit 0, those of demos/crash/
+ * are expected to die: exit 1), exit codes 0/1/2, malformed scripts, the
+ * --json shape and the --events file's determinism.
+ *
+ * AM_BIN is the binary (make test sets it to build/aftermalloc) and AM_ROOT
+ * the project root; without them, build/aftermalloc and "." are used.
+ */
+#include <criterion/criterion.h>
+#include <fcntl.h>
+#include <glob.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cjson/cJSON.h>
+
+struct proc_out {
+	int status; /* exit status, or 128 + signal */
+	char *out, *err;
+	size_t out_len, err_len;
+};
+
+static const char *bin(void)
+{
+	const char *b = getenv("AM_BIN");
+
+	return b ? b : "build/aftermalloc";
+}
+
+static const char *root(void)
+{
+	const char *r = getenv("AM_ROOT");
+
+	return r ? r : ".";
+}
+
+static char *slurp(int fd, size_t *len)
+{
+	size_t cap = 4096, n = 0;
+	char *buf = malloc(cap);
+	ssize_t r;
+
+	lseek(fd, 0, SEEK_SET);
+	while ((r = read(fd, buf + n, cap - n - 1)) > 0) {
+		n += (size_t)r;
+		if (cap - n < 2)
+			buf = realloc(buf, cap *= 2);
+	}
+	buf[n] = 0;
+	*len = n;
+	return buf;
+}
+
+static int tmpfd(void)
+{
+	char path[] = "/tmp/am_test_XXXXXX";
+	int fd = mkstemp(path);
+
+	cr_assert_geq(fd, 0);
+	unlink(path);
+	return fd;
+}
+
+/* Run bin with args (NULL-terminated), capturing stdout and stderr. */
+static struct proc_out run(const char *const *args)
+{
+	struct proc_out p = {0};
+	const char *argv[32];
+	int fo = tmpfd(), fe = tmpfd(), st, n = 0;
+	pid_t pid;
+
+	argv[n++] = bin();
+	for (; *args && n < 31; args++)
+		argv[n++] = *args;
+	argv[n] = NULL;
+	cr_assert_eq(access(bin(), X_OK), 0, "no binary at %s (set AM_BIN)", bin());
+	pid = fork();
+	cr_assert_geq(pid, 0);
+	if (pid == 0) {
+		dup2(fo, 1);
+		dup2(fe, 2);
+		setenv("NO_COLOR", "1", 1);
+		execv(argv[0], (char *const *)argv);
+		_exit(127);
+	}
+	cr_assert_eq(waitpid(pid, &st, 0), pid);
+	p.status = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+	p.out = slurp(fo, &p.out_len);
+	p.err = slurp(fe, &p.err_len);
+	close(fo);
+	close(fe);
+	return p;
+}
+
+static void proc_free(struct proc_out *p)
+{
+	free(p->out);
+	free(p->err);
+}
+
+/* A script in a temporary file; the caller unlinks and frees the path. */
+static char *script_file(const char *text)
+{
+	char path[] = "/tmp/am_script_XXXXXX.ams";
+	int fd = mkstemps(path, 4);
+
+	cr_assert_geq(fd, 0);
+	cr_assert_eq(write(fd, text, strlen(text)), (ssize_t)strlen(text));
+	close(fd);
+	return strdup(path);
+}
+
+static char *demo_path(const char *name)
+{
+	char *p;
+
+	cr_assert_geq(asprintf(&p, "%s/demos/%s", root(), name), 0);
+	return p;
+}
+
+/* ---- the scenario library --------------------------------------------- */
+
+Test(run, every_demo_script_runs_with_exit_status_0, .timeout = 60)
+{
+	char *pattern = demo_path("*.ams");
+	glob_t g;
+
+	cr_assert_eq(glob(pattern, 0, NULL, &g), 0, "no scripts in %s", pattern);
+	for (size_t i = 0; i < g.gl_pathc; i++) {
+		const char *args[] = {"run", g.gl_pathv[i], NULL};
+		struct proc_out p = run(args);
+
+		cr_assert_eq(p.status, 0, "%s: exit %d\n%s", g.gl_pathv[i], p.status, p.err);
+		cr_assert_eq(p.err_len, 0, "%s wrote to stderr: %s", g.gl_pathv[i], p.err);
+		cr_assert_not_null(strstr(p.out, "Summary"));
+		proc_free(&p);
+	}
+	globfree(&g);
+	free(pattern);
+}
+
+Test(run, the_scenarios_the_design_promises_are_there)
+{
+	const char *names[] = {"seed-walk.ams",         "first-touch.ams",      "zero-page.ams",
+	                       "brk-basics.ams",        "grow-64.ams",          "rlimit-data.ams",
+	                       "crash/shrink-segv.ams", "crash/double-free.ams"};
+
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		char *p = demo_path(names[i]);
+		FILE *f = fopen(p, "r");
+		char line[256];
+		int expects = 0;
+
+		cr_assert_not_null(f, "missing %s", p);
+		while (fgets(line, sizeof(line), f))
+			expects += strncmp(line, "expect ", 7) == 0;
+		cr_assert_gt(expects, 0, "%s has no expect line", p);
+		fclose(f);
+		free(p);
+	}
+}
+
+Test(run, every_crash_script_dies_with_exit_status_1_and_a_report, .timeout = 60)
+{
+	char *pattern = demo_path("crash/*.ams");
+	glob_t g;
+
+	cr_assert_eq(glob(pattern, 0, NULL, &g), 0, "no scripts in %s", pattern);
+	for (size_t i = 0; i < g.gl_pathc; i++) {
+		const char *args[] = {"run", g.gl_pathv[i], NULL};
+		struct proc_out p = run(args);
+
+		cr_assert_eq(p.status, 1, "%s: exit %d", g.gl_pathv[i], p.status);
+		cr_assert_gt(p.err_len, 0, "%s: no report on stderr", g.gl_pathv[i]);
+		cr_assert_null(strstr(p.err, "expect failed"), "%s: %s", g.gl_pathv[i], p.err);
+		cr_assert_not_null(strstr(p.out, "killed by"));
+		proc_free(&p);
+	}
+	globfree(&g);
+	free(pattern);
+}
+
+Test(run, shrink_then_store_is_a_segfault_with_the_kernels_line)
+{
+	char *path = demo_path("crash/shrink-segv.ams");
+	const char *args[] = {"run", path, NULL};
+	struct proc_out p = run(args);
+
+	cr_assert_eq(p.status, 1);
+	cr_assert_not_null(strstr(p.err, "shrink-segv[1]: segfault at "), "%s", p.err);
+	cr_assert_not_null(strstr(p.err, " error 6"), "%s", p.err);
+	cr_assert_not_null(strstr(p.out, "SIGSEGV (SEGV_MAPERR)"));
+	proc_free(&p);
+	free(path);
+}
+
+Test(run, double_free_prints_glibcs_message_once)
+{
+	char *path = demo_path("crash/double-free.ams");
+	const char *args[] = {"run", path, NULL};
+	struct proc_out p = run(args);
+
+	cr_assert_eq(p.status, 1);
+	cr_assert_str_eq(p.err, "free(): double free detected in tcache 2\n");
+	proc_free(&p);
+	free(path);
+}
+
+/* ---- exit codes and messages ------------------------------------------ */
+
+static void expect_malformed(const char *text, int line, const char *msg)
+{
+	char *path = script_file(text), *want, *ev;
+	const char *args[] = {"run", path, "--json", "--events", NULL, NULL};
+	struct proc_out p;
+
+	cr_assert_geq(asprintf(&ev, "%s.jsonl", path), 0);
+	args[4] = ev;
+	p = run(args);
+	cr_assert_geq(asprintf(&want, "%s:%d: %s\n", path, line, msg), 0);
+	cr_assert_eq(p.status, 2, "[%s] exit %d", text, p.status);
+	cr_assert_eq(p.out_len, 0, "[%s] printed: %s", text, p.out);
+	cr_assert_str_eq(p.err, want);
+	cr_assert_neq(access(ev, F_OK), 0, "the events file must not be created");
+	proc_free(&p);
+	free(want);
+	unlink(path);
+	free(path);
+	free(ev);
+}
+
+Test(run, malformed_scripts_exit_2_with_file_and_line_and_print_nothing)
+{
+	expect_malformed("p = malloc 1\nfree q\n", 2, "undefined variable 'q'");
+	expect_malformed("# c\n\nx = 12Q\n", 3, "bad number '12Q' (decimal, 0x hex, K/M/G suffix)");
+	expect_malformed("b = sbrk 4096\nfrob b\n", 2, "unknown statement 'frob'");
+	expect_malformed("malloc 1 2\n", 1, "'malloc' takes 1 argument (malloc N), got 2");
+	expect_malformed("show maps please\n", 1, "unexpected 'please' after show's view");
+	expect_malformed(
+	    "policy nope\np = malloc 1\n", 1,
+	    "unknown malloc policy 'nope' (seed, firstfit, nextfit, bestfit, glibc, best)");
+}
+
+Test(run, a_failed_expect_exits_1_names_the_line_and_goes_on)
+{
+	char *path = script_file("b = sbrk 4096\nstore b 0 1 1\nexpect faults == 2\nx = 1\n");
+	const char *args[] = {"run", path, NULL};
+	struct proc_out p = run(args);
+	char *want;
+
+	cr_assert_geq(asprintf(&want, "%s:3: expect failed: faults (1) == 2 (2)\n", path), 0);
+	cr_assert_eq(p.status, 1);
+	cr_assert_str_eq(p.err, want);
+	cr_assert_not_null(strstr(p.out, "   4  x = 1"), "the script goes on:\n%s", p.out);
+	proc_free(&p);
+	free(want);
+	unlink(path);
+	free(path);
+}
+
+Test(run, usage_errors_exit_2)
+{
+	char *demo = demo_path("first-touch.ams");
+	const char *a1[] = {"run", NULL};
+	const char *a2[] = {"run", demo, "--frobnicate", NULL};
+	const char *a3[] = {"run", demo, "--malloc", "nope", NULL};
+	const char *a4[] = {"run", "/nonexistent.ams", NULL};
+	const char *a5[] = {"run", demo, "--phys", "lots", NULL};
+	const char *a6[] = {"frob", NULL};
+	const char *a7[] = {"run", demo, "--tlb", "63,4", NULL};
+	const char *const *cases[] = {a1, a2, a3, a4, a5, a6, a7};
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct proc_out p = run(cases[i]);
+
+		cr_assert_eq(p.status, 2, "case %zu: exit %d", i, p.status);
+		cr_assert_eq(p.out_len, 0, "case %zu printed %s", i, p.out);
+		cr_assert_gt(p.err_len, 0, "case %zu: no message", i);
+		proc_free(&p);
+	}
+	free(demo);
+}
+
+Test(run, help_exits_0_and_lists_the_commands)
+{
+	const char *a1[] = {"--help", NULL};
+	const char *a2[] = {"run", "--help", NULL};
+	struct proc_out p = run(a1);
+
+	cr_assert_eq(p.status, 0);
+	cr_assert_not_null(strstr(p.out, "aftermalloc run"));
+	cr_assert_not_null(strstr(p.out, "aftermalloc replay"));
+	proc_free(&p);
+	p = run(a2);
+	cr_assert_eq(p.status, 0);
+	cr_assert_not_null(strstr(p.out, "--events FILE"));
+	proc_free(&p);
+}
+
+Test(run, a_command_not_in_this_build_says_so_with_exit_2)
+{
+	const char *names[] = {"step", "view"};
+
+	for (int i = 0; i < 2; i++) {
+		const char *args[] = {names[i], "--help", NULL};
+		struct proc_out p = run(args);
+
+		/* Either built (its --help works) or it says it is not. */
+		if (p.status != 0) {
+			cr_assert_eq(p.status, 2);
+			cr_assert_not_null(strstr(p.err, "not available in this build"), "%s",
+			                   p.err);
+		}
+		proc_free(&p);
+	}
+}
+
+/* ---- --json ----------------------------------------------------------- */
+
+static cJSON *parse_line(const char *line)
+{
+	cJSON *o = cJSON_Parse(line);
+
+	cr_assert_not_null(o, "not JSON: %s", line);
+	return o;
+}
+
+Test(run, json_prints_one_object_a_statement_and_a_summary)
+{
+	char *path = script_file("# comment\nb = sbrk 4096\nx = sbrk 0x100000000000\n"
+	                         "store b 0 1 1\nexpect faults == 1\nshow buddyinfo\n");
+	const char *args[] = {"run", "--json", path, NULL};
+	struct proc_out p = run(args);
+	const char *keys[] = {"line", "op", "ret", "faults", "events", "output", "signal"};
+	char *save = NULL, *line;
+	int n = 0;
+	cJSON *o;
+
+	cr_assert_eq(p.status, 0, "%s", p.err);
+	for (line = strtok_r(p.out, "\n", &save); line; line = strtok_r(NULL, "\n", &save), n++) {
+		o = parse_line(line);
+		if (n == 5) {
+			cJSON *m = cJSON_GetObjectItem(o, "summary");
+
+			cr_assert_not_null(m, "the last line is the summary");
+			cr_assert_eq(cJSON_GetObjectItem(m, "statements")->valuedouble, 5);
+			cr_assert_eq(cJSON_GetObjectItem(m, "page_faults")->valuedouble, 1);
+			cr_assert_not_null(cJSON_GetObjectItem(m, "brk_calls"));
+			cr_assert_not_null(cJSON_GetObjectItem(m, "rss"));
+			cr_assert_not_null(cJSON_GetObjectItem(m, "events"));
+			cJSON_Delete(o);
+			continue;
+		}
+		for (size_t k = 0; k < sizeof(keys) / sizeof(keys[0]); k++)
+			cr_assert(cJSON_HasObjectItem(o, keys[k]), "line %d lacks %s", n, keys[k]);
+		cr_assert_eq(cJSON_GetObjectItem(o, "line")->valuedouble, n + 2);
+		cr_assert(cJSON_IsNull(cJSON_GetObjectItem(o, "signal")));
+		switch (n) {
+		case 0:
+			cr_assert_str_eq(cJSON_GetObjectItem(o, "op")->valuestring, "sbrk");
+			cr_assert(cJSON_IsNumber(cJSON_GetObjectItem(o, "ret")));
+			cr_assert_gt(cJSON_GetObjectItem(o, "ret")->valuedouble, 0);
+			cr_assert_gt(cJSON_GetObjectItem(o, "events")->valuedouble, 0);
+			break;
+		case 1:
+			cr_assert_eq(cJSON_GetObjectItem(o, "ret")->valuedouble, -1,
+			             "sbrk fails: -1");
+			break;
+		case 2:
+			cr_assert(cJSON_IsNull(cJSON_GetObjectItem(o, "ret")));
+			cr_assert_eq(cJSON_GetObjectItem(o, "faults")->valuedouble, 1);
+			break;
+		case 3:
+			cr_assert_str_eq(cJSON_GetObjectItem(o, "op")->valuestring, "expect");
+			cr_assert(cJSON_IsTrue(
+			    cJSON_GetObjectItem(cJSON_GetObjectItem(o, "expect"), "ok")));
+			break;
+		case 4:
+			cr_assert(cJSON_IsString(cJSON_GetObjectItem(o, "output")));
+			cr_assert_not_null(strstr(cJSON_GetObjectItem(o, "output")->valuestring,
+			                          "Node 0, zone   Normal"));
+			break;
+		}
+		cJSON_Delete(o);
+	}
+	cr_assert_eq(n, 6);
+	proc_free(&p);
+	unlink(path);
+	free(path);
+}
+
+Test(run, json_reports_the_signal_that_killed_the_program)
+{
+	char *path = script_file("b = sbrk 4096\nx = sbrk -4096\nstore b 0 1 1\nx = 2\n");
+	const char *args[] = {"run", path, "--json", NULL};
+	struct proc_out p = run(args);
+	char *save = NULL, *l1 = strtok_r(p.out, "\n", &save), *l2 = strtok_r(NULL, "\n", &save);
+	char *l3 = strtok_r(NULL, "\n", &save), *l4 = strtok_r(NULL, "\n", &save);
+	cJSON *o, *sig;
+
+	cr_assert_eq(p.status, 1);
+	cr_assert_not_null(strstr(p.err, "segfault at"));
+	cr_assert(l1 && l2 && l3 && l4);
+	cr_assert_null(strtok_r(NULL, "\n", &save), "the script stops at the death");
+	o = parse_line(l3);
+	sig = cJSON_GetObjectItem(o, "signal");
+	cr_assert(cJSON_IsObject(sig));
+	cr_assert_str_eq(cJSON_GetObjectItem(sig, "name")->valuestring, "SIGSEGV");
+	cr_assert_str_eq(cJSON_GetObjectItem(sig, "code")->valuestring, "SEGV_MAPERR");
+	cr_assert(cJSON_IsNumber(cJSON_GetObjectItem(sig, "addr")));
+	cr_assert(cJSON_IsString(cJSON_GetObjectItem(sig, "reason")));
+	cJSON_Delete(o);
+	o = parse_line(l4);
+	cr_assert(cJSON_IsTrue(cJSON_GetObjectItem(cJSON_GetObjectItem(o, "summary"), "killed")));
+	cJSON_Delete(o);
+	proc_free(&p);
+	unlink(path);
+	free(path);
+}
+
+/* ---- --events ---------------------------------------------------------- */
+
+static char *read_file(const char *path, size_t *len)
+{
+	int fd = open(path, O_RDONLY);
+	char *s;
+
+	cr_assert_geq(fd, 0, "no %s", path);
+	s = slurp(fd, len);
+	close(fd);
+	return s;
+}
+
+Test(run, events_files_of_two_runs_are_byte_identical, .timeout = 60)
+{
+	char *demo = demo_path("seed-walk.ams");
+	char e1[] = "/tmp/am_ev1_XXXXXX", e2[] = "/tmp/am_ev2_XXXXXX";
+	int f1 = mkstemp(e1), f2 = mkstemp(e2);
+	const char *a1[] = {"run", demo, "--events", e1, "--seed", "7", NULL};
+	const char *a2[] = {"run", demo, "--seed", "7", "--events", e2, "--json", NULL};
+	struct proc_out p1, p2;
+	size_t l1, l2;
+	char *b1, *b2;
+
+	close(f1);
+	close(f2);
+	p1 = run(a1);
+	p2 = run(a2);
+	cr_assert_eq(p1.status, 0, "%s", p1.err);
+	cr_assert_eq(p2.status, 0, "%s", p2.err);
+	b1 = read_file(e1, &l1);
+	b2 = read_file(e2, &l2);
+	cr_assert_gt(l1, 1000);
+	cr_assert_eq(l1, l2);
+	cr_assert_eq(memcmp(b1, b2, l1), 0, "events differ between two runs");
+	free(b1);
+	free(b2);
+	proc_free(&p1);
+	proc_free(&p2);
+	unlink(e1);
+	unlink(e2);
+	free(demo);
+}
+
+Test(run, each_event_line_has_seq_layer_kind_fn_depth_in_order)
+{
+	char *demo = demo_path("first-touch.ams");
+	char ev[] = "/tmp/am_ev_XXXXXX";
+	int fd = mkstemp(ev);
+	const char *args[] = {"run", demo, "--events", ev, NULL};
+	struct proc_out p;
+	char *buf, *save = NULL, *line;
+	size_t len;
+	double seq = -1;
+	int faults = 0, stmts = 0;
+
+	close(fd);
+	p = run(args);
+	cr_assert_eq(p.status, 0);
+	buf = read_file(ev, &len);
+	cr_assert_eq(buf[len - 1], '\n');
+	for (line = strtok_r(buf, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+		cJSON *o = parse_line(line);
+		cJSON *kind = cJSON_GetObjectItem(o, "kind");
+
+		cr_assert_eq(strncmp(line, "{\"seq\":", 7), 0, "seq comes first: %s", line);
+		/* The file starts at the first statement (boot came before). */
+		if (seq < 0) {
+			cr_assert_str_eq(kind->valuestring, "stmt");
+			seq = cJSON_GetObjectItem(o, "seq")->valuedouble;
+		}
+		cr_assert_eq(cJSON_GetObjectItem(o, "seq")->valuedouble, seq, "seq %g", seq);
+		cr_assert(cJSON_IsString(cJSON_GetObjectItem(o, "layer")));
+		cr_assert(cJSON_IsString(kind));
+		cr_assert(cJSON_HasObjectItem(o, "fn"));
+		cr_assert(cJSON_IsNumber(cJSON_GetObjectItem(o, "depth")));
+		faults += strcmp(kind->valuestring, "fault") == 0;
+		if (strcmp(kind->valuestring, "stmt") == 0) {
+			stmts++;
+			cr_assert(cJSON_IsNumber(cJSON_GetObjectItem(o, "line")));
+			cr_assert(cJSON_IsString(cJSON_GetObjectItem(o, "text")));
+		}
+		seq++;
+		cJSON_Delete(o);
+	}
+	cr_assert_eq(faults, 1, "first-touch takes exactly one fault");
+	cr_assert_eq(stmts, 16, "one stmt event per statement");
+	free(buf);
+	proc_free(&p);
+	unlink(ev);
+	free(demo);
+}

@@ -1,0 +1,449 @@
+/*
+ * test_script.c - the .ams parser (demos/script.c) and parse_size
+ * (demos/util.c): every statement, expressions, numbers, and each error
+ * message with its line. No simulation runs here.
+ */
+#include <criterion/criterion.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../demos/commands.h"
+#include "../demos/script.h"
+
+/* Parse text that must be valid; the checker runs on the result. */
+static struct script *parse_ok(const char *text)
+{
+	char *msg = NULL;
+	size_t len = 0;
+	FILE *err = open_memstream(&msg, &len);
+	struct script *sc = NULL;
+	int rc = script_parse("t.ams", text, &sc, err);
+
+	fclose(err);
+	cr_assert_eq(rc, 0, "parse failed: %s", msg);
+	cr_assert_eq(len, 0, "unexpected message: %s", msg);
+	free(msg);
+	cr_assert_eq(script_check(sc, stderr), 0);
+	return sc;
+}
+
+/* Parse text that must fail with exactly the message want (one line). */
+static void parse_err(const char *text, const char *want)
+{
+	char *msg = NULL;
+	size_t len = 0;
+	FILE *err = open_memstream(&msg, &len);
+	struct script *sc = NULL;
+	int rc = script_parse("t.ams", text, &sc, err);
+
+	fclose(err);
+	cr_assert_eq(rc, -1, "parse of [%s] should fail", text);
+	cr_assert_null(sc);
+	cr_assert_str_eq(msg, want);
+	free(msg);
+}
+
+/* Evaluate an expression of numbers and variables whose values are given. */
+static uint64_t eval_const(const struct script *sc, const struct expr *e, const uint64_t *vars)
+{
+	uint64_t v = 0;
+
+	for (uint32_t i = 0; i < e->n; i++) {
+		const struct term *t = &sc->terms[e->first + i];
+		uint64_t x = t->kind == TERM_NUM ? t->val : t->kind == TERM_VAR ? vars[t->val] : 0;
+
+		cr_assert_neq(t->kind, TERM_BUILTIN);
+		v = t->neg ? v - x : v + x;
+	}
+	return v;
+}
+
+Test(parse_size, decimal_hex_and_suffixes)
+{
+	uint64_t v;
+
+	cr_assert_eq(parse_size("4096", &v), 0);
+	cr_assert_eq(v, 4096);
+	cr_assert_eq(parse_size("0x1000", &v), 0);
+	cr_assert_eq(v, 4096);
+	cr_assert_eq(parse_size("0XfF", &v), 0);
+	cr_assert_eq(v, 255);
+	cr_assert_eq(parse_size("4K", &v), 0);
+	cr_assert_eq(v, 4096);
+	cr_assert_eq(parse_size("1M", &v), 0);
+	cr_assert_eq(v, 1 << 20);
+	cr_assert_eq(parse_size("2G", &v), 0);
+	cr_assert_eq(v, 2ULL << 30);
+	cr_assert_eq(parse_size("64m", &v), 0);
+	cr_assert_eq(v, 64ULL << 20);
+	cr_assert_eq(parse_size("16KiB", &v), 0);
+	cr_assert_eq(v, 16384);
+	cr_assert_eq(parse_size("0x10K", &v), 0);
+	cr_assert_eq(v, 16384);
+	cr_assert_eq(parse_size("0", &v), 0);
+	cr_assert_eq(v, 0);
+}
+
+Test(parse_size, rejects_garbage_and_overflow)
+{
+	uint64_t v = 7;
+
+	cr_assert_eq(parse_size("", &v), -1);
+	cr_assert_eq(parse_size("x", &v), -1);
+	cr_assert_eq(parse_size("0x", &v), -1);
+	cr_assert_eq(parse_size("12Q", &v), -1);
+	cr_assert_eq(parse_size("1KK", &v), -1);
+	cr_assert_eq(parse_size("-1", &v), -1);
+	cr_assert_eq(parse_size("18446744073709551616", &v), -1);
+	cr_assert_eq(parse_size("16777216T", &v), -1);
+	cr_assert_eq(parse_size("17179869184G", &v), -1);
+	cr_assert_eq(v, 7, "a failed parse leaves *out alone");
+	cr_assert_eq(parse_size("18446744073709551615", &v), 0);
+	cr_assert_eq(v, UINT64_MAX);
+}
+
+Test(script, every_statement_parses_with_its_arguments)
+{
+	struct script *sc = parse_ok("p = malloc 100\n"
+	                             "q = calloc 10 16\n"
+	                             "p = realloc p 200\n"
+	                             "free p\n"
+	                             "b = sbrk 0\n"
+	                             "r = brk b+4096\n"
+	                             "m = mmap 1M\n"
+	                             "munmap m 1M\n"
+	                             "store q 0 0x41 64\n"
+	                             "v = load q 0 8\n"
+	                             "touch m 0 1M\n"
+	                             "read m 0 1M\n"
+	                             "setrlimit data 1M\n"
+	                             "a = posix_memalign 64 100\n"
+	                             "u = usable a\n"
+	                             "r0 = rss\n"
+	                             "expect faults == 64\n"
+	                             "show maps\n");
+	enum stmt_op want[] = {ST_MALLOC, ST_CALLOC, ST_REALLOC,   ST_FREE,     ST_SBRK,
+	                       ST_BRK,    ST_MMAP,   ST_MUNMAP,    ST_STORE,    ST_LOAD,
+	                       ST_TOUCH,  ST_READ,   ST_SETRLIMIT, ST_MEMALIGN, ST_USABLE,
+	                       ST_ASSIGN, ST_EXPECT, ST_SHOW};
+	unsigned nargs[] = {1, 2, 2, 1, 1, 1, 1, 2, 4, 3, 3, 3, 1, 2, 1, 1, 2, 0};
+
+	cr_assert_eq(sc->nr_stmts, sizeof(want) / sizeof(want[0]));
+	for (size_t i = 0; i < sc->nr_stmts; i++) {
+		cr_assert_eq(sc->stmts[i].op, want[i], "statement %zu", i);
+		cr_assert_eq(sc->stmts[i].line, (int)i + 1);
+		cr_assert_eq(sc->stmts[i].nargs, nargs[i], "statement %zu", i);
+	}
+	cr_assert_str_eq(sc->stmts[0].text, "p = malloc 100");
+	cr_assert_eq(sc->stmts[0].dest, script_var_index(sc, "p"));
+	cr_assert_eq(sc->stmts[3].dest, -1);
+	cr_assert_eq(sc->stmts[12].kw, RES_DATA);
+	cr_assert_eq(sc->stmts[17].kw, VIEW_MAPS);
+	cr_assert_eq(sc->stmts[6].kw, SCRIPT_PROT_R | SCRIPT_PROT_W, "mmap is rw by default");
+	cr_assert_eq(sc->stmts[16].cmp, CMP_EQ);
+	/* p q b r m v a u r0 */
+	cr_assert_eq(sc->nr_vars, 9);
+	script_free(sc);
+}
+
+Test(script, each_statement_name_is_in_the_table_once)
+{
+	for (int i = 0; i < ST__COUNT; i++) {
+		cr_assert_eq(script_stmt_defs[i].op, (enum stmt_op)i, "row %d out of place", i);
+		cr_assert_not_null(script_stmt_defs[i].usage);
+		if (i != ST_ASSIGN)
+			cr_assert_eq(script_stmt_lookup(script_stmt_defs[i].name), i);
+	}
+	cr_assert_eq(script_stmt_lookup("assign"), -1, "assign is not a keyword");
+	cr_assert_eq(script_stmt_lookup("nope"), -1);
+}
+
+Test(script, show_views_and_pagetable_address)
+{
+	struct script *sc = parse_ok("show maps\nshow buddyinfo\nshow meminfo\nshow status\n"
+	                             "show heap\nb = brk\nshow pagetable b+0x10\nshow tlb\n");
+
+	for (int i = 0; i < VIEW__COUNT; i++)
+		cr_assert_eq(script_view_lookup(script_view_names[i]), i);
+	cr_assert_eq(sc->nr_stmts, 8);
+	cr_assert_eq(sc->stmts[0].kw, VIEW_MAPS);
+	cr_assert_eq(sc->stmts[1].kw, VIEW_BUDDYINFO);
+	cr_assert_eq(sc->stmts[2].kw, VIEW_MEMINFO);
+	cr_assert_eq(sc->stmts[3].kw, VIEW_STATUS);
+	cr_assert_eq(sc->stmts[4].kw, VIEW_HEAP);
+	cr_assert_eq(sc->stmts[6].kw, VIEW_PAGETABLE);
+	cr_assert_eq(sc->stmts[6].nargs, 1);
+	cr_assert_str_eq(sc->stmts[6].args[0].text, "b+0x10");
+	cr_assert_eq(sc->stmts[7].kw, VIEW_TLB);
+	script_free(sc);
+}
+
+Test(script, numbers_take_hex_and_suffixes)
+{
+	struct script *sc = parse_ok("a = 4096\nb = 0x1000\nc = 4K\nd = 1M + 2G - 0x10\n");
+
+	cr_assert_eq(eval_const(sc, &sc->stmts[0].args[0], NULL), 4096);
+	cr_assert_eq(eval_const(sc, &sc->stmts[1].args[0], NULL), 4096);
+	cr_assert_eq(eval_const(sc, &sc->stmts[2].args[0], NULL), 4096);
+	cr_assert_eq(eval_const(sc, &sc->stmts[3].args[0], NULL), (1ULL << 20) + (2ULL << 30) - 16);
+	cr_assert_eq(sc->stmts[3].args[0].n, 3);
+	script_free(sc);
+}
+
+Test(script, expressions_are_sums_of_numbers_variables_and_builtins)
+{
+	struct script *sc = parse_ok("x = 10\ny = x+5 - 3\nz = -x + y\n"
+	                             "w = faults + rss - memfree + brk\n");
+	uint64_t vars[3] = {10, 12, 0};
+	const struct expr *w = &sc->stmts[3].args[0];
+
+	cr_assert_eq(eval_const(sc, &sc->stmts[1].args[0], vars), 12);
+	cr_assert_eq(eval_const(sc, &sc->stmts[2].args[0], vars), 2);
+	cr_assert_eq(w->n, 4);
+	cr_assert_eq(sc->terms[w->first + 0].kind, TERM_BUILTIN);
+	cr_assert_eq(sc->terms[w->first + 0].val, BI_FAULTS);
+	cr_assert_eq(sc->terms[w->first + 1].val, BI_RSS);
+	cr_assert_eq(sc->terms[w->first + 2].val, BI_MEMFREE);
+	cr_assert(sc->terms[w->first + 2].neg);
+	cr_assert_eq(sc->terms[w->first + 3].val, BI_BRK);
+	cr_assert_str_eq(w->text, "faults + rss - memfree + brk");
+	script_free(sc);
+}
+
+Test(script, brk_alone_reads_the_builtin_and_brk_with_argument_runs_it)
+{
+	struct script *sc = parse_ok("x = brk\ny = brk + 16\nr = brk x+4096\nbrk x\n");
+
+	cr_assert_eq(sc->stmts[0].op, ST_ASSIGN);
+	cr_assert_eq(sc->terms[sc->stmts[0].args[0].first].kind, TERM_BUILTIN);
+	cr_assert_eq(sc->stmts[1].op, ST_ASSIGN);
+	cr_assert_eq(sc->stmts[1].args[0].n, 2);
+	cr_assert_eq(sc->stmts[2].op, ST_BRK);
+	cr_assert_eq(sc->stmts[2].dest, script_var_index(sc, "r"));
+	cr_assert_eq(sc->stmts[3].op, ST_BRK);
+	cr_assert_eq(sc->stmts[3].dest, -1);
+	script_free(sc);
+}
+
+Test(script, a_spaced_sign_before_a_number_starts_a_new_argument)
+{
+	struct script *sc = parse_ok("p = malloc 64\nstore p -16 1 1\nstore p 8 - 4 1\n"
+	                             "store p+8 0 1 2\nsbrk -4096\n");
+	uint64_t vars[1] = {1000};
+
+	cr_assert_eq(sc->stmts[1].nargs, 4);
+	cr_assert_eq(eval_const(sc, &sc->stmts[1].args[1], vars), (uint64_t)-16);
+	cr_assert_eq(sc->stmts[2].nargs, 3, "'8 - 4' is one argument");
+	cr_assert_eq(eval_const(sc, &sc->stmts[2].args[1], vars), 4);
+	cr_assert_eq(eval_const(sc, &sc->stmts[3].args[0], vars), 1008);
+	cr_assert_eq(eval_const(sc, &sc->stmts[4].args[0], vars), (uint64_t)-4096);
+	script_free(sc);
+}
+
+Test(script, comments_blank_lines_and_crlf_are_ignored)
+{
+	struct script *sc = parse_ok("# a comment\n\n   \np = malloc 1   # trailing\r\n"
+	                             "\t# indented comment\nfree p");
+
+	cr_assert_eq(sc->nr_stmts, 2);
+	cr_assert_eq(sc->stmts[0].line, 4);
+	cr_assert_str_eq(sc->stmts[0].text, "p = malloc 1");
+	cr_assert_eq(sc->stmts[1].line, 6);
+	cr_assert_eq(sc->nr_lines, 6);
+	cr_assert_str_eq(sc->lines[0], "# a comment");
+	cr_assert_str_eq(sc->lines[3], "p = malloc 1   # trailing");
+	script_free(sc);
+}
+
+Test(script, expect_takes_every_comparison)
+{
+	struct script *sc =
+	    parse_ok("a = 1\nexpect a == 1\nexpect a != 2\nexpect a < 2\n"
+	             "expect a <= 1\nexpect a > 0\nexpect a >= 1\nexpect rss == a+16\n");
+
+	for (int i = 0; i < 6; i++)
+		cr_assert_eq(sc->stmts[1 + i].cmp, (enum cmp_op)i);
+	cr_assert_str_eq(script_cmp_names[sc->stmts[3].cmp], "<");
+	cr_assert_str_eq(sc->stmts[7].args[0].text, "rss");
+	cr_assert_str_eq(sc->stmts[7].args[1].text, "a+16");
+	script_free(sc);
+}
+
+Test(script, setrlimit_resources_and_infinity)
+{
+	struct script *sc = parse_ok("setrlimit data 1M\nsetrlimit stack 8M 16M\n"
+	                             "r = setrlimit as infinity\n");
+
+	cr_assert_eq(sc->stmts[0].kw, RES_DATA);
+	cr_assert_eq(sc->stmts[0].nargs, 1);
+	cr_assert_eq(sc->stmts[1].kw, RES_STACK);
+	cr_assert_eq(sc->stmts[1].nargs, 2);
+	cr_assert_eq(sc->stmts[2].kw, RES_AS);
+	cr_assert_eq(sc->terms[sc->stmts[2].args[0].first].val, BI_INFINITY);
+	script_free(sc);
+}
+
+Test(script, mmap_takes_an_optional_protection)
+{
+	struct script *sc = parse_ok("a = mmap 4096 r\nb = mmap 8K none\nc = mmap 1M rwx\n");
+	char buf[8];
+
+	cr_assert_eq(sc->stmts[0].kw, SCRIPT_PROT_R);
+	cr_assert_eq(sc->stmts[1].kw, 0);
+	cr_assert_eq(sc->stmts[2].kw, SCRIPT_PROT_R | SCRIPT_PROT_W | SCRIPT_PROT_X);
+	cr_assert_str_eq(script_prot_str(0, buf), "none");
+	cr_assert_str_eq(script_prot_str(SCRIPT_PROT_R | SCRIPT_PROT_W, buf), "rw");
+	script_free(sc);
+}
+
+Test(script, policy_directive_is_kept)
+{
+	struct script *sc = parse_ok("# header\npolicy seed\np = malloc 1\n");
+
+	cr_assert_str_eq(sc->policy, "seed");
+	cr_assert_eq(sc->policy_line, 2);
+	cr_assert_eq(sc->nr_stmts, 1);
+	script_free(sc);
+}
+
+Test(script, dump_prints_the_parsed_form)
+{
+	struct script *sc = parse_ok("x = 3\ny = x - 1 + rss\n");
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+
+	script_dump(sc, f);
+	fclose(f);
+	cr_assert_str_eq(buf, "1: $x = assign (3)\n2: $y = assign ($x - 1 + @rss)\n");
+	free(buf);
+	script_free(sc);
+}
+
+Test(script_errors, undefined_variable)
+{
+	parse_err("p = malloc 1\nfree q\n", "t.ams:2: undefined variable 'q'\n");
+	parse_err("x = x + 1\n", "t.ams:1: undefined variable 'x'\n");
+}
+
+Test(script_errors, bad_number)
+{
+	parse_err("\n\nx = 12Q\n", "t.ams:3: bad number '12Q' (decimal, 0x hex, K/M/G suffix)\n");
+	parse_err("x = 0xZZ\n", "t.ams:1: bad number '0xZZ' (decimal, 0x hex, K/M/G suffix)\n");
+}
+
+Test(script_errors, unknown_statement)
+{
+	parse_err("p = malloc 1\nfrobnicate p\n", "t.ams:2: unknown statement 'frobnicate'\n");
+	parse_err("42\n", "t.ams:1: expected a statement, got '42'\n");
+	parse_err("rss\n", "t.ams:1: a value alone is not a statement: keep it with NAME = rss, "
+	                   "or test it with expect\n");
+}
+
+Test(script_errors, wrong_arity)
+{
+	parse_err("malloc\n", "t.ams:1: 'malloc' takes 1 argument (malloc N), got 0\n");
+	parse_err("x = calloc 1\n",
+	          "t.ams:1: 'calloc' takes 2 arguments (calloc NMEMB SIZE), got 1\n");
+	parse_err("p = malloc 1\nstore p 0\n",
+	          "t.ams:2: 'store' takes 3 to 4 arguments (store P OFF BYTE [COUNT]), got 2\n");
+	parse_err("p = malloc 1\nstore p 0 1 2 3\n",
+	          "t.ams:2: 'store' takes 3 to 4 arguments (store P OFF BYTE [COUNT]), got 5\n");
+	parse_err("mmap\n", "t.ams:1: 'mmap' takes 1 argument (mmap LEN [rw|r|none|...]), got 0\n");
+	parse_err("setrlimit data\n", "t.ams:1: 'setrlimit' takes 1 to 2 arguments (setrlimit "
+	                              "data|stack|as SOFT [HARD]), got 0\n");
+	parse_err("p = malloc 1\nfree p p\n", "t.ams:2: 'free' takes 1 argument (free P), got 2\n");
+}
+
+Test(script_errors, constant_arguments_out_of_range)
+{
+	struct script *sc;
+
+	parse_err("p = malloc 8\nv = load p 0 16\n",
+	          "t.ams:2: 'load' reads 1 to 8 bytes, not 16\n");
+	parse_err("p = malloc 8\nv = load p 0 0\n", "t.ams:2: 'load' reads 1 to 8 bytes, not 0\n");
+	parse_err("p = malloc 8\nstore p 0 256 1\n",
+	          "t.ams:2: 'store' writes a byte value (0 to 255), not 256\n");
+	sc = parse_ok("p = malloc 8\nv = load p 0 3\nstore p 0 255 2\n");
+	script_free(sc);
+}
+
+Test(script_errors, trailing_garbage)
+{
+	parse_err("a = 1\nexpect a == 1 2\n", "t.ams:2: unexpected '2' after the expectation\n");
+	parse_err("show maps now\n", "t.ams:1: unexpected 'now' after show's view\n");
+	parse_err("x = 1 2\n", "t.ams:1: unexpected '2' after the expression\n");
+	parse_err("m = mmap 4096 rw junk\n", "t.ams:1: unexpected 'junk' after mmap LEN [PROT]\n");
+	parse_err("policy seed extra\n", "t.ams:1: unexpected 'extra' after the policy name\n");
+}
+
+Test(script_errors, malformed_expressions_and_characters)
+{
+	parse_err("x = 1 +\n", "t.ams:1: expected a number or a variable, got end of line\n");
+	parse_err("x = \n", "t.ams:1: expected an expression after '='\n");
+	parse_err("x = 1 $ 2\n", "t.ams:1: unexpected character '$'\n");
+	parse_err("expect 1\n",
+	          "t.ams:1: expected a comparison (== != < <= > >=), got end of line\n");
+	parse_err("expect\n", "t.ams:1: 'expect' needs EXPR OP EXPR (OP: == != < <= > >=)\n");
+	parse_err("x = malloc\n", "t.ams:1: 'malloc' takes 1 argument (malloc N), got 0\n");
+	parse_err("x = 1 + free\n", "t.ams:1: 'free' is a statement, not a value (keep its result "
+	                            "with NAME = free ...)\n");
+}
+
+Test(script_errors, keywords_of_show_setrlimit_and_mmap)
+{
+	parse_err("show vmas\n", "t.ams:1: unknown view 'vmas' for show "
+	                         "(maps|buddyinfo|meminfo|status|heap|pagetable ADDR|tlb)\n");
+	parse_err("show\n", "t.ams:1: unknown view end of line for show "
+	                    "(maps|buddyinfo|meminfo|status|heap|pagetable ADDR|tlb)\n");
+	parse_err("show pagetable\n", "t.ams:1: 'show pagetable' needs an address\n");
+	parse_err("setrlimit heap 1M\n",
+	          "t.ams:1: unknown resource 'heap' for setrlimit (data, stack, as)\n");
+	parse_err("m = mmap 4096 rq\n",
+	          "t.ams:1: bad protection 'rq' (letters r, w, x, or none)\n");
+}
+
+Test(script_errors, assignments_to_reserved_names_and_results_that_do_not_exist)
+{
+	parse_err("faults = 1\n", "t.ams:1: cannot assign to 'faults': it is a built-in\n");
+	parse_err("brk = 1\n", "t.ams:1: cannot assign to 'brk': it is a built-in\n");
+	parse_err("malloc = 1\n", "t.ams:1: cannot assign to 'malloc': it is a statement name\n");
+	parse_err("p = malloc 1\nx = free p\n", "t.ams:2: 'free' has no result to keep in 'x'\n");
+	parse_err("x = show maps\n", "t.ams:1: 'show' has no result to keep in 'x'\n");
+}
+
+Test(script_errors, policy_directive_placement)
+{
+	parse_err("p = malloc 1\npolicy seed\n",
+	          "t.ams:2: 'policy' must come before the first statement\n");
+	parse_err("policy seed\npolicy glibc\n",
+	          "t.ams:2: 'policy' given twice (first on line 1)\n");
+	parse_err("policy 3\n", "t.ams:1: 'policy' takes a malloc policy name, got '3'\n");
+}
+
+Test(script_errors, the_first_error_is_reported_and_nothing_is_kept)
+{
+	char *msg = NULL;
+	size_t len = 0;
+	FILE *err = open_memstream(&msg, &len);
+	struct script *sc = (struct script *)0x1;
+
+	cr_assert_eq(script_parse("x.ams", "p = malloc 1\nbad 1\nworse 2\n", &sc, err), -1);
+	fclose(err);
+	cr_assert_str_eq(msg, "x.ams:2: unknown statement 'bad'\n");
+	cr_assert_eq(sc, (struct script *)0x1, "*out untouched on error");
+	free(msg);
+}
+
+Test(script_errors, a_missing_file_names_the_file)
+{
+	char *msg = NULL;
+	size_t len = 0;
+	FILE *err = open_memstream(&msg, &len);
+	struct script *sc = NULL;
+
+	cr_assert_eq(script_load("/nonexistent/x.ams", &sc, err), -1);
+	fclose(err);
+	cr_assert_str_eq(msg, "/nonexistent/x.ams: No such file or directory\n");
+	free(msg);
+}

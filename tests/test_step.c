@@ -1,0 +1,432 @@
+/*
+ * test_step.c - `aftermalloc step`, the terminal stepper (demos/step.c), from
+ * outside with keys piped in one a line, as a script or a teacher drives it:
+ * the stop at the first-touch fault and its call path, b (the state before),
+ * g N, B, q, the end of the program (normal and SIGSEGV), malformed scripts.
+ * In-process: every stop of every demo prints within 80 columns with a
+ * narration, through step_print_stop.
+ *
+ * AM_BIN is the binary (make test sets it to build/aftermalloc) and AM_ROOT
+ * the project root; without them, build/aftermalloc and "." are used.
+ */
+#include <criterion/criterion.h>
+#include <fcntl.h>
+#include <glob.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "../demos/narrate.h"
+#include "../demos/step.h"
+#include "../demos/stepper.h"
+
+struct proc_out {
+	int status; /* exit status, or 128 + signal */
+	char *out, *err;
+	size_t out_len, err_len;
+};
+
+static const char *bin(void)
+{
+	const char *b = getenv("AM_BIN");
+
+	return b ? b : "build/aftermalloc";
+}
+
+static const char *root(void)
+{
+	const char *r = getenv("AM_ROOT");
+
+	return r ? r : ".";
+}
+
+static char *slurp(int fd, size_t *len)
+{
+	size_t cap = 4096, n = 0;
+	char *buf = malloc(cap);
+	ssize_t r;
+
+	lseek(fd, 0, SEEK_SET);
+	while ((r = read(fd, buf + n, cap - n - 1)) > 0) {
+		n += (size_t)r;
+		if (cap - n < 2)
+			buf = realloc(buf, cap *= 2);
+	}
+	buf[n] = 0;
+	*len = n;
+	return buf;
+}
+
+static int tmpfd(void)
+{
+	char path[] = "/tmp/am_step_XXXXXX";
+	int fd = mkstemp(path);
+
+	cr_assert_geq(fd, 0);
+	unlink(path);
+	return fd;
+}
+
+/* Run `aftermalloc step SCRIPT` (or another command) with input on stdin. */
+static struct proc_out run_in(const char *cmd, const char *script, const char *input)
+{
+	struct proc_out p = {0};
+	int fi = tmpfd(), fo = tmpfd(), fe = tmpfd(), st;
+	pid_t pid;
+
+	cr_assert_eq(access(bin(), X_OK), 0, "no binary at %s (set AM_BIN)", bin());
+	cr_assert_eq(write(fi, input, strlen(input)), (ssize_t)strlen(input));
+	lseek(fi, 0, SEEK_SET);
+	pid = fork();
+	cr_assert_geq(pid, 0);
+	if (pid == 0) {
+		dup2(fi, 0);
+		dup2(fo, 1);
+		dup2(fe, 2);
+		setenv("NO_COLOR", "1", 1);
+		execl(bin(), bin(), cmd, script, (char *)NULL);
+		_exit(127);
+	}
+	cr_assert_eq(waitpid(pid, &st, 0), pid);
+	p.status = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+	p.out = slurp(fo, &p.out_len);
+	p.err = slurp(fe, &p.err_len);
+	close(fi);
+	close(fo);
+	close(fe);
+	return p;
+}
+
+static void proc_free(struct proc_out *p)
+{
+	free(p->out);
+	free(p->err);
+}
+
+static char *demo(const char *name)
+{
+	static char path[4096];
+
+	snprintf(path, sizeof(path), "%s/demos/%s", root(), name);
+	return path;
+}
+
+/* The text of the last stop printed (from its "---- event" header on). */
+static const char *last_stop(const char *out)
+{
+	const char *p = out, *last = NULL;
+
+	while ((p = strstr(p, "---- event #"))) {
+		last = p;
+		p++;
+	}
+	cr_assert_not_null(last, "no stop printed:\n%s", out);
+	return last;
+}
+
+/* The event number of a stop's header. */
+static uint64_t stop_seq(const char *stop)
+{
+	return strtoull(stop + strlen("---- event #"), NULL, 10);
+}
+
+/* "s\n" n times after prefix. */
+static char *keys(const char *prefix, const char *key, int n, const char *suffix)
+{
+	size_t len = strlen(prefix) + (strlen(key) + 1) * (size_t)n + strlen(suffix) + 1;
+	char *k = malloc(len), *p = k;
+
+	p += sprintf(p, "%s", prefix);
+	for (int i = 0; i < n; i++)
+		p += sprintf(p, "%s\n", key);
+	sprintf(p, "%s", suffix);
+	return k;
+}
+
+/* The seq of the first stop after `from` whose event line contains what. */
+static uint64_t find_stop(const char *from, const char *what)
+{
+	const char *p = from;
+
+	while ((p = strstr(p, "---- event #"))) {
+		const char *nl = strchr(p, '\n');
+		const char *line_end = nl ? strchr(nl + 1, '\n') : NULL;
+
+		if (nl && line_end) {
+			char line[512];
+			size_t l = (size_t)(line_end - nl - 1);
+
+			snprintf(line, sizeof(line), "%.*s", (int)(l < 511 ? l : 511), nl + 1);
+			if (strstr(line, what))
+				return stop_seq(p);
+		}
+		p++;
+	}
+	cr_assert_fail("no stop with '%s'", what);
+	return 0;
+}
+
+Test(step, the_fault_stop_and_the_steps_after_name_the_fault_path_in_order, .timeout = 30)
+{
+	/* f to the fault, then events and returns down into the page allocator
+	   and back up to the PTE. */
+	char *in = keys("f\n", "s", 30, "o\no\no\no\no\no\ns\ns\ns\ns\ns\nq\n");
+	struct proc_out p = run_in("step", demo("first-touch.ams"), in);
+	static const char *const path[] = {"do_user_addr_fault", "handle_mm_fault",
+	                                   "do_anonymous_page", "__rmqueue_smallest",
+	                                   "set_pte_at"};
+	const char *at, *prev;
+
+	cr_assert_eq(p.status, 0, "exit %d\n%s", p.status, p.err);
+	at = strstr(p.out, "step> f\n");
+	cr_assert_not_null(at);
+	/* the stop at the fault: the #PF event, error code in words, its page walk */
+	cr_assert(strstr(at, "fault #PF addr=0x555555559000 error=6"), "%s", at);
+	cr_assert(strstr(at, "(error 6: write, user mode, the page is not"), "%s", at);
+	cr_assert(strstr(at, "PT[345]    table pfn 0x5      entry 0x0000000000000000  not present"));
+	cr_assert(strstr(at, "VMA 555555559000-55555555a000 rw-p"));
+	prev = at;
+	for (size_t i = 0; i < sizeof(path) / sizeof(path[0]); i++) {
+		const char *q = strstr(at, path[i]);
+
+		cr_assert_not_null(q, "%s never shown", path[i]);
+		cr_assert_geq(q, prev, "%s before %s", path[i], path[i - 1]);
+		prev = q;
+	}
+	/* the last stop is the PTE being set, with its narration and the frame */
+	at = last_stop(p.out);
+	cr_assert(strstr(at, "pte_set set_pte_at addr=0x555555559000 old=0"), "%s", at);
+	cr_assert(strstr(at, "set_pte_at (arch/x86/include/asm/pgtable.h)"), "%s", at);
+	cr_assert(strstr(at, "do_anonymous_page > [set_pte_at]"), "%s", at);
+	cr_assert(strstr(at, "=> pfn 0xd"), "%s", at);
+	/* the stop at __rmqueue_smallest showed the buddy lists */
+	cr_assert(strstr(p.out, "buddy free lists"));
+	cr_assert_null(strstr(p.out, NARRATE_MISSING));
+	proc_free(&p);
+	free(in);
+}
+
+Test(step, o_at_a_call_runs_until_that_function_returns, .timeout = 30)
+{
+	/* f, s: paused at the call of exc_page_fault; o: its return. */
+	struct proc_out p = run_in("step", demo("first-touch.ams"), "f\ns\no\n");
+	const char *at = last_stop(p.out);
+
+	cr_assert_eq(p.status, 0);
+	cr_assert(strstr(at, "ret exc_page_fault"), "%s", at);
+	/* the fault is resolved there: the PTE is present */
+	cr_assert(strstr(at, "P RW US D NX"), "%s", at);
+	proc_free(&p);
+}
+
+Test(step, b_shows_the_state_one_event_before, .timeout = 30)
+{
+	char *in = keys("f\n", "s", 60, "");
+	struct proc_out p = run_in("step", demo("first-touch.ams"), in);
+	uint64_t set = find_stop(strstr(p.out, "step> f"), "set_pte_at");
+	char in2[64];
+	struct proc_out q;
+	const char *at;
+
+	snprintf(in2, sizeof(in2), "g %" PRIu64 "\nb\n", set);
+	q = run_in("step", demo("first-touch.ams"), in2);
+	cr_assert_eq(q.status, 0);
+	/* at the PTE event the page is mapped ... */
+	at = strstr(q.out, "step> b");
+	cr_assert_not_null(at);
+	cr_assert(strstr(q.out, "=> pfn 0xd") < at);
+	/* ... one event back it is not, and the stop is the previous event */
+	at = last_stop(q.out);
+	cr_assert_eq(stop_seq(at), set - 1, "%s", at);
+	cr_assert(strstr(at, "PT[345]    table pfn 0x5      entry 0x0000000000000000  not present"),
+	          "%s", at);
+	cr_assert(strstr(at, "=> not mapped"), "%s", at);
+	proc_free(&p);
+	proc_free(&q);
+	free(in);
+}
+
+Test(step, g_N_lands_on_event_N_forward_and_back, .timeout = 30)
+{
+	struct proc_out p = run_in("step", demo("first-touch.ams"), "f\n");
+	uint64_t fault = stop_seq(last_stop(p.out));
+	char in[128];
+	struct proc_out q;
+	const char *at;
+
+	cr_assert_gt(fault, 10);
+	snprintf(in, sizeof(in), "g %" PRIu64 "\ng %" PRIu64 "\ng %" PRIu64 "\n", fault + 30,
+	         fault - 5, fault);
+	q = run_in("step", demo("first-touch.ams"), in);
+	cr_assert_eq(q.status, 0);
+	at = strstr(q.out, "step> g");
+	cr_assert_eq(stop_seq(last_stop(at)), fault);
+	cr_assert(strstr(last_stop(at), "fault #PF"));
+	/* each g printed its stop at its event */
+	for (int i = 0; i < 3; i++) {
+		at = strstr(at, "---- event #");
+		cr_assert_not_null(at);
+		cr_assert_eq(stop_seq(at), i == 0 ? fault + 30 : i == 1 ? fault - 5 : fault);
+		at++;
+	}
+	proc_free(&p);
+	proc_free(&q);
+}
+
+Test(step, B_goes_to_the_start_of_the_statement_then_the_one_before, .timeout = 30)
+{
+	struct proc_out p = run_in("step", demo("first-touch.ams"), "f\ns\ns\nB\nB\n");
+	const char *b1 = strstr(p.out, "step> B"), *b2;
+
+	cr_assert_eq(p.status, 0);
+	cr_assert_not_null(b1);
+	b2 = strstr(b1 + 1, "step> B");
+	cr_assert_not_null(b2);
+	/* the first B: the start of `store b 0 0x41 1` (line 20) */
+	cr_assert(strstr(b1, "stmt store line=20 \"store b 0 0x41 1\"") < b2, "%s", b1);
+	/* the second: the statement before it */
+	cr_assert(strstr(last_stop(p.out), "stmt expect line=17") ||
+	              strstr(last_stop(p.out), "stmt show line=17"),
+	          "%s", last_stop(p.out));
+	proc_free(&p);
+}
+
+Test(step, q_quits_with_status_0_and_reads_no_further, .timeout = 30)
+{
+	struct proc_out p = run_in("step", demo("first-touch.ams"), "s\nq\ns\ns\n");
+	const char *q;
+
+	cr_assert_eq(p.status, 0);
+	q = strstr(p.out, "step> q");
+	cr_assert_not_null(q);
+	cr_assert_null(strstr(q, "---- event"), "a stop after q:\n%s", q);
+	cr_assert_null(strstr(q, "step> s"));
+	cr_assert_eq(p.err_len, 0, "%s", p.err);
+	proc_free(&p);
+	/* the end of input quits cleanly too */
+	p = run_in("step", demo("first-touch.ams"), "n\n");
+	cr_assert_eq(p.status, 0);
+	proc_free(&p);
+}
+
+Test(step, a_malformed_script_exits_2_naming_file_and_line, .timeout = 30)
+{
+	char path[] = "/tmp/am_bad_XXXXXX.ams";
+	int fd = mkstemps(path, 4);
+	const char *text = "p = malloc 100\nstore p 0\n";
+	char want[64];
+	struct proc_out p;
+
+	cr_assert_geq(fd, 0);
+	cr_assert_eq(write(fd, text, strlen(text)), (ssize_t)strlen(text));
+	close(fd);
+	p = run_in("step", path, "s\n");
+	unlink(path);
+	snprintf(want, sizeof(want), "%s:2:", path);
+	cr_assert_eq(p.status, 2);
+	cr_assert(strstr(p.err, want), "%s", p.err);
+	cr_assert_eq(p.out_len, 0, "%s", p.out);
+	proc_free(&p);
+	p = run_in("step", "/nonexistent/x.ams", "");
+	cr_assert_eq(p.status, 2);
+	proc_free(&p);
+}
+
+Test(step, a_segfault_shows_the_signal_and_the_report_and_b_still_works, .timeout = 30)
+{
+	char *in = keys("", "s", 400, "b\n");
+	struct proc_out p = run_in("step", demo("crash/shrink-segv.ams"), in);
+	const char *end, *sig;
+
+	cr_assert_eq(p.status, 0, "%s", p.err);
+	/* a stop at the signal itself */
+	sig = strstr(p.out, "signal force_sig_fault");
+	cr_assert_not_null(sig, "%s", p.out);
+	cr_assert(strstr(sig, "no VMA contains 0x555555559000"));
+	end = strstr(p.out, "==== the program has ended: killed by SIGSEGV (SEGV_MAPERR)");
+	cr_assert_not_null(end, "%s", p.out);
+	cr_assert(strstr(end, "segfault at 555555559000 ip"), "%s", end);
+	/* after the end, s says so again and b goes back one event */
+	cr_assert(strstr(strstr(p.out, "step> b"), "---- event #"));
+	proc_free(&p);
+	free(in);
+}
+
+Test(step, a_program_that_ends_normally_says_so, .timeout = 30)
+{
+	struct proc_out p = run_in("step", demo("first-touch.ams"), "e\ns\n");
+
+	cr_assert_eq(p.status, 0);
+	cr_assert(strstr(p.out, "==== the program has ended normally after"), "%s", p.out);
+	cr_assert(strstr(strstr(p.out, "step> s"), "the program has ended"));
+	proc_free(&p);
+}
+
+Test(step, an_unknown_key_is_reported_and_stepping_goes_on, .timeout = 30)
+{
+	struct proc_out p = run_in("step", demo("first-touch.ams"), "x\ns\n");
+
+	cr_assert_eq(p.status, 0);
+	cr_assert(strstr(p.out, "unknown key 'x'"));
+	cr_assert(strstr(strstr(p.out, "step> s"), "---- event #"));
+	proc_free(&p);
+}
+
+Test(step, y_stops_at_the_system_call_with_the_address_space, .timeout = 30)
+{
+	struct proc_out p = run_in("step", demo("first-touch.ams"), "y\n");
+	const char *at = last_stop(p.out);
+
+	cr_assert(strstr(at, "syscall entry_SYSCALL_64 nr=12"), "%s", at);
+	cr_assert(strstr(at, "VMAs  start_brk 0x555555559000  brk 0x555555559000"), "%s", at);
+	cr_assert(strstr(at, "[heap]") == NULL, "no heap VMA before the first brk:\n%s", at);
+	cr_assert(strstr(at, "[stack]"), "%s", at);
+	proc_free(&p);
+}
+
+/* ---- in-process: every stop of every demo ------------------------------- */
+
+Test(step, every_stop_of_every_demo_fits_80_columns_with_a_narration, .timeout = 60)
+{
+	char *pattern;
+	glob_t g;
+	size_t stops = 0;
+
+	cr_assert_geq(asprintf(&pattern, "%s/demos/*.ams", root()), 0);
+	cr_assert_eq(glob(pattern, 0, NULL, &g), 0);
+	for (size_t i = 0; i < g.gl_pathc; i++) {
+		struct session_opts o;
+		struct script *sc;
+		struct stepper *st;
+
+		cr_assert_eq(script_load(g.gl_pathv[i], &sc, stderr), 0);
+		session_default_opts(&o);
+		st = stepper_create(sc, &o, 512, stderr);
+		cr_assert_not_null(st);
+		while (stepper_do(st, STEP_EVENT, 0)) {
+			char *buf = NULL;
+			size_t len = 0;
+			FILE *f = open_memstream(&buf, &len);
+
+			step_print_stop(st, f, false);
+			fclose(f);
+			stops++;
+			cr_assert_null(strstr(buf, NARRATE_MISSING), "%s:\n%s", g.gl_pathv[i], buf);
+			for (char *l = buf, *nl; *l; l = nl + 1) {
+				nl = strchr(l, '\n');
+				cr_assert_not_null(nl);
+				cr_assert_leq(nl - l, 80, "%s: a line of %td columns:\n%.*s",
+				              g.gl_pathv[i], nl - l, (int)(nl - l), l);
+			}
+			free(buf);
+		}
+		stepper_destroy(st);
+		script_free(sc);
+	}
+	cr_assert_gt(stops, 1000);
+	globfree(&g);
+	free(pattern);
+}

@@ -1,0 +1,156 @@
+/*
+ * test_syscall.c - the system-call path and the small calls
+ * (kernel_sim/syscall.c): getrlimit/setrlimit (do_prlimit's checks), write
+ * to stderr kept for the death report, tgkill of oneself (abort), and the
+ * entry_SYSCALL_64 -> do_syscall_64 -> __x64_sys_NAME events around each.
+ * kernel_check runs after every operation.
+ */
+#include <criterion/criterion.h>
+#include <string.h>
+
+#include "kernel_sim/kernel.h"
+#include "kernel_sim/syscalls.h"
+
+#define MAX_EVENTS 1024
+
+struct recorder {
+	unsigned n;
+	struct event ev[MAX_EVENTS];
+};
+
+static struct kernel k;
+static struct recorder rec;
+static struct task *t;
+
+static void record(void *ctx, const struct event *ev)
+{
+	struct recorder *r = ctx;
+
+	if (r->n < MAX_EVENTS)
+		r->ev[r->n++] = *ev;
+}
+
+static void check(void)
+{
+	cr_assert_eq(kernel_check(&k, stderr), 0, "kernel_check failed");
+}
+
+static void boot(void)
+{
+	struct kernel_opts o;
+
+	kernel_default_opts(&o);
+	cr_assert_eq(kernel_boot(&k, &o, stderr), 0);
+	probe_set_sink(&k.probe, record, &rec);
+	t = task_create(&k, "prog");
+	cr_assert_not_null(t);
+	check();
+	rec.n = 0;
+}
+
+static void shutdown(void)
+{
+	kernel_shutdown(&k);
+}
+
+TestSuite(syscall, .init = boot, .fini = shutdown);
+
+Test(syscall, setrlimit_then_getrlimit_round_trips)
+{
+	struct sim_rlimit rl = {1 << 20, 2 << 20}, got;
+
+	cr_assert_eq(sys_setrlimit(&k, SIM_RLIMIT_AS, &rl), 0);
+	check();
+	cr_assert_eq(sys_getrlimit(&k, SIM_RLIMIT_AS, &got), 0);
+	cr_assert_eq(got.cur, 1 << 20);
+	cr_assert_eq(got.max, 2 << 20);
+	cr_assert_eq(sys_getrlimit(&k, SIM_RLIMIT_STACK, &got), 0);
+	cr_assert_eq(got.cur, t->rlim[SIM_RLIMIT_STACK].cur);
+}
+
+Test(syscall, setrlimit_refuses_cur_above_max_and_unknown_resources)
+{
+	struct sim_rlimit rl = {2 << 20, 1 << 20}, got;
+
+	cr_assert_eq(sys_setrlimit(&k, SIM_RLIMIT_DATA, &rl), -SIM_EINVAL);
+	cr_assert_eq(t->rlim[SIM_RLIMIT_DATA].cur, SIM_RLIM_INFINITY, "unchanged");
+	rl.cur = 0;
+	cr_assert_eq(sys_setrlimit(&k, SIM_NR_RLIMITS, &rl), -SIM_EINVAL);
+	cr_assert_eq(sys_setrlimit(&k, -1, &rl), -SIM_EINVAL);
+	cr_assert_eq(sys_getrlimit(&k, SIM_NR_RLIMITS, &got), -SIM_EINVAL);
+	cr_assert_eq(sys_setrlimit(&k, SIM_RLIMIT_DATA, NULL), -14); /* -EFAULT */
+	check();
+}
+
+Test(syscall, write_to_stderr_is_kept_and_truncated_safely)
+{
+	char big[3000];
+
+	cr_assert_eq(sys_write(&k, 2, "free(): ", 8), 8);
+	cr_assert_eq(sys_write(&k, 2, "double free\n", 12), 12);
+	cr_assert_str_eq(t->stderr_buf, "free(): double free\n");
+	cr_assert_eq(t->stderr_len, 20);
+	cr_assert_eq(sys_write(&k, 1, "out", 3), 3, "stdout succeeds, not kept");
+	cr_assert_eq(t->stderr_len, 20);
+	cr_assert_eq(sys_write(&k, 3, "x", 1), -9, "-EBADF");
+	memset(big, 'a', sizeof(big));
+	cr_assert_eq(sys_write(&k, 2, big, sizeof(big)), (int64_t)sizeof(big));
+	cr_assert_eq(t->stderr_len, sizeof(t->stderr_buf) - 1);
+	cr_assert_eq(t->stderr_buf[sizeof(t->stderr_buf) - 1], '\0');
+	cr_assert_eq(sys_write(&k, 2, "more", 4), 4);
+	cr_assert_eq(t->stderr_len, sizeof(t->stderr_buf) - 1);
+	check();
+}
+
+static void do_abort(void *arg)
+{
+	sys_write(&k, 2, "free(): double free detected in tcache 2\n", 41);
+	sys_tgkill_self(&k, SIM_SIGABRT);
+	*(int *)arg = 1; /* never reached */
+}
+
+Test(syscall, tgkill_self_with_sigabrt_kills_with_the_last_stderr_line)
+{
+	int reached = 0;
+	unsigned depth = k.probe.depth;
+
+	cr_assert_eq(task_run(&k, t, do_abort, &reached), SIM_SIGABRT);
+	cr_assert_eq(reached, 0);
+	cr_assert(t->dead);
+	cr_assert_eq(t->death.signo, SIM_SIGABRT);
+	cr_assert_eq(t->death.code, -6, "SI_TKILL");
+	cr_assert_str_eq(t->death.reason, "free(): double free detected in tcache 2");
+	cr_assert_eq(k.probe.depth, depth, "the open calls were unwound");
+	check();
+}
+
+Test(syscall, tgkill_self_with_signal_zero_only_checks)
+{
+	cr_assert_eq(sys_tgkill_self(&k, 0), 0);
+	cr_assert_not(t->dead);
+	cr_assert_eq(sys_tgkill_self(&k, 65), -SIM_EINVAL);
+	cr_assert_not(t->dead);
+	check();
+}
+
+Test(syscall, every_call_opens_and_closes_the_entry_path)
+{
+	struct sim_rlimit rl;
+
+	sys_getrlimit(&k, SIM_RLIMIT_DATA, &rl);
+	cr_assert_eq(rec.n, 6);
+	cr_assert_eq(rec.ev[0].kind, EV_SYSCALL);
+	cr_assert_str_eq(rec.ev[0].fn, "entry_SYSCALL_64");
+	cr_assert_eq(event_field(&rec.ev[0], "nr", 0), SIM_NR_getrlimit);
+	cr_assert_eq(rec.ev[1].kind, EV_CALL);
+	cr_assert_str_eq(rec.ev[1].fn, "do_syscall_64");
+	cr_assert_eq(rec.ev[2].kind, EV_CALL);
+	cr_assert_str_eq(rec.ev[2].fn, "__x64_sys_getrlimit");
+	cr_assert_eq(rec.ev[3].kind, EV_RET);
+	cr_assert_str_eq(rec.ev[3].fn, "__x64_sys_getrlimit");
+	cr_assert_eq(rec.ev[4].kind, EV_RET);
+	cr_assert_str_eq(rec.ev[4].fn, "do_syscall_64");
+	cr_assert_eq(rec.ev[5].kind, EV_SYSRET);
+	cr_assert_eq(event_field(&rec.ev[5], "ret", 1), 0);
+	cr_assert_eq(rec.ev[5].depth, rec.ev[0].depth);
+}

@@ -1,0 +1,232 @@
+/*
+ * test_tlb.c - the set-associative TLB: geometry, lookup, LRU, invalidation,
+ * its checker and its dump.
+ */
+#include <criterion/criterion.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "vm/tlb.h"
+
+static struct tlb T;
+
+static void setup(void)
+{
+	cr_assert_eq(tlb_init(&T, 64, 4), 0);
+}
+
+static void teardown(void)
+{
+	tlb_destroy(&T);
+}
+
+static void check(void)
+{
+	cr_assert_eq(tlb_check(&T, stderr), 0);
+}
+
+/* The k-th vpn that falls into set s. */
+static uint64_t vpn_in_set(unsigned s, unsigned k)
+{
+	return s + (uint64_t)k * T.nsets;
+}
+
+TestSuite(tlb, .init = setup, .fini = teardown);
+
+Test(tlb, geometry_is_sets_times_ways)
+{
+	struct tlb t;
+
+	cr_assert_eq(T.nsets, 16);
+	cr_assert_eq(T.ways, 4);
+	cr_assert_eq(tlb_count(&T), 0);
+	cr_assert_eq(tlb_init(&t, 48, 4), -1, "12 sets is not a power of two");
+	cr_assert_eq(tlb_init(&t, 10, 4), -1, "not a multiple of the ways");
+	cr_assert_eq(tlb_init(&t, 0, 4), -1);
+	cr_assert_eq(tlb_init(&t, 8, 0), -1);
+	cr_assert_eq(tlb_init(&t, 1, 1), 0);
+	tlb_destroy(&t);
+	check();
+}
+
+Test(tlb, insert_then_lookup_finds_only_that_page)
+{
+	struct tlb_entry *e;
+
+	tlb_insert(&T, 0x12345, 0x77, TLB_W | TLB_U);
+	check();
+	e = tlb_lookup(&T, 0x12345);
+	cr_assert_not_null(e);
+	cr_assert_eq(e->pfn, 0x77);
+	cr_assert_eq(e->perm, TLB_W | TLB_U);
+	cr_assert_null(tlb_lookup(&T, 0x12346));
+	cr_assert_null(tlb_lookup(&T, 0x12345 + T.nsets), "same set, other page");
+	cr_assert_eq(tlb_count(&T), 1);
+}
+
+Test(tlb, insert_of_a_present_page_refreshes_it)
+{
+	tlb_insert(&T, 5, 1, 0);
+	tlb_insert(&T, 5, 2, TLB_W | TLB_D);
+	check();
+	cr_assert_eq(tlb_count(&T), 1);
+	cr_assert_eq(tlb_lookup(&T, 5)->pfn, 2);
+	cr_assert_eq(tlb_lookup(&T, 5)->perm, TLB_W | TLB_D);
+}
+
+Test(tlb, full_set_evicts_its_least_recently_used_entry)
+{
+	for (unsigned k = 0; k < 4; k++)
+		tlb_insert(&T, vpn_in_set(3, k), 100 + k, 0);
+	/* Use k=0 again: k=1 is now the oldest. */
+	cr_assert_not_null(tlb_lookup(&T, vpn_in_set(3, 0)));
+	tlb_insert(&T, vpn_in_set(3, 4), 104, 0);
+	check();
+	cr_assert_null(tlb_lookup(&T, vpn_in_set(3, 1)));
+	cr_assert_not_null(tlb_lookup(&T, vpn_in_set(3, 0)));
+	cr_assert_not_null(tlb_lookup(&T, vpn_in_set(3, 2)));
+	cr_assert_not_null(tlb_lookup(&T, vpn_in_set(3, 3)));
+	cr_assert_not_null(tlb_lookup(&T, vpn_in_set(3, 4)));
+	cr_assert_eq(tlb_count(&T), 4, "other sets untouched");
+}
+
+Test(tlb, eviction_prefers_an_invalid_way)
+{
+	for (unsigned k = 0; k < 4; k++)
+		tlb_insert(&T, vpn_in_set(1, k), k, 0);
+	tlb_invlpg(&T, vpn_in_set(1, 2) << 12);
+	tlb_insert(&T, vpn_in_set(1, 9), 9, 0);
+	check();
+	for (unsigned k = 0; k < 4; k++)
+		cr_assert_eq(tlb_lookup(&T, vpn_in_set(1, k)) != NULL, k != 2);
+}
+
+Test(tlb, invlpg_drops_one_page_and_is_counted)
+{
+	tlb_insert(&T, 0x400, 1, 0);
+	tlb_insert(&T, 0x401, 2, 0);
+	tlb_invlpg(&T, (0x400ULL << 12) + 0xfff);
+	check();
+	cr_assert_null(tlb_lookup(&T, 0x400));
+	cr_assert_not_null(tlb_lookup(&T, 0x401));
+	cr_assert_eq(T.invlpgs, 1);
+	tlb_invlpg(&T, 0x999000); /* not cached: harmless */
+	cr_assert_eq(tlb_count(&T), 1);
+}
+
+Test(tlb, flush_all_empties_and_is_counted)
+{
+	for (uint64_t v = 0; v < 64; v++)
+		tlb_insert(&T, v, v, 0);
+	cr_assert_eq(tlb_count(&T), 64);
+	tlb_flush_all(&T);
+	check();
+	cr_assert_eq(tlb_count(&T), 0);
+	cr_assert_eq(T.flushes, 1);
+	for (uint64_t v = 0; v < 64; v++)
+		cr_assert_null(tlb_lookup(&T, v));
+}
+
+Test(tlb, lru_order_survives_the_clock_renormalization)
+{
+	for (unsigned k = 0; k < 4; k++)
+		tlb_insert(&T, vpn_in_set(7, k), k, 0);
+	cr_assert_not_null(tlb_lookup(&T, vpn_in_set(7, 0)));
+	T.clock = UINT32_MAX / 2; /* as after 2^31 lookups: the next insert renormalizes */
+	for (unsigned i = 0; i < T.nsets * T.ways; i++)
+		if (T.e[i].vpn != TLB_VPN_NONE)
+			T.e[i].lru += UINT32_MAX / 2 - 100;
+	tlb_insert(&T, vpn_in_set(7, 4), 4, 0);
+	check();
+	cr_assert_lt(T.clock, 100u);
+	cr_assert_null(tlb_lookup(&T, vpn_in_set(7, 1)), "k=1 was the LRU entry");
+	cr_assert_not_null(tlb_lookup(&T, vpn_in_set(7, 0)));
+}
+
+Test(tlb, check_reports_an_entry_in_the_wrong_set_or_twice)
+{
+	FILE *devnull = fopen("/dev/null", "w");
+
+	tlb_insert(&T, vpn_in_set(2, 0), 1, 0);
+	tlb_insert(&T, vpn_in_set(2, 1), 2, 0);
+	cr_assert_eq(tlb_check(&T, devnull), 0);
+	T.e[2 * T.ways + 1].vpn = vpn_in_set(2, 0); /* duplicate */
+	cr_assert_eq(tlb_check(&T, devnull), 1);
+	T.e[2 * T.ways + 1].vpn = vpn_in_set(5, 0); /* wrong set */
+	cr_assert_eq(tlb_check(&T, devnull), 1);
+	T.e[2 * T.ways + 1].vpn = TLB_VPN_NONE;
+	cr_assert_eq(tlb_check(&T, devnull), 0);
+	fclose(devnull);
+}
+
+Test(tlb, dump_lists_valid_entries)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *out = open_memstream(&buf, &len);
+
+	tlb_insert(&T, 0x555555554, 0x1ab, TLB_W | TLB_U | TLB_D);
+	tlb_dump(&T, out);
+	fclose(out);
+	cr_assert_not_null(strstr(buf, "64 entries"));
+	cr_assert_not_null(strstr(buf, "0x555555554000"));
+	cr_assert_not_null(strstr(buf, "pfn 0x1ab WUD"));
+	free(buf);
+}
+
+Test(tlb, drop_is_not_counted_as_invlpg)
+{
+	tlb_insert(&T, 0x10, 1, 0);
+	tlb_drop(&T, 0x10);
+	cr_assert_null(tlb_lookup(&T, 0x10));
+	cr_assert_eq(T.invlpgs, 0);
+	check();
+}
+
+/* The CPU's inline-path tags, as the CPU sets them after a translation. */
+static void arm_fast(struct tlb_entry *e)
+{
+	static uint8_t frame[4096];
+
+	T.fast_host = frame;
+	T.fast_read_vpn = e->vpn;
+	T.fast_write_vpn = e->vpn;
+}
+
+Test(tlb, fast_tags_follow_the_mru_entry_and_die_with_it)
+{
+	struct tlb_entry *e = tlb_insert(&T, 0x20, 1, TLB_U | TLB_W | TLB_D);
+
+	cr_assert_eq(T.mru, e);
+	arm_fast(e);
+	check();
+	cr_assert_eq(tlb_lookup(&T, 0x20), e, "same page: tags kept");
+	cr_assert_eq(T.fast_read_vpn, 0x20);
+	tlb_insert(&T, 0x21, 2, TLB_U);
+	cr_assert_eq(T.fast_read_vpn, TLB_VPN_NONE, "another entry became mru");
+	cr_assert_eq(T.fast_write_vpn, TLB_VPN_NONE);
+	check();
+
+	arm_fast(tlb_lookup(&T, 0x20));
+	cr_assert_eq(T.fast_read_vpn, 0x20);
+	tlb_invlpg(&T, 0x99000); /* any invalidation drops them */
+	cr_assert_eq(T.fast_read_vpn, TLB_VPN_NONE);
+	arm_fast(tlb_lookup(&T, 0x20));
+	tlb_flush_all(&T);
+	cr_assert_eq(T.fast_write_vpn, TLB_VPN_NONE);
+	check();
+}
+
+Test(tlb, check_reports_fast_tags_that_disagree_with_the_mru_entry)
+{
+	FILE *devnull = fopen("/dev/null", "w");
+	struct tlb_entry *e = tlb_insert(&T, 0x30, 1, TLB_U); /* read-only */
+
+	arm_fast(e); /* write tag on a read-only entry: wrong */
+	cr_assert_eq(tlb_check(&T, devnull), 1);
+	T.fast_write_vpn = TLB_VPN_NONE;
+	cr_assert_eq(tlb_check(&T, devnull), 0);
+	T.fast_read_vpn = 0x31;
+	cr_assert_eq(tlb_check(&T, devnull), 1);
+	fclose(devnull);
+}

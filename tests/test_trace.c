@@ -1,0 +1,298 @@
+/*
+ * test_trace.c - the .rep reader (demos/trace.c): every quirk of the public
+ * traces, with LF and CRLF, and every malformed input with its message and
+ * line.
+ */
+#include <criterion/criterion.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../demos/trace.h"
+
+/* Replace each "\n" of lf by "\r\n". */
+static char *to_crlf(const char *lf)
+{
+	size_t n = strlen(lf), k = 0;
+	char *s = malloc(2 * n + 1);
+
+	cr_assert_not_null(s);
+	for (size_t i = 0; i < n; i++) {
+		if (lf[i] == '\n')
+			s[k++] = '\r';
+		s[k++] = lf[i];
+	}
+	s[k] = '\0';
+	return s;
+}
+
+/* Parse text (LF as given, then CRLF): both must agree. Returns the LF trace. */
+static struct trace *parse_ok(const char *text)
+{
+	struct trace *a, *b;
+	char *crlf = to_crlf(text);
+
+	cr_assert_eq(trace_parse(text, strlen(text), "t.rep", &a, stderr), 0);
+	cr_assert_eq(trace_parse(crlf, strlen(crlf), "t.rep", &b, stderr), 0);
+	cr_assert_eq(a->nr_ops, b->nr_ops);
+	cr_assert_eq(a->nr_ids, b->nr_ids);
+	for (size_t i = 0; i < a->nr_ops; i++) {
+		cr_assert_eq(a->ops[i].kind, b->ops[i].kind);
+		cr_assert_eq(a->ops[i].id, b->ops[i].id);
+		cr_assert_eq(a->ops[i].size, b->ops[i].size);
+		cr_assert_eq(a->ops[i].line, b->ops[i].line);
+	}
+	trace_free(b);
+	free(crlf);
+	return a;
+}
+
+/* Parse text (LF, then CRLF); both must fail with exactly msg on stderr. */
+static void parse_bad(const char *text, const char *msg)
+{
+	for (int crlf = 0; crlf < 2; crlf++) {
+		char *buf = NULL;
+		size_t len = 0;
+		FILE *err = open_memstream(&buf, &len);
+		char *in = crlf ? to_crlf(text) : strdup(text);
+		struct trace *t = (struct trace *)1;
+
+		cr_assert_eq(trace_parse(in, strlen(in), "bad.rep", &t, err), -1, "accepted: %s",
+		             text);
+		cr_assert_null(t);
+		fclose(err);
+		cr_assert_str_eq(buf, msg, "input %s (%s)", text, crlf ? "CRLF" : "LF");
+		free(buf);
+		free(in);
+	}
+}
+
+Test(trace, reads_header_and_the_three_operations)
+{
+	struct trace *t = parse_ok("20000\n3\n4\n1\na 0 2040\nr 0 100\na 2 16\nf 0\n");
+
+	cr_assert_eq(t->heap_hint, 20000);
+	cr_assert_eq(t->header_ids, 3);
+	cr_assert_eq(t->nr_ids, 3);
+	cr_assert_eq(t->header_ops, 4);
+	cr_assert_eq(t->weight, 1);
+	cr_assert_eq(t->nr_ops, 4);
+	cr_assert_eq(t->ops[0].kind, 'a');
+	cr_assert_eq(t->ops[0].id, 0);
+	cr_assert_eq(t->ops[0].size, 2040);
+	cr_assert_eq(t->ops[0].line, 5);
+	cr_assert_eq(t->ops[1].kind, 'r');
+	cr_assert_eq(t->ops[1].size, 100);
+	cr_assert_eq(t->ops[2].id, 2);
+	cr_assert_eq(t->ops[3].kind, 'f');
+	cr_assert_eq(t->ops[3].size, 0);
+	cr_assert_eq(t->ops[3].line, 8);
+	cr_assert_eq(strcmp(t->path, "t.rep"), 0);
+	trace_free(t);
+}
+
+Test(trace, free_minus_one_is_free_null)
+{
+	struct trace *t = parse_ok("0\n1\n2\n0\nf -1\na 0 1\n");
+
+	cr_assert_eq(t->ops[0].kind, 'f');
+	cr_assert_eq(t->ops[0].id, -1);
+	cr_assert_eq(t->nr_ids, 1);
+	trace_free(t);
+}
+
+Test(trace, ids_beyond_the_header_grow_the_id_space)
+{
+	struct trace *t = parse_ok("1\n2\n2\n0\na 0 8\na 41 8\n");
+
+	cr_assert_eq(t->header_ids, 2);
+	cr_assert_eq(t->nr_ids, 42);
+	trace_free(t);
+}
+
+Test(trace, more_or_fewer_ops_than_the_header_says_are_all_kept)
+{
+	struct trace *t = parse_ok("1\n2\n1\n0\na 0 8\na 1 8\nf 0\n");
+
+	cr_assert_eq(t->header_ops, 1);
+	cr_assert_eq(t->nr_ops, 3);
+	trace_free(t);
+	t = parse_ok("1\n2\n100\n0\na 0 8\n");
+	cr_assert_eq(t->nr_ops, 1);
+	trace_free(t);
+}
+
+Test(trace, realloc_to_zero_and_on_a_fresh_id_are_read_as_written)
+{
+	struct trace *t = parse_ok("0\n11\n2\n0\nr 6 10\nr 10 0\n");
+
+	cr_assert_eq(t->ops[0].kind, 'r');
+	cr_assert_eq(t->ops[0].id, 6);
+	cr_assert_eq(t->ops[1].size, 0);
+	trace_free(t);
+}
+
+Test(trace, blank_lines_tabs_and_a_header_on_one_line_are_accepted)
+{
+	struct trace *t = parse_ok("\n1 2 2 0\n\n a\t0   8  \n\n\nf 0\n\n");
+
+	cr_assert_eq(t->nr_ops, 2);
+	cr_assert_eq(t->ops[0].line, 4);
+	cr_assert_eq(t->ops[1].line, 7);
+	trace_free(t);
+}
+
+Test(trace, last_line_without_newline_and_sizes_up_to_2_to_the_64)
+{
+	struct trace *t = parse_ok("1\n1\n1\n0\na 0 18446744073709551615");
+
+	cr_assert_eq(t->ops[0].size, UINT64_MAX);
+	trace_free(t);
+}
+
+Test(trace, empty_trace_with_a_header_is_fine)
+{
+	struct trace *t = parse_ok("0\n0\n0\n0\n");
+
+	cr_assert_eq(t->nr_ops, 0);
+	cr_assert_eq(t->nr_ids, 0);
+	cr_assert_eq(trace_peak_payload(t), 0);
+	trace_free(t);
+}
+
+Test(trace, malformed_lines_name_file_line_and_reason)
+{
+	parse_bad("", "bad.rep:1: missing header: expected 4 integers, found 0\n");
+	parse_bad("1\n2\n3\n", "bad.rep:3: missing header: expected 4 integers, found 3\n");
+	parse_bad("1\n2\na 0 5\n", "bad.rep:3: missing header: expected 4 integers, found 2\n");
+	parse_bad("1\n-2\n3\n4\n", "bad.rep:2: bad header field (number of ids) '-2'\n");
+	parse_bad("1\n2\n3\n4 5\n", "bad.rep:4: junk after header: '5'\n");
+	parse_bad("1\n99999999999\n3\n4\n",
+	          "bad.rep:2: number of ids 99999999999 too large (limit 16777216)\n");
+	parse_bad("1\n2\n3\n4\nx 0 5\n", "bad.rep:5: unknown operation 'x'\n");
+	parse_bad("1\n2\n3\n4\na 0 5\nalloc 0 5\n", "bad.rep:6: unknown operation 'alloc'\n");
+	parse_bad("1\n2\n3\n4\na\n", "bad.rep:5: missing id\n");
+	parse_bad("1\n2\n3\n4\na 0\n", "bad.rep:5: missing size\n");
+	parse_bad("1\n2\n3\n4\nr 1\n", "bad.rep:5: missing size\n");
+	parse_bad("1\n2\n3\n4\na 0 -5\n", "bad.rep:5: negative size '-5'\n");
+	parse_bad("1\n2\n3\n4\na 0 18446744073709551616\n",
+	          "bad.rep:5: size '18446744073709551616' overflows 64 bits\n");
+	parse_bad("1\n2\n3\n4\na 0 12x\n", "bad.rep:5: bad size '12x'\n");
+	parse_bad("1\n2\n3\n4\na 0 5 7\n", "bad.rep:5: junk after operation: '7'\n");
+	parse_bad("1\n2\n3\n4\nf 0 5\n", "bad.rep:5: junk after operation: '5'\n");
+	parse_bad("1\n2\n3\n4\nf x\n", "bad.rep:5: bad id 'x'\n");
+	parse_bad("1\n2\n3\n4\nf -2\n", "bad.rep:5: negative id '-2'\n");
+	parse_bad("1\n2\n3\n4\na -1 5\n", "bad.rep:5: negative id '-1'\n");
+	parse_bad("1\n2\n3\n4\na 16777216 5\n",
+	          "bad.rep:5: id '16777216' too large (limit 16777215)\n");
+	parse_bad("1\n2\n3\n4\na 99999999999999999999999 5\n",
+	          "bad.rep:5: id '99999999999999999999999' too large (limit 16777215)\n");
+	parse_bad("1\n2\n3\n4\n-\n", "bad.rep:5: unknown operation '-'\n");
+}
+
+Test(trace, nul_byte_is_an_error_not_a_truncation)
+{
+	static const char in[] = "1\n2\n3\n4\na 0 5\0junk\n";
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *err = open_memstream(&buf, &len);
+	struct trace *t;
+
+	cr_assert_eq(trace_parse(in, sizeof(in) - 1, "z.rep", &t, err), -1);
+	fclose(err);
+	cr_assert_str_eq(buf, "z.rep:5: NUL byte in line\n");
+	free(buf);
+}
+
+Test(trace, very_long_lines_do_not_overflow_anything)
+{
+	size_t n = 1 << 20;
+	char *in = malloc(n + 64);
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *err = open_memstream(&buf, &len);
+	struct trace *t;
+
+	strcpy(in, "1\n2\n3\n4\na 0 ");
+	size_t k = strlen(in);
+
+	memset(in + k, '7', n);
+	in[k + n] = '\0';
+	cr_assert_eq(trace_parse(in, k + n, "long.rep", &t, err), -1);
+	fclose(err);
+	cr_assert_str_eq(buf,
+	                 "long.rep:5: size '77777777777777777777777777777777' overflows 64 bits\n");
+	free(buf);
+	free(in);
+}
+
+Test(trace, missing_file_is_reported)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *err = open_memstream(&buf, &len);
+	struct trace *t;
+
+	cr_assert_eq(trace_load("/nonexistent/x.rep", &t, err), -1);
+	fclose(err);
+	cr_assert_str_eq(buf, "/nonexistent/x.rep: No such file or directory\n");
+	free(buf);
+}
+
+Test(trace, peak_payload_follows_replay_semantics)
+{
+	/* a 0 100 (100), r 0 300 (300), a 1 50 (350), r 0 0 (50), r 2 10 (60), f 1 (10) */
+	struct trace *t = parse_ok("0\n3\n6\n0\na 0 100\nr 0 300\na 1 50\nr 0 0\nr 2 10\nf 1\n");
+
+	cr_assert_eq(trace_peak_payload(t), 350);
+	trace_free(t);
+}
+
+static const char *shared_root(void)
+{
+	const char *r = getenv("AM_ROOT");
+
+	return r ? r : ".";
+}
+
+/* Every public trace loads; their known quirks are there. */
+Test(trace, every_public_trace_loads)
+{
+	static const char *const dirs[] = {"malloclab", "cmu"};
+	static const char *const some[] = {
+	    "malloclab/amptjp-bal.rep",
+	    "malloclab/short1-bal.rep",
+	    "cmu/bash.rep",
+	    "cmu/corners.rep",
+	    "cmu/lrucd.rep",
+	    "cmu/boat.rep",
+	    "cmu/needle.rep",
+	};
+	char path[512];
+
+	(void)dirs;
+	for (size_t i = 0; i < sizeof(some) / sizeof(some[0]); i++) {
+		struct trace *t;
+
+		snprintf(path, sizeof(path), "%s/../shared/traces/%s", shared_root(), some[i]);
+		if (trace_load(path, &t, stderr) < 0) {
+			snprintf(path, sizeof(path), "/work/shared/traces/%s", some[i]);
+			cr_assert_eq(trace_load(path, &t, stderr), 0, "%s", path);
+		}
+		if (strstr(some[i], "amptjp")) {
+			cr_assert_eq(t->nr_ops, 5694);
+			cr_assert_eq(t->nr_ids, 2847);
+		}
+		if (strstr(some[i], "lrucd")) { /* header says 200, the file has 201 */
+			cr_assert_eq(t->header_ops, 200);
+			cr_assert_eq(t->nr_ops, 201);
+		}
+		if (strstr(some[i], "corners")) { /* f -1 first, r on fresh ids, r 10 0 */
+			cr_assert_eq(t->ops[0].id, -1);
+			cr_assert_eq(t->ops[6].kind, 'r');
+			cr_assert_eq(t->ops[14].size, 0);
+		}
+		if (strstr(some[i], "needle"))
+			cr_assert_eq(t->nr_ops, 301350);
+		trace_free(t);
+	}
+}

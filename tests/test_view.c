@@ -1,0 +1,334 @@
+/*
+ * test_view.c - the SDL viewer from outside: `aftermalloc view --screenshot`
+ * draws event N of demos/first-touch.ams into a PNG, which is loaded back
+ * with SDL_image and checked: its size, that every panel of the layout
+ * (view_layout, the function the viewer uses) has content drawn in it, and
+ * that the colour of "the frame just taken" appears in the frame grid after
+ * the fault's frame_alloc event and not before. Bad options exit 2. Under
+ * Xvfb, a real window takes the keys s, n, f and q and exits 0.
+ *
+ * AM_BIN is the binary and AM_ROOT the project root (make test sets both).
+ */
+#include <criterion/criterion.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <SDL.h>
+#include <SDL_image.h>
+#include <cjson/cJSON.h>
+
+#include "../demos/view_draw.h"
+#include "../demos/view_layout.h"
+
+static const char *bin(void)
+{
+	const char *b = getenv("AM_BIN");
+
+	return b ? b : "build/aftermalloc";
+}
+
+static const char *root(void)
+{
+	const char *r = getenv("AM_ROOT");
+
+	return r ? r : ".";
+}
+
+static char tmpdir[64];
+
+static void setup(void)
+{
+	strcpy(tmpdir, "/tmp/am_view_XXXXXX");
+	cr_assert_not_null(mkdtemp(tmpdir));
+	cr_assert_eq(access(bin(), X_OK), 0, "no binary at %s (set AM_BIN)", bin());
+}
+
+static void teardown(void)
+{
+	char cmd[128];
+
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmpdir);
+	if (system(cmd) != 0)
+		cr_log_warn("could not remove %s", tmpdir);
+}
+
+TestSuite(view, .init = setup, .fini = teardown, .timeout = 60);
+
+/* Run the binary with args (NULL-terminated); stderr into err (n bytes). */
+static int run_bin(char *err, size_t n, const char *const *args)
+{
+	char errpath[128];
+	int fd, status;
+	pid_t pid;
+
+	snprintf(errpath, sizeof(errpath), "%s/stderr", tmpdir);
+	pid = fork();
+	cr_assert_neq(pid, -1);
+	if (pid == 0) {
+		const char *argv[32];
+		int i = 0;
+
+		argv[i++] = bin();
+		for (; args[i - 1] && i < 31; i++)
+			argv[i] = args[i - 1];
+		argv[i] = NULL;
+		fd = open(errpath, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+		dup2(fd, 2);
+		fd = open("/dev/null", O_WRONLY);
+		dup2(fd, 1);
+		execv(bin(), (char *const *)argv);
+		_exit(127);
+	}
+	waitpid(pid, &status, 0);
+	if (err) {
+		FILE *f = fopen(errpath, "r");
+		size_t r = f ? fread(err, 1, n - 1, f) : 0;
+
+		err[r] = '\0';
+		if (f)
+			fclose(f);
+	}
+	return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
+static const char *script(const char *name)
+{
+	static char buf[4][512];
+	static int k;
+
+	k = (k + 1) % 4;
+	snprintf(buf[k], sizeof(buf[k]), "%s/demos/%s", root(), name);
+	return buf[k];
+}
+
+/* Draw event `at` of first-touch.ams (size NULL: the default) and load it. */
+static SDL_Surface *shot(uint64_t at, const char *size)
+{
+	char png[128], num[32], err[2048];
+	SDL_Surface *s, *conv;
+	int rc;
+
+	snprintf(png, sizeof(png), "%s/shot-%llu.png", tmpdir, (unsigned long long)at);
+	snprintf(num, sizeof(num), "%llu", (unsigned long long)at);
+	if (size) {
+		const char *args[] = {"view", script("first-touch.ams"), "--screenshot", png, "--at",
+		                      num, "--size", size, NULL};
+		rc = run_bin(err, sizeof(err), args);
+	} else {
+		const char *args[] = {"view", script("first-touch.ams"), "--screenshot", png, "--at",
+		                      num, NULL};
+		rc = run_bin(err, sizeof(err), args);
+	}
+	cr_assert_eq(rc, 0, "view --screenshot --at %s exited %d: %s", num, rc, err);
+	s = IMG_Load(png);
+	cr_assert_not_null(s, "cannot load %s: %s", png, IMG_GetError());
+	conv = SDL_ConvertSurfaceFormat(s, SDL_PIXELFORMAT_ARGB8888, 0);
+	SDL_FreeSurface(s);
+	cr_assert_not_null(conv);
+	return conv;
+}
+
+static uint32_t pixel(SDL_Surface *s, int x, int y)
+{
+	const uint32_t *row = (const uint32_t *)((const uint8_t *)s->pixels + (size_t)y * s->pitch);
+
+	return row[x] & 0xffffff;
+}
+
+/* Pixels of colour rgb inside r (want == false: of any colour but bg and panel). */
+static long count(SDL_Surface *s, const struct view_rect *r, uint32_t rgb, bool want)
+{
+	long n = 0;
+
+	for (int y = r->y; y < r->y + r->h && y < s->h; y++)
+		for (int x = r->x; x < r->x + r->w && x < s->w; x++) {
+			uint32_t p = pixel(s, x, y);
+
+			if (want ? p == rgb : p != VIEW_COL_BG && p != VIEW_COL_PANEL)
+				n++;
+		}
+	return n;
+}
+
+/* The seq of the first event of kind (and function fn, if not NULL) of first-touch.ams. */
+static uint64_t find_event(const char *kind, const char *fn)
+{
+	char path[128], line[4096];
+	const char *args[] = {"run", script("first-touch.ams"), "--events", path, NULL};
+	uint64_t seq = UINT64_MAX;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/events.jsonl", tmpdir);
+	cr_assert_eq(run_bin(NULL, 0, args), 0);
+	f = fopen(path, "r");
+	cr_assert_not_null(f);
+	while (seq == UINT64_MAX && fgets(line, sizeof(line), f)) {
+		cJSON *o = cJSON_Parse(line);
+		const cJSON *k = cJSON_GetObjectItem(o, "kind"), *n = cJSON_GetObjectItem(o, "fn");
+
+		if (cJSON_IsString(k) && strcmp(k->valuestring, kind) == 0 &&
+		    (!fn || (cJSON_IsString(n) && strcmp(n->valuestring, fn) == 0)))
+			seq = (uint64_t)cJSON_GetObjectItem(o, "seq")->valuedouble;
+		cJSON_Delete(o);
+	}
+	fclose(f);
+	cr_assert_neq(seq, UINT64_MAX, "no %s event in first-touch.ams", kind);
+	return seq;
+}
+
+Test(view, screenshot_has_the_default_size_and_the_asked_one)
+{
+	uint64_t fault = find_event("fault", NULL);
+	SDL_Surface *s = shot(fault, NULL);
+
+	cr_expect_eq(s->w, VIEW_DEFAULT_W);
+	cr_expect_eq(s->h, VIEW_DEFAULT_H);
+	SDL_FreeSurface(s);
+	s = shot(fault, "800x600");
+	cr_expect_eq(s->w, 800);
+	cr_expect_eq(s->h, 600);
+	SDL_FreeSurface(s);
+}
+
+Test(view, every_panel_has_content_drawn_in_it)
+{
+	uint64_t events[] = {find_event("stmt", NULL), find_event("fault", NULL),
+	                     find_event("frame_alloc", NULL)};
+	struct view_layout L;
+
+	view_layout(&L, VIEW_DEFAULT_W, VIEW_DEFAULT_H, 1);
+	for (size_t e = 0; e < sizeof(events) / sizeof(events[0]); e++) {
+		SDL_Surface *s = shot(events[e], NULL);
+
+		for (int p = 0; p < VP__COUNT; p++) {
+			struct view_rect b = view_panel_body(&L.panel[0][p], L.font_px);
+			long n = count(s, &b, 0, false), area = (long)b.w * b.h;
+
+			cr_expect_gt(n * 200, area,
+			             "event %llu: panel %s has %ld drawn pixels of %ld",
+			             (unsigned long long)events[e], view_panel_name(p), n, area);
+		}
+		SDL_FreeSurface(s);
+	}
+}
+
+Test(view, frame_just_taken_is_highlighted_after_the_fault_and_not_before)
+{
+	uint64_t fault = find_event("fault", NULL);
+	uint64_t alloc = find_event("frame_alloc", "__alloc_pages");
+	struct view_layout L;
+	struct view_rect grid;
+	SDL_Surface *s;
+
+	cr_assert_lt(fault, alloc);
+	view_layout(&L, VIEW_DEFAULT_W, VIEW_DEFAULT_H, 1);
+	/* The grid and the magnified strip under it (not the legend). */
+	grid = L.phys_grid[0];
+	grid.h = L.phys_zoom[0].y + L.phys_zoom[0].h - grid.y;
+	s = shot(fault - 1, NULL);
+	cr_expect_eq(count(s, &grid, VIEW_COL_TAKEN, true), 0, "highlight before the fault");
+	SDL_FreeSurface(s);
+	s = shot(fault, NULL);
+	cr_expect_eq(count(s, &grid, VIEW_COL_TAKEN, true), 0, "highlight at the fault itself");
+	SDL_FreeSurface(s);
+	s = shot(alloc, NULL);
+	cr_expect_gt(count(s, &grid, VIEW_COL_TAKEN, true), 4, "no highlight at the frame_alloc");
+	SDL_FreeSurface(s);
+	s = shot(alloc + 5, NULL);
+	cr_expect_gt(count(s, &grid, VIEW_COL_TAKEN, true), 4, "highlight gone within the fault");
+	SDL_FreeSurface(s);
+}
+
+Test(view, bad_options_exit_2_with_a_message)
+{
+	char err[2048], png[128];
+	const char *no_at[] = {"view", script("first-touch.ams"), "--screenshot", png, NULL};
+	const char *bad_size[] = {"view", script("first-touch.ams"), "--screenshot", png,
+	                          "--at", "5", "--size", "10x10", NULL};
+	const char *bad_at[] = {"view", script("first-touch.ams"), "--at", "x", NULL};
+	const char *no_script[] = {"view", "--screenshot", png, "--at", "5", NULL};
+	const char *bad_policy[] = {"view", script("first-touch.ams"), "--compare", "glibc,nope",
+	                            NULL};
+
+	snprintf(png, sizeof(png), "%s/x.png", tmpdir);
+	cr_expect_eq(run_bin(err, sizeof(err), no_at), 2);
+	cr_expect_not_null(strstr(err, "--at"), "%s", err);
+	cr_expect_eq(run_bin(err, sizeof(err), bad_size), 2);
+	cr_expect_not_null(strstr(err, "--size"), "%s", err);
+	cr_expect_eq(run_bin(err, sizeof(err), bad_at), 2);
+	cr_expect_eq(run_bin(err, sizeof(err), no_script), 2);
+	cr_expect_eq(run_bin(err, sizeof(err), bad_policy), 2);
+	cr_expect_neq(access(png, F_OK), 0, "a picture was written despite bad options");
+}
+
+Test(view, event_past_the_end_draws_the_last_one_and_says_so)
+{
+	char err[2048], png[128];
+	const char *args[] = {"view", script("first-touch.ams"), "--screenshot", png,
+	                      "--at", "999999", NULL};
+
+	snprintf(png, sizeof(png), "%s/end.png", tmpdir);
+	cr_expect_eq(run_bin(err, sizeof(err), args), 0, "%s", err);
+	cr_expect_not_null(strstr(err, "past the end"), "%s", err);
+	cr_expect_eq(access(png, F_OK), 0);
+}
+
+Test(view, layout_tiles_each_side_without_overlap)
+{
+	int sizes[][2] = {{1280, 800}, {640, 400}, {1920, 1080}};
+
+	for (size_t k = 0; k < 3; k++)
+		for (int nsides = 1; nsides <= 2; nsides++) {
+			struct view_layout L;
+			long area = 0;
+
+			view_layout(&L, sizes[k][0], sizes[k][1], nsides);
+			for (int s = 0; s < nsides; s++)
+				for (int p = 0; p < VP__COUNT; p++) {
+					const struct view_rect *a = &L.panel[s][p];
+
+					cr_expect(a->w > 0 && a->h > 0 && a->x >= 0 && a->y >= 0 &&
+					          a->x + a->w <= L.w && a->y + a->h <= L.cmd.y,
+					          "%s outside", view_panel_name(p));
+					area += (long)a->w * a->h;
+					for (int q = 0; q < p; q++) {
+						const struct view_rect *b = &L.panel[s][q];
+						bool apart = a->x + a->w <= b->x || b->x + b->w <= a->x ||
+						             a->y + a->h <= b->y || b->y + b->h <= a->y;
+
+						cr_expect(apart, "%s overlaps %s", view_panel_name(p),
+						          view_panel_name(q));
+					}
+				}
+			cr_expect_eq(area, (long)L.w * L.cmd.y, "panels do not tile the window");
+		}
+}
+
+Test(view, window_under_xvfb_takes_keys_and_quits_with_0, .timeout = 90)
+{
+	char cmd[2048];
+	int st;
+
+	if (system("command -v xvfb-run >/dev/null 2>&1 && command -v xdotool >/dev/null 2>&1"))
+		cr_skip_test("xvfb-run or xdotool is missing (make deps installs xvfb and xdotool)");
+	/* The window's pid is known to the inner shell; xdotool waits for the
+	   window, then types into it. `timeout` bounds a viewer that would not quit. */
+	snprintf(cmd, sizeof(cmd),
+	         "xvfb-run -a -s '-screen 0 1280x1024x24' sh -c '"
+	         "timeout 40 \"%s\" view \"%s\" 2>\"%s/xerr\" & pid=$!; "
+	         "w=$(timeout 20 xdotool search --sync --name aftermalloc | head -n1); "
+	         "[ -n \"$w\" ] || { kill $pid; exit 3; }; "
+	         "xdotool windowactivate --sync $w 2>/dev/null || xdotool windowfocus $w 2>/dev/null; "
+	         "for k in s s n f; do xdotool key --window $w $k; sleep 0.2; done; "
+	         "xdotool key --window $w q; wait $pid' >/dev/null 2>&1",
+	         bin(), script("seed-walk.ams"), tmpdir);
+	st = system(cmd);
+	cr_assert(WIFEXITED(st), "xvfb-run did not exit");
+	cr_expect_eq(WEXITSTATUS(st), 0,
+	             "the viewer under Xvfb exited %d (124: it did not quit on q; 3: no window)",
+	             WEXITSTATUS(st));
+}

@@ -1,0 +1,525 @@
+/*
+ * cpu.c - the MMU side of the CPU: translation, the hardware page walk, faults.
+ *
+ * Follows what an x86-64 core does for a data access (Intel SDM vol. 3,
+ * ch. 4 "Paging"): look the page up in the TLB; on a miss walk PML4 -> PDPT ->
+ * PD -> PT from CR3, set Accessed in each entry used and Dirty in the leaf on
+ * a write, check the combined U/S and R/W of all levels (CR0.WP = 1, no
+ * SMAP), and fill the TLB. A failed walk raises #PF through the handler the
+ * kernel registered (its exc_page_fault); the instruction is then restarted.
+ * The inline TLB-hit path is in cpu.h.
+ *
+ * Events (layer "mmu"): EV_TLB_MISS, EV_WALK per level, EV_AD_SET, EV_TLB_FILL
+ * under fn "page_walk"; EV_FAULT under fn "#PF" or "#GP"; EV_TLB_FLUSH under
+ * "invlpg", "flush_tlb_local" or "write_cr3".
+ */
+#include "cpu.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <string.h>
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
+
+#include "pagetable.h"
+#include "panic.h"
+
+/* At most this many faults in one access, whatever the handler does. */
+#define CPU_MAX_FAULTS 8
+
+enum { XL_OK, XL_RETRY, XL_FATAL };
+
+/*
+ * One instruction's worth of translations: a fault restarts the whole
+ * access, as the CPU restarts the instruction; the same page faulting twice
+ * in a row means the handler returned TRAP_RETRY without fixing it.
+ */
+struct access {
+	const char *op; /* "cpu_load", ...: named in the panic */
+	uint64_t last_fault_vpn;
+	unsigned faults;
+};
+
+int cpu_init(struct cpu *c, struct phys *ph, struct probe *p, unsigned tlb_entries,
+             unsigned tlb_ways)
+{
+	memset(c, 0, sizeof(*c));
+	if (!ph || !p || !ph->mem) {
+		errno = EINVAL;
+		return -1;
+	}
+	if (tlb_init(&c->tlb, tlb_entries, tlb_ways)) {
+		errno = EINVAL;
+		return -1;
+	}
+	c->phys = ph;
+	c->probe = p;
+	c->ram = ph->mem;
+	c->cr3 = PFN_NONE;
+	return 0;
+}
+
+void cpu_destroy(struct cpu *c)
+{
+	tlb_destroy(&c->tlb);
+	memset(c, 0, sizeof(*c));
+	c->cr3 = PFN_NONE;
+}
+
+void cpu_set_trap_handler(struct cpu *c, trap_handler_t h, void *ctx)
+{
+	c->trap = h;
+	c->trap_ctx = ctx;
+}
+
+void cpu_load_cr3(struct cpu *c, pfn_t pml4)
+{
+	if (pml4 != PFN_NONE && !phys_valid_pfn(c->phys, pml4))
+		panic("pml4 pfn %#" PRIx64 " beyond RAM", pml4);
+	c->cr3 = pml4;
+	tlb_flush_all(&c->tlb);
+	EV(c->probe, LAYER_MMU, EV_TLB_FLUSH, "write_cr3", NULL, {"all", 1}, {"cr3", pml4});
+}
+
+void cpu_invlpg(struct cpu *c, vaddr_t va)
+{
+	tlb_invlpg(&c->tlb, va);
+	EV(c->probe, LAYER_MMU, EV_TLB_FLUSH, "invlpg", NULL, {"addr", va});
+}
+
+void cpu_flush_tlb(struct cpu *c)
+{
+	tlb_flush_all(&c->tlb);
+	EV(c->probe, LAYER_MMU, EV_TLB_FLUSH, "flush_tlb_local", NULL, {"all", 1});
+}
+
+/*
+ * Arm the inline path of cpu.h for e, the TLB's mru entry: user pages only,
+ * so that the tags hold whatever cpu->user becomes; writes only once the
+ * PTE is dirty.
+ */
+static void set_fast(struct cpu *c, const struct tlb_entry *e)
+{
+	const uint32_t rw = TLB_U | TLB_W | TLB_D;
+
+	c->tlb.fast_host = c->ram + pfn_to_paddr(e->pfn);
+	c->tlb.fast_read_vpn = e->perm & TLB_U ? e->vpn : TLB_VPN_NONE;
+	c->tlb.fast_write_vpn = (e->perm & rw) == rw ? e->vpn : TLB_VPN_NONE;
+}
+
+/*
+ * The hardware walk for va (canonical). On success sets A (and D for a
+ * write) as the CPU does, fills the TLB and returns the host bytes of va.
+ * On failure returns NULL with *err the #PF error code. Upper-level entries
+ * get A as they are used, even when a lower level then faults (the SDM
+ * allows it); the leaf gets A/D only when the access is allowed.
+ */
+static uint8_t *hw_walk(struct cpu *c, vaddr_t va, bool write, unsigned *err)
+{
+	struct probe *pr = c->probe;
+	struct phys *ph = c->phys;
+	pfn_t table = c->cr3;
+	pte_t *slot = NULL;            /* the entry being read, in RAM */
+	pte_t allow = PTE_RW | PTE_US; /* AND over the levels */
+	pte_t nx = 0;                  /* OR over the levels */
+	pte_t e = 0, leaf;
+	unsigned idx;
+	uint32_t perm;
+
+	pr->c.walks++;
+	EV(pr, LAYER_MMU, EV_TLB_MISS, "page_walk", NULL, {"addr", va});
+	*err = (write ? PF_WRITE : 0) | (c->user ? PF_USER : 0);
+	if (table == PFN_NONE)
+		return NULL; /* no address space: nothing is present */
+	if (!phys_valid_pfn(ph, table))
+		panic("cr3 %#" PRIx64 " beyond RAM", table);
+	for (int level = PT_LEVELS; level >= 1; level--) {
+		/* table was checked to be in RAM (cr3 when loaded, entries below) */
+		idx = pt_index(va, level);
+		slot = (pte_t *)(c->ram + pfn_to_paddr(table)) + idx;
+		e = *slot;
+		EV(pr, LAYER_MMU, EV_WALK, "page_walk", NULL, {"level", (uint64_t)level},
+		   {"index", idx}, {"entry", e});
+		if (!pte_present(e))
+			return NULL;
+		if (!phys_valid_pfn(ph, pte_pfn(e)))
+			panic("%s entry %#" PRIx64 " for %#" PRIx64 " points beyond RAM",
+			      pt_level_name(level), e, va);
+		allow &= e;
+		nx |= e & PTE_NX;
+		if (level == 1)
+			break;
+		if (!(e & PTE_A))
+			*slot = e | PTE_A;
+		table = pte_pfn(e);
+	}
+	if ((c->user && !(allow & PTE_US)) || (write && !(allow & PTE_RW))) {
+		*err |= PF_PROT;
+		return NULL;
+	}
+	leaf = e | PTE_A | (write ? PTE_D : 0);
+	if (leaf != e) {
+		*slot = leaf;
+		EV(pr, LAYER_MMU, EV_AD_SET, "page_walk", NULL, {"addr", va}, {"old", e},
+		   {"new", leaf});
+	}
+	perm = (allow & PTE_RW ? TLB_W : 0) | (allow & PTE_US ? TLB_U : 0) | (nx ? TLB_NX : 0) |
+	       (leaf & PTE_D ? TLB_D : 0);
+	set_fast(c, tlb_insert(&c->tlb, va >> PAGE_SHIFT, pte_pfn(leaf), perm));
+	EV(pr, LAYER_MMU, EV_TLB_FILL, "page_walk", NULL, {"vpn", va >> PAGE_SHIFT},
+	   {"pfn", pte_pfn(leaf)});
+	return c->ram + pfn_to_paddr(pte_pfn(leaf)) + (va & ~PAGE_MASK);
+}
+
+/* Raise vector for va to the kernel's handler: XL_RETRY or XL_FATAL. */
+static int raise_trap(struct cpu *c, struct access *a, int vector, vaddr_t va, unsigned err)
+{
+	uint64_t vpn = va >> PAGE_SHIFT;
+
+	if (a->faults && a->last_fault_vpn == vpn)
+		panic_at(a->op, "fault at %#" PRIx64 " not resolved by the handler", va);
+	if (++a->faults > CPU_MAX_FAULTS)
+		panic_at(a->op, "%u faults in one access at %#" PRIx64, a->faults, va);
+	a->last_fault_vpn = vpn;
+	if (vector == X86_TRAP_PF) {
+		c->cr2 = va;
+		c->probe->c.page_faults++;
+	}
+	EV(c->probe, LAYER_MMU, EV_FAULT, vector == X86_TRAP_PF ? "#PF" : "#GP", NULL, {"addr", va},
+	   {"error", err}, {"ip", c->ip}, {"vector", (uint64_t)vector});
+	if (!c->trap)
+		return XL_FATAL;
+	/* The handler may longjmp out of here: nothing above needs undoing. */
+	return c->trap(c->trap_ctx, vector, va, err) == TRAP_RETRY ? XL_RETRY : XL_FATAL;
+}
+
+/*
+ * Translate va for a read or a write: the host bytes of va (XL_OK), or the
+ * trap was raised and the handler asked for a retry (XL_RETRY) or killed the
+ * process (XL_FATAL). A TLB hit that does not allow the access (user mode on
+ * a supervisor page, a write through a read-only or clean entry) re-walks.
+ */
+static int translate(struct cpu *c, struct access *a, vaddr_t va, bool write, uint8_t **host)
+{
+	uint32_t need = (c->user ? TLB_U : 0) | (write ? TLB_W | TLB_D : 0);
+	struct tlb_entry *e = tlb_lookup(&c->tlb, va >> PAGE_SHIFT);
+	unsigned err;
+
+	if (e && (e->perm & need) == need) {
+		c->tlb.hits++;
+		set_fast(c, e);
+		*host = c->ram + pfn_to_paddr(e->pfn) + (va & ~PAGE_MASK);
+		return XL_OK;
+	}
+	c->tlb.misses++;
+	if (!vaddr_canonical(va))
+		return raise_trap(c, a, X86_TRAP_GP, va, 0);
+	*host = hw_walk(c, va, write, &err);
+	if (*host)
+		return XL_OK;
+	/* A fault drops whatever the TLB held for the page (SDM 4.10.4.1). */
+	if (e)
+		tlb_drop(&c->tlb, va >> PAGE_SHIFT);
+	return raise_trap(c, a, X86_TRAP_PF, va, err);
+}
+
+/*
+ * Translate up to two pages for one operation, restarting after each fault
+ * so that both translations hold together when this returns 0: host[i] are
+ * the bytes of va[i]. -1 when the process was killed.
+ */
+static int translate_two(struct cpu *c, const char *op, unsigned n, const vaddr_t *va,
+                         const bool *write, uint8_t **host)
+{
+	struct access a = {.op = op};
+
+	for (;;) {
+		unsigned i;
+		int r = XL_OK;
+
+		for (i = 0; i < n && r == XL_OK; i++)
+			r = translate(c, &a, va[i], write[i], &host[i]);
+		if (r == XL_OK)
+			return 0;
+		if (r == XL_FATAL)
+			return -1;
+	}
+}
+
+static uint8_t *translate_one(struct cpu *c, const char *op, vaddr_t va, bool write)
+{
+	uint8_t *host;
+
+	return translate_two(c, op, 1, &va, &write, &host) ? NULL : host;
+}
+
+static void check_size(const char *op, unsigned size)
+{
+	if (!CPU_SIZE_OK(size))
+		panic_at(op, "access size %u (1, 2, 4 or 8)", size);
+}
+
+/* The bytes of [va, va+size): n0 in host[0], the rest at host[1] (next page). */
+static int translate_access(struct cpu *c, const char *op, vaddr_t va, unsigned size, bool write,
+                            uint8_t *host[2], size_t *n0)
+{
+	size_t first = PAGE_SIZE - (va & ~PAGE_MASK);
+	vaddr_t vas[2] = {va, va + first};
+	bool w[2] = {write, write};
+
+	*n0 = size < first ? size : first;
+	return translate_two(c, op, *n0 < size ? 2 : 1, vas, w, host);
+}
+
+int cpu_load_slow(struct cpu *c, vaddr_t va, unsigned size, uint64_t *val)
+{
+	uint8_t *host[2];
+	uint64_t v = 0;
+	size_t n0;
+
+	check_size("cpu_load", size);
+	if (translate_access(c, "cpu_load", va, size, false, host, &n0))
+		return -1;
+	memcpy(&v, host[0], n0);
+	if (n0 < size)
+		memcpy((uint8_t *)&v + n0, host[1], size - n0);
+	*val = v;
+	c->probe->c.loads++;
+	return 0;
+}
+
+int cpu_store_slow(struct cpu *c, vaddr_t va, unsigned size, uint64_t val)
+{
+	uint8_t *host[2];
+	size_t n0;
+
+	check_size("cpu_store", size);
+	if (translate_access(c, "cpu_store", va, size, true, host, &n0))
+		return -1;
+	memcpy(host[0], &val, n0);
+	if (n0 < size)
+		memcpy(host[1], (uint8_t *)&val + n0, size - n0);
+	c->probe->c.stores++;
+	return 0;
+}
+
+/* Bytes from va to the end of its page, at most n. */
+static size_t page_chunk(vaddr_t va, size_t n)
+{
+	size_t left = PAGE_SIZE - (va & ~PAGE_MASK);
+
+	return n < left ? n : left;
+}
+
+int cpu_read(struct cpu *c, vaddr_t va, void *buf, size_t n)
+{
+	uint8_t *out = buf;
+
+	while (n) {
+		size_t k = page_chunk(va, n);
+		uint8_t *p = translate_one(c, "cpu_read", va, false);
+
+		if (!p)
+			return -1;
+		memcpy(out, p, k);
+		c->probe->c.loads++;
+		out += k;
+		va += k;
+		n -= k;
+	}
+	return 0;
+}
+
+int cpu_write(struct cpu *c, vaddr_t va, const void *buf, size_t n)
+{
+	const uint8_t *in = buf;
+
+	while (n) {
+		size_t k = page_chunk(va, n);
+		uint8_t *p = translate_one(c, "cpu_write", va, true);
+
+		if (!p)
+			return -1;
+		memcpy(p, in, k);
+		c->probe->c.stores++;
+		in += k;
+		va += k;
+		n -= k;
+	}
+	return 0;
+}
+
+int cpu_fill(struct cpu *c, vaddr_t va, uint8_t byte, size_t n)
+{
+	while (n) {
+		size_t k = page_chunk(va, n);
+		uint8_t *p = translate_one(c, "cpu_fill", va, true);
+
+		if (!p)
+			return -1;
+		memset(p, byte, k);
+		c->probe->c.stores++;
+		va += k;
+		n -= k;
+	}
+	return 0;
+}
+
+int cpu_check_fill(struct cpu *c, vaddr_t va, uint8_t byte, size_t n)
+{
+	while (n) {
+		size_t k = page_chunk(va, n);
+		uint8_t *p = translate_one(c, "cpu_check_fill", va, false);
+
+		if (!p)
+			return -1;
+		c->probe->c.loads++;
+		/* p[0] == byte and p[i] == p[i+1] for all i: every byte is byte. */
+		if (p[0] != byte || memcmp(p, p + 1, k - 1))
+			return 1;
+		va += k;
+		n -= k;
+	}
+	return 0;
+}
+
+/*
+ * Copies of at least this many bytes stream their pieces past the caches.
+ * glibc's memcpy does so itself above x86_shared_non_temporal_threshold
+ * (about 3/4 of the L3), but a copy cut into 4 KiB pieces never reaches
+ * it: each piece would first read every destination line for ownership,
+ * and a 64 MiB copy would run at a third of memcpy's bandwidth.
+ */
+#define CPU_STREAM_MIN (4ULL << 20)
+
+/* memcpy of non-overlapping host bytes with non-temporal stores (SSE2). */
+static void copy_streaming(uint8_t *d, const uint8_t *s, size_t n)
+{
+#ifdef __SSE2__
+	size_t head = (16 - ((uintptr_t)d & 15)) & 15; /* movntdq wants 16-byte aligned */
+
+	head = head < n ? head : n;
+	memcpy(d, s, head);
+	d += head;
+	s += head;
+	n -= head;
+	for (; n >= 64; n -= 64, d += 64, s += 64) {
+		__m128i a = _mm_loadu_si128((const __m128i *)s);
+		__m128i b = _mm_loadu_si128((const __m128i *)(s + 16));
+		__m128i c = _mm_loadu_si128((const __m128i *)(s + 32));
+		__m128i e = _mm_loadu_si128((const __m128i *)(s + 48));
+
+		_mm_stream_si128((__m128i *)d, a);
+		_mm_stream_si128((__m128i *)(d + 16), b);
+		_mm_stream_si128((__m128i *)(d + 32), c);
+		_mm_stream_si128((__m128i *)(d + 48), e);
+	}
+#endif
+	memcpy(d, s, n);
+}
+
+/*
+ * memmove through the MMU. Chunks end at a page boundary of the source or
+ * of the destination, whichever comes first, so each is one translation of
+ * each side. When dst lies above an overlapping src the chunks go from the
+ * end down, so no source byte is overwritten before it is read.
+ */
+int cpu_copy(struct cpu *c, vaddr_t dst, vaddr_t src, size_t n)
+{
+	bool backward = dst > src && dst - src < n;
+	bool stream = n >= CPU_STREAM_MIN;
+	const bool w[2] = {false, true};
+
+	while (n) {
+		vaddr_t va[2];
+		uint8_t *host[2];
+		size_t k;
+
+		if (!backward) {
+			k = page_chunk(src, n);
+			k = page_chunk(dst, k);
+			va[0] = src;
+			va[1] = dst;
+		} else {
+			/* The last bytes: back to the page start of src+n-1 / dst+n-1. */
+			vaddr_t s_end = src + n, d_end = dst + n;
+
+			k = ((s_end - 1) & ~PAGE_MASK) + 1;
+			k = k < n ? k : n;
+			if (((d_end - 1) & ~PAGE_MASK) + 1 < k)
+				k = ((d_end - 1) & ~PAGE_MASK) + 1;
+			va[0] = s_end - k;
+			va[1] = d_end - k;
+		}
+		if (translate_two(c, "cpu_copy", 2, va, w, host))
+			return -1;
+		if (stream && (host[1] + k <= host[0] || host[0] + k <= host[1]))
+			copy_streaming(host[1], host[0], k);
+		else
+			memmove(host[1], host[0], k);
+		c->probe->c.loads++;
+		c->probe->c.stores++;
+		if (!backward) {
+			src += k;
+			dst += k;
+		}
+		n -= k;
+	}
+#ifdef __SSE2__
+	if (stream)
+		_mm_sfence(); /* order the streamed stores before what follows */
+#endif
+	return 0;
+}
+
+/*
+ * Every valid TLB entry must match a present leaf of the tables in CR3: the
+ * same frame, and no right the tables do not give (W needs R/W at every
+ * level, U needs U/S at every level, D needs the leaf's Dirty bit). A
+ * mismatch is a missing invlpg in the kernel.
+ */
+int cpu_check(struct cpu *c, FILE *err)
+{
+	int broken = tlb_check(&c->tlb, err); /* reports first, if broken */
+
+	if (!broken && c->tlb.fast_read_vpn != TLB_VPN_NONE &&
+	    c->tlb.fast_host != c->ram + pfn_to_paddr(c->tlb.mru->pfn)) {
+		broken++;
+		if (err)
+			fprintf(err, "cpu_check: fast path frame is not the mru entry's\n");
+	}
+
+	for (unsigned i = 0; i < c->tlb.nsets * c->tlb.ways; i++) {
+		const struct tlb_entry *t = &c->tlb.e[i];
+		vaddr_t va = t->vpn << PAGE_SHIFT;
+		struct walk w;
+		pte_t allow = PTE_RW | PTE_US;
+		const char *why = NULL;
+
+		if (t->vpn == TLB_VPN_NONE)
+			continue;
+		if (c->cr3 == PFN_NONE || !pagewalk(c->phys, c->cr3, va, &w)) {
+			why = "no present leaf";
+		} else {
+			for (int l = 0; l < PT_LEVELS; l++)
+				allow &= w.entry[l];
+			if (pte_pfn(w.entry[PT_LEVELS - 1]) != t->pfn)
+				why = "other frame";
+			else if ((t->perm & TLB_W) && !(allow & PTE_RW))
+				why = "writable, tables say read-only";
+			else if ((t->perm & TLB_U) && !(allow & PTE_US))
+				why = "user, tables say supervisor";
+			else if ((t->perm & TLB_D) && !(w.entry[PT_LEVELS - 1] & PTE_D))
+				why = "dirty, PTE is clean";
+		}
+		if (!why)
+			continue;
+		if (!broken++ && err)
+			fprintf(err,
+			        "cpu_check: stale TLB entry va %#" PRIx64 " -> pfn %#" PRIx64
+			        ": %s (pte %#" PRIx64 ")\n",
+			        va, t->pfn, why, c->cr3 == PFN_NONE ? 0 : w.entry[PT_LEVELS - 1]);
+	}
+	return broken;
+}

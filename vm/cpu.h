@@ -1,0 +1,147 @@
+/*
+ * cpu.h - the CPU's memory interface: loads and stores at virtual addresses.
+ *
+ * Every access goes TLB -> (miss) page walk from CR3, setting Accessed and,
+ * for a write, Dirty in the PTE as the hardware does. A not-present entry or a
+ * permission violation raises #PF (vector 14) with CR2 = the address and the
+ * x86 error code; a non-canonical address raises #GP (vector 13). The trap
+ * goes to the handler the kernel registered (cpu_set_trap_handler), as a real
+ * kernel fills the IDT: vm/ never calls the kernel by name. When the handler
+ * returns TRAP_RETRY the access is retried exactly once more; if that faults
+ * again the kernel failed to fix it, which is a simulator bug (panic).
+ * When the handler returns TRAP_KILLED (a fatal signal), the access fails
+ * with -1 -- unless the kernel unwound the simulated process itself (it
+ * longjmps out of the handler), in which case the call never returns.
+ *
+ * Permissions: a user access needs U/S at every level, a write R/W at every
+ * level, also in kernel mode (CR0.WP = 1); the kernel may use user pages (no
+ * SMAP). Events, layer "mmu": EV_TLB_MISS, EV_WALK (one per level read),
+ * EV_AD_SET (a leaf's A/D changed), EV_TLB_FILL with fn "page_walk";
+ * EV_FAULT {"addr","error","ip","vector"} with fn "#PF" or "#GP";
+ * EV_TLB_FLUSH with fn "invlpg", "flush_tlb_local" or "write_cr3".
+ * TLB hits are counted (tlb.hits), never emitted.
+ */
+#ifndef VM_CPU_H
+#define VM_CPU_H
+
+#include "phys.h"
+#include "probe.h"
+#include "tlb.h"
+#include "types.h"
+
+/* x86 #PF error code bits */
+#define PF_PROT (1u << 0)  /* 0: not present, 1: protection violation */
+#define PF_WRITE (1u << 1) /* the access was a write */
+#define PF_USER (1u << 2)  /* from user mode */
+#define PF_RSVD (1u << 3)
+#define PF_INSTR (1u << 4) /* instruction fetch */
+
+#define X86_TRAP_GP 13
+#define X86_TRAP_PF 14
+
+enum trap_result { TRAP_RETRY = 0, TRAP_KILLED = 1 };
+
+/* The kernel's entry for exceptions: exc_page_fault / exc_general_protection. */
+typedef int (*trap_handler_t)(void *ctx, int vector, vaddr_t addr, unsigned error);
+
+struct cpu {
+	struct phys *phys;
+	struct probe *probe;
+	struct tlb tlb;
+	pfn_t cr3;            /* PML4 frame of the running address space; PFN_NONE: none */
+	vaddr_t cr2;          /* last faulting address */
+	vaddr_t ip, sp;       /* the simulated program's instruction/stack pointer (for reports) */
+	bool user;            /* accesses are user-mode (U/S checked); the kernel's are not */
+	trap_handler_t trap;
+	void *trap_ctx;
+	uint8_t *ram;         /* == phys->mem, RAM's host base; private to vm/ */
+};
+
+/* tlb_entries/ways: e.g. 64 and 4. phys and probe are borrowed. 0 or -1. */
+int cpu_init(struct cpu *c, struct phys *ph, struct probe *p, unsigned tlb_entries,
+	     unsigned tlb_ways);
+void cpu_destroy(struct cpu *c);
+void cpu_set_trap_handler(struct cpu *c, trap_handler_t h, void *ctx);
+/* Switch address space: loads CR3 and flushes the TLB (no PCID). */
+void cpu_load_cr3(struct cpu *c, pfn_t pml4);
+
+/*
+ * size 1, 2, 4 or 8, any alignment (an access crossing a page is two
+ * translations, both made before a byte is written). Little-endian. 0 on
+ * success, -1 when the access faulted fatally (see above). Each access
+ * counts one in probe->c.loads or probe->c.stores.
+ *
+ * cpu_load and cpu_store are inline. The fast path is a TLB hit on the most
+ * recently used entry, for a user page that allows the access (the tags
+ * tlb.fast_read_vpn / fast_write_vpn, kept by the CPU: a user page may be
+ * accessed in either mode, there is no SMAP): compare the vpn, check the
+ * access stays in the page, memcpy from RAM base + frame + offset, count.
+ * Everything else -- another page, a miss, a page-crossing access, a write
+ * through an entry whose PTE is not yet dirty, a supervisor page -- goes to
+ * cpu_load_slow / cpu_store_slow, which do the whole job from the start
+ * (the fast path changed nothing). A hit is counted in tlb.hits, never
+ * emitted.
+ */
+int cpu_load_slow(struct cpu *c, vaddr_t va, unsigned size, uint64_t *val);
+int cpu_store_slow(struct cpu *c, vaddr_t va, unsigned size, uint64_t val);
+
+#if __BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__
+#error "the simulated machine is little-endian and so must the host be"
+#endif
+
+/* Sizes 1, 2, 4, 8: folded to a constant at call sites that pass one. */
+#define CPU_SIZE_OK(size) ((size) == 1 || (size) == 2 || (size) == 4 || (size) == 8)
+
+/* [va, va+size) is inside one page: 0xffc + 4 yes, 0xffd + 4 no. */
+static inline bool cpu_in_page(vaddr_t va, unsigned size)
+{
+	return (va & ~PAGE_MASK) + size <= PAGE_SIZE;
+}
+
+static inline int cpu_load(struct cpu *c, vaddr_t va, unsigned size, uint64_t *val)
+{
+	bool hit = CPU_SIZE_OK(size) && va >> PAGE_SHIFT == c->tlb.fast_read_vpn &&
+		   cpu_in_page(va, size);
+
+	if (__builtin_expect(hit, 1)) {
+		uint64_t v = 0;
+
+		__builtin_memcpy(&v, c->tlb.fast_host + (va & ~PAGE_MASK), size);
+		*val = v;
+		c->tlb.hits++;
+		c->probe->c.loads++;
+		return 0;
+	}
+	return cpu_load_slow(c, va, size, val);
+}
+
+static inline int cpu_store(struct cpu *c, vaddr_t va, unsigned size, uint64_t val)
+{
+	bool hit = CPU_SIZE_OK(size) && va >> PAGE_SHIFT == c->tlb.fast_write_vpn &&
+		   cpu_in_page(va, size);
+
+	if (__builtin_expect(hit, 1)) {
+		__builtin_memcpy(c->tlb.fast_host + (va & ~PAGE_MASK), &val, size);
+		c->tlb.hits++;
+		c->probe->c.stores++;
+		return 0;
+	}
+	return cpu_store_slow(c, va, size, val);
+}
+
+/* Ranges: one translation per page touched, faults as for single accesses. */
+int cpu_read(struct cpu *c, vaddr_t va, void *buf, size_t n);
+int cpu_write(struct cpu *c, vaddr_t va, const void *buf, size_t n);
+int cpu_fill(struct cpu *c, vaddr_t va, uint8_t byte, size_t n);
+int cpu_copy(struct cpu *c, vaddr_t dst, vaddr_t src, size_t n); /* memmove semantics */
+/* Compare n bytes at va with byte; 0 equal, 1 differ, -1 fault. */
+int cpu_check_fill(struct cpu *c, vaddr_t va, uint8_t byte, size_t n);
+
+/* TLB maintenance for the kernel (emit EV_TLB_FLUSH). */
+void cpu_invlpg(struct cpu *c, vaddr_t va);
+void cpu_flush_tlb(struct cpu *c);
+
+/* The TLB agrees with the page tables (every valid entry matches a present leaf). */
+int cpu_check(struct cpu *c, FILE *err);
+
+#endif

@@ -1,0 +1,79 @@
+/*
+ * phys.h - physical RAM of the simulated machine and its frame table.
+ *
+ * RAM is one host mapping reserved with MAP_NORESERVE, so a frame costs the
+ * host nothing until it is first written (a 4 GiB machine that touched 10 MiB
+ * has a small RSS). Each frame has one small descriptor, struct frame, the
+ * counterpart of Linux's struct page: who owns the frame, its buddy order and
+ * free-list links, a reference count.
+ *
+ * Host pointers into RAM never leave vm/: the kernel reads and writes frames
+ * through the functions below (zeroing, copying, 8-byte page-table entries).
+ */
+#ifndef VM_PHYS_H
+#define VM_PHYS_H
+
+#include <stdio.h>
+
+#include "types.h"
+
+/* What a frame holds (for the checkers and the viewer's colours). */
+enum frame_kind {
+	FK_FREE,      /* in the buddy allocator */
+	FK_RESERVED,  /* never given to the buddy allocator (frame 0, "firmware") */
+	FK_KERNEL,    /* allocated by the kernel for itself */
+	FK_PAGETABLE, /* a page-table page (any level) */
+	FK_ANON,      /* an anonymous user page */
+	FK_ZERO,      /* the shared zero page */
+	FK__COUNT
+};
+
+/* frame->flags */
+#define FRAME_BUDDY 0x01 /* head of a free buddy block; order is valid (PageBuddy) */
+#define FRAME_HEAD 0x02  /* head of an allocated block of 2^order frames */
+
+#define FRAME_LINK_NONE UINT32_MAX
+
+/* 16 bytes: Linux's struct page is 64. */
+struct frame {
+	uint32_t next, prev; /* buddy free-list links (pfns); owned by kernel_sim/buddy */
+	int32_t refcount;    /* mappings + kernel references; 0 when free */
+	uint8_t flags;       /* FRAME_* */
+	uint8_t order;       /* block order when FRAME_BUDDY or FRAME_HEAD */
+	uint8_t kind;        /* enum frame_kind */
+	uint8_t pad;
+};
+
+struct phys {
+	uint64_t nr_frames;   /* RAM size / PAGE_SIZE */
+	uint8_t *mem;         /* host reservation of nr_frames pages; private to vm/ */
+	struct frame *frames; /* nr_frames descriptors, lazily backed too */
+};
+
+/* Reserve RAM of bytes (a multiple of PAGE_SIZE, >= 1 MiB). 0, or -1 with errno. */
+int phys_init(struct phys *ph, uint64_t bytes);
+void phys_destroy(struct phys *ph);
+
+static inline struct frame *phys_frame(struct phys *ph, pfn_t pfn) { return &ph->frames[pfn]; }
+static inline bool phys_valid_pfn(const struct phys *ph, pfn_t pfn) { return pfn < ph->nr_frames; }
+
+/* Frame contents: pfn must be valid (panic otherwise). */
+void phys_zero_frame(struct phys *ph, pfn_t pfn);
+void phys_copy_frame(struct phys *ph, pfn_t dst, pfn_t src);
+void phys_fill_frame(struct phys *ph, pfn_t pfn, uint8_t byte); /* junk on free (debug) */
+/* Give a free frame's host memory back (MADV_DONTNEED); it reads as zero after. */
+void phys_discard_frame(struct phys *ph, pfn_t pfn);
+uint64_t phys_read64(struct phys *ph, paddr_t pa);  /* pa 8-byte aligned */
+void phys_write64(struct phys *ph, paddr_t pa, uint64_t v);
+/* Copy bytes between host buffers and physical memory inside one frame. */
+void phys_read(struct phys *ph, paddr_t pa, void *buf, size_t n);
+void phys_write(struct phys *ph, paddr_t pa, const void *buf, size_t n);
+
+/* Frames of each kind, counted by a scan (for checks, /proc and the viewer). */
+void phys_count_kinds(const struct phys *ph, uint64_t counts[FK__COUNT]);
+const char *frame_kind_name(int kind);
+/* Descriptor invariants (kind/flags/refcount agree). Returns #broken, reports the first to err. */
+int phys_check(const struct phys *ph, FILE *err);
+void phys_dump(const struct phys *ph, FILE *out);
+
+#endif

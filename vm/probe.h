@@ -1,0 +1,185 @@
+/*
+ * probe.h - the event stream: every step of the path, one event each.
+ *
+ * Each event carries a sequence number, the layer, a kind, the name of the
+ * Linux (6.x) or glibc (2.36) function it models, the call depth and up to
+ * EV_MAX_FIELDS named numeric fields (DESIGN.md, Events). Calls and returns are
+ * events too, so a consumer can rebuild the call stack at any point; the probe
+ * also keeps that stack itself (probe->stack) for the steppers.
+ *
+ * Hot, uneventful work (a TLB hit, a byte stored) is counted in struct
+ * probe_counters, not emitted. Emitting with no sink costs a sequence-number
+ * increment and the stack bookkeeping, inline: no call, no field array.
+ *
+ * Usage, with fields as {"name", value} pairs:
+ *   probe_call(p, LAYER_KERNEL, "do_anonymous_page", {"addr", va});
+ *   EV(p, LAYER_KERNEL, EV_PTE_SET, "set_pte_at", NULL, {"addr", va}, {"pte", pte});
+ *   probe_ret(p, LAYER_KERNEL, "do_anonymous_page", {"ret", 0});
+ */
+#ifndef VM_PROBE_H
+#define VM_PROBE_H
+
+#include <stdint.h>
+#include <stdio.h>
+
+enum ev_layer {
+	LAYER_USER,   /* the simulated program's statement */
+	LAYER_LIBC,   /* glibc-like user-space library */
+	LAYER_KERNEL, /* the simulated kernel */
+	LAYER_MMU,    /* the machine: TLB, page walk, faults raised */
+	LAYER__COUNT
+};
+
+enum ev_kind {
+	EV_STMT,        /* a statement of the script starts: {"line"} */
+	EV_CALL,        /* a modelled function is entered */
+	EV_RET,         /* ... and returns: {"ret"} usually */
+	EV_SYSCALL,     /* user -> kernel transition: {"nr"}, args */
+	EV_SYSRET,      /* kernel -> user: {"ret"} */
+	EV_FAULT,       /* the CPU raised #PF or #GP: {"addr", "error"} */
+	EV_TLB_MISS,    /* {"addr"} */
+	EV_WALK,        /* one level of the page walk: {"level", "index", "entry"} */
+	EV_TLB_FILL,    /* {"vpn", "pfn"} */
+	EV_TLB_FLUSH,   /* {"addr"} single page (invlpg) or {"all"} */
+	EV_PTE_SET,     /* {"addr", "old", "new"} (any level: "level") */
+	EV_PTE_CLEAR,   /* {"addr", "old"} */
+	EV_AD_SET,      /* the CPU set Accessed/Dirty in a PTE: {"addr","old","new"} */
+	EV_FRAME_ALLOC, /* {"pfn", "order"} a block left the buddy allocator */
+	EV_FRAME_FREE,  /* {"pfn", "order"} a block came back */
+	EV_BUDDY_SPLIT, /* {"pfn", "order"}: upper half put on free_area[order] */
+	EV_BUDDY_MERGE, /* {"pfn", "buddy", "order"}: merged into order+1 */
+	EV_ZERO_FRAME,  /* clear_page: {"pfn"} */
+	EV_VMA,         /* a VMA was created/changed/removed: {"start","end","flags"} */
+	EV_BRK,         /* mm->brk changed: {"old", "new"} */
+	EV_SIGNAL,      /* fatal signal: {"signo","code","addr"}, text = reason */
+	EV_HEAP,        /* allocator state change: {"chunk","size",...}, text = what */
+	EV_NOTE,        /* anything else worth a stop; text says what */
+	EV__COUNT
+};
+
+#define EV_MAX_FIELDS 8
+#define PROBE_MAX_DEPTH 64
+
+struct ev_field {
+	const char *key; /* static string */
+	uint64_t val;
+};
+
+struct event {
+	uint64_t seq;     /* 0, 1, 2, ... in emission order */
+	uint8_t layer;    /* enum ev_layer */
+	uint8_t kind;     /* enum ev_kind */
+	uint16_t depth;   /* call depth when emitted (a CALL has the caller's) */
+	const char *fn;   /* modelled function, static string */
+	const char *text; /* optional static or probe-owned text, else NULL */
+	uint8_t nf;
+	struct ev_field f[EV_MAX_FIELDS];
+};
+
+/* Counted, not emitted: the hot paths. */
+struct probe_counters {
+	uint64_t loads, stores; /* CPU accesses (any size; ranges count once per page) */
+	uint64_t walks;         /* hardware page walks (TLB misses and D-bit updates) */
+	uint64_t page_faults;   /* #PF raised by the CPU (TLB hits/misses: struct tlb) */
+};
+
+typedef void (*probe_sink_t)(void *ctx, const struct event *ev);
+
+struct probe {
+	uint64_t seq;     /* next sequence number */
+	unsigned depth;   /* current call depth */
+	const char *stack[PROBE_MAX_DEPTH]; /* fn names of open calls */
+	uint8_t stack_layer[PROBE_MAX_DEPTH];
+	probe_sink_t sink; /* called for every event, may be NULL */
+	void *sink_ctx;
+	struct probe_counters c;
+};
+
+void probe_init(struct probe *p);
+void probe_set_sink(struct probe *p, probe_sink_t sink, void *ctx);
+
+/* probe_emit with a sink: build the event and hand it over. */
+uint64_t probe_deliver(struct probe *p, int layer, int kind, const char *fn,
+		       const char *text, const struct ev_field *f, unsigned nf);
+
+/*
+ * Emit one event; nf fields from f. Returns its sequence number. Inline so
+ * that, with no sink, an EV() costs one increment (the compiler drops the
+ * unused field array).
+ */
+static inline uint64_t probe_emit(struct probe *p, int layer, int kind, const char *fn,
+				  const char *text, const struct ev_field *f, unsigned nf)
+{
+	if (!p->sink)
+		return p->seq++;
+	return probe_deliver(p, layer, kind, fn, text, f, nf);
+}
+/* Emit EV_CALL at the current depth, then push fn. */
+void probe_call_f(struct probe *p, int layer, const char *fn,
+		  const struct ev_field *f, unsigned nf);
+/* Pop fn (panics when it is not the innermost open call), then emit EV_RET. */
+void probe_ret_f(struct probe *p, int layer, const char *fn,
+		 const struct ev_field *f, unsigned nf);
+/* What probe_ret_f panics with; returns when fn is the innermost call after
+   all (an equal name at another address). */
+void probe_ret_mismatch(struct probe *p, const char *fn);
+
+/*
+ * probe_call_f and probe_ret_f with no sink, inline: the fault path makes
+ * some thirty calls and returns, and each must cost a push or a pop and a
+ * sequence number, not a function call that builds its field array.
+ */
+static inline void probe_push(struct probe *p, int layer, const char *fn)
+{
+	if (__builtin_expect(p->depth >= PROBE_MAX_DEPTH, 0))
+		probe_call_f(p, layer, fn, NULL, 0); /* panics */
+	p->seq++;
+	p->stack[p->depth] = fn;
+	p->stack_layer[p->depth] = (uint8_t)layer;
+	p->depth++;
+}
+
+static inline void probe_pop(struct probe *p, const char *fn)
+{
+	/* Names are static strings: the same literal is almost always the same
+	   address, so the pointer compare settles it; strcmp only when not. */
+	if (__builtin_expect(p->depth == 0 || p->stack[p->depth - 1] != fn, 0))
+		probe_ret_mismatch(p, fn);
+	p->depth--;
+	p->seq++;
+}
+/* Unwind every open call down to depth (a fatal signal leaves calls open). */
+void probe_unwind(struct probe *p, unsigned depth);
+
+const char *probe_layer_name(int layer); /* "user", "libc", "kernel", "mmu" */
+const char *probe_kind_name(int kind);   /* "call", "ret", "fault", ... */
+/* The value of field key, or def when the event has none. */
+uint64_t event_field(const struct event *ev, const char *key, uint64_t def);
+/* One line, human-readable: "#12 kernel  call do_anonymous_page addr=0x..." */
+void event_format(const struct event *ev, char *buf, size_t len);
+
+#define EV_FIELDS_(...) ((const struct ev_field[]){{0, 0}, __VA_ARGS__} + 1)
+#define EV_NF_(...) \
+	(sizeof((const struct ev_field[]){{0, 0}, __VA_ARGS__}) / sizeof(struct ev_field) - 1)
+
+/*
+ * The macros test for a sink before they build the field array: the compiler
+ * does not sink the stores of a compound literal into the one branch that
+ * reads it, so an event with no sink would still cost a store per field (the
+ * page walk emits one per level). Hence field expressions are evaluated only
+ * when a sink listens: they must have no side effects. p is evaluated twice.
+ */
+#define EV(p, layer, kind, fn, text, ...)                                                    \
+	((p)->sink ? probe_deliver((p), (layer), (kind), (fn), (text), EV_FIELDS_(__VA_ARGS__), \
+				   EV_NF_(__VA_ARGS__))                                     \
+		   : (p)->seq++)
+#define probe_call(p, layer, fn, ...)                                                       \
+	((p)->sink ? probe_call_f((p), (layer), (fn), EV_FIELDS_(__VA_ARGS__),              \
+				  EV_NF_(__VA_ARGS__))                                      \
+		   : probe_push((p), (layer), (fn)))
+#define probe_ret(p, layer, fn, ...)                                                        \
+	((p)->sink ? probe_ret_f((p), (layer), (fn), EV_FIELDS_(__VA_ARGS__),               \
+				 EV_NF_(__VA_ARGS__))                                       \
+		   : probe_pop((p), (fn)))
+
+#endif
