@@ -87,7 +87,7 @@ $(DEPS_STAMP): Makefile
 	@mkdir -p $(@D) && touch $@
 
 # ---- build -----------------------------------------------------------------
-$(BUILD)/obj/demos/view%.o: demos/view%.c | $(DEPS_STAMP)
+$(VIEW_OBJ): $(BUILD)/obj/%.o: %.c | $(DEPS_STAMP)
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS_COMMON) $(PKG_CFLAGS) $(SDL_CFLAGS) $(CFLAGS) -c $< -o $@
 
@@ -132,6 +132,10 @@ demo: $(BIN)
 	else \
 	  $(BIN) run $(DEMO_SCRIPT); \
 	fi
+
+# The pictures of docs/: the viewer drawn headless at events it finds itself.
+screenshots: $(BIN)
+	demos/screenshots.sh $(BIN) docs/img
 
 # ---- install / clean -------------------------------------------------------
 install: $(BIN)

@@ -171,8 +171,7 @@ static const struct narration table[] = {
      "lower, and the caller keeps the low half."},
     {"should_fail_alloc_page", "mm/fail_page_alloc.c", B,
      "fault injection: this allocation fails on purpose, to exercise the out-of-memory path."},
-    {"__free_pages", "mm/page_alloc.c", B,
-     "gives a block of frames back to the buddy allocator."},
+    {"__free_pages", "mm/page_alloc.c", B, "gives a block of frames back to the buddy allocator."},
     {"__free_one_page", "mm/page_alloc.c", B,
      "puts a free block back, merging it with its buddy (pfn ^ (1 << order)) while the buddy "
      "is free and of the same order, so large blocks form again."},
@@ -224,14 +223,12 @@ static const struct narration table[] = {
      "walks the page tables of the range to clear every PTE in it."},
     {"zap_pte_range", "mm/memory.c", W,
      "clears a PTE and gives its frame back; the process's RSS drops."},
-    {"free_pgtables", "mm/memory.c", M,
-     "frees the page-table pages that no longer map anything."},
+    {"free_pgtables", "mm/memory.c", M, "frees the page-table pages that no longer map anything."},
     {"free_pte_range", "mm/memory.c", W,
      "clears the PD entry and frees the page table under it: it maps nothing any more."},
     {"free_pmd_range", "mm/memory.c", W,
      "clears the PDPT entry and frees the page directory under it."},
-    {"free_pud_range", "mm/memory.c", W,
-     "clears the PML4 entry and frees the PDPT under it."},
+    {"free_pud_range", "mm/memory.c", W, "clears the PML4 entry and frees the PDPT under it."},
     {"tlb_finish_mmu", "mm/mmu_gather.c", M,
      "flushes the TLB for the unmapped range and only then frees the pages, so no stale "
      "translation can reach a frame that has a new owner."},
@@ -241,7 +238,8 @@ static const struct narration table[] = {
     {"__x64_sys_setrlimit", "kernel/sys.c", M,
      "the setrlimit system call: sets a resource limit (RLIMIT_DATA caps how far brk may "
      "grow)."},
-    {"__x64_sys_getrlimit", "kernel/sys.c", M, "the getrlimit system call: reads a resource limit."},
+    {"__x64_sys_getrlimit", "kernel/sys.c", M,
+     "the getrlimit system call: reads a resource limit."},
     {"do_prlimit", "kernel/sys.c", M,
      "checks and stores the new limit in the process's signal struct."},
     {"__x64_sys_write", "fs/read_write.c", X,
@@ -340,8 +338,7 @@ static const struct narration table[] = {
     {"systrim", "malloc/malloc.c", H,
      "the top chunk grew beyond the trim threshold: the heap gives whole pages back with a "
      "negative sbrk."},
-    {"munmap_chunk", "malloc/malloc.c", H,
-     "returns an mmapped chunk to the kernel with munmap."},
+    {"munmap_chunk", "malloc/malloc.c", H, "returns an mmapped chunk to the kernel with munmap."},
     {"malloc_printerr", "malloc/malloc.c", H,
      "malloc found its heap corrupted (a double free, a bad size): it prints the message and "
      "aborts rather than go on."},
@@ -437,7 +434,10 @@ const char *narrate_stmt(const char *keyword)
 
 const char *narrate_pf_error(unsigned error, char *buf, size_t n)
 {
-	snprintf(buf, n, "%s, %s mode, %s%s", error & 0x2 ? "write" : error & 0x10 ? "fetch" : "read",
+	snprintf(buf, n, "%s, %s mode, %s%s",
+	         error & 0x2    ? "write"
+	         : error & 0x10 ? "fetch"
+	                        : "read",
 	         error & 0x4 ? "user" : "kernel",
 	         error & 0x1 ? "the page is present but forbids it" : "the page is not present",
 	         error & 0x8 ? ", reserved bit set" : "");
@@ -486,10 +486,10 @@ int narrate_kind(const struct event *ev, char *buf, size_t n)
 	case EV_FAULT:
 		if (ev->fn && strcmp(ev->fn, "#GP") == 0)
 			return snprintf(buf, n, "General-protection fault at %#" PRIx64 ".", addr);
-		return snprintf(buf, n, "Page fault at %#" PRIx64 " (error %" PRIu64 ": %s).", addr,
-		                event_field(ev, "error", 0),
-		                narrate_pf_error((unsigned)event_field(ev, "error", 0), f1,
-		                                 sizeof(f1)));
+		return snprintf(
+		    buf, n, "Page fault at %#" PRIx64 " (error %" PRIu64 ": %s).", addr,
+		    event_field(ev, "error", 0),
+		    narrate_pf_error((unsigned)event_field(ev, "error", 0), f1, sizeof(f1)));
 	case EV_TLB_MISS:
 		return snprintf(buf, n,
 		                "TLB miss for %#" PRIx64
@@ -499,16 +499,18 @@ int narrate_kind(const struct event *ev, char *buf, size_t n)
 		pte_t e = event_field(ev, "entry", 0);
 
 		if (!pte_present(e))
-			return snprintf(buf, n, "%s entry %" PRIu64 " is empty (not present): the walk "
+			return snprintf(buf, n,
+			                "%s entry %" PRIu64 " is empty (not present): the walk "
 			                "stops, this access will fault.",
 			                level_name(event_field(ev, "level", 0)),
 			                event_field(ev, "index", 0));
 		pte_format_flags(e, f1, sizeof(f1));
-		return snprintf(buf, n, "%s entry %" PRIu64 " = %#" PRIx64 " (%s): %s pfn %#" PRIx64 ".",
-		                level_name(event_field(ev, "level", 0)), event_field(ev, "index", 0),
-		                e, f1, event_field(ev, "level", 0) == 1 ? "the page is in frame"
-		                                                        : "the next table is in",
-		                (uint64_t)pte_pfn(e));
+		return snprintf(
+		    buf, n, "%s entry %" PRIu64 " = %#" PRIx64 " (%s): %s pfn %#" PRIx64 ".",
+		    level_name(event_field(ev, "level", 0)), event_field(ev, "index", 0), e, f1,
+		    event_field(ev, "level", 0) == 1 ? "the page is in frame"
+		                                     : "the next table is in",
+		    (uint64_t)pte_pfn(e));
 	}
 	case EV_TLB_FILL:
 		return snprintf(buf, n, "The TLB caches page %#" PRIx64 " -> frame %#" PRIx64 ".",
@@ -538,26 +540,31 @@ int narrate_kind(const struct event *ev, char *buf, size_t n)
 		                event_field(ev, "old", 0));
 	case EV_AD_SET:
 		pte_format_flags(event_field(ev, "new", 0), f1, sizeof(f1));
-		return snprintf(buf, n, "The CPU sets Accessed/Dirty in the PTE of %#" PRIx64 ": %s.",
-		                addr, f1);
+		return snprintf(buf, n,
+		                "The CPU sets Accessed/Dirty in the PTE of %#" PRIx64 ": %s.", addr,
+		                f1);
 	case EV_FRAME_ALLOC:
-		return snprintf(buf, n, "Frame %#" PRIx64 " (%s, order %" PRIu64
+		return snprintf(buf, n,
+		                "Frame %#" PRIx64 " (%s, order %" PRIu64
 		                ") leaves the buddy allocator.",
 		                event_field(ev, "pfn", 0),
 		                order_blocks(event_field(ev, "order", 0), f2, sizeof(f2)),
 		                event_field(ev, "order", 0));
 	case EV_FRAME_FREE:
-		return snprintf(buf, n, "Frame %#" PRIx64 " (%s, order %" PRIu64
+		return snprintf(buf, n,
+		                "Frame %#" PRIx64 " (%s, order %" PRIu64
 		                ") comes back to the buddy allocator.",
 		                event_field(ev, "pfn", 0),
 		                order_blocks(event_field(ev, "order", 0), f2, sizeof(f2)),
 		                event_field(ev, "order", 0));
 	case EV_BUDDY_SPLIT:
-		return snprintf(buf, n, "Split: the upper half at pfn %#" PRIx64
+		return snprintf(buf, n,
+		                "Split: the upper half at pfn %#" PRIx64
 		                " goes on free_area[%" PRIu64 "].",
 		                event_field(ev, "pfn", 0), event_field(ev, "order", 0));
 	case EV_BUDDY_MERGE:
-		return snprintf(buf, n, "Merge: pfn %#" PRIx64 " and its buddy %#" PRIx64
+		return snprintf(buf, n,
+		                "Merge: pfn %#" PRIx64 " and its buddy %#" PRIx64
 		                " make one block of order %" PRIu64 ".",
 		                event_field(ev, "pfn", 0), event_field(ev, "buddy", 0),
 		                event_field(ev, "order", 0) + 1);

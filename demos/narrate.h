@@ -33,8 +33,8 @@ enum narr_view {
 };
 
 struct narration {
-	const char *fn;   /* the modelled function, as events name it */
-	const char *src;  /* where to read the real one: "mm/memory.c" */
+	const char *fn;  /* the modelled function, as events name it */
+	const char *src; /* where to read the real one: "mm/memory.c" */
 	enum narr_view view;
 	const char *what; /* one or two sentences: what it does and why */
 };

@@ -133,8 +133,7 @@ static void close_all(struct perfetto *pf, uint64_t ts)
 		close_top(pf, ts, NULL);
 }
 
-static void open_slice(struct perfetto *pf, const struct event *ev, const char *name,
-		       bool copy)
+static void open_slice(struct perfetto *pf, const struct event *ev, const char *name, bool copy)
 {
 	struct perfetto_slice *sl;
 
@@ -179,8 +178,8 @@ static void close_matching(struct perfetto *pf, const struct event *ev, int open
 	int i = find_open(pf, open_kind, ev->fn);
 
 	if (i < 0) {
-		emit(pf, new_event("i", probe_kind_name(ev->kind), ev->layer, ts_of(ev->seq)),
-		     ev, true);
+		emit(pf, new_event("i", probe_kind_name(ev->kind), ev->layer, ts_of(ev->seq)), ev,
+		     true);
 		return;
 	}
 	while ((int)pf->depth > i + 1)
@@ -200,8 +199,7 @@ static void put_meta(struct perfetto *pf, const char *what, const char *name)
 	put(pf, o);
 }
 
-int perfetto_begin(struct perfetto *pf, FILE *f, const char *process_name,
-		   const char *thread_name)
+int perfetto_begin(struct perfetto *pf, FILE *f, const char *process_name, const char *thread_name)
 {
 	memset(pf, 0, sizeof(*pf));
 	pf->f = f;

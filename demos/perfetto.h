@@ -17,10 +17,11 @@
  * - the category is the layer ("user", "libc", "kernel", "mmu"); the event's
  *   fields, its seq and its text are the args.
  * Time is not wall time: an event of sequence number N is at ts = 2N
- * (microseconds in the file's unit), and a slice closed by force (the next
- * statement starts, or the trace ends, with calls still open after a fatal
- * signal) ends at 2N - 1, before the event that closed it. So the same
- * script and seed give a byte-identical file, and slices never overlap.
+ * (microseconds in the file's unit). A slice closed by force ends just before
+ * the event that closed it: at 2N - 1 when the statement of seq N starts
+ * (closing the previous statement and anything left open in it), at 2L + 1
+ * after the last event L (perfetto_end). So the same script and seed give a
+ * byte-identical file, and slices never overlap.
  *
  * Arg values: numbers below 65536 and small negatives (-4096..-1, how an
  * error return reads) are JSON numbers; anything larger (addresses, PTEs,
@@ -62,8 +63,7 @@ struct perfetto {
  * names (process_name, e.g. "aftermalloc demos/seed-walk.ams"; thread_name,
  * e.g. the program's name). -1 when a write failed (pf->failed is set).
  */
-int perfetto_begin(struct perfetto *pf, FILE *f, const char *process_name,
-		   const char *thread_name);
+int perfetto_begin(struct perfetto *pf, FILE *f, const char *process_name, const char *thread_name);
 /* probe_sink_t: turn ev into zero or more trace events (see above). */
 void perfetto_sink(void *ctx, const struct event *ev);
 /*

@@ -30,9 +30,9 @@ struct truth {
 	int rq_order;           /* order asked of that call (while one is open) */
 	int rq_splits;          /* expand's halves during it */
 	bool rq_open;
-	int tlb;                     /* first translation: -1 none yet, 0 hit, 1 miss */
-	const char *fault_fn;        /* the handler that served the first fault */
-	bool fault_write;            /* do_anonymous_page's write flag */
+	int tlb;              /* first translation: -1 none yet, 0 hit, 1 miss */
+	const char *fault_fn; /* the handler that served the first fault */
+	bool fault_write;     /* do_anonymous_page's write flag */
 };
 
 static void truth_reset(struct truth *t)
@@ -107,10 +107,10 @@ enum qkind { Q_FAULTS, Q_SBRK, Q_SYSCALL, Q_TLB, Q_ORDER };
 
 struct quiz {
 	const struct script *sc;
-	struct session *s;     /* at the statement asked about */
-	struct session *o;     /* the oracle: one statement ahead */
+	struct session *s; /* at the statement asked about */
+	struct session *o; /* the oracle: one statement ahead */
 	struct truth t;
-	bool answers;          /* --answers: print the answers, read nothing */
+	bool answers; /* --answers: print the answers, read nothing */
 	bool tty, eof;
 	unsigned asked, right, qno;
 };
@@ -277,12 +277,13 @@ static void faults_reason(struct quiz *q, const struct stmt *st, char *buf, size
 	}
 	if (r->faults && q->t.fault_fn) {
 		narrate_fn(q->t.fault_fn, fn, sizeof(fn));
-		snprintf(buf, n, "%s%s", fn,
-		         st->op == ST_MALLOC || st->op == ST_CALLOC || st->op == ST_REALLOC ||
-		                 st->op == ST_MEMALIGN || st->op == ST_FREE
-		             ? " Here it is the allocator's own write of a chunk header that touches "
-		               "the page first."
-		             : "");
+		snprintf(
+		    buf, n, "%s%s", fn,
+		    st->op == ST_MALLOC || st->op == ST_CALLOC || st->op == ST_REALLOC ||
+		            st->op == ST_MEMALIGN || st->op == ST_FREE
+		        ? " Here it is the allocator's own write of a chunk header that touches "
+		          "the page first."
+		        : "");
 		return;
 	}
 	switch (st->op) {
@@ -329,8 +330,7 @@ static void ask_statement(struct quiz *q, const struct stmt *st)
 		char b1[32], b2[32];
 
 		snprintf(truth, sizeof(truth), "%" PRIu64 " (and the program is killed by %s, %s)",
-		         r->faults, session_signal_name(q->o->task->death.signo,
-		                                        b1, sizeof(b1)),
+		         r->faults, session_signal_name(q->o->task->death.signo, b1, sizeof(b1)),
 		         session_sigcode_name(q->o->task->death.signo, q->o->task->death.code, b2,
 		                              sizeof(b2)));
 	} else {
@@ -367,7 +367,8 @@ static void ask_statement(struct quiz *q, const struct stmt *st)
 		if (set & 2)
 			narrate_fn(glibc ? "sysmalloc_mmap" : "mmap_chunk", reason, sizeof(reason));
 		else if (set & 4)
-			narrate_fn(glibc ? "munmap_chunk" : "__x64_sys_munmap", reason, sizeof(reason));
+			narrate_fn(glibc ? "munmap_chunk" : "__x64_sys_munmap", reason,
+			           sizeof(reason));
 		else if (set & 1)
 			narrate_fn(glibc ? (st->op == ST_FREE ? "systrim" : "sysmalloc") : "__sbrk",
 			           reason, sizeof(reason));
@@ -382,32 +383,33 @@ static void ask_statement(struct quiz *q, const struct stmt *st)
 		/* No miss event before the first fault (or none at all): a hit,
 		   which the CPU counts without an event. */
 		int miss = q->t.tlb > 0;
-		vaddr_t va = (vaddr_t)(session_eval(q->s, &st->args[0]) +
-		                       session_eval(q->s, &st->args[1]));
+		vaddr_t va =
+		    (vaddr_t)(session_eval(q->s, &st->args[0]) + session_eval(q->s, &st->args[1]));
 
-		snprintf(question, sizeof(question),
-		         "The %s at %#" PRIx64 ": TLB hit or miss?",
+		snprintf(question, sizeof(question), "The %s at %#" PRIx64 ": TLB hit or miss?",
 		         st->op == ST_LOAD ? "load" : "store", (uint64_t)va);
 		snprintf(truth, sizeof(truth), "%s", miss ? "miss" : "hit");
 		if (miss)
 			narrate_fn("page_walk", reason, sizeof(reason));
 		else
-			snprintf(reason, sizeof(reason),
-			         "The TLB still held the page's translation from an earlier access, so "
-			         "no page walk was needed.%s",
-			         r->faults ? " It was read-only (the zero page), so the write faults "
-			                     "anyway."
-			                   : "");
+			snprintf(
+			    reason, sizeof(reason),
+			    "The TLB still held the page's translation from an earlier access, so "
+			    "no page walk was needed.%s",
+			    r->faults ? " It was read-only (the zero page), so the write faults "
+			                "anyway."
+			              : "");
 		ask(q, question, truth, reason, check_tlb, &miss);
 	}
 
 	/* 5. the buddy order, when a block is taken */
 	if (q->t.buddy_order >= 0) {
 		int64_t order = q->t.buddy_order;
-		int at = snprintf(question, sizeof(question),
-		                  "The kernel will take a block of order %d from the buddy allocator. "
-		                  "From which order's free list? (nr_free by order 0..10 now:",
-		                  q->t.rq_order);
+		int at =
+		    snprintf(question, sizeof(question),
+		             "The kernel will take a block of order %d from the buddy allocator. "
+		             "From which order's free list? (nr_free by order 0..10 now:",
+		             q->t.rq_order);
 		const struct buddy *b = &q->s->k.buddy;
 
 		for (int o = 0; o < NR_PAGE_ORDERS && at < (int)sizeof(question) - 8; o++)
@@ -445,7 +447,8 @@ static void usage(FILE *f)
 	        sim_options_help);
 }
 
-static void print_result(const struct session *s, const struct stmt *st)
+/* The statement's result after its line; sep leads a returned value. */
+static void print_result(const struct session *s, const struct stmt *st, const char *sep)
 {
 	const struct stmt_result *r = &s->res;
 	const struct stmt_def *d = &script_stmt_defs[st->op];
@@ -453,9 +456,9 @@ static void print_result(const struct session *s, const struct stmt *st)
 	if (st->op == ST_EXPECT)
 		printf("  %s\n", r->expect_ok ? "ok" : "FAILED");
 	else if (r->has_ret && d->ret == RET_ADDR && r->ret != -1)
-		printf(", -> %#" PRIx64 "\n", (uint64_t)r->ret);
+		printf("%s-> %#" PRIx64 "\n", sep, (uint64_t)r->ret);
 	else if (r->has_ret)
-		printf(", -> %" PRId64 "\n", r->ret);
+		printf("%s-> %" PRId64 "\n", sep, r->ret);
 	else
 		putchar('\n');
 }
@@ -484,12 +487,12 @@ static int quiz_run(struct quiz *q)
 		if (d->runs_code) {
 			printf("  line %d done: %" PRIu64 " fault%s", st->line, q->s->res.faults,
 			       q->s->res.faults == 1 ? "" : "s");
-			print_result(q->s, st);
+			print_result(q->s, st, ", ");
 		} else {
 			const char *out = q->s->res.output;
 
 			printf("%sline %d: %s", i ? "" : "\n", st->line, st->text);
-			print_result(q->s, st);
+			print_result(q->s, st, "  ");
 			while (out && *out) {
 				size_t l = strcspn(out, "\n");
 
@@ -550,8 +553,9 @@ int cmd_quiz(int argc, char **argv)
 		if (rc < 0)
 			return EXIT_BAD_INPUT;
 		if (rc == 0) {
-			fprintf(stderr, "aftermalloc quiz: unknown option '%s'\nTry 'aftermalloc "
-			                "quiz --help'.\n",
+			fprintf(stderr,
+			        "aftermalloc quiz: unknown option '%s'\nTry 'aftermalloc "
+			        "quiz --help'.\n",
 			        argv[optind - 1]);
 			return EXIT_BAD_INPUT;
 		}

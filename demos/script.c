@@ -655,6 +655,9 @@ static int split_lines(struct script *sc, const char *text)
 	while (*s) {
 		const char *e = strchr(s, '\n');
 		size_t len = e ? (size_t)(e - s) : strlen(s);
+		/* Past the line and its LF, before the CR is cut: a last line
+		   "x\r" without LF must not leave s on its CR (an endless loop). */
+		const char *next = e ? e + 1 : s + len;
 
 		if (sc->nr_lines == cap) {
 			char **nl;
@@ -671,7 +674,7 @@ static int split_lines(struct script *sc, const char *text)
 		if (!sc->lines[sc->nr_lines])
 			return -1;
 		sc->nr_lines++;
-		s += e ? (size_t)(e - s) + 1 : len;
+		s = next;
 	}
 	return 0;
 }

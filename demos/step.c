@@ -32,8 +32,8 @@
 #include "narrate.h"
 #include "stepper.h"
 
-#define WIDTH 80
-#define LOG_CAP 512
+#define WIDTH        80
+#define LOG_CAP      512
 #define PATH_MAX_FNS PROBE_MAX_DEPTH
 
 /* ---- options shared with quiz ------------------------------------------- */
@@ -123,8 +123,8 @@ enum color { C_RESET, C_DIM, C_BOLD, C_ADDR, C_FAULT, C_OK, C_BAD, C_CUR };
 static const char *col(bool on, enum color c)
 {
 	static const char *const codes[] = {
-	    [C_RESET] = "\033[0m", [C_DIM] = "\033[2m",    [C_BOLD] = "\033[1m",
-	    [C_ADDR] = "\033[36m", [C_FAULT] = "\033[33m", [C_OK] = "\033[32m",
+	    [C_RESET] = "\033[0m",  [C_DIM] = "\033[2m",    [C_BOLD] = "\033[1m",
+	    [C_ADDR] = "\033[36m",  [C_FAULT] = "\033[33m", [C_OK] = "\033[32m",
 	    [C_BAD] = "\033[1;31m", [C_CUR] = "\033[1;33m",
 	};
 
@@ -187,8 +187,10 @@ static void print_path(struct stepper *st, FILE *out, bool color)
 	               strcmp(fns[n - 1], ev->fn) == 0;
 	for (unsigned i = 0; i < n; i++) {
 		bool cur = cur_on_stack && i == n - 1;
+		char item[96];
 
-		wrap_item(&w, cur ? col(color, C_CUR) : "", fns[i], cur ? col(color, C_RESET) : "");
+		snprintf(item, sizeof(item), cur ? "[%s]" : "%s", fns[i]);
+		wrap_item(&w, cur ? col(color, C_CUR) : "", item, cur ? col(color, C_RESET) : "");
 	}
 	if (!cur_on_stack && ev->fn) {
 		char item[96];
@@ -336,8 +338,8 @@ static void view_buddy(struct stepper *st, FILE *out, bool color)
 	default:
 		break;
 	}
-	fprintf(out, "%sbuddy free lists (nr_free: blocks of 2^order frames)%s\n", col(color, C_DIM),
-	        col(color, C_RESET));
+	fprintf(out, "%sbuddy free lists (nr_free: blocks of 2^order frames)%s\n",
+	        col(color, C_DIM), col(color, C_RESET));
 	fputs("  order  ", out);
 	for (int o = 0; o < NR_PAGE_ORDERS; o++)
 		fprintf(out, "%6d", o);
@@ -391,7 +393,9 @@ static void heap_collect(void *ctx, const struct chunk_info *ci)
 	                               .top = ci->top,
 	                               .mmapped = ci->mmapped};
 	snprintf(h->r[h->n].where, sizeof(h->r[0].where), "%s",
-	         ci->top ? "top" : ci->where && strcmp(ci->where, "in use") ? ci->where : "");
+	         ci->top                                    ? "top"
+	         : ci->where && strcmp(ci->where, "in use") ? ci->where
+	                                                    : "");
 	h->n++;
 }
 
@@ -457,7 +461,7 @@ static void view_heap(struct stepper *st, FILE *out, bool color)
 		from = focus > 2 ? focus - 2 : 0;
 		to = focus + 3 < h.n ? focus + 3 : h.n;
 	}
-	fprintf(out, "     %-16s %10s  %-16s %-6s %s\n", "chunk", "size", "user", "state", "where");
+	fprintf(out, "    %-16s %10s  %-16s %s\n", "chunk", "size", "user", "state  where");
 	if (from)
 		fprintf(out, "     ... %zu chunk%s below\n", from, from == 1 ? "" : "s");
 	for (size_t i = from; i < to; i++) {
@@ -467,9 +471,10 @@ static void view_heap(struct stepper *st, FILE *out, bool color)
 
 		if (r->user)
 			snprintf(user, sizeof(user), "%#" PRIx64, (uint64_t)r->user);
-		fprintf(out, "  %s%s %#-16" PRIx64 " %#10" PRIx64 "  %-16s %-6s %s%s\n",
+		fprintf(out, "  %s%s %#-16" PRIx64 " %#10" PRIx64 "  %-16s %s%s%s%s\n",
 		        cur ? col(color, C_CUR) : "", cur ? ">" : " ", (uint64_t)r->chunk, r->size,
-		        user, r->in_use ? "in use" : "free", r->where, cur ? col(color, C_RESET) : "");
+		        user, r->in_use ? "in use" : "free  ", r->where[0] ? " " : "", r->where,
+		        cur ? col(color, C_RESET) : "");
 	}
 	if (to < h.n)
 		fprintf(out, "     ... %zu chunk%s above\n", h.n - to, h.n - to == 1 ? "" : "s");
@@ -480,7 +485,8 @@ static void view_state(struct stepper *st, FILE *out, bool color)
 {
 	struct session *s = st->s;
 
-	fprintf(out, "%sstate%s  brk %#" PRIx64 "  rss %" PRIu64 " pages  free frames %" PRIu64
+	fprintf(out,
+	        "%sstate%s  brk %#" PRIx64 "  rss %" PRIu64 " pages  free frames %" PRIu64
 	        "  faults so far %" PRIu64 "\n",
 	        col(color, C_DIM), col(color, C_RESET), (uint64_t)s->task->mm.brk,
 	        (uint64_t)s->task->mm.rss_stat[MM_ANONPAGES], s->k.buddy.free_pages,
@@ -541,7 +547,8 @@ void step_print_end(struct stepper *st, FILE *out, bool color)
 
 	fprintf(out, "%s==== the program has ended", col(color, C_BOLD));
 	if (!s->dead) {
-		fprintf(out, " normally after %" PRIu64 " statement%s (%" PRIu64 " events, %" PRIu64
+		fprintf(out,
+		        " normally after %" PRIu64 " statement%s (%" PRIu64 " events, %" PRIu64
 		        " page faults)%s\n",
 		        s->nr_run, s->nr_run == 1 ? "" : "s", st->last_seq + 1, s->total_faults,
 		        col(color, C_RESET));

@@ -24,14 +24,16 @@ enum {
 };
 
 /* Rows for a getopt_long table (no terminating zero row). */
-#define SIM_LONG_OPTIONS                                                \
-	{"malloc", required_argument, NULL, SIM_OPT_MALLOC},            \
-	    {"phys", required_argument, NULL, SIM_OPT_PHYS},            \
-	    {"seed", required_argument, NULL, SIM_OPT_SEED},            \
-	    {"no-zero-page", no_argument, NULL, SIM_OPT_NOZERO},        \
-	    {"tlb", required_argument, NULL, SIM_OPT_TLB},              \
-	    {"color", no_argument, NULL, SIM_OPT_COLOR},                \
-	    {"no-color", no_argument, NULL, SIM_OPT_NOCOLOR}
+#define SIM_LONG_OPTIONS                                                                           \
+	{"malloc", required_argument, NULL, SIM_OPT_MALLOC},                                       \
+	    {"phys", required_argument, NULL, SIM_OPT_PHYS},                                       \
+	    {"seed", required_argument, NULL, SIM_OPT_SEED},                                       \
+	    {"no-zero-page", no_argument, NULL, SIM_OPT_NOZERO},                                   \
+	    {"tlb", required_argument, NULL, SIM_OPT_TLB},                                         \
+	    {"color", no_argument, NULL, SIM_OPT_COLOR},                                           \
+	{                                                                                          \
+		"no-color", no_argument, NULL, SIM_OPT_NOCOLOR                                     \
+	}
 
 /* The options' help lines. */
 extern const char sim_options_help[];

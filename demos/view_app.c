@@ -44,7 +44,7 @@ struct view_side {
 
 struct view_app {
 	const char *path;
-	char *text;         /* the script's text, with the lines typed in the window */
+	char *text; /* the script's text, with the lines typed in the window */
 	struct script *sc;
 	struct session_opts so;
 	int nsides;
@@ -75,6 +75,9 @@ struct view_opts {
 	uint64_t at;
 	int w, h;
 	long bench_frames;
+	const char *type;     /* --type: a line for the command line (headless tests) */
+	int click_x, click_y; /* --click X,Y: a click before the picture (headless tests) */
+	bool have_click;
 };
 
 static void usage(FILE *f)
@@ -95,6 +98,8 @@ static void usage(FILE *f)
 	      "\n"
 	      "  --malloc POLICY     seed, firstfit, nextfit, bestfit, glibc, best\n"
 	      "  --compare A,B       two policies side by side, stepping together by statement\n"
+	      "                      (g N and --at N: the first side goes to event N, the\n"
+	      "                      second to the start of the same statement)\n"
 	      "  --phys SIZE         simulated RAM (default 64M); --seed N: ASLR from N\n"
 	      "  --no-zero-page      a read fault allocates a frame\n"
 	      "  --at N              start at event N (a window) or draw event N (--screenshot);\n"
@@ -104,6 +109,8 @@ static void usage(FILE *f)
 	      "  --size WxH          window or picture size (default 1280x800, at least 640x400)\n"
 	      "  --layout            print the panel rectangles for --size as JSON and exit\n"
 	      "  --bench-frames K    step one event a frame for K frames, print frames/s, exit\n"
+	      "  --type LINE         with --screenshot: enter LINE on the command line first\n"
+	      "  --click X,Y         with --screenshot: click at X,Y first (details, log)\n"
 	      "\n"
 	      "Exit status: 0 success; 2 bad usage, a malformed script or no display.\n",
 	      f);
@@ -133,6 +140,8 @@ enum {
 	OPT_SIZE,
 	OPT_LAYOUT,
 	OPT_BENCH,
+	OPT_TYPE,
+	OPT_CLICK,
 };
 
 static int parse_wxh(const char *s, int *w, int *h)
@@ -166,6 +175,8 @@ static int parse_args(int argc, char **argv, struct view_opts *o, struct session
 	    {"size", required_argument, NULL, OPT_SIZE},
 	    {"layout", no_argument, NULL, OPT_LAYOUT},
 	    {"bench-frames", required_argument, NULL, OPT_BENCH},
+	    {"type", required_argument, NULL, OPT_TYPE},
+	    {"click", required_argument, NULL, OPT_CLICK},
 	    {"help", no_argument, NULL, 'h'},
 	    {0, 0, 0, 0},
 	};
@@ -212,9 +223,10 @@ static int parse_args(int argc, char **argv, struct view_opts *o, struct session
 			break;
 		case OPT_SIZE:
 			if (parse_wxh(optarg, &o->w, &o->h) < 0)
-				return bad_usage("--size: bad size '%s' (WxH, at least %dx%d, at most "
-				                 "8192x8192)",
-				                 optarg, VIEW_MIN_W, VIEW_MIN_H);
+				return bad_usage(
+				    "--size: bad size '%s' (WxH, at least %dx%d, at most "
+				    "8192x8192)",
+				    optarg, VIEW_MIN_W, VIEW_MIN_H);
 			break;
 		case OPT_LAYOUT:
 			o->layout = true;
@@ -223,6 +235,14 @@ static int parse_args(int argc, char **argv, struct view_opts *o, struct session
 			o->bench_frames = strtol(optarg, &end, 10);
 			if (end == optarg || *end || o->bench_frames <= 0)
 				return bad_usage("--bench-frames: bad count '%s'", optarg);
+			break;
+		case OPT_TYPE:
+			o->type = optarg;
+			break;
+		case OPT_CLICK:
+			if (sscanf(optarg, "%d,%d", &o->click_x, &o->click_y) != 2)
+				return bad_usage("--click: '%s' is not X,Y", optarg);
+			o->have_click = true;
 			break;
 		case ':':
 			return bad_usage("option '%s' needs a value", argv[optind - 1]);
@@ -316,7 +336,8 @@ static void note_end(struct view_app *a)
 
 	if (st->finished)
 		set_msg(a, st->s->dead, "%s at event #%" PRIu64 " (b or B to go back)",
-		        st->s->dead ? "the program was killed" : "the program has ended", st->cur.seq);
+		        st->s->dead ? "the program was killed" : "the program has ended",
+		        st->cur.seq);
 }
 
 static bool forward_cmd(enum step_cmd c)
@@ -333,6 +354,24 @@ static bool forward_cmd(enum step_cmd c)
 static void do_cmd(struct view_app *a, enum step_cmd cmd, uint64_t arg)
 {
 	size_t lead = SIZE_MAX;
+
+	if (a->nsides > 1 && cmd == STEP_GOTO) {
+		/* Event numbers differ between policies: the first side goes to
+		   event N, the other to the start of the same statement. */
+		struct stepper *st0 = a->side[0].st;
+
+		stepper_do(st0, STEP_GOTO, arg);
+		for (int s = 1; s < a->nsides; s++) {
+			struct stepper *st = a->side[s].st;
+
+			stepper_do(st, STEP_GOTO, 0);
+			while (!st->finished && st->cur_stmt < st0->cur_stmt)
+				stepper_do(st, STEP_STMT, 0);
+		}
+		changed(a);
+		note_end(a);
+		return;
+	}
 
 	a->msg[0] = '\0';
 	for (int s = 0; s < a->nsides; s++) {
@@ -401,7 +440,16 @@ static void run_statement(struct view_app *a, const char *line)
 	if (!ef || script_parse(a->path, ntext, &nsc, ef) < 0) {
 		if (ef)
 			fclose(ef);
-		first_line(a->msg, sizeof(a->msg), err && *err ? err : "cannot parse the statement");
+		const char *e = err && *err ? err : "cannot parse the statement";
+		size_t pl = strlen(a->path);
+
+		/* "PATH:LINE: message" names the file; the line is the one typed. */
+		if (strncmp(e, a->path, pl) == 0 && e[pl] == ':' && strchr(e + pl + 1, ':'))
+			e = strchr(e + pl + 1, ':') + 1;
+		while (*e == ' ')
+			e++;
+		snprintf(a->msg, sizeof(a->msg), "typed line: ");
+		first_line(a->msg + strlen(a->msg), sizeof(a->msg) - strlen(a->msg), e);
 		a->msg_bad = true;
 		free(err);
 		free(ntext);
@@ -499,7 +547,8 @@ static void details_frame(struct view_app *a, int s, pfn_t pfn)
 		if (end > ph->nr_frames)
 			end = ph->nr_frames;
 		for (pfn_t p = pfn; p < end; p++)
-			cnt[FC_CODE(sd->m.fcode[p]) >= FC_FREE0 ? FK_FREE : FC_CODE(sd->m.fcode[p])]++;
+			cnt[FC_CODE(sd->m.fcode[p]) >= FC_FREE0 ? FK_FREE
+			                                        : FC_CODE(sd->m.fcode[p])]++;
 		pop_add(a, "frames %#" PRIx64 "-%#" PRIx64 " (one cell)", pfn, end - 1);
 		for (int k = 0; k < FK__COUNT; k++)
 			if (cnt[k])
@@ -541,8 +590,8 @@ static void details(struct view_app *a, const struct view_hit *h, int x, int y)
 	switch (h->kind) {
 	case HIT_VMA: {
 		const struct vm_area_struct *v = &m->vmas[h->a];
-		static const char *const kn[] = {"text", "data", "bss", "heap", "anonymous mmap",
-		                                 "stack"};
+		static const char *const kn[] = {"text", "data",           "bss",
+		                                 "heap", "anonymous mmap", "stack"};
 		uint64_t pages = (v->vm_end - v->vm_start) >> PAGE_SHIFT;
 		uint64_t res = view_model_resident(sd->st, v->vm_start, v->vm_end, 1u << 16);
 
@@ -551,9 +600,10 @@ static void details(struct view_app *a, const struct view_hit *h, int x, int y)
 		pop_add(a, "vm_end   %#" PRIx64, v->vm_end);
 		pop_add(a, "%" PRIu64 " pages, %" PRIu64 "%s resident (have a frame)", pages, res,
 		        pages > (1u << 16) ? "+" : "");
-		pop_add(a, "vm_flags %#lx: %s%s%s%s", v->vm_flags, v->vm_flags & VM_READ ? "read " : "",
-		        v->vm_flags & VM_WRITE ? "write " : "", v->vm_flags & VM_EXEC ? "exec " : "",
-		        v->vm_flags & VM_GROWSDOWN ? "growsdown" : "");
+		pop_add(
+		    a, "vm_flags %#lx: %s%s%s%s", v->vm_flags, v->vm_flags & VM_READ ? "read " : "",
+		    v->vm_flags & VM_WRITE ? "write " : "", v->vm_flags & VM_EXEC ? "exec " : "",
+		    v->vm_flags & VM_GROWSDOWN ? "growsdown" : "");
 		if (v->kind == VMA_HEAP)
 			pop_add(a, "start_brk %#" PRIx64 "  brk %#" PRIx64, m->start_brk, m->brk);
 		break;
@@ -566,7 +616,10 @@ static void details(struct view_app *a, const struct view_hit *h, int x, int y)
 		        c->user > c->chunk ? c->user - c->chunk : 0);
 		if (c->user)
 			pop_add(a, "user pointer %#" PRIx64, c->user);
-		pop_add(a, "%s%s", c->top ? "the top chunk" : c->in_use ? "in use" : "free",
+		pop_add(a, "%s%s",
+		        c->top      ? "the top chunk"
+		        : c->in_use ? "in use"
+		                    : "free",
 		        c->mmapped ? ", mmapped" : "");
 		if (c->where[0])
 			pop_add(a, "where: %s", c->where);
@@ -588,7 +641,10 @@ static void details(struct view_app *a, const struct view_hit *h, int x, int y)
 			pop_add(a, "%s frame %#" PRIx64, lvl > 1 ? "next table in" : "page in",
 			        pte_pfn(e));
 		pop_add(a, "covers %s of virtual addresses",
-		        lvl == 4 ? "512 GiB" : lvl == 3 ? "1 GiB" : lvl == 2 ? "2 MiB" : "4 KiB");
+		        lvl == 4   ? "512 GiB"
+		        : lvl == 3 ? "1 GiB"
+		        : lvl == 2 ? "2 MiB"
+		                   : "4 KiB");
 		break;
 	}
 	case HIT_FRAMES: {
@@ -627,7 +683,8 @@ static void draw(struct view_app *a)
 	Uint32 now = SDL_GetTicks();
 
 	refresh_models(a);
-	SDL_SetRenderDrawColor(r, VIEW_COL_BG >> 16, VIEW_COL_BG >> 8 & 255, VIEW_COL_BG & 255, 255);
+	SDL_SetRenderDrawColor(r, VIEW_COL_BG >> 16, VIEW_COL_BG >> 8 & 255, VIEW_COL_BG & 255,
+	                       255);
 	SDL_RenderClear(r);
 	a->g.nr_hits = 0;
 	for (int s = 0; s < a->nsides; s++) {
@@ -639,12 +696,6 @@ static void draw(struct view_app *a)
 	if (a->npop)
 		view_draw_popup(&a->g, &a->L, a->popx, a->popy, a->popv, a->npop);
 	(void)now;
-}
-
-static void relayout(struct view_app *a, int w, int h)
-{
-	view_layout(&a->L, w, h, a->nsides);
-	view_gfx_resize(&a->g, a->L.font_px);
 }
 
 /* ---- the window ------------------------------------------------------------------ */
@@ -748,21 +799,60 @@ static void handle_wheel(struct view_app *a, int dy)
 			a->g.log_scroll[s] += dy * 3;
 }
 
+/*
+ * The window's picture is drawn by SDL's software renderer into a surface of
+ * the window's size, then copied to the window's own surface: the same
+ * drawing code as --screenshot, and fast everywhere (a GL renderer on a
+ * machine without a GPU -- llvmpipe under Xvfb -- is slower than this for
+ * thousands of small glyph copies). Returns false when out of memory.
+ */
+static bool make_canvas(struct view_app *a, SDL_Window *win, SDL_Surface **canvas)
+{
+	SDL_Surface *ws = SDL_GetWindowSurface(win);
+	SDL_Renderer *r;
+
+	int scroll[VIEW_MAX_SIDES];
+
+	if (!ws)
+		return false;
+	memcpy(scroll, a->g.log_scroll, sizeof(scroll));
+	if (*canvas) {
+		SDL_Renderer *old = a->g.r;
+
+		view_gfx_destroy(&a->g);
+		if (old)
+			SDL_DestroyRenderer(old);
+		SDL_FreeSurface(*canvas);
+	}
+	*canvas = SDL_CreateRGBSurfaceWithFormat(0, ws->w, ws->h, 32, SDL_PIXELFORMAT_ARGB8888);
+	if (!*canvas)
+		return false;
+	r = SDL_CreateSoftwareRenderer(*canvas);
+	if (!r)
+		return false;
+	view_layout(&a->L, ws->w, ws->h, a->nsides);
+	if (view_gfx_init(&a->g, r, a->L.font_px, stderr) < 0)
+		return false;
+	memcpy(a->g.log_scroll, scroll, sizeof(scroll));
+	return true;
+}
+
 static int run_window(struct view_app *a, int w, int h, long bench_frames)
 {
 	SDL_Window *win;
-	SDL_Renderer *r;
+	SDL_Surface *canvas = NULL;
 	int status = 0;
 
 	if (SDL_Init(SDL_INIT_VIDEO) < 0) {
-		fprintf(stderr,
-		        "aftermalloc view: no display (%s). Use `aftermalloc step %s` in a terminal, "
-		        "or --screenshot FILE.png --at N.\n",
-		        SDL_GetError(), a->path);
+		fprintf(
+		    stderr,
+		    "aftermalloc view: no display (%s). Use `aftermalloc step %s` in a terminal, "
+		    "or --screenshot FILE.png --at N.\n",
+		    SDL_GetError(), a->path);
 		return EXIT_BAD_INPUT;
 	}
-	win = SDL_CreateWindow("aftermalloc view", SDL_WINDOWPOS_CENTERED, SDL_WINDOWPOS_CENTERED, w,
-	                       h, SDL_WINDOW_RESIZABLE | SDL_WINDOW_ALLOW_HIGHDPI);
+	win = SDL_CreateWindow("aftermalloc view", SDL_WINDOWPOS_CENTERED, SDL_WINDOWPOS_CENTERED,
+	                       w, h, SDL_WINDOW_RESIZABLE);
 	if (!win) {
 		fprintf(stderr, "aftermalloc view: cannot open a window: %s\n", SDL_GetError());
 		SDL_Quit();
@@ -775,25 +865,16 @@ static int run_window(struct view_app *a, int w, int h, long bench_frames)
 		SDL_SetWindowTitle(win, title);
 	}
 	SDL_SetWindowMinimumSize(win, VIEW_MIN_W, VIEW_MIN_H);
-	r = SDL_CreateRenderer(win, -1, SDL_RENDERER_ACCELERATED | SDL_RENDERER_PRESENTVSYNC);
-	if (!r)
-		r = SDL_CreateRenderer(win, -1, SDL_RENDERER_SOFTWARE);
-	if (!r) {
-		fprintf(stderr, "aftermalloc view: no renderer: %s\n", SDL_GetError());
-		SDL_DestroyWindow(win);
-		SDL_Quit();
-		return EXIT_BAD_INPUT;
-	}
-	SDL_GetRendererOutputSize(r, &w, &h);
-	view_layout(&a->L, w, h, a->nsides);
-	if (view_gfx_init(&a->g, r, a->L.font_px, stderr) < 0) {
+	if (!make_canvas(a, win, &canvas)) {
+		fprintf(stderr, "aftermalloc view: cannot draw into the window: %s\n",
+		        SDL_GetError());
 		status = EXIT_BAD_INPUT;
 		goto out;
 	}
 	SDL_StopTextInput();
 
 	bool dirty = true;
-	Uint32 t0 = SDL_GetTicks();
+	Uint32 t0 = SDL_GetTicks(), last = 0;
 	long frames = 0;
 
 	while (!a->quit) {
@@ -801,6 +882,7 @@ static int run_window(struct view_app *a, int w, int h, long bench_frames)
 		bool animating = SDL_GetTicks() - a->change_ms < ANIM_MS;
 		bool got = (dirty || animating || bench_frames) ? SDL_PollEvent(&e)
 		                                                : SDL_WaitEventTimeout(&e, 250);
+		bool resized = false;
 
 		while (got) {
 			dirty = true;
@@ -812,7 +894,8 @@ static int run_window(struct view_app *a, int w, int h, long bench_frames)
 				handle_key(a, &e.key);
 				break;
 			case SDL_TEXTINPUT:
-				if (a->typing && strlen(a->input) + strlen(e.text.text) < sizeof(a->input))
+				if (a->typing &&
+				    strlen(a->input) + strlen(e.text.text) < sizeof(a->input))
 					strcat(a->input, e.text.text);
 				break;
 			case SDL_MOUSEBUTTONDOWN:
@@ -823,15 +906,19 @@ static int run_window(struct view_app *a, int w, int h, long bench_frames)
 				handle_wheel(a, e.wheel.y);
 				break;
 			case SDL_WINDOWEVENT:
-				if (e.window.event == SDL_WINDOWEVENT_SIZE_CHANGED) {
-					SDL_GetRendererOutputSize(r, &w, &h);
-					relayout(a, w, h);
-				}
+				if (e.window.event == SDL_WINDOWEVENT_SIZE_CHANGED ||
+				    e.window.event == SDL_WINDOWEVENT_EXPOSED)
+					resized |= e.window.event == SDL_WINDOWEVENT_SIZE_CHANGED;
 				break;
 			default:
 				break;
 			}
 			got = SDL_PollEvent(&e);
+		}
+		if (resized && !make_canvas(a, win, &canvas)) {
+			fprintf(stderr, "aftermalloc view: cannot redraw: %s\n", SDL_GetError());
+			status = EXIT_BAD_INPUT;
+			break;
 		}
 		if (bench_frames) {
 			if (frames == bench_frames)
@@ -841,22 +928,40 @@ static int run_window(struct view_app *a, int w, int h, long bench_frames)
 		animating = SDL_GetTicks() - a->change_ms < ANIM_MS;
 		if (!dirty && !animating)
 			continue;
+		/* At most 60 frames a second while animating. */
+		Uint32 now = SDL_GetTicks();
+
+		if (!bench_frames && now - last < 16)
+			SDL_Delay(16 - (now - last));
+		last = SDL_GetTicks();
 		a->g.anim = animating ? (SDL_GetTicks() - a->change_ms) / ANIM_MS : 1.0;
 		draw(a);
-		SDL_RenderPresent(r);
+		SDL_Surface *ws = SDL_GetWindowSurface(win);
+
+		if (ws) {
+			SDL_BlitSurface(canvas, NULL, ws, NULL);
+			SDL_UpdateWindowSurface(win);
+		}
 		frames++;
 		dirty = false;
 	}
 	if (bench_frames) {
 		double secs = (SDL_GetTicks() - t0) / 1000.0;
 
-		fprintf(stderr, "view: %ld frames in %.2f s: %.1f frames/s (%dx%d, %" PRIu64 " frames of RAM)\n",
-		        frames, secs, secs > 0 ? frames / secs : 0.0, w, h,
+		fprintf(stderr,
+		        "view: %ld frames in %.2f s: %.1f frames/s (window %dx%d, %" PRIu64
+		        " frames of RAM, one event a frame)\n",
+		        frames, secs, secs > 0 ? frames / secs : 0.0, a->L.w, a->L.h,
 		        a->side[0].m.nr_frames);
 	}
 out:
-	view_gfx_destroy(&a->g);
-	SDL_DestroyRenderer(r);
+	if (a->g.r) {
+		SDL_Renderer *r = a->g.r;
+
+		view_gfx_destroy(&a->g);
+		SDL_DestroyRenderer(r);
+	}
+	SDL_FreeSurface(canvas);
 	SDL_DestroyWindow(win);
 	SDL_Quit();
 	return status;
@@ -864,7 +969,8 @@ out:
 
 /* ---- headless ----------------------------------------------------------------------- */
 
-static int screenshot(struct view_app *a, const char *file, int w, int h, long bench_frames)
+static int screenshot(struct view_app *a, const char *file, int w, int h, long bench_frames,
+                      const struct view_opts *o)
 {
 	SDL_Surface *surf;
 	SDL_Renderer *r;
@@ -897,10 +1003,22 @@ static int screenshot(struct view_app *a, const char *file, int w, int h, long b
 		}
 		double secs = (SDL_GetTicks() - t0) / 1000.0;
 
-		fprintf(stderr, "view: %ld frames in %.2f s: %.1f frames/s (software, %dx%d, %" PRIu64
-		                " frames of RAM)\n",
+		fprintf(stderr,
+		        "view: %ld frames in %.2f s: %.1f frames/s (software, %dx%d, %" PRIu64
+		        " frames of RAM)\n",
 		        bench_frames, secs, secs > 0 ? bench_frames / secs : 0.0, w, h,
 		        a->side[0].m.nr_frames);
+	}
+	if (o->type) {
+		snprintf(a->input, sizeof(a->input), "%s", o->type);
+		a->typing = true;
+		strcpy(a->prompt, "> ");
+		submit_input(a);
+		a->typing = false;
+	}
+	if (o->have_click) {
+		draw(a); /* the hit regions of the picture being clicked */
+		handle_click(a, o->click_x, o->click_y);
 	}
 	draw(a);
 	SDL_RenderPresent(r);
@@ -936,7 +1054,8 @@ static int print_layout(int w, int h, int nsides)
 		cJSON *so = cJSON_CreateObject();
 
 		for (int p = 0; p <= VP__COUNT; p++) {
-			const struct view_rect *r = p < VP__COUNT ? &L.panel[sd][p] : &L.phys_grid[sd];
+			const struct view_rect *r =
+			    p < VP__COUNT ? &L.panel[sd][p] : &L.phys_grid[sd];
 			cJSON *ro = cJSON_AddObjectToObject(so, p < VP__COUNT ? view_panel_name(p)
 			                                                      : "phys_grid");
 
@@ -1017,26 +1136,30 @@ int view_main(int argc, char **argv)
 		}
 		a->side[s].stale = true;
 	}
-	if (o.have_at) {
+	if (o.have_at && a->nsides > 1) {
+		do_cmd(a, STEP_GOTO, o.at);
+	} else if (o.have_at) {
 		for (int s = 0; s < a->nsides; s++) {
 			struct stepper *st = a->side[s].st;
 
 			stepper_do(st, STEP_GOTO, o.at);
 			if (st->finished && st->cur.seq < o.at)
 				fprintf(stderr,
-				        "aftermalloc view: event %" PRIu64 " is past the end; the last "
+				        "aftermalloc view: event %" PRIu64
+				        " is past the end; the last "
 				        "event is %" PRIu64 ", drawn instead\n",
 				        o.at, st->cur.seq);
 			else if (st->have_cur && st->cur.seq > o.at)
 				fprintf(stderr,
 				        "aftermalloc view: the script's first event is %" PRIu64
-				        " (%" PRIu64 " before it boot the machine); drawn instead\n",
+				        " (%" PRIu64
+				        " before it boot the machine); drawn instead\n",
 				        st->cur.seq, st->cur.seq);
 		}
 		changed(a);
 	}
 	if (o.screenshot)
-		status = screenshot(a, o.screenshot, o.w, o.h, o.bench_frames);
+		status = screenshot(a, o.screenshot, o.w, o.h, o.bench_frames, &o);
 	else
 		status = run_window(a, o.w, o.h, o.bench_frames);
 out:

@@ -19,19 +19,19 @@
 #include "narrate.h"
 #include "view_draw.h"
 
-#define COL_PANEL VIEW_COL_PANEL
-#define COL_BORDER 0x3a3f4c
-#define COL_TEXT 0xdcdce1
-#define COL_DIM 0x8c919b
-#define COL_TITLE 0xffffff
-#define COL_ACTIVE 0xffc83c  /* the level being read or filled, the current address */
-#define COL_SPLIT 0x00e6e6   /* a buddy split */
-#define COL_MERGE 0xffe000   /* a buddy merge */
-#define COL_BAD 0xff5a5a
-#define COL_OK 0x78dc8c
-#define COL_BRK 0xff6b6b
+#define COL_PANEL     VIEW_COL_PANEL
+#define COL_BORDER    0x3a3f4c
+#define COL_TEXT      0xdcdce1
+#define COL_DIM       0x8c919b
+#define COL_TITLE     0xffffff
+#define COL_ACTIVE    0xffc83c /* the level being read or filled, the current address */
+#define COL_SPLIT     0x00e6e6 /* a buddy split */
+#define COL_MERGE     0xffe000 /* a buddy merge */
+#define COL_BAD       0xff5a5a
+#define COL_OK        0x78dc8c
+#define COL_BRK       0xff6b6b
 #define COL_START_BRK 0xffa860
-#define COL_CUR_EV 0x3a4a6a
+#define COL_CUR_EV    0x3a4a6a
 
 /* Layers: user, libc, kernel, mmu. */
 static const uint32_t layer_col[] = {0xe6e678, 0x78c8ff, 0xff9664, 0xbe96ff};
@@ -42,8 +42,9 @@ static const uint32_t kind_col[FK__COUNT] = {
     [FK_PAGETABLE] = 0xe65a5a, [FK_ANON] = 0x5ac86e,     [FK_ZERO] = 0xf0f0f0,
 };
 static const char *const kind_label[FK__COUNT] = {
-    [FK_FREE] = "free",        [FK_RESERVED] = "reserved", [FK_KERNEL] = "kernel",
-    [FK_PAGETABLE] = "page table", [FK_ANON] = "user page", [FK_ZERO] = "zero page",
+    [FK_FREE] = "free",      [FK_RESERVED] = "reserved",
+    [FK_KERNEL] = "kernel",  [FK_PAGETABLE] = "page table",
+    [FK_ANON] = "user page", [FK_ZERO] = "zero page",
 };
 
 /* VMAs by kind (enum vma_kind). */
@@ -51,9 +52,9 @@ static const uint32_t vma_col[] = {0x6478b4, 0x3ca0a0, 0x2d7d87, 0x5ac86e, 0xa06
 static const char *const vma_name[] = {"text", "data", "bss", "heap", "mmap", "stack"};
 
 /* Heap chunks. */
-#define COL_CH_USE 0x5ac86e
+#define COL_CH_USE  0x5ac86e
 #define COL_CH_FREE 0x6e8cc8
-#define COL_CH_TOP 0x6e6e78
+#define COL_CH_TOP  0x6e6e78
 #define COL_CH_MMAP 0xa06ed2
 
 /* Free block of order o (0..10): light (small blocks) to dark (big ones). */
@@ -141,8 +142,8 @@ static int textf(struct view_gfx *g, int font, int x, int y, uint32_t rgb, const
 	return view_text(g, font, x, y, rgb, buf);
 }
 
-static void add_hit(struct view_gfx *g, int side, int kind, int x, int y, int w, int h,
-		    uint64_t a, uint64_t b)
+static void add_hit(struct view_gfx *g, int side, int kind, int x, int y, int w, int h, uint64_t a,
+                    uint64_t b)
 {
 	if (g->nr_hits == VIEW_MAX_HITS)
 		return;
@@ -173,7 +174,7 @@ static int chip(struct view_gfx *g, int x, int y, uint32_t rgb, const char *labe
 }
 
 static struct view_rect panel(struct view_gfx *g, const struct view_rect *p, const char *title,
-			      const char *sub)
+                              const char *sub)
 {
 	int fp = g->font_px;
 
@@ -244,7 +245,8 @@ static void text_wrap(struct view_gfx *g, int x, int y, int w, int nl, int lh, c
 			line[take] = '\0';
 		}
 		if (l == nl - 1 && off + take < len)
-			view_text_clip(g, VF_NORMAL, xx, y, x + w - xx, COL_TEXT, s + off + (xx - x) / adv);
+			view_text_clip(g, VF_NORMAL, xx, y, x + w - xx, COL_TEXT,
+			               s + off + (xx - x) / adv);
 		else
 			view_text(g, VF_NORMAL, xx, y, COL_TEXT, line);
 		off += take;
@@ -261,9 +263,10 @@ void view_narration(const struct view_model *m, char *buf, size_t n)
 	const char *fn = ev->fn ? ev->fn : "?";
 
 	if (!m->valid) {
-		snprintf(buf, n, "Nothing has run yet: the machine is booted and the program "
-		                 "loaded. Press s (or Enter) for the first event, n for the first "
-		                 "statement.");
+		snprintf(buf, n,
+		         "Nothing has run yet: the machine is booted and the program "
+		         "loaded. Press s (or Enter) for the first event, n for the first "
+		         "statement.");
 		return;
 	}
 	if (narrate_event(ev, buf, n) > 0)
@@ -285,7 +288,8 @@ void view_narration(const struct view_model *m, char *buf, size_t n)
 		         event_field(ev, "nr", 0));
 		break;
 	case EV_SYSRET:
-		snprintf(buf, n, "Back to user space with %#" PRIx64 ".", event_field(ev, "ret", 0));
+		snprintf(buf, n, "Back to user space with %#" PRIx64 ".",
+		         event_field(ev, "ret", 0));
 		break;
 	case EV_FAULT:
 		snprintf(buf, n,
@@ -314,26 +318,29 @@ void view_narration(const struct view_model *m, char *buf, size_t n)
 		break;
 	case EV_PTE_SET:
 		snprintf(buf, n, "%s: the %s entry for %#" PRIx64 " becomes %#" PRIx64 ".", fn,
-		         pt_level_name((int)event_field(ev, "level", 1)), event_field(ev, "addr", 0),
-		         event_field(ev, "new", 0));
+		         pt_level_name((int)event_field(ev, "level", 1)),
+		         event_field(ev, "addr", 0), event_field(ev, "new", 0));
 		break;
 	case EV_FRAME_ALLOC:
-		snprintf(buf, n, "The buddy allocator hands out frame %#" PRIx64 " (order %" PRIu64 ").",
+		snprintf(buf, n,
+		         "The buddy allocator hands out frame %#" PRIx64 " (order %" PRIu64 ").",
 		         event_field(ev, "pfn", 0), event_field(ev, "order", 0));
 		break;
 	case EV_FRAME_FREE:
-		snprintf(buf, n, "Frame %#" PRIx64 " (order %" PRIu64 ") goes back to the buddy allocator.",
+		snprintf(buf, n,
+		         "Frame %#" PRIx64 " (order %" PRIu64 ") goes back to the buddy allocator.",
 		         event_field(ev, "pfn", 0), event_field(ev, "order", 0));
 		break;
 	case EV_BUDDY_SPLIT:
 		snprintf(buf, n,
-		         "Split: the upper half, frames from %#" PRIx64 ", goes on free_area[%" PRIu64
-		         "].",
+		         "Split: the upper half, frames from %#" PRIx64
+		         ", goes on free_area[%" PRIu64 "].",
 		         event_field(ev, "pfn", 0), event_field(ev, "order", 0));
 		break;
 	case EV_BUDDY_MERGE:
-		snprintf(buf, n, "Merge: %#" PRIx64 " and its buddy %#" PRIx64 " form an order-%" PRIu64
-		                 " block.",
+		snprintf(buf, n,
+		         "Merge: %#" PRIx64 " and its buddy %#" PRIx64 " form an order-%" PRIu64
+		         " block.",
 		         event_field(ev, "pfn", 0), event_field(ev, "buddy", 0),
 		         event_field(ev, "order", 0) + 1);
 		break;
@@ -414,8 +421,8 @@ static void draw_path(struct view_gfx *g, const struct view_rect *p, struct view
 	} else if (m->valid) {
 		event_format(&m->cur, buf, sizeof(buf));
 		x = p->x + 10 + textf(g, VF_SMALL, p->x + 10, y + 1, COL_DIM, "event ");
-		view_text_clip(g, VF_SMALL, x, y + 1, p->w - 30 - (x - p->x), layer_col[m->cur.layer % 4],
-		               buf);
+		view_text_clip(g, VF_SMALL, x, y + 1, p->w - 30 - (x - p->x),
+		               layer_col[m->cur.layer % 4], buf);
 	}
 	y += lh;
 	x = p->x + 10;
@@ -429,14 +436,14 @@ static void draw_path(struct view_gfx *g, const struct view_rect *p, struct view
 /* ---- the address space ------------------------------------------------------ */
 
 struct vas_item {
-	int vma;        /* index, or -1 for a gap, -2 for the empty heap */
+	int vma; /* index, or -1 for a gap, -2 for the empty heap */
 	vaddr_t lo, hi;
 	double weight;
 	int y, h;
 };
 
 static void draw_vas(struct view_gfx *g, const struct view_rect *p, struct view_side_info *si,
-		     int side)
+                     int side)
 {
 	struct view_model *m = si->m;
 	struct view_rect b = panel(g, p, "virtual address space", "not to scale");
@@ -488,7 +495,8 @@ static void draw_vas(struct view_gfx *g, const struct view_rect *p, struct view_
 			for (int x = bx; x < bx + bw; x += 6)
 				hline(g, x, x + 3, cy, COL_DIM);
 			fmt_bytes(s1, sizeof(s1), v->hi - v->lo);
-			textf(g, VF_SMALL, lx, cy - sh / 2, COL_DIM, "\xe2\x89\x88 %s unmapped", s1);
+			textf(g, VF_SMALL, lx, cy - sh / 2, COL_DIM, "\xe2\x89\x88 %s unmapped",
+			      s1);
 			continue;
 		}
 		if (v->vma == -2) {
@@ -509,9 +517,11 @@ static void draw_vas(struct view_gfx *g, const struct view_rect *p, struct view_
 		int ly = v->y + 1;
 
 		if (v->h >= sh) {
-			textf(g, VF_BOLD, lx, ly, c, "%s", vma_name[a->kind <= VMA_STACK ? a->kind : 4]);
-			textf(g, VF_SMALL, lx + 7 * g->font[VF_BOLD].adv, ly + 1, COL_TEXT, "%s %c%c%c",
-			      s2, a->vm_flags & VM_READ ? 'r' : '-', a->vm_flags & VM_WRITE ? 'w' : '-',
+			textf(g, VF_BOLD, lx, ly, c, "%s",
+			      vma_name[a->kind <= VMA_STACK ? a->kind : 4]);
+			textf(g, VF_SMALL, lx + 7 * g->font[VF_BOLD].adv, ly + 1, COL_TEXT,
+			      "%s %c%c%c", s2, a->vm_flags & VM_READ ? 'r' : '-',
+			      a->vm_flags & VM_WRITE ? 'w' : '-',
 			      a->vm_flags & VM_EXEC ? 'x' : '-');
 			ly += lh;
 		}
@@ -524,7 +534,8 @@ static void draw_vas(struct view_gfx *g, const struct view_rect *p, struct view_
 		if (a->kind == VMA_HEAP) {
 			double span = (double)(a->vm_end - a->vm_start);
 			int yb = v->y + 1 + hh - (int)(hh * (double)(m->brk - a->vm_start) / span);
-			int ys = v->y + 1 + hh - (int)(hh * ((double)m->start_brk - (double)a->vm_start) / span);
+			int ys = v->y + 1 + hh -
+			         (int)(hh * ((double)m->start_brk - (double)a->vm_start) / span);
 
 			if (yb < v->y + 1)
 				yb = v->y + 1;
@@ -534,13 +545,14 @@ static void draw_vas(struct view_gfx *g, const struct view_rect *p, struct view_
 			fill(g, bx - 6, ys - 1, bw + 12, 2, COL_START_BRK);
 			if (ly + 2 * sh <= v->y + v->h) {
 				textf(g, VF_SMALL, lx, ly, COL_BRK, "brk %#" PRIx64, m->brk);
-				textf(g, VF_SMALL, lx, ly + sh, COL_START_BRK, "start_brk %#" PRIx64,
-				      m->start_brk);
+				textf(g, VF_SMALL, lx, ly + sh, COL_START_BRK,
+				      "start_brk %#" PRIx64, m->start_brk);
 			}
 		}
 		/* The current address. */
 		if (m->have_addr && m->addr >= a->vm_start && m->addr < a->vm_end) {
-			double f = (double)(m->addr - a->vm_start) / (double)(a->vm_end - a->vm_start);
+			double f =
+			    (double)(m->addr - a->vm_start) / (double)(a->vm_end - a->vm_start);
 			int ya = v->y + 1 + hh - (int)(hh * f) - sh / 2;
 
 			if (ya > v->y + v->h - sh)
@@ -561,7 +573,7 @@ static void draw_vas(struct view_gfx *g, const struct view_rect *p, struct view_
 /* ---- the heap ----------------------------------------------------------------- */
 
 static void draw_heap(struct view_gfx *g, const struct view_rect *p, struct view_side_info *si,
-		      int side)
+                      int side)
 {
 	struct view_model *m = si->m;
 	char sub[96], s1[48];
@@ -585,8 +597,9 @@ static void draw_heap(struct view_gfx *g, const struct view_rect *p, struct view
 		}
 	if (!n) {
 		view_text_clip(g, VF_NORMAL, b.x, strip_y + 4, b.w, COL_DIM,
-		          m->brk == m->start_brk ? "no heap yet: brk == start_brk"
-		                                 : "no malloc chunk yet: malloc has not set up its heap (sbrk alone makes none)");
+		               m->brk == m->start_brk ? "no heap yet: brk == start_brk"
+		                                      : "no malloc chunk yet: malloc has not set "
+		                                        "up its heap (sbrk alone makes none)");
 	}
 	int x = b.x, drawn = 0;
 	const struct vm_chunk *hl = NULL;
@@ -607,7 +620,8 @@ static void draw_heap(struct view_gfx *g, const struct view_rect *p, struct view
 			hw = 2;
 		fill(g, x, strip_y, w - 1, strip_h, col);
 		fill(g, x, strip_y, hw, strip_h, mix(col, 0, 0.5));
-		if (m->heap_touched == c->chunk || m->heap_touched == c->user) {
+		if (m->heap_touched &&
+		    (m->heap_touched == c->chunk || m->heap_touched == c->user)) {
 			hl = c;
 			frame_rect(g, x - 1, strip_y - 1, w + 1, strip_h + 2, COL_ACTIVE);
 			frame_rect(g, x, strip_y, w - 1, strip_h, COL_ACTIVE);
@@ -633,7 +647,8 @@ static void draw_heap(struct view_gfx *g, const struct view_rect *p, struct view
 			}
 		textf(g, VF_SMALL, b.x, y, COL_DIM, "%#" PRIx64, f->chunk);
 		snprintf(s1, sizeof(s1), "brk %#" PRIx64, m->brk);
-		view_text(g, VF_SMALL, b.x + b.w - view_text_width(g, VF_SMALL, s1), y, COL_BRK, s1);
+		view_text(g, VF_SMALL, b.x + b.w - view_text_width(g, VF_SMALL, s1), y, COL_BRK,
+		          s1);
 		if (m->nr_chunks_total > (size_t)drawn + nmm)
 			textf(g, VF_SMALL, b.x + b.w / 3, y, COL_DIM, "+%zu more chunks",
 			      m->nr_chunks_total - (size_t)drawn - nmm);
@@ -642,8 +657,8 @@ static void draw_heap(struct view_gfx *g, const struct view_rect *p, struct view
 	}
 	if (hl) {
 		textf(g, VF_SMALL, b.x, y, COL_ACTIVE,
-		      "just changed: chunk %#" PRIx64 ", %" PRIu64 " bytes, %s", hl->chunk, hl->size,
-		      hl->in_use ? "in use" : hl->where);
+		      "just changed: chunk %#" PRIx64 ", %" PRIu64 " bytes, %s", hl->chunk,
+		      hl->size, hl->in_use ? "in use" : hl->where);
 		y += sh + 2;
 	}
 	if (nmm && y + sh <= b.y + b.h - sh) {
@@ -681,7 +696,7 @@ static void draw_heap(struct view_gfx *g, const struct view_rect *p, struct view
 static const uint32_t level_col[5] = {0x5ac86e, 0xe6b450, 0xd27878, 0x78a0e6, 0xb48cdc};
 
 static void draw_walk(struct view_gfx *g, const struct view_rect *p, struct view_side_info *si,
-		      int side)
+                      int side)
 {
 	struct view_model *m = si->m;
 	char sub[96], fl[64];
@@ -717,8 +732,12 @@ static void draw_walk(struct view_gfx *g, const struct view_rect *p, struct view
 	}
 	y += 2 * sh + 8;
 	/* One row per level read. */
-	int cx[6] = {b.x, b.x + 6 * g->font[VF_SMALL].adv, b.x + 17 * g->font[VF_SMALL].adv,
-	             b.x + 24 * g->font[VF_SMALL].adv, b.x + 43 * g->font[VF_SMALL].adv, 0};
+	int cx[6] = {b.x,
+	             b.x + 6 * g->font[VF_SMALL].adv,
+	             b.x + 17 * g->font[VF_SMALL].adv,
+	             b.x + 24 * g->font[VF_SMALL].adv,
+	             b.x + 43 * g->font[VF_SMALL].adv,
+	             0};
 
 	textf(g, VF_SMALL, cx[0], y, COL_DIM, "level");
 	textf(g, VF_SMALL, cx[1], y, COL_DIM, "table");
@@ -733,7 +752,8 @@ static void draw_walk(struct view_gfx *g, const struct view_rect *p, struct view
 		pte_t e = read ? m->walk.entry[i] : 0;
 
 		if (act) {
-			fill_a(g, b.x - 3, y - 2, b.w + 4, lh, COL_ACTIVE, 60 + (int)(80 * (1 - g->anim)));
+			fill_a(g, b.x - 3, y - 2, b.w + 4, lh, COL_ACTIVE,
+			       60 + (int)(80 * (1 - g->anim)));
 			frame_rect(g, b.x - 3, y - 2, b.w + 4, lh, COL_ACTIVE);
 		}
 		textf(g, VF_BOLD, cx[0], y, level_col[lvl], "%s", pt_level_name(lvl));
@@ -745,14 +765,14 @@ static void draw_walk(struct view_gfx *g, const struct view_rect *p, struct view
 		add_hit(g, side, HIT_PTE, b.x, y - 2, b.w, lh, (uint64_t)lvl, e);
 		textf(g, VF_SMALL, cx[1], y + 1, COL_TEXT, "pfn %#" PRIx64, m->walk.table[i]);
 		textf(g, VF_SMALL, cx[2], y + 1, COL_TEXT, "[%u]", m->walk.index[i]);
-		textf(g, VF_SMALL, cx[3], y + 1, pte_present(e) ? COL_TEXT : COL_BAD, "%#018" PRIx64,
-		      e);
+		textf(g, VF_SMALL, cx[3], y + 1, pte_present(e) ? COL_TEXT : COL_BAD,
+		      "%#018" PRIx64, e);
 		/* Flag chips: lit when set. */
 		static const struct {
 			pte_t bit;
 			const char *n;
-		} fb[] = {{PTE_P, "P"},  {PTE_RW, "RW"}, {PTE_US, "US"},
-		          {PTE_A, "A"},  {PTE_D, "D"},   {PTE_NX, "NX"}};
+		} fb[] = {{PTE_P, "P"}, {PTE_RW, "RW"}, {PTE_US, "US"},
+		          {PTE_A, "A"}, {PTE_D, "D"},   {PTE_NX, "NX"}};
 		int fx = cx[4];
 
 		for (size_t k = 0; k < sizeof(fb) / sizeof(fb[0]); k++) {
@@ -780,8 +800,9 @@ static void draw_walk(struct view_gfx *g, const struct view_rect *p, struct view
 	if (m->leaf && pte_present(m->leaf)) {
 		pte_format_flags(m->leaf, fl, sizeof(fl));
 		textf(g, VF_BOLD, cx[0], y, level_col[0], "frame");
-		textf(g, VF_SMALL, cx[1], y + 1, COL_TEXT, "pfn %#" PRIx64 " = paddr %#" PRIx64 " + offset %#" PRIx64,
-		      pte_pfn(m->leaf), pfn_to_paddr(pte_pfn(m->leaf)), m->addr & 0xfff);
+		textf(g, VF_SMALL, cx[1], y + 1, COL_TEXT,
+		      "pfn %#" PRIx64 " = paddr %#" PRIx64 " + offset %#" PRIx64, pte_pfn(m->leaf),
+		      pfn_to_paddr(pte_pfn(m->leaf)), m->addr & 0xfff);
 	} else {
 		textf(g, VF_BOLD, cx[0], y, COL_BAD, "frame");
 		textf(g, VF_SMALL, cx[1], y + 1, COL_BAD,
@@ -799,7 +820,7 @@ static void draw_walk(struct view_gfx *g, const struct view_rect *p, struct view
 /* ---- counters and TLB ------------------------------------------------------------- */
 
 static void draw_tlb(struct view_gfx *g, const struct view_rect *p, struct view_side_info *si,
-		     bool compact)
+                     bool compact)
 {
 	struct view_model *m = si->m;
 	char sub[64], v[8][64];
@@ -810,11 +831,10 @@ static void draw_tlb(struct view_gfx *g, const struct view_rect *p, struct view_
 		valid += m->tlb[i].vpn != TLB_VPN_NONE;
 	snprintf(sub, sizeof(sub), "TLB %u/%u entries valid", valid, m->tlb_sets * m->tlb_ways);
 	struct view_rect b = panel(g, p, compact ? "counters" : "counters and TLB", sub);
-	const char *lab[8] = {"page faults", "TLB hits", "TLB misses", "RSS (user pages)",
-	                      "free frames", "page-table pages", "brk / mmap calls",
-	                      "event"};
+	const char *lab[8] = {"page faults", "TLB hits",    "TLB misses",     "RSS pages",
+	                      "free frames", "page tables", "brk/mmap calls", "event"};
 
-	snprintf(v[0], 64, "%" PRIu64 " (this stmt %" PRIu64 ")", m->faults, m->stmt_faults);
+	snprintf(v[0], 64, "%" PRIu64 " (stmt: %" PRIu64 ")", m->faults, m->stmt_faults);
 	snprintf(v[1], 64, "%" PRIu64, m->tlb_hits);
 	snprintf(v[2], 64, "%" PRIu64, m->tlb_misses);
 	snprintf(v[3], 64, "%" PRIu64 " (%" PRIu64 " KiB)", m->rss, m->rss * 4);
@@ -822,16 +842,21 @@ static void draw_tlb(struct view_gfx *g, const struct view_rect *p, struct view_
 	snprintf(v[5], 64, "%" PRIu64, m->pt_pages);
 	snprintf(v[6], 64, "%" PRIu64 " / %" PRIu64, m->brk_calls, m->mmap_calls);
 	snprintf(v[7], 64, "#%" PRIu64, m->seq);
-	int colw = b.w / 2, lw = 17 * g->font[VF_SMALL].adv;
+	int lw = 15 * g->font[VF_SMALL].adv,
+	    ncol = b.w / 2 >= lw + 11 * g->font[VF_SMALL].adv ? 2 : 1;
+	int colw = b.w / ncol;
 
 	y = b.y;
 	for (int i = 0; i < 8; i++) {
-		int x = b.x + (i % 2) * colw, yy = y + (i / 2) * (sh + 3);
+		int x = b.x + (i % ncol) * colw, yy = y + (i / ncol) * (sh + 3);
+
+		if (yy + sh > b.y + b.h)
+			break;
 
 		view_text(g, VF_SMALL, x, yy, COL_DIM, lab[i]);
 		view_text_clip(g, VF_SMALL, x + lw, yy, colw - lw - 4, COL_TITLE, v[i]);
 	}
-	y += 4 * (sh + 3) + 4;
+	y += (8 / ncol) * (sh + 3) + 4;
 	if (compact)
 		return;
 	hline(g, b.x, b.x + b.w, y, COL_BORDER);
@@ -839,9 +864,10 @@ static void draw_tlb(struct view_gfx *g, const struct view_rect *p, struct view_
 	textf(g, VF_SMALL, b.x, y, COL_DIM, "TLB: %u sets x %u ways, vpn \xe2\x86\x92 pfn, W U D",
 	      m->tlb_sets, m->tlb_ways);
 	y += sh + 2;
-	int cw = 25 * g->font[VF_SMALL].adv, ncol = b.w / cw, rows = (b.y + b.h - sh - 2 - y) / (sh + 1);
+	int cw = 25 * g->font[VF_SMALL].adv, rows = (b.y + b.h - sh - 2 - y) / (sh + 1);
 	int k = 0;
 
+	ncol = b.w / cw;
 	if (ncol < 1)
 		ncol = 1;
 	for (unsigned s = 0; s < m->tlb_sets; s++)
@@ -895,7 +921,8 @@ static void grid_geometry(struct view_grid *gr, const struct view_rect *r, uint6
 		ch = (int)((uint64_t)r->h / rows);
 		if (ch > 3 * cw)
 			ch = 3 * cw; /* keep cells from turning into bars */
-		int score = (cw < ch ? cw : ch) * 4096 + cw * ch;
+		/* Biggest cells first, then the widest grid (equal cells tie). */
+		int score = (cw < ch ? cw : ch) * 1000000 + cw * ch * 10000 + cols * cw;
 
 		if (score > best) {
 			best = score;
@@ -912,7 +939,8 @@ static void grid_geometry(struct view_grid *gr, const struct view_rect *r, uint6
 	uint64_t cells = (uint64_t)gr->cols * (uint64_t)(r->h / 2 > 0 ? r->h / 2 : 1);
 
 	gr->fpc = (n + cells - 1) / cells;
-	gr->rows = (int)(((n + gr->fpc - 1) / gr->fpc + (uint64_t)gr->cols - 1) / (uint64_t)gr->cols);
+	gr->rows =
+	    (int)(((n + gr->fpc - 1) / gr->fpc + (uint64_t)gr->cols - 1) / (uint64_t)gr->cols);
 }
 
 /* Where cell number cell is drawn (x, y relative to the grid). */
@@ -945,7 +973,7 @@ static uint32_t cell_col(const struct view_model *m, uint64_t first, uint64_t cn
 		}
 	}
 	if (!any_used)
-		return code_col(best_free);
+		return code_col(best_free & ~FC_ODD); /* no block shading across runs */
 	int k = FK_RESERVED;
 
 	for (int i = 1; i < FK__COUNT; i++)
@@ -965,8 +993,8 @@ static void build_grid(struct view_gfx *g, int side, const struct view_model *m)
 	if (!gr->tex || gr->tw != tw || gr->th != th) {
 		if (gr->tex)
 			SDL_DestroyTexture(gr->tex);
-		gr->tex = SDL_CreateTexture(g->r, SDL_PIXELFORMAT_ARGB8888, SDL_TEXTUREACCESS_STREAMING,
-		                            tw, th);
+		gr->tex = SDL_CreateTexture(g->r, SDL_PIXELFORMAT_ARGB8888,
+		                            SDL_TEXTUREACCESS_STREAMING, tw, th);
 		gr->tw = tw;
 		gr->th = th;
 	}
@@ -1004,7 +1032,7 @@ static void build_grid(struct view_gfx *g, int side, const struct view_model *m)
 
 /* Outline the cells of frames [pfn, pfn + cnt), row by row. */
 static void outline_frames(struct view_gfx *g, const struct view_grid *gr, uint64_t pfn,
-			   uint64_t cnt, uint32_t rgb, int thick)
+                           uint64_t cnt, uint32_t rgb, int thick)
 {
 	uint64_t c0 = pfn / gr->fpc, c1 = (pfn + cnt - 1) / gr->fpc;
 
@@ -1059,7 +1087,7 @@ static void draw_zoom(struct view_gfx *g, const struct view_rect *z, const struc
 			fill(g, x, y, cw - 1, sh, VIEW_COL_TAKEN);
 		if (i % 8 == 0) {
 			hline(g, x, x, y + sh, COL_DIM);
-			snprintf(lab, sizeof(lab), "%" PRIx64, pfn);
+			snprintf(lab, sizeof(lab), "%#" PRIx64, pfn);
 			view_text(g, VF_SMALL, x, y + sh + 1, COL_DIM, lab);
 		}
 	}
@@ -1075,19 +1103,16 @@ static void draw_zoom(struct view_gfx *g, const struct view_rect *z, const struc
 				b = (uint64_t)n;
 			uint32_t c = m->bop == VB_SPLIT ? COL_SPLIT : COL_MERGE;
 
-			frame_rect(g, z->x + (int)a * cw - 1, z->y - 1, (int)(b - a) * cw + 1, sh + 2, c);
-			frame_rect(g, z->x + (int)a * cw - 2, z->y - 2, (int)(b - a) * cw + 3, sh + 4, c);
+			frame_rect(g, z->x + (int)a * cw - 1, z->y - 1, (int)(b - a) * cw + 1,
+			           sh + 2, c);
+			frame_rect(g, z->x + (int)a * cw - 2, z->y - 2, (int)(b - a) * cw + 3,
+			           sh + 4, c);
 		}
 	}
-	snprintf(lab, sizeof(lab), "zoom: frames %" PRIx64 "-%" PRIx64, start, start + (uint64_t)n - 1);
-	int lw = view_text_width(g, VF_SMALL, lab);
-
-	if (z->x + n * cw + lw + 8 <= z->x + z->w + lw)
-		view_text(g, VF_SMALL, z->x + z->w - lw, z->y + sh + 1, COL_DIM, lab);
 }
 
 static void draw_phys(struct view_gfx *g, const struct view_layout *L, int side,
-		      struct view_side_info *si)
+                      struct view_side_info *si)
 {
 	struct view_model *m = si->m;
 	struct view_grid *gr = &g->grid[side];
@@ -1099,8 +1124,8 @@ static void draw_phys(struct view_gfx *g, const struct view_layout *L, int side,
 		snprintf(sub, sizeof(sub), "%s = %" PRIu64 " frames, 1 cell = 1 frame", s1,
 		         m->nr_frames);
 	else
-		snprintf(sub, sizeof(sub), "%s = %" PRIu64 " frames, 1 cell = %" PRIu64 " frames", s1,
-		         m->nr_frames, gr->fpc);
+		snprintf(sub, sizeof(sub), "%s = %" PRIu64 " frames, 1 cell = %" PRIu64 " frames",
+		         s1, m->nr_frames, gr->fpc);
 	panel(g, &L->panel[side][VP_PHYS], "physical memory", sub);
 	if (gr->built_seq != m->seq || gr->built_w != gr->r.w || gr->built_h != gr->r.h ||
 	    gr->built_for != m || !gr->tex)
@@ -1116,7 +1141,8 @@ static void draw_phys(struct view_gfx *g, const struct view_layout *L, int side,
 		uint64_t o = m->bop == VB_MERGE ? m->bop_order + 1 : m->bop_order;
 		uint64_t pfn = m->bop == VB_MERGE ? m->bop_pfn & ~((1ULL << o) - 1) : m->bop_pfn;
 
-		outline_frames(g, gr, pfn, 1ULL << o, m->bop == VB_SPLIT ? COL_SPLIT : COL_MERGE, 2);
+		outline_frames(g, gr, pfn, 1ULL << o, m->bop == VB_SPLIT ? COL_SPLIT : COL_MERGE,
+		               2);
 	}
 	if (m->taken_pfn != PFN_NONE && m->taken_pfn < m->nr_frames) {
 		uint64_t cnt = 1ULL << m->taken_order;
@@ -1127,14 +1153,15 @@ static void draw_phys(struct view_gfx *g, const struct view_layout *L, int side,
 			cell_xy(gr, cell, &x, &y);
 			x += gr->r.x;
 			y += gr->r.y;
-			fill(g, x, y, gr->cw - (gr->cw >= 4), gr->ch - (gr->ch >= 4), VIEW_COL_TAKEN);
+			fill(g, x, y, gr->cw - (gr->cw >= 4), gr->ch - (gr->ch >= 4),
+			     VIEW_COL_TAKEN);
 		}
 		/* A ring and a label, so that one frame among thousands is found. */
 		cell_xy(gr, c0, &x, &y);
 		x += gr->r.x;
 		y += gr->r.y;
-		frame_rect(g, x - 4 - grow, y - 4 - grow, gr->cw + 8 + 2 * grow, gr->ch + 8 + 2 * grow,
-		           VIEW_COL_TAKEN);
+		frame_rect(g, x - 4 - grow, y - 4 - grow, gr->cw + 8 + 2 * grow,
+		           gr->ch + 8 + 2 * grow, VIEW_COL_TAKEN);
 		{
 			char lab[48];
 			int lw, lx, ly;
@@ -1158,7 +1185,7 @@ static void draw_phys(struct view_gfx *g, const struct view_layout *L, int side,
 	    x = gr->r.x;
 	int rw = g->font[VF_SMALL].adv;
 
-	x += view_text(g, VF_SMALL, x, y, COL_DIM, "free, by buddy order: ");
+	x += view_text(g, VF_SMALL, x, y, COL_DIM, "above: 64 frames magnified.  free, by order: ");
 	for (unsigned o = 0; o <= MAX_PAGE_ORDER; o++) {
 		fill(g, x, y + 1, 2 * rw, sh - 2, free_col(o, false));
 		if (o == 0 || o == MAX_PAGE_ORDER || o == 5)
@@ -1179,7 +1206,7 @@ static void draw_phys(struct view_gfx *g, const struct view_layout *L, int side,
 /* ---- buddy free lists ----------------------------------------------------------------- */
 
 static void draw_buddy(struct view_gfx *g, const struct view_rect *p, struct view_side_info *si,
-		       int side)
+                       int side)
 {
 	struct view_model *m = si->m;
 	int sh = g->font[VF_SMALL].h, rh = sh + 1, adv = g->font[VF_SMALL].adv;
@@ -1189,7 +1216,8 @@ static void draw_buddy(struct view_gfx *g, const struct view_rect *p, struct vie
 	char s1[32];
 
 	for (unsigned o = 0; o < m->nr_orders; o++) {
-		int x = b.x + (int)(o / (unsigned)per) * colw, y = b.y + (int)(o % (unsigned)per) * rh;
+		int x = b.x + (int)(o / (unsigned)per) * colw,
+		    y = b.y + (int)(o % (unsigned)per) * rh;
 		bool touched = m->order_touched & (1u << o);
 		bool now = m->bop_now && (m->bop == VB_SPLIT || m->bop == VB_MERGE) &&
 		           (o == m->bop_order || (m->bop == VB_MERGE && o == m->bop_order + 1));
@@ -1204,7 +1232,8 @@ static void draw_buddy(struct view_gfx *g, const struct view_rect *p, struct vie
 		}
 		fmt_bytes(s1, sizeof(s1), PAGE_SIZE << o);
 		add_hit(g, side, HIT_ORDER, x, y, colw, rh, o, 0);
-		int w = textf(g, VF_SMALL, x, y, COL_TEXT, "%2u %-8s %5" PRIu64, o, s1, m->nr_free[o]);
+		int w =
+		    textf(g, VF_SMALL, x, y, COL_TEXT, "%2u %-8s %5" PRIu64, o, s1, m->nr_free[o]);
 		int bx = x + w + adv, maxb = x + colw - bx - 6;
 		uint64_t nb = m->nr_free[o];
 		int bs = sh - 4, step = bs + 2;
@@ -1221,8 +1250,9 @@ static void draw_buddy(struct view_gfx *g, const struct view_rect *p, struct vie
 		      "expand: upper half (pfn %#" PRIx64 ") goes on free_area[%u]", m->bop_pfn,
 		      m->bop_order);
 	else if (m->bop_now && m->bop == VB_MERGE)
-		textf(g, VF_SMALL, b.x, y, COL_MERGE, "merge: pfn %#" PRIx64 " + buddy into order %u",
-		      m->bop_pfn, m->bop_order + 1);
+		textf(g, VF_SMALL, b.x, y, COL_MERGE,
+		      "merge: pfn %#" PRIx64 " + buddy into order %u", m->bop_pfn,
+		      m->bop_order + 1);
 	else {
 		int x = chip(g, b.x, y, COL_SPLIT, "split now", false);
 
@@ -1234,7 +1264,7 @@ static void draw_buddy(struct view_gfx *g, const struct view_rect *p, struct vie
 /* ---- event log ---------------------------------------------------------------------------- */
 
 static void draw_log(struct view_gfx *g, const struct view_rect *p, struct view_side_info *si,
-		     int side)
+                     int side)
 {
 	struct stepper *st = si->st;
 	int sh = g->font[VF_SMALL].h, rh = sh + 1;
@@ -1261,14 +1291,14 @@ static void draw_log(struct view_gfx *g, const struct view_rect *p, struct view_
 		event_format(ev, buf, sizeof(buf));
 		int ind = ev->depth < 12 ? ev->depth : 12;
 
-		view_text_clip(g, VF_SMALL, b.x + ind * 4, y, b.w - ind * 4, layer_col[ev->layer % 4],
-		               buf);
+		view_text_clip(g, VF_SMALL, b.x + ind * 4, y, b.w - ind * 4,
+		               layer_col[ev->layer % 4], buf);
 		add_hit(g, side, HIT_EVENT, b.x, y, b.w, rh, ev->seq, 0);
 	}
 }
 
 void view_draw_side(struct view_gfx *g, const struct view_layout *L, int side,
-		    struct view_side_info *si)
+                    struct view_side_info *si)
 {
 	const struct view_rect *P = L->panel[side];
 
@@ -1283,7 +1313,7 @@ void view_draw_side(struct view_gfx *g, const struct view_layout *L, int side,
 }
 
 void view_draw_cmdline(struct view_gfx *g, const struct view_layout *L, const char *prompt,
-		       const char *input, const char *msg, bool msg_bad)
+                       const char *input, const char *msg, bool msg_bad)
 {
 	const struct view_rect *r = &L->cmd;
 	int y = r->y + (r->h - g->font[VF_NORMAL].h) / 2, x = r->x + 10;
@@ -1301,7 +1331,8 @@ void view_draw_cmdline(struct view_gfx *g, const struct view_layout *L, const ch
 	}
 	if (msg && *msg) {
 		x += view_text_clip(g, VF_NORMAL, x, y, r->w * 55 / 100, msg_bad ? COL_BAD : COL_OK,
-		                    msg) + 16;
+		                    msg) +
+		     16;
 	}
 	view_text_clip(g, VF_SMALL, x, y + 1, r->x + r->w - x - 10, COL_DIM,
 	               "s/Enter step  n statement  f fault  y syscall  o return  b/B back  "
@@ -1309,7 +1340,7 @@ void view_draw_cmdline(struct view_gfx *g, const struct view_layout *L, const ch
 }
 
 void view_draw_popup(struct view_gfx *g, const struct view_layout *L, int x, int y,
-		     const char *const *lines, int n)
+                     const char *const *lines, int n)
 {
 	int w = 0, lh = g->font[VF_NORMAL].h + 2;
 

@@ -20,7 +20,7 @@
 #include "view_model.h"
 
 /* Colours (0xRRGGBB) that the tests look for. */
-#define VIEW_COL_BG 0x181a20    /* the window behind the panels */
+#define VIEW_COL_BG    0x181a20 /* the window behind the panels */
 #define VIEW_COL_PANEL 0x22252e /* a panel's background */
 #define VIEW_COL_TAKEN 0xff3cc8 /* the frame the statement just took */
 
@@ -43,9 +43,9 @@ struct view_hit {
 
 /* The geometry of a side's frame grid as last drawn (to map a click to a pfn). */
 struct view_grid {
-	struct view_rect r; /* where the cells start */
+	struct view_rect r;     /* where the cells start */
 	int cw, ch, cols, rows; /* cell size in pixels, cells a row, rows */
-	uint64_t fpc;       /* frames per cell */
+	uint64_t fpc;           /* frames per cell */
 	uint64_t nr_frames;
 	SDL_Texture *tex;
 	int tw, th;
@@ -64,8 +64,8 @@ struct view_gfx {
 	struct view_hit hits[VIEW_MAX_HITS];
 	int nr_hits;
 	struct view_grid grid[VIEW_MAX_SIDES];
-	double anim;       /* 0 just changed .. 1 steady (headless: always 1) */
-	double pulse;      /* 0..1, a slow breathing for highlights in a window */
+	double anim;                    /* 0 just changed .. 1 steady (headless: always 1) */
+	double pulse;                   /* 0..1, a slow breathing for highlights in a window */
 	int log_scroll[VIEW_MAX_SIDES]; /* events scrolled back from the current one */
 };
 
@@ -79,7 +79,7 @@ void view_gfx_destroy(struct view_gfx *g);
 int view_text(struct view_gfx *g, int font, int x, int y, uint32_t rgb, const char *s);
 /* At most maxw pixels wide, cut with an ellipsis. */
 int view_text_clip(struct view_gfx *g, int font, int x, int y, int maxw, uint32_t rgb,
-		   const char *s);
+                   const char *s);
 int view_text_width(struct view_gfx *g, int font, const char *s);
 
 /* Everything a side shows; title names the policy in --compare. */
@@ -91,13 +91,13 @@ struct view_side_info {
 
 /* One side's panels. */
 void view_draw_side(struct view_gfx *g, const struct view_layout *L, int side,
-		    struct view_side_info *si);
+                    struct view_side_info *si);
 /* The command line / status bar. */
 void view_draw_cmdline(struct view_gfx *g, const struct view_layout *L, const char *prompt,
-		       const char *input, const char *msg, bool msg_bad);
+                       const char *input, const char *msg, bool msg_bad);
 /* A box of text lines near (x, y), kept inside the window. */
 void view_draw_popup(struct view_gfx *g, const struct view_layout *L, int x, int y,
-		     const char *const *lines, int n);
+                     const char *const *lines, int n);
 
 /* The hit region under (x, y), or NULL. */
 const struct view_hit *view_hit_at(const struct view_gfx *g, int x, int y);

@@ -8,8 +8,8 @@
 #include "view_layout.h"
 
 static const char *const panel_names[VP__COUNT] = {
-    [VP_PATH] = "path", [VP_VAS] = "vas",     [VP_HEAP] = "heap",     [VP_WALK] = "walk",
-    [VP_TLB] = "tlb",   [VP_PHYS] = "phys",   [VP_BUDDY] = "buddy",   [VP_LOG] = "log",
+    [VP_PATH] = "path", [VP_VAS] = "vas",   [VP_HEAP] = "heap",   [VP_WALK] = "walk",
+    [VP_TLB] = "tlb",   [VP_PHYS] = "phys", [VP_BUDDY] = "buddy", [VP_LOG] = "log",
 };
 
 const char *view_panel_name(int panel)
@@ -31,7 +31,7 @@ struct view_rect view_panel_body(const struct view_rect *p, int font_px)
 
 /* Split column c vertically by the fractions f[0..n-1] (in thousandths). */
 static void split_v(struct view_rect c, const int *f, const int *panels, int n,
-		    struct view_rect *out)
+                    struct view_rect *out)
 {
 	int y = c.y;
 
@@ -68,7 +68,7 @@ static void layout_side(struct view_layout *L, int s, struct view_rect r, bool c
 		struct view_rect b = {body.x + wa, body.y, body.w - wa, body.h};
 		static const int fa[] = {460, 270, 270}, pa[] = {VP_VAS, VP_HEAP, VP_TLB};
 		static const int fb[] = {300, 300, 220, 180},
-				 pb[] = {VP_WALK, VP_PHYS, VP_BUDDY, VP_LOG};
+		                 pb[] = {VP_WALK, VP_PHYS, VP_BUDDY, VP_LOG};
 
 		split_v(a, fa, pa, 3, P);
 		split_v(b, fb, pb, 4, P);

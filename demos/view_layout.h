@@ -33,10 +33,10 @@ enum view_panel {
 #define VIEW_MAX_SIDES 2
 
 struct view_layout {
-	int w, h;                 /* the whole window */
-	int font_px;              /* text height of the normal font */
-	int nsides;               /* 1, or 2 with --compare */
-	struct view_rect cmd;     /* command line and key help, full width */
+	int w, h;             /* the whole window */
+	int font_px;          /* text height of the normal font */
+	int nsides;           /* 1, or 2 with --compare */
+	struct view_rect cmd; /* command line and key help, full width */
 	struct view_rect side[VIEW_MAX_SIDES];
 	struct view_rect panel[VIEW_MAX_SIDES][VP__COUNT];
 	struct view_rect phys_grid[VIEW_MAX_SIDES]; /* the frame cells inside VP_PHYS */
@@ -45,8 +45,8 @@ struct view_layout {
 
 #define VIEW_DEFAULT_W 1280
 #define VIEW_DEFAULT_H 800
-#define VIEW_MIN_W 640
-#define VIEW_MIN_H 400
+#define VIEW_MIN_W     640
+#define VIEW_MIN_H     400
 
 /* Fill L for a w x h window (clamped to the minimum size) with nsides columns. */
 void view_layout(struct view_layout *L, int w, int h, int nsides);

@@ -150,6 +150,7 @@ static void scan_statement(struct view_model *m, struct stepper *st)
 	m->order_touched = 0;
 	m->fill_vpn = TLB_VPN_NONE;
 	m->heap_touched = 0;
+	m->stmt_faults = 0;
 	if (!st->nr_starts)
 		return; /* still booting: no statement yet */
 	for (size_t i = 0; i < st->log_len; i++) {
@@ -159,6 +160,9 @@ static void scan_statement(struct view_model *m, struct stepper *st)
 		if (ev->seq < m->stmt_first_seq)
 			break;
 		switch (ev->kind) {
+		case EV_FAULT:
+			m->stmt_faults++;
+			break;
 		case EV_FRAME_ALLOC:
 			if (m->taken_pfn == PFN_NONE) {
 				m->taken_pfn = event_field(ev, "pfn", PFN_NONE);
@@ -205,7 +209,7 @@ static int active_level(const struct view_model *m)
 		const char *fn;
 		int level;
 	} fill[] = {
-	    {"p4d_alloc", 4}, {"pud_alloc", 3},        {"pmd_alloc", 2},
+	    {"p4d_alloc", 4}, {"pud_alloc", 3},         {"pmd_alloc", 2},
 	    {"pte_alloc", 1}, {"do_anonymous_page", 1}, {"do_wp_page", 1},
 	};
 	const struct event *ev = &m->cur;
@@ -317,7 +321,6 @@ void view_model_update(struct view_model *m, struct stepper *st)
 	m->tlb_misses = k->cpu.tlb.misses;
 	m->brk_calls = s->lc.st.brk_calls;
 	m->mmap_calls = s->lc.st.mmap_calls;
-	m->stmt_faults = s->res.faults;
 }
 
 uint64_t view_model_resident(struct stepper *st, vaddr_t start, vaddr_t end, uint64_t max)
@@ -343,7 +346,8 @@ vaddr_t view_model_rmap(struct stepper *st, pfn_t pfn)
 	for (size_t i = 0; i < t->mm.nr_vmas; i++) {
 		const struct vm_area_struct *v = &t->mm.vmas[i];
 
-		for (vaddr_t va = v->vm_start; va < v->vm_end && budget; va += PAGE_SIZE, budget--) {
+		for (vaddr_t va = v->vm_start; va < v->vm_end && budget;
+		     va += PAGE_SIZE, budget--) {
 			pte_t e = pagewalk(&st->s->k.phys, t->mm.pgd, va, NULL);
 
 			if (e && pte_pfn(e) == pfn)

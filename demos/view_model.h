@@ -17,14 +17,14 @@
 #include "../vm/pagetable.h"
 #include "stepper.h"
 
-#define VM_MAX_VMAS 64
+#define VM_MAX_VMAS   64
 #define VM_MAX_CHUNKS 512
-#define VM_MAX_PATH 32
+#define VM_MAX_PATH   32
 
 /* Per-frame code in view_model.fcode: a frame kind, or free of an order. */
-#define FC_FREE0 16                 /* FC_FREE0 + order: free, in a block of that order */
-#define FC_ODD 0x80                 /* set on every other free block (for shading) */
-#define FC_CODE(c) ((c) & 0x7f)
+#define FC_FREE0   16   /* FC_FREE0 + order: free, in a block of that order */
+#define FC_ODD     0x80 /* set on every other free block (for shading) */
+#define FC_CODE(c) ((c)&0x7f)
 
 struct vm_chunk {
 	vaddr_t chunk, user;
@@ -37,10 +37,10 @@ enum vm_buddy_op { VB_NONE, VB_SPLIT, VB_MERGE, VB_ALLOC, VB_FREE };
 
 struct view_model {
 	bool valid;
-	uint64_t seq;        /* the event shown */
-	bool finished;       /* the program ended (or died) */
+	uint64_t seq;  /* the event shown */
+	bool finished; /* the program ended (or died) */
 	bool dead;
-	char death[160];     /* the kernel's or glibc's report when dead */
+	char death[160]; /* the kernel's or glibc's report when dead */
 	struct event cur;
 	const char *policy;
 	/* Call path: the statement, then the open calls (outermost first). */
@@ -65,17 +65,17 @@ struct view_model {
 	bool have_addr;
 	struct walk walk;
 	pte_t leaf;
-	int active_level;     /* 4..1 the level being read or filled, 0 the frame, -1 none */
+	int active_level; /* 4..1 the level being read or filled, 0 the frame, -1 none */
 	/* Physical memory. */
 	uint64_t nr_frames;
-	uint8_t *fcode;       /* nr_frames codes (FK_* or FC_FREE0+order, | FC_ODD) */
+	uint8_t *fcode; /* nr_frames codes (FK_* or FC_FREE0+order, | FC_ODD) */
 	uint64_t fcode_cap;
-	pfn_t taken_pfn;      /* the block the statement took last (PFN_NONE: none) */
+	pfn_t taken_pfn; /* the block the statement took last (PFN_NONE: none) */
 	unsigned taken_order;
 	enum vm_buddy_op bop; /* the latest buddy operation of the statement */
 	pfn_t bop_pfn;
 	unsigned bop_order;
-	bool bop_now;         /* ... and it is the current event */
+	bool bop_now;           /* ... and it is the current event */
 	uint32_t order_touched; /* bit o: free_area[o] changed in this statement */
 	uint64_t nr_free[16];
 	unsigned nr_orders;
@@ -83,7 +83,7 @@ struct view_model {
 	/* TLB. */
 	struct tlb_entry tlb[256];
 	unsigned tlb_sets, tlb_ways;
-	uint64_t fill_vpn;    /* vpn filled by the statement last, or TLB_VPN_NONE */
+	uint64_t fill_vpn; /* vpn filled by the statement last, or TLB_VPN_NONE */
 	/* Counters. */
 	uint64_t faults, tlb_hits, tlb_misses, rss, pt_pages, brk_calls, mmap_calls;
 	uint64_t loads, stores, walks, stmt_faults;
@@ -96,7 +96,10 @@ void view_model_free(struct view_model *m);
 void view_model_update(struct view_model *m, struct stepper *st);
 
 /* Colour classes for a frame code. */
-static inline bool fc_is_free(uint8_t c) { return FC_CODE(c) >= FC_FREE0; }
+static inline bool fc_is_free(uint8_t c)
+{
+	return FC_CODE(c) >= FC_FREE0;
+}
 
 /* Pages of [start, end) that are resident (walked, bounded to max pages). */
 uint64_t view_model_resident(struct stepper *st, vaddr_t start, vaddr_t end, uint64_t max);

@@ -25,7 +25,7 @@ static const char *const font_paths[][3] = {
 /* The symbols beyond ASCII, in atlas order after the 95 printable characters. */
 static const uint16_t extra[] = {0x2192, 0x2190, 0x2026, 0x2248, 0x00b7, 0x25b8,
                                  0x2193, 0x2191, 0x2502, 0x25a0, 0x25c2, 0x2014};
-#define NR_ASCII 95
+#define NR_ASCII  95
 #define NR_GLYPHS (NR_ASCII + (int)(sizeof(extra) / sizeof(extra[0])))
 
 static int glyph_index(uint32_t cp)
@@ -83,7 +83,8 @@ static int make_atlas(struct view_gfx *g, int f)
 	   underscore sits below the descent line): make room for the tallest. */
 	for (int i = 0; i < NR_GLYPHS; i++) {
 		uint16_t cp = i < NR_ASCII ? (uint16_t)(i + 32) : extra[i - NR_ASCII];
-		SDL_Surface *gs = TTF_GlyphIsProvided(font, cp) ? TTF_RenderGlyph_Blended(font, cp, white) : NULL;
+		SDL_Surface *gs =
+		    TTF_GlyphIsProvided(font, cp) ? TTF_RenderGlyph_Blended(font, cp, white) : NULL;
 
 		if (gs && gs->h > h)
 			h = gs->h;
@@ -131,21 +132,25 @@ static int open_fonts(struct view_gfx *g, int px, FILE *err)
 		if (g->ttf[f])
 			TTF_CloseFont(g->ttf[f]);
 		g->ttf[f] = NULL;
-		for (size_t i = 0; i < sizeof(font_paths) / sizeof(font_paths[0]) && !g->ttf[f]; i++)
+		for (size_t i = 0; i < sizeof(font_paths) / sizeof(font_paths[0]) && !g->ttf[f];
+		     i++)
 			g->ttf[f] = TTF_OpenFont(font_paths[i][f == VF_BOLD ? 1 : 0], sizes[f]);
 		if (!g->ttf[f] && f == VF_BOLD)
-			for (size_t i = 0; i < sizeof(font_paths) / sizeof(font_paths[0]) && !g->ttf[f]; i++)
+			for (size_t i = 0;
+			     i < sizeof(font_paths) / sizeof(font_paths[0]) && !g->ttf[f]; i++)
 				g->ttf[f] = TTF_OpenFont(font_paths[i][0], sizes[f]);
 		if (!g->ttf[f]) {
 			if (err)
-				fprintf(err,
-				        "view: cannot open %s: %s (install the Debian package %s)\n",
-				        font_paths[0][0], TTF_GetError(), font_paths[0][2]);
+				fprintf(
+				    err,
+				    "view: cannot open %s: %s (install the Debian package %s)\n",
+				    font_paths[0][0], TTF_GetError(), font_paths[0][2]);
 			return -1;
 		}
 		if (make_atlas(g, f) < 0) {
 			if (err)
-				fprintf(err, "view: cannot make the glyph atlas: %s\n", SDL_GetError());
+				fprintf(err, "view: cannot make the glyph atlas: %s\n",
+				        SDL_GetError());
 			return -1;
 		}
 	}
@@ -202,7 +207,7 @@ int view_text_width(struct view_gfx *g, int font, const char *s)
 }
 
 static int draw_n(struct view_gfx *g, int font, int x, int y, uint32_t rgb, const char *s,
-		  int maxchars)
+                  int maxchars)
 {
 	struct view_font_atlas *a = &g->font[font];
 	int x0 = x;
@@ -225,7 +230,7 @@ int view_text(struct view_gfx *g, int font, int x, int y, uint32_t rgb, const ch
 }
 
 int view_text_clip(struct view_gfx *g, int font, int x, int y, int maxw, uint32_t rgb,
-		   const char *s)
+                   const char *s)
 {
 	int adv = g->font[font].adv, fit = adv > 0 ? maxw / adv : 0, n = 0;
 

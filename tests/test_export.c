@@ -258,16 +258,15 @@ static void assert_same_file(const char *a, const char *b, const char *script, c
 	char *x = slurp(a, &la), *y = slurp(b, &lb);
 
 	cr_assert_gt(la, 0, "%s: empty %s file", script, what);
-	cr_assert(la == lb && memcmp(x, y, la) == 0, "%s: two runs gave different %s files",
-	          script, what);
+	cr_assert(la == lb && memcmp(x, y, la) == 0, "%s: two runs gave different %s files", script,
+	          what);
 	free(x);
 	free(y);
 }
 
 /* ---- tests ---------------------------------------------------------------- */
 
-Test(export, events_and_perfetto_are_byte_identical_over_two_runs_of_every_scenario,
-     .timeout = 120)
+Test(export, events_and_perfetto_are_byte_identical_over_two_runs_of_every_scenario, .timeout = 120)
 {
 	char *ev[2] = {tmp_path(".jsonl"), tmp_path(".jsonl")};
 	char *pf[2] = {tmp_path(".json"), tmp_path(".json")};
@@ -312,8 +311,7 @@ Test(export, the_same_seed_gives_the_same_bytes_with_aslr_on)
 	free(script);
 }
 
-Test(export, every_perfetto_file_loads_and_its_slices_nest_and_match_the_events,
-     .timeout = 120)
+Test(export, every_perfetto_file_loads_and_its_slices_nest_and_match_the_events, .timeout = 120)
 {
 	char *ev = tmp_path(".jsonl"), *pf = tmp_path(".json");
 	glob_t g;
@@ -363,7 +361,7 @@ Test(export, a_segfault_shows_as_a_fault_and_a_signal_with_every_slice_closed)
 Test(export, a_first_touch_is_a_nested_fault_path_under_its_statement)
 {
 	char *pf = tmp_path(".json"), *script, *buf;
-	const char *want[] = {"store b 0 0x41 1", "exc_page_fault",     "handle_page_fault",
+	const char *want[] = {"store b 0 0x41 1",   "exc_page_fault",  "handle_page_fault",
 	                      "do_user_addr_fault", "handle_mm_fault", "__handle_mm_fault",
 	                      "handle_pte_fault",   "do_pte_missing",  "do_anonymous_page"};
 	size_t len, n = 0;

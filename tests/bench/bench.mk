@@ -26,7 +26,7 @@ BENCH_CFLAGS := -std=gnu11 -Wall -Wextra -Werror -Wno-unused-parameter -MMD -MP 
 BENCH_LIB_SRC := $(wildcard vm/*.c kernel_sim/*.c libc/*.c) demos/replay.c demos/trace.c \
 	demos/util.c
 BENCH_LIB_OBJ := $(BENCH_LIB_SRC:%.c=$(BENCH_DIR)/obj/%.o)
-BENCH_PROGS := tlb copy fault buddy replay host_replay mem policies
+BENCH_PROGS := tlb copy fault buddy replay host_replay rss frame policies
 BENCH_BINS := $(BENCH_PROGS:%=$(BENCH_DIR)/bench_%)
 BENCH_RUNNER := $(BENCH_DIR)/run_bench
 
@@ -58,3 +58,6 @@ $(BENCH_DIR)/bench_%: $(BENCH_DIR)/obj/tests/bench/bench_%.o $(BENCH_LIB_OBJ)
 	$(CC) -o $@ $^ $(PKG_LIBS) -lm
 
 -include $(wildcard $(BENCH_DIR)/obj/*/*.d $(BENCH_DIR)/obj/*/*/*.d)
+
+# The programs' objects are intermediate files: keep them (no rebuild each time).
+.PRECIOUS: $(BENCH_DIR)/obj/%.o

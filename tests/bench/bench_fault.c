@@ -54,7 +54,7 @@ static double fault_round(struct bench_sim *s)
 	dt = bench_now() - t0;
 	if (s->t->min_flt - faults != REGION_PAGES) {
 		fprintf(stderr, "bench_fault: %llu faults, expected %d\n",
-			(unsigned long long)(s->t->min_flt - faults), REGION_PAGES);
+		        (unsigned long long)(s->t->min_flt - faults), REGION_PAGES);
 		exit(2);
 	}
 	sys_munmap(&s->k, x.va, len);

@@ -1,0 +1,76 @@
+#!/bin/sh
+# screenshots.sh - regenerate the viewer's pictures in docs/img/ (`make screenshots`).
+#
+# Each picture is `aftermalloc view SCRIPT --screenshot FILE --at N`, drawn
+# without a display. The event numbers are not written here: they are found
+# in the script's event stream (`aftermalloc run SCRIPT --events FILE`, one
+# JSON object a line with seq, kind, fn), so the pictures follow the model
+# when it changes.
+#
+# usage: demos/screenshots.sh [BIN] [OUTDIR]   (defaults: build/aftermalloc, docs/img)
+set -eu
+
+BIN=${1:-build/aftermalloc}
+OUT=${2:-docs/img}
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+TMP=$(mktemp -d)
+trap 'rm -rf "$TMP"' EXIT
+
+[ -x "$BIN" ] || { echo "screenshots.sh: no binary at $BIN (run make first)" >&2; exit 2; }
+mkdir -p "$OUT"
+
+# events SCRIPT: write the script's events to $TMP/ev.jsonl
+events() {
+	"$BIN" run "$1" --events "$TMP/ev.jsonl" >/dev/null 2>&1 || true
+	[ -s "$TMP/ev.jsonl" ] || { echo "screenshots.sh: no events from $1" >&2; exit 1; }
+}
+
+# seq of a JSON line on standard input
+seq_of() {
+	sed -n 's/^{"seq":\([0-9]*\),.*/\1/p' | head -n 1
+}
+
+# first_after LINE_PATTERN AFTER_PATTERN: seq of the first line matching
+# LINE_PATTERN that comes after the first line matching AFTER_PATTERN
+first_after() {
+	awk -v pat="$1" -v after="$2" '
+		!seen && index($0, after) { seen = 1; next }
+		seen && index($0, pat) { print; exit }' "$TMP/ev.jsonl" | seq_of
+}
+
+shot() { # NAME SCRIPT SEQ [options...]
+	name=$1 script=$2 seq=$3
+	shift 3
+	[ -n "$seq" ] || { echo "screenshots.sh: no event found for $name" >&2; exit 1; }
+	"$BIN" view "$script" --screenshot "$OUT/$name.png" --at "$seq" "$@"
+	echo "$OUT/$name.png: $(basename "$script") at event $seq"
+}
+
+# 1. The first touch of a new heap page: the page fault in the middle of
+#    do_anonymous_page, when the buddy allocator has just handed out the frame.
+S="$ROOT/demos/first-touch.ams"
+events "$S"
+N=$(first_after '"kind":"frame_alloc"' '"kind":"call","fn":"do_anonymous_page"')
+shot fault-do_anonymous_page "$S" "$N"
+
+# 2. The fault itself: the CPU found no present PTE (the walk stops at the PT).
+N=$(grep '"kind":"fault"' "$TMP/ev.jsonl" | seq_of)
+shot fault-raised "$S" "$N"
+
+# 3. A buddy split: a block bigger than one page is halved, the upper halves
+#    going down the free lists (the first split of an order-2 or bigger block).
+S="$ROOT/demos/buddy.ams"
+events "$S"
+N=$(grep '"kind":"buddy_split"' "$TMP/ev.jsonl" | grep -v '"order":[01][,}]' | seq_of)
+[ -n "$N" ] || N=$(grep '"kind":"buddy_split"' "$TMP/ev.jsonl" | seq_of)
+shot buddy-split "$S" "$N"
+
+# 4. malloc's first sbrk: mm->brk moves, no frame is taken.
+S="$ROOT/demos/seed-walk.ams"
+events "$S"
+N=$(grep '"kind":"brk"' "$TMP/ev.jsonl" | seq_of)
+shot brk-moves "$S" "$N"
+
+# 5. Two policies side by side on the same script, at its last statement.
+N=$(grep '"kind":"stmt"' "$TMP/ev.jsonl" | tail -n 1 | seq_of)
+shot compare-seed-glibc "$S" "$N" --compare seed,glibc
