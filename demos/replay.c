@@ -428,11 +428,16 @@ static void rp_body(void *arg)
 
 uint64_t replay_default_phys(const struct trace *t)
 {
-	uint64_t peak = trace_peak_payload(t), want = 64ULL << 20, ram = 64ULL << 20;
+	uint64_t peak = trace_peak_payload(t), want = 64ULL << 20, ram = 4ULL << 30;
 	const uint64_t max = 16ULL << 30;
 
-	/* 0.02 utilization (glibc on coalescing-bal) means a footprint of 50x the
-	   payload; what is touched is less, but leave room for it. */
+	/*
+	 * Simulated RAM is reserved lazily: frames never touched cost the host
+	 * nothing, so the default is generous. 4 GiB at least, because a policy
+	 * that never coalesces (seed) turns realloc-bal's 0.6 MB of payload into
+	 * a 1.4 GB heap; 64x the peak payload beyond that (0.02 utilization,
+	 * glibc on coalescing-bal, means a footprint of 50x the payload).
+	 */
 	if (peak > (max - want) / 64)
 		return max;
 	want += peak * 64;

@@ -325,19 +325,22 @@ static int64_t user_load(struct cpu *cpu, vaddr_t va, uint64_t size)
 /* One byte in every page of [va, va + len): the first at va. */
 static void user_touch(struct cpu *cpu, vaddr_t va, uint64_t len, bool write)
 {
-	vaddr_t end = va + len;
 	uint64_t v;
 
-	if (end < va)
-		end = UINT64_MAX;
-	while (va < end) {
+	/* One byte in every page of [va, va+len), counted by bytes left so that a
+	   range reaching the top of the address space (va = MAP_FAILED) still
+	   touches its first page and faults there. */
+	while (len) {
+		uint64_t step = PAGE_SIZE - (va & (PAGE_SIZE - 1));
+
 		if (write)
 			cpu_store(cpu, va, 1, 0);
 		else
 			cpu_load(cpu, va, 1, &v);
-		if (PAGE_ALIGN_DOWN(va) + PAGE_SIZE < va)
+		if (step >= len)
 			break;
-		va = PAGE_ALIGN_DOWN(va) + PAGE_SIZE;
+		len -= step;
+		va += step;
 	}
 }
 
