@@ -56,7 +56,7 @@ MODEL_SRC := $(wildcard vm/*.c kernel_sim/*.c libc/*.c)
 VIEW_SRC := $(wildcard demos/view*.c)
 FRONT_SRC := $(filter-out demos/main.c $(VIEW_SRC),$(wildcard demos/*.c))
 LIB_SRC := $(MODEL_SRC) $(FRONT_SRC)
-TEST_SRC := $(wildcard tests/test_*.c)
+TEST_SRC := $(wildcard tests/test_*.c tests/support_*.c)
 HOST_PROBES := $(patsubst tests/host/%.c,$(BUILD)/host/%,$(wildcard tests/host/*.c))
 
 LIB_OBJ := $(LIB_SRC:%.c=$(BUILD)/obj/%.o)
