@@ -120,6 +120,7 @@ check-sdl:
 # ---- test ------------------------------------------------------------------
 test: $(BIN) $(UNIT) $(HOST_PROBES)
 	AM_BIN=$(abspath $(BIN)) AM_HOST=$(abspath $(BUILD)/host) AM_ROOT=$(CURDIR) \
+	  LSAN_OPTIONS=suppressions=$(CURDIR)/tests/lsan.supp:print_suppressions=0 \
 	  $(UNIT) --jobs=$$(nproc) $(TEST_ARGS)
 
 # ---- demo ------------------------------------------------------------------
