@@ -13,53 +13,24 @@
 #include "demos/replay.h"
 #include "kernel_sim/syscalls.h"
 #include "libc/libc.h"
+#include "tests/support_sim.h"
 
 #define MiB (1ULL << 20)
 
-struct env {
-	struct kernel k;
-	struct task *t;
-	struct libc lc;
-};
-
-static struct env E;
+static struct sim E;
 
 static void boot(void)
 {
-	struct kernel_opts o;
-
-	kernel_default_opts(&o);
-	o.phys_bytes = 16 * MiB;
-	cr_assert_eq(kernel_boot(&E.k, &o, stderr), 0);
-	E.t = task_create(&E.k, "test_best");
-	cr_assert_not_null(E.t);
-	libc_init(&E.lc, &E.k, malloc_policy("best"));
+	sim_boot(&E,
+	         &(struct sim_opts){.phys_bytes = 16 * MiB, .task = "test_best", .policy = "best"});
 }
 
 static void teardown(void)
 {
-	if (E.t && E.t->exit_jmp)
-		return; /* a failed assertion inside task_run: leave it to exit */
-	if (E.t)
-		task_destroy(&E.k, E.t);
-	kernel_shutdown(&E.k);
+	sim_teardown(&E);
 }
 
 TestSuite(best, .init = boot, .fini = teardown);
-
-static void check(struct libc *lc)
-{
-	cr_assert_eq(lc->ops->check(lc, stderr), 0, "best check failed");
-	cr_assert_eq(kernel_check(lc->k, stderr), 0, "kernel_check failed");
-}
-
-static void run(void (*body)(void *))
-{
-	int sig = task_run(&E.k, E.t, body, &E.lc);
-
-	cr_assert_eq(sig, 0, "process died of signal %d: %s", sig, E.t->death.reason);
-	check(&E.lc);
-}
 
 static vaddr_t xmalloc(struct libc *lc, uint64_t n)
 {
@@ -68,14 +39,8 @@ static vaddr_t xmalloc(struct libc *lc, uint64_t n)
 	cr_assert_neq(p, 0, "malloc(%llu) failed", (unsigned long long)n);
 	cr_assert_eq(p & 15, 0, "malloc(%llu) = %#llx not 16-aligned", (unsigned long long)n,
 	             (unsigned long long)p);
-	check(lc);
+	sim_check(lc);
 	return p;
-}
-
-static void xfree(struct libc *lc, vaddr_t p)
-{
-	libc_free(lc, p);
-	check(lc);
 }
 
 static vaddr_t xrealloc(struct libc *lc, vaddr_t p, uint64_t n)
@@ -83,7 +48,7 @@ static vaddr_t xrealloc(struct libc *lc, vaddr_t p, uint64_t n)
 	vaddr_t q = libc_realloc(lc, p, n);
 
 	cr_assert_neq(q, 0);
-	check(lc);
+	sim_check(lc);
 	return q;
 }
 
@@ -123,9 +88,9 @@ static void body_aligned(void *arg)
 		libc_memset(lc, p[i], 0xaa, (uint64_t)(i * 37 % 700));
 	}
 	for (int i = 0; i < 64; i += 2)
-		xfree(lc, p[i]);
+		sim_xfree(lc, p[i]);
 	for (int i = 1; i < 64; i += 2)
-		xfree(lc, p[i]);
+		sim_xfree(lc, p[i]);
 	struct count c = count(lc);
 
 	cr_assert_eq(c.used, 0);
@@ -134,7 +99,7 @@ static void body_aligned(void *arg)
 
 Test(best, blocks_are_16_aligned_and_all_frees_coalesce)
 {
-	run(body_aligned);
+	sim_run(&E, body_aligned);
 }
 
 static void body_exact_growth(void *arg)
@@ -157,7 +122,7 @@ static void body_exact_growth(void *arg)
 
 Test(best, heap_grows_by_exactly_what_is_missing)
 {
-	run(body_exact_growth);
+	sim_run(&E, body_exact_growth);
 }
 
 static void body_small_large(void *arg)
@@ -178,8 +143,8 @@ static void body_small_large(void *arg)
 	cr_assert_gt(l1, s2);
 	cr_assert_eq(lc->st.brk_calls, brks, "all four from the first 4 KiB");
 	/* Freed large blocks coalesce into room for a bigger one. */
-	xfree(lc, l1);
-	xfree(lc, l2);
+	sim_xfree(lc, l1);
+	sim_xfree(lc, l2);
 	big = xmalloc(lc, 512);
 	cr_assert_geq(big, s2 + 80);
 	cr_assert_eq(lc->st.brk_calls, brks);
@@ -187,7 +152,7 @@ static void body_small_large(void *arg)
 
 Test(best, small_blocks_gather_low_and_large_ones_high)
 {
-	run(body_small_large);
+	sim_run(&E, body_small_large);
 }
 
 static void body_realloc_end(void *arg)
@@ -210,7 +175,7 @@ static void body_realloc_end(void *arg)
 
 Test(best, realloc_grows_the_last_block_in_place_and_shrinks_in_place)
 {
-	run(body_realloc_end);
+	sim_run(&E, body_realloc_end);
 }
 
 static void body_realloc_next(void *arg)
@@ -223,12 +188,12 @@ static void body_realloc_next(void *arg)
 	c = xmalloc(lc, 500);
 	xmalloc(lc, 500); /* c is not the last block */
 	libc_st64(lc, a, 0x1122334455667788ULL);
-	xfree(lc, b);
+	sim_xfree(lc, b);
 	q = xrealloc(lc, a, 900); /* absorbs b */
 	cr_assert_eq(q, a);
 	cr_assert_eq(libc_ld64(lc, q), 0x1122334455667788ULL);
 	/* Slide back: c grows into the free rest before it. */
-	xfree(lc, q);
+	sim_xfree(lc, q);
 	libc_st64(lc, c + 488, 0xcafef00dULL);
 	q = xrealloc(lc, c, 1200);
 	cr_assert_lt(q, c, "moved back into the free chunk before it");
@@ -237,7 +202,7 @@ static void body_realloc_next(void *arg)
 
 Test(best, realloc_absorbs_the_next_free_chunk_or_slides_back)
 {
-	run(body_realloc_next);
+	sim_run(&E, body_realloc_next);
 }
 
 static void body_mmap(void *arg)
@@ -250,7 +215,7 @@ static void body_mmap(void *arg)
 	libc_memset(lc, p, 1, 300000);
 	p = xrealloc(lc, p, 303000); /* fits in the mapping (303104 bytes) */
 	cr_assert_eq(lc->st.mmap_calls, 1);
-	xfree(lc, p);
+	sim_xfree(lc, p);
 	cr_assert_eq(lc->st.munmap_calls, 1);
 	cr_assert_eq(lc->st.mmapped_bytes, 0);
 	p = xmalloc(lc, 200000);
@@ -260,7 +225,7 @@ static void body_mmap(void *arg)
 
 Test(best, only_requests_of_256k_and_more_are_mmapped)
 {
-	run(body_mmap);
+	sim_run(&E, body_mmap);
 }
 
 static void body_memalign(void *arg)
@@ -274,15 +239,15 @@ static void body_memalign(void *arg)
 		xmalloc(lc, 24);
 		cr_assert_eq(libc_posix_memalign(lc, &p, aligns[i], 100), 0);
 		cr_assert_eq(p & (aligns[i] - 1), 0);
-		check(lc);
+		sim_check(lc);
 		libc_memset(lc, p, 7, 100);
-		xfree(lc, p);
+		sim_xfree(lc, p);
 	}
 }
 
 Test(best, memalign_returns_aligned_blocks)
 {
-	run(body_memalign);
+	sim_run(&E, body_memalign);
 }
 
 static void body_double_free(void *arg)

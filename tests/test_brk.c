@@ -11,47 +11,25 @@
 
 #include "kernel_sim/kernel.h"
 #include "kernel_sim/syscalls.h"
+#include "tests/support_sim.h"
 #include "vm/pagetable.h"
 
 #define PG         PAGE_SIZE
 #define MAX_EVENTS 4096
 
-struct recorder {
-	unsigned n;
-	struct event ev[MAX_EVENTS];
-};
-
 static struct kernel k;
-static struct recorder rec;
+static struct sim_recorder rec = {.cap = MAX_EVENTS};
 static struct task *t;
 static vaddr_t heap; /* start_brk */
-
-static void record(void *ctx, const struct event *ev)
-{
-	struct recorder *r = ctx;
-
-	if (r->n < MAX_EVENTS)
-		r->ev[r->n++] = *ev;
-}
-
-static void check(void)
-{
-	cr_assert_eq(kernel_check(&k, stderr), 0, "kernel_check failed");
-}
 
 static void boot(void)
 {
 	struct kernel_opts o;
 
 	kernel_default_opts(&o);
-	cr_assert_eq(kernel_boot(&k, &o, stderr), 0);
-	probe_set_sink(&k.probe, record, &rec);
-	t = task_create(&k, "prog");
-	cr_assert_not_null(t);
+	t = sim_kernel_boot(&k, &o, &rec, "prog");
 	heap = t->mm.start_brk;
 	cr_assert_eq(t->mm.brk, heap);
-	check();
-	rec.n = 0;
 }
 
 static void shutdown(void)
@@ -65,38 +43,15 @@ static uint64_t brk_checked(uint64_t addr)
 {
 	uint64_t r = sys_brk(&k, addr);
 
-	check();
+	sim_kernel_check(&k);
 	return r;
-}
-
-struct access {
-	vaddr_t va;
-	uint64_t pages;
-	bool write;
-};
-
-static void do_access(void *arg)
-{
-	struct access *a = arg;
-	uint64_t v;
-
-	for (uint64_t i = 0; i < a->pages; i++) {
-		if (a->write)
-			cpu_store(&k.cpu, a->va + i * PG, 1, 0x5a);
-		else
-			cpu_load(&k.cpu, a->va + i * PG, 1, &v);
-	}
 }
 
 /* One byte into (or from) each of pages pages at va, as the task. Returns the
    signal that killed it, or 0. */
 static int touch(vaddr_t va, uint64_t pages, bool write)
 {
-	struct access a = {va, pages, write};
-	int sig = task_run(&k, t, do_access, &a);
-
-	check();
-	return sig;
+	return sim_touch_pages(&k, t, va, pages, write, NULL);
 }
 
 static struct vm_area_struct *heap_vma(void)
@@ -259,7 +214,7 @@ Test(brk, collides_with_a_mapping_placed_just_above_the_heap)
 	cr_assert_eq(sys_mmap(&k, m, PG, SIM_PROT_READ | SIM_PROT_WRITE,
 	                      SIM_MAP_PRIVATE | SIM_MAP_ANONYMOUS | SIM_MAP_FIXED, -1, 0),
 	             (int64_t)m);
-	check();
+	sim_kernel_check(&k);
 	/* the heap must end a page below the next VMA */
 	cr_assert_eq(brk_checked(heap + 7 * PG), heap + 7 * PG);
 	cr_assert_eq(brk_checked(heap + 7 * PG + 1), heap + 7 * PG);
@@ -274,7 +229,7 @@ Test(brk, collision_counts_the_stack_guard_gap)
 	/* a VM_GROWSDOWN VMA above the heap: 256 pages below it are off limits */
 	vma_insert(&t->mm, s, s + PG, VM_READ | VM_WRITE | VM_MAYREAD | VM_MAYWRITE | VM_GROWSDOWN,
 	           VMA_STACK);
-	check();
+	sim_kernel_check(&k);
 	cr_assert_eq(brk_checked(heap + 43 * PG), heap + 43 * PG);
 	cr_assert_eq(brk_checked(heap + 43 * PG + 1), heap + 43 * PG);
 	cr_assert_eq(brk_checked(heap + 44 * PG), heap + 43 * PG);

@@ -14,35 +14,20 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cjson/cJSON.h>
 
-static const char *bin(void)
-{
-	const char *b = getenv("AM_BIN");
+#include "tests/support_bin.h"
 
-	return b ? b : "build/aftermalloc";
-}
-
-static const char *am_root(void)
-{
-	const char *r = getenv("AM_ROOT");
-
-	return r ? r : ".";
-}
-
-/* Run `bin run script [--events ev] [--perfetto pf] [extra]` with stdout and
-   stderr to /dev/null; the exit status (128 + signal when killed). */
+/* Run `bin run script [--events ev] [--perfetto pf] [extra]`, its output
+   dropped; the exit status (128 + signal when killed). */
 static int run_export(const char *script, const char *ev, const char *pf, const char *extra)
 {
 	const char *argv[12];
-	int n = 0, st;
-	pid_t pid;
+	struct bin_out p;
+	int n = 0;
 
-	cr_assert_eq(access(bin(), X_OK), 0, "no binary at %s (set AM_BIN)", bin());
-	argv[n++] = bin();
 	argv[n++] = "run";
 	argv[n++] = script;
 	if (ev) {
@@ -56,34 +41,9 @@ static int run_export(const char *script, const char *ev, const char *pf, const 
 	if (extra)
 		argv[n++] = extra;
 	argv[n] = NULL;
-	pid = fork();
-	cr_assert_geq(pid, 0);
-	if (pid == 0) {
-		if (!freopen("/dev/null", "w", stdout) || !freopen("/dev/null", "w", stderr))
-			_exit(126);
-		execv(argv[0], (char *const *)argv);
-		_exit(127);
-	}
-	cr_assert_eq(waitpid(pid, &st, 0), pid);
-	return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
-}
-
-static char *slurp(const char *path, size_t *len)
-{
-	FILE *f = fopen(path, "rb");
-	char *buf;
-	long n;
-
-	cr_assert_not_null(f, "cannot open %s", path);
-	fseek(f, 0, SEEK_END);
-	n = ftell(f);
-	rewind(f);
-	buf = malloc((size_t)n + 1);
-	cr_assert_eq(fread(buf, 1, (size_t)n, f), (size_t)n);
-	buf[n] = 0;
-	fclose(f);
-	*len = (size_t)n;
-	return buf;
+	p = bin_run(argv, NULL);
+	bin_out_free(&p);
+	return p.status;
 }
 
 /* A fresh temporary path with suffix; the caller unlinks and frees it. */
@@ -104,8 +64,8 @@ static void all_scripts(glob_t *g)
 {
 	char *p1, *p2;
 
-	cr_assert_geq(asprintf(&p1, "%s/demos/*.ams", am_root()), 0);
-	cr_assert_geq(asprintf(&p2, "%s/demos/crash/*.ams", am_root()), 0);
+	cr_assert_geq(asprintf(&p1, "%s/demos/*.ams", bin_root()), 0);
+	cr_assert_geq(asprintf(&p2, "%s/demos/crash/*.ams", bin_root()), 0);
 	cr_assert_eq(glob(p1, 0, NULL, g), 0, "no scripts in %s", p1);
 	cr_assert_eq(glob(p2, GLOB_APPEND, NULL, g), 0, "no scripts in %s", p2);
 	free(p1);
@@ -141,7 +101,7 @@ struct ev_counts {
 static struct ev_counts check_events(const char *path, const char *script)
 {
 	size_t len;
-	char *buf = slurp(path, &len), *save = NULL;
+	char *buf = bin_read_file(path, &len), *save = NULL;
 	struct ev_counts c = {0};
 	double prev = -1;
 
@@ -198,7 +158,7 @@ struct pf_counts {
 static struct pf_counts check_perfetto(const char *path, const char *script)
 {
 	size_t len;
-	char *buf = slurp(path, &len);
+	char *buf = bin_read_file(path, &len);
 	cJSON *root = cJSON_Parse(buf), *evs, *e;
 	const char *stack[512];
 	int depth = 0;
@@ -255,7 +215,7 @@ static struct pf_counts check_perfetto(const char *path, const char *script)
 static void assert_same_file(const char *a, const char *b, const char *script, const char *what)
 {
 	size_t la, lb;
-	char *x = slurp(a, &la), *y = slurp(b, &lb);
+	char *x = bin_read_file(a, &la), *y = bin_read_file(b, &lb);
 
 	cr_assert_gt(la, 0, "%s: empty %s file", script, what);
 	cr_assert(la == lb && memcmp(x, y, la) == 0, "%s: two runs gave different %s files", script,
@@ -297,7 +257,7 @@ Test(export, the_same_seed_gives_the_same_bytes_with_aslr_on)
 	char *pf[2] = {tmp_path(".json"), tmp_path(".json")};
 	char *script;
 
-	cr_assert_geq(asprintf(&script, "%s/demos/seed-walk.ams", am_root()), 0);
+	cr_assert_geq(asprintf(&script, "%s/demos/seed-walk.ams", bin_root()), 0);
 	for (int k = 0; k < 2; k++)
 		cr_assert_eq(run_export(script, ev[k], pf[k], "--seed=7"), 0);
 	assert_same_file(ev[0], ev[1], script, "events");
@@ -348,7 +308,7 @@ Test(export, a_segfault_shows_as_a_fault_and_a_signal_with_every_slice_closed)
 	char *pf = tmp_path(".json"), *script;
 	struct pf_counts p;
 
-	cr_assert_geq(asprintf(&script, "%s/demos/crash/shrink-segv.ams", am_root()), 0);
+	cr_assert_geq(asprintf(&script, "%s/demos/crash/shrink-segv.ams", bin_root()), 0);
 	cr_assert_eq(run_export(script, NULL, pf, NULL), 1);
 	p = check_perfetto(pf, script);
 	cr_assert_geq(p.faults, 1);
@@ -367,9 +327,9 @@ Test(export, a_first_touch_is_a_nested_fault_path_under_its_statement)
 	size_t len, n = 0;
 	cJSON *root, *e;
 
-	cr_assert_geq(asprintf(&script, "%s/demos/first-touch.ams", am_root()), 0);
+	cr_assert_geq(asprintf(&script, "%s/demos/first-touch.ams", bin_root()), 0);
 	cr_assert_eq(run_export(script, NULL, pf, NULL), 0);
-	buf = slurp(pf, &len);
+	buf = bin_read_file(pf, &len);
 	root = cJSON_Parse(buf);
 	cr_assert_not_null(root);
 	/* The B events of the first store's statement open exactly this chain
@@ -398,7 +358,7 @@ Test(export, the_buddy_scenario_shows_its_splits_and_merges_as_instants)
 	char *pf = tmp_path(".json"), *script;
 	struct pf_counts p;
 
-	cr_assert_geq(asprintf(&script, "%s/demos/buddy.ams", am_root()), 0);
+	cr_assert_geq(asprintf(&script, "%s/demos/buddy.ams", bin_root()), 0);
 	cr_assert_eq(run_export(script, NULL, pf, NULL), 0);
 	p = check_perfetto(pf, script);
 	/* Second page: one split of order 1; fourth: order 4 down to 0. */
@@ -414,7 +374,7 @@ Test(export, an_unwritable_perfetto_path_exits_2)
 {
 	char *script;
 
-	cr_assert_geq(asprintf(&script, "%s/demos/first-touch.ams", am_root()), 0);
+	cr_assert_geq(asprintf(&script, "%s/demos/first-touch.ams", bin_root()), 0);
 	cr_assert_eq(run_export(script, NULL, "/nonexistent-dir/x.json", NULL), 2);
 	free(script);
 }

@@ -12,31 +12,14 @@
 #include "kernel_sim/fault.h"
 #include "kernel_sim/kernel.h"
 #include "kernel_sim/pgtable.h"
+#include "tests/support_sim.h"
 #include "vm/pagetable.h"
 
 #define MAX_EVENTS 8192
 
-struct recorder {
-	unsigned n;
-	struct event ev[MAX_EVENTS];
-};
-
 static struct kernel k;
-static struct recorder rec;
+static struct sim_recorder rec = {.cap = MAX_EVENTS};
 static struct task *t;
-
-static void record(void *ctx, const struct event *ev)
-{
-	struct recorder *r = ctx;
-
-	if (r->n < MAX_EVENTS)
-		r->ev[r->n++] = *ev;
-}
-
-static void check(void)
-{
-	cr_assert_eq(kernel_check(&k, stderr), 0, "kernel_check failed");
-}
 
 static void boot_with(bool zero_page, uint64_t phys_bytes)
 {
@@ -45,12 +28,7 @@ static void boot_with(bool zero_page, uint64_t phys_bytes)
 	kernel_default_opts(&o);
 	o.zero_page = zero_page;
 	o.phys_bytes = phys_bytes;
-	cr_assert_eq(kernel_boot(&k, &o, stderr), 0);
-	probe_set_sink(&k.probe, record, &rec);
-	t = task_create(&k, "prog");
-	cr_assert_not_null(t);
-	check();
-	rec.n = 0;
+	t = sim_kernel_boot(&k, &o, &rec, "prog");
 }
 
 static void boot(void)
@@ -68,7 +46,7 @@ static vaddr_t anon_vma(vaddr_t start, uint64_t pages)
 {
 	vma_insert(&t->mm, start, start + pages * PAGE_SIZE,
 	           VM_READ | VM_WRITE | VM_MAYREAD | VM_MAYWRITE | VM_ACCOUNT, VMA_ANON);
-	check();
+	sim_kernel_check(&k);
 	return start;
 }
 
@@ -100,7 +78,7 @@ static int access_as_task(vaddr_t va, bool write, uint64_t *val)
 		if (val)
 			*val = a.val;
 	}
-	check();
+	sim_kernel_check(&k);
 	return sig;
 }
 
@@ -196,7 +174,7 @@ Test(fault, first_write_to_heap_follows_the_documented_path)
 	vma_insert(&t->mm, HEAP, HEAP + 0x21000,
 	           VM_READ | VM_WRITE | VM_MAYREAD | VM_MAYWRITE | VM_ACCOUNT, VMA_HEAP);
 	t->mm.brk = HEAP + 0x21000;
-	check();
+	sim_kernel_check(&k);
 	cr_assert_eq(access_as_task(HEAP, true, &v), 0);
 	for (unsigned n = 0; n < 5; n++) {
 		i = find_event(path[n], i);
@@ -417,7 +395,7 @@ Test(fault, out_of_memory_kills_with_sigkill_and_leaves_no_damage)
 		cr_assert_str_eq(t->death.report, want);
 		cr_assert_eq(t->mm.rss_stat[MM_ANONPAGES], 4, "the start-up pages only");
 		k.buddy.fail_after = -1;
-		check();
+		sim_kernel_check(&k);
 	}
 }
 
@@ -452,10 +430,10 @@ Test(fault, out_of_memory_then_destroy_restores_the_boot_buddyinfo)
 		cr_assert_eq(sig, SIM_SIGKILL);
 	}
 	cr_assert_eq(k.buddy.free_pages, 0);
-	check();
+	sim_kernel_check(&k);
 	task_destroy(&k, t);
 	t = NULL;
-	check();
+	sim_kernel_check(&k);
 	f = fmemopen(after, sizeof(after), "w");
 	buddy_print_info(&k.buddy, f);
 	fclose(f);

@@ -12,80 +12,25 @@
 
 #include "kernel_sim/syscalls.h"
 #include "libc/libc.h"
+#include "tests/support_sim.h"
 
 #define MiB        (1ULL << 20)
 #define MAX_EVENTS 8192
 
-struct env {
-	struct kernel k;
-	struct task *t;
-	struct libc lc;
-	unsigned nev;
-	struct event ev[MAX_EVENTS];
-};
-
-static struct env E;
-
-static void record(void *ctx, const struct event *ev)
-{
-	struct env *e = ctx;
-
-	if (e->nev < MAX_EVENTS)
-		e->ev[e->nev++] = *ev;
-}
+static struct sim E;
 
 static void boot(const char *policy)
 {
-	struct kernel_opts o;
-
-	kernel_default_opts(&o);
-	o.phys_bytes = 32 * MiB;
-	cr_assert_eq(kernel_boot(&E.k, &o, stderr), 0);
-	E.t = task_create(&E.k, "test_freelist");
-	cr_assert_not_null(E.t);
-	cr_assert_not_null(malloc_policy(policy));
-	libc_init(&E.lc, &E.k, malloc_policy(policy));
-	probe_set_sink(&E.k.probe, record, &E);
+	sim_boot(&E, &(struct sim_opts){.phys_bytes = 32 * MiB,
+	                                .task = "test_freelist",
+	                                .policy = policy,
+	                                .max_events = MAX_EVENTS,
+	                                .record = true});
 }
 
 static void teardown(void)
 {
-	/* A failed assertion inside task_run leaves the task running: leave
-	   everything to the exit of the test's process. */
-	if (E.t && E.t->exit_jmp)
-		return;
-	if (E.t)
-		task_destroy(&E.k, E.t);
-	kernel_shutdown(&E.k);
-}
-
-static void check(struct libc *lc)
-{
-	cr_assert_eq(lc->ops->check(lc, stderr), 0, "%s check failed", lc->ops->name);
-	cr_assert_eq(kernel_check(lc->k, stderr), 0, "kernel_check failed");
-}
-
-static void run(void (*body)(void *))
-{
-	int sig = task_run(&E.k, E.t, body, &E.lc);
-
-	cr_assert_eq(sig, 0, "process died of signal %d: %s", sig, E.t->death.reason);
-	check(&E.lc);
-}
-
-static vaddr_t xmalloc(struct libc *lc, uint64_t n)
-{
-	vaddr_t p = libc_malloc(lc, n);
-
-	check(lc);
-	cr_assert_neq(p, 0, "malloc(%llu) failed", (unsigned long long)n);
-	return p;
-}
-
-static void xfree(struct libc *lc, vaddr_t p)
-{
-	libc_free(lc, p);
-	check(lc);
+	sim_teardown(&E);
 }
 
 /* Block of user pointer p, found by the policy's walk. */
@@ -131,7 +76,7 @@ static void aligned(void *arg)
 	vaddr_t start = libc_sbrk(lc, 0);
 
 	for (uint64_t n = 0; n < 600; n += 13) {
-		vaddr_t p = xmalloc(lc, n);
+		vaddr_t p = sim_xmalloc(lc, n);
 		struct find f = block_of(lc, p);
 
 		cr_assert_eq(p & 15, 0);
@@ -151,7 +96,7 @@ ParameterizedTestParameters(freelist, malloc_returns_16_aligned_pointers_inside_
 ParameterizedTest(int *pi, freelist, malloc_returns_16_aligned_pointers_inside_the_heap)
 {
 	boot(policy_names[*pi]);
-	run(aligned);
+	sim_run(&E, aligned);
 }
 
 static void first_fault(void *arg)
@@ -162,7 +107,7 @@ static void first_fault(void *arg)
 	bool hdr_fault = false;
 
 	E.nev = 0;
-	p = xmalloc(lc, 100);
+	p = sim_xmalloc(lc, 100);
 	cr_assert_gt(E.t->min_flt, flt, "the first malloc took page faults");
 	for (unsigned i = 0; i < E.nev; i++)
 		if (E.ev[i].kind == EV_FAULT &&
@@ -171,8 +116,8 @@ static void first_fault(void *arg)
 	cr_assert(hdr_fault, "a store into the heap page of %#llx faulted", (unsigned long long)p);
 	flt = E.t->min_flt;
 	brk0 = lc->curbrk;
-	libc_free(lc, xmalloc(lc, 100));
-	check(lc);
+	libc_free(lc, sim_xmalloc(lc, 100));
+	sim_check(lc);
 	cr_assert_eq(E.t->min_flt, flt, "the second malloc touches mapped pages only");
 	cr_assert_eq(lc->curbrk, brk0, "and needs no sbrk");
 	cr_assert_eq(lc->curbrk & (PAGE_SIZE - 1), 0, "the heap grew to a page boundary");
@@ -186,7 +131,7 @@ ParameterizedTestParameters(freelist, the_first_malloc_takes_the_page_fault)
 ParameterizedTest(int *pi, freelist, the_first_malloc_takes_the_page_fault)
 {
 	boot(policy_names[*pi]);
-	run(first_fault);
+	sim_run(&E, first_fault);
 }
 
 /* ---- split and coalesce ---------------------------------------------------- */
@@ -194,7 +139,7 @@ ParameterizedTest(int *pi, freelist, the_first_malloc_takes_the_page_fault)
 static void split(void *arg)
 {
 	struct libc *lc = arg;
-	vaddr_t a = xmalloc(lc, 100);
+	vaddr_t a = sim_xmalloc(lc, 100);
 	struct find f = block_of(lc, a), rest = block_of(lc, a + 112 + 16);
 
 	cr_assert_eq(f.ci.size, 128, "100 + 16 rounded to 16");
@@ -207,31 +152,31 @@ static void split(void *arg)
 Test(freelist, malloc_splits_and_keeps_the_remainder_free)
 {
 	boot("firstfit");
-	run(split);
+	sim_run(&E, split);
 }
 
 static void coalesce(void *arg)
 {
 	struct libc *lc = arg;
-	vaddr_t a = xmalloc(lc, 100), b = xmalloc(lc, 100), c = xmalloc(lc, 100);
-	vaddr_t guard = xmalloc(lc, 100);
+	vaddr_t a = sim_xmalloc(lc, 100), b = sim_xmalloc(lc, 100), c = sim_xmalloc(lc, 100);
+	vaddr_t guard = sim_xmalloc(lc, 100);
 	struct find f;
 
 	(void)guard;
-	xfree(lc, b);
+	sim_xfree(lc, b);
 	f = block_of(lc, b);
 	cr_assert(f.found && !f.ci.in_use && f.ci.size == 128);
 	cr_assert_eq(f.nfree, 2, "b and the tail");
-	xfree(lc, a); /* next is free */
+	sim_xfree(lc, a); /* next is free */
 	f = block_of(lc, a);
 	cr_assert(f.found && !f.ci.in_use);
 	cr_assert_eq(f.ci.size, 256, "a merged with b");
 	cr_assert_not(block_of(lc, b).found, "b is gone inside a");
-	xfree(lc, c); /* previous is free */
+	sim_xfree(lc, c); /* previous is free */
 	f = block_of(lc, a);
 	cr_assert_eq(f.ci.size, 384, "a+b+c");
 	cr_assert_eq(f.nfree, 2);
-	xfree(lc, guard); /* both neighbours free: everything is one block */
+	sim_xfree(lc, guard); /* both neighbours free: everything is one block */
 	f = block_of(lc, a);
 	cr_assert(f.ci.top);
 	cr_assert_eq(f.nfree, 1);
@@ -246,7 +191,7 @@ ParameterizedTestParameters(freelist, free_coalesces_the_middle_of_three_then_it
 ParameterizedTest(int *pi, freelist, free_coalesces_the_middle_of_three_then_its_neighbours)
 {
 	boot(policy_names[*pi]);
-	run(coalesce);
+	sim_run(&E, coalesce);
 }
 
 /* ---- fit strategies ----------------------------------------------------- */
@@ -267,23 +212,23 @@ static void fit_sequence(void *arg)
 	vaddr_t sep = 0;
 
 	for (int i = 0; i < 3; i++) {
-		fit_result.blk[i] = xmalloc(lc, 112);
-		sep = xmalloc(lc, 16);
+		fit_result.blk[i] = sim_xmalloc(lc, 112);
+		sep = sim_xmalloc(lc, 16);
 	}
 	fit_result.tail = sep + 32;
 	for (int i = 0; i < 3; i++)
-		xfree(lc, fit_result.blk[i]);
-	fit_result.got = xmalloc(lc, 112);
+		sim_xfree(lc, fit_result.blk[i]);
+	fit_result.got = sim_xmalloc(lc, 112);
 }
 
 Test(freelist, nextfit_resumes_where_firstfit_restarts)
 {
 	boot("firstfit");
-	run(fit_sequence);
+	sim_run(&E, fit_sequence);
 	cr_assert_eq(fit_result.got, fit_result.blk[2], "first fit takes the head");
 	teardown();
 	boot("nextfit");
-	run(fit_sequence);
+	sim_run(&E, fit_sequence);
 	cr_assert_eq(fit_result.got, fit_result.tail, "next fit goes on from the rover");
 }
 
@@ -294,24 +239,24 @@ static void best_sequence(void *arg)
 	vaddr_t blk[4];
 
 	for (int i = 0; i < 4; i++) {
-		blk[i] = xmalloc(lc, sizes[i]);
-		xmalloc(lc, 16);
+		blk[i] = sim_xmalloc(lc, sizes[i]);
+		sim_xmalloc(lc, 16);
 	}
 	for (int i = 0; i < 4; i++)
-		xfree(lc, blk[i]);
+		sim_xfree(lc, blk[i]);
 	fit_result.blk[0] = blk[1];
 	fit_result.blk[1] = blk[3];
-	fit_result.got = xmalloc(lc, 90);
+	fit_result.got = sim_xmalloc(lc, 90);
 }
 
 Test(freelist, bestfit_picks_the_tightest_block)
 {
 	boot("bestfit");
-	run(best_sequence);
+	sim_run(&E, best_sequence);
 	cr_assert_eq(fit_result.got, fit_result.blk[0], "the 112-byte block");
 	teardown();
 	boot("firstfit");
-	run(best_sequence);
+	sim_run(&E, best_sequence);
 	cr_assert_eq(fit_result.got, fit_result.blk[1], "first fit: the head, the 512-byte block");
 }
 
@@ -320,28 +265,28 @@ Test(freelist, bestfit_picks_the_tightest_block)
 static void realloc_in_place(void *arg)
 {
 	struct libc *lc = arg;
-	vaddr_t a = xmalloc(lc, 100), b = xmalloc(lc, 200), c = xmalloc(lc, 16), q;
+	vaddr_t a = sim_xmalloc(lc, 100), b = sim_xmalloc(lc, 200), c = sim_xmalloc(lc, 16), q;
 
 	libc_memset(lc, a, 0x31, 100);
-	xfree(lc, b);
+	sim_xfree(lc, b);
 	q = libc_realloc(lc, a, 250);
-	check(lc);
+	sim_check(lc);
 	cr_assert_eq(q, a, "grown into the free neighbour");
 	cr_assert_eq(cpu_check_fill(lc->cpu, a, 0x31, 100), 0);
 	cr_assert_eq(block_of(lc, a).ci.size, 272);
 	cr_assert_eq(block_of(lc, a + 272).ci.in_use, false, "the rest stays free (split)");
 	q = libc_realloc(lc, a, 20);
-	check(lc);
+	sim_check(lc);
 	cr_assert_eq(q, a, "shrunk in place");
 	cr_assert_eq(block_of(lc, a).ci.size, 48);
 	cr_assert_eq(cpu_check_fill(lc->cpu, a, 0x31, 20), 0);
 	q = libc_realloc(lc, a, 1000);
-	check(lc);
+	sim_check(lc);
 	cr_assert_neq(q, a, "c blocks the way: moved");
 	cr_assert_eq(cpu_check_fill(lc->cpu, q, 0x31, 20), 0, "contents moved");
 	cr_assert_not(block_of(lc, a).ci.in_use, "the old block was freed");
-	xfree(lc, q);
-	xfree(lc, c);
+	sim_xfree(lc, q);
+	sim_xfree(lc, c);
 }
 
 ParameterizedTestParameters(freelist, realloc_grows_and_shrinks_in_place_and_keeps_contents)
@@ -352,7 +297,7 @@ ParameterizedTestParameters(freelist, realloc_grows_and_shrinks_in_place_and_kee
 ParameterizedTest(int *pi, freelist, realloc_grows_and_shrinks_in_place_and_keeps_contents)
 {
 	boot(policy_names[*pi]);
-	run(realloc_in_place);
+	sim_run(&E, realloc_in_place);
 }
 
 /* ---- heap growth and mmap --------------------------------------------------- */
@@ -360,11 +305,11 @@ ParameterizedTest(int *pi, freelist, realloc_grows_and_shrinks_in_place_and_keep
 static void growth(void *arg)
 {
 	struct libc *lc = arg;
-	vaddr_t a = xmalloc(lc, 100), brk0 = lc->curbrk, b;
+	vaddr_t a = sim_xmalloc(lc, 100), brk0 = lc->curbrk, b;
 	uint64_t tail = brk0 - a - 128; /* the free block after a, header to epilogue */
 
 	/* The free tail is `tail` bytes; ask for more: only the rest is sbrk'd. */
-	b = xmalloc(lc, tail + PAGE_SIZE);
+	b = sim_xmalloc(lc, tail + PAGE_SIZE);
 	cr_assert_eq(b, a + 112 + 16, "the new block starts at the old free tail");
 	cr_assert_eq(lc->curbrk, PAGE_ALIGN(b - 8 + tail + PAGE_SIZE + 16 + 8),
 	             "the break moved just past the block, to a page boundary");
@@ -374,7 +319,7 @@ static void growth(void *arg)
 Test(freelist, heap_growth_merges_with_the_free_last_block)
 {
 	boot("firstfit");
-	run(growth);
+	sim_run(&E, growth);
 }
 
 static void big(void *arg)
@@ -383,7 +328,7 @@ static void big(void *arg)
 	vaddr_t brk0 = libc_sbrk(lc, 0), p, q;
 	struct find f;
 
-	p = xmalloc(lc, 128 * 1024);
+	p = sim_xmalloc(lc, 128 * 1024);
 	cr_assert_eq(lc->st.mmap_calls, 1, "the threshold request is mmapped");
 	cr_assert_eq(lc->curbrk, brk0, "the heap did not move");
 	cr_assert_eq(p & (PAGE_SIZE - 1), 16);
@@ -392,17 +337,17 @@ static void big(void *arg)
 	cr_assert(f.found && f.ci.mmapped && f.ci.in_use);
 	libc_memset(lc, p, 0x44, 128 * 1024);
 	q = libc_realloc(lc, p, 300 * 1024);
-	check(lc);
+	sim_check(lc);
 	cr_assert_eq(cpu_check_fill(lc->cpu, q, 0x44, 128 * 1024), 0);
 	cr_assert_eq(lc->st.mmapped_bytes, PAGE_ALIGN(300 * 1024 + 16));
 	cr_assert_eq(libc_footprint(lc), lc->curbrk - E.t->mm.start_brk + lc->st.mmapped_bytes);
-	xfree(lc, q);
+	sim_xfree(lc, q);
 	cr_assert_eq(lc->st.mmapped_bytes, 0);
 	cr_assert_eq(lc->st.munmap_calls, 2);
-	p = xmalloc(lc, 128 * 1024 - 1);
+	p = sim_xmalloc(lc, 128 * 1024 - 1);
 	cr_assert_eq(lc->st.mmap_calls, 2, "below the threshold: from the heap");
 	cr_assert_gt(lc->curbrk, brk0);
-	xfree(lc, p);
+	sim_xfree(lc, p);
 }
 
 ParameterizedTestParameters(freelist, large_requests_are_mmapped_and_counted)
@@ -413,30 +358,30 @@ ParameterizedTestParameters(freelist, large_requests_are_mmapped_and_counted)
 ParameterizedTest(int *pi, freelist, large_requests_are_mmapped_and_counted)
 {
 	boot(policy_names[*pi]);
-	run(big);
+	sim_run(&E, big);
 }
 
 static void sbrk_fails(void *arg)
 {
 	struct libc *lc = arg;
 	struct sim_rlimit rl;
-	vaddr_t p = xmalloc(lc, 16);
+	vaddr_t p = sim_xmalloc(lc, 16);
 
 	cr_assert_eq(sys_getrlimit(lc->k, SIM_RLIMIT_DATA, &rl), 0);
 	rl.cur = (lc->curbrk - E.t->mm.start_brk) + (E.t->mm.end_data - E.t->mm.start_data);
 	cr_assert_eq(sys_setrlimit(lc->k, SIM_RLIMIT_DATA, &rl), 0);
 	cr_assert_eq(libc_malloc(lc, 64 * 1024), 0, "sbrk failed: NULL");
-	check(lc);
+	sim_check(lc);
 	cr_assert_eq(lc->errno_, SIM_ENOMEM);
 	cr_assert_neq(libc_malloc(lc, 1000), 0, "what is left of the page still serves");
-	check(lc);
-	xfree(lc, p);
+	sim_check(lc);
+	sim_xfree(lc, p);
 }
 
 Test(freelist, malloc_returns_null_when_sbrk_fails)
 {
 	boot("firstfit");
-	run(sbrk_fails);
+	sim_run(&E, sbrk_fails);
 }
 
 /* ---- pointer validation ---------------------------------------------------- */
@@ -444,10 +389,10 @@ Test(freelist, malloc_returns_null_when_sbrk_fails)
 static void double_free(void *arg)
 {
 	struct libc *lc = arg;
-	vaddr_t p = xmalloc(lc, 64);
+	vaddr_t p = sim_xmalloc(lc, 64);
 
-	xmalloc(lc, 64);
-	xfree(lc, p);
+	sim_xmalloc(lc, 64);
+	sim_xfree(lc, p);
 	libc_free(lc, p);
 	cr_assert_fail("the double free returned");
 }
@@ -474,7 +419,7 @@ static vaddr_t bad_ptr_kind;
 static void bad_free(void *arg)
 {
 	struct libc *lc = arg;
-	vaddr_t p = xmalloc(lc, 64);
+	vaddr_t p = sim_xmalloc(lc, 64);
 
 	libc_memset(lc, p, 0, 64);
 	switch (bad_ptr_kind) {
@@ -511,14 +456,14 @@ Test(freelist, a_free_of_a_pointer_never_returned_aborts_the_process)
 static void corrupt(void *arg)
 {
 	struct libc *lc = arg;
-	vaddr_t a = xmalloc(lc, 64), b = xmalloc(lc, 64);
+	vaddr_t a = sim_xmalloc(lc, 64), b = sim_xmalloc(lc, 64);
 
-	xmalloc(lc, 64);
+	sim_xmalloc(lc, 64);
 	libc_st64(lc, a + 64, 96 | 1); /* a's footer (80|1) */
 	cr_assert_gt(lc->ops->check(lc, NULL), 0, "header != footer");
 	libc_st64(lc, a + 64, 80 | 1);
 	cr_assert_eq(lc->ops->check(lc, stderr), 0);
-	xfree(lc, b);
+	sim_xfree(lc, b);
 	libc_st64(lc, b, 0x1234); /* b's pred link */
 	cr_assert_gt(lc->ops->check(lc, NULL), 0, "list links inconsistent");
 	libc_st64(lc, b, 0);
@@ -531,86 +476,50 @@ static void corrupt(void *arg)
 Test(freelist, the_checker_finds_damaged_tags_and_links)
 {
 	boot("firstfit");
-	run(corrupt);
+	sim_run(&E, corrupt);
 }
 
 /* ---- random sequences -------------------------------------------------- */
 
 #define NLIVE 128
 
-struct live {
-	vaddr_t p;
-	uint64_t n;
-	uint8_t pat;
-};
-
-static uint64_t rng_next(uint64_t *s)
-{
-	*s ^= *s << 13;
-	*s ^= *s >> 7;
-	*s ^= *s << 17;
-	return *s;
-}
-
-static void verify(struct libc *lc, const struct live *l)
-{
-	cr_assert_eq(cpu_check_fill(lc->cpu, l->p, l->pat, l->n), 0,
-	             "contents of %#llx (%llu bytes) changed", (unsigned long long)l->p,
-	             (unsigned long long)l->n);
-}
-
 static uint64_t rand_seed;
 
 static uint64_t rand_size(uint64_t *s)
 {
-	unsigned k = rng_next(s) % 64;
+	unsigned k = sim_rng_next(s) % 64;
 
 	if (k == 0)
-		return 100000 + rng_next(s) % 200000; /* sometimes mmapped */
+		return 100000 + sim_rng_next(s) % 200000; /* sometimes mmapped */
 	if (k < 8)
-		return rng_next(s) % 5000;
-	return rng_next(s) % 300;
+		return sim_rng_next(s) % 5000;
+	return sim_rng_next(s) % 300;
 }
 
 static void random_ops(void *arg)
 {
 	struct libc *lc = arg;
-	struct live live[NLIVE] = {0};
+	struct sim_live live[NLIVE] = {0};
 	uint64_t s = rand_seed;
 
 	for (int op = 0; op < 3000; op++) {
-		struct live *l = &live[rng_next(&s) % NLIVE];
+		struct sim_live *l = &live[sim_rng_next(&s) % NLIVE];
 		uint64_t n = rand_size(&s);
-		unsigned r = rng_next(&s) % 3;
+		unsigned r = sim_rng_next(&s) % 3;
 
 		if (l->p && r == 0) {
-			verify(lc, l);
-			xfree(lc, l->p);
-			l->p = 0;
+			sim_live_free(lc, l);
 		} else if (l->p && r == 1) {
-			verify(lc, l);
-			l->p = libc_realloc(lc, l->p, n + 1);
-			check(lc);
-			cr_assert_neq(l->p, 0);
-			cr_assert_eq(l->p & 15, 0);
-			if (l->n > n + 1)
-				l->n = n + 1;
-			verify(lc, l);
-			libc_memset(lc, l->p, l->pat, n + 1);
-			l->n = n + 1;
+			sim_live_realloc(lc, l, n + 1);
 		} else if (!l->p) {
-			l->p = xmalloc(lc, n);
-			cr_assert_eq(l->p & 15, 0);
+			sim_live_malloc(lc, l, n, (uint8_t)(op | 1));
 			cr_assert_geq(libc_malloc_usable_size(lc, l->p), n);
-			l->n = n;
-			l->pat = (uint8_t)(op | 1);
-			libc_memset(lc, l->p, l->pat, n);
 		}
 	}
 	for (int i = 0; i < NLIVE; i++) {
 		if (live[i].p) {
-			verify(lc, &live[i]);
-			xfree(lc, live[i].p);
+			sim_verify_live(lc, &live[i]);
+			sim_xfree(lc, live[i].p);
 		}
 	}
 	cr_assert_eq(lc->st.mmapped_bytes, 0, "every mapping was given back");
@@ -637,5 +546,5 @@ ParameterizedTest(struct rand_param *p, freelist,
 {
 	boot(policy_names[p->policy]);
 	rand_seed = p->seed;
-	run(random_ops);
+	sim_run(&E, random_ops);
 }

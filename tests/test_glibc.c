@@ -14,66 +14,30 @@
 #include "kernel_sim/syscalls.h"
 #include "libc/glibc_malloc.h"
 #include "libc/libc.h"
+#include "tests/support_sim.h"
 
 #define MiB        (1ULL << 20)
 #define MAX_EVENTS 16384
 
-struct env {
-	struct kernel k;
-	struct task *t;
-	struct libc lc;
-	unsigned nev;
-	struct event ev[MAX_EVENTS];
-};
-
-static struct env E;
-
-static void record(void *ctx, const struct event *ev)
-{
-	struct env *e = ctx;
-
-	if (e->nev < MAX_EVENTS)
-		e->ev[e->nev++] = *ev;
-}
+static struct sim E;
 
 static void boot(void)
 {
-	struct kernel_opts o;
-
-	kernel_default_opts(&o);
-	o.phys_bytes = 64 * MiB;
-	cr_assert_eq(kernel_boot(&E.k, &o, stderr), 0);
-	E.t = task_create(&E.k, "test_glibc");
-	cr_assert_not_null(E.t);
-	libc_init(&E.lc, &E.k, malloc_policy("glibc"));
+	sim_boot(&E, &(struct sim_opts){.phys_bytes = 64 * MiB,
+	                                .task = "test_glibc",
+	                                .policy = "glibc",
+	                                .max_events = MAX_EVENTS,
+	                                .record = true});
 	cr_assert_eq(E.lc.ops, &malloc_ops_glibc);
-	E.nev = 0;
-	probe_set_sink(&E.k.probe, record, &E);
 }
 
 static void teardown(void)
 {
 	glibc_malloc_release(&E.lc);
-	if (E.t)
-		task_destroy(&E.k, E.t);
-	kernel_shutdown(&E.k);
+	sim_teardown(&E);
 }
 
 TestSuite(glibc, .init = boot, .fini = teardown);
-
-static void check(struct libc *lc)
-{
-	cr_assert_eq(lc->ops->check(lc, stderr), 0, "glibc heap check failed");
-	cr_assert_eq(kernel_check(lc->k, stderr), 0, "kernel_check failed");
-}
-
-static void run(void (*body)(void *))
-{
-	int sig = task_run(&E.k, E.t, body, &E.lc);
-
-	cr_assert_eq(sig, 0, "process died of signal %d: %s", sig, E.t->death.reason);
-	check(&E.lc);
-}
 
 /* Run body, which must die of SIGABRT with glibc's message msg. */
 static void run_abort(void (*body)(void *), const char *msg)
@@ -98,14 +62,8 @@ static vaddr_t xmalloc(struct libc *lc, uint64_t n)
 
 	cr_assert_neq(p, 0, "malloc(%llu) failed", (unsigned long long)n);
 	cr_assert_eq(p & 15, 0);
-	check(lc);
+	sim_check(lc);
 	return p;
-}
-
-static void xfree(struct libc *lc, vaddr_t p)
-{
-	libc_free(lc, p);
-	check(lc);
 }
 
 static uint64_t peek(struct libc *lc, vaddr_t a)
@@ -202,7 +160,7 @@ static void first_malloc(void *arg)
 
 Test(glibc, first_malloc_grows_the_heap_by_0x21000_and_returns_start_plus_0x2a0)
 {
-	run(first_malloc);
+	sim_run(&E, first_malloc);
 }
 
 /* ---- tcache ---------------------------------------------------------------- */
@@ -213,9 +171,9 @@ static void tcache_lifo(void *arg)
 	vaddr_t a = xmalloc(lc, 40), b = xmalloc(lc, 40), c = xmalloc(lc, 40);
 	char buf[32];
 
-	xfree(lc, a);
-	xfree(lc, b);
-	xfree(lc, c);
+	sim_xfree(lc, a);
+	sim_xfree(lc, b);
+	sim_xfree(lc, c);
 	/* chunk 48 -> tcache[1]; the head is c, whose next is b, mangled */
 	cr_assert_str_eq(where(lc, c, buf), "tcache[1]");
 	cr_assert_eq(info(lc).tcache_counts[1], 3);
@@ -235,7 +193,7 @@ static void tcache_lifo(void *arg)
 
 Test(glibc, tcache_reuses_freed_chunks_last_in_first_out)
 {
-	run(tcache_lifo);
+	sim_run(&E, tcache_lifo);
 }
 
 static void eighth_free(void *arg)
@@ -250,8 +208,8 @@ static void eighth_free(void *arg)
 	}
 	vaddr_t guard = xmalloc(lc, 10);
 	for (int i = 0; i < 8; i++) {
-		xfree(lc, s[i]);
-		xfree(lc, l[i]);
+		sim_xfree(lc, s[i]);
+		sim_xfree(lc, l[i]);
 	}
 	for (int i = 0; i < 7; i++) {
 		cr_assert_str_eq(where(lc, s[i], buf), "tcache[0]");
@@ -273,13 +231,13 @@ static void eighth_free(void *arg)
 	vaddr_t big = xmalloc(lc, 300);
 	cr_assert_neq(big, l[7]);
 	cr_assert_str_eq(where(lc, l[7], buf), "smallbin[13]");
-	xfree(lc, guard);
-	xfree(lc, big);
+	sim_xfree(lc, guard);
+	sim_xfree(lc, big);
 }
 
 Test(glibc, the_eighth_free_goes_to_the_fastbin_or_the_unsorted_bin)
 {
-	run(eighth_free);
+	sim_run(&E, eighth_free);
 }
 
 /* ---- coalescing, top, trimming --------------------------------------------- */
@@ -295,13 +253,13 @@ static void coalesce_trim(void *arg)
 	cr_assert_gt(lc->curbrk - start, 0x21000, "the heap grew past the first 132 KiB");
 	vaddr_t brk_high = lc->curbrk;
 	/* a 2000-byte chunk is too big for tcache and fastbins: freed for real */
-	xfree(lc, c);
+	sim_xfree(lc, c);
 	cr_assert_str_eq(where(lc, c, buf), "unsorted");
 	/* b merges with c (forward) into one unsorted chunk */
-	xfree(lc, b);
+	sim_xfree(lc, b);
 	cr_assert_str_eq(where(lc, b, buf), "unsorted");
 	E.nev = 0;
-	xfree(lc, d); /* borders top: b+c merge backward, the whole tail into top */
+	sim_xfree(lc, d); /* borders top: b+c merge backward, the whole tail into top */
 	struct glibc_info gi = info(lc);
 	cr_assert_eq(gi.top, b - 16, "b, c and d all merged into top");
 	cr_assert_gt(count_calls("systrim"), 0, "a free of >= 64 KiB checks the trim threshold");
@@ -310,13 +268,13 @@ static void coalesce_trim(void *arg)
 	cr_assert_geq(gi.top_size, GM_DEFAULT_TOP_PAD + GM_MINSIZE);
 	cr_assert_lt(gi.top_size, GM_DEFAULT_TOP_PAD + GM_MINSIZE + PAGE_SIZE + 1);
 	cr_assert_eq(gi.top + gi.top_size, lc->curbrk);
-	xfree(lc, a);
+	sim_xfree(lc, a);
 	cr_assert_eq(info(lc).top, a - 16);
 }
 
 Test(glibc, freeing_into_top_coalesces_and_trims_with_a_negative_sbrk)
 {
-	run(coalesce_trim);
+	sim_run(&E, coalesce_trim);
 }
 
 static void threshold(void *arg)
@@ -335,7 +293,7 @@ static void threshold(void *arg)
 	cr_assert_eq(info(lc).mmapped_mem, 0x31000);
 	cr_assert_eq(libc_malloc_usable_size(lc, p), 0x31000 - 16);
 	cr_assert_eq(lc->st.mmapped_bytes, 0x31000);
-	xfree(lc, p);
+	sim_xfree(lc, p);
 	struct glibc_info gi = info(lc);
 	cr_assert_eq(gi.mmap_threshold, 0x31000, "threshold raised to the freed size");
 	cr_assert_eq(gi.trim_threshold, 2 * 0x31000);
@@ -343,13 +301,13 @@ static void threshold(void *arg)
 	vaddr_t q = xmalloc(lc, 200000);
 	cr_assert(q >= start && q < lc->curbrk, "now from the heap");
 	cr_assert_eq(q, small + 0x20);
-	xfree(lc, q);
-	xfree(lc, small);
+	sim_xfree(lc, q);
+	sim_xfree(lc, small);
 }
 
 Test(glibc, freeing_an_mmapped_chunk_raises_the_mmap_threshold)
 {
-	run(threshold);
+	sim_run(&E, threshold);
 }
 
 /* ---- calloc, realloc, memalign ---------------------------------------------- */
@@ -360,10 +318,10 @@ static void calloc_clears(void *arg)
 	vaddr_t p = xmalloc(lc, 100), guard = xmalloc(lc, 1);
 
 	libc_memset(lc, p, 0xff, 100);
-	xfree(lc, p);
+	sim_xfree(lc, p);
 	/* calloc bypasses the tcache: _int_malloc, then clear (reused memory) */
 	vaddr_t q = libc_calloc(lc, 10, 10);
-	check(lc);
+	sim_check(lc);
 	cr_assert_neq(q, 0);
 	for (int i = 0; i < 100; i += 8)
 		cr_assert_eq(peek(lc, q + i), 0);
@@ -371,17 +329,17 @@ static void calloc_clears(void *arg)
 	uint64_t flt = E.t->min_flt;
 	E.nev = 0;
 	vaddr_t m = libc_calloc(lc, 1000, 1000);
-	check(lc);
+	sim_check(lc);
 	cr_assert_eq(E.t->min_flt - flt, 1, "only the header store faulted");
 	libc_free(lc, m);
 	libc_free(lc, q);
 	libc_free(lc, guard);
-	check(lc);
+	sim_check(lc);
 }
 
 Test(glibc, calloc_clears_reused_memory_but_not_fresh_mmapped_memory)
 {
-	run(calloc_clears);
+	sim_run(&E, calloc_clears);
 }
 
 static void realloc_paths(void *arg)
@@ -391,14 +349,14 @@ static void realloc_paths(void *arg)
 
 	libc_memset(lc, p, 0x5a, 100);
 	q = libc_realloc(lc, p, 1000);
-	check(lc);
+	sim_check(lc);
 	cr_assert_eq(q, p, "grown in place into top");
 	q = libc_realloc(lc, q, 200);
-	check(lc);
+	sim_check(lc);
 	cr_assert_eq(q, p, "shrunk in place, the tail split off");
 	vaddr_t wall = xmalloc(lc, 10);
 	q = libc_realloc(lc, p, 5000);
-	check(lc);
+	sim_check(lc);
 	cr_assert_neq(q, p, "moved: malloc, copy, free");
 	for (int i = 0; i < 96; i += 8)
 		cr_assert_eq(peek(lc, q + i), 0x5a5a5a5a5a5a5a5aULL);
@@ -406,20 +364,20 @@ static void realloc_paths(void *arg)
 	vaddr_t m = xmalloc(lc, 300000);
 	libc_memset(lc, m, 0x33, 300000);
 	vaddr_t m2 = libc_realloc(lc, m, 600000);
-	check(lc);
+	sim_check(lc);
 	cr_assert_neq(m2, 0);
 	cr_assert_eq(peek(lc, m2 + 299992), 0x3333333333333333ULL);
 	cr_assert_eq(libc_realloc(lc, m2, 500000), m2, "still fits: unchanged");
 	cr_assert_eq(libc_realloc(lc, q, 0), 0, "realloc(p, 0) frees");
-	check(lc);
+	sim_check(lc);
 	libc_free(lc, m2);
 	libc_free(lc, wall);
-	check(lc);
+	sim_check(lc);
 }
 
 Test(glibc, realloc_grows_into_top_shrinks_in_place_and_moves_when_blocked)
 {
-	run(realloc_paths);
+	sim_run(&E, realloc_paths);
 }
 
 static void memalign_paths(void *arg)
@@ -432,7 +390,7 @@ static void memalign_paths(void *arg)
 		vaddr_t p;
 
 		cr_assert_eq(libc_posix_memalign(lc, &p, al, 100 + al), 0);
-		check(lc);
+		sim_check(lc);
 		cr_assert_eq(p % al, 0, "aligned to %llu", (unsigned long long)al);
 		cr_assert_geq(libc_malloc_usable_size(lc, p), 100 + al);
 		libc_memset(lc, p, 0x11, 100 + al);
@@ -440,17 +398,17 @@ static void memalign_paths(void *arg)
 	}
 	vaddr_t big;
 	cr_assert_eq(libc_posix_memalign(lc, &big, 4096, 1 << 20), 0);
-	check(lc);
+	sim_check(lc);
 	cr_assert_eq(big % 4096, 0, "mmapped and aligned: prev_size holds the offset");
 	libc_free(lc, big);
-	check(lc);
+	sim_check(lc);
 	for (int i = 0; i < n; i++)
-		xfree(lc, ps[i]);
+		sim_xfree(lc, ps[i]);
 }
 
 Test(glibc, posix_memalign_returns_aligned_blocks_and_gives_back_the_rest)
 {
-	run(memalign_paths);
+	sim_run(&E, memalign_paths);
 }
 
 /* ---- heap-corruption checks ------------------------------------------------ */
@@ -621,7 +579,7 @@ static void walk_order(void *arg)
 	vaddr_t a = xmalloc(lc, 100), m = xmalloc(lc, 1 << 20), b = xmalloc(lc, 3000);
 	char buf[32];
 
-	xfree(lc, a);
+	sim_xfree(lc, a);
 	struct find f = {.sorted = true};
 	lc->ops->walk(lc, find_cb, &f);
 	cr_assert_eq(f.n, 5, "tcache struct, a, b, top, then the mmapped chunk");
@@ -633,24 +591,10 @@ static void walk_order(void *arg)
 
 Test(glibc, walk_lists_heap_chunks_in_address_order_then_mmapped_chunks)
 {
-	run(walk_order);
+	sim_run(&E, walk_order);
 }
 
-struct blk {
-	vaddr_t p;
-	uint64_t n;
-	uint8_t pat;
-};
-
-static uint64_t rng_next(uint64_t *s)
-{
-	*s ^= *s << 13;
-	*s ^= *s >> 7;
-	*s ^= *s << 17;
-	return *s;
-}
-
-static void verify(struct libc *lc, const struct blk *b)
+static void verify(struct libc *lc, const struct sim_live *b)
 {
 	uint64_t want = 0x0101010101010101ULL * b->pat;
 
@@ -666,24 +610,24 @@ static void verify(struct libc *lc, const struct blk *b)
 static void random_ops(void *arg)
 {
 	struct libc *lc = arg;
-	struct blk blk[64] = {0};
+	struct sim_live blk[64] = {0};
 	uint64_t s = 0x9e3779b97f4a7c15ULL;
 
 	for (int step = 0; step < 1500; step++) {
-		struct blk *b = &blk[rng_next(&s) % 64];
-		uint64_t r = rng_next(&s) % 100;
+		struct sim_live *b = &blk[sim_rng_next(&s) % 64];
+		uint64_t r = sim_rng_next(&s) % 100;
 		uint64_t n;
 
-		switch (rng_next(&s) % 10) {
+		switch (sim_rng_next(&s) % 10) {
 		case 0:
-			n = 8 + rng_next(&s) % 300000; /* sometimes mmapped */
+			n = 8 + sim_rng_next(&s) % 300000; /* sometimes mmapped */
 			break;
 		case 1:
 		case 2:
-			n = 8 + rng_next(&s) % 5000;
+			n = 8 + sim_rng_next(&s) % 5000;
 			break;
 		default:
-			n = 8 + rng_next(&s) % 200;
+			n = 8 + sim_rng_next(&s) % 200;
 		}
 		if (b->p) {
 			verify(lc, b);
@@ -702,7 +646,7 @@ static void random_ops(void *arg)
 				b->n = n;
 			}
 		} else {
-			b->pat = (uint8_t)(1 + rng_next(&s) % 250);
+			b->pat = (uint8_t)(1 + sim_rng_next(&s) % 250);
 			if (r < 15) {
 				b->p = libc_calloc(lc, 1, n);
 				cr_assert_neq(b->p, 0);
@@ -720,13 +664,13 @@ static void random_ops(void *arg)
 			libc_memset(lc, b->p, b->pat, n);
 			b->n = n;
 		}
-		check(lc);
+		sim_check(lc);
 	}
 	for (int i = 0; i < 64; i++) {
 		if (blk[i].p) {
 			verify(lc, &blk[i]);
 			libc_free(lc, blk[i].p);
-			check(lc);
+			sim_check(lc);
 		}
 	}
 	cr_assert_eq(info(lc).mmapped_mem, 0);
@@ -734,5 +678,5 @@ static void random_ops(void *arg)
 
 Test(glibc, random_sequences_keep_contents_and_heap_invariants)
 {
-	run(random_ops);
+	sim_run(&E, random_ops);
 }

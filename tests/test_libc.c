@@ -10,40 +10,20 @@
 
 #include "kernel_sim/syscalls.h"
 #include "libc/libc.h"
+#include "tests/support_sim.h"
 
 #define MiB        (1ULL << 20)
 #define MAX_EVENTS 8192
 
-struct env {
-	struct kernel k;
-	struct task *t;
-	struct libc lc;
-	unsigned nev;
-	struct event ev[MAX_EVENTS];
-};
-
-static struct env E;
-
-static void record(void *ctx, const struct event *ev)
-{
-	struct env *e = ctx;
-
-	if (e->nev < MAX_EVENTS)
-		e->ev[e->nev++] = *ev;
-}
+static struct sim E;
 
 static void boot(const char *policy)
 {
-	struct kernel_opts o;
-
-	kernel_default_opts(&o);
-	o.phys_bytes = 16 * MiB;
-	cr_assert_eq(kernel_boot(&E.k, &o, stderr), 0);
-	E.t = task_create(&E.k, "test_libc");
-	cr_assert_not_null(E.t);
-	cr_assert_not_null(malloc_policy(policy));
-	libc_init(&E.lc, &E.k, malloc_policy(policy));
-	probe_set_sink(&E.k.probe, record, &E);
+	sim_boot(&E, &(struct sim_opts){.phys_bytes = 16 * MiB,
+	                                .task = "test_libc",
+	                                .policy = policy,
+	                                .max_events = MAX_EVENTS,
+	                                .record = true});
 }
 
 static void boot_firstfit(void)
@@ -53,29 +33,7 @@ static void boot_firstfit(void)
 
 static void teardown(void)
 {
-	/* A failed assertion inside task_run leaves the task running: leave
-	   everything to the exit of the test's process. */
-	if (E.t && E.t->exit_jmp)
-		return;
-	if (E.t)
-		task_destroy(&E.k, E.t);
-	kernel_shutdown(&E.k);
-}
-
-/* The policy's invariants and the kernel's, after every operation. */
-static void check(struct libc *lc)
-{
-	cr_assert_eq(lc->ops->check(lc, stderr), 0, "%s check failed", lc->ops->name);
-	cr_assert_eq(kernel_check(lc->k, stderr), 0, "kernel_check failed");
-}
-
-/* Run body as the process; it must not die. */
-static void run(void (*body)(void *))
-{
-	int sig = task_run(&E.k, E.t, body, &E.lc);
-
-	cr_assert_eq(sig, 0, "process died of signal %d: %s", sig, E.t->death.reason);
-	check(&E.lc);
+	sim_teardown(&E);
 }
 
 TestSuite(libc, .init = boot_firstfit, .fini = teardown);
@@ -87,9 +45,9 @@ static void sbrk_zero_twice(void *arg)
 	struct libc *lc = arg;
 	vaddr_t a = libc_sbrk(lc, 0), b;
 
-	check(lc);
+	sim_check(lc);
 	b = libc_sbrk(lc, 0);
-	check(lc);
+	sim_check(lc);
 	cr_assert_neq(a, (vaddr_t)-1);
 	cr_assert_eq(a, b);
 	cr_assert_eq(a, E.t->mm.start_brk, "the first sbrk(0) learns start_brk");
@@ -98,7 +56,7 @@ static void sbrk_zero_twice(void *arg)
 
 Test(libc, sbrk_zero_twice_returns_the_same_break)
 {
-	run(sbrk_zero_twice);
+	sim_run(&E, sbrk_zero_twice);
 }
 
 static void sbrk_one(void *arg)
@@ -107,9 +65,9 @@ static void sbrk_one(void *arg)
 	vaddr_t a = libc_sbrk(lc, 0), b, c;
 
 	b = libc_sbrk(lc, 1);
-	check(lc);
+	sim_check(lc);
 	c = libc_sbrk(lc, 0);
-	check(lc);
+	sim_check(lc);
 	cr_assert_eq(b, a, "sbrk returns the old break");
 	cr_assert_eq(c, a + 1, "the kernel keeps the unaligned break");
 	cr_assert_eq(E.t->mm.brk, a + 1);
@@ -117,7 +75,7 @@ static void sbrk_one(void *arg)
 
 Test(libc, sbrk_returns_the_old_break)
 {
-	run(sbrk_one);
+	sim_run(&E, sbrk_one);
 }
 
 static void brk_below(void *arg)
@@ -128,7 +86,7 @@ static void brk_below(void *arg)
 
 	lc->errno_ = 0;
 	cr_assert_eq(libc_brk(lc, start - 4096), 0, "a refused shrink looks like success");
-	check(lc);
+	sim_check(lc);
 	cr_assert_eq(lc->errno_, 0);
 	cr_assert_eq(lc->st.brk_calls, calls + 1);
 	cr_assert_eq(lc->curbrk, start, "the kernel returned the unchanged break");
@@ -137,7 +95,7 @@ static void brk_below(void *arg)
 
 Test(libc, brk_below_heap_start_returns_0_and_leaves_the_break)
 {
-	run(brk_below);
+	sim_run(&E, brk_below);
 }
 
 static void brk_grow_shrink(void *arg)
@@ -147,20 +105,20 @@ static void brk_grow_shrink(void *arg)
 	uint64_t rss;
 
 	cr_assert_eq(libc_brk(lc, start + 3 * PAGE_SIZE), 0);
-	check(lc);
+	sim_check(lc);
 	cr_assert_eq(E.t->mm.brk, start + 3 * PAGE_SIZE);
 	libc_st64(lc, PAGE_ALIGN(start) + 2 * PAGE_SIZE - 8, 42);
-	check(lc);
+	sim_check(lc);
 	rss = E.t->mm.rss_stat[MM_ANONPAGES];
 	cr_assert_eq(libc_brk(lc, start + PAGE_SIZE), 0);
-	check(lc);
+	sim_check(lc);
 	cr_assert_eq(lc->curbrk, start + PAGE_SIZE);
 	cr_assert_eq(E.t->mm.rss_stat[MM_ANONPAGES], rss - 1, "the shrink freed the touched page");
 }
 
 Test(libc, brk_grows_and_shrinks_the_heap)
 {
-	run(brk_grow_shrink);
+	sim_run(&E, brk_grow_shrink);
 }
 
 static void sbrk_rlimit(void *arg)
@@ -172,7 +130,7 @@ static void sbrk_rlimit(void *arg)
 	cr_assert_eq(sys_setrlimit(lc->k, SIM_RLIMIT_DATA, &rl), 0);
 	lc->errno_ = 0;
 	cr_assert_eq(libc_sbrk(lc, (int64_t)MiB), (vaddr_t)-1);
-	check(lc);
+	sim_check(lc);
 	cr_assert_eq(lc->errno_, SIM_ENOMEM);
 	cr_assert_eq(libc_sbrk(lc, 0), start, "the break did not move");
 	cr_assert_eq(E.t->mm.brk, start);
@@ -180,7 +138,7 @@ static void sbrk_rlimit(void *arg)
 
 Test(libc, sbrk_beyond_rlimit_data_fails_with_enomem)
 {
-	run(sbrk_rlimit);
+	sim_run(&E, sbrk_rlimit);
 }
 
 static void sbrk_overflow(void *arg)
@@ -194,12 +152,12 @@ static void sbrk_overflow(void *arg)
 	cr_assert_eq(lc->errno_, SIM_ENOMEM);
 	cr_assert_eq(libc_sbrk(lc, INT64_MAX), (vaddr_t)-1, "the kernel refuses");
 	cr_assert_eq(lc->st.brk_calls, calls + 1, "the underflow never reached the kernel");
-	check(lc);
+	sim_check(lc);
 }
 
 Test(libc, sbrk_below_zero_fails_without_a_system_call)
 {
-	run(sbrk_overflow);
+	sim_run(&E, sbrk_overflow);
 }
 
 /* ---- mmap / munmap ------------------------------------------------------- */
@@ -210,22 +168,22 @@ static void mmap_roundtrip(void *arg)
 	vaddr_t m = libc_mmap(lc, 0, 2 * PAGE_SIZE, SIM_PROT_READ | SIM_PROT_WRITE,
 	                      SIM_MAP_PRIVATE | SIM_MAP_ANONYMOUS);
 
-	check(lc);
+	sim_check(lc);
 	cr_assert_neq(m, LIBC_MAP_FAILED);
 	cr_assert_eq(m & (PAGE_SIZE - 1), 0);
 	libc_st64(lc, m + PAGE_SIZE + 8, 0x1122334455667788ULL);
-	check(lc);
+	sim_check(lc);
 	cr_assert_eq(libc_ld64(lc, m + PAGE_SIZE + 8), 0x1122334455667788ULL);
 	cr_assert_eq(lc->st.mmap_calls, 1);
 	cr_assert_eq(lc->st.mmapped_bytes, 0, "the program's own mapping is not malloc's");
 	cr_assert_eq(libc_munmap(lc, m, 2 * PAGE_SIZE), 0);
-	check(lc);
+	sim_check(lc);
 	cr_assert_eq(lc->st.munmap_calls, 1);
 }
 
 Test(libc, mmap_and_munmap_round_trip)
 {
-	run(mmap_roundtrip);
+	sim_run(&E, mmap_roundtrip);
 }
 
 static void mmap_errors(void *arg)
@@ -236,16 +194,16 @@ static void mmap_errors(void *arg)
 	cr_assert_eq(libc_mmap(lc, 0, 0, SIM_PROT_READ, SIM_MAP_PRIVATE | SIM_MAP_ANONYMOUS),
 	             LIBC_MAP_FAILED);
 	cr_assert_eq(lc->errno_, SIM_EINVAL, "mmap of length 0 is EINVAL");
-	check(lc);
+	sim_check(lc);
 	lc->errno_ = 0;
 	cr_assert_eq(libc_munmap(lc, 0x10001, PAGE_SIZE), -1);
 	cr_assert_eq(lc->errno_, SIM_EINVAL, "an unaligned munmap is EINVAL");
-	check(lc);
+	sim_check(lc);
 }
 
 Test(libc, mmap_and_munmap_failures_set_errno)
 {
-	run(mmap_errors);
+	sim_run(&E, mmap_errors);
 }
 
 /* ---- memory helpers ------------------------------------------------------ */
@@ -257,13 +215,13 @@ static void helpers(void *arg)
 	uint64_t v, faults;
 
 	libc_st64(lc, a, 0xa1a2a3a4a5a6a7a8ULL); /* crosses the page boundary */
-	check(lc);
+	sim_check(lc);
 	cr_assert_eq(libc_ld64(lc, a), 0xa1a2a3a4a5a6a7a8ULL);
 	libc_st32(lc, h + 16, 0xdeadbeef);
 	cr_assert_eq(libc_ld32(lc, h + 16), 0xdeadbeef);
 	libc_memset(lc, h + 100, 0x5a, 3000);
 	libc_memcpy(lc, h + 4000, h + 100, 3000);
-	check(lc);
+	sim_check(lc);
 	cr_assert_eq(cpu_check_fill(lc->cpu, h + 4000, 0x5a, 3000), 0);
 	cr_assert_eq(libc_ld64(lc, h + 96) & 0xffffffff, 0, "memset stayed in bounds");
 
@@ -280,7 +238,7 @@ static void helpers(void *arg)
 
 Test(libc, memory_helpers_go_through_the_mmu_and_peek_has_no_side_effects)
 {
-	run(helpers);
+	sim_run(&E, helpers);
 }
 
 static void wild_load(void *arg)
@@ -309,12 +267,12 @@ static void static_alloc(void *arg)
 	cr_assert_leq(b + 24, lc->static_end);
 	cr_assert_eq(libc_ld64(lc, b), 0, "the bss reads as zero");
 	libc_st64(lc, b + 16, 7);
-	check(lc);
+	sim_check(lc);
 }
 
 Test(libc, static_alloc_carves_aligned_zeroed_bss)
 {
-	run(static_alloc);
+	sim_run(&E, static_alloc);
 }
 
 /* ---- malloc_printerr ------------------------------------------------------- */
@@ -353,7 +311,7 @@ static void malloc_events(void *arg)
 
 	E.nev = 0;
 	p = libc_malloc(lc, 100);
-	check(lc);
+	sim_check(lc);
 	cr_assert_neq(p, 0);
 	c = find_event(0, LAYER_LIBC, EV_CALL, "malloc");
 	s = find_event(0, LAYER_LIBC, EV_CALL, "__sbrk");
@@ -368,14 +326,14 @@ static void malloc_events(void *arg)
 	cr_assert_eq(E.ev[r].depth, E.ev[c].depth);
 	E.nev = 0;
 	libc_free(lc, p);
-	check(lc);
+	sim_check(lc);
 	cr_assert_geq(find_event(0, LAYER_LIBC, EV_CALL, "free"), 0);
 	cr_assert_geq(find_event(0, LAYER_LIBC, EV_RET, "free"), 0);
 }
 
 Test(libc, malloc_emits_nested_calls_down_to_the_system_call)
 {
-	run(malloc_events);
+	sim_run(&E, malloc_events);
 }
 
 static void footprint(void *arg)
@@ -385,25 +343,25 @@ static void footprint(void *arg)
 
 	cr_assert_eq(libc_footprint(lc), 0);
 	p = libc_malloc(lc, 100);
-	check(lc);
+	sim_check(lc);
 	cr_assert_eq(libc_footprint(lc), E.t->mm.brk - E.t->mm.start_brk);
 	q = libc_malloc(lc, 200000);
-	check(lc);
+	sim_check(lc);
 	cr_assert_neq(q, 0);
 	cr_assert_eq(lc->st.mmapped_bytes, PAGE_ALIGN(200000 + 16));
 	cr_assert_eq(libc_footprint(lc), E.t->mm.brk - E.t->mm.start_brk + PAGE_ALIGN(200000 + 16));
 	libc_free(lc, q);
-	check(lc);
+	sim_check(lc);
 	cr_assert_eq(lc->st.mmapped_bytes, 0);
 	cr_assert_eq(lc->st.max_mmapped_bytes, PAGE_ALIGN(200000 + 16));
 	cr_assert_eq(lc->st.munmap_calls, 1);
 	libc_free(lc, p);
-	check(lc);
+	sim_check(lc);
 }
 
 Test(libc, footprint_counts_the_heap_and_the_allocators_mappings)
 {
-	run(footprint);
+	sim_run(&E, footprint);
 }
 
 static void calloc_realloc(void *arg)
@@ -415,9 +373,9 @@ static void calloc_realloc(void *arg)
 	p = libc_malloc(lc, 256);
 	libc_memset(lc, p, 0xee, 256);
 	libc_free(lc, p);
-	check(lc);
+	sim_check(lc);
 	q = libc_calloc(lc, 16, 16);
-	check(lc);
+	sim_check(lc);
 	cr_assert_eq(q, p, "first fit reuses the dirty block");
 	cr_assert_eq(cpu_check_fill(lc->cpu, q, 0, 256), 0, "calloc cleared it");
 
@@ -426,10 +384,10 @@ static void calloc_realloc(void *arg)
 	cr_assert_eq(lc->errno_, SIM_ENOMEM, "nmemb * size overflowed");
 
 	p = libc_realloc(lc, 0, 40);
-	check(lc);
+	sim_check(lc);
 	cr_assert_neq(p, 0, "realloc(NULL, n) is malloc");
 	cr_assert_eq(libc_realloc(lc, p, 0), 0, "realloc(p, 0) frees");
-	check(lc);
+	sim_check(lc);
 
 	cr_assert_eq(libc_posix_memalign(lc, &p, 3, 10), SIM_EINVAL);
 	cr_assert_eq(libc_posix_memalign(lc, &p, 24, 10), SIM_EINVAL);
@@ -441,12 +399,12 @@ static void calloc_realloc(void *arg)
 	libc_free(lc, p);
 	libc_free(lc, 0);
 	libc_free(lc, q);
-	check(lc);
+	sim_check(lc);
 }
 
 Test(libc, calloc_realloc_and_memalign_follow_glibc_conventions)
 {
-	run(calloc_realloc);
+	sim_run(&E, calloc_realloc);
 }
 
 Test(libc, the_registry_knows_every_policy)

@@ -10,6 +10,7 @@
 
 #include "kernel_sim/kernel.h"
 #include "kernel_sim/syscalls.h"
+#include "tests/support_sim.h"
 #include "vm/pagetable.h"
 
 #define PG         PAGE_SIZE
@@ -17,39 +18,16 @@
 #define ANON       (SIM_MAP_PRIVATE | SIM_MAP_ANONYMOUS)
 #define MAX_EVENTS 4096
 
-struct recorder {
-	unsigned n;
-	struct event ev[MAX_EVENTS];
-};
-
 static struct kernel k;
-static struct recorder rec;
+static struct sim_recorder rec = {.cap = MAX_EVENTS};
 static struct task *t;
-
-static void record(void *ctx, const struct event *ev)
-{
-	struct recorder *r = ctx;
-
-	if (r->n < MAX_EVENTS)
-		r->ev[r->n++] = *ev;
-}
-
-static void check(void)
-{
-	cr_assert_eq(kernel_check(&k, stderr), 0, "kernel_check failed");
-}
 
 static void boot(void)
 {
 	struct kernel_opts o;
 
 	kernel_default_opts(&o);
-	cr_assert_eq(kernel_boot(&k, &o, stderr), 0);
-	probe_set_sink(&k.probe, record, &rec);
-	t = task_create(&k, "prog");
-	cr_assert_not_null(t);
-	check();
-	rec.n = 0;
+	t = sim_kernel_boot(&k, &o, &rec, "prog");
 }
 
 static void shutdown(void)
@@ -63,7 +41,7 @@ static int64_t map(vaddr_t addr, uint64_t len, int prot, int flags)
 {
 	int64_t r = sys_mmap(&k, addr, len, prot, flags, -1, 0);
 
-	check();
+	sim_kernel_check(&k);
 	return r;
 }
 
@@ -71,41 +49,13 @@ static int64_t unmap(vaddr_t addr, uint64_t len)
 {
 	int64_t r = sys_munmap(&k, addr, len);
 
-	check();
+	sim_kernel_check(&k);
 	return r;
-}
-
-struct access {
-	vaddr_t va;
-	uint64_t pages;
-	bool write;
-	uint64_t sum;
-};
-
-static void do_access(void *arg)
-{
-	struct access *a = arg;
-	uint64_t v;
-
-	for (uint64_t i = 0; i < a->pages; i++) {
-		if (a->write) {
-			cpu_store(&k.cpu, a->va + i * PG, 1, 0x5a);
-		} else {
-			cpu_load(&k.cpu, a->va + i * PG, 1, &v);
-			a->sum += v;
-		}
-	}
 }
 
 static int touch(vaddr_t va, uint64_t pages, bool write, uint64_t *sum)
 {
-	struct access a = {va, pages, write, 0};
-	int sig = task_run(&k, t, do_access, &a);
-
-	check();
-	if (sum)
-		*sum = a.sum;
-	return sig;
+	return sim_touch_pages(&k, t, va, pages, write, sum);
 }
 
 /* VMAs overlapping [lo, hi) and their pages inside it. */
@@ -228,7 +178,7 @@ Test(mmap, keeps_the_stack_guard_gap_free)
 	/* a VM_GROWSDOWN VMA just below mmap_base: the 256 pages below it are not a gap */
 	vma_insert(&t->mm, s, s + PG, VM_READ | VM_WRITE | VM_MAYREAD | VM_MAYWRITE | VM_GROWSDOWN,
 	           VMA_STACK);
-	check();
+	sim_kernel_check(&k);
 	cr_assert_eq(map(0, 16 * PG, RW, ANON),
 	             (int64_t)(s - STACK_GUARD_GAP_PAGES * PG - 16 * PG));
 	/* the 9 pages above it are a gap */

@@ -10,31 +10,14 @@
 
 #include "kernel_sim/kernel.h"
 #include "kernel_sim/pgtable.h"
+#include "tests/support_sim.h"
 #include "vm/pagetable.h"
 
 #define MAX_EVENTS 8192
 
-struct recorder {
-	unsigned n;
-	struct event ev[MAX_EVENTS];
-};
-
 static struct kernel k;
-static struct recorder rec;
+static struct sim_recorder rec = {.cap = MAX_EVENTS};
 static struct task *t;
-
-static void record(void *ctx, const struct event *ev)
-{
-	struct recorder *r = ctx;
-
-	if (r->n < MAX_EVENTS)
-		r->ev[r->n++] = *ev;
-}
-
-static void check(void)
-{
-	cr_assert_eq(kernel_check(&k, stderr), 0, "kernel_check failed");
-}
 
 static void boot(void)
 {
@@ -42,12 +25,7 @@ static void boot(void)
 
 	kernel_default_opts(&o);
 	o.phys_bytes = 16ULL << 20;
-	cr_assert_eq(kernel_boot(&k, &o, stderr), 0);
-	probe_set_sink(&k.probe, record, &rec);
-	t = task_create(&k, "pt");
-	cr_assert_not_null(t);
-	check();
-	rec.n = 0;
+	t = sim_kernel_boot(&k, &o, &rec, "pt");
 }
 
 static void shutdown(void)
@@ -84,7 +62,7 @@ static void map_and_touch(vaddr_t va, uint64_t pages)
 
 	vma_insert(&t->mm, va, va + pages * PAGE_SIZE, VM_READ | VM_WRITE, VMA_ANON);
 	cr_assert_eq(task_run(&k, t, do_touch, &tc), 0);
-	check();
+	sim_kernel_check(&k);
 }
 
 #define REGION 0x300000000000ULL /* a PML4 slot of its own */
@@ -107,7 +85,7 @@ Test(pgtable, pgd_alloc_takes_a_zeroed_table_not_counted_in_pgtables_bytes)
 	cr_assert_eq(mm.pgd, PFN_NONE);
 	cr_assert_eq(k.buddy.free_pages, free0);
 	mm_destroy(&mm);
-	check();
+	sim_kernel_check(&k);
 }
 
 Test(pgtable, alloc_walk_allocates_each_missing_level_once)
@@ -118,7 +96,7 @@ Test(pgtable, alloc_walk_allocates_each_missing_level_once)
 	cr_assert_eq(pgtable_lookup(&k, &t->mm, REGION), PFN_NONE);
 	pt = pgtable_alloc_walk(&k, &t->mm, REGION);
 	cr_assert_neq(pt, PFN_NONE);
-	check();
+	sim_kernel_check(&k);
 	cr_assert_eq(t->mm.pgtables_bytes, b0 + 3 * PAGE_SIZE);
 	cr_assert_eq(count(EV_PTE_SET, NULL), 3);
 	cr_assert_eq(count(EV_CALL, "p4d_alloc"), 1);
@@ -145,7 +123,7 @@ Test(pgtable, alloc_walk_allocates_each_missing_level_once)
 	/* the next 2 MiB needs one PT only */
 	pgtable_alloc_walk(&k, &t->mm, REGION + 0x200000);
 	cr_assert_eq(t->mm.pgtables_bytes, b0 + 4 * PAGE_SIZE);
-	check();
+	sim_kernel_check(&k);
 }
 
 Test(pgtable, alloc_walk_out_of_memory_returns_pfn_none_and_stays_consistent)
@@ -155,11 +133,11 @@ Test(pgtable, alloc_walk_out_of_memory_returns_pfn_none_and_stays_consistent)
 	k.buddy.fail_after = 1; /* the PDPT is had, the PD is not */
 	cr_assert_eq(pgtable_alloc_walk(&k, &t->mm, REGION), PFN_NONE);
 	cr_assert_eq(t->mm.pgtables_bytes, b0 + PAGE_SIZE);
-	check();
+	sim_kernel_check(&k);
 	k.buddy.fail_after = -1;
 	cr_assert_neq(pgtable_alloc_walk(&k, &t->mm, REGION), PFN_NONE);
 	cr_assert_eq(t->mm.pgtables_bytes, b0 + 3 * PAGE_SIZE);
-	check();
+	sim_kernel_check(&k);
 }
 
 Test(pgtable, zap_page_range_frees_frames_updates_rss_and_flushes_each_page)
@@ -172,7 +150,7 @@ Test(pgtable, zap_page_range_frees_frames_updates_rss_and_flushes_each_page)
 	cr_assert_gt(tlb_count(&k.cpu.tlb), 0);
 	rec.n = 0;
 	zap_page_range(&k, &t->mm, REGION + 2 * PAGE_SIZE, REGION + 5 * PAGE_SIZE);
-	check();
+	sim_kernel_check(&k);
 	cr_assert_eq(t->mm.rss_stat[MM_ANONPAGES], rss0 - 3);
 	cr_assert_eq(k.buddy.free_pages, free0 + 3);
 	cr_assert_eq(count(EV_PTE_CLEAR, "zap_pte_range"), 3);
@@ -195,7 +173,7 @@ Test(pgtable, zap_page_range_frees_frames_updates_rss_and_flushes_each_page)
 	rec.n = 0;
 	zap_page_range(&k, &t->mm, REGION, REGION + 5 * PAGE_SIZE);
 	cr_assert_eq(count(EV_PTE_CLEAR, NULL), 2);
-	check();
+	sim_kernel_check(&k);
 }
 
 Test(pgtable, zap_of_many_pages_flushes_the_whole_tlb_once)
@@ -203,7 +181,7 @@ Test(pgtable, zap_of_many_pages_flushes_the_whole_tlb_once)
 	map_and_touch(REGION, 40);
 	rec.n = 0;
 	zap_page_range(&k, &t->mm, REGION, REGION + 40 * PAGE_SIZE);
-	check();
+	sim_kernel_check(&k);
 	cr_assert_eq(count(EV_TLB_FLUSH, NULL), 1);
 	cr_assert_eq(count(EV_PTE_CLEAR, NULL), 40);
 }
@@ -216,10 +194,10 @@ Test(pgtable, zap_of_a_zero_page_mapping_frees_no_frame)
 	k.cpu.user = true;
 	cr_assert_eq(cpu_load(&k.cpu, REGION, 8, &v), 0);
 	k.cpu.user = false;
-	check();
+	sim_kernel_check(&k);
 	free0 = k.buddy.free_pages;
 	zap_page_range(&k, &t->mm, REGION, REGION + PAGE_SIZE);
-	check();
+	sim_kernel_check(&k);
 	cr_assert_eq(k.buddy.free_pages, free0);
 	cr_assert_eq(phys_frame(&k.phys, k.zero_pfn)->kind, FK_ZERO);
 }
@@ -234,12 +212,12 @@ Test(pgtable, free_pgtables_frees_only_empty_tables_wholly_inside_the_range)
 	cr_assert_eq(t->mm.pgtables_bytes, b0 + 4 * PAGE_SIZE);
 	zap_page_range(&k, &t->mm, REGION, REGION + PAGE_SIZE);
 	vma_remove(&t->mm, vma_lookup(&t->mm, REGION));
-	check();
+	sim_kernel_check(&k);
 
 	/* a range that does not cover the whole first PT: nothing freed */
 	free_pgtables(&k, &t->mm, REGION, REGION + 0x100000);
 	cr_assert_eq(t->mm.pgtables_bytes, b0 + 4 * PAGE_SIZE);
-	check();
+	sim_kernel_check(&k);
 
 	/* the first PT's whole span: that PT goes, the PD (still used) stays */
 	free0 = k.buddy.free_pages;
@@ -248,7 +226,7 @@ Test(pgtable, free_pgtables_frees_only_empty_tables_wholly_inside_the_range)
 	cr_assert_eq(k.buddy.free_pages, free0 + 1);
 	cr_assert_eq(pgtable_lookup(&k, &t->mm, REGION), PFN_NONE);
 	cr_assert_neq(pgtable_lookup(&k, &t->mm, REGION + 0x200000), PFN_NONE);
-	check();
+	sim_kernel_check(&k);
 
 	/* empty everything, then free the whole PML4 slot: PT, PD and PDPT go */
 	zap_page_range(&k, &t->mm, REGION + 0x200000, REGION + 0x201000);
@@ -256,7 +234,7 @@ Test(pgtable, free_pgtables_frees_only_empty_tables_wholly_inside_the_range)
 	free_pgtables(&k, &t->mm, REGION, REGION + (1ULL << 39));
 	cr_assert_eq(t->mm.pgtables_bytes, b0);
 	cr_assert_eq(pt_get(&k.phys, t->mm.pgd, pt_index(REGION, 4)), 0);
-	check();
+	sim_kernel_check(&k);
 }
 
 Test(pgtable, free_pgtables_never_frees_a_table_that_still_maps)
@@ -267,7 +245,7 @@ Test(pgtable, free_pgtables_never_frees_a_table_that_still_maps)
 	b0 = t->mm.pgtables_bytes;
 	free_pgtables(&k, &t->mm, REGION, REGION + (1ULL << 39));
 	cr_assert_eq(t->mm.pgtables_bytes, b0);
-	check();
+	sim_kernel_check(&k);
 }
 
 Test(pgtable, pgtable_count_sees_anon_zero_and_tables)
@@ -280,7 +258,7 @@ Test(pgtable, pgtable_count_sees_anon_zero_and_tables)
 	cr_assert_eq(cpu_load(&k.cpu, REGION + 0x10000, 8, &v), 0);
 	cr_assert_eq(cpu_load(&k.cpu, REGION + 0x11000, 8, &v), 0);
 	k.cpu.user = false;
-	check();
+	sim_kernel_check(&k);
 	pgtable_count(&k, &t->mm, &anon, &zero, &tables);
 	cr_assert_eq(anon, t->mm.rss_stat[MM_ANONPAGES]);
 	cr_assert_eq(anon, 4 + 3);
@@ -332,7 +310,7 @@ Test(pgtable, pgtable_check_catches_broken_invariants)
 	       pte_mk(pte_pfn(e), PTE_P | PTE_RW | PTE_US));
 	cr_assert_gt(pgtable_check(&k, &t->mm, NULL), 0, "table entry at a data frame");
 	pt_set(&k.phys, t->mm.pgd, pt_index(REGION, 4) + 1, 0);
-	check();
+	sim_kernel_check(&k);
 }
 
 Test(pgtable, pgd_free_all_returns_every_table)

@@ -8,113 +8,25 @@
  * the project root; without them, build/aftermalloc and "." are used.
  */
 #include <criterion/criterion.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
-struct proc_out {
-	int status; /* exit status, or 128 + signal */
-	char *out, *err;
-	size_t out_len, err_len;
-};
-
-static const char *bin(void)
-{
-	const char *b = getenv("AM_BIN");
-
-	return b ? b : "build/aftermalloc";
-}
-
-static const char *root(void)
-{
-	const char *r = getenv("AM_ROOT");
-
-	return r ? r : ".";
-}
-
-static char *slurp(int fd, size_t *len)
-{
-	size_t cap = 4096, n = 0;
-	char *buf = malloc(cap);
-	ssize_t r;
-
-	lseek(fd, 0, SEEK_SET);
-	while ((r = read(fd, buf + n, cap - n - 1)) > 0) {
-		n += (size_t)r;
-		if (cap - n < 2)
-			buf = realloc(buf, cap *= 2);
-	}
-	buf[n] = 0;
-	*len = n;
-	return buf;
-}
-
-static int tmpfd(void)
-{
-	char path[] = "/tmp/am_quiz_XXXXXX";
-	int fd = mkstemp(path);
-
-	cr_assert_geq(fd, 0);
-	unlink(path);
-	return fd;
-}
+#include "tests/support_bin.h"
 
 /* `aftermalloc quiz SCRIPT [extra]` with input on stdin. */
-static struct proc_out quiz(const char *script, const char *extra, const char *input)
+static struct bin_out quiz(const char *script, const char *extra, const char *input)
 {
-	struct proc_out p = {0};
-	int fi = tmpfd(), fo = tmpfd(), fe = tmpfd(), st;
-	pid_t pid;
-
-	cr_assert_eq(access(bin(), X_OK), 0, "no binary at %s (set AM_BIN)", bin());
-	cr_assert_eq(write(fi, input, strlen(input)), (ssize_t)strlen(input));
-	lseek(fi, 0, SEEK_SET);
-	pid = fork();
-	cr_assert_geq(pid, 0);
-	if (pid == 0) {
-		dup2(fi, 0);
-		dup2(fo, 1);
-		dup2(fe, 2);
-		execl(bin(), bin(), "quiz", script, extra, (char *)NULL);
-		_exit(127);
-	}
-	cr_assert_eq(waitpid(pid, &st, 0), pid);
-	p.status = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
-	p.out = slurp(fo, &p.out_len);
-	p.err = slurp(fe, &p.err_len);
-	close(fi);
-	close(fo);
-	close(fe);
-	return p;
-}
-
-static void proc_free(struct proc_out *p)
-{
-	free(p->out);
-	free(p->err);
+	return bin_run((const char *[]){"quiz", script, extra, NULL}, input);
 }
 
 static const char *demo(const char *name)
 {
 	static char path[4096];
 
-	snprintf(path, sizeof(path), "%s/demos/%s", root(), name);
+	snprintf(path, sizeof(path), "%s/demos/%s", bin_root(), name);
 	return path;
-}
-
-/* A script in a temporary file; the caller unlinks and frees the path. */
-static char *script_file(const char *text)
-{
-	char path[] = "/tmp/am_quiz_XXXXXX.ams";
-	int fd = mkstemps(path, 4);
-
-	cr_assert_geq(fd, 0);
-	cr_assert_eq(write(fd, text, strlen(text)), (ssize_t)strlen(text));
-	close(fd);
-	return strdup(path);
 }
 
 /* first-touch.ams: faults, sbrk, faults, TLB, buddy order, faults, faults, TLB. */
@@ -122,7 +34,7 @@ static const char first_touch_right[] = "0\n0x555555559000\n1\nmiss\n0\n0\n0\nhi
 
 Test(quiz, answers_prints_every_question_with_its_answer_and_reads_nothing, .timeout = 30)
 {
-	struct proc_out p = quiz(demo("first-touch.ams"), "--answers", "1\n2\n3\n");
+	struct bin_out p = quiz(demo("first-touch.ams"), "--answers", "1\n2\n3\n");
 
 	cr_assert_eq(p.status, 0, "%s", p.err);
 	cr_assert(strstr(p.out, "Q1. How many page faults will it take?\n      answer: 0\n"), "%s",
@@ -140,45 +52,45 @@ Test(quiz, answers_prints_every_question_with_its_answer_and_reads_nothing, .tim
 	cr_assert(strstr(p.out, "8 questions."));
 	cr_assert_null(strstr(p.out, "  > "), "--answers read stdin");
 	cr_assert_null(strstr(p.out, "score"));
-	proc_free(&p);
+	bin_out_free(&p);
 }
 
 Test(quiz, right_answers_score_every_point, .timeout = 30)
 {
-	struct proc_out p = quiz(demo("first-touch.ams"), NULL, first_touch_right);
+	struct bin_out p = quiz(demo("first-touch.ams"), NULL, first_touch_right);
 
 	cr_assert_eq(p.status, 0, "%s", p.err);
 	cr_assert(strstr(p.out, "score: 8 of 8 answered right (8 questions)"), "%s", p.out);
 	cr_assert_null(strstr(p.out, "no, it is"));
-	proc_free(&p);
+	bin_out_free(&p);
 }
 
 Test(quiz, wrong_answers_get_the_truth_and_no_point, .timeout = 30)
 {
-	struct proc_out p = quiz(demo("first-touch.ams"), NULL, "5\n5\n5\nhit\n5\n5\n5\nmiss\n");
+	struct bin_out p = quiz(demo("first-touch.ams"), NULL, "5\n5\n5\nhit\n5\n5\n5\nmiss\n");
 
 	cr_assert_eq(p.status, 0);
 	cr_assert(strstr(p.out, "score: 0 of 8 answered right"), "%s", p.out);
 	cr_assert(strstr(p.out, "  > 5\n      no, it is: 0x555555559000\n"), "%s", p.out);
 	cr_assert(strstr(p.out, "  > hit\n      no, it is: miss\n"), "%s", p.out);
-	proc_free(&p);
+	bin_out_free(&p);
 }
 
 Test(quiz, the_end_of_input_shows_the_rest_unscored, .timeout = 30)
 {
-	struct proc_out p = quiz(demo("first-touch.ams"), NULL, "0\n");
+	struct bin_out p = quiz(demo("first-touch.ams"), NULL, "0\n");
 
 	cr_assert_eq(p.status, 0);
 	cr_assert(strstr(p.out, "end of input"), "%s", p.out);
 	cr_assert(strstr(p.out, "score: 1 of 1 answered right (8 questions)"), "%s", p.out);
-	proc_free(&p);
+	bin_out_free(&p);
 }
 
 Test(quiz, malloc_and_free_are_asked_about_brk_mmap_and_munmap, .timeout = 30)
 {
-	char *path = script_file("policy glibc\np = malloc 100\nq = malloc 200000\nfree q\n"
-	                         "r = malloc 100\n");
-	struct proc_out p = quiz(path, "--answers", "");
+	char *path = bin_script_file("policy glibc\np = malloc 100\nq = malloc 200000\nfree q\n"
+	                             "r = malloc 100\n");
+	struct bin_out p = quiz(path, "--answers", "");
 
 	cr_assert_eq(p.status, 0, "%s", p.err);
 	cr_assert(strstr(p.out, "Will malloc make a system call: brk, mmap, munmap, or none?\n"
@@ -191,12 +103,12 @@ Test(quiz, malloc_and_free_are_asked_about_brk_mmap_and_munmap, .timeout = 30)
 	                        "      answer: munmap\n"),
 	          "%s", p.out);
 	cr_assert(strstr(p.out, "answer: none\n"), "%s", p.out);
-	proc_free(&p);
+	bin_out_free(&p);
 	/* and the answers are read as words: even the mmapped chunk costs a
 	   fault (its header) and a frame, from a split order-1 block */
 	p = quiz(path, NULL, "1\nbrk\norder 0\n1\nmmap\n1\n0\nmunmap\n0\nnone\n");
 	cr_assert(strstr(p.out, "score: 10 of 10"), "%s", p.out);
-	proc_free(&p);
+	bin_out_free(&p);
 	unlink(path);
 	free(path);
 }
@@ -205,8 +117,8 @@ Test(quiz, a_split_block_is_asked_with_its_order_and_expand, .timeout = 30)
 {
 	/* The first store takes the one free order-0 block (as in first-touch);
 	   the second has to split an order-1 block. */
-	char *path = script_file("b = sbrk 8192\nstore b 0 1\nstore b 4096 1\n");
-	struct proc_out p = quiz(path, "--answers", "");
+	char *path = bin_script_file("b = sbrk 8192\nstore b 0 1\nstore b 4096 1\n");
+	struct bin_out p = quiz(path, "--answers", "");
 	const char *second;
 
 	cr_assert_eq(p.status, 0, "%s", p.err);
@@ -214,36 +126,36 @@ Test(quiz, a_split_block_is_asked_with_its_order_and_expand, .timeout = 30)
 	cr_assert_not_null(second, "%s", p.out);
 	cr_assert(strstr(second, "answer: order 1\n"), "%s", second);
 	cr_assert(strstr(second, "expand (mm/page_alloc.c)"), "%s", second);
-	proc_free(&p);
+	bin_out_free(&p);
 	unlink(path);
 	free(path);
 }
 
 Test(quiz, a_killed_program_ends_the_quiz_with_its_report, .timeout = 30)
 {
-	struct proc_out p = quiz(demo("crash/shrink-segv.ams"), "--answers", "");
+	struct bin_out p = quiz(demo("crash/shrink-segv.ams"), "--answers", "");
 
 	cr_assert_eq(p.status, 0, "%s", p.err);
 	cr_assert(strstr(p.out, "killed by SIGSEGV, SEGV_MAPERR"), "%s", p.out);
 	cr_assert(strstr(p.out, "bad_area_nosemaphore (arch/x86/mm/fault.c)"), "%s", p.out);
 	cr_assert(strstr(p.out, "segfault at 555555559000"), "%s", p.out);
-	proc_free(&p);
+	bin_out_free(&p);
 }
 
 Test(quiz, a_malformed_script_exits_2_naming_file_and_line, .timeout = 30)
 {
-	char *path = script_file("p = malloc\n");
+	char *path = bin_script_file("p = malloc\n");
 	char want[64];
-	struct proc_out p = quiz(path, NULL, "");
+	struct bin_out p = quiz(path, NULL, "");
 
 	snprintf(want, sizeof(want), "%s:1:", path);
 	cr_assert_eq(p.status, 2);
 	cr_assert(strstr(p.err, want), "%s", p.err);
 	cr_assert_eq(p.out_len, 0, "%s", p.out);
-	proc_free(&p);
+	bin_out_free(&p);
 	unlink(path);
 	free(path);
 	p = quiz(demo("first-touch.ams"), "--bogus", "");
 	cr_assert_eq(p.status, 2);
-	proc_free(&p);
+	bin_out_free(&p);
 }

@@ -14,112 +14,23 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cjson/cJSON.h>
 
-struct proc_out {
-	int status; /* exit status, or 128 + signal */
-	char *out, *err;
-	size_t out_len, err_len;
-};
-
-static const char *bin(void)
-{
-	const char *b = getenv("AM_BIN");
-
-	return b ? b : "build/aftermalloc";
-}
-
-static const char *root(void)
-{
-	const char *r = getenv("AM_ROOT");
-
-	return r ? r : ".";
-}
-
-static char *slurp(int fd, size_t *len)
-{
-	size_t cap = 4096, n = 0;
-	char *buf = malloc(cap);
-	ssize_t r;
-
-	lseek(fd, 0, SEEK_SET);
-	while ((r = read(fd, buf + n, cap - n - 1)) > 0) {
-		n += (size_t)r;
-		if (cap - n < 2)
-			buf = realloc(buf, cap *= 2);
-	}
-	buf[n] = 0;
-	*len = n;
-	return buf;
-}
-
-static int tmpfd(void)
-{
-	char path[] = "/tmp/am_test_XXXXXX";
-	int fd = mkstemp(path);
-
-	cr_assert_geq(fd, 0);
-	unlink(path);
-	return fd;
-}
+#include "tests/support_bin.h"
 
 /* Run bin with args (NULL-terminated), capturing stdout and stderr. */
-static struct proc_out run(const char *const *args)
+static struct bin_out run(const char *const *args)
 {
-	struct proc_out p = {0};
-	const char *argv[32];
-	int fo = tmpfd(), fe = tmpfd(), st, n = 0;
-	pid_t pid;
-
-	argv[n++] = bin();
-	for (; *args && n < 31; args++)
-		argv[n++] = *args;
-	argv[n] = NULL;
-	cr_assert_eq(access(bin(), X_OK), 0, "no binary at %s (set AM_BIN)", bin());
-	pid = fork();
-	cr_assert_geq(pid, 0);
-	if (pid == 0) {
-		dup2(fo, 1);
-		dup2(fe, 2);
-		setenv("NO_COLOR", "1", 1);
-		execv(argv[0], (char *const *)argv);
-		_exit(127);
-	}
-	cr_assert_eq(waitpid(pid, &st, 0), pid);
-	p.status = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
-	p.out = slurp(fo, &p.out_len);
-	p.err = slurp(fe, &p.err_len);
-	close(fo);
-	close(fe);
-	return p;
-}
-
-static void proc_free(struct proc_out *p)
-{
-	free(p->out);
-	free(p->err);
-}
-
-/* A script in a temporary file; the caller unlinks and frees the path. */
-static char *script_file(const char *text)
-{
-	char path[] = "/tmp/am_script_XXXXXX.ams";
-	int fd = mkstemps(path, 4);
-
-	cr_assert_geq(fd, 0);
-	cr_assert_eq(write(fd, text, strlen(text)), (ssize_t)strlen(text));
-	close(fd);
-	return strdup(path);
+	return bin_run(args, NULL);
 }
 
 static char *demo_path(const char *name)
 {
 	char *p;
 
-	cr_assert_geq(asprintf(&p, "%s/demos/%s", root(), name), 0);
+	cr_assert_geq(asprintf(&p, "%s/demos/%s", bin_root(), name), 0);
 	return p;
 }
 
@@ -133,12 +44,12 @@ Test(run, every_demo_script_runs_with_exit_status_0, .timeout = 60)
 	cr_assert_eq(glob(pattern, 0, NULL, &g), 0, "no scripts in %s", pattern);
 	for (size_t i = 0; i < g.gl_pathc; i++) {
 		const char *args[] = {"run", g.gl_pathv[i], NULL};
-		struct proc_out p = run(args);
+		struct bin_out p = run(args);
 
 		cr_assert_eq(p.status, 0, "%s: exit %d\n%s", g.gl_pathv[i], p.status, p.err);
 		cr_assert_eq(p.err_len, 0, "%s wrote to stderr: %s", g.gl_pathv[i], p.err);
 		cr_assert_not_null(strstr(p.out, "Summary"));
-		proc_free(&p);
+		bin_out_free(&p);
 	}
 	globfree(&g);
 	free(pattern);
@@ -173,13 +84,13 @@ Test(run, every_crash_script_dies_with_exit_status_1_and_a_report, .timeout = 60
 	cr_assert_eq(glob(pattern, 0, NULL, &g), 0, "no scripts in %s", pattern);
 	for (size_t i = 0; i < g.gl_pathc; i++) {
 		const char *args[] = {"run", g.gl_pathv[i], NULL};
-		struct proc_out p = run(args);
+		struct bin_out p = run(args);
 
 		cr_assert_eq(p.status, 1, "%s: exit %d", g.gl_pathv[i], p.status);
 		cr_assert_gt(p.err_len, 0, "%s: no report on stderr", g.gl_pathv[i]);
 		cr_assert_null(strstr(p.err, "expect failed"), "%s: %s", g.gl_pathv[i], p.err);
 		cr_assert_not_null(strstr(p.out, "killed by"));
-		proc_free(&p);
+		bin_out_free(&p);
 	}
 	globfree(&g);
 	free(pattern);
@@ -189,13 +100,13 @@ Test(run, shrink_then_store_is_a_segfault_with_the_kernels_line)
 {
 	char *path = demo_path("crash/shrink-segv.ams");
 	const char *args[] = {"run", path, NULL};
-	struct proc_out p = run(args);
+	struct bin_out p = run(args);
 
 	cr_assert_eq(p.status, 1);
 	cr_assert_not_null(strstr(p.err, "shrink-segv[1]: segfault at "), "%s", p.err);
 	cr_assert_not_null(strstr(p.err, " error 6"), "%s", p.err);
 	cr_assert_not_null(strstr(p.out, "SIGSEGV (SEGV_MAPERR)"));
-	proc_free(&p);
+	bin_out_free(&p);
 	free(path);
 }
 
@@ -203,11 +114,11 @@ Test(run, double_free_prints_glibcs_message_once)
 {
 	char *path = demo_path("crash/double-free.ams");
 	const char *args[] = {"run", path, NULL};
-	struct proc_out p = run(args);
+	struct bin_out p = run(args);
 
 	cr_assert_eq(p.status, 1);
 	cr_assert_str_eq(p.err, "free(): double free detected in tcache 2\n");
-	proc_free(&p);
+	bin_out_free(&p);
 	free(path);
 }
 
@@ -215,9 +126,9 @@ Test(run, double_free_prints_glibcs_message_once)
 
 static void expect_malformed(const char *text, int line, const char *msg)
 {
-	char *path = script_file(text), *want, *ev;
+	char *path = bin_script_file(text), *want, *ev;
 	const char *args[] = {"run", path, "--json", "--events", NULL, NULL};
-	struct proc_out p;
+	struct bin_out p;
 
 	cr_assert_geq(asprintf(&ev, "%s.jsonl", path), 0);
 	args[4] = ev;
@@ -227,7 +138,7 @@ static void expect_malformed(const char *text, int line, const char *msg)
 	cr_assert_eq(p.out_len, 0, "[%s] printed: %s", text, p.out);
 	cr_assert_str_eq(p.err, want);
 	cr_assert_neq(access(ev, F_OK), 0, "the events file must not be created");
-	proc_free(&p);
+	bin_out_free(&p);
 	free(want);
 	unlink(path);
 	free(path);
@@ -248,16 +159,16 @@ Test(run, malformed_scripts_exit_2_with_file_and_line_and_print_nothing)
 
 Test(run, a_failed_expect_exits_1_names_the_line_and_goes_on)
 {
-	char *path = script_file("b = sbrk 4096\nstore b 0 1 1\nexpect faults == 2\nx = 1\n");
+	char *path = bin_script_file("b = sbrk 4096\nstore b 0 1 1\nexpect faults == 2\nx = 1\n");
 	const char *args[] = {"run", path, NULL};
-	struct proc_out p = run(args);
+	struct bin_out p = run(args);
 	char *want;
 
 	cr_assert_geq(asprintf(&want, "%s:3: expect failed: faults (1) == 2 (2)\n", path), 0);
 	cr_assert_eq(p.status, 1);
 	cr_assert_str_eq(p.err, want);
 	cr_assert_not_null(strstr(p.out, "   4  x = 1"), "the script goes on:\n%s", p.out);
-	proc_free(&p);
+	bin_out_free(&p);
 	free(want);
 	unlink(path);
 	free(path);
@@ -276,12 +187,12 @@ Test(run, usage_errors_exit_2)
 	const char *const *cases[] = {a1, a2, a3, a4, a5, a6, a7};
 
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-		struct proc_out p = run(cases[i]);
+		struct bin_out p = run(cases[i]);
 
 		cr_assert_eq(p.status, 2, "case %zu: exit %d", i, p.status);
 		cr_assert_eq(p.out_len, 0, "case %zu printed %s", i, p.out);
 		cr_assert_gt(p.err_len, 0, "case %zu: no message", i);
-		proc_free(&p);
+		bin_out_free(&p);
 	}
 	free(demo);
 }
@@ -290,16 +201,16 @@ Test(run, help_exits_0_and_lists_the_commands)
 {
 	const char *a1[] = {"--help", NULL};
 	const char *a2[] = {"run", "--help", NULL};
-	struct proc_out p = run(a1);
+	struct bin_out p = run(a1);
 
 	cr_assert_eq(p.status, 0);
 	cr_assert_not_null(strstr(p.out, "aftermalloc run"));
 	cr_assert_not_null(strstr(p.out, "aftermalloc replay"));
-	proc_free(&p);
+	bin_out_free(&p);
 	p = run(a2);
 	cr_assert_eq(p.status, 0);
 	cr_assert_not_null(strstr(p.out, "--events FILE"));
-	proc_free(&p);
+	bin_out_free(&p);
 }
 
 Test(run, a_command_not_in_this_build_says_so_with_exit_2)
@@ -308,7 +219,7 @@ Test(run, a_command_not_in_this_build_says_so_with_exit_2)
 
 	for (int i = 0; i < 2; i++) {
 		const char *args[] = {names[i], "--help", NULL};
-		struct proc_out p = run(args);
+		struct bin_out p = run(args);
 
 		/* Either built (its --help works) or it says it is not. */
 		if (p.status != 0) {
@@ -316,7 +227,7 @@ Test(run, a_command_not_in_this_build_says_so_with_exit_2)
 			cr_assert_not_null(strstr(p.err, "not available in this build"), "%s",
 			                   p.err);
 		}
-		proc_free(&p);
+		bin_out_free(&p);
 	}
 }
 
@@ -332,10 +243,10 @@ static cJSON *parse_line(const char *line)
 
 Test(run, json_prints_one_object_a_statement_and_a_summary)
 {
-	char *path = script_file("# comment\nb = sbrk 4096\nx = sbrk 0x100000000000\n"
-	                         "store b 0 1 1\nexpect faults == 1\nshow buddyinfo\n");
+	char *path = bin_script_file("# comment\nb = sbrk 4096\nx = sbrk 0x100000000000\n"
+	                             "store b 0 1 1\nexpect faults == 1\nshow buddyinfo\n");
 	const char *args[] = {"run", "--json", path, NULL};
-	struct proc_out p = run(args);
+	struct bin_out p = run(args);
 	const char *keys[] = {"line", "op", "ret", "faults", "events", "output", "signal"};
 	char *save = NULL, *line;
 	int n = 0;
@@ -389,16 +300,16 @@ Test(run, json_prints_one_object_a_statement_and_a_summary)
 		cJSON_Delete(o);
 	}
 	cr_assert_eq(n, 6);
-	proc_free(&p);
+	bin_out_free(&p);
 	unlink(path);
 	free(path);
 }
 
 Test(run, json_reports_the_signal_that_killed_the_program)
 {
-	char *path = script_file("b = sbrk 4096\nx = sbrk -4096\nstore b 0 1 1\nx = 2\n");
+	char *path = bin_script_file("b = sbrk 4096\nx = sbrk -4096\nstore b 0 1 1\nx = 2\n");
 	const char *args[] = {"run", path, "--json", NULL};
-	struct proc_out p = run(args);
+	struct bin_out p = run(args);
 	char *save = NULL, *l1 = strtok_r(p.out, "\n", &save), *l2 = strtok_r(NULL, "\n", &save);
 	char *l3 = strtok_r(NULL, "\n", &save), *l4 = strtok_r(NULL, "\n", &save);
 	cJSON *o, *sig;
@@ -418,23 +329,12 @@ Test(run, json_reports_the_signal_that_killed_the_program)
 	o = parse_line(l4);
 	cr_assert(cJSON_IsTrue(cJSON_GetObjectItem(cJSON_GetObjectItem(o, "summary"), "killed")));
 	cJSON_Delete(o);
-	proc_free(&p);
+	bin_out_free(&p);
 	unlink(path);
 	free(path);
 }
 
 /* ---- --events ---------------------------------------------------------- */
-
-static char *read_file(const char *path, size_t *len)
-{
-	int fd = open(path, O_RDONLY);
-	char *s;
-
-	cr_assert_geq(fd, 0, "no %s", path);
-	s = slurp(fd, len);
-	close(fd);
-	return s;
-}
 
 Test(run, events_files_of_two_runs_are_byte_identical, .timeout = 60)
 {
@@ -443,7 +343,7 @@ Test(run, events_files_of_two_runs_are_byte_identical, .timeout = 60)
 	int f1 = mkstemp(e1), f2 = mkstemp(e2);
 	const char *a1[] = {"run", demo, "--events", e1, "--seed", "7", NULL};
 	const char *a2[] = {"run", demo, "--seed", "7", "--events", e2, "--json", NULL};
-	struct proc_out p1, p2;
+	struct bin_out p1, p2;
 	size_t l1, l2;
 	char *b1, *b2;
 
@@ -453,15 +353,15 @@ Test(run, events_files_of_two_runs_are_byte_identical, .timeout = 60)
 	p2 = run(a2);
 	cr_assert_eq(p1.status, 0, "%s", p1.err);
 	cr_assert_eq(p2.status, 0, "%s", p2.err);
-	b1 = read_file(e1, &l1);
-	b2 = read_file(e2, &l2);
+	b1 = bin_read_file(e1, &l1);
+	b2 = bin_read_file(e2, &l2);
 	cr_assert_gt(l1, 1000);
 	cr_assert_eq(l1, l2);
 	cr_assert_eq(memcmp(b1, b2, l1), 0, "events differ between two runs");
 	free(b1);
 	free(b2);
-	proc_free(&p1);
-	proc_free(&p2);
+	bin_out_free(&p1);
+	bin_out_free(&p2);
 	unlink(e1);
 	unlink(e2);
 	free(demo);
@@ -473,7 +373,7 @@ Test(run, each_event_line_has_seq_layer_kind_fn_depth_in_order)
 	char ev[] = "/tmp/am_ev_XXXXXX";
 	int fd = mkstemp(ev);
 	const char *args[] = {"run", demo, "--events", ev, NULL};
-	struct proc_out p;
+	struct bin_out p;
 	char *buf, *save = NULL, *line;
 	size_t len;
 	double seq = -1;
@@ -482,7 +382,7 @@ Test(run, each_event_line_has_seq_layer_kind_fn_depth_in_order)
 	close(fd);
 	p = run(args);
 	cr_assert_eq(p.status, 0);
-	buf = read_file(ev, &len);
+	buf = bin_read_file(ev, &len);
 	cr_assert_eq(buf[len - 1], '\n');
 	for (line = strtok_r(buf, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
 		cJSON *o = parse_line(line);
@@ -511,7 +411,7 @@ Test(run, each_event_line_has_seq_layer_kind_fn_depth_in_order)
 	cr_assert_eq(faults, 1, "first-touch takes exactly one fault");
 	cr_assert_eq(stmts, 16, "one stmt event per statement");
 	free(buf);
-	proc_free(&p);
+	bin_out_free(&p);
 	unlink(ev);
 	free(demo);
 }

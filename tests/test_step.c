@@ -10,107 +10,29 @@
  * the project root; without them, build/aftermalloc and "." are used.
  */
 #include <criterion/criterion.h>
-#include <fcntl.h>
 #include <glob.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include "../demos/narrate.h"
 #include "../demos/step.h"
 #include "../demos/stepper.h"
-
-struct proc_out {
-	int status; /* exit status, or 128 + signal */
-	char *out, *err;
-	size_t out_len, err_len;
-};
-
-static const char *bin(void)
-{
-	const char *b = getenv("AM_BIN");
-
-	return b ? b : "build/aftermalloc";
-}
-
-static const char *root(void)
-{
-	const char *r = getenv("AM_ROOT");
-
-	return r ? r : ".";
-}
-
-static char *slurp(int fd, size_t *len)
-{
-	size_t cap = 4096, n = 0;
-	char *buf = malloc(cap);
-	ssize_t r;
-
-	lseek(fd, 0, SEEK_SET);
-	while ((r = read(fd, buf + n, cap - n - 1)) > 0) {
-		n += (size_t)r;
-		if (cap - n < 2)
-			buf = realloc(buf, cap *= 2);
-	}
-	buf[n] = 0;
-	*len = n;
-	return buf;
-}
-
-static int tmpfd(void)
-{
-	char path[] = "/tmp/am_step_XXXXXX";
-	int fd = mkstemp(path);
-
-	cr_assert_geq(fd, 0);
-	unlink(path);
-	return fd;
-}
+#include "tests/support_bin.h"
 
 /* Run `aftermalloc step SCRIPT` (or another command) with input on stdin. */
-static struct proc_out run_in(const char *cmd, const char *script, const char *input)
+static struct bin_out run_in(const char *cmd, const char *script, const char *input)
 {
-	struct proc_out p = {0};
-	int fi = tmpfd(), fo = tmpfd(), fe = tmpfd(), st;
-	pid_t pid;
-
-	cr_assert_eq(access(bin(), X_OK), 0, "no binary at %s (set AM_BIN)", bin());
-	cr_assert_eq(write(fi, input, strlen(input)), (ssize_t)strlen(input));
-	lseek(fi, 0, SEEK_SET);
-	pid = fork();
-	cr_assert_geq(pid, 0);
-	if (pid == 0) {
-		dup2(fi, 0);
-		dup2(fo, 1);
-		dup2(fe, 2);
-		setenv("NO_COLOR", "1", 1);
-		execl(bin(), bin(), cmd, script, (char *)NULL);
-		_exit(127);
-	}
-	cr_assert_eq(waitpid(pid, &st, 0), pid);
-	p.status = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
-	p.out = slurp(fo, &p.out_len);
-	p.err = slurp(fe, &p.err_len);
-	close(fi);
-	close(fo);
-	close(fe);
-	return p;
-}
-
-static void proc_free(struct proc_out *p)
-{
-	free(p->out);
-	free(p->err);
+	return bin_run((const char *[]){cmd, script, NULL}, input);
 }
 
 static char *demo(const char *name)
 {
 	static char path[4096];
 
-	snprintf(path, sizeof(path), "%s/demos/%s", root(), name);
+	snprintf(path, sizeof(path), "%s/demos/%s", bin_root(), name);
 	return path;
 }
 
@@ -174,7 +96,7 @@ Test(step, the_fault_stop_and_the_steps_after_name_the_fault_path_in_order, .tim
 	/* f to the fault, then events and returns down into the page allocator
 	   and back up to the PTE. */
 	char *in = keys("f\n", "s", 30, "o\no\no\no\no\no\ns\ns\ns\ns\ns\nq\n");
-	struct proc_out p = run_in("step", demo("first-touch.ams"), in);
+	struct bin_out p = run_in("step", demo("first-touch.ams"), in);
 	static const char *const path[] = {"do_user_addr_fault", "handle_mm_fault",
 	                                   "do_anonymous_page", "__rmqueue_smallest", "set_pte_at"};
 	const char *at, *prev;
@@ -205,30 +127,30 @@ Test(step, the_fault_stop_and_the_steps_after_name_the_fault_path_in_order, .tim
 	/* the stop at __rmqueue_smallest showed the buddy lists */
 	cr_assert(strstr(p.out, "buddy free lists"));
 	cr_assert_null(strstr(p.out, NARRATE_MISSING));
-	proc_free(&p);
+	bin_out_free(&p);
 	free(in);
 }
 
 Test(step, o_at_a_call_runs_until_that_function_returns, .timeout = 30)
 {
 	/* f, s: paused at the call of exc_page_fault; o: its return. */
-	struct proc_out p = run_in("step", demo("first-touch.ams"), "f\ns\no\n");
+	struct bin_out p = run_in("step", demo("first-touch.ams"), "f\ns\no\n");
 	const char *at = last_stop(p.out);
 
 	cr_assert_eq(p.status, 0);
 	cr_assert(strstr(at, "ret exc_page_fault"), "%s", at);
 	/* the fault is resolved there: the PTE is present */
 	cr_assert(strstr(at, "P RW US D NX"), "%s", at);
-	proc_free(&p);
+	bin_out_free(&p);
 }
 
 Test(step, b_shows_the_state_one_event_before, .timeout = 30)
 {
 	char *in = keys("f\n", "s", 60, "");
-	struct proc_out p = run_in("step", demo("first-touch.ams"), in);
+	struct bin_out p = run_in("step", demo("first-touch.ams"), in);
 	uint64_t set = find_stop(strstr(p.out, "step> f"), "set_pte_at");
 	char in2[64];
-	struct proc_out q;
+	struct bin_out q;
 	const char *at;
 
 	snprintf(in2, sizeof(in2), "g %" PRIu64 "\nb\n", set);
@@ -244,17 +166,17 @@ Test(step, b_shows_the_state_one_event_before, .timeout = 30)
 	cr_assert(strstr(at, "PT[345]    table pfn 0x5      entry 0x0000000000000000  not present"),
 	          "%s", at);
 	cr_assert(strstr(at, "=> not mapped"), "%s", at);
-	proc_free(&p);
-	proc_free(&q);
+	bin_out_free(&p);
+	bin_out_free(&q);
 	free(in);
 }
 
 Test(step, g_N_lands_on_event_N_forward_and_back, .timeout = 30)
 {
-	struct proc_out p = run_in("step", demo("first-touch.ams"), "f\n");
+	struct bin_out p = run_in("step", demo("first-touch.ams"), "f\n");
 	uint64_t fault = stop_seq(last_stop(p.out));
 	char in[128];
-	struct proc_out q;
+	struct bin_out q;
 	const char *at;
 
 	cr_assert_gt(fault, 10);
@@ -272,13 +194,13 @@ Test(step, g_N_lands_on_event_N_forward_and_back, .timeout = 30)
 		cr_assert_eq(stop_seq(at), i == 0 ? fault + 30 : i == 1 ? fault - 5 : fault);
 		at++;
 	}
-	proc_free(&p);
-	proc_free(&q);
+	bin_out_free(&p);
+	bin_out_free(&q);
 }
 
 Test(step, B_goes_to_the_start_of_the_statement_then_the_one_before, .timeout = 30)
 {
-	struct proc_out p = run_in("step", demo("first-touch.ams"), "f\ns\ns\nB\nB\n");
+	struct bin_out p = run_in("step", demo("first-touch.ams"), "f\ns\ns\nB\nB\n");
 	const char *b1 = strstr(p.out, "step> B"), *b2;
 
 	cr_assert_eq(p.status, 0);
@@ -291,12 +213,12 @@ Test(step, B_goes_to_the_start_of_the_statement_then_the_one_before, .timeout = 
 	cr_assert(strstr(last_stop(p.out), "stmt expect line=17") ||
 	              strstr(last_stop(p.out), "stmt show line=17"),
 	          "%s", last_stop(p.out));
-	proc_free(&p);
+	bin_out_free(&p);
 }
 
 Test(step, q_quits_with_status_0_and_reads_no_further, .timeout = 30)
 {
-	struct proc_out p = run_in("step", demo("first-touch.ams"), "s\nq\ns\ns\n");
+	struct bin_out p = run_in("step", demo("first-touch.ams"), "s\nq\ns\ns\n");
 	const char *q;
 
 	cr_assert_eq(p.status, 0);
@@ -305,11 +227,11 @@ Test(step, q_quits_with_status_0_and_reads_no_further, .timeout = 30)
 	cr_assert_null(strstr(q, "---- event"), "a stop after q:\n%s", q);
 	cr_assert_null(strstr(q, "step> s"));
 	cr_assert_null(strstr(p.err, "aftermalloc"), "%s", p.err);
-	proc_free(&p);
+	bin_out_free(&p);
 	/* the end of input quits cleanly too */
 	p = run_in("step", demo("first-touch.ams"), "n\n");
 	cr_assert_eq(p.status, 0);
-	proc_free(&p);
+	bin_out_free(&p);
 }
 
 Test(step, a_malformed_script_exits_2_naming_file_and_line, .timeout = 30)
@@ -318,7 +240,7 @@ Test(step, a_malformed_script_exits_2_naming_file_and_line, .timeout = 30)
 	int fd = mkstemps(path, 4);
 	const char *text = "p = malloc 100\nstore p 0\n";
 	char want[64];
-	struct proc_out p;
+	struct bin_out p;
 
 	cr_assert_geq(fd, 0);
 	cr_assert_eq(write(fd, text, strlen(text)), (ssize_t)strlen(text));
@@ -329,16 +251,16 @@ Test(step, a_malformed_script_exits_2_naming_file_and_line, .timeout = 30)
 	cr_assert_eq(p.status, 2);
 	cr_assert(strstr(p.err, want), "%s", p.err);
 	cr_assert_eq(p.out_len, 0, "%s", p.out);
-	proc_free(&p);
+	bin_out_free(&p);
 	p = run_in("step", "/nonexistent/x.ams", "");
 	cr_assert_eq(p.status, 2);
-	proc_free(&p);
+	bin_out_free(&p);
 }
 
 Test(step, a_segfault_shows_the_signal_and_the_report_and_b_still_works, .timeout = 30)
 {
 	char *in = keys("", "s", 400, "b\n");
-	struct proc_out p = run_in("step", demo("crash/shrink-segv.ams"), in);
+	struct bin_out p = run_in("step", demo("crash/shrink-segv.ams"), in);
 	const char *end, *sig;
 
 	cr_assert_eq(p.status, 0, "%s", p.err);
@@ -351,40 +273,40 @@ Test(step, a_segfault_shows_the_signal_and_the_report_and_b_still_works, .timeou
 	cr_assert(strstr(end, "segfault at 555555559000 ip"), "%s", end);
 	/* after the end, s says so again and b goes back one event */
 	cr_assert(strstr(strstr(p.out, "step> b"), "---- event #"));
-	proc_free(&p);
+	bin_out_free(&p);
 	free(in);
 }
 
 Test(step, a_program_that_ends_normally_says_so, .timeout = 30)
 {
-	struct proc_out p = run_in("step", demo("first-touch.ams"), "e\ns\n");
+	struct bin_out p = run_in("step", demo("first-touch.ams"), "e\ns\n");
 
 	cr_assert_eq(p.status, 0);
 	cr_assert(strstr(p.out, "==== the program has ended normally after"), "%s", p.out);
 	cr_assert(strstr(strstr(p.out, "step> s"), "the program has ended"));
-	proc_free(&p);
+	bin_out_free(&p);
 }
 
 Test(step, an_unknown_key_is_reported_and_stepping_goes_on, .timeout = 30)
 {
-	struct proc_out p = run_in("step", demo("first-touch.ams"), "x\ns\n");
+	struct bin_out p = run_in("step", demo("first-touch.ams"), "x\ns\n");
 
 	cr_assert_eq(p.status, 0);
 	cr_assert(strstr(p.out, "unknown key 'x'"));
 	cr_assert(strstr(strstr(p.out, "step> s"), "---- event #"));
-	proc_free(&p);
+	bin_out_free(&p);
 }
 
 Test(step, y_stops_at_the_system_call_with_the_address_space, .timeout = 30)
 {
-	struct proc_out p = run_in("step", demo("first-touch.ams"), "y\n");
+	struct bin_out p = run_in("step", demo("first-touch.ams"), "y\n");
 	const char *at = last_stop(p.out);
 
 	cr_assert(strstr(at, "syscall entry_SYSCALL_64 nr=12"), "%s", at);
 	cr_assert(strstr(at, "VMAs  start_brk 0x555555559000  brk 0x555555559000"), "%s", at);
 	cr_assert(strstr(at, "[heap]") == NULL, "no heap VMA before the first brk:\n%s", at);
 	cr_assert(strstr(at, "[stack]"), "%s", at);
-	proc_free(&p);
+	bin_out_free(&p);
 }
 
 /* ---- in-process: every stop of every demo ------------------------------- */
@@ -395,7 +317,7 @@ Test(step, every_stop_of_every_demo_fits_80_columns_with_a_narration, .timeout =
 	glob_t g;
 	size_t stops = 0;
 
-	cr_assert_geq(asprintf(&pattern, "%s/demos/*.ams", root()), 0);
+	cr_assert_geq(asprintf(&pattern, "%s/demos/*.ams", bin_root()), 0);
 	cr_assert_eq(glob(pattern, 0, NULL, &g), 0);
 	for (size_t i = 0; i < g.gl_pathc; i++) {
 		struct session_opts o;

@@ -10,42 +10,20 @@
 
 #include "kernel_sim/kernel.h"
 #include "kernel_sim/syscalls.h"
+#include "tests/support_sim.h"
 
 #define MAX_EVENTS 1024
 
-struct recorder {
-	unsigned n;
-	struct event ev[MAX_EVENTS];
-};
-
 static struct kernel k;
-static struct recorder rec;
+static struct sim_recorder rec = {.cap = MAX_EVENTS};
 static struct task *t;
-
-static void record(void *ctx, const struct event *ev)
-{
-	struct recorder *r = ctx;
-
-	if (r->n < MAX_EVENTS)
-		r->ev[r->n++] = *ev;
-}
-
-static void check(void)
-{
-	cr_assert_eq(kernel_check(&k, stderr), 0, "kernel_check failed");
-}
 
 static void boot(void)
 {
 	struct kernel_opts o;
 
 	kernel_default_opts(&o);
-	cr_assert_eq(kernel_boot(&k, &o, stderr), 0);
-	probe_set_sink(&k.probe, record, &rec);
-	t = task_create(&k, "prog");
-	cr_assert_not_null(t);
-	check();
-	rec.n = 0;
+	t = sim_kernel_boot(&k, &o, &rec, "prog");
 }
 
 static void shutdown(void)
@@ -60,7 +38,7 @@ Test(syscall, setrlimit_then_getrlimit_round_trips)
 	struct sim_rlimit rl = {1 << 20, 2 << 20}, got;
 
 	cr_assert_eq(sys_setrlimit(&k, SIM_RLIMIT_AS, &rl), 0);
-	check();
+	sim_kernel_check(&k);
 	cr_assert_eq(sys_getrlimit(&k, SIM_RLIMIT_AS, &got), 0);
 	cr_assert_eq(got.cur, 1 << 20);
 	cr_assert_eq(got.max, 2 << 20);
@@ -79,7 +57,7 @@ Test(syscall, setrlimit_refuses_cur_above_max_and_unknown_resources)
 	cr_assert_eq(sys_setrlimit(&k, -1, &rl), -SIM_EINVAL);
 	cr_assert_eq(sys_getrlimit(&k, SIM_NR_RLIMITS, &got), -SIM_EINVAL);
 	cr_assert_eq(sys_setrlimit(&k, SIM_RLIMIT_DATA, NULL), -14); /* -EFAULT */
-	check();
+	sim_kernel_check(&k);
 }
 
 Test(syscall, write_to_stderr_is_kept_and_truncated_safely)
@@ -99,7 +77,7 @@ Test(syscall, write_to_stderr_is_kept_and_truncated_safely)
 	cr_assert_eq(t->stderr_buf[sizeof(t->stderr_buf) - 1], '\0');
 	cr_assert_eq(sys_write(&k, 2, "more", 4), 4);
 	cr_assert_eq(t->stderr_len, sizeof(t->stderr_buf) - 1);
-	check();
+	sim_kernel_check(&k);
 }
 
 static void do_abort(void *arg)
@@ -121,7 +99,7 @@ Test(syscall, tgkill_self_with_sigabrt_kills_with_the_last_stderr_line)
 	cr_assert_eq(t->death.code, -6, "SI_TKILL");
 	cr_assert_str_eq(t->death.reason, "free(): double free detected in tcache 2");
 	cr_assert_eq(k.probe.depth, depth, "the open calls were unwound");
-	check();
+	sim_kernel_check(&k);
 }
 
 Test(syscall, tgkill_self_with_signal_zero_only_checks)
@@ -130,7 +108,7 @@ Test(syscall, tgkill_self_with_signal_zero_only_checks)
 	cr_assert_not(t->dead);
 	cr_assert_eq(sys_tgkill_self(&k, 65), -SIM_EINVAL);
 	cr_assert_not(t->dead);
-	check();
+	sim_kernel_check(&k);
 }
 
 Test(syscall, every_call_opens_and_closes_the_entry_path)

@@ -1,0 +1,125 @@
+/*
+ * support_bin.c - the unit tests' way of running the built binary (see
+ * support_bin.h): temporary files for stdin/stdout/stderr, fork, execv,
+ * waitpid, and the captured output read back.
+ */
+#include <criterion/criterion.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "tests/support_bin.h"
+
+#define BIN_MAX_ARGS 32
+
+const char *bin_path(void)
+{
+	const char *b = getenv("AM_BIN");
+
+	return b ? b : "build/aftermalloc";
+}
+
+const char *bin_root(void)
+{
+	const char *r = getenv("AM_ROOT");
+
+	return r ? r : ".";
+}
+
+char *bin_slurp(int fd, size_t *len)
+{
+	size_t cap = 4096, n = 0;
+	char *buf = malloc(cap);
+	ssize_t r;
+
+	lseek(fd, 0, SEEK_SET);
+	while ((r = read(fd, buf + n, cap - n - 1)) > 0) {
+		n += (size_t)r;
+		if (cap - n < 2)
+			buf = realloc(buf, cap *= 2);
+	}
+	buf[n] = 0;
+	*len = n;
+	return buf;
+}
+
+char *bin_read_file(const char *path, size_t *len)
+{
+	int fd = open(path, O_RDONLY);
+	char *s;
+
+	cr_assert_geq(fd, 0, "cannot open %s", path);
+	s = bin_slurp(fd, len);
+	close(fd);
+	return s;
+}
+
+/* An anonymous temporary file (unlinked at once). */
+static int tmpfd(void)
+{
+	char path[] = "/tmp/am_test_XXXXXX";
+	int fd = mkstemp(path);
+
+	cr_assert_geq(fd, 0);
+	unlink(path);
+	return fd;
+}
+
+struct bin_out bin_run(const char *const *args, const char *input)
+{
+	struct bin_out p = {0};
+	const char *argv[BIN_MAX_ARGS];
+	int fi = -1, fo = tmpfd(), fe = tmpfd(), st, n = 0;
+	pid_t pid;
+
+	argv[n++] = bin_path();
+	for (; *args && n < BIN_MAX_ARGS - 1; args++)
+		argv[n++] = *args;
+	argv[n] = NULL;
+	cr_assert_eq(access(bin_path(), X_OK), 0, "no binary at %s (set AM_BIN)", bin_path());
+	if (input) {
+		fi = tmpfd();
+		cr_assert_eq(write(fi, input, strlen(input)), (ssize_t)strlen(input));
+		lseek(fi, 0, SEEK_SET);
+	}
+	pid = fork();
+	cr_assert_geq(pid, 0);
+	if (pid == 0) {
+		if (fi >= 0)
+			dup2(fi, 0);
+		dup2(fo, 1);
+		dup2(fe, 2);
+		setenv("NO_COLOR", "1", 1);
+		execv(argv[0], (char *const *)argv);
+		_exit(127);
+	}
+	cr_assert_eq(waitpid(pid, &st, 0), pid);
+	p.status = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+	p.out = bin_slurp(fo, &p.out_len);
+	p.err = bin_slurp(fe, &p.err_len);
+	if (fi >= 0)
+		close(fi);
+	close(fo);
+	close(fe);
+	return p;
+}
+
+void bin_out_free(struct bin_out *p)
+{
+	free(p->out);
+	free(p->err);
+}
+
+char *bin_script_file(const char *text)
+{
+	char path[] = "/tmp/am_script_XXXXXX.ams";
+	int fd = mkstemps(path, 4);
+
+	cr_assert_geq(fd, 0);
+	cr_assert_eq(write(fd, text, strlen(text)), (ssize_t)strlen(text));
+	close(fd);
+	return strdup(path);
+}
