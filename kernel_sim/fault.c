@@ -53,7 +53,12 @@ static pte_t vma_pte_flags(const struct vm_area_struct *vma, bool writable)
 	return f;
 }
 
-static void set_pte_at(struct vm_fault *vmf, pte_t old, pte_t e)
+/*
+ * The steps of the fault path below are marked inline: each is a pair of
+ * events and a line or two, and as calls (GCC -O2 kept them out of line)
+ * their prologues and epilogues cost more than their bodies.
+ */
+static inline void set_pte_at(struct vm_fault *vmf, pte_t old, pte_t e)
 {
 	struct kernel *k = vmf->k;
 
@@ -62,14 +67,14 @@ static void set_pte_at(struct vm_fault *vmf, pte_t old, pte_t e)
 	   {"new", e}, {"level", 1});
 }
 
-static void update_mmu_cache_range(struct vm_fault *vmf)
+static inline void update_mmu_cache_range(struct vm_fault *vmf)
 {
 	/* Nothing to do on x86: the TLB is filled by the retried access. */
 	probe_call(&vmf->k->probe, K, "update_mmu_cache_range", {"addr", vmf->address});
 	probe_ret(&vmf->k->probe, K, "update_mmu_cache_range");
 }
 
-static void add_mm_counter(struct vm_fault *vmf, int member, int64_t value)
+static inline void add_mm_counter(struct vm_fault *vmf, int member, int64_t value)
 {
 	struct mm_struct *mm = vmf->mm;
 
@@ -82,7 +87,7 @@ static void add_mm_counter(struct vm_fault *vmf, int member, int64_t value)
 }
 
 /* A zeroed anonymous frame (vma_alloc_zeroed_movable_folio), or PFN_NONE. */
-static pfn_t vma_alloc_zeroed_movable_folio(struct vm_fault *vmf)
+static inline pfn_t vma_alloc_zeroed_movable_folio(struct vm_fault *vmf)
 {
 	struct kernel *k = vmf->k;
 	pfn_t pfn;
@@ -101,13 +106,13 @@ static pfn_t vma_alloc_zeroed_movable_folio(struct vm_fault *vmf)
 }
 
 /* anon_vma_prepare has nothing to set up here: no rmap is modelled. */
-static void vmf_anon_prepare(struct vm_fault *vmf)
+static inline void vmf_anon_prepare(struct vm_fault *vmf)
 {
 	probe_call(&vmf->k->probe, K, "vmf_anon_prepare");
 	probe_ret(&vmf->k->probe, K, "vmf_anon_prepare", {"ret", 0});
 }
 
-static pte_t folio_mk_pte(struct vm_fault *vmf, pfn_t pfn)
+static inline pte_t folio_mk_pte(struct vm_fault *vmf, pfn_t pfn)
 {
 	pte_t e = pte_mk(pfn, vma_pte_flags(vmf->vma, vmf->vma->vm_flags & VM_WRITE));
 

@@ -85,6 +85,9 @@ pfn_t pgtable_alloc_walk(struct kernel *k, struct mm_struct *mm, vaddr_t va)
 	/* p4d is folded into the pgd on 4-level paging: a call that changes nothing. */
 	probe_call(p, LAYER_KERNEL, "p4d_alloc", {"addr", va});
 	probe_ret(p, LAYER_KERNEL, "p4d_alloc", {"ret", table});
+	/* Unrolled (every fault comes here): the index shifts and names become
+	   constants. */
+#pragma GCC unroll 3
 	for (int level = 4; level >= 2; level--) {
 		unsigned idx = pt_index(va, level);
 		pte_t e = pt_get(&k->phys, table, idx);

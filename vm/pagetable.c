@@ -14,14 +14,15 @@
 
 #include "panic.h"
 
-pte_t pt_get(struct phys *ph, pfn_t table_pfn, unsigned idx)
+/* The out-of-line halves of pt_get/pt_set (pagetable.h): they panic. */
+pte_t pt_get_checked(struct phys *ph, pfn_t table_pfn, unsigned idx)
 {
 	if (idx >= PT_ENTRIES)
 		panic("index %u in table %#" PRIx64, idx, table_pfn);
 	return phys_read64(ph, pfn_to_paddr(table_pfn) + idx * sizeof(pte_t));
 }
 
-void pt_set(struct phys *ph, pfn_t table_pfn, unsigned idx, pte_t e)
+void pt_set_checked(struct phys *ph, pfn_t table_pfn, unsigned idx, pte_t e)
 {
 	if (idx >= PT_ENTRIES)
 		panic("index %u in table %#" PRIx64, idx, table_pfn);

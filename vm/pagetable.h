@@ -55,8 +55,38 @@ static inline bool vaddr_canonical(vaddr_t va)
 }
 
 /* Entry idx of the table in frame table_pfn. */
-pte_t pt_get(struct phys *ph, pfn_t table_pfn, unsigned idx);
-void pt_set(struct phys *ph, pfn_t table_pfn, unsigned idx, pte_t e);
+pte_t pt_get_checked(struct phys *ph, pfn_t table_pfn, unsigned idx);
+void pt_set_checked(struct phys *ph, pfn_t table_pfn, unsigned idx, pte_t e);
+
+/*
+ * pt_get and pt_set are inline: the fault path reads and writes entries
+ * several times per fault. An index inside the table of a frame in RAM is
+ * read or written in place; anything else goes to the _checked versions,
+ * which panic (a simulator bug).
+ */
+static inline bool pt_slot_ok(const struct phys *ph, pfn_t table_pfn, unsigned idx)
+{
+	return idx < PT_ENTRIES && phys_valid_pfn(ph, table_pfn);
+}
+
+static inline pte_t pt_get(struct phys *ph, pfn_t table_pfn, unsigned idx)
+{
+	pte_t e;
+
+	if (__builtin_expect(!pt_slot_ok(ph, table_pfn, idx), 0))
+		return pt_get_checked(ph, table_pfn, idx);
+	__builtin_memcpy(&e, ph->mem + pfn_to_paddr(table_pfn) + idx * sizeof(pte_t), sizeof(e));
+	return e;
+}
+
+static inline void pt_set(struct phys *ph, pfn_t table_pfn, unsigned idx, pte_t e)
+{
+	if (__builtin_expect(!pt_slot_ok(ph, table_pfn, idx), 0))
+		pt_set_checked(ph, table_pfn, idx, e);
+	else
+		__builtin_memcpy(ph->mem + pfn_to_paddr(table_pfn) + idx * sizeof(pte_t), &e,
+				 sizeof(e));
+}
 
 /* The result of a software walk, level by level (index 0 = PML4). */
 struct walk {
