@@ -175,6 +175,9 @@ static int lex(struct parser *p, const char *s)
 			s++;
 			t->kind = T_ASSIGN;
 		} else {
+			/* Not printable (a control byte, UTF-8): its code, not raw bytes. */
+			if (!isprint((unsigned char)*s))
+				return perr(p, "unexpected byte 0x%02x", (unsigned char)*s);
 			return perr(p, "unexpected character '%c'", *s);
 		}
 		t->len = (size_t)(s - t->s);
@@ -743,20 +746,25 @@ int script_load(const char *path, struct script **out, FILE *err)
 		n = fread(buf + len, 1, cap - len - 1, f);
 		len += n;
 	} while (n > 0);
-	rc = ferror(f) ? -1 : 0;
+	rc = ferror(f) ? errno : 0; /* EISDIR for a directory */
 	if (f != stdin)
 		fclose(f);
-	if (rc < 0) {
+	if (rc) {
 		free(buf);
 		if (err)
-			fprintf(err, "%s: read error\n", path);
+			fprintf(err, "%s: %s\n", path, strerror(rc));
 		return -1;
 	}
 	buf[len] = 0;
 	if (memchr(buf, 0, len)) {
+		const char *nul = memchr(buf, 0, len);
+		int line = 1;
+
+		for (const char *c = buf; c < nul; c++)
+			line += *c == '\n';
 		free(buf);
 		if (err)
-			fprintf(err, "%s:1: not a text file (NUL byte)\n", path);
+			fprintf(err, "%s:%d: not a text file (NUL byte)\n", path, line);
 		return -1;
 	}
 	rc = script_parse(strcmp(path, "-") == 0 ? "<stdin>" : path, buf, out, err);

@@ -249,6 +249,7 @@ static void priv_put(struct gm *g)
 
 	if (pv && pv->nr_mmapped == 0 && pv->nr_segs == 0) {
 		free(pv->mmapped);
+		free(pv->segs);
 		free(pv);
 		g->lc->priv = NULL;
 	}
@@ -287,8 +288,16 @@ static void track_segment(struct gm *g, vaddr_t start)
 {
 	struct glibc_priv *pv = priv_get(g);
 
-	if (pv->nr_segs < sizeof(pv->segs) / sizeof(pv->segs[0]))
-		pv->segs[pv->nr_segs++] = start;
+	if (pv->nr_segs == pv->cap_segs) {
+		unsigned cap = pv->cap_segs ? 2 * pv->cap_segs : 8;
+		vaddr_t *n = realloc(pv->segs, cap * sizeof(*n));
+
+		if (!n)
+			panic("out of host memory");
+		pv->segs = n;
+		pv->cap_segs = cap;
+	}
+	pv->segs[pv->nr_segs++] = start;
 }
 
 /* ---- setup ---------------------------------------------------------------- */
@@ -360,6 +369,7 @@ void glibc_malloc_release(struct libc *lc)
 	if (lc->ops != &malloc_ops_glibc || !pv)
 		return;
 	free(pv->mmapped);
+	free(pv->segs);
 	free(pv);
 	lc->priv = NULL;
 }
@@ -700,6 +710,11 @@ static vaddr_t sysmalloc(struct gm *g, uint64_t nb)
 				track_segment(g, aligned_brk);
 			}
 			if (snd_brk != 0) {
+				/* A foreign sbrk came between (contiguous, but not at
+				   old_end): the new top starts a segment of its own,
+				   behind the fenceposts set below. */
+				if (contiguous(g) && old_size != 0)
+					track_segment(g, aligned_brk);
 				set_av_top(g, aligned_brk);
 				set_head(g, aligned_brk,
 				         (snd_brk - aligned_brk + correction) | GM_PREV_INUSE);

@@ -129,8 +129,10 @@
 struct glibc_priv {
 	vaddr_t *mmapped; /* chunk addresses of live mmapped chunks */
 	size_t nr_mmapped, cap_mmapped;
-	vaddr_t segs[16]; /* starts of non-contiguous heap segments (mmap as morecore) */
-	unsigned nr_segs;
+	vaddr_t *segs; /* starts of heap segments after the first: mmap as morecore,
+			  or a new top past a foreign sbrk (no fixed bound: each
+			  foreign sbrk makes one) */
+	unsigned nr_segs, cap_segs;
 };
 
 /*

@@ -68,9 +68,10 @@ $(VALGRIND_DEPS_STAMP): tests/fuzz/fuzz.mk
 	@mkdir -p $(@D) && touch $@
 
 # ---- fuzzing ---------------------------------------------------------------
-$(FUZZ_BUILD)/obj/%.o: %.c | $(FUZZ_DEPS_STAMP) $(DEPS_STAMP)
+$(FUZZ_BUILD)/obj/%.o: %.c tests/fuzz/coverage-ignore.txt | $(FUZZ_DEPS_STAMP) $(DEPS_STAMP)
 	@mkdir -p $(@D)
-	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -MMD -MP $(PKG_CFLAGS) -c $< -o $@
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link \
+	  -fsanitize-coverage-ignorelist=tests/fuzz/coverage-ignore.txt -MMD -MP $(PKG_CFLAGS) -c $< -o $@
 
 $(FUZZ_BUILD)/fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/fuzz_decode.h $(FUZZ_LIB_OBJ) | $(FUZZ_DEPS_STAMP)
 	@mkdir -p $(@D)
@@ -88,7 +89,7 @@ fuzz: $(FUZZ_BINS)
 	  echo "== fuzz_$$n for $(FUZZ_SECONDS) s"; \
 	  ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
 	  $(FUZZ_BUILD)/fuzz_$$n -max_total_time=$(FUZZ_SECONDS) -timeout=20 -rss_limit_mb=2048 \
-	    -max_len=4096 -print_final_stats=1 \
+	    -max_len=2048 -print_final_stats=1 \
 	    -artifact_prefix=$(FUZZ_BUILD)/crashes/$$n/ \
 	    $(FUZZ_BUILD)/corpus/$$n tests/fuzz/corpus/$$n > $(FUZZ_BUILD)/$$n.log 2>&1; \
 	  rc=$$?; \

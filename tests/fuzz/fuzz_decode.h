@@ -102,7 +102,8 @@ static FUZZ_UNUSED int fuzz_trace_one(const uint8_t *data, size_t size, FILE *er
 		for (size_t i = 0; i < t->nr_ops && !bad; i++) {
 			const struct trace_op *op = &t->ops[i];
 
-			if (op->kind != TOP_ALLOC && op->kind != TOP_REALLOC && op->kind != TOP_FREE) {
+			if (op->kind != TOP_ALLOC && op->kind != TOP_REALLOC &&
+			    op->kind != TOP_FREE) {
 				fprintf(err, "op %zu: kind %d\n", i, op->kind);
 				bad++;
 			} else if (op->id < -1 || (op->id == -1 && op->kind != TOP_FREE) ||
@@ -131,9 +132,10 @@ static FUZZ_UNUSED int fuzz_trace_one(const uint8_t *data, size_t size, FILE *er
  * (at most FZ_MAX_OPS). Missing bytes read as 0, so every input decodes.
  *
  *   byte 0   malloc policy (index into malloc_policies, modulo their number)
- *   byte 1   bit 0: no zero page; bit 1: ASLR (seed: next byte); bits 2-3:
- *            simulated RAM 2, 4, 8 or 16 MiB; bit 4: fail_after (next byte),
- *            set once the task exists
+ *   byte 1   bit 0: no zero page; bit 1: ASLR (seed: next byte);
+ *            bits 2-3: simulated RAM 2, 4, 4 or 8 MiB (small: the checkers
+ *            read every frame); bit 4: fail_after (next byte), set once the
+ *            task exists
  *   then     opcode byte, then its operands (see enum fz_op)
  *
  * Every operation runs inside task_run. After each: kernel_check (always),
@@ -147,12 +149,12 @@ static FUZZ_UNUSED int fuzz_trace_one(const uint8_t *data, size_t size, FILE *er
  * the buddy allocator must be exactly as at boot (nothing leaked).
  */
 
-#define FZ_MAX_OPS 400
-#define FZ_BLOCKS 24
-#define FZ_REGIONS 8
-#define FZ_MAX_FILL (64 * 1024)      /* bytes a store writes at most */
-#define FZ_MAX_TOUCH_PAGES 192       /* pages a touch or read visits at most */
-#define FZ_MAX_VERIFY 4096           /* bytes of a block compared in full; beyond, samples */
+#define FZ_MAX_OPS         400
+#define FZ_BLOCKS          24
+#define FZ_REGIONS         8
+#define FZ_MAX_FILL        (64 * 1024) /* bytes a store writes at most */
+#define FZ_MAX_TOUCH_PAGES 192         /* pages a touch or read visits at most */
+#define FZ_MAX_VERIFY      4096        /* bytes of a block compared in full; beyond, samples */
 
 enum fz_op {
 	FZ_SBRK,
@@ -226,8 +228,8 @@ static uint64_t fz_u64(struct fz *z)
 }
 
 static const char *const fz_op_names[FZ__COUNT] = {
-    "sbrk",  "sys_brk",  "brk",     "mmap",   "munmap", "store", "load",  "touch", "read",
-    "setrlimit", "malloc", "free", "realloc", "calloc", "memalign", "usable", "walk", "show",
+    "sbrk",      "sys_brk", "brk",  "mmap",    "munmap", "store",    "load",   "touch", "read",
+    "setrlimit", "malloc",  "free", "realloc", "calloc", "memalign", "usable", "walk",  "show",
 };
 
 static void fz_fail(struct fz *z, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -236,8 +238,8 @@ static void fz_fail(struct fz *z, const char *fmt, ...)
 	va_list ap;
 
 	if (!z->bad++) {
-		fprintf(z->err, "fuzz_ops: op %u (%s), policy %s: ", z->op_index, fz_op_names[z->op],
-		        z->lc.ops ? z->lc.ops->name : "?");
+		fprintf(z->err, "fuzz_ops: op %u (%s), policy %s: ", z->op_index,
+		        fz_op_names[z->op], z->lc.ops ? z->lc.ops->name : "?");
 		va_start(ap, fmt);
 		vfprintf(z->err, fmt, ap);
 		va_end(ap);
@@ -257,12 +259,38 @@ static void fz_taint(struct fz *z, const char *why)
 static uint64_t fz_size(struct fz *z)
 {
 	static const uint64_t special[32] = {
-	    0,          1,          15,        16,        17,         24,         0x1ff8,
-	    0x20000,    0x1fff0,    0x21000,   0x20001,   200000,     0x7fff0,    1 << 20,
-	    4 << 20,    32 << 20,   1ULL << 30, 1ULL << 32, 1ULL << 40, 1ULL << 47, 1ULL << 62,
-	    1ULL << 63, INT64_MAX,  UINT64_MAX, UINT64_MAX - 15, UINT64_MAX - 4095,
-	    UINT64_MAX - 0x21000,   (uint64_t)-(1LL << 32), 0x7ffffffff000, 0x800000000000,
-	    PAGE_SIZE - 1, PAGE_SIZE + 1,
+	    0,
+	    1,
+	    15,
+	    16,
+	    17,
+	    24,
+	    0x1ff8,
+	    0x20000,
+	    0x1fff0,
+	    0x21000,
+	    0x20001,
+	    200000,
+	    0x7fff0,
+	    1 << 20,
+	    4 << 20,
+	    32 << 20,
+	    1ULL << 30,
+	    1ULL << 32,
+	    1ULL << 40,
+	    1ULL << 47,
+	    1ULL << 62,
+	    1ULL << 63,
+	    INT64_MAX,
+	    UINT64_MAX,
+	    UINT64_MAX - 15,
+	    UINT64_MAX - 4095,
+	    UINT64_MAX - 0x21000,
+	    (uint64_t) - (1LL << 32),
+	    0x7ffffffff000,
+	    0x800000000000,
+	    PAGE_SIZE - 1,
+	    PAGE_SIZE + 1,
 	};
 	uint8_t b = fz_u8(z);
 
@@ -406,9 +434,11 @@ static void fz_verify(struct fz *z, int i, uint64_t upto)
 			return; /* killed: the caller sees it */
 		for (uint64_t j = 0; j < chunk; j++)
 			if (buf[j] != bl->pattern) {
-				fz_fail(z, "block %d at %#llx (%llu bytes): byte %llu is %#x, wrote %#x",
-				        i, (unsigned long long)bl->p, (unsigned long long)bl->n,
-				        (unsigned long long)(off + j), buf[j], bl->pattern);
+				fz_fail(
+				    z,
+				    "block %d at %#llx (%llu bytes): byte %llu is %#x, wrote %#x",
+				    i, (unsigned long long)bl->p, (unsigned long long)bl->n,
+				    (unsigned long long)(off + j), buf[j], bl->pattern);
 				return;
 			}
 		off += chunk;
@@ -540,7 +570,7 @@ static void fz_op_brk(struct fz *z)
 		vaddr_t r;
 
 		if (fz_u8(z) & 1)
-			inc = -inc;
+			inc = (int64_t)(0 - (uint64_t)inc); /* INT64_MIN stays itself */
 		r = libc_sbrk(&z->lc, inc);
 		if (r == (vaddr_t)-1 || inc == 0)
 			break;
@@ -590,8 +620,8 @@ static void fz_op_access(struct fz *z)
 
 		if (size == 1 || size == 2 || size == 4 || size == 8) {
 			cpu_load(&z->k.cpu, a, size, &v);
-		} else if (cpu_read(&z->k.cpu, a, buf, size) == 0 && fz_owned(z, a, size, false, &blk) &&
-		           blk >= 0 && !z->tainted) {
+		} else if (cpu_read(&z->k.cpu, a, buf, size) == 0 &&
+		           fz_owned(z, a, size, false, &blk) && blk >= 0 && !z->tainted) {
 			for (unsigned j = 0; j < size; j++)
 				if (buf[j] != z->b[blk].pattern)
 					fz_fail(z, "load %#llx: byte %u is %#x, block %d holds %#x",
@@ -643,6 +673,12 @@ static void fz_op_malloc_family(struct fz *z)
 	int i = fz_u8(z) % FZ_BLOCKS;
 	struct fz_block *bl = &z->b[i];
 	struct libc *lc = &z->lc;
+
+	/* The seed allocator checks nothing (by design, as in the article): on
+	   a heap the program corrupted, its first-fit walk may loop for ever
+	   (a block of size 0), as the real one would. Not a finding. */
+	if (z->tainted && strcmp(lc->ops->name, "seed") == 0)
+		return;
 
 	switch (z->op) {
 	case FZ_MALLOC: {
@@ -732,9 +768,9 @@ static void fz_op_malloc_family(struct fz *z)
 		break;
 	}
 	case FZ_MEMALIGN: {
-		static const uint64_t aligns[16] = {0,  1,   8,    16,      24,    32,     48,
-		                                    64, 256, 4096, 1 << 16, 1 << 20, 1ULL << 40,
-		                                    1ULL << 63, 3, UINT64_MAX};
+		static const uint64_t aligns[16] = {
+		    0,   1,    8,       16,      24,         32,         48, 64,
+		    256, 4096, 1 << 16, 1 << 20, 1ULL << 40, 1ULL << 63, 3,  UINT64_MAX};
 		uint64_t al = aligns[fz_u8(z) % 16], n = fz_size(z);
 		vaddr_t p = 0;
 		int rc;
@@ -745,7 +781,8 @@ static void fz_op_malloc_family(struct fz *z)
 		}
 		rc = libc_posix_memalign(lc, &p, al, n);
 		if (rc == 0 && !z->tainted && (al < sizeof(void *) || (al & (al - 1))))
-			fz_fail(z, "posix_memalign accepted alignment %llu", (unsigned long long)al);
+			fz_fail(z, "posix_memalign accepted alignment %llu",
+			        (unsigned long long)al);
 		fz_new_block(z, i, rc == 0 ? p : 0, n, rc == 0 && al > 16 ? al : 16);
 		break;
 	}
@@ -870,6 +907,21 @@ static void fz_free_all(void *arg)
 		}
 }
 
+static void fz_trace(struct fz *z, FILE *out)
+{
+	fprintf(out, "op %3u %-9s brk %#llx%s%s%s\n", z->op_index, fz_op_names[z->op],
+	        (unsigned long long)z->t->mm.brk, z->tainted ? " tainted: " : "",
+	        z->tainted ? z->why_tainted : "", z->t->dead ? " DEAD" : "");
+	for (int i = 0; i < FZ_BLOCKS; i++)
+		if (z->b[i].live)
+			fprintf(out, "    block %2d %#llx +%llu\n", i,
+			        (unsigned long long)z->b[i].p, (unsigned long long)z->b[i].n);
+	for (int i = 0; i < FZ_REGIONS; i++)
+		if (z->r[i].live)
+			fprintf(out, "    region %d %#llx +%#llx\n", i,
+			        (unsigned long long)z->r[i].start, (unsigned long long)z->r[i].len);
+}
+
 static void fz_check(struct fz *z)
 {
 	if (kernel_check(&z->k, z->err))
@@ -881,7 +933,7 @@ static void fz_check(struct fz *z)
 
 static FUZZ_UNUSED int fuzz_ops_one(const uint8_t *data, size_t size, FILE *err)
 {
-	static const uint64_t phys_mib[4] = {2, 4, 8, 16};
+	static const uint64_t phys_mib[4] = {2, 4, 4, 8};
 	struct fz *z = calloc(1, sizeof(*z));
 	struct kernel_opts ko;
 	const struct malloc_ops *ops;
@@ -889,6 +941,8 @@ static FUZZ_UNUSED int fuzz_ops_one(const uint8_t *data, size_t size, FILE *err)
 	unsigned nr_policies = 0;
 	uint8_t cfg;
 	int bad;
+	/* FUZZ_TRACE=1: what each operation did, to stderr (for a crash's story). */
+	FILE *trace = getenv("FUZZ_TRACE") ? stderr : NULL;
 
 	if (!z)
 		abort();
@@ -928,6 +982,8 @@ static FUZZ_UNUSED int fuzz_ops_one(const uint8_t *data, size_t size, FILE *err)
 	for (z->op_index = 0; z->left && z->op_index < FZ_MAX_OPS && !z->bad; z->op_index++) {
 		z->op = (enum fz_op)(fz_u8(z) % FZ__COUNT);
 		task_run(&z->k, z->t, fz_run_op, z);
+		if (trace)
+			fz_trace(z, trace);
 		fz_check(z);
 		if (z->t->dead)
 			break;

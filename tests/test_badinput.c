@@ -1,0 +1,668 @@
+/*
+ * test_badinput.c - bad input everywhere a user can type, run through the
+ * binary as a user runs it (AM_BIN, AM_ROOT as in tests/test_run.c): scripts,
+ * traces, command-line options, sizes and addresses. Each must give a clear
+ * message naming where ("FILE:LINE: ..." for a file, the option's name for
+ * an option), the exit status of DESIGN.md (0 ran, 1 the simulated program
+ * died or a replay was invalid, 2 bad usage or malformed input, with nothing
+ * on stdout), and never a signal of the host.
+ *
+ * Also the simulated program's own faults (demos/crash/): each reported as
+ * the real kernel or glibc would, word for word.
+ */
+#include <criterion/criterion.h>
+#include <regex.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cjson/cJSON.h>
+
+struct proc_out {
+	int status; /* exit status, or 128 + signal */
+	bool signaled;
+	char *out, *err;
+	size_t out_len, err_len;
+};
+
+static const char *bin(void)
+{
+	const char *b = getenv("AM_BIN");
+
+	return b ? b : "build/aftermalloc";
+}
+
+static const char *root(void)
+{
+	const char *r = getenv("AM_ROOT");
+
+	return r ? r : ".";
+}
+
+static char *slurp_fd(int fd, size_t *len)
+{
+	size_t cap = 4096, n = 0;
+	char *buf = malloc(cap);
+	ssize_t r;
+
+	lseek(fd, 0, SEEK_SET);
+	while ((r = read(fd, buf + n, cap - n - 1)) > 0) {
+		n += (size_t)r;
+		if (cap - n < 2)
+			buf = realloc(buf, cap *= 2);
+	}
+	buf[n] = 0;
+	*len = n;
+	return buf;
+}
+
+static int tmpfd(void)
+{
+	char path[] = "/tmp/am_bad_XXXXXX";
+	int fd = mkstemp(path);
+
+	cr_assert_geq(fd, 0);
+	unlink(path);
+	return fd;
+}
+
+/* Run the binary with args (NULL-terminated; at most 30), stdin from /dev/null. */
+static struct proc_out run(const char *const *args)
+{
+	struct proc_out p = {0};
+	const char *argv[32];
+	int fo = tmpfd(), fe = tmpfd(), st, n = 0;
+	pid_t pid;
+
+	argv[n++] = bin();
+	for (; *args && n < 31; args++)
+		argv[n++] = *args;
+	argv[n] = NULL;
+	cr_assert_eq(access(bin(), X_OK), 0, "no binary at %s (set AM_BIN)", bin());
+	fflush(NULL);
+	pid = fork();
+	cr_assert_geq(pid, 0);
+	if (pid == 0) {
+		FILE *in = freopen("/dev/null", "r", stdin);
+
+		(void)in;
+		dup2(fo, 1);
+		dup2(fe, 2);
+		setenv("NO_COLOR", "1", 1);
+		unsetenv("DISPLAY");
+		alarm(60); /* a hang is a failure, not a stuck suite */
+		execv(argv[0], (char *const *)argv);
+		_exit(127);
+	}
+	cr_assert_eq(waitpid(pid, &st, 0), pid);
+	p.signaled = WIFSIGNALED(st);
+	p.status = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+	p.out = slurp_fd(fo, &p.out_len);
+	p.err = slurp_fd(fe, &p.err_len);
+	close(fo);
+	close(fe);
+	return p;
+}
+
+static void proc_free(struct proc_out *p)
+{
+	free(p->out);
+	free(p->err);
+}
+
+/* A file with exactly len bytes of text (NUL bytes allowed), suffix ".ams" or
+   ".rep"; the caller unlinks and frees the path. */
+static char *temp_file(const char *text, size_t len, const char *suffix)
+{
+	char path[64];
+	int fd;
+
+	snprintf(path, sizeof(path), "/tmp/am_bad_XXXXXX%s", suffix);
+	fd = mkstemps(path, (int)strlen(suffix));
+	cr_assert_geq(fd, 0);
+	cr_assert_eq(write(fd, text, len), (ssize_t)len);
+	close(fd);
+	return strdup(path);
+}
+
+static bool matches(const char *text, const char *pattern)
+{
+	regex_t re;
+	bool ok;
+
+	cr_assert_eq(regcomp(&re, pattern, REG_EXTENDED | REG_NEWLINE), 0, "bad regex %s", pattern);
+	ok = regexec(&re, text, 0, NULL, 0) == 0;
+	regfree(&re);
+	return ok;
+}
+
+/* The host never dies of a signal, whatever it was given. */
+static void assert_no_signal(const struct proc_out *p, const char *what)
+{
+	cr_assert(!p->signaled, "%s: the host died of signal %d\n%s", what, p->status - 128,
+	          p->err);
+}
+
+/* Exit 2, nothing on stdout, and a message on stderr that matches pattern. */
+static void assert_bad_input(const struct proc_out *p, const char *what, const char *pattern)
+{
+	assert_no_signal(p, what);
+	cr_assert_eq(p->status, 2, "%s: exit %d, expected 2\n%s", what, p->status, p->err);
+	cr_assert_eq(p->out_len, 0, "%s: printed on stdout: %s", what, p->out);
+	cr_assert(matches(p->err, pattern), "%s: stderr does not match /%s/:\n%s", what, pattern,
+	          p->err);
+}
+
+/* ---- scripts ------------------------------------------------------------- */
+
+struct script_case {
+	const char *text;
+	size_t len;      /* 0: strlen(text) */
+	int line;        /* where the message must point */
+	const char *msg; /* regex on what follows "FILE:LINE: " */
+};
+
+static const struct script_case bad_scripts[] = {
+    {"frobnicate 1\n", 0, 1, "unknown statement 'frobnicate'"},
+    {"p = malloc 1\n\nmalloc\n", 0, 3, "'malloc' takes 1 argument"},
+    {"malloc 1 2\n", 0, 1, "takes 1 argument"},
+    {"malloc 12abc\n", 0, 1, "bad number '12abc'"},
+    {"malloc 0x\n", 0, 1, "bad number '0x'"},
+    {"malloc 99999999999999999999999\n", 0, 1, "bad number"}, /* overflows 64 bits */
+    {"malloc 0x10000000000000000\n", 0, 1, "bad number"},     /* 17 hex digits */
+    {"malloc 17179869184G\n", 0, 1, "bad number"},            /* 2^34 G = 2^64 */
+    {"malloc 16T\n", 0, 1, "bad number '16T'"},
+    {"free q\n", 0, 1, "undefined variable 'q'"},
+    {"x = y + 1\n", 0, 1, "undefined variable 'y'"},
+    {"show foo\n", 0, 1, "unknown view 'foo'"},
+    {"show pagetable\n", 0, 1, "pagetable"},
+    {"m = mmap 4096 rwz\n", 0, 1, "bad protection 'rwz'"},
+    {"setrlimit nofile 1\n", 0, 1, "unknown resource 'nofile'"},
+    {"expect 1\n", 0, 1, "expected a comparison"},
+    {"expect 1 <> 2\n", 0, 1, "expected"},
+    {"x = 1 +\n", 0, 1, "expected a number or a variable"},
+    {"x = faults faults\n", 0, 1, "unexpected 'faults'"},
+    {"brk = 1\n", 0, 1, "cannot assign to 'brk'"},
+    {"x = 1\0\n", 7, 1, "NUL"},
+    {"x = 1\npolicy glibc\n", 0, 2, "'policy' must come before"},
+    {"policy nosuch\n", 0, 1, "unknown malloc policy 'nosuch'"},
+    {"x = \xff\xfe\n", 0, 1, "unexpected byte 0xff"},
+    {"x = 1\n\ny = 2 \x01\n", 0, 3, "unexpected byte 0x01"},
+    {"x = 1\ny = 2\n\0\n", 14, 3, "NUL"},
+    {"p = malloc 8\r\nv = load p 0 0\r\n", 0, 2, "1 to 8 bytes"},
+};
+
+Test(badinput, every_malformed_script_is_named_with_its_line_and_exits_2)
+{
+	for (size_t i = 0; i < sizeof(bad_scripts) / sizeof(bad_scripts[0]); i++) {
+		const struct script_case *c = &bad_scripts[i];
+		char *path = temp_file(c->text, c->len ? c->len : strlen(c->text), ".ams");
+		char pattern[512];
+		const char *args[] = {"run", path, NULL};
+		const char *args_json[] = {"run", "--json", path, NULL};
+		struct proc_out p = run(args), pj = run(args_json);
+
+		snprintf(pattern, sizeof(pattern), "^%s:%d: .*%s", path, c->line, c->msg);
+		assert_bad_input(&p, c->text, pattern);
+		assert_bad_input(&pj, c->text, pattern);
+		proc_free(&p);
+		proc_free(&pj);
+		unlink(path);
+		free(path);
+	}
+}
+
+Test(badinput, script_files_that_cannot_be_read_are_named_and_exit_2)
+{
+	const char *missing[] = {"run", "/nonexistent/x.ams", NULL};
+	const char *dir[] = {"run", "/tmp", NULL};
+	struct proc_out p = run(missing), q = run(dir);
+
+	assert_bad_input(&p, "missing file", "^/nonexistent/x.ams: No such file or directory");
+	assert_bad_input(&q, "directory", "^/tmp: .*[Ii]s a directory");
+	proc_free(&p);
+	proc_free(&q);
+}
+
+/* Found by the fuzzer: "x = 1\r" with no LF at the end looped for ever. */
+Test(badinput, odd_but_valid_scripts_run, .timeout = 30)
+{
+	static const char *const ok[] = {
+	    "",                        /* empty */
+	    "\n\n# only comments\n",   /* no statement */
+	    "x = 1\r",                 /* a last line ending in CR, no LF */
+	    "x = 1\r\n\r\n",           /* CRLF */
+	    "x = 1",                   /* no newline at all */
+	    "   \t  x   =   1  # c\n", /* blanks everywhere */
+	};
+
+	for (size_t i = 0; i < sizeof(ok) / sizeof(ok[0]); i++) {
+		char *path = temp_file(ok[i], strlen(ok[i]), ".ams");
+		const char *args[] = {"run", path, NULL};
+		struct proc_out p = run(args);
+
+		assert_no_signal(&p, ok[i]);
+		cr_assert_eq(p.status, 0, "'%s': exit %d\n%s", ok[i], p.status, p.err);
+		proc_free(&p);
+		unlink(path);
+		free(path);
+	}
+}
+
+Test(badinput, a_line_of_a_megabyte_is_read_whole)
+{
+	size_t n = 1 << 20;
+	char *text = malloc(n + 16);
+	char *path, pattern[256];
+	struct proc_out p;
+
+	memcpy(text, "x = 1", 5);
+	for (size_t i = 5; i < n; i++)
+		text[i] = i % 2 ? '+' : '1';
+	memcpy(text + n, "+\n", 3);
+	path = temp_file(text, n + 2, ".ams");
+	{
+		const char *args[] = {"run", path, NULL};
+
+		p = run(args);
+	}
+	/* The sum ends in "+": the parser must say so, at line 1, after
+	   reading the whole line. */
+	snprintf(pattern, sizeof(pattern), "^%s:1: ", path);
+	assert_bad_input(&p, "1 MiB line", pattern);
+	proc_free(&p);
+	unlink(path);
+	free(path);
+	free(text);
+}
+
+/* ---- sizes and addresses at run time ------------------------------------- */
+
+/*
+ * What a C program gets from glibc and Linux for absurd sizes and addresses:
+ * a failure return, never a crash of the simulator. Each expect is what the
+ * real calls return (sbrk's and brk's quirks included: a refused shrink
+ * looks like success).
+ */
+static const char sizes_script[] =
+    "policy glibc\n"
+    "p = malloc 0\n"
+    "expect p != 0\n" /* malloc(0) is a unique pointer */
+    "a = malloc 0xffffffffffffffff\n"
+    "expect a == 0\n"
+    "b = malloc 0x8000000000000000\n"
+    "expect b == 0\n"
+    "c = malloc 0x7fffffffffffffff\n"
+    "expect c == 0\n"
+    "d = calloc 0xffffffffffffffff 2\n" /* nmemb * size overflows */
+    "expect d == 0\n"
+    "e = calloc 0x100000000 0x100000000\n"
+    "expect e == 0\n"
+    "q = malloc 100\n"
+    "store q 0 0x5a 100\n"
+    "r = realloc q 0xffffffffffffffff\n" /* fails, q untouched */
+    "expect r == 0\n"
+    "v = load q 99 1\n"
+    "expect v == 0x5a\n"
+    "m1 = posix_memalign 3 16\n" /* EINVAL */
+    "expect m1 == 0\n"
+    "m2 = posix_memalign 0 16\n"
+    "expect m2 == 0\n"
+    "m3 = posix_memalign 0x8000000000000000 16\n"
+    "expect m3 == 0\n"
+    "s1 = sbrk 0x7fffffffffffffff\n"
+    "expect s1 == -1\n"
+    "s2 = sbrk 0-0x7fffffffffffffff\n" /* below 0: glibc refuses */
+    "expect s2 == -1\n"
+    "s0 = sbrk 0\n"
+    "s3 = sbrk 0-0x100000000\n" /* below start_brk: kernel keeps the */
+    "expect s3 == s0\n"         /* break, glibc sees no error */
+    "expect brk == s0\n"
+    "x0 = mmap 0\n" /* EINVAL */
+    "expect x0 == -1\n"
+    "x1 = mmap 0xffffffffffffffff\n" /* ENOMEM: PAGE_ALIGN overflows */
+    "expect x1 == -1\n"
+    "x2 = mmap 0x800000000000\n" /* more than the address space */
+    "expect x2 == -1\n"
+    "u0 = munmap 1 4096\n" /* unaligned */
+    "expect u0 == -1\n"
+    "u1 = munmap 0 0\n"
+    "expect u1 == -1\n"
+    "u2 = munmap 0x800000000000 4096\n" /* non-canonical */
+    "expect u2 == -1\n"
+    "u3 = munmap 0xfffffffffffff000 0x1000\n" /* the kernel's half */
+    "expect u3 == -1\n"
+    "u4 = munmap 0 0xffffffffffffffff\n"
+    "expect u4 == -1\n"
+    "k0 = brk 0xffffffffffffffff\n"
+    "expect k0 == -1\n"
+    "k1 = brk 0x800000000000\n"
+    "expect k1 == -1\n"
+    "k2 = brk 0\n" /* brk(0) queries: "success" */
+    "expect k2 == 0\n"
+    "l0 = setrlimit data 2 1\n" /* soft above hard: EINVAL */
+    "expect l0 == -1\n"
+    "store q 0 1 0\n" /* zero bytes: nothing */
+    "n = usable 0\n"
+    "expect n == 0\n"
+    "show pagetable 0xffff800000000000\n"
+    "show pagetable 0x800000000000\n"
+    "show pagetable 1\n";
+
+Test(badinput, absurd_sizes_and_addresses_fail_as_on_linux_and_the_run_goes_on)
+{
+	char *path = temp_file(sizes_script, strlen(sizes_script), ".ams");
+	const char *args[] = {"run", path, NULL};
+	struct proc_out p = run(args);
+
+	assert_no_signal(&p, "sizes");
+	cr_assert_eq(p.status, 0, "exit %d\n%s", p.status, p.err);
+	cr_assert_eq(p.err_len, 0, "%s", p.err);
+	proc_free(&p);
+	unlink(path);
+	free(path);
+}
+
+/* A wild access kills the simulated program, never the host: exit 1 and the
+   kernel's line (for a non-canonical address, the #GP "traps:" line). */
+Test(badinput, wild_addresses_kill_the_program_with_the_kernels_report)
+{
+	static const struct {
+		const char *stmt, *report;
+	} cases[] = {
+	    {"store 0 0 1 1", "segfault at 0 ip [0-9a-f]{16} sp [0-9a-f]{16} error 6$"},
+	    {"v = load 1 0 8", "segfault at 1 ip [0-9a-f]{16} sp [0-9a-f]{16} error 4$"},
+	    {"v = load 0xffff800000000000 0 8", "segfault at ffff800000000000 ip .* error [45]$"},
+	    {"v = load 0x800000000000 0 8",
+	     "^traps: [^[]+\\[1\\] general protection fault ip:[0-9a-f]+ sp:[0-9a-f]+ error:0$"},
+	    {"store 0x7ffffffffffffff0 0 1 100", "general protection fault"},
+	    {"touch 0x7ffffffff000 0 0x100000000", "segfault at 7ffffffff000 .* error 6$"},
+	    {"read 0x555555554000 0 0x100000000", "segfault at "},
+	    {"store 0x555555554000 0 1 1",
+	     "segfault at 555555554000 .* error [67]$"}, /* text: r-x */
+	    {"p = malloc 16\nfree p\nfree p", "^free\\(\\): double free detected in tcache 2$"},
+	    {"p = malloc 16\nfree p+16", "^free\\(\\): invalid pointer$"},
+	    /* glibc reads the chunk header at p-8 first: a segfault, as for real. */
+	    {"free 0x1000", "segfault at ff8 ip [0-9a-f]{16} sp [0-9a-f]{16} error 4$"},
+	    {"p = realloc 0x1000 10", "segfault at ff8 .* error 4$"},
+	    {"p = malloc 64\np = realloc p+8 100", "^realloc\\(\\): invalid pointer$"},
+	};
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		char text[256];
+		char *path;
+		struct proc_out p;
+
+		snprintf(text, sizeof(text), "policy glibc\n%s\n", cases[i].stmt);
+		path = temp_file(text, strlen(text), ".ams");
+		{
+			const char *args[] = {"run", path, NULL};
+
+			p = run(args);
+		}
+		assert_no_signal(&p, cases[i].stmt);
+		cr_assert_eq(p.status, 1, "%s: exit %d\n%s", cases[i].stmt, p.status, p.err);
+		cr_assert(matches(p.err, cases[i].report), "%s: stderr does not match /%s/:\n%s",
+		          cases[i].stmt, cases[i].report, p.err);
+		proc_free(&p);
+		unlink(path);
+		free(path);
+	}
+}
+
+/* ---- traces -------------------------------------------------------------- */
+
+struct trace_case {
+	const char *text;
+	int line;
+	const char *msg;
+};
+
+static const struct trace_case bad_traces[] = {
+    {"0\n1\n1\n1\nx 0 1\n", 5, "unknown operation 'x'"},
+    {"0\n1\n1\n1\na 0\n", 5, "missing size"},
+    {"0\n1\n1\n1\na 0 -5\n", 5, "negative size"},
+    {"0\n1\n1\n1\na 0 99999999999999999999\n", 5, "overflows 64 bits"},
+    {"0\n1\n1\n1\na 0 0xffffffffffffffff\n", 5, "size"},
+    {"0\n1\n1\n1\na 99999999 1\n", 5, "id '99999999' too large"},
+    {"0\n1\n1\n1\na -2 1\n", 5, "id"},
+    {"0\n1\n1\n1\na 0 1 junk\n", 5, "junk"},
+    {"0\n1\n", 2, "missing header"},
+    {"", 1, "missing header"},
+    {"0\n-1\n1\n1\na 0 1\n", 2, "header"},
+    {"0\n1\n1\n1\nf\n", 5, ""},
+    {"0\n1\n2\n1\na 0 1\nr 0\n", 6, "missing size"},
+};
+
+Test(badinput, every_malformed_trace_is_named_with_its_line_and_exits_2)
+{
+	for (size_t i = 0; i < sizeof(bad_traces) / sizeof(bad_traces[0]); i++) {
+		const struct trace_case *c = &bad_traces[i];
+		char *path = temp_file(c->text, strlen(c->text), ".rep");
+		char pattern[512];
+		const char *args[] = {"replay", path, NULL};
+		const char *args_all[] = {"replay", "--malloc", "all", "--json", path, NULL};
+		struct proc_out p = run(args), pa = run(args_all);
+
+		snprintf(pattern, sizeof(pattern), "^%s:%d: .*%s", path, c->line, c->msg);
+		assert_bad_input(&p, c->text, pattern);
+		assert_bad_input(&pa, c->text, pattern);
+		proc_free(&p);
+		proc_free(&pa);
+		unlink(path);
+		free(path);
+	}
+}
+
+/* A well-formed trace that asks for the impossible is an invalid replay
+   (exit 1), with the operation's line; a huge request is malloc's NULL. */
+Test(badinput, impossible_replays_are_invalid_with_exit_1)
+{
+	static const char *const traces[] = {
+	    "0\n1\n3\n1\na 0 1\nf 0\nf 0\n",          /* double free */
+	    "0\n1\n1\n1\na 0 18446744073709551615\n", /* malloc(SIZE_MAX) */
+	    "0\n2\n2\n1\na 0 8\na 0 8\n",             /* id allocated twice */
+	};
+
+	for (size_t i = 0; i < sizeof(traces) / sizeof(traces[0]); i++) {
+		char *path = temp_file(traces[i], strlen(traces[i]), ".rep");
+		const char *args[] = {"replay", path, NULL};
+		struct proc_out p = run(args);
+
+		assert_no_signal(&p, traces[i]);
+		cr_assert_eq(p.status, 1, "'%s': exit %d\n%s", traces[i], p.status, p.err);
+		cr_assert(matches(p.err, "line [0-9]+"), "no line in: %s", p.err);
+		proc_free(&p);
+		unlink(path);
+		free(path);
+	}
+}
+
+/* ---- the command line ---------------------------------------------------- */
+
+struct opt_case {
+	const char *args[8];
+	const char *msg; /* regex; names the option */
+};
+
+Test(badinput, every_bad_option_names_the_option_and_exits_2)
+{
+	char script[4096], trace[4096];
+	static struct opt_case cases[] = {
+	    {{NULL}, "usage"},
+	    {{"frob"}, "unknown command 'frob'"},
+	    {{"run"}, "no script given"},
+	    {{"run", "--frob", "S"}, "unknown option '--frob'"},
+	    {{"run", "-Z", "S"}, "unknown option '-Z'"},
+	    {{"run", "--phys", "0", "S"}, "--phys"},
+	    {{"run", "--phys", "abc", "S"}, "--phys: bad size 'abc'"},
+	    {{"run", "--phys", "-1", "S"}, "--phys"},
+	    {{"run", "--phys", "99999999999999999999", "S"}, "--phys"},
+	    {{"run", "--phys", "1T", "S"}, "--phys"},
+	    {{"run", "--phys", "4K", "S"}, "RAM"},
+	    {{"run", "--phys", "4097", "S"}, "RAM"},
+	    {{"run", "--phys", "0xfffffffffffff000", "S"}, "RAM"},
+	    {{"run", "--malloc", "nosuch", "S"}, "--malloc: unknown malloc policy 'nosuch'"},
+	    {{"run", "--malloc"}, "'--malloc' needs a value"},
+	    {{"run", "--seed", "x", "S"}, "--seed"},
+	    {{"run", "--seed", "-1", "S"}, "--seed"},
+	    {{"run", "--tlb", "3", "S"}, "--tlb"},
+	    {{"run", "--tlb", "64,0", "S"}, "--tlb"},
+	    {{"run", "--tlb", "64,x", "S"}, "--tlb"},
+	    {{"run", "--tlb", "0", "S"}, "--tlb"},
+	    {{"run", "--events", "/nonexistent/dir/e.jsonl", "S"}, "/nonexistent/dir/e.jsonl"},
+	    {{"run", "--perfetto", "/nonexistent/dir/p.json", "S"}, "/nonexistent/dir/p.json"},
+	    {{"run", "S", "S"}, "one script at a time"},
+	    {{"replay"}, "no trace given"},
+	    {{"replay", "--malloc", "nosuch", "T"}, "nosuch"},
+	    {{"replay", "--phys", "x", "T"}, "'x'"},
+	    {{"replay", "--frob", "T"}, "--frob"},
+	    {{"step"}, "(no script|which script|not available)"},
+	    {{"view"}, "(no script|which script|not available)"},
+	};
+
+	snprintf(script, sizeof(script), "%s/demos/brk-basics.ams", root());
+	snprintf(trace, sizeof(trace), "%s/tests/fuzz/corpus/trace/malloc.rep", root());
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		const char *args[8];
+		char what[256] = "aftermalloc";
+		struct proc_out p;
+		size_t n;
+
+		for (n = 0; cases[i].args[n]; n++) {
+			args[n] = strcmp(cases[i].args[n], "S") == 0   ? script
+			          : strcmp(cases[i].args[n], "T") == 0 ? trace
+			                                               : cases[i].args[n];
+			strncat(what, " ", sizeof(what) - strlen(what) - 1);
+			strncat(what, cases[i].args[n], sizeof(what) - strlen(what) - 1);
+		}
+		args[n] = NULL;
+		p = run(args);
+		assert_no_signal(&p, what);
+		cr_expect_eq(p.status, 2, "%s: exit %d, expected 2\n%s", what, p.status, p.err);
+		cr_expect_eq(p.out_len, 0, "%s: printed on stdout: %s", what, p.out);
+		cr_expect(matches(p.err, cases[i].msg), "%s: stderr does not match /%s/:\n%s", what,
+		          cases[i].msg, p.err);
+		proc_free(&p);
+	}
+}
+
+/* The viewer's command line, once demos/view.c is part of the build: checked
+   before any window opens (DISPLAY is unset in run()). */
+Test(badinput, the_viewers_bad_options_exit_2_without_a_window)
+{
+	char script[4096];
+	const char *help[] = {"view", "--help", NULL};
+	struct proc_out h = run(help);
+	static const struct {
+		const char *args[7];
+		const char *msg;
+	} cases[] = {
+	    {{"view", "--frob", "S"}, "unknown option '--frob'"},
+	    {{"view", "S", "--screenshot", "/tmp/am_bad.png", "--at", "x"}, "--at"},
+	    {{"view", "S", "--screenshot", "/tmp/am_bad.png", "--at", "-1"}, "--at"},
+	    {{"view", "S", "--at", "99999999999999999999999"}, "--at"},
+	    {{"view", "S", "--screenshot", "/tmp/am_bad.png", "--size", "0x0"}, "--size"},
+	    {{"view", "S", "--screenshot", "/tmp/am_bad.png", "--size", "100000x100000"}, "--size"},
+	    {{"view", "S", "--screenshot", "/tmp/am_bad.png", "--size", "x"}, "--size"},
+	    {{"view", "S", "--screenshot", "/nonexistent/dir/v.png", "--at", "1"},
+	     "/nonexistent/dir/v.png"},
+	    {{"view", "/nonexistent.ams"}, "^/nonexistent.ams: No such file or directory"},
+	};
+
+	assert_no_signal(&h, "view --help");
+	if (h.status != 0) {
+		proc_free(&h);
+		cr_skip_test("no viewer in this build");
+	}
+	proc_free(&h);
+	snprintf(script, sizeof(script), "%s/demos/brk-basics.ams", root());
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		const char *args[8];
+		size_t n;
+		struct proc_out p;
+
+		for (n = 0; n < 7 && cases[i].args[n]; n++)
+			args[n] = strcmp(cases[i].args[n], "S") == 0 ? script : cases[i].args[n];
+		args[n] = NULL;
+		p = run(args);
+		assert_no_signal(&p, cases[i].msg);
+		cr_expect_eq(p.status, 2, "view case %zu: exit %d\n%s", i, p.status, p.err);
+		cr_expect(matches(p.err, cases[i].msg),
+		          "view case %zu: stderr does not match /%s/:\n%s", i, cases[i].msg, p.err);
+		proc_free(&p);
+	}
+}
+
+/* ---- the crash library: what the real kernel and glibc print ------------- */
+
+static const struct {
+	const char *script, *report;
+} crash_reports[] = {
+    {"wild-store.ams",
+     "^wild-store\\[1\\]: segfault at 1000 ip [0-9a-f]{16} sp [0-9a-f]{16} error 6$"},
+    {"shrink-segv.ams", "^shrink-segv\\[1\\]: segfault at [0-9a-f]+ ip .* error 6$"},
+    {"readonly-store.ams", "^readonly-store\\[1\\]: segfault at [0-9a-f]+ ip .* error 7$"},
+    {"double-free.ams", "^free\\(\\): double free detected in tcache 2$"},
+    {"double-free-prev.ams", "^double free or corruption \\(!prev\\)$"},
+    {"invalid-free.ams", "^free\\(\\): invalid pointer$"},
+    {"corrupted-top.ams", "^malloc\\(\\): corrupted top size$"},
+};
+
+Test(badinput, every_crash_scenario_prints_the_real_message_and_exits_1)
+{
+	for (size_t i = 0; i < sizeof(crash_reports) / sizeof(crash_reports[0]); i++) {
+		char path[4096];
+		const char *args[] = {"run", path, NULL};
+		const char *args_json[] = {"run", "--json", path, NULL};
+		struct proc_out p, pj;
+		cJSON *last = NULL;
+		char *line, *save = NULL;
+
+		snprintf(path, sizeof(path), "%s/demos/crash/%s", root(), crash_reports[i].script);
+		p = run(args);
+		assert_no_signal(&p, path);
+		cr_assert_eq(p.status, 1, "%s: exit %d\n%s", path, p.status, p.err);
+		cr_assert(matches(p.err, crash_reports[i].report),
+		          "%s: stderr does not match /%s/:\n%s", path, crash_reports[i].report,
+		          p.err);
+		/* --json: the host goes on to the summary after the death. */
+		pj = run(args_json);
+		cr_assert_eq(pj.status, 1, "%s --json: exit %d", path, pj.status);
+		for (line = strtok_r(pj.out, "\n", &save); line;
+		     line = strtok_r(NULL, "\n", &save)) {
+			cJSON_Delete(last);
+			last = cJSON_Parse(line);
+			cr_assert_not_null(last, "%s --json: not JSON: %s", path, line);
+		}
+		cr_assert_not_null(last);
+		cr_assert_not_null(cJSON_GetObjectItem(last, "summary"),
+		                   "%s: no summary at the end", path);
+		cJSON_Delete(last);
+		proc_free(&p);
+		proc_free(&pj);
+	}
+}
+
+/* The other policies report a bad free too, with glibc's words. */
+Test(badinput, a_bad_free_aborts_under_every_policy_that_checks)
+{
+	static const char *const policies[] = {"firstfit", "nextfit", "bestfit", "glibc"};
+	char *path = temp_file("p = malloc 64\nfree p+8\n", 23, ".ams");
+
+	for (size_t i = 0; i < sizeof(policies) / sizeof(policies[0]); i++) {
+		const char *args[] = {"run", "--malloc", policies[i], path, NULL};
+		struct proc_out p = run(args);
+
+		assert_no_signal(&p, policies[i]);
+		cr_assert_eq(p.status, 1, "%s: exit %d\n%s", policies[i], p.status, p.err);
+		cr_assert(matches(p.err, "^free\\(\\): invalid pointer$"), "%s: %s", policies[i],
+		          p.err);
+		proc_free(&p);
+	}
+	unlink(path);
+	free(path);
+}
