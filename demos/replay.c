@@ -728,9 +728,11 @@ int cmd_replay(int argc, char **argv)
 
 			o.policy = pols[j]->name;
 			o.progress = isatty(2) && !json && tr[i]->nr_ops >= 20000;
+			/* The simulation could not be set up: RAM of that size cannot
+			   boot (a bad --phys), said on stderr already. */
 			if (replay_run(tr[i], &o, &r) < 0) {
-				status = EXIT_SIM_FAILED;
-				continue;
+				status = EXIT_BAD_INPUT;
+				goto done;
 			}
 			if (!r.valid) {
 				fprintf(stderr, "%s: %s: invalid replay: %s\n", r.trace, r.malloc,
@@ -754,6 +756,7 @@ int cmd_replay(int argc, char **argv)
 			printf("mean util %-8s %.3f over %d valid replays of %d traces\n",
 			       pols[j]->name, uvalid[j] ? usum[j] / uvalid[j] : 0.0, uvalid[j],
 			       ntr);
+done:
 	free(usum);
 	free(uvalid);
 out:

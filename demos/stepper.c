@@ -10,6 +10,7 @@
  */
 #include "stepper.h"
 
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -309,7 +310,10 @@ int stepper_parse_key(const char *in, enum step_cmd *cmd, uint64_t *arg)
 			in++;
 		if (*in < '0' || *in > '9')
 			return -1;
+		errno = 0;
 		n = strtoull(in, &end, 0);
+		if (errno == ERANGE)
+			return -1;
 		while (*end == ' ' || *end == '\n' || *end == '\r')
 			end++;
 		if (*end)

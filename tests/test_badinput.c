@@ -519,6 +519,7 @@ Test(badinput, every_bad_option_names_the_option_and_exits_2)
 	    {{"replay"}, "no trace given"},
 	    {{"replay", "--malloc", "nosuch", "T"}, "nosuch"},
 	    {{"replay", "--phys", "x", "T"}, "'x'"},
+	    {{"replay", "--phys", "4K", "T"}, "RAM"},
 	    {{"replay", "--frob", "T"}, "--frob"},
 	    {{"step"}, "(no script|which script|not available)"},
 	    {{"view"}, "(no script|which script|not available)"},

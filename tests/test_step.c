@@ -297,6 +297,15 @@ Test(step, an_unknown_key_is_reported_and_stepping_goes_on, .timeout = 30)
 	bin_out_free(&p);
 }
 
+Test(step, an_event_number_beyond_64_bits_is_an_unknown_key, .timeout = 30)
+{
+	struct bin_out p = run_in("step", demo("first-touch.ams"), "g 99999999999999999999\ns\n");
+
+	cr_assert_eq(p.status, 0);
+	cr_assert(strstr(p.out, "unknown key 'g 99999999999999999999'"), "%s", p.out);
+	bin_out_free(&p);
+}
+
 Test(step, y_stops_at_the_system_call_with_the_address_space, .timeout = 30)
 {
 	struct bin_out p = run_in("step", demo("first-touch.ams"), "y\n");
