@@ -26,13 +26,17 @@ struct command {
 static const struct command commands[] = {
     {"run", cmd_run,
      "SCRIPT.ams [--json] [--malloc POLICY] [--phys SIZE] [--seed N]\n"
-     "                [--events FILE.jsonl]",
+     "                [--events FILE.jsonl] [--perfetto FILE.json] [--no-zero-page]",
      "run a scenario script and tell what each statement did"},
     {"step", cmd_step, "SCRIPT.ams", "terminal stepper: one event, statement or fault at a time"},
-    {"view", cmd_view, "SCRIPT.ams [--screenshot FILE.png --at N]", "SDL viewer"},
+    {"view", cmd_view,
+     "SCRIPT.ams [--compare POLICY,POLICY]\n"
+     "                [--screenshot FILE.png --at N [--size WxH]]",
+     "SDL viewer"},
     {"quiz", cmd_quiz, "SCRIPT.ams [--answers]",
      "guess what each statement will do (faults, sbrk, brk/mmap, TLB, buddy order)"},
-    {"replay", cmd_replay, "TRACE.rep [--malloc POLICY|all] [--phys SIZE] [--json]",
+    {"replay", cmd_replay,
+     "TRACE.rep... [--malloc POLICY|all] [--phys SIZE] [--json] [--no-check]",
      "replay a malloc-lab trace through a policy, checking every block"},
 };
 
