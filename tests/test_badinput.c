@@ -21,43 +21,14 @@
 
 #include <cjson/cJSON.h>
 
+#include "support_bin.h"
+
 struct proc_out {
 	int status; /* exit status, or 128 + signal */
 	bool signaled;
 	char *out, *err;
 	size_t out_len, err_len;
 };
-
-static const char *bin(void)
-{
-	const char *b = getenv("AM_BIN");
-
-	return b ? b : "build/aftermalloc";
-}
-
-static const char *root(void)
-{
-	const char *r = getenv("AM_ROOT");
-
-	return r ? r : ".";
-}
-
-static char *slurp_fd(int fd, size_t *len)
-{
-	size_t cap = 4096, n = 0;
-	char *buf = malloc(cap);
-	ssize_t r;
-
-	lseek(fd, 0, SEEK_SET);
-	while ((r = read(fd, buf + n, cap - n - 1)) > 0) {
-		n += (size_t)r;
-		if (cap - n < 2)
-			buf = realloc(buf, cap *= 2);
-	}
-	buf[n] = 0;
-	*len = n;
-	return buf;
-}
 
 static int tmpfd(void)
 {
@@ -77,11 +48,11 @@ static struct proc_out run(const char *const *args)
 	int fo = tmpfd(), fe = tmpfd(), st, n = 0;
 	pid_t pid;
 
-	argv[n++] = bin();
+	argv[n++] = bin_path();
 	for (; *args && n < 31; args++)
 		argv[n++] = *args;
 	argv[n] = NULL;
-	cr_assert_eq(access(bin(), X_OK), 0, "no binary at %s (set AM_BIN)", bin());
+	cr_assert_eq(access(bin_path(), X_OK), 0, "no binary at %s (set AM_BIN)", bin_path());
 	fflush(NULL);
 	pid = fork();
 	cr_assert_geq(pid, 0);
@@ -100,8 +71,8 @@ static struct proc_out run(const char *const *args)
 	cr_assert_eq(waitpid(pid, &st, 0), pid);
 	p.signaled = WIFSIGNALED(st);
 	p.status = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
-	p.out = slurp_fd(fo, &p.out_len);
-	p.err = slurp_fd(fe, &p.err_len);
+	p.out = bin_slurp(fo, &p.out_len);
+	p.err = bin_slurp(fe, &p.err_len);
 	close(fo);
 	close(fe);
 	return p;
@@ -525,8 +496,8 @@ Test(badinput, every_bad_option_names_the_option_and_exits_2)
 	    {{"view"}, "(no script|which script|not available)"},
 	};
 
-	snprintf(script, sizeof(script), "%s/demos/brk-basics.ams", root());
-	snprintf(trace, sizeof(trace), "%s/tests/fuzz/corpus/trace/malloc.rep", root());
+	snprintf(script, sizeof(script), "%s/demos/brk-basics.ams", bin_root());
+	snprintf(trace, sizeof(trace), "%s/tests/fuzz/corpus/trace/malloc.rep", bin_root());
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		const char *args[8];
 		char what[256] = "aftermalloc";
@@ -580,7 +551,7 @@ Test(badinput, the_viewers_bad_options_exit_2_without_a_window)
 		cr_skip_test("no viewer in this build");
 	}
 	proc_free(&h);
-	snprintf(script, sizeof(script), "%s/demos/brk-basics.ams", root());
+	snprintf(script, sizeof(script), "%s/demos/brk-basics.ams", bin_root());
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		const char *args[8];
 		size_t n;
@@ -623,7 +594,7 @@ Test(badinput, every_crash_scenario_prints_the_real_message_and_exits_1)
 		cJSON *last = NULL;
 		char *line, *save = NULL;
 
-		snprintf(path, sizeof(path), "%s/demos/crash/%s", root(), crash_reports[i].script);
+		snprintf(path, sizeof(path), "%s/demos/crash/%s", bin_root(), crash_reports[i].script);
 		p = run(args);
 		assert_no_signal(&p, path);
 		cr_assert_eq(p.status, 1, "%s: exit %d\n%s", path, p.status, p.err);
