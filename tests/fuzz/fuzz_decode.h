@@ -551,7 +551,12 @@ static void fz_op_munmap(struct fz *z)
 	uint64_t len = fz_size(z);
 	int blk;
 
-	if (!fz_owned(z, a, len, false, &blk) || blk >= 0)
+	/* The kernel unmaps whole pages: [a, PAGE_ALIGN(a + len)) must be the
+	   program's, not just the bytes it named (an sbrk of 0x18 bytes shares
+	   its page with the heap malloc builds next). */
+	uint64_t end = a + len, span = end < a ? len : PAGE_ALIGN(end) - a;
+
+	if (!fz_owned(z, a, span, false, &blk) || blk >= 0)
 		fz_taint(z, "munmap of memory the program does not own");
 	if (sys_munmap(&z->k, a, len) == 0)
 		for (int i = 0; i < FZ_REGIONS; i++)
