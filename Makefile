@@ -74,9 +74,11 @@ all: $(BIN)
 
 # ---- dependencies: install from Debian's packages what is missing ----------
 deps: $(DEPS_STAMP)
-$(DEPS_STAMP): Makefile
+# $(call am_install_missing,PACKAGES): apt-get install those not installed
+# (sudo when not root). Also used by tests/fuzz/fuzz.mk.
+define am_install_missing
 	@missing=""; \
-	for p in $(DEB_PACKAGES); do \
+	for p in $(1); do \
 	  dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q "install ok installed" || missing="$$missing $$p"; \
 	done; \
 	if [ -n "$$missing" ]; then \
@@ -84,6 +86,10 @@ $(DEPS_STAMP): Makefile
 	  if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
 	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $$missing || exit 1; \
 	fi
+endef
+
+$(DEPS_STAMP): Makefile
+	$(call am_install_missing,$(DEB_PACKAGES))
 	@mkdir -p $(@D) && touch $@
 
 # ---- build -----------------------------------------------------------------

@@ -43,20 +43,7 @@ FUZZ_BINS := $(FUZZ_NAMES:%=$(FUZZ_BUILD)/fuzz_%)
 
 .PHONY: fuzz fuzz-build fuzz-deps valgrind valgrind-deps
 
-# ---- install checks --------------------------------------------------------
-# $(call am_install_missing,PACKAGES): apt-get install those not installed.
-define am_install_missing
-	@missing=""; \
-	for p in $(1); do \
-	  dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q "install ok installed" || missing="$$missing $$p"; \
-	done; \
-	if [ -n "$$missing" ]; then \
-	  echo "Installing missing Debian packages:$$missing"; \
-	  if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
-	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $$missing || exit 1; \
-	fi
-endef
-
+# ---- install checks (am_install_missing is the top-level Makefile's) -----
 fuzz-deps: $(FUZZ_DEPS_STAMP)
 $(FUZZ_DEPS_STAMP): tests/fuzz/fuzz.mk
 	$(call am_install_missing,$(FUZZ_DEB_PACKAGES))
