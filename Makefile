@@ -113,10 +113,11 @@ $(UNIT): $(TEST_OBJ) $(LIB_OBJ) $(VIEW_OBJ)
 	$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS) $(SDL_LIBS) $(CRIT_LIBS) -lm
 
 # Real C programs run on the host kernel and glibc: the oracle for fidelity tests.
-# They link the trace reader (self-contained) and nothing else of the project.
-$(BUILD)/host/%: tests/host/%.c $(wildcard demos/trace.c) | $(DEPS_STAMP)
+# They link the trace reader (self-contained) and nothing else of the project;
+# what they share is in header-only tests/host/*.h, listed to rebuild them.
+$(BUILD)/host/%: tests/host/%.c $(wildcard demos/trace.c tests/host/*.h) | $(DEPS_STAMP)
 	@mkdir -p $(@D)
-	$(CC) -std=gnu11 -O1 -Wall -Wextra -Werror -D_GNU_SOURCE -I. -o $@ $^
+	$(CC) -std=gnu11 -O1 -Wall -Wextra -Werror -D_GNU_SOURCE -I. -o $@ $(filter %.c,$^)
 
 # Nothing outside the viewer (demos/view*) may include SDL.
 check-sdl:
