@@ -452,6 +452,7 @@ static void death_reason(struct rp *x, int sig)
 	const char *name = sig == SIM_SIGABRT   ? "SIGABRT"
 	                   : sig == SIM_SIGSEGV ? "SIGSEGV"
 	                   : sig == SIM_SIGKILL ? "SIGKILL"
+	                   : sig == SIM_SIGXCPU ? "SIGXCPU"
 	                                        : "a signal";
 	char msg[160];
 	size_t n = x->task->stderr_len;
@@ -470,6 +471,8 @@ static void death_reason(struct rp *x, int sig)
 			s = last + 1;
 		}
 		snprintf(msg, sizeof(msg), "%.*s", (int)n, s);
+	} else if (d->addr == 0) { /* no address: SIGXCPU, SIGKILL, #GP */
+		snprintf(msg, sizeof(msg), "%s", d->reason);
 	} else {
 		snprintf(msg, sizeof(msg), "%s at %#llx", d->reason, (unsigned long long)d->addr);
 	}

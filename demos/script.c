@@ -45,7 +45,7 @@ const struct stmt_def script_stmt_defs[ST__COUNT] = {
     [ST_TOUCH] = {"touch", ST_TOUCH, SHAPE_EXPRS, 3, 3, RET_NONE, true, "touch P OFF LEN"},
     [ST_READ] = {"read", ST_READ, SHAPE_EXPRS, 3, 3, RET_NONE, true, "read P OFF LEN"},
     [ST_SETRLIMIT] = {"setrlimit", ST_SETRLIMIT, SHAPE_SETRLIMIT, 1, 2, RET_STATUS, true,
-                      "setrlimit data|stack|as SOFT [HARD]"},
+                      "setrlimit data|stack|as|cpu SOFT [HARD]"},
     [ST_MALLOC] = {"malloc", ST_MALLOC, SHAPE_EXPRS, 1, 1, RET_ADDR, true, "malloc N"},
     [ST_CALLOC] = {"calloc", ST_CALLOC, SHAPE_EXPRS, 2, 2, RET_ADDR, true, "calloc NMEMB SIZE"},
     [ST_REALLOC] = {"realloc", ST_REALLOC, SHAPE_EXPRS, 2, 2, RET_ADDR, true, "realloc P N"},
@@ -59,7 +59,7 @@ const char *const script_builtin_names[BI__COUNT] = {"faults", "rss", "memfree",
 const char *const script_cmp_names[] = {"==", "!=", "<", "<=", ">", ">="};
 const char *const script_view_names[VIEW__COUNT] = {"maps", "buddyinfo", "meminfo", "status",
                                                     "heap", "pagetable", "tlb"};
-const char *const script_resource_names[RES__COUNT] = {"data", "stack", "as"};
+const char *const script_resource_names[RES__COUNT] = {"data", "stack", "as", "cpu"};
 
 /* ---- lexer ----------------------------------------------------------- */
 
@@ -448,7 +448,7 @@ static int parse_stmt(struct parser *p, struct stmt *st, int op)
 	case SHAPE_SETRLIMIT:
 		kw = lookup(script_resource_names, RES__COUNT, &p->t[p->pos]);
 		if (kw < 0)
-			return perr(p, "unknown resource %s for setrlimit (data, stack, as)",
+			return perr(p, "unknown resource %s for setrlimit (data, stack, as, cpu)",
 			            tok_desc(&p->t[p->pos], buf, sizeof(buf)));
 		st->kw = kw;
 		p->pos++;

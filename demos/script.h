@@ -103,7 +103,7 @@ enum show_view {
 };
 extern const char *const script_view_names[VIEW__COUNT];
 
-enum rlimit_res { RES_DATA, RES_STACK, RES_AS, RES__COUNT };
+enum rlimit_res { RES_DATA, RES_STACK, RES_AS, RES_CPU, RES__COUNT };
 extern const char *const script_resource_names[RES__COUNT];
 
 /* mmap protection keyword: "rw" (default), "r", "w", "x", combinations, "none". */

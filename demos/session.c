@@ -299,6 +299,7 @@ static const int rlimit_of[RES__COUNT] = {
     [RES_DATA] = SIM_RLIMIT_DATA,
     [RES_STACK] = SIM_RLIMIT_STACK,
     [RES_AS] = SIM_RLIMIT_AS,
+    [RES_CPU] = SIM_RLIMIT_CPU,
 };
 
 /* load: 1 to 8 bytes, little-endian, through the MMU. */
@@ -562,6 +563,8 @@ const char *session_signal_name(int signo, char *buf, size_t n)
 		return "SIGABRT";
 	case SIM_SIGKILL:
 		return "SIGKILL";
+	case SIM_SIGXCPU:
+		return "SIGXCPU";
 	case 7:
 		return "SIGBUS";
 	default:

@@ -67,7 +67,9 @@ int64_t sys_getrlimit(struct kernel *k, int resource, struct sim_rlimit *rl)
 /*
  * do_prlimit: the new soft limit may not exceed the new hard limit. Raising
  * the hard limit needs CAP_SYS_RESOURCE, which the simulated process has (it
- * runs as root, as the oracle programs do on this machine).
+ * runs as root, as the oracle programs do on this machine), except past the
+ * host's ceiling on RLIMIT_CPU (kernel.h): EPERM, as without the capability,
+ * so that no program can loop forever.
  */
 int64_t sys_setrlimit(struct kernel *k, int resource, const struct sim_rlimit *rl)
 {
@@ -83,6 +85,8 @@ int64_t sys_setrlimit(struct kernel *k, int resource, const struct sim_rlimit *r
 		ret = -SIM_EFAULT;
 	else if (rl->cur > rl->max)
 		ret = -SIM_EINVAL;
+	else if (resource == SIM_RLIMIT_CPU && rl->max > SIM_RLIMIT_CPU_CEILING)
+		ret = -SIM_EPERM;
 	else
 		t->rlim[resource] = *rl;
 	probe_ret(&k->probe, LAYER_KERNEL, "do_prlimit", {"ret", (uint64_t)ret});
@@ -136,7 +140,7 @@ static void abort_reason(const struct task *t, int sig, char *buf, size_t len)
 
 /*
  * tgkill on the calling thread. Every signal the model knows is fatal by
- * default (SIGABRT, SIGKILL, SIGSEGV); signal 0 only checks that the target
+ * default (SIGABRT, SIGKILL, SIGSEGV, SIGXCPU); signal 0 only checks that the target
  * exists. A fatal one unwinds to task_run and never returns here; when
  * task_run is not armed the task is marked dead and 0 is returned.
  */

@@ -4,7 +4,8 @@
  * mm/util.c arch_pick_mmap_layout / mmap_base, arch_randomize_brk),
  * running one (task_run), its death by a fatal signal (kernel/signal.c
  * force_sig_fault / force_fatal_sig, arch/x86/mm/fault.c show_signal_msg,
- * mm/oom_kill.c __oom_kill_process) and its exit (mm/mmap.c exit_mmap).
+ * mm/oom_kill.c __oom_kill_process, RLIMIT_CPU's check_rlimit in
+ * kernel/time/posix-cpu-timers.c) and its exit (mm/mmap.c exit_mmap).
  *
  * The program image is a small position-independent executable: two pages of
  * text, one of data and two of bss (libc keeps its allocator roots there),
@@ -39,6 +40,8 @@
 static const char *const SIGNAL_FN_SEGV = "force_sig_fault";
 static const char *const SIGNAL_FN_OOM = "__oom_kill_process";
 static const char *const SIGNAL_FN_OTHER = "force_fatal_sig";
+static const char *const REASON_CPU_SOFT = "CPU time limit exceeded";
+static const char *const REASON_CPU_HARD = "CPU time limit exceeded (hard limit)";
 
 /* xorshift64 (Marsaglia): the kernel's get_random_long, deterministic per seed. */
 static uint64_t kernel_random(struct kernel *k)
@@ -143,6 +146,8 @@ struct task *task_create(struct kernel *k, const char *comm)
 	t->rlim[SIM_RLIMIT_DATA] = (struct sim_rlimit){SIM_RLIM_INFINITY, SIM_RLIM_INFINITY};
 	t->rlim[SIM_RLIMIT_AS] = (struct sim_rlimit){SIM_RLIM_INFINITY, SIM_RLIM_INFINITY};
 	t->rlim[SIM_RLIMIT_STACK] = (struct sim_rlimit){8ULL << 20, SIM_RLIM_INFINITY};
+	t->rlim[SIM_RLIMIT_CPU] =
+	    (struct sim_rlimit){SIM_RLIMIT_CPU_DEFAULT, SIM_RLIMIT_CPU_CEILING};
 	mm_init(&t->mm);
 
 	probe_call(&k->probe, LAYER_KERNEL, "load_elf_binary", {"pid", (uint64_t)t->pid});
@@ -270,13 +275,50 @@ void force_fatal_signal(struct kernel *k, int signo, int code, vaddr_t addr, uns
 		         t->pid, t->comm, (unsigned long long)mm->total_vm << (PAGE_SHIFT - 10),
 		         (unsigned long long)mm->rss_stat[MM_ANONPAGES] << (PAGE_SHIFT - 10),
 		         (unsigned long long)mm->pgtables_bytes >> 10);
+	} else if (signo == SIM_SIGKILL && strcmp(d->reason, REASON_CPU_HARD) == 0) {
+		/* check_rlimit says nothing (print_fatal_signals is off): the shell's word */
+		snprintf(d->report, sizeof(d->report), "Killed");
 	} else {
+		/* SIGXCPU's reason is already what the shell prints (strsignal) */
 		snprintf(d->report, sizeof(d->report), "%s", d->reason);
 	}
 	EV(&k->probe, LAYER_KERNEL, EV_SIGNAL, fn, kernel_keep_text(k, d->reason),
 	   {"signo", (uint64_t)signo}, {"code", (uint64_t)code}, {"addr", addr});
 	if (t->exit_jmp)
 		longjmp(*t->exit_jmp, 1);
+}
+
+/*
+ * check_process_timers' RLIMIT_CPU part: the hard limit is checked first,
+ * so soft == hard (`ulimit -t N` sets both) is a SIGKILL; below it, SIGXCPU.
+ * Both are sent with SEND_SIG_PRIV (si_code SI_KERNEL). Linux resends
+ * SIGXCPU every second to a process that handles it; the model has no
+ * handlers, so the first one is fatal.
+ */
+bool check_rlimit_cpu(struct kernel *k)
+{
+	struct task *t = k->current;
+	const struct sim_rlimit *rl = &t->rlim[SIM_RLIMIT_CPU];
+
+	if (rl->cur == SIM_RLIM_INFINITY || t->utime < rl->cur)
+		return true;
+	if (rl->max != SIM_RLIM_INFINITY && t->utime >= rl->max)
+		force_fatal_signal(k, SIM_SIGKILL, SIM_SI_KERNEL, 0, 0, REASON_CPU_HARD);
+	else
+		force_fatal_signal(k, SIM_SIGXCPU, SIM_SI_KERNEL, 0, 0, REASON_CPU_SOFT);
+	return false;
+}
+
+bool account_user_time_to_limit(struct kernel *k)
+{
+	struct task *t = k->current;
+	uint64_t soft = t->rlim[SIM_RLIMIT_CPU].cur;
+
+	/* setrlimit keeps the limit finite (kernel.h): only a test that wrote
+	   RLIM_INFINITY into the task could make the host spin. */
+	if (soft == SIM_RLIM_INFINITY)
+		panic("task %d loops forever with no RLIMIT_CPU", t->pid);
+	return account_user_time(k, soft > t->utime ? soft - t->utime : 0);
 }
 
 void sim_program_image(struct kernel *k, vaddr_t *bss_start, vaddr_t *bss_end)

@@ -545,6 +545,7 @@ static void best_walk(struct libc *lc, chunk_cb_t cb, void *ctx)
 {
 	bool ok = true;
 	vaddr_t lo, epi, c, m;
+	uint64_t n;
 
 	if (!lc->roots)
 		return;
@@ -565,7 +566,9 @@ static void best_walk(struct libc *lc, chunk_cb_t cb, void *ctx)
 		cb(ctx, &ci);
 		c += s;
 	}
-	for (m = peek(lc, root(lc, R_MMAP), &ok); ok && m; m = peek(lc, m, &ok)) {
+	/* The list cannot be longer than the mmaps made: a corrupted one may loop. */
+	for (m = peek(lc, root(lc, R_MMAP), &ok), n = 0; ok && m && n++ < lc->st.mmap_calls;
+	     m = peek(lc, m, &ok)) {
 		uint64_t h = peek(lc, m + MMAP_HDR - 8, &ok);
 		struct chunk_info ci = {.chunk = m,
 		                        .size = csize(h),
@@ -596,7 +599,7 @@ static int best_check(struct libc *lc, FILE *err)
 	bool ok = true;
 	int bad = 0;
 	vaddr_t lo, epi, c, m;
-	uint64_t nfree = 0, nlisted = 0, prev_in_use = 1, prev_free = 0, mapped = 0;
+	uint64_t nfree = 0, nlisted = 0, prev_in_use = 1, prev_free = 0, mapped = 0, n;
 
 	if (!lc->roots)
 		return 0;
@@ -667,9 +670,14 @@ static int best_check(struct libc *lc, FILE *err)
 	}
 	CHK(nlisted == nfree, "%llu free chunks, %llu listed", (unsigned long long)nfree,
 	    (unsigned long long)nlisted);
-	for (m = peek(lc, root(lc, R_MMAP), &ok); ok && m; m = peek(lc, m, &ok)) {
+	for (m = peek(lc, root(lc, R_MMAP), &ok), n = 0; ok && m; m = peek(lc, m, &ok)) {
 		uint64_t h = peek(lc, m + MMAP_HDR - 8, &ok);
 
+		if (n++ == lc->st.mmap_calls) {
+			CHK(false, "mmapped list longer than the %llu mmaps made (a cycle?)",
+			    (unsigned long long)lc->st.mmap_calls);
+			break;
+		}
 		CHK((h & (M_BIT | A_BIT)) == (M_BIT | A_BIT) && !(m & (PAGE_SIZE - 1)) &&
 		        !(csize(h) & (PAGE_SIZE - 1)),
 		    "mmapped chunk %#llx: bad header", (unsigned long long)m);

@@ -274,30 +274,40 @@ static vaddr_t extend_heap(struct libc *lc, uint64_t asize)
 	return bp;
 }
 
+/* A free list the program linked into a cycle makes these walks endless,
+   as in CS:APP's code: RLIMIT_CPU ends them (libc_walk_step). */
 static vaddr_t find_fit(struct libc *lc, uint64_t asize)
 {
+	struct libc_walk w = {0}, w2 = {0};
 	vaddr_t bp, best = 0, start;
 	uint64_t sz, best_sz = UINT64_MAX;
 
 	switch (fl_fit(lc)) {
 	case FIT_FIRST:
-		for (bp = get_root(lc, R_FREE); bp; bp = succ(lc, bp))
+		for (bp = get_root(lc, R_FREE); bp; bp = succ(lc, bp)) {
+			libc_walk_step(lc, &w, bp);
 			if (bsize(lc, bp) >= asize)
 				return bp;
+		}
 		return 0;
 	case FIT_NEXT:
 		start = get_root(lc, R_ROVER);
-		for (bp = start ? start : get_root(lc, R_FREE); bp; bp = succ(lc, bp))
+		for (bp = start ? start : get_root(lc, R_FREE); bp; bp = succ(lc, bp)) {
+			libc_walk_step(lc, &w, bp);
 			if (bsize(lc, bp) >= asize)
 				return bp;
+		}
 		if (!start)
 			return 0;
-		for (bp = get_root(lc, R_FREE); bp && bp != start; bp = succ(lc, bp))
+		for (bp = get_root(lc, R_FREE); bp && bp != start; bp = succ(lc, bp)) {
+			libc_walk_step(lc, &w2, bp);
 			if (bsize(lc, bp) >= asize)
 				return bp;
+		}
 		return 0;
 	case FIT_BEST:
 		for (bp = get_root(lc, R_FREE); bp; bp = succ(lc, bp)) {
+			libc_walk_step(lc, &w, bp);
 			sz = bsize(lc, bp);
 			if (sz >= asize && sz < best_sz) {
 				best = bp;
@@ -345,6 +355,7 @@ static void place(struct libc *lc, vaddr_t bp, uint64_t asize)
 static vaddr_t mmap_chunk(struct libc *lc, uint64_t n)
 {
 	uint64_t len = PAGE_ALIGN(n + DSIZE);
+	struct libc_walk w = {0};
 	vaddr_t m, cur, prev = 0;
 
 	if (len < n)
@@ -354,8 +365,10 @@ static vaddr_t mmap_chunk(struct libc *lc, uint64_t n)
 	if (m == LIBC_MAP_FAILED)
 		return 0;
 	/* Keep the list sorted by address (walk order). */
-	for (cur = get_root(lc, R_MMAP); cur && cur < m; cur = libc_ld64(lc, cur))
+	for (cur = get_root(lc, R_MMAP); cur && cur < m; cur = libc_ld64(lc, cur)) {
+		libc_walk_step(lc, &w, cur);
 		prev = cur;
+	}
 	libc_st64(lc, m, cur);
 	libc_st64(lc, m + WSIZE, len | MMAP_BIT | ALLOC_BIT);
 	if (prev)
@@ -370,9 +383,11 @@ static vaddr_t mmap_chunk(struct libc *lc, uint64_t n)
 /* Unlink m from the mmapped list; false when it is not on it. */
 static bool mmap_unlink(struct libc *lc, vaddr_t m)
 {
+	struct libc_walk w = {0};
 	vaddr_t cur, prev = 0;
 
 	for (cur = get_root(lc, R_MMAP); cur && cur <= m; cur = libc_ld64(lc, cur)) {
+		libc_walk_step(lc, &w, cur);
 		if (cur == m) {
 			if (prev)
 				libc_st64(lc, prev, libc_ld64(lc, m));
@@ -387,11 +402,14 @@ static bool mmap_unlink(struct libc *lc, vaddr_t m)
 
 static bool mmap_listed(struct libc *lc, vaddr_t m)
 {
+	struct libc_walk w = {0};
 	vaddr_t cur;
 
-	for (cur = get_root(lc, R_MMAP); cur && cur <= m; cur = libc_ld64(lc, cur))
+	for (cur = get_root(lc, R_MMAP); cur && cur <= m; cur = libc_ld64(lc, cur)) {
+		libc_walk_step(lc, &w, cur);
 		if (cur == m)
 			return true;
+	}
 	return false;
 }
 

@@ -9,6 +9,9 @@
  * memory and is reached through libc_ld64/libc_st64 (so it faults and
  * misses the TLB like the real one); main_arena, mp_, the tcache pointer and
  * tcache_key sit in the program's bss. The layout is in glibc_malloc.h.
+ * Each iteration of a walk over a bin or a list the program can corrupt
+ * into a cycle is charged as CPU time (libc_step, libc_walk_step), so
+ * RLIMIT_CPU ends such a loop as it ends the real one.
  *
  * Differences from the real thing, on purpose:
  *  - no mremap: this kernel has none, so realloc of an mmapped chunk is
@@ -506,6 +509,7 @@ static void malloc_consolidate(struct gm *g)
 			uint64_t size, nextsize;
 			vaddr_t nextchunk;
 
+			libc_step(g->lc);
 			if (misaligned(p))
 				printerr(g,
 				         "malloc_consolidate(): unaligned fastbin chunk detected");
@@ -860,8 +864,12 @@ static void bin_chunk(struct gm *g, vaddr_t victim, uint64_t size)
 				set_bkn(g, fd_of(g, fwd), victim);
 				set_fdn(g, bkn_of(g, victim), victim);
 			} else {
-				while (size < size_nomask(g, fwd))
+				struct libc_walk w = {0};
+
+				while (size < size_nomask(g, fwd)) {
+					libc_walk_step(g->lc, &w, fwd);
 					fwd = fdn_of(g, fwd);
+				}
 				if (size == size_nomask(g, fwd)) {
 					fwd = fd_of(g,
 					            fwd); /* always insert in the second position */
@@ -984,6 +992,7 @@ static vaddr_t int_malloc_body(struct gm *g, uint64_t bytes, uint64_t nb)
 		while ((victim = bk_of(g, ub)) != ub) {
 			vaddr_t bck = bk_of(g, victim), next;
 
+			libc_step(g->lc);
 			size = chunksize(g, victim);
 			next = victim + size;
 			if (size <= GM_CHUNK_HDR_SZ || size > system_mem(g))
@@ -1050,9 +1059,13 @@ static vaddr_t int_malloc_body(struct gm *g, uint64_t bytes, uint64_t nb)
 			bin = gm_bin_at(g->av, idx);
 			victim = fd_of(g, bin);
 			if (victim != bin && size_nomask(g, victim) >= nb) {
+				struct libc_walk w = {0};
+
 				victim = bkn_of(g, victim);
-				while ((size = chunksize(g, victim)) < nb)
+				while ((size = chunksize(g, victim)) < nb) {
+					libc_walk_step(g->lc, &w, victim);
 					victim = bkn_of(g, victim);
+				}
 				/* avoid removing the first of a size: the skip list stays */
 				if (victim != bk_of(g, bin) &&
 				    size_nomask(g, victim) == size_nomask(g, fd_of(g, victim)))
@@ -1168,9 +1181,15 @@ static void int_free_body(struct gm *g, vaddr_t p, bool have_lock)
 		vaddr_t e = p + GM_CHUNK_HDR_SZ;
 
 		if (ld(g, e + 8) == ld(g, g->gs + GS_TCACHE_KEY)) {
-			/* probably a double free: make sure before aborting */
+			uint64_t cnt = 0;
+
+			/* probably a double free: make sure before aborting (a bin longer
+			   than tcache_count is a cycle: glibc 2.33's BZ #27052 fix) */
 			for (vaddr_t tmp = ld(g, tc + TC_ENTRIES + 8 * tc_idx); tmp;
-			     tmp = protect_ptr(tmp, ld(g, tmp))) {
+			     tmp = protect_ptr(tmp, ld(g, tmp)), cnt++) {
+				libc_step(g->lc);
+				if (cnt >= mp_get(g, MP_TCACHE_COUNT))
+					printerr(g, "free(): too many chunks detected in tcache");
 				if (misaligned(tmp))
 					printerr(g, "free(): unaligned chunk detected in tcache 2");
 				if (tmp == e)

@@ -4,10 +4,12 @@
  * sysdeps/unix/sysv/linux/mmap64.c, munmap), the malloc family's public
  * entry points (__libc_malloc, __libc_free, __libc_calloc, __libc_realloc,
  * __posix_memalign, __malloc_usable_size) dispatching to a policy,
- * malloc_printerr, and the loads and stores allocator code makes.
+ * malloc_printerr, the loads and stores allocator code makes, and the CPU
+ * time its loops take (libc_step).
  *
  * Everything here runs "in" the simulated process: memory is reached only
- * through the CPU (vm/cpu.h) and the kernel only through its syscalls.
+ * through the CPU (vm/cpu.h) and the kernel only through its syscalls, and
+ * the timer tick that charges CPU time (account_user_time).
  */
 #include "libc.h"
 
@@ -410,6 +412,37 @@ bool libc_peek64(struct libc *lc, vaddr_t va, uint64_t *v)
 	}
 	memcpy(v, b, 8); /* the host is little-endian, like x86-64 */
 	return true;
+}
+
+/* ---- CPU time --------------------------------------------------------------- */
+
+/* The walk begins, reaches the soft limit, or is watched (one call a step). */
+void libc_walk_slow(struct libc *lc, struct libc_walk *w, vaddr_t pos)
+{
+	const struct task *t = lc->k->current;
+	uint64_t soft = t->rlim[SIM_RLIMIT_CPU].cur;
+
+	if (!account_user_time(lc->k, 0)) /* at the soft limit: the kernel's check */
+		panic("killed for CPU time outside task_run");
+	if (w->until == 0)
+		w->start = t->utime - 1;
+	if (t->utime - w->start < LIBC_WALK_QUIET) {
+		w->until = w->start + LIBC_WALK_QUIET < soft ? w->start + LIBC_WALK_QUIET : soft;
+		return;
+	}
+	if (w->power == 0) {
+		w->saved = pos;
+		w->power = 1;
+	} else if (pos == w->saved) {
+		account_user_time_to_limit(lc->k);
+		panic("endless loop at %#llx outlived RLIMIT_CPU: not run inside task_run",
+		      (unsigned long long)pos);
+	} else if (++w->lam == w->power) {
+		w->saved = pos;
+		w->power *= 2;
+		w->lam = 0;
+	}
+	w->until = t->utime + 1;
 }
 
 uint64_t libc_footprint(struct libc *lc)

@@ -11,8 +11,9 @@
  * statistics and for configuration that a real allocator keeps in registers.
  *
  * When the simulated process dies (SIGSEGV on a wild access, SIGABRT from a
- * heap-corruption check) the call never returns: the kernel unwinds to
- * task_run. So callers must run these inside task_run.
+ * heap-corruption check, SIGXCPU from a loop a corrupted heap made endless:
+ * libc_step) the call never returns: the kernel unwinds to task_run. So
+ * callers must run these inside task_run.
  */
 #ifndef LIBC_LIBC_H
 #define LIBC_LIBC_H
@@ -20,6 +21,7 @@
 #include <stdio.h>
 
 #include "../kernel_sim/kernel.h"
+#include "../vm/panic.h"
 #include "../vm/types.h"
 
 struct libc;
@@ -132,6 +134,51 @@ uint32_t libc_ld32(struct libc *lc, vaddr_t va);
 void libc_st32(struct libc *lc, vaddr_t va, uint32_t v);
 void libc_memset(struct libc *lc, vaddr_t va, uint8_t byte, uint64_t n);
 void libc_memcpy(struct libc *lc, vaddr_t dst, vaddr_t src, uint64_t n);
+
+/*
+ * One iteration of an allocator loop whose end depends on data the program
+ * can corrupt: charges one step of CPU time (account_user_time). A corrupted
+ * heap can make such a loop endless, as on real hardware; RLIMIT_CPU then
+ * ends the process with SIGXCPU (SIGKILL at the hard limit) and the call
+ * never returns. Every such loop of every policy charges each iteration:
+ * with libc_walk_step when it writes no memory, else with libc_step. Loops
+ * bounded by constants (bin counts, tcache_count) need not. Inline, and
+ * nothing but a count and a compare: the hot loops of seed and the free
+ * lists run through them.
+ */
+static inline void libc_step(struct libc *lc)
+{
+	if (__builtin_expect(!account_user_time(lc->k, 1), 0))
+		panic("killed for CPU time outside task_run");
+}
+
+/*
+ * A loop that only reads (first fit over blocks or a free list, a bin's skip
+ * list) and comes back to a position pos it held, with memory unchanged,
+ * goes round forever. A walk longer than LIBC_WALK_QUIET steps, more than
+ * any heap of the traces needs, is watched: Brent's cycle finding on pos
+ * sees a cycle within two rounds of it, and the CPU time until the soft
+ * limit is then charged at once (account_user_time_to_limit): the same kill
+ * at the same charge as spinning, without the host spinning. The common
+ * step is libc_step's count and compare, against the walk's own deadline
+ * (the soft limit or the end of the quiet part). Zero w before the loop.
+ */
+#define LIBC_WALK_QUIET (1ULL << 20)
+
+struct libc_walk {
+	uint64_t until; /* the charge at which libc_walk_slow runs (0: at once) */
+	uint64_t start; /* the charge when the walk began */
+	vaddr_t saved;  /* Brent's tortoise: the position at the last power of two */
+	uint64_t power; /* steps between two updates of saved (0: not watched yet) */
+	uint64_t lam;   /* steps since saved was updated */
+};
+void libc_walk_slow(struct libc *lc, struct libc_walk *w, vaddr_t pos);
+
+static inline void libc_walk_step(struct libc *lc, struct libc_walk *w, vaddr_t pos)
+{
+	if (__builtin_expect(account_user_step(lc->k) >= w->until, 0))
+		libc_walk_slow(lc, w, pos);
+}
 
 /* Checker's side door: read 8 bytes at va by walking the page tables without
    faulting, setting A/D, touching the TLB or emitting events. Returns false

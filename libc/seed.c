@@ -60,6 +60,7 @@ static int seed_heap_init(struct libc *lc)
 static vaddr_t seed_malloc(struct libc *lc, uint64_t n)
 {
 	struct probe *p = &lc->k->probe;
+	struct libc_walk w = {0};
 	vaddr_t start, last, cur, old;
 	uint64_t numbytes;
 
@@ -70,7 +71,10 @@ static vaddr_t seed_malloc(struct libc *lc, uint64_t n)
 	numbytes = (n + MCB_SIZE + SEED_ALIGN - 1) & ~(uint64_t)(SEED_ALIGN - 1);
 	start = libc_ld64(lc, root(lc, ROOT_START));
 	last = libc_ld64(lc, root(lc, ROOT_LAST));
+	/* A block whose size the program zeroed makes this walk endless, as in
+	   the article's code: RLIMIT_CPU ends it (libc_walk_step). */
 	for (cur = start; cur != last; cur += libc_ld64(lc, cur + MCB_SIZEF)) {
+		libc_walk_step(lc, &w, cur);
 		if (libc_ld64(lc, cur + MCB_AVAIL) && libc_ld64(lc, cur + MCB_SIZEF) >= numbytes) {
 			libc_st64(lc, cur + MCB_AVAIL, 0);
 			EV(p, LAYER_LIBC, EV_HEAP, "malloc", "first fit: reuse an available block",

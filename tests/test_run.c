@@ -59,7 +59,8 @@ Test(run, the_scenarios_the_design_promises_are_there)
 {
 	const char *names[] = {"seed-walk.ams",         "first-touch.ams",      "zero-page.ams",
 	                       "brk-basics.ams",        "grow-64.ams",          "rlimit-data.ams",
-	                       "crash/shrink-segv.ams", "crash/double-free.ams"};
+	                       "crash/shrink-segv.ams", "crash/double-free.ams",
+	                       "crash/seed-zero-size.ams"};
 
 	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
 		char *p = demo_path(names[i]);
@@ -119,6 +120,43 @@ Test(run, double_free_prints_glibcs_message_once)
 	cr_assert_eq(p.status, 1);
 	cr_assert_str_eq(p.err, "free(): double free detected in tcache 2\n");
 	bin_out_free(&p);
+	free(path);
+}
+
+Test(run, a_loop_on_a_corrupted_heap_ends_with_sigxcpu)
+{
+	char *path = demo_path("crash/seed-zero-size.ams");
+	const char *args[] = {"run", path, NULL};
+	struct bin_out p = run(args);
+
+	cr_assert_eq(p.status, 1);
+	cr_assert_str_eq(p.err, "CPU time limit exceeded\n");
+	cr_assert_not_null(strstr(p.out, "killed by SIGXCPU (SI_KERNEL)"), "%s", p.out);
+	bin_out_free(&p);
+	free(path);
+}
+
+/* setrlimit cpu: a lower soft limit, in steps, ends the same loop sooner. */
+Test(run, setrlimit_cpu_sets_the_limit_in_steps)
+{
+	char *path = bin_script_file("policy seed\n"
+	                             "lim = setrlimit cpu 5000\n"
+	                             "expect lim == 0\n"
+	                             "bad = setrlimit cpu 50000000000 50000000000\n"
+	                             "expect bad == -1\n"
+	                             "p = malloc 24\n"
+	                             "q = malloc 24\n"
+	                             "free p\n"
+	                             "store p-8 0 0 8\n"
+	                             "r = malloc 100\n");
+	const char *args[] = {"run", path, "--json", NULL};
+	struct bin_out p = run(args);
+
+	cr_assert_eq(p.status, 1, "%s%s", p.out, p.err);
+	cr_assert_str_eq(p.err, "CPU time limit exceeded\n");
+	cr_assert_not_null(strstr(p.out, "SIGXCPU"), "%s", p.out);
+	bin_out_free(&p);
+	unlink(path);
 	free(path);
 }
 

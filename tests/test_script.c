@@ -351,7 +351,7 @@ Test(script_errors, wrong_arity)
 	          "t.ams:2: 'store' takes 3 to 4 arguments (store P OFF BYTE [COUNT]), got 5\n");
 	parse_err("mmap\n", "t.ams:1: 'mmap' takes 1 argument (mmap LEN [rw|r|none|...]), got 0\n");
 	parse_err("setrlimit data\n", "t.ams:1: 'setrlimit' takes 1 to 2 arguments (setrlimit "
-	                              "data|stack|as SOFT [HARD]), got 0\n");
+	                              "data|stack|as|cpu SOFT [HARD]), got 0\n");
 	parse_err("p = malloc 1\nfree p p\n", "t.ams:2: 'free' takes 1 argument (free P), got 2\n");
 }
 
@@ -398,7 +398,7 @@ Test(script_errors, keywords_of_show_setrlimit_and_mmap)
 	                    "(maps|buddyinfo|meminfo|status|heap|pagetable ADDR|tlb)\n");
 	parse_err("show pagetable\n", "t.ams:1: 'show pagetable' needs an address\n");
 	parse_err("setrlimit heap 1M\n",
-	          "t.ams:1: unknown resource 'heap' for setrlimit (data, stack, as)\n");
+	          "t.ams:1: unknown resource 'heap' for setrlimit (data, stack, as, cpu)\n");
 	parse_err("m = mmap 4096 rq\n",
 	          "t.ams:1: bad protection 'rq' (letters r, w, x, or none)\n");
 }
