@@ -274,7 +274,7 @@ static void print_summary(const struct run_opts *o, struct session *s, uint64_t 
 	       rss, rss == 1 ? "" : "s", rss * 4, s->k.buddy.free_pages, s->k.buddy.managed);
 	printf("  TLB            %" PRIu64 " hits, %" PRIu64 " misses\n", s->k.cpu.tlb.hits,
 	       s->k.cpu.tlb.misses);
-	printf("  events         %" PRIu64 "%s\n", s->k.probe.seq,
+	printf("  events         %" PRIu64 "%s\n", probe_seq(&s->k.probe),
 	       o->events_path ? "" : " (each one: --events FILE.jsonl; all of them: --trace)");
 	if (s->dead)
 		printf("  %sthe program was killed by %s (%s)%s\n", col(o, C_BAD),
@@ -380,7 +380,7 @@ static void json_summary(struct session *s, int status)
 	json_num(m, "frames", s->k.buddy.managed);
 	json_num(m, "tlb_hits", s->k.cpu.tlb.hits);
 	json_num(m, "tlb_misses", s->k.cpu.tlb.misses);
-	json_num(m, "events", s->k.probe.seq);
+	json_num(m, "events", probe_seq(&s->k.probe));
 	json_num(m, "expect_failed", s->nr_expect_failed);
 	cJSON_AddBoolToObject(m, "killed", s->dead);
 	json_num(m, "exit", (uint64_t)status);

@@ -471,7 +471,7 @@ int session_run_statement(struct session *s, size_t idx)
 	memset(r, 0, sizeof(*r));
 	r->idx = idx;
 	r->line = st->line;
-	r->first_seq = s->k.probe.seq;
+	r->first_seq = probe_seq(&s->k.probe);
 	EV(&s->k.probe, LAYER_USER, EV_STMT, d->name, st->text, {"line", (uint64_t)st->line});
 
 	memset(&x, 0, sizeof(x));
@@ -551,7 +551,7 @@ void session_dump(struct session *s, FILE *out)
 			        (long long)s->vars[i], (unsigned long long)s->vars[i]);
 	fprintf(out, "  statements %llu, faults %llu, expect failures %llu, events %llu\n",
 	        (unsigned long long)s->nr_run, (unsigned long long)s->total_faults,
-	        (unsigned long long)s->nr_expect_failed, (unsigned long long)s->k.probe.seq);
+	        (unsigned long long)s->nr_expect_failed, (unsigned long long)probe_seq(&s->k.probe));
 }
 
 const char *session_signal_name(int signo, char *buf, size_t n)

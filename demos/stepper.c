@@ -255,7 +255,7 @@ bool stepper_do(struct stepper *st, enum step_cmd cmd, uint64_t arg)
 		if (st->have_cur && st->cur.kind == EV_CALL)
 			st->ret_depth = st->cur.depth;
 		else
-			st->ret_depth = st->s->k.probe.depth ? st->s->k.probe.depth - 1 : 0;
+			st->ret_depth = probe_depth(&st->s->k.probe) ? probe_depth(&st->s->k.probe) - 1 : 0;
 		break;
 	default:
 		break;
@@ -274,7 +274,7 @@ const struct event *stepper_log(const struct stepper *st, size_t i)
 unsigned stepper_call_path(const struct stepper *st, const char **fns, unsigned max)
 {
 	const struct probe *p = &st->s->k.probe;
-	unsigned n = p->depth < max ? p->depth : max;
+	unsigned n = probe_depth(p) < max ? probe_depth(p) : max;
 
 	for (unsigned i = 0; i < n; i++)
 		fns[i] = p->stack[i];

@@ -50,7 +50,7 @@ static inline struct probe *tracing(const struct buddy *b)
 static inline void quiet_events(struct buddy *b, const struct probe *p, unsigned n)
 {
 	if (b->probe && !p)
-		b->probe->seq += n;
+		b->probe->others += n; /* balanced calls and returns: the depth is unchanged */
 }
 
 static inline struct frame *pfn_to_frame(const struct buddy *b, pfn_t pfn)
@@ -86,6 +86,7 @@ static inline void add_to_free_list(struct buddy *b, pfn_t pfn, unsigned order)
 		pfn_to_frame(b, area->head)->prev = (uint32_t)pfn;
 	area->head = (uint32_t)pfn;
 	area->nr_free++;
+	b->nonempty |= 1u << order;
 	b->free_pages += 1ULL << order;
 }
 
@@ -106,7 +107,8 @@ static inline void del_page_from_free_list(struct buddy *b, pfn_t pfn, unsigned 
 	if (f->next != FRAME_LINK_NONE)
 		pfn_to_frame(b, f->next)->prev = f->prev;
 	*f = (struct frame){0};
-	area->nr_free--;
+	if (--area->nr_free == 0)
+		b->nonempty &= ~(1u << order);
 	b->free_pages -= 1ULL << order;
 }
 
@@ -165,6 +167,7 @@ void buddy_init(struct buddy *b, struct phys *ph, struct probe *probe, pfn_t sta
 			pfn_to_frame(b, tail[order])->next = (uint32_t)pfn;
 		tail[order] = (uint32_t)pfn;
 		b->free_area[order].nr_free++;
+		b->nonempty |= 1u << order;
 		b->free_pages += 1ULL << order;
 		pfn += 1ULL << order;
 	}
@@ -198,18 +201,19 @@ static void expand(struct buddy *b, struct probe *p, pfn_t pfn, unsigned low, un
 static pfn_t rmqueue_smallest(struct buddy *b, struct probe *p, unsigned order, unsigned *found)
 {
 	pfn_t pfn = PFN_NONE;
+	/* The orders >= order that have a block (Linux scans them in turn). */
+	uint32_t orders = b->nonempty & ~((1u << order) - 1);
 
 	*found = order;
 	BUDDY_CALL(p, "__rmqueue_smallest", {"order", order});
-	for (unsigned o = order; o < NR_PAGE_ORDERS; o++) {
-		if (b->free_area[o].head == FRAME_LINK_NONE)
-			continue;
+	if (orders) {
+		unsigned o = (unsigned)__builtin_ctz(orders);
+
 		pfn = b->free_area[o].head;
 		del_page_from_free_list(b, pfn, o);
 		if (o > order)
 			expand(b, p, pfn, order, o);
 		*found = o;
-		break;
 	}
 	BUDDY_RET(p, "__rmqueue_smallest", {"ret", pfn});
 	return pfn;
@@ -464,7 +468,12 @@ int buddy_check(const struct buddy *b, FILE *err)
 			       o, b->free_area[o].nr_free, count);
 		free_pages += b->free_area[o].nr_free << o;
 		blocks += b->free_area[o].nr_free;
+		if (!(b->nonempty >> o & 1) != !b->free_area[o].nr_free)
+			broken(&c, "order %u: nonempty bit %u but nr_free %" PRIu64, o,
+			       b->nonempty >> o & 1, b->free_area[o].nr_free);
 	}
+	if (b->nonempty >> NR_PAGE_ORDERS)
+		broken(&c, "nonempty %#x has bits above order %d", b->nonempty, MAX_PAGE_ORDER);
 	if (free_pages != b->free_pages)
 		broken(&c, "free_pages %" PRIu64 " != %" PRIu64 " counted on the lists",
 		       b->free_pages, free_pages);

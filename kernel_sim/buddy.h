@@ -32,6 +32,10 @@ struct buddy {
 	uint64_t managed;    /* frames managed */
 	uint64_t free_pages; /* sum over orders of nr_free << order */
 	struct free_area free_area[NR_PAGE_ORDERS];
+	/* Bit o set when free_area[o] is not empty: __rmqueue_smallest finds
+	   the smallest order >= the request with a block in one step instead
+	   of a loop whose trip count the branch predictor keeps missing. */
+	uint32_t nonempty;
 	/*
 	 * Fault injection (should_fail_alloc_page): fail_after = N: the next N
 	 * allocations succeed, every later one fails until reset to -1.

@@ -220,7 +220,7 @@ int task_run(struct kernel *k, struct task *t, void (*fn)(void *), void *arg)
 	k->cpu.sp = t->sp;
 	k->cpu.user = true;
 	t->exit_jmp = &jb;
-	t->exit_depth = k->probe.depth;
+	t->exit_depth = probe_depth(&k->probe);
 	if (setjmp(jb) == 0) {
 		fn(arg);
 	} else {

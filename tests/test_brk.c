@@ -292,7 +292,7 @@ Test(brk, emits_the_syscall_path_in_order)
 	    {EV_RET, "do_syscall_64"},        {EV_SYSRET, "entry_SYSCALL_64"},
 	};
 	unsigned at = 0;
-	unsigned depth = k.probe.depth;
+	unsigned depth = probe_depth(&k.probe);
 
 	brk_checked(heap + 3 * PG);
 	for (size_t i = 0; i < sizeof(path) / sizeof(path[0]); i++) {
@@ -308,7 +308,7 @@ Test(brk, emits_the_syscall_path_in_order)
 	             heap + 3 * PG);
 	cr_assert_eq(event_field(&rec.ev[find_event(EV_SYSRET, "entry_SYSCALL_64", 0)], "ret", 0),
 	             heap + 3 * PG);
-	cr_assert_eq(k.probe.depth, depth, "every call returned");
+	cr_assert_eq(probe_depth(&k.probe), depth, "every call returned");
 }
 
 Test(brk, a_refused_call_still_returns_through_the_whole_path)

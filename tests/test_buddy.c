@@ -237,7 +237,7 @@ Test(buddy, alloc_emits_the_linux_call_path)
 	cr_assert_eq(events_of(EV_FRAME_ALLOC, alloc_ev, 2), 1);
 	cr_assert_eq(event_field(alloc_ev[0], "pfn", 99), pfn);
 	cr_assert_eq(event_field(alloc_ev[0], "order", 99), 2);
-	cr_assert_eq(probe.depth, 0);
+	cr_assert_eq(probe_depth(&probe), 0);
 }
 
 Test(buddy, alloc_marks_every_frame_of_the_block)
@@ -302,7 +302,7 @@ Test(buddy, free_merges_with_free_buddy)
 	cr_assert_eq(ph.frames[8].order, 3);
 	cr_assert_eq(ph.frames[10].flags, 0);
 	cr_assert_eq(ph.frames[12].flags, 0);
-	cr_assert_eq(probe.depth, 0);
+	cr_assert_eq(probe_depth(&probe), 0);
 }
 
 Test(buddy, free_never_merges_below_start_pfn)
@@ -461,7 +461,7 @@ static void random_run(uint64_t seed, unsigned ops)
 		release(live[nlive].pfn, live[nlive].order);
 	}
 	cr_assert_eq(b.free_pages, b.managed);
-	cr_assert_eq(probe.depth, 0);
+	cr_assert_eq(probe_depth(&probe), 0);
 }
 
 Test(buddy, random_sequences_keep_invariants_seed_1)
@@ -496,7 +496,7 @@ Test(buddy, exhaustion_returns_pfn_none_and_changes_nothing)
 	cr_assert_eq(events_of(EV_RET, rets, 8), 4);
 	cr_assert_str_eq(rets[3]->fn, "__alloc_pages");
 	cr_assert_eq(event_field(rets[3], "ret", 0), PFN_NONE);
-	cr_assert_eq(probe.depth, 0);
+	cr_assert_eq(probe_depth(&probe), 0);
 	release(0, 8);
 	cr_assert_eq(alloc(0, FK_ANON), 0, "memory is back");
 }
@@ -512,7 +512,7 @@ Test(buddy, fail_after_n_lets_n_allocations_through_then_fails)
 	cr_assert_eq(b.failed, 4);
 	cr_assert_eq(b.allocs, 3);
 	cr_assert_eq(b.free_pages, 253);
-	cr_assert_eq(probe.depth, 0);
+	cr_assert_eq(probe_depth(&probe), 0);
 	b.fail_after = -1;
 	cr_assert_eq(alloc(0, FK_ANON), 3, "reset to -1: allocations succeed again");
 }
@@ -586,9 +586,9 @@ Test(buddy, events_are_numbered_the_same_without_a_sink)
 			if (pfn != PFN_NONE)
 				live[nlive++] = (struct live2){pfn, order};
 		}
-		cr_assert_eq(quiet.seq, probe.seq, "op %u", i);
-		cr_assert_eq(probe.seq, rec.n + rec.dropped);
-		cr_assert_eq(quiet.depth, 0);
+		cr_assert_eq(probe_seq(&quiet), probe_seq(&probe), "op %u", i);
+		cr_assert_eq(probe_seq(&probe), rec.n + rec.dropped);
+		cr_assert_eq(probe_depth(&quiet), 0);
 	}
 	cr_assert_gt(b.failed, 5, "the run met failures, injected and real");
 	cr_assert_eq(buddy_check(&b2, stderr), 0);
@@ -632,6 +632,31 @@ Test(buddy, check_reports_wrong_nr_free_and_bad_frames)
 	ph.frames[3].kind = FK_FREE;
 	b.free_area[8].head = 8; /* misaligned head, and 0 becomes unlisted */
 	cr_assert_gt(buddy_check(&b, NULL), 0);
+}
+
+/* The mask of orders with a block is what allocation trusts: a stale bit is a break. */
+Test(buddy, check_reports_a_nonempty_mask_out_of_step)
+{
+	char msg[256] = "";
+	FILE *f;
+
+	boot(1 * MiB, 0);
+	cr_assert_eq(b.nonempty & 1, 0, "order 0 starts empty on 1 MiB from pfn 0");
+	b.nonempty |= 1;
+	f = fmemopen(msg, sizeof(msg), "w");
+	cr_assert_gt(buddy_check(&b, f), 0);
+	fclose(f);
+	cr_assert_not_null(strstr(msg, "nonempty bit 1 but nr_free 0"), "%s", msg);
+	b.nonempty &= ~1u;
+	check();
+	/* taking the last block of an order clears its bit; freeing sets it again */
+	pfn_t p = buddy_alloc(&b, 8, FK_KERNEL);
+	cr_assert_eq(b.free_area[8].nr_free, 0);
+	cr_assert_eq(b.nonempty >> 8 & 1, 0);
+	check();
+	buddy_free(&b, p, 8);
+	cr_assert_eq(b.nonempty >> 8 & 1, 1);
+	check();
 }
 
 Test(buddy, dump_lists_every_order)

@@ -271,7 +271,7 @@ Test(fault, access_below_every_vma_is_segv_maperr_with_the_report_line)
 	snprintf(want, sizeof(want), "prog[%d]: segfault at 1000 ip %016llx sp %016llx error 6",
 	         t->pid, (unsigned long long)k.cpu.ip, (unsigned long long)k.cpu.sp);
 	cr_assert_str_eq(t->death.report, want);
-	cr_assert_eq(k.probe.depth, 0, "the unwind closed every open call");
+	cr_assert_eq(probe_depth(&k.probe), 0, "the unwind closed every open call");
 	cr_assert_lt(find_event("bad_area_nosemaphore", 0), MAX_EVENTS);
 	{
 		unsigned s = find_event("force_sig_fault", 0);
@@ -384,7 +384,7 @@ Test(fault, out_of_memory_kills_with_sigkill_and_leaves_no_damage)
 		cr_assert_eq(t->death.signo, SIM_SIGKILL);
 		cr_assert_str_eq(t->death.reason, "out of memory");
 		cr_assert_lt(find_event("pagefault_out_of_memory", 0), MAX_EVENTS);
-		cr_assert_eq(k.probe.depth, 0);
+		cr_assert_eq(probe_depth(&k.probe), 0);
 		snprintf(
 		    want, sizeof(want),
 		    "Out of memory: Killed process %d (prog) total-vm:%llukB, anon-rss:%llukB, "

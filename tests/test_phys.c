@@ -236,3 +236,17 @@ Test(phys, four_gib_machine_costs_only_what_it_touched)
 	cr_assert_eq(phys_check(&big, stderr), 0);
 	phys_destroy(&big);
 }
+
+/* clear_page's vector loop: every byte of the frame, not one byte beyond. */
+Test(phys, zero_frame_clears_exactly_its_frame)
+{
+	for (pfn_t pfn = 2; pfn <= 4; pfn++)
+		phys_fill_frame(&P, pfn, 0xcc);
+	phys_zero_frame(&P, 3);
+	for (paddr_t off = 0; off < PAGE_SIZE; off += 8)
+		cr_assert_eq(phys_read64(&P, pfn_to_paddr(3) + off), 0, "byte %#llx",
+		             (unsigned long long)off);
+	cr_assert_eq(phys_read64(&P, pfn_to_paddr(3) - 8), 0xccccccccccccccccULL);
+	cr_assert_eq(phys_read64(&P, pfn_to_paddr(4)), 0xccccccccccccccccULL);
+	check();
+}

@@ -303,6 +303,17 @@ Test(proc, status_follows_brk_mmap_and_munmap)
 	cr_assert_not_null(strstr(text, "VmData:\t     144 kB\n"), "%s", text);
 }
 
+/* Append the first n bytes of src to the string in dst[cap], cut to fit. */
+static void append_n(char *dst, size_t cap, const char *src, size_t n)
+{
+	size_t len = strlen(dst);
+
+	if (n > cap - 1 - len)
+		n = cap - 1 - len;
+	memcpy(dst + len, src, n);
+	dst[len + n] = '\0';
+}
+
 /* The real status file has the Vm lines in this order, with this format. */
 Test(proc, status_vm_labels_follow_the_real_file)
 {
@@ -313,13 +324,13 @@ Test(proc, status_vm_labels_follow_the_real_file)
 	while (fgets(line, sizeof(line), f))
 		if ((strncmp(line, "Vm", 2) == 0 || strncmp(line, "Rss", 3) == 0) &&
 		    strstr(line, " kB\n") && strchr(line, '\t') - line < 12)
-			strncat(real, line, strchr(line, '\t') - line + 1);
+			append_n(real, sizeof(real), line, (size_t)(strchr(line, '\t') - line + 1));
 	fclose(f);
 	CAPTURE(proc_status(&k, t, out));
 	for (char *l = text; *l; l = strchr(l, '\n') + 1)
 		if (strncmp(l, "Vm", 2) == 0 || strncmp(l, "Rss", 3) == 0) {
 			cr_assert_eq(strchr(l, '\n') - strchr(l, '\t'), 12, "\\t%%8lu kB");
-			strncat(ours, l, strchr(l, '\t') - l + 1);
+			append_n(ours, sizeof(ours), l, (size_t)(strchr(l, '\t') - l + 1));
 		}
 	cr_assert_str_eq(ours, real);
 }

@@ -329,7 +329,7 @@ Test(session, sinks_see_every_event_of_a_statement_starting_with_its_stmt_event)
 	cr_assert(c.ordered);
 	cr_assert_eq(c.n, f.s->res.events);
 	cr_assert_gt(f.s->res.syscalls, 0, "the first malloc calls brk");
-	cr_assert_eq(f.s->res.first_seq + f.s->res.events, f.s->k.probe.seq);
+	cr_assert_eq(f.s->res.first_seq + f.s->res.events, probe_seq(&f.s->k.probe));
 	finish(&f);
 }
 
@@ -348,7 +348,7 @@ Test(session, the_same_script_gives_the_same_results_and_event_counts)
 		struct fixture f = start_opts(text, &o);
 
 		run_all(&f);
-		seq[k] = f.s->k.probe.seq;
+		seq[k] = probe_seq(&f.s->k.probe);
 		vals[k][0] = var(&f, "p");
 		vals[k][1] = var(&f, "m");
 		vals[k][2] = var(&f, "x");

@@ -90,7 +90,7 @@ static void do_abort(void *arg)
 Test(syscall, tgkill_self_with_sigabrt_kills_with_the_last_stderr_line)
 {
 	int reached = 0;
-	unsigned depth = k.probe.depth;
+	unsigned depth = probe_depth(&k.probe);
 
 	cr_assert_eq(task_run(&k, t, do_abort, &reached), SIM_SIGABRT);
 	cr_assert_eq(reached, 0);
@@ -98,7 +98,7 @@ Test(syscall, tgkill_self_with_sigabrt_kills_with_the_last_stderr_line)
 	cr_assert_eq(t->death.signo, SIM_SIGABRT);
 	cr_assert_eq(t->death.code, -6, "SI_TKILL");
 	cr_assert_str_eq(t->death.reason, "free(): double free detected in tcache 2");
-	cr_assert_eq(k.probe.depth, depth, "the open calls were unwound");
+	cr_assert_eq(probe_depth(&k.probe), depth, "the open calls were unwound");
 	sim_kernel_check(&k);
 }
 

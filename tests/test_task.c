@@ -290,11 +290,11 @@ Test(task, a_fatal_signal_unwinds_to_task_run)
 {
 	struct task *t = task_create(&k, "prog");
 	struct abort_ctx c = {0};
-	unsigned depth = k.probe.depth;
+	unsigned depth = probe_depth(&k.probe);
 
 	cr_assert_eq(task_run(&k, t, aborts, &c), SIM_SIGABRT);
 	cr_assert_eq(c.reached, 0, "the call never returns");
-	cr_assert_eq(k.probe.depth, depth);
+	cr_assert_eq(probe_depth(&k.probe), depth);
 	cr_assert(t->dead);
 	cr_assert_str_eq(t->death.report, "free(): double free detected in tcache 2");
 	cr_assert_str_eq(t->death.reason, "free(): double free detected in tcache 2");

@@ -16,6 +16,10 @@
 
 #include "panic.h"
 
+#if defined(__x86_64__)
+#include <immintrin.h>
+#endif
+
 #define PHYS_MIN_BYTES (1ULL << 20)
 #define PHYS_MAX_ORDER 10 /* MAX_PAGE_ORDER of the buddy allocator */
 
@@ -79,10 +83,59 @@ static uint8_t *range_mem(struct phys *ph, paddr_t pa, size_t n, const char *who
 	return frame_mem(ph, paddr_to_pfn(pa), who) + (pa & ~PAGE_MASK);
 }
 
+/*
+ * clear_page. Linux picks its clear_page (rep stosq, rep stosb or a loop of
+ * stores) by CPU feature when it boots; so does this one, for the host: a
+ * loop of aligned vector stores, 32 bytes wide when the host has AVX2, else
+ * 16 (SSE2, every x86-64). On the machine of docs/performance.md it zeroes a
+ * page in about 47 ns where memset's rep stos takes 55, and the loads that
+ * follow it (the rest of the page fault) wait less for its stores: a demand
+ * fault is about 15 ns faster. Other hosts use memset.
+ */
+#if defined(__x86_64__)
+__attribute__((target("avx2"))) static void zero_page_avx2(uint8_t *p)
+{
+	const __m256i z = _mm256_setzero_si256();
+
+	for (unsigned i = 0; i < PAGE_SIZE; i += 128) {
+		_mm256_store_si256((__m256i *)(p + i), z);
+		_mm256_store_si256((__m256i *)(p + i + 32), z);
+		_mm256_store_si256((__m256i *)(p + i + 64), z);
+		_mm256_store_si256((__m256i *)(p + i + 96), z);
+	}
+}
+
+static void zero_page_sse2(uint8_t *p)
+{
+	const __m128i z = _mm_setzero_si128();
+
+	for (unsigned i = 0; i < PAGE_SIZE; i += 64) {
+		_mm_store_si128((__m128i *)(p + i), z);
+		_mm_store_si128((__m128i *)(p + i + 16), z);
+		_mm_store_si128((__m128i *)(p + i + 32), z);
+		_mm_store_si128((__m128i *)(p + i + 48), z);
+	}
+}
+
+void phys_zero_frame(struct phys *ph, pfn_t pfn)
+{
+	/* Frames are page aligned in the host (ph->mem comes from mmap). */
+	static int have_avx2 = -1;
+	uint8_t *p = frame_mem(ph, pfn, __func__);
+
+	if (__builtin_expect(have_avx2 < 0, 0))
+		have_avx2 = __builtin_cpu_supports("avx2") ? 1 : 0;
+	if (have_avx2)
+		zero_page_avx2(p);
+	else
+		zero_page_sse2(p);
+}
+#else
 void phys_zero_frame(struct phys *ph, pfn_t pfn)
 {
 	memset(frame_mem(ph, pfn, __func__), 0, PAGE_SIZE);
 }
+#endif
 
 void phys_copy_frame(struct phys *ph, pfn_t dst, pfn_t src)
 {

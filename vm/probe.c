@@ -2,9 +2,9 @@
  * probe.c - the event stream and the modelled call stack.
  *
  * Every step of the path is one struct event handed to the sink (the stepper,
- * the viewer, the exporters, the tests). Without a sink an event costs a
- * sequence number and, for calls and returns, the stack bookkeeping: the hot
- * paths of the machine count instead of emitting (struct probe_counters).
+ * the viewer, the exporters, the tests). Without a sink an event costs one
+ * counter increment (probe.h): the hot paths of the machine count instead of
+ * emitting (struct probe_counters).
  */
 #include "probe.h"
 
@@ -19,42 +19,72 @@ void probe_init(struct probe *p)
 	memset(p, 0, sizeof(*p));
 }
 
+/* What the stack holds for calls opened before a sink was attached (release builds). */
+static const char probe_unknown_fn[] = "?";
+
 void probe_set_sink(struct probe *p, probe_sink_t sink, void *ctx)
 {
+#ifdef NDEBUG
+	/* The stack was not kept without a sink: name what is open unknown. */
+	if (sink && !p->sink)
+		for (unsigned i = 0; i < probe_depth(p) && i < PROBE_MAX_DEPTH; i++) {
+			p->stack[i] = probe_unknown_fn;
+			p->stack_layer[i] = LAYER_KERNEL;
+		}
+#endif
 	p->sink = sink;
 	p->sink_ctx = ctx;
 }
 
-uint64_t probe_deliver(struct probe *p, int layer, int kind, const char *fn, const char *text,
-                       const struct ev_field *f, unsigned nf)
+/* Build the event and hand it to the sink. */
+static void deliver(struct probe *p, uint64_t seq, unsigned depth, int layer, int kind,
+                    const char *fn, const char *text, const struct ev_field *f, unsigned nf)
 {
 	struct event ev;
 
-	if (!p->sink)
-		return p->seq++;
 	if (nf > EV_MAX_FIELDS)
 		panic("%s: %u fields, at most %d", fn ? fn : "?", nf, EV_MAX_FIELDS);
-	ev.seq = p->seq++;
+	ev.seq = seq;
 	ev.layer = (uint8_t)layer;
 	ev.kind = (uint8_t)kind;
-	ev.depth = (uint16_t)p->depth;
+	ev.depth = (uint16_t)depth;
 	ev.fn = fn;
 	ev.text = text;
 	ev.nf = (uint8_t)nf;
 	if (nf)
 		memcpy(ev.f, f, nf * sizeof(*f));
 	p->sink(p->sink_ctx, &ev);
-	return ev.seq;
+}
+
+/* While the sink runs, the event is counted: probe_seq is already the next one. */
+uint64_t probe_deliver(struct probe *p, int layer, int kind, const char *fn, const char *text,
+                       const struct ev_field *f, unsigned nf)
+{
+	uint64_t seq = probe_count(p);
+
+	if (p->sink)
+		deliver(p, seq, probe_depth(p), layer, kind, fn, text, f, nf);
+	return seq;
 }
 
 void probe_call_f(struct probe *p, int layer, const char *fn, const struct ev_field *f, unsigned nf)
 {
-	if (p->depth >= PROBE_MAX_DEPTH)
-		panic("call stack overflow entering %s (depth %u)", fn, p->depth);
-	probe_emit(p, layer, EV_CALL, fn, NULL, f, nf);
-	p->stack[p->depth] = fn;
-	p->stack_layer[p->depth] = (uint8_t)layer;
-	p->depth++;
+	unsigned d = probe_depth(p);
+
+	if (d >= PROBE_MAX_DEPTH)
+		panic("call stack overflow entering %s (depth %u)", fn, d);
+	if (p->sink) {
+		/* The sink sees the caller's depth, fn not yet pushed (the steppers
+		   rely on it), and, as for any event, the next sequence number
+		   already taken: the call counts as an other event until it returns. */
+		uint64_t seq = probe_count(p);
+
+		deliver(p, seq, d, layer, EV_CALL, fn, NULL, f, nf);
+		p->others--;
+	}
+	p->stack[d] = fn;
+	p->stack_layer[d] = (uint8_t)layer;
+	p->calls++;
 }
 
 /* Names are static strings; equal literals of two files may differ in address. */
@@ -65,17 +95,22 @@ static bool same_name(const char *a, const char *b)
 
 void probe_ret_mismatch(struct probe *p, const char *fn)
 {
-	if (p->depth == 0)
+	unsigned d = probe_depth(p);
+
+	if (d == 0)
 		panic("%s returns but no call is open", fn);
-	if (!same_name(p->stack[p->depth - 1], fn))
-		panic("%s returns but the innermost open call is %s", fn, p->stack[p->depth - 1]);
+	if (p->stack[d - 1] != probe_unknown_fn && !same_name(p->stack[d - 1], fn))
+		panic("%s returns but the innermost open call is %s", fn, p->stack[d - 1]);
 }
 
 void probe_ret_f(struct probe *p, int layer, const char *fn, const struct ev_field *f, unsigned nf)
 {
+	uint64_t seq = probe_seq(p);
+
 	probe_ret_mismatch(p, fn);
-	p->depth--;
-	probe_emit(p, layer, EV_RET, fn, NULL, f, nf);
+	p->rets++;
+	if (p->sink)
+		deliver(p, seq, probe_depth(p), layer, EV_RET, fn, NULL, f, nf);
 }
 
 /*
@@ -84,10 +119,13 @@ void probe_ret_f(struct probe *p, int layer, const char *fn, const struct ev_fie
  */
 void probe_unwind(struct probe *p, unsigned depth)
 {
-	while (p->depth > depth) {
-		p->depth--;
-		probe_emit(p, p->stack_layer[p->depth], EV_RET, p->stack[p->depth], "unwound", NULL,
-		           0);
+	while (probe_depth(p) > depth) {
+		unsigned d = probe_depth(p) - 1;
+		uint64_t seq = probe_seq(p);
+
+		p->rets++;
+		if (p->sink)
+			deliver(p, seq, d, p->stack_layer[d], EV_RET, p->stack[d], "unwound", NULL, 0);
 	}
 }
 

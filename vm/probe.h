@@ -8,8 +8,9 @@
  * also keeps that stack itself (probe->stack) for the steppers.
  *
  * Hot, uneventful work (a TLB hit, a byte stored) is counted in struct
- * probe_counters, not emitted. Emitting with no sink costs a sequence-number
- * increment and the stack bookkeeping, inline: no call, no field array.
+ * probe_counters, not emitted. Emitting with no sink costs one counter
+ * increment, inline: no call, no field array (debug builds also keep the
+ * stack, to check every return against its call).
  *
  * Usage, with fields as {"name", value} pairs:
  *   probe_call(p, LAYER_KERNEL, "do_anonymous_page", {"addr", va});
@@ -86,32 +87,72 @@ struct probe_counters {
 typedef void (*probe_sink_t)(void *ctx, const struct event *ev);
 
 struct probe {
-	uint64_t seq;     /* next sequence number */
-	unsigned depth;   /* current call depth */
-	const char *stack[PROBE_MAX_DEPTH]; /* fn names of open calls */
+	/*
+	 * Where the stream is, as three counters: the sequence number of the
+	 * next event is calls + rets + others, the call depth calls - rets
+	 * (probe_seq, probe_depth). With no sink every event is one increment
+	 * of one of them, and on the fault path (some sixty events) a single
+	 * counter made one chain of sixty read-modify-writes through memory,
+	 * each waiting for the one before: three chains run side by side.
+	 */
+	uint64_t calls;  /* EV_CALL events so far */
+	uint64_t rets;   /* EV_RET events so far (returns and unwinds) */
+	uint64_t others; /* every other event */
+	/*
+	 * fn names of the open calls, stack[0] outermost. Kept while a sink
+	 * listens (the steppers read it while paused in their sink) and, in
+	 * debug builds, always, so that every return is checked against its
+	 * call. A release build with no sink does not write it: entries below
+	 * the depth at which a sink was attached read "?".
+	 */
+	const char *stack[PROBE_MAX_DEPTH];
 	uint8_t stack_layer[PROBE_MAX_DEPTH];
 	probe_sink_t sink; /* called for every event, may be NULL */
 	void *sink_ctx;
 	struct probe_counters c;
 };
 
+/* The sequence number the next event will get (0, 1, 2, ...). */
+static inline uint64_t probe_seq(const struct probe *p)
+{
+	return p->calls + p->rets + p->others;
+}
+
+/* Calls open now. */
+static inline unsigned probe_depth(const struct probe *p)
+{
+	return (unsigned)(p->calls - p->rets);
+}
+
 void probe_init(struct probe *p);
 void probe_set_sink(struct probe *p, probe_sink_t sink, void *ctx);
+
+/*
+ * An event other than a call or a return, with no sink: counted. Returns
+ * its sequence number (computed only where a caller uses it).
+ */
+static inline uint64_t probe_count(struct probe *p)
+{
+	uint64_t seq = probe_seq(p);
+
+	p->others++;
+	return seq;
+}
 
 /* probe_emit with a sink: build the event and hand it over. */
 uint64_t probe_deliver(struct probe *p, int layer, int kind, const char *fn,
 		       const char *text, const struct ev_field *f, unsigned nf);
 
 /*
- * Emit one event; nf fields from f. Returns its sequence number. Inline so
- * that, with no sink, an EV() costs one increment (the compiler drops the
- * unused field array).
+ * Emit one event (not a call or a return: probe_call_f, probe_ret_f); nf
+ * fields from f. Returns its sequence number. Inline so that, with no sink,
+ * it costs one increment.
  */
 static inline uint64_t probe_emit(struct probe *p, int layer, int kind, const char *fn,
 				  const char *text, const struct ev_field *f, unsigned nf)
 {
 	if (!p->sink)
-		return p->seq++;
+		return probe_count(p);
 	return probe_deliver(p, layer, kind, fn, text, f, nf);
 }
 /* Emit EV_CALL at the current depth, then push fn. */
@@ -126,35 +167,43 @@ void probe_ret_mismatch(struct probe *p, const char *fn);
 
 /*
  * probe_call_f and probe_ret_f with no sink, inline: the fault path makes
- * some thirty calls and returns, and each must cost a push or a pop and a
- * sequence number, not a function call that builds its field array.
+ * some thirty calls and returns, and in a release build each costs one
+ * increment, not a function call that builds its field array.
  */
 static inline void probe_push(struct probe *p, int layer, const char *fn)
 {
-	if (__builtin_expect(p->depth >= PROBE_MAX_DEPTH, 0))
+#ifndef NDEBUG
+	unsigned d = probe_depth(p);
+
+	if (__builtin_expect(d >= PROBE_MAX_DEPTH, 0))
 		probe_call_f(p, layer, fn, NULL, 0); /* panics */
-	p->seq++;
-	p->stack[p->depth] = fn;
-	p->stack_layer[p->depth] = (uint8_t)layer;
-	p->depth++;
+	p->stack[d] = fn;
+	p->stack_layer[d] = (uint8_t)layer;
+#else
+	(void)layer;
+	(void)fn;
+#endif
+	p->calls++;
 }
 
 /*
  * The check that fn is the innermost open call is an assertion on the
  * simulator's own code: debug builds (the tests) make it on every return,
- * release builds only with a sink (probe_ret_f). Its load of stack[depth-1]
- * right after the push that stored it costs about a fifth of a page fault.
+ * release builds only with a sink (probe_ret_f).
  */
 static inline void probe_pop(struct probe *p, const char *fn)
 {
 #ifndef NDEBUG
+	unsigned d = probe_depth(p);
+
 	/* Names are static strings: the same literal is almost always the same
 	   address, so the pointer compare settles it; strcmp only when not. */
-	if (__builtin_expect(p->depth == 0 || p->stack[p->depth - 1] != fn, 0))
+	if (__builtin_expect(d == 0 || p->stack[d - 1] != fn, 0))
 		probe_ret_mismatch(p, fn);
+#else
+	(void)fn;
 #endif
-	p->depth--;
-	p->seq++;
+	p->rets++;
 }
 /* Unwind every open call down to depth (a fatal signal leaves calls open). */
 void probe_unwind(struct probe *p, unsigned depth);
@@ -180,7 +229,7 @@ void event_format(const struct event *ev, char *buf, size_t len);
 #define EV(p, layer, kind, fn, text, ...)                                                    \
 	((p)->sink ? probe_deliver((p), (layer), (kind), (fn), (text), EV_FIELDS_(__VA_ARGS__), \
 				   EV_NF_(__VA_ARGS__))                                     \
-		   : (p)->seq++)
+		   : probe_count(p))
 #define probe_call(p, layer, fn, ...)                                                       \
 	((p)->sink ? probe_call_f((p), (layer), (fn), EV_FIELDS_(__VA_ARGS__),              \
 				  EV_NF_(__VA_ARGS__))                                      \

@@ -64,6 +64,11 @@ $(FUZZ_BUILD)/fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/fuzz_decode.h $(FUZZ_LIB_OB
 	@mkdir -p $(@D)
 	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer -o $@ $< $(FUZZ_LIB_OBJ) $(PKG_LIBS) -lm
 
+# The objects are made by a chain of pattern rules: without this make would
+# delete them as intermediate files after each link, and rebuild them all
+# on the next `make fuzz`.
+.SECONDARY: $(FUZZ_LIB_OBJ)
+
 fuzz-build: $(FUZZ_BINS)
 
 # Each harness in turn for FUZZ_SECONDS; the table at the end gives the
