@@ -97,43 +97,43 @@ Test(run, every_crash_script_dies_with_exit_status_1_and_a_report, .timeout = 60
 	free(pattern);
 }
 
-Test(run, shrink_then_store_is_a_segfault_with_the_kernels_line)
+/* `run demos/crash/NAME`: it must die (exit status 1); its stdout and stderr. */
+static struct bin_out run_crash(const char *name)
 {
-	char *path = demo_path("crash/shrink-segv.ams");
+	char *path = demo_path(name);
 	const char *args[] = {"run", path, NULL};
 	struct bin_out p = run(args);
 
-	cr_assert_eq(p.status, 1);
+	cr_assert_eq(p.status, 1, "%s: exit %d", name, p.status);
+	free(path);
+	return p;
+}
+
+Test(run, shrink_then_store_is_a_segfault_with_the_kernels_line)
+{
+	struct bin_out p = run_crash("crash/shrink-segv.ams");
+
 	cr_assert_not_null(strstr(p.err, "shrink-segv[1]: segfault at "), "%s", p.err);
 	cr_assert_not_null(strstr(p.err, " error 6"), "%s", p.err);
 	cr_assert_not_null(strstr(p.out, "SIGSEGV (SEGV_MAPERR)"));
 	bin_out_free(&p);
-	free(path);
 }
 
 Test(run, double_free_prints_glibcs_message_once)
 {
-	char *path = demo_path("crash/double-free.ams");
-	const char *args[] = {"run", path, NULL};
-	struct bin_out p = run(args);
+	struct bin_out p = run_crash("crash/double-free.ams");
 
-	cr_assert_eq(p.status, 1);
 	cr_assert_str_eq(p.err, "free(): double free detected in tcache 2\n");
 	bin_out_free(&p);
-	free(path);
 }
 
 Test(run, a_loop_on_a_corrupted_heap_ends_with_sigxcpu)
 {
-	char *path = demo_path("crash/seed-zero-size.ams");
-	const char *args[] = {"run", path, NULL};
-	struct bin_out p = run(args);
+	struct bin_out p = run_crash("crash/seed-zero-size.ams");
 
-	cr_assert_eq(p.status, 1);
 	cr_assert_str_eq(p.err, "CPU time limit exceeded\n");
 	cr_assert_not_null(strstr(p.out, "killed by SIGXCPU (SI_KERNEL)"), "%s", p.out);
 	bin_out_free(&p);
-	free(path);
 }
 
 /* setrlimit cpu: a lower soft limit, in steps, ends the same loop sooner. */
