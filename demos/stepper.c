@@ -111,15 +111,8 @@ static void stepper_sink(void *ctx, const struct event *ev)
 	   matter for the log; logging them all is cheap enough (a copy). */
 	log_event(st, ev);
 	if (ev->kind == EV_STMT) {
-		if (st->nr_starts == st->cap_starts) {
-			size_t cap = st->cap_starts ? 2 * st->cap_starts : 64;
-			uint64_t *n = realloc(st->starts, cap * sizeof(*n));
-
-			if (!n)
-				panic("out of host memory");
-			st->starts = n;
-			st->cap_starts = cap;
-		}
+		if (st->nr_starts == st->cap_starts)
+			GROW_ARRAY(st->starts, st->cap_starts, 64);
 		st->starts[st->nr_starts++] = ev->seq;
 	}
 	st->cur = *ev;

@@ -125,15 +125,8 @@ struct vm_area_struct *vma_insert(struct mm_struct *mm, vaddr_t start, vaddr_t e
 		panic("[%#llx, %#llx) overlaps [%#llx, %#llx)", (unsigned long long)start,
 		      (unsigned long long)end, (unsigned long long)mm->vmas[i].vm_start,
 		      (unsigned long long)mm->vmas[i].vm_end);
-	if (mm->nr_vmas == mm->cap_vmas) {
-		size_t cap = mm->cap_vmas ? 2 * mm->cap_vmas : 16;
-		struct vm_area_struct *v = realloc(mm->vmas, cap * sizeof(*v));
-
-		if (!v)
-			panic("out of host memory for %zu VMAs", cap);
-		mm->vmas = v;
-		mm->cap_vmas = cap;
-	}
+	if (mm->nr_vmas == mm->cap_vmas)
+		GROW_ARRAY(mm->vmas, mm->cap_vmas, 16);
 	memmove(&mm->vmas[i + 1], &mm->vmas[i], (mm->nr_vmas - i) * sizeof(mm->vmas[0]));
 	mm->nr_vmas++;
 	mm->vmas[i] = (struct vm_area_struct){

@@ -164,15 +164,8 @@ static void zap_pte(struct kernel *k, struct mm_struct *mm, pfn_t pt, vaddr_t va
 		f->refcount--;
 		return;
 	}
-	if (g->nr_free == g->cap_free) {
-		size_t cap = g->cap_free ? 2 * g->cap_free : 64;
-		pfn_t *n = realloc(g->free, cap * sizeof(*n));
-
-		if (!n)
-			panic("out of host memory");
-		g->free = n;
-		g->cap_free = cap;
-	}
+	if (g->nr_free == g->cap_free)
+		GROW_ARRAY(g->free, g->cap_free, 64);
 	g->free[g->nr_free++] = pfn;
 }
 

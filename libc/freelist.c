@@ -690,12 +690,8 @@ static int fl_check(struct libc *lc, FILE *err)
 		if (!(h & ALLOC_BIT)) {
 			if (prev_free)
 				FL_BAD("block %#llx: two adjacent free blocks", X(bp));
-			if (nfree == cap) {
-				cap = cap ? 2 * cap : 64;
-				frees = realloc(frees, cap * sizeof(*frees));
-				if (!frees)
-					panic("out of host memory");
-			}
+			if (nfree == cap)
+				GROW_ARRAY(frees, cap, 64);
 			frees[nfree++] = bp;
 		}
 		prev_free = !(h & ALLOC_BIT);

@@ -262,15 +262,8 @@ static void track_mmapped(struct gm *g, vaddr_t p)
 {
 	struct glibc_priv *pv = priv_get(g);
 
-	if (pv->nr_mmapped == pv->cap_mmapped) {
-		size_t cap = pv->cap_mmapped ? 2 * pv->cap_mmapped : 16;
-		vaddr_t *n = realloc(pv->mmapped, cap * sizeof(*n));
-
-		if (!n)
-			panic("out of host memory");
-		pv->mmapped = n;
-		pv->cap_mmapped = cap;
-	}
+	if (pv->nr_mmapped == pv->cap_mmapped)
+		GROW_ARRAY(pv->mmapped, pv->cap_mmapped, 16);
 	pv->mmapped[pv->nr_mmapped++] = p;
 }
 
@@ -291,15 +284,8 @@ static void track_segment(struct gm *g, vaddr_t start)
 {
 	struct glibc_priv *pv = priv_get(g);
 
-	if (pv->nr_segs == pv->cap_segs) {
-		unsigned cap = pv->cap_segs ? 2 * pv->cap_segs : 8;
-		vaddr_t *n = realloc(pv->segs, cap * sizeof(*n));
-
-		if (!n)
-			panic("out of host memory");
-		pv->segs = n;
-		pv->cap_segs = cap;
-	}
+	if (pv->nr_segs == pv->cap_segs)
+		GROW_ARRAY(pv->segs, pv->cap_segs, 8);
 	pv->segs[pv->nr_segs++] = start;
 }
 

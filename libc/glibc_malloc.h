@@ -132,7 +132,7 @@ struct glibc_priv {
 	vaddr_t *segs; /* starts of heap segments after the first: mmap as morecore,
 			  or a new top past a foreign sbrk (no fixed bound: each
 			  foreign sbrk makes one) */
-	unsigned nr_segs, cap_segs;
+	size_t nr_segs, cap_segs;
 };
 
 /*

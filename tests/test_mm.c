@@ -6,11 +6,13 @@
  */
 #include <criterion/criterion.h>
 #include <signal.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "kernel_sim/mm.h"
 #include "vm/pagetable.h"
+#include "vm/panic.h"
 
 static struct mm_struct mm;
 
@@ -235,4 +237,29 @@ Test(mm, dump_names_every_vma)
 	fclose(f);
 	cr_assert(strstr(buf, "r-x text") != NULL, "%s", buf);
 	cr_assert(strstr(buf, "rw- growsdown stack") != NULL, "%s", buf);
+}
+
+/* GROW_ARRAY (vm/panic.h), under the VMA array and every other growing host array. */
+Test(grow_array, doubles_from_the_first_size_and_keeps_the_elements)
+{
+	uint64_t *a = NULL;
+	size_t n = 0, cap = 0;
+
+	for (uint64_t i = 0; i < 100; i++) {
+		if (n == cap)
+			GROW_ARRAY(a, cap, 8);
+		a[n++] = i * i;
+	}
+	cr_assert_eq(cap, 128, "8, 16, 32, 64, 128");
+	for (uint64_t i = 0; i < 100; i++)
+		cr_assert_eq(a[i], i * i);
+	free(a);
+}
+
+Test(grow_array, a_size_the_host_cannot_give_panics, .signal = SIGABRT)
+{
+	char *a = NULL;
+	size_t cap = SIZE_MAX / 2 + 1; /* doubling overflows: no realloc can be asked */
+
+	GROW_ARRAY(a, cap, 8);
 }

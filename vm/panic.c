@@ -15,3 +15,14 @@ void panic_at(const char *func, const char *fmt, ...)
 	fputc('\n', stderr);
 	abort();
 }
+
+void *grow_array_at(const char *func, void *p, size_t *cap, size_t elem, size_t first)
+{
+	size_t n = *cap ? 2 * *cap : first;
+	void *q = n > *cap ? realloc(p, n * elem) : NULL;
+
+	if (!q)
+		panic_at(func, "out of host memory (%zu x %zu bytes)", n, elem);
+	*cap = n;
+	return q;
+}

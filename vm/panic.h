@@ -9,10 +9,22 @@
 #define VM_PANIC_H
 
 #include <stdarg.h>
+#include <stddef.h>
 
 _Noreturn void panic_at(const char *func, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 
 #define panic(...) panic_at(__func__, __VA_ARGS__)
+
+/*
+ * Room for one more element in a host array that grows by doubling: p holds
+ * *cap elements of elem bytes; when full it is reallocated to twice as many
+ * (first when empty). Host memory running out is fatal, as everywhere in the
+ * simulator (a panic naming func). Returns the array.
+ */
+void *grow_array_at(const char *func, void *p, size_t *cap, size_t elem, size_t first);
+
+/* if (n == cap) GROW_ARRAY(arr, cap, 64); arr[n++] = x; -- cap is a size_t. */
+#define GROW_ARRAY(p, cap, first) ((p) = grow_array_at(__func__, (p), &(cap), sizeof(*(p)), (first)))
 
 #endif
