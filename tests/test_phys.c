@@ -237,8 +237,8 @@ Test(phys, four_gib_machine_costs_only_what_it_touched)
 	phys_destroy(&big);
 }
 
-/* clear_page's vector loop: every byte of the frame, not one byte beyond. */
-Test(phys, zero_frame_clears_exactly_its_frame)
+/* clear_page's vector loops: every byte of the frame, not one byte beyond. */
+static void zero_frame_clears_exactly_its_frame(void)
 {
 	for (pfn_t pfn = 2; pfn <= 4; pfn++)
 		phys_fill_frame(&P, pfn, 0xcc);
@@ -249,4 +249,16 @@ Test(phys, zero_frame_clears_exactly_its_frame)
 	cr_assert_eq(phys_read64(&P, pfn_to_paddr(3) - 8), 0xccccccccccccccccULL);
 	cr_assert_eq(phys_read64(&P, pfn_to_paddr(4)), 0xccccccccccccccccULL);
 	check();
+}
+
+Test(phys, zero_frame_clears_exactly_its_frame_with_the_hosts_widest_stores)
+{
+	zero_frame_clears_exactly_its_frame();
+}
+
+Test(phys, zero_frame_clears_exactly_its_frame_with_the_baseline_stores)
+{
+	phys_zero_use_baseline(true);
+	zero_frame_clears_exactly_its_frame();
+	phys_zero_use_baseline(false);
 }

@@ -117,23 +117,35 @@ static void zero_page_sse2(uint8_t *p)
 	}
 }
 
+/* 1: AVX2, 0: SSE2, -1: not decided yet (the first clear_page asks the CPU). */
+static int zero_avx2 = -1;
+
 void phys_zero_frame(struct phys *ph, pfn_t pfn)
 {
 	/* Frames are page aligned in the host (ph->mem comes from mmap). */
-	static int have_avx2 = -1;
 	uint8_t *p = frame_mem(ph, pfn, __func__);
 
-	if (__builtin_expect(have_avx2 < 0, 0))
-		have_avx2 = __builtin_cpu_supports("avx2") ? 1 : 0;
-	if (have_avx2)
+	if (__builtin_expect(zero_avx2 < 0, 0))
+		zero_avx2 = __builtin_cpu_supports("avx2") ? 1 : 0;
+	if (zero_avx2)
 		zero_page_avx2(p);
 	else
 		zero_page_sse2(p);
+}
+
+void phys_zero_use_baseline(bool on)
+{
+	zero_avx2 = on ? 0 : -1;
 }
 #else
 void phys_zero_frame(struct phys *ph, pfn_t pfn)
 {
 	memset(frame_mem(ph, pfn, __func__), 0, PAGE_SIZE);
+}
+
+void phys_zero_use_baseline(bool on)
+{
+	(void)on;
 }
 #endif
 

@@ -59,6 +59,9 @@ static inline bool phys_valid_pfn(const struct phys *ph, pfn_t pfn) { return pfn
 
 /* Frame contents: pfn must be valid (panic otherwise). */
 void phys_zero_frame(struct phys *ph, pfn_t pfn);
+/* For tests: true makes phys_zero_frame use the loop every x86-64 host has
+   (SSE2) instead of the widest one this host has; false goes back. */
+void phys_zero_use_baseline(bool on);
 void phys_copy_frame(struct phys *ph, pfn_t dst, pfn_t src);
 void phys_fill_frame(struct phys *ph, pfn_t pfn, uint8_t byte); /* junk on free (debug) */
 /* Give a free frame's host memory back (MADV_DONTNEED); it reads as zero after. */
