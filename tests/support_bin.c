@@ -72,7 +72,7 @@ struct bin_out bin_run(const char *const *args, const char *input)
 {
 	struct bin_out p = {0};
 	const char *argv[BIN_MAX_ARGS];
-	int fi = -1, fo = tmpfd(), fe = tmpfd(), st, n = 0;
+	int fi, fo = tmpfd(), fe = tmpfd(), st, n = 0;
 	pid_t pid;
 
 	argv[n++] = bin_path();
@@ -84,24 +84,29 @@ struct bin_out bin_run(const char *const *args, const char *input)
 		fi = tmpfd();
 		cr_assert_eq(write(fi, input, strlen(input)), (ssize_t)strlen(input));
 		lseek(fi, 0, SEEK_SET);
+	} else {
+		fi = open("/dev/null", O_RDONLY);
+		cr_assert_geq(fi, 0);
 	}
+	fflush(NULL);
 	pid = fork();
 	cr_assert_geq(pid, 0);
 	if (pid == 0) {
-		if (fi >= 0)
-			dup2(fi, 0);
+		dup2(fi, 0);
 		dup2(fo, 1);
 		dup2(fe, 2);
 		setenv("NO_COLOR", "1", 1);
+		unsetenv("DISPLAY");
+		alarm(60);
 		execv(argv[0], (char *const *)argv);
 		_exit(127);
 	}
 	cr_assert_eq(waitpid(pid, &st, 0), pid);
+	p.signaled = WIFSIGNALED(st);
 	p.status = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
 	p.out = bin_slurp(fo, &p.out_len);
 	p.err = bin_slurp(fe, &p.err_len);
-	if (fi >= 0)
-		close(fi);
+	close(fi);
 	close(fo);
 	close(fe);
 	return p;
@@ -113,13 +118,20 @@ void bin_out_free(struct bin_out *p)
 	free(p->err);
 }
 
-char *bin_script_file(const char *text)
+char *bin_temp_file(const char *text, size_t len, const char *suffix)
 {
-	char path[] = "/tmp/am_script_XXXXXX.ams";
-	int fd = mkstemps(path, 4);
+	char path[64];
+	int fd;
 
+	snprintf(path, sizeof(path), "/tmp/am_test_XXXXXX%s", suffix);
+	fd = mkstemps(path, (int)strlen(suffix));
 	cr_assert_geq(fd, 0);
-	cr_assert_eq(write(fd, text, strlen(text)), (ssize_t)strlen(text));
+	cr_assert_eq(write(fd, text, len), (ssize_t)len);
 	close(fd);
 	return strdup(path);
+}
+
+char *bin_script_file(const char *text)
+{
+	return bin_temp_file(text, strlen(text), ".ams");
 }

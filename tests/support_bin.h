@@ -8,10 +8,12 @@
 #ifndef TESTS_SUPPORT_BIN_H
 #define TESTS_SUPPORT_BIN_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 struct bin_out {
-	int status; /* exit status, or 128 + signal */
+	int status;    /* exit status, or 128 + signal */
+	bool signaled; /* killed by a signal (status is then 128 + it) */
 	char *out, *err;
 	size_t out_len, err_len;
 };
@@ -22,9 +24,11 @@ const char *bin_path(void);
 /* $AM_ROOT, else ".". */
 const char *bin_root(void);
 
-/* Run bin_path() with args (NULL-terminated, at most 30) and NO_COLOR=1;
-   input, unless NULL, is its whole stdin (else stdin is inherited). Asserts
-   that the binary exists and the fork/wait work. Free with bin_out_free. */
+/* Run bin_path() with args (NULL-terminated, at most 30), NO_COLOR=1 and no
+   DISPLAY (no window opens); input, unless NULL, is its whole stdin (else
+   /dev/null). A run that takes over 60 s is killed (SIGALRM): a hang is a
+   failure, not a stuck suite. Asserts that the binary exists and the
+   fork/wait work. Free with bin_out_free. */
 struct bin_out bin_run(const char *const *args, const char *input);
 
 void bin_out_free(struct bin_out *p);
@@ -35,7 +39,11 @@ char *bin_slurp(int fd, size_t *len);
 /* The whole file at path (it must open), as bin_slurp. */
 char *bin_read_file(const char *path, size_t *len);
 
-/* text in a new temporary .ams file; the caller unlinks and frees the path. */
+/* Exactly len bytes of text (NUL bytes allowed) in a new temporary file whose
+   name ends in suffix (".ams", ".rep"); the caller unlinks and frees the path. */
+char *bin_temp_file(const char *text, size_t len, const char *suffix);
+
+/* text in a new temporary .ams file, as bin_temp_file. */
 char *bin_script_file(const char *text);
 
 #endif /* TESTS_SUPPORT_BIN_H */

@@ -16,88 +16,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cjson/cJSON.h>
 
 #include "support_bin.h"
-
-struct proc_out {
-	int status; /* exit status, or 128 + signal */
-	bool signaled;
-	char *out, *err;
-	size_t out_len, err_len;
-};
-
-static int tmpfd(void)
-{
-	char path[] = "/tmp/am_bad_XXXXXX";
-	int fd = mkstemp(path);
-
-	cr_assert_geq(fd, 0);
-	unlink(path);
-	return fd;
-}
-
-/* Run the binary with args (NULL-terminated; at most 30), stdin from /dev/null. */
-static struct proc_out run(const char *const *args)
-{
-	struct proc_out p = {0};
-	const char *argv[32];
-	int fo = tmpfd(), fe = tmpfd(), st, n = 0;
-	pid_t pid;
-
-	argv[n++] = bin_path();
-	for (; *args && n < 31; args++)
-		argv[n++] = *args;
-	argv[n] = NULL;
-	cr_assert_eq(access(bin_path(), X_OK), 0, "no binary at %s (set AM_BIN)", bin_path());
-	fflush(NULL);
-	pid = fork();
-	cr_assert_geq(pid, 0);
-	if (pid == 0) {
-		FILE *in = freopen("/dev/null", "r", stdin);
-
-		(void)in;
-		dup2(fo, 1);
-		dup2(fe, 2);
-		setenv("NO_COLOR", "1", 1);
-		unsetenv("DISPLAY");
-		alarm(60); /* a hang is a failure, not a stuck suite */
-		execv(argv[0], (char *const *)argv);
-		_exit(127);
-	}
-	cr_assert_eq(waitpid(pid, &st, 0), pid);
-	p.signaled = WIFSIGNALED(st);
-	p.status = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
-	p.out = bin_slurp(fo, &p.out_len);
-	p.err = bin_slurp(fe, &p.err_len);
-	close(fo);
-	close(fe);
-	return p;
-}
-
-static void proc_free(struct proc_out *p)
-{
-	free(p->out);
-	free(p->err);
-}
-
-/* A file with exactly len bytes of text (NUL bytes allowed), suffix ".ams" or
-   ".rep"; the caller unlinks and frees the path. */
-static char *temp_file(const char *text, size_t len, const char *suffix)
-{
-	char path[64];
-	int fd;
-
-	snprintf(path, sizeof(path), "/tmp/am_bad_XXXXXX%s", suffix);
-	fd = mkstemps(path, (int)strlen(suffix));
-	cr_assert_geq(fd, 0);
-	cr_assert_eq(write(fd, text, len), (ssize_t)len);
-	close(fd);
-	return strdup(path);
-}
 
 static bool matches(const char *text, const char *pattern)
 {
@@ -111,20 +34,53 @@ static bool matches(const char *text, const char *pattern)
 }
 
 /* The host never dies of a signal, whatever it was given. */
-static void assert_no_signal(const struct proc_out *p, const char *what)
+static void assert_no_signal(const struct bin_out *p, const char *what)
 {
 	cr_assert(!p->signaled, "%s: the host died of signal %d\n%s", what, p->status - 128,
 	          p->err);
 }
 
 /* Exit 2, nothing on stdout, and a message on stderr that matches pattern. */
-static void assert_bad_input(const struct proc_out *p, const char *what, const char *pattern)
+static void assert_bad_input(const struct bin_out *p, const char *what, const char *pattern)
 {
 	assert_no_signal(p, what);
 	cr_assert_eq(p->status, 2, "%s: exit %d, expected 2\n%s", what, p->status, p->err);
 	cr_assert_eq(p->out_len, 0, "%s: printed on stdout: %s", what, p->out);
 	cr_assert(matches(p->err, pattern), "%s: stderr does not match /%s/:\n%s", what, pattern,
 	          p->err);
+}
+
+/*
+ * len bytes of text as a file ending in suffix, given to the binary as its
+ * last argument after each of two argument lists (terse, and the other
+ * output mode): both must reject it with exit 2, naming "FILE:LINE: " and a
+ * message matching msg.
+ */
+static void assert_file_rejected(const char *text, size_t len, const char *suffix, int line,
+                                 const char *msg, const char *const a[], const char *const b[])
+{
+	char *path = bin_temp_file(text, len, suffix);
+	const char *const *lists[2] = {a, b};
+	char pattern[512];
+
+	snprintf(pattern, sizeof(pattern), "^%s:%d: .*%s", path, line, msg);
+	for (int k = 0; k < 2; k++) {
+		const char *args[8];
+		int n = 0;
+
+		while (lists[k][n] && n < 6) {
+			args[n] = lists[k][n];
+			n++;
+		}
+		args[n++] = path;
+		args[n] = NULL;
+		struct bin_out p = bin_run(args, NULL);
+
+		assert_bad_input(&p, text, pattern);
+		bin_out_free(&p);
+	}
+	unlink(path);
+	free(path);
 }
 
 /* ---- scripts ------------------------------------------------------------- */
@@ -168,21 +124,13 @@ static const struct script_case bad_scripts[] = {
 
 Test(badinput, every_malformed_script_is_named_with_its_line_and_exits_2)
 {
+	static const char *const run[] = {"run", NULL}, *const run_json[] = {"run", "--json", NULL};
+
 	for (size_t i = 0; i < sizeof(bad_scripts) / sizeof(bad_scripts[0]); i++) {
 		const struct script_case *c = &bad_scripts[i];
-		char *path = temp_file(c->text, c->len ? c->len : strlen(c->text), ".ams");
-		char pattern[512];
-		const char *args[] = {"run", path, NULL};
-		const char *args_json[] = {"run", "--json", path, NULL};
-		struct proc_out p = run(args), pj = run(args_json);
 
-		snprintf(pattern, sizeof(pattern), "^%s:%d: .*%s", path, c->line, c->msg);
-		assert_bad_input(&p, c->text, pattern);
-		assert_bad_input(&pj, c->text, pattern);
-		proc_free(&p);
-		proc_free(&pj);
-		unlink(path);
-		free(path);
+		assert_file_rejected(c->text, c->len ? c->len : strlen(c->text), ".ams", c->line,
+		                     c->msg, run, run_json);
 	}
 }
 
@@ -190,12 +138,12 @@ Test(badinput, script_files_that_cannot_be_read_are_named_and_exit_2)
 {
 	const char *missing[] = {"run", "/nonexistent/x.ams", NULL};
 	const char *dir[] = {"run", "/tmp", NULL};
-	struct proc_out p = run(missing), q = run(dir);
+	struct bin_out p = bin_run(missing, NULL), q = bin_run(dir, NULL);
 
 	assert_bad_input(&p, "missing file", "^/nonexistent/x.ams: No such file or directory");
 	assert_bad_input(&q, "directory", "^/tmp: .*[Ii]s a directory");
-	proc_free(&p);
-	proc_free(&q);
+	bin_out_free(&p);
+	bin_out_free(&q);
 }
 
 /* Found by the fuzzer: "x = 1\r" with no LF at the end looped for ever. */
@@ -211,13 +159,13 @@ Test(badinput, odd_but_valid_scripts_run, .timeout = 30)
 	};
 
 	for (size_t i = 0; i < sizeof(ok) / sizeof(ok[0]); i++) {
-		char *path = temp_file(ok[i], strlen(ok[i]), ".ams");
+		char *path = bin_temp_file(ok[i], strlen(ok[i]), ".ams");
 		const char *args[] = {"run", path, NULL};
-		struct proc_out p = run(args);
+		struct bin_out p = bin_run(args, NULL);
 
 		assert_no_signal(&p, ok[i]);
 		cr_assert_eq(p.status, 0, "'%s': exit %d\n%s", ok[i], p.status, p.err);
-		proc_free(&p);
+		bin_out_free(&p);
 		unlink(path);
 		free(path);
 	}
@@ -228,23 +176,23 @@ Test(badinput, a_line_of_a_megabyte_is_read_whole)
 	size_t n = 1 << 20;
 	char *text = malloc(n + 16);
 	char *path, pattern[256];
-	struct proc_out p;
+	struct bin_out p;
 
 	memcpy(text, "x = 1", 5);
 	for (size_t i = 5; i < n; i++)
 		text[i] = i % 2 ? '+' : '1';
 	memcpy(text + n, "+\n", 3);
-	path = temp_file(text, n + 2, ".ams");
+	path = bin_temp_file(text, n + 2, ".ams");
 	{
 		const char *args[] = {"run", path, NULL};
 
-		p = run(args);
+		p = bin_run(args, NULL);
 	}
 	/* The sum ends in "+": the parser must say so, at line 1, after
 	   reading the whole line. */
 	snprintf(pattern, sizeof(pattern), "^%s:1: ", path);
 	assert_bad_input(&p, "1 MiB line", pattern);
-	proc_free(&p);
+	bin_out_free(&p);
 	unlink(path);
 	free(path);
 	free(text);
@@ -325,14 +273,14 @@ static const char sizes_script[] =
 
 Test(badinput, absurd_sizes_and_addresses_fail_as_on_linux_and_the_run_goes_on)
 {
-	char *path = temp_file(sizes_script, strlen(sizes_script), ".ams");
+	char *path = bin_temp_file(sizes_script, strlen(sizes_script), ".ams");
 	const char *args[] = {"run", path, NULL};
-	struct proc_out p = run(args);
+	struct bin_out p = bin_run(args, NULL);
 
 	assert_no_signal(&p, "sizes");
 	cr_assert_eq(p.status, 0, "exit %d\n%s", p.status, p.err);
 	cr_assert_eq(p.err_len, 0, "%s", p.err);
-	proc_free(&p);
+	bin_out_free(&p);
 	unlink(path);
 	free(path);
 }
@@ -365,20 +313,20 @@ Test(badinput, wild_addresses_kill_the_program_with_the_kernels_report)
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		char text[256];
 		char *path;
-		struct proc_out p;
+		struct bin_out p;
 
 		snprintf(text, sizeof(text), "policy glibc\n%s\n", cases[i].stmt);
-		path = temp_file(text, strlen(text), ".ams");
+		path = bin_temp_file(text, strlen(text), ".ams");
 		{
 			const char *args[] = {"run", path, NULL};
 
-			p = run(args);
+			p = bin_run(args, NULL);
 		}
 		assert_no_signal(&p, cases[i].stmt);
 		cr_assert_eq(p.status, 1, "%s: exit %d\n%s", cases[i].stmt, p.status, p.err);
 		cr_assert(matches(p.err, cases[i].report), "%s: stderr does not match /%s/:\n%s",
 		          cases[i].stmt, cases[i].report, p.err);
-		proc_free(&p);
+		bin_out_free(&p);
 		unlink(path);
 		free(path);
 	}
@@ -410,21 +358,14 @@ static const struct trace_case bad_traces[] = {
 
 Test(badinput, every_malformed_trace_is_named_with_its_line_and_exits_2)
 {
+	static const char *const replay[] = {"replay", NULL},
+	                         *const replay_all[] = {"replay", "--malloc", "all", "--json", NULL};
+
 	for (size_t i = 0; i < sizeof(bad_traces) / sizeof(bad_traces[0]); i++) {
 		const struct trace_case *c = &bad_traces[i];
-		char *path = temp_file(c->text, strlen(c->text), ".rep");
-		char pattern[512];
-		const char *args[] = {"replay", path, NULL};
-		const char *args_all[] = {"replay", "--malloc", "all", "--json", path, NULL};
-		struct proc_out p = run(args), pa = run(args_all);
 
-		snprintf(pattern, sizeof(pattern), "^%s:%d: .*%s", path, c->line, c->msg);
-		assert_bad_input(&p, c->text, pattern);
-		assert_bad_input(&pa, c->text, pattern);
-		proc_free(&p);
-		proc_free(&pa);
-		unlink(path);
-		free(path);
+		assert_file_rejected(c->text, strlen(c->text), ".rep", c->line, c->msg, replay,
+		                     replay_all);
 	}
 }
 
@@ -439,14 +380,14 @@ Test(badinput, impossible_replays_are_invalid_with_exit_1)
 	};
 
 	for (size_t i = 0; i < sizeof(traces) / sizeof(traces[0]); i++) {
-		char *path = temp_file(traces[i], strlen(traces[i]), ".rep");
+		char *path = bin_temp_file(traces[i], strlen(traces[i]), ".rep");
 		const char *args[] = {"replay", path, NULL};
-		struct proc_out p = run(args);
+		struct bin_out p = bin_run(args, NULL);
 
 		assert_no_signal(&p, traces[i]);
 		cr_assert_eq(p.status, 1, "'%s': exit %d\n%s", traces[i], p.status, p.err);
 		cr_assert(matches(p.err, "line [0-9]+"), "no line in: %s", p.err);
-		proc_free(&p);
+		bin_out_free(&p);
 		unlink(path);
 		free(path);
 	}
@@ -501,7 +442,7 @@ Test(badinput, every_bad_option_names_the_option_and_exits_2)
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		const char *args[8];
 		char what[256] = "aftermalloc";
-		struct proc_out p;
+		struct bin_out p;
 		size_t n;
 
 		for (n = 0; cases[i].args[n]; n++) {
@@ -512,23 +453,23 @@ Test(badinput, every_bad_option_names_the_option_and_exits_2)
 			strncat(what, cases[i].args[n], sizeof(what) - strlen(what) - 1);
 		}
 		args[n] = NULL;
-		p = run(args);
+		p = bin_run(args, NULL);
 		assert_no_signal(&p, what);
 		cr_expect_eq(p.status, 2, "%s: exit %d, expected 2\n%s", what, p.status, p.err);
 		cr_expect_eq(p.out_len, 0, "%s: printed on stdout: %s", what, p.out);
 		cr_expect(matches(p.err, cases[i].msg), "%s: stderr does not match /%s/:\n%s", what,
 		          cases[i].msg, p.err);
-		proc_free(&p);
+		bin_out_free(&p);
 	}
 }
 
 /* The viewer's command line, once demos/view.c is part of the build: checked
-   before any window opens (DISPLAY is unset in run()). */
+   before any window opens (bin_run unsets DISPLAY). */
 Test(badinput, the_viewers_bad_options_exit_2_without_a_window)
 {
 	char script[4096];
 	const char *help[] = {"view", "--help", NULL};
-	struct proc_out h = run(help);
+	struct bin_out h = bin_run(help, NULL);
 	static const struct {
 		const char *args[7];
 		const char *msg;
@@ -547,25 +488,25 @@ Test(badinput, the_viewers_bad_options_exit_2_without_a_window)
 
 	assert_no_signal(&h, "view --help");
 	if (h.status != 0) {
-		proc_free(&h);
+		bin_out_free(&h);
 		cr_skip_test("no viewer in this build");
 	}
-	proc_free(&h);
+	bin_out_free(&h);
 	snprintf(script, sizeof(script), "%s/demos/brk-basics.ams", bin_root());
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		const char *args[8];
 		size_t n;
-		struct proc_out p;
+		struct bin_out p;
 
 		for (n = 0; n < 7 && cases[i].args[n]; n++)
 			args[n] = strcmp(cases[i].args[n], "S") == 0 ? script : cases[i].args[n];
 		args[n] = NULL;
-		p = run(args);
+		p = bin_run(args, NULL);
 		assert_no_signal(&p, cases[i].msg);
 		cr_expect_eq(p.status, 2, "view case %zu: exit %d\n%s", i, p.status, p.err);
 		cr_expect(matches(p.err, cases[i].msg),
 		          "view case %zu: stderr does not match /%s/:\n%s", i, cases[i].msg, p.err);
-		proc_free(&p);
+		bin_out_free(&p);
 	}
 }
 
@@ -590,19 +531,19 @@ Test(badinput, every_crash_scenario_prints_the_real_message_and_exits_1)
 		char path[4096];
 		const char *args[] = {"run", path, NULL};
 		const char *args_json[] = {"run", "--json", path, NULL};
-		struct proc_out p, pj;
+		struct bin_out p, pj;
 		cJSON *last = NULL;
 		char *line, *save = NULL;
 
 		snprintf(path, sizeof(path), "%s/demos/crash/%s", bin_root(), crash_reports[i].script);
-		p = run(args);
+		p = bin_run(args, NULL);
 		assert_no_signal(&p, path);
 		cr_assert_eq(p.status, 1, "%s: exit %d\n%s", path, p.status, p.err);
 		cr_assert(matches(p.err, crash_reports[i].report),
 		          "%s: stderr does not match /%s/:\n%s", path, crash_reports[i].report,
 		          p.err);
 		/* --json: the host goes on to the summary after the death. */
-		pj = run(args_json);
+		pj = bin_run(args_json, NULL);
 		cr_assert_eq(pj.status, 1, "%s --json: exit %d", path, pj.status);
 		for (line = strtok_r(pj.out, "\n", &save); line;
 		     line = strtok_r(NULL, "\n", &save)) {
@@ -614,8 +555,8 @@ Test(badinput, every_crash_scenario_prints_the_real_message_and_exits_1)
 		cr_assert_not_null(cJSON_GetObjectItem(last, "summary"),
 		                   "%s: no summary at the end", path);
 		cJSON_Delete(last);
-		proc_free(&p);
-		proc_free(&pj);
+		bin_out_free(&p);
+		bin_out_free(&pj);
 	}
 }
 
@@ -623,17 +564,17 @@ Test(badinput, every_crash_scenario_prints_the_real_message_and_exits_1)
 Test(badinput, a_bad_free_aborts_under_every_policy_that_checks)
 {
 	static const char *const policies[] = {"firstfit", "nextfit", "bestfit", "glibc"};
-	char *path = temp_file("p = malloc 64\nfree p+8\n", 23, ".ams");
+	char *path = bin_temp_file("p = malloc 64\nfree p+8\n", 23, ".ams");
 
 	for (size_t i = 0; i < sizeof(policies) / sizeof(policies[0]); i++) {
 		const char *args[] = {"run", "--malloc", policies[i], path, NULL};
-		struct proc_out p = run(args);
+		struct bin_out p = bin_run(args, NULL);
 
 		assert_no_signal(&p, policies[i]);
 		cr_assert_eq(p.status, 1, "%s: exit %d\n%s", policies[i], p.status, p.err);
 		cr_assert(matches(p.err, "^free\\(\\): invalid pointer$"), "%s: %s", policies[i],
 		          p.err);
-		proc_free(&p);
+		bin_out_free(&p);
 	}
 	unlink(path);
 	free(path);

@@ -17,6 +17,7 @@
 
 #include "kernel_sim/kernel.h"
 #include "kernel_sim/syscalls.h"
+#include "tests/support_sim.h"
 
 #define PG     ((int64_t)PAGE_SIZE)
 #define RW     (SIM_PROT_READ | SIM_PROT_WRITE)
@@ -131,38 +132,13 @@ static int g_setrlimit(int res, uint64_t cur, uint64_t max)
 
 /* ---- memory accesses as the process, counting its minor faults ----------- */
 
-struct access {
-	vaddr_t va;
-	long pages;
-	bool write;
-	uint64_t sum;
-};
-
-static void do_access(void *arg)
-{
-	struct access *a = arg;
-	uint64_t v;
-
-	for (long i = 0; i < a->pages; i++) {
-		if (a->write) {
-			cpu_store(&k.cpu, a->va + (uint64_t)i * PAGE_SIZE, 1, 1);
-		} else {
-			cpu_load(&k.cpu, a->va + (uint64_t)i * PAGE_SIZE, 1, &v);
-			a->sum += v;
-		}
-	}
-}
-
+/* Touch pages as the process (sim_touch_pages); the minor faults it took. */
 static long touch(vaddr_t va, long pages, bool write, uint64_t *sum)
 {
-	struct access a = {va, pages, write, 0};
 	uint64_t before = t->min_flt;
 
-	cr_assert_eq(task_run(&k, t, do_access, &a), 0, "the probe died at %#llx",
-	             (unsigned long long)t->death.addr);
-	check();
-	if (sum)
-		*sum = a.sum;
+	cr_assert_eq(sim_touch_pages(&k, t, va, (uint64_t)pages, write, sum), 0,
+	             "the probe died at %#llx", (unsigned long long)t->death.addr);
 	return (long)(t->min_flt - before);
 }
 
@@ -259,10 +235,8 @@ Test(oracle_kernel, brk_matches_the_real_kernel)
 	touch(a, 4, true, NULL);
 	g_sbrk(-4 * PG);
 	{
-		struct access st = {a + 2 * PAGE_SIZE + 5, 1, true, 0};
-		int sig = task_run(&k, t, do_access, &st);
+		int sig = sim_touch_pages(&k, t, a + 2 * PAGE_SIZE + 5, 1, true, NULL);
 
-		check();
 		put("shrink_store_sigsegv", sig == SIM_SIGSEGV);
 		put("shrink_store_si_code", t->death.code);
 		put("shrink_store_addr", (long)(t->death.addr - heap));
