@@ -4,8 +4,17 @@
  * it prints, prints the table (figure, value, target, met or not) and
  * writes the results file with the keys of DESIGN.md.
  *
- * Usage: run_bench --dir DIR --trace TRACE.rep --out FILE.json
+ * Usage: run_bench --dir DIR --trace TRACE.rep --out FILE.json [--passes N]
  *                  [--scale [--budget SECS]]
+ * The timed programs (TLB, copy, fault, buddy, replay) run in N passes
+ * (default 5), one after the other, each pass all of them in turn; each
+ * pass's figure is a median over the program's own repetitions, against a
+ * reference measured in that same program run, and the figure reported is
+ * the median over the passes. The passes are spread over the tens of seconds
+ * the bench takes, so that a few seconds of a busy host (another process, a
+ * neighbour on a shared machine) move at most one or two of them; every
+ * pass's value is kept in the results file and its spread printed. The
+ * counts that do not depend on speed (bytes per frame, idle RSS) run once.
  * --scale runs the slower sweeps instead (bench_policies: every policy,
  * trace prefixes) and writes them to FILE.json.
  * Exit status: 0 when every figure was measured (met or not: a miss is
@@ -19,11 +28,15 @@
 #include <string.h>
 #include <time.h>
 
+#define MAX_PASSES 31
+
 struct figure {
 	const char *key;  /* results.json key */
 	const char *unit; /* for the table */
 	double target;    /* value <= target is met */
-	double value;
+	double value;     /* the median of v[] */
+	double v[MAX_PASSES];
+	int n; /* passes that measured it */
 	bool have;
 };
 
@@ -69,14 +82,57 @@ static double num(const cJSON *o, const char *key)
 	return cJSON_IsNumber(v) ? v->valuedouble : -1;
 }
 
-/* Set the figure of key from o[field] and keep o under details[name]. */
+/* One pass's value of the figure key (negative: not measured). */
 static void take(struct figure *figs, size_t n, const char *key, double v)
 {
 	for (size_t i = 0; i < n; i++)
-		if (!strcmp(figs[i].key, key) && v >= 0) {
-			figs[i].value = v;
-			figs[i].have = true;
-		}
+		if (!strcmp(figs[i].key, key) && v >= 0 && figs[i].n < MAX_PASSES)
+			figs[i].v[figs[i].n++] = v;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return (x > y) - (x < y);
+}
+
+/* The median of v[0..n), the mean of the middle two when n is even; *lo, *hi
+   (may be NULL) the smallest and largest. v is left in its order. */
+static double median_range(const double *v, int n, double *lo, double *hi)
+{
+	double s[MAX_PASSES];
+
+	memcpy(s, v, (size_t)n * sizeof(*v));
+	qsort(s, (size_t)n, sizeof(*s), cmp_double);
+	if (lo)
+		*lo = s[0];
+	if (hi)
+		*hi = s[n - 1];
+	return n % 2 ? s[n / 2] : (s[n / 2 - 1] + s[n / 2]) / 2;
+}
+
+/* The median over the passes of det[name][*][key] (-1 when none has it). */
+static double median_of(const cJSON *det, const char *name, const char *key)
+{
+	double v[MAX_PASSES];
+	int n = 0;
+	const cJSON *e;
+
+	cJSON_ArrayForEach(e, cJSON_GetObjectItemCaseSensitive(det, name))
+		if (num(e, key) >= 0 && n < MAX_PASSES)
+			v[n++] = num(e, key);
+	return n ? median_range(v, n, NULL, NULL) : -1;
+}
+
+/* Keep o, one pass's output of a program, in the array det[name]. */
+static void keep(cJSON *det, const char *name, cJSON *o)
+{
+	cJSON *a = cJSON_GetObjectItemCaseSensitive(det, name);
+
+	if (!a)
+		a = cJSON_AddArrayToObject(det, name);
+	cJSON_AddItemToArray(a, o);
 }
 
 static int scale(const char *dir, const char *trace, const char *out, double budget)
@@ -123,31 +179,33 @@ int main(int argc, char **argv)
 	static const struct option lo[] = {
 	    {"dir", required_argument, NULL, 'd'},    {"trace", required_argument, NULL, 't'},
 	    {"out", required_argument, NULL, 'o'},    {"scale", no_argument, NULL, 's'},
-	    {"budget", required_argument, NULL, 'b'}, {NULL, 0, NULL, 0}};
+	    {"budget", required_argument, NULL, 'b'}, {"passes", required_argument, NULL, 'p'},
+	    {NULL, 0, NULL, 0}};
 	const char *dir = NULL, *trace = NULL, *out = NULL;
 	bool do_scale = false;
 	double budget = 120, t0 = wall_now();
+	int passes = 5;
 	struct figure figs[] = {
-	    {"tlb_hit_load_ratio", "x", 4, 0, false},
-	    {"bulk_copy_ratio", "x", 1.5, 0, false},
-	    {"fault_vs_zero_ratio", "x", 2, 0, false},
-	    {"buddy_ns_per_op", "ns", 50, 0, false},
-	    {"replay_vs_glibc_ratio.glibc", "x", 8, 0, false},
-	    {"replay_vs_glibc_ratio.best", "x", 8, 0, false},
-	    {"bytes_per_frame", "B", 64, 0, false},
-	    {"idle_rss_mib", "MiB", 64, 0, false},
+	    {.key = "tlb_hit_load_ratio", .unit = "x", .target = 4},
+	    {.key = "bulk_copy_ratio", .unit = "x", .target = 1.5},
+	    {.key = "fault_vs_zero_ratio", .unit = "x", .target = 2},
+	    {.key = "buddy_ns_per_op", .unit = "ns", .target = 50},
+	    {.key = "replay_vs_glibc_ratio.glibc", .unit = "x", .target = 8},
+	    {.key = "replay_vs_glibc_ratio.best", .unit = "x", .target = 8},
+	    {.key = "bytes_per_frame", .unit = "B", .target = 64},
+	    {.key = "idle_rss_mib", .unit = "MiB", .target = 64},
 	};
 	const size_t nf = sizeof(figs) / sizeof(figs[0]);
 	cJSON *res = cJSON_CreateObject(), *det = cJSON_CreateObject();
-	cJSON *tgt = cJSON_CreateObject(), *met = cJSON_CreateObject(), *rvg;
+	cJSON *tgt = cJSON_CreateObject(), *met = cJSON_CreateObject(), *rvg, *spread;
 	cJSON *j, *host, *sim;
-	char args[2048];
+	char args[2048], *end;
 	int c, failed = 0;
 	bool all = true;
 	FILE *f;
 	char *s;
 
-	while ((c = getopt_long(argc, argv, "d:t:o:sb:", lo, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "d:t:o:sb:p:", lo, NULL)) != -1) {
 		switch (c) {
 		case 'd':
 			dir = optarg;
@@ -164,13 +222,21 @@ int main(int argc, char **argv)
 		case 'b':
 			budget = atof(optarg);
 			break;
+		case 'p':
+			passes = (int)strtol(optarg, &end, 10);
+			if (*end || passes < 1 || passes > MAX_PASSES) {
+				fprintf(stderr, "run_bench: --passes %s: a number from 1 to %d\n",
+				        optarg, MAX_PASSES);
+				return 2;
+			}
+			break;
 		default:
 			return 2;
 		}
 	}
 	if (!dir || !trace || !out) {
 		fprintf(stderr, "usage: run_bench --dir DIR --trace TRACE.rep --out FILE.json "
-		                "[--scale [--budget SECS]]\n");
+		                "[--passes N] [--scale [--budget SECS]]\n");
 		return 2;
 	}
 	if (do_scale)
@@ -180,31 +246,34 @@ int main(int argc, char **argv)
 	do {                                                                                       \
 		j = run(dir, prog, a);                                                             \
 		if (j)                                                                             \
-			cJSON_AddItemToObject(det, name, j);                                       \
+			keep(det, name, j);                                                        \
 		else                                                                               \
 			failed++;                                                                  \
 	} while (0)
-	RUN("tlb", "bench_tlb", NULL);
-	take(figs, nf, "tlb_hit_load_ratio", num(j, "tlb_hit_load_ratio"));
-	RUN("copy", "bench_copy", NULL);
-	take(figs, nf, "bulk_copy_ratio", num(j, "bulk_copy_ratio"));
-	RUN("fault", "bench_fault", NULL);
-	take(figs, nf, "fault_vs_zero_ratio", num(j, "fault_vs_zero_ratio"));
-	RUN("buddy", "bench_buddy", NULL);
-	take(figs, nf, "buddy_ns_per_op", num(j, "buddy_ns_per_op"));
-	snprintf(args, sizeof(args), "'%s' 7", trace);
-	RUN("host_replay", "bench_host_replay", args);
-	host = j;
-	snprintf(args, sizeof(args), "'%s' 3 glibc best", trace);
-	RUN("replay", "bench_replay", args);
-	sim = j;
-	if (host && sim) {
-		double h = num(host, "host_ops_per_s");
+	for (int pass = 1; pass <= passes; pass++) {
+		fprintf(stderr, "bench: pass %d of %d\n", pass, passes);
+		RUN("tlb", "bench_tlb", NULL);
+		take(figs, nf, "tlb_hit_load_ratio", num(j, "tlb_hit_load_ratio"));
+		RUN("copy", "bench_copy", NULL);
+		take(figs, nf, "bulk_copy_ratio", num(j, "bulk_copy_ratio"));
+		RUN("fault", "bench_fault", NULL);
+		take(figs, nf, "fault_vs_zero_ratio", num(j, "fault_vs_zero_ratio"));
+		RUN("buddy", "bench_buddy", NULL);
+		take(figs, nf, "buddy_ns_per_op", num(j, "buddy_ns_per_op"));
+		snprintf(args, sizeof(args), "'%s' 7", trace);
+		RUN("host_replay", "bench_host_replay", args);
+		host = j;
+		snprintf(args, sizeof(args), "'%s' 3 glibc best", trace);
+		RUN("replay", "bench_replay", args);
+		sim = j;
+		if (host && sim) {
+			double h = num(host, "host_ops_per_s");
 
-		take(figs, nf, "replay_vs_glibc_ratio.glibc",
-		     h / num(cJSON_GetObjectItem(sim, "glibc"), "sim_ops_per_s"));
-		take(figs, nf, "replay_vs_glibc_ratio.best",
-		     h / num(cJSON_GetObjectItem(sim, "best"), "sim_ops_per_s"));
+			take(figs, nf, "replay_vs_glibc_ratio.glibc",
+			     h / num(cJSON_GetObjectItem(sim, "glibc"), "sim_ops_per_s"));
+			take(figs, nf, "replay_vs_glibc_ratio.best",
+			     h / num(cJSON_GetObjectItem(sim, "best"), "sim_ops_per_s"));
+		}
 	}
 	RUN("frame", "bench_frame", NULL);
 	take(figs, nf, "bytes_per_frame", num(j, "bytes_per_frame"));
@@ -212,23 +281,37 @@ int main(int argc, char **argv)
 	take(figs, nf, "idle_rss_mib", num(j, "idle_rss_mib"));
 #undef RUN
 
-	printf("\n%-30s %10s %10s  %s\n", "figure", "value", "target", "met");
+	spread = cJSON_CreateObject();
+	printf("\n%-30s %10s %10s  %-4s %s\n", "figure", "value", "target", "met",
+	       passes > 1 ? "passes (min - max)" : "");
 	for (size_t i = 0; i < nf; i++) {
-		bool ok = figs[i].have && figs[i].value <= figs[i].target;
+		struct figure *fg = &figs[i];
+		double lo = 0, hi = 0;
 		char tg[32];
+		bool ok;
 
-		snprintf(tg, sizeof(tg), "<= %g", figs[i].target);
+		fg->have = fg->n > 0;
+		if (fg->have)
+			fg->value = median_range(fg->v, fg->n, &lo, &hi);
+		ok = fg->have && fg->value <= fg->target;
+		snprintf(tg, sizeof(tg), "<= %g", fg->target);
 		all &= ok;
-		if (figs[i].have) {
-			printf("%-30s %10.2f %10s  %s\n", figs[i].key, figs[i].value, tg,
-			       ok ? "yes" : "NO");
-			cJSON_AddNumberToObject(res, figs[i].key, figs[i].value);
+		if (fg->have) {
+			cJSON *a = cJSON_AddArrayToObject(spread, fg->key);
+
+			printf("%-30s %10.2f %10s  %-4s", fg->key, fg->value, tg, ok ? "yes" : "NO");
+			if (fg->n > 1)
+				printf(" %d (%.2f - %.2f)", fg->n, lo, hi);
+			putchar('\n');
+			cJSON_AddNumberToObject(res, fg->key, fg->value);
+			for (int k = 0; k < fg->n; k++)
+				cJSON_AddItemToArray(a, cJSON_CreateNumber(fg->v[k]));
 		} else {
-			printf("%-30s %10s %10s  %s\n", figs[i].key, "-", tg, "not measured");
-			cJSON_AddNullToObject(res, figs[i].key);
+			printf("%-30s %10s %10s  %s\n", fg->key, "-", tg, "not measured");
+			cJSON_AddNullToObject(res, fg->key);
 		}
-		cJSON_AddNumberToObject(tgt, figs[i].key, figs[i].target);
-		cJSON_AddBoolToObject(met, figs[i].key, ok);
+		cJSON_AddNumberToObject(tgt, fg->key, fg->target);
+		cJSON_AddBoolToObject(met, fg->key, ok);
 	}
 	/* The same two figures also nested, for readers that split keys at the dot. */
 	rvg = cJSON_AddObjectToObject(res, "replay_vs_glibc_ratio");
@@ -237,24 +320,31 @@ int main(int argc, char **argv)
 	if (figs[5].have)
 		cJSON_AddNumberToObject(rvg, "best", figs[5].value);
 	{
-		cJSON *b = cJSON_GetObjectItem(det, "buddy"),
-		      *t = cJSON_GetObjectItem(det, "fault");
+		double br = median_of(det, "buddy", "buddy_vs_malloc_free_ratio");
 
 		printf("\n  buddy: %.1f ns/op = %.2f x one host malloc+free pair (%.1f ns)\n",
-		       num(b, "buddy_ns_per_op"), num(b, "buddy_vs_malloc_free_ratio"),
-		       num(b, "host_malloc_free_pair_ns"));
-		cJSON_AddNumberToObject(res, "buddy_vs_malloc_free_ratio",
-		                        num(b, "buddy_vs_malloc_free_ratio"));
+		       median_of(det, "buddy", "buddy_ns_per_op"), br,
+		       median_of(det, "buddy", "host_malloc_free_pair_ns"));
+		cJSON_AddNumberToObject(res, "buddy_vs_malloc_free_ratio", br);
 		printf("  fault: %.0f ns steady (memset of a page %.0f ns), %.0f ns cold; "
 		       "64 MiB %.0f, 1 GiB %.0f, 4 GiB %.0f ns\n",
-		       num(t, "fault_ns"), num(t, "memset_page_ns"), num(t, "fault_cold_ns"),
-		       num(t, "fault_ns_64mib"), num(t, "fault_ns_1gib"), num(t, "fault_ns_4gib"));
+		       median_of(det, "fault", "fault_ns"), median_of(det, "fault", "memset_page_ns"),
+		       median_of(det, "fault", "fault_cold_ns"),
+		       median_of(det, "fault", "fault_ns_64mib"),
+		       median_of(det, "fault", "fault_ns_1gib"),
+		       median_of(det, "fault", "fault_ns_4gib"));
+		if (passes > 1)
+			printf("  (each a median over the %d passes)\n", passes);
 	}
 	cJSON_AddItemToObject(res, "targets", tgt);
 	cJSON_AddItemToObject(res, "met", met);
 	cJSON_AddBoolToObject(res, "all_met", all);
 	cJSON_AddStringToObject(res, "trace", trace);
-	cJSON_AddStringToObject(res, "timing", "median of repetitions, CPU time of the thread");
+	cJSON_AddNumberToObject(res, "passes", passes);
+	cJSON_AddStringToObject(res, "timing",
+	                        "median over the passes of each pass's median of repetitions, "
+	                        "CPU time of the thread");
+	cJSON_AddItemToObject(res, "passes_values", spread); /* in the order of the passes */
 	cJSON_AddItemToObject(res, "details", det);
 	s = cJSON_Print(res);
 	f = fopen(out, "w");
