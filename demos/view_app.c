@@ -560,7 +560,7 @@ static void details_frame(struct view_app *a, int s, pfn_t pfn)
 
 	pop_add(a, "frame %#" PRIx64 " (paddr %#" PRIx64 ")", pfn, pfn_to_paddr(pfn));
 	pop_add(a, "kind      %s", frame_kind_name(f->kind));
-	pop_add(a, "refcount  %d", f->refcount);
+	pop_add(a, "refcount  %d", frame_refcount(f));
 	if (fc_is_free(code))
 		pop_add(a, "free, in a block of order %u (%u frames)", FC_CODE(code) - FC_FREE0,
 		        1u << (FC_CODE(code) - FC_FREE0));

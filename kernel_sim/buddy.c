@@ -9,7 +9,8 @@
  * is a free block of the same order. One CPU, so no per-CPU lists (Linux
  * serves orders 0-3 from them first) and one migrate type.
  * The free lists are threaded through struct frame (pfn links), so every list
- * operation is O(1) and the allocator allocates no host memory.
+ * operation is O(1) and the allocator allocates no host memory. A free head's
+ * link to the next block takes the word of its reference count (vm/phys.h).
  */
 #include "buddy.h"
 
@@ -77,8 +78,7 @@ static inline void add_to_free_list(struct buddy *b, pfn_t pfn, unsigned order)
 	struct frame *f = pfn_to_frame(b, pfn);
 
 	f->prev = FRAME_LINK_NONE;
-	f->next = area->head;
-	f->refcount = 0;
+	f->next = area->head; /* the word of the reference count: a free head has none */
 	f->flags = FRAME_BUDDY;
 	f->order = (uint8_t)order;
 	f->kind = FK_FREE;
@@ -120,8 +120,9 @@ void buddy_init(struct buddy *b, struct phys *ph, struct probe *probe, pfn_t sta
 	uint32_t tail[NR_PAGE_ORDERS];
 	pfn_t pfn;
 
-	if (ph->nr_frames >= FRAME_LINK_NONE)
-		panic("%" PRIu64 " frames do not fit 32-bit free-list links", ph->nr_frames);
+	if (ph->nr_frames > PHYS_MAX_FRAMES)
+		panic("%" PRIu64 " frames do not fit %d-bit free-list links", ph->nr_frames,
+		      FRAME_LINK_BITS);
 	if (start_pfn > ph->nr_frames)
 		panic("start_pfn %#" PRIx64 " beyond %" PRIu64 " frames", start_pfn, ph->nr_frames);
 
@@ -140,9 +141,7 @@ void buddy_init(struct buddy *b, struct phys *ph, struct probe *probe, pfn_t sta
 	for (pfn = 0; pfn < start_pfn; pfn++) {
 		struct frame *f = pfn_to_frame(b, pfn);
 
-		*f = (struct frame){.next = FRAME_LINK_NONE, .prev = FRAME_LINK_NONE};
-		f->kind = FK_RESERVED;
-		f->refcount = 1;
+		*f = (struct frame){.refcount = 1, .kind = FK_RESERVED};
 	}
 
 	/*
@@ -228,11 +227,7 @@ static void prep_new_page(struct buddy *b, pfn_t pfn, unsigned order, int kind)
 	struct frame *f = pfn_to_frame(b, pfn);
 	uint64_t n = 1ULL << order;
 
-	*f = (struct frame){.next = FRAME_LINK_NONE, .prev = FRAME_LINK_NONE};
-	f->refcount = 1;
-	f->flags = FRAME_HEAD;
-	f->order = (uint8_t)order;
-	f->kind = (uint8_t)kind;
+	*f = (struct frame){.refcount = 1, .flags = FRAME_HEAD, .order = order, .kind = (unsigned)kind};
 	for (uint64_t i = 1; i < n; i++)
 		f[i].kind = (uint8_t)kind;
 }
@@ -422,11 +417,11 @@ static uint64_t check_list(const struct buddy *b, unsigned o, struct check *c)
 			broken(c, "order %u: block %#x has flags %#x order %u", o, pfn, f->flags,
 			       f->order);
 		for (uint64_t i = 0; i < n; i++) {
-			if (f[i].kind != FK_FREE || f[i].refcount != 0)
+			if (f[i].kind != FK_FREE || frame_refcount(&f[i]) != 0)
 				broken(c,
 				       "order %u: frame %#" PRIx64
 				       " of free block %#x has kind %d refcount %d",
-				       o, pfn + i, pfn, f[i].kind, (int)f[i].refcount);
+				       o, pfn + i, pfn, f[i].kind, (int)frame_refcount(&f[i]));
 			if (i && f[i].flags)
 				broken(c,
 				       "order %u: tail frame %#" PRIx64

@@ -54,7 +54,7 @@ struct buddy {
  * ph must be fresh from phys_init (descriptors all zero = FK_FREE, refcount
  * 0): only block heads are written, so a 4 GiB machine touches ~1/4 of its
  * descriptor pages, not all. Emits no events. Panics if start_pfn >
- * nr_frames or nr_frames does not fit the 32-bit list links.
+ * nr_frames or nr_frames does not fit the list links (PHYS_MAX_FRAMES).
  */
 void buddy_init(struct buddy *b, struct phys *ph, struct probe *probe, pfn_t start_pfn);
 

@@ -66,6 +66,15 @@ int kernel_boot(struct kernel *k, const struct kernel_opts *o, FILE *err)
 			        (unsigned long long)k->opts.phys_bytes);
 		return -1;
 	}
+	if (k->opts.phys_bytes / PAGE_SIZE > PHYS_MAX_FRAMES) {
+		if (err)
+			fprintf(err,
+			        "aftermalloc: cannot boot with %llu bytes of RAM: at most %llu "
+			        "(32 GiB less one page)\n",
+			        (unsigned long long)k->opts.phys_bytes,
+			        (unsigned long long)(PHYS_MAX_FRAMES * PAGE_SIZE));
+		return -1;
+	}
 	if (phys_init(&k->phys, k->opts.phys_bytes) != 0) {
 		if (err)
 			fprintf(err,

@@ -393,7 +393,7 @@ ParameterizedTest(unsigned *order, buddy, alloc_and_free_each_order)
 	cr_assert_str_eq(info(), before);
 	for (uint64_t i = 0; i < (1ULL << o); i++) {
 		cr_assert_eq(ph.frames[i].kind, FK_FREE);
-		cr_assert_eq(ph.frames[i].refcount, 0);
+		cr_assert_eq(frame_refcount(&ph.frames[i]), 0);
 	}
 }
 

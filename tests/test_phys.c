@@ -148,8 +148,8 @@ static void expect_broken(struct frame f)
 	FILE *devnull = fopen("/dev/null", "w");
 
 	*phys_frame(&P, 8) = f;
-	cr_assert_eq(phys_check(&P, devnull), 1, "kind %u flags %#x order %u ref %d", f.kind,
-	             f.flags, f.order, f.refcount);
+	cr_assert_eq(phys_check(&P, devnull), 1, "kind %u flags %#x order %u ref %d",
+	             (unsigned)f.kind, (unsigned)f.flags, (unsigned)f.order, frame_refcount(&f));
 	*phys_frame(&P, 8) = (struct frame){0};
 	cr_assert_eq(phys_check(&P, devnull), 0);
 	fclose(devnull);
@@ -165,6 +165,49 @@ Test(phys, check_finds_each_broken_descriptor)
 	expect_broken((struct frame){.kind = FK__COUNT});
 	expect_broken(
 	    (struct frame){.kind = FK_FREE, .flags = FRAME_BUDDY, .order = 4}); /* 8 % 16 */
+}
+
+/* The head of a free block keeps its link to the next block in the word of
+   the reference count: it must read as no reference, and pass the check. */
+Test(phys, a_free_heads_link_is_not_a_reference)
+{
+	struct frame *f = phys_frame(&P, 8);
+
+	*f = (struct frame){.next = 0x12345, .prev = 7, .flags = FRAME_BUDDY, .order = 3};
+	cr_assert_eq(sizeof(struct frame), 8);
+	cr_assert_eq(f->next, 0x12345);
+	cr_assert_eq(f->prev, 7);
+	cr_assert_eq(frame_refcount(f), 0);
+	cr_assert_eq(phys_check(&P, NULL), 0);
+	/* The widest link there is. */
+	f->prev = FRAME_LINK_NONE;
+	f->next = FRAME_LINK_NONE;
+	cr_assert_eq(f->prev, FRAME_LINK_NONE);
+	cr_assert_eq(f->order, 3);
+	cr_assert_eq(f->flags, FRAME_BUDDY);
+	cr_assert_eq(f->kind, FK_FREE);
+	/* Once it leaves the list it is counted again. */
+	*f = (struct frame){.refcount = 2, .flags = FRAME_HEAD, .kind = FK_KERNEL};
+	cr_assert_eq(frame_refcount(f), 2);
+	*f = (struct frame){0};
+	cr_assert_eq(phys_check(&P, NULL), 0);
+}
+
+/* RAM is bounded by the width of the free-list links, and no more. */
+Test(phys, ram_up_to_what_the_links_can_name)
+{
+	struct phys big;
+
+	errno = 0;
+	cr_assert_eq(phys_init(&big, (PHYS_MAX_FRAMES + 1) * PAGE_SIZE), -1);
+	cr_assert_eq(errno, EINVAL);
+	cr_assert_eq(phys_init(&big, PHYS_MAX_FRAMES * PAGE_SIZE), 0);
+	cr_assert_eq(big.nr_frames, PHYS_MAX_FRAMES);
+	/* The last frame is a link like any other, and none is FRAME_LINK_NONE. */
+	cr_assert_lt(big.nr_frames - 1, FRAME_LINK_NONE);
+	phys_frame(&big, 0)->prev = (uint32_t)(big.nr_frames - 1);
+	cr_assert_eq(phys_frame(&big, 0)->prev, big.nr_frames - 1);
+	phys_destroy(&big);
 }
 
 Test(phys, check_accepts_buddy_blocks_and_tails_of_allocated_blocks)

@@ -23,7 +23,8 @@
 #define PHYS_MIN_BYTES (1ULL << 20)
 #define PHYS_MAX_ORDER 10 /* MAX_PAGE_ORDER of the buddy allocator */
 
-_Static_assert(sizeof(struct frame) == 16, "struct frame grew: bytes_per_frame budget");
+_Static_assert(sizeof(struct frame) == 8, "struct frame grew: bytes_per_frame budget");
+_Static_assert(FK__COUNT <= 8 && PHYS_MAX_ORDER < 16, "struct frame's kind or order field too narrow");
 
 static void *reserve(uint64_t bytes)
 {
@@ -37,7 +38,7 @@ int phys_init(struct phys *ph, uint64_t bytes)
 {
 	memset(ph, 0, sizeof(*ph));
 	if (bytes < PHYS_MIN_BYTES || bytes % PAGE_SIZE ||
-	    bytes / PAGE_SIZE > (uint64_t)FRAME_LINK_NONE) {
+	    bytes / PAGE_SIZE > PHYS_MAX_FRAMES) {
 		errno = EINVAL;
 		return -1;
 	}
@@ -235,7 +236,7 @@ static bool kind_allocated(unsigned kind)
  *   - allocated kinds have refcount > 0, except the tail frames of a block
  *     whose head (FRAME_HEAD, order k) covers them, as Linux's tail pages.
  * Reads every descriptor: on a host without the shared zero page (see
- * DESIGN.md) the scan backs the whole frame table, 16 bytes per frame.
+ * DESIGN.md) the scan backs the whole frame table, 8 bytes per frame.
  */
 int phys_check(const struct phys *ph, FILE *err)
 {
@@ -256,10 +257,10 @@ int phys_check(const struct phys *ph, FILE *err)
 			BROKEN("pfn %#" PRIx64 ": unknown kind %u\n", pfn, f->kind);
 		if (f->order > PHYS_MAX_ORDER)
 			BROKEN("pfn %#" PRIx64 ": order %u > %d\n", pfn, f->order, PHYS_MAX_ORDER);
-		if (f->refcount < 0)
-			BROKEN("pfn %#" PRIx64 ": refcount %d\n", pfn, f->refcount);
-		if (f->kind == FK_FREE && f->refcount != 0)
-			BROKEN("pfn %#" PRIx64 ": free with refcount %d\n", pfn, f->refcount);
+		if (frame_refcount(f) < 0)
+			BROKEN("pfn %#" PRIx64 ": refcount %d\n", pfn, frame_refcount(f));
+		if (f->kind == FK_FREE && frame_refcount(f) != 0)
+			BROKEN("pfn %#" PRIx64 ": free with refcount %d\n", pfn, frame_refcount(f));
 		if ((f->flags & FRAME_BUDDY) && f->kind != FK_FREE)
 			BROKEN("pfn %#" PRIx64 ": PageBuddy on a %s frame\n", pfn,
 			       frame_kind_name(f->kind));
@@ -269,7 +270,9 @@ int phys_check(const struct phys *ph, FILE *err)
 		    ((pfn & ((1ULL << f->order) - 1)) || pfn + (1ULL << f->order) > ph->nr_frames))
 			BROKEN("pfn %#" PRIx64 ": free block of order %u misaligned or past RAM\n",
 			       pfn, f->order);
-		if (kind_allocated(f->kind) && f->refcount <= 0 && !tail)
+		/* (PageBuddy on an allocated kind is reported above; its count is a link.) */
+		if (kind_allocated(f->kind) && !(f->flags & FRAME_BUDDY) && f->refcount <= 0 &&
+		    !tail)
 			BROKEN("pfn %#" PRIx64 ": %s frame with refcount %d\n", pfn,
 			       frame_kind_name(f->kind), f->refcount);
 		if ((f->flags & FRAME_HEAD) && f->order <= PHYS_MAX_ORDER)

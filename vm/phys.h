@@ -32,17 +32,39 @@ enum frame_kind {
 #define FRAME_BUDDY 0x01 /* head of a free buddy block; order is valid (PageBuddy) */
 #define FRAME_HEAD 0x02  /* head of an allocated block of 2^order frames */
 
-#define FRAME_LINK_NONE UINT32_MAX
+/*
+ * The free-list links are FRAME_LINK_BITS wide, which bounds RAM: at most
+ * PHYS_MAX_FRAMES frames (32 GiB less one page).
+ */
+#define FRAME_LINK_BITS 23
+#define FRAME_LINK_NONE ((1u << FRAME_LINK_BITS) - 1)
+#define PHYS_MAX_FRAMES ((uint64_t)FRAME_LINK_NONE)
 
-/* 16 bytes: Linux's struct page is 64. */
+/*
+ * 8 bytes: Linux's struct page is 64. The head of a free block (FRAME_BUDDY)
+ * has free-list links and no references; every other frame has a reference
+ * count and no links: so the link to the next block and the count share a
+ * word. Read the count with frame_refcount() (0 on a free head, whose word is
+ * a link); write refcount only on a frame that is not FRAME_BUDDY, and only
+ * once it is not on a list. Half the size of a 16-byte descriptor means half
+ * the cache lines the buddy allocator's random frees reach (buddy_ns_per_op).
+ */
 struct frame {
-	uint32_t next, prev; /* buddy free-list links (pfns); owned by kernel_sim/buddy */
-	int32_t refcount;    /* mappings + kernel references; 0 when free */
-	uint8_t flags;       /* FRAME_* */
-	uint8_t order;       /* block order when FRAME_BUDDY or FRAME_HEAD */
-	uint8_t kind;        /* enum frame_kind */
-	uint8_t pad;
+	union {
+		uint32_t next;    /* FRAME_BUDDY: the next block on its free list (pfn) */
+		int32_t refcount; /* otherwise: mappings + kernel references; 0 when free */
+	};
+	uint32_t prev : FRAME_LINK_BITS; /* FRAME_BUDDY: the previous block on its list */
+	uint32_t flags : 2;              /* FRAME_* */
+	uint32_t order : 4;              /* block order when FRAME_BUDDY or FRAME_HEAD */
+	uint32_t kind : 3;               /* enum frame_kind */
 };
+
+/* The references to a frame: 0 for the head of a free block. */
+static inline int32_t frame_refcount(const struct frame *f)
+{
+	return (f->flags & FRAME_BUDDY) ? 0 : f->refcount;
+}
 
 struct phys {
 	uint64_t nr_frames;   /* RAM size / PAGE_SIZE */
@@ -50,7 +72,8 @@ struct phys {
 	struct frame *frames; /* nr_frames descriptors, lazily backed too */
 };
 
-/* Reserve RAM of bytes (a multiple of PAGE_SIZE, >= 1 MiB). 0, or -1 with errno. */
+/* Reserve RAM of bytes (a multiple of PAGE_SIZE, >= 1 MiB, at most
+   PHYS_MAX_FRAMES pages). 0, or -1 with errno (EINVAL, or mmap's). */
 int phys_init(struct phys *ph, uint64_t bytes);
 void phys_destroy(struct phys *ph);
 
