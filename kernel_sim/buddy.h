@@ -52,7 +52,7 @@ struct buddy {
  * Give frames [start_pfn, nr_frames) to the allocator in the largest naturally
  * aligned blocks; frames below start_pfn become FK_RESERVED, refcount 1.
  * ph must be fresh from phys_init (descriptors all zero = FK_FREE, refcount
- * 0): only block heads are written, so a 4 GiB machine touches ~1/4 of its
+ * 0): only block heads are written, so a 4 GiB machine touches ~1/2 of its
  * descriptor pages, not all. Emits no events. Panics if start_pfn >
  * nr_frames or nr_frames does not fit the list links (PHYS_MAX_FRAMES).
  */

@@ -1,8 +1,9 @@
 # tests/bench/bench.mk - `make bench` (DESIGN.md, Benchmarks), included by the
 # top-level Makefile.
 #
-#   make bench          build optimised, run every figure, print the table and
-#                       write $(BENCH_DIR)/results.json
+#   make bench          build optimised, run every figure (the timed ones in 5
+#                       passes, medians; BENCH_ARGS=--passes=N for more), print
+#                       the table and write $(BENCH_DIR)/results.json
 #   make bench-scale    the slower sweeps of docs/performance.md: every policy on
 #                       needle.rep (seed under a time budget), replay time vs
 #                       trace length
