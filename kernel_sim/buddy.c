@@ -227,7 +227,8 @@ static void prep_new_page(struct buddy *b, pfn_t pfn, unsigned order, int kind)
 	struct frame *f = pfn_to_frame(b, pfn);
 	uint64_t n = 1ULL << order;
 
-	*f = (struct frame){.refcount = 1, .flags = FRAME_HEAD, .order = order, .kind = (unsigned)kind};
+	*f = (struct frame){
+	    .refcount = 1, .flags = FRAME_HEAD, .order = order, .kind = (unsigned)kind};
 	for (uint64_t i = 1; i < n; i++)
 		f[i].kind = (uint8_t)kind;
 }

@@ -24,7 +24,8 @@
 #define PHYS_MAX_ORDER 10 /* MAX_PAGE_ORDER of the buddy allocator */
 
 _Static_assert(sizeof(struct frame) == 8, "struct frame grew: bytes_per_frame budget");
-_Static_assert(FK__COUNT <= 8 && PHYS_MAX_ORDER < 16, "struct frame's kind or order field too narrow");
+_Static_assert(FK__COUNT <= 8 && PHYS_MAX_ORDER < 16,
+               "struct frame's kind or order field too narrow");
 
 static void *reserve(uint64_t bytes)
 {
@@ -37,8 +38,7 @@ static void *reserve(uint64_t bytes)
 int phys_init(struct phys *ph, uint64_t bytes)
 {
 	memset(ph, 0, sizeof(*ph));
-	if (bytes < PHYS_MIN_BYTES || bytes % PAGE_SIZE ||
-	    bytes / PAGE_SIZE > PHYS_MAX_FRAMES) {
+	if (bytes < PHYS_MIN_BYTES || bytes % PAGE_SIZE || bytes / PAGE_SIZE > PHYS_MAX_FRAMES) {
 		errno = EINVAL;
 		return -1;
 	}

@@ -119,9 +119,10 @@ static double median_of(const cJSON *det, const char *name, const char *key)
 	int n = 0;
 	const cJSON *e;
 
-	cJSON_ArrayForEach(e, cJSON_GetObjectItemCaseSensitive(det, name))
+	cJSON_ArrayForEach(e, cJSON_GetObjectItemCaseSensitive(det, name)) {
 		if (num(e, key) >= 0 && n < MAX_PASSES)
 			v[n++] = num(e, key);
+	}
 	return n ? median_range(v, n, NULL, NULL) : -1;
 }
 
@@ -299,7 +300,8 @@ int main(int argc, char **argv)
 		if (fg->have) {
 			cJSON *a = cJSON_AddArrayToObject(spread, fg->key);
 
-			printf("%-30s %10.2f %10s  %-4s", fg->key, fg->value, tg, ok ? "yes" : "NO");
+			printf("%-30s %10.2f %10s  %-4s", fg->key, fg->value, tg,
+			       ok ? "yes" : "NO");
 			if (fg->n > 1)
 				printf(" %d (%.2f - %.2f)", fg->n, lo, hi);
 			putchar('\n');
@@ -328,7 +330,8 @@ int main(int argc, char **argv)
 		cJSON_AddNumberToObject(res, "buddy_vs_malloc_free_ratio", br);
 		printf("  fault: %.0f ns steady (memset of a page %.0f ns), %.0f ns cold; "
 		       "64 MiB %.0f, 1 GiB %.0f, 4 GiB %.0f ns\n",
-		       median_of(det, "fault", "fault_ns"), median_of(det, "fault", "memset_page_ns"),
+		       median_of(det, "fault", "fault_ns"),
+		       median_of(det, "fault", "memset_page_ns"),
 		       median_of(det, "fault", "fault_cold_ns"),
 		       median_of(det, "fault", "fault_ns_64mib"),
 		       median_of(det, "fault", "fault_ns_1gib"),
