@@ -156,7 +156,7 @@ static void zap_pte(struct kernel *k, struct mm_struct *mm, pfn_t pt, vaddr_t va
 	f = phys_frame(&k->phys, pfn);
 	if (f->kind != FK_ANON || f->refcount < 1)
 		panic("leaf at %#llx maps a %s frame (refcount %d)", (unsigned long long)va,
-		      frame_kind_name(f->kind), f->refcount);
+		      frame_kind_name(f->kind), frame_refcount(f));
 	if (mm->rss_stat[MM_ANONPAGES] == 0)
 		panic("MM_ANONPAGES underflow");
 	mm->rss_stat[MM_ANONPAGES]--;
@@ -369,7 +369,7 @@ static void census_leaf(struct pt_census *c, vaddr_t va, pte_t e)
 		if (f->kind != FK_ANON || f->refcount < 1)
 			census_report(c, "leaf at %#llx maps pfn %#llx, a %s frame (refcount %d)",
 			              (unsigned long long)va, (unsigned long long)pfn,
-			              frame_kind_name(f->kind), f->refcount);
+			              frame_kind_name(f->kind), frame_refcount(f));
 		if (e & PTE_SPECIAL)
 			census_report(c, "anonymous leaf at %#llx marked special",
 			              (unsigned long long)va);
@@ -421,7 +421,7 @@ static void census_level(struct pt_census *c, pfn_t table, int level, vaddr_t ba
 		if (f->kind != FK_PAGETABLE || f->refcount != 1) {
 			census_report(c, "%s entry for %#llx points at a %s frame (refcount %d)",
 			              pt_level_name(level), (unsigned long long)va,
-			              frame_kind_name(f->kind), f->refcount);
+			              frame_kind_name(f->kind), frame_refcount(f));
 			continue;
 		}
 		if (c->seen && c->seen[child]) {
@@ -468,7 +468,8 @@ int pgtable_check(struct kernel *k, struct mm_struct *mm, FILE *err)
 	f = phys_frame(&k->phys, mm->pgd);
 	if (f->kind != FK_PAGETABLE || f->refcount != 1)
 		census_report(&c, "pgd pfn %#llx is a %s frame (refcount %d)",
-		              (unsigned long long)mm->pgd, frame_kind_name(f->kind), f->refcount);
+		              (unsigned long long)mm->pgd, frame_kind_name(f->kind),
+		              frame_refcount(f));
 	c.seen = calloc(k->phys.nr_frames, 1);
 	if (!c.seen)
 		panic("out of host memory");

@@ -292,6 +292,25 @@ Test(pgtable, pgtable_check_catches_broken_invariants)
 	pt_set(&k.phys, pt, 5, 0);
 
 	{
+		/* A leaf onto the head of a free block: its count word is a free-list
+		   link, and the report must say refcount 0, not the link. */
+		pte_t e1 = pt_get(&k.phys, pt, 1);
+		pfn_t head = k.buddy.free_area[MAX_PAGE_ORDER].head;
+		char *msg = NULL;
+		size_t len = 0;
+		FILE *m = open_memstream(&msg, &len);
+
+		cr_assert_neq(head, FRAME_LINK_NONE);
+		cr_assert_neq(phys_frame(&k.phys, head)->next, 0, "the head's word must hold a link");
+		pt_set(&k.phys, pt, 1, pte_mk(head, PTE_P | PTE_US | PTE_RW | PTE_NX));
+		cr_assert_gt(pgtable_check(&k, &t->mm, m), 0, "a leaf onto a free frame");
+		fclose(m);
+		cr_assert(strstr(msg, "a free frame (refcount 0)"), "%s", msg);
+		free(msg);
+		pt_set(&k.phys, pt, 1, e1);
+	}
+
+	{
 		pte_t e1 = pt_get(&k.phys, pt, 1);
 
 		pt_set(&k.phys, pt, 1,
