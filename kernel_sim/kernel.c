@@ -70,9 +70,10 @@ int kernel_boot(struct kernel *k, const struct kernel_opts *o, FILE *err)
 		if (err)
 			fprintf(err,
 			        "aftermalloc: cannot boot with %llu bytes of RAM: at most %llu "
-			        "(32 GiB less one page)\n",
+			        "(%llu GiB less one page)\n",
 			        (unsigned long long)k->opts.phys_bytes,
-			        (unsigned long long)(PHYS_MAX_FRAMES * PAGE_SIZE));
+			        (unsigned long long)(PHYS_MAX_FRAMES * PAGE_SIZE),
+			        (unsigned long long)((PHYS_MAX_FRAMES + 1) * PAGE_SIZE >> 30));
 		return -1;
 	}
 	if (phys_init(&k->phys, k->opts.phys_bytes) != 0) {

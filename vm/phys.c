@@ -94,28 +94,24 @@ static uint8_t *range_mem(struct phys *ph, paddr_t pa, size_t n, const char *who
  * fault is about 15 ns faster. Other hosts use memset.
  */
 #if defined(__x86_64__)
+/* Four aligned stores of the vector type vec_t a turn, over the page at p. */
+#define ZERO_PAGE_WITH(vec_t, p)                                                                   \
+	do {                                                                                       \
+		const vec_t z_ = {0};                                                              \
+		for (unsigned i_ = 0; i_ < PAGE_SIZE; i_ += 4 * sizeof(vec_t)) {                   \
+			vec_t *v_ = (vec_t *)((p) + i_);                                           \
+			v_[0] = z_, v_[1] = z_, v_[2] = z_, v_[3] = z_;                            \
+		}                                                                                  \
+	} while (0)
+
 __attribute__((target("avx2"))) static void zero_page_avx2(uint8_t *p)
 {
-	const __m256i z = _mm256_setzero_si256();
-
-	for (unsigned i = 0; i < PAGE_SIZE; i += 128) {
-		_mm256_store_si256((__m256i *)(p + i), z);
-		_mm256_store_si256((__m256i *)(p + i + 32), z);
-		_mm256_store_si256((__m256i *)(p + i + 64), z);
-		_mm256_store_si256((__m256i *)(p + i + 96), z);
-	}
+	ZERO_PAGE_WITH(__m256i, p);
 }
 
 static void zero_page_sse2(uint8_t *p)
 {
-	const __m128i z = _mm_setzero_si128();
-
-	for (unsigned i = 0; i < PAGE_SIZE; i += 64) {
-		_mm_store_si128((__m128i *)(p + i), z);
-		_mm_store_si128((__m128i *)(p + i + 16), z);
-		_mm_store_si128((__m128i *)(p + i + 32), z);
-		_mm_store_si128((__m128i *)(p + i + 48), z);
-	}
+	ZERO_PAGE_WITH(__m128i, p);
 }
 
 /* 1: AVX2, 0: SSE2, -1: not decided yet (the first clear_page asks the CPU). */

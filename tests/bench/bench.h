@@ -19,6 +19,7 @@
 
 #include "kernel_sim/kernel.h"
 #include "kernel_sim/syscalls.h"
+#include "tests/bench/stats.h"
 
 /*
  * Seconds of CPU time of the calling thread (user + system). Not wall time:
@@ -32,20 +33,6 @@ static inline double bench_now(void)
 
 	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
 	return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
-
-static int bench_cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return (x > y) - (x < y);
-}
-
-/* Median of v[0..n) (sorts v). */
-static inline double bench_median(double *v, int n)
-{
-	qsort(v, (size_t)n, sizeof(*v), bench_cmp_double);
-	return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
 }
 
 /* A field of /proc/self/status in KiB ("VmRSS", "RssAnon", "VmHWM"); -1 if absent. */

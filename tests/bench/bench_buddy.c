@@ -43,9 +43,10 @@ static inline uint32_t gen_rand(struct gen *g)
 	return (uint32_t)(g->rng >> 32);
 }
 
+/* Below half: allocate (with nothing held, used is 0, so never a free of nothing). */
 static inline bool gen_wants_alloc(const struct gen *g)
 {
-	return g->used < NR_FRAMES / 2 || !g->nheld;
+	return g->used < NR_FRAMES / 2;
 }
 
 /* The order of the next allocation. */
@@ -72,7 +73,7 @@ static inline void gen_freed(struct gen *g, unsigned order)
 
 static const struct gen gen_seed = {.rng = 0x9e3779b97f4a7c15ULL};
 
-/* Runs one operation on the buddy side; the ops-th is timed from *t0. */
+/* One operation on the buddy side; held[] has the blocks held, as pfn << 2 | order. */
 static inline void buddy_op(struct buddy *b, struct gen *g, uint32_t *held)
 {
 	if (gen_wants_alloc(g)) {
@@ -103,7 +104,7 @@ static double run_buddy(struct phys *ph, uint32_t *held)
 	memset(ph->frames, 0, ph->nr_frames * sizeof(struct frame));
 	probe_init(&pr);
 	buddy_init(&b, ph, &pr, 1);
-	while (g.used < NR_FRAMES / 2) /* fill */
+	while (gen_wants_alloc(&g)) /* fill to half, untimed */
 		buddy_op(&b, &g, held);
 	t0 = bench_now();
 	for (unsigned i = 0; i < NR_OPS; i++)
@@ -135,7 +136,7 @@ static double run_host(uintptr_t *held)
 	struct gen g = gen_seed;
 	double t0, dt;
 
-	while (g.used < NR_FRAMES / 2)
+	while (gen_wants_alloc(&g))
 		host_op(&g, held);
 	t0 = bench_now();
 	for (unsigned i = 0; i < NR_OPS; i++)

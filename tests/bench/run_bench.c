@@ -28,16 +28,16 @@
 #include <string.h>
 #include <time.h>
 
+#include "tests/bench/stats.h"
+
 #define MAX_PASSES 31
 
 struct figure {
-	const char *key;  /* results.json key */
-	const char *unit; /* for the table */
-	double target;    /* value <= target is met */
-	double value;     /* the median of v[] */
+	const char *key; /* results.json key */
+	double target;   /* value <= target is met */
+	double value;    /* the median of v[], once n > 0 */
 	double v[MAX_PASSES];
 	int n; /* passes that measured it */
-	bool have;
 };
 
 static double wall_now(void)
@@ -90,32 +90,24 @@ static void take(struct figure *figs, size_t n, const char *key, double v)
 			figs[i].v[figs[i].n++] = v;
 }
 
-static int cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return (x > y) - (x < y);
-}
-
-/* The median of v[0..n), the mean of the middle two when n is even; *lo, *hi
-   (may be NULL) the smallest and largest. v is left in its order. */
+/* The median of v[0..n) and, in *lo and *hi, the smallest and largest; v
+   is left in its order (the passes' order, kept in results.json). */
 static double median_range(const double *v, int n, double *lo, double *hi)
 {
 	double s[MAX_PASSES];
+	double m;
 
 	memcpy(s, v, (size_t)n * sizeof(*v));
-	qsort(s, (size_t)n, sizeof(*s), cmp_double);
-	if (lo)
-		*lo = s[0];
-	if (hi)
-		*hi = s[n - 1];
-	return n % 2 ? s[n / 2] : (s[n / 2 - 1] + s[n / 2]) / 2;
+	m = bench_median(s, n); /* sorts s */
+	*lo = s[0];
+	*hi = s[n - 1];
+	return m;
 }
 
 /* The median over the passes of det[name][*][key] (-1 when none has it). */
 static double median_of(const cJSON *det, const char *name, const char *key)
 {
-	double v[MAX_PASSES];
+	double v[MAX_PASSES], lo, hi;
 	int n = 0;
 	const cJSON *e;
 
@@ -123,7 +115,7 @@ static double median_of(const cJSON *det, const char *name, const char *key)
 		if (num(e, key) >= 0 && n < MAX_PASSES)
 			v[n++] = num(e, key);
 	}
-	return n ? median_range(v, n, NULL, NULL) : -1;
+	return n ? median_range(v, n, &lo, &hi) : -1;
 }
 
 /* Keep o, one pass's output of a program, in the array det[name]. */
@@ -187,14 +179,14 @@ int main(int argc, char **argv)
 	double budget = 120, t0 = wall_now();
 	int passes = 5;
 	struct figure figs[] = {
-	    {.key = "tlb_hit_load_ratio", .unit = "x", .target = 4},
-	    {.key = "bulk_copy_ratio", .unit = "x", .target = 1.5},
-	    {.key = "fault_vs_zero_ratio", .unit = "x", .target = 2},
-	    {.key = "buddy_ns_per_op", .unit = "ns", .target = 50},
-	    {.key = "replay_vs_glibc_ratio.glibc", .unit = "x", .target = 8},
-	    {.key = "replay_vs_glibc_ratio.best", .unit = "x", .target = 8},
-	    {.key = "bytes_per_frame", .unit = "B", .target = 64},
-	    {.key = "idle_rss_mib", .unit = "MiB", .target = 64},
+	    {.key = "tlb_hit_load_ratio", .target = 4},
+	    {.key = "bulk_copy_ratio", .target = 1.5},
+	    {.key = "fault_vs_zero_ratio", .target = 2},
+	    {.key = "buddy_ns_per_op", .target = 50},
+	    {.key = "replay_vs_glibc_ratio.glibc", .target = 8},
+	    {.key = "replay_vs_glibc_ratio.best", .target = 8},
+	    {.key = "bytes_per_frame", .target = 64},
+	    {.key = "idle_rss_mib", .target = 64},
 	};
 	const size_t nf = sizeof(figs) / sizeof(figs[0]);
 	cJSON *res = cJSON_CreateObject(), *det = cJSON_CreateObject();
@@ -291,13 +283,12 @@ int main(int argc, char **argv)
 		char tg[32];
 		bool ok;
 
-		fg->have = fg->n > 0;
-		if (fg->have)
+		if (fg->n)
 			fg->value = median_range(fg->v, fg->n, &lo, &hi);
-		ok = fg->have && fg->value <= fg->target;
+		ok = fg->n && fg->value <= fg->target;
 		snprintf(tg, sizeof(tg), "<= %g", fg->target);
 		all &= ok;
-		if (fg->have) {
+		if (fg->n) {
 			cJSON *a = cJSON_AddArrayToObject(spread, fg->key);
 
 			printf("%-30s %10.2f %10s  %-4s", fg->key, fg->value, tg,
@@ -317,9 +308,9 @@ int main(int argc, char **argv)
 	}
 	/* The same two figures also nested, for readers that split keys at the dot. */
 	rvg = cJSON_AddObjectToObject(res, "replay_vs_glibc_ratio");
-	if (figs[4].have)
+	if (figs[4].n)
 		cJSON_AddNumberToObject(rvg, "glibc", figs[4].value);
-	if (figs[5].have)
+	if (figs[5].n)
 		cJSON_AddNumberToObject(rvg, "best", figs[5].value);
 	{
 		double br = median_of(det, "buddy", "buddy_vs_malloc_free_ratio");
