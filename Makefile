@@ -51,17 +51,19 @@ SDL_LIBS = $(shell pkg-config --libs $(SDL_PKGS) 2>/dev/null)
 CRIT_CFLAGS = $(shell pkg-config --cflags criterion 2>/dev/null)
 CRIT_LIBS = $(shell pkg-config --libs criterion 2>/dev/null)
 
-# The model and the front ends. Files of the viewer (demos/view*.c) alone see SDL.
+# The model, and the front ends, a room each under demos/: cli/ (the command,
+# the script language, replay), step/ (stepping, narration, quiz, exports) and
+# view/ (the SDL viewer). The viewer's files alone see SDL.
 MODEL_SRC := $(wildcard vm/*.c kernel_sim/*.c libc/*.c)
-VIEW_SRC := $(wildcard demos/view*.c)
-FRONT_SRC := $(filter-out demos/main.c $(VIEW_SRC),$(wildcard demos/*.c))
+VIEW_SRC := $(wildcard demos/view/*.c)
+FRONT_SRC := $(filter-out demos/cli/main.c,$(wildcard demos/cli/*.c demos/step/*.c))
 LIB_SRC := $(MODEL_SRC) $(FRONT_SRC)
 TEST_SRC := $(wildcard tests/test_*.c tests/support_*.c)
 HOST_PROBES := $(patsubst tests/host/%.c,$(BUILD)/host/%,$(wildcard tests/host/*.c))
 
 LIB_OBJ := $(LIB_SRC:%.c=$(BUILD)/obj/%.o)
 VIEW_OBJ := $(VIEW_SRC:%.c=$(BUILD)/obj/%.o)
-MAIN_OBJ := $(BUILD)/obj/demos/main.o
+MAIN_OBJ := $(BUILD)/obj/demos/cli/main.o
 TEST_OBJ := $(TEST_SRC:%.c=$(BUILD)/obj/%.o)
 
 BIN := $(BUILD)/aftermalloc
@@ -115,13 +117,13 @@ $(UNIT): $(TEST_OBJ) $(LIB_OBJ) $(VIEW_OBJ)
 # Real C programs run on the host kernel and glibc: the oracle for fidelity tests.
 # They link the trace reader (self-contained) and nothing else of the project;
 # what they share is in header-only tests/host/*.h, listed to rebuild them.
-$(BUILD)/host/%: tests/host/%.c $(wildcard demos/trace.c tests/host/*.h) | $(DEPS_STAMP)
+$(BUILD)/host/%: tests/host/%.c $(wildcard demos/cli/trace.c tests/host/*.h) | $(DEPS_STAMP)
 	@mkdir -p $(@D)
 	$(CC) -std=gnu11 -O1 -Wall -Wextra -Werror -D_GNU_SOURCE -I. -o $@ $(filter %.c,$^)
 
-# Nothing outside the viewer (demos/view*) may include SDL.
+# Nothing outside the viewer (demos/view/) may include SDL.
 check-sdl:
-	@bad=$$(grep -lE '#[[:space:]]*include[[:space:]]*[<"]SDL' $$(ls vm/*.[ch] kernel_sim/*.[ch] libc/*.[ch] demos/*.[ch] 2>/dev/null | grep -v '^demos/view') 2>/dev/null); \
+	@bad=$$(grep -lE '#[[:space:]]*include[[:space:]]*[<"]SDL' $$(ls vm/*.[ch] kernel_sim/*.[ch] libc/*.[ch] demos/*/*.[ch] 2>/dev/null | grep -v '^demos/view/') 2>/dev/null); \
 	if [ -n "$$bad" ]; then echo "SDL included outside the viewer: $$bad" >&2; exit 1; fi
 
 # ---- test ------------------------------------------------------------------
@@ -154,7 +156,7 @@ clean:
 	rm -rf build
 
 format:
-	clang-format -i $$(ls vm/*.[ch] kernel_sim/*.[ch] libc/*.[ch] demos/*.[ch] tests/*.[ch] tests/*/*.[ch] 2>/dev/null)
+	clang-format -i $$(ls vm/*.[ch] kernel_sim/*.[ch] libc/*.[ch] demos/*/*.[ch] tests/*.[ch] tests/*/*.[ch] 2>/dev/null)
 
 # Benchmarks (make bench) and fuzzing/valgrind (make fuzz, make valgrind) live
 # beside their sources.

@@ -10,7 +10,7 @@
 #ifndef KERNEL_SIM_FAULT_H
 #define KERNEL_SIM_FAULT_H
 
-#include "kernel.h"
+#include "task.h"
 
 /* The trap handler (trap_handler_t) with ctx = struct kernel *. */
 int exc_trap(void *ctx, int vector, vaddr_t addr, unsigned error);

@@ -18,12 +18,7 @@
 #include "../vm/panic.h"
 #include "fault.h"
 #include "pgtable.h"
-
-/* A text kept for the kernel's lifetime (see kernel.h, texts). */
-struct kernel_text {
-	struct kernel_text *next;
-	char s[];
-};
+#include "task.h"
 
 #define MIN_PHYS_BYTES (1ULL << 20)
 
@@ -109,31 +104,12 @@ void kernel_shutdown(struct kernel *k)
 {
 	while (k->tasks)
 		task_destroy(k, k->tasks);
-	while (k->texts) {
-		struct kernel_text *t = k->texts;
-
-		k->texts = t->next;
-		free(t);
-	}
 	if (k->zero_pfn != PFN_NONE && k->phys.frames)
 		buddy_free(&k->buddy, k->zero_pfn, 0);
 	k->zero_pfn = PFN_NONE;
 	cpu_destroy(&k->cpu);
 	phys_destroy(&k->phys);
-}
-
-/* Keep a copy of s until kernel_shutdown (for event texts). */
-const char *kernel_keep_text(struct kernel *k, const char *s)
-{
-	size_t n = strlen(s);
-	struct kernel_text *t = malloc(sizeof(*t) + n + 1);
-
-	if (!t)
-		panic("out of host memory");
-	memcpy(t->s, s, n + 1);
-	t->next = k->texts;
-	k->texts = t;
-	return t->s;
+	probe_fini(&k->probe);
 }
 
 int kernel_check(struct kernel *k, FILE *err)

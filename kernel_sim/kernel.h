@@ -5,15 +5,13 @@
  * the kernel's own state. Several kernels can live side by side in one host
  * process (tests, the viewer's --compare): there are no globals.
  *
- * A task is a simulated process: an mm_struct with the standard layout
- * (text, data+bss, heap right after bss, mmap area growing down below the
- * stack, a stack VMA with its guard gap), rlimits, fault counters, and, when
- * it dies of a signal, the report the real kernel would print.
+ * Tasks (simulated processes) are task.h's: this file knows them only as
+ * the list it checks and destroys at shutdown, so the dependency runs one
+ * way, kernel.c -> task.h -> kernel.h.
  */
 #ifndef KERNEL_SIM_KERNEL_H
 #define KERNEL_SIM_KERNEL_H
 
-#include <setjmp.h>
 #include <stdio.h>
 
 #include "../vm/cpu.h"
@@ -22,64 +20,7 @@
 #include "buddy.h"
 #include "mm.h"
 
-/* Signal numbers and si_codes, Linux x86-64 values. */
-#define SIM_SIGKILL 9
-#define SIM_SIGABRT 6
-#define SIM_SIGSEGV 11
-#define SIM_SIGXCPU 24
-#define SIM_SEGV_MAPERR 1
-#define SIM_SEGV_ACCERR 2
-#define SIM_SI_KERNEL 0x80
-
-enum { SIM_RLIMIT_DATA, SIM_RLIMIT_STACK, SIM_RLIMIT_AS, SIM_RLIMIT_CPU, SIM_NR_RLIMITS };
-#define SIM_RLIM_INFINITY UINT64_MAX
-
-/*
- * RLIMIT_CPU. The model has no clock: CPU time is counted in steps, one per
- * iteration of an allocator loop over data the program can corrupt (a block
- * walk, a free-list or bin walk: libc_step). Linux counts this limit in
- * seconds; here its values are steps. Linux's default is RLIM_INFINITY; here
- * it is finite, so that a program looping on a corrupted heap gets SIGXCPU
- * (as under `ulimit -S -t`) instead of hanging the host: the soft default is
- * 18x the most any trace replay takes (seed on cmu/firefox-reddit.rep,
- * 1.11e9 steps). The hard limit may not be raised past its default (EPERM),
- * so no program can lift the limit.
- */
-#define SIM_RLIMIT_CPU_DEFAULT 20000000000ULL /* steps: soft limit */
-#define SIM_RLIMIT_CPU_CEILING 40000000000ULL /* steps: hard limit, and its ceiling */
-
-struct sim_rlimit {
-	uint64_t cur, max;
-};
-
-/* How the simulated process died (valid when task->dead). */
-struct task_death {
-	int signo;       /* SIM_SIG* */
-	int code;        /* si_code: SIM_SEGV_MAPERR, ... */
-	vaddr_t addr;    /* faulting address (SIGSEGV) */
-	unsigned error;  /* x86 error code (SIGSEGV from #PF) */
-	char reason[128];  /* "SEGV_MAPERR", "double free detected in tcache 2", "out of memory" */
-	char report[512];  /* what the real kernel/glibc prints, one or more lines */
-};
-
-struct task {
-	int pid;
-	char comm[16];
-	struct mm_struct mm;
-	struct sim_rlimit rlim[SIM_NR_RLIMITS];
-	uint64_t min_flt, maj_flt; /* page faults that were resolved */
-	uint64_t utime;            /* user CPU time charged, in steps (RLIMIT_CPU) */
-	bool dead;
-	struct task_death death;
-	char stderr_buf[1024];     /* what the process wrote to fd 2 (glibc's messages) */
-	size_t stderr_len;
-	jmp_buf *exit_jmp;         /* armed by task_run: where a fatal signal unwinds to */
-	unsigned exit_depth;       /* probe depth to unwind to */
-	/* Added by task.c: */
-	vaddr_t ip, sp;            /* user registers for reports; task_run loads them
-				      into the CPU and saves them back */
-	struct task *next_task;    /* kernel's list of live tasks (owned by task.c) */
-};
+struct task; /* task.h: a simulated process */
 
 struct kernel_opts {
 	uint64_t phys_bytes;   /* simulated RAM, default 64 MiB */
@@ -102,8 +43,6 @@ struct kernel {
 	int next_pid;
 	int nr_tasks;          /* live tasks (pgtable_check compares refcounts when 1) */
 	struct task *tasks;    /* live tasks, newest first; kernel_shutdown destroys them */
-	struct kernel_text *texts; /* event texts that outlive their task (death reasons);
-				      freed by kernel_shutdown */
 	uint64_t rng;          /* xorshift state for ASLR */
 };
 
@@ -113,80 +52,11 @@ void kernel_default_opts(struct kernel_opts *o);
 int kernel_boot(struct kernel *k, const struct kernel_opts *o, FILE *err);
 void kernel_shutdown(struct kernel *k);
 
-/* A new process with the standard layout, made current (CR3 loaded). Like
-   execve plus the C start-up, it has already written every page of data+bss
-   and the top stack page (4 minor faults, 4 anonymous pages). NULL when memory
-   for its page tables or those pages cannot be had (nothing is left behind). */
-struct task *task_create(struct kernel *k, const char *comm);
-/* exit_mmap: unmap everything, free page tables and the pgd, free the task.
-   Not from inside task_run of t (panic). */
-void task_destroy(struct kernel *k, struct task *t);
-
-/*
- * Run fn(arg) as the process t (current, user mode). A fatal signal raised
- * inside unwinds (longjmp) back here: returns 0 when fn returned, else the
- * signal number; t->death says why. fn must not keep host resources that an
- * unwind would leak. A dead task does not run again: its signal is returned
- * at once. CPU ip/sp are loaded from t->ip/sp and saved back.
- */
-int task_run(struct kernel *k, struct task *t, void (*fn)(void *), void *arg);
-
-/*
- * Deliver a fatal signal to current: record the death and its report, emit
- * EV_SIGNAL (its text, the reason, lives until kernel_shutdown), then unwind
- * to task_run if armed. Returns only when not armed.
- * Reports: SIGSEGV "COMM[PID]: segfault at ADDR ip IP sp SP error CODE"
- * (show_signal_msg); SIGSEGV with SI_KERNEL (#GP) "traps: COMM[PID] general
- * protection fault ip:IP sp:SP error:0"; SIGKILL for "out of memory" the OOM
- * killer's "Out of memory: Killed process ..." line; otherwise the reason.
- */
-void force_fatal_signal(struct kernel *k, int signo, int code, vaddr_t addr,
-			unsigned error, const char *reason);
-
-/* The slow path of account_user_time: current's CPU time reached its soft
-   limit. Kills it (see below); false when task_run is not armed. */
-bool check_rlimit_cpu(struct kernel *k);
-
-/*
- * Charge steps of user CPU time to current (account_user_time) and check
- * RLIMIT_CPU as the posix CPU timers do (check_process_timers): at the hard
- * limit SIGKILL; at the soft limit SIGXCPU, whose default action kills the
- * process (no handlers in the model). Either unwinds to task_run; when
- * task_run is not armed the task is marked dead and false is returned.
- * Inline: allocator loops charge every iteration.
- */
-static inline bool account_user_time(struct kernel *k, uint64_t steps)
-{
-	struct task *t = k->current;
-
-	t->utime += steps;
-	return t->utime < t->rlim[SIM_RLIMIT_CPU].cur || check_rlimit_cpu(k);
-}
-
-/*
- * One step of account_user_time without the RLIMIT_CPU check, for a caller
- * that keeps a deadline of its own, never past the soft limit, and calls
- * account_user_time(k, 0) when the returned charge reaches it.
- */
-static inline uint64_t account_user_step(struct kernel *k)
-{
-	return ++k->current->utime;
-}
-
-/*
- * For a loop known never to end: charge at once the steps left before the
- * soft limit, so the kill comes at the same charge as if the loop had spun
- * there step by step. Returns as account_user_time does (false).
- */
-bool account_user_time_to_limit(struct kernel *k);
-
 /* All checkers: buddy, frame table, TLB vs tables, each mm and its page
    tables, frame refcounts vs mappings. Returns #broken, reports the first. */
 int kernel_check(struct kernel *k, FILE *err);
 /* The buddy allocator, then each task's mm (for debugging). */
 void kernel_dump(struct kernel *k, FILE *out);
 
-/* A copy of s kept until kernel_shutdown: for event texts built at run time. */
-const char *kernel_keep_text(struct kernel *k, const char *s);
 
 #endif

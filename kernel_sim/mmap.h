@@ -6,7 +6,7 @@
 #ifndef KERNEL_SIM_MMAP_H
 #define KERNEL_SIM_MMAP_H
 
-#include "kernel.h"
+#include "task.h"
 
 #define MMAP_MIN_ADDR 0x10000ULL  /* vm.mmap_min_addr: 65536 */
 #define TASK_SIZE     USER_VA_END /* highest user address + 1 (x86-64, 4 levels) */

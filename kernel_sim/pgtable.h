@@ -14,7 +14,7 @@
 
 #include <stdio.h>
 
-#include "kernel.h"
+#include "task.h"
 
 /* A fresh zeroed PML4 for mm (pgd_alloc). false when out of memory. */
 bool pgd_alloc(struct kernel *k, struct mm_struct *mm);

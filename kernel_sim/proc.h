@@ -7,7 +7,7 @@
 
 #include <stdio.h>
 
-#include "kernel.h"
+#include "task.h"
 
 /*
  * The program image is a file mapping in reality. The maps view shows the

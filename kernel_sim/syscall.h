@@ -16,7 +16,7 @@
 #ifndef KERNEL_SIM_SYSCALL_H
 #define KERNEL_SIM_SYSCALL_H
 
-#include "kernel.h"
+#include "task.h"
 
 /*
  * Enter the kernel for syscall nr on behalf of k->current (which must exist

@@ -13,7 +13,7 @@
 #include <stddef.h>
 
 #include "../vm/types.h"
-#include "kernel.h"
+#include "task.h"
 
 /* x86-64 syscall numbers */
 #define SIM_NR_write     1

@@ -17,7 +17,7 @@
 
 #include "../vm/pagetable.h"
 #include "../vm/panic.h"
-#include "kernel.h"
+#include "task.h"
 #include "pgtable.h"
 #include "syscalls.h"
 
@@ -282,7 +282,7 @@ void force_fatal_signal(struct kernel *k, int signo, int code, vaddr_t addr, uns
 		/* SIGXCPU's reason is already what the shell prints (strsignal) */
 		snprintf(d->report, sizeof(d->report), "%s", d->reason);
 	}
-	EV(&k->probe, LAYER_KERNEL, EV_SIGNAL, fn, kernel_keep_text(k, d->reason),
+	EV(&k->probe, LAYER_KERNEL, EV_SIGNAL, fn, probe_keep_text(&k->probe, d->reason),
 	   {"signo", (uint64_t)signo}, {"code", (uint64_t)code}, {"addr", addr});
 	if (t->exit_jmp)
 		longjmp(*t->exit_jmp, 1);

@@ -20,7 +20,7 @@
 
 #include <stdio.h>
 
-#include "../kernel_sim/kernel.h"
+#include "../kernel_sim/task.h"
 #include "../vm/panic.h"
 #include "../vm/types.h"
 

@@ -465,7 +465,7 @@ Test(badinput, every_bad_option_names_the_option_and_exits_2)
 	}
 }
 
-/* The viewer's command line, once demos/view.c is part of the build: checked
+/* The viewer's command line, once demos/view/view.c is part of the build: checked
    before any window opens (bin_run unsets DISPLAY). */
 Test(badinput, the_viewers_bad_options_exit_2_without_a_window)
 {

@@ -10,7 +10,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "demos/replay.h"
+#include "demos/cli/replay.h"
 #include "kernel_sim/syscalls.h"
 #include "libc/libc.h"
 #include "tests/support_sim.h"

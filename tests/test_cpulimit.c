@@ -16,7 +16,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "demos/replay.h"
+#include "demos/cli/replay.h"
 #include "kernel_sim/syscalls.h"
 #include "libc/libc.h"
 #include "tests/support_bin.h"

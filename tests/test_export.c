@@ -1,7 +1,7 @@
 /*
  * test_export.c - the exports of `aftermalloc run`, from outside, through the
  * built binary: --events FILE.jsonl (one event a line) and --perfetto
- * FILE.json (Chrome trace-event JSON, demos/perfetto.h). Both must be
+ * FILE.json (Chrome trace-event JSON, demos/step/perfetto.h). Both must be
  * byte-identical over two runs of every scenario of demos/, the Perfetto file
  * must load as JSON with properly nested slices, and the two files must tell
  * the same story (one slice per call, one instant per state change).
@@ -95,7 +95,7 @@ struct ev_counts {
 /*
  * Check an events file: one JSON object a line, each with seq, layer, kind,
  * fn, depth; seq consecutive. The file starts at the first statement's event
- * (boot's events came before the sink was attached: demos/events_out.h), so
+ * (boot's events came before the sink was attached: demos/step/events_out.h), so
  * "consecutive" is from that first seq, and the first line is a statement.
  */
 static struct ev_counts check_events(const char *path, const char *script)

@@ -16,8 +16,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../demos/script.h"
-#include "../demos/session.h"
+#include "../demos/cli/script.h"
+#include "../demos/cli/session.h"
 #include "../kernel_sim/syscalls.h"
 
 /* All N below this are swept; above it, SAMPLES values spread over the rest. */

@@ -23,8 +23,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "demos/replay.h"
-#include "demos/trace.h"
+#include "demos/cli/replay.h"
+#include "demos/cli/trace.h"
 #include "kernel_sim/syscalls.h"
 #include "libc/glibc_malloc.h"
 #include "libc/libc.h"

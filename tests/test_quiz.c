@@ -1,5 +1,5 @@
 /*
- * test_quiz.c - `aftermalloc quiz` (demos/quiz.c) from outside: answers piped
+ * test_quiz.c - `aftermalloc quiz` (demos/step/quiz.c) from outside: answers piped
  * in one a line are scored against the truth of a deterministic re-run, the
  * truth comes with a reason from the narration table, --answers reads
  * nothing, the end of input and a killed program end the quiz cleanly.

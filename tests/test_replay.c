@@ -1,5 +1,5 @@
 /*
- * test_replay.c - trace replay (demos/replay.c): every malloclab trace under
+ * test_replay.c - trace replay (demos/cli/replay.c): every malloclab trace under
  * every policy is a valid replay with the policy's checker after every op
  * (every Nth on the traces that make it quadratic); cmu traces under glibc
  * and best; invalid traces and buggy policies are caught with a reason; the
@@ -15,8 +15,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "demos/commands.h"
-#include "demos/replay.h"
+#include "demos/cli/commands.h"
+#include "demos/cli/replay.h"
 #include "libc/libc.h"
 
 static const char *const malloclab[] = {

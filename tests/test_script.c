@@ -1,14 +1,14 @@
 /*
- * test_script.c - the .ams parser (demos/script.c) and parse_size
- * (demos/util.c): every statement, expressions, numbers, and each error
+ * test_script.c - the .ams parser (demos/cli/script.c) and parse_size
+ * (demos/cli/util.c): every statement, expressions, numbers, and each error
  * message with its line. No simulation runs here.
  */
 #include <criterion/criterion.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "../demos/commands.h"
-#include "../demos/script.h"
+#include "../demos/cli/commands.h"
+#include "../demos/cli/script.h"
 
 /* Parse text that must be valid; the checker runs on the result. */
 static struct script *parse_ok(const char *text)

@@ -1,14 +1,14 @@
 /*
  * test_session.c - statements of .ams scripts run on the simulated kernel
- * (demos/session.c): results, faults, RSS, signals, show views, events.
+ * (demos/cli/session.c): results, faults, RSS, signals, show views, events.
  * Every statement is followed by the kernel's and the heap's checkers.
  */
 #include <criterion/criterion.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "../demos/script.h"
-#include "../demos/session.h"
+#include "../demos/cli/script.h"
+#include "../demos/cli/session.h"
 
 struct fixture {
 	struct script *sc;

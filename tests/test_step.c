@@ -1,5 +1,5 @@
 /*
- * test_step.c - `aftermalloc step`, the terminal stepper (demos/step.c), from
+ * test_step.c - `aftermalloc step`, the terminal stepper (demos/step/step.c), from
  * outside with keys piped in one a line, as a script or a teacher drives it:
  * the stop at the first-touch fault and its call path, b (the state before),
  * g N, B, q, the end of the program (normal and SIGSEGV), malformed scripts.
@@ -17,9 +17,9 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "../demos/narrate.h"
-#include "../demos/step.h"
-#include "../demos/stepper.h"
+#include "../demos/step/narrate.h"
+#include "../demos/step/step.h"
+#include "../demos/step/stepper.h"
 #include "tests/support_bin.h"
 
 /* Run `aftermalloc step SCRIPT` (or another command) with input on stdin. */

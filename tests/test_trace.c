@@ -1,5 +1,5 @@
 /*
- * test_trace.c - the .rep reader (demos/trace.c): every quirk of the public
+ * test_trace.c - the .rep reader (demos/cli/trace.c): every quirk of the public
  * traces, with LF and CRLF, and every malformed input with its message and
  * line.
  */
@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../demos/trace.h"
+#include "../demos/cli/trace.h"
 
 /* Replace each "\n" of lf by "\r\n". */
 static char *to_crlf(const char *lf)

@@ -21,8 +21,8 @@
 #include <SDL_image.h>
 #include <cjson/cJSON.h>
 
-#include "../demos/view_draw.h"
-#include "../demos/view_layout.h"
+#include "../demos/view/view_draw.h"
+#include "../demos/view/view_layout.h"
 
 static const char *bin(void)
 {

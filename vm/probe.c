@@ -10,13 +10,43 @@
 
 #include <inttypes.h>
 #include <stdbool.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "panic.h"
 
+/* A text kept until probe_fini (probe.h, texts). */
+struct probe_text {
+	struct probe_text *next;
+	char s[];
+};
+
 void probe_init(struct probe *p)
 {
 	memset(p, 0, sizeof(*p));
+}
+
+void probe_fini(struct probe *p)
+{
+	while (p->texts) {
+		struct probe_text *t = p->texts;
+
+		p->texts = t->next;
+		free(t);
+	}
+}
+
+const char *probe_keep_text(struct probe *p, const char *s)
+{
+	size_t n = strlen(s);
+	struct probe_text *t = malloc(sizeof(*t) + n + 1);
+
+	if (!t)
+		panic("out of host memory");
+	memcpy(t->s, s, n + 1);
+	t->next = p->texts;
+	p->texts = t;
+	return t->s;
 }
 
 /* What the stack holds for calls opened before a sink was attached (release builds). */

@@ -110,6 +110,7 @@ struct probe {
 	probe_sink_t sink; /* called for every event, may be NULL */
 	void *sink_ctx;
 	struct probe_counters c;
+	struct probe_text *texts; /* event texts built at run time (probe_keep_text) */
 };
 
 /* The sequence number the next event will get (0, 1, 2, ...). */
@@ -125,6 +126,11 @@ static inline unsigned probe_depth(const struct probe *p)
 }
 
 void probe_init(struct probe *p);
+/* Free what probe_keep_text kept. The probe may be initialised again. */
+void probe_fini(struct probe *p);
+/* A copy of s that lives until probe_fini: the text of an event built at run
+   time (a death's reason), which consumers may keep as long as the stream. */
+const char *probe_keep_text(struct probe *p, const char *s);
 void probe_set_sink(struct probe *p, probe_sink_t sink, void *ctx);
 
 /*

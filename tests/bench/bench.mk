@@ -24,8 +24,8 @@ BENCH_CFLAGS := -std=gnu11 -Wall -Wextra -Werror -Wno-unused-parameter -MMD -MP 
 	-D_GNU_SOURCE -I. -O2 -DNDEBUG
 
 # The model, and of the front ends only what replay_run needs.
-BENCH_LIB_SRC := $(wildcard vm/*.c kernel_sim/*.c libc/*.c) demos/replay.c demos/trace.c \
-	demos/util.c
+BENCH_LIB_SRC := $(wildcard vm/*.c kernel_sim/*.c libc/*.c) demos/cli/replay.c demos/cli/trace.c \
+	demos/cli/util.c
 BENCH_LIB_OBJ := $(BENCH_LIB_SRC:%.c=$(BENCH_DIR)/obj/%.o)
 BENCH_PROGS := tlb copy fault buddy replay host_replay rss frame policies
 BENCH_BINS := $(BENCH_PROGS:%=$(BENCH_DIR)/bench_%)
@@ -49,7 +49,7 @@ $(BENCH_DIR)/obj/%.o: %.c | $(DEPS_STAMP)
 
 # The host replayer links nothing of the model but the trace reader.
 $(BENCH_DIR)/bench_host_replay: $(BENCH_DIR)/obj/tests/bench/bench_host_replay.o \
-		$(BENCH_DIR)/obj/demos/trace.o
+		$(BENCH_DIR)/obj/demos/cli/trace.o
 	$(CC) -o $@ $^ $(PKG_LIBS)
 
 $(BENCH_DIR)/run_bench: $(BENCH_DIR)/obj/tests/bench/run_bench.o

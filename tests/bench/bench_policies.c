@@ -17,7 +17,7 @@
 #include <unistd.h>
 
 #include "bench.h"
-#include "demos/replay.h"
+#include "demos/cli/replay.h"
 #include "libc/libc.h"
 
 struct child_out {

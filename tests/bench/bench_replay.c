@@ -1,6 +1,6 @@
 /*
  * bench_replay.c - the simulated side of replay_vs_glibc_ratio: a trace
- * replayed inside the simulation (demos/replay.h replay_run, checks off as
+ * replayed inside the simulation (demos/cli/replay.h replay_run, checks off as
  * `replay --no-check`), in operations per second of CPU time, for each
  * policy named.
  *
@@ -11,7 +11,7 @@
  * the boot and teardown are lazy and small beside 300k operations.
  */
 #include "bench.h"
-#include "demos/replay.h"
+#include "demos/cli/replay.h"
 
 int main(int argc, char **argv)
 {

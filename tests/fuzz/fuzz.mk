@@ -37,7 +37,7 @@ FUZZ_CFLAGS := -std=gnu11 -g -O1 -Wall -Wextra -Wno-unused-parameter -D_GNU_SOUR
 	-DAM_DEBUG=1
 # What the harnesses reach: the model, the script parser (and its size
 # parser), the trace reader. Nothing else of demos/.
-FUZZ_LIB_SRC := $(MODEL_SRC) demos/script.c demos/trace.c demos/util.c
+FUZZ_LIB_SRC := $(MODEL_SRC) demos/cli/script.c demos/cli/trace.c demos/cli/util.c
 FUZZ_LIB_OBJ := $(FUZZ_LIB_SRC:%.c=$(FUZZ_BUILD)/obj/%.o)
 FUZZ_BINS := $(FUZZ_NAMES:%=$(FUZZ_BUILD)/fuzz_%)
 

@@ -30,8 +30,8 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
-#include "../../demos/script.h"
-#include "../../demos/trace.h"
+#include "../../demos/cli/script.h"
+#include "../../demos/cli/trace.h"
 #include "../../kernel_sim/kernel.h"
 #include "../../kernel_sim/proc.h"
 #include "../../kernel_sim/syscalls.h"

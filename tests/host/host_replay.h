@@ -4,9 +4,9 @@
  * footprint, the oracle of the simulated glibc policy) and
  * tests/bench/bench_host_replay.c (time, the reference of
  * replay_vs_glibc_ratio). Header-only: each program is one .c file that
- * links demos/trace.c and nothing else of the project.
+ * links demos/cli/trace.c and nothing else of the project.
  *
- * The replay semantics are those of demos/trace.h: `r ID 0` frees, `r` on a
+ * The replay semantics are those of demos/cli/trace.h: `r ID 0` frees, `r` on a
  * free id allocates (glibc's realloc does both by itself), `f -1` is
  * free(NULL), still called.
  *
@@ -36,7 +36,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "demos/trace.h"
+#include "demos/cli/trace.h"
 
 /* One operation of the trace, without the line number the reader keeps. */
 struct host_op {

@@ -13,7 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../vm/panic.h"
+#include "../../vm/panic.h"
 
 void view_model_init(struct view_model *m)
 {

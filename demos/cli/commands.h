@@ -14,11 +14,11 @@
 #define EXIT_SIM_FAILED 1
 #define EXIT_BAD_INPUT 2
 
-int cmd_run(int argc, char **argv);    /* demos/run.c */
-int cmd_step(int argc, char **argv);   /* demos/step.c */
-int cmd_replay(int argc, char **argv); /* demos/replay.c */
-int cmd_view(int argc, char **argv);   /* demos/view.c (SDL) */
-int cmd_quiz(int argc, char **argv);   /* demos/quiz.c */
+int cmd_run(int argc, char **argv);    /* demos/cli/run.c */
+int cmd_step(int argc, char **argv);   /* demos/step/step.c */
+int cmd_replay(int argc, char **argv); /* demos/cli/replay.c */
+int cmd_view(int argc, char **argv);   /* demos/view/view.c (SDL) */
+int cmd_quiz(int argc, char **argv);   /* demos/step/quiz.c */
 
 /* Parse a size: decimal, 0x hex, K/M/G suffixes. 0 and *out, or -1 on error. */
 int parse_size(const char *s, uint64_t *out);

@@ -2,9 +2,9 @@
  * step.c - `aftermalloc step SCRIPT.ams`: the terminal stepper (DESIGN.md,
  * The command and Stepping).
  *
- * The engine is demos/stepper.c: the script's session runs on a coroutine
+ * The engine is demos/step/stepper.c: the script's session runs on a coroutine
  * and pauses inside the probe's sink. Each stop prints the current event, its
- * narration (demos/narrate.c: the real function, its source file, what it
+ * narration (demos/step/narrate.c: the real function, its source file, what it
  * does and why), the call path from the user's statement down to it, and the
  * views of the state that matter at that step: the page walk and the VMA of
  * the address for faults and PTEs, the buddy free lists for the page
@@ -26,9 +26,9 @@
 #include <termios.h>
 #include <unistd.h>
 
-#include "../kernel_sim/proc.h"
-#include "../vm/pagetable.h"
-#include "commands.h"
+#include "../../kernel_sim/proc.h"
+#include "../../vm/pagetable.h"
+#include "../cli/commands.h"
 #include "narrate.h"
 #include "stepper.h"
 

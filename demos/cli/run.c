@@ -6,8 +6,8 @@
  *
  * Output: text for a reader (colour only on a terminal), or with --json one
  * compact object per statement and a summary; --events FILE.jsonl writes
- * every event (demos/events_out.c), --perfetto FILE.json the same events as
- * Chrome trace-event JSON with the calls as nested slices (demos/perfetto.c).
+ * every event (demos/step/events_out.c), --perfetto FILE.json the same events as
+ * Chrome trace-event JSON with the calls as nested slices (demos/step/perfetto.c).
  * Exit status: 0; 1 when the program was
  * killed or an expect failed; 2 for bad usage or a malformed script, which is
  * reported before anything runs.
@@ -23,8 +23,8 @@
 #include <cjson/cJSON.h>
 
 #include "commands.h"
-#include "events_out.h"
-#include "perfetto.h"
+#include "../step/events_out.h"
+#include "../step/perfetto.h"
 #include "script.h"
 #include "session.h"
 

@@ -6,7 +6,7 @@
  * reported ("FILE:LINE: message") without any simulation having happened.
  * Parsing resolves every variable to an index: a variable must be assigned on
  * an earlier line than the one that reads it. Nothing here simulates; running
- * a statement is demos/session.c's job.
+ * a statement is demos/cli/session.c's job.
  *
  * Statements are described by a table (script_stmt_defs) so that a new one is
  * a table row, a case in session.c and a line of documentation.

@@ -36,7 +36,7 @@
 
 #include <cjson/cJSON.h>
 
-#include "../vm/probe.h"
+#include "../../vm/probe.h"
 
 /* Statement + calls + system-call slices can never be deeper than this. */
 #define PERFETTO_MAX_DEPTH (2 * PROBE_MAX_DEPTH + 2)

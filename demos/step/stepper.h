@@ -2,7 +2,7 @@
  * stepper.h - the stepping engine shared by `aftermalloc step` and the viewer.
  *
  * A stepper runs a scenario's session on its own execution context (a
- * coroutine, demos/coro.h) and pauses it inside the probe's sink at the event
+ * coroutine, demos/step/coro.h) and pauses it inside the probe's sink at the event
  * a command asks for: the next event, the next statement, the next page fault,
  * the next system call, the return of the current function, or event N. While
  * paused, the whole simulation (kernel, page tables, buddy lists, heap) is
@@ -22,7 +22,7 @@
 #include <stdio.h>
 
 #include "coro.h"
-#include "session.h"
+#include "../cli/session.h"
 
 enum step_cmd {
 	STEP_EVENT,     /* s, Enter: one event */

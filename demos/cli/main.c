@@ -1,10 +1,10 @@
 /*
  * main.c - the `aftermalloc` command: dispatch to a subcommand (DESIGN.md,
  * The command). Each subcommand parses its own options with getopt_long and
- * returns the exit status (demos/commands.h).
+ * returns the exit status (demos/cli/commands.h).
  *
  * A subcommand whose file is not part of this build (the terminal stepper,
- * demos/step.c, and the SDL viewer, demos/view.c, come later) is declared
+ * demos/step/step.c, and the SDL viewer, demos/view/view.c, come later) is declared
  * weak: its table row stays and says "not available in this build" with exit
  * status 2 until the file is linked, and then it works with no change here.
  */

@@ -10,7 +10,7 @@
  * session the questions are asked about, with a sink recording what
  * happened; the second session then runs the same statement and must agree
  * (a disagreement is a simulator bug: panic). The reasons come from the
- * narration table (demos/narrate.c).
+ * narration table (demos/step/narrate.c).
  */
 #include <ctype.h>
 #include <inttypes.h>
@@ -18,8 +18,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "../vm/panic.h"
-#include "commands.h"
+#include "../../vm/panic.h"
+#include "../cli/commands.h"
 #include "narrate.h"
 #include "step.h"
 

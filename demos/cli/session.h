@@ -5,7 +5,7 @@
  *
  * All state lives in struct session (no globals), and execution is
  * session_run_statement(s, idx): a front end that steps event by event runs
- * that call on its own execution context (demos/coro.h) and pauses inside the
+ * that call on its own execution context (demos/step/coro.h) and pauses inside the
  * probe sinks it adds with session_add_sink. Events reach every sink in
  * emission order; the session's own sink counts them per statement first.
  */
@@ -16,8 +16,8 @@
 #include <stdint.h>
 #include <stdio.h>
 
-#include "../kernel_sim/kernel.h"
-#include "../libc/libc.h"
+#include "../../kernel_sim/kernel.h"
+#include "../../libc/libc.h"
 #include "script.h"
 
 struct session_opts {

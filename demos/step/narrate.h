@@ -19,7 +19,7 @@
 #include <stddef.h>
 #include <stdio.h>
 
-#include "../vm/probe.h"
+#include "../../vm/probe.h"
 
 #define NARRATE_MISSING "(no narration)"
 

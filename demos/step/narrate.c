@@ -12,7 +12,7 @@
 #include <inttypes.h>
 #include <string.h>
 
-#include "../vm/pagetable.h"
+#include "../../vm/pagetable.h"
 
 #define W NV_WALK
 #define B NV_BUDDY

@@ -21,7 +21,7 @@
 
 #include <cjson/cJSON.h>
 
-#include "../vm/probe.h"
+#include "../../vm/probe.h"
 
 struct events_out {
 	FILE *f;        /* borrowed */

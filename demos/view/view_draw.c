@@ -16,7 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "narrate.h"
+#include "../step/narrate.h"
 #include "view_draw.h"
 
 #define COL_PANEL     VIEW_COL_PANEL

@@ -1,9 +1,9 @@
 /*
  * view_app.h - the SDL viewer's entry point, callable without SDL's headers.
  *
- * demos/view.c defines cmd_view (demos/commands.h) and calls view_main, so
+ * demos/view/view.c defines cmd_view (demos/cli/commands.h) and calls view_main, so
  * that the file that makes the subcommand live needs no SDL flags; the viewer
- * itself (demos/view_app.c and the other view_*.c) is compiled with them.
+ * itself (demos/view/view_app.c and the other view_*.c) is compiled with them.
  */
 #ifndef DEMOS_VIEW_APP_H
 #define DEMOS_VIEW_APP_H

@@ -13,9 +13,9 @@
 #ifndef DEMOS_VIEW_MODEL_H
 #define DEMOS_VIEW_MODEL_H
 
-#include "../kernel_sim/mm.h"
-#include "../vm/pagetable.h"
-#include "stepper.h"
+#include "../../kernel_sim/mm.h"
+#include "../../vm/pagetable.h"
+#include "../step/stepper.h"
 
 #define VM_MAX_VMAS   64
 #define VM_MAX_CHUNKS 512

@@ -14,9 +14,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../kernel_sim/proc.h"
-#include "../kernel_sim/syscalls.h"
-#include "../vm/panic.h"
+#include "../../kernel_sim/proc.h"
+#include "../../kernel_sim/syscalls.h"
+#include "../../vm/panic.h"
 
 #define SIM_SI_TKILL_CODE (-6) /* SI_TKILL: the code of a signal sent by tgkill */
 

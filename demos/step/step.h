@@ -11,7 +11,7 @@
 #include <stdbool.h>
 #include <stdio.h>
 
-#include "session.h"
+#include "../cli/session.h"
 
 enum {
 	SIM_OPT_MALLOC = 0x1000,

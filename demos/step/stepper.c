@@ -14,7 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../vm/panic.h"
+#include "../../vm/panic.h"
 
 #define STEPPER_STACK (1u << 20)
 

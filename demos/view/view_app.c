@@ -2,7 +2,7 @@
  * view_app.c - `aftermalloc view SCRIPT.ams`: the SDL viewer (DESIGN.md, The
  * command). One window, every panel drawn from the live simulation paused at
  * the current event by the stepping engine shared with `aftermalloc step`
- * (demos/stepper.h): the keys are the stepper's keys, parsed by
+ * (demos/step/stepper.h): the keys are the stepper's keys, parsed by
  * stepper_parse_key; this file only maps SDL's key events to those strings.
  *
  * Also: a command line inside the window (a statement typed there is
@@ -24,9 +24,9 @@
 #include <SDL_image.h>
 #include <cjson/cJSON.h>
 
-#include "commands.h"
-#include "script.h"
-#include "stepper.h"
+#include "../cli/commands.h"
+#include "../cli/script.h"
+#include "../step/stepper.h"
 #include "view_app.h"
 #include "view_draw.h"
 #include "view_layout.h"

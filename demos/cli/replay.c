@@ -18,10 +18,10 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "../kernel_sim/kernel.h"
-#include "../kernel_sim/mm.h"
-#include "../libc/libc.h"
-#include "../vm/pagetable.h"
+#include "../../kernel_sim/kernel.h"
+#include "../../kernel_sim/mm.h"
+#include "../../libc/libc.h"
+#include "../../vm/pagetable.h"
 #include "commands.h"
 #include "replay.h"
 
