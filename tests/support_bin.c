@@ -29,6 +29,14 @@ const char *bin_root(void)
 	return r ? r : ".";
 }
 
+const char *bin_trace_path(const char *rel)
+{
+	static char path[1024];
+
+	snprintf(path, sizeof(path), "%s/demos/traces/%s", bin_root(), rel);
+	return path;
+}
+
 char *bin_slurp(int fd, size_t *len)
 {
 	size_t cap = 4096, n = 0;

@@ -24,6 +24,10 @@ const char *bin_path(void);
 /* $AM_ROOT, else ".". */
 const char *bin_root(void);
 
+/* The path of a trace of the repository's library, rel under demos/traces/
+   ("malloclab/amptjp-bal.rep"), in a static buffer (the next call reuses it). */
+const char *bin_trace_path(const char *rel);
+
 /* Run bin_path() with args (NULL-terminated, at most 30), NO_COLOR=1 and no
    DISPLAY (no window opens); input, unless NULL, is its whole stdin (else
    /dev/null). A run that takes over 60 s is killed (SIGALRM): a hang is a

@@ -14,6 +14,7 @@
 #include "kernel_sim/syscalls.h"
 #include "libc/libc.h"
 #include "tests/support_sim.h"
+#include "tests/support_bin.h"
 
 #define MiB (1ULL << 20)
 
@@ -286,15 +287,11 @@ Test(best, misaligned_pointer_aborts_like_glibc)
 
 static double util_of(const char *rel, bool check)
 {
-	char path[640];
-	const char *root = getenv("AM_ROOT");
+	const char *path = bin_trace_path(rel);
 	struct trace *t;
 	struct replay_opts o = {.policy = "best", .check = check};
 	struct replay_result r;
 
-	snprintf(path, sizeof(path), "%s/../shared/traces/%s", root ? root : ".", rel);
-	if (access(path, R_OK) != 0)
-		snprintf(path, sizeof(path), "/work/shared/traces/%s", rel);
 	cr_assert_eq(trace_load(path, &t, stderr), 0);
 	cr_assert_eq(replay_run(t, &o, &r), 0);
 	cr_assert(r.valid, "%s: %s", rel, r.error);

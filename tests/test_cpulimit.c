@@ -449,13 +449,7 @@ static void record_utime(struct libc *lc)
 
 static const char *trace_path(const char *rel)
 {
-	static char path[512];
-	const char *root = getenv("AM_ROOT");
-
-	snprintf(path, sizeof(path), "%s/../shared/traces/%s", root ? root : ".", rel);
-	if (access(path, R_OK) != 0)
-		snprintf(path, sizeof(path), "/work/shared/traces/%s", rel);
-	return path;
+	return bin_trace_path(rel);
 }
 
 Test(cpulimit, replaying_the_heaviest_trace_stays_a_tenth_below_the_limit, .timeout = 120)

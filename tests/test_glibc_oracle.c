@@ -28,6 +28,7 @@
 #include "kernel_sim/syscalls.h"
 #include "libc/glibc_malloc.h"
 #include "libc/libc.h"
+#include "tests/support_bin.h"
 
 #define MAX_LINES 128
 #define LINE      128
@@ -298,11 +299,8 @@ Test(glibc_oracle, same_system_calls_pointers_arena_and_faults_as_real_glibc, .t
 static const char *traces_dir(void)
 {
 	static char dir[1024];
-	const char *r = getenv("AM_ROOT");
 
-	snprintf(dir, sizeof(dir), "%s/../shared/traces/malloclab", r ? r : ".");
-	if (access(dir, R_OK) != 0)
-		snprintf(dir, sizeof(dir), "/work/shared/traces/malloclab");
+	snprintf(dir, sizeof(dir), "%s/demos/traces/malloclab", bin_root());
 	return dir;
 }
 

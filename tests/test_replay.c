@@ -18,6 +18,7 @@
 #include "demos/cli/commands.h"
 #include "demos/cli/replay.h"
 #include "libc/libc.h"
+#include "tests/support_bin.h"
 
 static const char *const malloclab[] = {
     "amptjp", "binary",  "binary2", "cccp",     "coalescing", "cp-decl", "expr",
@@ -27,11 +28,8 @@ static const char *const malloclab[] = {
 static const char *traces_dir(void)
 {
 	static char dir[512];
-	const char *root = getenv("AM_ROOT");
 
-	snprintf(dir, sizeof(dir), "%s/../shared/traces", root ? root : ".");
-	if (access(dir, R_OK) != 0)
-		snprintf(dir, sizeof(dir), "/work/shared/traces");
+	snprintf(dir, sizeof(dir), "%s/demos/traces", bin_root());
 	return dir;
 }
 

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "../demos/cli/trace.h"
+#include "tests/support_bin.h"
 
 /* Replace each "\n" of lf by "\r\n". */
 static char *to_crlf(const char *lf)
@@ -247,13 +248,6 @@ Test(trace, peak_payload_follows_replay_semantics)
 	trace_free(t);
 }
 
-static const char *shared_root(void)
-{
-	const char *r = getenv("AM_ROOT");
-
-	return r ? r : ".";
-}
-
 /* Every public trace loads; their known quirks are there. */
 Test(trace, every_public_trace_loads)
 {
@@ -273,11 +267,8 @@ Test(trace, every_public_trace_loads)
 	for (size_t i = 0; i < sizeof(some) / sizeof(some[0]); i++) {
 		struct trace *t;
 
-		snprintf(path, sizeof(path), "%s/../shared/traces/%s", shared_root(), some[i]);
-		if (trace_load(path, &t, stderr) < 0) {
-			snprintf(path, sizeof(path), "/work/shared/traces/%s", some[i]);
-			cr_assert_eq(trace_load(path, &t, stderr), 0, "%s", path);
-		}
+		snprintf(path, sizeof(path), "%s", bin_trace_path(some[i]));
+		cr_assert_eq(trace_load(path, &t, stderr), 0, "%s", path);
 		if (strstr(some[i], "amptjp")) {
 			cr_assert_eq(t->nr_ops, 5694);
 			cr_assert_eq(t->nr_ids, 2847);

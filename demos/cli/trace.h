@@ -1,6 +1,6 @@
 /*
  * trace.h - reader of CS:APP malloc-lab traces (.rep), with every quirk of
- * ../shared/traces/README.md: CRLF line ends, `f -1` (free(NULL)), `r` on an
+ * demos/traces/README.md: CRLF line ends, `f -1` (free(NULL)), `r` on an
  * id never allocated (realloc(NULL, n)), `r ID 0`, blocks never freed.
  *
  * Self-contained (libc of the host and uthash only) so the host-side replayer

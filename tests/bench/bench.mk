@@ -15,9 +15,8 @@
 # gathers their JSON.
 
 BENCH_DIR ?= build/bench
-BENCH_TRACE ?= ../shared/traces/cmu/needle.rep
-# Fall back to the shared folder's absolute place when the tree is not beside it.
-BENCH_TRACE_PATH = $(firstword $(wildcard $(BENCH_TRACE) /work/shared/traces/cmu/needle.rep) $(BENCH_TRACE))
+BENCH_TRACE ?= demos/traces/cmu/needle.rep
+BENCH_TRACE_PATH = $(BENCH_TRACE)
 BENCH_ARGS ?=
 
 BENCH_CFLAGS := -std=gnu11 -Wall -Wextra -Werror -Wno-unused-parameter -MMD -MP -g \
