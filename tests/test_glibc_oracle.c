@@ -11,7 +11,7 @@
  *    hblkhd and the minor faults of each call (getrusage) must agree.
  * 2. The peak footprint (mallinfo2 arena + hblkhd after every op) of the 11
  *    scored malloc-lab traces on the real glibc (tests/host/glibc_replay.c)
- *    and of replay_run with the glibc policy must be within 5%.
+ *    and of replay_run with the glibc policy must be the same, to the byte.
  *
  * Needs AM_HOST (the built host programs; `make test` sets it) and strace
  * (the Makefile's deps step installs it).
@@ -29,6 +29,7 @@
 #include "libc/glibc_malloc.h"
 #include "libc/libc.h"
 #include "tests/support_bin.h"
+#include "tests/support_oracle.h"
 
 #define MAX_LINES 128
 #define LINE      128
@@ -55,28 +56,6 @@ static void add(struct lines *ls, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(ls->l[ls->n++], LINE, fmt, ap);
 	va_end(ap);
-}
-
-static const char *host_dir(void)
-{
-	const char *h = getenv("AM_HOST");
-
-	cr_assert(h && *h,
-	          "AM_HOST is not set: run through `make test` (host programs in build/host)");
-	return h;
-}
-
-static bool no_zero_page_kernel(void)
-{
-	char buf[4096] = "";
-	FILE *f = fopen("/proc/cmdline", "r");
-
-	if (f) {
-		if (!fgets(buf, sizeof(buf), f))
-			buf[0] = 0;
-		fclose(f);
-	}
-	return strstr(buf, "pvm_no_zero_page=1") != NULL;
 }
 
 /* ---- 1. the real program under strace ------------------------------------- */
@@ -129,12 +108,12 @@ static void run_real(struct lines *sys, struct lines *res)
 	snprintf(
 	    cmd, sizeof(cmd),
 	    "strace -f -e trace=brk,mmap,munmap,getppid -o %s/strace %s/glibc_calls%s > %s/out",
-	    dir, host_dir(), args, dir);
+	    dir, oracle_host_dir(), args, dir);
 	cr_assert_eq(system(cmd), 0, "failed: %s", cmd);
 	snprintf(path, sizeof(path), "%s/out", dir);
 	read_results(path, res, &heap);
 	for (int run = 0; run < 2; run++) {
-		snprintf(cmd, sizeof(cmd), "%s/glibc_calls%s > %s/out", host_dir(), args, dir);
+		snprintf(cmd, sizeof(cmd), "%s/glibc_calls%s > %s/out", oracle_host_dir(), args, dir);
 		cr_assert_eq(system(cmd), 0, "failed: %s", cmd);
 		read_results(path, &again, &heap2);
 		cr_assert_eq(again.n, res->n);
@@ -255,10 +234,8 @@ static void run_sim(struct sim *s)
 {
 	struct kernel_opts o;
 
-	kernel_default_opts(&o);
+	oracle_kernel_opts(&o); /* compare like with like: the host's zero page */
 	o.phys_bytes = 64ULL << 20;
-	/* compare like with like: this machine's kernel has no zero page */
-	o.zero_page = !no_zero_page_kernel();
 	cr_assert_eq(kernel_boot(&s->k, &o, stderr), 0);
 	s->t = task_create(&s->k, "glibc_calls");
 	cr_assert_not_null(s->t);
@@ -310,7 +287,7 @@ static uint64_t real_peak(const char *path)
 	unsigned long long ops, payload, peak = 0;
 	FILE *p;
 
-	snprintf(cmd, sizeof(cmd), "%s/glibc_replay %s", host_dir(), path);
+	snprintf(cmd, sizeof(cmd), "%s/glibc_replay %s", oracle_host_dir(), path);
 	p = popen(cmd, "r");
 	cr_assert_not_null(p);
 	cr_assert(fgets(line, sizeof(line), p), "no output from %s", cmd);
@@ -326,7 +303,7 @@ struct trace_name {
 	char s[16];
 };
 
-ParameterizedTestParameters(glibc_oracle, peak_footprint_within_5_percent_of_real_glibc)
+ParameterizedTestParameters(glibc_oracle, peak_footprint_equals_real_glibc)
 {
 	static struct trace_name names[] = {{"amptjp"},     {"binary"},  {"binary2"}, {"cccp"},
 	                                    {"coalescing"}, {"cp-decl"}, {"expr"},    {"random"},
@@ -336,7 +313,7 @@ ParameterizedTestParameters(glibc_oracle, peak_footprint_within_5_percent_of_rea
 }
 
 ParameterizedTest(struct trace_name *tn, glibc_oracle,
-                  peak_footprint_within_5_percent_of_real_glibc, .timeout = 60)
+                  peak_footprint_equals_real_glibc, .timeout = 60)
 {
 	const char *const *name = &(const char *){tn->s};
 
@@ -352,12 +329,8 @@ ParameterizedTest(struct trace_name *tn, glibc_oracle,
 	cr_assert_eq(trace_load(path, &t, stderr), 0);
 	cr_assert_eq(replay_run(t, &o, &r), 0);
 	cr_assert(r.valid, "%s: %s", *name, r.error);
-	double rel = ((double)r.peak_footprint - (double)real) / (double)real;
-	cr_log_info("%s: peak footprint %llu simulated, %llu real glibc (%+.2f%%)", *name,
-	            (unsigned long long)r.peak_footprint, (unsigned long long)real, 100 * rel);
-	cr_assert(rel <= 0.05 && rel >= -0.05,
-	          "%s: peak footprint %llu simulated vs %llu real glibc (%+.2f%%)", *name,
-	          (unsigned long long)r.peak_footprint, (unsigned long long)real, 100 * rel);
+	cr_assert_eq(r.peak_footprint, real, "%s: peak footprint %llu simulated, %llu real glibc",
+	             *name, (unsigned long long)r.peak_footprint, (unsigned long long)real);
 	cr_assert_eq(r.peak_payload, trace_peak_payload(t));
 	trace_free(t);
 }

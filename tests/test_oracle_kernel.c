@@ -7,8 +7,11 @@
  * VMA counts, minor-fault counts. The same sequence runs here through the
  * simulated kernel's system calls and the simulated CPU, with glibc's
  * wrapper semantics (sbrk, brk, mmap, munmap returning -1 and errno), and
- * must print the same lines. The real kernel boots with pvm_no_zero_page=1
- * (DESIGN.md, Fidelity), so the simulation runs with zero_page = false.
+ * must print the same lines. How this machine's kernel is configured is
+ * probed, not assumed (tests/support_oracle.h): the simulation boots with
+ * the shared zero page when the host's kernel uses it, without it when the
+ * host's kernel was booted with it off; the probes turn THP off for
+ * themselves, as the simulation models none.
  */
 #include <criterion/criterion.h>
 #include <stdio.h>
@@ -17,6 +20,7 @@
 
 #include "kernel_sim/kernel.h"
 #include "kernel_sim/syscalls.h"
+#include "tests/support_oracle.h"
 #include "tests/support_sim.h"
 
 #define PG     ((int64_t)PAGE_SIZE)
@@ -35,8 +39,7 @@ static void boot(void)
 {
 	struct kernel_opts o;
 
-	kernel_default_opts(&o);
-	o.zero_page = false; /* as this machine's kernel: pvm_no_zero_page=1 */
+	oracle_kernel_opts(&o); /* the zero page as this machine's kernel has it */
 	cr_assert_eq(kernel_boot(&k, &o, stderr), 0);
 	t = task_create(&k, "probe");
 	cr_assert_not_null(t);
@@ -142,45 +145,11 @@ static long touch(vaddr_t va, long pages, bool write, uint64_t *sum)
 	return (long)(t->min_flt - before);
 }
 
-/* ---- running a host probe ------------------------------------------------ */
-
-static char *run_probe(const char *name)
-{
-	const char *dir = getenv("AM_HOST");
-	char path[4096], *buf = NULL;
-	size_t cap = 0, len = 0;
-	FILE *p;
-	int status;
-
-	cr_assert_not_null(dir,
-	                   "AM_HOST must name the folder of the host probes (make test sets it)");
-	snprintf(path, sizeof(path), "%s/%s", dir, name);
-	p = popen(path, "r");
-	cr_assert_not_null(p, "cannot run %s", path);
-	for (;;) {
-		if (len + 1024 > cap) {
-			cap = cap ? 2 * cap : 8192;
-			buf = realloc(buf, cap);
-			cr_assert_not_null(buf);
-		}
-		size_t n = fread(buf + len, 1, cap - len - 1, p);
-
-		if (n == 0)
-			break;
-		len += n;
-	}
-	buf[len] = '\0';
-	status = pclose(p);
-	cr_assert_eq(status, 0, "%s exited with status %d", path, status);
-	cr_assert_gt(len, 0, "%s printed nothing", path);
-	return buf;
-}
-
 /* ---- brk ---------------------------------------------------------------- */
 
 Test(oracle_kernel, brk_matches_the_real_kernel)
 {
-	char *real = run_probe("brk_probe");
+	char *real = oracle_run("brk_probe", NULL);
 	vaddr_t heap, old, p, a;
 	uint64_t r, usage;
 
@@ -242,7 +211,7 @@ Test(oracle_kernel, brk_matches_the_real_kernel)
 		put("shrink_store_addr", (long)(t->death.addr - heap));
 	}
 
-	cr_assert_str_eq(out, real, "simulated (left) and real (right) differ");
+	oracle_assert_same("brk", out, real);
 	free(real);
 }
 
@@ -271,7 +240,7 @@ static void window(const char *key, vaddr_t lo, vaddr_t hi)
 
 Test(oracle_kernel, mmap_matches_the_real_kernel)
 {
-	char *real = run_probe("mmap_probe");
+	char *real = oracle_run("mmap_probe", NULL);
 	vaddr_t a, b, c, lo, hi;
 	uint64_t sum;
 	int r;
@@ -327,6 +296,6 @@ Test(oracle_kernel, mmap_matches_the_real_kernel)
 	window("with_ro", c, hi);
 	put("hint_taken_overlapping", g_mmap(a, PAGE_SIZE, RW, ANON) == a);
 
-	cr_assert_str_eq(out, real, "simulated (left) and real (right) differ");
+	oracle_assert_same("mmap/munmap", out, real);
 	free(real);
 }

@@ -27,6 +27,8 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "tests/host/host_config.h"
+
 #define MAX_OPS 64
 
 struct op {
@@ -93,6 +95,7 @@ int main(int argc, char **argv)
 			return 2;
 		return 2;
 	}
+	host_thp_off(); /* the simulation models no THP */
 	prefault_stack();
 	heap_start = sbrk(0); /* glibc's __curbrk is now known: brk(NULL) here */
 	syscall(SYS_getppid);

@@ -17,6 +17,8 @@
 #include <sys/resource.h>
 #include <unistd.h>
 
+#include "tests/host/host_config.h"
+
 #define PG   4096L
 #define RW   (PROT_READ | PROT_WRITE)
 #define ANON (MAP_PRIVATE | MAP_ANONYMOUS)
@@ -84,6 +86,7 @@ int main(void)
 	char *b, *c, *lo, *hi;
 	long r;
 
+	host_thp_off();
 	touch(NULL, 0, 0);
 	window("warmup", NULL, NULL);
 	out_len = 0;

@@ -1,0 +1,145 @@
+/*
+ * support_oracle.c - running host oracles and comparing with the
+ * simulation (see support_oracle.h).
+ */
+#include "tests/support_oracle.h"
+
+#include <criterion/criterion.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+
+#include "tests/support_bin.h"
+
+const char *oracle_host_dir(void)
+{
+	const char *h = getenv("AM_HOST");
+
+	cr_assert(h && *h, "AM_HOST must name the folder of the host programs (make test sets it)");
+	return h;
+}
+
+char *oracle_run(const char *name, const char *const *args)
+{
+	char cmd[4096];
+	size_t n, len;
+	char *out;
+	FILE *p;
+	int status;
+
+	n = (size_t)snprintf(cmd, sizeof(cmd), "%s/%s", oracle_host_dir(), name);
+	for (unsigned i = 0; args && args[i]; i++)
+		n += (size_t)snprintf(cmd + n, sizeof(cmd) - n, " %s", args[i]);
+	cr_assert_lt(n, sizeof(cmd));
+	p = popen(cmd, "r");
+	cr_assert_not_null(p, "cannot run %s", cmd);
+	out = bin_slurp(fileno(p), &len);
+	status = pclose(p);
+	cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0, "%s exited with status %d", cmd,
+	          status);
+	cr_assert_gt(len, 0, "%s printed nothing", cmd);
+	return out;
+}
+
+/* The value of key in key=value lines, into val; false when absent. */
+static bool value_of(const char *text, const char *key, char *val, size_t n)
+{
+	size_t klen = strlen(key);
+
+	for (const char *l = text; l && *l; l = strchr(l, '\n'), l = l ? l + 1 : NULL) {
+		if (strncmp(l, key, klen) == 0 && l[klen] == '=') {
+			size_t vlen = strcspn(l + klen + 1, "\n");
+
+			snprintf(val, n, "%.*s", (int)vlen, l + klen + 1);
+			return true;
+		}
+	}
+	return false;
+}
+
+static long long_of(const char *text, const char *key)
+{
+	char v[64];
+
+	cr_assert(value_of(text, key, v, sizeof(v)), "host_config printed no %s", key);
+	return strtol(v, NULL, 10);
+}
+
+const struct oracle_host *oracle_host(void)
+{
+	static struct oracle_host h;
+	static bool probed;
+
+	if (!probed) {
+		char *out = oracle_run("host_config", NULL);
+
+		h.page_size = long_of(out, "host_page_size");
+		h.zero_page = (int)long_of(out, "host_zero_page");
+		h.overcommit = long_of(out, "host_overcommit");
+		h.aslr = long_of(out, "host_aslr");
+		cr_assert(value_of(out, "host_thp", h.thp, sizeof(h.thp)));
+		snprintf(h.text, sizeof(h.text), "%s", out);
+		free(out);
+		probed = true;
+	}
+	if (h.page_size != 4096)
+		cr_skip_test("this host's pages are %ld bytes; the simulation models 4 KiB pages",
+		             h.page_size);
+	if (h.zero_page < 0)
+		cr_skip_test("the zero-page probe fit neither behaviour on this host:\n%s", h.text);
+	return &h;
+}
+
+void oracle_kernel_opts(struct kernel_opts *o)
+{
+	kernel_default_opts(o);
+	o->zero_page = oracle_host()->zero_page == 1;
+}
+
+/* One line of text at *p (advanced past it), into buf without the newline. */
+static bool next_line(const char **p, char *buf, size_t n)
+{
+	size_t len;
+
+	if (!*p || !**p)
+		return false;
+	len = strcspn(*p, "\n");
+	snprintf(buf, n, "%.*s", (int)len, *p);
+	*p += len + ((*p)[len] == '\n');
+	return true;
+}
+
+void oracle_assert_same(const char *what, const char *sim, const char *real)
+{
+	char msg[8192], a[256], b[256];
+	size_t n = 0;
+	unsigned bad = 0;
+	const char *ps = sim, *pr = real;
+
+	if (strcmp(sim, real) == 0)
+		return;
+	for (;;) {
+		bool hs = next_line(&ps, a, sizeof(a)), hr = next_line(&pr, b, sizeof(b));
+		char *ka, *kb;
+
+		if (!hs && !hr)
+			break;
+		if (hs && hr && strcmp(a, b) == 0)
+			continue;
+		bad++;
+		if (n >= sizeof(msg) - 300)
+			continue;
+		ka = hs ? strchr(a, '=') : NULL;
+		kb = hr ? strchr(b, '=') : NULL;
+		if (ka && kb && ka - a == kb - b && strncmp(a, b, (size_t)(ka - a)) == 0)
+			n += (size_t)snprintf(msg + n, sizeof(msg) - n, "  %.*s: simulated %s, real %s\n",
+			                      (int)(ka - a), a, ka + 1, kb + 1);
+		else
+			n += (size_t)snprintf(msg + n, sizeof(msg) - n, "  simulated '%s', real '%s'\n",
+			                      hs ? a : "(none)", hr ? b : "(none)");
+	}
+	cr_assert_fail("%s: %u line(s) of the simulation and of the real kernel differ:\n%s"
+	               "on this host:\n%s",
+	               what, bad, msg, oracle_host()->text);
+}
