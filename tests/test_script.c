@@ -84,6 +84,28 @@ Test(parse_size, decimal_hex_and_suffixes)
 	cr_assert_eq(v, 0);
 }
 
+/* docs/reference.md: "K, KB, KiB are the same; lower case too". */
+Test(parse_size, suffixes_in_either_case_with_b_or_ib)
+{
+	static const struct {
+		const char *s;
+		uint64_t v;
+	} ok[] = {{"4k", 4096},           {"4kb", 4096},         {"4kib", 4096},
+	          {"4KB", 4096},          {"4KIB", 4096},        {"4Kib", 4096},
+	          {"64mib", 64ULL << 20}, {"64mb", 64ULL << 20}, {"64MiB", 64ULL << 20},
+	          {"1gb", 1ULL << 30},    {"1GiB", 1ULL << 30},  {"0x10kb", 16384}};
+	static const char *const bad[] = {"4kbb", "4kibb", "4ki", "4i", "4kB ", "4 k", "4b"};
+	uint64_t v;
+
+	for (size_t i = 0; i < sizeof(ok) / sizeof(ok[0]); i++) {
+		v = 0;
+		cr_assert_eq(parse_size(ok[i].s, &v), 0, "%s rejected", ok[i].s);
+		cr_assert_eq(v, ok[i].v, "%s = %llu", ok[i].s, (unsigned long long)v);
+	}
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		cr_assert_eq(parse_size(bad[i], &v), -1, "%s accepted", bad[i]);
+}
+
 Test(parse_size, rejects_garbage_and_overflow)
 {
 	uint64_t v = 7;

@@ -8,9 +8,11 @@
 #include "commands.h"
 
 /*
- * "4096", "0x1000", "4K", "0x10K", "1M", "2G" (suffixes are powers of 1024,
- * upper or lower case, optionally followed by "iB" or "B"). No sign, no
- * spaces, no overflow: 0 and *out, or -1 and *out untouched.
+ * "4096", "0x1000", "4K", "0x10K", "1M", "2G": a suffix K, M or G is a power
+ * of 1024, optionally followed by "B" or "iB", all in either case ("4k",
+ * "4kb", "4KiB", "64mib" and "64MB" are the same kind of size; docs/reference.md
+ * promises it so). No sign, no spaces, no overflow: 0 and *out, or -1 and
+ * *out untouched.
  */
 int parse_size(const char *s, uint64_t *out)
 {
@@ -60,9 +62,9 @@ int parse_size(const char *s, uint64_t *out)
 		break;
 	}
 	if (shift) {
-		if (p[0] == 'i' && p[1] == 'B')
+		if (tolower((unsigned char)p[0]) == 'i' && tolower((unsigned char)p[1]) == 'b')
 			p += 2;
-		else if (p[0] == 'B')
+		else if (tolower((unsigned char)p[0]) == 'b')
 			p++;
 		if (v > (UINT64_MAX >> shift))
 			return -1;
