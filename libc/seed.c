@@ -75,10 +75,13 @@ static vaddr_t seed_malloc(struct libc *lc, uint64_t n)
 	   the article's code: RLIMIT_CPU ends it (libc_walk_step). */
 	for (cur = start; cur != last; cur += libc_ld64(lc, cur + MCB_SIZEF)) {
 		libc_walk_step(lc, &w, cur);
-		if (libc_ld64(lc, cur + MCB_AVAIL) && libc_ld64(lc, cur + MCB_SIZEF) >= numbytes) {
+		uint64_t size;
+
+		if (libc_ld64(lc, cur + MCB_AVAIL) && (size = libc_ld64(lc, cur + MCB_SIZEF)) >= numbytes) {
 			libc_st64(lc, cur + MCB_AVAIL, 0);
+			/* the size just read: an event's fields make no access (probe.h) */
 			EV(p, LAYER_LIBC, EV_HEAP, "malloc", "first fit: reuse an available block",
-			   {"chunk", cur}, {"size", libc_ld64(lc, cur + MCB_SIZEF)});
+			   {"chunk", cur}, {"size", size});
 			return cur + MCB_SIZE;
 		}
 	}
