@@ -2,6 +2,7 @@
 #
 #   make            build build/aftermalloc (installs missing Debian packages first)
 #   make test       the whole Criterion suite (+ the scenario library)
+#   make golden     rewrite tests/golden/ (what test_golden.c pins) from this build
 #   make demo       build and run the main demo (viewer with a display, stepper without)
 #   make bench      benchmarks, optimised build, table + build/bench/results.json
 #   make install    PREFIX=/usr/local DESTDIR=
@@ -70,7 +71,7 @@ BIN := $(BUILD)/aftermalloc
 UNIT := $(BUILD)/tests/unit
 DEPS_STAMP := build/.deps-ok
 
-.PHONY: all deps test demo bench install clean check-sdl format fuzz valgrind screenshots
+.PHONY: all deps test golden demo bench install clean check-sdl format fuzz valgrind screenshots
 
 all: $(BIN)
 
@@ -131,6 +132,13 @@ test: $(BIN) $(UNIT) $(HOST_PROBES)
 	AM_BIN=$(abspath $(BIN)) AM_HOST=$(abspath $(BUILD)/host) AM_ROOT=$(CURDIR) \
 	  LSAN_OPTIONS=suppressions=$(CURDIR)/tests/lsan.supp:print_suppressions=0 \
 	  $(UNIT) --jobs=$$(nproc) $(TEST_ARGS)
+
+# The outputs tests/test_golden.c pins, written again from this build: for a
+# change that means to change behaviour (commit tests/golden/ with it).
+golden: $(BIN) $(UNIT)
+	@mkdir -p tests/golden
+	AM_BIN=$(abspath $(BIN)) AM_ROOT=$(CURDIR) AM_GOLDEN_UPDATE=1 \
+	  $(UNIT) --jobs=$$(nproc) --filter 'golden/*'
 
 # ---- demo ------------------------------------------------------------------
 DEMO_SCRIPT := demos/seed-walk.ams

@@ -487,6 +487,7 @@ int replay_run(const struct trace *t, const struct replay_opts *o, struct replay
 	bool booted = false;
 	struct rp *x;
 	double t0;
+	uint64_t seq0 = 0;
 	int sig, ret = -1;
 
 	memset(r, 0, sizeof(*r));
@@ -515,6 +516,9 @@ int replay_run(const struct trace *t, const struct replay_opts *o, struct replay
 	if (kernel_boot(x->k, &ko, stderr) < 0)
 		goto out;
 	booted = true;
+	if (o->sink)
+		probe_set_sink(&x->k->probe, o->sink, o->sink_ctx);
+	seq0 = probe_seq(&x->k->probe);
 	x->task = task_create(x->k, "replay");
 	if (!x->task) {
 		fprintf(stderr, "replay: cannot create the process\n");
@@ -548,8 +552,11 @@ out:
 		libc_fini(&x->lc);
 	if (x->task)
 		task_destroy(x->k, x->task);
-	if (booted)
+	if (booted) {
+		r->events = probe_seq(&x->k->probe) - seq0;
+		probe_set_sink(&x->k->probe, NULL, NULL);
 		kernel_shutdown(x->k);
+	}
 	free(x->k);
 	if (x->chk)
 		fclose(x->chk);

@@ -35,6 +35,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "../../vm/probe.h"
 #include "trace.h"
 
 struct replay_opts {
@@ -47,6 +48,11 @@ struct replay_opts {
 	                                 whole heap, so big traces want N > 1) */
 	bool progress;                /* progress bar on stderr */
 	const struct malloc_ops *ops; /* when not NULL, used instead of policy's (tests) */
+	/* When not NULL, attached to the probe from the process's creation to
+	   its end, so that it sees every event of the replay (tests: a digest of
+	   the whole stream). */
+	void (*sink)(void *ctx, const struct event *ev);
+	void *sink_ctx;
 };
 
 struct replay_result {
@@ -61,6 +67,7 @@ struct replay_result {
 	uint64_t tlb_hits, tlb_misses, peak_frames;
 	double secs;
 	uint64_t phys_bytes; /* simulated RAM used */
+	uint64_t events;     /* events from the process's creation to its end */
 };
 
 /* 0 when the replay ran (valid or not: see r->valid), -1 when the simulation
