@@ -105,10 +105,13 @@ static inline pfn_t vma_alloc_zeroed_movable_folio(struct vm_fault *vmf)
 	return pfn;
 }
 
-/* anon_vma_prepare has nothing to set up here: no rmap is modelled. */
+/* anon_vma_prepare: the VMA's first anonymous frame gives it an anon_vma
+   (no rmap is modelled; its identity decides which VMAs may merge). */
 static inline void vmf_anon_prepare(struct vm_fault *vmf)
 {
 	probe_call(&vmf->k->probe, K, "vmf_anon_prepare");
+	if (!vmf->vma->anon_vma)
+		vmf->vma->anon_vma = ++vmf->mm->anon_vma_seq;
 	probe_ret(&vmf->k->probe, K, "vmf_anon_prepare", {"ret", 0});
 }
 
@@ -224,6 +227,9 @@ static unsigned handle_pte_fault(struct vm_fault *vmf)
 
 	probe_call(&k->probe, K, "handle_pte_fault", {"addr", vmf->address});
 	vmf->orig_pte = pt_get(&k->phys, vmf->pt, vmf->idx);
+	if (pte_protnone(vmf->orig_pte))
+		panic("fault at %#llx on a PROT_NONE entry in an accessible VMA",
+		      (unsigned long long)vmf->address); /* NUMA hinting: not modelled */
 	if (!pte_present(vmf->orig_pte)) {
 		probe_call(&k->probe, K, "do_pte_missing", {"addr", vmf->address});
 		ret = do_anonymous_page(vmf);

@@ -130,7 +130,11 @@ struct vm_area_struct *vma_insert(struct mm_struct *mm, vaddr_t start, vaddr_t e
 	memmove(&mm->vmas[i + 1], &mm->vmas[i], (mm->nr_vmas - i) * sizeof(mm->vmas[0]));
 	mm->nr_vmas++;
 	mm->vmas[i] = (struct vm_area_struct){
-	    .vm_start = start, .vm_end = end, .vm_flags = flags, .kind = kind};
+	    .vm_start = start,
+	    .vm_end = end,
+	    .vm_flags = flags,
+	    .kind = kind,
+	    .vm_pgoff = start >> PAGE_SHIFT};
 	vm_stat_account(mm, flags, (int64_t)((end - start) >> PAGE_SHIFT));
 	return &mm->vmas[i];
 }
@@ -160,6 +164,7 @@ void vma_set_range(struct mm_struct *mm, struct vm_area_struct *vma, vaddr_t sta
 		      (unsigned long long)end);
 	old_pages = (int64_t)((vma->vm_end - vma->vm_start) >> PAGE_SHIFT);
 	new_pages = (int64_t)((end - start) >> PAGE_SHIFT);
+	vma->vm_pgoff += (uint64_t)((int64_t)(start - vma->vm_start) >> PAGE_SHIFT);
 	vma->vm_start = start;
 	vma->vm_end = end;
 	vm_stat_account(mm, vma->vm_flags, new_pages - old_pages);

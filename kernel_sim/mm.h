@@ -22,6 +22,8 @@
 #define VM_MAYEXEC 0x00000040UL
 #define VM_GROWSDOWN 0x00000100UL
 #define VM_ACCOUNT 0x00100000UL
+#define VM_NORESERVE 0x00200000UL /* MAP_NORESERVE: not charged to the commit */
+#define VM_ACCESS_FLAGS (VM_READ | VM_WRITE | VM_EXEC)
 #define VM_STACK VM_GROWSDOWN
 
 #define STACK_GUARD_GAP_PAGES 256UL /* stack_guard_gap: 256 pages = 1 MiB */
@@ -33,6 +35,14 @@ struct vm_area_struct {
 	vaddr_t vm_end;          /* first byte after */
 	unsigned long vm_flags;  /* VM_* */
 	int kind;                /* enum vma_kind: for /proc names and the viewer */
+	uint64_t vm_pgoff;       /* page offset: for anonymous memory, vm_start
+	                            >> PAGE_SHIFT where it was made; it moves with
+	                            the pages (mremap), and two VMAs merge only
+	                            when their offsets continue one another */
+	uint64_t anon_vma;       /* identity of its anon_vma, 0 before the first
+	                            anonymous frame (anon_vma_prepare); the halves
+	                            of a split share it, and two VMAs merge only
+	                            when one has none or both the same */
 };
 
 enum { MM_ANONPAGES, NR_MM_COUNTERS };
@@ -48,6 +58,7 @@ struct mm_struct {
 	uint64_t hiwater_vm, hiwater_rss;               /* pages */
 	uint64_t rss_stat[NR_MM_COUNTERS];              /* pages */
 	uint64_t pgtables_bytes;                        /* page-table pages * 4096 */
+	uint64_t anon_vma_seq;                          /* last anon_vma identity given */
 };
 
 /* An empty mm: no VMAs, no pgd (PFN_NONE), counters zero (mm_init). */
@@ -75,7 +86,7 @@ struct vm_area_struct *vma_prev(struct mm_struct *mm, struct vm_area_struct *vma
 vaddr_t vm_start_gap(const struct vm_area_struct *vma);
 
 /* Insert a VMA (must not overlap; panics otherwise), accounting its pages
-   (vm_stat_account). Returns it (pointers into the array are invalidated by
+   (vm_stat_account); its vm_pgoff is start >> PAGE_SHIFT, anon_vma none. Returns it (pointers into the array are invalidated by
    any insertion or removal). */
 struct vm_area_struct *vma_insert(struct mm_struct *mm, vaddr_t start, vaddr_t end,
 				  unsigned long flags, int kind);
@@ -84,7 +95,7 @@ struct vm_area_struct *vma_insert(struct mm_struct *mm, vaddr_t start, vaddr_t e
 void vma_remove(struct mm_struct *mm, struct vm_area_struct *vma);
 /*
  * Move vma's bounds to [start, end) (page aligned, start < end), accounting
- * the difference: how brk grows or shrinks the heap and how munmap trims or
+ * the difference and moving vm_pgoff with the start: how brk grows or shrinks the heap and how munmap trims or
  * splits a VMA (trim one part, vma_insert the other). Must not overlap a
  * neighbour (panics otherwise) and must keep the array order.
  */

@@ -30,11 +30,21 @@ bool may_expand_vm(struct kernel *k, struct task *t, unsigned long flags, uint64
 	probe_call(&k->probe, LAYER_KERNEL, "may_expand_vm", {"npages", npages});
 	if (as != SIM_RLIM_INFINITY && mm->total_vm + npages > as >> PAGE_SHIFT)
 		ok = false;
-	/* is_data_mapping: private writable, not stack. (Linux lets a data
-	   limit of 0 pass up to the hard limit; that corner is not modelled.) */
+	/* is_data_mapping: private writable, not stack. */
 	if ((flags & (VM_WRITE | VM_SHARED | VM_STACK)) == VM_WRITE && data != SIM_RLIM_INFINITY &&
-	    mm->data_vm + npages > data >> PAGE_SHIFT)
-		ok = false;
+	    mm->data_vm + npages > data >> PAGE_SHIFT) {
+		/* "Workaround for Valgrind": a soft limit of 0 lets the mapping
+		   through up to the hard limit, with a warning in the kernel log
+		   (pr_warn_once; ignore_rlimit_data is false by default). */
+		uint64_t hard = t->rlim[SIM_RLIMIT_DATA].max;
+
+		if (data == 0 && (hard == SIM_RLIM_INFINITY || mm->data_vm + npages <= hard >> PAGE_SHIFT))
+			EV(&k->probe, LAYER_KERNEL, EV_NOTE, "may_expand_vm",
+			   "VmData exceeds the data ulimit 0: allowed up to the hard limit",
+			   {"data_vm", mm->data_vm}, {"npages", npages});
+		else
+			ok = false;
+	}
 	probe_ret(&k->probe, LAYER_KERNEL, "may_expand_vm", {"ret", ok});
 	return ok;
 }
@@ -48,19 +58,18 @@ int vm_enough_memory(struct kernel *k, uint64_t npages)
 	return ret;
 }
 
-static void ev_vma(struct kernel *k, const char *fn, const char *what,
-                   const struct vm_area_struct *v)
+void ev_vma(struct kernel *k, const char *fn, const char *what, const struct vm_area_struct *v)
 {
 	EV(&k->probe, LAYER_KERNEL, EV_VMA, fn, what, {"start", v->vm_start}, {"end", v->vm_end},
 	   {"flags", v->vm_flags});
 }
 
-/* __split_vma: cut vma at addr (strictly inside it); both halves keep flags and kind. */
-static void split_vma(struct kernel *k, struct mm_struct *mm, struct vm_area_struct *vma,
-                      vaddr_t addr)
+struct vm_area_struct *split_vma(struct kernel *k, struct mm_struct *mm,
+                                 struct vm_area_struct *vma, vaddr_t addr)
 {
 	vaddr_t start = vma->vm_start, end = vma->vm_end;
 	unsigned long flags = vma->vm_flags;
+	uint64_t anon_vma = vma->anon_vma, pgoff = vma->vm_pgoff;
 	int kind = vma->kind;
 	struct vm_area_struct *hi;
 
@@ -69,8 +78,11 @@ static void split_vma(struct kernel *k, struct mm_struct *mm, struct vm_area_str
 	vma_set_range(mm, vma, start, addr);
 	ev_vma(k, "__split_vma", "split", vma);
 	hi = vma_insert(mm, addr, end, flags, kind);
+	hi->anon_vma = anon_vma;
+	hi->vm_pgoff = pgoff + ((addr - start) >> PAGE_SHIFT);
 	ev_vma(k, "__split_vma", "split", hi);
 	probe_ret(&k->probe, LAYER_KERNEL, "__split_vma", {"ret", 0});
+	return hi;
 }
 
 void do_vmi_align_munmap(struct kernel *k, struct task *t, vaddr_t start, vaddr_t end)
@@ -121,7 +133,7 @@ out:
  * do_vmi_munmap: start page aligned, the range inside user space, len
  * rounded up to pages and not 0. Unmapping nothing is success.
  */
-static int64_t do_vmi_munmap(struct kernel *k, struct task *t, vaddr_t start, uint64_t len)
+int64_t do_vmi_munmap(struct kernel *k, struct task *t, vaddr_t start, uint64_t len)
 {
 	int64_t ret = 0;
 
@@ -178,18 +190,16 @@ static vaddr_t unmapped_area_topdown(struct mm_struct *mm, uint64_t len)
 }
 
 /*
- * get_unmapped_area (mm_get_unmapped_area -> arch_get_unmapped_area_topdown):
- * MAP_FIXED takes addr as it is; a hint is used when the range is free
- * (counting guard gaps); else the top-down search. Returns the address or
- * -errno as an unsigned value (IS_ERR_VALUE).
+ * mm_get_unmapped_area (arch_get_unmapped_area_topdown): MAP_FIXED takes
+ * addr as it is; a hint is used when the range is free (counting guard
+ * gaps); else the top-down search. The address or -errno. No events of its
+ * own: get_unmapped_area's call stands for it.
  */
-static int64_t get_unmapped_area(struct kernel *k, struct mm_struct *mm, vaddr_t addr, uint64_t len,
-                                 int flags)
+static int64_t mm_get_unmapped_area(struct kernel *k, struct mm_struct *mm, vaddr_t addr,
+                                    uint64_t len, int flags)
 {
 	int64_t ret;
 
-	probe_call(&k->probe, LAYER_KERNEL, "get_unmapped_area", {"addr", addr}, {"len", len},
-	           {"flags", (uint64_t)flags});
 	if (len > TASK_SIZE - MMAP_MIN_ADDR) {
 		ret = -SIM_ENOMEM;
 	} else if (flags & SIM_MAP_FIXED) {
@@ -215,6 +225,48 @@ static int64_t get_unmapped_area(struct kernel *k, struct mm_struct *mm, vaddr_t
 		if (!ret)
 			ret = -SIM_ENOMEM;
 	}
+	return ret;
+}
+
+/*
+ * __thp_get_unmapped_area with size PMD_SIZE and offset 0 (anonymous memory
+ * has pgoff 0 here): search len + 2 MiB, then take the 2 MiB boundary inside
+ * the padded range, the highest one when the range starts aligned (top-down).
+ * 0 when the padded search fails (the caller retries without padding).
+ */
+static vaddr_t thp_get_unmapped_area(struct kernel *k, struct mm_struct *mm, vaddr_t addr,
+                                     uint64_t len, int flags)
+{
+	uint64_t len_pad = len + PMD_SIZE;
+	int64_t ret;
+	vaddr_t off_sub;
+
+	probe_call(&k->probe, LAYER_KERNEL, "thp_get_unmapped_area", {"addr", addr}, {"len", len});
+	ret = len_pad < len ? -SIM_ENOMEM : mm_get_unmapped_area(k, mm, addr, len_pad, flags);
+	if (ret < 0) {
+		ret = 0;
+	} else if ((vaddr_t)ret != addr) {
+		off_sub = (0 - (vaddr_t)ret) & (PMD_SIZE - 1);
+		ret += off_sub ? (int64_t)off_sub : (int64_t)PMD_SIZE;
+	}
+	probe_ret(&k->probe, LAYER_KERNEL, "thp_get_unmapped_area", {"ret", (uint64_t)ret});
+	return (vaddr_t)ret;
+}
+
+int64_t get_unmapped_area(struct kernel *k, struct mm_struct *mm, vaddr_t addr, uint64_t len,
+                          int flags)
+{
+	int64_t ret = 0;
+
+	probe_call(&k->probe, LAYER_KERNEL, "get_unmapped_area", {"addr", addr}, {"len", len},
+	           {"flags", (uint64_t)flags});
+	/* Linux 6.7+ (CONFIG_TRANSPARENT_HUGEPAGE, whatever the THP mode): an
+	   anonymous private mapping without a hint whose length is a multiple of
+	   2 MiB is placed 2 MiB aligned, so that it can hold huge pages. */
+	if (!addr && !(flags & SIM_MAP_FIXED) && len && !(len & (PMD_SIZE - 1)))
+		ret = (int64_t)thp_get_unmapped_area(k, mm, addr, len, flags);
+	if (!ret)
+		ret = mm_get_unmapped_area(k, mm, addr, len, flags);
 	probe_ret(&k->probe, LAYER_KERNEL, "get_unmapped_area", {"ret", (uint64_t)ret});
 	return ret;
 }
@@ -234,9 +286,61 @@ static uint64_t mapped_pages(struct mm_struct *mm, vaddr_t start, vaddr_t end)
 	return n;
 }
 
-static bool anon_mergeable(const struct vm_area_struct *v, unsigned long flags)
+bool vma_mergeable(const struct vm_area_struct *v, unsigned long flags, int kind,
+                   uint64_t anon_vma)
 {
-	return v->kind == VMA_ANON && v->vm_flags == flags;
+	return v->kind == kind && v->vm_flags == flags &&
+	       (!v->anon_vma || !anon_vma || v->anon_vma == anon_vma);
+}
+
+bool vma_pgoff_follows(const struct vm_area_struct *prev, uint64_t pgoff)
+{
+	return prev->vm_pgoff + ((prev->vm_end - prev->vm_start) >> PAGE_SHIFT) == pgoff;
+}
+
+struct vm_area_struct *vma_merge_new_range(struct kernel *k, struct mm_struct *mm, vaddr_t addr,
+                                           vaddr_t end, unsigned long vm_flags, int kind,
+                                           uint64_t anon_vma, uint64_t pgoff)
+{
+	struct vm_area_struct *prev, *next;
+	uint64_t pages = (end - addr) >> PAGE_SHIFT;
+	size_t i;
+
+	next = find_vma(mm, addr);
+	i = next ? vma_index(mm, next) : mm->nr_vmas;
+	prev = i > 0 ? &mm->vmas[i - 1] : NULL;
+	if (prev && (prev->vm_end != addr || !vma_mergeable(prev, vm_flags, kind, anon_vma) ||
+	             !vma_pgoff_follows(prev, pgoff)))
+		prev = NULL;
+	if (next && (next->vm_start != end || !vma_mergeable(next, vm_flags, kind, anon_vma) ||
+	             next->vm_pgoff != pgoff + pages))
+		next = NULL;
+	/* all three must share one anon_vma (is_mergeable_anon_vma of prev and next) */
+	if (prev && next && prev->anon_vma && next->anon_vma && prev->anon_vma != next->anon_vma)
+		next = NULL;
+	if (prev && next) {
+		vaddr_t next_end = next->vm_end;
+		uint64_t av = prev->anon_vma ? prev->anon_vma : next->anon_vma;
+
+		ev_vma(k, "vma_merge_new_range", "remove", next);
+		vma_remove(mm, next);
+		prev = &mm->vmas[i - 1];
+		vma_set_range(mm, prev, prev->vm_start, next_end);
+		prev->anon_vma = av;
+		ev_vma(k, "vma_merge_new_range", "expand", prev);
+		return prev;
+	}
+	if (prev) {
+		vma_set_range(mm, prev, prev->vm_start, end);
+		ev_vma(k, "vma_merge_new_range", "expand", prev);
+		return prev;
+	}
+	if (next) {
+		vma_set_range(mm, next, addr, next->vm_end);
+		ev_vma(k, "vma_merge_new_range", "expand", next);
+		return next;
+	}
+	return NULL;
 }
 
 /*
@@ -249,9 +353,7 @@ static int64_t mmap_region(struct kernel *k, struct task *t, vaddr_t addr, uint6
 	struct mm_struct *mm = &t->mm;
 	vaddr_t end = addr + len;
 	uint64_t npages = len >> PAGE_SHIFT;
-	struct vm_area_struct *prev, *next;
 	int64_t ret = (int64_t)addr;
-	size_t i;
 
 	probe_call(&k->probe, LAYER_KERNEL, "mmap_region", {"addr", addr}, {"len", len},
 	           {"vm_flags", vm_flags});
@@ -265,47 +367,30 @@ static int64_t mmap_region(struct kernel *k, struct task *t, vaddr_t addr, uint6
 	}
 	if (mapped_pages(mm, addr, end))
 		do_vmi_align_munmap(k, t, addr, end);
-
-	next = find_vma(mm, addr);
-	i = next ? vma_index(mm, next) : mm->nr_vmas;
-	prev = i > 0 ? &mm->vmas[i - 1] : NULL;
-	if (prev && (prev->vm_end != addr || !anon_mergeable(prev, vm_flags)))
-		prev = NULL;
-	if (next && (next->vm_start != end || !anon_mergeable(next, vm_flags)))
-		next = NULL;
-	if (prev && next) {
-		vaddr_t next_end = next->vm_end;
-
-		ev_vma(k, "vma_merge_new_range", "remove", next);
-		vma_remove(mm, next);
-		prev = &mm->vmas[i - 1];
-		vma_set_range(mm, prev, prev->vm_start, next_end);
-		ev_vma(k, "vma_merge_new_range", "expand", prev);
-	} else if (prev) {
-		vma_set_range(mm, prev, prev->vm_start, end);
-		ev_vma(k, "vma_merge_new_range", "expand", prev);
-	} else if (next) {
-		vma_set_range(mm, next, addr, next->vm_end);
-		ev_vma(k, "vma_merge_new_range", "expand", next);
-	} else {
+	if (!vma_merge_new_range(k, mm, addr, end, vm_flags, VMA_ANON, 0, addr >> PAGE_SHIFT))
 		ev_vma(k, "mmap_region", "new", vma_insert(mm, addr, end, vm_flags, VMA_ANON));
-	}
 out:
 	probe_ret(&k->probe, LAYER_KERNEL, "mmap_region", {"ret", (uint64_t)ret});
 	return ret;
 }
 
-/* calc_vm_prot_bits + the VM_MAY* bits of do_mmap, VM_ACCOUNT for private writable. */
-static unsigned long prot_to_vm_flags(int prot)
+unsigned long calc_vm_prot_bits(int prot)
 {
-	unsigned long f = VM_MAYREAD | VM_MAYWRITE | VM_MAYEXEC;
+	return (prot & SIM_PROT_READ ? VM_READ : 0) | (prot & SIM_PROT_WRITE ? VM_WRITE : 0) |
+	       (prot & SIM_PROT_EXEC ? VM_EXEC : 0);
+}
 
-	if (prot & SIM_PROT_READ)
-		f |= VM_READ;
-	if (prot & SIM_PROT_WRITE)
-		f |= VM_WRITE | VM_ACCOUNT;
-	if (prot & SIM_PROT_EXEC)
-		f |= VM_EXEC;
+/* do_mmap's flags: the VM_MAY* bits, VM_NORESERVE for MAP_NORESERVE (with
+   overcommit 0 or 1), and VM_ACCOUNT for a private writable mapping that
+   reserves (accountable_mapping). */
+static unsigned long prot_to_vm_flags(int prot, int flags)
+{
+	unsigned long f = calc_vm_prot_bits(prot) | VM_MAYREAD | VM_MAYWRITE | VM_MAYEXEC;
+
+	if (flags & SIM_MAP_NORESERVE)
+		f |= VM_NORESERVE;
+	if ((f & (VM_NORESERVE | VM_WRITE)) == VM_WRITE)
+		f |= VM_ACCOUNT;
 	return f;
 }
 
@@ -324,7 +409,7 @@ static int64_t do_mmap(struct kernel *k, struct task *t, vaddr_t addr, uint64_t 
 		len = PAGE_ALIGN(len);
 		ret = get_unmapped_area(k, &t->mm, addr, len, flags);
 		if (ret >= 0)
-			ret = mmap_region(k, t, (vaddr_t)ret, len, prot_to_vm_flags(prot));
+			ret = mmap_region(k, t, (vaddr_t)ret, len, prot_to_vm_flags(prot, flags));
 	}
 	probe_ret(&k->probe, LAYER_KERNEL, "do_mmap", {"ret", (uint64_t)ret});
 	return ret;
@@ -337,7 +422,7 @@ int64_t sys_mmap(struct kernel *k, vaddr_t addr, uint64_t len, int prot, int fla
 	    syscall_enter(k, SIM_NR_mmap, "__x64_sys_mmap", {"addr", addr}, {"len", len},
 	                  {"prot", (uint64_t)prot}, {"flags", (uint64_t)flags},
 	                  {"fd", (uint64_t)(int64_t)fd}, {"off", off});
-	const int known = SIM_MAP_PRIVATE | SIM_MAP_FIXED | SIM_MAP_ANONYMOUS;
+	const int known = SIM_MAP_PRIVATE | SIM_MAP_FIXED | SIM_MAP_ANONYMOUS | SIM_MAP_NORESERVE;
 	const int needed = SIM_MAP_PRIVATE | SIM_MAP_ANONYMOUS;
 	int64_t ret;
 

@@ -176,7 +176,7 @@ static void zap_level(struct kernel *k, struct mm_struct *mm, pfn_t table, int l
 		vaddr_t next = span_next(a, level, end);
 		pte_t e = pt_get(&k->phys, table, pt_index(a, level));
 
-		if (pte_present(e)) {
+		if (!pte_none(e)) {
 			if (level == 1)
 				zap_pte(k, mm, table, a, g);
 			else
@@ -217,10 +217,101 @@ void zap_page_range(struct kernel *k, struct mm_struct *mm, vaddr_t start, vaddr
 	free(g.free);
 }
 
+pfn_t pmd_table_alloc(struct kernel *k, struct mm_struct *mm, vaddr_t va)
+{
+	static const char *const alloc_fn[] = {[4] = "pud_alloc", [3] = "pmd_alloc"};
+	static const char *const populate_fn[] = {[4] = "p4d_populate", [3] = "pud_populate"};
+	struct probe *p = &k->probe;
+	pfn_t table = mm->pgd;
+
+	if (table == PFN_NONE)
+		panic("mm has no pgd");
+	for (int level = 4; level >= 3; level--) {
+		unsigned idx = pt_index(va, level);
+		pte_t e = pt_get(&k->phys, table, idx);
+
+		probe_call(p, LAYER_KERNEL, alloc_fn[level], {"addr", va});
+		if (!pte_present(e)) {
+			pfn_t n = table_alloc(k, mm);
+
+			if (n == PFN_NONE) {
+				probe_ret(p, LAYER_KERNEL, alloc_fn[level], {"ret", 0});
+				return PFN_NONE;
+			}
+			e = pte_mk(n, PT_TABLE_FLAGS);
+			pt_set(&k->phys, table, idx, e);
+			EV(p, LAYER_KERNEL, EV_PTE_SET, populate_fn[level], NULL, {"addr", va},
+			   {"level", (uint64_t)level}, {"old", 0}, {"new", e});
+		}
+		probe_ret(p, LAYER_KERNEL, alloc_fn[level], {"ret", pte_pfn(e)});
+		table = pte_pfn(e);
+	}
+	return table;
+}
+
+pfn_t pmd_table_lookup(struct kernel *k, struct mm_struct *mm, vaddr_t va)
+{
+	pfn_t table = mm->pgd;
+
+	if (table == PFN_NONE)
+		return PFN_NONE;
+	for (int level = 4; level >= 3; level--) {
+		pte_t e = pt_get(&k->phys, table, pt_index(va, level));
+
+		if (!pte_present(e))
+			return PFN_NONE;
+		table = pte_pfn(e);
+	}
+	return table;
+}
+
+static void walk_level(struct kernel *k, pfn_t table, int level, vaddr_t start, vaddr_t end,
+                       pte_entry_fn fn, void *ctx)
+{
+	for (vaddr_t a = start; a < end;) {
+		vaddr_t next = span_next(a, level, end);
+		unsigned idx = pt_index(a, level);
+		pte_t e = pt_get(&k->phys, table, idx);
+
+		if (!pte_none(e)) {
+			if (level == 1)
+				fn(k, ctx, table, idx, a, e);
+			else
+				walk_level(k, pte_pfn(e), level - 1, a, next, fn, ctx);
+		}
+		a = next;
+	}
+}
+
+void walk_page_range(struct kernel *k, struct mm_struct *mm, vaddr_t start, vaddr_t end,
+                     pte_entry_fn fn, void *ctx)
+{
+	if ((start | end) & ~PAGE_MASK || start > end || end > USER_VA_END)
+		panic("bad range [%#llx, %#llx)", (unsigned long long)start,
+		      (unsigned long long)end);
+	if (mm->pgd != PFN_NONE)
+		walk_level(k, mm->pgd, 4, start, end, fn, ctx);
+}
+
+void flush_tlb_mm_range(struct kernel *k, struct mm_struct *mm, vaddr_t start, vaddr_t end)
+{
+	struct probe *p = &k->probe;
+
+	if (start >= end || k->cpu.cr3 != mm->pgd)
+		return;
+	probe_call(p, LAYER_KERNEL, "flush_tlb_mm_range", {"start", start}, {"end", end});
+	if ((end - start) >> PAGE_SHIFT > TLB_SINGLE_PAGE_FLUSH_CEILING)
+		cpu_flush_tlb(&k->cpu);
+	else
+		for (vaddr_t a = start; a < end; a += PAGE_SIZE)
+			cpu_invlpg(&k->cpu, a);
+	probe_ret(p, LAYER_KERNEL, "flush_tlb_mm_range");
+}
+
 static bool table_empty(struct kernel *k, pfn_t table)
 {
 	for (unsigned i = 0; i < PT_ENTRIES; i++)
-		if (pte_present(pt_get(&k->phys, table, i)))
+		if (!pte_none(pt_get(&k->phys, table, i)))
 			return false;
 	return true;
 }
@@ -243,7 +334,7 @@ static void free_level(struct kernel *k, struct mm_struct *mm, pfn_t table, int 
 		pte_t e = pt_get(&k->phys, table, idx);
 		vaddr_t base = a & ~(entry_span(level) - 1);
 
-		if (pte_present(e)) {
+		if (!pte_none(e)) {
 			pfn_t child = pte_pfn(e);
 
 			if (level > 2)
@@ -279,7 +370,7 @@ static void free_all_level(struct kernel *k, struct mm_struct *mm, pfn_t table, 
 		pte_t e = pt_get(&k->phys, table, i);
 		vaddr_t va = base + i * entry_span(level);
 
-		if (!pte_present(e))
+		if (pte_none(e))
 			continue;
 		if (level == 1)
 			panic("leaf at %#llx still present (zap first)", (unsigned long long)va);
@@ -353,8 +444,13 @@ static void census_leaf(struct pt_census *c, vaddr_t va, pte_t e)
 		return;
 	}
 	f = phys_frame(&k->phys, pfn);
-	if (!(e & PTE_US))
+	if (!pte_present(e) && !pte_protnone(e))
+		census_report(c, "leaf at %#llx neither present nor PROT_NONE: %#llx",
+		              (unsigned long long)va, (unsigned long long)e);
+	if (pte_present(e) && !(e & PTE_US))
 		census_report(c, "user leaf at %#llx without US", (unsigned long long)va);
+	if (pte_protnone(e) && (e & (PTE_RW | PTE_US)))
+		census_report(c, "PROT_NONE leaf at %#llx keeps RW or US", (unsigned long long)va);
 	if (pfn == k->zero_pfn) {
 		c->zero++;
 		if (f->kind != FK_ZERO)
@@ -379,10 +475,14 @@ static void census_leaf(struct pt_census *c, vaddr_t va, pte_t e)
 		census_report(c, "leaf at %#llx outside every VMA", (unsigned long long)va);
 		return;
 	}
+	if (pte_protnone(e) != !(vma->vm_flags & VM_ACCESS_FLAGS))
+		census_report(c, "leaf at %#llx is %s but its VMA is %s", (unsigned long long)va,
+		              pte_protnone(e) ? "PROT_NONE" : "accessible",
+		              vma->vm_flags & VM_ACCESS_FLAGS ? "accessible" : "PROT_NONE");
 	if ((e & PTE_RW) && !(vma->vm_flags & VM_WRITE))
 		census_report(c, "leaf at %#llx writable in a read-only VMA",
 		              (unsigned long long)va);
-	if (!(e & PTE_NX) && !(vma->vm_flags & VM_EXEC))
+	if (pte_present(e) && !(e & PTE_NX) && !(vma->vm_flags & VM_EXEC))
 		census_report(c, "leaf at %#llx executable in a non-exec VMA",
 		              (unsigned long long)va);
 }
@@ -397,7 +497,7 @@ static void census_level(struct pt_census *c, pfn_t table, int level, vaddr_t ba
 		pfn_t child = pte_pfn(e);
 		const struct frame *f;
 
-		if (!pte_present(e))
+		if (pte_none(e))
 			continue;
 		if (level == 4 && i >= PT_ENTRIES / 2) {
 			census_report(c, "PML4 entry %u in the kernel half is present", i);

@@ -14,7 +14,26 @@
 
 #include <stdio.h>
 
+#include "../vm/pagetable.h"
 #include "task.h"
+
+/*
+ * A PROT_NONE page keeps its frame: the leaf loses _PAGE_PRESENT, so the CPU
+ * faults on any access, and carries _PAGE_PROTNONE (the global bit, which no
+ * user leaf uses otherwise) so the kernel still sees a mapping
+ * (arch/x86/include/asm/pgtable_types.h). Linux's pte_present() is true for
+ * both; vm/'s pte_present() is the hardware's view (P only). A leaf is
+ * empty (pte_none) only when all zero: kernel walks skip those alone.
+ */
+#define PTE_PROTNONE PTE_G
+static inline bool pte_protnone(pte_t e)
+{
+	return (e & (PTE_P | PTE_PROTNONE)) == PTE_PROTNONE;
+}
+static inline bool pte_none(pte_t e)
+{
+	return e == 0;
+}
 
 /* A fresh zeroed PML4 for mm (pgd_alloc). false when out of memory. */
 bool pgd_alloc(struct kernel *k, struct mm_struct *mm);
@@ -36,6 +55,28 @@ pfn_t pgtable_lookup(struct kernel *k, struct mm_struct *mm, vaddr_t va);
  * invalidate the TLB entries (flush_tlb_mm_range -> invlpg).
  */
 void zap_page_range(struct kernel *k, struct mm_struct *mm, vaddr_t start, vaddr_t end);
+
+/* The PD (level-2 table) covering va, allocating the PDPT and PD on the way
+   (pud_alloc, pmd_alloc); PFN_NONE when out of memory. */
+pfn_t pmd_table_alloc(struct kernel *k, struct mm_struct *mm, vaddr_t va);
+/* The PD covering va without allocating, or PFN_NONE. */
+pfn_t pmd_table_lookup(struct kernel *k, struct mm_struct *mm, vaddr_t va);
+
+/*
+ * walk_page_range with a pte_entry callback: fn is called for every leaf of
+ * [start, end) (page aligned) that is not pte_none (present or PROT_NONE),
+ * with the PT frame and index holding it. fn may rewrite that entry and may
+ * allocate tables elsewhere, but must not free tables.
+ */
+typedef void (*pte_entry_fn)(struct kernel *k, void *ctx, pfn_t pt, unsigned idx, vaddr_t va,
+                             pte_t e);
+void walk_page_range(struct kernel *k, struct mm_struct *mm, vaddr_t start, vaddr_t end,
+                     pte_entry_fn fn, void *ctx);
+
+/* flush_tlb_mm_range: invalidate [start, end) (page aligned) of mm when it
+   is the loaded address space: page by page up to
+   TLB_SINGLE_PAGE_FLUSH_CEILING pages, else the whole TLB. */
+void flush_tlb_mm_range(struct kernel *k, struct mm_struct *mm, vaddr_t start, vaddr_t end);
 
 /* free_pgtables: free the page-table pages that map nothing any more below
    [start, end) (only tables wholly inside the range that are empty). */

@@ -14,7 +14,6 @@
 #include "../vm/panic.h"
 #include "syscalls.h"
 
-#define SIM_EFAULT   14
 #define SIM_EBADF    9
 #define SIM_SI_TKILL (-6) /* si_code of a signal sent by tkill/tgkill */
 #define SIM_NSIG     64

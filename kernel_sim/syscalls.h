@@ -18,8 +18,11 @@
 /* x86-64 syscall numbers */
 #define SIM_NR_write     1
 #define SIM_NR_mmap      9
+#define SIM_NR_mprotect  10
 #define SIM_NR_munmap    11
 #define SIM_NR_brk       12
+#define SIM_NR_mremap    25
+#define SIM_NR_madvise   28
 #define SIM_NR_getrlimit 97
 #define SIM_NR_setrlimit 160
 #define SIM_NR_tgkill    234
@@ -31,7 +34,18 @@
 #define SIM_MAP_PRIVATE   0x02
 #define SIM_MAP_FIXED     0x10
 #define SIM_MAP_ANONYMOUS 0x20
+#define SIM_MAP_NORESERVE 0x4000
 
+#define SIM_MREMAP_MAYMOVE   1
+#define SIM_MREMAP_FIXED     2
+#define SIM_MREMAP_DONTUNMAP 4
+
+#define SIM_MADV_NORMAL   0
+#define SIM_MADV_WILLNEED 3
+#define SIM_MADV_DONTNEED 4
+#define SIM_MADV_FREE     8
+
+#define SIM_EFAULT 14
 #define SIM_ENOMEM 12
 #define SIM_EINVAL 22
 #define SIM_EPERM  1
@@ -42,6 +56,16 @@ uint64_t sys_brk(struct kernel *k, uint64_t brk);
 int64_t sys_mmap(struct kernel *k, vaddr_t addr, uint64_t len, int prot, int flags, int fd,
                  uint64_t off);
 int64_t sys_munmap(struct kernel *k, vaddr_t addr, uint64_t len);
+/* mprotect(2) (mprotect.c): 0, -EINVAL (start unaligned, unknown prot bits),
+   -ENOMEM (a hole in the range, overflow, commit refused), -EACCES. */
+int64_t sys_mprotect(struct kernel *k, vaddr_t start, uint64_t len, int prot);
+/* madvise(2) (madvise.c): MADV_NORMAL, MADV_WILLNEED, MADV_DONTNEED, MADV_FREE;
+   0, -EINVAL (unaligned, overflow, other behaviours), -ENOMEM (a hole). */
+int64_t sys_madvise(struct kernel *k, vaddr_t start, uint64_t len, int behavior);
+/* mremap(2) (mremap.c): the new address, or -EINVAL, -EFAULT, -ENOMEM.
+   MREMAP_DONTUNMAP is not modelled (-EINVAL). */
+int64_t sys_mremap(struct kernel *k, vaddr_t addr, uint64_t old_len, uint64_t new_len, int flags,
+                   vaddr_t new_addr);
 int64_t sys_setrlimit(struct kernel *k, int resource, const struct sim_rlimit *rl);
 int64_t sys_getrlimit(struct kernel *k, int resource, struct sim_rlimit *rl);
 /* write(2) to fd 1 or 2 of the current task: kept in task->stderr_buf (fd 2). */

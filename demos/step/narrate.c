@@ -235,6 +235,65 @@ static const struct narration table[] = {
     {"flush_tlb_mm_range", "arch/x86/mm/tlb.c", W,
      "invalidates the TLB entries of a range: invlpg per page, or a full flush when the range "
      "is large."},
+    {"thp_get_unmapped_area", "mm/huge_memory.c", M,
+     "a mapping whose length is a multiple of 2 MiB is placed on a 2 MiB boundary (Linux "
+     "6.7+), so that it could be backed by huge pages: it searches 2 MiB more than asked and "
+     "keeps the aligned part."},
+    /* ---- mprotect (mm/mprotect.c) ---------------------------------------- */
+    {"__x64_sys_mprotect", "mm/mprotect.c", M,
+     "the mprotect system call: changes the access rights of a page-aligned range."},
+    {"do_mprotect_pkey", "mm/mprotect.c", M,
+     "walks the VMAs of the range; a hole in it is ENOMEM, after the parts before it changed."},
+    {"mprotect_fixup", "mm/mprotect.c", M,
+     "gives one VMA part its new flags: it merges with an equal neighbour or is split off, "
+     "and a private mapping that becomes writable is charged to the commit."},
+    {"vma_merge_existing_range", "mm/vma.c", M,
+     "the changed part now equals its neighbour (flags, anon_vma, offsets), so they become one "
+     "VMA."},
+    {"vma_modify_flags", "mm/vma.c", M,
+     "the part could not merge: it was split off and takes the new flags alone."},
+    {"change_protection", "mm/mprotect.c", M,
+     "rewrites the PTEs of the range for the new rights and flushes the TLB; the frames stay."},
+    {"change_pte_range", "mm/mprotect.c", W,
+     "one PTE gets the new rights (PROT_NONE: not present, frame kept); an anonymous page of "
+     "this process alone becomes writable at once, so no write fault follows."},
+    /* ---- madvise (mm/madvise.c) ------------------------------------------ */
+    {"__x64_sys_madvise", "mm/madvise.c", M,
+     "the madvise system call: advice about a range; DONTNEED and FREE give memory back."},
+    {"do_madvise", "mm/madvise.c", M,
+     "walks the VMAs of the range; a hole makes the result ENOMEM, the rest is still done."},
+    {"madvise_dontneed_free", "mm/madvise.c", M,
+     "MADV_DONTNEED drops the pages now; MADV_FREE only marks them free to be reclaimed."},
+    {"zap_page_range_single", "mm/memory.c", M,
+     "clears the PTEs and frees the frames, but keeps the VMA and the page tables: the next "
+     "touch faults a zeroed page."},
+    {"madvise_free_single_vma", "mm/madvise.c", M,
+     "marks the pages of the range lazily free: they stay mapped and in RSS until memory is "
+     "short; a write before that keeps them."},
+    {"madvise_free_pte_range", "mm/madvise.c", W,
+     "makes the PTE old and clean: a later write sets Dirty again and the page is kept."},
+    {"folio_mark_lazyfree", "mm/swap.c", M,
+     "moves the page to the lazy-free list: reclaim may drop it without writing it anywhere."},
+    /* ---- mremap (mm/mremap.c) -------------------------------------------- */
+    {"__x64_sys_mremap", "mm/mremap.c", M,
+     "the mremap system call: grows, shrinks or moves a mapping without copying its pages."},
+    {"do_mremap", "mm/mremap.c", M,
+     "checks the arguments and the VMA at the address, then shrinks, grows in place or moves."},
+    {"shrink_vma", "mm/mremap.c", M, "unmaps the tail that the smaller size no longer covers."},
+    {"expand_vma_in_place", "mm/mremap.c", M,
+     "the addresses after the VMA are free: it just grows, nothing moves."},
+    {"mremap_to", "mm/mremap.c", M,
+     "MREMAP_FIXED: whatever is at the new address is unmapped first, then the pages move there."},
+    {"move_vma", "mm/mremap.c", M,
+     "makes the VMA at the new place, moves the page tables there, unmaps the old range."},
+    {"copy_vma", "mm/vma.c", M,
+     "creates the VMA at the new address (or extends a neighbour whose offsets line up)."},
+    {"move_page_tables", "mm/mremap.c", M,
+     "moves the PTEs to the new addresses: the frames, their contents and the RSS stay, and "
+     "nothing faults afterwards."},
+    {"move_ptes", "mm/mremap.c", W, "moves one PTE: cleared at the old address, set at the new."},
+    {"move_normal_pmd", "mm/mremap.c", W,
+     "both ranges are 2 MiB aligned: the whole page table moves with one PD entry."},
     {"__x64_sys_setrlimit", "kernel/sys.c", M,
      "the setrlimit system call: sets a resource limit (RLIMIT_DATA caps how far brk may "
      "grow)."},
