@@ -64,6 +64,30 @@ static const char *anon_name(const struct mm_struct *mm, vaddr_t start, vaddr_t 
  * the data pages and an anonymous VMA for the bss pages beyond them: the
  * view shows those two lines, as the real file does.
  */
+/* Where the file-backed part of v ends: the program's data VMA shows as its
+   file part and the bss after it, as the two VMAs Linux has for them. */
+static vaddr_t file_part_end(const struct mm_struct *mm, const struct vm_area_struct *v)
+{
+	if (v->kind == VMA_TEXT)
+		return v->vm_end;
+	if (v->kind == VMA_DATA)
+		return PAGE_ALIGN(mm->end_data) < v->vm_end ? PAGE_ALIGN(mm->end_data) : v->vm_end;
+	return v->vm_start;
+}
+
+size_t proc_maps_lines(const struct task *t)
+{
+	const struct mm_struct *mm = &t->mm;
+	size_t n = 0;
+
+	for (size_t i = 0; i < mm->nr_vmas; i++) {
+		vaddr_t file_end = file_part_end(mm, &mm->vmas[i]);
+
+		n += (file_end > mm->vmas[i].vm_start) + (mm->vmas[i].vm_end > file_end);
+	}
+	return n;
+}
+
 void proc_maps(struct kernel *k, struct task *t, FILE *out)
 {
 	const struct mm_struct *mm = &t->mm;
@@ -72,12 +96,8 @@ void proc_maps(struct kernel *k, struct task *t, FILE *out)
 	snprintf(path, sizeof(path), "%s%.*s", PROC_EXE_DIR, (int)sizeof(t->comm), t->comm);
 	for (size_t i = 0; i < mm->nr_vmas; i++) {
 		const struct vm_area_struct *v = &mm->vmas[i];
-		vaddr_t file_end = v->vm_start, end = v->vm_end;
+		vaddr_t file_end = file_part_end(mm, v), end = v->vm_end;
 
-		if (v->kind == VMA_TEXT)
-			file_end = end;
-		else if (v->kind == VMA_DATA)
-			file_end = PAGE_ALIGN(mm->end_data) < end ? PAGE_ALIGN(mm->end_data) : end;
 		if (file_end > v->vm_start)
 			maps_line(out, v->vm_start, file_end, v->vm_flags, true, exe_offset(mm, v),
 			          path);

@@ -24,6 +24,7 @@
 #define PROC_EXE_TEXT_OFFSET 0x1000UL
 
 void proc_maps(struct kernel *k, struct task *t, FILE *out);   /* /proc/PID/maps */
+size_t proc_maps_lines(const struct task *t); /* how many lines proc_maps prints */
 void proc_buddyinfo(struct kernel *k, FILE *out);              /* /proc/buddyinfo */
 void proc_meminfo(struct kernel *k, FILE *out);                /* /proc/meminfo */
 void proc_status(struct kernel *k, struct task *t, FILE *out); /* /proc/PID/status */

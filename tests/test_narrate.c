@@ -88,8 +88,8 @@ static void run_everything(struct missing *m, bool zero_page)
 			cr_assert_not_null(s, "%s with %s", g.gl_pathv[i], (*p)->name);
 			m->where = g.gl_pathv[i];
 			cr_assert_eq(session_add_sink(s, missing_sink, m), 0);
-			for (size_t k = 0; k < sc->nr_stmts && !s->dead; k++)
-				session_run_statement(s, k);
+			while (!session_done(s))
+				session_step(s);
 			session_destroy(s);
 		}
 		script_free(sc);

@@ -159,3 +159,21 @@ Test(quiz, a_malformed_script_exits_2_naming_file_and_line, .timeout = 30)
 	cr_assert_eq(p.status, 2);
 	bin_out_free(&p);
 }
+
+Test(quiz, a_loop_asks_about_every_pass_with_the_variable_shown, .timeout = 30)
+{
+	char *script = bin_script_file("for i = 0 to 2\n  p[i] = malloc 16\nend\n");
+	struct bin_out p = quiz(script, "--answers", "");
+
+	cr_assert_eq(p.status, 0, "%s", p.err);
+	for (int i = 0; i < 3; i++) {
+		char want[64];
+
+		snprintf(want, sizeof(want), "line 2: p[i] = malloc 16  (i = %d)\n", i);
+		cr_assert_not_null(strstr(p.out, want), "no %s in\n%s", want, p.out);
+	}
+	cr_assert_not_null(strstr(p.out, "line 3: end  -> i = 3, done"), "%s", p.out);
+	unlink(script);
+	free(script);
+	bin_out_free(&p);
+}

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "../demos/cli/commands.h"
+#include "../demos/cli/expr.h"
 #include "../demos/cli/script.h"
 
 /* Parse text that must be valid; the checker runs on the result. */
@@ -43,19 +44,58 @@ static void parse_err(const char *text, const char *want)
 	free(msg);
 }
 
-/* Evaluate an expression of numbers and variables whose values are given. */
+/* Variables (and elements: vars[idx] + index) whose values a test gives;
+   built-ins read as 1000 + their number. */
+static int env_var(void *ctx, int idx, int64_t *v, char *msg, size_t n)
+{
+	*v = (int64_t)((const uint64_t *)ctx)[idx];
+	return 0;
+}
+
+static int env_elem(void *ctx, int idx, int64_t index, int64_t *v, char *msg, size_t n)
+{
+	if (index < 0) {
+		snprintf(msg, n, "negative index");
+		return -1;
+	}
+	*v = (int64_t)((const uint64_t *)ctx)[idx] + index;
+	return 0;
+}
+
+static int64_t env_builtin(void *ctx, int bi)
+{
+	return 1000 + bi;
+}
+
+/* Evaluate an expression whose variables have the values given. */
 static uint64_t eval_const(const struct script *sc, const struct expr *e, const uint64_t *vars)
 {
-	uint64_t v = 0;
+	const struct expr_env env = {(void *)vars, env_var, env_elem, env_builtin};
+	int64_t v = 0;
+	char msg[80];
 
-	for (uint32_t i = 0; i < e->n; i++) {
-		const struct term *t = &sc->terms[e->first + i];
-		uint64_t x = t->kind == TERM_NUM ? t->val : t->kind == TERM_VAR ? vars[t->val] : 0;
+	cr_assert_eq(expr_eval(sc, e, &env, &v, msg, sizeof(msg)), 0, "%s", msg);
+	return (uint64_t)v;
+}
 
-		cr_assert_neq(t->kind, TERM_BUILTIN);
-		v = t->neg ? v - x : v + x;
-	}
-	return v;
+/* e's postfix code as script_dump prints it. */
+static char *code_of(const struct script *sc, const struct expr *e)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+
+	expr_dump(sc, e, f);
+	fclose(f);
+	return buf;
+}
+
+static void assert_code(const struct script *sc, const struct expr *e, const char *want)
+{
+	char *got = code_of(sc, e);
+
+	cr_assert_str_eq(got, want);
+	free(got);
 }
 
 Test(parse_size, decimal_hex_and_suffixes)
@@ -173,7 +213,10 @@ Test(script, each_statement_name_is_in_the_table_once)
 	for (int i = 0; i < ST__COUNT; i++) {
 		cr_assert_eq(script_stmt_defs[i].op, (enum stmt_op)i, "row %d out of place", i);
 		cr_assert_not_null(script_stmt_defs[i].usage);
-		if (i != ST_ASSIGN)
+		if (script_stmt_defs[i].shape == SHAPE_ASSIGN ||
+		    script_stmt_defs[i].shape == SHAPE_SUBFORM)
+			cr_assert_eq(script_stmt_lookup(script_stmt_defs[i].name), -1);
+		else
 			cr_assert_eq(script_stmt_lookup(script_stmt_defs[i].name), i);
 	}
 	cr_assert_eq(script_stmt_lookup("assign"), -1, "assign is not a keyword");
@@ -208,7 +251,7 @@ Test(script, numbers_take_hex_and_suffixes)
 	cr_assert_eq(eval_const(sc, &sc->stmts[1].args[0], NULL), 4096);
 	cr_assert_eq(eval_const(sc, &sc->stmts[2].args[0], NULL), 4096);
 	cr_assert_eq(eval_const(sc, &sc->stmts[3].args[0], NULL), (1ULL << 20) + (2ULL << 30) - 16);
-	cr_assert_eq(sc->stmts[3].args[0].n, 3);
+	cr_assert_eq(sc->stmts[3].args[0].n, 1, "numbers written out are folded");
 	script_free(sc);
 }
 
@@ -221,13 +264,7 @@ Test(script, expressions_are_sums_of_numbers_variables_and_builtins)
 
 	cr_assert_eq(eval_const(sc, &sc->stmts[1].args[0], vars), 12);
 	cr_assert_eq(eval_const(sc, &sc->stmts[2].args[0], vars), 2);
-	cr_assert_eq(w->n, 4);
-	cr_assert_eq(sc->terms[w->first + 0].kind, TERM_BUILTIN);
-	cr_assert_eq(sc->terms[w->first + 0].val, BI_FAULTS);
-	cr_assert_eq(sc->terms[w->first + 1].val, BI_RSS);
-	cr_assert_eq(sc->terms[w->first + 2].val, BI_MEMFREE);
-	cr_assert(sc->terms[w->first + 2].neg);
-	cr_assert_eq(sc->terms[w->first + 3].val, BI_BRK);
+	assert_code(sc, w, "@faults @rss + @memfree - @brk +");
 	cr_assert_str_eq(w->text, "faults + rss - memfree + brk");
 	script_free(sc);
 }
@@ -237,9 +274,9 @@ Test(script, brk_alone_reads_the_builtin_and_brk_with_argument_runs_it)
 	struct script *sc = parse_ok("x = brk\ny = brk + 16\nr = brk x+4096\nbrk x\n");
 
 	cr_assert_eq(sc->stmts[0].op, ST_ASSIGN);
-	cr_assert_eq(sc->terms[sc->stmts[0].args[0].first].kind, TERM_BUILTIN);
+	assert_code(sc, &sc->stmts[0].args[0], "@brk");
 	cr_assert_eq(sc->stmts[1].op, ST_ASSIGN);
-	cr_assert_eq(sc->stmts[1].args[0].n, 2);
+	assert_code(sc, &sc->stmts[1].args[0], "@brk 16 +");
 	cr_assert_eq(sc->stmts[2].op, ST_BRK);
 	cr_assert_eq(sc->stmts[2].dest, script_var_index(sc, "r"));
 	cr_assert_eq(sc->stmts[3].op, ST_BRK);
@@ -301,7 +338,7 @@ Test(script, setrlimit_resources_and_infinity)
 	cr_assert_eq(sc->stmts[1].kw, RES_STACK);
 	cr_assert_eq(sc->stmts[1].nargs, 2);
 	cr_assert_eq(sc->stmts[2].kw, RES_AS);
-	cr_assert_eq(sc->terms[sc->stmts[2].args[0].first].val, BI_INFINITY);
+	assert_code(sc, &sc->stmts[2].args[0], "@infinity");
 	script_free(sc);
 }
 
@@ -337,7 +374,7 @@ Test(script, dump_prints_the_parsed_form)
 
 	script_dump(sc, f);
 	fclose(f);
-	cr_assert_str_eq(buf, "1: $x = assign (3)\n2: $y = assign ($x - 1 + @rss)\n");
+	cr_assert_str_eq(buf, "1: $x = assign (3)\n2: $y = assign ($x 1 - @rss +)\n");
 	free(buf);
 	script_free(sc);
 }
@@ -406,7 +443,8 @@ Test(script_errors, malformed_expressions_and_characters)
 	parse_err("x = 1 $ 2\n", "t.ams:1: unexpected character '$'\n");
 	parse_err("expect 1\n",
 	          "t.ams:1: expected a comparison (== != < <= > >=), got end of line\n");
-	parse_err("expect\n", "t.ams:1: 'expect' needs EXPR OP EXPR (OP: == != < <= > >=)\n");
+	parse_err("expect\n", "t.ams:1: 'expect' needs EXPR OP EXPR (OP: == != < <= > >=), "
+	                      "signal SIGNAME [CODE] or stderr \"TEXT\"\n");
 	parse_err("x = malloc\n", "t.ams:1: 'malloc' takes 1 argument (malloc N), got 0\n");
 	parse_err("x = 1 + free\n", "t.ams:1: 'free' is a statement, not a value (keep its result "
 	                            "with NAME = free ...)\n");
@@ -468,4 +506,177 @@ Test(script_errors, a_missing_file_names_the_file)
 	fclose(err);
 	cr_assert_str_eq(msg, "/nonexistent/x.ams: No such file or directory\n");
 	free(msg);
+}
+
+/* ---- expressions: precedence, arrays, functions -------------------------- */
+
+Test(script, operators_bind_as_in_c)
+{
+	struct script *sc = parse_ok("a = 2\nb = 3\n"
+	                             "x = a + b * 4\n"          /* 14 */
+	                             "x = (a + b) * 4\n"        /* 20 */
+	                             "x = 1 << a + 1\n"         /* 8: + before << */
+	                             "x = 6 & 3 | 8\n"          /* 10 */
+	                             "x = a | b ^ 1 & 7\n"      /* 2 | (3 ^ 1) = 2 */
+	                             "x = -a * -b\n"            /* 6 */
+	                             "x = -7 / a\n"             /* -3 */
+	                             "x = -7 % a\n"             /* -1 */
+	                             "x = 100 - 10 - 1\n"       /* 89: left to right */
+	                             "x = 256 >> a >> 1\n"      /* 32 */
+	                             "x = aligned(a * 8, 16)\n" /* 1 */
+	                             "x = aligned(b, 2)\n"      /* 0 */
+	                             "x = 1 << 64\n");          /* 0 */
+	uint64_t vars[3] = {2, 3, 0};
+	static const int64_t want[] = {14, 20, 8, 10, 2, 6, -3, -1, 89, 32, 1, 0, 0};
+
+	for (size_t i = 0; i < sizeof(want) / sizeof(want[0]); i++)
+		cr_assert_eq((int64_t)eval_const(sc, &sc->stmts[2 + i].args[0], vars), want[i],
+		             "line %d: %s", sc->stmts[2 + i].line, sc->stmts[2 + i].args[0].text);
+	assert_code(sc, &sc->stmts[2].args[0], "$a $b 4 * +");
+	assert_code(sc, &sc->stmts[7].args[0], "$a neg $b neg *");
+	script_free(sc);
+}
+
+Test(script, numbers_written_out_are_folded_and_a_constant_zero_divisor_is_an_error)
+{
+	struct script *sc = parse_ok("x = (1 + 2) * 3 - -1\ny = 1 << 4 | 3\n");
+
+	assert_code(sc, &sc->stmts[0].args[0], "10");
+	assert_code(sc, &sc->stmts[1].args[0], "19");
+	script_free(sc);
+	parse_err("x = 4 / (2 - 2)\n", "t.ams:1: division by zero\n");
+	parse_err("x = 4 % 0\n", "t.ams:1: division by zero\n");
+	parse_err("x = aligned(4, 0)\n", "t.ams:1: aligned(X, N) with N = 0\n");
+}
+
+Test(script, a_spaced_sign_inside_parentheses_is_an_operator)
+{
+	struct script *sc = parse_ok("b = 8192\nbrk (b -4096)\nstore b (0 -1) 1 1\n");
+
+	cr_assert_eq(sc->stmts[1].nargs, 1);
+	cr_assert_eq(sc->stmts[2].nargs, 4);
+	script_free(sc);
+}
+
+Test(script, arrays_are_assigned_and_read_by_index)
+{
+	struct script *sc = parse_ok("i = 3\np[i] = malloc 64 * (i + 1)\nq = p[i] + p[i - 1]\n"
+	                             "p[0] = 7\n");
+	int p = script_var_index(sc, "p");
+
+	cr_assert(sc->var_array[p]);
+	cr_assert_not(sc->var_array[script_var_index(sc, "q")]);
+	cr_assert_eq(sc->stmts[1].op, ST_MALLOC);
+	cr_assert_eq(sc->stmts[1].dest, p);
+	assert_code(sc, &sc->stmts[1].dest_index, "$i");
+	assert_code(sc, &sc->stmts[2].args[0], "$i $p[] $i 1 - $p[] +");
+	cr_assert_eq(sc->stmts[3].op, ST_ASSIGN);
+	script_free(sc);
+}
+
+Test(script_errors, arrays_and_plain_variables_do_not_mix)
+{
+	parse_err("x = 1\nx[0] = 2\n", "t.ams:2: 'x' is not an array\n");
+	parse_err("p[0] = 1\np = 2\n", "t.ams:2: 'p' is an array: write p[INDEX]\n");
+	parse_err("p[0] = 1\nx = p\n", "t.ams:2: 'p' is an array: write p[INDEX]\n");
+	parse_err("x = 1\ny = x[0]\n", "t.ams:2: 'x' is not an array\n");
+	parse_err("y = q[0]\n", "t.ams:1: undefined array 'q'\n");
+	parse_err("p[0 = 1\n", "t.ams:1: missing ']' after the index of 'p'\n");
+	parse_err("p[0] = 1\ny = p[0\n", "t.ams:2: expected ']', got end of line\n");
+	parse_err("x = (1 + 2\n", "t.ams:1: expected ')', got end of line\n");
+	parse_err("x = aligned 4\n", "t.ams:1: 'aligned' is a function: aligned(X, N)\n");
+	parse_err("x = aligned(4)\n", "t.ams:1: expected ',' in aligned(X, N), got ')'\n");
+	parse_err("aligned = 1\n", "t.ams:1: cannot assign to 'aligned': it is a built-in\n");
+	parse_err("ENOMEM = 1\n", "t.ams:1: cannot assign to 'ENOMEM': it is a built-in\n");
+	parse_err("x = 1 * * 2\n", "t.ams:1: expected a number or a variable, got '*'\n");
+}
+
+/* ---- blocks -------------------------------------------------------------- */
+
+Test(script, blocks_pair_their_end_and_nest)
+{
+	struct script *sc = parse_ok("for i = 0 to 3\n"
+	                             "  for j = i to 0 step -1\n"
+	                             "    p[j] = i * j\n"
+	                             "  end\n"
+	                             "end\n"
+	                             "in pid\n"
+	                             "  x = 1\n"
+	                             "end\n");
+
+	cr_assert_eq(sc->nr_stmts, 8);
+	cr_assert_eq(sc->nr_blocks, 3);
+	cr_assert_eq(sc->stmts[0].op, ST_FOR);
+	cr_assert_eq(sc->stmts[0].peer, 4);
+	cr_assert_eq(sc->stmts[4].peer, 0);
+	cr_assert_eq(sc->stmts[1].peer, 3);
+	cr_assert_eq(sc->stmts[1].nargs, 3);
+	cr_assert_eq(sc->stmts[2].depth, 2);
+	cr_assert_eq(sc->stmts[3].depth, 1);
+	cr_assert_eq(sc->stmts[5].op, ST_IN);
+	cr_assert_eq(sc->stmts[5].peer, 7);
+	cr_assert_eq(sc->stmts[0].dest, script_var_index(sc, "i"));
+	cr_assert_str_eq(sc->stmts[1].text, "for j = i to 0 step -1");
+	script_free(sc);
+}
+
+Test(script_errors, malformed_blocks)
+{
+	parse_err("for i = 0 to 3\np = malloc 1\n", "t.ams:1: 'for' is never closed: 'end' missing\n");
+	parse_err("for i = 0 to 3\nin pid\nend\n", "t.ams:1: 'for' is never closed: 'end' missing\n");
+	parse_err("p = malloc 1\nend\n", "t.ams:2: 'end' without a block to close (for, in)\n");
+	parse_err("for i = 0 to 1\nend i\n",
+	          "t.ams:2: unexpected 'i' after 'end' (a line of its own)\n");
+	parse_err("for i = 0 to 3 step 0\nend\n", "t.ams:1: 'for' cannot step by 0\n");
+	parse_err("for i = 0 upto 3\nend\n",
+	          "t.ams:1: expected 'to' in for I = A to B [step S] ... end, got 'upto'\n");
+	parse_err("for i 0 to 3\nend\n",
+	          "t.ams:1: 'for' takes a variable: for I = A to B [step S] ... end\n");
+	parse_err("for rss = 0 to 3\nend\n",
+	          "t.ams:1: cannot use 'rss' as the loop variable: it is a built-in\n");
+	parse_err("for i = 0 to 3 4\nend\n", "t.ams:1: unexpected '4' after the loop's bounds\n");
+	parse_err("for i = i to 3\nend\n", "t.ams:1: undefined variable 'i'\n");
+	parse_err("in\nend\n", "t.ams:1: 'in' takes 1 argument (in ID ... end), got 0\n");
+	parse_err("x = for i = 0 to 1\n", "t.ams:1: 'for' has no result to keep in 'x'\n");
+}
+
+Test(script_errors, blocks_nest_at_most_32_deep)
+{
+	char text[2048] = "";
+
+	for (int i = 0; i < 33; i++)
+		strcat(text, "for i = 0 to 1\n");
+	parse_err(text, "t.ams:33: blocks nested deeper than 32\n");
+}
+
+/* ---- expect signal / stderr ------------------------------------------------ */
+
+Test(script, expect_signal_and_stderr_take_names_and_a_string)
+{
+	struct script *sc = parse_ok("expect signal SIGSEGV SEGV_MAPERR\nexpect signal SIGABRT\n"
+	                             "expect stderr \"free(): \\\"x\\\" # not a comment\\n\"\n"
+	                             "signal = 1\nexpect signal == 1\n");
+
+	cr_assert_eq(sc->stmts[0].op, ST_EXPECT_SIGNAL);
+	cr_assert_eq(sc->stmts[0].kw, 11);
+	cr_assert_eq(sc->stmts[0].code, 1);
+	cr_assert_eq(sc->stmts[1].code, -1, "any si_code");
+	cr_assert_eq(sc->stmts[2].op, ST_EXPECT_STDERR);
+	cr_assert_str_eq(sc->stmts[2].str, "free(): \"x\" # not a comment\n");
+	cr_assert_eq(sc->stmts[4].op, ST_EXPECT, "a variable named signal is still a value");
+	script_free(sc);
+}
+
+Test(script_errors, expect_signal_and_stderr)
+{
+	parse_err("expect signal SIGFOO\n", "t.ams:1: unknown signal 'SIGFOO' (SIGSEGV, SIGABRT, "
+	                                    "SIGKILL, SIGXCPU, SIGBUS)\n");
+	parse_err("expect signal SIGABRT SEGV_MAPERR\n",
+	          "t.ams:1: unknown si_code 'SEGV_MAPERR' for SIGABRT (SEGV_MAPERR, SEGV_ACCERR, "
+	          "SI_KERNEL, SI_TKILL, SI_USER)\n");
+	parse_err("expect signal SIGSEGV SEGV_MAPERR x\n",
+	          "t.ams:1: unexpected 'x' after expect signal SIGNAME [CODE]\n");
+	parse_err("expect stderr \"abc\n", "t.ams:1: unterminated string (no closing '\"')\n");
+	parse_err("expect stderr \"a\\qb\"\n", "t.ams:1: unknown escape '\\q' (\\\" \\\\ \\n \\t)\n");
+	parse_err("x = \"a\"\n", "t.ams:1: expected a number or a variable, got '\"a\"'\n");
 }

@@ -43,7 +43,7 @@ static void finish(struct fixture *f)
 /* Run the next statement and check every invariant after it. */
 static int step(struct fixture *f)
 {
-	int rc = session_run_statement(f->s, f->s->next);
+	int rc = session_step(f->s);
 
 	cr_assert_eq(session_check(f->s, stderr), 0, "invariants after line %d", f->s->res.line);
 	return rc;
@@ -52,7 +52,7 @@ static int step(struct fixture *f)
 /* Run every statement; all must succeed with their expects true. */
 static void run_all(struct fixture *f)
 {
-	while (f->s->next < f->sc->nr_stmts) {
+	while (!session_done(f->s)) {
 		cr_assert_eq(step(f), 0, "line %d killed the program", f->s->res.line);
 		if (f->sc->stmts[f->s->res.idx].op == ST_EXPECT)
 			cr_assert(
@@ -214,7 +214,7 @@ Test(session, munmap_then_touch_is_killed_with_segv_maperr)
 	for (int i = 0; i < 3; i++)
 		cr_assert_eq(step(&f), 0);
 	cr_assert_eq(var(&f, "r"), 0);
-	rc = session_run_statement(f.s, 3);
+	rc = session_step(f.s);
 	cr_assert_eq(rc, 1);
 	cr_assert(f.s->res.killed);
 	cr_assert(f.s->dead);
@@ -233,7 +233,7 @@ Test(session, store_to_a_read_only_mapping_is_segv_accerr)
 
 	cr_assert_eq(step(&f), 0);
 	cr_assert_eq(step(&f), 0);
-	cr_assert_eq(session_run_statement(f.s, 2), 1);
+	cr_assert_eq(session_step(f.s), 1);
 	cr_assert_eq(f.s->task->death.code, SIM_SEGV_ACCERR);
 	finish(&f);
 }
@@ -244,7 +244,7 @@ Test(session, double_free_aborts_with_glibcs_message)
 
 	cr_assert_eq(step(&f), 0);
 	cr_assert_eq(step(&f), 0);
-	cr_assert_eq(session_run_statement(f.s, 2), 1);
+	cr_assert_eq(session_step(f.s), 1);
 	cr_assert_eq(f.s->task->death.signo, SIM_SIGABRT);
 	cr_assert_not_null(strstr(f.s->task->stderr_buf, "double free detected in tcache 2"));
 	finish(&f);
@@ -402,4 +402,275 @@ Test(session, signal_and_code_names)
 	cr_assert_str_eq(session_sigcode_name(SIM_SIGSEGV, SIM_SEGV_ACCERR, buf, sizeof(buf)),
 	                 "SEGV_ACCERR");
 	cr_assert_str_eq(session_sigcode_name(SIM_SIGABRT, -6, buf, sizeof(buf)), "SI_TKILL");
+}
+
+/* ---- loops, arrays, errno, /proc built-ins, in, the end ------------------- */
+
+/* Run to the end (every statement, expects need not hold); the last rc. */
+static int run_to_end(struct fixture *f)
+{
+	int rc = SESSION_OK;
+
+	while (!session_done(f->s))
+		rc = step(f);
+	return rc;
+}
+
+static int64_t elem(struct fixture *f, const char *name, size_t i)
+{
+	int idx = script_var_index(f->sc, name);
+
+	cr_assert_geq(idx, 0, "no array %s", name);
+	cr_assert_lt(i, f->s->arrays[idx].cap, "%s[%zu] never grown to", name, i);
+	cr_assert(f->s->arrays[idx].set[i], "%s[%zu] not set", name, i);
+	return f->s->arrays[idx].v[i];
+}
+
+Test(session, a_loop_runs_its_body_once_per_value_and_leaves_the_variable_past_the_bound)
+{
+	struct fixture f = start("n = 0\nfor i = 1 to 5\n  n = n + i\n  sq[i] = i * i\nend\n"
+	                         "for j = 10 to 1 step -3\n  d[j] = j\nend\n"
+	                         "for k = 1 to 0\n  never = 1\nend\n");
+
+	run_all(&f);
+	cr_assert_eq(var(&f, "n"), 15);
+	cr_assert_eq(var(&f, "i"), 6, "as C's for: one step past the bound");
+	for (int i = 1; i <= 5; i++)
+		cr_assert_eq(elem(&f, "sq", (size_t)i), i * i);
+	cr_assert_eq(elem(&f, "d", 10), 10);
+	cr_assert_eq(elem(&f, "d", 1), 1);
+	cr_assert_not(f.s->arrays[script_var_index(f.sc, "d")].set[9], "10, 7, 4, 1 only");
+	cr_assert_eq(var(&f, "j"), -2);
+	cr_assert_eq(var(&f, "k"), 1, "a loop not entered still sets its variable");
+	cr_assert_not(f.s->defined[script_var_index(f.sc, "never")]);
+	/* 1 + for + 5 x (3 body lines) + 1 + 4 x 2 + for + end-less 0 */
+	cr_assert_eq(f.s->nr_run, 1 + 1 + 5 * 3 + 1 + 4 * 2 + 1);
+	finish(&f);
+}
+
+Test(session, the_bounds_are_evaluated_once_and_the_body_may_move_the_variable)
+{
+	struct fixture f = start("b = 3\nn = 0\nfor i = 0 to b\n  b = 100\n  n = n + 1\n"
+	                         "  i = i + 1\nend\n");
+
+	run_all(&f);
+	cr_assert_eq(var(&f, "n"), 2, "i = 0, 2 (the body adds one, end another); 4 > 3 ends it");
+	cr_assert_eq(var(&f, "i"), 4);
+	finish(&f);
+}
+
+Test(session, loops_nest_and_each_execution_is_a_statement_of_its_own)
+{
+	struct fixture f = start("for i = 0 to 2\n  for j = 0 to 3\n    m[i * 4 + j] = malloc 16\n"
+	                         "  end\nend\nexpect m[11] != 0\n");
+	int64_t prev = 0;
+
+	while (!session_done(f.s)) {
+		cr_assert_eq(step(&f), SESSION_OK);
+		if (f.s->res.line == 3) {
+			cr_assert_gt(f.s->res.ret, prev, "a fresh block each pass");
+			prev = f.s->res.ret;
+		}
+	}
+	cr_assert(f.s->res.expect_ok);
+	cr_assert_eq(f.s->nr_run, 1 + 3 * (1 + 4 * 2) + 3 + 1);
+	finish(&f);
+}
+
+Test(session, run_time_errors_stop_the_script_with_file_and_line)
+{
+	static const struct {
+		const char *text, *error;
+	} cases[] = {
+	    {"p[0] = 1\nx = p[1]\n", "t.ams:2: p[1] is read before it is set"},
+	    {"p[-1] = 1\n", "t.ams:1: index -1 of p[] out of range (0 to 1048575)"},
+	    {"p[0] = 1\nx = p[1M]\n", "t.ams:2: index 1048576 of p[] out of range (0 to 1048575)"},
+	    {"for i = 1 to 0\n  y = 1\nend\nz = y\n",
+	     "t.ams:4: 'y' is read before it is set (line 2 has not run)"},
+	    {"n = 0\nx = 5 % n\n", "t.ams:2: division by zero"},
+	    {"n = 0\nx = aligned(8, n)\n", "t.ams:2: aligned(X, N) with N = 0"},
+	    {"s = 0\nfor i = 0 to 3 step s\nend\n", "t.ams:2: 'for' cannot step by 0"},
+	    {"in 2\nend\n", "t.ams:1: 'in 2': no process or thread has id 2 (the program's pid is 1)"},
+	};
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct fixture f = start(cases[i].text);
+
+		cr_assert_eq(run_to_end(&f), SESSION_ERROR, "%s", cases[i].text);
+		cr_assert(f.s->failed);
+		cr_assert(session_done(f.s));
+		cr_assert_str_eq(f.s->error, cases[i].error);
+		finish(&f);
+	}
+}
+
+Test(session, a_failed_index_stops_before_the_statement_runs)
+{
+	struct fixture f = start("m = memfree\np[2M] = malloc 100\n");
+
+	run_to_end(&f);
+	cr_assert(f.s->failed);
+	cr_assert_eq(f.s->lc->st.brk_calls, 0, "malloc never ran");
+	finish(&f);
+}
+
+Test(session, the_statement_budget_stops_a_runaway_loop)
+{
+	struct session_opts o;
+	struct fixture f;
+
+	session_default_opts(&o);
+	o.max_stmts = 500;
+	f = start_opts("for i = 0 to 1\n  i = 0\nend\n", &o);
+	cr_assert_eq(run_to_end(&f), SESSION_ERROR);
+	cr_assert_eq(f.s->nr_run, 500);
+	cr_assert_str_eq(f.s->error, "t.ams:3: statement budget of 500 exhausted: a loop that "
+	                             "does not end? (--max-statements N)");
+	finish(&f);
+	f = start("for i = 0 to 1\n  i = 0\nend\n");
+	cr_assert_eq(f.s->opts.max_stmts, SESSION_STMT_BUDGET + 3, "the default");
+	finish(&f);
+}
+
+Test(session, errno_is_set_by_failing_calls_and_never_cleared)
+{
+	struct fixture f = start("e0 = errno\nm = mmap 0\ne1 = errno\nok = mmap 4K\ne2 = errno\n"
+	                         "r = munmap 1 4K\ne3 = errno\nq = malloc 1 << 50\ne4 = errno\n"
+	                         "a = posix_memalign 3 16\ne5 = errno\n"
+	                         "l = setrlimit data 2M 1M\ne6 = errno\n");
+
+	run_all(&f);
+	cr_assert_eq(var(&f, "e0"), 0);
+	cr_assert_eq(var(&f, "m"), -1);
+	cr_assert_eq(var(&f, "e1"), 22, "mmap of 0 bytes: EINVAL");
+	cr_assert_eq(var(&f, "e2"), 22, "a success leaves errno alone");
+	cr_assert_eq(var(&f, "e3"), 22, "munmap of an unaligned address: EINVAL");
+	cr_assert_eq(var(&f, "q"), 0);
+	cr_assert_eq(var(&f, "e4"), 12, "malloc that cannot be served: ENOMEM");
+	cr_assert_eq(var(&f, "a"), 0);
+	cr_assert_eq(var(&f, "e5"), 22, "posix_memalign's EINVAL, put in errno");
+	cr_assert_eq(var(&f, "l"), -1);
+	cr_assert_eq(var(&f, "e6"), 22, "soft above hard: EINVAL");
+	finish(&f);
+}
+
+/* The value of "Key:" in text (kB lines of /proc/PID/status). */
+static int64_t status_kb(const char *text, const char *key)
+{
+	const char *at = strstr(text, key);
+
+	cr_assert_not_null(at, "no %s in\n%s", key, text);
+	return strtoll(at + strlen(key), NULL, 10);
+}
+
+Test(session, vm_builtins_are_what_proc_shows)
+{
+	struct fixture f = start("p = malloc 200000\nm = mmap 1M\ntouch m 0 64K\nshow status\n"
+	                         "show maps\nsz = vmsize\nd = vmdata\nk = vmstk\npt = vmpte\n"
+	                         "n = vmas\n");
+	char *status = NULL;
+	size_t lines = 0;
+
+	while (!session_done(f.s)) {
+		cr_assert_eq(step(&f), 0);
+		if (f.s->res.output && strstr(f.s->res.output, "VmSize"))
+			status = strdup(f.s->res.output);
+		else if (f.s->res.output)
+			for (const char *c = f.s->res.output; *c; c++)
+				lines += *c == '\n';
+	}
+	cr_assert_not_null(status);
+	cr_assert_eq(var(&f, "sz"), status_kb(status, "VmSize:"));
+	cr_assert_eq(var(&f, "d"), status_kb(status, "VmData:"));
+	cr_assert_eq(var(&f, "k"), status_kb(status, "VmStk:"));
+	cr_assert_eq(var(&f, "pt"), status_kb(status, "VmPTE:"));
+	cr_assert_eq(var(&f, "n"), (int64_t)lines, "vmas is the lines of maps");
+	cr_assert_eq(lines, 6, "text, data, bss, heap, the mmaps (adjacent: one VMA), stack");
+	free(status);
+	finish(&f);
+}
+
+Test(session, in_pid_runs_in_the_program_and_switches_back)
+{
+	struct fixture f = start("me = pid\nin me\n  p = malloc 10\n  x = pid\nend\nq = malloc 10\n");
+
+	run_all(&f);
+	cr_assert_eq(var(&f, "me"), 1);
+	cr_assert_eq(var(&f, "x"), 1);
+	cr_assert_eq(f.s->task, f.s->main_task);
+	cr_assert_eq(f.s->lc, &f.s->main_lc);
+	cr_assert_eq(f.s->task_id, 1);
+	finish(&f);
+}
+
+Test(session, a_task_added_at_the_seam_is_the_one_in_runs)
+{
+	struct fixture f = start("in 42\n  p = malloc 10\n  x = pid\nend\ny = pid\n");
+
+	/* The seam fork and threads plug into: any registered id works. Here
+	   the id names the program itself under another number. */
+	cr_assert_eq(session_add_task(f.s, 42, f.s->main_task, &f.s->main_lc), 0);
+	run_all(&f);
+	cr_assert_eq(f.s->task_id, 1, "back in the task before the block");
+	cr_assert_eq(session_switch_task(f.s, 43), -1);
+	finish(&f);
+}
+
+Test(session, expect_signal_holds_when_the_program_dies_so)
+{
+	struct fixture f = start("expect signal SIGSEGV SEGV_MAPERR\nstore 4096 0 1\n");
+	char *msg = NULL;
+	size_t len = 0;
+	FILE *err = open_memstream(&msg, &len);
+
+	cr_assert_eq(run_to_end(&f), SESSION_KILLED);
+	cr_assert_eq(session_finish(f.s, err), 0);
+	fclose(err);
+	cr_assert_eq(len, 0, "%s", msg);
+	cr_assert(f.s->death_expected);
+	free(msg);
+	finish(&f);
+}
+
+Test(session, expect_signal_and_stderr_fail_with_their_lines)
+{
+	static const struct {
+		const char *text, *msg;
+	} cases[] = {
+	    {"expect signal SIGSEGV\np = malloc 1\n",
+	     "t.ams:1: expect failed: signal SIGSEGV, but the program was not killed\n"},
+	    {"expect signal SIGSEGV SEGV_ACCERR\nstore 4096 0 1\n",
+	     "t.ams:1: expect failed: signal SIGSEGV SEGV_ACCERR, but SIGSEGV (SEGV_MAPERR) "
+	     "killed the program\n"},
+	    {"expect stderr \"invalid pointer\"\np = malloc 24\nfree p\nfree p\n",
+	     "t.ams:1: expect failed: stderr has no \"invalid pointer\" (it has: free(): double "
+	     "free detected in tcache 2)\n"},
+	    {"expect stderr \"x\"\n", "t.ams:1: expect failed: stderr has no \"x\" (it is empty)\n"},
+	};
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct fixture f = start(cases[i].text);
+		char *msg = NULL;
+		size_t len = 0;
+		FILE *err = open_memstream(&msg, &len);
+
+		run_to_end(&f);
+		cr_assert_eq(session_finish(f.s, err), 1, "%s", cases[i].text);
+		fclose(err);
+		cr_assert_str_eq(msg, cases[i].msg);
+		cr_assert_not(f.s->death_expected);
+		cr_assert_eq(f.s->nr_expect_failed, 1);
+		free(msg);
+		finish(&f);
+	}
+}
+
+Test(session, an_expectation_not_reached_is_not_checked)
+{
+	struct fixture f = start("store 4096 0 1\nexpect signal SIGABRT\n");
+
+	cr_assert_eq(run_to_end(&f), SESSION_KILLED);
+	cr_assert_eq(session_finish(f.s, stderr), 0);
+	cr_assert_not(f.s->death_expected, "killed, but no expectation ran: unexpected");
+	finish(&f);
 }

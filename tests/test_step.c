@@ -361,3 +361,49 @@ Test(step, every_stop_of_every_demo_fits_80_columns_with_a_narration, .timeout =
 	globfree(&g);
 	free(pattern);
 }
+
+Test(step, n_and_B_go_through_a_loop_one_execution_at_a_time, .timeout = 30)
+{
+	char *script = bin_script_file("for i = 0 to 2\n  p[i] = malloc 16\nend\nx = 1\n");
+	struct bin_out p = run_in("step", script, "n\nn\nn\nn\nn\nn\nn\nB\nB\ns\nq\n");
+	const char *at = p.out;
+	/* The statement each n reaches: the loop's lines again and again, with
+	   the variable's value beside the body's. */
+	static const char *const want[] = {
+	    "path  line 2 `p[i] = malloc 16` (i = 0)", "path  line 3 `end`",
+	    "path  line 2 `p[i] = malloc 16` (i = 1)", "path  line 3 `end`",
+	    "path  line 2 `p[i] = malloc 16` (i = 2)", "path  line 3 `end`",
+	    "path  line 4 `x = 1`",
+	    /* B, B: back to the last pass's end, then its malloc */
+	    "path  line 3 `end`", "path  line 2 `p[i] = malloc 16` (i = 2)",
+	};
+
+	cr_assert_eq(p.status, 0, "%s", p.err);
+	at = strstr(at, "path  line 1 `for i = 0 to 2`");
+	cr_assert_not_null(at, "%s", p.out);
+	for (size_t i = 0; i < sizeof(want) / sizeof(want[0]); i++) {
+		const char *next = strstr(at + 1, "path  line");
+
+		cr_assert_not_null(next, "stop %zu missing:\n%s", i, p.out);
+		cr_assert_eq(strncmp(next, want[i], strlen(want[i])), 0, "stop %zu: %.60s", i, next);
+		at = next;
+	}
+	/* s after B: the malloc's first event, with the loop's value kept */
+	cr_assert_not_null(strstr(last_stop(p.out), "(i = 2)"), "%s", last_stop(p.out));
+	unlink(script);
+	free(script);
+	bin_out_free(&p);
+}
+
+Test(step, a_script_that_fails_while_running_says_where_and_exits_2, .timeout = 30)
+{
+	char *script = bin_script_file("p[0] = 1\nx = p[5]\n");
+	struct bin_out p = run_in("step", script, "e\nq\n");
+
+	cr_assert_eq(p.status, 2);
+	cr_assert_not_null(strstr(p.out, "==== the script stopped: "), "%s", p.out);
+	cr_assert_not_null(strstr(p.out, ":2: p[5] is read before it is set"), "%s", p.out);
+	unlink(script);
+	free(script);
+	bin_out_free(&p);
+}

@@ -125,6 +125,22 @@ static void fmt_result(char *buf, size_t n, const struct stmt *st, int64_t v)
 	}
 }
 
+/* Is there a statement on line (1-based)? sc->stmts are in line order. */
+static bool line_has_stmt(const struct script *sc, int line)
+{
+	size_t lo = 0, hi = sc->nr_stmts;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (sc->stmts[mid].line < line)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo < sc->nr_stmts && sc->stmts[lo].line == line;
+}
+
 static void print_narrative(const struct run_opts *o, const struct script *sc, int from, int to)
 {
 	bool blank = false;
@@ -134,6 +150,8 @@ static void print_narrative(const struct run_opts *o, const struct script *sc, i
 
 		while (*l == ' ' || *l == '\t')
 			l++;
+		if (line_has_stmt(sc, i + 1))
+			continue; /* one the run did not get to: a loop never entered */
 		if (!*l) {
 			blank = true;
 			continue;
@@ -167,8 +185,16 @@ static void print_statement(const struct run_opts *o, struct session *s, const s
 	const struct stmt_def *d = &script_stmt_defs[st->op];
 	char buf[64], buf2[64];
 
-	printf("%s%4d%s  %-*s", col(o, C_DIM), st->line, col(o, C_RESET), width, st->text);
-	if (r->killed) {
+	printf("%s%4d%s  %*s%-*s", col(o, C_DIM), st->line, col(o, C_RESET), 2 * st->depth, "",
+	       width - 2 * st->depth, st->text);
+	if (st->op == ST_FOR || (st->op == ST_END && s->sc->stmts[st->peer].op == ST_FOR)) {
+		const struct stmt *f = st->op == ST_FOR ? st : &s->sc->stmts[st->peer];
+
+		fmt_value(buf, sizeof(buf), r->loop_value);
+		printf("  -> %s = %s%s%s%s", s->sc->var_names[f->dest], col(o, C_NUM), buf,
+		       col(o, C_RESET),
+		       r->loop_again ? "" : st->op == ST_FOR ? ", no iteration" : ", done");
+	} else if (r->killed) {
 		const struct task_death *dt = &s->task->death;
 
 		printf("  %s-> killed by %s (%s)%s", col(o, C_BAD),
@@ -260,7 +286,11 @@ static void print_summary(const struct run_opts *o, struct session *s, uint64_t 
 	char buf[64], buf2[64];
 
 	printf("\n%sSummary%s\n", col(o, C_BOLD), col(o, C_RESET));
-	printf("  statements     %" PRIu64 " run of %zu", s->nr_run, s->sc->nr_stmts);
+	if (s->sc->nr_blocks)
+		printf("  statements     %" PRIu64 " run, %zu in the script", s->nr_run,
+		       s->sc->nr_stmts);
+	else
+		printf("  statements     %" PRIu64 " run of %zu", s->nr_run, s->sc->nr_stmts);
 	if (nr_expect)
 		printf(" (expect: %" PRIu64 " passed, %s%" PRIu64 " failed%s)",
 		       nr_expect - s->nr_expect_failed,
@@ -268,7 +298,7 @@ static void print_summary(const struct run_opts *o, struct session *s, uint64_t 
 		       col(o, C_RESET));
 	printf("\n  page faults    %" PRIu64 "\n", s->total_faults);
 	printf("  system calls   brk %" PRIu64 ", mmap %" PRIu64 ", munmap %" PRIu64 "\n",
-	       s->lc.st.brk_calls, s->lc.st.mmap_calls, s->lc.st.munmap_calls);
+	       s->lc->st.brk_calls, s->lc->st.mmap_calls, s->lc->st.munmap_calls);
 	printf("  memory         RSS %" PRIu64 " page%s (%" PRIu64 " KiB), %" PRIu64 " of %" PRIu64
 	       " frames free\n",
 	       rss, rss == 1 ? "" : "s", rss * 4, s->k.buddy.free_pages, s->k.buddy.managed);
@@ -277,11 +307,15 @@ static void print_summary(const struct run_opts *o, struct session *s, uint64_t 
 	printf("  events         %" PRIu64 "%s\n", probe_seq(&s->k.probe),
 	       o->events_path ? "" : " (each one: --events FILE.jsonl; all of them: --trace)");
 	if (s->dead)
-		printf("  %sthe program was killed by %s (%s)%s\n", col(o, C_BAD),
+		printf("  %sthe program was killed by %s (%s)%s%s\n",
+		       col(o, s->death_expected ? C_OK : C_BAD),
 		       session_signal_name(s->task->death.signo, buf, sizeof(buf)),
 		       session_sigcode_name(s->task->death.signo, s->task->death.code, buf2,
 		                            sizeof(buf2)),
-		       col(o, C_RESET));
+		       s->death_expected ? ", as the script expects" : "", col(o, C_RESET));
+	if (s->failed)
+		printf("  %sthe script stopped at line %d: an error (on stderr)%s\n", col(o, C_BAD),
+		       s->sc->stmts[s->next].line, col(o, C_RESET));
 }
 
 /* ---- JSON output ----------------------------------------------------- */
@@ -305,6 +339,19 @@ static void json_print(cJSON *o)
 		free(s);
 	}
 	cJSON_Delete(o);
+}
+
+static void json_loop(struct session *s, const struct stmt *st, cJSON *o)
+{
+	const struct stmt *f = st->op == ST_FOR ? st : &s->sc->stmts[st->peer];
+	cJSON *l;
+
+	if (f->op != ST_FOR)
+		return;
+	l = cJSON_AddObjectToObject(o, "loop");
+	cJSON_AddStringToObject(l, "var", s->sc->var_names[f->dest]);
+	json_signed(l, "value", s->res.loop_value);
+	cJSON_AddBoolToObject(l, "again", s->res.loop_again);
 }
 
 static void json_statement(struct session *s, const struct stmt *st)
@@ -343,6 +390,10 @@ static void json_statement(struct session *s, const struct stmt *st)
 		json_signed(e, "rhs_value", r->rhs);
 		cJSON_AddBoolToObject(e, "ok", r->expect_ok);
 	}
+	if (st->op == ST_FOR || st->op == ST_END)
+		json_loop(s, st, o);
+	if (st->op == ST_IN)
+		json_signed(o, "task", r->args[0]);
 	if (r->killed) {
 		const struct task_death *dt = &s->task->death;
 		cJSON *g = cJSON_AddObjectToObject(o, "signal");
@@ -372,9 +423,9 @@ static void json_summary(struct session *s, int status)
 	json_num(m, "statements", s->nr_run);
 	json_num(m, "statements_total", s->sc->nr_stmts);
 	json_num(m, "page_faults", s->total_faults);
-	json_num(m, "brk_calls", s->lc.st.brk_calls);
-	json_num(m, "mmap_calls", s->lc.st.mmap_calls);
-	json_num(m, "munmap_calls", s->lc.st.munmap_calls);
+	json_num(m, "brk_calls", s->lc->st.brk_calls);
+	json_num(m, "mmap_calls", s->lc->st.mmap_calls);
+	json_num(m, "munmap_calls", s->lc->st.munmap_calls);
 	json_num(m, "rss", (uint64_t)session_builtin(s, BI_RSS));
 	json_num(m, "memfree", s->k.buddy.free_pages);
 	json_num(m, "frames", s->k.buddy.managed);
@@ -383,6 +434,10 @@ static void json_summary(struct session *s, int status)
 	json_num(m, "events", probe_seq(&s->k.probe));
 	json_num(m, "expect_failed", s->nr_expect_failed);
 	cJSON_AddBoolToObject(m, "killed", s->dead);
+	if (s->dead)
+		cJSON_AddBoolToObject(m, "death_expected", s->death_expected);
+	if (s->failed)
+		cJSON_AddStringToObject(m, "error", s->error);
 	json_num(m, "exit", (uint64_t)status);
 	json_print(o);
 }
@@ -410,6 +465,9 @@ static void usage(FILE *f)
 	      "                      the zero page off); default: map the shared zero page\n"
 	      "  --tlb N[,WAYS]      TLB entries and associativity (default 64,4)\n"
 	      "  --check             check every invariant after every statement\n"
+	      "  --max-statements N  the statement budget: stop a run after N statements\n"
+	      "                      (a loop counts each pass; default: the script's\n"
+	      "                      statements and 1M more)\n"
 	      "  --no-comments       do not echo the script's comments\n"
 	      "  --color, --no-color colour (default: only when standard output is a terminal)\n"
 	      "\n"
@@ -417,9 +475,12 @@ static void usage(FILE *f)
 	      "2 bad usage or a malformed script (FILE:LINE: message on stderr).\n"
 	      "\n"
 	      "Scripts: one statement a line, # starts a comment. NAME = STATEMENT keeps a\n"
-	      "result, NAME = EXPR a value; EXPR is a sum (+ -) of numbers (4096, 0x1000, 4K,\n"
-	      "1M), variables and built-ins: faults (of the last statement that ran code),\n"
-	      "rss (resident pages), memfree (free frames), brk (the break), infinity.\n"
+	      "result, NAME = EXPR a value, NAME[EXPR] = ... an array element. EXPR: numbers\n"
+	      "(4096, 0x1000, 4K, 1M), variables, NAME[EXPR], ( ), * / % + - << >> & ^ |,\n"
+	      "aligned(X, N), errno names (ENOMEM, EINVAL, ...) and built-ins: faults (of the\n"
+	      "last statement that ran code), rss (resident pages), memfree (free frames),\n"
+	      "brk (the break), infinity, errno, pid, vmas, vmsize, vmdata, vmpte, vmstk\n"
+	      "(/proc/PID/status, kB). Blocks end with `end` on a line of its own.\n"
 	      "A first line `policy NAME` chooses the malloc policy. Statements:\n",
 	      f);
 	for (int i = 0; i < ST__COUNT; i++)
@@ -454,7 +515,8 @@ enum {
 	OPT_TRACE,
 	OPT_NOCOMMENTS,
 	OPT_COLOR,
-	OPT_NOCOLOR
+	OPT_NOCOLOR,
+	OPT_MAXSTMTS
 };
 
 static int parse_args(int argc, char **argv, struct run_opts *o, bool *help)
@@ -473,6 +535,7 @@ static int parse_args(int argc, char **argv, struct run_opts *o, bool *help)
 	    {"no-comments", no_argument, NULL, OPT_NOCOMMENTS},
 	    {"color", no_argument, NULL, OPT_COLOR},
 	    {"no-color", no_argument, NULL, OPT_NOCOLOR},
+	    {"max-statements", required_argument, NULL, OPT_MAXSTMTS},
 	    {"help", no_argument, NULL, 'h'},
 	    {0, 0, 0, 0},
 	};
@@ -556,6 +619,11 @@ static int parse_args(int argc, char **argv, struct run_opts *o, bool *help)
 		case OPT_NOCOLOR:
 			o->color = false;
 			break;
+		case OPT_MAXSTMTS:
+			if (parse_size(optarg, &v) < 0 || v == 0)
+				return bad_usage("--max-statements: bad number '%s'", optarg);
+			o->so.max_stmts = v;
+			break;
 		case ':':
 			return bad_usage("option '%s' needs a value", argv[optind - 1]);
 		default:
@@ -593,12 +661,22 @@ static int stmt_width(const struct script *sc)
 	int w = 12;
 
 	for (size_t i = 0; i < sc->nr_stmts; i++) {
-		int l = (int)strlen(sc->stmts[i].text);
+		int l = (int)strlen(sc->stmts[i].text) + 2 * sc->stmts[i].depth;
 
 		if (l > w)
 			w = l;
 	}
 	return w > 36 ? 36 : w;
+}
+
+/* The expect signal/stderr statements that ran (each counts once). */
+static uint64_t count_end_expects(const struct session *s)
+{
+	uint64_t n = 0;
+
+	for (size_t i = 0; i < s->sc->nr_stmts; i++)
+		n += s->armed[i];
+	return n;
 }
 
 static int run_script(struct run_opts *o, struct script *sc)
@@ -649,8 +727,8 @@ static int run_script(struct run_opts *o, struct script *sc)
 	if (!o->json)
 		print_header(o, s);
 
-	for (size_t i = 0; i < sc->nr_stmts; i++) {
-		const struct stmt *st = &sc->stmts[i];
+	while (!session_done(s)) {
+		const struct stmt *st = &sc->stmts[s->next];
 		int64_t rss0 = session_builtin(s, BI_RSS);
 		uint64_t pt0 = s->task->mm.pgtables_bytes / 4096;
 		int rc;
@@ -658,16 +736,25 @@ static int run_script(struct run_opts *o, struct script *sc)
 		notes_reset(&notes);
 		if (o->trace && !o->json)
 			notes.trace = open_memstream(&trace_buf, &trace_len);
-		rc = session_run_statement(s, i);
+		rc = session_step(s);
 		if (notes.trace) {
 			fclose(notes.trace);
 			notes.trace = NULL;
 		}
+		if (rc == SESSION_ERROR) {
+			free(trace_buf);
+			trace_buf = NULL;
+			status = EXIT_BAD_INPUT;
+			break;
+		}
 		if (o->json) {
 			json_statement(s, st);
 		} else {
-			if (o->narrate)
+			/* The comments above a line, the first time the run gets there. */
+			if (o->narrate && st->line > prev_line) {
 				print_narrative(o, sc, prev_line, st->line - 1);
+				prev_line = st->line;
+			}
 			print_statement(o, s, st, width, &notes, rss0, pt0);
 			if (trace_buf) {
 				fputs(trace_buf, stdout);
@@ -675,7 +762,6 @@ static int run_script(struct run_opts *o, struct script *sc)
 				trace_buf = NULL;
 			}
 		}
-		prev_line = st->line;
 		if (st->op == ST_EXPECT) {
 			nr_expect++;
 			if (!s->res.expect_ok) {
@@ -690,22 +776,32 @@ static int run_script(struct run_opts *o, struct script *sc)
 				status = EXIT_SIM_FAILED;
 			}
 		}
-		if (rc) {
+		if (rc == SESSION_KILLED) {
 			fflush(stdout);
 			/* What the process wrote to fd 2 (glibc's message), then the kernel's line.
 			 */
 			print_death(s->task);
-			status = EXIT_SIM_FAILED;
 			break;
 		}
 	}
-	if (!o->json && o->narrate && !s->dead)
+	/* What `expect signal` and `expect stderr` asked of the end. */
+	if (!s->failed) {
+		fflush(stdout);
+		nr_expect += count_end_expects(s);
+		if (session_finish(s, stderr))
+			status = EXIT_SIM_FAILED;
+		else if (s->dead && !s->death_expected)
+			status = EXIT_SIM_FAILED;
+	}
+	if (!o->json && o->narrate && !s->dead && !s->failed)
 		print_narrative(o, sc, prev_line, sc->nr_lines);
 	if (o->json)
 		json_summary(s, status);
 	else
 		print_summary(o, s, nr_expect);
 	fflush(stdout);
+	if (s->failed)
+		fprintf(stderr, "%s\n", s->error);
 	if (ev_file) {
 		if (fclose(ev_file) != 0 || eo.failed) {
 			fprintf(stderr, "aftermalloc run: %s: write error\n", o->events_path);

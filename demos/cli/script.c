@@ -1,17 +1,16 @@
 /*
- * script.c - lexer and parser of scenario scripts (.ams), DESIGN.md "Scenario
+ * script.c - the parser of scenario scripts (.ams), DESIGN.md "Scenario
  * scripts". One statement a line; the whole file is parsed before anything
  * runs, so every error ("FILE:LINE: message") comes before any output.
  *
  * Grammar, one line:
- *   line      := [stmt | NAME '=' (stmt | expr) | 'policy' NAME] ['#' comment]
+ *   line      := [stmt | LVALUE '=' (stmt | expr) | block | 'end'
+ *                 | 'policy' NAME] ['#' comment]
+ *   LVALUE    := NAME | NAME '[' expr ']'
  *   stmt      := KEYWORD args          (shapes in script_stmt_defs)
- *   expr      := ['+'|'-'] term (('+'|'-') term)*
- *   term      := NUMBER | VARIABLE | faults | rss | memfree | brk | infinity
- * Where a statement takes several expressions ("store p 0 0x41 64"), a sign
- * with a blank before it and none after it starts a new argument, so
- * "store p -16 1 1" has four arguments while "brk b + 4096" and "brk b+4096"
- * have one.
+ *   block     := 'for' NAME '=' expr 'to' expr ['step' expr] | 'in' expr
+ * A block's statements follow on the lines up to its `end`. Expressions
+ * (precedence, arrays, built-ins) are demos/cli/expr.c's.
  */
 #include "script.h"
 
@@ -22,7 +21,11 @@
 #include <string.h>
 #include <uthash.h>
 
+#include "../../kernel_sim/task.h"
 #include "commands.h"
+#include "expr.h"
+
+#define SCRIPT_SI_TKILL (-6) /* si_code of a signal sent by tkill/tgkill */
 
 struct script_var {
 	char *name;
@@ -53,141 +56,37 @@ const struct stmt_def script_stmt_defs[ST__COUNT] = {
     [ST_MEMALIGN] = {"posix_memalign", ST_MEMALIGN, SHAPE_EXPRS, 2, 2, RET_ADDR, true,
                      "posix_memalign ALIGN N"},
     [ST_USABLE] = {"usable", ST_USABLE, SHAPE_EXPRS, 1, 1, RET_VALUE, true, "usable P"},
+    [ST_FOR] = {"for", ST_FOR, SHAPE_FOR, 2, 3, RET_NONE, false, "for I = A to B [step S] ... end"},
+    [ST_IN] = {"in", ST_IN, SHAPE_BLOCK, 1, 1, RET_NONE, false, "in ID ... end"},
+    [ST_END] = {"end", ST_END, SHAPE_END, 0, 0, RET_NONE, false, "end"},
+    [ST_EXPECT_SIGNAL] = {"expect signal", ST_EXPECT_SIGNAL, SHAPE_SUBFORM, 0, 0, RET_NONE, false,
+                          "expect signal SIGNAME [CODE]"},
+    [ST_EXPECT_STDERR] = {"expect stderr", ST_EXPECT_STDERR, SHAPE_SUBFORM, 0, 0, RET_NONE, false,
+                          "expect stderr \"TEXT\""},
 };
 
-const char *const script_builtin_names[BI__COUNT] = {"faults", "rss", "memfree", "brk", "infinity"};
+const char *const script_builtin_names[BI__COUNT] = {
+    "faults", "rss", "memfree", "brk",  "infinity", "errno",
+    "pid",    "vmas", "vmsize", "vmdata", "vmpte", "vmstk",
+};
 const char *const script_cmp_names[] = {"==", "!=", "<", "<=", ">", ">="};
 const char *const script_view_names[VIEW__COUNT] = {"maps", "buddyinfo", "meminfo", "status",
                                                     "heap", "pagetable", "tlb"};
 const char *const script_resource_names[RES__COUNT] = {"data", "stack", "as", "cpu"};
 
-/* ---- lexer ----------------------------------------------------------- */
+/* ---- names --------------------------------------------------------- */
 
-enum tok_kind { T_END, T_IDENT, T_NUM, T_PLUS, T_MINUS, T_ASSIGN, T_CMP };
-
-struct tok {
-	int kind;
-	const char *s; /* into the line */
-	size_t len;
-	bool space_before;
-	uint64_t num; /* T_NUM */
-	int cmp;      /* T_CMP: enum cmp_op */
-};
-
-#define MAX_TOKS 64
-
-struct parser {
-	struct script *sc;
-	const char *path;
-	int line;
-	FILE *err;
-	struct tok t[MAX_TOKS + 1];
-	int nt, pos;
-};
-
-static int perr(struct parser *p, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-
-static int perr(struct parser *p, const char *fmt, ...)
+static int var_lookup(const struct script *sc, const char *s, size_t len)
 {
-	va_list ap;
+	struct script_var *v;
 
-	if (p->err) {
-		fprintf(p->err, "%s:%d: ", p->path, p->line);
-		va_start(ap, fmt);
-		vfprintf(p->err, fmt, ap);
-		va_end(ap);
-		fputc('\n', p->err);
-	}
-	return -1;
+	HASH_FIND(hh, sc->var_hash, s, len, v);
+	return v ? v->idx : -1;
 }
 
-static bool ident_start(int c)
+int script_var_lookup(const struct script *sc, const char *s, size_t len)
 {
-	return isalpha(c) || c == '_';
-}
-static bool ident_char(int c)
-{
-	return isalnum(c) || c == '_';
-}
-
-/* Split one line (comment already cut) into p->t. */
-static int lex(struct parser *p, const char *s)
-{
-	bool space = true;
-
-	p->nt = 0;
-	p->pos = 0;
-	for (;;) {
-		struct tok *t = &p->t[p->nt];
-
-		while (*s == ' ' || *s == '\t' || *s == '\r') {
-			s++;
-			space = true;
-		}
-		memset(t, 0, sizeof(*t));
-		t->s = s;
-		t->space_before = space;
-		space = false;
-		if (!*s) {
-			t->kind = T_END;
-			return 0;
-		}
-		if (p->nt == MAX_TOKS)
-			return perr(p, "line too long (more than %d tokens)", MAX_TOKS);
-		if (ident_start((unsigned char)*s)) {
-			while (ident_char((unsigned char)*s))
-				s++;
-			t->kind = T_IDENT;
-		} else if (isdigit((unsigned char)*s)) {
-			char buf[64];
-
-			while (ident_char((unsigned char)*s))
-				s++;
-			t->kind = T_NUM;
-			if ((size_t)(s - t->s) >= sizeof(buf))
-				return perr(p, "bad number '%.*s'", (int)(s - t->s), t->s);
-			memcpy(buf, t->s, (size_t)(s - t->s));
-			buf[s - t->s] = 0;
-			if (parse_size(buf, &t->num) < 0)
-				return perr(p, "bad number '%s' (decimal, 0x hex, K/M/G suffix)",
-				            buf);
-		} else if (*s == '+') {
-			s++;
-			t->kind = T_PLUS;
-		} else if (*s == '-') {
-			s++;
-			t->kind = T_MINUS;
-		} else if (s[0] == '=' && s[1] == '=') {
-			s += 2;
-			t->kind = T_CMP;
-			t->cmp = CMP_EQ;
-		} else if (s[0] == '!' && s[1] == '=') {
-			s += 2;
-			t->kind = T_CMP;
-			t->cmp = CMP_NE;
-		} else if (*s == '<' || *s == '>') {
-			bool eq = s[1] == '=';
-
-			t->kind = T_CMP;
-			t->cmp = *s == '<' ? (eq ? CMP_LE : CMP_LT) : (eq ? CMP_GE : CMP_GT);
-			s += eq ? 2 : 1;
-		} else if (*s == '=') {
-			s++;
-			t->kind = T_ASSIGN;
-		} else {
-			/* Not printable (a control byte, UTF-8): its code, not raw bytes. */
-			if (!isprint((unsigned char)*s))
-				return perr(p, "unexpected byte 0x%02x", (unsigned char)*s);
-			return perr(p, "unexpected character '%c'", *s);
-		}
-		t->len = (size_t)(s - t->s);
-		p->nt++;
-	}
-}
-
-static bool tok_is(const struct tok *t, const char *word)
-{
-	return t->kind == T_IDENT && strlen(word) == t->len && memcmp(t->s, word, t->len) == 0;
+	return var_lookup(sc, s, len);
 }
 
 static int lookup(const char *const *names, int n, const struct tok *t)
@@ -198,115 +97,69 @@ static int lookup(const char *const *names, int n, const struct tok *t)
 	return -1;
 }
 
-static int stmt_lookup_tok(const struct tok *t)
+/* Rows that are found by their keyword (not NAME = EXPR, not the subforms). */
+static bool looked_up(const struct stmt_def *d)
+{
+	return d->shape != SHAPE_ASSIGN && d->shape != SHAPE_SUBFORM;
+}
+
+int script_stmt_lookup_tok(const struct tok *t)
 {
 	for (int i = 0; i < ST__COUNT; i++)
-		if (script_stmt_defs[i].shape != SHAPE_ASSIGN &&
-		    tok_is(t, script_stmt_defs[i].name))
+		if (looked_up(&script_stmt_defs[i]) && tok_is(t, script_stmt_defs[i].name))
 			return i;
 	return -1;
 }
 
-/* How a token reads in a message. */
-static const char *tok_desc(const struct tok *t, char *buf, size_t n)
+static const struct {
+	const char *name;
+	int signo;
+} signal_names[] = {
+    {"SIGABRT", SIM_SIGABRT}, {"SIGBUS", 7},   {"SIGKILL", SIM_SIGKILL},
+    {"SIGSEGV", SIM_SIGSEGV}, {"SIGXCPU", SIM_SIGXCPU},
+};
+
+static const struct {
+	const char *name;
+	int code;
+} sigcode_names[] = {
+    {"SEGV_MAPERR", SIM_SEGV_MAPERR}, {"SEGV_ACCERR", SIM_SEGV_ACCERR},
+    {"SI_KERNEL", SIM_SI_KERNEL},     {"SI_TKILL", SCRIPT_SI_TKILL},
+    {"SI_USER", 0},
+};
+
+int script_signal_lookup(const char *name)
 {
-	if (t->kind == T_END)
-		return "end of line";
-	snprintf(buf, n, "'%.*s'", (int)t->len, t->s);
-	return buf;
+	for (size_t i = 0; i < sizeof(signal_names) / sizeof(signal_names[0]); i++)
+		if (strcmp(signal_names[i].name, name) == 0)
+			return signal_names[i].signo;
+	return -1;
 }
 
-/* ---- expressions ----------------------------------------------------- */
-
-static int var_lookup(const struct script *sc, const char *s, size_t len)
+int script_sigcode_lookup(const char *name)
 {
-	struct script_var *v;
-
-	HASH_FIND(hh, sc->var_hash, s, len, v);
-	return v ? v->idx : -1;
+	for (size_t i = 0; i < sizeof(sigcode_names) / sizeof(sigcode_names[0]); i++)
+		if (strcmp(sigcode_names[i].name, name) == 0)
+			return sigcode_names[i].code;
+	return -1;
 }
 
-static int add_term(struct parser *p, int neg, int kind, uint64_t val)
+const char *script_signal_name(int signo)
 {
-	struct script *sc = p->sc;
-
-	if (sc->nr_terms == sc->cap_terms) {
-		size_t cap = sc->cap_terms ? 2 * sc->cap_terms : 64;
-		struct term *nt = realloc(sc->terms, cap * sizeof(*nt));
-
-		if (!nt)
-			return perr(p, "out of memory");
-		sc->terms = nt;
-		sc->cap_terms = cap;
-	}
-	sc->terms[sc->nr_terms++] = (struct term){neg, kind, val};
-	return 0;
+	for (size_t i = 0; i < sizeof(signal_names) / sizeof(signal_names[0]); i++)
+		if (signal_names[i].signo == signo)
+			return signal_names[i].name;
+	return NULL;
 }
 
-static int parse_term(struct parser *p, int neg)
+const char *script_sigcode_name(int signo, int code)
 {
-	struct tok *t = &p->t[p->pos];
-	char buf[80];
-	int i;
-
-	if (t->kind == T_NUM) {
-		p->pos++;
-		return add_term(p, neg, TERM_NUM, t->num);
-	}
-	if (t->kind != T_IDENT)
-		return perr(p, "expected a number or a variable, got %s",
-		            tok_desc(t, buf, sizeof(buf)));
-	p->pos++;
-	i = lookup(script_builtin_names, BI__COUNT, t);
-	if (i >= 0)
-		return add_term(p, neg, TERM_BUILTIN, (uint64_t)i);
-	i = var_lookup(p->sc, t->s, t->len);
-	if (i >= 0)
-		return add_term(p, neg, TERM_VAR, (uint64_t)i);
-	if (stmt_lookup_tok(t) >= 0)
-		return perr(
-		    p, "'%.*s' is a statement, not a value (keep its result with NAME = %.*s ...)",
-		    (int)t->len, t->s, (int)t->len, t->s);
-	return perr(p, "undefined variable '%.*s'", (int)t->len, t->s);
-}
-
-/*
- * expr at p->pos. join_all: every sign joins terms (one-argument contexts);
- * else a sign with a blank before and none after starts the next argument.
- */
-static int parse_expr(struct parser *p, struct expr *e, bool join_all)
-{
-	struct tok *first = &p->t[p->pos];
-	int neg = 0;
-
-	e->first = (uint32_t)p->sc->nr_terms;
-	if (first->kind == T_PLUS || first->kind == T_MINUS) {
-		neg = first->kind == T_MINUS;
-		p->pos++;
-	}
-	if (parse_term(p, neg) < 0)
-		return -1;
-	for (;;) {
-		struct tok *t = &p->t[p->pos];
-
-		if (t->kind != T_PLUS && t->kind != T_MINUS)
-			break;
-		if (!join_all && t->space_before && !p->t[p->pos + 1].space_before &&
-		    p->t[p->pos + 1].kind != T_END)
-			break;
-		p->pos++;
-		if (parse_term(p, t->kind == T_MINUS) < 0)
-			return -1;
-	}
-	e->n = (uint32_t)(p->sc->nr_terms - e->first);
-	{
-		const struct tok *last = &p->t[p->pos - 1];
-
-		e->text = strndup(first->s, (size_t)(last->s + last->len - first->s));
-	}
-	if (!e->text)
-		return perr(p, "out of memory");
-	return 0;
+	/* SEGV_* codes are SIGSEGV's; the others are any signal's. */
+	for (size_t i = 0; i < sizeof(sigcode_names) / sizeof(sigcode_names[0]); i++)
+		if (sigcode_names[i].code == code &&
+		    (signo == SIM_SIGSEGV || strncmp(sigcode_names[i].name, "SEGV_", 5) != 0))
+			return sigcode_names[i].name;
+	return NULL;
 }
 
 /* ---- statements ------------------------------------------------------ */
@@ -317,16 +170,17 @@ static int expect_end(struct parser *p, const char *what)
 
 	if (p->t[p->pos].kind == T_END)
 		return 0;
-	return perr(p, "unexpected %s after %s", tok_desc(&p->t[p->pos], buf, sizeof(buf)), what);
+	return parser_error(p, "unexpected %s after %s", tok_desc(&p->t[p->pos], buf, sizeof(buf)),
+	                    what);
 }
 
 static int arity_error(struct parser *p, const struct stmt_def *d, unsigned got)
 {
 	if (d->min_args == d->max_args)
-		return perr(p, "'%s' takes %u argument%s (%s), got %u", d->name, d->min_args,
-		            d->min_args == 1 ? "" : "s", d->usage, got);
-	return perr(p, "'%s' takes %u to %u arguments (%s), got %u", d->name, d->min_args,
-	            d->max_args, d->usage, got);
+		return parser_error(p, "'%s' takes %u argument%s (%s), got %u", d->name,
+		                    d->min_args, d->min_args == 1 ? "" : "s", d->usage, got);
+	return parser_error(p, "'%s' takes %u to %u arguments (%s), got %u", d->name, d->min_args,
+	                    d->max_args, d->usage, got);
 }
 
 /* Expressions until the end of the line, into st->args[from..]. */
@@ -370,8 +224,8 @@ static int parse_prot(struct parser *p, const struct tok *t)
 		                           : 0;
 
 		if (!bit || (prot & bit))
-			return perr(p, "bad protection '%.*s' (letters r, w, x, or none)",
-			            (int)t->len, t->s);
+			return parser_error(p, "bad protection '%.*s' (letters r, w, x, or none)",
+			                    (int)t->len, t->s);
 		prot |= bit;
 	}
 	return prot;
@@ -393,15 +247,6 @@ const char *script_prot_str(int prot, char *buf)
 	return buf;
 }
 
-/* The value of e when it is one number, for checks that can be made early. */
-static bool expr_const(const struct script *sc, const struct expr *e, uint64_t *v)
-{
-	if (e->n != 1 || sc->terms[e->first].kind != TERM_NUM || sc->terms[e->first].neg)
-		return false;
-	*v = sc->terms[e->first].val;
-	return true;
-}
-
 /* Arguments that are numbers written out can be checked before anything runs. */
 static int check_constants(struct parser *p, struct stmt *st)
 {
@@ -409,11 +254,78 @@ static int check_constants(struct parser *p, struct stmt *st)
 
 	if (st->op == ST_LOAD && st->nargs > 2 && expr_const(p->sc, &st->args[2], &v) &&
 	    (v < 1 || v > 8))
-		return perr(p, "'load' reads 1 to 8 bytes, not %llu", (unsigned long long)v);
+		return parser_error(p, "'load' reads 1 to 8 bytes, not %llu",
+		                    (unsigned long long)v);
 	if (st->op == ST_STORE && expr_const(p->sc, &st->args[2], &v) && v > 255)
-		return perr(p, "'store' writes a byte value (0 to 255), not %llu",
-		            (unsigned long long)v);
+		return parser_error(p, "'store' writes a byte value (0 to 255), not %llu",
+		                    (unsigned long long)v);
+	if (st->op == ST_FOR && st->nargs > 2 && expr_const(p->sc, &st->args[2], &v) && v == 0)
+		return parser_error(p, "'for' cannot step by 0");
 	return 0;
+}
+
+/* The text of string token t with its escapes resolved (\" \\ \n \t). */
+static int unquote(struct parser *p, const struct tok *t, const char **out)
+{
+	char *buf = malloc(t->len), *q = buf;
+
+	if (!buf)
+		return parser_error(p, "out of memory");
+	for (size_t i = 1; i + 1 < t->len; i++) {
+		char c = t->s[i];
+
+		if (c == '\\') {
+			c = t->s[++i];
+			if (c == 'n')
+				c = '\n';
+			else if (c == 't')
+				c = '\t';
+			else if (c != '"' && c != '\\') {
+				free(buf);
+				return parser_error(p, "unknown escape '\\%c' (\\\" \\\\ \\n \\t)",
+				                    c);
+			}
+		}
+		*q++ = c;
+	}
+	*q = 0;
+	*out = buf;
+	return 0;
+}
+
+/* expect signal SIGNAME [CODE] | expect stderr "TEXT", p->pos at the word. */
+static int parse_expect_end(struct parser *p, struct stmt *st)
+{
+	const struct tok *t = &p->t[p->pos + 1];
+	char name[32], buf[80];
+
+	if (tok_is(&p->t[p->pos], "stderr")) {
+		st->op = ST_EXPECT_STDERR;
+		p->pos += 2;
+		if (unquote(p, t, &st->str) < 0)
+			return -1;
+		return expect_end(p, "expect stderr \"TEXT\"");
+	}
+	st->op = ST_EXPECT_SIGNAL;
+	snprintf(name, sizeof(name), "%.*s", (int)(t->len < 31 ? t->len : 31), t->s);
+	st->kw = t->len < 31 ? script_signal_lookup(name) : -1;
+	if (st->kw < 0)
+		return parser_error(p, "unknown signal '%.*s' (SIGSEGV, SIGABRT, SIGKILL, SIGXCPU, "
+		                       "SIGBUS)",
+		                    (int)t->len, t->s);
+	p->pos += 2;
+	t = &p->t[p->pos];
+	st->code = -1;
+	if (t->kind == T_IDENT) {
+		snprintf(name, sizeof(name), "%.*s", (int)(t->len < 31 ? t->len : 31), t->s);
+		st->code = t->len < 31 ? script_sigcode_lookup(name) : -1;
+		if (st->code == -1 || !script_sigcode_name(st->kw, st->code))
+			return parser_error(p, "unknown si_code %s for %s (SEGV_MAPERR, SEGV_ACCERR, "
+			                       "SI_KERNEL, SI_TKILL, SI_USER)",
+			                    tok_desc(t, buf, sizeof(buf)), script_signal_name(st->kw));
+		p->pos++;
+	}
+	return expect_end(p, "expect signal SIGNAME [CODE]");
 }
 
 /* The statement whose keyword is at p->pos. */
@@ -448,21 +360,22 @@ static int parse_stmt(struct parser *p, struct stmt *st, int op)
 	case SHAPE_SETRLIMIT:
 		kw = lookup(script_resource_names, RES__COUNT, &p->t[p->pos]);
 		if (kw < 0)
-			return perr(p, "unknown resource %s for setrlimit (data, stack, as, cpu)",
-			            tok_desc(&p->t[p->pos], buf, sizeof(buf)));
+			return parser_error(p,
+			                    "unknown resource %s for setrlimit (data, stack, as, cpu)",
+			                    tok_desc(&p->t[p->pos], buf, sizeof(buf)));
 		st->kw = kw;
 		p->pos++;
 		return parse_arg_list(p, st, d, 0, d->min_args, d->max_args);
 	case SHAPE_SHOW:
 		kw = lookup(script_view_names, VIEW__COUNT, &p->t[p->pos]);
 		if (kw < 0)
-			return perr(p, "unknown view %s for show (%s)",
-			            tok_desc(&p->t[p->pos], buf, sizeof(buf)), d->usage + 5);
+			return parser_error(p, "unknown view %s for show (%s)",
+			                    tok_desc(&p->t[p->pos], buf, sizeof(buf)), d->usage + 5);
 		st->kw = kw;
 		p->pos++;
 		if (kw == VIEW_PAGETABLE) {
 			if (p->t[p->pos].kind == T_END)
-				return perr(p, "'show pagetable' needs an address");
+				return parser_error(p, "'show pagetable' needs an address");
 			if (parse_expr(p, &st->args[0], true) < 0)
 				return -1;
 			st->nargs = 1;
@@ -470,55 +383,80 @@ static int parse_stmt(struct parser *p, struct stmt *st, int op)
 		return expect_end(p, "show's view");
 	case SHAPE_EXPECT:
 		if (p->t[p->pos].kind == T_END)
-			return perr(p, "'expect' needs EXPR OP EXPR (OP: == != < <= > >=)");
+			return parser_error(p, "'expect' needs EXPR OP EXPR (OP: == != < <= > >=), "
+			                       "signal SIGNAME [CODE] or stderr \"TEXT\"");
+		if ((tok_is(&p->t[p->pos], "signal") && p->t[p->pos + 1].kind == T_IDENT) ||
+		    (tok_is(&p->t[p->pos], "stderr") && p->t[p->pos + 1].kind == T_STRING))
+			return parse_expect_end(p, st);
 		if (parse_expr(p, &st->args[0], true) < 0)
 			return -1;
 		if (p->t[p->pos].kind != T_CMP)
-			return perr(p, "expected a comparison (== != < <= > >=), got %s",
-			            tok_desc(&p->t[p->pos], buf, sizeof(buf)));
+			return parser_error(p, "expected a comparison (== != < <= > >=), got %s",
+			                    tok_desc(&p->t[p->pos], buf, sizeof(buf)));
 		st->cmp = (enum cmp_op)p->t[p->pos].cmp;
 		p->pos++;
 		if (parse_expr(p, &st->args[1], true) < 0)
 			return -1;
 		st->nargs = 2;
 		return expect_end(p, "the expectation");
+	case SHAPE_BLOCK:
+		if (p->t[p->pos].kind == T_END)
+			return arity_error(p, d, 0);
+		if (parse_expr(p, &st->args[0], true) < 0)
+			return -1;
+		st->nargs = 1;
+		return expect_end(p, d->usage);
+	case SHAPE_END:
+		return expect_end(p, "'end' (a line of its own)");
+	case SHAPE_FOR:   /* parse_for */
 	case SHAPE_ASSIGN:
+	case SHAPE_SUBFORM:
 		break;
 	}
-	return perr(p, "internal error: statement '%s'", d->name);
+	return parser_error(p, "internal error: statement '%s'", d->name);
 }
 
 static bool reserved(const struct tok *t)
 {
-	return stmt_lookup_tok(t) >= 0 || lookup(script_builtin_names, BI__COUNT, t) >= 0 ||
-	       tok_is(t, "policy");
+	return script_stmt_lookup_tok(t) >= 0 || expr_reserved(t) || tok_is(t, "policy");
 }
 
-static int define_var(struct parser *p, const struct tok *t)
+/* The variable t names, created as a plain variable or an array. */
+static int define_var(struct parser *p, const struct tok *t, bool array)
 {
 	struct script *sc = p->sc;
 	struct script_var *v;
 	int i = var_lookup(sc, t->s, t->len);
 	char **names;
+	bool *kinds;
 
-	if (i >= 0)
+	if (i >= 0) {
+		if (sc->var_array[i] && !array)
+			return parser_error(p, "'%.*s' is an array: write %.*s[INDEX]", (int)t->len,
+			                    t->s, (int)t->len, t->s);
+		if (!sc->var_array[i] && array)
+			return parser_error(p, "'%.*s' is not an array", (int)t->len, t->s);
 		return i;
+	}
 	v = calloc(1, sizeof(*v));
 	names = realloc(sc->var_names, (size_t)(sc->nr_vars + 1) * sizeof(*names));
-	if (!v || !names) {
+	if (names)
+		sc->var_names = names;
+	kinds = realloc(sc->var_array, (size_t)(sc->nr_vars + 1) * sizeof(*kinds));
+	if (kinds)
+		sc->var_array = kinds;
+	if (!v || !names || !kinds) {
 		free(v);
-		if (names)
-			sc->var_names = names;
-		return perr(p, "out of memory");
+		return parser_error(p, "out of memory");
 	}
-	sc->var_names = names;
 	v->name = strndup(t->s, t->len);
 	if (!v->name) {
 		free(v);
-		return perr(p, "out of memory");
+		return parser_error(p, "out of memory");
 	}
 	v->idx = sc->nr_vars++;
 	names[v->idx] = v->name;
+	kinds[v->idx] = array;
 	HASH_ADD_KEYPTR(hh, sc->var_hash, v->name, t->len, v);
 	return v->idx;
 }
@@ -529,8 +467,152 @@ static void stmt_release(struct stmt *st)
 		free((void *)st->args[i].text);
 		st->args[i].text = NULL;
 	}
+	free((void *)st->dest_index.text);
+	st->dest_index.text = NULL;
+	free((void *)st->str);
+	st->str = NULL;
 	free((void *)st->text);
 	st->text = NULL;
+}
+
+/* for NAME = EXPR to EXPR [step EXPR], p->pos at `for`. */
+static int parse_for(struct parser *p, struct stmt *st)
+{
+	const struct stmt_def *d = &script_stmt_defs[ST_FOR];
+	const struct tok *name = &p->t[p->pos + 1];
+	char buf[80];
+
+	st->op = ST_FOR;
+	if (name->kind != T_IDENT || p->t[p->pos + 2].kind != T_ASSIGN)
+		return parser_error(p, "'for' takes a variable: %s", d->usage);
+	if (reserved(name))
+		return parser_error(p, "cannot use '%.*s' as the loop variable: it is %s",
+		                    (int)name->len, name->s,
+		                    expr_reserved(name) ? "a built-in" : "a statement name");
+	p->pos += 3;
+	if (parse_expr(p, &st->args[0], true) < 0)
+		return -1;
+	if (!tok_is(&p->t[p->pos], "to"))
+		return parser_error(p, "expected 'to' in %s, got %s", d->usage,
+		                    tok_desc(&p->t[p->pos], buf, sizeof(buf)));
+	p->pos++;
+	if (parse_expr(p, &st->args[1], true) < 0)
+		return -1;
+	st->nargs = 2;
+	if (tok_is(&p->t[p->pos], "step")) {
+		p->pos++;
+		if (parse_expr(p, &st->args[2], true) < 0)
+			return -1;
+		st->nargs = 3;
+	}
+	if (expect_end(p, "the loop's bounds") < 0 || check_constants(p, st) < 0)
+		return -1;
+	/* Defined after its bounds: `for i = i to 9` needs an earlier i. */
+	st->dest = define_var(p, name, false);
+	return st->dest < 0 ? -1 : 0;
+}
+
+/* Does the '[' of token 1 have its ']'? */
+static bool closing_bracket(const struct parser *p)
+{
+	int depth = 0;
+
+	for (int i = 1; i < p->nt; i++) {
+		if (p->t[i].kind == T_LBRACKET)
+			depth++;
+		else if (p->t[i].kind == T_RBRACKET && --depth == 0)
+			return true;
+	}
+	return false;
+}
+
+/* NAME = ... or NAME[INDEX] = ...: where the `=` is, or 0 when not one. */
+static int assignment_at(struct parser *p)
+{
+	int depth = 0;
+
+	if (p->t[0].kind != T_IDENT)
+		return 0;
+	if (p->t[1].kind == T_ASSIGN)
+		return 1;
+	if (p->t[1].kind != T_LBRACKET)
+		return 0;
+	for (int i = 1; i < p->nt; i++) {
+		if (p->t[i].kind == T_LBRACKET)
+			depth++;
+		else if (p->t[i].kind == T_RBRACKET && --depth == 0)
+			return p->t[i + 1].kind == T_ASSIGN ? i + 1 : 0;
+	}
+	return 0;
+}
+
+/* NAME = STATEMENT | NAME = EXPR, with NAME[INDEX] for an element. */
+static int parse_assignment(struct parser *p, struct stmt *st, int eq)
+{
+	struct tok *t0 = &p->t[0], *rhs = &p->t[eq + 1];
+	bool array = eq > 1;
+	int op;
+
+	if (lookup(script_builtin_names, BI__COUNT, t0) >= 0 || expr_reserved(t0))
+		return parser_error(p, "cannot assign to '%.*s': it is a built-in", (int)t0->len,
+		                    t0->s);
+	if (reserved(t0))
+		return parser_error(p, "cannot assign to '%.*s': it is a statement name",
+		                    (int)t0->len, t0->s);
+	if (array) {
+		p->pos = 2;
+		if (parse_expr(p, &st->dest_index, true) < 0)
+			return -1;
+		if (p->pos != eq - 1)
+			return parser_error(p, "expected ']' after the index of '%.*s'",
+			                    (int)t0->len, t0->s);
+	}
+	p->pos = eq + 1;
+	op = script_stmt_lookup_tok(rhs);
+	/* `x = brk` (alone, or followed by an operator) reads the built-in. */
+	if (op == ST_BRK && (p->t[eq + 2].kind == T_END || p->t[eq + 2].kind == T_PLUS ||
+	                     p->t[eq + 2].kind == T_MINUS))
+		op = -1;
+	if (op >= 0) {
+		if (script_stmt_defs[op].ret == RET_NONE)
+			return parser_error(p, "'%s' has no result to keep in '%.*s'",
+			                    script_stmt_defs[op].name, (int)t0->len, t0->s);
+		if (parse_stmt(p, st, op) < 0)
+			return -1;
+	} else {
+		if (rhs->kind == T_END)
+			return parser_error(p, "expected an expression after '='");
+		st->op = ST_ASSIGN;
+		if (parse_expr(p, &st->args[0], true) < 0)
+			return -1;
+		st->nargs = 1;
+		if (expect_end(p, "the expression") < 0)
+			return -1;
+	}
+	/* Defined after its right-hand side: `x = x + 1` needs an earlier x. */
+	st->dest = define_var(p, t0, array);
+	return st->dest < 0 ? -1 : 0;
+}
+
+/* Open or close a block: p->open holds the openers of the line's context. */
+static int track_block(struct parser *p, struct stmt *st)
+{
+	struct script *sc = p->sc;
+
+	st->depth = p->depth;
+	if (st->op == ST_FOR || st->op == ST_IN) {
+		if (p->depth == SCRIPT_MAX_DEPTH)
+			return parser_error(p, "blocks nested deeper than %d", SCRIPT_MAX_DEPTH);
+		st->block = sc->nr_blocks++;
+		p->open[p->depth++] = sc->nr_stmts;
+	} else if (st->op == ST_END) {
+		if (!p->depth)
+			return parser_error(p, "'end' without a block to close (for, in)");
+		st->peer = p->open[--p->depth];
+		st->depth = p->depth;
+		sc->stmts[st->peer].peer = sc->nr_stmts;
+	}
+	return 0;
 }
 
 /* One line (comment cut off). Adds at most one statement. */
@@ -540,9 +622,9 @@ static int parse_line(struct parser *p, const char *code)
 	struct stmt st;
 	struct tok *t0, *t1;
 	char buf[80];
-	int op, rc;
+	int op, eq, rc;
 
-	if (lex(p, code) < 0)
+	if (lex_line(p, code) < 0)
 		return -1;
 	if (p->nt == 0)
 		return 0;
@@ -552,81 +634,51 @@ static int parse_line(struct parser *p, const char *code)
 	st.line = p->line;
 	st.dest = -1;
 	st.kw = -1;
+	st.code = -1;
+	st.block = -1;
 
 	if (tok_is(t0, "policy") && t1->kind != T_ASSIGN) {
 		if (t1->kind != T_IDENT)
-			return perr(p, "'policy' takes a malloc policy name, got %s",
-			            tok_desc(t1, buf, sizeof(buf)));
+			return parser_error(p, "'policy' takes a malloc policy name, got %s",
+			                    tok_desc(t1, buf, sizeof(buf)));
 		if (sc->policy)
-			return perr(p, "'policy' given twice (first on line %d)", sc->policy_line);
+			return parser_error(p, "'policy' given twice (first on line %d)",
+			                    sc->policy_line);
 		if (sc->nr_stmts)
-			return perr(p, "'policy' must come before the first statement");
+			return parser_error(p, "'policy' must come before the first statement");
 		p->pos = 2;
 		if (expect_end(p, "the policy name") < 0)
 			return -1;
 		sc->policy = strndup(t1->s, t1->len);
 		sc->policy_line = p->line;
-		return sc->policy ? 0 : perr(p, "out of memory");
+		return sc->policy ? 0 : parser_error(p, "out of memory");
 	}
 
-	if (t0->kind == T_IDENT && t1->kind == T_ASSIGN) {
-		struct tok *t2 = &p->t[2];
-
-		if (lookup(script_builtin_names, BI__COUNT, t0) >= 0)
-			return perr(p, "cannot assign to '%.*s': it is a built-in", (int)t0->len,
-			            t0->s);
-		if (reserved(t0))
-			return perr(p, "cannot assign to '%.*s': it is a statement name",
-			            (int)t0->len, t0->s);
-		p->pos = 2;
-		op = stmt_lookup_tok(t2);
-		/* `x = brk` (alone, or followed by + or -) reads the built-in. */
-		if (op == ST_BRK &&
-		    (p->t[3].kind == T_END || p->t[3].kind == T_PLUS || p->t[3].kind == T_MINUS))
-			op = -1;
-		if (op >= 0) {
-			if (script_stmt_defs[op].ret == RET_NONE)
-				return perr(p, "'%s' has no result to keep in '%.*s'",
-				            script_stmt_defs[op].name, (int)t0->len, t0->s);
-			rc = parse_stmt(p, &st, op);
-		} else {
-			if (t2->kind == T_END)
-				return perr(p, "expected an expression after '='");
-			st.op = ST_ASSIGN;
-			rc = parse_expr(p, &st.args[0], true);
-			if (rc == 0) {
-				st.nargs = 1;
-				rc = expect_end(p, "the expression");
-			}
-		}
-		if (rc < 0) {
-			stmt_release(&st);
-			return -1;
-		}
-		/* Defined after its right-hand side: `x = x + 1` needs an earlier x. */
-		st.dest = define_var(p, t0);
-		if (st.dest < 0) {
-			stmt_release(&st);
-			return -1;
-		}
+	eq = assignment_at(p);
+	if (!eq && t0->kind == T_IDENT && t1->kind == T_LBRACKET && !closing_bracket(p))
+		return parser_error(p, "missing ']' after the index of '%.*s'", (int)t0->len, t0->s);
+	if (eq) {
+		rc = parse_assignment(p, &st, eq);
+	} else if (tok_is(t0, "for")) {
+		rc = parse_for(p, &st);
 	} else {
 		if (t0->kind != T_IDENT)
-			return perr(p, "expected a statement, got %s",
-			            tok_desc(t0, buf, sizeof(buf)));
-		op = stmt_lookup_tok(t0);
+			return parser_error(p, "expected a statement, got %s",
+			                    tok_desc(t0, buf, sizeof(buf)));
+		op = script_stmt_lookup_tok(t0);
 		if (op < 0) {
-			if (lookup(script_builtin_names, BI__COUNT, t0) >= 0 ||
-			    var_lookup(sc, t0->s, t0->len) >= 0)
-				return perr(p,
-				            "a value alone is not a statement: keep it with "
-				            "NAME = %.*s, or test it with expect",
-				            (int)t0->len, t0->s);
-			return perr(p, "unknown statement '%.*s'", (int)t0->len, t0->s);
+			if (expr_reserved(t0) || var_lookup(sc, t0->s, t0->len) >= 0)
+				return parser_error(p,
+				                    "a value alone is not a statement: keep it with "
+				                    "NAME = %.*s, or test it with expect",
+				                    (int)t0->len, t0->s);
+			return parser_error(p, "unknown statement '%.*s'", (int)t0->len, t0->s);
 		}
-		if (parse_stmt(p, &st, op) < 0) {
-			stmt_release(&st);
-			return -1;
-		}
+		rc = parse_stmt(p, &st, op);
+	}
+	if (rc < 0) {
+		stmt_release(&st);
+		return -1;
 	}
 
 	{
@@ -634,14 +686,21 @@ static int parse_line(struct parser *p, const char *code)
 		struct stmt *ns;
 
 		st.text = strndup(t0->s, (size_t)(last->s + last->len - t0->s));
-		ns = realloc(sc->stmts, (sc->nr_stmts + 1) * sizeof(*ns));
-		if (!st.text || !ns) {
-			if (ns)
+		if (sc->nr_stmts == sc->cap_stmts) {
+			ns = realloc(sc->stmts, (sc->cap_stmts ? 2 * sc->cap_stmts : 64) * sizeof(*ns));
+			if (ns) {
 				sc->stmts = ns;
-			stmt_release(&st);
-			return perr(p, "out of memory");
+				sc->cap_stmts = sc->cap_stmts ? 2 * sc->cap_stmts : 64;
+			}
 		}
-		sc->stmts = ns;
+		if (!st.text || sc->nr_stmts == sc->cap_stmts) {
+			stmt_release(&st);
+			return parser_error(p, "out of memory");
+		}
+		if (track_block(p, &st) < 0) {
+			stmt_release(&st);
+			return -1;
+		}
 		sc->stmts[sc->nr_stmts++] = st;
 	}
 	return 0;
@@ -682,39 +741,68 @@ static int split_lines(struct script *sc, const char *text)
 	return 0;
 }
 
+/* Where the comment of line starts (a '#' outside a string), or its end. */
+static size_t code_length(const char *line)
+{
+	bool quoted = false;
+	size_t i;
+
+	for (i = 0; line[i]; i++) {
+		if (quoted && line[i] == '\\' && line[i + 1])
+			i++;
+		else if (line[i] == '"')
+			quoted = !quoted;
+		else if (line[i] == '#' && !quoted)
+			break;
+	}
+	return i;
+}
+
 int script_parse(const char *path, const char *text, struct script **out, FILE *err)
 {
-	struct parser p = {.path = path, .err = err};
+	struct parser *p = calloc(1, sizeof(*p));
 	struct script *sc = calloc(1, sizeof(*sc));
 
-	if (!sc || !(sc->path = strdup(path)) || split_lines(sc, text) < 0) {
+	if (!p || !sc || !(sc->path = strdup(path)) || split_lines(sc, text) < 0) {
 		if (err)
 			fprintf(err, "%s: out of memory\n", path);
+		free(p);
 		script_free(sc);
 		return -1;
 	}
-	p.sc = sc;
+	p->path = path;
+	p->err = err;
+	p->sc = sc;
 	for (int i = 0; i < sc->nr_lines; i++) {
 		const char *line = sc->lines[i];
-		char *hash = strchr(line, '#');
-		char *code = hash ? strndup(line, (size_t)(hash - line)) : strdup(line);
+		char *code = strndup(line, code_length(line));
 		int rc;
 
-		p.line = i + 1;
+		p->line = i + 1;
 		if (!code) {
-			perr(&p, "out of memory");
-			script_free(sc);
-			return -1;
+			parser_error(p, "out of memory");
+			goto fail;
 		}
-		rc = parse_line(&p, code);
+		rc = parse_line(p, code);
 		free(code);
-		if (rc < 0) {
-			script_free(sc);
-			return -1;
-		}
+		if (rc < 0)
+			goto fail;
 	}
+	if (p->depth) {
+		const struct stmt *open = &sc->stmts[p->open[p->depth - 1]];
+
+		p->line = open->line;
+		parser_error(p, "'%s' is never closed: 'end' missing",
+		             script_stmt_defs[open->op].name);
+		goto fail;
+	}
+	free(p);
 	*out = sc;
 	return 0;
+fail:
+	free(p);
+	script_free(sc);
+	return -1;
 }
 
 int script_load(const char *path, struct script **out, FILE *err)
@@ -791,6 +879,7 @@ void script_free(struct script *sc)
 		free(v);
 	}
 	free(sc->var_names);
+	free(sc->var_array);
 	free(sc->terms);
 	free(sc->policy);
 	free(sc->path);
@@ -813,15 +902,15 @@ int script_view_lookup(const char *name)
 int script_stmt_lookup(const char *name)
 {
 	for (int i = 0; i < ST__COUNT; i++)
-		if (script_stmt_defs[i].shape != SHAPE_ASSIGN &&
-		    strcmp(name, script_stmt_defs[i].name) == 0)
+		if (looked_up(&script_stmt_defs[i]) && strcmp(name, script_stmt_defs[i].name) == 0)
 			return i;
 	return -1;
 }
 
 int script_check(const struct script *sc, FILE *err)
 {
-	int bad = 0;
+	int bad = 0, depth = 0;
+	char msg[120];
 
 #define BAD(...)                                                                                   \
 	do {                                                                                       \
@@ -841,47 +930,45 @@ int script_check(const struct script *sc, FILE *err)
 			BAD("statement %zu: lines not increasing\n", i);
 		if (st->dest >= sc->nr_vars)
 			BAD("statement %zu: variable %d out of range\n", i, st->dest);
-		if (st->dest >= 0 && script_stmt_defs[st->op].ret == RET_NONE)
+		if (st->dest >= 0 && script_stmt_defs[st->op].ret == RET_NONE && st->op != ST_FOR)
 			BAD("statement %zu: keeps the result of a statement without one\n", i);
+		if (st->dest >= 0 && st->dest < sc->nr_vars &&
+		    sc->var_array[st->dest] != (st->dest_index.n > 0))
+			BAD("statement %zu: assigns '%s' as the wrong kind\n", i,
+			    sc->var_names[st->dest]);
+		if (st->dest_index.n && expr_check(sc, &st->dest_index, msg, sizeof(msg)))
+			BAD("statement %zu: index: %s\n", i, msg);
 		if (st->nargs > STMT_MAX_ARGS)
 			BAD("statement %zu: %u arguments\n", i, st->nargs);
-		for (unsigned a = 0; a < st->nargs && a < STMT_MAX_ARGS; a++) {
-			const struct expr *e = &st->args[a];
-
-			if (!e->n || e->first + e->n > sc->nr_terms)
-				BAD("statement %zu: argument %u has bad terms\n", i, a);
-			for (uint32_t k = 0; k < e->n && e->first + k < sc->nr_terms; k++) {
-				const struct term *t = &sc->terms[e->first + k];
-
-				if (t->kind == TERM_VAR && t->val >= (uint64_t)sc->nr_vars)
-					BAD("statement %zu: variable index out of range\n", i);
-				if (t->kind == TERM_BUILTIN && t->val >= BI__COUNT)
-					BAD("statement %zu: built-in out of range\n", i);
-			}
-		}
+		for (unsigned a = 0; a < st->nargs && a < STMT_MAX_ARGS; a++)
+			if (expr_check(sc, &st->args[a], msg, sizeof(msg)))
+				BAD("statement %zu: argument %u: %s\n", i, a, msg);
 		if (script_stmt_defs[st->op].shape == SHAPE_EXPRS &&
 		    (st->nargs < script_stmt_defs[st->op].min_args ||
 		     st->nargs > script_stmt_defs[st->op].max_args))
 			BAD("statement %zu: arity %u\n", i, st->nargs);
+		/* Blocks: an opener and its `end` name each other, at one depth. */
+		if (st->op == ST_END)
+			depth--;
+		if (st->depth != depth)
+			BAD("statement %zu: depth %d, expected %d\n", i, st->depth, depth);
+		if (st->op == ST_FOR || st->op == ST_IN || st->op == ST_END) {
+			const struct stmt *q = st->peer < sc->nr_stmts ? &sc->stmts[st->peer] : NULL;
+
+			if (!q || q->peer != i || (st->op == ST_END) == (q->op == ST_END) ||
+			    (st->op == ST_END ? st->peer > i : st->peer < i) || q->depth != st->depth)
+				BAD("statement %zu: block not paired\n", i);
+			if (st->op != ST_END &&
+			    (st->block < 0 || st->block >= sc->nr_blocks))
+				BAD("statement %zu: block number %d\n", i, st->block);
+		}
+		if (st->op == ST_FOR || st->op == ST_IN)
+			depth++;
 	}
+	if (depth)
+		BAD("%d blocks not closed\n", depth);
 #undef BAD
 	return bad;
-}
-
-static void dump_expr(const struct script *sc, const struct expr *e, FILE *out)
-{
-	for (uint32_t k = 0; k < e->n; k++) {
-		const struct term *t = &sc->terms[e->first + k];
-
-		if (k || t->neg)
-			fputs(t->neg ? (k ? " - " : "-") : " + ", out);
-		if (t->kind == TERM_NUM)
-			fprintf(out, "%llu", (unsigned long long)t->val);
-		else if (t->kind == TERM_VAR)
-			fprintf(out, "$%s", sc->var_names[t->val]);
-		else
-			fprintf(out, "@%s", script_builtin_names[t->val]);
-	}
 }
 
 void script_dump(const struct script *sc, FILE *out)
@@ -891,19 +978,34 @@ void script_dump(const struct script *sc, FILE *out)
 	for (size_t i = 0; i < sc->nr_stmts; i++) {
 		const struct stmt *st = &sc->stmts[i];
 
-		fprintf(out, "%d: ", st->line);
-		if (st->dest >= 0)
-			fprintf(out, "$%s = ", sc->var_names[st->dest]);
+		fprintf(out, "%d: %*s", st->line, 2 * st->depth, "");
+		if (st->dest >= 0 && st->op != ST_FOR) {
+			fprintf(out, "$%s", sc->var_names[st->dest]);
+			if (st->dest_index.n) {
+				fputs("[", out);
+				expr_dump(sc, &st->dest_index, out);
+				fputs("]", out);
+			}
+			fputs(" = ", out);
+		}
 		fputs(script_stmt_defs[st->op].name, out);
+		if (st->op == ST_FOR)
+			fprintf(out, " $%s", sc->var_names[st->dest]);
 		if (st->kw >= 0)
 			fprintf(out, " kw=%d", st->kw);
+		if (st->op == ST_EXPECT_SIGNAL && st->code >= 0)
+			fprintf(out, " code=%d", st->code);
+		if (st->str)
+			fprintf(out, " \"%s\"", st->str);
 		for (unsigned a = 0; a < st->nargs; a++) {
 			fputs(" (", out);
-			dump_expr(sc, &st->args[a], out);
+			expr_dump(sc, &st->args[a], out);
 			fputc(')', out);
 			if (st->op == ST_EXPECT && a == 0)
 				fprintf(out, " %s", script_cmp_names[st->cmp]);
 		}
+		if (st->op == ST_FOR || st->op == ST_IN || st->op == ST_END)
+			fprintf(out, " -> %zu", st->peer);
 		fputc('\n', out);
 	}
 }

@@ -10,6 +10,13 @@
  *
  * Statements are described by a table (script_stmt_defs) so that a new one is
  * a table row, a case in session.c and a line of documentation.
+ *
+ * Blocks: a statement that opens a block (`for`, `in`) ends its line and is
+ * closed by `end` on a line of its own; blocks nest. The parser pairs them
+ * (stmt.peer) so that running a script is a program counter moving over
+ * sc->stmts: forward by one, from an `end` back to the first statement of
+ * its loop, from a `for` that is not entered past its `end`.
+ * Expressions are compiled to postfix code (demos/cli/expr.h).
  */
 #ifndef DEMOS_SCRIPT_H
 #define DEMOS_SCRIPT_H
@@ -37,6 +44,11 @@ enum stmt_op {
 	ST_FREE,      /* free P */
 	ST_MEMALIGN,  /* posix_memalign ALIGN N -> pointer or 0 */
 	ST_USABLE,    /* usable P -> malloc_usable_size(P) */
+	ST_FOR,       /* for I = A to B [step S]: opens a counted loop */
+	ST_IN,        /* in ID: opens a block run as task ID */
+	ST_END,       /* end: closes the innermost open block */
+	ST_EXPECT_SIGNAL, /* expect signal SIGNAME [CODE]: the program must die so */
+	ST_EXPECT_STDERR, /* expect stderr "text": the program must write it to fd 2 */
 	ST__COUNT
 };
 
@@ -48,6 +60,11 @@ enum stmt_shape {
 	SHAPE_SHOW,      /* VIEW [EXPR]: pagetable takes an address */
 	SHAPE_EXPECT,    /* EXPR OP EXPR */
 	SHAPE_ASSIGN,    /* NAME = ... (never looked up by name) */
+	SHAPE_FOR,       /* NAME = EXPR to EXPR [step EXPR] */
+	SHAPE_BLOCK,     /* one expression, then a block (in ID) */
+	SHAPE_END,       /* nothing */
+	SHAPE_SUBFORM,   /* a form of another keyword (expect signal/stderr): never
+	                    looked up by name */
 };
 
 /* How a statement's result reads best. */
@@ -71,22 +88,64 @@ struct stmt_def {
 /* Indexed by enum stmt_op. */
 extern const struct stmt_def script_stmt_defs[ST__COUNT];
 
-enum builtin { BI_FAULTS, BI_RSS, BI_MEMFREE, BI_BRK, BI_INFINITY, BI__COUNT };
+/* Built-ins: values read from the simulation when an expression is evaluated.
+   The vm* ones are /proc/PID/status's lines, in kB as it prints them. */
+enum builtin {
+	BI_FAULTS,
+	BI_RSS,
+	BI_MEMFREE,
+	BI_BRK,
+	BI_INFINITY,
+	BI_ERRNO,  /* the simulated errno of the task statements run in */
+	BI_PID,    /* that task's pid */
+	BI_VMAS,   /* its number of VMAs (lines of /proc/PID/maps) */
+	BI_VMSIZE, /* VmSize */
+	BI_VMDATA, /* VmData */
+	BI_VMPTE,  /* VmPTE */
+	BI_VMSTK,  /* VmStk */
+	BI__COUNT
+};
 extern const char *const script_builtin_names[BI__COUNT];
 
-enum term_kind { TERM_NUM, TERM_VAR, TERM_BUILTIN };
+/*
+ * Expression code, postfix: each term pushes a value or combines the values
+ * on top of the evaluation stack (demos/cli/expr.c).
+ */
+enum term_op {
+	OP_NUM,     /* push val */
+	OP_VAR,     /* push variable val */
+	OP_BUILTIN, /* push built-in val (enum builtin) */
+	OP_ELEM,    /* pop an index, push element of array variable val */
+	OP_NEG,     /* unary minus */
+	OP_MUL,
+	OP_DIV, /* signed, truncating as C's; 0 divisor: an error at run time */
+	OP_MOD, /* signed, the sign of the dividend as C's */
+	OP_ADD,
+	OP_SUB,
+	OP_SHL, /* counts of 64 or more give 0 */
+	OP_SHR, /* logical (unsigned) */
+	OP_AND,
+	OP_XOR,
+	OP_OR,
+	OP_ALIGNED, /* aligned(X, N): 1 when X is a multiple of N, else 0 */
+	OP__COUNT
+};
 
 struct term {
-	int neg;      /* subtracted */
-	int kind;     /* enum term_kind */
+	uint32_t op;  /* enum term_op */
 	uint64_t val; /* the number, the variable's index or the enum builtin */
 };
 
-/* A sum of terms: sc->terms[first .. first + n). */
+/* Postfix code: sc->terms[first .. first + n). */
 struct expr {
 	uint32_t first, n;
 	const char *text; /* source text, for expect's message (script-owned) */
 };
+
+/* Array variables: elements 0 .. SCRIPT_ARRAY_MAX - 1. */
+#define SCRIPT_ARRAY_MAX (1u << 20)
+/* Blocks nest at most this deep. */
+#define SCRIPT_MAX_DEPTH 32
 
 enum cmp_op { CMP_EQ, CMP_NE, CMP_LT, CMP_LE, CMP_GT, CMP_GE };
 extern const char *const script_cmp_names[]; /* "==", "!=", ... */
@@ -116,12 +175,19 @@ extern const char *const script_resource_names[RES__COUNT];
 struct stmt {
 	enum stmt_op op;
 	int line;
-	int dest; /* variable assigned (index), or -1 */
+	int dest;               /* variable assigned (index), or -1; ST_FOR: the loop's */
+	struct expr dest_index; /* dest[INDEX] = ...: the index (n == 0: a plain variable) */
 	unsigned nargs;
-	struct expr args[STMT_MAX_ARGS]; /* ST_ASSIGN: args[0]; ST_EXPECT: lhs, rhs */
-	int kw;                          /* view, resource or prot (-1: none given) */
-	enum cmp_op cmp;                 /* ST_EXPECT */
-	const char *text;                /* the statement as written, comment and blanks stripped */
+	struct expr args[STMT_MAX_ARGS]; /* ST_ASSIGN: args[0]; ST_EXPECT: lhs, rhs;
+	                                    ST_FOR: from, to[, step]; ST_IN: the id */
+	int kw;          /* view, resource or prot (-1: none given); ST_EXPECT_SIGNAL: signo */
+	int code;        /* ST_EXPECT_SIGNAL: si_code, or -1 for any */
+	enum cmp_op cmp; /* ST_EXPECT */
+	size_t peer;     /* ST_FOR, ST_IN: index of its `end`; ST_END: of its opener */
+	int depth;       /* blocks open around the statement (0 at the top) */
+	int block;       /* ST_FOR, ST_IN: number of the block (0 .. nr_blocks - 1) */
+	const char *str; /* ST_EXPECT_STDERR: the text (escapes resolved) */
+	const char *text; /* the statement as written, comment and blanks stripped */
 };
 
 struct script_var; /* uthash entry, private to script.c */
@@ -131,11 +197,13 @@ struct script {
 	char **lines; /* the source, one string a line (no newline) */
 	int nr_lines;
 	struct stmt *stmts;
-	size_t nr_stmts;
+	size_t nr_stmts, cap_stmts;
 	struct term *terms;
 	size_t nr_terms, cap_terms;
 	char **var_names; /* index -> name */
+	bool *var_array;  /* index -> the variable is an array (NAME[INDEX]) */
 	int nr_vars;
+	int nr_blocks; /* `for` and `in` statements */
 	struct script_var *var_hash;
 	/* Directives (must come before the first statement). */
 	char *policy; /* `policy NAME`, or NULL */
@@ -152,11 +220,23 @@ int script_parse(const char *path, const char *text, struct script **out, FILE *
 int script_load(const char *path, struct script **out, FILE *err);
 void script_free(struct script *sc);
 
-/* Index of variable name, or -1. */
+/* Index of variable name, or -1 (the second form: name is s[0..len)). */
 int script_var_index(const struct script *sc, const char *name);
+int script_var_lookup(const struct script *sc, const char *s, size_t len);
+struct tok;
+/* The statement keyword t spells (enum stmt_op), or -1. */
+int script_stmt_lookup_tok(const struct tok *t);
 /* Keyword lookups: index or -1. */
 int script_view_lookup(const char *name);
 int script_stmt_lookup(const char *name); /* enum stmt_op, or -1 */
+
+/* Signal names of `expect signal` ("SIGSEGV" ...) and si_code names
+   ("SEGV_MAPERR" ...): the number, or -1 when unknown. */
+int script_signal_lookup(const char *name);
+int script_sigcode_lookup(const char *name);
+/* The names back: NULL when unknown (a SEGV_ code only for SIGSEGV). */
+const char *script_signal_name(int signo);
+const char *script_sigcode_name(int signo, int code);
 
 /* Render an mmap protection as "rw", "r", "none", ... into buf (>= 5 bytes). */
 const char *script_prot_str(int prot, char *buf);

@@ -8,17 +8,24 @@
  * `faults` of a statement is the difference of probe->c.page_faults, the #PF
  * the CPU raised: resolved ones (what getrusage's ru_minflt counts) plus the
  * one that killed the program, if any.
+ *
+ * Control flow: s->next is the program counter over sc->stmts; a `for`
+ * evaluates its bounds once on entry, its `end` adds the step to the loop
+ * variable and jumps back to the first statement of the body while the
+ * variable has not passed the bound (so `for i = 1 to 3` leaves i = 4, as
+ * C's for would). `in ID` switches task through session_switch_task and
+ * its `end` switches back.
  */
 #include "session.h"
 
+#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "../../kernel_sim/proc.h"
 #include "../../kernel_sim/syscalls.h"
 #include "../../vm/panic.h"
-
-#define SIM_SI_TKILL_CODE (-6) /* SI_TKILL: the code of a signal sent by tgkill */
+#include "expr.h"
 
 void session_default_opts(struct session_opts *o)
 {
@@ -88,6 +95,20 @@ static void comm_of(const char *path, char comm[16])
 	comm[n] = 0;
 }
 
+static void free_vars(struct session *s)
+{
+	for (int i = 0; s->arrays && i < s->sc->nr_vars; i++) {
+		free(s->arrays[i].v);
+		free(s->arrays[i].set);
+	}
+	free(s->arrays);
+	free(s->vars);
+	free(s->defined);
+	free(s->blocks);
+	free(s->armed);
+	free(s->tasks);
+}
+
 struct session *session_create(const struct script *sc, const struct session_opts *o, FILE *err)
 {
 	const char *name = o->policy ? o->policy : sc->policy ? sc->policy : "glibc";
@@ -115,7 +136,12 @@ struct session *session_create(const struct script *sc, const struct session_opt
 	s->policy = ops->name;
 	s->vars = calloc((size_t)sc->nr_vars + 1, sizeof(*s->vars));
 	s->defined = calloc((size_t)sc->nr_vars + 1, sizeof(*s->defined));
-	if (!s->vars || !s->defined) {
+	s->arrays = calloc((size_t)sc->nr_vars + 1, sizeof(*s->arrays));
+	s->blocks = calloc((size_t)sc->nr_blocks + 1, sizeof(*s->blocks));
+	s->armed = calloc(sc->nr_stmts + 1, sizeof(*s->armed));
+	if (!s->opts.max_stmts)
+		s->opts.max_stmts = SESSION_STMT_BUDGET + sc->nr_stmts;
+	if (!s->vars || !s->defined || !s->arrays || !s->blocks || !s->armed) {
 		fputs("out of memory\n", err);
 		goto fail;
 	}
@@ -123,17 +149,25 @@ struct session *session_create(const struct script *sc, const struct session_opt
 		goto fail;
 	probe_set_sink(&s->k.probe, session_sink, s);
 	comm_of(sc->path, comm);
-	s->task = task_create(&s->k, comm);
+	s->task = s->main_task = task_create(&s->k, comm);
 	if (!s->task) {
 		fputs("cannot create the simulated process: not enough simulated RAM\n", err);
 		kernel_shutdown(&s->k);
 		goto fail;
 	}
-	libc_init(&s->lc, &s->k, ops);
+	s->lc = &s->main_lc;
+	libc_init(s->lc, &s->k, ops);
+	s->task_id = s->task->pid;
+	if (session_add_task(s, s->task_id, s->task, s->lc) < 0) {
+		fputs("out of memory\n", err);
+		libc_fini(s->lc);
+		task_destroy(&s->k, s->task);
+		kernel_shutdown(&s->k);
+		goto fail;
+	}
 	return s;
 fail:
-	free(s->vars);
-	free(s->defined);
+	free_vars(s);
 	free(s);
 	return NULL;
 }
@@ -148,12 +182,11 @@ void session_destroy(struct session *s)
 	/* A caller may have ended the process itself (libc_fini, task_destroy, then
 	   s->task = NULL) to look at the kernel without it. */
 	if (s->task) {
-		libc_fini(&s->lc);
-		task_destroy(&s->k, s->task);
+		libc_fini(&s->main_lc);
+		task_destroy(&s->k, s->main_task);
 	}
 	kernel_shutdown(&s->k);
-	free(s->vars);
-	free(s->defined);
+	free_vars(s);
 	free(s);
 }
 
@@ -161,46 +194,209 @@ void session_destroy(struct session *s)
 
 int64_t session_builtin(struct session *s, int bi)
 {
+	const struct mm_struct *mm = &s->task->mm;
+
 	switch (bi) {
 	case BI_FAULTS:
 		return (int64_t)s->last_faults;
 	case BI_RSS:
-		return (int64_t)s->task->mm.rss_stat[MM_ANONPAGES];
+		return (int64_t)mm->rss_stat[MM_ANONPAGES];
 	case BI_MEMFREE:
 		return (int64_t)s->k.buddy.free_pages;
 	case BI_BRK:
-		return (int64_t)s->task->mm.brk;
+		return (int64_t)mm->brk;
 	case BI_INFINITY:
 		return (int64_t)SIM_RLIM_INFINITY;
+	case BI_ERRNO:
+		return s->lc->errno_;
+	case BI_PID:
+		return s->task->pid;
+	case BI_VMAS: /* lines of /proc/PID/maps (data and bss are two there) */
+		return (int64_t)proc_maps_lines(s->task);
+	case BI_VMSIZE: /* /proc/PID/status's kB */
+		return (int64_t)(mm->total_vm << (PAGE_SHIFT - 10));
+	case BI_VMDATA:
+		return (int64_t)(mm->data_vm << (PAGE_SHIFT - 10));
+	case BI_VMPTE:
+		return (int64_t)(mm->pgtables_bytes >> 10);
+	case BI_VMSTK:
+		return (int64_t)(mm->stack_vm << (PAGE_SHIFT - 10));
 	}
 	panic("built-in %d", bi);
 }
 
-int64_t session_eval(struct session *s, const struct expr *e)
+/* The line of the first statement that assigns variable idx (for messages). */
+static int assigned_on(const struct session *s, int idx)
 {
-	uint64_t v = 0; /* wraps as the C program's unsigned arithmetic would */
+	for (size_t i = 0; i < s->sc->nr_stmts; i++)
+		if (s->sc->stmts[i].dest == idx)
+			return s->sc->stmts[i].line;
+	return 0;
+}
 
-	for (uint32_t i = 0; i < e->n; i++) {
-		const struct term *t = &s->sc->terms[e->first + i];
-		uint64_t x;
+static int env_var(void *ctx, int idx, int64_t *v, char *msg, size_t n)
+{
+	struct session *s = ctx;
 
-		switch (t->kind) {
-		case TERM_NUM:
-			x = t->val;
-			break;
-		case TERM_VAR:
-			if (!s->defined[t->val])
-				panic("variable '%s' read before it was set",
-				      s->sc->var_names[t->val]);
-			x = (uint64_t)s->vars[t->val];
-			break;
-		default:
-			x = (uint64_t)session_builtin(s, (int)t->val);
-			break;
-		}
-		v = t->neg ? v - x : v + x;
+	if (!s->defined[idx]) {
+		/* Textual order is checked when parsing; a loop that never ran
+		   its body can still leave a variable unset. */
+		snprintf(msg, n, "'%s' is read before it is set (line %d has not run)",
+		         s->sc->var_names[idx], assigned_on(s, idx));
+		return -1;
 	}
-	return (int64_t)v;
+	*v = s->vars[idx];
+	return 0;
+}
+
+static int index_ok(struct session *s, int idx, int64_t index, char *msg, size_t n)
+{
+	if (index >= 0 && index < (int64_t)SCRIPT_ARRAY_MAX)
+		return 0;
+	snprintf(msg, n, "index %lld of %s[] out of range (0 to %u)", (long long)index,
+	         s->sc->var_names[idx], SCRIPT_ARRAY_MAX - 1);
+	return -1;
+}
+
+static int env_elem(void *ctx, int idx, int64_t index, int64_t *v, char *msg, size_t n)
+{
+	struct session *s = ctx;
+	const struct session_array *a = &s->arrays[idx];
+
+	if (index_ok(s, idx, index, msg, n) < 0)
+		return -1;
+	if ((size_t)index >= a->cap || !a->set[index]) {
+		snprintf(msg, n, "%s[%lld] is read before it is set", s->sc->var_names[idx],
+		         (long long)index);
+		return -1;
+	}
+	*v = a->v[index];
+	return 0;
+}
+
+static int64_t env_builtin(void *ctx, int bi)
+{
+	return session_builtin(ctx, bi);
+}
+
+/* The script failed at run time, at the statement at s->next. */
+static int fail(struct session *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+static int fail(struct session *s, const char *fmt, ...)
+{
+	const struct stmt *st = &s->sc->stmts[s->next];
+	int at = snprintf(s->error, sizeof(s->error), "%s:%d: ", s->sc->path, st->line);
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(s->error + at, sizeof(s->error) - (size_t)at, fmt, ap);
+	va_end(ap);
+	s->failed = true;
+	return -1;
+}
+
+int session_eval(struct session *s, const struct expr *e, int64_t *v)
+{
+	const struct expr_env env = {s, env_var, env_elem, env_builtin};
+	char msg[200];
+
+	if (expr_eval(s->sc, e, &env, v, msg, sizeof(msg)) == 0)
+		return 0;
+	return fail(s, "%s", msg);
+}
+
+/* a[index] = v, growing the array. 0, or -1 (failed) past host memory. */
+static int array_store(struct session *s, int idx, int64_t index, int64_t v)
+{
+	struct session_array *a = &s->arrays[idx];
+
+	if ((size_t)index >= a->cap) {
+		size_t cap = a->cap ? a->cap : 16;
+		int64_t *nv;
+		uint8_t *ns;
+
+		while (cap <= (size_t)index)
+			cap *= 2;
+		if (cap > SCRIPT_ARRAY_MAX)
+			cap = SCRIPT_ARRAY_MAX;
+		nv = realloc(a->v, cap * sizeof(*nv));
+		if (nv)
+			a->v = nv;
+		ns = realloc(a->set, cap);
+		if (ns)
+			a->set = ns;
+		if (!nv || !ns)
+			return fail(s, "out of host memory for %s[]", s->sc->var_names[idx]);
+		memset(a->set + a->cap, 0, cap - a->cap);
+		a->cap = cap;
+	}
+	a->v[index] = v;
+	a->set[index] = 1;
+	return 0;
+}
+
+const char *session_loop_context(struct session *s, char *buf, size_t n)
+{
+	const struct script *sc = s->sc;
+	size_t i = s->res.idx < sc->nr_stmts ? s->res.idx : sc->nr_stmts;
+	size_t at = 0;
+	int depth;
+
+	buf[0] = 0;
+	if (i == sc->nr_stmts)
+		return buf;
+	/* The openers around statement i: walk back, one per depth. */
+	depth = sc->stmts[i].depth;
+	{
+		size_t open[SCRIPT_MAX_DEPTH];
+		int found = 0;
+
+		for (size_t j = i; j-- > 0 && found < depth;)
+			if ((sc->stmts[j].op == ST_FOR || sc->stmts[j].op == ST_IN) &&
+			    sc->stmts[j].depth == depth - found - 1 && sc->stmts[j].peer > i)
+				open[found++] = j;
+		while (found-- > 0) {
+			const struct stmt *f = &sc->stmts[open[found]];
+
+			if (f->op != ST_FOR || !s->defined[f->dest])
+				continue;
+			at += (size_t)snprintf(buf + at, at < n ? n - at : 0, "%s%s = %lld",
+			                       at ? ", " : "", sc->var_names[f->dest],
+			                       (long long)s->vars[f->dest]);
+			if (at >= n)
+				break;
+		}
+	}
+	return buf;
+}
+
+/* ---- tasks ------------------------------------------------------------ */
+
+int session_add_task(struct session *s, int64_t id, struct task *t, struct libc *lc)
+{
+	if (s->nr_tasks == s->cap_tasks) {
+		size_t cap = s->cap_tasks ? 2 * s->cap_tasks : 4;
+		struct session_task *nt = realloc(s->tasks, cap * sizeof(*nt));
+
+		if (!nt)
+			return -1;
+		s->tasks = nt;
+		s->cap_tasks = cap;
+	}
+	s->tasks[s->nr_tasks++] = (struct session_task){id, t, lc};
+	return 0;
+}
+
+int session_switch_task(struct session *s, int64_t id)
+{
+	for (size_t i = 0; i < s->nr_tasks; i++)
+		if (s->tasks[i].id == id) {
+			s->task = s->tasks[i].task;
+			s->lc = s->tasks[i].lc;
+			s->task_id = id;
+			return 0;
+		}
+	return -1;
 }
 
 /* ---- show ------------------------------------------------------------ */
@@ -246,8 +442,8 @@ static void show_heap(struct session *s, FILE *out)
 
 	fprintf(out, "%14s %10s %14s  %-5s %-6s %s\n", "chunk", "size", "user", "flags", "state",
 	        "where");
-	if (s->lc.ops->walk)
-		s->lc.ops->walk(&s->lc, heap_line, &w);
+	if (s->lc->ops->walk)
+		s->lc->ops->walk(s->lc, heap_line, &w);
 	fprintf(out, "%llu blocks: %llu in use (%llu bytes), %llu free (%llu bytes); policy %s\n",
 	        (unsigned long long)w.n, (unsigned long long)w.used,
 	        (unsigned long long)w.used_bytes, (unsigned long long)(w.n - w.used),
@@ -349,7 +545,7 @@ static void exec_stmt(void *arg)
 {
 	struct exec *x = arg;
 	struct session *s = x->s;
-	struct libc *lc = &s->lc;
+	struct libc *lc = s->lc;
 	struct cpu *cpu = &s->k.cpu;
 	const struct stmt *st = x->st;
 	int64_t *a = x->a;
@@ -397,7 +593,12 @@ static void exec_stmt(void *arg)
 		rl.cur = (uint64_t)a[0];
 		if (st->nargs > 1)
 			rl.max = (uint64_t)a[1];
-		x->ret = sys_setrlimit(&s->k, res, &rl) < 0 ? -1 : 0;
+		x->ret = sys_setrlimit(&s->k, res, &rl);
+		/* glibc's wrapper: -1 and errno from the kernel's -errno */
+		if (x->ret < 0) {
+			lc->errno_ = (int)-x->ret;
+			x->ret = -1;
+		}
 		break;
 	}
 	case ST_MALLOC:
@@ -415,9 +616,14 @@ static void exec_stmt(void *arg)
 	case ST_MEMALIGN: {
 		vaddr_t p = 0;
 
-		x->ret = libc_posix_memalign(lc, &p, (uint64_t)a[0], (uint64_t)a[1]) == 0
-		             ? (int64_t)p
-		             : 0;
+		int e = libc_posix_memalign(lc, &p, (uint64_t)a[0], (uint64_t)a[1]);
+
+		/* posix_memalign returns its error and leaves errno alone; the
+		   statement, which has no place for it, puts it in errno
+		   (docs/reference.md). */
+		x->ret = e == 0 ? (int64_t)p : 0;
+		if (e)
+			lc->errno_ = e;
 		break;
 	}
 	case ST_USABLE:
@@ -451,21 +657,91 @@ static bool compare(enum cmp_op op, int64_t l, int64_t r)
 	panic("comparison %d", op);
 }
 
-int session_run_statement(struct session *s, size_t idx)
+/* Does a loop stepping by step go on at value v, bound to? */
+static bool loop_goes_on(int64_t v, int64_t to, int64_t step)
+{
+	return step > 0 ? v <= to : v >= to;
+}
+
+/* The control statements: for, in, end. Sets *next; 0 or -1 (failed). */
+static int run_block(struct session *s, const struct stmt *st, const int64_t *a, size_t *next)
+{
+	const struct script *sc = s->sc;
+	struct stmt_result *r = &s->res;
+	size_t idx = s->next;
+	struct session_block *b;
+	const struct stmt *open;
+
+	switch (st->op) {
+	case ST_FOR:
+		b = &s->blocks[st->block];
+		b->to = a[1];
+		b->step = st->nargs > 2 ? a[2] : 1;
+		if (b->step == 0)
+			return fail(s, "'for' cannot step by 0");
+		s->vars[st->dest] = a[0];
+		s->defined[st->dest] = true;
+		r->loop_value = a[0];
+		r->loop_again = loop_goes_on(a[0], b->to, b->step);
+		*next = r->loop_again ? idx + 1 : st->peer + 1;
+		return 0;
+	case ST_IN:
+		b = &s->blocks[st->block];
+		b->back_id = s->task_id;
+		if (session_switch_task(s, a[0]) < 0)
+			return fail(s, "'in %lld': no process or thread has id %lld (the program's "
+			               "pid is %d)",
+			            (long long)a[0], (long long)a[0], s->main_task->pid);
+		*next = idx + 1;
+		return 0;
+	case ST_END:
+		open = &sc->stmts[st->peer];
+		b = &s->blocks[open->block];
+		*next = idx + 1;
+		if (open->op == ST_IN) {
+			if (session_switch_task(s, b->back_id) < 0)
+				return fail(s, "the task of line %d is gone", open->line);
+			return 0;
+		}
+		/* The body may have set the variable; C's for reads it too. */
+		r->loop_value = (int64_t)((uint64_t)s->vars[open->dest] + (uint64_t)b->step);
+		s->vars[open->dest] = r->loop_value;
+		r->loop_again = loop_goes_on(r->loop_value, b->to, b->step);
+		if (r->loop_again)
+			*next = st->peer + 1;
+		return 0;
+	default:
+		panic("statement '%s' is not a block", script_stmt_defs[st->op].name);
+	}
+}
+
+bool session_done(const struct session *s)
+{
+	return s->dead || s->failed || s->next >= s->sc->nr_stmts;
+}
+
+int session_step(struct session *s)
 {
 	const struct stmt *st;
 	const struct stmt_def *d;
 	struct stmt_result *r = &s->res;
 	struct exec x;
 	uint64_t faults0;
+	int64_t index = 0;
+	size_t idx = s->next, next = idx + 1;
 	int sig = 0;
 
-	if (s->dead)
-		panic("statement %zu after the program died", idx);
+	if (s->dead || s->failed)
+		panic("statement %zu after the program died or the script failed", idx);
 	if (idx >= s->sc->nr_stmts)
 		panic("statement %zu of %zu", idx, s->sc->nr_stmts);
 	st = &s->sc->stmts[idx];
 	d = &script_stmt_defs[st->op];
+	if (s->nr_run >= s->opts.max_stmts)
+		return fail(s,
+		            "statement budget of %llu exhausted: a loop that does not end? "
+		            "(--max-statements N)",
+		            (unsigned long long)s->opts.max_stmts);
 
 	free(r->output);
 	memset(r, 0, sizeof(*r));
@@ -478,22 +754,43 @@ int session_run_statement(struct session *s, size_t idx)
 	x.s = s;
 	x.st = st;
 	/* Arguments are evaluated before the statement runs, as C evaluates a
-	   call's arguments; show's address argument too. */
-	if (st->op != ST_EXPECT && st->op != ST_ASSIGN)
-		for (unsigned i = 0; i < st->nargs; i++)
-			x.a[i] = session_eval(s, &st->args[i]);
+	   call's arguments (show's address too), and so is the index of the
+	   element assigned: a bad one stops the script before anything runs.
+	   An `end` evaluates nothing. */
+	for (unsigned i = 0; i < st->nargs; i++)
+		if (session_eval(s, &st->args[i], &x.a[i]) < 0)
+			return SESSION_ERROR;
+	memcpy(r->args, x.a, sizeof(r->args));
+	if (st->dest_index.n) {
+		char msg[160];
+
+		if (session_eval(s, &st->dest_index, &index) < 0)
+			return SESSION_ERROR;
+		if (index_ok(s, st->dest, index, msg, sizeof(msg)) < 0)
+			return fail(s, "%s", msg);
+	}
 
 	faults0 = s->k.probe.c.page_faults;
 	switch (st->op) {
 	case ST_ASSIGN:
-		x.ret = session_eval(s, &st->args[0]);
+		x.ret = x.a[0];
 		break;
 	case ST_EXPECT:
-		r->lhs = session_eval(s, &st->args[0]);
-		r->rhs = session_eval(s, &st->args[1]);
+		r->lhs = x.a[0];
+		r->rhs = x.a[1];
 		r->expect_ok = compare(st->cmp, r->lhs, r->rhs);
 		if (!r->expect_ok)
 			s->nr_expect_failed++;
+		break;
+	case ST_EXPECT_SIGNAL:
+	case ST_EXPECT_STDERR:
+		s->armed[idx] = true; /* checked at the end: session_finish */
+		break;
+	case ST_FOR:
+	case ST_IN:
+	case ST_END:
+		if (run_block(s, st, x.a, &next) < 0)
+			return SESSION_ERROR;
 		break;
 	case ST_SHOW:
 		x.out = open_memstream(&r->output, &r->output_len);
@@ -513,21 +810,67 @@ int session_run_statement(struct session *s, size_t idx)
 	if (d->ret != RET_NONE && !sig) {
 		r->has_ret = true;
 		r->ret = x.ret;
-		if (st->dest >= 0) {
+		if (st->dest >= 0 && st->dest_index.n) {
+			if (array_store(s, st->dest, index, x.ret) < 0)
+				return SESSION_ERROR;
+		} else if (st->dest >= 0) {
 			s->vars[st->dest] = x.ret;
 			s->defined[st->dest] = true;
 		}
 	}
 	s->nr_run++;
-	s->next = idx + 1;
+	s->next = next;
 	if (sig) {
 		r->killed = true;
 		s->dead = true;
-		return 1;
+		return SESSION_KILLED;
 	}
 	if (s->opts.check && session_check(s, stderr))
 		panic("invariants broken after line %d", st->line);
-	return 0;
+	return SESSION_OK;
+}
+
+int session_finish(struct session *s, FILE *err)
+{
+	const struct task *t = s->task;
+	int failed = 0;
+	char b1[32], b2[32];
+
+	for (size_t i = 0; i < s->sc->nr_stmts; i++) {
+		const struct stmt *st = &s->sc->stmts[i];
+
+		if (!s->armed[i])
+			continue;
+		if (st->op == ST_EXPECT_STDERR) {
+			/* What the program wrote to fd 2, as text up to its first NUL. */
+			if (memmem(t->stderr_buf, t->stderr_len, st->str, strlen(st->str)))
+				continue;
+			fprintf(err, "%s:%d: expect failed: stderr has no \"%s\"%s%.*s%s\n",
+			        s->sc->path, st->line, st->str,
+			        t->stderr_len ? " (it has: " : " (it is empty)",
+			        (int)strcspn(t->stderr_buf, "\n"),
+			        t->stderr_len ? t->stderr_buf : "", t->stderr_len ? ")" : "");
+			failed++;
+			continue;
+		}
+		if (s->dead && t->death.signo == st->kw && (st->code < 0 || t->death.code == st->code))
+			continue;
+		fprintf(err, "%s:%d: expect failed: %s", s->sc->path, st->line, st->text + 7);
+		if (s->dead)
+			fprintf(err, ", but %s (%s) killed the program\n",
+			        session_signal_name(t->death.signo, b1, sizeof(b1)),
+			        session_sigcode_name(t->death.signo, t->death.code, b2, sizeof(b2)));
+		else
+			fprintf(err, ", but the program was not killed\n");
+		failed++;
+	}
+	s->death_expected = false;
+	if (s->dead && !failed)
+		for (size_t i = 0; i < s->sc->nr_stmts; i++)
+			if (s->armed[i] && s->sc->stmts[i].op == ST_EXPECT_SIGNAL)
+				s->death_expected = true;
+	s->nr_expect_failed += (uint64_t)failed;
+	return failed;
 }
 
 /* ---- checks and names ------------------------------------------------ */
@@ -536,8 +879,8 @@ int session_check(struct session *s, FILE *err)
 {
 	int bad = kernel_check(&s->k, err);
 
-	if (!s->dead && s->lc.ops->check)
-		bad += s->lc.ops->check(&s->lc, err);
+	if (!s->dead && s->lc->ops->check)
+		bad += s->lc->ops->check(s->lc, err);
 	return bad;
 }
 
@@ -556,35 +899,20 @@ void session_dump(struct session *s, FILE *out)
 
 const char *session_signal_name(int signo, char *buf, size_t n)
 {
-	switch (signo) {
-	case SIM_SIGSEGV:
-		return "SIGSEGV";
-	case SIM_SIGABRT:
-		return "SIGABRT";
-	case SIM_SIGKILL:
-		return "SIGKILL";
-	case SIM_SIGXCPU:
-		return "SIGXCPU";
-	case 7:
-		return "SIGBUS";
-	default:
-		snprintf(buf, n, "signal %d", signo);
-		return buf;
-	}
+	const char *name = script_signal_name(signo);
+
+	if (name)
+		return name;
+	snprintf(buf, n, "signal %d", signo);
+	return buf;
 }
 
 const char *session_sigcode_name(int signo, int code, char *buf, size_t n)
 {
-	if (signo == SIM_SIGSEGV && code == SIM_SEGV_MAPERR)
-		return "SEGV_MAPERR";
-	if (signo == SIM_SIGSEGV && code == SIM_SEGV_ACCERR)
-		return "SEGV_ACCERR";
-	if (code == SIM_SI_KERNEL)
-		return "SI_KERNEL";
-	if (code == SIM_SI_TKILL_CODE)
-		return "SI_TKILL";
-	if (code == 0)
-		return "SI_USER";
+	const char *name = script_sigcode_name(signo, code);
+
+	if (name)
+		return name;
 	snprintf(buf, n, "%d", code);
 	return buf;
 }

@@ -1,13 +1,24 @@
 /*
- * session.h - one simulation of a scenario script: a booted kernel, one task
- * (the simulated program), its libc with a malloc policy, and the script's
- * variables; statements run one at a time.
+ * session.h - one simulation of a scenario script: a booted kernel, the
+ * tasks of the simulated program, their libc with a malloc policy, and the
+ * script's variables and arrays; statements run one at a time.
  *
  * All state lives in struct session (no globals), and execution is
- * session_run_statement(s, idx): a front end that steps event by event runs
- * that call on its own execution context (demos/step/coro.h) and pauses inside the
- * probe sinks it adds with session_add_sink. Events reach every sink in
- * emission order; the session's own sink counts them per statement first.
+ * session_step(s): it runs the statement at s->next (the program counter)
+ * and moves s->next on, forward by one, or back to the top of a loop, or
+ * past the `end` of a loop that is done. One call is one execution of one
+ * line: a loop's body runs through as many calls as it has iterations. A
+ * front end that steps event by event runs that call on its own execution
+ * context (demos/step/coro.h) and pauses inside the probe sinks it adds with
+ * session_add_sink. Events reach every sink in emission order; the
+ * session's own sink counts them per statement first.
+ *
+ * Tasks. Statements run in the task s->task with its libc s->lc; `in ID`
+ * ... `end` runs its body in another task and then returns to the one
+ * before. Every switch goes through one seam, session_switch_task, over the
+ * table of tasks a script can name (session_add_task): the main program is
+ * there from the start under its pid; processes (fork) and threads add
+ * theirs, and a context switch between them belongs in that seam.
  */
 #ifndef DEMOS_SESSION_H
 #define DEMOS_SESSION_H
@@ -20,10 +31,22 @@
 #include "../../libc/libc.h"
 #include "script.h"
 
+/*
+ * The statement budget: a run executes at most this many statements more
+ * than the script has (a line inside a loop counts once per pass, so a
+ * script without loops always runs to its end). A script that would run
+ * more, a runaway loop most likely, stops with "FILE:LINE: statement budget
+ * of N exhausted" (docs/reference.md, Blocks). A million passes is a few
+ * seconds of host time at most, even with --json.
+ */
+#define SESSION_STMT_BUDGET 1000000ULL
+
 struct session_opts {
 	struct kernel_opts kopts; /* kernel_default_opts() then the command line */
 	const char *policy;       /* --malloc; NULL: the script's `policy`, else "glibc" */
 	bool check;               /* run session_check after every statement (panics) */
+	uint64_t max_stmts;       /* the statement budget (0: SESSION_STMT_BUDGET + the
+	                             script's statements) */
 };
 
 void session_default_opts(struct session_opts *o);
@@ -42,9 +65,33 @@ struct stmt_result {
 	    frames_freed; /* pages that left / came back to the buddy allocator */
 	char *output;     /* show's text (session-owned, NULL otherwise) */
 	size_t output_len;
-	bool expect_ok;   /* ST_EXPECT */
-	int64_t lhs, rhs; /* ST_EXPECT operands */
-	bool killed;      /* the program died in this statement: see s->task->death */
+	int64_t args[STMT_MAX_ARGS]; /* the arguments' values, as the statement got them */
+	bool expect_ok;              /* ST_EXPECT */
+	int64_t lhs, rhs;            /* ST_EXPECT operands */
+	bool loop_again;             /* ST_FOR, ST_END of a for: the body runs (again) */
+	int64_t loop_value;          /* ... with the loop variable at this value */
+	bool killed;                 /* the program died in this statement: see s->task->death */
+};
+
+/* A task a script can name with `in ID` (see above). */
+struct session_task {
+	int64_t id; /* the pid or tid scripts use */
+	struct task *task;
+	struct libc *lc;
+};
+
+/* The values of an array variable: elements 0 .. cap - 1, set[] says which
+   were assigned. Grows by doubling up to SCRIPT_ARRAY_MAX elements. */
+struct session_array {
+	int64_t *v;
+	uint8_t *set;
+	size_t cap;
+};
+
+/* The state of an open block, by its number (stmt.block). */
+struct session_block {
+	int64_t to, step; /* for: the bounds, evaluated once on entry */
+	int64_t back_id;  /* in: the task to return to at its end */
 };
 
 struct session_sink {
@@ -59,14 +106,25 @@ struct session {
 	struct session_opts opts;
 	const char *policy; /* the malloc policy in use (static name) */
 	struct kernel k;
-	struct task *task;
-	struct libc lc;
-	int64_t *vars;          /* sc->nr_vars values */
-	bool *defined;          /* which variables were assigned (the parser guarantees order) */
+	struct task *task;      /* the task statements run in now */
+	int64_t task_id;        /* its id in tasks[] */
+	struct libc *lc;        /* its libc */
+	struct task *main_task; /* the program the script starts in */
+	struct libc main_lc;
+	struct session_task *tasks; /* every task a script can name */
+	size_t nr_tasks, cap_tasks;
+	int64_t *vars;                 /* sc->nr_vars values */
+	bool *defined;                 /* which variables were assigned */
+	struct session_array *arrays;  /* sc->nr_vars; used for the array variables */
+	struct session_block *blocks;  /* sc->nr_blocks */
+	bool *armed;                   /* sc->nr_stmts: expect signal/stderr that ran */
 	uint64_t last_faults;   /* the `faults` built-in */
 	struct stmt_result res; /* the statement running or last run */
-	size_t next;            /* index of the next statement to run */
+	size_t next;            /* index of the next statement to run (nr_stmts: the end) */
 	bool dead;              /* the program was killed: nothing more runs */
+	bool failed;            /* the script failed at run time: error says why */
+	char error[320];        /* "FILE:LINE: message" */
+	bool death_expected;    /* dead, as an `expect signal` said (session_finish) */
 	/* Totals over the statements run. */
 	uint64_t nr_run, nr_expect_failed, total_faults;
 	struct session_sink sinks[SESSION_MAX_SINKS];
@@ -86,19 +144,51 @@ void session_destroy(struct session *s);
    At most SESSION_MAX_SINKS; 0 or -1. */
 int session_add_sink(struct session *s, probe_sink_t fn, void *ctx);
 
-/*
- * Run statement idx (normally s->next) inside task_run, and fill s->res.
- * Returns 0 when the program is still alive (an expect may have failed:
- * see res.expect_ok), 1 when it was killed in this statement (the script
- * must stop; s->task->death and s->task->stderr_buf say why). Running a
- * statement of a dead session is a simulator-user bug: panic.
- */
-int session_run_statement(struct session *s, size_t idx);
+enum { SESSION_ERROR = -1, SESSION_OK = 0, SESSION_KILLED = 1 };
 
-/* Evaluate e now (variables and built-ins as they stand). */
-int64_t session_eval(struct session *s, const struct expr *e);
+/*
+ * Run the statement at s->next (simulated code inside task_run), fill
+ * s->res and move s->next on. Returns SESSION_OK when the program is still
+ * alive (an expect may have failed: see res.expect_ok), SESSION_KILLED when
+ * it was killed in this statement (s->task->death and s->task->stderr_buf
+ * say why), SESSION_ERROR when the script went wrong at run time (an array
+ * index out of range, a division by zero, the statement budget, an `in`
+ * naming no task...): s->error says "FILE:LINE: message", and the statement
+ * did not run. After either of the last two nothing more runs. Calling it
+ * when session_done is a simulator-user bug: panic.
+ */
+int session_step(struct session *s);
+/* Nothing more to run: the script ended, the program died or the script failed. */
+bool session_done(const struct session *s);
+
+/*
+ * After the run: check what `expect signal` and `expect stderr` statements
+ * asked of the end (against s->task, the task the script ended in), print
+ * "FILE:LINE: expect failed: ..." to err for each that does not hold, and
+ * set s->death_expected when the program died of a signal they expected.
+ * Returns the number that failed (also added to s->nr_expect_failed).
+ */
+int session_finish(struct session *s, FILE *err);
+
+/* Evaluate e now (variables and built-ins as they stand): 0 and *v, or -1
+   with the reason in s->error, as session_step reports it. */
+int session_eval(struct session *s, const struct expr *e, int64_t *v);
 /* A built-in's value now (enum builtin). */
 int64_t session_builtin(struct session *s, int bi);
+
+/* "i = 3, j = 0": the variables of the loops open around the statement that
+   runs now (or ran last), innermost last; "" outside loops. */
+const char *session_loop_context(struct session *s, char *buf, size_t n);
+
+/*
+ * The seam of `in ID`: register a task a script can name (the main one is
+ * registered by session_create), and make the task named id the one
+ * statements run in (s->task, s->lc). 0, or -1 when no task has that id
+ * (add: out of host memory). Switching is where a context switch between
+ * processes would be made.
+ */
+int session_add_task(struct session *s, int64_t id, struct task *t, struct libc *lc);
+int session_switch_task(struct session *s, int64_t id);
 
 /* Kernel invariants and the policy's heap checker. Returns #broken. */
 int session_check(struct session *s, FILE *err);

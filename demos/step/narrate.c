@@ -456,6 +456,14 @@ static const struct {
     {"free", "calls free: the block goes back to the allocator, rarely to the kernel."},
     {"posix_memalign", "calls posix_memalign: an aligned block."},
     {"usable", "asks malloc_usable_size: how many bytes the block really holds."},
+    {"for", "starts a counted loop: the bounds are computed once, the variable takes the first "
+            "value; no simulated code runs."},
+    {"in", "switches to another task (process or thread) for the statements up to its end."},
+    {"end", "closes a block: a loop adds its step and goes round again until the variable "
+            "passes the bound; an in block switches back to the task before it."},
+    {"expect signal", "notes how the program must die: checked when the script ends."},
+    {"expect stderr", "notes a text the program must write to stderr: checked when the script "
+                      "ends."},
 };
 
 const struct narration *narrate_lookup(const char *fn)

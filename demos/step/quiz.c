@@ -379,12 +379,12 @@ static void ask_statement(struct quiz *q, const struct stmt *st)
 
 	/* 4. TLB hit or miss for one address */
 	if (st->op == ST_LOAD ||
-	    (st->op == ST_STORE && (st->nargs < 4 || session_eval(q->s, &st->args[3]) <= 8))) {
+	    (st->op == ST_STORE && (st->nargs < 4 || r->args[3] <= 8))) {
 		/* No miss event before the first fault (or none at all): a hit,
 		   which the CPU counts without an event. */
 		int miss = q->t.tlb > 0;
 		vaddr_t va =
-		    (vaddr_t)(session_eval(q->s, &st->args[0]) + session_eval(q->s, &st->args[1]));
+		    (vaddr_t)(r->args[0] + r->args[1]); /* as the oracle evaluated them */
 
 		snprintf(question, sizeof(question), "The %s at %#" PRIx64 ": TLB hit or miss?",
 		         st->op == ST_LOAD ? "load" : "store", (uint64_t)va);
@@ -455,6 +455,11 @@ static void print_result(const struct session *s, const struct stmt *st, const c
 
 	if (st->op == ST_EXPECT)
 		printf("  %s\n", r->expect_ok ? "ok" : "FAILED");
+	else if (st->op == ST_FOR || (st->op == ST_END && s->sc->stmts[st->peer].op == ST_FOR))
+		printf("  -> %s = %" PRId64 "%s\n",
+		       s->sc->var_names[(st->op == ST_FOR ? st : &s->sc->stmts[st->peer])->dest],
+		       r->loop_value,
+		       r->loop_again ? "" : st->op == ST_FOR ? ", no iteration" : ", done");
 	else if (r->has_ret && d->ret == RET_ADDR && r->ret != -1)
 		printf("%s-> %#" PRIx64 "\n", sep, (uint64_t)r->ret);
 	else if (r->has_ret)
@@ -470,17 +475,27 @@ static int quiz_run(struct quiz *q)
 	printf("aftermalloc quiz %s (malloc policy %s)\n", sc->path, q->s->policy);
 	if (!q->answers)
 		printf("Answer each question on one line; Enter skips.\n");
-	for (size_t i = 0; i < sc->nr_stmts; i++) {
-		const struct stmt *st = &sc->stmts[i];
+	while (!session_done(q->o)) {
+		const struct stmt *st = &sc->stmts[q->o->next];
 		const struct stmt_def *d = &script_stmt_defs[st->op];
-		int ko = session_run_statement(q->o, i), ks;
+		int ko = session_step(q->o), ks;
 
+		if (ko == SESSION_ERROR) {
+			/* The script goes wrong here: say so, before asking anything. */
+			fflush(stdout);
+			fprintf(stderr, "%s\n", q->o->error);
+			return EXIT_BAD_INPUT;
+		}
 		if (d->runs_code) {
-			printf("\nline %d: %s\n", st->line, st->text);
+			char loops[96];
+
+			session_loop_context(q->o, loops, sizeof(loops));
+			printf("\nline %d: %s%s%s%s\n", st->line, st->text, loops[0] ? "  (" : "",
+			       loops, loops[0] ? ")" : "");
 			ask_statement(q, st);
 		}
-		ks = session_run_statement(q->s, i);
-		if (ks != ko || q->s->res.faults != q->o->res.faults ||
+		ks = session_step(q->s);
+		if (ks != ko || q->s->next != q->o->next || q->s->res.faults != q->o->res.faults ||
 		    q->s->res.has_ret != q->o->res.has_ret || q->s->res.ret != q->o->res.ret)
 			panic("line %d ran differently twice: the simulation is not deterministic",
 			      st->line);
@@ -491,7 +506,7 @@ static int quiz_run(struct quiz *q)
 		} else {
 			const char *out = q->s->res.output;
 
-			printf("%sline %d: %s", i ? "" : "\n", st->line, st->text);
+			printf("%sline %d: %s", q->s->nr_run > 1 ? "" : "\n", st->line, st->text);
 			print_result(q->s, st, "  ");
 			while (out && *out) {
 				size_t l = strcspn(out, "\n");
@@ -500,7 +515,7 @@ static int quiz_run(struct quiz *q)
 				out += l + (out[l] == '\n');
 			}
 		}
-		if (ks) {
+		if (ks == SESSION_KILLED) {
 			const struct task *t = q->s->task;
 
 			printf("\nThe program was killed here:%s%.*s%s\n", t->stderr_len ? " " : "",

@@ -163,14 +163,18 @@ static void print_path(struct stepper *st, FILE *out, bool color)
 	const char *fns[PATH_MAX_FNS];
 	unsigned n = stepper_call_path(st, fns, PATH_MAX_FNS);
 	struct wrap w = {.out = out, .col = 6, .indent = 6, .first = true};
-	char stmt[WIDTH];
+	char stmt[WIDTH + 96];
 	bool cur_on_stack;
 
 	fputs("path  ", out);
 	if (st->cur_stmt < st->sc->nr_stmts) {
 		const struct stmt *s = &st->sc->stmts[st->cur_stmt];
 
-		snprintf(stmt, sizeof(stmt), "line %d `%.50s`", s->line, s->text);
+		char loops[80];
+
+		session_loop_context(st->s, loops, sizeof(loops));
+		snprintf(stmt, sizeof(stmt), "line %d `%.50s`%s%s%s", s->line, s->text,
+		         loops[0] ? " (" : "", loops, loops[0] ? ")" : "");
 		wrap_item(&w, ev->kind == EV_STMT ? col(color, C_CUR) : "", stmt,
 		          ev->kind == EV_STMT ? col(color, C_RESET) : "");
 	} else {
@@ -437,8 +441,8 @@ static void view_heap(struct stepper *st, FILE *out, bool color)
 	vaddr_t va = 0;
 	bool have = heap_focus(st, &va);
 
-	if (s->lc.ops->walk)
-		s->lc.ops->walk(&s->lc, heap_collect, &h);
+	if (s->lc->ops->walk)
+		s->lc->ops->walk(s->lc, heap_collect, &h);
 	fprintf(out, "%sheap chunks (policy %s)%s", col(color, C_DIM), s->policy,
 	        col(color, C_RESET));
 	if (have)
@@ -545,6 +549,14 @@ void step_print_end(struct stepper *st, FILE *out, bool color)
 	const struct task *t = s->task;
 	char b1[32], b2[32];
 
+	if (s->failed) {
+		fprintf(out, "%s==== the script stopped: %s%s\n", col(color, C_BAD), s->error,
+		        col(color, C_RESET));
+		view_state(st, out, color);
+		fprintf(out, "%s(b, B and g N still go back; q quits)%s\n", col(color, C_DIM),
+		        col(color, C_RESET));
+		return;
+	}
 	fprintf(out, "%s==== the program has ended", col(color, C_BOLD));
 	if (!s->dead) {
 		fprintf(out,
@@ -765,7 +777,9 @@ static int step_loop(struct stepper *st, bool tty, bool color)
 			step_print_end(st, out, color);
 	}
 	fflush(out);
-	return 0;
+	/* A script that went wrong while running (an index out of range, the
+	   statement budget): as a malformed one. */
+	return st->s->failed ? EXIT_BAD_INPUT : 0;
 }
 
 int cmd_step(int argc, char **argv)

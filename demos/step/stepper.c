@@ -3,7 +3,8 @@
  * deterministic re-execution (see stepper.h).
  *
  * The coroutine runs the script's statements one after the other with
- * session_run_statement. The stepper's probe sink sees every event and, when
+ * session_step (one execution of a line each: a loop's body as many times as
+ * it runs). The stepper's probe sink sees every event and, when
  * the pause condition of the current command holds, yields to the front end
  * from inside the sink: the simulated code is suspended mid-function with
  * every layer's state as it stands.
@@ -23,33 +24,9 @@ static void stepper_body(void *arg)
 	struct stepper *st = arg;
 	struct session *s = st->s;
 
-	while (!s->dead && s->next < st->sc->nr_stmts && !st->abandon) {
-		size_t idx = s->next;
-
-		st->cur_stmt = idx;
-		session_run_statement(s, idx);
-		if (st->nr_stmts <= idx) {
-			struct step_stmt *n = realloc(st->stmts, (idx + 1) * sizeof(*n));
-
-			if (!n)
-				panic("out of host memory");
-			st->stmts = n;
-			st->nr_stmts = idx + 1;
-		}
-		st->stmts[idx] = (struct step_stmt){
-			.idx = idx,
-			.line = s->res.line,
-			.has_ret = s->res.has_ret,
-			.ret = s->res.ret,
-			.faults = s->res.faults,
-			.first_seq = s->res.first_seq,
-			.events = s->res.events,
-			.expect_ok = s->res.expect_ok,
-			.is_expect = st->sc->stmts[idx].op == ST_EXPECT,
-			.killed = s->res.killed,
-			.lhs = s->res.lhs,
-			.rhs = s->res.rhs,
-		};
+	while (!session_done(s) && !st->abandon) {
+		st->cur_stmt = s->next;
+		session_step(s);
 	}
 	st->cur_stmt = st->sc->nr_stmts;
 }
@@ -146,7 +123,6 @@ static bool rebuild(struct stepper *st, FILE *err)
 	st->finished = false;
 	st->have_cur = false;
 	st->log_len = st->log_head = 0;
-	st->nr_stmts = 0;
 	st->nr_starts = 0;
 	st->cur_stmt = 0;
 	st->rebuilds++;
@@ -188,7 +164,6 @@ void stepper_destroy(struct stepper *st)
 	coro_destroy(&st->co);
 	session_destroy(st->s);
 	free(st->log);
-	free(st->stmts);
 	free(st->starts);
 	free(st);
 }

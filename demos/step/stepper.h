@@ -26,7 +26,7 @@
 
 enum step_cmd {
 	STEP_EVENT,     /* s, Enter: one event */
-	STEP_STMT,      /* n: to the start of the next statement (or the end) */
+	STEP_STMT,      /* n: to the start of the next statement executed (or the end) */
 	STEP_FAULT,     /* f: to the next page fault (EV_FAULT) */
 	STEP_SYSCALL,   /* y: to the next system call (EV_SYSCALL) */
 	STEP_RETURN,    /* o: until the current function returns (its EV_RET) */
@@ -34,17 +34,6 @@ enum step_cmd {
 	STEP_BACK_STMT, /* B: to the start of the current statement, or the one before */
 	STEP_GOTO,      /* g N: to event N */
 	STEP_END,       /* run to the end */
-};
-
-/* A completed statement, kept for the front ends. */
-struct step_stmt {
-	size_t idx;
-	int line;
-	bool has_ret;
-	int64_t ret;
-	uint64_t faults, first_seq, events;
-	bool expect_ok, is_expect, killed;
-	int64_t lhs, rhs;
 };
 
 struct stepper {
@@ -65,11 +54,11 @@ struct stepper {
 	/* Recent events, a ring, for the log views. */
 	struct event *log;
 	size_t log_cap, log_len, log_head;
-	/* Statements completed, in order (for `B` and the front ends). */
-	struct step_stmt *stmts;
-	size_t nr_stmts;
-	size_t cur_stmt;             /* index of the statement running at cur, or nr_stmts */
-	uint64_t *starts;            /* seq of each EV_STMT seen, in order */
+	/* Statements: an execution of a line is one (a loop's body runs many). */
+	size_t cur_stmt;             /* index in sc->stmts of the statement running at cur,
+	                                or nr_stmts */
+	uint64_t *starts;            /* seq of each EV_STMT seen, in order: nr_starts is
+	                                the number of statement executions so far */
 	size_t nr_starts, cap_starts;
 	int rebuilds;                /* how many times the session was rebuilt */
 };

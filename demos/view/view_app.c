@@ -347,9 +347,10 @@ static bool forward_cmd(enum step_cmd c)
 
 /*
  * Carry out a stepper command on every side. With two sides, forward steps
- * keep them on the same statement: a side that reached a later statement
- * waits there until the other catches up; n moves both to the statement
- * after the one the slower side is on.
+ * keep them on the same statement (the same execution of a line: its
+ * number, nr_starts, counts a loop's passes): a side that reached a later
+ * statement waits there until the other catches up; n moves both to the
+ * statement after the one the slower side is on.
  */
 static void do_cmd(struct view_app *a, enum step_cmd cmd, uint64_t arg)
 {
@@ -365,7 +366,7 @@ static void do_cmd(struct view_app *a, enum step_cmd cmd, uint64_t arg)
 			struct stepper *st = a->side[s].st;
 
 			stepper_do(st, STEP_GOTO, 0);
-			while (!st->finished && st->cur_stmt < st0->cur_stmt)
+			while (!st->finished && st->nr_starts < st0->nr_starts)
 				stepper_do(st, STEP_STMT, 0);
 		}
 		changed(a);
@@ -375,7 +376,7 @@ static void do_cmd(struct view_app *a, enum step_cmd cmd, uint64_t arg)
 
 	a->msg[0] = '\0';
 	for (int s = 0; s < a->nsides; s++) {
-		size_t cs = a->side[s].st->cur_stmt;
+		size_t cs = a->side[s].st->nr_starts;
 
 		lead = cs < lead ? cs : lead;
 	}
@@ -383,7 +384,7 @@ static void do_cmd(struct view_app *a, enum step_cmd cmd, uint64_t arg)
 		struct stepper *st = a->side[s].st;
 
 		if (a->nsides > 1 && (forward_cmd(cmd) || cmd == STEP_STMT) && st->have_cur &&
-		    st->cur_stmt > lead)
+		    st->nr_starts > lead)
 			continue; /* ahead: wait for the other side */
 		stepper_do(st, cmd, arg);
 	}

@@ -380,6 +380,8 @@ static void draw_path(struct view_gfx *g, const struct view_rect *p, struct view
 	if (m->stmt_text) {
 		x += textf(g, VF_BOLD, x, y, layer_col[LAYER_USER], "line %d: %s", m->stmt_line,
 		           m->stmt_text);
+		if (m->stmt_loops[0])
+			x += textf(g, VF_SMALL, x, y + 1, COL_DIM, "   (%s)", m->stmt_loops);
 	} else if (m->finished) {
 		x += view_text(g, VF_BOLD, x, y, m->dead ? COL_BAD : COL_OK,
 		               m->dead ? "the program was killed" : "the program has ended");

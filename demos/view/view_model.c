@@ -263,9 +263,11 @@ void view_model_update(struct view_model *m, struct stepper *st)
 	m->stmt_idx = st->cur_stmt;
 	m->stmt_text = NULL;
 	m->stmt_line = 0;
+	m->stmt_loops[0] = 0;
 	if (st->cur_stmt < st->sc->nr_stmts) {
 		m->stmt_text = st->sc->stmts[st->cur_stmt].text;
 		m->stmt_line = st->sc->stmts[st->cur_stmt].line;
+		session_loop_context(st->s, m->stmt_loops, sizeof(m->stmt_loops));
 	}
 	m->depth = stepper_call_path(st, m->path, VM_MAX_PATH);
 	for (unsigned i = 0; i < m->depth; i++)
@@ -289,8 +291,8 @@ void view_model_update(struct view_model *m, struct stepper *st)
 
 	/* Heap */
 	m->nr_chunks = m->nr_chunks_total = 0;
-	if (s->lc.ops && s->lc.ops->walk && t)
-		s->lc.ops->walk(&s->lc, chunk_cb, m);
+	if (s->lc->ops && s->lc->ops->walk && t)
+		s->lc->ops->walk(s->lc, chunk_cb, m);
 
 	/* Page walk */
 	find_addr(m, st);
@@ -319,8 +321,8 @@ void view_model_update(struct view_model *m, struct stepper *st)
 	m->walks = k->probe.c.walks;
 	m->tlb_hits = k->cpu.tlb.hits;
 	m->tlb_misses = k->cpu.tlb.misses;
-	m->brk_calls = s->lc.st.brk_calls;
-	m->mmap_calls = s->lc.st.mmap_calls;
+	m->brk_calls = s->lc->st.brk_calls;
+	m->mmap_calls = s->lc->st.mmap_calls;
 }
 
 uint64_t view_model_resident(struct stepper *st, vaddr_t start, vaddr_t end, uint64_t max)

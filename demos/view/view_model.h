@@ -47,6 +47,7 @@ struct view_model {
 	size_t stmt_idx, nr_stmts;
 	int stmt_line;
 	const char *stmt_text;
+	char stmt_loops[96]; /* "i = 3": the loop variables around it, or "" */
 	unsigned depth;
 	const char *path[VM_MAX_PATH];
 	uint8_t path_layer[VM_MAX_PATH];

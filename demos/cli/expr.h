@@ -1,0 +1,132 @@
+/*
+ * expr.h - the expressions of scenario scripts: the tokens of a line, the
+ * parser that compiles an expression to postfix code (struct term, in
+ * script.h), and the evaluator that runs that code (docs/reference.md,
+ * "Values and expressions").
+ *
+ * Precedence, lowest first, as in C: `|`, `^`, `&`, `<< >>`, `+ -`,
+ * `* / %`, then unary minus, then a primary: a number, a variable, an array
+ * element NAME[EXPR], a built-in, an errno name, a function call
+ * aligned(X, N), or (EXPR). Arithmetic is on 64-bit integers and wraps.
+ *
+ * Where a statement takes several arguments ("store p -16 1 1"), a `+` or
+ * `-` with a blank before it and none after it, outside parentheses and
+ * brackets, starts the next argument; everywhere else it is an operator.
+ */
+#ifndef DEMOS_EXPR_H
+#define DEMOS_EXPR_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "script.h"
+
+enum tok_kind {
+	T_END,
+	T_IDENT,
+	T_NUM,
+	T_STRING, /* "text": s/len are the quoted text, escapes unresolved */
+	T_PLUS,
+	T_MINUS,
+	T_STAR,
+	T_SLASH,
+	T_PERCENT,
+	T_SHL,
+	T_SHR,
+	T_AMP,
+	T_CARET,
+	T_PIPE,
+	T_LPAREN,
+	T_RPAREN,
+	T_LBRACKET,
+	T_RBRACKET,
+	T_COMMA,
+	T_ASSIGN,
+	T_CMP,
+};
+
+struct tok {
+	int kind;      /* enum tok_kind */
+	const char *s; /* into the line */
+	size_t len;
+	bool space_before;
+	uint64_t num; /* T_NUM */
+	int cmp;      /* T_CMP: enum cmp_op */
+};
+
+#define SCRIPT_MAX_TOKS 128
+
+/* The state of parsing one line of one script (shared by script.c). */
+struct parser {
+	struct script *sc;
+	const char *path;
+	int line;
+	FILE *err;
+	struct tok t[SCRIPT_MAX_TOKS + 1];
+	int nt, pos;
+	int nest;      /* parentheses and brackets open (every sign joins inside) */
+	bool join_all; /* the expression being parsed is a statement's only argument */
+	/* Blocks open at the end of the line (script.c): their openers' indices. */
+	size_t open[SCRIPT_MAX_DEPTH];
+	int depth;
+};
+
+/* "PATH:LINE: message" on p->err; returns -1. */
+int parser_error(struct parser *p, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* Split one line (comment already cut) into p->t; 0, or -1 after a message. */
+int lex_line(struct parser *p, const char *s);
+
+/* Does token t spell word? */
+bool tok_is(const struct tok *t, const char *word);
+/* How a token reads in a message ("'x'", "end of line"). */
+const char *tok_desc(const struct tok *t, char *buf, size_t n);
+
+/*
+ * Compile the expression at p->t[p->pos] into e (code appended to
+ * p->sc->terms, text copied). join_all: every sign is an operator (a
+ * statement of one argument); else a spaced sign starts the next argument.
+ * 0, or -1 after a message.
+ */
+int parse_expr(struct parser *p, struct expr *e, bool join_all);
+
+/* An errno name a script may use as a constant ("ENOMEM"): its value, or -1. */
+int expr_errno_lookup(const char *name, size_t len);
+/* The errno name of value v, or NULL. */
+const char *expr_errno_name(int v);
+/* Is the identifier t reserved by expressions (built-in, errno name, function)? */
+bool expr_reserved(const struct tok *t);
+
+/* Whether e is one number, and which (checks that can be made before a run). */
+bool expr_const(const struct script *sc, const struct expr *e, uint64_t *v);
+
+/*
+ * What evaluation reads: variables, array elements and built-ins, from a
+ * session (demos/cli/session.c) or a test. Each lookup returns 0 and the
+ * value, or -1 after writing why into msg (an unset variable, an index out
+ * of range).
+ */
+struct expr_env {
+	void *ctx;
+	int (*var)(void *ctx, int idx, int64_t *v, char *msg, size_t n);
+	int (*elem)(void *ctx, int idx, int64_t index, int64_t *v, char *msg, size_t n);
+	int64_t (*builtin)(void *ctx, int bi);
+};
+
+/*
+ * Run e's code. 0 and *out, or -1 with the reason in msg ("division by
+ * zero", what a lookup said).
+ */
+int expr_eval(const struct script *sc, const struct expr *e, const struct expr_env *env,
+              int64_t *out, char *msg, size_t n);
+
+/* e's code in postfix, for script_dump: "$x 1 - @rss +". */
+void expr_dump(const struct script *sc, const struct expr *e, FILE *out);
+
+/* Internal consistency of e's code (indices in range, a stack that ends with
+   one value). Returns #broken; the first is described into msg. */
+int expr_check(const struct script *sc, const struct expr *e, char *msg, size_t n);
+
+#endif
