@@ -233,10 +233,50 @@ static void prep_new_page(struct buddy *b, pfn_t pfn, unsigned order, int kind)
 		f[i].kind = (uint8_t)kind;
 }
 
+/*
+ * get_page_from_freelist -> rmqueue -> __rmqueue_smallest, after the zone's
+ * watermark check. Returns the block or PFN_NONE; *quiet counts the events
+ * not emitted for lack of a sink.
+ */
+static pfn_t get_page_from_freelist(struct buddy *b, struct probe *p, unsigned order, int kind,
+                                    uint64_t mark, unsigned *quiet)
+{
+	unsigned found;
+	pfn_t pfn;
+
+	BUDDY_CALL(p, "get_page_from_freelist", {"order", order});
+	if (mark && !zone_watermark_ok(b, order, mark)) {
+		BUDDY_EV(p, EV_NOTE, "zone_watermark_ok", "free pages at or below the watermark",
+		         {"free", b->free_pages}, {"mark", mark}, {"order", order});
+		BUDDY_RET(p, "get_page_from_freelist", {"ret", PFN_NONE});
+		*quiet += 3;
+		return PFN_NONE;
+	}
+	BUDDY_CALL(p, "rmqueue", {"order", order});
+	pfn = rmqueue_smallest(b, p, order, &found);
+	BUDDY_RET(p, "rmqueue", {"ret", pfn});
+	if (pfn != PFN_NONE)
+		prep_new_page(b, pfn, order, kind);
+	BUDDY_RET(p, "get_page_from_freelist", {"ret", pfn});
+	/* 3 calls and returns, expand's call, return and splits */
+	*quiet += 6 + (found > order ? 2 + found - order : 0);
+	return pfn;
+}
+
+pfn_t buddy_get_page_from_freelist(struct buddy *b, unsigned order, int kind, uint64_t mark)
+{
+	struct probe *p = tracing(b);
+	unsigned quiet = 0;
+	pfn_t pfn = get_page_from_freelist(b, p, order, kind, mark, &quiet);
+
+	quiet_events(b, p, quiet);
+	return pfn;
+}
+
 pfn_t buddy_alloc(struct buddy *b, unsigned order, int kind)
 {
 	struct probe *p = tracing(b);
-	unsigned found;
+	unsigned quiet = 0;
 	pfn_t pfn;
 
 	if (order > MAX_PAGE_ORDER)
@@ -258,24 +298,24 @@ pfn_t buddy_alloc(struct buddy *b, unsigned order, int kind)
 		b->fail_after--;
 	}
 
-	BUDDY_CALL(p, "get_page_from_freelist", {"order", order});
-	BUDDY_CALL(p, "rmqueue", {"order", order});
-	pfn = rmqueue_smallest(b, p, order, &found);
-	BUDDY_RET(p, "rmqueue", {"ret", pfn});
-	if (pfn != PFN_NONE)
-		prep_new_page(b, pfn, order, kind);
-	BUDDY_RET(p, "get_page_from_freelist", {"ret", pfn});
-
+	pfn = get_page_from_freelist(b, p, order, kind, b->slowpath ? b->watermark[WMARK_LOW] : 0,
+	                             &quiet);
+	if (pfn == PFN_NONE && b->slowpath) {
+		/* Its events are its own: flush the count of ours so far first. */
+		quiet_events(b, p, quiet);
+		quiet = 0;
+		pfn = b->slowpath(b->slowpath_ctx, order, kind);
+		p = tracing(b);
+	}
 	if (pfn == PFN_NONE) {
-		/* Linux would enter __alloc_pages_slowpath (reclaim, OOM) here. */
 		b->failed++;
 	} else {
 		b->allocs++;
 		BUDDY_EV(p, EV_FRAME_ALLOC, "__alloc_pages", NULL, {"pfn", pfn}, {"order", order});
 	}
 	BUDDY_RET(p, "__alloc_pages", {"ret", pfn});
-	/* 4 calls and returns, the allocation, expand's call, return and splits */
-	quiet_events(b, p, 8 + (pfn != PFN_NONE) + (found > order ? 2 + found - order : 0));
+	/* __alloc_pages' call and return, the allocation */
+	quiet_events(b, p, quiet + 2 + (pfn != PFN_NONE));
 	return pfn;
 }
 

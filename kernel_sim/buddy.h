@@ -25,6 +25,17 @@ struct free_area {
 	uint64_t nr_free; /* blocks (not pages) on the list */
 };
 
+/* zone->_watermark[] (include/linux/mmzone.h enum zone_watermarks) */
+enum zone_watermarks { WMARK_MIN, WMARK_LOW, WMARK_HIGH, WMARK_PROMO, NR_WMARK };
+
+/*
+ * The allocation slow path (page_alloc.c's __alloc_pages_slowpath): called
+ * by buddy_alloc inside __alloc_pages when get_page_from_freelist fails the
+ * low watermark. Returns a block prepared by buddy_get_page_from_freelist,
+ * or PFN_NONE.
+ */
+typedef pfn_t (*buddy_slowpath_t)(void *ctx, unsigned order, int kind);
+
 struct buddy {
 	struct phys *phys;   /* borrowed */
 	struct probe *probe; /* borrowed; may be NULL */
@@ -43,6 +54,15 @@ struct buddy {
 	 * -1, set by buddy_init, disables it.
 	 */
 	int64_t fail_after;
+	/*
+	 * Watermarks in pages (page_alloc.c sets them). The fast path of
+	 * buddy_alloc takes a block only while free pages stay above
+	 * watermark[WMARK_LOW], and only when a slow path is registered:
+	 * without one (the allocator's own tests) there are no watermarks.
+	 */
+	uint64_t watermark[NR_WMARK];
+	buddy_slowpath_t slowpath;
+	void *slowpath_ctx;
 	uint64_t allocs; /* successful buddy_alloc calls */
 	uint64_t frees;  /* buddy_free calls */
 	uint64_t failed; /* buddy_alloc calls that returned PFN_NONE (injected or real) */
@@ -70,6 +90,22 @@ void buddy_init(struct buddy *b, struct phys *ph, struct probe *probe, pfn_t sta
  * and EV_FRAME_ALLOC. Panics on a bad order or kind.
  */
 pfn_t buddy_alloc(struct buddy *b, unsigned order, int kind);
+/*
+ * __zone_watermark_ok for order: free pages, less the 2^order - 1 that the
+ * request takes beyond one page, stay above mark.
+ */
+static inline bool zone_watermark_ok(const struct buddy *b, unsigned order, uint64_t mark)
+{
+	uint64_t need = (1ULL << order) - 1;
+
+	return b->free_pages > need && b->free_pages - need > mark;
+}
+/*
+ * get_page_from_freelist with a given watermark (0: none), for the slow
+ * path's retries: a prepared block as buddy_alloc gives it (without its
+ * EV_FRAME_ALLOC, which buddy_alloc emits), or PFN_NONE.
+ */
+pfn_t buddy_get_page_from_freelist(struct buddy *b, unsigned order, int kind, uint64_t mark);
 /*
  * __free_pages: give back a block taken with buddy_alloc of that order; it
  * merges with free buddies. The caller's reference (refcount 0 or 1) is

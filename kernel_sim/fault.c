@@ -7,19 +7,24 @@
  * Only anonymous private memory exists here, so a missing PTE is always
  * do_anonymous_page: a read maps the shared zero page (or, with the zero page
  * disabled, a frame), a write takes a zeroed frame from the buddy allocator.
- * A write to a zero-page mapping is copy-on-write (wp_page_copy). Each step is
- * an event named after the kernel function, in the kernel's order.
+ * A write to a zero-page mapping is copy-on-write (wp_page_copy). A PTE that
+ * holds a swap entry is do_swap_page: a major fault that reads the page back
+ * (mm/memory.c). Each step is an event named after the kernel function, in
+ * the kernel's order.
  */
 #include "fault.h"
 
 #include "../vm/pagetable.h"
 #include "../vm/panic.h"
+#include "overcommit.h"
 #include "pgtable.h"
+#include "swap.h"
 #include "syscalls.h"
 
 /* vm_fault_t bits (include/linux/mm_types.h) */
 #define VM_FAULT_OOM     0x000001u
 #define VM_FAULT_SIGSEGV 0x000040u
+#define VM_FAULT_MAJOR   0x000004u
 
 #define K LAYER_KERNEL
 
@@ -115,6 +120,16 @@ static inline void vmf_anon_prepare(struct vm_fault *vmf)
 	probe_ret(&vmf->k->probe, K, "vmf_anon_prepare", {"ret", 0});
 }
 
+/* folio_add_lru_vma: the new anonymous folio enters the inactive list. */
+static inline void folio_add_lru_vma(struct vm_fault *vmf, pfn_t pfn)
+{
+	struct kernel *k = vmf->k;
+
+	probe_call(&k->probe, K, "folio_add_lru_vma", {"pfn", pfn});
+	folio_add_new_anon(&k->lruvec, pfn, vmf->mm, vmf->address >> PAGE_SHIFT);
+	probe_ret(&k->probe, K, "folio_add_lru_vma");
+}
+
 static inline pte_t folio_mk_pte(struct vm_fault *vmf, pfn_t pfn)
 {
 	pte_t e = pte_mk(pfn, vma_pte_flags(vmf->vma, vmf->vma->vm_flags & VM_WRITE));
@@ -151,6 +166,7 @@ static unsigned do_anonymous_page(struct vm_fault *vmf)
 	}
 	e = folio_mk_pte(vmf, pfn);
 	add_mm_counter(vmf, MM_ANONPAGES, 1);
+	folio_add_lru_vma(vmf, pfn);
 	/* Not present before: no TLB entry can exist, so no flush. */
 	set_pte_at(vmf, 0, e);
 	update_mmu_cache_range(vmf);
@@ -175,6 +191,7 @@ static unsigned wp_page_copy(struct vm_fault *vmf)
 	}
 	e = folio_mk_pte(vmf, pfn);
 	add_mm_counter(vmf, MM_ANONPAGES, 1); /* the old page was the zero page */
+	folio_add_lru_vma(vmf, pfn);
 	probe_call(p, K, "ptep_clear_flush", {"addr", vmf->address});
 	pt_set(&k->phys, vmf->pt, vmf->idx, 0);
 	EV(p, K, EV_PTE_CLEAR, "ptep_clear_flush", NULL, {"addr", vmf->address},
@@ -220,6 +237,64 @@ static unsigned do_wp_page(struct vm_fault *vmf)
 	return ret;
 }
 
+/*
+ * do_swap_page: the PTE holds a swap entry. The folio comes from the swap
+ * cache when it is still there; else, the device being synchronous and the
+ * slot mapped once, a new folio is read directly (skipping the swap cache,
+ * SWP_SYNCHRONOUS_IO): a major fault. The folio is exclusive to this
+ * mapping, so the PTE is writable at once where the VMA allows (dirty only
+ * on a write), and the slot is freed (swap_free).
+ */
+static unsigned do_swap_page(struct vm_fault *vmf)
+{
+	struct kernel *k = vmf->k;
+	struct probe *p = &k->probe;
+	uint64_t off = pte_swp_offset(vmf->orig_pte);
+	unsigned ret = 0;
+	pfn_t pfn;
+	pte_t e;
+
+	probe_call(p, K, "do_swap_page", {"addr", vmf->address}, {"offset", off});
+	if (!k->swap || off == 0 || off >= k->swap->max || !swap_count(k, off))
+		panic("do_swap_page: PTE %#llx at %#llx names no swap slot in use",
+		      (unsigned long long)vmf->orig_pte, (unsigned long long)vmf->address);
+	pfn = swap_cache_get_folio(k, off);
+	if (pfn != PFN_NONE) {
+		/* Still in the swap cache: map it again, no I/O. */
+		phys_frame(&k->phys, pfn)->refcount++;
+		pfn_folio(&k->lruvec, pfn)->mapping = vmf->mm;
+		pfn_folio(&k->lruvec, pfn)->index = vmf->address >> PAGE_SHIFT;
+	} else {
+		probe_call(p, K, "vma_alloc_folio", {"addr", vmf->address});
+		pfn = buddy_alloc(&k->buddy, 0, FK_ANON);
+		probe_ret(p, K, "vma_alloc_folio", {"ret", pfn == PFN_NONE ? 0 : pfn});
+		if (pfn == PFN_NONE) {
+			probe_ret(p, K, "do_swap_page", {"ret", VM_FAULT_OOM});
+			return VM_FAULT_OOM;
+		}
+		swap_read_folio(k, pfn, off);
+		ret = VM_FAULT_MAJOR;
+		count_vm_events(&k->vmstat, PGMAJFAULT, 1);
+	}
+	e = pte_mk(pfn, PTE_P | PTE_US | (vmf->vma->vm_flags & VM_EXEC ? 0 : PTE_NX));
+	if (vmf->vma->vm_flags & VM_WRITE) {
+		e |= PTE_RW;
+		if (vmf->write)
+			e |= PTE_D;
+	}
+	add_mm_counter(vmf, MM_ANONPAGES, 1);
+	add_mm_counter(vmf, MM_SWAPENTS, -1);
+	if (!(pfn_folio(&k->lruvec, pfn)->flags & PG_lru))
+		folio_add_lru_vma(vmf, pfn);
+	set_pte_at(vmf, vmf->orig_pte, e);
+	probe_call(p, K, "swap_free", {"offset", off});
+	swap_free(k, off);
+	probe_ret(p, K, "swap_free");
+	update_mmu_cache_range(vmf);
+	probe_ret(p, K, "do_swap_page", {"ret", ret});
+	return ret;
+}
+
 static unsigned handle_pte_fault(struct vm_fault *vmf)
 {
 	struct kernel *k = vmf->k;
@@ -230,7 +305,9 @@ static unsigned handle_pte_fault(struct vm_fault *vmf)
 	if (pte_protnone(vmf->orig_pte))
 		panic("fault at %#llx on a PROT_NONE entry in an accessible VMA",
 		      (unsigned long long)vmf->address); /* NUMA hinting: not modelled */
-	if (!pte_present(vmf->orig_pte)) {
+	if (__builtin_expect(is_swap_pte(vmf->orig_pte), 0)) {
+		ret = do_swap_page(vmf);
+	} else if (!pte_present(vmf->orig_pte)) {
 		probe_call(&k->probe, K, "do_pte_missing", {"addr", vmf->address});
 		ret = do_anonymous_page(vmf);
 		probe_ret(&k->probe, K, "do_pte_missing", {"ret", ret});
@@ -249,6 +326,7 @@ static unsigned handle_mm_fault(struct vm_fault *vmf, unsigned error)
 	unsigned ret;
 
 	probe_call(p, K, "handle_mm_fault", {"addr", vmf->real_address}, {"error", error});
+	count_vm_events(&k->vmstat, PGFAULT, 1);
 	probe_call(p, K, "__handle_mm_fault", {"addr", vmf->real_address});
 	vmf->pt = pgtable_alloc_walk(k, vmf->mm, vmf->address);
 	if (vmf->pt == PFN_NONE) {
@@ -301,6 +379,9 @@ static struct vm_area_struct *expand_stack(struct kernel *k, struct task *t,
 		ok = false;
 	if (prev && !(prev->vm_flags & VM_GROWSDOWN) &&
 	    start - prev->vm_end < (STACK_GUARD_GAP_PAGES << PAGE_SHIFT))
+		ok = false;
+	/* acct_stack_growth: the new stack pages are committed memory too. */
+	if (ok && vm_enough_memory(k, grow))
 		ok = false;
 	if (start < PAGE_SIZE || (prev && prev->vm_end > start))
 		ok = false;
@@ -382,9 +463,13 @@ static int do_user_addr_fault(struct kernel *k, vaddr_t addr, unsigned error)
 		probe_ret(&k->probe, K, "pagefault_out_of_memory");
 		return TRAP_KILLED;
 	}
-	if (ret)
+	if (ret & ~VM_FAULT_MAJOR)
 		panic("unexpected vm_fault_t %#x", ret);
-	t->min_flt++; /* mm_account_fault */
+	/* mm_account_fault */
+	if (ret & VM_FAULT_MAJOR)
+		t->maj_flt++;
+	else
+		t->min_flt++;
 	debug_check(k);
 	return TRAP_RETRY;
 }
@@ -401,6 +486,8 @@ static int exc_page_fault(struct kernel *k, vaddr_t addr, unsigned error)
 	probe_ret(p, K, "do_user_addr_fault", {"ret", (uint64_t)ret});
 	probe_ret(p, K, "handle_page_fault", {"ret", (uint64_t)ret});
 	probe_ret(p, K, "exc_page_fault", {"ret", (uint64_t)ret});
+	if (ret == TRAP_RETRY)
+		exit_to_user_mode(k);
 	return ret;
 }
 

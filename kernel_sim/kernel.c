@@ -17,6 +17,8 @@
 
 #include "../vm/panic.h"
 #include "fault.h"
+#include "overcommit.h"
+#include "page_alloc.h"
 #include "pgtable.h"
 #include "task.h"
 
@@ -94,6 +96,33 @@ int kernel_boot(struct kernel *k, const struct kernel_opts *o, FILE *err)
 		panic("no frame for the zero page in %llu bytes of RAM",
 		      (unsigned long long)k->opts.phys_bytes);
 	phys_zero_frame(&k->phys, k->zero_pfn);
+	if (lruvec_init(&k->lruvec, k->phys.nr_frames) != 0) {
+		if (err)
+			fprintf(err, "aftermalloc: cannot reserve the folio table: %s\n",
+			        strerror(errno));
+		cpu_destroy(&k->cpu);
+		phys_destroy(&k->phys);
+		return -1;
+	}
+	page_alloc_init(k);
+	init_reserves(k);
+	if (k->opts.swap_bytes) {
+		int r = swapon_area(k, k->opts.swap_bytes);
+
+		if (r) {
+			if (err)
+				fprintf(err,
+				        "aftermalloc: cannot use %llu bytes of swap: it must be at "
+				        "least %llu bytes (10 pages) and at most %llu GiB\n",
+				        (unsigned long long)k->opts.swap_bytes,
+				        (unsigned long long)SWAP_MIN_BYTES,
+				        (unsigned long long)(SWAP_MAX_BYTES >> 30));
+			lruvec_destroy(&k->lruvec);
+			cpu_destroy(&k->cpu);
+			phys_destroy(&k->phys);
+			return -1;
+		}
+	}
 	cpu_set_trap_handler(&k->cpu, exc_trap, k);
 	k->next_pid = 1;
 	k->rng = rng_seed(k->opts.seed);
@@ -107,6 +136,9 @@ void kernel_shutdown(struct kernel *k)
 	if (k->zero_pfn != PFN_NONE && k->phys.frames)
 		buddy_free(&k->buddy, k->zero_pfn, 0);
 	k->zero_pfn = PFN_NONE;
+	swap_destroy(k);
+	lruvec_destroy(&k->lruvec);
+	printk_destroy(k);
 	cpu_destroy(&k->cpu);
 	phys_destroy(&k->phys);
 	probe_fini(&k->probe);
@@ -123,6 +155,8 @@ int kernel_check(struct kernel *k, FILE *err)
 	CHECK(phys_check(&k->phys, ERR));
 	CHECK(buddy_check(&k->buddy, ERR));
 	CHECK(cpu_check(&k->cpu, ERR));
+	CHECK(lruvec_check(&k->lruvec, ERR));
+	CHECK(swap_check(k, ERR));
 	for (struct task *t = k->tasks; t; t = t->next_task) {
 		CHECK(mm_check(&t->mm, ERR));
 		CHECK(pgtable_check(k, &t->mm, ERR));
@@ -140,6 +174,15 @@ int kernel_check(struct kernel *k, FILE *err)
 			fprintf(err, "kernel_check: %llu reserved frames, expected %llu\n",
 			        (unsigned long long)kinds[FK_RESERVED],
 			        (unsigned long long)k->buddy.start_pfn);
+		broken++;
+	}
+	/* Every anonymous frame is on the LRU (reclaim isolates them only inside a call). */
+	if (kinds[FK_ANON] != k->lruvec.nr[LRU_INACTIVE_ANON] + k->lruvec.nr[LRU_ACTIVE_ANON]) {
+		if (!broken && err)
+			fprintf(err, "kernel_check: %llu anonymous frames, %llu on the LRU lists\n",
+			        (unsigned long long)kinds[FK_ANON],
+			        (unsigned long long)(k->lruvec.nr[LRU_INACTIVE_ANON] +
+			                             k->lruvec.nr[LRU_ACTIVE_ANON]));
 		broken++;
 	}
 	z = phys_frame(&k->phys, k->zero_pfn);

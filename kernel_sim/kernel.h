@@ -18,7 +18,12 @@
 #include "../vm/phys.h"
 #include "../vm/probe.h"
 #include "buddy.h"
+#include "lru.h"
 #include "mm.h"
+#include "printk.h"
+#include "swap.h"
+#include "sysctl.h"
+#include "vmstat.h"
 
 struct task; /* task.h: a simulated process */
 
@@ -30,6 +35,23 @@ struct kernel_opts {
 	unsigned tlb_entries;  /* default 64 */
 	unsigned tlb_ways;     /* default 4 */
 	bool debug_checks;     /* run kernel_check after every fault and syscall */
+	uint64_t swap_bytes;   /* --swap: swapon an area of this size at boot (0: none) */
+};
+
+/*
+ * kswapd0, the node's reclaim thread (mm/vmscan.c). The model has one CPU
+ * and no scheduler clock, so when kswapd runs is defined here: a wakeup
+ * (wakeup_kswapd, below the low watermark) marks it runnable, and it runs
+ * when the kernel next returns to user mode (the end of the page fault or
+ * system call that woke it), before the program's next instruction, as a
+ * woken kernel thread preempts the task at that point. It reclaims until
+ * the zone is balanced at the high watermark (balance_pgdat), then sleeps.
+ */
+struct kswapd {
+	bool runnable;     /* woken, not yet run */
+	bool running;      /* inside balance_pgdat (its allocations never wake it) */
+	unsigned failures; /* kswapd_failures: runs in a row that reclaimed nothing */
+	uint64_t runs;     /* times it ran */
 };
 
 struct kernel {
@@ -44,7 +66,25 @@ struct kernel {
 	int nr_tasks;          /* live tasks (pgtable_check compares refcounts when 1) */
 	struct task *tasks;    /* live tasks, newest first; kernel_shutdown destroys them */
 	uint64_t rng;          /* xorshift state for ASLR */
+	/* Memory pressure (page_alloc.c, vmscan.c, swap.c, oom.c, overcommit.c): */
+	struct vm_sysctl sysctl;
+	struct vm_event_state vmstat;
+	struct lruvec lruvec;             /* the node's anonymous LRU lists */
+	struct swap_info_struct *swap;    /* the swap area, NULL when none */
+	struct kswapd kswapd;
+	struct printk_log log;            /* dmesg */
 };
+
+/*
+ * The kernel returns to user mode (exception or system call exit): a
+ * runnable kswapd runs now (struct kswapd). Inline: every fault ends here.
+ */
+void kswapd_run(struct kernel *k);
+static inline void exit_to_user_mode(struct kernel *k)
+{
+	if (__builtin_expect(k->kswapd.runnable, 0))
+		kswapd_run(k);
+}
 
 void kernel_default_opts(struct kernel_opts *o);
 /* Boot: reserve RAM, set up the buddy allocator and the zero page, register the

@@ -45,7 +45,8 @@ struct vm_area_struct {
 	                            when one has none or both the same */
 };
 
-enum { MM_ANONPAGES, NR_MM_COUNTERS };
+/* rss_stat members (include/linux/mm_types_task.h order, the file ones absent) */
+enum { MM_ANONPAGES, MM_SWAPENTS, NR_MM_COUNTERS };
 
 struct mm_struct {
 	struct vm_area_struct *vmas; /* sorted by vm_start, disjoint */
@@ -59,6 +60,7 @@ struct mm_struct {
 	uint64_t rss_stat[NR_MM_COUNTERS];              /* pages */
 	uint64_t pgtables_bytes;                        /* page-table pages * 4096 */
 	uint64_t anon_vma_seq;                          /* last anon_vma identity given */
+	int oom_score_adj; /* signal->oom_score_adj: -1000 (never chosen) .. 1000 */
 };
 
 /* An empty mm: no VMAs, no pgd (PFN_NONE), counters zero (mm_init). */

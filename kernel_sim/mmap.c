@@ -49,15 +49,6 @@ bool may_expand_vm(struct kernel *k, struct task *t, unsigned long flags, uint64
 	return ok;
 }
 
-int vm_enough_memory(struct kernel *k, uint64_t npages)
-{
-	int ret = npages > k->buddy.managed ? -SIM_ENOMEM : 0;
-
-	probe_call(&k->probe, LAYER_KERNEL, "__vm_enough_memory", {"pages", npages});
-	probe_ret(&k->probe, LAYER_KERNEL, "__vm_enough_memory", {"ret", (uint64_t)(int64_t)ret});
-	return ret;
-}
-
 void ev_vma(struct kernel *k, const char *fn, const char *what, const struct vm_area_struct *v)
 {
 	EV(&k->probe, LAYER_KERNEL, EV_VMA, fn, what, {"start", v->vm_start}, {"end", v->vm_end},

@@ -6,6 +6,7 @@
 #ifndef KERNEL_SIM_MMAP_H
 #define KERNEL_SIM_MMAP_H
 
+#include "overcommit.h"
 #include "task.h"
 
 #define MMAP_MIN_ADDR 0x10000ULL  /* vm.mmap_min_addr: 65536 */
@@ -18,11 +19,6 @@
  */
 bool may_expand_vm(struct kernel *k, struct task *t, unsigned long flags, uint64_t npages);
 
-/*
- * __vm_enough_memory with vm.overcommit_memory = 0 (heuristic): refuses only
- * a single request larger than all RAM (there is no swap). 0 or -ENOMEM.
- */
-int vm_enough_memory(struct kernel *k, uint64_t npages);
 
 #define PMD_SIZE      (1ULL << 21) /* 2 MiB: what one PMD entry maps, a huge page */
 

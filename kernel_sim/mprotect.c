@@ -16,6 +16,7 @@
 #include "../vm/pagetable.h"
 #include "mmap.h"
 #include "pgtable.h"
+#include "swap.h"
 #include "syscall.h"
 #include "syscalls.h"
 
@@ -73,7 +74,11 @@ static void change_pte_entry(struct kernel *k, void *ctx, pfn_t pt, unsigned idx
                              pte_t old)
 {
 	struct change_prot *cp = ctx;
-	pte_t e = pte_modify(old, cp->prot);
+	pte_t e;
+
+	if (is_swap_pte(old))
+		return; /* a swap entry carries no protection: do_swap_page uses the VMA's */
+	e = pte_modify(old, cp->prot);
 
 	if (cp->try_writable && !(e & PTE_RW) && can_change_pte_writable(k, cp, e))
 		e |= PTE_RW; /* pte_mkwrite */

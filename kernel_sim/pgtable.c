@@ -15,6 +15,7 @@
 
 #include "../vm/pagetable.h"
 #include "../vm/panic.h"
+#include "swap.h"
 
 #define PT_TABLE_FLAGS (PTE_P | PTE_RW | PTE_US) /* _PAGE_TABLE without A/D */
 
@@ -169,6 +170,18 @@ static void zap_pte(struct kernel *k, struct mm_struct *mm, pfn_t pt, vaddr_t va
 	g->free[g->nr_free++] = pfn;
 }
 
+/* zap_pte_range's swap-entry case: free_swap_and_cache, MM_SWAPENTS down. */
+static void zap_swap_pte(struct kernel *k, struct mm_struct *mm, pfn_t pt, vaddr_t va, pte_t old)
+{
+	pt_set(&k->phys, pt, pt_index(va, 1), 0);
+	EV(&k->probe, LAYER_KERNEL, EV_PTE_CLEAR, "zap_pte_range", NULL, {"addr", va},
+	   {"old", old});
+	if (mm->rss_stat[MM_SWAPENTS] == 0)
+		panic("MM_SWAPENTS underflow");
+	mm->rss_stat[MM_SWAPENTS]--;
+	swap_free(k, pte_swp_offset(old));
+}
+
 static void zap_level(struct kernel *k, struct mm_struct *mm, pfn_t table, int level, vaddr_t start,
                       vaddr_t end, struct gather *g)
 {
@@ -176,7 +189,9 @@ static void zap_level(struct kernel *k, struct mm_struct *mm, pfn_t table, int l
 		vaddr_t next = span_next(a, level, end);
 		pte_t e = pt_get(&k->phys, table, pt_index(a, level));
 
-		if (!pte_none(e)) {
+		if (level == 1 && is_swap_pte(e)) {
+			zap_swap_pte(k, mm, table, a, e);
+		} else if (!pte_none(e)) {
 			if (level == 1)
 				zap_pte(k, mm, table, a, g);
 			else
@@ -211,8 +226,10 @@ void zap_page_range(struct kernel *k, struct mm_struct *mm, vaddr_t start, vaddr
 				cpu_invlpg(&k->cpu, g.flush[i]);
 		probe_ret(p, LAYER_KERNEL, "flush_tlb_mm_range");
 	}
-	for (size_t i = 0; i < g.nr_free; i++)
+	for (size_t i = 0; i < g.nr_free; i++) {
+		folio_release(&k->lruvec, g.free[i]); /* off the LRU as the last reference goes */
 		buddy_free(&k->buddy, g.free[i], 0);
+	}
 	probe_ret(p, LAYER_KERNEL, "tlb_finish_mmu");
 	free(g.free);
 }
@@ -373,7 +390,7 @@ static void free_all_level(struct kernel *k, struct mm_struct *mm, pfn_t table, 
 		if (pte_none(e))
 			continue;
 		if (level == 1)
-			panic("leaf at %#llx still present (zap first)", (unsigned long long)va);
+			panic("leaf at %#llx still in use (zap first)", (unsigned long long)va);
 		free_all_level(k, mm, pte_pfn(e), level - 1, va);
 		table_free(k, mm, pte_pfn(e));
 	}
@@ -404,7 +421,7 @@ struct pt_census {
 	struct mm_struct *mm;
 	FILE *err;
 	int broken;
-	uint64_t anon, zero, tables;
+	uint64_t anon, zero, tables, swapents;
 	uint8_t *seen; /* per pfn: times referenced (saturating), NULL when only counting */
 };
 
@@ -487,6 +504,21 @@ static void census_leaf(struct pt_census *c, vaddr_t va, pte_t e)
 		              (unsigned long long)va);
 }
 
+/* A swap entry: type 0, a slot of the area in use, inside a VMA. */
+static void census_swap(struct pt_census *c, vaddr_t va, pte_t e)
+{
+	struct kernel *k = c->k;
+	uint64_t off = pte_swp_offset(e);
+
+	c->swapents++;
+	if (pte_swp_type(e) != 0 || !k->swap || off == 0 || off >= k->swap->max ||
+	    swap_count(k, off) == 0)
+		census_report(c, "swap PTE %#llx at %#llx names no slot in use",
+		              (unsigned long long)e, (unsigned long long)va);
+	if (!vma_lookup(c->mm, va))
+		census_report(c, "swap PTE at %#llx outside every VMA", (unsigned long long)va);
+}
+
 static void census_level(struct pt_census *c, pfn_t table, int level, vaddr_t base)
 {
 	struct kernel *k = c->k;
@@ -497,6 +529,10 @@ static void census_level(struct pt_census *c, pfn_t table, int level, vaddr_t ba
 		pfn_t child = pte_pfn(e);
 		const struct frame *f;
 
+		if (level == 1 && is_swap_pte(e)) {
+			census_swap(c, va, e);
+			continue;
+		}
 		if (pte_none(e))
 			continue;
 		if (level == 4 && i >= PT_ENTRIES / 2) {
@@ -575,6 +611,10 @@ int pgtable_check(struct kernel *k, struct mm_struct *mm, FILE *err)
 		panic("out of host memory");
 	c.seen[mm->pgd] = 1;
 	census_level(&c, mm->pgd, 4, 0);
+	if (c.swapents != mm->rss_stat[MM_SWAPENTS])
+		census_report(&c, "MM_SWAPENTS %llu, swap PTEs %llu",
+		              (unsigned long long)mm->rss_stat[MM_SWAPENTS],
+		              (unsigned long long)c.swapents);
 	if (c.anon != mm->rss_stat[MM_ANONPAGES])
 		census_report(&c, "MM_ANONPAGES %llu, present anonymous leaves %llu",
 		              (unsigned long long)mm->rss_stat[MM_ANONPAGES],

@@ -12,6 +12,8 @@
 #include <string.h>
 
 #include "../vm/pagetable.h"
+#include "oom.h"
+#include "overcommit.h"
 #include "pgtable.h"
 
 /* show_vma_header_prefix: seq_setwidth(25 + 6 * sizeof(void *) - 1). */
@@ -122,11 +124,11 @@ static void show_val_kb(FILE *out, const char *label, uint64_t pages)
 
 void proc_meminfo(struct kernel *k, FILE *out)
 {
-	static const char *const zero_before_anon[] = {
-	    "Buffers:",      "Cached:",         "SwapCached:",   "Active:",         "Inactive:",
-	    "Active(anon):", "Inactive(anon):", "Active(file):", "Inactive(file):", "Unevictable:",
-	    "Mlocked:",      "SwapTotal:",      "SwapFree:",     "Zswap:",          "Zswapped:",
-	    "Dirty:",        "Writeback:"};
+	static const char *const zero_before_active[] = {"Buffers:", "Cached:", "SwapCached:"};
+	static const char *const zero_after_inactive_anon[] = {
+	    "Active(file):", "Inactive(file):", "Unevictable:", "Mlocked:"};
+	static const char *const zero_before_anon[] = {"Zswap:", "Zswapped:", "Dirty:",
+	                                               "Writeback:"};
 	static const char *const zero_after_anon[] = {
 	    "Mapped:",       "Shmem:",      "KReclaimable:", "Slab:",
 	    "SReclaimable:", "SUnreclaim:", "KernelStack:"};
@@ -136,21 +138,28 @@ void proc_meminfo(struct kernel *k, FILE *out)
 	    "VmallocUsed:",   "VmallocChunk:",   "Percpu:",
 	    "AnonHugePages:", "ShmemHugePages:", "ShmemPmdMapped:",
 	    "FileHugePages:", "FilePmdMapped:",  "Balloon:"};
-	uint64_t kinds[FK__COUNT], committed = 0;
+	uint64_t kinds[FK__COUNT];
 	uint64_t total = k->buddy.managed, free = k->buddy.free_pages;
+	/* si_mem_available with no page cache and no slab: free less totalreserve_pages
+	   (one zone, no lowmem_reserve: its high watermark). */
+	uint64_t reserve = k->buddy.watermark[WMARK_HIGH];
+	uint64_t active = k->lruvec.nr[LRU_ACTIVE_ANON], inactive = k->lruvec.nr[LRU_INACTIVE_ANON];
 
 	phys_count_kinds(&k->phys, kinds);
-	/* vm_committed_as: the VM_ACCOUNT pages of every process. */
-	for (const struct task *t = k->tasks; t; t = t->next_task)
-		for (size_t i = 0; i < t->mm.nr_vmas; i++) {
-			const struct vm_area_struct *v = &t->mm.vmas[i];
-
-			if (v->vm_flags & VM_ACCOUNT)
-				committed += (v->vm_end - v->vm_start) >> PAGE_SHIFT;
-		}
 	show_val_kb(out, "MemTotal:", total);
 	show_val_kb(out, "MemFree:", free);
-	show_val_kb(out, "MemAvailable:", free); /* no cache to reclaim, no reserves */
+	show_val_kb(out, "MemAvailable:", free > reserve ? free - reserve : 0);
+	for (size_t i = 0; i < sizeof(zero_before_active) / sizeof(*zero_before_active); i++)
+		show_val_kb(out, zero_before_active[i], 0);
+	show_val_kb(out, "Active:", active);
+	show_val_kb(out, "Inactive:", inactive);
+	show_val_kb(out, "Active(anon):", active);
+	show_val_kb(out, "Inactive(anon):", inactive);
+	for (size_t i = 0; i < sizeof(zero_after_inactive_anon) / sizeof(*zero_after_inactive_anon);
+	     i++)
+		show_val_kb(out, zero_after_inactive_anon[i], 0);
+	show_val_kb(out, "SwapTotal:", swap_total_pages(k));
+	show_val_kb(out, "SwapFree:", swap_free_pages(k));
 	for (size_t i = 0; i < sizeof(zero_before_anon) / sizeof(*zero_before_anon); i++)
 		show_val_kb(out, zero_before_anon[i], 0);
 	show_val_kb(out, "AnonPages:", kinds[FK_ANON]);
@@ -159,9 +168,8 @@ void proc_meminfo(struct kernel *k, FILE *out)
 	show_val_kb(out, "PageTables:", kinds[FK_PAGETABLE]);
 	for (size_t i = 0; i < sizeof(zero_after_pt) / sizeof(*zero_after_pt); i++)
 		show_val_kb(out, zero_after_pt[i], 0);
-	/* overcommit_ratio 50, no swap, no hugetlb pages */
-	show_val_kb(out, "CommitLimit:", total / 2);
-	show_val_kb(out, "Committed_AS:", committed);
+	show_val_kb(out, "CommitLimit:", vm_commit_limit(k));
+	show_val_kb(out, "Committed_AS:", vm_committed_as(k));
 	/* VMALLOC_TOTAL of x86-64 with 4-level paging: 32 TiB */
 	fprintf(out, "%-16s%8llu kB\n", "VmallocTotal:", 34359738367ULL);
 	for (size_t i = 0; i < sizeof(zero_after_vmalloc) / sizeof(*zero_after_vmalloc); i++)
@@ -215,7 +223,7 @@ void proc_status(struct kernel *k, struct task *t, FILE *out)
 	status_kb(out, "VmExe", text >> PAGE_SHIFT);
 	status_kb(out, "VmLib", lib >> PAGE_SHIFT);
 	fprintf(out, "VmPTE:\t%8llu kB\n", (unsigned long long)(mm->pgtables_bytes >> 10));
-	status_kb(out, "VmSwap", 0);
+	status_kb(out, "VmSwap", mm->rss_stat[MM_SWAPENTS]);
 	fprintf(out, "HugetlbPages:\t%8lu kB\n", 0UL);
 	fprintf(out, "CoreDumping:\t0\nTHP_enabled:\t1\nThreads:\t1\n");
 }
@@ -288,4 +296,78 @@ void proc_tlb(struct kernel *k, FILE *out)
 			        e->perm & TLB_U ? " U" : "", e->perm & TLB_NX ? " NX" : "",
 			        e->perm & TLB_D ? " D" : "");
 		}
+}
+
+/* /proc/vmstat: the counters that exist here, "name value" a line, in the kernel's order. */
+void proc_vmstat(struct kernel *k, FILE *out)
+{
+	uint64_t kinds[FK__COUNT];
+
+	phys_count_kinds(&k->phys, kinds);
+	/* the zone and node items first, as vmstat_text lists them */
+	fprintf(out, "nr_free_pages %llu\n", (unsigned long long)k->buddy.free_pages);
+	fprintf(out, "nr_zone_inactive_anon %llu\n",
+	        (unsigned long long)k->lruvec.nr[LRU_INACTIVE_ANON]);
+	fprintf(out, "nr_zone_active_anon %llu\n", (unsigned long long)k->lruvec.nr[LRU_ACTIVE_ANON]);
+	fprintf(out, "nr_inactive_anon %llu\n", (unsigned long long)k->lruvec.nr[LRU_INACTIVE_ANON]);
+	fprintf(out, "nr_active_anon %llu\n", (unsigned long long)k->lruvec.nr[LRU_ACTIVE_ANON]);
+	fprintf(out, "nr_anon_pages %llu\n", (unsigned long long)kinds[FK_ANON]);
+	fprintf(out, "nr_page_table_pages %llu\n", (unsigned long long)kinds[FK_PAGETABLE]);
+	fprintf(out, "nr_swapcached %u\n", 0u);
+	for (int i = 0; i < NR_VM_EVENT_ITEMS; i++)
+		fprintf(out, "%s %llu\n", vm_event_names[i], (unsigned long long)k->vmstat.event[i]);
+}
+
+/*
+ * /proc/zoneinfo for the one zone (zoneinfo_show_print): the per-node
+ * LRU counts, then the zone's free pages against its watermarks.
+ */
+void proc_zoneinfo(struct kernel *k, FILE *out)
+{
+	const struct buddy *b = &k->buddy;
+	uint64_t kinds[FK__COUNT];
+
+	phys_count_kinds(&k->phys, kinds);
+	fprintf(out, "Node 0, zone %8s\n", "Normal");
+	fprintf(out, "  per-node stats\n");
+	fprintf(out, "      %-12s %llu\n", "nr_inactive_anon",
+	        (unsigned long long)k->lruvec.nr[LRU_INACTIVE_ANON]);
+	fprintf(out, "      %-12s %llu\n", "nr_active_anon",
+	        (unsigned long long)k->lruvec.nr[LRU_ACTIVE_ANON]);
+	fprintf(out, "      %-12s %llu\n", "nr_anon_pages", (unsigned long long)kinds[FK_ANON]);
+	fprintf(out, "      %-12s %llu\n", "nr_page_table_pages",
+	        (unsigned long long)kinds[FK_PAGETABLE]);
+	fprintf(out, "  pages free     %llu\n", (unsigned long long)b->free_pages);
+	fprintf(out, "        boost    0\n");
+	fprintf(out, "        min      %llu\n", (unsigned long long)b->watermark[WMARK_MIN]);
+	fprintf(out, "        low      %llu\n", (unsigned long long)b->watermark[WMARK_LOW]);
+	fprintf(out, "        high     %llu\n", (unsigned long long)b->watermark[WMARK_HIGH]);
+	fprintf(out, "        promo    %llu\n", (unsigned long long)b->watermark[WMARK_PROMO]);
+	fprintf(out, "        spanned  %llu\n", (unsigned long long)k->phys.nr_frames);
+	fprintf(out, "        present  %llu\n", (unsigned long long)k->phys.nr_frames);
+	fprintf(out, "        managed  %llu\n", (unsigned long long)b->managed);
+	fprintf(out, "        cma      0\n");
+	fprintf(out, "        protection: (0, 0)\n");
+	fprintf(out, "      %-12s %llu\n", "nr_free_pages", (unsigned long long)b->free_pages);
+	fprintf(out, "      %-12s %llu\n", "nr_zone_inactive_anon",
+	        (unsigned long long)k->lruvec.nr[LRU_INACTIVE_ANON]);
+	fprintf(out, "      %-12s %llu\n", "nr_zone_active_anon",
+	        (unsigned long long)k->lruvec.nr[LRU_ACTIVE_ANON]);
+	fprintf(out, "  node_unreclaimable:  %u\n", k->kswapd.failures >= 16 ? 1u : 0u);
+	fprintf(out, "  start_pfn:           %llu\n", (unsigned long long)b->start_pfn);
+}
+
+void proc_swaps(struct kernel *k, FILE *out)
+{
+	swap_show(k, out);
+}
+
+void proc_oom_score(struct kernel *k, struct task *t, FILE *out)
+{
+	fprintf(out, "%llu\n", (unsigned long long)oom_score(k, t));
+}
+
+void proc_dmesg(struct kernel *k, FILE *out)
+{
+	printk_show(k, out);
 }

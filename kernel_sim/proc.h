@@ -28,6 +28,11 @@ size_t proc_maps_lines(const struct task *t); /* how many lines proc_maps prints
 void proc_buddyinfo(struct kernel *k, FILE *out);              /* /proc/buddyinfo */
 void proc_meminfo(struct kernel *k, FILE *out);                /* /proc/meminfo */
 void proc_status(struct kernel *k, struct task *t, FILE *out); /* /proc/PID/status */
+void proc_vmstat(struct kernel *k, FILE *out);                 /* /proc/vmstat */
+void proc_zoneinfo(struct kernel *k, FILE *out);               /* /proc/zoneinfo */
+void proc_swaps(struct kernel *k, FILE *out);                  /* /proc/swaps */
+void proc_oom_score(struct kernel *k, struct task *t, FILE *out); /* /proc/PID/oom_score */
+void proc_dmesg(struct kernel *k, FILE *out);                  /* the kernel log, dmesg */
 /* Not a /proc file: the page walk of va, level by level (for `show pagetable`). */
 void proc_pagetable(struct kernel *k, struct task *t, vaddr_t va, FILE *out);
 /* The TLB's valid entries (for `show tlb`). */

@@ -42,6 +42,7 @@ void syscall_exit(struct kernel *k, const char *sys_fn, int64_t ret)
 {
 	probe_ret(&k->probe, LAYER_KERNEL, sys_fn, {"ret", (uint64_t)ret});
 	probe_ret(&k->probe, LAYER_KERNEL, "do_syscall_64", {"ret", (uint64_t)ret});
+	exit_to_user_mode(k);
 	EV(&k->probe, LAYER_KERNEL, EV_SYSRET, "entry_SYSCALL_64", NULL, {"ret", (uint64_t)ret});
 	if (k->opts.debug_checks && kernel_check(k, stderr))
 		panic("%s: kernel_check failed after the system call", sys_fn);

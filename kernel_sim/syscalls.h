@@ -25,6 +25,8 @@
 #define SIM_NR_madvise   28
 #define SIM_NR_getrlimit 97
 #define SIM_NR_setrlimit 160
+#define SIM_NR_swapon    167
+#define SIM_NR_swapoff   168
 #define SIM_NR_tgkill    234
 
 #define SIM_PROT_NONE     0x0
@@ -49,6 +51,8 @@
 #define SIM_ENOMEM 12
 #define SIM_EINVAL 22
 #define SIM_EPERM  1
+#define SIM_ENOENT 2
+#define SIM_EBUSY  16
 
 /* brk(2): returns the new break, or the old one when refused (never -errno). */
 uint64_t sys_brk(struct kernel *k, uint64_t brk);
@@ -68,6 +72,9 @@ int64_t sys_mremap(struct kernel *k, vaddr_t addr, uint64_t old_len, uint64_t ne
                    vaddr_t new_addr);
 int64_t sys_setrlimit(struct kernel *k, int resource, const struct sim_rlimit *rl);
 int64_t sys_getrlimit(struct kernel *k, int resource, struct sim_rlimit *rl);
+/* swapon/swapoff of the one swap device (swap.h): 0 or -errno. */
+int64_t sys_swapon(struct kernel *k, uint64_t bytes);
+int64_t sys_swapoff(struct kernel *k);
 /* write(2) to fd 1 or 2 of the current task: kept in task->stderr_buf (fd 2). */
 int64_t sys_write(struct kernel *k, int fd, const char *buf, size_t n);
 /* tgkill(getpid(), gettid(), sig) on itself: SIGABRT from abort(). Never returns

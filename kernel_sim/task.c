@@ -235,16 +235,13 @@ int task_run(struct kernel *k, struct task *t, void (*fn)(void *), void *arg)
 	return sig;
 }
 
-void force_fatal_signal(struct kernel *k, int signo, int code, vaddr_t addr, unsigned error,
-                        const char *reason)
+void task_kill(struct kernel *k, struct task *t, int signo, int code, vaddr_t addr,
+               unsigned error, const char *reason)
 {
-	struct task *t = k->current;
 	struct task_death *d;
 	struct mm_struct *mm;
 	const char *fn = SIGNAL_FN_OTHER;
 
-	if (!t)
-		panic("signal %d with no current task", signo);
 	d = &t->death;
 	mm = &t->mm;
 	t->dead = true;
@@ -271,10 +268,10 @@ void force_fatal_signal(struct kernel *k, int signo, int code, vaddr_t addr, uns
 		fn = SIGNAL_FN_OOM;
 		snprintf(d->report, sizeof(d->report),
 		         "Out of memory: Killed process %d (%s) total-vm:%llukB, anon-rss:%llukB, "
-		         "file-rss:0kB, shmem-rss:0kB, UID:0 pgtables:%llukB oom_score_adj:0",
+		         "file-rss:0kB, shmem-rss:0kB, UID:0 pgtables:%llukB oom_score_adj:%d",
 		         t->pid, t->comm, (unsigned long long)mm->total_vm << (PAGE_SHIFT - 10),
 		         (unsigned long long)mm->rss_stat[MM_ANONPAGES] << (PAGE_SHIFT - 10),
-		         (unsigned long long)mm->pgtables_bytes >> 10);
+		         (unsigned long long)mm->pgtables_bytes >> 10, mm->oom_score_adj);
 	} else if (signo == SIM_SIGKILL && strcmp(d->reason, REASON_CPU_HARD) == 0) {
 		/* check_rlimit says nothing (print_fatal_signals is off): the shell's word */
 		snprintf(d->report, sizeof(d->report), "Killed");
@@ -284,6 +281,16 @@ void force_fatal_signal(struct kernel *k, int signo, int code, vaddr_t addr, uns
 	}
 	EV(&k->probe, LAYER_KERNEL, EV_SIGNAL, fn, probe_keep_text(&k->probe, d->reason),
 	   {"signo", (uint64_t)signo}, {"code", (uint64_t)code}, {"addr", addr});
+}
+
+void force_fatal_signal(struct kernel *k, int signo, int code, vaddr_t addr, unsigned error,
+                        const char *reason)
+{
+	struct task *t = k->current;
+
+	if (!t)
+		panic("signal %d with no current task", signo);
+	task_kill(k, t, signo, code, addr, error, reason);
 	if (t->exit_jmp)
 		longjmp(*t->exit_jmp, 1);
 }

@@ -70,6 +70,12 @@ struct task {
 	struct task *next_task;    /* kernel's list of live tasks (owned by task.c) */
 };
 
+/* The address space of t (t->mm in Linux). */
+static inline struct mm_struct *task_mm(struct task *t)
+{
+	return &t->mm;
+}
+
 /* A new process with the standard layout, made current (CR3 loaded). Like
    execve plus the C start-up, it has already written every page of data+bss
    and the top stack page (4 minor faults, 4 anonymous pages). NULL when memory
@@ -99,6 +105,10 @@ int task_run(struct kernel *k, struct task *t, void (*fn)(void *), void *arg);
  */
 void force_fatal_signal(struct kernel *k, int signo, int code, vaddr_t addr,
 			unsigned error, const char *reason);
+/* Record t's death by signo and its report and emit EV_SIGNAL, without
+   unwinding (a task that is not running: the OOM killer's victim). */
+void task_kill(struct kernel *k, struct task *t, int signo, int code, vaddr_t addr,
+               unsigned error, const char *reason);
 
 /* The slow path of account_user_time: current's CPU time reached its soft
    limit. Kills it (see below); false when task_run is not armed. */

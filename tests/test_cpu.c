@@ -115,8 +115,9 @@ static int handler(void *ctx, int vector, vaddr_t addr, unsigned error)
 		}
 		return TRAP_RETRY;
 	case H_NOTHING:
-		/* The CPU must panic at the second fault, not call again. */
-		cr_assert_eq(F.traps, 1, "handler called again for an unresolved fault");
+		/* The CPU calls again once (reclaim may have taken the page back
+		   before the retry), then panics at the third fault. */
+		cr_assert_leq(F.traps, 2, "handler called a third time for an unresolved fault");
 		return TRAP_RETRY;
 	case H_KILL:
 		return TRAP_KILLED;

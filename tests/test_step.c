@@ -95,7 +95,7 @@ Test(step, the_fault_stop_and_the_steps_after_name_the_fault_path_in_order, .tim
 {
 	/* f to the fault, then events and returns down into the page allocator
 	   and back up to the PTE. */
-	char *in = keys("f\n", "s", 30, "o\no\no\no\no\no\ns\ns\ns\ns\ns\nq\n");
+	char *in = keys("f\n", "s", 30, "o\no\no\no\no\no\ns\ns\ns\ns\ns\ns\ns\nq\n");
 	struct bin_out p = run_in("step", demo("first-touch.ams"), in);
 	static const char *const path[] = {"do_user_addr_fault", "handle_mm_fault",
 	                                   "do_anonymous_page", "__rmqueue_smallest", "set_pte_at"};

@@ -91,7 +91,9 @@ int lex_line(struct parser *p, const char *s)
 			return parser_error(p, "line too long (more than %d tokens)",
 			                    SCRIPT_MAX_TOKS);
 		if (ident_start((unsigned char)*s)) {
-			while (ident_char((unsigned char)*s))
+			/* a '.' joins words only inside a name (vm.overcommit_memory) */
+			while (ident_char((unsigned char)*s) ||
+			       (*s == '.' && ident_start((unsigned char)s[1])))
 				s++;
 			t->kind = T_IDENT;
 		} else if (isdigit((unsigned char)*s)) {
@@ -158,7 +160,8 @@ static const struct {
 	const char *name;
 	int value;
 } errno_names[] = {
-    {"EPERM", 1}, {"ECHILD", 10}, {"EAGAIN", 11}, {"ENOMEM", 12}, {"EFAULT", 14}, {"EINVAL", 22},
+    {"EPERM", 1},   {"ENOENT", 2},  {"ECHILD", 10}, {"EAGAIN", 11}, {"ENOMEM", 12},
+    {"EFAULT", 14}, {"EBUSY", 16},  {"EINVAL", 22},
 };
 
 int expr_errno_lookup(const char *name, size_t len)

@@ -22,6 +22,7 @@
 #include <uthash.h>
 
 #include "../../kernel_sim/task.h"
+#include "../../kernel_sim/sysctl.h"
 #include "commands.h"
 #include "expr.h"
 
@@ -63,15 +64,23 @@ const struct stmt_def script_stmt_defs[ST__COUNT] = {
                           "expect signal SIGNAME [CODE]"},
     [ST_EXPECT_STDERR] = {"expect stderr", ST_EXPECT_STDERR, SHAPE_SUBFORM, 0, 0, RET_NONE, false,
                           "expect stderr \"TEXT\""},
+    [ST_SYSCTL] = {"sysctl", ST_SYSCTL, SHAPE_SYSCTL, 1, 1, RET_STATUS, false,
+                   "sysctl vm.NAME=VALUE"},
+    [ST_SWAPON] = {"swapon", ST_SWAPON, SHAPE_EXPRS, 1, 1, RET_STATUS, true, "swapon SIZE"},
+    [ST_SWAPOFF] = {"swapoff", ST_SWAPOFF, SHAPE_EXPRS, 0, 0, RET_STATUS, true, "swapoff"},
+    [ST_OOMADJ] = {"oom_score_adj", ST_OOMADJ, SHAPE_EXPRS, 1, 1, RET_STATUS, false,
+                   "oom_score_adj N"},
 };
 
 const char *const script_builtin_names[BI__COUNT] = {
     "faults", "rss", "memfree", "brk",  "infinity", "errno",
     "pid",    "vmas", "vmsize", "vmdata", "vmpte", "vmstk",
+    "majfaults", "swapents", "swapfree",
 };
 const char *const script_cmp_names[] = {"==", "!=", "<", "<=", ">", ">="};
-const char *const script_view_names[VIEW__COUNT] = {"maps", "buddyinfo", "meminfo", "status",
-                                                    "heap", "pagetable", "tlb"};
+const char *const script_view_names[VIEW__COUNT] = {
+    "maps", "buddyinfo", "meminfo", "status", "heap", "pagetable", "tlb",
+    "zoneinfo", "vmstat", "swaps", "oom_score", "dmesg"};
 const char *const script_resource_names[RES__COUNT] = {"data", "stack", "as", "cpu"};
 
 /* ---- names --------------------------------------------------------- */
@@ -408,6 +417,39 @@ static int parse_stmt(struct parser *p, struct stmt *st, int op)
 		return expect_end(p, d->usage);
 	case SHAPE_END:
 		return expect_end(p, "'end' (a line of its own)");
+	case SHAPE_SYSCTL: {
+		const struct tok *t = &p->t[p->pos];
+		char name[64];
+
+		if (t->kind != T_IDENT || t->len >= sizeof(name))
+			return parser_error(p, "'sysctl' needs vm.NAME=VALUE, got %s",
+			                    tok_desc(t, buf, sizeof(buf)));
+		memcpy(name, t->s, t->len);
+		name[t->len] = 0;
+		kw = -1;
+		for (int i = 0; sysctl_vm_names[i]; i++)
+			if (strcmp(name, sysctl_vm_names[i]) == 0 ||
+			    (strncmp(name, "vm.", 3) == 0 && strcmp(name + 3, sysctl_vm_names[i]) == 0))
+				kw = i;
+		if (kw < 0)
+			return parser_error(p,
+			                    "unknown sysctl '%s' (vm.overcommit_memory, "
+			                    "vm.overcommit_ratio, vm.overcommit_kbytes, "
+			                    "vm.admin_reserve_kbytes, vm.user_reserve_kbytes, "
+			                    "vm.min_free_kbytes, vm.watermark_scale_factor, "
+			                    "vm.swappiness)",
+			                    name);
+		st->kw = kw;
+		p->pos++;
+		if (p->t[p->pos].kind == T_ASSIGN)
+			p->pos++;
+		if (p->t[p->pos].kind == T_END)
+			return parser_error(p, "'sysctl %s' needs a value", name);
+		if (parse_expr(p, &st->args[0], true) < 0)
+			return -1;
+		st->nargs = 1;
+		return expect_end(p, "the sysctl value");
+	}
 	case SHAPE_FOR:   /* parse_for */
 	case SHAPE_ASSIGN:
 	case SHAPE_SUBFORM:
@@ -430,6 +472,9 @@ static int define_var(struct parser *p, const struct tok *t, bool array)
 	char **names;
 	bool *kinds;
 
+	if (memchr(t->s, '.', t->len))
+		return parser_error(p, "'%.*s' is not a variable name (a '.' belongs in sysctl names)",
+		                    (int)t->len, t->s);
 	if (i >= 0) {
 		if (sc->var_array[i] && !array)
 			return parser_error(p, "'%.*s' is an array: write %.*s[INDEX]", (int)t->len,

@@ -49,6 +49,10 @@ enum stmt_op {
 	ST_END,       /* end: closes the innermost open block */
 	ST_EXPECT_SIGNAL, /* expect signal SIGNAME [CODE]: the program must die so */
 	ST_EXPECT_STDERR, /* expect stderr "text": the program must write it to fd 2 */
+	ST_SYSCTL,    /* sysctl vm.NAME[=]VALUE -> 0 or -1 (errno) */
+	ST_SWAPON,    /* swapon SIZE -> 0 or -1 (errno) */
+	ST_SWAPOFF,   /* swapoff -> 0 or -1 (errno) */
+	ST_OOMADJ,    /* oom_score_adj N -> 0 or -1 (errno) */
 	ST__COUNT
 };
 
@@ -65,6 +69,7 @@ enum stmt_shape {
 	SHAPE_END,       /* nothing */
 	SHAPE_SUBFORM,   /* a form of another keyword (expect signal/stderr): never
 	                    looked up by name */
+	SHAPE_SYSCTL,    /* vm.NAME [=] EXPR */
 };
 
 /* How a statement's result reads best. */
@@ -103,6 +108,9 @@ enum builtin {
 	BI_VMDATA, /* VmData */
 	BI_VMPTE,  /* VmPTE */
 	BI_VMSTK,  /* VmStk */
+	BI_MAJFAULTS, /* major faults (reads from swap) of the most recent statement */
+	BI_SWAPENTS,  /* the program's pages in swap now (VmSwap in pages) */
+	BI_SWAPFREE,  /* free swap slots now */
 	BI__COUNT
 };
 extern const char *const script_builtin_names[BI__COUNT];
@@ -158,6 +166,11 @@ enum show_view {
 	VIEW_HEAP,
 	VIEW_PAGETABLE,
 	VIEW_TLB,
+	VIEW_ZONEINFO,
+	VIEW_VMSTAT,
+	VIEW_SWAPS,
+	VIEW_OOM_SCORE,
+	VIEW_DMESG,
 	VIEW__COUNT
 };
 extern const char *const script_view_names[VIEW__COUNT];

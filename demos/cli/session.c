@@ -22,6 +22,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../../kernel_sim/oom.h"
 #include "../../kernel_sim/proc.h"
 #include "../../kernel_sim/syscalls.h"
 #include "../../vm/panic.h"
@@ -221,6 +222,12 @@ int64_t session_builtin(struct session *s, int bi)
 		return (int64_t)(mm->pgtables_bytes >> 10);
 	case BI_VMSTK:
 		return (int64_t)(mm->stack_vm << (PAGE_SHIFT - 10));
+	case BI_MAJFAULTS:
+		return (int64_t)s->last_majfaults;
+	case BI_SWAPENTS:
+		return (int64_t)mm->rss_stat[MM_SWAPENTS];
+	case BI_SWAPFREE:
+		return (int64_t)swap_free_pages(&s->k);
 	}
 	panic("built-in %d", bi);
 }
@@ -474,6 +481,21 @@ static void show(struct session *s, const struct stmt *st, int64_t addr, FILE *o
 	case VIEW_TLB:
 		proc_tlb(&s->k, out);
 		break;
+	case VIEW_ZONEINFO:
+		proc_zoneinfo(&s->k, out);
+		break;
+	case VIEW_VMSTAT:
+		proc_vmstat(&s->k, out);
+		break;
+	case VIEW_SWAPS:
+		proc_swaps(&s->k, out);
+		break;
+	case VIEW_OOM_SCORE:
+		proc_oom_score(&s->k, s->task, out);
+		break;
+	case VIEW_DMESG:
+		proc_dmesg(&s->k, out);
+		break;
 	default:
 		panic("view %d", st->kw);
 	}
@@ -490,6 +512,15 @@ struct exec {
 	int64_t ret;
 	FILE *out;
 };
+
+/* A kernel result (0 or -errno) as the C library returns it: 0, or -1 and errno. */
+static int64_t status_errno(struct libc *lc, int r)
+{
+	if (r >= 0)
+		return 0;
+	lc->errno_ = -r;
+	return -1;
+}
 
 static const int rlimit_of[RES__COUNT] = {
     [RES_DATA] = SIM_RLIMIT_DATA,
@@ -629,6 +660,18 @@ static void exec_stmt(void *arg)
 	case ST_USABLE:
 		x->ret = (int64_t)libc_malloc_usable_size(lc, (vaddr_t)a[0]);
 		break;
+	case ST_SYSCTL:
+		x->ret = status_errno(lc, sysctl_vm_write(&s->k, sysctl_vm_names[st->kw], a[0]));
+		break;
+	case ST_SWAPON:
+		x->ret = status_errno(lc, (int)sys_swapon(&s->k, (uint64_t)a[0]));
+		break;
+	case ST_SWAPOFF:
+		x->ret = status_errno(lc, (int)sys_swapoff(&s->k));
+		break;
+	case ST_OOMADJ:
+		x->ret = status_errno(lc, oom_score_adj_write(&s->k, s->task, a[0]));
+		break;
 	case ST_SHOW:
 		/* Views read state; heap walks may load through the MMU. */
 		show(s, st, a[0], x->out);
@@ -726,7 +769,7 @@ int session_step(struct session *s)
 	const struct stmt_def *d;
 	struct stmt_result *r = &s->res;
 	struct exec x;
-	uint64_t faults0;
+	uint64_t faults0, majflt0;
 	int64_t index = 0;
 	size_t idx = s->next, next = idx + 1;
 	int sig = 0;
@@ -771,6 +814,7 @@ int session_step(struct session *s)
 	}
 
 	faults0 = s->k.probe.c.page_faults;
+	majflt0 = s->task->maj_flt;
 	switch (st->op) {
 	case ST_ASSIGN:
 		x.ret = x.a[0];
@@ -805,8 +849,10 @@ int session_step(struct session *s)
 	}
 	r->faults = s->k.probe.c.page_faults - faults0;
 	s->total_faults += r->faults;
-	if (d->runs_code)
+	if (d->runs_code) {
 		s->last_faults = r->faults;
+		s->last_majfaults = s->task->maj_flt - majflt0;
+	}
 	if (d->ret != RET_NONE && !sig) {
 		r->has_ret = true;
 		r->ret = x.ret;

@@ -119,6 +119,7 @@ struct session {
 	struct session_block *blocks;  /* sc->nr_blocks */
 	bool *armed;                   /* sc->nr_stmts: expect signal/stderr that ran */
 	uint64_t last_faults;   /* the `faults` built-in */
+	uint64_t last_majfaults; /* the `majfaults` built-in */
 	struct stmt_result res; /* the statement running or last run */
 	size_t next;            /* index of the next statement to run (nr_stmts: the end) */
 	bool dead;              /* the program was killed: nothing more runs */

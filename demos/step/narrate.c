@@ -172,6 +172,137 @@ static const struct narration table[] = {
     {"should_fail_alloc_page", "mm/fail_page_alloc.c", B,
      "fault injection: this allocation fails on purpose, to exercise the out-of-memory path."},
     {"__free_pages", "mm/page_alloc.c", B, "gives a block of frames back to the buddy allocator."},
+    /* ---- memory pressure: watermarks and the slow path (mm/page_alloc.c) -- */
+    {"zone_watermark_ok", "mm/page_alloc.c", B,
+     "the zone's free pages are at or below the watermark this attempt must keep: the page is "
+     "not taken here, the allocator has to work harder."},
+    {"__alloc_pages_slowpath", "mm/page_alloc.c", B,
+     "free memory fell to the low watermark: wake kswapd, try down to the min watermark, "
+     "reclaim pages directly, retry, and only then call the OOM killer."},
+    {"wake_all_kswapds", "mm/page_alloc.c", B,
+     "asks the node's kswapd to reclaim in the background, so that later allocations find "
+     "free pages above the watermarks again."},
+    {"wakeup_kswapd", "mm/vmscan.c", B,
+     "marks kswapd0 runnable: it will reclaim until free pages reach the high watermark (here "
+     "it runs when the kernel next returns to user mode)."},
+    {"__alloc_pages_direct_reclaim", "mm/page_alloc.c", B,
+     "the allocating task reclaims pages itself, because even the min watermark would be "
+     "broken; then it tries the free lists again."},
+    {"should_reclaim_retry", "mm/page_alloc.c", B,
+     "decides whether reclaim is still worth another round: it made progress, or free plus "
+     "reclaimable pages could still clear the min watermark (at most 16 rounds without)."},
+    {"__alloc_pages_may_oom", "mm/page_alloc.c", B,
+     "reclaim cannot help any more: one last try at the high watermark, then the OOM killer."},
+
+    /* ---- reclaim (mm/vmscan.c, mm/rmap.c) --------------------------------- */
+    {"try_to_free_pages", "mm/vmscan.c", B,
+     "direct reclaim: free at least 32 pages (SWAP_CLUSTER_MAX) for the allocation that "
+     "stalled."},
+    {"do_try_to_free_pages", "mm/vmscan.c", B,
+     "scans the LRU at priority 12 down to 0, each step looking at twice as much of it, until "
+     "enough pages were reclaimed."},
+    {"shrink_node", "mm/vmscan.c", B,
+     "reclaims from the node: decides whether the active list must be aged, then shrinks its "
+     "LRU lists."},
+    {"shrink_lruvec", "mm/vmscan.c", B,
+     "splits the work over the LRU lists (get_scan_count: list size >> priority) and scans "
+     "them 32 folios at a time."},
+    {"shrink_inactive_list", "mm/vmscan.c", B,
+     "takes folios from the cold end of the inactive list and tries to reclaim each one."},
+    {"shrink_active_list", "mm/vmscan.c", B,
+     "ages the active list: its oldest folios lose their accessed bits and move to the "
+     "inactive list, where they get one more chance to be used before they are reclaimed."},
+    {"shrink_folio_list", "mm/vmscan.c", B,
+     "for each folio: used again since the last look? then keep or activate it; otherwise give "
+     "it a swap slot, unmap it, write it out and free the frame."},
+    {"folio_referenced", "mm/rmap.c", W,
+     "walks the reverse map to every PTE that maps the folio and tests and clears its "
+     "Accessed bit, to learn whether the page was used since reclaim last looked."},
+    {"ptep_clear_flush_young", "mm/pgtable-generic.c", W,
+     "clears the PTE's Accessed bit (x86 does not flush the TLB for this: a stale young bit "
+     "costs only a late reclaim)."},
+    {"try_to_unmap", "mm/rmap.c", W,
+     "removes every mapping of the folio: each PTE that pointed to the frame now holds the "
+     "swap entry, so the next access is a major fault."},
+    {"try_to_unmap_one", "mm/rmap.c", W,
+     "replaces the present PTE with the swap entry (type and inverted offset, not present), "
+     "flushes the TLB entry, and moves the page from RSS to the swap count."},
+    {"pageout", "mm/vmscan.c", B,
+     "the folio is dirty: write it to its swap slot before its frame can be reused."},
+    {"balance_pgdat", "mm/vmscan.c", B,
+     "kswapd's loop: shrink the node at falling priority until free pages are above the high "
+     "watermark."},
+    {"kswapd_shrink_node", "mm/vmscan.c", B,
+     "one round of kswapd's reclaim, aiming at the high watermark's worth of pages."},
+    {"kswapd", "mm/vmscan.c", B,
+     "kswapd0, the node's reclaim thread, runs: it was woken below the low watermark and "
+     "reclaims in the background until the high watermark is met."},
+
+    /* ---- swap (mm/swapfile.c, mm/swap_state.c, mm/page_io.c) -------------- */
+    {"add_to_swap", "mm/swap_state.c", B,
+     "gives the anonymous folio a slot in the swap area and puts it in the swap cache, marked "
+     "dirty so that it is written before it is freed."},
+    {"folio_alloc_swap", "mm/swapfile.c", B,
+     "finds a free slot in the swap area (swap_map count 0)."},
+    {"add_to_swap_cache", "mm/swap_state.c", B,
+     "the folio is now findable by its swap entry, so a fault on it meanwhile would find it "
+     "in memory."},
+    {"__delete_from_swap_cache", "mm/swap_state.c", B,
+     "the written folio leaves the swap cache; the slot keeps the page's contents."},
+    {"swap_writepage", "mm/page_io.c", B,
+     "writes the page to its slot on the swap device (pswpout)."},
+    {"swap_read_folio", "mm/page_io.c", B,
+     "reads the page back from its swap slot into the new frame (pswpin): the contents are "
+     "what was written, byte for byte."},
+    {"swap_cache_get_folio", "mm/swap_state.c", B,
+     "looks the swap entry up in the swap cache: a folio still there needs no read."},
+    {"swap_free", "mm/swapfile.c", B,
+     "one reference to the swap slot went away; at zero the slot is free again."},
+    {"swap_entry_free", "mm/swapfile.c", B, "the slot's last reference went: it is free."},
+    {"enable_swap_info", "mm/swapfile.c", B,
+     "the swap area is in use: its slots count in SwapTotal and CommitLimit."},
+    {"__x64_sys_swapon", "mm/swapfile.c", M,
+     "swapon(2): reads the area's header and adds its slots to the swap space."},
+    {"__x64_sys_swapoff", "mm/swapfile.c", M,
+     "swapoff(2): every page in the area must come back into memory before it can go."},
+    {"swapoff", "mm/swapfile.c", M, "the swap area is gone."},
+    {"try_to_unuse", "mm/swapfile.c", W,
+     "walks every page table for swap entries of this area and reads each page back in."},
+    {"unuse_pte", "mm/swapfile.c", W,
+     "maps the page read back from swap where its swap entry was (read-only and old, as a "
+     "private mapping's PTE starts)."},
+    {"do_swap_page", "mm/memory.c", W,
+     "the PTE holds a swap entry: a major fault. The page is read back from its slot into a "
+     "new frame, mapped again, and the slot is freed."},
+    {"vma_alloc_folio", "mm/mempolicy.c", B,
+     "a frame for the page coming back from swap (not zeroed: the read fills it)."},
+    {"folio_add_lru_vma", "mm/swap.c", W,
+     "puts the new anonymous folio at the head of the inactive LRU list: reclaim will look at "
+     "it last, and only if it was not used since."},
+
+    /* ---- the OOM killer (mm/oom_kill.c) ----------------------------------- */
+    {"out_of_memory", "mm/oom_kill.c", B,
+     "nothing more can be reclaimed: the OOM killer chooses a process to kill so that its "
+     "memory frees the system."},
+    {"select_bad_process", "mm/oom_kill.c", B,
+     "rates every process (oom_badness) and chooses the one with the most points."},
+    {"oom_badness", "mm/oom_kill.c", B,
+     "points = resident pages + swap entries + page-table pages + oom_score_adj thousandths "
+     "of RAM and swap; -1000 is never chosen."},
+    {"oom_kill_process", "mm/oom_kill.c", B,
+     "logs the report (invoked oom-killer, the task table, Killed process) and kills the "
+     "victim."},
+    {"oom_reap_task_mm", "mm/oom_kill.c", B,
+     "the OOM reaper frees the victim's anonymous memory at once, without waiting for it to "
+     "exit."},
+    {"__set_oom_adj", "fs/proc/base.c", X,
+     "writes /proc/PID/oom_score_adj: the OOM killer's bias for this process, -1000 to 1000."},
+
+    /* ---- sysctl and overcommit ------------------------------------------- */
+    {"proc_sys_call_handler", "fs/proc/proc_sysctl.c", X,
+     "a write to /proc/sys/vm/: the new value is checked against the knob's range and takes "
+     "effect (watermarks are recomputed for min_free_kbytes and watermark_scale_factor)."},
+
     {"__free_one_page", "mm/page_alloc.c", B,
      "puts a free block back, merging it with its buddy (pfn ^ (1 << order)) while the buddy "
      "is free and of the same order, so large blocks form again."},

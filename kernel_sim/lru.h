@@ -1,0 +1,115 @@
+/*
+ * lru.h - what struct folio holds for reclaim, and the anonymous LRU lists
+ * (include/linux/mm_types.h, include/linux/mmzone.h struct lruvec,
+ * include/linux/mm_inline.h, mm/swap.c folio_add_lru).
+ *
+ * vm/phys.h's struct frame is 8 bytes and knows only the buddy allocator's
+ * side of a page. The reclaim side (LRU links, PG_* flags, folio->mapping
+ * and folio->index for the reverse map, folio->swap for the swap cache) is
+ * a second array indexed by pfn, reserved lazily like RAM itself: a frame
+ * that never held an anonymous page never backs its entry.
+ *
+ * The classic two-list LRU (no MGLRU): new anonymous folios enter at the
+ * head of inactive_anon (since Linux 5.9); reclaim takes from the tails.
+ * Lists are doubly linked through pfns, O(1) to add and remove. One CPU and
+ * no per-CPU folio batches: a folio is on its list as soon as it is added.
+ */
+#ifndef KERNEL_SIM_LRU_H
+#define KERNEL_SIM_LRU_H
+
+#include <stdint.h>
+#include <stdio.h>
+
+#include "../vm/types.h"
+
+/* Folio flags (include/linux/page-flags.h), the ones reclaim reads. */
+#define PG_lru        0x01 /* on an LRU list */
+#define PG_active     0x02 /* ... the active one */
+#define PG_referenced 0x04 /* seen referenced once by reclaim (second chance) */
+#define PG_swapcache  0x08 /* in the swap cache: folio->swap is its slot */
+#define PG_dirty      0x10 /* must be written before it can be dropped */
+#define PG_swapbacked 0x20 /* anonymous: backed by swap, not by a file */
+
+enum lru_list { LRU_INACTIVE_ANON, LRU_ACTIVE_ANON, NR_LRU_LISTS };
+
+#define LRU_NONE UINT32_MAX
+
+struct mm_struct;
+
+struct folio {
+	uint32_t lru_prev, lru_next; /* pfns on the list, LRU_NONE at the ends */
+	uint32_t flags;              /* PG_* */
+	uint32_t swap;               /* PG_swapcache: the swap slot's offset */
+	uint64_t index;              /* the virtual page number it is mapped at */
+	struct mm_struct *mapping;   /* the address space mapping it (anon_vma's stand-in) */
+};
+
+struct lruvec {
+	uint32_t head[NR_LRU_LISTS]; /* most recently added */
+	uint32_t tail[NR_LRU_LISTS]; /* oldest: reclaim scans from here */
+	uint64_t nr[NR_LRU_LISTS];   /* folios on each list (NR_INACTIVE_ANON, ...) */
+	struct folio *folios;        /* nr_frames entries, lazily backed; owned */
+	uint64_t nr_frames;
+};
+
+/* Reserve the folio array for nr_frames. 0, or -1 with errno. */
+int lruvec_init(struct lruvec *l, uint64_t nr_frames);
+void lruvec_destroy(struct lruvec *l);
+
+static inline struct folio *pfn_folio(struct lruvec *l, pfn_t pfn)
+{
+	return &l->folios[pfn];
+}
+
+/* Put folio pfn at the head of list lru (it must be on none). */
+void lruvec_add_folio(struct lruvec *l, pfn_t pfn, enum lru_list lru);
+/* Put it at the tail (folio_rotate_reclaimable, a failed isolation). */
+void lruvec_add_folio_tail(struct lruvec *l, pfn_t pfn, enum lru_list lru);
+/* Take it off its list (it must be on one). */
+void lruvec_del_folio(struct lruvec *l, pfn_t pfn);
+
+/*
+ * folio_add_lru_vma for a new anonymous folio of mm at vpn: mapping, index,
+ * PG_swapbacked, then the head of inactive_anon. Inline: the demand-zero
+ * fault calls it.
+ */
+static inline void folio_add_new_anon(struct lruvec *l, pfn_t pfn, struct mm_struct *mm,
+                                      uint64_t vpn)
+{
+	struct folio *f = &l->folios[pfn];
+	uint32_t head = l->head[LRU_INACTIVE_ANON];
+
+	f->mapping = mm;
+	f->index = vpn;
+	f->flags = PG_lru | PG_swapbacked;
+	f->swap = 0;
+	f->lru_prev = LRU_NONE;
+	f->lru_next = head;
+	if (head != LRU_NONE)
+		l->folios[head].lru_prev = (uint32_t)pfn;
+	else
+		l->tail[LRU_INACTIVE_ANON] = (uint32_t)pfn;
+	l->head[LRU_INACTIVE_ANON] = (uint32_t)pfn;
+	l->nr[LRU_INACTIVE_ANON]++;
+}
+
+/*
+ * A folio is being freed (__folio_put -> lruvec_del_folio): off its list,
+ * flags cleared. Nothing when it is on no list.
+ */
+static inline void folio_release(struct lruvec *l, pfn_t pfn)
+{
+	if (l->folios[pfn].flags & PG_lru)
+		lruvec_del_folio(l, pfn);
+	l->folios[pfn].flags = 0;
+	l->folios[pfn].mapping = NULL;
+}
+
+/*
+ * Lists well formed (links agree both ways, no cycle, counts match),
+ * every folio on a list has PG_lru and the list's PG_active. Returns
+ * #broken, reports the first. O(folios on the lists).
+ */
+int lruvec_check(const struct lruvec *l, FILE *err);
+
+#endif
