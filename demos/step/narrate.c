@@ -595,6 +595,12 @@ static const struct {
     {"expect signal", "notes how the program must die: checked when the script ends."},
     {"expect stderr", "notes a text the program must write to stderr: checked when the script "
                       "ends."},
+    {"sysctl", "writes a /proc/sys/vm knob: overcommit policy, watermarks, swappiness."},
+    {"swapon", "turns a swap area on: anonymous pages can now be written out when memory is "
+               "short, and come back at a major fault."},
+    {"swapoff", "turns the swap area off: every page in it is read back into memory first."},
+    {"oom_score_adj", "biases the OOM killer's choice for this process (-1000 never, 1000 "
+                      "first)."},
 };
 
 const struct narration *narrate_lookup(const char *fn)
