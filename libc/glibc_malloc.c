@@ -14,10 +14,6 @@
  * RLIMIT_CPU ends such a loop as it ends the real one.
  *
  * Differences from the real thing, on purpose:
- *  - no mremap: this kernel has none, so realloc of an mmapped chunk is
- *    malloc-copy-munmap (or nothing when it still fits), as glibc does when
- *    HAVE_MREMAP is 0. The footprint after the call is the same; the system
- *    calls and the faults of the copy differ.
  *  - tcache_key is a constant instead of getrandom's value.
  *  - no arenas but main_arena, no mallopt/tunables, no perturb, no THP.
  */
@@ -806,6 +802,43 @@ static void munmap_chunk(struct gm *g, vaddr_t p)
 	probe_ret(g->pr, LAYER_LIBC, "munmap_chunk");
 }
 
+/*
+ * mremap_chunk: resize an mmapped chunk to hold nb with mremap (MREMAP_MAYMOVE):
+ * the pages move with their contents, no copy and no fault. The chunk, or 0
+ * when mremap failed (the caller falls back to malloc-copy-free).
+ */
+static vaddr_t mremap_chunk(struct gm *g, vaddr_t p, uint64_t nb)
+{
+	uint64_t offset = prev_size(g, p), size = chunksize(g, p);
+	vaddr_t block = p - offset, mem = p + GM_CHUNK_HDR_SZ, cp;
+	uint64_t total = offset + size, in_page = mem & (PAGE_SIZE - 1), new_size, sum;
+
+	probe_call(g->pr, LAYER_LIBC, "mremap_chunk", {"chunk", p}, {"nb", nb});
+	if (((block | total) & (PAGE_SIZE - 1)) != 0 || (in_page & (in_page - 1)) != 0)
+		printerr(g, "mremap_chunk(): invalid pointer");
+	/* the extra SIZE_SZ as in sysmalloc_mmap */
+	new_size = PAGE_ALIGN(nb + offset + GM_SIZE_SZ);
+	if (new_size == total)
+		goto out;
+	cp = libc_mremap(g->lc, block, total, new_size, SIM_MREMAP_MAYMOVE);
+	if (cp == LIBC_MAP_FAILED) {
+		p = 0;
+		goto out;
+	}
+	untrack_mmapped(g, p);
+	p = cp + offset;
+	set_head(g, p, (new_size - offset) | GM_IS_MMAPPED);
+	sum = mp_get(g, MP_MMAPPED_MEM) + new_size - total;
+	mp_set(g, MP_MMAPPED_MEM, sum);
+	if (sum > mp_get(g, MP_MAX_MMAPPED_MEM))
+		mp_set(g, MP_MAX_MMAPPED_MEM, sum);
+	track_mmapped(g, p);
+	heap_ev(g, "mremap_chunk", "mmapped chunk remapped", p, new_size - offset);
+out:
+	probe_ret(g->pr, LAYER_LIBC, "mremap_chunk", {"ret", p});
+	return p;
+}
+
 /* ---- _int_malloc ------------------------------------------------------------ */
 
 /* Split victim (size) into nb for the caller and a remainder put first in
@@ -1430,7 +1463,12 @@ static vaddr_t glibc_realloc(struct libc *lc, vaddr_t oldmem, uint64_t bytes)
 	}
 	nb = gm_request2size(bytes);
 	if (size_nomask(&g, oldp) & GM_IS_MMAPPED) {
-		/* No mremap in this kernel: glibc's !HAVE_MREMAP path. */
+		vaddr_t newp = mremap_chunk(&g, oldp, nb);
+
+		if (newp) {
+			ret = newp + GM_CHUNK_HDR_SZ;
+			goto out;
+		}
 		if (oldsize - GM_SIZE_SZ >= nb) {
 			ret = oldmem;
 			goto out;

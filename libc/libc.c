@@ -173,6 +173,68 @@ int libc_munmap(struct libc *lc, vaddr_t addr, uint64_t len)
 	return ret;
 }
 
+/* A system call with glibc's convention: 0, or -1 and errno. */
+static int sys_status(struct libc *lc, int64_t r)
+{
+	if (r < 0) {
+		lc->errno_ = (int)-r;
+		return -1;
+	}
+	return 0;
+}
+
+int libc_mprotect(struct libc *lc, vaddr_t addr, uint64_t len, int prot)
+{
+	struct probe *p = lc_probe(lc);
+	int ret;
+
+	probe_call(p, LAYER_LIBC, "__mprotect", {"addr", addr}, {"len", len}, {"prot", (uint64_t)prot});
+	ret = sys_status(lc, sys_mprotect(lc->k, addr, len, prot));
+	probe_ret(p, LAYER_LIBC, "__mprotect", {"ret", (uint64_t)(int64_t)ret});
+	return ret;
+}
+
+int libc_madvise(struct libc *lc, vaddr_t addr, uint64_t len, int advice)
+{
+	struct probe *p = lc_probe(lc);
+	int ret;
+
+	probe_call(p, LAYER_LIBC, "__madvise", {"addr", addr}, {"len", len},
+	           {"advice", (uint64_t)advice});
+	ret = sys_status(lc, sys_madvise(lc->k, addr, len, advice));
+	probe_ret(p, LAYER_LIBC, "__madvise", {"ret", (uint64_t)(int64_t)ret});
+	return ret;
+}
+
+vaddr_t libc_mremap(struct libc *lc, vaddr_t addr, uint64_t old_len, uint64_t new_len, int flags)
+{
+	struct probe *p = lc_probe(lc);
+	int64_t r;
+	vaddr_t ret;
+
+	probe_call(p, LAYER_LIBC, "__mremap", {"addr", addr}, {"old_len", old_len},
+	           {"new_len", new_len}, {"flags", (uint64_t)flags});
+	r = sys_mremap(lc->k, addr, old_len, new_len, flags, 0);
+	if (r < 0) {
+		lc->errno_ = (int)-r;
+		ret = LIBC_MAP_FAILED;
+	} else {
+		ret = (vaddr_t)r;
+		if (lc->in_malloc) {
+			uint64_t o = PAGE_ALIGN(old_len), n = PAGE_ALIGN(new_len);
+
+			if (o > lc->st.mmapped_bytes)
+				panic("allocator remapped %llu bytes, has %llu mapped",
+				      (unsigned long long)o, (unsigned long long)lc->st.mmapped_bytes);
+			lc->st.mmapped_bytes = lc->st.mmapped_bytes - o + n;
+			if (lc->st.mmapped_bytes > lc->st.max_mmapped_bytes)
+				lc->st.max_mmapped_bytes = lc->st.mmapped_bytes;
+		}
+	}
+	probe_ret(p, LAYER_LIBC, "__mremap", {"ret", ret});
+	return ret;
+}
+
 /* ---- the malloc family ----------------------------------------------------- */
 
 vaddr_t libc_malloc(struct libc *lc, uint64_t n)

@@ -108,6 +108,11 @@ vaddr_t libc_sbrk(struct libc *lc, int64_t inc);  /* old break, or (vaddr_t)-1 *
 vaddr_t libc_mmap(struct libc *lc, vaddr_t addr, uint64_t len, int prot, int flags);
 				/* address, or MAP_FAILED = (vaddr_t)-1 */
 int libc_munmap(struct libc *lc, vaddr_t addr, uint64_t len);
+/* mprotect(2), madvise(2): 0, or -1 and errno. */
+int libc_mprotect(struct libc *lc, vaddr_t addr, uint64_t len, int prot);
+int libc_madvise(struct libc *lc, vaddr_t addr, uint64_t len, int advice);
+/* mremap(2) without a new address: the new address, or MAP_FAILED and errno. */
+vaddr_t libc_mremap(struct libc *lc, vaddr_t addr, uint64_t old_len, uint64_t new_len, int flags);
 #define LIBC_MAP_FAILED ((vaddr_t)-1)
 
 /* The malloc family, dispatched to the policy, with malloc/free events

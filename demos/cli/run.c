@@ -110,7 +110,7 @@ static void fmt_result(char *buf, size_t n, const struct stmt *st, int64_t v)
 	switch (d->ret) {
 	case RET_ADDR:
 		if (v == -1)
-			snprintf(buf, n, "-1 (%s)", st->op == ST_MMAP ? "MAP_FAILED" : "failed");
+			snprintf(buf, n, "-1 (%s)", st->op == ST_MMAP || st->op == ST_MREMAP ? "MAP_FAILED" : "failed");
 		else if (v == 0)
 			snprintf(buf, n, "NULL");
 		else

@@ -44,6 +44,12 @@ const struct stmt_def script_stmt_defs[ST__COUNT] = {
     [ST_BRK] = {"brk", ST_BRK, SHAPE_EXPRS, 1, 1, RET_STATUS, true, "brk ADDR"},
     [ST_MMAP] = {"mmap", ST_MMAP, SHAPE_MMAP, 1, 1, RET_ADDR, true, "mmap LEN [rw|r|none|...]"},
     [ST_MUNMAP] = {"munmap", ST_MUNMAP, SHAPE_EXPRS, 2, 2, RET_STATUS, true, "munmap ADDR LEN"},
+    [ST_MPROTECT] = {"mprotect", ST_MPROTECT, SHAPE_EXPRS_KW, 2, 2, RET_STATUS, true,
+                     "mprotect ADDR LEN rw|r|none|..."},
+    [ST_MADVISE] = {"madvise", ST_MADVISE, SHAPE_EXPRS_KW, 2, 2, RET_STATUS, true,
+                    "madvise ADDR LEN dontneed|free|normal|willneed"},
+    [ST_MREMAP] = {"mremap", ST_MREMAP, SHAPE_EXPRS_KW, 3, 3, RET_ADDR, true,
+                   "mremap ADDR OLDLEN NEWLEN [maymove]"},
     [ST_STORE] = {"store", ST_STORE, SHAPE_EXPRS, 3, 4, RET_NONE, true, "store P OFF BYTE [COUNT]"},
     [ST_LOAD] = {"load", ST_LOAD, SHAPE_EXPRS, 2, 3, RET_VALUE, true, "load P OFF [SIZE]"},
     [ST_TOUCH] = {"touch", ST_TOUCH, SHAPE_EXPRS, 3, 3, RET_NONE, true, "touch P OFF LEN"},
@@ -82,6 +88,7 @@ const char *const script_view_names[VIEW__COUNT] = {
     "maps", "buddyinfo", "meminfo", "status", "heap", "pagetable", "tlb",
     "zoneinfo", "vmstat", "swaps", "oom_score", "dmesg"};
 const char *const script_resource_names[RES__COUNT] = {"data", "stack", "as", "cpu"};
+const char *const script_advice_names[ADV__COUNT] = {"normal", "willneed", "dontneed", "free"};
 
 /* ---- names --------------------------------------------------------- */
 
@@ -366,6 +373,39 @@ static int parse_stmt(struct parser *p, struct stmt *st, int op)
 			p->pos++;
 		}
 		return expect_end(p, "mmap LEN [PROT]");
+	case SHAPE_EXPRS_KW: {
+		const struct tok *t;
+
+		for (st->nargs = 0; st->nargs < d->min_args; st->nargs++) {
+			if (p->t[p->pos].kind == T_END)
+				return arity_error(p, d, st->nargs);
+			if (parse_expr(p, &st->args[st->nargs], true) < 0)
+				return -1;
+		}
+		t = &p->t[p->pos];
+		if (t->kind != T_IDENT) {
+			if (st->op != ST_MREMAP)
+				return parser_error(p, "'%s' needs its last word (%s)", d->name, d->usage);
+			st->kw = 0;
+		} else if (st->op == ST_MPROTECT) {
+			if ((st->kw = parse_prot(p, t)) < 0)
+				return -1;
+			p->pos++;
+		} else if (st->op == ST_MADVISE) {
+			if ((st->kw = lookup(script_advice_names, ADV__COUNT, t)) < 0)
+				return parser_error(p, "unknown advice '%.*s' (dontneed, free, normal, willneed)",
+				            (int)t->len, t->s);
+			p->pos++;
+		} else {
+			if (!tok_is(t, "maymove"))
+				return parser_error(p, "unknown mremap flag '%.*s' (maymove)", (int)t->len, t->s);
+			st->kw = 1;
+			p->pos++;
+		}
+		if (expect_end(p, d->usage) < 0)
+			return -1;
+		return check_constants(p, st);
+	}
 	case SHAPE_SETRLIMIT:
 		kw = lookup(script_resource_names, RES__COUNT, &p->t[p->pos]);
 		if (kw < 0)

@@ -33,6 +33,9 @@ enum stmt_op {
 	ST_BRK,       /* brk ADDR -> 0 or -1 (glibc's wrapper) */
 	ST_MMAP,      /* mmap LEN [PROT] -> address or -1 */
 	ST_MUNMAP,    /* munmap ADDR LEN -> 0 or -1 */
+	ST_MPROTECT,  /* mprotect ADDR LEN PROT -> 0 or -1 */
+	ST_MADVISE,   /* madvise ADDR LEN ADVICE -> 0 or -1 */
+	ST_MREMAP,    /* mremap ADDR OLDLEN NEWLEN [maymove] -> address or -1 */
 	ST_STORE,     /* store P OFF BYTE [COUNT] */
 	ST_LOAD,      /* load P OFF [SIZE] -> value */
 	ST_TOUCH,     /* touch P OFF LEN: write one byte into every page */
@@ -60,6 +63,7 @@ enum stmt_op {
 enum stmt_shape {
 	SHAPE_EXPRS,     /* min..max expressions */
 	SHAPE_MMAP,      /* EXPR [PROT] */
+	SHAPE_EXPRS_KW,  /* min_args expressions, then a keyword (mprotect, madvise, mremap) */
 	SHAPE_SETRLIMIT, /* RESOURCE EXPR [EXPR] */
 	SHAPE_SHOW,      /* VIEW [EXPR]: pagetable takes an address */
 	SHAPE_EXPECT,    /* EXPR OP EXPR */
@@ -92,6 +96,10 @@ struct stmt_def {
 
 /* Indexed by enum stmt_op. */
 extern const struct stmt_def script_stmt_defs[ST__COUNT];
+
+/* madvise's advice keywords, indexed by enum advice; and mremap's flag. */
+enum advice { ADV_NORMAL, ADV_WILLNEED, ADV_DONTNEED, ADV_FREE, ADV__COUNT };
+extern const char *const script_advice_names[ADV__COUNT];
 
 /* Built-ins: values read from the simulation when an expression is evaluated.
    The vm* ones are /proc/PID/status's lines, in kB as it prints them. */

@@ -601,6 +601,25 @@ static void exec_stmt(void *arg)
 	case ST_MUNMAP:
 		x->ret = libc_munmap(lc, (vaddr_t)a[0], (uint64_t)a[1]);
 		break;
+	case ST_MPROTECT: {
+		int prot = (st->kw & SCRIPT_PROT_R ? SIM_PROT_READ : 0) |
+		           (st->kw & SCRIPT_PROT_W ? SIM_PROT_WRITE : 0) |
+		           (st->kw & SCRIPT_PROT_X ? SIM_PROT_EXEC : 0);
+
+		x->ret = libc_mprotect(lc, (vaddr_t)a[0], (uint64_t)a[1], prot);
+		break;
+	}
+	case ST_MADVISE: {
+		static const int advice[ADV__COUNT] = {SIM_MADV_NORMAL, SIM_MADV_WILLNEED,
+		                                       SIM_MADV_DONTNEED, SIM_MADV_FREE};
+
+		x->ret = libc_madvise(lc, (vaddr_t)a[0], (uint64_t)a[1], advice[st->kw]);
+		break;
+	}
+	case ST_MREMAP:
+		x->ret = (int64_t)libc_mremap(lc, (vaddr_t)a[0], (uint64_t)a[1], (uint64_t)a[2],
+		                              st->kw ? SIM_MREMAP_MAYMOVE : 0);
+		break;
 	case ST_STORE:
 		cpu_fill(cpu, (vaddr_t)(a[0] + a[1]), (uint8_t)a[2],
 		         st->nargs > 3 ? (size_t)a[3] : 1);

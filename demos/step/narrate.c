@@ -466,6 +466,9 @@ static const struct narration table[] = {
     {"__mmap", "misc/mmap64.c", M,
      "glibc's mmap wrapper: one system call, the address (or MAP_FAILED) comes back."},
     {"__munmap", "misc/munmap.c", M, "glibc's munmap wrapper: one system call."},
+    {"__mremap", "misc/mremap.c", M, "glibc's mremap wrapper: one system call."},
+    {"__mprotect", "misc/mprotect.c", M, "glibc's mprotect wrapper: one system call."},
+    {"__madvise", "misc/madvise.c", M, "glibc's madvise wrapper: one system call."},
 
     /* ---- the malloc family (malloc/malloc.c) ----------------------------- */
     {"malloc", "malloc/malloc.c", H,
@@ -529,6 +532,9 @@ static const struct narration table[] = {
      "the top chunk grew beyond the trim threshold: the heap gives whole pages back with a "
      "negative sbrk."},
     {"munmap_chunk", "malloc/malloc.c", H, "returns an mmapped chunk to the kernel with munmap."},
+    {"mremap_chunk", "malloc/malloc.c", H,
+     "realloc of an mmapped chunk: mremap resizes the mapping, moving it if it must; the "
+     "pages go with it, so nothing is copied and nothing faults."},
     {"malloc_printerr", "malloc/malloc.c", H,
      "malloc found its heap corrupted (a double free, a bad size): it prints the message and "
      "aborts rather than go on."},
@@ -571,6 +577,11 @@ static const struct {
     {"mmap", "maps fresh anonymous memory: a new VMA, no frame yet."},
     {"munmap", "gives a range back: its VMA goes, and any frames touched in it return to the "
                "buddy allocator."},
+    {"mprotect", "changes a range's access rights: VMAs split or merge, PTEs are rewritten, "
+                 "the frames stay."},
+    {"madvise", "advises the kernel: dontneed frees the pages now, free lets them go under "
+                "memory pressure."},
+    {"mremap", "resizes a mapping, moving its page tables (not its bytes) when it must move."},
     {"store", "writes bytes through the MMU; the first write to a page with no PTE faults, and "
               "that fault is when the page gets a frame."},
     {"load", "reads bytes through the MMU; a never-touched page is mapped to the shared zero "
