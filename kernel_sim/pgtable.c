@@ -71,7 +71,10 @@ bool pgd_alloc(struct kernel *k, struct mm_struct *mm)
 	return pfn != PFN_NONE;
 }
 
-pfn_t pgtable_alloc_walk(struct kernel *k, struct mm_struct *mm, vaddr_t va)
+/* The table at level `lowest` covering va (2: the PT, 3: the PD), allocating
+   the missing levels above it. Inline: with a constant `lowest` the loop
+   unrolls on the fault path. */
+static inline pfn_t alloc_walk_to(struct kernel *k, struct mm_struct *mm, vaddr_t va, int lowest)
 {
 	/* Indexed by the level of the table that receives the new entry. */
 	static const char *const alloc_fn[] = {
@@ -89,7 +92,7 @@ pfn_t pgtable_alloc_walk(struct kernel *k, struct mm_struct *mm, vaddr_t va)
 	/* Unrolled (every fault comes here): the index shifts and names become
 	   constants. */
 #pragma GCC unroll 3
-	for (int level = 4; level >= 2; level--) {
+	for (int level = 4; level >= lowest; level--) {
 		unsigned idx = pt_index(va, level);
 		pte_t e = pt_get(&k->phys, table, idx);
 
@@ -112,13 +115,24 @@ pfn_t pgtable_alloc_walk(struct kernel *k, struct mm_struct *mm, vaddr_t va)
 	return table;
 }
 
-pfn_t pgtable_lookup(struct kernel *k, struct mm_struct *mm, vaddr_t va)
+pfn_t pgtable_alloc_walk(struct kernel *k, struct mm_struct *mm, vaddr_t va)
+{
+	return alloc_walk_to(k, mm, va, 2);
+}
+
+pfn_t pmd_table_alloc(struct kernel *k, struct mm_struct *mm, vaddr_t va)
+{
+	return alloc_walk_to(k, mm, va, 3);
+}
+
+/* The table at level `lowest` covering va without allocating, or PFN_NONE. */
+static pfn_t lookup_to(struct kernel *k, struct mm_struct *mm, vaddr_t va, int lowest)
 {
 	pfn_t table = mm->pgd;
 
 	if (table == PFN_NONE)
 		return PFN_NONE;
-	for (int level = 4; level >= 2; level--) {
+	for (int level = 4; level >= lowest; level--) {
 		pte_t e = pt_get(&k->phys, table, pt_index(va, level));
 
 		if (!pte_present(e))
@@ -234,52 +248,14 @@ void zap_page_range(struct kernel *k, struct mm_struct *mm, vaddr_t start, vaddr
 	free(g.free);
 }
 
-pfn_t pmd_table_alloc(struct kernel *k, struct mm_struct *mm, vaddr_t va)
+pfn_t pgtable_lookup(struct kernel *k, struct mm_struct *mm, vaddr_t va)
 {
-	static const char *const alloc_fn[] = {[4] = "pud_alloc", [3] = "pmd_alloc"};
-	static const char *const populate_fn[] = {[4] = "p4d_populate", [3] = "pud_populate"};
-	struct probe *p = &k->probe;
-	pfn_t table = mm->pgd;
-
-	if (table == PFN_NONE)
-		panic("mm has no pgd");
-	for (int level = 4; level >= 3; level--) {
-		unsigned idx = pt_index(va, level);
-		pte_t e = pt_get(&k->phys, table, idx);
-
-		probe_call(p, LAYER_KERNEL, alloc_fn[level], {"addr", va});
-		if (!pte_present(e)) {
-			pfn_t n = table_alloc(k, mm);
-
-			if (n == PFN_NONE) {
-				probe_ret(p, LAYER_KERNEL, alloc_fn[level], {"ret", 0});
-				return PFN_NONE;
-			}
-			e = pte_mk(n, PT_TABLE_FLAGS);
-			pt_set(&k->phys, table, idx, e);
-			EV(p, LAYER_KERNEL, EV_PTE_SET, populate_fn[level], NULL, {"addr", va},
-			   {"level", (uint64_t)level}, {"old", 0}, {"new", e});
-		}
-		probe_ret(p, LAYER_KERNEL, alloc_fn[level], {"ret", pte_pfn(e)});
-		table = pte_pfn(e);
-	}
-	return table;
+	return lookup_to(k, mm, va, 2);
 }
 
 pfn_t pmd_table_lookup(struct kernel *k, struct mm_struct *mm, vaddr_t va)
 {
-	pfn_t table = mm->pgd;
-
-	if (table == PFN_NONE)
-		return PFN_NONE;
-	for (int level = 4; level >= 3; level--) {
-		pte_t e = pt_get(&k->phys, table, pt_index(va, level));
-
-		if (!pte_present(e))
-			return PFN_NONE;
-		table = pte_pfn(e);
-	}
-	return table;
+	return lookup_to(k, mm, va, 3);
 }
 
 static void walk_level(struct kernel *k, pfn_t table, int level, vaddr_t start, vaddr_t end,
