@@ -197,7 +197,8 @@ static void expand(struct buddy *b, struct probe *p, pfn_t pfn, unsigned low, un
  * __rmqueue_smallest: the smallest free block of at least order, split down
  * to order. *found is the order of the block taken (order when none).
  */
-static pfn_t rmqueue_smallest(struct buddy *b, struct probe *p, unsigned order, unsigned *found)
+static inline __attribute__((always_inline)) pfn_t
+rmqueue_smallest(struct buddy *b, struct probe *p, unsigned order, unsigned *found)
 {
 	pfn_t pfn = PFN_NONE;
 	/* The orders >= order that have a block (Linux scans them in turn). */
@@ -238,8 +239,9 @@ static void prep_new_page(struct buddy *b, pfn_t pfn, unsigned order, int kind)
  * watermark check. Returns the block or PFN_NONE; *quiet counts the events
  * not emitted for lack of a sink.
  */
-static pfn_t get_page_from_freelist(struct buddy *b, struct probe *p, unsigned order, int kind,
-                                    uint64_t mark, unsigned *quiet)
+static inline __attribute__((always_inline)) pfn_t
+get_page_from_freelist(struct buddy *b, struct probe *p, unsigned order, int kind, uint64_t mark,
+                       unsigned *quiet)
 {
 	unsigned found;
 	pfn_t pfn;

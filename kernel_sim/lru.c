@@ -112,24 +112,9 @@ void lruvec_add_folio_tail(struct lruvec *l, pfn_t pfn, enum lru_list lru)
 	link_tail(l, pfn, lru);
 }
 
-void lruvec_del_folio(struct lruvec *l, pfn_t pfn)
+void lruvec_del_folio_bad(pfn_t pfn)
 {
-	struct folio *f = &l->folios[pfn];
-	enum lru_list lru = (f->flags & PG_active) ? LRU_ACTIVE_ANON : LRU_INACTIVE_ANON;
-
-	if (!(f->flags & PG_lru))
-		panic("lruvec_del_folio: pfn %#llx is on no list", (unsigned long long)pfn);
-	if (f->lru_prev != LRU_NONE)
-		l->folios[f->lru_prev].lru_next = f->lru_next;
-	else
-		l->head[lru] = f->lru_next;
-	if (f->lru_next != LRU_NONE)
-		l->folios[f->lru_next].lru_prev = f->lru_prev;
-	else
-		l->tail[lru] = f->lru_prev;
-	f->lru_prev = f->lru_next = LRU_NONE;
-	f->flags &= ~(uint32_t)PG_lru;
-	l->nr[lru]--;
+	panic("lruvec_del_folio: pfn %#llx is on no list", (unsigned long long)pfn);
 }
 
 int lruvec_check(const struct lruvec *l, FILE *err)

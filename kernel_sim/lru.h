@@ -65,8 +65,27 @@ static inline struct folio *pfn_folio(struct lruvec *l, pfn_t pfn)
 void lruvec_add_folio(struct lruvec *l, pfn_t pfn, enum lru_list lru);
 /* Put it at the tail (folio_rotate_reclaimable, a failed isolation). */
 void lruvec_add_folio_tail(struct lruvec *l, pfn_t pfn, enum lru_list lru);
-/* Take it off its list (it must be on one). */
-void lruvec_del_folio(struct lruvec *l, pfn_t pfn);
+/* Take it off its list (it must be on one). Inline: every freed anonymous page comes here. */
+void lruvec_del_folio_bad(pfn_t pfn);
+static inline void lruvec_del_folio(struct lruvec *l, pfn_t pfn)
+{
+	struct folio *f = &l->folios[pfn];
+	enum lru_list lru = (f->flags & PG_active) ? LRU_ACTIVE_ANON : LRU_INACTIVE_ANON;
+
+	if (__builtin_expect(!(f->flags & PG_lru), 0))
+		lruvec_del_folio_bad(pfn);
+	if (f->lru_prev != LRU_NONE)
+		l->folios[f->lru_prev].lru_next = f->lru_next;
+	else
+		l->head[lru] = f->lru_next;
+	if (f->lru_next != LRU_NONE)
+		l->folios[f->lru_next].lru_prev = f->lru_prev;
+	else
+		l->tail[lru] = f->lru_prev;
+	f->lru_prev = f->lru_next = LRU_NONE;
+	f->flags &= ~(uint32_t)PG_lru;
+	l->nr[lru]--;
+}
 
 /*
  * folio_add_lru_vma for a new anonymous folio of mm at vpn: mapping, index,

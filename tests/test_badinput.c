@@ -120,6 +120,14 @@ static const struct script_case bad_scripts[] = {
     {"x = 1\n\ny = 2 \x01\n", 0, 3, "unexpected byte 0x01"},
     {"x = 1\ny = 2\n\0\n", 14, 3, "NUL"},
     {"p = malloc 8\r\nv = load p 0 0\r\n", 0, 2, "1 to 8 bytes"},
+    {"sysctl vm.nonesuch=1\n", 0, 1, "unknown sysctl 'vm.nonesuch'"},
+    {"sysctl\n", 0, 1, "'sysctl' needs vm.NAME=VALUE"},
+    {"sysctl vm.swappiness\n", 0, 1, "'sysctl vm.swappiness' needs a value"},
+    {"sysctl vm.swappiness=1 2\n", 0, 1, "unexpected"},
+    {"vm.x = 1\n", 0, 1, "'vm.x' is not a variable name"},
+    {"swapon\n", 0, 1, "'swapon' takes 1 argument"},
+    {"swapoff 1\n", 0, 1, "'swapoff' takes no argument|takes 0"},
+    {"oom_score_adj\n", 0, 1, "'oom_score_adj' takes 1 argument"},
 };
 
 Test(badinput, every_malformed_script_is_named_with_its_line_and_exits_2)
@@ -418,6 +426,10 @@ Test(badinput, every_bad_option_names_the_option_and_exits_2)
 	    {{"run", "--phys", "4097", "S"}, "RAM"},
 	    {{"run", "--phys", "0xfffffffffffff000", "S"}, "RAM"},
 	    {{"run", "--phys", "32G", "S"}, "RAM: at most 34359734272 \\(32 GiB less one page\\)"},
+	    {{"run", "--swap", "abc", "S"}, "--swap: bad size 'abc'"},
+	    {{"run", "--swap", "100G", "S"}, "swap: it must be at least 40960 bytes \\(10 pages\\) and at most 64 GiB"},
+	    {{"run", "--swap", "4K", "S"}, "swap: it must be at least"},
+	    {{"step", "--swap", "x", "S"}, "--swap: bad size 'x'"},
 	    {{"run", "--malloc", "nosuch", "S"}, "--malloc: unknown malloc policy 'nosuch'"},
 	    {{"run", "--malloc"}, "'--malloc' needs a value"},
 	    {{"run", "--seed", "x", "S"}, "--seed"},

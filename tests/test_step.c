@@ -407,3 +407,33 @@ Test(step, a_script_that_fails_while_running_says_where_and_exits_2, .timeout = 
 	free(script);
 	bin_out_free(&p);
 }
+
+Test(step, memory_pressure_keys_stop_at_reclaim_swap_out_major_fault_and_oom_kill, .timeout = 60)
+{
+	char *path = bin_script_file("swapon 16M\nm = mmap 12M\ntouch m 0 12M\nv = load m 8 8\n"
+	                             "n = mmap 12M\ntouch n 0 12M\n");
+	const char *args[] = {"step", path, "--phys", "8M", NULL};
+	struct bin_out p = bin_run(args, "r\nw\nm\nq\n");
+	const char *r, *w, *m;
+
+	cr_assert_eq(p.status, 0, "%s", p.err);
+	r = strstr(p.out, "step> r\n");
+	w = strstr(p.out, "step> w\n");
+	m = strstr(p.out, "step> m\n");
+	cr_assert(r && w && m);
+	cr_assert(strstr(r, " kernel  call kswapd free=") < w, "%s", r);
+	cr_assert(strstr(w, " kernel  call swap_writepage pfn=") < m, "%s", w);
+	cr_assert_not_null(strstr(m, " kernel  call do_swap_page addr="), "%s", m);
+	bin_out_free(&p);
+	free(path);
+	{
+		char *oom = bin_script_file("a = mmap 3M\nb = mmap 3M\ntouch a 0 3M\ntouch b 0 3M\n");
+		const char *a2[] = {"step", oom, "--phys", "4M", NULL};
+		struct bin_out q = bin_run(a2, "k\nq\n");
+
+		cr_assert_eq(q.status, 0, "%s", q.err);
+		cr_assert_not_null(strstr(q.out, " kernel  call out_of_memory order=0"), "%s", q.out);
+		bin_out_free(&q);
+		free(oom);
+	}
+}

@@ -460,6 +460,7 @@ static void usage(FILE *f)
 	      "  --malloc POLICY     seed, firstfit, nextfit, bestfit, glibc, best; overrides\n"
 	      "                      the script's `policy` line (default: glibc)\n"
 	      "  --phys SIZE         simulated RAM (default 64M); sizes take K/M/G and 0x\n"
+	      "  --swap SIZE         a swap area of SIZE at boot (40K to 64G; default none)\n"
 	      "  --seed N            randomize the layout (ASLR) from N\n"
 	      "  --no-zero-page      a read fault allocates a frame (as on kernels booted with\n"
 	      "                      the zero page off); default: map the shared zero page\n"
@@ -506,6 +507,7 @@ enum {
 	OPT_JSON = 256,
 	OPT_MALLOC,
 	OPT_PHYS,
+	OPT_SWAP,
 	OPT_SEED,
 	OPT_EVENTS,
 	OPT_PERFETTO,
@@ -525,6 +527,7 @@ static int parse_args(int argc, char **argv, struct run_opts *o, bool *help)
 	    {"json", no_argument, NULL, OPT_JSON},
 	    {"malloc", required_argument, NULL, OPT_MALLOC},
 	    {"phys", required_argument, NULL, OPT_PHYS},
+	    {"swap", required_argument, NULL, OPT_SWAP},
 	    {"seed", required_argument, NULL, OPT_SEED},
 	    {"events", required_argument, NULL, OPT_EVENTS},
 	    {"perfetto", required_argument, NULL, OPT_PERFETTO},
@@ -561,6 +564,11 @@ static int parse_args(int argc, char **argv, struct run_opts *o, bool *help)
 			if (parse_size(optarg, &v) < 0 || v == 0)
 				return bad_usage("--phys: bad size '%s'", optarg);
 			o->so.kopts.phys_bytes = v;
+			break;
+		case OPT_SWAP:
+			if (parse_size(optarg, &v) < 0)
+				return bad_usage("--swap: bad size '%s'", optarg);
+			o->so.kopts.swap_bytes = v;
 			break;
 		case OPT_SEED:
 			if (parse_size(optarg, &v) < 0)

@@ -42,6 +42,7 @@ const char sim_options_help[] =
     "  --malloc POLICY     seed, firstfit, nextfit, bestfit, glibc, best (default: the\n"
     "                      script's `policy` line, else glibc)\n"
     "  --phys SIZE         simulated RAM (default 64M); sizes take K/M/G and 0x\n"
+    "  --swap SIZE         a swap area of SIZE at boot (40K to 64G; default none)\n"
     "  --seed N            randomize the layout (ASLR) from N\n"
     "  --no-zero-page      a read fault allocates a frame (zero page off)\n"
     "  --tlb N[,WAYS]      TLB entries and associativity (default 64,4)\n"
@@ -74,6 +75,11 @@ int sim_option(const char *cmd, int c, char *arg, struct session_opts *o, bool *
 		if (parse_size(arg, &v) < 0 || v == 0)
 			return opt_error(cmd, "--phys: bad size '%s'", arg);
 		o->kopts.phys_bytes = v;
+		return 1;
+	case SIM_OPT_SWAP:
+		if (parse_size(arg, &v) < 0)
+			return opt_error(cmd, "--swap: bad size '%s'", arg);
+		o->kopts.swap_bytes = v;
 		return 1;
 	case SIM_OPT_SEED:
 		if (parse_size(arg, &v) < 0)
@@ -701,7 +707,9 @@ static bool read_key(bool tty, char *buf, size_t n, FILE *out)
 static const char keys_help[] =
     "keys: s/Enter one event, n next statement, f next page fault, y next system call,\n"
     "      o until this function returns, b one event back, B one statement back,\n"
-    "      g N go to event N, e to the end, q quit\n";
+    "      g N go to event N, e to the end, q quit;\n"
+    "      memory pressure: r next reclaim, w next swap-out, m next major fault,\n"
+    "      k next OOM kill\n";
 
 static void usage(FILE *f)
 {

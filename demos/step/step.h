@@ -21,6 +21,7 @@ enum {
 	SIM_OPT_TLB,
 	SIM_OPT_COLOR,
 	SIM_OPT_NOCOLOR,
+	SIM_OPT_SWAP,
 };
 
 /* Rows for a getopt_long table (no terminating zero row). */
@@ -30,6 +31,7 @@ enum {
 	    {"seed", required_argument, NULL, SIM_OPT_SEED},                                       \
 	    {"no-zero-page", no_argument, NULL, SIM_OPT_NOZERO},                                   \
 	    {"tlb", required_argument, NULL, SIM_OPT_TLB},                                         \
+	    {"swap", required_argument, NULL, SIM_OPT_SWAP},                                       \
 	    {"color", no_argument, NULL, SIM_OPT_COLOR},                                           \
 	{                                                                                          \
 		"no-color", no_argument, NULL, SIM_OPT_NOCOLOR                                     \

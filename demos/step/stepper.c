@@ -51,6 +51,15 @@ static bool should_pause(struct stepper *st, const struct event *ev)
 		return ev->seq >= st->target;
 	case STEP_END:
 		return false;
+	case STEP_RECLAIM:
+		return ev->kind == EV_CALL && (!strcmp(ev->fn, "try_to_free_pages") ||
+		                               !strcmp(ev->fn, "kswapd"));
+	case STEP_SWAPOUT:
+		return ev->kind == EV_CALL && !strcmp(ev->fn, "swap_writepage");
+	case STEP_MAJOR:
+		return ev->kind == EV_CALL && !strcmp(ev->fn, "do_swap_page");
+	case STEP_OOM:
+		return ev->kind == EV_CALL && !strcmp(ev->fn, "out_of_memory");
 	}
 	return true;
 }
@@ -258,6 +267,8 @@ int stepper_parse_key(const char *in, enum step_cmd *cmd, uint64_t *arg)
 		{'s', STEP_EVENT},   {'n', STEP_STMT},      {'f', STEP_FAULT},
 		{'y', STEP_SYSCALL}, {'o', STEP_RETURN},    {'b', STEP_BACK},
 		{'B', STEP_BACK_STMT}, {'e', STEP_END},
+		{'r', STEP_RECLAIM}, {'w', STEP_SWAPOUT},   {'m', STEP_MAJOR},
+		{'k', STEP_OOM},
 	};
 	char *end;
 

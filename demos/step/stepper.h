@@ -34,6 +34,10 @@ enum step_cmd {
 	STEP_BACK_STMT, /* B: to the start of the current statement, or the one before */
 	STEP_GOTO,      /* g N: to event N */
 	STEP_END,       /* run to the end */
+	STEP_RECLAIM,   /* r: to the next reclaim (direct: try_to_free_pages; kswapd) */
+	STEP_SWAPOUT,   /* w: to the next page written to swap (swap_writepage) */
+	STEP_MAJOR,     /* m: to the next major fault (do_swap_page) */
+	STEP_OOM,       /* k: to the next OOM kill (out_of_memory) */
 };
 
 struct stepper {

@@ -92,8 +92,9 @@ static void usage(FILE *f)
 	      "\n"
 	      "Keys (as in `aftermalloc step`): s or Enter one event, n next statement, f next\n"
 	      "page fault, y next system call, o until return, b one event back, B one\n"
-	      "statement back, g N go to event N, e to the end, q quit. ':' opens the command\n"
-	      "line: type a statement (p = malloc 5000, store p 0 1 1) and watch it run. Click a\n"
+	      "statement back, g N go to event N, e to the end, q quit; r, w, m, k the next\n"
+	      "reclaim, swap-out, major fault, OOM kill. ':' opens the command line: type a\n"
+	      "statement (p = malloc 5000, store p 0 1 1) and watch it run. Click a\n"
 	      "frame, a page-table entry, a chunk or a VMA for details, an event to go there.\n"
 	      "\n"
 	      "  --malloc POLICY     seed, firstfit, nextfit, bestfit, glibc, best\n"
@@ -101,6 +102,7 @@ static void usage(FILE *f)
 	      "                      (g N and --at N: the first side goes to event N, the\n"
 	      "                      second to the start of the same statement)\n"
 	      "  --phys SIZE         simulated RAM (default 64M); --seed N: ASLR from N\n"
+	      "  --swap SIZE         a swap area of SIZE at boot (default none)\n"
 	      "  --no-zero-page      a read fault allocates a frame\n"
 	      "  --at N              start at event N (a window) or draw event N (--screenshot);\n"
 	      "                      N past the last event draws the last one, with a note on\n"
@@ -132,6 +134,7 @@ static int bad_usage(const char *fmt, ...)
 enum {
 	OPT_MALLOC = 256,
 	OPT_PHYS,
+	OPT_SWAP,
 	OPT_SEED,
 	OPT_NOZERO,
 	OPT_COMPARE,
@@ -167,6 +170,7 @@ static int parse_args(int argc, char **argv, struct view_opts *o, struct session
 	static const struct option longopts[] = {
 	    {"malloc", required_argument, NULL, OPT_MALLOC},
 	    {"phys", required_argument, NULL, OPT_PHYS},
+	    {"swap", required_argument, NULL, OPT_SWAP},
 	    {"seed", required_argument, NULL, OPT_SEED},
 	    {"no-zero-page", no_argument, NULL, OPT_NOZERO},
 	    {"compare", required_argument, NULL, OPT_COMPARE},
@@ -198,6 +202,11 @@ static int parse_args(int argc, char **argv, struct view_opts *o, struct session
 			if (parse_size(optarg, &v) < 0 || v == 0)
 				return bad_usage("--phys: bad size '%s'", optarg);
 			so->kopts.phys_bytes = v;
+			break;
+		case OPT_SWAP:
+			if (parse_size(optarg, &v) < 0)
+				return bad_usage("--swap: bad size '%s'", optarg);
+			so->kopts.swap_bytes = v;
 			break;
 		case OPT_SEED:
 			if (parse_size(optarg, &v) < 0)
@@ -342,7 +351,8 @@ static void note_end(struct view_app *a)
 
 static bool forward_cmd(enum step_cmd c)
 {
-	return c == STEP_EVENT || c == STEP_FAULT || c == STEP_SYSCALL || c == STEP_RETURN;
+	return c == STEP_EVENT || c == STEP_FAULT || c == STEP_SYSCALL || c == STEP_RETURN ||
+	       c == STEP_RECLAIM || c == STEP_SWAPOUT || c == STEP_MAJOR || c == STEP_OOM;
 }
 
 /*

@@ -187,6 +187,11 @@ int main(int argc, char **argv)
 	    {.key = "replay_vs_glibc_ratio.best", .target = 8},
 	    {.key = "bytes_per_frame", .target = 64},
 	    {.key = "idle_rss_mib", .target = 64},
+	    {.key = "swap_roundtrip_vs_copy_ratio", .target = 4},
+	    /* 2000 ns an access: at least 500k simulated accesses a second */
+	    {.key = "thrash_ns_per_access", .target = 2000},
+	    /* reclaim's scanning per reclaimed page, 1 GiB over 64 MiB */
+	    {.key = "reclaim_scan_growth", .target = 1.25},
 	};
 	const size_t nf = sizeof(figs) / sizeof(figs[0]);
 	cJSON *res = cJSON_CreateObject(), *det = cJSON_CreateObject();
@@ -253,6 +258,10 @@ int main(int argc, char **argv)
 		take(figs, nf, "fault_vs_zero_ratio", num(j, "fault_vs_zero_ratio"));
 		RUN("buddy", "bench_buddy", NULL);
 		take(figs, nf, "buddy_ns_per_op", num(j, "buddy_ns_per_op"));
+		RUN("swap", "bench_swap", NULL);
+		take(figs, nf, "swap_roundtrip_vs_copy_ratio", num(j, "swap_roundtrip_vs_copy_ratio"));
+		take(figs, nf, "thrash_ns_per_access", num(j, "thrash_ns_per_access"));
+		take(figs, nf, "reclaim_scan_growth", num(j, "reclaim_scan_growth"));
 		snprintf(args, sizeof(args), "'%s' 7", trace);
 		RUN("host_replay", "bench_host_replay", args);
 		host = j;
