@@ -281,7 +281,7 @@ void proc_tlb(struct kernel *k, FILE *out)
 	fprintf(out,
 	        "TLB: %u sets x %u ways, %u valid; %llu hits, %llu misses, %llu invlpg, "
 	        "%llu flushes\n",
-	        tlb->nsets, tlb->ways, tlb_count(tlb), (unsigned long long)tlb->hits,
+	        tlb->nsets, tlb->ways, tlb_count(tlb), (unsigned long long)cpu_tlb_hits(&k->cpu),
 	        (unsigned long long)tlb->misses, (unsigned long long)tlb->invlpgs,
 	        (unsigned long long)tlb->flushes);
 	for (unsigned s = 0; s < tlb->nsets; s++)

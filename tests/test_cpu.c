@@ -188,7 +188,7 @@ Test(cpu, first_access_misses_and_walks_four_levels_then_hits)
 	cr_assert_eq(cpu_load(&F.cpu, VA + 0x18, 8, &v), 0);
 	cr_assert_eq(v, 0x1122334455667788ULL);
 	cr_assert_eq(F.cpu.tlb.misses, 1);
-	cr_assert_eq(F.cpu.tlb.hits, 0);
+	cr_assert_eq(cpu_tlb_hits(&F.cpu), 0);
 	cr_assert_eq(F.pr.c.walks, 1);
 
 	miss = find_ev(EV_TLB_MISS, 0);
@@ -214,10 +214,10 @@ Test(cpu, first_access_misses_and_walks_four_levels_then_hits)
 	F.nev = 0;
 	cr_assert_eq(cpu_load(&F.cpu, VA + 0x18, 8, &v), 0);
 	cr_assert_eq(v, 0x1122334455667788ULL);
-	cr_assert_eq(F.cpu.tlb.hits, 1);
+	cr_assert_eq(cpu_tlb_hits(&F.cpu), 1);
 	cr_assert_eq(F.cpu.tlb.misses, 1);
 	cr_assert_eq(F.nev, 0, "a TLB hit is counted, never emitted");
-	cr_assert_eq(F.pr.c.loads, 2);
+	cr_assert_eq(cpu_loads(&F.cpu), 2);
 	check_all();
 }
 
@@ -263,7 +263,7 @@ Test(cpu, first_write_sets_accessed_and_dirty_in_one_walk)
 	cr_assert_eq(leaf(VA) & (PTE_A | PTE_D), PTE_A | PTE_D);
 	cr_assert_eq(F.cpu.tlb.misses, 1);
 	cr_assert_eq(count_ev(EV_AD_SET), 1);
-	cr_assert_eq(F.pr.c.stores, 1);
+	cr_assert_eq(cpu_stores(&F.cpu), 1);
 	check_all();
 }
 
@@ -435,7 +435,7 @@ Test(cpu, kernel_translation_of_a_supervisor_page_does_not_serve_user_mode)
 	F.cpu.user = false;
 	cr_assert_eq(cpu_store(&F.cpu, VA, 8, 5), 0);
 	cr_assert_eq(cpu_load(&F.cpu, VA, 8, &v), 0);
-	cr_assert_eq(F.cpu.tlb.hits, 1, "the kernel's second access hits");
+	cr_assert_eq(cpu_tlb_hits(&F.cpu), 1, "the kernel's second access hits");
 	F.mode = H_KILL;
 	F.cpu.user = true; /* back to user mode, the entry still cached */
 	cr_assert_eq(cpu_load(&F.cpu, VA, 8, &v), -1);
@@ -456,7 +456,7 @@ Test(cpu, user_page_translated_in_user_mode_serves_the_kernel_too)
 	cr_assert_eq(v, 5);
 	cr_assert_eq(cpu_store(&F.cpu, VA, 8, 6), 0);
 	cr_assert_eq(F.cpu.tlb.misses, 1);
-	cr_assert_eq(F.cpu.tlb.hits, 2);
+	cr_assert_eq(cpu_tlb_hits(&F.cpu), 2);
 	check_all();
 }
 
@@ -490,7 +490,7 @@ Test(cpu, alternating_pages_keep_hitting)
 		check_all();
 	}
 	cr_assert_eq(F.cpu.tlb.misses, 2);
-	cr_assert_eq(F.cpu.tlb.hits, 18);
+	cr_assert_eq(cpu_tlb_hits(&F.cpu), 18);
 	cr_assert_eq(F.pr.c.walks, 2);
 }
 
@@ -745,10 +745,10 @@ Test(cpu, loads_and_stores_are_counted)
 	cr_assert_eq(cpu_store(&F.cpu, VA, 8, 1), 0);
 	cr_assert_eq(cpu_load(&F.cpu, VA, 8, &v), 0);
 	cr_assert_eq(cpu_load(&F.cpu, VA, 8, &v), 0);
-	cr_assert_eq(F.pr.c.stores, 1);
-	cr_assert_eq(F.pr.c.loads, 2);
+	cr_assert_eq(cpu_stores(&F.cpu), 1);
+	cr_assert_eq(cpu_loads(&F.cpu), 2);
 	cr_assert_eq(cpu_read(&F.cpu, VA + PAGE_SIZE - 50, buf, 100), 0);
-	cr_assert_eq(F.pr.c.loads, 4, "a range counts once per page");
+	cr_assert_eq(cpu_loads(&F.cpu), 4, "a range counts once per page");
 }
 
 Test(cpu, check_finds_stale_tlb_entry_after_pte_change_without_invlpg)

@@ -154,7 +154,7 @@ Test(tlb, check_reports_an_entry_in_the_wrong_set_or_twice)
 	cr_assert_eq(tlb_check(&T, devnull), 1);
 	T.e[2 * T.ways + 1].vpn = vpn_in_set(5, 0); /* wrong set */
 	cr_assert_eq(tlb_check(&T, devnull), 1);
-	T.e[2 * T.ways + 1].vpn = TLB_VPN_NONE;
+	T.e[2 * T.ways + 1].vpn = vpn_in_set(2, 1); /* as it was */
 	cr_assert_eq(tlb_check(&T, devnull), 0);
 	fclose(devnull);
 }
@@ -183,50 +183,94 @@ Test(tlb, drop_is_not_counted_as_invlpg)
 	check();
 }
 
-/* The CPU's inline-path tags, as the CPU sets them after a translation. */
+/* e's slot armed as the CPU arms it after a translation. */
 static void arm_fast(struct tlb_entry *e)
 {
 	static uint8_t frame[4096];
+	struct tlb_fast *f = tlb_fast_slot(&T, e->vpn);
 
-	T.fast_host = frame;
-	T.fast_read_vpn = e->vpn;
-	T.fast_write_vpn = e->vpn;
+	cr_assert_eq(T.newest[e->vpn & T.set_mask], e, "e is the newest entry of its set");
+	f->e = e;
+	f->addend = (uintptr_t)frame - (e->vpn << PAGE_SHIFT);
+	f->read = e->vpn << PAGE_SHIFT;
+	f->write = e->vpn << PAGE_SHIFT;
 }
 
-Test(tlb, fast_tags_follow_the_mru_entry_and_die_with_it)
+Test(tlb, fast_slot_follows_the_newest_entry_of_its_set_and_dies_with_it)
 {
-	struct tlb_entry *e = tlb_insert(&T, 0x20, 1, TLB_U | TLB_W | TLB_D);
+	struct tlb_entry *e = tlb_insert(&T, vpn_in_set(2, 0), 1, TLB_U | TLB_W | TLB_D);
+	struct tlb_fast *f = tlb_fast_slot(&T, vpn_in_set(2, 0));
 
-	cr_assert_eq(T.mru, e);
+	cr_assert_eq(T.newest[2], e);
 	arm_fast(e);
 	check();
-	cr_assert_eq(tlb_lookup(&T, 0x20), e, "same page: tags kept");
-	cr_assert_eq(T.fast_read_vpn, 0x20);
-	tlb_insert(&T, 0x21, 2, TLB_U);
-	cr_assert_eq(T.fast_read_vpn, TLB_VPN_NONE, "another entry became mru");
-	cr_assert_eq(T.fast_write_vpn, TLB_VPN_NONE);
+	cr_assert_eq(tlb_lookup(&T, vpn_in_set(2, 0)), e, "same page: tags kept");
+	cr_assert_eq(f->read, vpn_in_set(2, 0) << PAGE_SHIFT);
+	tlb_insert(&T, vpn_in_set(3, 0), 2, TLB_U);
+	cr_assert_eq(f->e, e, "an entry of another set leaves the slot alone");
+	cr_assert_eq(f->read, vpn_in_set(2, 0) << PAGE_SHIFT);
+	tlb_insert(&T, vpn_in_set(2, 1), 2, TLB_U);
+	cr_assert_neq(T.newest[2], e, "another entry of the set became the newest");
+	cr_assert_null(f->e);
+	cr_assert_eq(f->read, TLB_FAST_NONE);
+	cr_assert_eq(f->write, TLB_FAST_NONE);
 	check();
 
-	arm_fast(tlb_lookup(&T, 0x20));
-	cr_assert_eq(T.fast_read_vpn, 0x20);
-	tlb_invlpg(&T, 0x99000); /* any invalidation drops them */
-	cr_assert_eq(T.fast_read_vpn, TLB_VPN_NONE);
-	arm_fast(tlb_lookup(&T, 0x20));
+	arm_fast(tlb_lookup(&T, vpn_in_set(2, 0)));
+	cr_assert_eq(T.newest[2], e, "a lookup makes it the newest again");
+	tlb_invlpg(&T, vpn_in_set(2, 1) << PAGE_SHIFT); /* an older entry of the set */
+	cr_assert_eq(f->read, vpn_in_set(2, 0) << PAGE_SHIFT);
+	tlb_invlpg(&T, vpn_in_set(2, 0) << PAGE_SHIFT);
+	cr_assert_null(f->e);
+	cr_assert_null(T.newest[2]);
+	cr_assert_eq(f->read, TLB_FAST_NONE);
+	tlb_insert(&T, vpn_in_set(2, 0), 1, TLB_U | TLB_W | TLB_D);
+	arm_fast(tlb_lookup(&T, vpn_in_set(2, 0)));
+	tlb_insert(&T, vpn_in_set(2, 0), 1, TLB_U); /* refreshed in place: new rights */
+	cr_assert_null(f->e);
+	arm_fast(tlb_lookup(&T, vpn_in_set(2, 0)));
 	tlb_flush_all(&T);
-	cr_assert_eq(T.fast_write_vpn, TLB_VPN_NONE);
+	cr_assert_eq(f->write, TLB_FAST_NONE);
+	cr_assert_null(f->e);
+	cr_assert_null(T.newest[2]);
 	check();
 }
 
-Test(tlb, check_reports_fast_tags_that_disagree_with_the_mru_entry)
+Test(tlb, sets_beyond_the_slots_share_them)
+{
+	struct tlb big;
+	struct tlb_entry *a, *b;
+
+	cr_assert_eq(tlb_init(&big, 4 * TLB_FAST_SLOTS, 1), 0); /* 256 sets of one way */
+	a = tlb_insert(&big, 5, 1, TLB_U);
+	b = tlb_insert(&big, 5 + TLB_FAST_SLOTS, 2, TLB_U); /* another set, the same slot */
+	tlb_fast_slot(&big, 5)->e = a;
+	tlb_fast_slot(&big, 5)->read = 5ULL << PAGE_SHIFT;
+	cr_assert_eq(tlb_check(&big, stderr), 0);
+	tlb_fast_slot(&big, 5)->e = b; /* the other set takes it */
+	tlb_fast_slot(&big, 5)->read = (5ULL + TLB_FAST_SLOTS) << PAGE_SHIFT;
+	cr_assert_eq(tlb_check(&big, stderr), 0);
+	tlb_invlpg(&big, 5ULL << PAGE_SHIFT); /* a's set: b's slot stays */
+	cr_assert_eq(tlb_fast_slot(&big, 5)->e, b);
+	cr_assert_eq(tlb_check(&big, stderr), 0);
+	tlb_destroy(&big);
+}
+
+Test(tlb, check_reports_fast_tags_that_disagree_with_their_entry)
 {
 	FILE *devnull = fopen("/dev/null", "w");
 	struct tlb_entry *e = tlb_insert(&T, 0x30, 1, TLB_U); /* read-only */
+	struct tlb_fast *f = tlb_fast_slot(&T, 0x30);
 
 	arm_fast(e); /* write tag on a read-only entry: wrong */
 	cr_assert_eq(tlb_check(&T, devnull), 1);
-	T.fast_write_vpn = TLB_VPN_NONE;
+	f->write = TLB_FAST_NONE;
 	cr_assert_eq(tlb_check(&T, devnull), 0);
-	T.fast_read_vpn = 0x31;
+	f->read = 0x31ULL << PAGE_SHIFT;
+	cr_assert_eq(tlb_check(&T, devnull), 1);
+	f->read = 0x30ULL << PAGE_SHIFT;
+	tlb_insert(&T, 0x30 + T.nsets, 1, TLB_U); /* the newest of the set now */
+	f->e = e;                                 /* left armed: wrong */
 	cr_assert_eq(tlb_check(&T, devnull), 1);
 	fclose(devnull);
 }

@@ -99,17 +99,22 @@ void cpu_flush_tlb(struct cpu *c)
 }
 
 /*
- * Arm the inline path of cpu.h for e, the TLB's mru entry: user pages only,
- * so that the tags hold whatever cpu->user becomes; writes only once the
- * PTE is dirty.
+ * Arm the inline path of cpu.h for e, which tlb.c made the newest entry of
+ * its set: user pages only, so that the tags hold whatever cpu->user
+ * becomes; writes only once the PTE is dirty. The host bytes of e's page.
  */
-static void set_fast(struct cpu *c, const struct tlb_entry *e)
+static inline uint8_t *set_fast(struct cpu *c, struct tlb_entry *e)
 {
 	const uint32_t rw = TLB_U | TLB_W | TLB_D;
+	struct tlb_fast *f = tlb_fast_slot(&c->tlb, e->vpn);
+	uint64_t page = e->vpn << PAGE_SHIFT;
+	uint8_t *host = c->ram + pfn_to_paddr(e->pfn);
 
-	c->tlb.fast_host = c->ram + pfn_to_paddr(e->pfn);
-	c->tlb.fast_read_vpn = e->perm & TLB_U ? e->vpn : TLB_VPN_NONE;
-	c->tlb.fast_write_vpn = (e->perm & rw) == rw ? e->vpn : TLB_VPN_NONE;
+	f->e = e; /* a slot another set had armed is now e's */
+	f->addend = (uintptr_t)host - page;
+	f->read = e->perm & TLB_U ? page : TLB_FAST_NONE;
+	f->write = (e->perm & rw) == rw ? page : TLB_FAST_NONE;
+	return host;
 }
 
 /*
@@ -118,8 +123,15 @@ static void set_fast(struct cpu *c, const struct tlb_entry *e)
  * On failure returns NULL with *err the #PF error code. Upper-level entries
  * get A as they are used, even when a lower level then faults (the SDM
  * allows it); the leaf gets A/D only when the access is allowed.
+ *
+ * Made twice from this one body (hw_walk below): with a sink every step is
+ * an event (sink true); without one the steps are counted, and the count is
+ * added to the probe once, before the walk returns (no event can be seen in
+ * between, and a fault's events come after).
  */
-static uint8_t *hw_walk(struct cpu *c, vaddr_t va, bool write, unsigned *err)
+static inline __attribute__((always_inline)) uint8_t *
+hw_walk_body(struct cpu *c, vaddr_t va, bool write, struct tlb_entry *victim, unsigned *err,
+             const bool sink)
 {
 	struct probe *pr = c->probe;
 	struct phys *ph = c->phys;
@@ -128,14 +140,17 @@ static uint8_t *hw_walk(struct cpu *c, vaddr_t va, bool write, unsigned *err)
 	pte_t allow = PTE_RW | PTE_US; /* AND over the levels */
 	pte_t nx = 0;                  /* OR over the levels */
 	pte_t e = 0, leaf;
-	unsigned idx;
+	unsigned idx, nev = 0;
 	uint32_t perm;
+	uint8_t *host = NULL;
+
+#define WALK_EV(kind, ...)                                                                         	do {                                                                                       		if (sink)                                                                          			EV(pr, LAYER_MMU, kind, "page_walk", NULL, __VA_ARGS__);                   		else                                                                               			nev++;                                                                     	} while (0)
 
 	pr->c.walks++;
-	EV(pr, LAYER_MMU, EV_TLB_MISS, "page_walk", NULL, {"addr", va});
+	WALK_EV(EV_TLB_MISS, {"addr", va});
 	*err = (write ? PF_WRITE : 0) | (c->user ? PF_USER : 0);
 	if (table == PFN_NONE)
-		return NULL; /* no address space: nothing is present */
+		goto out; /* no address space: nothing is present */
 	if (!phys_valid_pfn(ph, table))
 		panic("cr3 %#" PRIx64 " beyond RAM", table);
 	/* Unrolled: each level's index shift and the level == 1 test become
@@ -146,10 +161,9 @@ static uint8_t *hw_walk(struct cpu *c, vaddr_t va, bool write, unsigned *err)
 		idx = pt_index(va, level);
 		slot = (pte_t *)(c->ram + pfn_to_paddr(table)) + idx;
 		e = *slot;
-		EV(pr, LAYER_MMU, EV_WALK, "page_walk", NULL, {"level", (uint64_t)level},
-		   {"index", idx}, {"entry", e});
+		WALK_EV(EV_WALK, {"level", (uint64_t)level}, {"index", idx}, {"entry", e});
 		if (!pte_present(e))
-			return NULL;
+			goto out;
 		if (!phys_valid_pfn(ph, pte_pfn(e)))
 			panic("%s entry %#" PRIx64 " for %#" PRIx64 " points beyond RAM",
 			      pt_level_name(level), e, va);
@@ -163,20 +177,32 @@ static uint8_t *hw_walk(struct cpu *c, vaddr_t va, bool write, unsigned *err)
 	}
 	if ((c->user && !(allow & PTE_US)) || (write && !(allow & PTE_RW))) {
 		*err |= PF_PROT;
-		return NULL;
+		goto out;
 	}
 	leaf = e | PTE_A | (write ? PTE_D : 0);
 	if (leaf != e) {
 		*slot = leaf;
-		EV(pr, LAYER_MMU, EV_AD_SET, "page_walk", NULL, {"addr", va}, {"old", e},
-		   {"new", leaf});
+		WALK_EV(EV_AD_SET, {"addr", va}, {"old", e}, {"new", leaf});
 	}
 	perm = (allow & PTE_RW ? TLB_W : 0) | (allow & PTE_US ? TLB_U : 0) | (nx ? TLB_NX : 0) |
 	       (leaf & PTE_D ? TLB_D : 0);
-	set_fast(c, tlb_insert(&c->tlb, va >> PAGE_SHIFT, pte_pfn(leaf), perm));
-	EV(pr, LAYER_MMU, EV_TLB_FILL, "page_walk", NULL, {"vpn", va >> PAGE_SHIFT},
-	   {"pfn", pte_pfn(leaf)});
-	return c->ram + pfn_to_paddr(pte_pfn(leaf)) + (va & ~PAGE_MASK);
+	host = set_fast(c, tlb_fill(&c->tlb, victim, va >> PAGE_SHIFT, pte_pfn(leaf), perm)) +
+	       (va & ~PAGE_MASK);
+	WALK_EV(EV_TLB_FILL, {"vpn", va >> PAGE_SHIFT}, {"pfn", pte_pfn(leaf)});
+out:
+	if (!sink)
+		pr->others += nev;
+	return host;
+#undef WALK_EV
+}
+
+/* victim: where the TLB takes the translation (tlb_lookup_victim). */
+static uint8_t *hw_walk(struct cpu *c, vaddr_t va, bool write, struct tlb_entry *victim,
+                        unsigned *err)
+{
+	if (c->probe->sink)
+		return hw_walk_body(c, va, write, victim, err, true);
+	return hw_walk_body(c, va, write, victim, err, false);
 }
 
 /* Raise vector for va to the kernel's handler: XL_RETRY or XL_FATAL. */
@@ -208,28 +234,42 @@ static int raise_trap(struct cpu *c, struct access *a, int vector, vaddr_t va, u
  * process (XL_FATAL). A TLB hit that does not allow the access (user mode on
  * a supervisor page, a write through a read-only or clean entry) re-walks.
  */
-static int translate(struct cpu *c, struct access *a, vaddr_t va, bool write, uint8_t **host)
+/* The TLB could not serve the access (e: va's entry, without the rights). */
+static __attribute__((noinline)) int translate_miss(struct cpu *c, struct access *a, vaddr_t va,
+                                                    bool write, uint8_t **host,
+                                                    const struct tlb_entry *e,
+                                                    struct tlb_entry *victim)
 {
-	uint32_t need = (c->user ? TLB_U : 0) | (write ? TLB_W | TLB_D : 0);
-	struct tlb_entry *e = tlb_lookup(&c->tlb, va >> PAGE_SHIFT);
 	unsigned err;
 
-	if (e && (e->perm & need) == need) {
-		c->tlb.hits++;
-		set_fast(c, e);
-		*host = c->ram + pfn_to_paddr(e->pfn) + (va & ~PAGE_MASK);
-		return XL_OK;
-	}
 	c->tlb.misses++;
 	if (!vaddr_canonical(va))
 		return raise_trap(c, a, X86_TRAP_GP, va, 0);
-	*host = hw_walk(c, va, write, &err);
+	*host = hw_walk(c, va, write, victim, &err);
 	if (*host)
 		return XL_OK;
 	/* A fault drops whatever the TLB held for the page (SDM 4.10.4.1). */
 	if (e)
 		tlb_drop(&c->tlb, va >> PAGE_SHIFT);
 	return raise_trap(c, a, X86_TRAP_PF, va, err);
+}
+
+static inline int translate(struct cpu *c, struct access *a, vaddr_t va, bool write,
+                            uint8_t **host)
+{
+	uint64_t vpn = va >> PAGE_SHIFT;
+	uint32_t need = (c->user ? TLB_U : 0) | (write ? TLB_W | TLB_D : 0);
+	struct tlb_entry *e = c->tlb.newest[vpn & c->tlb.set_mask], *victim = e;
+
+	/* The newest entry of the set needs no restamp (tlb_lookup). */
+	if (!e || e->vpn != vpn)
+		e = tlb_lookup_victim(&c->tlb, vpn, &victim);
+	if (e && (e->perm & need) == need) {
+		c->tlb.slow_hits++;
+		*host = set_fast(c, e) + (va & ~PAGE_MASK);
+		return XL_OK;
+	}
+	return translate_miss(c, a, va, write, host, e, victim);
 }
 
 /*
@@ -255,11 +295,17 @@ static int translate_two(struct cpu *c, const char *op, unsigned n, const vaddr_
 	}
 }
 
+/* One translation, restarting after each fault: the host bytes of va, or
+   NULL when the process was killed. */
 static uint8_t *translate_one(struct cpu *c, const char *op, vaddr_t va, bool write)
 {
+	struct access a = {.op = op};
 	uint8_t *host;
+	int r;
 
-	return translate_two(c, op, 1, &va, &write, &host) ? NULL : host;
+	while ((r = translate(c, &a, va, write, &host)) == XL_RETRY)
+		;
+	return r == XL_OK ? host : NULL;
 }
 
 static void check_size(const char *op, unsigned size)
@@ -268,18 +314,21 @@ static void check_size(const char *op, unsigned size)
 		panic_at(op, "access size %u (1, 2, 4 or 8)", size);
 }
 
-/* The bytes of [va, va+size): n0 in host[0], the rest at host[1] (next page). */
-static int translate_access(struct cpu *c, const char *op, vaddr_t va, unsigned size, bool write,
+/* The bytes of [va, va+size), which cross into the next page: n0 in
+   host[0], the rest at host[1]. */
+static int translate_across(struct cpu *c, const char *op, vaddr_t va, unsigned size, bool write,
                             uint8_t *host[2], size_t *n0)
 {
 	size_t first = PAGE_SIZE - (va & ~PAGE_MASK);
 	vaddr_t vas[2] = {va, va + first};
 	bool w[2] = {write, write};
 
-	*n0 = size < first ? size : first;
-	return translate_two(c, op, *n0 < size ? 2 : 1, vas, w, host);
+	*n0 = first;
+	return translate_two(c, op, 2, vas, w, host);
 }
 
+/* The common case of the slow paths: one page (a miss, an older entry of
+   the set, a clean or supervisor entry, an unaligned access within it). */
 int cpu_load_slow(struct cpu *c, vaddr_t va, unsigned size, uint64_t *val)
 {
 	uint8_t *host[2];
@@ -287,13 +336,19 @@ int cpu_load_slow(struct cpu *c, vaddr_t va, unsigned size, uint64_t *val)
 	size_t n0;
 
 	check_size("cpu_load", size);
-	if (translate_access(c, "cpu_load", va, size, false, host, &n0))
-		return -1;
-	memcpy(&v, host[0], n0);
-	if (n0 < size)
+	if (__builtin_expect(cpu_in_page(va, size), 1)) {
+		host[0] = translate_one(c, "cpu_load", va, false);
+		if (!host[0])
+			return -1;
+		memcpy(&v, host[0], size);
+	} else {
+		if (translate_across(c, "cpu_load", va, size, false, host, &n0))
+			return -1;
+		memcpy(&v, host[0], n0);
 		memcpy((uint8_t *)&v + n0, host[1], size - n0);
+	}
 	*val = v;
-	c->probe->c.loads++;
+	c->probe->c.slow_loads++;
 	return 0;
 }
 
@@ -303,12 +358,18 @@ int cpu_store_slow(struct cpu *c, vaddr_t va, unsigned size, uint64_t val)
 	size_t n0;
 
 	check_size("cpu_store", size);
-	if (translate_access(c, "cpu_store", va, size, true, host, &n0))
-		return -1;
-	memcpy(host[0], &val, n0);
-	if (n0 < size)
+	if (__builtin_expect(cpu_in_page(va, size), 1)) {
+		host[0] = translate_one(c, "cpu_store", va, true);
+		if (!host[0])
+			return -1;
+		memcpy(host[0], &val, size);
+	} else {
+		if (translate_across(c, "cpu_store", va, size, true, host, &n0))
+			return -1;
+		memcpy(host[0], &val, n0);
 		memcpy(host[1], (uint8_t *)&val + n0, size - n0);
-	c->probe->c.stores++;
+	}
+	c->probe->c.slow_stores++;
 	return 0;
 }
 
@@ -331,7 +392,7 @@ int cpu_read(struct cpu *c, vaddr_t va, void *buf, size_t n)
 		if (!p)
 			return -1;
 		memcpy(out, p, k);
-		c->probe->c.loads++;
+		c->probe->c.slow_loads++;
 		out += k;
 		va += k;
 		n -= k;
@@ -350,7 +411,7 @@ int cpu_write(struct cpu *c, vaddr_t va, const void *buf, size_t n)
 		if (!p)
 			return -1;
 		memcpy(p, in, k);
-		c->probe->c.stores++;
+		c->probe->c.slow_stores++;
 		in += k;
 		va += k;
 		n -= k;
@@ -367,7 +428,7 @@ int cpu_fill(struct cpu *c, vaddr_t va, uint8_t byte, size_t n)
 		if (!p)
 			return -1;
 		memset(p, byte, k);
-		c->probe->c.stores++;
+		c->probe->c.slow_stores++;
 		va += k;
 		n -= k;
 	}
@@ -382,7 +443,7 @@ int cpu_check_fill(struct cpu *c, vaddr_t va, uint8_t byte, size_t n)
 
 		if (!p)
 			return -1;
-		c->probe->c.loads++;
+		c->probe->c.slow_loads++;
 		/* p[0] == byte and p[i] == p[i+1] for all i: every byte is byte. */
 		if (p[0] != byte || memcmp(p, p + 1, k - 1))
 			return 1;
@@ -466,8 +527,8 @@ int cpu_copy(struct cpu *c, vaddr_t dst, vaddr_t src, size_t n)
 			copy_streaming(host[1], host[0], k);
 		else
 			memmove(host[1], host[0], k);
-		c->probe->c.loads++;
-		c->probe->c.stores++;
+		c->probe->c.slow_loads++;
+		c->probe->c.slow_stores++;
 		if (!backward) {
 			src += k;
 			dst += k;
@@ -491,11 +552,16 @@ int cpu_check(struct cpu *c, FILE *err)
 {
 	int broken = tlb_check(&c->tlb, err); /* reports first, if broken */
 
-	if (!broken && c->tlb.fast_read_vpn != TLB_VPN_NONE &&
-	    c->tlb.fast_host != c->ram + pfn_to_paddr(c->tlb.mru->pfn)) {
-		broken++;
-		if (err)
-			fprintf(err, "cpu_check: fast path frame is not the mru entry's\n");
+	for (unsigned i = 0; !broken && i < TLB_FAST_SLOTS; i++) {
+		const struct tlb_fast *f = &c->tlb.fast[i];
+
+		if (f->e && f->addend != (uintptr_t)(c->ram + pfn_to_paddr(f->e->pfn)) -
+		                             (f->e->vpn << PAGE_SHIFT)) {
+			broken++;
+			if (err)
+				fprintf(err, "cpu_check: fast slot %u's frame is not its entry's\n",
+				        i);
+		}
 	}
 
 	for (unsigned i = 0; i < c->tlb.nsets * c->tlb.ways; i++) {

@@ -19,7 +19,7 @@
  * EV_AD_SET (a leaf's A/D changed), EV_TLB_FILL with fn "page_walk";
  * EV_FAULT {"addr","error","ip","vector"} with fn "#PF" or "#GP";
  * EV_TLB_FLUSH with fn "invlpg", "flush_tlb_local" or "write_cr3".
- * TLB hits are counted (tlb.hits), never emitted.
+ * TLB hits are counted (cpu_tlb_hits), never emitted.
  */
 #ifndef VM_CPU_H
 #define VM_CPU_H
@@ -55,7 +55,26 @@ struct cpu {
 	trap_handler_t trap;
 	void *trap_ctx;
 	uint8_t *ram;         /* == phys->mem, RAM's host base; private to vm/ */
+	/* Accesses made by the inline path of cpu_load / cpu_store: each is a
+	   TLB hit and a load (or a store), counted once here so that the path
+	   makes one increment (read them with cpu_tlb_hits, cpu_loads,
+	   cpu_stores). */
+	uint64_t fast_loads, fast_stores;
 };
+
+/* TLB hits, loads and stores so far, whichever path made them. */
+static inline uint64_t cpu_tlb_hits(const struct cpu *c)
+{
+	return c->tlb.slow_hits + c->fast_loads + c->fast_stores;
+}
+static inline uint64_t cpu_loads(const struct cpu *c)
+{
+	return c->probe->c.slow_loads + c->fast_loads;
+}
+static inline uint64_t cpu_stores(const struct cpu *c)
+{
+	return c->probe->c.slow_stores + c->fast_stores;
+}
 
 /* tlb_entries/ways: e.g. 64 and 4. phys and probe are borrowed. 0 or -1. */
 int cpu_init(struct cpu *c, struct phys *ph, struct probe *p, unsigned tlb_entries,
@@ -69,18 +88,20 @@ void cpu_load_cr3(struct cpu *c, pfn_t pml4);
  * size 1, 2, 4 or 8, any alignment (an access crossing a page is two
  * translations, both made before a byte is written). Little-endian. 0 on
  * success, -1 when the access faulted fatally (see above). Each access
- * counts one in probe->c.loads or probe->c.stores.
+ * counts one load or store (cpu_loads, cpu_stores).
  *
- * cpu_load and cpu_store are inline. The fast path is a TLB hit on the most
- * recently used entry, for a user page that allows the access (the tags
- * tlb.fast_read_vpn / fast_write_vpn, kept by the CPU: a user page may be
- * accessed in either mode, there is no SMAP): compare the vpn, check the
- * access stays in the page, memcpy from RAM base + frame + offset, count.
- * Everything else -- another page, a miss, a page-crossing access, a write
- * through an entry whose PTE is not yet dirty, a supervisor page -- goes to
- * cpu_load_slow / cpu_store_slow, which do the whole job from the start
- * (the fast path changed nothing). A hit is counted in tlb.hits, never
- * emitted.
+ * cpu_load and cpu_store are inline. The fast path is a TLB hit on the
+ * newest entry of the page's set, for a user page that allows the access,
+ * looked up as QEMU's softmmu does (struct tlb_fast, tlb.h): the slot of
+ * the set, one compare of the address -- masked so that an access not
+ * aligned to its size never matches, and an aligned one cannot cross the
+ * page -- with the slot's tag, and the host address is the address plus the
+ * slot's addend. A user page may be accessed in either mode: there is no
+ * SMAP. Everything else -- a miss, an older entry of the set, an unaligned
+ * access, a write through an entry whose PTE is not yet dirty, a supervisor
+ * page -- goes to cpu_load_slow / cpu_store_slow, which do the whole job
+ * from the start (the fast path changed nothing). A hit is counted
+ * (cpu_tlb_hits), never emitted.
  */
 int cpu_load_slow(struct cpu *c, vaddr_t va, unsigned size, uint64_t *val);
 int cpu_store_slow(struct cpu *c, vaddr_t va, unsigned size, uint64_t val);
@@ -98,35 +119,60 @@ static inline bool cpu_in_page(vaddr_t va, unsigned size)
 	return (va & ~PAGE_MASK) + size <= PAGE_SIZE;
 }
 
-static inline int cpu_load(struct cpu *c, vaddr_t va, unsigned size, uint64_t *val)
+/* The slot of the inline path for va's page, found with one shift and one
+   and: its byte offset in the table is (vpn mod TLB_FAST_SLOTS) times 32. */
+static inline const struct tlb_fast *cpu_fast_slot(const struct cpu *c, vaddr_t va)
 {
-	bool hit = CPU_SIZE_OK(size) && va >> PAGE_SHIFT == c->tlb.fast_read_vpn &&
-		   cpu_in_page(va, size);
+	const uint64_t mask = (uint64_t)(TLB_FAST_SLOTS - 1) << TLB_FAST_SHIFT;
 
-	if (__builtin_expect(hit, 1)) {
+	return (const struct tlb_fast *)((const char *)c->tlb.fast +
+	                                 ((va >> (PAGE_SHIFT - TLB_FAST_SHIFT)) & mask));
+}
+
+/* va's page address, with the bits below size kept: equal to a slot's tag
+   only when va is aligned to size (so the access stays in the page). */
+static inline uint64_t cpu_fast_key(vaddr_t va, unsigned size)
+{
+	return va & (PAGE_MASK | (size - 1));
+}
+
+/* The inline path alone: true when it did the access (and counted it), false
+   when the access must go to cpu_load_slow / cpu_store_slow. */
+static inline bool cpu_load_fast(struct cpu *c, vaddr_t va, unsigned size, uint64_t *val)
+{
+	const struct tlb_fast *f = cpu_fast_slot(c, va);
+
+	if (__builtin_expect(CPU_SIZE_OK(size) && cpu_fast_key(va, size) == f->read, 1)) {
 		uint64_t v = 0;
 
-		__builtin_memcpy(&v, c->tlb.fast_host + (va & ~PAGE_MASK), size);
+		__builtin_memcpy(&v, (const uint8_t *)(uintptr_t)(va + f->addend), size);
 		*val = v;
-		c->tlb.hits++;
-		c->probe->c.loads++;
-		return 0;
+		c->fast_loads++;
+		return true;
 	}
-	return cpu_load_slow(c, va, size, val);
+	return false;
+}
+
+static inline bool cpu_store_fast(struct cpu *c, vaddr_t va, unsigned size, uint64_t val)
+{
+	const struct tlb_fast *f = cpu_fast_slot(c, va);
+
+	if (__builtin_expect(CPU_SIZE_OK(size) && cpu_fast_key(va, size) == f->write, 1)) {
+		__builtin_memcpy((uint8_t *)(uintptr_t)(va + f->addend), &val, size);
+		c->fast_stores++;
+		return true;
+	}
+	return false;
+}
+
+static inline int cpu_load(struct cpu *c, vaddr_t va, unsigned size, uint64_t *val)
+{
+	return cpu_load_fast(c, va, size, val) ? 0 : cpu_load_slow(c, va, size, val);
 }
 
 static inline int cpu_store(struct cpu *c, vaddr_t va, unsigned size, uint64_t val)
 {
-	bool hit = CPU_SIZE_OK(size) && va >> PAGE_SHIFT == c->tlb.fast_write_vpn &&
-		   cpu_in_page(va, size);
-
-	if (__builtin_expect(hit, 1)) {
-		__builtin_memcpy(c->tlb.fast_host + (va & ~PAGE_MASK), &val, size);
-		c->tlb.hits++;
-		c->probe->c.stores++;
-		return 0;
-	}
-	return cpu_store_slow(c, va, size, val);
+	return cpu_store_fast(c, va, size, val) ? 0 : cpu_store_slow(c, va, size, val);
 }
 
 /* Ranges: one translation per page touched, faults as for single accesses. */

@@ -79,7 +79,9 @@ struct event {
 
 /* Counted, not emitted: the hot paths. */
 struct probe_counters {
-	uint64_t loads, stores; /* CPU accesses (any size; ranges count once per page) */
+	/* CPU accesses (any size; ranges count once per page) made by its slow
+	   path: cpu_loads() and cpu_stores() (vm/cpu.h) add its inline path's */
+	uint64_t slow_loads, slow_stores;
 	uint64_t walks;         /* hardware page walks (TLB misses and D-bit updates) */
 	uint64_t page_faults;   /* #PF raised by the CPU (TLB hits/misses: struct tlb) */
 };

@@ -4,7 +4,9 @@
  * The set of a page is vpn mod nsets (the low bits of the vpn), as in the
  * L1 dTLB of x86 cores (e.g. 64 entries, 4 ways, 16 sets). Recency is a
  * global clock stamped into an entry on each use; the victim of a full set
- * is the entry with the smallest stamp. Lookup is inline in tlb.h.
+ * is the entry with the smallest stamp. Lookup is inline in tlb.h. Each set's
+ * newest entry (tlb->newest) may stand in a slot of the table the CPU's
+ * inline path reads first (struct tlb_fast, tlb.h).
  */
 #include "tlb.h"
 
@@ -13,11 +15,34 @@
 
 #include "panic.h"
 
-static void drop_fast(struct tlb *t)
+_Static_assert(sizeof(struct tlb_fast) == 1u << TLB_FAST_SHIFT, "cpu.h indexes slots by shifts");
+
+static inline void disarm_slot(struct tlb_fast *f)
 {
-	t->fast_read_vpn = TLB_VPN_NONE;
-	t->fast_write_vpn = TLB_VPN_NONE;
-	t->fast_host = NULL;
+	*f = (struct tlb_fast){TLB_FAST_NONE, TLB_FAST_NONE, 0, NULL};
+}
+
+/* e's slot no longer stands for e (e is about to change, or is no longer
+   the newest of its set). */
+static inline void disarm(struct tlb *t, const struct tlb_entry *e)
+{
+	struct tlb_fast *f;
+
+	if (!e || e->vpn == TLB_VPN_NONE)
+		return;
+	f = tlb_fast_slot(t, e->vpn);
+	if (f->e == e)
+		disarm_slot(f);
+}
+
+/* e was just used: it becomes the newest of set s. */
+static inline void make_newest(struct tlb *t, unsigned s, struct tlb_entry *e)
+{
+	e->lru = ++t->clock;
+	if (t->newest[s] != e) {
+		disarm(t, t->newest[s]);
+		t->newest[s] = e;
+	}
 }
 
 int tlb_init(struct tlb *t, unsigned entries, unsigned ways)
@@ -31,20 +56,25 @@ int tlb_init(struct tlb *t, unsigned entries, unsigned ways)
 	if (sets & (sets - 1))
 		return -1;
 	t->e = calloc(entries, sizeof(*t->e));
-	if (!t->e)
+	t->newest = calloc(sets, sizeof(*t->newest));
+	if (!t->e || !t->newest) {
+		tlb_destroy(t);
 		return -1;
+	}
 	t->nsets = sets;
+	t->set_mask = sets - 1;
 	t->ways = ways;
 	for (unsigned i = 0; i < entries; i++)
 		t->e[i].vpn = TLB_VPN_NONE;
-	t->mru = &t->e[0];
-	drop_fast(t);
+	for (unsigned i = 0; i < TLB_FAST_SLOTS; i++)
+		disarm_slot(&t->fast[i]);
 	return 0;
 }
 
 void tlb_destroy(struct tlb *t)
 {
 	free(t->e);
+	free(t->newest);
 	*t = (struct tlb){0};
 }
 
@@ -53,7 +83,7 @@ void tlb_destroy(struct tlb *t)
  * its set (0..ways-1), which keeps the LRU order. tlb_lookup never checks:
  * 2^32 - 2^31 lookups without one insert in between would be needed to wrap.
  */
-static void renormalize(struct tlb *t)
+__attribute__((noinline, cold)) static void renormalize(struct tlb *t)
 {
 	for (unsigned s = 0; s < t->nsets; s++) {
 		struct tlb_entry *set = &t->e[s * t->ways];
@@ -72,55 +102,81 @@ static void renormalize(struct tlb *t)
 
 struct tlb_entry *tlb_lookup_set(struct tlb *t, uint64_t vpn)
 {
-	struct tlb_entry *set = &t->e[(vpn & (t->nsets - 1)) * t->ways];
+	struct tlb_entry *victim;
 
-	for (unsigned i = 0; i < t->ways; i++)
-		if (set[i].vpn == vpn) {
-			set[i].lru = ++t->clock;
-			if (t->mru != &set[i]) {
-				t->mru = &set[i];
-				drop_fast(t);
-			}
-			return &set[i];
+	return tlb_lookup_victim(t, vpn, &victim);
+}
+
+/*
+ * One pass over the set: vpn's entry, else the victim of a fill -- the first
+ * invalid entry, else the first with the smallest stamp.
+ */
+static struct tlb_entry *find(struct tlb *t, unsigned s, uint64_t vpn, struct tlb_entry **victim)
+{
+	struct tlb_entry *e = &t->e[s * t->ways], *end = e + t->ways;
+	struct tlb_entry *old = e, *invalid = NULL;
+
+	for (; e < end; e++) {
+		if (e->vpn == vpn) {
+			*victim = e;
+			return e;
 		}
+		if (e->vpn == TLB_VPN_NONE) {
+			if (!invalid)
+				invalid = e;
+		} else if (e->lru < old->lru || old->vpn == TLB_VPN_NONE) {
+			old = e;
+		}
+	}
+	*victim = invalid ? invalid : old;
 	return NULL;
+}
+
+struct tlb_entry *tlb_lookup_victim(struct tlb *t, uint64_t vpn, struct tlb_entry **victim)
+{
+	unsigned s = (unsigned)(vpn & t->set_mask);
+	struct tlb_entry *e = find(t, s, vpn, victim);
+
+	if (e)
+		make_newest(t, s, e);
+	return e;
+}
+
+struct tlb_entry *tlb_fill(struct tlb *t, struct tlb_entry *victim, uint64_t vpn, uint64_t pfn,
+                           uint32_t perm)
+{
+	if (vpn == TLB_VPN_NONE)
+		panic("vpn %#" PRIx64 " is the invalid marker", vpn);
+	if (__builtin_expect(t->clock >= UINT32_MAX / 2, 0))
+		renormalize(t);
+	disarm(t, victim); /* also when refreshed in place: new rights */
+	victim->vpn = vpn;
+	victim->pfn = pfn;
+	victim->perm = perm;
+	make_newest(t, (unsigned)(vpn & t->set_mask), victim);
+	return victim;
 }
 
 struct tlb_entry *tlb_insert(struct tlb *t, uint64_t vpn, uint64_t pfn, uint32_t perm)
 {
-	struct tlb_entry *set = &t->e[(vpn & (t->nsets - 1)) * t->ways];
-	struct tlb_entry *victim = NULL;
+	struct tlb_entry *victim;
 
-	if (vpn == TLB_VPN_NONE)
-		panic("vpn %#" PRIx64 " is the invalid marker", vpn);
-	if (t->clock >= UINT32_MAX / 2)
-		renormalize(t);
-	for (unsigned i = 0; i < t->ways; i++) {
-		if (set[i].vpn == vpn) {
-			victim = &set[i]; /* refresh in place: never a vpn twice */
-			break;
-		}
-		if (!victim || (victim->vpn != TLB_VPN_NONE &&
-		                (set[i].vpn == TLB_VPN_NONE || set[i].lru < victim->lru)))
-			victim = &set[i];
-	}
-	victim->vpn = vpn;
-	victim->pfn = pfn;
-	victim->perm = perm;
-	victim->lru = ++t->clock;
-	t->mru = victim;
-	drop_fast(t);
-	return victim;
+	find(t, (unsigned)(vpn & t->set_mask), vpn, &victim);
+	return tlb_fill(t, victim, vpn, pfn, perm);
 }
 
 void tlb_drop(struct tlb *t, uint64_t vpn)
 {
-	struct tlb_entry *set = &t->e[(vpn & (t->nsets - 1)) * t->ways];
+	unsigned s = (unsigned)(vpn & t->set_mask);
+	struct tlb_entry *set = &t->e[s * t->ways];
 
-	drop_fast(t);
 	for (unsigned i = 0; i < t->ways; i++)
-		if (set[i].vpn == vpn)
+		if (set[i].vpn == vpn) {
+			disarm(t, &set[i]);
+			if (t->newest[s] == &set[i])
+				t->newest[s] = NULL;
 			set[i].vpn = TLB_VPN_NONE;
+		}
 }
 
 void tlb_invlpg(struct tlb *t, vaddr_t va)
@@ -132,7 +188,10 @@ void tlb_invlpg(struct tlb *t, vaddr_t va)
 void tlb_flush_all(struct tlb *t)
 {
 	t->flushes++;
-	drop_fast(t);
+	for (unsigned i = 0; i < TLB_FAST_SLOTS; i++)
+		disarm_slot(&t->fast[i]);
+	for (unsigned s = 0; s < t->nsets; s++)
+		t->newest[s] = NULL;
 	for (unsigned i = 0; i < t->nsets * t->ways; i++)
 		t->e[i].vpn = TLB_VPN_NONE;
 }
@@ -146,7 +205,8 @@ unsigned tlb_count(const struct tlb *t)
 	return n;
 }
 
-/* Every valid entry sits in the set of its vpn, no vpn twice, stamps <= clock. */
+/* Every valid entry sits in the set of its vpn, no vpn twice, stamps <= clock;
+   each fast slot holds its set's newest entry, tagged as its rights allow. */
 int tlb_check(const struct tlb *t, FILE *err)
 {
 	int broken = 0;
@@ -157,42 +217,61 @@ int tlb_check(const struct tlb *t, FILE *err)
 			fprintf(err, "tlb_check: " __VA_ARGS__);                                   \
 	} while (0)
 
-	if (!t->e || !t->ways || !t->nsets || (t->nsets & (t->nsets - 1)))
+	if (!t->e || !t->newest || !t->ways || !t->nsets || (t->nsets & (t->nsets - 1)) ||
+	    t->set_mask != t->nsets - 1)
 		BROKEN("bad geometry: %u sets x %u ways\n", t->nsets, t->ways);
 	if (broken)
 		return broken;
-	if (t->mru < t->e || t->mru >= t->e + t->nsets * t->ways) {
-		BROKEN("mru %p outside the entries\n", (void *)t->mru);
-		return broken;
-	}
-	if (t->fast_read_vpn != TLB_VPN_NONE &&
-	    (t->fast_read_vpn != t->mru->vpn || !(t->mru->perm & TLB_U) || !t->fast_host))
-		BROKEN("fast read tag %#" PRIx64 " is not the mru user entry\n", t->fast_read_vpn);
-	if (t->fast_write_vpn != TLB_VPN_NONE &&
-	    (t->fast_write_vpn != t->mru->vpn ||
-	     (t->mru->perm & (TLB_U | TLB_W | TLB_D)) != (TLB_U | TLB_W | TLB_D)))
-		BROKEN("fast write tag %#" PRIx64 " is not the mru dirty writable user entry\n",
-		       t->fast_write_vpn);
 	for (unsigned s = 0; s < t->nsets; s++) {
 		const struct tlb_entry *set = &t->e[s * t->ways];
+		const struct tlb_entry *nw = t->newest[s];
 
+		if (nw && (nw < set || nw >= set + t->ways || nw->vpn == TLB_VPN_NONE)) {
+			BROKEN("set %u's newest entry is not a valid entry of the set\n", s);
+			continue;
+		}
 		for (unsigned i = 0; i < t->ways; i++) {
 			if (set[i].vpn == TLB_VPN_NONE)
 				continue;
-			if ((set[i].vpn & (t->nsets - 1)) != s)
+			if ((set[i].vpn & t->set_mask) != s)
 				BROKEN("vpn %#" PRIx64 " in set %u, belongs to set %" PRIu64 "\n",
-				       set[i].vpn, s, set[i].vpn & (t->nsets - 1));
+				       set[i].vpn, s, set[i].vpn & t->set_mask);
 			if (set[i].lru > t->clock)
 				BROKEN("vpn %#" PRIx64 " stamped %u after the clock %u\n",
 				       set[i].vpn, set[i].lru, t->clock);
 			for (unsigned j = 0; j < i; j++)
 				if (set[j].vpn == set[i].vpn)
 					BROKEN("vpn %#" PRIx64 " twice in set %u\n", set[i].vpn, s);
-			/* lookups skip restamping the mru entry: it must be the newest */
-			if (t->mru->vpn != TLB_VPN_NONE && set + i != t->mru &&
-			    (t->mru->vpn & (t->nsets - 1)) == s && set[i].lru > t->mru->lru)
-				BROKEN("vpn %#" PRIx64 " newer than the mru entry\n", set[i].vpn);
+			/* hits through a fast slot skip the restamp: it must be the newest */
+			if (nw && nw != set + i && set[i].lru > nw->lru)
+				BROKEN("vpn %#" PRIx64 " newer than set %u's newest entry\n",
+				       set[i].vpn, s);
 		}
+	}
+	for (unsigned i = 0; i < TLB_FAST_SLOTS; i++) {
+		const struct tlb_fast *f = &t->fast[i];
+		const struct tlb_entry *e = f->e;
+
+		if (!e) {
+			if (f->read != TLB_FAST_NONE || f->write != TLB_FAST_NONE)
+				BROKEN("fast slot %u has tags and no entry\n", i);
+			continue;
+		}
+		if (e < t->e || e >= t->e + t->nsets * t->ways || e->vpn == TLB_VPN_NONE ||
+		    (e->vpn & (TLB_FAST_SLOTS - 1)) != i || t->newest[e->vpn & t->set_mask] != e) {
+			BROKEN("fast slot %u is not armed for the newest entry of a set\n", i);
+			continue;
+		}
+		if (f->read != TLB_FAST_NONE &&
+		    (f->read != e->vpn << PAGE_SHIFT || !(e->perm & TLB_U)))
+			BROKEN("fast slot %u: read tag %#" PRIx64 " is not its user entry's\n", i,
+			       f->read);
+		if (f->write != TLB_FAST_NONE &&
+		    (f->write != e->vpn << PAGE_SHIFT ||
+		     (e->perm & (TLB_U | TLB_W | TLB_D)) != (TLB_U | TLB_W | TLB_D)))
+			BROKEN("fast slot %u: write tag %#" PRIx64
+			       " is not its dirty writable user entry's\n",
+			       i, f->write);
 	}
 #undef BROKEN
 	return broken;
@@ -201,9 +280,9 @@ int tlb_check(const struct tlb *t, FILE *err)
 void tlb_dump(const struct tlb *t, FILE *out)
 {
 	fprintf(out,
-	        "tlb: %u entries (%u sets x %u ways), %u valid; hits %" PRIu64 " misses %" PRIu64
+	        "tlb: %u entries (%u sets x %u ways), %u valid; slow-path hits %" PRIu64 " misses %" PRIu64
 	        " invlpg %" PRIu64 " flushes %" PRIu64 "\n",
-	        t->nsets * t->ways, t->nsets, t->ways, tlb_count(t), t->hits, t->misses, t->invlpgs,
+	        t->nsets * t->ways, t->nsets, t->ways, tlb_count(t), t->slow_hits, t->misses, t->invlpgs,
 	        t->flushes);
 	for (unsigned s = 0; s < t->nsets; s++)
 		for (unsigned i = 0; i < t->ways; i++) {

@@ -4,9 +4,8 @@
  * Entries cache a leaf translation (vpn -> pfn) with the permission bits the
  * walk found and whether the PTE's Dirty bit was already set (so the first
  * write through a clean entry re-walks to set D, as the CPU does).
- * Replacement is LRU within a set. The lookup is inline: it is the fast path
- * of every load and store (and cpu.h's inline path goes one step further,
- * through the fast_* tags below).
+ * Replacement is LRU within a set. The lookup is inline, and cpu.h's inline
+ * path goes one step further, through struct tlb_fast below.
  */
 #ifndef VM_TLB_H
 #define VM_TLB_H
@@ -29,24 +28,51 @@ struct tlb_entry {
 
 #define TLB_VPN_NONE UINT64_MAX
 
-struct tlb {
-	unsigned nsets, ways; /* nsets a power of two */
-	struct tlb_entry *e;  /* nsets * ways, set s at e[s * ways] */
-	/* The entry last returned by tlb_lookup or tlb_insert: it holds the
-	   newest stamp, so a lookup that finds it again need not restamp.
-	   Never NULL after tlb_init (points at an invalid entry at first). */
-	struct tlb_entry *mru;
-	/* A front for the CPU's inline path, as QEMU's softmmu TLB keeps
-	   addr_read / addr_write / addend: the vpn of the mru entry when it
-	   may be read (resp. written) in either mode with no further check, and
-	   the host address of its frame. Set by the CPU after a translation;
-	   reset to TLB_VPN_NONE whenever the mru entry changes or any entry is
-	   invalidated, so a tag match is always a hit on the mru entry. */
-	uint64_t fast_read_vpn, fast_write_vpn;
-	uint8_t *fast_host;
-	uint32_t clock;
-	uint64_t hits, misses, invlpgs, flushes; /* hits/misses: counted by the CPU */
+/*
+ * The CPU's inline path (cpu.h) looks here first, as QEMU's softmmu looks in
+ * its direct-mapped CPUTLBEntry table: TLB_FAST_SLOTS slots, the slot of a
+ * page its vpn mod TLB_FAST_SLOTS (a constant: the inline path loads no
+ * mask). A slot is armed only for the newest entry of its set (tlb->newest),
+ * so a hit through it needs no LRU update, and the replacement order -- with
+ * it every hit, miss and eviction -- is the one the set-associative TLB with
+ * exact LRU makes. With more sets than slots, sets share a slot, and only
+ * the one armed last has it. tlb.c clears a slot whenever its entry stops
+ * being the newest of its set or changes; the CPU arms it after a
+ * translation (it knows where RAM is). 32 bytes (TLB_FAST_SHIFT).
+ */
+struct tlb_fast {
+	uint64_t read;    /* page address of e when user and kernel reads may use it
+			     with no further check, else TLB_FAST_NONE */
+	uint64_t write;   /* the same for writes: e is U, W and D */
+	uintptr_t addend; /* host address of e's frame minus its page address */
+	struct tlb_entry *e; /* NULL: the slot is not armed */
 };
+
+#define TLB_FAST_SLOTS 64
+#define TLB_FAST_SHIFT 5 /* log2 of sizeof(struct tlb_fast) */
+
+/* Never equal to an address masked as cpu.h masks it (bits 3-11 are clear). */
+#define TLB_FAST_NONE UINT64_MAX
+
+struct tlb {
+	struct tlb_fast fast[TLB_FAST_SLOTS]; /* first: the inline path's table */
+	struct tlb_entry **newest; /* nsets: the most recently used valid entry of
+				      each set, or NULL */
+	uint64_t set_mask;         /* nsets - 1: the set of vpn is vpn & set_mask */
+	unsigned nsets, ways;      /* nsets a power of two */
+	struct tlb_entry *e;       /* nsets * ways, set s at e[s * ways] */
+	uint32_t clock;
+	/* Counted by the CPU: the hits of its slow path (cpu_tlb_hits() adds
+	   those of the inline path) and every miss. */
+	uint64_t slow_hits, misses;
+	uint64_t invlpgs, flushes;
+};
+
+/* The slot of vpn. */
+static inline struct tlb_fast *tlb_fast_slot(struct tlb *t, uint64_t vpn)
+{
+	return &t->fast[vpn & (TLB_FAST_SLOTS - 1)];
+}
 
 /* entries = sets * ways, both > 0, sets a power of two. 0 or -1. */
 int tlb_init(struct tlb *t, unsigned entries, unsigned ways);
@@ -56,14 +82,28 @@ void tlb_destroy(struct tlb *t);
 struct tlb_entry *tlb_lookup_set(struct tlb *t, uint64_t vpn);
 
 /*
- * The entry of vpn (< TLB_VPN_NONE), or NULL. Counts nothing (the CPU counts hits and
- * misses). The common case -- the same page as the last lookup -- costs one
- * compare: that entry is already the most recently used of its set.
+ * tlb_lookup_set for the CPU's slow path, which fills the TLB when the
+ * lookup failed: *victim is the entry tlb_insert(vpn) would take -- vpn's
+ * own, else the first invalid, else the least recently used -- so that the
+ * fill that follows a walk need not search the set again. Valid until the
+ * TLB changes.
+ */
+struct tlb_entry *tlb_lookup_victim(struct tlb *t, uint64_t vpn, struct tlb_entry **victim);
+/* Fill victim, as tlb_lookup_victim gave it for vpn (nothing changed since). */
+struct tlb_entry *tlb_fill(struct tlb *t, struct tlb_entry *victim, uint64_t vpn, uint64_t pfn,
+                           uint32_t perm);
+
+/*
+ * The entry of vpn (< TLB_VPN_NONE), or NULL; it becomes the newest of its
+ * set. Counts nothing (the CPU counts hits and misses). The common case --
+ * the newest entry of the set -- costs one compare and no restamp.
  */
 static inline struct tlb_entry *tlb_lookup(struct tlb *t, uint64_t vpn)
 {
-	if (__builtin_expect(t->mru->vpn == vpn, 1))
-		return t->mru;
+	struct tlb_entry *e = t->newest[vpn & t->set_mask];
+
+	if (__builtin_expect(e && e->vpn == vpn, 1))
+		return e;
 	return tlb_lookup_set(t, vpn);
 }
 
@@ -75,7 +115,9 @@ void tlb_drop(struct tlb *t, uint64_t vpn);
 void tlb_flush_all(struct tlb *t);
 /* Valid entries now. */
 unsigned tlb_count(const struct tlb *t);
-/* No vpn twice, sets hold their vpns, mru and fast tags agree. Returns #broken. */
+/* No vpn twice, sets hold their vpns, each set's newest entry is the newest,
+   an armed fast slot holds the newest entry of its set, with tags its
+   rights allow. Returns #broken. */
 int tlb_check(const struct tlb *t, FILE *err);
 void tlb_dump(const struct tlb *t, FILE *out);
 

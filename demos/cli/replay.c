@@ -527,7 +527,7 @@ int replay_run(const struct trace *t, const struct replay_opts *o, struct replay
 	libc_init(&x->lc, x->k, ops);
 	x->lc_ready = true;
 
-	uint64_t hits0 = x->k->cpu.tlb.hits, misses0 = x->k->cpu.tlb.misses;
+	uint64_t hits0 = cpu_tlb_hits(&x->k->cpu), misses0 = x->k->cpu.tlb.misses;
 
 	t0 = now_secs();
 	sig = task_run(x->k, x->task, rp_body, x);
@@ -542,7 +542,7 @@ int replay_run(const struct trace *t, const struct replay_opts *o, struct replay
 	r->mmap_calls = x->lc.st.mmap_calls;
 	r->munmap_calls = x->lc.st.munmap_calls;
 	r->page_faults = x->task->min_flt + x->task->maj_flt;
-	r->tlb_hits = x->k->cpu.tlb.hits - hits0;
+	r->tlb_hits = cpu_tlb_hits(&x->k->cpu) - hits0;
 	r->tlb_misses = x->k->cpu.tlb.misses - misses0;
 	ret = 0;
 out:

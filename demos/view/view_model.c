@@ -316,10 +316,10 @@ void view_model_update(struct view_model *m, struct stepper *st)
 		m->tlb_sets = (unsigned)(sizeof(m->tlb) / sizeof(m->tlb[0]) / m->tlb_ways);
 	memcpy(m->tlb, k->cpu.tlb.e, (size_t)m->tlb_sets * m->tlb_ways * sizeof(m->tlb[0]));
 	m->faults = k->probe.c.page_faults;
-	m->loads = k->probe.c.loads;
-	m->stores = k->probe.c.stores;
+	m->loads = cpu_loads(&k->cpu);
+	m->stores = cpu_stores(&k->cpu);
 	m->walks = k->probe.c.walks;
-	m->tlb_hits = k->cpu.tlb.hits;
+	m->tlb_hits = cpu_tlb_hits(&k->cpu);
 	m->tlb_misses = k->cpu.tlb.misses;
 	m->brk_calls = s->lc->st.brk_calls;
 	m->mmap_calls = s->lc->st.mmap_calls;

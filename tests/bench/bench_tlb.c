@@ -74,7 +74,7 @@ int main(void)
 	/* The same bytes in both buffers; the writes also fault the pages in. */
 	cpu_write(&s->k.cpu, x.va, buf, BUF_BYTES);
 	task_run(&s->k, s->t, sim_loads, &x); /* warm: fills the TLB */
-	hits0 = s->k.cpu.tlb.hits;
+	hits0 = cpu_tlb_hits(&s->k.cpu);
 	misses0 = s->k.cpu.tlb.misses;
 	for (int i = 0; i < reps; i++) {
 		nat[i] = native_loads(buf, &nsum) * 1e9 / nloads;
@@ -96,7 +96,7 @@ int main(void)
 	cJSON_AddNumberToObject(o, "tlb_hit_load_ratio", sim_ns / nat_ns);
 	cJSON_AddNumberToObject(o, "sim_load_ns", sim_ns);
 	cJSON_AddNumberToObject(o, "native_load_ns", nat_ns);
-	cJSON_AddNumberToObject(o, "tlb_hits", (double)(s->k.cpu.tlb.hits - hits0));
+	cJSON_AddNumberToObject(o, "tlb_hits", (double)(cpu_tlb_hits(&s->k.cpu) - hits0));
 	cJSON_AddNumberToObject(o, "reps", reps);
 	bench_emit(o);
 	bench_sim_shutdown(s);
