@@ -392,37 +392,20 @@ static void lc_fatal(const char *what, vaddr_t va)
 	panic("%s at %#llx faulted fatally outside task_run", what, (unsigned long long)va);
 }
 
-uint64_t libc_ld64(struct libc *lc, vaddr_t va)
+uint64_t libc_load_slow(struct libc *lc, vaddr_t va, unsigned size)
 {
 	uint64_t v;
 
 	lc_user(lc);
-	if (cpu_load(lc->cpu, va, 8, &v) < 0)
+	if (cpu_load_slow(lc->cpu, va, size, &v) < 0)
 		lc_fatal("load", va);
 	return v;
 }
 
-void libc_st64(struct libc *lc, vaddr_t va, uint64_t v)
+void libc_store_slow(struct libc *lc, vaddr_t va, unsigned size, uint64_t v)
 {
 	lc_user(lc);
-	if (cpu_store(lc->cpu, va, 8, v) < 0)
-		lc_fatal("store", va);
-}
-
-uint32_t libc_ld32(struct libc *lc, vaddr_t va)
-{
-	uint64_t v;
-
-	lc_user(lc);
-	if (cpu_load(lc->cpu, va, 4, &v) < 0)
-		lc_fatal("load", va);
-	return (uint32_t)v;
-}
-
-void libc_st32(struct libc *lc, vaddr_t va, uint32_t v)
-{
-	lc_user(lc);
-	if (cpu_store(lc->cpu, va, 4, v) < 0)
+	if (cpu_store_slow(lc->cpu, va, size, v) < 0)
 		lc_fatal("store", va);
 }
 

@@ -131,12 +131,41 @@ uint64_t libc_malloc_usable_size(struct libc *lc, vaddr_t p);
 /* glibc's malloc_printerr: write "MSG\n" to fd 2, then abort(): SIGABRT. */
 _Noreturn void libc_malloc_printerr(struct libc *lc, const char *msg);
 
-/* Memory access for allocator code: through the MMU (faults, TLB). Never return
-   on a fatal fault (task_run unwinds). */
-uint64_t libc_ld64(struct libc *lc, vaddr_t va);
-void libc_st64(struct libc *lc, vaddr_t va, uint64_t v);
-uint32_t libc_ld32(struct libc *lc, vaddr_t va);
-void libc_st32(struct libc *lc, vaddr_t va, uint32_t v);
+/*
+ * Memory access for allocator code: through the MMU (faults, TLB). Never
+ * return on a fatal fault (task_run unwinds). Inline: the allocators' every
+ * header, link and count goes through them. The CPU's inline path needs no
+ * mode (it hits only user pages, which either mode may use); the rest goes
+ * out of line, where the access is made as a user-mode instruction.
+ */
+uint64_t libc_load_slow(struct libc *lc, vaddr_t va, unsigned size);
+void libc_store_slow(struct libc *lc, vaddr_t va, unsigned size, uint64_t v);
+
+static inline uint64_t libc_ld64(struct libc *lc, vaddr_t va)
+{
+	uint64_t v;
+
+	return cpu_load_fast(lc->cpu, va, 8, &v) ? v : libc_load_slow(lc, va, 8);
+}
+
+static inline void libc_st64(struct libc *lc, vaddr_t va, uint64_t v)
+{
+	if (!cpu_store_fast(lc->cpu, va, 8, v))
+		libc_store_slow(lc, va, 8, v);
+}
+
+static inline uint32_t libc_ld32(struct libc *lc, vaddr_t va)
+{
+	uint64_t v;
+
+	return (uint32_t)(cpu_load_fast(lc->cpu, va, 4, &v) ? v : libc_load_slow(lc, va, 4));
+}
+
+static inline void libc_st32(struct libc *lc, vaddr_t va, uint32_t v)
+{
+	if (!cpu_store_fast(lc->cpu, va, 4, v))
+		libc_store_slow(lc, va, 4, v);
+}
 void libc_memset(struct libc *lc, vaddr_t va, uint8_t byte, uint64_t n);
 void libc_memcpy(struct libc *lc, vaddr_t dst, vaddr_t src, uint64_t n);
 
