@@ -343,3 +343,43 @@ Test(view, window_under_xvfb_takes_keys_and_quits_with_0, .timeout = 90)
 	             "the viewer under Xvfb exited %d (124: it did not quit on q; 3: no window)",
 	             WEXITSTATUS(st));
 }
+
+/* Under memory pressure the buddy panel shows the watermarks, the LRU lists
+   and the swap area (purple bars); without it, nothing of them. */
+Test(view, the_buddy_panel_shows_watermarks_lru_and_swap_under_pressure, .timeout = 120)
+{
+	char script_path[128], png[128], err[2048], num[32];
+	const char *text = "swapon 16M\nm = mmap 12M\ntouch m 0 12M\nv = load m 8 8\n";
+	struct view_layout L;
+	SDL_Surface *s, *conv;
+	FILE *f;
+
+	snprintf(script_path, sizeof(script_path), "%s/pressure.ams", tmpdir);
+	f = fopen(script_path, "w");
+	cr_assert_not_null(f);
+	fputs(text, f);
+	fclose(f);
+	view_layout(&L, VIEW_DEFAULT_W, VIEW_DEFAULT_H, 1);
+	for (int i = 0; i < 2; i++) {
+		/* event 10: booting, no pressure yet; the last event: swapped pages came back */
+		snprintf(num, sizeof(num), "%s", i ? "99999999" : "10");
+		snprintf(png, sizeof(png), "%s/pressure-%d.png", tmpdir, i);
+		{
+			const char *args[] = {"view", script_path, "--phys", "8M", "--screenshot",
+			                      png,    "--at",      num,    NULL};
+
+			cr_assert_eq(run_bin(err, sizeof(err), args), 0, "%s", err);
+		}
+		s = IMG_Load(png);
+		cr_assert_not_null(s);
+		conv = SDL_ConvertSurfaceFormat(s, SDL_PIXELFORMAT_ARGB8888, 0);
+		SDL_FreeSurface(s);
+		if (i)
+			cr_expect_gt(count(conv, &L.panel[0][VP_BUDDY], 0xa06ed2, true), 50,
+			             "no swap bar under pressure");
+		else
+			cr_expect_eq(count(conv, &L.panel[0][VP_BUDDY], 0xa06ed2, true), 0,
+			             "a swap bar before the swap area exists");
+		SDL_FreeSurface(conv);
+	}
+}

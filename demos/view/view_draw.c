@@ -19,6 +19,8 @@
 #include "../step/narrate.h"
 #include "view_draw.h"
 
+#include "../../kernel_sim/swap.h"
+
 #define COL_PANEL     VIEW_COL_PANEL
 #define COL_BORDER    0x3a3f4c
 #define COL_TEXT      0xdcdce1
@@ -32,6 +34,12 @@
 #define COL_BRK       0xff6b6b
 #define COL_START_BRK 0xffa860
 #define COL_CUR_EV    0x3a4a6a
+#define COL_WMARK_MIN  0xff5a5a
+#define COL_WMARK_LOW  0xffa860
+#define COL_WMARK_HIGH 0x78dc8c
+#define COL_INACTIVE   0x6e8cc8
+#define COL_ACTIVE_LRU 0x5ac86e
+#define COL_SWAP       0xa06ed2
 
 /* Layers: user, libc, kernel, mmu. */
 static const uint32_t layer_col[] = {0xe6e678, 0x78c8ff, 0xff9664, 0xbe96ff};
@@ -805,6 +813,13 @@ static void draw_walk(struct view_gfx *g, const struct view_rect *p, struct view
 		textf(g, VF_SMALL, cx[1], y + 1, COL_TEXT,
 		      "pfn %#" PRIx64 " = paddr %#" PRIx64 " + offset %#" PRIx64, pte_pfn(m->leaf),
 		      pfn_to_paddr(pte_pfn(m->leaf)), m->addr & 0xfff);
+	} else if (is_swap_pte(m->walk.entry[PT_LEVELS - 1]) && m->walk.depth == PT_LEVELS) {
+		pte_t e = m->walk.entry[PT_LEVELS - 1];
+
+		textf(g, VF_BOLD, cx[0], y, COL_SWAP, "swap");
+		textf(g, VF_SMALL, cx[1], y + 1, COL_SWAP,
+		      "swap entry: type %u, offset %" PRIu64 " (inverted): a major fault",
+		      pte_swp_type(e), pte_swp_offset(e));
 	} else {
 		textf(g, VF_BOLD, cx[0], y, COL_BAD, "frame");
 		textf(g, VF_SMALL, cx[1], y + 1, COL_BAD,
@@ -1207,13 +1222,93 @@ static void draw_phys(struct view_gfx *g, const struct view_layout *L, int side,
 
 /* ---- buddy free lists ----------------------------------------------------------------- */
 
+
+/* A bar of w pixels at (x, y): frac of it filled with rgb over a dim track. */
+static void bar(struct view_gfx *g, int x, int y, int w, int h, double frac, uint32_t rgb)
+{
+	fill(g, x, y, w, h, COL_BORDER);
+	if (frac > 1)
+		frac = 1;
+	if (frac > 0)
+		fill(g, x, y, (int)(w * frac + 0.5) ? (int)(w * frac + 0.5) : 1, h, rgb);
+}
+
+/*
+ * The memory-pressure rows under the buddy lists: free pages against the
+ * zone's min/low/high watermarks, the inactive and active LRU lists, the
+ * swap area's slots, and the latest page that moved between RAM and swap.
+ */
+static void draw_pressure(struct view_gfx *g, int x, int y, int w, int rh,
+                          const struct view_model *m)
+{
+	int adv = g->font[VF_SMALL].adv, lw = 9 * adv, bw = w / 3, bh = rh - 6;
+	uint64_t scale = m->wmark[2] * 2 > m->free_pages ? m->wmark[2] * 2 : m->free_pages;
+	static const uint32_t wcol[3] = {COL_WMARK_MIN, COL_WMARK_LOW, COL_WMARK_HIGH};
+	static const char *const wname[3] = {"min", "low", "high"};
+	uint64_t lru = m->lru_inactive + m->lru_active;
+	int tx;
+
+	hline(g, x, x + w, y - 2, COL_BORDER);
+	/* free vs watermarks: the bar runs to twice the high mark */
+	view_text(g, VF_SMALL, x, y, COL_DIM, "free");
+	bar(g, x + lw, y + 3, bw, bh, scale ? (double)m->free_pages / (double)scale : 0,
+	    m->free_pages <= m->wmark[0]   ? COL_WMARK_MIN
+	    : m->free_pages <= m->wmark[1] ? COL_WMARK_LOW
+	                                   : COL_TEXT);
+	tx = x + lw + bw + adv;
+	for (int i = 0; i < 3; i++) {
+		int mx = x + lw + (scale ? (int)((double)bw * (double)m->wmark[i] / (double)scale) : 0);
+
+		fill(g, mx, y + 1, 2, bh + 4, wcol[i]);
+		tx += textf(g, VF_SMALL, tx, y, wcol[i], "%s %" PRIu64 " ", wname[i], m->wmark[i]);
+	}
+	textf(g, VF_SMALL, tx, y, COL_TEXT, "free %" PRIu64, m->free_pages);
+	y += rh;
+	/* the LRU lists */
+	view_text(g, VF_SMALL, x, y, COL_DIM, "LRU anon");
+	bar(g, x + lw, y + 3, bw, bh, lru ? (double)m->lru_inactive / (double)lru : 0, COL_INACTIVE);
+	textf(g, VF_SMALL, x + lw + bw + adv, y, COL_TEXT, "inactive %" PRIu64 "  active %" PRIu64,
+	      m->lru_inactive, m->lru_active);
+	y += rh;
+	/* the swap area */
+	view_text(g, VF_SMALL, x, y, COL_DIM, "swap");
+	if (m->swap_total) {
+		bar(g, x + lw, y + 3, bw, bh, (double)m->swap_used / (double)m->swap_total, COL_SWAP);
+		textf(g, VF_SMALL, x + lw + bw + adv, y, COL_TEXT,
+		      "%" PRIu64 "/%" PRIu64 " slots  out %" PRIu64 " in %" PRIu64, m->swap_used,
+		      m->swap_total, m->pswpout, m->pswpin);
+	} else {
+		textf(g, VF_SMALL, x + lw, y, COL_DIM, "none: anonymous pages cannot be reclaimed%s",
+		      m->oom_kills ? "; the OOM killer ran" : "");
+	}
+	y += rh;
+	/* which frame went where */
+	tx = textf(g, VF_SMALL, x, y, COL_DIM, "kswapd ran %" PRIu64 "x, reclaimed %" PRIu64 "  ",
+	           m->kswapd_runs, m->reclaimed);
+	if (m->moved)
+		textf(g, VF_SMALL, x + tx, y, COL_SWAP,
+		      m->moved_out ? "#%" PRIu64 " frame pfn %#" PRIx64 " \xe2\x86\x92 swap slot %" PRIu64
+		                   : "#%" PRIu64 " swap slot %" PRIu64 " \xe2\x86\x92 frame pfn %#" PRIx64,
+		      m->moved_seq, m->moved_out ? m->moved_pfn : m->moved_slot,
+		      m->moved_out ? m->moved_slot : m->moved_pfn);
+}
+
 static void draw_buddy(struct view_gfx *g, const struct view_rect *p, struct view_side_info *si,
                        int side)
 {
 	struct view_model *m = si->m;
 	int sh = g->font[VF_SMALL].h, rh = sh + 1, adv = g->font[VF_SMALL].adv;
 	struct view_rect b = panel(g, p, "buddy free lists", "free_area[order].nr_free");
-	int avail = b.h - sh - 2, ncol = avail / rh >= (int)m->nr_orders ? 1 : 2;
+	/* Under memory pressure, the bottom rows show the watermarks, the LRU
+	   lists and the swap area (draw_pressure). */
+	int prows = m->pressure ? 4 : 0;
+	int avail = (b.h - sh - 2 - prows * rh) / rh, ncol;
+
+	if (avail < 1)
+		avail = 1;
+	ncol = ((int)m->nr_orders + avail - 1) / avail;
+	if (ncol > 3)
+		ncol = 3;
 	int per = ((int)m->nr_orders + ncol - 1) / ncol, colw = b.w / ncol;
 	char s1[32];
 
@@ -1247,6 +1342,8 @@ static void draw_buddy(struct view_gfx *g, const struct view_rect *p, struct vie
 	}
 	int y = b.y + b.h - sh;
 
+	if (prows)
+		draw_pressure(g, b.x, y - prows * rh - 2, b.w, rh, m);
 	if (m->bop_now && m->bop == VB_SPLIT)
 		textf(g, VF_SMALL, b.x, y, COL_SPLIT,
 		      "expand: upper half (pfn %#" PRIx64 ") goes on free_area[%u]", m->bop_pfn,

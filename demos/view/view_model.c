@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../../kernel_sim/task.h"
 #include "../../vm/panic.h"
 
 void view_model_init(struct view_model *m)
@@ -90,6 +91,45 @@ static void read_frames(struct view_model *m, struct kernel *k)
 		m->nr_free[o] = k->buddy.free_area[o].nr_free;
 	m->free_pages = k->buddy.free_pages;
 	m->managed = k->buddy.managed;
+}
+
+/* Watermarks, LRU lists, the swap area and the pressure counters. */
+static void read_pressure(struct view_model *m, struct stepper *st)
+{
+	struct kernel *k = &st->s->k;
+	const uint64_t *ev = k->vmstat.event;
+
+	m->wmark[0] = k->buddy.watermark[WMARK_MIN];
+	m->wmark[1] = k->buddy.watermark[WMARK_LOW];
+	m->wmark[2] = k->buddy.watermark[WMARK_HIGH];
+	m->lru_inactive = k->lruvec.nr[LRU_INACTIVE_ANON];
+	m->lru_active = k->lruvec.nr[LRU_ACTIVE_ANON];
+	m->swap_total = swap_total_pages(k);
+	m->swap_used = m->swap_total - swap_free_pages(k);
+	m->swap_ents = st->s->task ? task_mm(st->s->task)->rss_stat[MM_SWAPENTS] : 0;
+	m->pswpin = ev[PSWPIN];
+	m->pswpout = ev[PSWPOUT];
+	m->majflt = ev[PGMAJFAULT];
+	m->kswapd_runs = k->kswapd.runs;
+	m->oom_kills = ev[OOM_KILL];
+	m->reclaimed = ev[PGSTEAL_KSWAPD] + ev[PGSTEAL_DIRECT];
+	m->pressure = k->swap || m->kswapd_runs || m->reclaimed || m->oom_kills ||
+	              m->free_pages <= m->wmark[2];
+	m->moved = false;
+	for (size_t i = 0; i < st->log_len && i < 65536; i++) {
+		const struct event *e = stepper_log(st, i);
+
+		if (e->kind != EV_NOTE || !e->fn)
+			continue;
+		if (!strcmp(e->fn, "swap_writepage") || !strcmp(e->fn, "swap_read_folio")) {
+			m->moved = true;
+			m->moved_out = e->fn[5] == 'w';
+			m->moved_pfn = event_field(e, "pfn", 0);
+			m->moved_slot = event_field(e, "offset", 0);
+			m->moved_seq = e->seq;
+			break;
+		}
+	}
 }
 
 /* ---- what the statement did so far ------------------------------------ */
@@ -309,6 +349,7 @@ void view_model_update(struct view_model *m, struct stepper *st)
 
 	/* Frames, the statement's changes, TLB, counters */
 	read_frames(m, k);
+	read_pressure(m, st);
 	scan_statement(m, st);
 	m->tlb_sets = k->cpu.tlb.nsets;
 	m->tlb_ways = k->cpu.tlb.ways;

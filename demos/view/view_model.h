@@ -89,6 +89,18 @@ struct view_model {
 	uint64_t faults, tlb_hits, tlb_misses, rss, pt_pages, brk_calls, mmap_calls;
 	uint64_t loads, stores, walks, stmt_faults;
 	uint64_t stmt_first_seq; /* seq of the current statement's EV_STMT (or 0) */
+	/* Memory pressure. */
+	bool pressure;          /* a swap area, or reclaim has run: the panel shows it */
+	uint64_t wmark[3];      /* min, low, high (pages) */
+	uint64_t lru_inactive, lru_active;
+	uint64_t swap_total, swap_used, swap_ents;
+	uint64_t pswpin, pswpout, majflt, kswapd_runs, oom_kills, reclaimed;
+	/* The latest page that moved between RAM and swap, from the event log. */
+	bool moved;
+	bool moved_out; /* true: pfn written to slot; false: slot read into pfn */
+	pfn_t moved_pfn;
+	uint64_t moved_slot;
+	uint64_t moved_seq;
 };
 
 void view_model_init(struct view_model *m);
