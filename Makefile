@@ -26,7 +26,8 @@ endif
 
 # Debian packages the build, the tests and the demo need (pkg-config name or file -> package).
 DEB_PACKAGES := pkg-config libcriterion-dev uthash-dev libsdl2-dev libsdl2-ttf-dev \
-	libsdl2-image-dev libcjson-dev fonts-dejavu-core xvfb xauth xdotool strace
+	libsdl2-image-dev libcjson-dev fonts-dejavu-core xvfb xauth xdotool strace \
+	python3 sqlite3
 
 PKGS := libcjson
 SDL_PKGS := sdl2 SDL2_ttf SDL2_image
@@ -57,7 +58,11 @@ CRIT_LIBS = $(shell pkg-config --libs criterion 2>/dev/null)
 # view/ (the SDL viewer). The viewer's files alone see SDL.
 MODEL_SRC := $(wildcard vm/*.c kernel_sim/*.c libc/*.c)
 VIEW_SRC := $(wildcard demos/view/*.c)
-FRONT_SRC := $(filter-out demos/cli/main.c,$(wildcard demos/cli/*.c demos/step/*.c))
+# demos/record/preload.c is not part of the binary: it is librecord.so, the
+# LD_PRELOAD library `aftermalloc record` puts into real programs.
+PRELOAD_SRC := demos/record/preload.c
+FRONT_SRC := $(filter-out demos/cli/main.c $(PRELOAD_SRC),\
+	$(wildcard demos/cli/*.c demos/step/*.c demos/record/*.c))
 LIB_SRC := $(MODEL_SRC) $(FRONT_SRC)
 TEST_SRC := $(wildcard tests/test_*.c tests/support_*.c)
 HOST_PROBES := $(patsubst tests/host/%.c,$(BUILD)/host/%,$(wildcard tests/host/*.c))
@@ -68,12 +73,14 @@ MAIN_OBJ := $(BUILD)/obj/demos/cli/main.o
 TEST_OBJ := $(TEST_SRC:%.c=$(BUILD)/obj/%.o)
 
 BIN := $(BUILD)/aftermalloc
+# Beside the binary as installed: PREFIX/bin/aftermalloc, PREFIX/lib/aftermalloc/.
+RECORD_LIB := $(BUILD)/lib/aftermalloc/librecord.so
 UNIT := $(BUILD)/tests/unit
 DEPS_STAMP := build/.deps-ok
 
 .PHONY: all deps test golden demo bench install clean check-sdl format fuzz valgrind screenshots
 
-all: $(BIN)
+all: $(BIN) $(RECORD_LIB)
 
 # ---- dependencies: install from Debian's packages what is missing ----------
 deps: $(DEPS_STAMP)
@@ -111,6 +118,14 @@ $(BUILD)/obj/%.o: %.c | $(DEPS_STAMP)
 $(BIN): $(MAIN_OBJ) $(LIB_OBJ) $(VIEW_OBJ) | check-sdl
 	$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS) $(SDL_LIBS) -lm
 
+# The preload library runs inside real programs: optimised whatever CONF is,
+# and never sanitized (a sanitizer runtime cannot be preloaded after the
+# program's own libc). Only glibc's own entry points, so no -ldl.
+$(RECORD_LIB): $(PRELOAD_SRC) demos/record/record_log.h | $(DEPS_STAMP)
+	@mkdir -p $(@D)
+	$(CC) -std=gnu11 -O2 -g -Wall -Wextra -Werror -Wno-unused-parameter -D_GNU_SOURCE \
+	  -fPIC -shared -fvisibility=hidden -o $@ $(PRELOAD_SRC)
+
 $(UNIT): $(TEST_OBJ) $(LIB_OBJ) $(VIEW_OBJ)
 	@mkdir -p $(@D)
 	$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS) $(SDL_LIBS) $(CRIT_LIBS) -lm
@@ -128,7 +143,7 @@ check-sdl:
 	if [ -n "$$bad" ]; then echo "SDL included outside the viewer: $$bad" >&2; exit 1; fi
 
 # ---- test ------------------------------------------------------------------
-test: $(BIN) $(UNIT) $(HOST_PROBES)
+test: $(BIN) $(RECORD_LIB) $(UNIT) $(HOST_PROBES)
 	AM_BIN=$(abspath $(BIN)) AM_HOST=$(abspath $(BUILD)/host) AM_ROOT=$(CURDIR) \
 	  LSAN_OPTIONS=suppressions=$(CURDIR)/tests/lsan.supp:print_suppressions=0 \
 	  $(UNIT) --jobs=$$(nproc) $(TEST_ARGS)
@@ -156,7 +171,7 @@ screenshots: $(BIN)
 	demos/screenshots.sh $(BIN) docs/img
 
 # ---- install / clean -------------------------------------------------------
-install: $(BIN)
+install: $(BIN) $(RECORD_LIB)
 	install -d $(DESTDIR)$(PREFIX)/bin
 	install -m 755 $(BIN) $(DESTDIR)$(PREFIX)/bin/aftermalloc
 

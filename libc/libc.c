@@ -348,6 +348,28 @@ out:
 	return ret;
 }
 
+/* memalign (glibc's __libc_memalign, which aligned_alloc and valloc share):
+   the policy rounds the alignment as glibc's _mid_memalign does; a policy
+   without memalign serves only alignments up to its own 16 (else NULL and
+   ENOMEM, as an allocator that cannot align). */
+vaddr_t libc_memalign(struct libc *lc, uint64_t align, uint64_t n)
+{
+	struct probe *p = lc_probe(lc);
+	vaddr_t mem = 0;
+
+	probe_call(p, LAYER_LIBC, "memalign", {"alignment", align}, {"bytes", n});
+	lc->in_malloc++;
+	if (lc->ops->memalign)
+		mem = lc->ops->memalign(lc, align, n);
+	else if (align <= 16)
+		mem = lc->ops->malloc(lc, n);
+	lc->in_malloc--;
+	if (!mem)
+		lc->errno_ = SIM_ENOMEM;
+	probe_ret(p, LAYER_LIBC, "memalign", {"ret", mem});
+	return mem;
+}
+
 uint64_t libc_malloc_usable_size(struct libc *lc, vaddr_t mem)
 {
 	uint64_t n = 0;

@@ -126,6 +126,7 @@ void libc_free(struct libc *lc, vaddr_t p);
 vaddr_t libc_calloc(struct libc *lc, uint64_t nmemb, uint64_t size);
 vaddr_t libc_realloc(struct libc *lc, vaddr_t p, uint64_t n);
 int libc_posix_memalign(struct libc *lc, vaddr_t *out, uint64_t align, uint64_t n);
+vaddr_t libc_memalign(struct libc *lc, uint64_t align, uint64_t n); /* 0 and ENOMEM */
 uint64_t libc_malloc_usable_size(struct libc *lc, vaddr_t p);
 
 /* glibc's malloc_printerr: write "MSG\n" to fd 2, then abort(): SIGABRT. */

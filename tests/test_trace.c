@@ -287,3 +287,70 @@ Test(trace, every_public_trace_loads)
 		trace_free(t);
 	}
 }
+
+/* ---- the extensions: calloc and memalign ---------------------------------- */
+
+Test(trace, calloc_and_memalign_lines_carry_their_second_number)
+{
+	struct trace *t = parse_ok("0\n3\n4\n1\nc 0 10 24\nm 1 4096 100\na 2 8\nf 0\n");
+
+	cr_assert_eq(t->ops[0].kind, TOP_CALLOC);
+	cr_assert_eq(t->ops[0].arg, 10);
+	cr_assert_eq(t->ops[0].size, 24);
+	cr_assert_eq(trace_op_bytes(&t->ops[0]), 240);
+	cr_assert_eq(t->ops[1].kind, TOP_MEMALIGN);
+	cr_assert_eq(t->ops[1].arg, 4096);
+	cr_assert_eq(t->ops[1].size, 100);
+	cr_assert_eq(trace_peak_payload(t), 348);
+	cr_assert(trace_extended(t));
+	trace_free(t);
+}
+
+Test(trace, malformed_extension_lines_name_file_line_and_reason)
+{
+	parse_bad("0\n1\n1\n1\nc 0 10\n", "bad.rep:5: missing size\n");
+	parse_bad("0\n1\n1\n1\nc 0\n", "bad.rep:5: missing number of elements\n");
+	parse_bad("0\n1\n1\n1\nm 0\n", "bad.rep:5: missing alignment\n");
+	parse_bad("0\n1\n1\n1\nm 0 24 100\n", "bad.rep:5: alignment 24 is not a power of two\n");
+	parse_bad("0\n1\n1\n1\nm 0 0 100\n", "bad.rep:5: alignment 0 is not a power of two\n");
+	parse_bad("0\n1\n1\n1\nc 0 1 2 3\n", "bad.rep:5: junk after operation: '3'\n");
+}
+
+/* Write t (plain or not) and read it back. */
+static struct trace *roundtrip(const struct trace *t, bool plain)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+	struct trace *back = NULL;
+
+	cr_assert_eq(trace_write(f, t, plain), 0);
+	fclose(f);
+	cr_assert_eq(trace_parse(buf, len, "w.rep", &back, stderr), 0, "%s", buf);
+	free(buf);
+	return back;
+}
+
+Test(trace, written_traces_read_back_the_same_or_as_plain_cs_app)
+{
+	struct trace *t = parse_ok("77\n4\n6\n1\na 0 5\nc 1 3 40\nm 2 64 100\nr 0 50\nf 1\nf -1\n");
+	struct trace *e = roundtrip(t, false), *p = roundtrip(t, true);
+
+	cr_assert_eq(e->heap_hint, 77);
+	cr_assert_eq(e->nr_ops, 6);
+	for (size_t i = 0; i < 6; i++) {
+		cr_assert_eq(e->ops[i].kind, t->ops[i].kind);
+		cr_assert_eq(e->ops[i].id, t->ops[i].id);
+		cr_assert_eq(e->ops[i].size, t->ops[i].size);
+		cr_assert_eq(e->ops[i].arg, t->ops[i].arg);
+	}
+	cr_assert_not(trace_extended(p));
+	cr_assert_eq(p->ops[1].kind, TOP_ALLOC);
+	cr_assert_eq(p->ops[1].size, 120, "calloc(3, 40) is a(120)");
+	cr_assert_eq(p->ops[2].kind, TOP_ALLOC);
+	cr_assert_eq(p->ops[2].size, 100, "memalign(64, 100) is a(100)");
+	cr_assert_eq(trace_peak_payload(p), trace_peak_payload(t));
+	trace_free(t);
+	trace_free(e);
+	trace_free(p);
+}

@@ -38,6 +38,8 @@ static const struct command commands[] = {
     {"replay", cmd_replay,
      "TRACE.rep... [--malloc POLICY|all] [--phys SIZE] [--json] [--no-check]",
      "replay a malloc-lab trace through a policy, checking every block"},
+    {"record", cmd_record, "[-o FILE.rep] [--plain] -- CMD [ARGS...]",
+     "run a real program and record its malloc calls as a trace"},
 };
 
 #define NR_COMMANDS (sizeof(commands) / sizeof(commands[0]))

@@ -203,6 +203,40 @@ static bool pat_verify(struct rp *x, int32_t id, vaddr_t p, uint64_t n, const ch
 	return true;
 }
 
+/* calloc's block reads as zeroes (through the side door: a page never
+   touched reads as zero too, as the zero page it would map). */
+static bool zero_verify(struct rp *x, int32_t id, vaddr_t p, uint64_t n)
+{
+	static const uint8_t zero[PAGE_SIZE];
+	uint8_t buf[PAGE_SIZE];
+	struct phys *ph = x->k->cpu.phys;
+	uint64_t off = 0;
+
+	while (off < n) {
+		vaddr_t va = p + off;
+		uint64_t len = PAGE_SIZE - (va & (PAGE_SIZE - 1));
+		pte_t e;
+
+		if (len > n - off)
+			len = n - off;
+		e = pagewalk(ph, x->k->cpu.cr3, va, NULL);
+		if (pte_present(e) && phys_valid_pfn(ph, pte_pfn(e))) {
+			phys_read(ph, pfn_to_paddr(pte_pfn(e)) + (va & (PAGE_SIZE - 1)), buf, len);
+			if (memcmp(buf, zero, len) != 0) {
+				uint64_t j = 0;
+
+				while (buf[j] == 0)
+					j++;
+				rp_fail(x, "calloc'd block of id %d is not zero at offset %llu: 0x%02x",
+				        id, (unsigned long long)(off + j), buf[j]);
+				return false;
+			}
+		}
+		off += len;
+	}
+	return true;
+}
+
 /* A block the allocator handed out: check it and make it live. */
 static bool rp_place(struct rp *x, int32_t id, vaddr_t p, uint64_t n)
 {
@@ -269,21 +303,47 @@ static void rp_unplace(struct rp *x, struct rp_block *b)
 
 /* ---- the operations ------------------------------------------------------- */
 
+/* a, c and m: a new block for a free id. */
 static void op_alloc(struct rp *x, const struct trace_op *op)
 {
+	uint64_t n = trace_op_bytes(op);
 	vaddr_t p;
 
 	if (x->blk[op->id].live) {
-		rp_fail(x, "a %d: id %d is already allocated", op->id, op->id);
+		rp_fail(x, "%c %d: id %d is already allocated", op->kind, op->id, op->id);
 		return;
 	}
-	p = libc_malloc(&x->lc, op->size);
+	switch (op->kind) {
+	case TOP_CALLOC:
+		p = libc_calloc(&x->lc, op->arg, op->size);
+		break;
+	case TOP_MEMALIGN:
+		p = libc_memalign(&x->lc, op->arg, op->size);
+		break;
+	default:
+		p = libc_malloc(&x->lc, op->size);
+		break;
+	}
 	if (!p) {
-		rp_fail(x, "malloc(%llu) returned NULL", (unsigned long long)op->size);
+		if (op->kind == TOP_ALLOC)
+			rp_fail(x, "malloc(%llu) returned NULL", (unsigned long long)op->size);
+		else
+			rp_fail(x, "%s(%llu, %llu) returned NULL",
+			        op->kind == TOP_CALLOC ? "calloc" : "memalign",
+			        (unsigned long long)op->arg, (unsigned long long)op->size);
 		return;
 	}
-	if (rp_place(x, op->id, p, op->size) && x->o->check)
-		pat_write(x, op->id, p, 0, op->size);
+	if (op->kind == TOP_MEMALIGN && x->o->check && p % op->arg) {
+		rp_fail(x, "memalign(%llu, %llu) returned %#llx, not aligned",
+		        (unsigned long long)op->arg, (unsigned long long)op->size,
+		        (unsigned long long)p);
+		return;
+	}
+	if (!rp_place(x, op->id, p, n) || !x->o->check)
+		return;
+	if (op->kind == TOP_CALLOC && !zero_verify(x, op->id, p, n))
+		return;
+	pat_write(x, op->id, p, 0, n);
 }
 
 static void op_realloc(struct rp *x, const struct trace_op *op)
@@ -384,6 +444,8 @@ static void rp_body(void *arg)
 			rp_progress(x, false);
 		switch (op->kind) {
 		case TOP_ALLOC:
+		case TOP_CALLOC:
+		case TOP_MEMALIGN:
 			op_alloc(x, op);
 			break;
 		case TOP_REALLOC:

@@ -3,7 +3,8 @@
  *
  * The format is the one of the CS:APP malloc lab driver (mdriver.c,
  * read_trace): four header integers, then `a ID BYTES`, `r ID BYTES`,
- * `f ID`, one a line. The quirks of public traces and what this reader
+ * `f ID`, one a line; and the project's `c ID NMEMB SIZE` and
+ * `m ID ALIGN SIZE`. The quirks of public traces and what this reader
  * accepts or rejects are listed in trace.h. The whole file is read into
  * memory and split into lines there, so no line can overflow a buffer.
  *
@@ -100,7 +101,7 @@ static enum num_status parse_num(const char *tok, size_t len, uint64_t *v, bool 
 	return *neg && x != 0 ? NUM_NEG : NUM_OK;
 }
 
-static int push_op(struct parser *p, char kind, int32_t id, uint64_t size)
+static int push_op(struct parser *p, char kind, int32_t id, uint64_t size, uint64_t arg)
 {
 	struct trace *t = p->t;
 
@@ -114,7 +115,7 @@ static int push_op(struct parser *p, char kind, int32_t id, uint64_t size)
 		p->cap = ncap;
 	}
 	t->ops[t->nr_ops++] =
-	    (struct trace_op){.kind = kind, .id = id, .size = size, .line = p->line};
+	    (struct trace_op){.kind = kind, .id = id, .size = size, .arg = arg, .line = p->line};
 	return 0;
 }
 
@@ -165,16 +166,26 @@ static int parse_op(struct parser *p, const char *s, const char *e)
 	size_t len;
 	char kind;
 	int32_t id = 0;
-	uint64_t size = 0;
+	uint64_t size = 0, arg = 0;
 
 	next_token(&s, e, &tok, &len);
-	if (len != 1 || (tok[0] != 'a' && tok[0] != 'r' && tok[0] != 'f'))
+	if (len != 1 || !strchr("arfcm", tok[0]))
 		return perr(p, "unknown operation '%.*s'", (int)(len > 32 ? 32 : len), tok);
 	kind = tok[0];
 	if (!next_token(&s, e, &tok, &len))
 		return perr(p, "missing id");
 	if (parse_id(p, tok, len, kind == TOP_FREE, &id))
 		return -1;
+	if (kind == TOP_CALLOC || kind == TOP_MEMALIGN) {
+		if (!next_token(&s, e, &tok, &len))
+			return perr(p, "missing %s", kind == TOP_CALLOC ? "number of elements"
+			                                                : "alignment");
+		if (parse_size_field(p, tok, len, &arg))
+			return -1;
+		if (kind == TOP_MEMALIGN && (arg == 0 || (arg & (arg - 1))))
+			return perr(p, "alignment %llu is not a power of two",
+			            (unsigned long long)arg);
+	}
 	if (kind != TOP_FREE) {
 		if (!next_token(&s, e, &tok, &len))
 			return perr(p, "missing size");
@@ -183,7 +194,7 @@ static int parse_op(struct parser *p, const char *s, const char *e)
 	}
 	if (next_token(&s, e, &tok, &len))
 		return perr(p, "junk after operation: '%.*s'", (int)(len > 32 ? 32 : len), tok);
-	return push_op(p, kind, id, size);
+	return push_op(p, kind, id, size, arg);
 }
 
 static const char *const header_names[4] = {"heap size", "number of ids", "number of ops",
@@ -349,11 +360,13 @@ uint64_t trace_peak_payload(const struct trace *t)
 			continue;
 		switch (op->kind) {
 		case TOP_ALLOC:
+		case TOP_CALLOC:
+		case TOP_MEMALIGN:
 			if (on[op->id])
 				cur -= live[op->id];
-			live[op->id] = op->size;
+			live[op->id] = trace_op_bytes(op);
 			on[op->id] = 1;
-			cur += op->size;
+			cur += live[op->id];
 			break;
 		case TOP_REALLOC:
 			if (on[op->id])
@@ -375,4 +388,49 @@ uint64_t trace_peak_payload(const struct trace *t)
 	free(live);
 	free(on);
 	return peak > UINT64_MAX ? UINT64_MAX : (uint64_t)peak;
+}
+
+uint64_t trace_op_bytes(const struct trace_op *op)
+{
+	uint64_t n;
+
+	if (op->kind != TOP_CALLOC)
+		return op->size;
+	return __builtin_mul_overflow(op->arg, op->size, &n) ? UINT64_MAX : n;
+}
+
+bool trace_extended(const struct trace *t)
+{
+	for (size_t i = 0; i < t->nr_ops; i++)
+		if (t->ops[i].kind == TOP_CALLOC || t->ops[i].kind == TOP_MEMALIGN)
+			return true;
+	return false;
+}
+
+int trace_write(FILE *out, const struct trace *t, bool plain)
+{
+	fprintf(out, "%llu\n%u\n%zu\n%llu\n", (unsigned long long)t->heap_hint, t->nr_ids,
+	        t->nr_ops, (unsigned long long)t->weight);
+	for (size_t i = 0; i < t->nr_ops; i++) {
+		const struct trace_op *op = &t->ops[i];
+
+		switch (op->kind) {
+		case TOP_FREE:
+			fprintf(out, "f %d\n", op->id);
+			break;
+		case TOP_CALLOC:
+		case TOP_MEMALIGN:
+			if (!plain) {
+				fprintf(out, "%c %d %llu %llu\n", op->kind, op->id,
+				        (unsigned long long)op->arg, (unsigned long long)op->size);
+				break;
+			}
+			fprintf(out, "a %d %llu\n", op->id, (unsigned long long)trace_op_bytes(op));
+			break;
+		default:
+			fprintf(out, "%c %d %llu\n", op->kind, op->id, (unsigned long long)op->size);
+			break;
+		}
+	}
+	return fflush(out) == 0 && !ferror(out) ? 0 : -1;
 }

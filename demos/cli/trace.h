@@ -1,7 +1,10 @@
 /*
- * trace.h - reader of CS:APP malloc-lab traces (.rep), with every quirk of
- * demos/traces/README.md: CRLF line ends, `f -1` (free(NULL)), `r` on an
- * id never allocated (realloc(NULL, n)), `r ID 0`, blocks never freed.
+ * trace.h - reader and writer of CS:APP malloc-lab traces (.rep), with every
+ * quirk of demos/traces/README.md: CRLF line ends, `f -1` (free(NULL)), `r`
+ * on an id never allocated (realloc(NULL, n)), `r ID 0`, blocks never freed;
+ * and the project's two extensions (demos/traces/README.md, "Extensions"),
+ * which traces of real programs need: `c ID NMEMB SIZE` (calloc) and
+ * `m ID ALIGN SIZE` (memalign, posix_memalign, aligned_alloc, valloc).
  *
  * Self-contained (libc of the host and uthash only) so the host-side replayer
  * that runs a trace on the real glibc (tests/host/) reads traces with the
@@ -26,21 +29,32 @@
 #ifndef DEMOS_TRACE_H
 #define DEMOS_TRACE_H
 
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 
-enum trace_op_kind { TOP_ALLOC = 'a', TOP_REALLOC = 'r', TOP_FREE = 'f' };
+enum trace_op_kind {
+	TOP_ALLOC = 'a',
+	TOP_REALLOC = 'r',
+	TOP_FREE = 'f',
+	TOP_CALLOC = 'c',   /* extension: p[ID] = calloc(arg, size) */
+	TOP_MEMALIGN = 'm', /* extension: p[ID] = memalign(arg, size) */
+};
 
 /* Ids index host-side arrays of the replayers: bound them so that a stray
    huge number is an error, not a multi-gigabyte allocation. */
 #define TRACE_MAX_IDS (1u << 24)
 
 struct trace_op {
-	char kind;     /* 'a', 'r', 'f' */
+	char kind;     /* 'a', 'r', 'f', 'c', 'm' */
 	int32_t id;    /* block id, -1 for `f -1` */
-	uint64_t size; /* bytes (a, r) */
+	uint64_t size; /* bytes (a, r, m), the element size (c) */
+	uint64_t arg;  /* c: the number of elements; m: the alignment; else 0 */
 	uint32_t line; /* line in the file, for messages */
 };
+
+/* The bytes an allocating op asks for (c: nmemb x size, saturated). */
+uint64_t trace_op_bytes(const struct trace_op *op);
 
 struct trace {
 	char *path;
@@ -59,6 +73,16 @@ int trace_read(FILE *in, const char *name, struct trace **out, FILE *err);
 /* The same from a buffer of len bytes (tests, fuzzing). */
 int trace_parse(const char *buf, size_t len, const char *name, struct trace **out, FILE *err);
 void trace_free(struct trace *t);
+
+/*
+ * Write t in the .rep format: the header (t->heap_hint, t->nr_ids,
+ * t->nr_ops, t->weight), then one op a line. plain: only the CS:APP ops, so
+ * that any driver reads the file: `c` becomes `a ID NMEMB*SIZE` and `m`
+ * becomes `a ID SIZE`. 0, or -1 when a write failed (errno set).
+ */
+int trace_write(FILE *out, const struct trace *t, bool plain);
+/* Whether t has ops of the extensions. */
+bool trace_extended(const struct trace *t);
 
 /* Largest sum of live requested bytes over the trace, following the replay
    semantics (r ID 0 frees, r on a free id allocates); 0 for an empty trace.

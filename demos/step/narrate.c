@@ -487,6 +487,9 @@ static const struct narration table[] = {
     {"posix_memalign", "malloc/malloc.c", H,
      "malloc with a stronger alignment: it allocates more and gives back the unaligned "
      "leader and the trailer."},
+    {"memalign", "malloc/malloc.c", H,
+     "__libc_memalign, also aligned_alloc and valloc: an aligned block; an alignment that "
+     "is not a power of two is rounded up to one."},
     {"__libc_malloc", "malloc/malloc.c", H,
      "glibc's malloc: tries the thread's tcache first, then _int_malloc on the main arena."},
     {"__libc_free", "malloc/malloc.c", H,

@@ -8,7 +8,7 @@
  *
  * The replay semantics are those of demos/cli/trace.h: `r ID 0` frees, `r` on a
  * free id allocates (glibc's realloc does both by itself), `f -1` is
- * free(NULL), still called.
+ * free(NULL), still called; `c` is calloc, `m` memalign.
  *
  * What is measured must be the replay alone, on a heap the replay is the
  * first to use: the trace reader itself calls malloc, which would leave the
@@ -40,9 +40,10 @@
 
 /* One operation of the trace, without the line number the reader keeps. */
 struct host_op {
-	char kind;  /* TOP_ALLOC, TOP_REALLOC, TOP_FREE */
+	char kind;  /* TOP_ALLOC, TOP_REALLOC, TOP_FREE, TOP_CALLOC, TOP_MEMALIGN */
 	int32_t id; /* block id, -1 for `f -1` */
 	uint64_t size;
+	uint64_t arg; /* calloc's number of elements, memalign's alignment */
 };
 
 /* The whole memfd: what the reading child wrote, mapped read-only by the caller. */
@@ -90,8 +91,8 @@ static inline const struct host_trace *host_trace_load(const char *path)
 			_exit(2);
 		*t = (struct host_trace){tr->nr_ops, tr->nr_ids, trace_peak_payload(tr)};
 		for (size_t i = 0; i < tr->nr_ops; i++)
-			t->ops[i] =
-			    (struct host_op){tr->ops[i].kind, tr->ops[i].id, tr->ops[i].size};
+			t->ops[i] = (struct host_op){tr->ops[i].kind, tr->ops[i].id,
+			                             tr->ops[i].size, tr->ops[i].arg};
 		_exit(0);
 	}
 	if (waitpid(pid, &status, 0) != pid || !WIFEXITED(status) || WEXITSTATUS(status) != 0) {
@@ -135,6 +136,12 @@ static inline void host_replay_op(void **slot, const struct host_op *op)
 		break;
 	case TOP_REALLOC:
 		slot[op->id] = realloc(slot[op->id], op->size);
+		break;
+	case TOP_CALLOC:
+		slot[op->id] = calloc(op->arg, op->size);
+		break;
+	case TOP_MEMALIGN:
+		slot[op->id] = memalign(op->arg, op->size);
 		break;
 	default:
 		if (op->id >= 0) {

@@ -1,0 +1,69 @@
+/*
+ * record_log.h - the raw log that librecord.so (demos/record/preload.c), the
+ * LD_PRELOAD library of `aftermalloc record`, writes inside a real program,
+ * and that demos/record/record.c turns into a trace.
+ *
+ * One file per process, DIR/PID.raw, mapped MAP_SHARED by the process that
+ * writes it: a record is in the file as soon as it is stored in memory, so
+ * a program that crashes, is killed or never exits leaves every call it
+ * made until then. Layout: a header page, then fixed-size records in call
+ * order (one lock orders them across threads). A record's op is stored last
+ * (release order): a zero op ends the valid records, whatever the length of
+ * the file (it grows by chunks of zeroes).
+ */
+#ifndef DEMOS_RECORD_LOG_H
+#define DEMOS_RECORD_LOG_H
+
+#include <stdint.h>
+
+#define AMREC_MAGIC   "AMREC\x00\x00\x01"
+#define AMREC_VERSION 1
+#define AMREC_HEADER  4096u        /* bytes before the first record */
+#define AMREC_CHUNK   (4u << 20)   /* the file grows by this much, mapped a chunk at a time */
+#define AMREC_ENV_DIR "AM_RECORD_DIR" /* where the logs go; unset: the library records nothing */
+
+/* The calls, as the program made them (the op of a record). */
+enum amrec_op {
+	AMREC_END = 0,        /* no record here (yet) */
+	AMREC_MALLOC,         /* ptr = malloc(a) */
+	AMREC_CALLOC,         /* ptr = calloc(a, b) */
+	AMREC_REALLOC,        /* ptr = realloc(a, b) */
+	AMREC_FREE,           /* free(a) */
+	AMREC_POSIX_MEMALIGN, /* posix_memalign(&ptr, a, b): ptr 0 when it failed */
+	AMREC_ALIGNED_ALLOC,  /* ptr = aligned_alloc(a, b) */
+	AMREC_MEMALIGN,       /* ptr = memalign(a, b) */
+	AMREC_VALLOC,         /* ptr = valloc(b), a = the page size */
+	AMREC_PVALLOC,        /* ptr = pvalloc(b), a = the page size */
+	AMREC_REALLOCARRAY,   /* ptr = reallocarray(a, b / elem, elem): b = the product */
+	AMREC__COUNT
+};
+
+struct amrec_record {
+	uint64_t ptr;   /* the block returned (0: NULL) */
+	uint64_t a, b;  /* the arguments (see enum amrec_op) */
+	uint32_t tid;   /* the calling thread */
+	uint8_t op;     /* enum amrec_op, stored last */
+	uint8_t pad[3];
+};
+
+/* The header page. Counters are updated as the program runs (under the
+   library's lock), so they are right up to the last record even after a
+   crash; `ended` says whether the process got to its exit. */
+struct amrec_header {
+	char magic[8];
+	uint32_t version, record_size;
+	int32_t pid;
+	uint32_t ended;      /* the library's destructor ran: the process exited */
+	uint64_t records;    /* records written */
+	uint64_t truncated;  /* records lost: the log could not grow (disk full) */
+	/* The program's heap as glibc counts it: footprint = mallinfo2()
+	   arena + hblkhd, sampled after each call that moved the break or
+	   mapped or unmapped a chunk (the only calls that change it). */
+	uint64_t peak_footprint, peak_arena, peak_hblkhd;
+	uint64_t last_footprint;
+	uint64_t samples;       /* mallinfo2 calls */
+	uint64_t mmapped_lost;  /* mmapped chunks beyond the library's table: then
+	                           every free samples, the peak stays exact */
+};
+
+#endif
