@@ -374,11 +374,12 @@ unsigned long calc_vm_prot_bits(int prot)
 /* do_mmap's flags: the VM_MAY* bits, VM_NORESERVE for MAP_NORESERVE (with
    overcommit 0 or 1), and VM_ACCOUNT for a private writable mapping that
    reserves (accountable_mapping). */
-static unsigned long prot_to_vm_flags(int prot, int flags)
+static unsigned long prot_to_vm_flags(const struct kernel *k, int prot, int flags)
 {
 	unsigned long f = calc_vm_prot_bits(prot) | VM_MAYREAD | VM_MAYWRITE | VM_MAYEXEC;
 
-	if (flags & SIM_MAP_NORESERVE)
+	/* vm.overcommit_memory = 2 ignores MAP_NORESERVE: everything is charged */
+	if ((flags & SIM_MAP_NORESERVE) && k->sysctl.overcommit_memory != OVERCOMMIT_NEVER)
 		f |= VM_NORESERVE;
 	if ((f & (VM_NORESERVE | VM_WRITE)) == VM_WRITE)
 		f |= VM_ACCOUNT;
@@ -400,7 +401,7 @@ static int64_t do_mmap(struct kernel *k, struct task *t, vaddr_t addr, uint64_t 
 		len = PAGE_ALIGN(len);
 		ret = get_unmapped_area(k, &t->mm, addr, len, flags);
 		if (ret >= 0)
-			ret = mmap_region(k, t, (vaddr_t)ret, len, prot_to_vm_flags(prot, flags));
+			ret = mmap_region(k, t, (vaddr_t)ret, len, prot_to_vm_flags(k, prot, flags));
 	}
 	probe_ret(&k->probe, LAYER_KERNEL, "do_mmap", {"ret", (uint64_t)ret});
 	return ret;

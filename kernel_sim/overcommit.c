@@ -9,15 +9,22 @@
 #include "syscalls.h"
 #include "task.h"
 
-uint64_t vm_commit_limit(const struct kernel *k)
+uint64_t commit_limit_pages(uint64_t totalram, uint64_t hugetlb, int ratio, uint64_t kbytes,
+                            uint64_t swap)
 {
 	uint64_t allowed;
 
-	if (k->sysctl.overcommit_kbytes)
-		allowed = k->sysctl.overcommit_kbytes >> (PAGE_SHIFT - 10);
+	if (kbytes)
+		allowed = kbytes >> (PAGE_SHIFT - 10);
 	else
-		allowed = k->buddy.managed * (uint64_t)k->sysctl.overcommit_ratio / 100;
-	return allowed + swap_total_pages(k);
+		allowed = (totalram - hugetlb) * (uint64_t)ratio / 100;
+	return allowed + swap;
+}
+
+uint64_t vm_commit_limit(const struct kernel *k)
+{
+	return commit_limit_pages(k->buddy.managed, 0, k->sysctl.overcommit_ratio,
+	                          k->sysctl.overcommit_kbytes, swap_total_pages(k));
 }
 
 uint64_t vm_committed_as(const struct kernel *k)

@@ -27,6 +27,9 @@ struct kernel;
 int vm_enough_memory(struct kernel *k, uint64_t npages);
 /* vm_commit_limit: overcommit_kbytes, else (RAM - hugetlb) * ratio / 100, plus swap. */
 uint64_t vm_commit_limit(const struct kernel *k);
+/* The same from its inputs, in pages (for the oracle on the host's own totals). */
+uint64_t commit_limit_pages(uint64_t totalram, uint64_t hugetlb, int ratio, uint64_t kbytes,
+                            uint64_t swap);
 /* vm_committed_as in pages. */
 uint64_t vm_committed_as(const struct kernel *k);
 /* init_admin_reserve / init_user_reserve from the free memory at boot. */

@@ -279,3 +279,98 @@ Test(page_alloc, overcommit_modes_account_as_the_kernel_does)
 	cr_assert_eq(sysctl_vm_write(&k, "overcommit_ratio", 50), 0);
 	cr_assert_eq(k.sysctl.overcommit_kbytes, 0);
 }
+
+static long kv(const char *text, const char *key)
+{
+	const char *p = strstr(text, key);
+
+	cr_assert_not_null(p, "no %s in:\n%s", key, text);
+	return strtol(p + strlen(key) + 1, NULL, 10);
+}
+
+/* Committed_AS of the simulated machine after f, less before (kB). */
+static long sim_delta(int (*f)(void *), void *arg)
+{
+	uint64_t before = vm_committed_as(&k);
+
+	cr_assert_eq(f(arg), 0);
+	return (long)(vm_committed_as(&k) - before) * 4;
+}
+
+struct map_case {
+	uint64_t len;
+	int prot, flags;
+	int64_t addr;
+};
+
+static int do_map(void *arg)
+{
+	struct map_case *m = arg;
+
+	m->addr = sys_mmap(&k, 0, m->len, m->prot, SIM_MAP_PRIVATE | SIM_MAP_ANONYMOUS | m->flags,
+	                   -1, 0);
+	return m->addr < 0;
+}
+
+static int do_brk(void *arg)
+{
+	uint64_t len = *(uint64_t *)arg;
+
+	return sys_brk(&k, task_mm(t)->brk + len) != task_mm(t)->brk;
+}
+
+/*
+ * The host's CommitLimit from its own totals and sysctls, and what it
+ * charges to Committed_AS for mappings of known sizes in the overcommit
+ * mode it is in: the simulation, in the same mode, charges the same.
+ */
+Test(page_alloc, commit_accounting_matches_the_hosts_in_its_mode)
+{
+	char *real = oracle_run("commit_probe", NULL);
+	char sim[1024];
+	long mode = kv(real, "overcommit_memory");
+	struct map_case rw = {64 << 20, SIM_PROT_READ | SIM_PROT_WRITE, 0, 0};
+	struct map_case ro = {64 << 20, SIM_PROT_READ, 0, 0};
+	struct map_case nr = {64 << 20, SIM_PROT_READ | SIM_PROT_WRITE, SIM_MAP_NORESERVE, 0};
+	uint64_t mb = 1 << 20;
+	long d_rw, d_ro, d_nr, d_brk;
+	struct kernel_opts o;
+	uint64_t limit;
+
+	oracle_kernel_opts(&o);
+	o.phys_bytes = 256ULL << 20; /* 64 MiB mappings pass mode 0's single-request test */
+	cr_assert_eq(kernel_boot(&k, &o, stderr), 0);
+	t = task_create(&k, "commit");
+	cr_assert_eq(sysctl_vm_write(&k, "overcommit_memory", mode), 0);
+	cr_assert_eq(sysctl_vm_write(&k, "overcommit_ratio", 1000), 0); /* room in mode 2 */
+	d_rw = sim_delta(do_map, &rw);
+	d_ro = sim_delta(do_map, &ro);
+	d_nr = sim_delta(do_map, &nr);
+	d_brk = sim_delta(do_brk, &mb);
+	limit = commit_limit_pages((uint64_t)kv(real, "mem_total_kb") / 4,
+	                           (uint64_t)kv(real, "hugetlb_kb") / 4,
+	                           (int)kv(real, "overcommit_ratio"),
+	                           (uint64_t)kv(real, "overcommit_kbytes"),
+	                           (uint64_t)kv(real, "swap_total_kb") / 4);
+	snprintf(sim, sizeof(sim),
+	         "overcommit_memory=%ld\novercommit_ratio=%ld\novercommit_kbytes=%ld\n"
+	         "mem_total_kb=%ld\nswap_total_kb=%ld\nhugetlb_kb=%ld\ncommit_limit_kb=%llu\n"
+	         "mmap_rw_64m_kb=%ld\nmmap_ro_64m_kb=%ld\nmmap_noreserve_64m_kb=%ld\n"
+	         "brk_1m_kb=%ld\n",
+	         mode, kv(real, "overcommit_ratio"), kv(real, "overcommit_kbytes"),
+	         kv(real, "mem_total_kb"), kv(real, "swap_total_kb"), kv(real, "hugetlb_kb"),
+	         (unsigned long long)limit * 4, d_rw, d_ro, d_nr, d_brk);
+	oracle_assert_same("Committed_AS charges and CommitLimit", sim, real);
+	free(real);
+}
+
+Test(page_alloc, mode_2_charges_map_noreserve_too)
+{
+	struct map_case nr = {4 << 20, SIM_PROT_READ | SIM_PROT_WRITE, SIM_MAP_NORESERVE, 0};
+
+	boot(64ULL << 20, 0);
+	k.current = t;
+	cr_assert_eq(sim_delta(do_map, &nr), 0, "mode 0: MAP_NORESERVE is not charged");
+	cr_assert_eq(sysctl_vm_write(&k, "overcommit_memory", OVERCOMMIT_NEVER), 0);
+	cr_assert_eq(sim_delta(do_map, &nr), 4096, "mode 2 ignores MAP_NORESERVE");
+}

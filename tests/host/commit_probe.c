@@ -1,0 +1,135 @@
+/*
+ * commit_probe.c - what the host's kernel charges to Committed_AS for
+ * mappings of known sizes, and the inputs and result of its CommitLimit
+ * (fs/proc/meminfo.c, mm/util.c vm_commit_limit), in the overcommit mode
+ * the host is in (whatever it is: the test runs the simulation alike).
+ *
+ * Committed_AS is the whole machine's: another process's mapping between
+ * the two reads moves it too. Each delta is measured 9 times and the value
+ * seen most often is printed (a quiet moment gives the exact charge).
+ * Output key=value lines, sizes in kB as /proc/meminfo has them.
+ */
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#define REPS 9
+
+static char out[4096];
+static size_t out_len;
+
+static long meminfo(const char *key)
+{
+	char buf[8192];
+	int fd = open("/proc/meminfo", O_RDONLY);
+	ssize_t n = fd < 0 ? -1 : read(fd, buf, sizeof(buf) - 1);
+	size_t kl = strlen(key);
+	char *p;
+
+	if (fd >= 0)
+		close(fd);
+	if (n <= 0)
+		return -1;
+	buf[n] = 0;
+	for (p = buf; p && *p; p = strchr(p, '\n') ? strchr(p, '\n') + 1 : NULL)
+		if (!strncmp(p, key, kl) && p[kl] == ':')
+			return strtol(p + kl + 1, NULL, 10);
+	return -1;
+}
+
+static long sysctl_vm(const char *name)
+{
+	char path[128], buf[64];
+	int fd;
+	ssize_t n;
+
+	snprintf(path, sizeof(path), "/proc/sys/vm/%s", name);
+	fd = open(path, O_RDONLY);
+	if (fd < 0)
+		return -1;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return -1;
+	buf[n] = 0;
+	return strtol(buf, NULL, 10);
+}
+
+static void put(const char *key, long v)
+{
+	out_len += (size_t)snprintf(out + out_len, sizeof(out) - out_len, "%s=%ld\n", key, v);
+}
+
+/* The most frequent of n values. */
+static long mode(const long *v, int n)
+{
+	long best = v[0];
+	int bc = 0;
+
+	for (int i = 0; i < n; i++) {
+		int c = 0;
+
+		for (int j = 0; j < n; j++)
+			c += v[j] == v[i];
+		if (c > bc) {
+			bc = c;
+			best = v[i];
+		}
+	}
+	return best;
+}
+
+/* Committed_AS delta (kB) of an anonymous private mapping of len bytes. */
+static long mmap_delta(size_t len, int prot, int extra)
+{
+	long d[REPS];
+
+	for (int i = 0; i < REPS; i++) {
+		long before = meminfo("Committed_AS");
+		void *p = mmap(NULL, len, prot, MAP_PRIVATE | MAP_ANONYMOUS | extra, -1, 0);
+		long after = meminfo("Committed_AS");
+
+		if (p == MAP_FAILED)
+			return -1;
+		munmap(p, len);
+		d[i] = after - before;
+	}
+	return mode(d, REPS);
+}
+
+/* Committed_AS delta of growing the break by len bytes. */
+static long brk_delta(long len)
+{
+	long d[REPS];
+
+	for (int i = 0; i < REPS; i++) {
+		long before = meminfo("Committed_AS");
+		void *old = sbrk(len);
+		long after = meminfo("Committed_AS");
+
+		if (old == (void *)-1)
+			return -1;
+		sbrk(-len);
+		d[i] = after - before;
+	}
+	return mode(d, REPS);
+}
+
+int main(void)
+{
+	put("overcommit_memory", sysctl_vm("overcommit_memory"));
+	put("overcommit_ratio", sysctl_vm("overcommit_ratio"));
+	put("overcommit_kbytes", sysctl_vm("overcommit_kbytes"));
+	put("mem_total_kb", meminfo("MemTotal"));
+	put("swap_total_kb", meminfo("SwapTotal"));
+	put("hugetlb_kb", meminfo("Hugetlb"));
+	put("commit_limit_kb", meminfo("CommitLimit"));
+	put("mmap_rw_64m_kb", mmap_delta(64 << 20, PROT_READ | PROT_WRITE, 0));
+	put("mmap_ro_64m_kb", mmap_delta(64 << 20, PROT_READ, 0));
+	put("mmap_noreserve_64m_kb", mmap_delta(64 << 20, PROT_READ | PROT_WRITE, MAP_NORESERVE));
+	put("brk_1m_kb", brk_delta(1 << 20));
+	return write(1, out, out_len) == (ssize_t)out_len ? 0 : 1;
+}
