@@ -20,6 +20,7 @@ int cmd_replay(int argc, char **argv); /* demos/cli/replay.c */
 int cmd_view(int argc, char **argv);   /* demos/view/view.c (SDL) */
 int cmd_quiz(int argc, char **argv);   /* demos/step/quiz.c */
 int cmd_record(int argc, char **argv); /* demos/record/record.c */
+int cmd_gen(int argc, char **argv);    /* demos/cli/gen.c */
 
 /* Parse a size: decimal, 0x hex, K/M/G suffixes. 0 and *out, or -1 on error. */
 int parse_size(const char *s, uint64_t *out);

@@ -40,6 +40,8 @@ static const struct command commands[] = {
      "replay a malloc-lab trace through a policy, checking every block"},
     {"record", cmd_record, "[-o FILE.rep] [--plain] -- CMD [ARGS...]",
      "run a real program and record its malloc calls as a trace"},
+    {"gen", cmd_gen, "-s SEED -n OPS [--sizes DIST] [-o FILE.rep|FILE.ams]",
+     "write a random workload (OSTEP's malloc.py): a trace or a script"},
 };
 
 #define NR_COMMANDS (sizeof(commands) / sizeof(commands[0]))

@@ -1,0 +1,461 @@
+/*
+ * gen.c - `aftermalloc gen -s SEED -n OPS`: a random workload, as OSTEP's
+ * malloc.py makes them (Arpaci-Dusseau, "Operating Systems: Three Easy
+ * Pieces", the free-space chapter's simulator): each operation is a free of
+ * a random live block with probability --free-ratio, a realloc of one with
+ * probability --realloc-ratio, else a malloc whose size comes from --sizes.
+ * Written as a trace (.rep, for `replay`) or as a scenario script (.ams, for
+ * `run`, `step`, `view` and `quiz`).
+ *
+ * The same seed and options give the same bytes on every machine: the
+ * generator is splitmix64 (Steele, Lea and Flood, "Fast splittable
+ * pseudorandom number generators", OOPSLA 2014), not the C library's rand,
+ * and the file does not name itself. Ids of freed blocks are reused (the
+ * last freed first), so a trace has no more ids than blocks live at once
+ * and a script's array stays as small.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "commands.h"
+#include "script.h"
+#include "trace.h"
+
+enum dist_kind { DIST_UNIFORM, DIST_POW2, DIST_EXP, DIST_FIXED, DIST_CHOICE };
+
+#define MAX_CHOICES 32
+
+struct dist {
+	enum dist_kind kind;
+	uint64_t lo, hi; /* uniform, pow2: the range; fixed: lo */
+	double mean;     /* exp */
+	uint64_t choice[MAX_CHOICES];
+	unsigned nr_choices;
+};
+
+struct gen_opts {
+	uint64_t seed, ops;
+	bool seed_given, ops_given;
+	struct dist sizes;
+	const char *sizes_text;
+	double free_ratio, realloc_ratio;
+	const char *out;  /* NULL: standard output */
+	bool ams;         /* the format: a script, else a trace */
+	bool format_given;
+};
+
+static int gen_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+static int gen_error(const char *fmt, ...)
+{
+	va_list ap;
+
+	fputs("aftermalloc gen: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputs("\nTry 'aftermalloc gen --help'.\n", stderr);
+	return EXIT_BAD_INPUT;
+}
+
+/* ---- randomness ------------------------------------------------------------------ */
+
+static uint64_t splitmix64(uint64_t *s)
+{
+	uint64_t z = (*s += 0x9E3779B97F4A7C15ull);
+
+	z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+	z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+	return z ^ (z >> 31);
+}
+
+/* Uniform in [0, n), without modulo bias (Lemire's multiply-shift). */
+static uint64_t below(uint64_t *s, uint64_t n)
+{
+	unsigned __int128 m = (unsigned __int128)splitmix64(s) * n;
+	uint64_t l = (uint64_t)m;
+
+	if (l < n) {
+		uint64_t t = -n % n;
+
+		while (l < t) {
+			m = (unsigned __int128)splitmix64(s) * n;
+			l = (uint64_t)m;
+		}
+	}
+	return (uint64_t)(m >> 64);
+}
+
+/* Uniform in [0, 1): 53 random bits. */
+static double unit(uint64_t *s)
+{
+	return (double)(splitmix64(s) >> 11) * 0x1.0p-53;
+}
+
+static uint64_t draw_size(uint64_t *s, const struct dist *d)
+{
+	switch (d->kind) {
+	case DIST_UNIFORM:
+		return d->lo + below(s, d->hi - d->lo + 1);
+	case DIST_POW2: {
+		unsigned a = 63 - (unsigned)__builtin_clzll(d->lo);
+		unsigned b = 63 - (unsigned)__builtin_clzll(d->hi);
+
+		return 1ull << (a + below(s, b - a + 1));
+	}
+	case DIST_EXP: {
+		/* inverse transform; 1 - u is in (0, 1] */
+		double x = -d->mean * log(1.0 - unit(s));
+
+		return x < 1 ? 1 : x > (double)(1ull << 40) ? 1ull << 40 : (uint64_t)ceil(x);
+	}
+	case DIST_FIXED:
+		return d->lo;
+	case DIST_CHOICE:
+		return d->choice[below(s, d->nr_choices)];
+	}
+	return 1;
+}
+
+/* ---- options ---------------------------------------------------------------------- */
+
+/* A size of a distribution: K/M/G allowed, at least 1, at most 1 TiB. */
+static bool dist_size(const char *s, size_t len, uint64_t *v)
+{
+	char buf[32];
+
+	if (len == 0 || len >= sizeof(buf))
+		return false;
+	memcpy(buf, s, len);
+	buf[len] = 0;
+	return parse_size(buf, v) == 0 && *v >= 1 && *v <= (1ull << 40);
+}
+
+/* "uniform:MIN-MAX", "pow2:MIN-MAX", "exp:MEAN", "fixed:N", "choice:A,B,...". */
+static int parse_dist(const char *text, struct dist *d)
+{
+	const char *colon = strchr(text, ':'), *arg, *dash;
+	size_t klen;
+
+	memset(d, 0, sizeof(*d));
+	if (!colon)
+		goto bad;
+	klen = (size_t)(colon - text);
+	arg = colon + 1;
+	if (klen == 7 && strncmp(text, "uniform", 7) == 0) {
+		d->kind = DIST_UNIFORM;
+	} else if (klen == 4 && strncmp(text, "pow2", 4) == 0) {
+		d->kind = DIST_POW2;
+	} else if (klen == 3 && strncmp(text, "exp", 3) == 0) {
+		d->kind = DIST_EXP;
+		if (!dist_size(arg, strlen(arg), &d->lo))
+			goto bad;
+		d->mean = (double)d->lo;
+		return 0;
+	} else if (klen == 5 && strncmp(text, "fixed", 5) == 0) {
+		d->kind = DIST_FIXED;
+		if (!dist_size(arg, strlen(arg), &d->lo))
+			goto bad;
+		return 0;
+	} else if (klen == 6 && strncmp(text, "choice", 6) == 0) {
+		d->kind = DIST_CHOICE;
+		while (*arg) {
+			const char *comma = strchr(arg, ',');
+			size_t l = comma ? (size_t)(comma - arg) : strlen(arg);
+
+			if (d->nr_choices == MAX_CHOICES ||
+			    !dist_size(arg, l, &d->choice[d->nr_choices++]))
+				goto bad;
+			arg += l + (comma != NULL);
+			if (comma && !*arg)
+				goto bad;
+		}
+		if (!d->nr_choices)
+			goto bad;
+		return 0;
+	} else {
+		goto bad;
+	}
+	dash = strchr(arg, '-');
+	if (!dash || !dist_size(arg, (size_t)(dash - arg), &d->lo) ||
+	    !dist_size(dash + 1, strlen(dash + 1), &d->hi) || d->lo > d->hi)
+		goto bad;
+	if (d->kind == DIST_POW2 && ((d->lo & (d->lo - 1)) || (d->hi & (d->hi - 1))))
+		goto bad;
+	return 0;
+bad:
+	return gen_error("--sizes: '%s' is not uniform:MIN-MAX, pow2:MIN-MAX (powers of two), "
+	                 "exp:MEAN, fixed:N or choice:A,B,... (sizes 1 to 1T, K/M/G allowed)",
+	                 text);
+}
+
+static int parse_ratio(const char *name, const char *text, double *r)
+{
+	char *end;
+
+	errno = 0;
+	*r = strtod(text, &end);
+	if (errno || end == text || *end || !(*r >= 0 && *r <= 1))
+		return gen_error("%s: '%s' is not a number from 0 to 1", name, text);
+	return 0;
+}
+
+static void usage(FILE *f)
+{
+	fputs("usage: aftermalloc gen -s SEED -n OPS [--sizes DIST] [--free-ratio R]\n"
+	      "                       [--realloc-ratio R] [-o FILE.rep|FILE.ams]\n"
+	      "\n"
+	      "Write a random workload, as OSTEP's malloc.py makes them: each operation\n"
+	      "frees a random live block (probability --free-ratio), reallocates one\n"
+	      "(--realloc-ratio), or else mallocs a block of a size drawn from DIST. The\n"
+	      "same seed and options give the same file, on any machine.\n"
+	      "\n"
+	      "  -s, --seed SEED       the generator's seed\n"
+	      "  -n, --ops OPS         how many operations (at most 100M)\n"
+	      "      --sizes DIST      uniform:MIN-MAX (default uniform:1-4096),\n"
+	      "                        pow2:MIN-MAX (a power of two, exponents uniform),\n"
+	      "                        exp:MEAN, fixed:N, choice:A,B,...; sizes take K/M/G\n"
+	      "      --free-ratio R    probability of a free (default 0.45)\n"
+	      "      --realloc-ratio R probability of a realloc (default 0.1)\n"
+	      "  -o, --output FILE     FILE.rep, a trace for `replay` (the default, on\n"
+	      "                        standard output), or FILE.ams, a script with p[ID]\n"
+	      "      --format rep|ams  the format whatever the file is called\n"
+	      "\n"
+	      "Exit status: 0, 2 bad usage or a file that cannot be written.\n",
+	      f);
+}
+
+static int parse_args(int argc, char **argv, struct gen_opts *o, bool *help)
+{
+	enum { OPT_SIZES = 256, OPT_FREE, OPT_REALLOC, OPT_FORMAT };
+	static const struct option longopts[] = {
+	    {"seed", required_argument, NULL, 's'},
+	    {"ops", required_argument, NULL, 'n'},
+	    {"sizes", required_argument, NULL, OPT_SIZES},
+	    {"free-ratio", required_argument, NULL, OPT_FREE},
+	    {"realloc-ratio", required_argument, NULL, OPT_REALLOC},
+	    {"output", required_argument, NULL, 'o'},
+	    {"format", required_argument, NULL, OPT_FORMAT},
+	    {"help", no_argument, NULL, 'h'},
+	    {0, 0, 0, 0},
+	};
+	int c;
+
+	optind = 0;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, ":s:n:o:h", longopts, NULL)) != -1) {
+		switch (c) {
+		case 's':
+			if (parse_size(optarg, &o->seed) < 0)
+				return gen_error("-s: bad seed '%s'", optarg);
+			o->seed_given = true;
+			break;
+		case 'n':
+			if (parse_size(optarg, &o->ops) < 0 || o->ops > 100000000)
+				return gen_error("-n: bad number of operations '%s' (0 to 100M)", optarg);
+			o->ops_given = true;
+			break;
+		case OPT_SIZES:
+			if (parse_dist(optarg, &o->sizes))
+				return EXIT_BAD_INPUT;
+			o->sizes_text = optarg;
+			break;
+		case OPT_FREE:
+			if (parse_ratio("--free-ratio", optarg, &o->free_ratio))
+				return EXIT_BAD_INPUT;
+			break;
+		case OPT_REALLOC:
+			if (parse_ratio("--realloc-ratio", optarg, &o->realloc_ratio))
+				return EXIT_BAD_INPUT;
+			break;
+		case 'o':
+			o->out = strcmp(optarg, "-") == 0 ? NULL : optarg;
+			break;
+		case OPT_FORMAT:
+			if (strcmp(optarg, "rep") != 0 && strcmp(optarg, "ams") != 0)
+				return gen_error("--format: '%s' is not rep or ams", optarg);
+			o->ams = strcmp(optarg, "ams") == 0;
+			o->format_given = true;
+			break;
+		case 'h':
+			*help = true;
+			return 0;
+		case ':':
+			return gen_error("option '%s' needs a value", argv[optind - 1]);
+		default:
+			return gen_error("unknown option '%s'", argv[optind - 1]);
+		}
+	}
+	if (optind < argc)
+		return gen_error("unexpected argument '%s'", argv[optind]);
+	if (!o->seed_given || !o->ops_given)
+		return gen_error("-s SEED and -n OPS are both needed");
+	if (o->free_ratio + o->realloc_ratio > 1)
+		return gen_error("--free-ratio and --realloc-ratio add up to more than 1");
+	if (o->out && !o->format_given) {
+		size_t l = strlen(o->out);
+
+		if (l > 4 && strcmp(o->out + l - 4, ".ams") == 0)
+			o->ams = true;
+		else if (!(l > 4 && strcmp(o->out + l - 4, ".rep") == 0))
+			return gen_error("%s: name the file .rep or .ams (or give --format)", o->out);
+	}
+	return 0;
+}
+
+/* ---- the workload --------------------------------------------------------------- */
+
+struct gen {
+	struct trace t;
+	size_t cap;
+	int32_t *live; /* ids live now, in no order */
+	size_t nr_live, cap_live;
+	uint64_t *size; /* size of each id while live */
+	int32_t *free_ids;
+	size_t nr_free;
+	int32_t next_id;
+};
+
+static int grow(void **p, size_t *cap, size_t need, size_t elem)
+{
+	size_t n = *cap ? *cap : 1024;
+	void *q;
+
+	if (need <= *cap)
+		return 0;
+	while (n < need)
+		n *= 2;
+	q = realloc(*p, n * elem);
+	if (!q)
+		return -1;
+	*p = q;
+	*cap = n;
+	return 0;
+}
+
+static int generate(const struct gen_opts *o, struct gen *g)
+{
+	uint64_t s = o->seed;
+	size_t cap_size = 0, cap_free = 0;
+
+	memset(g, 0, sizeof(*g));
+	g->t.weight = 1;
+	if (grow((void **)&g->t.ops, &g->cap, o->ops ? o->ops : 1, sizeof(*g->t.ops)))
+		return -1;
+	for (uint64_t i = 0; i < o->ops; i++) {
+		struct trace_op *op = &g->t.ops[g->t.nr_ops++];
+		double r = g->nr_live ? unit(&s) : 1.0;
+
+		memset(op, 0, sizeof(*op));
+		if (r < o->free_ratio + o->realloc_ratio) {
+			size_t k = below(&s, g->nr_live);
+			int32_t id = g->live[k];
+
+			op->id = id;
+			if (r < o->free_ratio) {
+				op->kind = TOP_FREE;
+				g->live[k] = g->live[--g->nr_live];
+				g->free_ids[g->nr_free++] = id;
+			} else {
+				op->kind = TOP_REALLOC;
+				op->size = draw_size(&s, &o->sizes);
+				g->size[id] = op->size;
+			}
+			continue;
+		}
+		op->kind = TOP_ALLOC;
+		op->size = draw_size(&s, &o->sizes);
+		if (g->nr_free) {
+			op->id = g->free_ids[--g->nr_free];
+		} else {
+			op->id = g->next_id++;
+			if (grow((void **)&g->size, &cap_size, (size_t)g->next_id, sizeof(*g->size)) ||
+			    grow((void **)&g->free_ids, &cap_free, (size_t)g->next_id,
+			         sizeof(*g->free_ids)))
+				return -1;
+		}
+		if (grow((void **)&g->live, &g->cap_live, g->nr_live + 1, sizeof(*g->live)))
+			return -1;
+		g->live[g->nr_live++] = op->id;
+		g->size[op->id] = op->size;
+	}
+	g->t.nr_ids = (uint32_t)g->next_id;
+	return 0;
+}
+
+/* The script form: p[ID] = malloc N, p[ID] = realloc p[ID] N, free p[ID]. */
+static int write_ams(FILE *f, const struct gen_opts *o, const struct trace *t)
+{
+	fprintf(f,
+	        "# aftermalloc gen -s %llu -n %llu --sizes %s --free-ratio %g --realloc-ratio %g\n"
+	        "# A random workload (OSTEP's malloc.py): the same options, the same file.\n"
+	        "# p[ID] is block ID; %u ids, freed ones reused.\n",
+	        (unsigned long long)o->seed, (unsigned long long)o->ops, o->sizes_text,
+	        o->free_ratio, o->realloc_ratio, t->nr_ids);
+	for (size_t i = 0; i < t->nr_ops; i++) {
+		const struct trace_op *op = &t->ops[i];
+
+		if (op->kind == TOP_FREE)
+			fprintf(f, "free p[%d]\n", op->id);
+		else if (op->kind == TOP_REALLOC)
+			fprintf(f, "p[%d] = realloc p[%d] %llu\n", op->id, op->id,
+			        (unsigned long long)op->size);
+		else
+			fprintf(f, "p[%d] = malloc %llu\n", op->id, (unsigned long long)op->size);
+	}
+	return fflush(f) == 0 && !ferror(f) ? 0 : -1;
+}
+
+int cmd_gen(int argc, char **argv)
+{
+	struct gen_opts o = {.free_ratio = 0.45, .realloc_ratio = 0.1, .sizes_text = "uniform:1-4096"};
+	bool help = false;
+	struct gen g;
+	FILE *f;
+	int rc;
+
+	parse_dist(o.sizes_text, &o.sizes);
+	rc = parse_args(argc, argv, &o, &help);
+	if (help) {
+		usage(stdout);
+		return 0;
+	}
+	if (rc)
+		return rc;
+	if (o.ams && o.ops > SCRIPT_ARRAY_MAX)
+		return gen_error("a script holds at most %u operations here (ids index an array)",
+		                 SCRIPT_ARRAY_MAX);
+	if (generate(&o, &g) < 0) {
+		fprintf(stderr, "aftermalloc gen: out of memory\n");
+		rc = EXIT_BAD_INPUT;
+		goto out;
+	}
+	f = o.out ? fopen(o.out, "w") : stdout;
+	if (!f) {
+		fprintf(stderr, "aftermalloc gen: %s: %s\n", o.out, strerror(errno));
+		rc = EXIT_BAD_INPUT;
+		goto out;
+	}
+	rc = o.ams ? write_ams(f, &o, &g.t) : trace_write(f, &g.t, true);
+	if (o.out && fclose(f) != 0)
+		rc = -1;
+	if (rc < 0) {
+		/* a closed pipe ends the output quietly */
+		if (errno != EPIPE)
+			fprintf(stderr, "aftermalloc gen: %s: %s\n", o.out ? o.out : "standard output",
+			        strerror(errno));
+		rc = errno == EPIPE ? 0 : EXIT_BAD_INPUT;
+	}
+out:
+	free(g.t.ops);
+	free(g.live);
+	free(g.size);
+	free(g.free_ids);
+	return rc;
+}
