@@ -58,20 +58,6 @@ void lruvec_destroy(struct lruvec *l)
 	l->folios = NULL;
 }
 
-static void link_head(struct lruvec *l, pfn_t pfn, enum lru_list lru)
-{
-	struct folio *f = &l->folios[pfn];
-	uint32_t head = l->head[lru];
-
-	f->lru_prev = LRU_NONE;
-	f->lru_next = head;
-	if (head != LRU_NONE)
-		l->folios[head].lru_prev = (uint32_t)pfn;
-	else
-		l->tail[lru] = (uint32_t)pfn;
-	l->head[lru] = (uint32_t)pfn;
-}
-
 static void link_tail(struct lruvec *l, pfn_t pfn, enum lru_list lru)
 {
 	struct folio *f = &l->folios[pfn];
@@ -103,7 +89,7 @@ static void mark_on(struct lruvec *l, pfn_t pfn, enum lru_list lru)
 void lruvec_add_folio(struct lruvec *l, pfn_t pfn, enum lru_list lru)
 {
 	mark_on(l, pfn, lru);
-	link_head(l, pfn, lru);
+	lru_link_head(l, pfn, lru);
 }
 
 void lruvec_add_folio_tail(struct lruvec *l, pfn_t pfn, enum lru_list lru)

@@ -92,23 +92,31 @@ static inline void lruvec_del_folio(struct lruvec *l, pfn_t pfn)
  * PG_swapbacked, then the head of inactive_anon. Inline: the demand-zero
  * fault calls it.
  */
-static inline void folio_add_new_anon(struct lruvec *l, pfn_t pfn, struct mm_struct *mm,
-                                      uint64_t vpn)
+/* Link pfn at the head of list lru (no flags or counts changed). */
+static inline void lru_link_head(struct lruvec *l, pfn_t pfn, enum lru_list lru)
 {
 	struct folio *f = &l->folios[pfn];
-	uint32_t head = l->head[LRU_INACTIVE_ANON];
+	uint32_t head = l->head[lru];
 
-	f->mapping = mm;
-	f->index = vpn;
-	f->flags = PG_lru | PG_swapbacked;
-	f->swap = 0;
 	f->lru_prev = LRU_NONE;
 	f->lru_next = head;
 	if (head != LRU_NONE)
 		l->folios[head].lru_prev = (uint32_t)pfn;
 	else
-		l->tail[LRU_INACTIVE_ANON] = (uint32_t)pfn;
-	l->head[LRU_INACTIVE_ANON] = (uint32_t)pfn;
+		l->tail[lru] = (uint32_t)pfn;
+	l->head[lru] = (uint32_t)pfn;
+}
+
+static inline void folio_add_new_anon(struct lruvec *l, pfn_t pfn, struct mm_struct *mm,
+                                      uint64_t vpn)
+{
+	struct folio *f = &l->folios[pfn];
+
+	f->mapping = mm;
+	f->index = vpn;
+	f->flags = PG_lru | PG_swapbacked;
+	f->swap = 0;
+	lru_link_head(l, pfn, LRU_INACTIVE_ANON);
 	l->nr[LRU_INACTIVE_ANON]++;
 }
 

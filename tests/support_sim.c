@@ -33,6 +33,20 @@ void sim_kernel_check(struct kernel *k)
 	cr_assert_eq(kernel_check(k, stderr), 0, "kernel_check failed");
 }
 
+struct task *sim_boot_ram_swap(struct kernel *k, uint64_t ram, uint64_t swap, const char *name)
+{
+	struct kernel_opts o;
+	struct task *t;
+
+	kernel_default_opts(&o);
+	o.phys_bytes = ram;
+	o.swap_bytes = swap;
+	cr_assert_eq(kernel_boot(k, &o, stderr), 0);
+	t = task_create(k, name);
+	cr_assert_not_null(t);
+	return t;
+}
+
 struct task *sim_kernel_boot(struct kernel *k, const struct kernel_opts *o,
                              struct sim_recorder *rec, const char *name)
 {

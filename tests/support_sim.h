@@ -31,6 +31,10 @@ void sim_kernel_check(struct kernel *k);
 struct task *sim_kernel_boot(struct kernel *k, const struct kernel_opts *o,
                              struct sim_recorder *rec, const char *name);
 
+/* Boot k with ram bytes of RAM and swap bytes of swap (0: none), no sink,
+   and create the task name (asserts both). Returns the task. */
+struct task *sim_boot_ram_swap(struct kernel *k, uint64_t ram, uint64_t swap, const char *name);
+
 /* As t, one byte into (write: the byte 0x5a) or from each of pages pages at
    va, then kernel_check; the bytes read are added up in *sum (if not NULL).
    Returns the signal that killed t, or 0. */

@@ -23,14 +23,7 @@ static struct task *t;
 
 static void boot(uint64_t ram, uint64_t swap)
 {
-	struct kernel_opts o;
-
-	kernel_default_opts(&o);
-	o.phys_bytes = ram;
-	o.swap_bytes = swap;
-	cr_assert_eq(kernel_boot(&k, &o, stderr), 0);
-	t = task_create(&k, "prog");
-	cr_assert_not_null(t);
+	t = sim_boot_ram_swap(&k, ram, swap, "prog");
 }
 
 static void fini(void)

@@ -16,6 +16,8 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include "tests/host/host_config.h"
+
 #define REPS 9
 
 static char out[4096];
@@ -42,20 +44,10 @@ static long meminfo(const char *key)
 
 static long sysctl_vm(const char *name)
 {
-	char path[128], buf[64];
-	int fd;
-	ssize_t n;
+	char path[128];
 
 	snprintf(path, sizeof(path), "/proc/sys/vm/%s", name);
-	fd = open(path, O_RDONLY);
-	if (fd < 0)
-		return -1;
-	n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	if (n <= 0)
-		return -1;
-	buf[n] = 0;
-	return strtol(buf, NULL, 10);
+	return host_read_long(path);
 }
 
 static void put(const char *key, long v)
