@@ -262,7 +262,9 @@ void proc_pagetable(struct kernel *k, struct task *t, vaddr_t va, FILE *out)
 		snprintf(slot, sizeof(slot), "%s[%u]", pt_level_name(level), w.index[i]);
 		fprintf(out, "  %-10s table pfn %#-8llx entry 0x%016llx  %s\n", slot,
 		        (unsigned long long)w.table[i], (unsigned long long)w.entry[i],
-		        pte_present(w.entry[i]) ? flags : "not present");
+		        pte_present(w.entry[i])                       ? flags
+		        : i == PT_LEVELS - 1 && is_swap_pte(w.entry[i]) ? "swap entry"
+		                                                        : "not present");
 	}
 	if (w.present)
 		fprintf(out, "  => pfn %#llx, physical %#llx%s\n",
@@ -270,6 +272,10 @@ void proc_pagetable(struct kernel *k, struct task *t, vaddr_t va, FILE *out)
 		        (unsigned long long)(pfn_to_paddr(pte_pfn(w.entry[PT_LEVELS - 1])) |
 		                             (va & ~PAGE_MASK)),
 		        pte_pfn(w.entry[PT_LEVELS - 1]) == k->zero_pfn ? " (the zero page)" : "");
+	else if (w.depth == PT_LEVELS && is_swap_pte(w.entry[PT_LEVELS - 1]))
+		fprintf(out, "  => swapped out: type %u, offset %llu; an access is a major fault\n",
+		        pte_swp_type(w.entry[PT_LEVELS - 1]),
+		        (unsigned long long)pte_swp_offset(w.entry[PT_LEVELS - 1]));
 	else
 		fprintf(out, "  => not mapped: an access faults\n");
 }

@@ -81,6 +81,7 @@ static double copy_round(uint8_t *a, uint8_t *b, uint64_t pages)
 
 struct scan_cost {
 	double scan_per_steal; /* folios scanned per folio reclaimed */
+	double refill_per_steal; /* of them, on the active list (pgrefill) */
 	double ns_per_steal;   /* CPU time of a round per folio reclaimed */
 };
 
@@ -91,7 +92,7 @@ static struct scan_cost scan_cost(uint64_t phys, int rounds)
 	struct thrash x = {.s = s};
 	struct scan_cost r;
 	const uint64_t *ev;
-	uint64_t scan0, steal0;
+	uint64_t scan0, steal0, refill0;
 	double t = 0;
 
 	boot_swap(s, phys, phys);
@@ -101,11 +102,14 @@ static struct scan_cost scan_cost(uint64_t phys, int rounds)
 	thrash_round(&x); /* fill: the first round only starts the pressure */
 	scan0 = ev[PGSCAN_KSWAPD] + ev[PGSCAN_DIRECT] + ev[PGREFILL];
 	steal0 = ev[PGSTEAL_KSWAPD] + ev[PGSTEAL_DIRECT];
+	refill0 = ev[PGREFILL];
 	for (int i = 0; i < rounds; i++)
 		t += thrash_round(&x);
 	r.scan_per_steal =
 	    (double)(ev[PGSCAN_KSWAPD] + ev[PGSCAN_DIRECT] + ev[PGREFILL] - scan0) /
 	    (double)(ev[PGSTEAL_KSWAPD] + ev[PGSTEAL_DIRECT] - steal0);
+	r.refill_per_steal = (double)(ev[PGREFILL] - refill0) /
+	                     (double)(ev[PGSTEAL_KSWAPD] + ev[PGSTEAL_DIRECT] - steal0);
 	r.ns_per_steal = t * 1e9 / (double)(ev[PGSTEAL_KSWAPD] + ev[PGSTEAL_DIRECT] - steal0);
 	bench_sim_shutdown(s);
 	free(s);
@@ -160,6 +164,8 @@ int main(void)
 	cJSON_AddNumberToObject(o, "reclaim_scan_per_steal_64mib", small.scan_per_steal);
 	cJSON_AddNumberToObject(o, "reclaim_scan_per_steal_1gib", big.scan_per_steal);
 	cJSON_AddNumberToObject(o, "reclaim_scan_growth", big.scan_per_steal / small.scan_per_steal);
+	cJSON_AddNumberToObject(o, "reclaim_refill_per_steal_64mib", small.refill_per_steal);
+	cJSON_AddNumberToObject(o, "reclaim_refill_per_steal_1gib", big.refill_per_steal);
 	cJSON_AddNumberToObject(o, "reclaim_ns_per_steal_64mib", small.ns_per_steal);
 	cJSON_AddNumberToObject(o, "reclaim_ns_per_steal_1gib", big.ns_per_steal);
 	cJSON_AddNumberToObject(o, "reps", reps);
