@@ -28,6 +28,7 @@ const char *const vm_event_names[NR_VM_EVENT_ITEMS] = {
     [PGSCAN_ANON] = "pgscan_anon",
     [PGSTEAL_ANON] = "pgsteal_anon",
     [PGROTATED] = "pgrotated",
+    [PGLAZYFREED] = "pglazyfreed",
     [OOM_KILL] = "oom_kill",
 };
 

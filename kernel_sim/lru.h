@@ -121,6 +121,23 @@ static inline void folio_add_new_anon(struct lruvec *l, pfn_t pfn, struct mm_str
 }
 
 /*
+ * folio_mark_lazyfree (MADV_FREE): no longer swap-backed, not active, not
+ * referenced, at the head of the inactive list (lru_lazyfree; see madvise.h).
+ */
+static inline void folio_mark_lazyfree(struct lruvec *l, pfn_t pfn)
+{
+	struct folio *f = &l->folios[pfn];
+
+	if (!(f->flags & PG_lru) || (f->flags & PG_swapcache))
+		return;
+	lruvec_del_folio(l, pfn);
+	f->flags &= ~(uint32_t)(PG_swapbacked | PG_active | PG_referenced);
+	f->flags |= PG_lru;
+	lru_link_head(l, pfn, LRU_INACTIVE_ANON);
+	l->nr[LRU_INACTIVE_ANON]++;
+}
+
+/*
  * A folio is being freed (__folio_put -> lruvec_del_folio): off its list,
  * flags cleared. Nothing when it is on no list.
  */

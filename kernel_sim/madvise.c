@@ -10,10 +10,10 @@
  * - MADV_FREE: madvise_free_single_vma -> madvise_free_pte_range: each
  *   exclusive anonymous page is marked lazily free (folio_mark_lazyfree):
  *   its PTE made old and clean, the TLB flushed. The page stays mapped and
- *   counted in RSS. Without memory pressure (none is modelled yet) nothing
- *   more happens: the data stays, and a later write dirties the PTE again,
- *   which takes the page back from the lazy-free state. See madvise.h for
- *   the test reclaim uses.
+ *   counted in RSS, and the folio loses PG_swapbacked. Under memory
+ *   pressure reclaim drops it while its PTE stays clean (vmscan.c); a later
+ *   write dirties the PTE again, which takes the page back from the
+ *   lazy-free state. See madvise.h.
  * - MADV_NORMAL, MADV_RANDOM... : MADV_NORMAL and MADV_WILLNEED change
  *   nothing for anonymous memory without swap; the other behaviours are not
  *   modelled and are -EINVAL (documented in docs/kernel.md).
@@ -33,7 +33,8 @@ bool pte_lazyfree(struct kernel *k, pte_t e)
 	pfn_t pfn = pte_pfn(e);
 
 	return pte_present(e) && !(e & PTE_D) && pfn != k->zero_pfn &&
-	       phys_frame(&k->phys, pfn)->kind == FK_ANON;
+	       phys_frame(&k->phys, pfn)->kind == FK_ANON &&
+	       !(pfn_folio(&k->lruvec, pfn)->flags & PG_swapbacked);
 }
 
 struct free_walk {
@@ -53,6 +54,7 @@ static void madvise_free_pte(struct kernel *k, void *ctx, pfn_t pt, unsigned idx
 	if (!pte_present(e) || pfn == k->zero_pfn || frame_refcount(phys_frame(&k->phys, pfn)) != 1)
 		return;
 	probe_call(&k->probe, K, "folio_mark_lazyfree", {"pfn", pfn});
+	folio_mark_lazyfree(&k->lruvec, pfn);
 	n = e & ~(PTE_A | PTE_D); /* pte_mkold(pte_mkclean(ptent)) */
 	if (n != e) {
 		pt_set(&k->phys, pt, idx, n);

@@ -95,30 +95,51 @@ static unsigned folio_referenced(struct kernel *k, pfn_t pfn)
 	return referenced;
 }
 
-/* try_to_unmap -> try_to_unmap_one: the PTE becomes the folio's swap entry. */
-static bool try_to_unmap(struct kernel *k, pfn_t pfn)
+/*
+ * try_to_unmap -> try_to_unmap_one: the PTE becomes the folio's swap entry.
+ * A lazily freed folio (MADV_FREE: not PG_swapbacked) whose PTE is still
+ * clean is discarded instead: its PTE becomes none, nothing is written
+ * (*discarded). One written since is mapped back and is swap-backed again:
+ * false, and reclaim keeps it.
+ */
+static bool try_to_unmap(struct kernel *k, pfn_t pfn, bool *discarded)
 {
 	struct folio *f = pfn_folio(&k->lruvec, pfn);
 	struct frame *fr = phys_frame(&k->phys, pfn);
 	struct rmap_pte r;
 	bool ok = false;
 
+	*discarded = false;
 	probe_call(&k->probe, K, "try_to_unmap", {"pfn", pfn});
 	if (rmap_find_pte(k, pfn, &r)) {
 		pte_t old = pt_get(&k->phys, r.pt, r.idx);
-		pte_t swp = swp_entry_to_pte(0, f->swap) | _PAGE_SWP_EXCLUSIVE;
+		pte_t n = swp_entry_to_pte(0, f->swap) | _PAGE_SWP_EXCLUSIVE;
+		bool lazy = !(f->flags & PG_swapbacked);
 
+		if (lazy && ((old & PTE_D) || (f->flags & PG_dirty))) {
+			f->flags |= PG_swapbacked; /* written since MADV_FREE: keep it */
+			probe_ret(&k->probe, K, "try_to_unmap", {"ret", 0});
+			return false;
+		}
+		if (lazy)
+			n = 0; /* discard: the next touch faults a zeroed page */
 		/* ptep_clear_flush: the translation must leave the TLB now. */
-		pt_set(&k->phys, r.pt, r.idx, swp);
+		pt_set(&k->phys, r.pt, r.idx, n);
 		if (k->cpu.cr3 == r.mm->pgd)
 			cpu_invlpg(&k->cpu, r.va);
-		if (old & PTE_D)
-			f->flags |= PG_dirty; /* folio_mark_dirty */
-		swap_duplicate(k, f->swap);
 		r.mm->rss_stat[MM_ANONPAGES]--;
-		r.mm->rss_stat[MM_SWAPENTS]++;
-		EV(&k->probe, K, EV_PTE_SET, "try_to_unmap_one", NULL, {"addr", r.va}, {"old", old},
-		   {"new", swp}, {"level", 1});
+		if (lazy) {
+			*discarded = true;
+			EV(&k->probe, K, EV_PTE_CLEAR, "try_to_unmap_one", NULL, {"addr", r.va},
+			   {"old", old});
+		} else {
+			if (old & PTE_D)
+				f->flags |= PG_dirty; /* folio_mark_dirty */
+			swap_duplicate(k, f->swap);
+			r.mm->rss_stat[MM_SWAPENTS]++;
+			EV(&k->probe, K, EV_PTE_SET, "try_to_unmap_one", NULL, {"addr", r.va},
+			   {"old", old}, {"new", n}, {"level", 1});
+		}
 		fr->refcount--; /* folio_remove_rmap_pte, folio_put: isolation holds it now */
 		f->mapping = NULL;
 		ok = true;
@@ -170,6 +191,7 @@ static uint64_t shrink_folio_list(struct kernel *k, pfn_t *list, unsigned n)
 		pfn_t pfn = list[i];
 		struct folio *f = pfn_folio(&k->lruvec, pfn);
 		enum folio_references ref = folio_check_references(k, pfn);
+		bool discarded;
 
 		if (ref == FOLIOREF_ACTIVATE)
 			goto activate;
@@ -178,14 +200,21 @@ static uint64_t shrink_folio_list(struct kernel *k, pfn_t *list, unsigned n)
 			   "referenced once: kept on the inactive list", {"pfn", pfn});
 			continue;
 		}
-		if (!(f->flags & PG_swapcache) && !add_to_swap(k, pfn))
+		/* A lazily freed folio needs no slot: it is dropped, not written. */
+		if ((f->flags & PG_swapbacked) && !(f->flags & PG_swapcache) && !add_to_swap(k, pfn))
 			goto activate; /* no slot: keep it in memory */
-		if (!try_to_unmap(k, pfn))
+		if (!try_to_unmap(k, pfn, &discarded))
 			goto activate;
-		if (f->flags & PG_dirty)
-			pageout(k, pfn);
-		/* __remove_mapping: out of the swap cache, then freed. */
-		delete_from_swap_cache(k, pfn);
+		if (discarded) {
+			count_vm_events(&k->vmstat, PGLAZYFREED, 1);
+			EV(&k->probe, K, EV_NOTE, "shrink_folio_list",
+			   "lazily freed and clean: dropped without a write", {"pfn", pfn});
+		} else {
+			if (f->flags & PG_dirty)
+				pageout(k, pfn);
+			/* __remove_mapping: out of the swap cache, then freed. */
+			delete_from_swap_cache(k, pfn);
+		}
 		folio_release(&k->lruvec, pfn);
 		buddy_free(&k->buddy, pfn, 0);
 		list[i] = PFN_NONE;

@@ -29,6 +29,7 @@ enum vm_event_item {
 	PGSCAN_ANON,
 	PGSTEAL_ANON,
 	PGROTATED,      /* folios put back on the inactive list after a look */
+	PGLAZYFREED,    /* MADV_FREE folios reclaim dropped without writing them */
 	OOM_KILL,       /* processes the OOM killer killed */
 	NR_VM_EVENT_ITEMS
 };

@@ -245,3 +245,64 @@ Test(swap, the_pressure_demos_pass_their_expects, .timeout = 120)
 		bin_out_free(&p);
 	}
 }
+
+/* MADV_FREE: reclaim drops the lazily freed pages that stayed clean (they
+   read back as zeros) and keeps, swap-backed again, the ones written since. */
+struct touch_range {
+	uint64_t from, to; /* pages */
+	vaddr_t probe;     /* an address to read afterwards */
+	uint64_t val;
+};
+
+static void write_range(void *arg)
+{
+	struct touch_range *r = arg;
+
+	for (uint64_t i = r->from; i < r->to; i++)
+		cpu_store(&k.cpu, ANON + i * PAGE_SIZE + 8, 8, word(i, 0));
+}
+
+static void read_probe(void *arg)
+{
+	struct touch_range *r = arg;
+
+	cpu_load(&k.cpu, r->probe, 8, &r->val);
+}
+
+static void write_probe(void *arg)
+{
+	struct touch_range *r = arg;
+
+	cpu_store(&k.cpu, r->probe, 8, r->val);
+}
+
+Test(swap, lazily_freed_clean_pages_are_dropped_and_written_ones_kept)
+{
+	struct touch_range r = {0, 512, 0, 0};
+
+	boot(4ULL << 20, 16ULL << 20);
+	anon_vma(1536);
+	k.current = t;
+	cr_assert_eq(task_run(&k, t, write_range, &r), 0);
+	cr_assert_eq(sys_madvise(&k, ANON, 512 * PAGE_SIZE, SIM_MADV_FREE), 0);
+	r.probe = ANON + 5 * PAGE_SIZE;
+	r.val = 0x1234;
+	cr_assert_eq(task_run(&k, t, write_probe, &r), 0); /* page 5 is written again */
+	r.from = 512;
+	r.to = 1536; /* twice RAM more: reclaim reaches the lazily freed pages */
+	cr_assert_eq(task_run(&k, t, write_range, &r), 0);
+	sim_kernel_check(&k);
+	cr_assert_gt(k.vmstat.event[PGLAZYFREED], 0);
+	/* a dropped page reads as zeros */
+	r.probe = ANON + 100 * PAGE_SIZE + 8;
+	cr_assert_eq(task_run(&k, t, read_probe, &r), 0);
+	cr_assert_eq(r.val, 0);
+	/* the page written after MADV_FREE kept both its words */
+	r.probe = ANON + 5 * PAGE_SIZE;
+	cr_assert_eq(task_run(&k, t, read_probe, &r), 0);
+	cr_assert_eq(r.val, 0x1234);
+	r.probe = ANON + 5 * PAGE_SIZE + 8;
+	cr_assert_eq(task_run(&k, t, read_probe, &r), 0);
+	cr_assert_eq(r.val, word(5, 0));
+	sim_kernel_check(&k);
+}
