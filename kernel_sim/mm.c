@@ -251,7 +251,7 @@ int mm_check(const struct mm_struct *mm, FILE *err)
 
 void mm_dump(const struct mm_struct *mm, FILE *out)
 {
-	static const char *const kinds[] = {"text", "data", "bss", "heap", "anon", "stack"};
+	static const char *const kinds[] = {"text", "data", "rodata", "heap", "anon", "stack"};
 
 	fprintf(out,
 	        "mm: %zu VMAs, pgd pfn %#llx, total_vm %llu data_vm %llu exec_vm %llu "

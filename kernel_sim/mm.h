@@ -28,7 +28,9 @@
 
 #define STACK_GUARD_GAP_PAGES 256UL /* stack_guard_gap: 256 pages = 1 MiB */
 
-enum vma_kind { VMA_TEXT, VMA_DATA, VMA_BSS, VMA_HEAP, VMA_ANON, VMA_STACK };
+/* VMA_RODATA: the image's read-only pages (headers, .rodata, RELRO);
+   VMA_DATA: its writable page (.data and .bss). */
+enum vma_kind { VMA_TEXT, VMA_DATA, VMA_RODATA, VMA_HEAP, VMA_ANON, VMA_STACK };
 
 struct vm_area_struct {
 	vaddr_t vm_start;        /* first byte */

@@ -19,15 +19,14 @@
 /* show_vma_header_prefix: seq_setwidth(25 + 6 * sizeof(void *) - 1). */
 #define MAPS_NAME_PAD 72
 
-/* File offset of a text or data VMA in the image laid out as proc.h says. */
+/* File offset of a VMA of the image (task.h, The program image): the
+   writable segment's pages map offsets ELF_DATA_SKEW below their addresses. */
 static uint64_t exe_offset(const struct mm_struct *mm, const struct vm_area_struct *v)
 {
-	vaddr_t text = PAGE_ALIGN_DOWN(mm->start_code);
+	vaddr_t load_bias = mm->start_code - ELF_TEXT_VADDR;
+	uint64_t off = v->vm_start - load_bias;
 
-	if (v->kind == VMA_TEXT)
-		return PROC_EXE_TEXT_OFFSET + (v->vm_start - text);
-	return PROC_EXE_TEXT_OFFSET + (PAGE_ALIGN(mm->end_code) - text) +
-	       (v->vm_start - PAGE_ALIGN_DOWN(mm->start_data));
+	return v->vm_start >= PAGE_ALIGN_DOWN(mm->start_data) ? off - ELF_DATA_SKEW : off;
 }
 
 /* One line of show_map_vma. */
@@ -64,13 +63,12 @@ static const char *anon_name(const struct mm_struct *mm, vaddr_t start, vaddr_t 
 /*
  * The model keeps data and bss in one VMA; Linux has the file mapping of
  * the data pages and an anonymous VMA for the bss pages beyond them: the
- * view shows those two lines, as the real file does.
+ * view shows those two lines, as the real file does (one, while the bss
+ * ends in the last data page). Where the file-backed part of v ends:
  */
-/* Where the file-backed part of v ends: the program's data VMA shows as its
-   file part and the bss after it, as the two VMAs Linux has for them. */
 static vaddr_t file_part_end(const struct mm_struct *mm, const struct vm_area_struct *v)
 {
-	if (v->kind == VMA_TEXT)
+	if (v->kind == VMA_TEXT || v->kind == VMA_RODATA)
 		return v->vm_end;
 	if (v->kind == VMA_DATA)
 		return PAGE_ALIGN(mm->end_data) < v->vm_end ? PAGE_ALIGN(mm->end_data) : v->vm_end;
@@ -205,7 +203,8 @@ void proc_status(struct kernel *k, struct task *t, FILE *out)
 	fprintf(out, "Name:\t%.*s\n", (int)sizeof(t->comm), t->comm);
 	fprintf(out, "Umask:\t0022\n");
 	fprintf(out, "State:\t%s\n", t->dead ? "Z (zombie)" : "R (running)");
-	fprintf(out, "Tgid:\t%d\nNgid:\t0\nPid:\t%d\nPPid:\t1\nTracerPid:\t0\n", t->pid, t->pid);
+	fprintf(out, "Tgid:\t%d\nNgid:\t0\nPid:\t%d\nPPid:\t%d\nTracerPid:\t0\n", t->pid, t->pid,
+	        t->real_parent ? t->real_parent->pid : 0);
 	fprintf(out, "Uid:\t0\t0\t0\t0\nGid:\t0\t0\t0\t0\nFDSize:\t64\nGroups:\t \n");
 	fprintf(out, "NStgid:\t%d\nNSpid:\t%d\nNSpgid:\t%d\nNSsid:\t%d\nKthread:\t0\n", t->pid,
 	        t->pid, t->pid, t->pid);

@@ -11,17 +11,15 @@
 
 /*
  * The program image is a file mapping in reality. The maps view shows the
- * text and data VMAs as mappings of "/usr/bin/COMM" on a fixed device and
- * inode (PROC_EXE_DEV_MAJOR:PROC_EXE_DEV_MINOR, PROC_EXE_INO), laid out as a
- * static executable: ELF headers in the first page, text from file offset
- * PROC_EXE_TEXT_OFFSET, data right after the text's last page. The bss and
- * everything else are anonymous (00:00 0).
+ * image's VMAs (task.h, The program image) as mappings of "/usr/bin/COMM" on
+ * a fixed device and inode (PROC_EXE_DEV_MAJOR:PROC_EXE_DEV_MINOR,
+ * PROC_EXE_INO), at the file offsets of that layout. Everything else is
+ * anonymous (00:00 0).
  */
 #define PROC_EXE_DIR         "/usr/bin/"
 #define PROC_EXE_DEV_MAJOR   0xfe
 #define PROC_EXE_DEV_MINOR   0x00
 #define PROC_EXE_INO         1310721UL
-#define PROC_EXE_TEXT_OFFSET 0x1000UL
 
 void proc_maps(struct kernel *k, struct task *t, FILE *out);   /* /proc/PID/maps */
 size_t proc_maps_lines(const struct task *t); /* how many lines proc_maps prints */

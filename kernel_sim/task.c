@@ -7,10 +7,12 @@
  * mm/oom_kill.c __oom_kill_process, RLIMIT_CPU's check_rlimit in
  * kernel/time/posix-cpu-timers.c) and its exit (mm/mmap.c exit_mmap).
  *
- * The program image is a small position-independent executable: two pages of
- * text, one of data and two of bss (libc keeps its allocator roots there),
- * then the heap. Without ASLR the addresses are those of a real PIE run under
- * `setarch -R`: text at 0x555555554000, stack ending at 0x7ffffffff000.
+ * The program image is a tiny position-independent executable as gcc and GNU
+ * ld build it (task.h, The program image): five pages, its data and bss (where
+ * libc keeps its allocator roots) in the last one, then the heap. Without ASLR
+ * the addresses are those of a real PIE run under `setarch -R`: the image at
+ * 0x555555554000, the heap at 0x555555559000, the stack ending at
+ * 0x7ffffffff000.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -23,12 +25,8 @@
 
 #define ELF_ET_DYN_BASE  0x555555554000ULL /* PAGE_ALIGN_DOWN(TASK_SIZE / 3 * 2) */
 #define STACK_TOP        USER_VA_END
-#define TEXT_BYTES       (2 * PAGE_SIZE)
-#define DATA_BYTES       (1 * PAGE_SIZE)
-#define BSS_BYTES        (2 * PAGE_SIZE)
 #define STACK_INIT_BYTES 0x21000ULL     /* 128 KiB stack_expand + the argument page */
 #define STACK_ARGS_BYTES 0xc50ULL       /* argv, envp, auxv strings above start_stack */
-#define MAIN_OFFSET      0x1149ULL      /* where main lands in a tiny PIE's .text */
 #define MMAP_GAP_MIN     (128ULL << 20) /* mm/util.c MIN_GAP */
 #define MMAP_GAP_MAX     (STACK_TOP / 6 * 5)
 
@@ -69,6 +67,19 @@ static void emit_vma(struct kernel *k, const char *fn, const struct vm_area_stru
 	   {"flags", v->vm_flags});
 }
 
+/* One PT_LOAD segment's pages of the image (elf_map), and its VMA event. */
+static void elf_map(struct kernel *k, struct mm_struct *mm, vaddr_t load_bias, uint64_t from,
+                    uint64_t to, unsigned long prot, int kind)
+{
+	unsigned long flags = prot | VM_MAYREAD | VM_MAYWRITE | VM_MAYEXEC;
+
+	/* A private writable mapping is charged to the commit (VM_ACCOUNT); the
+	   RELRO pages were mapped so and keep the flag when ld.so mprotects them. */
+	if (kind == VMA_DATA || from == ELF_RELRO_PAGE)
+		flags |= VM_ACCOUNT;
+	emit_vma(k, "elf_map", vma_insert(mm, load_bias + from, load_bias + to, flags, kind));
+}
+
 /* The layout of a freshly exec'd program (load_elf_binary, setup_arg_pages). */
 static void load_elf_binary(struct kernel *k, struct task *t)
 {
@@ -80,19 +91,19 @@ static void load_elf_binary(struct kernel *k, struct task *t)
 	uint64_t gap;
 	struct vm_area_struct *v;
 
-	mm->start_code = load_bias;
-	mm->end_code = load_bias + TEXT_BYTES;
-	mm->start_data = mm->end_code;
-	mm->end_data = mm->start_data + DATA_BYTES;
-	v = vma_insert(mm, mm->start_code, mm->end_code,
-	               VM_READ | VM_EXEC | VM_MAYREAD | VM_MAYWRITE | VM_MAYEXEC, VMA_TEXT);
-	emit_vma(k, "elf_map", v);
-	v = vma_insert(mm, mm->start_data, mm->end_data + BSS_BYTES,
-	               VM_READ | VM_WRITE | VM_MAYREAD | VM_MAYWRITE | VM_MAYEXEC | VM_ACCOUNT,
-	               VMA_DATA);
-	emit_vma(k, "elf_map", v);
-	/* The heap starts right after the bss; no heap VMA until brk grows. */
-	mm->start_brk = mm->brk = mm->end_data + BSS_BYTES + brk_rnd;
+	/* load_elf_binary's start_code/end_code come from the executable
+	   segment, start_data/end_data from the last one (p_vaddr, + p_filesz). */
+	mm->start_code = load_bias + ELF_TEXT_VADDR;
+	mm->end_code = load_bias + ELF_TEXT_END;
+	mm->start_data = load_bias + ELF_DATA_VADDR;
+	mm->end_data = load_bias + ELF_DATA_END;
+	elf_map(k, mm, load_bias, 0, ELF_TEXT_PAGE, VM_READ, VMA_RODATA);
+	elf_map(k, mm, load_bias, ELF_TEXT_PAGE, ELF_RODATA_PAGE, VM_READ | VM_EXEC, VMA_TEXT);
+	elf_map(k, mm, load_bias, ELF_RODATA_PAGE, ELF_RELRO_PAGE, VM_READ, VMA_RODATA);
+	elf_map(k, mm, load_bias, ELF_RELRO_PAGE, ELF_RW_PAGE, VM_READ, VMA_RODATA);
+	elf_map(k, mm, load_bias, ELF_RW_PAGE, ELF_IMAGE_END, VM_READ | VM_WRITE, VMA_DATA);
+	/* The heap starts right after the image; no heap VMA until brk grows. */
+	mm->start_brk = mm->brk = load_bias + ELF_IMAGE_END + brk_rnd;
 
 	v = vma_insert(mm, stack_top - STACK_INIT_BYTES, stack_top,
 	               VM_READ | VM_WRITE | VM_MAYREAD | VM_MAYWRITE | VM_MAYEXEC | VM_GROWSDOWN |
@@ -112,24 +123,26 @@ static void load_elf_binary(struct kernel *k, struct task *t)
 		gap = MMAP_GAP_MAX;
 	mm->mmap_base = PAGE_ALIGN_DOWN(STACK_TOP - gap - mmap_rnd);
 
-	t->ip = load_bias + MAIN_OFFSET;
+	t->ip = load_bias + ELF_MAIN_VADDR;
 	t->sp = mm->start_stack - 0x1d0;
 }
 
 /*
  * What execve and the C runtime write before main: the loader fills .data,
- * _start's startup code clears .bss (here: writes every page), and the kernel
- * writes argv/envp on the top stack page. These faults count, as they do in a
- * real process's min_flt.
+ * _start's startup code clears .bss (here: writes every page of the writable
+ * segment), and the kernel writes argv/envp on the top stack page. These
+ * faults count, as they do in a real process's min_flt. The RELRO page stays
+ * untouched: a real ld.so writes its relocations there before it mprotects
+ * the page read-only; the model runs no dynamic loader.
  */
 static void crt_start(void *arg)
 {
 	struct kernel *k = arg;
 	struct mm_struct *mm = &k->current->mm;
-	vaddr_t bss_end = vma_lookup(mm, mm->start_data)->vm_end;
+	const struct vm_area_struct *rw = vma_lookup(mm, mm->end_data - 1);
 
 	probe_call(&k->probe, LAYER_LIBC, "__libc_start_main");
-	for (vaddr_t va = mm->start_data; va < bss_end; va += PAGE_SIZE)
+	for (vaddr_t va = rw->vm_start; va < rw->vm_end; va += PAGE_SIZE)
 		cpu_store(&k->cpu, va, 1, 0);
 	cpu_store(&k->cpu, PAGE_ALIGN_DOWN(mm->start_stack), 8, 0);
 	probe_ret(&k->probe, LAYER_LIBC, "__libc_start_main");
@@ -336,7 +349,7 @@ void sim_program_image(struct kernel *k, vaddr_t *bss_start, vaddr_t *bss_end)
 	if (!k->current)
 		panic("no current task");
 	mm = &k->current->mm;
-	data = vma_lookup(mm, mm->start_data);
+	data = vma_lookup(mm, mm->end_data - 1);
 	if (!data)
 		panic("task %d has no data VMA", k->current->pid);
 	*bss_start = mm->end_data;

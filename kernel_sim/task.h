@@ -11,6 +11,37 @@
 
 #include "kernel.h"
 
+/*
+ * The program image: a tiny PIE as gcc and GNU ld build it (the guide's
+ * `p = malloc(100); p[0] = 'x'; free(p);` in main, `gcc prog.c` on Debian 12),
+ * five pages from the load bias, each a PT_LOAD's pages:
+ *
+ *   0x0000-0x1000  r--  ELF and program headers, .dynsym, ...   file offset 0x0000
+ *   0x1000-0x2000  r-x  .text, main at 0x1149                   file offset 0x1000
+ *   0x2000-0x3000  r--  .rodata, .eh_frame                      file offset 0x2000
+ *   0x3000-0x4000  r--  RELRO: .init_array ... .got, from 0x3dd0 file offset 0x2000
+ *   0x4000-0x5000  rw-  .data to 0x4020, then .bss to the end   file offset 0x3000
+ *
+ * The writable segment starts at p_vaddr 0x3dd0, p_offset 0x2dd0: it shares
+ * its first file page with .rodata, so its pages map file offsets one page
+ * below their addresses (ELF_DATA_SKEW). /proc/PID/maps shows these five
+ * lines, as for a real PIE, and Linux's accounting follows: VmExe is the r-x
+ * page, VmData counts the rw- page (VM_WRITE), the r-- pages count in VmSize
+ * only. libc keeps its allocator roots in the bss.
+ */
+#define ELF_TEXT_PAGE   0x1000ULL
+#define ELF_RODATA_PAGE 0x2000ULL
+#define ELF_RELRO_PAGE  0x3000ULL
+#define ELF_RW_PAGE     0x4000ULL
+#define ELF_IMAGE_END   0x5000ULL
+#define ELF_TEXT_VADDR  0x1000ULL /* start_code: the r-x segment's p_vaddr */
+#define ELF_TEXT_END    0x1185ULL /* end_code: its p_vaddr + p_filesz */
+#define ELF_MAIN_VADDR  0x1149ULL /* where main lands in .text */
+#define ELF_DATA_VADDR  0x3dd0ULL /* start_data: the rw- segment's p_vaddr */
+#define ELF_DATA_END    0x4020ULL /* end_data: its p_vaddr + p_filesz */
+#define ELF_DATA_SKEW   0x1000ULL /* its p_vaddr - p_offset */
+#define TASK_START_RSS  2         /* pages written before main: data+bss, top of stack */
+
 /* Signal numbers and si_codes, Linux x86-64 values. */
 #define SIM_SIGKILL 9
 #define SIM_SIGABRT 6
@@ -53,6 +84,11 @@ struct task_death {
 
 struct task {
 	int pid;
+	/* The parent, whose pid /proc/PID/status shows as PPid. NULL for the
+	   first process: it is pid 1 of its own PID namespace (as a container's
+	   first process), its parent, the host, outside it: PPid 0, as Linux
+	   shows a parent that the namespace cannot see. */
+	struct task *real_parent;
 	char comm[16];
 	struct mm_struct mm;
 	struct sim_rlimit rlim[SIM_NR_RLIMITS];
@@ -77,9 +113,10 @@ static inline struct mm_struct *task_mm(struct task *t)
 }
 
 /* A new process with the standard layout, made current (CR3 loaded). Like
-   execve plus the C start-up, it has already written every page of data+bss
-   and the top stack page (4 minor faults, 4 anonymous pages). NULL when memory
-   for its page tables or those pages cannot be had (nothing is left behind). */
+   execve plus the C start-up, it has already written the data+bss page and
+   the top stack page (TASK_START_RSS minor faults and anonymous pages). NULL
+   when memory for its page tables or those pages cannot be had (nothing is
+   left behind). */
 struct task *task_create(struct kernel *k, const char *comm);
 /* exit_mmap: unmap everything, free page tables and the pgd, free the task.
    Not from inside task_run of t (panic). */

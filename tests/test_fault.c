@@ -251,7 +251,7 @@ Test(fault, without_zero_page_a_read_takes_a_frame_and_a_write_no_fault)
 	cr_assert_eq(v, 0);
 	cr_assert_eq(t->min_flt, flt + 1);
 	cr_assert_eq(free0 - k.buddy.free_pages, 1);
-	cr_assert_eq(t->mm.rss_stat[MM_ANONPAGES], 4 + 2);
+	cr_assert_eq(t->mm.rss_stat[MM_ANONPAGES], TASK_START_RSS + 2);
 	v = 9;
 	cr_assert_eq(access_as_task(va, true, &v), 0);
 	cr_assert_eq(t->min_flt, flt + 1, "the frame was mapped writable already");
@@ -393,7 +393,8 @@ Test(fault, out_of_memory_kills_with_sigkill_and_leaves_no_damage)
 		    (unsigned long long)t->mm.rss_stat[MM_ANONPAGES] * 4,
 		    (unsigned long long)t->mm.pgtables_bytes / 1024);
 		cr_assert_str_eq(t->death.report, want);
-		cr_assert_eq(t->mm.rss_stat[MM_ANONPAGES], 4, "the start-up pages only");
+		cr_assert_eq(t->mm.rss_stat[MM_ANONPAGES], TASK_START_RSS,
+		             "the start-up pages only");
 		k.buddy.fail_after = -1;
 		sim_kernel_check(&k);
 	}

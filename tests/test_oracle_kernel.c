@@ -11,7 +11,8 @@
  * probed, not assumed (tests/support_oracle.h): the simulation boots with
  * the shared zero page when the host's kernel uses it, without it when the
  * host's kernel was booted with it off; the probes turn THP off for
- * themselves, as the simulation models none.
+ * themselves, as the simulation models none. tests/host/image_probe.c
+ * prints how this machine maps a PIE's image, for the simulated layout.
  */
 #include <criterion/criterion.h>
 #include <stdio.h>
@@ -19,6 +20,7 @@
 #include <string.h>
 
 #include "kernel_sim/kernel.h"
+#include "kernel_sim/proc.h"
 #include "kernel_sim/syscalls.h"
 #include "tests/support_oracle.h"
 #include "tests/support_sim.h"
@@ -297,5 +299,46 @@ Test(oracle_kernel, mmap_matches_the_real_kernel)
 	put("hint_taken_overlapping", g_mmap(a, PAGE_SIZE, RW, ANON) == a);
 
 	oracle_assert_same("mmap/munmap", out, real);
+	free(real);
+}
+
+/*
+ * The program image (kernel_sim/task.h): the simulated process's maps show
+ * the VMAs of its file as a PIE built on this machine has them, r--p r-xp
+ * r--p r--p rw-p, each at its file offset (tests/host/image_probe.c).
+ */
+Test(oracle_kernel, program_image_maps_as_a_real_pie)
+{
+	char *real = oracle_run("image_probe", NULL), *maps = NULL, *line, *save;
+	size_t maps_len = 0;
+	FILE *f = open_memstream(&maps, &maps_len);
+	unsigned long base = 0, image_end = 0;
+	int n = 0, bss = 0;
+
+	cr_assert_not_null(f);
+	proc_maps(&k, t, f);
+	fclose(f);
+	for (line = strtok_r(maps, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+		unsigned long start, end, off;
+		char perms[8], path[64] = "";
+
+		cr_assert_geq(
+		    sscanf(line, "%lx-%lx %7s %lx %*s %*s %63s", &start, &end, perms, &off, path),
+		    4, "%s", line);
+		if (strcmp(path, "/usr/bin/probe") == 0) {
+			if (n == 0)
+				base = start;
+			out_len += (size_t)snprintf(out + out_len, sizeof(out) - out_len,
+			                            "image%d=%s skew=%#lx\n", n++, perms,
+			                            start - base - off);
+			image_end = end;
+		} else if (n && start == image_end && !path[0] && strcmp(perms, "rw-p") == 0) {
+			bss = 1;
+		}
+	}
+	put("image_vmas", n);
+	put("anonymous_bss_after_image", bss);
+	free(maps);
+	oracle_assert_same("program image", out, real);
 	free(real);
 }

@@ -245,8 +245,9 @@ Test(page_alloc, overcommit_modes_account_as_the_kernel_does)
 
 	boot(64ULL << 20, 0);
 	committed = vm_committed_as(&k);
-	/* the stack and data are VM_ACCOUNT; text is not */
-	cr_assert_eq(committed, task_mm(t)->total_vm - task_mm(t)->exec_vm);
+	/* the stack, data and RELRO are VM_ACCOUNT; text, the ELF headers and
+	   .rodata (mapped read-only) are not */
+	cr_assert_eq(committed, task_mm(t)->total_vm - task_mm(t)->exec_vm - 2);
 	cr_assert_eq(vm_commit_limit(&k), 16383 / 2);
 	k.current = t;
 	/* mode 0: one request larger than RAM + swap */

@@ -261,7 +261,7 @@ Test(pgtable, pgtable_count_sees_anon_zero_and_tables)
 	sim_kernel_check(&k);
 	pgtable_count(&k, &t->mm, &anon, &zero, &tables);
 	cr_assert_eq(anon, t->mm.rss_stat[MM_ANONPAGES]);
-	cr_assert_eq(anon, 4 + 3);
+	cr_assert_eq(anon, TASK_START_RSS + 3);
 	cr_assert_eq(zero, 2);
 	cr_assert_eq(tables * PAGE_SIZE, t->mm.pgtables_bytes);
 }

@@ -86,16 +86,22 @@ static void touch(vaddr_t va, uint64_t pages)
 	check();
 }
 
-/* The fresh process of kernel_sim/task.c: text, data, bss, stack. */
+/* The fresh process of kernel_sim/task.c: the five VMAs of a PIE's image
+   (headers, text, rodata, RELRO, data+bss), the stack. */
 Test(proc, maps_of_a_fresh_process)
 {
 	CAPTURE(proc_maps(&k, t, out));
 	cr_assert_str_eq(text,
-	                 "555555554000-555555556000 r-xp 00001000 fe:00 1310721                    "
+	                 "555555554000-555555555000 r--p 00000000 fe:00 1310721                    "
 	                 "/usr/bin/prog\n"
-	                 "555555556000-555555557000 rw-p 00003000 fe:00 1310721                    "
+	                 "555555555000-555555556000 r-xp 00001000 fe:00 1310721                    "
 	                 "/usr/bin/prog\n"
-	                 "555555557000-555555559000 rw-p 00000000 00:00 0 \n"
+	                 "555555556000-555555557000 r--p 00002000 fe:00 1310721                    "
+	                 "/usr/bin/prog\n"
+	                 "555555557000-555555558000 r--p 00002000 fe:00 1310721                    "
+	                 "/usr/bin/prog\n"
+	                 "555555558000-555555559000 rw-p 00003000 fe:00 1310721                    "
+	                 "/usr/bin/prog\n"
 	                 "7ffffffde000-7ffffffff000 rw-p 00000000 00:00 0                          "
 	                 "[stack]\n");
 }
@@ -107,11 +113,16 @@ Test(proc, maps_names_the_heap_and_leaves_anonymous_mappings_unnamed)
 	cr_assert_eq(sys_mmap(&k, 0, 2 * PG, SIM_PROT_READ, ANON, -1, 0), 0x7ffff7ffa000);
 	CAPTURE(proc_maps(&k, t, out));
 	cr_assert_str_eq(text,
-	                 "555555554000-555555556000 r-xp 00001000 fe:00 1310721                    "
+	                 "555555554000-555555555000 r--p 00000000 fe:00 1310721                    "
 	                 "/usr/bin/prog\n"
-	                 "555555556000-555555557000 rw-p 00003000 fe:00 1310721                    "
+	                 "555555555000-555555556000 r-xp 00001000 fe:00 1310721                    "
 	                 "/usr/bin/prog\n"
-	                 "555555557000-555555559000 rw-p 00000000 00:00 0 \n"
+	                 "555555556000-555555557000 r--p 00002000 fe:00 1310721                    "
+	                 "/usr/bin/prog\n"
+	                 "555555557000-555555558000 r--p 00002000 fe:00 1310721                    "
+	                 "/usr/bin/prog\n"
+	                 "555555558000-555555559000 rw-p 00003000 fe:00 1310721                    "
+	                 "/usr/bin/prog\n"
 	                 "555555559000-55555557a000 rw-p 00000000 00:00 0                          "
 	                 "[heap]\n"
 	                 "7ffff7ffa000-7ffff7ffc000 r--p 00000000 00:00 0 \n"
@@ -173,7 +184,7 @@ Test(proc, buddyinfo_shows_the_split_of_a_block)
 {
 	char before[256];
 
-	touch(t->mm.start_data, 1); /* already mapped: no allocation */
+	touch(PAGE_ALIGN_DOWN(t->mm.end_data), 1); /* already mapped: no allocation */
 	CAPTURE(proc_buddyinfo(&k, out));
 	snprintf(before, sizeof(before), "%s", text);
 	sys_brk(&k, t->mm.start_brk + PG);
@@ -209,7 +220,9 @@ Test(proc, meminfo_format_and_values)
 	cr_assert_not_null(strstr(text, expect));
 	snprintf(expect, sizeof(expect), "\nCommitLimit:    %8llu kB\nCommitted_AS:   %8llu kB\n",
 	         (unsigned long long)(k.buddy.managed / 2) * 4,
-	         (unsigned long long)(t->mm.total_vm - t->mm.exec_vm) * 4);
+	         /* all but the text and the read-only pages mapped so: the ELF
+	            headers and .rodata (RELRO was mapped writable: charged) */
+	         (unsigned long long)(t->mm.total_vm - t->mm.exec_vm - 2) * 4);
 	cr_assert_not_null(strstr(text, expect), "got:\n%s", text);
 	cr_assert_not_null(strstr(text, "\nVmallocTotal:   34359738367 kB\n"));
 	cr_assert_not_null(strstr(text, "\nHugePages_Total:       0\n"));
@@ -273,14 +286,14 @@ Test(proc, status_vm_lines_of_a_fresh_process)
 	                                "VmSize:\t     152 kB\n"
 	                                "VmLck:\t       0 kB\n"
 	                                "VmPin:\t       0 kB\n"
-	                                "VmHWM:\t      16 kB\n"
-	                                "VmRSS:\t      16 kB\n"
-	                                "RssAnon:\t      16 kB\n"
+	                                "VmHWM:\t       8 kB\n"
+	                                "VmRSS:\t       8 kB\n"
+	                                "RssAnon:\t       8 kB\n"
 	                                "RssFile:\t       0 kB\n"
 	                                "RssShmem:\t       0 kB\n"
-	                                "VmData:\t      12 kB\n"
+	                                "VmData:\t       4 kB\n"
 	                                "VmStk:\t     132 kB\n"
-	                                "VmExe:\t       8 kB\n"
+	                                "VmExe:\t       4 kB\n"
 	                                "VmLib:\t       0 kB\n"
 	                                "VmPTE:\t      24 kB\n"
 	                                "VmSwap:\t       0 kB\n"),
@@ -300,8 +313,17 @@ Test(proc, status_follows_brk_mmap_and_munmap)
 	/* 152 + 132 (heap) + 256 (gone again): the peaks remember */
 	cr_assert_not_null(strstr(text, "VmPeak:\t     540 kB\nVmSize:\t     284 kB\n"), "%s",
 	                   text);
-	cr_assert_not_null(strstr(text, "VmHWM:\t     272 kB\nVmRSS:\t      16 kB\n"), "%s", text);
-	cr_assert_not_null(strstr(text, "VmData:\t     144 kB\n"), "%s", text);
+	cr_assert_not_null(strstr(text, "VmHWM:\t     264 kB\nVmRSS:\t       8 kB\n"), "%s", text);
+	cr_assert_not_null(strstr(text, "VmData:\t     136 kB\n"), "%s", text);
+}
+
+/* No process is its own parent: the first one's parent is outside its PID
+   namespace, and Linux shows such a parent as 0 (task.h, real_parent). */
+Test(proc, status_of_the_first_process_shows_ppid_0)
+{
+	CAPTURE(proc_status(&k, t, out));
+	cr_assert_not_null(strstr(text, "\nTgid:\t1\nNgid:\t0\nPid:\t1\nPPid:\t0\nTracerPid:\t0\n"),
+	                   "%s", text);
 }
 
 /* Append the first n bytes of src to the string in dst[cap], cut to fit. */

@@ -105,8 +105,8 @@ Test(quiz, malloc_and_free_are_asked_about_brk_mmap_and_munmap, .timeout = 30)
 	cr_assert(strstr(p.out, "answer: none\n"), "%s", p.out);
 	bin_out_free(&p);
 	/* and the answers are read as words: even the mmapped chunk costs a
-	   fault (its header) and a frame, from a split order-1 block */
-	p = quiz(path, NULL, "1\nbrk\norder 0\n1\nmmap\n1\n0\nmunmap\n0\nnone\n");
+	   fault (its header) and a frame, from a split order-2 block */
+	p = quiz(path, NULL, "1\nbrk\norder 0\n1\nmmap\n2\n0\nmunmap\n0\nnone\n");
 	cr_assert(strstr(p.out, "score: 10 of 10"), "%s", p.out);
 	bin_out_free(&p);
 	unlink(path);
@@ -116,7 +116,7 @@ Test(quiz, malloc_and_free_are_asked_about_brk_mmap_and_munmap, .timeout = 30)
 Test(quiz, a_split_block_is_asked_with_its_order_and_expand, .timeout = 30)
 {
 	/* The first store takes the one free order-0 block (as in first-touch);
-	   the second has to split an order-1 block. */
+	   the second has to split an order-2 block. */
 	char *path = bin_script_file("b = sbrk 8192\nstore b 0 1\nstore b 4096 1\n");
 	struct bin_out p = quiz(path, "--answers", "");
 	const char *second;
@@ -124,7 +124,7 @@ Test(quiz, a_split_block_is_asked_with_its_order_and_expand, .timeout = 30)
 	cr_assert_eq(p.status, 0, "%s", p.err);
 	second = strstr(p.out, "line 3: store b 4096 1");
 	cr_assert_not_null(second, "%s", p.out);
-	cr_assert(strstr(second, "answer: order 1\n"), "%s", second);
+	cr_assert(strstr(second, "answer: order 2\n"), "%s", second);
 	cr_assert(strstr(second, "expand (mm/page_alloc.c)"), "%s", second);
 	bin_out_free(&p);
 	unlink(path);

@@ -121,6 +121,22 @@ Test(run, shrink_then_store_is_a_segfault_with_the_kernels_line)
 	bin_out_free(&p);
 }
 
+/* A script from standard input builds "a.out", as `gcc -x c -` does; the
+   messages still call the file <stdin>. */
+Test(run, a_script_from_stdin_is_the_program_a_out)
+{
+	const char *args[] = {"run", "-", "--no-comments", NULL};
+	struct bin_out p = bin_run(args, "show status\nshow maps\nstore 0 0 1 1\n");
+
+	cr_assert_eq(p.status, 1, "%s", p.err);
+	cr_assert_not_null(strstr(p.out, "aftermalloc run <stdin>\n"), "%s", p.out);
+	cr_assert_not_null(strstr(p.out, "Name:\ta.out\n"), "%s", p.out);
+	cr_assert_not_null(strstr(p.out, " /usr/bin/a.out\n"), "%s", p.out);
+	cr_assert_null(strstr(p.out, "/usr/bin/<"), "%s", p.out);
+	cr_assert_not_null(strstr(p.err, "a.out[1]: segfault at 0 "), "%s", p.err);
+	bin_out_free(&p);
+}
+
 Test(run, double_free_prints_glibcs_message_once)
 {
 	struct bin_out p = run_crash("crash/double-free.ams");

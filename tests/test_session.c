@@ -585,7 +585,9 @@ Test(session, vm_builtins_are_what_proc_shows)
 	cr_assert_eq(var(&f, "k"), status_kb(status, "VmStk:"));
 	cr_assert_eq(var(&f, "pt"), status_kb(status, "VmPTE:"));
 	cr_assert_eq(var(&f, "n"), (int64_t)lines, "vmas is the lines of maps");
-	cr_assert_eq(lines, 6, "text, data, bss, heap, the mmaps (adjacent: one VMA), stack");
+	cr_assert_eq(lines, 8,
+	             "the image's five (headers, text, rodata, RELRO, data+bss), heap, the mmaps "
+	             "(adjacent: one VMA), stack");
 	free(status);
 	finish(&f);
 }

@@ -123,7 +123,7 @@ Test(step, the_fault_stop_and_the_steps_after_name_the_fault_path_in_order, .tim
 	cr_assert(strstr(at, "pte_set set_pte_at addr=0x555555559000 old=0"), "%s", at);
 	cr_assert(strstr(at, "set_pte_at (arch/x86/include/asm/pgtable.h)"), "%s", at);
 	cr_assert(strstr(at, "do_anonymous_page > [set_pte_at]"), "%s", at);
-	cr_assert(strstr(at, "=> pfn 0xd"), "%s", at);
+	cr_assert(strstr(at, "=> pfn 0xb"), "%s", at);
 	/* the stop at __rmqueue_smallest showed the buddy lists */
 	cr_assert(strstr(p.out, "buddy free lists"));
 	cr_assert_null(strstr(p.out, NARRATE_MISSING));

@@ -137,7 +137,7 @@ Test(swap, a_working_set_larger_than_ram_survives_byte_for_byte)
 	cr_assert_eq(k.vmstat.event[PSWPIN], t->maj_flt);
 	/* every page is either resident or in exactly one slot */
 	cr_assert_eq(task_mm(t)->rss_stat[MM_ANONPAGES] + task_mm(t)->rss_stat[MM_SWAPENTS],
-	             pages + 4);
+	             pages + TASK_START_RSS);
 	cr_assert_eq(k.swap->inuse_pages, task_mm(t)->rss_stat[MM_SWAPENTS]);
 	cr_assert_gt(k.vmstat.event[PGSCAN_KSWAPD] + k.vmstat.event[PGSCAN_DIRECT], 0);
 	cr_assert_eq(k.vmstat.event[PGSTEAL_KSWAPD] + k.vmstat.event[PGSTEAL_DIRECT],

@@ -101,8 +101,21 @@ Test(kernel_boot, pfn_0_is_reserved_and_the_zero_page_is_held)
 	kernel_shutdown(&k);
 }
 
+/* The image of a PIE built by gcc and GNU ld (tests/host/image_probe.c
+   checks the permissions and offsets against one built on this machine). */
 Test(task, standard_layout_matches_a_pie_without_aslr)
 {
+	static const struct {
+		vaddr_t start, end;
+		unsigned long prot;
+		int kind;
+	} image[] = {
+	    {0x555555554000ULL, 0x555555555000ULL, VM_READ, VMA_RODATA},
+	    {0x555555555000ULL, 0x555555556000ULL, VM_READ | VM_EXEC, VMA_TEXT},
+	    {0x555555556000ULL, 0x555555557000ULL, VM_READ, VMA_RODATA},
+	    {0x555555557000ULL, 0x555555558000ULL, VM_READ, VMA_RODATA},
+	    {0x555555558000ULL, 0x555555559000ULL, VM_READ | VM_WRITE, VMA_DATA},
+	};
 	struct task *t = task_create(&k, "prog");
 	struct mm_struct *mm;
 	const struct vm_area_struct *v;
@@ -111,35 +124,39 @@ Test(task, standard_layout_matches_a_pie_without_aslr)
 	check();
 	mm = &t->mm;
 	cr_assert_eq(t->pid, 1);
+	cr_assert_null(t->real_parent);
 	cr_assert_str_eq(t->comm, "prog");
 	cr_assert_eq(k.current, t);
 	cr_assert_eq(k.cpu.cr3, mm->pgd);
-	cr_assert_eq(mm->nr_vmas, 3);
-	v = &mm->vmas[0];
-	cr_assert_eq(v->vm_start, 0x555555554000ULL);
-	cr_assert_eq(v->vm_end, 0x555555556000ULL);
-	cr_assert_eq(v->vm_flags & (VM_READ | VM_WRITE | VM_EXEC), VM_READ | VM_EXEC);
-	cr_assert_eq(v->kind, VMA_TEXT);
-	v = &mm->vmas[1];
-	cr_assert_eq(v->vm_start, 0x555555556000ULL);
-	cr_assert_eq(v->vm_end, 0x555555559000ULL);
-	cr_assert_eq(v->vm_flags & (VM_READ | VM_WRITE | VM_EXEC), VM_READ | VM_WRITE);
-	v = &mm->vmas[2];
+	cr_assert_eq(mm->nr_vmas, 6);
+	for (size_t i = 0; i < 5; i++) {
+		v = &mm->vmas[i];
+		cr_assert_eq(v->vm_start, image[i].start, "VMA %zu", i);
+		cr_assert_eq(v->vm_end, image[i].end, "VMA %zu", i);
+		cr_assert_eq(v->vm_flags & (VM_READ | VM_WRITE | VM_EXEC), image[i].prot, "VMA %zu",
+		             i);
+		cr_assert_eq(v->kind, image[i].kind, "VMA %zu", i);
+		/* charged: what was mapped private and writable (data, RELRO) */
+		cr_assert_eq(!!(v->vm_flags & VM_ACCOUNT), i >= 3, "VMA %zu", i);
+	}
+	v = &mm->vmas[5];
 	cr_assert_eq(v->vm_start, 0x7ffffffde000ULL);
 	cr_assert_eq(v->vm_end, 0x7ffffffff000ULL);
 	cr_assert(v->vm_flags & VM_GROWSDOWN);
 	cr_assert_eq(v->kind, VMA_STACK);
-	cr_assert_eq(mm->start_code, 0x555555554000ULL);
-	cr_assert_eq(mm->end_code, 0x555555556000ULL);
-	cr_assert_eq(mm->start_data, 0x555555556000ULL);
-	cr_assert_eq(mm->end_data, 0x555555557000ULL);
+	/* load_elf_binary: code from the r-x segment, data from the last one */
+	cr_assert_eq(mm->start_code, 0x555555555000ULL);
+	cr_assert_eq(mm->end_code, 0x555555555185ULL);
+	cr_assert_eq(mm->start_data, 0x555555557dd0ULL);
+	cr_assert_eq(mm->end_data, 0x555555558020ULL);
 	cr_assert_eq(mm->start_brk, 0x555555559000ULL);
 	cr_assert_eq(mm->brk, 0x555555559000ULL);
 	cr_assert_eq(mm->mmap_base, 0x7ffff7fff000ULL);
 	cr_assert(mm->start_stack > 0x7fffffffe000ULL && mm->start_stack < 0x7ffffffff000ULL);
-	cr_assert_eq(mm->total_vm, 2 + 3 + 33);
-	cr_assert_eq(mm->exec_vm, 2);
-	cr_assert_eq(mm->data_vm, 3);
+	cr_assert_eq(t->ip, 0x555555555149ULL, "main");
+	cr_assert_eq(mm->total_vm, 5 + 33);
+	cr_assert_eq(mm->exec_vm, 1);
+	cr_assert_eq(mm->data_vm, 1);
 	cr_assert_eq(mm->stack_vm, 33);
 	cr_assert_eq(t->rlim[SIM_RLIMIT_STACK].cur, 8ULL << 20);
 	cr_assert_eq(t->rlim[SIM_RLIMIT_DATA].cur, SIM_RLIM_INFINITY);
@@ -153,13 +170,14 @@ Test(task, start_up_touches_data_bss_and_the_top_stack_page)
 	struct task *t = task_create(&k, "prog");
 	struct mm_struct *mm = &t->mm;
 
-	cr_assert_eq(t->min_flt, 4, "3 pages of data+bss and 1 of stack");
-	cr_assert_eq(mm->rss_stat[MM_ANONPAGES], 4);
-	cr_assert_eq(mm->hiwater_rss, 4);
-	for (vaddr_t va = 0x555555556000ULL; va < 0x555555559000ULL; va += PAGE_SIZE)
-		cr_assert(pagewalk(&k.phys, mm->pgd, va, NULL) & PTE_RW);
+	cr_assert_eq(TASK_START_RSS, 2);
+	cr_assert_eq(t->min_flt, 2, "the page of data+bss and 1 of stack");
+	cr_assert_eq(mm->rss_stat[MM_ANONPAGES], 2);
+	cr_assert_eq(mm->hiwater_rss, 2);
+	cr_assert(pagewalk(&k.phys, mm->pgd, 0x555555558000ULL, NULL) & PTE_RW);
 	cr_assert(pagewalk(&k.phys, mm->pgd, 0x7fffffffe000ULL, NULL) & PTE_RW);
-	cr_assert_eq(pagewalk(&k.phys, mm->pgd, 0x555555554000ULL, NULL), 0, "text untouched");
+	for (vaddr_t va = 0x555555554000ULL; va < 0x555555558000ULL; va += PAGE_SIZE)
+		cr_assert_eq(pagewalk(&k.phys, mm->pgd, va, NULL), 0, "read-only image untouched");
 	cr_assert_eq(pagewalk(&k.phys, mm->pgd, 0x7fffffffd000ULL, NULL), 0);
 	cr_assert_eq(mm->pgtables_bytes, 6 * PAGE_SIZE, "PDPT+PD+PT for each of two regions");
 	cr_assert(!k.cpu.user, "back in kernel mode");
@@ -172,8 +190,8 @@ Test(task, sim_program_image_reports_the_bss)
 
 	task_create(&k, "prog");
 	sim_program_image(&k, &s, &e);
-	cr_assert_eq(s, 0x555555557000ULL);
-	cr_assert_eq(e, 0x555555559000ULL);
+	cr_assert_eq(s, 0x555555558020ULL, "end_data: .bss follows .data");
+	cr_assert_eq(e, 0x555555559000ULL, "to the end of the page");
 }
 
 Test(task, create_and_destroy_100_times_leaks_no_frame)
@@ -225,16 +243,16 @@ static void layout_of(uint64_t seed, bool aslr, vaddr_t out[5])
 	t = task_create(&k, "r");
 	cr_assert_not_null(t);
 	check();
-	out[0] = t->mm.start_code;
+	out[0] = t->mm.start_code - ELF_TEXT_VADDR; /* the load bias */
 	out[1] = t->mm.start_brk;
 	out[2] = t->mm.mmap_base;
 	out[3] = t->mm.vmas[t->mm.nr_vmas - 1].vm_end;
 	out[4] = t->mm.start_stack;
 	for (int i = 0; i < 4; i++)
 		cr_assert_eq(out[i] & ~PAGE_MASK, 0, "page aligned");
-	cr_assert(out[1] >= t->mm.end_data + 2 * PAGE_SIZE);
+	cr_assert(out[1] >= out[0] + ELF_IMAGE_END, "the heap after the image");
 	cr_assert(out[2] < out[3] - (8ULL << 20), "mmap_base below the stack's rlimit");
-	cr_assert_eq(t->min_flt, 4);
+	cr_assert_eq(t->min_flt, TASK_START_RSS);
 }
 
 Test(task, aslr_is_deterministic_per_seed)

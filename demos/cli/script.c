@@ -940,7 +940,7 @@ int script_load(const char *path, struct script **out, FILE *err)
 			fprintf(err, "%s:%d: not a text file (NUL byte)\n", path, line);
 		return -1;
 	}
-	rc = script_parse(strcmp(path, "-") == 0 ? "<stdin>" : path, buf, out, err);
+	rc = script_parse(strcmp(path, "-") == 0 ? SCRIPT_STDIN_NAME : path, buf, out, err);
 	free(buf);
 	return rc;
 }

@@ -214,7 +214,7 @@ struct stmt {
 struct script_var; /* uthash entry, private to script.c */
 
 struct script {
-	char *path;   /* as given, for messages */
+	char *path;   /* as given, for messages; SCRIPT_STDIN_NAME for "-" */
 	char **lines; /* the source, one string a line (no newline) */
 	int nr_lines;
 	struct stmt *stmts;
@@ -239,6 +239,8 @@ int script_parse(const char *path, const char *text, struct script **out, FILE *
 /* Read and parse the file at path ("-": standard input). As script_parse; a
    file that cannot be read is reported as "PATH: strerror". */
 int script_load(const char *path, struct script **out, FILE *err);
+/* The name of standard input in messages, as gcc and others print it. */
+#define SCRIPT_STDIN_NAME "<stdin>"
 void script_free(struct script *sc);
 
 /* Index of variable name, or -1 (the second form: name is s[0..len)). */

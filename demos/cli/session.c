@@ -76,12 +76,18 @@ static void list_policies(FILE *err)
 }
 
 /* The program's name: the script's file name without directory or ".ams",
-   cut to 15 characters as the kernel cuts comm (TASK_COMM_LEN). */
+   cut to 15 characters as the kernel cuts comm (TASK_COMM_LEN). A script
+   from standard input makes "a.out", as `gcc -x c -` names what it builds
+   from standard input. */
 static void comm_of(const char *path, char comm[16])
 {
 	const char *base = strrchr(path, '/');
 	size_t n;
 
+	if (strcmp(path, SCRIPT_STDIN_NAME) == 0) {
+		strcpy(comm, "a.out");
+		return;
+	}
 	base = base ? base + 1 : path;
 	n = strlen(base);
 	if (n > 4 && strcmp(base + n - 4, ".ams") == 0)

@@ -221,8 +221,8 @@ static const char *vma_name(const struct vm_area_struct *v)
 		return "text";
 	case VMA_DATA:
 		return "data";
-	case VMA_BSS:
-		return "bss";
+	case VMA_RODATA:
+		return "rodata";
 	case VMA_HEAP:
 		return "[heap]";
 	case VMA_STACK:

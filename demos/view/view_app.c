@@ -601,7 +601,7 @@ static void details(struct view_app *a, const struct view_hit *h, int x, int y)
 	switch (h->kind) {
 	case HIT_VMA: {
 		const struct vm_area_struct *v = &m->vmas[h->a];
-		static const char *const kn[] = {"text", "data",           "bss",
+		static const char *const kn[] = {"text", "data",           "rodata",
 		                                 "heap", "anonymous mmap", "stack"};
 		uint64_t pages = (v->vm_end - v->vm_start) >> PAGE_SHIFT;
 		uint64_t res = view_model_resident(sd->st, v->vm_start, v->vm_end, 1u << 16);

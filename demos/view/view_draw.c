@@ -57,7 +57,7 @@ static const char *const kind_label[FK__COUNT] = {
 
 /* VMAs by kind (enum vma_kind). */
 static const uint32_t vma_col[] = {0x6478b4, 0x3ca0a0, 0x2d7d87, 0x5ac86e, 0xa06ed2, 0xe69650};
-static const char *const vma_name[] = {"text", "data", "bss", "heap", "mmap", "stack"};
+static const char *const vma_name[] = {"text", "data", "rodata", "heap", "mmap", "stack"};
 
 /* Heap chunks. */
 #define COL_CH_USE  0x5ac86e
@@ -476,7 +476,7 @@ static void draw_vas(struct view_gfx *g, const struct view_rect *p, struct view_
 		if (i > 0) {
 			const struct vm_area_struct *lo = &m->vmas[i - 1];
 
-			if (!have_heap && lo->kind == VMA_BSS && m->start_brk >= lo->vm_end)
+			if (!have_heap && lo->kind == VMA_DATA && m->start_brk >= lo->vm_end)
 				it[n++] = (struct vas_item){-2, m->start_brk, m->brk, 3.0, 0, 0};
 			if (v->vm_start > lo->vm_end)
 				it[n++] = (struct vas_item){-1, lo->vm_end, v->vm_start, 1.1, 0, 0};
