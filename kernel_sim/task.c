@@ -33,7 +33,10 @@
 /* Randomization ranges of x86-64 (in pages unless said otherwise). */
 #define MMAP_RND_PAGES  (1ULL << 28)  /* mmap_rnd_bits = 28: the ELF base, mmap_base */
 #define STACK_RND_PAGES 0x400000ULL   /* STACK_RND_MASK + 1: 16 GiB */
-#define BRK_RND_BYTES   0x02000000ULL /* arch_randomize_brk: 32 MiB */
+/* arch_randomize_brk for a 64-bit task: randomize_page(brk, SZ_1G). Linux
+   6.9 raised it from 32 MiB (kept for 32-bit tasks); this host's heaps start
+   anywhere up to 1 GiB past the image. */
+#define BRK_RND_BYTES (1ULL << 30)
 
 static const char *const SIGNAL_FN_SEGV = "force_sig_fault";
 static const char *const SIGNAL_FN_OOM = "__oom_kill_process";

@@ -272,6 +272,25 @@ Test(task, aslr_is_deterministic_per_seed)
 	cr_assert_eq(off[2], 0x7ffff7fff000ULL);
 }
 
+/* arch_randomize_brk: the heap starts a random number of pages past the
+   image, below 1 GiB (Linux 6.9 and later, 64-bit; it was 32 MiB). */
+Test(task, aslr_puts_the_heap_up_to_1_gib_past_the_image)
+{
+	uint64_t most = 0;
+
+	for (uint64_t seed = 1; seed <= 64; seed++) {
+		vaddr_t l[5];
+		uint64_t gap;
+
+		layout_of(seed, true, l);
+		gap = l[1] - (l[0] + ELF_IMAGE_END);
+		cr_assert_lt(gap, 1ULL << 30, "seed %llu", (unsigned long long)seed);
+		if (gap > most)
+			most = gap;
+	}
+	cr_assert_gt(most, 512ULL << 20, "64 seeds reach past 512 MiB");
+}
+
 static void runs_in_user_mode(void *arg)
 {
 	bool *user = arg;
