@@ -207,11 +207,11 @@ Test(step, B_goes_to_the_start_of_the_statement_then_the_one_before, .timeout = 
 	cr_assert_not_null(b1);
 	b2 = strstr(b1 + 1, "step> B");
 	cr_assert_not_null(b2);
-	/* the first B: the start of `store b 0 0x41 1` (line 20) */
-	cr_assert(strstr(b1, "stmt store line=20 \"store b 0 0x41 1\"") < b2, "%s", b1);
+	/* the first B: the start of `store b 0 0x41 1` (line 21) */
+	cr_assert(strstr(b1, "stmt store line=21 \"store b 0 0x41 1\"") < b2, "%s", b1);
 	/* the second: the statement before it */
-	cr_assert(strstr(last_stop(p.out), "stmt expect line=17") ||
-	              strstr(last_stop(p.out), "stmt show line=17"),
+	cr_assert(strstr(last_stop(p.out), "stmt expect line=18") ||
+	              strstr(last_stop(p.out), "stmt show line=18"),
 	          "%s", last_stop(p.out));
 	bin_out_free(&p);
 }
