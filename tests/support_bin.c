@@ -105,6 +105,7 @@ struct bin_out bin_run(const char *const *args, const char *input)
 		dup2(fe, 2);
 		setenv("NO_COLOR", "1", 1);
 		unsetenv("DISPLAY");
+		unsetenv("WAYLAND_DISPLAY");
 		alarm(60);
 		execv(argv[0], (char *const *)argv);
 		_exit(127);

@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <SDL.h>
@@ -271,6 +272,56 @@ Test(view, bad_options_exit_2_with_a_message)
 	cr_expect_eq(run_bin(err, sizeof(err), no_script), 2);
 	cr_expect_eq(run_bin(err, sizeof(err), bad_policy), 2);
 	cr_expect_neq(access(png, F_OK), 0, "a picture was written despite bad options");
+}
+
+/* run_bin with DISPLAY set to display (NULL: unset), WAYLAND_DISPLAY and
+   SDL_VIDEODRIVER unset, stdin /dev/null; the seconds it took in *secs. */
+static int run_without_display(char *err, size_t n, const char *display, double *secs)
+{
+	const char *args[] = {"view", script("first-touch.ams"), NULL};
+	char *saved = getenv("DISPLAY") ? strdup(getenv("DISPLAY")) : NULL;
+	char *saved_wl = getenv("WAYLAND_DISPLAY") ? strdup(getenv("WAYLAND_DISPLAY")) : NULL;
+	struct timespec t0, t1;
+	int status;
+
+	if (display)
+		setenv("DISPLAY", display, 1);
+	else
+		unsetenv("DISPLAY");
+	unsetenv("WAYLAND_DISPLAY");
+	unsetenv("SDL_VIDEODRIVER");
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	status = run_bin(err, n, args);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	*secs = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
+	if (saved)
+		setenv("DISPLAY", saved, 1);
+	else
+		unsetenv("DISPLAY");
+	if (saved_wl)
+		setenv("WAYLAND_DISPLAY", saved_wl, 1);
+	free(saved);
+	free(saved_wl);
+	return status;
+}
+
+/* With no display the window cannot open: exit 2 with the documented
+   message at once. SDL would otherwise fall back to its offscreen driver and
+   wait for keys for ever. (It takes milliseconds; 5 s tells a hang.) */
+Test(view, without_a_display_it_exits_2_at_once, .timeout = 30)
+{
+	char err[2048];
+	double secs;
+
+	cr_assert_eq(run_without_display(err, sizeof(err), NULL, &secs), 2, "%s", err);
+	cr_assert_lt(secs, 5.0);
+	cr_assert_not_null(strstr(err, "aftermalloc view: no display (DISPLAY and WAYLAND_DISPLAY "
+	                               "are not set). Use `aftermalloc step "),
+	                   "%s", err);
+	/* a display that is named but not there: SDL falls back, we do not */
+	cr_assert_eq(run_without_display(err, sizeof(err), "unix:4093", &secs), 2, "%s", err);
+	cr_assert_lt(secs, 5.0);
+	cr_assert_not_null(strstr(err, "aftermalloc view: no display ("), "%s", err);
 }
 
 Test(view, event_past_the_end_draws_the_last_one_and_says_so)

@@ -966,20 +966,47 @@ static uint64_t present(SDL_Window *win, SDL_Surface *canvas, struct view_presen
 	return sent;
 }
 
+/* SDL's drivers that draw nowhere: with no display, SDL 2 falls back to them
+   and the window would wait, unseen, for keys that never come. */
+static bool video_driver_shows_nothing(const char *driver)
+{
+	return !driver || strcmp(driver, "offscreen") == 0 || strcmp(driver, "dummy") == 0 ||
+	       strcmp(driver, "evdev") == 0;
+}
+
+static int no_display(const struct view_app *a, const char *why)
+{
+	fprintf(stderr,
+	        "aftermalloc view: no display (%s). Use `aftermalloc step %s` in a terminal, "
+	        "or --screenshot FILE.png --at N.\n",
+	        why, a->path);
+	return EXIT_BAD_INPUT;
+}
+
+/*
+ * The window needs a display: DISPLAY (X11) or WAYLAND_DISPLAY, unless
+ * SDL_VIDEODRIVER names a driver (kmsdrm on a console, say). Without one
+ * the command ends at once with exit status 2, before SDL tries its drivers.
+ */
 static int run_window(struct view_app *a, int w, int h, long bench_frames)
 {
 	SDL_Window *win;
 	SDL_Surface *canvas = NULL;
 	struct view_present pr = {.full = true}; /* out frees pr.rects */
 	int status = 0;
+	const char *chosen = getenv("SDL_VIDEODRIVER");
 
-	if (SDL_Init(SDL_INIT_VIDEO) < 0) {
-		fprintf(
-		    stderr,
-		    "aftermalloc view: no display (%s). Use `aftermalloc step %s` in a terminal, "
-		    "or --screenshot FILE.png --at N.\n",
-		    SDL_GetError(), a->path);
-		return EXIT_BAD_INPUT;
+	if ((!chosen || !*chosen) && !getenv("DISPLAY") && !getenv("WAYLAND_DISPLAY"))
+		return no_display(a, "DISPLAY and WAYLAND_DISPLAY are not set");
+	if (SDL_Init(SDL_INIT_VIDEO) < 0)
+		return no_display(a, SDL_GetError());
+	if ((!chosen || !*chosen) && video_driver_shows_nothing(SDL_GetCurrentVideoDriver())) {
+		char why[128];
+
+		snprintf(why, sizeof(why), "SDL found none and fell back to its %s driver",
+		         SDL_GetCurrentVideoDriver() ? SDL_GetCurrentVideoDriver() : "null");
+		SDL_Quit();
+		return no_display(a, why);
 	}
 	/* SDL_GetWindowSurface on X11 is by default a texture of an OpenGL
 	   renderer (llvmpipe where there is no GPU, as under Xvfb): each update
