@@ -216,6 +216,36 @@ Test(step, B_goes_to_the_start_of_the_statement_then_the_one_before, .timeout = 
 	bin_out_free(&p);
 }
 
+/* After the end, b goes back to the last event and B to the start of the
+   last statement (both used to skip it: the end is past the last event). */
+Test(step, b_and_B_from_the_end_stop_at_the_last_statement, .timeout = 30)
+{
+	char *path = bin_script_file("x = 1\ny = 2\n");
+	struct bin_out p = run_in("step", path, "e\nb\n");
+	const char *stop;
+	uint64_t last;
+
+	cr_assert_eq(p.status, 0, "%s", p.err);
+	stop = last_stop(p.out);
+	cr_assert(strstr(stop, "stmt assign line=2 \"y = 2\""), "%s", stop);
+	last = stop_seq(stop);
+	bin_out_free(&p);
+	p = run_in("step", path, "e\nB\n");
+	stop = last_stop(p.out);
+	cr_assert(strstr(stop, "stmt assign line=2 \"y = 2\""), "%s", stop);
+	cr_assert_eq(stop_seq(stop), last);
+	bin_out_free(&p);
+	/* and on from there, one event, then one statement, at a time */
+	p = run_in("step", path, "e\nb\nb\n");
+	cr_assert_eq(stop_seq(last_stop(p.out)), last - 1);
+	bin_out_free(&p);
+	p = run_in("step", path, "e\nB\nB\n");
+	cr_assert(strstr(last_stop(p.out), "stmt assign line=1 \"x = 1\""), "%s", p.out);
+	bin_out_free(&p);
+	unlink(path);
+	free(path);
+}
+
 Test(step, q_quits_with_status_0_and_reads_no_further, .timeout = 30)
 {
 	struct bin_out p = run_in("step", demo("first-touch.ams"), "s\nq\ns\ns\n");

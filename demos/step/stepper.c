@@ -190,12 +190,14 @@ static bool run(struct stepper *st)
 	return true;
 }
 
-/* Re-execute from the start up to event target (or the end, if earlier). */
+/* Re-execute from the start up to event target (or the end, if earlier).
+   After the end the state is past the last event: even that one is
+   reached again by re-execution. */
 static bool go_to(struct stepper *st, uint64_t target)
 {
-	if (st->have_cur && target == st->cur.seq)
-		return !st->finished;
-	if (!st->have_cur || target < st->cur.seq) {
+	if (st->have_cur && target == st->cur.seq && !st->finished)
+		return true;
+	if (!st->have_cur || target < st->cur.seq || st->finished) {
 		if (!rebuild(st, stderr))
 			panic("the session could not be rebuilt");
 	}
@@ -208,13 +210,18 @@ bool stepper_do(struct stepper *st, enum step_cmd cmd, uint64_t arg)
 {
 	switch (cmd) {
 	case STEP_BACK:
+		/* From the end (past the last event, st->cur) back to that event. */
+		if (st->have_cur && st->finished)
+			return go_to(st, st->cur.seq);
 		if (!st->have_cur || st->cur.seq == 0)
 			return go_to(st, 0);
 		return go_to(st, st->cur.seq - 1);
 	case STEP_BACK_STMT: {
 		/* The latest statement start before here: the current statement's
-		   when inside one, the previous one's when paused at a start. */
-		uint64_t here = st->have_cur ? st->cur.seq : 0, target = 0;
+		   when inside one, the previous one's when paused at a start; from
+		   the end, the last statement's. */
+		uint64_t here = !st->have_cur ? 0 : st->cur.seq + (st->finished ? 1 : 0),
+		         target = 0;
 
 		for (size_t i = st->nr_starts; i-- > 0;)
 			if (st->starts[i] < here) {
