@@ -306,3 +306,19 @@ Test(swap, lazily_freed_clean_pages_are_dropped_and_written_ones_kept)
 	cr_assert_eq(r.val, word(5, 0));
 	sim_kernel_check(&k);
 }
+
+Test(swap, swapoff_refuses_when_the_pages_could_not_be_committed)
+{
+	boot(4ULL << 20, 16ULL << 20);
+	k.current = t;
+	/* mode 2, CommitLimit = 0% of RAM + swap: what the process has committed
+	   plus the area's pages cannot fit: ENOMEM, the area is kept */
+	cr_assert_eq(sysctl_vm_write(&k, "overcommit_memory", 2), 0);
+	cr_assert_eq(sysctl_vm_write(&k, "overcommit_ratio", 0), 0);
+	cr_assert_eq(sys_swapoff(&k), -SIM_ENOMEM);
+	cr_assert_not_null(k.swap);
+	cr_assert_eq(swap_total_pages(&k), 4095);
+	cr_assert_eq(sysctl_vm_write(&k, "overcommit_memory", 0), 0);
+	cr_assert_eq(sys_swapoff(&k), 0);
+	sim_kernel_check(&k);
+}
