@@ -81,6 +81,8 @@ int libc_brk(struct libc *lc, vaddr_t addr)
 	probe_call(p, LAYER_LIBC, "__brk", {"addr", addr});
 	lc->st.brk_calls++;
 	lc->curbrk = sys_brk(lc->k, addr);
+	if (!lc->start_brk)
+		lc->start_brk = lc->curbrk;
 	if (lc->curbrk < addr) {
 		lc->errno_ = SIM_ENOMEM;
 		ret = -1;
@@ -431,6 +433,50 @@ void libc_store_slow(struct libc *lc, vaddr_t va, unsigned size, uint64_t v)
 		lc_fatal("store", va);
 }
 
+uint16_t libc_ld16(struct libc *lc, vaddr_t va)
+{
+	uint64_t v;
+
+	return (uint16_t)(cpu_load_fast(lc->cpu, va, 2, &v) ? v : libc_load_slow(lc, va, 2));
+}
+
+void libc_st16(struct libc *lc, vaddr_t va, uint16_t v)
+{
+	if (!cpu_store_fast(lc->cpu, va, 2, v))
+		libc_store_slow(lc, va, 2, v);
+}
+
+uint8_t libc_ld8(struct libc *lc, vaddr_t va)
+{
+	uint64_t v;
+
+	return (uint8_t)(cpu_load_fast(lc->cpu, va, 1, &v) ? v : libc_load_slow(lc, va, 1));
+}
+
+void libc_st8(struct libc *lc, vaddr_t va, uint8_t v)
+{
+	if (!cpu_store_fast(lc->cpu, va, 1, v))
+		libc_store_slow(lc, va, 1, v);
+}
+
+void libc_read(struct libc *lc, void *dst, vaddr_t src, uint64_t n)
+{
+	if (n == 0)
+		return;
+	lc_user(lc);
+	if (cpu_read(lc->cpu, src, dst, n) < 0)
+		lc_fatal("read", src);
+}
+
+void libc_write(struct libc *lc, vaddr_t dst, const void *src, uint64_t n)
+{
+	if (n == 0)
+		return;
+	lc_user(lc);
+	if (cpu_write(lc->cpu, dst, src, n) < 0)
+		lc_fatal("write", dst);
+}
+
 void libc_memset(struct libc *lc, vaddr_t va, uint8_t byte, uint64_t n)
 {
 	if (n == 0)
@@ -463,22 +509,91 @@ static bool peek_bytes(struct libc *lc, vaddr_t va, uint8_t *buf, size_t n)
 	return true;
 }
 
-bool libc_peek64(struct libc *lc, vaddr_t va, uint64_t *v)
+bool libc_peek(struct libc *lc, vaddr_t va, void *buf, uint64_t n)
 {
-	uint8_t b[8];
-	size_t first = PAGE_SIZE - (va & (PAGE_SIZE - 1));
+	uint8_t *b = buf;
 
 	if (lc->cpu->cr3 == PFN_NONE)
 		return false;
-	if (first >= 8) {
-		if (!peek_bytes(lc, va, b, 8))
+	while (n) {
+		uint64_t len = PAGE_SIZE - (va & (PAGE_SIZE - 1));
+
+		if (len > n)
+			len = n;
+		if (va + len < va || !peek_bytes(lc, va, b, len))
 			return false;
-	} else if (!peek_bytes(lc, va, b, first) ||
-	           !peek_bytes(lc, va + first, b + first, 8 - first)) {
-		return false;
+		va += len;
+		b += len;
+		n -= len;
 	}
+	return true;
+}
+
+bool libc_peek_cached(struct libc *lc, struct libc_peek_cache *c, vaddr_t va, void *buf, uint64_t n)
+{
+	uint8_t *b = buf;
+
+	while (n) {
+		uint64_t len = PAGE_SIZE - (va & (PAGE_SIZE - 1));
+
+		if (len > n)
+			len = n;
+		if (!c->valid || c->vpn != va >> PAGE_SHIFT) {
+			pte_t e;
+
+			if (lc->cpu->cr3 == PFN_NONE || !vaddr_canonical(va) || va >= USER_VA_END)
+				return false;
+			e = pagewalk(lc->cpu->phys, lc->cpu->cr3, va, NULL);
+			if (!pte_present(e) || !(e & PTE_US) ||
+			    !phys_valid_pfn(lc->cpu->phys, pte_pfn(e)))
+				return false;
+			c->vpn = va >> PAGE_SHIFT;
+			c->pfn = pte_pfn(e);
+			c->valid = true;
+		}
+		phys_read(lc->cpu->phys, pfn_to_paddr(c->pfn) + (va & (PAGE_SIZE - 1)), b, len);
+		va += len;
+		b += len;
+		n -= len;
+	}
+	return true;
+}
+
+bool libc_peek64(struct libc *lc, vaddr_t va, uint64_t *v)
+{
+	uint8_t b[8];
+
+	if (!libc_peek(lc, va, b, 8))
+		return false;
 	memcpy(v, b, 8); /* the host is little-endian, like x86-64 */
 	return true;
+}
+
+/* ---- what the policy interface reads of the library -------------------------- */
+
+vaddr_t libc_curbrk(const struct libc *lc)
+{
+	return lc->curbrk;
+}
+
+vaddr_t libc_start_brk(const struct libc *lc)
+{
+	return lc->start_brk;
+}
+
+int libc_errno(const struct libc *lc)
+{
+	return lc->errno_;
+}
+
+void *libc_policy_data(const struct libc *lc)
+{
+	return lc->priv;
+}
+
+void libc_set_policy_data(struct libc *lc, void *data)
+{
+	lc->priv = data;
 }
 
 /* ---- CPU time --------------------------------------------------------------- */

@@ -24,44 +24,13 @@
 #include "../vm/panic.h"
 #include "../vm/types.h"
 
-struct libc;
-
-/* What a heap walk reports for each block (for `show heap`, checkers, the viewer). */
-struct chunk_info {
-	vaddr_t chunk;      /* start of the block including its header */
-	uint64_t size;      /* whole block size in bytes */
-	vaddr_t user;       /* pointer malloc returned / would return */
-	bool in_use;
-	bool mmapped;
-	bool top;           /* glibc's top chunk / wilderness */
-	const char *where;  /* "tcache[3]", "fastbin[1]", "unsorted", "smallbin[5]",
-			       "largebin[64]", "free list", "top", "in use", ... */
-	uint64_t flags;     /* the policy's raw flag bits (glibc: P M A) */
-};
-
-typedef void (*chunk_cb_t)(void *ctx, const struct chunk_info *ci);
-
-/* A malloc policy (DESIGN.md, Malloc policies). Every function runs in the
-   simulated process; state lives in simulated memory (see above). */
-struct malloc_ops {
-	const char *name;        /* "seed", "firstfit", "nextfit", "bestfit", "glibc", "best" */
-	const char *description; /* one line */
-	void (*init)(struct libc *lc);
-	vaddr_t (*malloc)(struct libc *lc, uint64_t n);    /* 0 = NULL */
-	void (*free)(struct libc *lc, vaddr_t p);
-	vaddr_t (*realloc)(struct libc *lc, vaddr_t p, uint64_t n);
-	vaddr_t (*calloc)(struct libc *lc, uint64_t nmemb, uint64_t size); /* NULL: generic */
-	vaddr_t (*memalign)(struct libc *lc, uint64_t align, uint64_t n);
-	uint64_t (*usable_size)(struct libc *lc, vaddr_t p);
-	/* Walk every block in address order (mmapped chunks after the heap). */
-	void (*walk)(struct libc *lc, chunk_cb_t cb, void *ctx);
-	/* mm_checkheap: #broken invariants, reports the first to err. Reads memory
-	   through the kernel's side door (no faults, no events): see libc_peek. */
-	int (*check)(struct libc *lc, FILE *err);
-	/* Release the policy's host-side state (lc->priv); may be NULL. Runs no
-	   simulated code: the process is gone or going. */
-	void (*fini)(struct libc *lc);
-};
+/* struct malloc_ops, struct chunk_info, the loads and stores, the syscall
+   wrappers, libc_static_alloc, libc_peek64, libc_malloc_printerr: the policy
+   interface, public (installed as aftermalloc/policy.h). The 32- and 64-bit
+   loads and stores are inline here, for the built-in policies; plugins call
+   their out-of-line twins (libc/policy.c). */
+#define AFTERMALLOC_INLINE_ACCESS 1
+#include "policy.h"
 
 struct libc_stats {
 	uint64_t brk_calls, mmap_calls, munmap_calls; /* system calls made */
@@ -70,24 +39,25 @@ struct libc_stats {
 };
 
 struct libc {
-	struct kernel *k;          /* syscalls only */
-	struct cpu *cpu;           /* loads and stores only */
+	struct kernel *k; /* syscalls only */
+	struct cpu *cpu;  /* loads and stores only */
 	const struct malloc_ops *ops;
-	vaddr_t curbrk;            /* glibc's __curbrk; 0 until the first __brk */
-	int errno_;                /* the simulated errno */
+	vaddr_t curbrk; /* glibc's __curbrk; 0 until the first __brk */
+	int errno_;     /* the simulated errno */
 	vaddr_t static_base, static_end, static_next; /* bss space for allocator roots */
 	struct libc_stats st;
-	void *priv;                /* host-side statistics of the policy, if any */
+	void *priv; /* host-side statistics of the policy, if any */
 	/* Added by libc.c: */
-	vaddr_t roots;             /* the policy's static data (its roots in the bss), as
-				      its init got it from libc_static_alloc: a link-time
-				      address, so it may be kept host-side */
-	struct task *task;         /* the process bound by libc_init (host-side, for
-				      libc_footprint's statistic only) */
-	unsigned in_malloc;        /* > 0 while a libc_malloc-family call runs: mmap and
-				      munmap made then are the allocator's and are counted
-				      in st.mmapped_bytes by libc_mmap/libc_munmap
-				      themselves (policies must not count them again) */
+	vaddr_t roots;      /* the policy's static data (its roots in the bss), as
+	                       its init got it from libc_static_alloc: a link-time
+	                       address, so it may be kept host-side */
+	struct task *task;  /* the process bound by libc_init (host-side, for
+	                       libc_footprint's statistic only) */
+	vaddr_t start_brk;  /* the first break __brk learned (libc_start_brk) */
+	unsigned in_malloc; /* > 0 while a libc_malloc-family call runs: mmap and
+	                       munmap made then are the allocator's and are counted
+	                       in st.mmapped_bytes by libc_mmap/libc_munmap
+	                       themselves (policies must not count them again) */
 };
 
 /* The policies, by name; NULL when unknown. */
@@ -99,21 +69,6 @@ extern const struct malloc_ops *const malloc_policies[];
 void libc_init(struct libc *lc, struct kernel *k, const struct malloc_ops *ops);
 /* Release what the policy keeps on the host (ops->fini). Runs no simulated code. */
 void libc_fini(struct libc *lc);
-/* Carve n bytes (16-aligned) of the program's bss for allocator roots. */
-vaddr_t libc_static_alloc(struct libc *lc, uint64_t n);
-
-/* glibc's wrappers (misc/sbrk.c, sysdeps/unix/sysv/linux/brk.c, mmap) */
-int libc_brk(struct libc *lc, vaddr_t addr);      /* 0, or -1 and errno ENOMEM */
-vaddr_t libc_sbrk(struct libc *lc, int64_t inc);  /* old break, or (vaddr_t)-1 */
-vaddr_t libc_mmap(struct libc *lc, vaddr_t addr, uint64_t len, int prot, int flags);
-				/* address, or MAP_FAILED = (vaddr_t)-1 */
-int libc_munmap(struct libc *lc, vaddr_t addr, uint64_t len);
-/* mprotect(2), madvise(2): 0, or -1 and errno. */
-int libc_mprotect(struct libc *lc, vaddr_t addr, uint64_t len, int prot);
-int libc_madvise(struct libc *lc, vaddr_t addr, uint64_t len, int advice);
-/* mremap(2) without a new address: the new address, or MAP_FAILED and errno. */
-vaddr_t libc_mremap(struct libc *lc, vaddr_t addr, uint64_t old_len, uint64_t new_len, int flags);
-#define LIBC_MAP_FAILED ((vaddr_t)-1)
 
 /* The malloc family, dispatched to the policy, with malloc/free events
    (fn "malloc", "free", "calloc", "realloc", "posix_memalign", LAYER_LIBC).
@@ -128,9 +83,6 @@ vaddr_t libc_realloc(struct libc *lc, vaddr_t p, uint64_t n);
 int libc_posix_memalign(struct libc *lc, vaddr_t *out, uint64_t align, uint64_t n);
 vaddr_t libc_memalign(struct libc *lc, uint64_t align, uint64_t n); /* 0 and ENOMEM */
 uint64_t libc_malloc_usable_size(struct libc *lc, vaddr_t p);
-
-/* glibc's malloc_printerr: write "MSG\n" to fd 2, then abort(): SIGABRT. */
-_Noreturn void libc_malloc_printerr(struct libc *lc, const char *msg);
 
 /*
  * Memory access for allocator code: through the MMU (faults, TLB). Never
@@ -167,8 +119,6 @@ static inline void libc_st32(struct libc *lc, vaddr_t va, uint32_t v)
 	if (!cpu_store_fast(lc->cpu, va, 4, v))
 		libc_store_slow(lc, va, 4, v);
 }
-void libc_memset(struct libc *lc, vaddr_t va, uint8_t byte, uint64_t n);
-void libc_memcpy(struct libc *lc, vaddr_t dst, vaddr_t src, uint64_t n);
 
 /*
  * One iteration of an allocator loop whose end depends on data the program
@@ -215,10 +165,16 @@ static inline void libc_walk_step(struct libc *lc, struct libc_walk *w, vaddr_t 
 		libc_walk_slow(lc, w, pos);
 }
 
-/* Checker's side door: read 8 bytes at va by walking the page tables without
-   faulting, setting A/D, touching the TLB or emitting events. Returns false
-   when va is not mapped (a checker finding, not a crash). */
-bool libc_peek64(struct libc *lc, vaddr_t va, uint64_t *v);
+/* libc_peek for a walk of many reads while the program stands still (a
+   heap walk or check): the last page's translation is kept in *c. Zero *c
+   before the walk; it is stale once the program runs again. */
+struct libc_peek_cache {
+	vaddr_t vpn;
+	pfn_t pfn;
+	bool valid;
+};
+bool libc_peek_cached(struct libc *lc, struct libc_peek_cache *c, vaddr_t va, void *buf,
+                      uint64_t n);
 
 /* Heap footprint as DESIGN.md defines it: (brk - start_brk) + mmapped bytes. */
 uint64_t libc_footprint(struct libc *lc);
