@@ -5,7 +5,7 @@
 #   make golden     rewrite tests/golden/ (what test_golden.c pins) from this build
 #   make demo       build and run the main demo (viewer with a display, stepper without)
 #   make bench      benchmarks, optimised build, table + build/bench/results.json
-#   make install    PREFIX=/usr/local DESTDIR=
+#   make install    PREFIX=/usr/local DESTDIR= (install-dev: the plugin headers alone)
 #   make clean
 #   CONF=debug|release (default debug)   SANITIZE=address,undefined
 #
@@ -78,7 +78,7 @@ RECORD_LIB := $(BUILD)/lib/aftermalloc/librecord.so
 UNIT := $(BUILD)/tests/unit
 DEPS_STAMP := build/.deps-ok
 
-.PHONY: all deps test golden demo bench install clean check-sdl format fuzz valgrind screenshots
+.PHONY: all deps test golden demo bench install install-dev clean check-sdl format fuzz valgrind screenshots
 
 all: $(BIN) $(RECORD_LIB)
 
@@ -115,8 +115,12 @@ $(BUILD)/obj/%.o: %.c | $(DEPS_STAMP)
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS_COMMON) $(PKG_CFLAGS) $(CFLAGS) -c $< -o $@
 
-$(BIN): $(MAIN_OBJ) $(LIB_OBJ) $(VIEW_OBJ) | check-sdl
-	$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS) $(SDL_LIBS) -lm
+# Plugins (policies of one's own, demos/cli/plugin.c) link against the policy
+# interface the binary exports: libc/policy.syms.
+EXPORT_LDFLAGS := -Wl,--dynamic-list=libc/policy.syms
+
+$(BIN): $(MAIN_OBJ) $(LIB_OBJ) $(VIEW_OBJ) libc/policy.syms | check-sdl
+	$(CC) $(LDFLAGS) $(EXPORT_LDFLAGS) -o $@ $(filter %.o,$^) $(PKG_LIBS) $(SDL_LIBS) -lm
 
 # The preload library runs inside real programs: optimised whatever CONF is,
 # and never sanitized (a sanitizer runtime cannot be preloaded after the
@@ -126,9 +130,9 @@ $(RECORD_LIB): $(PRELOAD_SRC) demos/record/record_log.h | $(DEPS_STAMP)
 	$(CC) -std=gnu11 -O2 -g -Wall -Wextra -Werror -Wno-unused-parameter -D_GNU_SOURCE \
 	  -fPIC -shared -fvisibility=hidden -o $@ $(PRELOAD_SRC)
 
-$(UNIT): $(TEST_OBJ) $(LIB_OBJ) $(VIEW_OBJ)
+$(UNIT): $(TEST_OBJ) $(LIB_OBJ) $(VIEW_OBJ) libc/policy.syms
 	@mkdir -p $(@D)
-	$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS) $(SDL_LIBS) $(CRIT_LIBS) -lm
+	$(CC) $(LDFLAGS) $(EXPORT_LDFLAGS) -o $@ $(filter %.o,$^) $(PKG_LIBS) $(SDL_LIBS) $(CRIT_LIBS) -lm
 
 # Real C programs run on the host kernel and glibc: the oracle for fidelity tests.
 # They link the trace reader (self-contained) and nothing else of the project;
@@ -171,9 +175,18 @@ screenshots: $(BIN)
 	demos/screenshots.sh $(BIN) docs/img
 
 # ---- install / clean -------------------------------------------------------
-install: $(BIN) $(RECORD_LIB)
+# The command, and for policies of one's own (plugins) the public headers and
+# a pkg-config file: cc -shared -fPIC $(pkg-config --cflags aftermalloc) mm.c
+install: $(BIN) $(RECORD_LIB) install-dev
 	install -d $(DESTDIR)$(PREFIX)/bin
 	install -m 755 $(BIN) $(DESTDIR)$(PREFIX)/bin/aftermalloc
+
+PUBLIC_HEADERS := libc/policy.h libc/memlib.h
+install-dev:
+	install -d $(DESTDIR)$(PREFIX)/include/aftermalloc $(DESTDIR)$(PREFIX)/share/pkgconfig
+	install -m 644 $(PUBLIC_HEADERS) $(DESTDIR)$(PREFIX)/include/aftermalloc/
+	sed -e 's|@PREFIX@|$(PREFIX)|' libc/aftermalloc.pc.in \
+	  > $(DESTDIR)$(PREFIX)/share/pkgconfig/aftermalloc.pc
 
 clean:
 	rm -rf build

@@ -1,13 +1,23 @@
 /* panic.c - report a broken invariant of the simulator and stop the host. */
 #include "panic.h"
 
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
+
+/* Process-wide, as the abort() it announces. */
+static volatile sig_atomic_t panicking;
+
+bool panic_in_progress(void)
+{
+	return panicking;
+}
 
 void panic_at(const char *func, const char *fmt, ...)
 {
 	va_list ap;
 
+	panicking = 1;
 	fprintf(stderr, "aftermalloc: panic: %s: ", func);
 	va_start(ap, fmt);
 	vfprintf(stderr, fmt, ap);

@@ -12,7 +12,7 @@
 #include <stdint.h>
 
 #define EXIT_SIM_FAILED 1
-#define EXIT_BAD_INPUT 2
+#define EXIT_BAD_INPUT  2
 
 int cmd_run(int argc, char **argv);    /* demos/cli/run.c */
 int cmd_step(int argc, char **argv);   /* demos/step/step.c */
@@ -21,6 +21,7 @@ int cmd_view(int argc, char **argv);   /* demos/view/view.c (SDL) */
 int cmd_quiz(int argc, char **argv);   /* demos/step/quiz.c */
 int cmd_record(int argc, char **argv); /* demos/record/record.c */
 int cmd_gen(int argc, char **argv);    /* demos/cli/gen.c */
+int cmd_lab(int argc, char **argv);    /* demos/cli/lab.c */
 
 /* Parse a size: decimal, 0x hex, K/M/G suffixes. 0 and *out, or -1 on error. */
 int parse_size(const char *s, uint64_t *out);

@@ -36,12 +36,18 @@ static const struct command commands[] = {
     {"quiz", cmd_quiz, "SCRIPT.ams [--answers]",
      "guess what each statement will do (faults, sbrk, brk/mmap, TLB, buddy order)"},
     {"replay", cmd_replay,
-     "TRACE.rep... [--malloc POLICY|all] [--phys SIZE] [--json] [--no-check]",
+     "TRACE.rep... [--malloc POLICY|all|./mm.so] [--phys SIZE]\n"
+     "                [--json] [--no-check]",
      "replay a malloc-lab trace through a policy, checking every block"},
     {"record", cmd_record, "[-o FILE.rep] [--plain] -- CMD [ARGS...]",
      "run a real program and record its malloc calls as a trace"},
     {"gen", cmd_gen, "-s SEED -n OPS [--sizes DIST] [-o FILE.rep|FILE.ams]",
      "write a random workload (OSTEP's malloc.py): a trace or a script"},
+    {"lab", cmd_lab,
+     "MM.c [TRACE.rep...] [-t DIR] [-o FILE.so] [--json]\n"
+     "                [--timeout SECS] [--check-heap] [--phys SIZE] [-V]",
+     "your own allocator (the CS:APP mm_malloc...) in the simulation: mdriver's\n"
+     "      report, and its page faults, frames, brk/mmap calls and TLB misses"},
 };
 
 #define NR_COMMANDS (sizeof(commands) / sizeof(commands[0]))

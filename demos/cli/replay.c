@@ -23,7 +23,13 @@
 #include "../../libc/libc.h"
 #include "../../vm/pagetable.h"
 #include "commands.h"
+#include "plugin.h"
+#include "plugin_guard.h"
 #include "replay.h"
+#include "sandbox.h"
+
+/* Wall-clock seconds a plugin may take over one trace (sandbox.h). */
+#define REPLAY_PLUGIN_TIMEOUT 600
 
 /* One trace id: its live block, also the key of the interval tree. */
 struct rp_block {
@@ -86,7 +92,7 @@ static void iv_nofree(void *p)
 static void rp_fail(struct rp *x, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static void rp_fail(struct rp *x, const char *fmt, ...)
 {
-	char msg[200];
+	char msg[440];
 	va_list ap;
 
 	va_start(ap, fmt);
@@ -442,6 +448,8 @@ static void rp_body(void *arg)
 
 		if (x->o->progress && x->i >= x->next_progress)
 			rp_progress(x, false);
+		if (x->o->running_op)
+			*x->o->running_op = x->i;
 		switch (op->kind) {
 		case TOP_ALLOC:
 		case TOP_CALLOC:
@@ -515,8 +523,11 @@ static void death_reason(struct rp *x, int sig)
 	                   : sig == SIM_SIGSEGV ? "SIGSEGV"
 	                   : sig == SIM_SIGKILL ? "SIGKILL"
 	                   : sig == SIM_SIGXCPU ? "SIGXCPU"
+	                   : sig == 4           ? "SIGILL" /* a plugin's own crash */
+	                   : sig == 7           ? "SIGBUS"
+	                   : sig == 8           ? "SIGFPE"
 	                                        : "a signal";
-	char msg[160];
+	char msg[400];
 	size_t n = x->task->stderr_len;
 
 	/* glibc's own words when it wrote any ("free(): double free detected in
@@ -632,24 +643,27 @@ out:
 
 static void usage(FILE *f)
 {
-	fprintf(f, "usage: aftermalloc replay TRACE.rep... [--malloc POLICY|all] [--phys SIZE]\n"
-	           "                          [--json] [--no-check]\n"
-	           "Replay CS:APP malloc-lab traces through a malloc policy of the simulated\n"
-	           "process, checking every block (alignment, mapping, overlap, contents).\n"
-	           "  -m, --malloc POLICY  seed, firstfit, nextfit, bestfit, glibc, best, or all\n"
-	           "                       (default glibc)\n"
-	           "  -p, --phys SIZE      simulated RAM (default: enough for the trace)\n"
-	           "  -j, --json           one JSON object per trace and policy, a line each\n"
-	           "  -n, --no-check       skip the block checks and payload writes (fast)\n"
-	           "  -h, --help           this text\n"
-	           "Exit status: 0 all replays valid, 1 a replay invalid (reason on stderr),\n"
-	           "2 bad usage or a malformed trace.\n");
+	fprintf(f,
+	        "usage: aftermalloc replay TRACE.rep... [--malloc POLICY|all|./mm.so]\n"
+	        "                          [--phys SIZE] [--json] [--no-check]\n"
+	        "Replay CS:APP malloc-lab traces through a malloc policy of the simulated\n"
+	        "process, checking every block (alignment, mapping, overlap, contents).\n"
+	        "  -m, --malloc POLICY  seed, firstfit, nextfit, bestfit, glibc, best, or all\n"
+	        "                       (default glibc); or a plugin, your own allocator\n"
+	        "                       (a path: see aftermalloc lab), each trace replayed\n"
+	        "                       in a process of its own (limit: %d s)\n"
+	        "  -p, --phys SIZE      simulated RAM (default: enough for the trace)\n"
+	        "  -j, --json           one JSON object per trace and policy, a line each\n"
+	        "  -n, --no-check       skip the block checks and payload writes (fast)\n"
+	        "  -h, --help           this text\n"
+	        "Exit status: 0 all replays valid, 1 a replay invalid (reason on stderr),\n"
+	        "2 bad usage or a malformed trace.\n",
+	        REPLAY_PLUGIN_TIMEOUT);
 }
 
-static void print_json(const struct replay_result *r)
+cJSON *replay_json(const struct replay_result *r)
 {
 	cJSON *o = cJSON_CreateObject();
-	char *s;
 
 	cJSON_AddStringToObject(o, "trace", r->trace);
 	cJSON_AddStringToObject(o, "malloc", r->malloc);
@@ -670,7 +684,14 @@ static void print_json(const struct replay_result *r)
 	cJSON_AddNumberToObject(o, "tlb_misses", (double)r->tlb_misses);
 	cJSON_AddNumberToObject(o, "peak_frames", (double)r->peak_frames);
 	cJSON_AddNumberToObject(o, "secs", r->secs);
-	s = cJSON_PrintUnformatted(o);
+	return o;
+}
+
+static void print_json(const struct replay_result *r)
+{
+	cJSON *o = replay_json(r);
+	char *s = cJSON_PrintUnformatted(o);
+
 	if (s)
 		puts(s);
 	free(s);
@@ -726,6 +747,9 @@ int cmd_replay(int argc, char **argv)
 	bool json = false;
 	int c, ntr, npol = 0, status = 0;
 	const struct malloc_ops *pols[16];
+	const char *names[16];
+	/* A plugin (--malloc ./mm.so) runs each trace in a child process. */
+	struct sandbox_opts so = {.timeout = REPLAY_PLUGIN_TIMEOUT};
 	struct trace **tr;
 
 	optind = 0;
@@ -766,11 +790,24 @@ int cmd_replay(int argc, char **argv)
 	if (strcmp(policy, "all") == 0) {
 		for (const struct malloc_ops *const *p = malloc_policies; *p && npol < 16; p++)
 			pols[npol++] = *p;
+	} else if (plugin_is_path(policy)) {
+		/* Before anything is read: this may execute the command again. */
+		plugin_guard_layout(true);
+		so.plugin = policy;
+		if (sandbox_probe(&so, stderr) < 0)
+			return EXIT_BAD_INPUT;
+		pols[0] = NULL;
+		npol = 1;
 	} else if ((pols[0] = malloc_policy(policy))) {
 		npol = 1;
 	} else {
 		fprintf(stderr, "replay: unknown malloc policy '%s' (try --help)\n", policy);
 		return EXIT_BAD_INPUT;
+	}
+	for (int j = 0; j < npol; j++) {
+		const char *b = strrchr(policy, '/');
+
+		names[j] = pols[j] ? pols[j]->name : b ? b + 1 : policy;
 	}
 	tr = calloc((size_t)ntr, sizeof(*tr));
 	if (!tr)
@@ -797,12 +834,20 @@ int cmd_replay(int argc, char **argv)
 	for (int i = 0; i < ntr; i++)
 		for (int j = 0; j < npol; j++) {
 			struct replay_result r;
+			char *out = NULL;
+			int rc;
 
-			o.policy = pols[j]->name;
+			o.policy = names[j];
 			o.progress = isatty(2) && !json && tr[i]->nr_ops >= 20000;
+			rc = pols[j] ? replay_run(tr[i], &o, &r)
+			             : sandbox_replay(tr[i], &o, &so, &r, &out);
+			/* What the plugin printed, on stderr (stdout is the report's). */
+			if (out)
+				fputs(out, stderr);
+			free(out);
 			/* The simulation could not be set up: RAM of that size cannot
 			   boot (a bad --phys), said on stderr already. */
-			if (replay_run(tr[i], &o, &r) < 0) {
+			if (rc < 0) {
 				status = EXIT_BAD_INPUT;
 				goto done;
 			}
@@ -825,9 +870,8 @@ int cmd_replay(int argc, char **argv)
 		}
 	if (!json && ntr > 1)
 		for (int j = 0; j < npol; j++)
-			printf("mean util %-8s %.3f over %d valid replays of %d traces\n",
-			       pols[j]->name, uvalid[j] ? usum[j] / uvalid[j] : 0.0, uvalid[j],
-			       ntr);
+			printf("mean util %-8s %.3f over %d valid replays of %d traces\n", names[j],
+			       uvalid[j] ? usum[j] / uvalid[j] : 0.0, uvalid[j], ntr);
 done:
 	free(usum);
 	free(uvalid);

@@ -38,6 +38,8 @@
 #include "../../vm/probe.h"
 #include "trace.h"
 
+typedef struct cJSON cJSON;
+
 struct replay_opts {
 	const char *policy;           /* malloc policy name */
 	uint64_t phys_bytes;          /* 0: enough RAM for the trace */
@@ -47,12 +49,15 @@ struct replay_opts {
 	                                 last (0 or 1: every op; checkers walk the
 	                                 whole heap, so big traces want N > 1) */
 	bool progress;                /* progress bar on stderr */
-	const struct malloc_ops *ops; /* when not NULL, used instead of policy's (tests) */
+	const struct malloc_ops *ops; /* when not NULL, used instead of policy's (plugins, tests) */
 	/* When not NULL, attached to the probe from the process's creation to
 	   its end, so that it sees every event of the replay (tests: a digest of
 	   the whole stream). */
 	void (*sink)(void *ctx, const struct event *ev);
 	void *sink_ctx;
+	volatile uint64_t *running_op; /* when not NULL, the index of each op is stored
+	                                  there before it runs: a record that outlives a
+	                                  crash of the process (demos/cli/sandbox.c) */
 };
 
 struct replay_result {
@@ -60,7 +65,7 @@ struct replay_result {
 	const char *malloc;
 	uint64_t ops; /* operations of the trace that ran */
 	bool valid;
-	char error[256]; /* "" when valid */
+	char error[512]; /* "" when valid */
 	uint64_t peak_payload, peak_footprint;
 	double util;
 	uint64_t brk_calls, mmap_calls, munmap_calls, page_faults;
@@ -79,5 +84,9 @@ int replay_run(const struct trace *t, const struct replay_opts *o, struct replay
    two between 64 MiB and 16 GiB. Simulated RAM is reserved lazily, so slack
    costs the host little. */
 uint64_t replay_default_phys(const struct trace *t);
+
+/* The result as `replay --json` prints it: an object of the keys of
+   DESIGN.md (Trace replay), for the caller to print and cJSON_Delete. */
+cJSON *replay_json(const struct replay_result *r);
 
 #endif

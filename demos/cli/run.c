@@ -22,9 +22,11 @@
 
 #include <cjson/cJSON.h>
 
-#include "commands.h"
 #include "../step/events_out.h"
 #include "../step/perfetto.h"
+#include "commands.h"
+#include "plugin.h"
+#include "plugin_guard.h"
 #include "script.h"
 #include "session.h"
 
@@ -457,8 +459,9 @@ static void usage(FILE *f)
 	      "                      ui.perfetto.dev: statements and calls as nested slices,\n"
 	      "                      faults, splits, signals as instants; ts = 2 x seq\n"
 	      "  --trace             print every event under its statement (text output)\n"
-	      "  --malloc POLICY     seed, firstfit, nextfit, bestfit, glibc, best; overrides\n"
-	      "                      the script's `policy` line (default: glibc)\n"
+	      "  --malloc POLICY     seed, firstfit, nextfit, bestfit, glibc, best, or ./mm.so\n"
+	      "                      (a plugin: your own allocator, see aftermalloc lab);\n"
+	      "                      overrides the script's `policy` line (default: glibc)\n"
 	      "  --phys SIZE         simulated RAM (default 64M); sizes take K/M/G and 0x\n"
 	      "  --swap SIZE         a swap area of SIZE at boot (40K to 64G; default none)\n"
 	      "  --seed N            randomize the layout (ASLR) from N\n"
@@ -559,6 +562,10 @@ static int parse_args(int argc, char **argv, struct run_opts *o, bool *help)
 			break;
 		case OPT_MALLOC:
 			o->so.policy = optarg;
+			/* A plugin: keep the simulated addresses unmapped in the host,
+			   now that executing again is harmless (plugin_guard.h). */
+			if (plugin_is_path(optarg))
+				plugin_guard_layout(true);
 			break;
 		case OPT_PHYS:
 			if (parse_size(optarg, &v) < 0 || v == 0)

@@ -133,6 +133,8 @@ static const struct {
 } signal_names[] = {
     {"SIGABRT", SIM_SIGABRT}, {"SIGBUS", 7},   {"SIGKILL", SIM_SIGKILL},
     {"SIGSEGV", SIM_SIGSEGV}, {"SIGXCPU", SIM_SIGXCPU},
+    /* A plugin's own crash (demos/cli/plugin_guard.c). */
+    {"SIGILL", 4},            {"SIGFPE", 8},
 };
 
 static const struct {

@@ -27,6 +27,7 @@
 #include "../../kernel_sim/syscalls.h"
 #include "../../vm/panic.h"
 #include "expr.h"
+#include "plugin.h"
 
 void session_default_opts(struct session_opts *o)
 {
@@ -119,10 +120,13 @@ static void free_vars(struct session *s)
 struct session *session_create(const struct script *sc, const struct session_opts *o, FILE *err)
 {
 	const char *name = o->policy ? o->policy : sc->policy ? sc->policy : "glibc";
-	const struct malloc_ops *ops = malloc_policy(name);
+	struct plugin *pl = plugin_is_path(name) ? plugin_open(name, NULL, err) : NULL;
+	const struct malloc_ops *ops = pl ? plugin_ops(pl) : malloc_policy(name);
 	struct session *s;
 	char comm[16];
 
+	if (!ops && plugin_is_path(name))
+		return NULL; /* plugin_open said why */
 	if (!ops) {
 		if (o->policy)
 			fprintf(err, "--malloc: unknown malloc policy '%s' (", name);
@@ -136,8 +140,10 @@ struct session *session_create(const struct script *sc, const struct session_opt
 	s = calloc(1, sizeof(*s));
 	if (!s) {
 		fputs("out of memory\n", err);
+		plugin_close(pl);
 		return NULL;
 	}
+	s->plugin = pl;
 	s->sc = sc;
 	s->opts = *o;
 	s->policy = ops->name;
@@ -174,6 +180,7 @@ struct session *session_create(const struct script *sc, const struct session_opt
 	}
 	return s;
 fail:
+	plugin_close(s->plugin);
 	free_vars(s);
 	free(s);
 	return NULL;
@@ -193,6 +200,8 @@ void session_destroy(struct session *s)
 		task_destroy(&s->k, s->main_task);
 	}
 	kernel_shutdown(&s->k);
+	/* After the kernel: event texts may point into the plugin. */
+	plugin_close(s->plugin);
 	free_vars(s);
 	free(s);
 }
@@ -965,7 +974,8 @@ void session_dump(struct session *s, FILE *out)
 			        (long long)s->vars[i], (unsigned long long)s->vars[i]);
 	fprintf(out, "  statements %llu, faults %llu, expect failures %llu, events %llu\n",
 	        (unsigned long long)s->nr_run, (unsigned long long)s->total_faults,
-	        (unsigned long long)s->nr_expect_failed, (unsigned long long)probe_seq(&s->k.probe));
+	        (unsigned long long)s->nr_expect_failed,
+	        (unsigned long long)probe_seq(&s->k.probe));
 }
 
 const char *session_signal_name(int signo, char *buf, size_t n)

@@ -104,7 +104,8 @@ struct session_sink {
 struct session {
 	const struct script *sc; /* borrowed; outlives the session */
 	struct session_opts opts;
-	const char *policy; /* the malloc policy in use (static name) */
+	const char *policy;    /* the malloc policy in use (its name lives as long as s) */
+	struct plugin *plugin; /* the policy's plugin (--malloc ./mm.so), else NULL */
 	struct kernel k;
 	struct task *task;      /* the task statements run in now */
 	int64_t task_id;        /* its id in tasks[] */
@@ -134,9 +135,11 @@ struct session {
 
 /*
  * Boot a kernel with o->kopts, create the task (named after the script), bind
- * libc with the policy. NULL after a message on err when the kernel cannot
- * boot or the policy is unknown ("unknown malloc policy 'x' (seed, ...)";
- * for a script's `policy` line the message is "FILE:LINE: ...").
+ * libc with the policy: a built-in one by name, or a plugin (a path: see
+ * demos/cli/plugin.h), loaded for this session. NULL after a message on err
+ * when the kernel cannot boot, the policy is unknown ("unknown malloc policy
+ * 'x' (seed, ...)"; for a script's `policy` line the message is
+ * "FILE:LINE: ...") or the plugin cannot be loaded.
  */
 struct session *session_create(const struct script *sc, const struct session_opts *o, FILE *err);
 void session_destroy(struct session *s);

@@ -29,6 +29,8 @@
 #include "../../kernel_sim/proc.h"
 #include "../../vm/pagetable.h"
 #include "../cli/commands.h"
+#include "../cli/plugin.h"
+#include "../cli/plugin_guard.h"
 #include "narrate.h"
 #include "stepper.h"
 
@@ -40,7 +42,8 @@
 
 const char sim_options_help[] =
     "  --malloc POLICY     seed, firstfit, nextfit, bestfit, glibc, best (default: the\n"
-    "                      script's `policy` line, else glibc)\n"
+    "                      script's `policy` line, else glibc), or ./mm.so: a plugin,\n"
+    "                      your own allocator (aftermalloc lab -o mm.so)\n"
     "  --phys SIZE         simulated RAM (default 64M); sizes take K/M/G and 0x\n"
     "  --swap SIZE         a swap area of SIZE at boot (40K to 64G; default none)\n"
     "  --seed N            randomize the layout (ASLR) from N\n"
@@ -70,6 +73,10 @@ int sim_option(const char *cmd, int c, char *arg, struct session_opts *o, bool *
 	switch (c) {
 	case SIM_OPT_MALLOC:
 		o->policy = arg;
+		/* A plugin: keep the simulated addresses unmapped in the host, now
+		   that executing again is harmless (plugin_guard.h). */
+		if (plugin_is_path(arg))
+			plugin_guard_layout(true);
 		return 1;
 	case SIM_OPT_PHYS:
 		if (parse_size(arg, &v) < 0 || v == 0)

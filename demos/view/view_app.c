@@ -25,6 +25,8 @@
 #include <cjson/cJSON.h>
 
 #include "../cli/commands.h"
+#include "../cli/plugin.h"
+#include "../cli/plugin_guard.h"
 #include "../cli/script.h"
 #include "../step/stepper.h"
 #include "view_app.h"
@@ -97,7 +99,8 @@ static void usage(FILE *f)
 	      "statement (p = malloc 5000, store p 0 1 1) and watch it run. Click a\n"
 	      "frame, a page-table entry, a chunk or a VMA for details, an event to go there.\n"
 	      "\n"
-	      "  --malloc POLICY     seed, firstfit, nextfit, bestfit, glibc, best\n"
+	      "  --malloc POLICY     seed, firstfit, nextfit, bestfit, glibc, best, or ./mm.so\n"
+	      "                      (a plugin: your own allocator, see aftermalloc lab)\n"
 	      "  --compare A,B       two policies side by side, stepping together by statement\n"
 	      "                      (g N and --at N: the first side goes to event N, the\n"
 	      "                      second to the start of the same statement)\n"
@@ -197,6 +200,10 @@ static int parse_args(int argc, char **argv, struct view_opts *o, struct session
 			return 0;
 		case OPT_MALLOC:
 			so->policy = optarg;
+			/* A plugin: keep the simulated addresses unmapped in the host,
+			   now that executing again is harmless (plugin_guard.h). */
+			if (plugin_is_path(optarg))
+				plugin_guard_layout(true);
 			break;
 		case OPT_PHYS:
 			if (parse_size(optarg, &v) < 0 || v == 0)
@@ -1290,8 +1297,9 @@ int view_main(int argc, char **argv)
 		comma = pol ? strchr(pol, ',') : NULL;
 		if (comma)
 			*comma = '\0';
-		if (!comma || strchr(comma + 1, ',') || !malloc_policy(pol) ||
-		    !malloc_policy(comma + 1)) {
+		if (!comma || strchr(comma + 1, ',') ||
+		    !(malloc_policy(pol) || plugin_is_path(pol)) ||
+		    !(malloc_policy(comma + 1) || plugin_is_path(comma + 1))) {
 			free(pol);
 			free(a);
 			return bad_usage("--compare: '%s' is not two policies A,B (seed, firstfit, "
@@ -1301,6 +1309,8 @@ int view_main(int argc, char **argv)
 		a->nsides = 2;
 		a->side[0].policy = pol;
 		a->side[1].policy = comma + 1;
+		if (plugin_is_path(pol) || plugin_is_path(comma + 1))
+			plugin_guard_layout(true);
 	}
 	a->text = read_text(o.script);
 	if (!a->text) {

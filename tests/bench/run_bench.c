@@ -5,7 +5,7 @@
  * writes the results file with the keys of DESIGN.md.
  *
  * Usage: run_bench --dir DIR --trace TRACE.rep --out FILE.json [--passes N]
- *                  [--scale [--budget SECS]]
+ *                  [--lab-traces "T.rep ..."] [--scale [--budget SECS]]
  * The timed programs (TLB, copy, fault, buddy, replay) run in N passes
  * (default 5), one after the other, each pass all of them in turn; each
  * pass's figure is a median over the program's own repetitions, against a
@@ -13,7 +13,9 @@
  * the median over the passes. The passes are spread over the tens of seconds
  * the bench takes, so that a few seconds of a busy host (another process, a
  * neighbour on a shared machine) move at most one or two of them; every
- * pass's value is kept in the results file and its spread printed. The
+ * pass's value is kept in the results file and its spread printed.
+ * plugin_vs_builtin_ratio.seed (bench_lab) runs in each pass on the
+ * --lab-traces (the seed plugin's replay against the built-in seed's). The
  * counts that do not depend on speed (bytes per frame, idle RSS) run once.
  * --scale runs the slower sweeps instead (bench_policies: every policy,
  * trace prefixes) and writes them to FILE.json.
@@ -111,7 +113,8 @@ static double median_of(const cJSON *det, const char *name, const char *key)
 	int n = 0;
 	const cJSON *e;
 
-	cJSON_ArrayForEach(e, cJSON_GetObjectItemCaseSensitive(det, name)) {
+	cJSON_ArrayForEach(e, cJSON_GetObjectItemCaseSensitive(det, name))
+	{
 		if (num(e, key) >= 0 && n < MAX_PASSES)
 			v[n++] = num(e, key);
 	}
@@ -170,11 +173,11 @@ static int scale(const char *dir, const char *trace, const char *out, double bud
 int main(int argc, char **argv)
 {
 	static const struct option lo[] = {
-	    {"dir", required_argument, NULL, 'd'},    {"trace", required_argument, NULL, 't'},
-	    {"out", required_argument, NULL, 'o'},    {"scale", no_argument, NULL, 's'},
-	    {"budget", required_argument, NULL, 'b'}, {"passes", required_argument, NULL, 'p'},
-	    {NULL, 0, NULL, 0}};
-	const char *dir = NULL, *trace = NULL, *out = NULL;
+	    {"dir", required_argument, NULL, 'd'},        {"trace", required_argument, NULL, 't'},
+	    {"out", required_argument, NULL, 'o'},        {"scale", no_argument, NULL, 's'},
+	    {"budget", required_argument, NULL, 'b'},     {"passes", required_argument, NULL, 'p'},
+	    {"lab-traces", required_argument, NULL, 'l'}, {NULL, 0, NULL, 0}};
+	const char *dir = NULL, *trace = NULL, *out = NULL, *lab_traces = NULL;
 	bool do_scale = false;
 	double budget = 120, t0 = wall_now();
 	int passes = 5;
@@ -192,6 +195,7 @@ int main(int argc, char **argv)
 	    {.key = "thrash_ns_per_access", .target = 2000},
 	    /* reclaim's scanning per reclaimed page, 1 GiB over 64 MiB */
 	    {.key = "reclaim_scan_growth", .target = 1.25},
+	    {.key = "plugin_vs_builtin_ratio.seed", .target = 1.3},
 	};
 	const size_t nf = sizeof(figs) / sizeof(figs[0]);
 	cJSON *res = cJSON_CreateObject(), *det = cJSON_CreateObject();
@@ -203,8 +207,11 @@ int main(int argc, char **argv)
 	FILE *f;
 	char *s;
 
-	while ((c = getopt_long(argc, argv, "d:t:o:sb:p:", lo, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "d:t:o:sb:p:l:", lo, NULL)) != -1) {
 		switch (c) {
+		case 'l':
+			lab_traces = optarg;
+			break;
 		case 'd':
 			dir = optarg;
 			break;
@@ -259,7 +266,8 @@ int main(int argc, char **argv)
 		RUN("buddy", "bench_buddy", NULL);
 		take(figs, nf, "buddy_ns_per_op", num(j, "buddy_ns_per_op"));
 		RUN("swap", "bench_swap", NULL);
-		take(figs, nf, "swap_roundtrip_vs_copy_ratio", num(j, "swap_roundtrip_vs_copy_ratio"));
+		take(figs, nf, "swap_roundtrip_vs_copy_ratio",
+		     num(j, "swap_roundtrip_vs_copy_ratio"));
 		take(figs, nf, "thrash_ns_per_access", num(j, "thrash_ns_per_access"));
 		take(figs, nf, "reclaim_scan_growth", num(j, "reclaim_scan_growth"));
 		snprintf(args, sizeof(args), "'%s' 7", trace);
@@ -275,6 +283,13 @@ int main(int argc, char **argv)
 			     h / num(cJSON_GetObjectItem(sim, "glibc"), "sim_ops_per_s"));
 			take(figs, nf, "replay_vs_glibc_ratio.best",
 			     h / num(cJSON_GetObjectItem(sim, "best"), "sim_ops_per_s"));
+		}
+		if (lab_traces) {
+			snprintf(args, sizeof(args), "demos/lab/mm-seed.c '%s/mm-seed.so' 3 %s",
+			         dir, lab_traces);
+			RUN("lab", "bench_lab", args);
+			take(figs, nf, "plugin_vs_builtin_ratio.seed",
+			     num(j, "plugin_vs_builtin_ratio"));
 		}
 	}
 	RUN("frame", "bench_frame", NULL);
@@ -321,6 +336,11 @@ int main(int argc, char **argv)
 		cJSON_AddNumberToObject(rvg, "glibc", figs[4].value);
 	if (figs[5].n)
 		cJSON_AddNumberToObject(rvg, "best", figs[5].value);
+	for (size_t i = 0; i < nf; i++)
+		if (!strcmp(figs[i].key, "plugin_vs_builtin_ratio.seed") && figs[i].n)
+			cJSON_AddNumberToObject(
+			    cJSON_AddObjectToObject(res, "plugin_vs_builtin_ratio"), "seed",
+			    figs[i].value);
 	{
 		double br = median_of(det, "buddy", "buddy_vs_malloc_free_ratio");
 
