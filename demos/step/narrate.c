@@ -557,6 +557,14 @@ static const struct narration table[] = {
      "merges a freed block with free neighbours, found through the boundary tags."},
     {"mmap_chunk", "libc/freelist.c", H,
      "a large request gets its own anonymous mapping, as glibc does above its threshold."},
+
+    /* ---- a policy of one's own (libc/memlib.h, aftermalloc lab) ------------ */
+    {"mm_malloc", "your mm.c (libc/memlib.h)", H,
+     "your allocator's malloc: every word it reads or writes through GET and PUT is a load "
+     "or store of the simulated CPU, so its first write to a fresh page is the fault."},
+    {"mm_free", "your mm.c (libc/memlib.h)", H, "your allocator's free."},
+    {"mm_realloc", "your mm.c (libc/memlib.h)", H, "your allocator's realloc."},
+    {"mm_calloc", "your mm.c (libc/memlib.h)", H, "your allocator's calloc."},
 };
 
 #undef W
