@@ -230,7 +230,7 @@ Test(lab, reports_the_seed_plugin_with_the_builtin_seed_s_figures, .timeout = 12
 	    "mmap_calls", "page_faults",  "tlb_hits",       "tlb_misses", "peak_frames"};
 	struct bin_out a = bin_run(lab, NULL), b = bin_run(rep, NULL);
 	const char *pa = a.out, *pb = b.out;
-	cJSON *sum;
+	cJSON *last, *sum;
 
 	cr_assert_eq(a.status, 0, "%s", a.err);
 	cr_assert_eq(b.status, 0, "%s", b.err);
@@ -247,7 +247,8 @@ Test(lab, reports_the_seed_plugin_with_the_builtin_seed_s_figures, .timeout = 12
 		cJSON_Delete(x);
 		cJSON_Delete(y);
 	}
-	sum = cJSON_GetObjectItem(parse_line(&pa), "summary");
+	last = parse_line(&pa);
+	sum = cJSON_GetObjectItem(last, "summary");
 	cr_assert(sum);
 	cr_assert_eq(jnum(sum, "scored"), 2);
 	cr_assert_eq(jnum(sum, "valid"), 2);
@@ -257,6 +258,7 @@ Test(lab, reports_the_seed_plugin_with_the_builtin_seed_s_figures, .timeout = 12
 	/* 60 points for util: the mean of the two scored traces' */
 	cr_assert_float_eq(jnum(sum, "perf_util"), 60 * jnum(sum, "util"), 1e-9);
 	cr_assert_eq(*pa, '\0');
+	cJSON_Delete(last);
 	bin_out_free(&a);
 	bin_out_free(&b);
 	free(src);
