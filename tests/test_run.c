@@ -86,6 +86,48 @@ Test(run, every_demo_holds_its_expects_under_aslr, .timeout = 120)
 	free(pattern);
 }
 
+/* One rule for every count (docs/reference.md, What is counted): the
+   script's statements are counted, boot and the program's start-up are
+   not. A script that runs no simulated code counts one event (its
+   statement's) and nothing else, in the text and JSON summaries, in the
+   --events file and at the end of step. */
+Test(run, counts_start_at_the_first_statement_everywhere)
+{
+	char *path = bin_script_file("x = 1\n"), *ev;
+	const char *text[] = {"run", path, NULL};
+	const char *json[] = {"run", path, "--json", NULL};
+	struct bin_out p;
+	size_t len;
+	char *buf;
+
+	cr_assert_geq(asprintf(&ev, "%s.jsonl", path), 0);
+	p = run(text);
+	cr_assert_eq(p.status, 0, "%s", p.err);
+	cr_assert_not_null(strstr(p.out, "\n  page faults    0\n"), "%s", p.out);
+	cr_assert_not_null(strstr(p.out, "\n  TLB            0 hits, 0 misses\n"), "%s", p.out);
+	cr_assert_not_null(strstr(p.out, "\n  events         1 (each one"), "%s", p.out);
+	bin_out_free(&p);
+	p = run(json);
+	cr_assert_not_null(strstr(p.out, "\"page_faults\":0,"), "%s", p.out);
+	cr_assert_not_null(strstr(p.out, "\"tlb_hits\":0,\"tlb_misses\":0,\"events\":1,"), "%s",
+	                   p.out);
+	bin_out_free(&p);
+	p = run((const char *[]){"run", path, "--events", ev, NULL});
+	bin_out_free(&p);
+	buf = bin_read_file(ev, &len);
+	cr_assert_eq(len > 0 && strchr(buf, '\n') == buf + len - 1, true, "one line: %s", buf);
+	free(buf);
+	p = bin_run((const char *[]){"step", path, NULL}, "e\n");
+	cr_assert_not_null(strstr(p.out, "after 1 statement (1 events, 0 page faults)"), "%s",
+	                   p.out);
+	cr_assert_not_null(strstr(p.out, "faults so far 0\n"), "%s", p.out);
+	bin_out_free(&p);
+	unlink(ev);
+	unlink(path);
+	free(ev);
+	free(path);
+}
+
 Test(run, the_scenarios_the_design_promises_are_there)
 {
 	const char *names[] = {"seed-walk.ams",         "first-touch.ams",      "zero-page.ams",

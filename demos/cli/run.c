@@ -304,9 +304,10 @@ static void print_summary(const struct run_opts *o, struct session *s, uint64_t 
 	printf("  memory         RSS %" PRIu64 " page%s (%" PRIu64 " KiB), %" PRIu64 " of %" PRIu64
 	       " frames free\n",
 	       rss, rss == 1 ? "" : "s", rss * 4, s->k.buddy.free_pages, s->k.buddy.managed);
-	printf("  TLB            %" PRIu64 " hits, %" PRIu64 " misses\n", cpu_tlb_hits(&s->k.cpu),
-	       s->k.cpu.tlb.misses);
-	printf("  events         %" PRIu64 "%s\n", probe_seq(&s->k.probe),
+	printf("  TLB            %" PRIu64 " hits, %" PRIu64 " misses\n",
+	       cpu_tlb_hits(&s->k.cpu) - s->base.tlb_hits,
+	       s->k.cpu.tlb.misses - s->base.tlb_misses);
+	printf("  events         %" PRIu64 "%s\n", session_events(s),
 	       o->events_path ? "" : " (each one: --events FILE.jsonl; all of them: --trace)");
 	if (s->dead)
 		printf("  %sthe program was killed by %s (%s)%s%s\n",
@@ -431,9 +432,9 @@ static void json_summary(struct session *s, int status)
 	json_num(m, "rss", (uint64_t)session_builtin(s, BI_RSS));
 	json_num(m, "memfree", s->k.buddy.free_pages);
 	json_num(m, "frames", s->k.buddy.managed);
-	json_num(m, "tlb_hits", cpu_tlb_hits(&s->k.cpu));
-	json_num(m, "tlb_misses", s->k.cpu.tlb.misses);
-	json_num(m, "events", probe_seq(&s->k.probe));
+	json_num(m, "tlb_hits", cpu_tlb_hits(&s->k.cpu) - s->base.tlb_hits);
+	json_num(m, "tlb_misses", s->k.cpu.tlb.misses - s->base.tlb_misses);
+	json_num(m, "events", session_events(s));
 	json_num(m, "expect_failed", s->nr_expect_failed);
 	cJSON_AddBoolToObject(m, "killed", s->dead);
 	if (s->dead)

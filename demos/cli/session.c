@@ -178,6 +178,15 @@ struct session *session_create(const struct script *sc, const struct session_opt
 		kernel_shutdown(&s->k);
 		goto fail;
 	}
+	s->base = (struct session_base){
+	    .seq = probe_seq(&s->k.probe),
+	    .faults = s->k.probe.c.page_faults,
+	    .tlb_hits = cpu_tlb_hits(&s->k.cpu),
+	    .tlb_misses = s->k.cpu.tlb.misses,
+	    .loads = cpu_loads(&s->k.cpu),
+	    .stores = cpu_stores(&s->k.cpu),
+	    .walks = s->k.probe.c.walks,
+	};
 	return s;
 fail:
 	plugin_close(s->plugin);
@@ -207,6 +216,11 @@ void session_destroy(struct session *s)
 }
 
 /* ---- expressions ----------------------------------------------------- */
+
+uint64_t session_events(const struct session *s)
+{
+	return probe_seq(&s->k.probe) - s->base.seq;
+}
 
 int64_t session_builtin(struct session *s, int bi)
 {
@@ -974,8 +988,7 @@ void session_dump(struct session *s, FILE *out)
 			        (long long)s->vars[i], (unsigned long long)s->vars[i]);
 	fprintf(out, "  statements %llu, faults %llu, expect failures %llu, events %llu\n",
 	        (unsigned long long)s->nr_run, (unsigned long long)s->total_faults,
-	        (unsigned long long)s->nr_expect_failed,
-	        (unsigned long long)probe_seq(&s->k.probe));
+	        (unsigned long long)s->nr_expect_failed, (unsigned long long)session_events(s));
 }
 
 const char *session_signal_name(int signo, char *buf, size_t n)

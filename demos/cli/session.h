@@ -99,6 +99,19 @@ struct session_sink {
 	void *ctx;
 };
 
+/*
+ * The machine's counters when the first statement starts. Every count the
+ * front ends print (events, page faults, TLB hits and misses, loads, stores,
+ * walks) is of the script's statements: the counter now less its value here
+ * (docs/reference.md, What is counted). Boot and the program's start-up
+ * (execve, the C start-up's first touches) come before and are not counted;
+ * event numbers (seq) still count from boot.
+ */
+struct session_base {
+	uint64_t seq; /* = the first statement's EV_STMT seq */
+	uint64_t faults, tlb_hits, tlb_misses, loads, stores, walks;
+};
+
 #define SESSION_MAX_SINKS 4
 
 struct session {
@@ -129,6 +142,7 @@ struct session {
 	bool death_expected;    /* dead, as an `expect signal` said (session_finish) */
 	/* Totals over the statements run. */
 	uint64_t nr_run, nr_expect_failed, total_faults;
+	struct session_base base;
 	struct session_sink sinks[SESSION_MAX_SINKS];
 	unsigned nr_sinks;
 };
@@ -203,5 +217,8 @@ void session_dump(struct session *s, FILE *out);
    (a number as text for the unknown, in buf). */
 const char *session_signal_name(int signo, char *buf, size_t n);
 const char *session_sigcode_name(int signo, int code, char *buf, size_t n);
+
+/* Events emitted since the first statement began (the --events file's lines). */
+uint64_t session_events(const struct session *s);
 
 #endif

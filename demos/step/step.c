@@ -507,7 +507,7 @@ static void view_state(struct stepper *st, FILE *out, bool color)
 	        "  faults so far %" PRIu64 "\n",
 	        col(color, C_DIM), col(color, C_RESET), (uint64_t)s->task->mm.brk,
 	        (uint64_t)s->task->mm.rss_stat[MM_ANONPAGES], s->k.buddy.free_pages,
-	        s->k.probe.c.page_faults);
+	        s->k.probe.c.page_faults - s->base.faults);
 }
 
 /* ---- a stop ------------------------------------------------------------- */
@@ -575,8 +575,8 @@ void step_print_end(struct stepper *st, FILE *out, bool color)
 		fprintf(out,
 		        " normally after %" PRIu64 " statement%s (%" PRIu64 " events, %" PRIu64
 		        " page faults)%s\n",
-		        s->nr_run, s->nr_run == 1 ? "" : "s", st->last_seq + 1, s->total_faults,
-		        col(color, C_RESET));
+		        s->nr_run, s->nr_run == 1 ? "" : "s", st->last_seq + 1 - s->base.seq,
+		        s->total_faults, col(color, C_RESET));
 	} else {
 		const char *rep = t->death.report;
 

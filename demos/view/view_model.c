@@ -356,12 +356,13 @@ void view_model_update(struct view_model *m, struct stepper *st)
 	if ((uint64_t)m->tlb_sets * m->tlb_ways > sizeof(m->tlb) / sizeof(m->tlb[0]))
 		m->tlb_sets = (unsigned)(sizeof(m->tlb) / sizeof(m->tlb[0]) / m->tlb_ways);
 	memcpy(m->tlb, k->cpu.tlb.e, (size_t)m->tlb_sets * m->tlb_ways * sizeof(m->tlb[0]));
-	m->faults = k->probe.c.page_faults;
-	m->loads = cpu_loads(&k->cpu);
-	m->stores = cpu_stores(&k->cpu);
-	m->walks = k->probe.c.walks;
-	m->tlb_hits = cpu_tlb_hits(&k->cpu);
-	m->tlb_misses = k->cpu.tlb.misses;
+	/* counted from the first statement on (session_base) */
+	m->faults = k->probe.c.page_faults - st->s->base.faults;
+	m->loads = cpu_loads(&k->cpu) - st->s->base.loads;
+	m->stores = cpu_stores(&k->cpu) - st->s->base.stores;
+	m->walks = k->probe.c.walks - st->s->base.walks;
+	m->tlb_hits = cpu_tlb_hits(&k->cpu) - st->s->base.tlb_hits;
+	m->tlb_misses = k->cpu.tlb.misses - st->s->base.tlb_misses;
 	m->brk_calls = s->lc->st.brk_calls;
 	m->mmap_calls = s->lc->st.mmap_calls;
 }
