@@ -138,7 +138,24 @@ Test(quiz, a_killed_program_ends_the_quiz_with_its_report, .timeout = 30)
 	cr_assert_eq(p.status, 0, "%s", p.err);
 	cr_assert(strstr(p.out, "killed by SIGSEGV, SEGV_MAPERR"), "%s", p.out);
 	cr_assert(strstr(p.out, "bad_area_nosemaphore (arch/x86/mm/fault.c)"), "%s", p.out);
-	cr_assert(strstr(p.out, "segfault at 555555559000"), "%s", p.out);
+	cr_assert(strstr(p.out, "\nThe program was killed here:\n"
+	                        "  shrink-segv[1]: segfault at 555555559000 ip "),
+	          "%s", p.out);
+	bin_out_free(&p);
+}
+
+/* glibc's message is the abort's reason too: the quiz shows it once. */
+Test(quiz, an_abort_shows_glibcs_message_once, .timeout = 30)
+{
+	struct bin_out p = quiz(demo("crash/double-free.ams"), "--answers", "");
+	const char *msg = "free(): double free detected in tcache 2\n";
+	const char *at = strstr(p.out, msg);
+
+	cr_assert_eq(p.status, 0, "%s", p.err);
+	cr_assert_not_null(at, "%s", p.out);
+	cr_assert_null(strstr(at + 1, msg), "twice:\n%s", p.out);
+	cr_assert(strstr(p.out, "\nThe program was killed here:\n  free(): double free"), "%s",
+	          p.out);
 	bin_out_free(&p);
 }
 

@@ -654,24 +654,6 @@ static int parse_args(int argc, char **argv, struct run_opts *o, bool *help)
 	return 0;
 }
 
-/* The end of the program on stderr: what it wrote to fd 2 (glibc's message),
-   then the kernel's report unless that is the same message (an abort's). */
-static void print_death(const struct task *t)
-{
-	const char *rep = t->death.report;
-
-	if (t->stderr_len) {
-		fwrite(t->stderr_buf, 1, t->stderr_len, stderr);
-		if (t->stderr_buf[t->stderr_len - 1] != '\n')
-			fputc('\n', stderr);
-	}
-	if (!rep[0] || (t->stderr_len && strstr(t->stderr_buf, rep)))
-		return;
-	fputs(rep, stderr);
-	if (rep[strlen(rep) - 1] != '\n')
-		fputc('\n', stderr);
-}
-
 static int stmt_width(const struct script *sc)
 {
 	int w = 12;
@@ -796,7 +778,7 @@ static int run_script(struct run_opts *o, struct script *sc)
 			fflush(stdout);
 			/* What the process wrote to fd 2 (glibc's message), then the kernel's line.
 			 */
-			print_death(s->task);
+			session_print_death(s->task, stderr, "");
 			break;
 		}
 	}

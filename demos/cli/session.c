@@ -217,6 +217,28 @@ void session_destroy(struct session *s)
 
 /* ---- expressions ----------------------------------------------------- */
 
+/* text[0..len) as lines, each after indent; a last line without '\n' gets one. */
+static void print_lines(FILE *out, const char *indent, const char *text, size_t len)
+{
+	while (len) {
+		const char *nl = memchr(text, '\n', len);
+		size_t n = nl ? (size_t)(nl - text) + 1 : len;
+
+		fprintf(out, "%s%.*s%s", indent, (int)n, text, nl ? "" : "\n");
+		text += n;
+		len -= n;
+	}
+}
+
+void session_print_death(const struct task *t, FILE *out, const char *indent)
+{
+	const char *rep = t->death.report;
+
+	print_lines(out, indent, t->stderr_buf, t->stderr_len);
+	if (rep[0] && !(t->stderr_len && memmem(t->stderr_buf, t->stderr_len, rep, strlen(rep))))
+		print_lines(out, indent, rep, strlen(rep));
+}
+
 uint64_t session_events(const struct session *s)
 {
 	return probe_seq(&s->k.probe) - s->base.seq;

@@ -218,6 +218,13 @@ void session_dump(struct session *s, FILE *out);
 const char *session_signal_name(int signo, char *buf, size_t n);
 const char *session_sigcode_name(int signo, int code, char *buf, size_t n);
 
+/*
+ * How the program died, as the terminal of a real run shows it: what it wrote
+ * to fd 2 (glibc's message), then the kernel's report unless that is the same
+ * message (an abort's reason is glibc's line). Each line starts with indent.
+ */
+void session_print_death(const struct task *t, FILE *out, const char *indent);
+
 /* Events emitted since the first statement began (the --events file's lines). */
 uint64_t session_events(const struct session *s);
 

@@ -518,8 +518,8 @@ static int quiz_run(struct quiz *q)
 		if (ks == SESSION_KILLED) {
 			const struct task *t = q->s->task;
 
-			printf("\nThe program was killed here:%s%.*s%s\n", t->stderr_len ? " " : "",
-			       (int)t->stderr_len, t->stderr_buf, t->death.report);
+			printf("\nThe program was killed here:\n");
+			session_print_death(t, stdout, "  ");
 			break;
 		}
 	}

@@ -578,17 +578,11 @@ void step_print_end(struct stepper *st, FILE *out, bool color)
 		        s->nr_run, s->nr_run == 1 ? "" : "s", st->last_seq + 1 - s->base.seq,
 		        s->total_faults, col(color, C_RESET));
 	} else {
-		const char *rep = t->death.report;
-
 		fprintf(out, ": %skilled by %s (%s) at line %d%s\n", col(color, C_BAD),
 		        session_signal_name(t->death.signo, b1, sizeof(b1)),
 		        session_sigcode_name(t->death.signo, t->death.code, b2, sizeof(b2)),
 		        s->res.line, col(color, C_RESET));
-		if (t->stderr_len)
-			fprintf(out, "  %.*s%s", (int)t->stderr_len, t->stderr_buf,
-			        t->stderr_buf[t->stderr_len - 1] == '\n' ? "" : "\n");
-		if (rep[0] && !(t->stderr_len && strstr(t->stderr_buf, rep)))
-			fprintf(out, "  %s%s", rep, rep[strlen(rep) - 1] == '\n' ? "" : "\n");
+		session_print_death(t, out, "  ");
 	}
 	view_state(st, out, color);
 	fprintf(out, "%s(b, B and g N still go back; q quits)%s\n", col(color, C_DIM),
