@@ -48,29 +48,44 @@ static uint64_t rng_seed(uint64_t seed)
 	return z ? z : 1;
 }
 
+const char *kernel_opts_problem(const struct kernel_opts *o, char *buf, size_t n)
+{
+	if (o->phys_bytes < MIN_PHYS_BYTES || o->phys_bytes % PAGE_SIZE)
+		snprintf(buf, n,
+		         "cannot boot with %llu bytes of RAM: it must be at least 1 MiB and a "
+		         "multiple of 4 KiB",
+		         (unsigned long long)o->phys_bytes);
+	else if (o->phys_bytes / PAGE_SIZE > PHYS_MAX_FRAMES)
+		snprintf(
+		    buf, n,
+		    "cannot boot with %llu bytes of RAM: at most %llu (%llu GiB less one page)",
+		    (unsigned long long)o->phys_bytes,
+		    (unsigned long long)(PHYS_MAX_FRAMES * PAGE_SIZE),
+		    (unsigned long long)((PHYS_MAX_FRAMES + 1) * PAGE_SIZE >> 30));
+	else if (o->swap_bytes &&
+	         (o->swap_bytes < SWAP_MIN_BYTES || o->swap_bytes > SWAP_MAX_BYTES))
+		snprintf(buf, n,
+		         "cannot use %llu bytes of swap: it must be at least %llu bytes (10 pages) "
+		         "and at most %llu GiB",
+		         (unsigned long long)o->swap_bytes, (unsigned long long)SWAP_MIN_BYTES,
+		         (unsigned long long)(SWAP_MAX_BYTES >> 30));
+	else
+		return NULL;
+	return buf;
+}
+
 int kernel_boot(struct kernel *k, const struct kernel_opts *o, FILE *err)
 {
+	char why[160];
+
 	memset(k, 0, sizeof(*k));
 	if (o)
 		k->opts = *o;
 	else
 		kernel_default_opts(&k->opts);
-	if (k->opts.phys_bytes < MIN_PHYS_BYTES || k->opts.phys_bytes % PAGE_SIZE) {
+	if (kernel_opts_problem(&k->opts, why, sizeof(why))) {
 		if (err)
-			fprintf(err,
-			        "aftermalloc: cannot boot with %llu bytes of RAM: it must be at "
-			        "least 1 MiB and a multiple of 4 KiB\n",
-			        (unsigned long long)k->opts.phys_bytes);
-		return -1;
-	}
-	if (k->opts.phys_bytes / PAGE_SIZE > PHYS_MAX_FRAMES) {
-		if (err)
-			fprintf(err,
-			        "aftermalloc: cannot boot with %llu bytes of RAM: at most %llu "
-			        "(%llu GiB less one page)\n",
-			        (unsigned long long)k->opts.phys_bytes,
-			        (unsigned long long)(PHYS_MAX_FRAMES * PAGE_SIZE),
-			        (unsigned long long)((PHYS_MAX_FRAMES + 1) * PAGE_SIZE >> 30));
+			fprintf(err, "%s\n", why);
 		return -1;
 	}
 	if (phys_init(&k->phys, k->opts.phys_bytes) != 0) {
@@ -111,12 +126,8 @@ int kernel_boot(struct kernel *k, const struct kernel_opts *o, FILE *err)
 
 		if (r) {
 			if (err)
-				fprintf(err,
-				        "aftermalloc: cannot use %llu bytes of swap: it must be at "
-				        "least %llu bytes (10 pages) and at most %llu GiB\n",
-				        (unsigned long long)k->opts.swap_bytes,
-				        (unsigned long long)SWAP_MIN_BYTES,
-				        (unsigned long long)(SWAP_MAX_BYTES >> 30));
+				fprintf(err, "cannot use %llu bytes of swap: %s\n",
+				        (unsigned long long)k->opts.swap_bytes, strerror(-r));
 			lruvec_destroy(&k->lruvec);
 			cpu_destroy(&k->cpu);
 			phys_destroy(&k->phys);

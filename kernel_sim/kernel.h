@@ -87,6 +87,10 @@ static inline void exit_to_user_mode(struct kernel *k)
 }
 
 void kernel_default_opts(struct kernel_opts *o);
+/* Why a machine with o's RAM and swap sizes cannot boot, written into buf
+   ("cannot boot with 524288 bytes of RAM: ..."); NULL when it can. The
+   command line checks its options with it before booting. */
+const char *kernel_opts_problem(const struct kernel_opts *o, char *buf, size_t n);
 /* Boot: reserve RAM, set up the buddy allocator and the zero page, register the
    trap handler. 0, or -1 with a message on err (e.g. RAM size not possible). */
 int kernel_boot(struct kernel *k, const struct kernel_opts *o, FILE *err);

@@ -142,16 +142,54 @@ Test(badinput, every_malformed_script_is_named_with_its_line_and_exits_2)
 	}
 }
 
-Test(badinput, script_files_that_cannot_be_read_are_named_and_exit_2)
+/* One form for every command: "aftermalloc CMD: FILE: reason", exit 2. */
+Test(badinput, files_that_cannot_be_read_name_the_command_and_exit_2)
 {
-	const char *missing[] = {"run", "/nonexistent/x.ams", NULL};
-	const char *dir[] = {"run", "/tmp", NULL};
-	struct bin_out p = bin_run(missing, NULL), q = bin_run(dir, NULL);
+	static const char *const cmds[] = {"run", "step", "quiz", "view", "replay"};
+	char want[128];
 
-	assert_bad_input(&p, "missing file", "^/nonexistent/x.ams: No such file or directory");
-	assert_bad_input(&q, "directory", "^/tmp: .*[Ii]s a directory");
-	bin_out_free(&p);
-	bin_out_free(&q);
+	for (size_t i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++) {
+		const char *missing[] = {cmds[i], "/nonexistent/x.ams", NULL};
+		const char *dir[] = {cmds[i], "/tmp", NULL};
+		struct bin_out p = bin_run(missing, NULL), q = bin_run(dir, NULL);
+
+		snprintf(want, sizeof(want),
+		         "^aftermalloc %s: /nonexistent/x.ams: No such file or directory\n$",
+		         cmds[i]);
+		assert_bad_input(&p, cmds[i], want);
+		snprintf(want, sizeof(want), "^aftermalloc %s: /tmp: .*[Ii]s a directory\n$",
+		         cmds[i]);
+		assert_bad_input(&q, cmds[i], want);
+		bin_out_free(&p);
+		bin_out_free(&q);
+	}
+}
+
+/* Usage errors: the same form, then the hint, for every command. */
+Test(badinput, usage_errors_name_the_command_then_the_hint)
+{
+	static const char *const cmds[] = {"run",    "step", "quiz",  "view",
+	                                   "replay", "gen",  "record"};
+	static const char *const bad[][3] = {
+	    {"--nope", NULL}, {"--malloc", "nope"}, {"--phys", "512K"}};
+	char want[256];
+
+	for (size_t i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++) {
+		for (size_t j = 0; j < sizeof(bad) / sizeof(bad[0]); j++) {
+			const char *args[] = {cmds[i], bad[j][0], bad[j][1], NULL};
+			struct bin_out p;
+
+			if (j > 0 &&
+			    (strcmp(cmds[i], "gen") == 0 || strcmp(cmds[i], "record") == 0))
+				continue; /* they take no --malloc or --phys */
+			p = bin_run(args, NULL);
+			snprintf(want, sizeof(want),
+			         "^aftermalloc %s: [^\n]*\nTry 'aftermalloc %s --help'[.]\n$",
+			         cmds[i], cmds[i]);
+			assert_bad_input(&p, cmds[i], want);
+			bin_out_free(&p);
+		}
+	}
 }
 
 /* Found by the fuzzer: "x = 1\r" with no LF at the end looped for ever. */
@@ -497,7 +535,8 @@ Test(badinput, the_viewers_bad_options_exit_2_without_a_window)
 	    {{"view", "S", "--screenshot", "/tmp/am_bad.png", "--size", "x"}, "--size"},
 	    {{"view", "S", "--screenshot", "/nonexistent/dir/v.png", "--at", "1"},
 	     "/nonexistent/dir/v.png"},
-	    {{"view", "/nonexistent.ams"}, "^/nonexistent.ams: No such file or directory"},
+	    {{"view", "/nonexistent.ams"},
+	     "^aftermalloc view: /nonexistent.ams: No such file or directory\n$"},
 	};
 
 	assert_no_signal(&h, "view --help");

@@ -174,7 +174,7 @@ static uint64_t sweep(const char *policy)
 		int64_t ns[SWEEP_ALL + SAMPLES + 1];
 		size_t nn;
 
-		cr_assert_eq(script_load(g.gl_pathv[i], &sc, stderr), 0, "%s", g.gl_pathv[i]);
+		cr_assert_eq(script_load(NULL, g.gl_pathv[i], &sc, stderr), 0, "%s", g.gl_pathv[i]);
 		clean = run_injected(sc, policy, -1, 0, &boot);
 		cr_assert_eq(clean.failed, 0, "%s: a clean run failed an allocation", sc->path);
 		nn = sample_ns(clean.allocs, ns, sizeof(ns) / sizeof(ns[0]));
@@ -237,7 +237,7 @@ Test(faultinject, every_scenario_survives_a_small_rlimit_data, .timeout = 120)
 	for (size_t i = 0; i < g.gl_pathc; i++) {
 		struct script *sc;
 
-		cr_assert_eq(script_load(g.gl_pathv[i], &sc, stderr), 0, "%s", g.gl_pathv[i]);
+		cr_assert_eq(script_load(NULL, g.gl_pathv[i], &sc, stderr), 0, "%s", g.gl_pathv[i]);
 		for (size_t j = 0; j < sizeof(limits) / sizeof(limits[0]); j++) {
 			struct run_result r = run_injected(sc, NULL, -1, limits[j], &boot);
 

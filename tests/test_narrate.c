@@ -76,7 +76,7 @@ static void run_everything(struct missing *m, bool zero_page)
 		struct script *sc;
 		FILE *err = fopen("/dev/null", "w");
 
-		cr_assert_eq(script_load(g.gl_pathv[i], &sc, stderr), 0, "%s", g.gl_pathv[i]);
+		cr_assert_eq(script_load(NULL, g.gl_pathv[i], &sc, stderr), 0, "%s", g.gl_pathv[i]);
 		for (const struct malloc_ops *const *p = malloc_policies; *p; p++) {
 			struct session_opts o;
 			struct session *s;

@@ -502,7 +502,7 @@ Test(script_errors, a_missing_file_names_the_file)
 	FILE *err = open_memstream(&msg, &len);
 	struct script *sc = NULL;
 
-	cr_assert_eq(script_load("/nonexistent/x.ams", &sc, err), -1);
+	cr_assert_eq(script_load(NULL, "/nonexistent/x.ams", &sc, err), -1);
 	fclose(err);
 	cr_assert_str_eq(msg, "/nonexistent/x.ams: No such file or directory\n");
 	free(msg);

@@ -363,7 +363,7 @@ Test(step, every_stop_of_every_demo_fits_80_columns_with_a_narration, .timeout =
 		struct script *sc;
 		struct stepper *st;
 
-		cr_assert_eq(script_load(g.gl_pathv[i], &sc, stderr), 0);
+		cr_assert_eq(script_load(NULL, g.gl_pathv[i], &sc, stderr), 0);
 		session_default_opts(&o);
 		st = stepper_create(sc, &o, 512, stderr);
 		cr_assert_not_null(st);

@@ -9,6 +9,7 @@
 #ifndef DEMOS_COMMANDS_H
 #define DEMOS_COMMANDS_H
 
+#include <stdarg.h>
 #include <stdint.h>
 
 #define EXIT_SIM_FAILED 1
@@ -22,6 +23,18 @@ int cmd_quiz(int argc, char **argv);   /* demos/step/quiz.c */
 int cmd_record(int argc, char **argv); /* demos/record/record.c */
 int cmd_gen(int argc, char **argv);    /* demos/cli/gen.c */
 int cmd_lab(int argc, char **argv);    /* demos/cli/lab.c */
+
+/*
+ * The one form of every command's messages (docs/reference.md, Messages):
+ * "aftermalloc CMD: message" on stderr. usage_error adds the line
+ * "Try 'aftermalloc CMD --help'." (a bad option or argument); cmd_error is for
+ * the rest (a file that cannot be read or written, ...). Both return
+ * EXIT_BAD_INPUT. A message about a line of a script or trace is
+ * "FILE:LINE: message" instead, as compilers print it.
+ */
+int usage_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+int vusage_error(const char *cmd, const char *fmt, va_list ap);
+int cmd_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 /* Parse a size: decimal, 0x hex, K/M/G suffixes. 0 and *out, or -1 on error. */
 int parse_size(const char *s, uint64_t *out);

@@ -50,20 +50,6 @@ struct gen_opts {
 	bool format_given;
 };
 
-static int gen_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-
-static int gen_error(const char *fmt, ...)
-{
-	va_list ap;
-
-	fputs("aftermalloc gen: ", stderr);
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputs("\nTry 'aftermalloc gen --help'.\n", stderr);
-	return EXIT_BAD_INPUT;
-}
-
 /* ---- randomness ------------------------------------------------------------------ */
 
 static uint64_t splitmix64(uint64_t *s)
@@ -190,9 +176,10 @@ static int parse_dist(const char *text, struct dist *d)
 		goto bad;
 	return 0;
 bad:
-	return gen_error("--sizes: '%s' is not uniform:MIN-MAX, pow2:MIN-MAX (powers of two), "
-	                 "exp:MEAN, fixed:N or choice:A,B,... (sizes 1 to 1T, K/M/G allowed)",
-	                 text);
+	return usage_error("gen",
+	                   "--sizes: '%s' is not uniform:MIN-MAX, pow2:MIN-MAX (powers of two), "
+	                   "exp:MEAN, fixed:N or choice:A,B,... (sizes 1 to 1T, K/M/G allowed)",
+	                   text);
 }
 
 static int parse_ratio(const char *name, const char *text, double *r)
@@ -202,7 +189,7 @@ static int parse_ratio(const char *name, const char *text, double *r)
 	errno = 0;
 	*r = strtod(text, &end);
 	if (errno || end == text || *end || !(*r >= 0 && *r <= 1))
-		return gen_error("%s: '%s' is not a number from 0 to 1", name, text);
+		return usage_error("gen", "%s: '%s' is not a number from 0 to 1", name, text);
 	return 0;
 }
 
@@ -253,12 +240,13 @@ static int parse_args(int argc, char **argv, struct gen_opts *o, bool *help)
 		switch (c) {
 		case 's':
 			if (parse_size(optarg, &o->seed) < 0)
-				return gen_error("-s: bad seed '%s'", optarg);
+				return usage_error("gen", "-s: bad seed '%s'", optarg);
 			o->seed_given = true;
 			break;
 		case 'n':
 			if (parse_size(optarg, &o->ops) < 0 || o->ops > 100000000)
-				return gen_error("-n: bad number of operations '%s' (0 to 100M)", optarg);
+				return usage_error(
+				    "gen", "-n: bad number of operations '%s' (0 to 100M)", optarg);
 			o->ops_given = true;
 			break;
 		case OPT_SIZES:
@@ -279,7 +267,8 @@ static int parse_args(int argc, char **argv, struct gen_opts *o, bool *help)
 			break;
 		case OPT_FORMAT:
 			if (strcmp(optarg, "rep") != 0 && strcmp(optarg, "ams") != 0)
-				return gen_error("--format: '%s' is not rep or ams", optarg);
+				return usage_error("gen", "--format: '%s' is not rep or ams",
+				                   optarg);
 			o->ams = strcmp(optarg, "ams") == 0;
 			o->format_given = true;
 			break;
@@ -287,24 +276,25 @@ static int parse_args(int argc, char **argv, struct gen_opts *o, bool *help)
 			*help = true;
 			return 0;
 		case ':':
-			return gen_error("option '%s' needs a value", argv[optind - 1]);
+			return usage_error("gen", "option '%s' needs a value", argv[optind - 1]);
 		default:
-			return gen_error("unknown option '%s'", argv[optind - 1]);
+			return usage_error("gen", "unknown option '%s'", argv[optind - 1]);
 		}
 	}
 	if (optind < argc)
-		return gen_error("unexpected argument '%s'", argv[optind]);
+		return usage_error("gen", "unexpected argument '%s'", argv[optind]);
 	if (!o->seed_given || !o->ops_given)
-		return gen_error("-s SEED and -n OPS are both needed");
+		return usage_error("gen", "-s SEED and -n OPS are both needed");
 	if (o->free_ratio + o->realloc_ratio > 1)
-		return gen_error("--free-ratio and --realloc-ratio add up to more than 1");
+		return usage_error("gen", "--free-ratio and --realloc-ratio add up to more than 1");
 	if (o->out && !o->format_given) {
 		size_t l = strlen(o->out);
 
 		if (l > 4 && strcmp(o->out + l - 4, ".ams") == 0)
 			o->ams = true;
 		else if (!(l > 4 && strcmp(o->out + l - 4, ".rep") == 0))
-			return gen_error("%s: name the file .rep or .ams (or give --format)", o->out);
+			return usage_error(
+			    "gen", "%s: name the file .rep or .ams (or give --format)", o->out);
 	}
 	return 0;
 }
@@ -429,8 +419,9 @@ int cmd_gen(int argc, char **argv)
 	if (rc)
 		return rc;
 	if (o.ams && o.ops > SCRIPT_ARRAY_MAX)
-		return gen_error("a script holds at most %u operations here (ids index an array)",
-		                 SCRIPT_ARRAY_MAX);
+		return usage_error("gen",
+		                   "a script holds at most %u operations here (ids index an array)",
+		                   SCRIPT_ARRAY_MAX);
 	if (generate(&o, &g) < 0) {
 		fprintf(stderr, "aftermalloc gen: out of memory\n");
 		rc = EXIT_BAD_INPUT;

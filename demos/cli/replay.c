@@ -23,6 +23,7 @@
 #include "../../libc/libc.h"
 #include "../../vm/pagetable.h"
 #include "commands.h"
+#include "options.h"
 #include "plugin.h"
 #include "plugin_guard.h"
 #include "replay.h"
@@ -567,7 +568,7 @@ int replay_run(const struct trace *t, const struct replay_opts *o, struct replay
 	r->trace = t->path;
 	r->malloc = ops ? ops->name : o->policy;
 	if (!ops) {
-		fprintf(stderr, "replay: unknown malloc policy '%s'\n", o->policy);
+		cmd_error("replay", "unknown malloc policy '%s'", o->policy);
 		return -1;
 	}
 	x = calloc(1, sizeof(*x));
@@ -580,7 +581,7 @@ int replay_run(const struct trace *t, const struct replay_opts *o, struct replay
 	x->k = calloc(1, sizeof(*x->k));
 	x->chk = open_memstream(&x->chk_buf, &x->chk_len);
 	if (!x->blk || !x->k || !x->chk) {
-		fprintf(stderr, "replay: host out of memory\n");
+		cmd_error("replay", "host out of memory");
 		goto out;
 	}
 	kernel_default_opts(&ko);
@@ -594,7 +595,7 @@ int replay_run(const struct trace *t, const struct replay_opts *o, struct replay
 	seq0 = probe_seq(&x->k->probe);
 	x->task = task_create(x->k, "replay");
 	if (!x->task) {
-		fprintf(stderr, "replay: cannot create the process\n");
+		cmd_error("replay", "cannot create the process");
 		goto out;
 	}
 	libc_init(&x->lc, x->k, ops);
@@ -749,6 +750,8 @@ int cmd_replay(int argc, char **argv)
 	};
 	const char *policy = "glibc";
 	struct replay_opts o = {.check = true};
+	struct kernel_opts ko;
+	char why[160];
 	bool json = false;
 	int c, ntr, npol = 0, status = 0;
 	const struct malloc_ops *pols[16];
@@ -759,16 +762,18 @@ int cmd_replay(int argc, char **argv)
 
 	optind = 0;
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, "m:p:jnh", longopts, NULL)) != -1) {
+	kernel_default_opts(&ko);
+	while ((c = getopt_long(argc, argv, ":m:p:jnh", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'm':
 			policy = optarg;
 			break;
 		case 'p':
-			if (parse_size(optarg, &o.phys_bytes) < 0 || o.phys_bytes == 0) {
-				fprintf(stderr, "replay: bad size '%s'\n", optarg);
-				return EXIT_BAD_INPUT;
-			}
+			if (parse_size(optarg, &o.phys_bytes) < 0 || o.phys_bytes == 0)
+				return usage_error("replay", "--phys: bad size '%s'", optarg);
+			ko.phys_bytes = o.phys_bytes;
+			if (kernel_opts_problem(&ko, why, sizeof(why)))
+				return usage_error("replay", "--phys %s: %s", optarg, why);
 			break;
 		case 'j':
 			json = true;
@@ -779,19 +784,15 @@ int cmd_replay(int argc, char **argv)
 		case 'h':
 			usage(stdout);
 			return 0;
+		case ':':
+			return usage_error("replay", "option '%s' needs a value", argv[optind - 1]);
 		default:
-			fprintf(stderr, "replay: unknown or incomplete option '%s'\n",
-			        argv[optind - 1]);
-			usage(stderr);
-			return EXIT_BAD_INPUT;
+			return usage_error("replay", "unknown option '%s'", argv[optind - 1]);
 		}
 	}
 	ntr = argc - optind;
-	if (ntr <= 0) {
-		fprintf(stderr, "replay: no trace given\n");
-		usage(stderr);
-		return EXIT_BAD_INPUT;
-	}
+	if (ntr <= 0)
+		return usage_error("replay", "no trace given");
 	if (strcmp(policy, "all") == 0) {
 		for (const struct malloc_ops *const *p = malloc_policies; *p && npol < 16; p++)
 			pols[npol++] = *p;
@@ -806,8 +807,8 @@ int cmd_replay(int argc, char **argv)
 	} else if ((pols[0] = malloc_policy(policy))) {
 		npol = 1;
 	} else {
-		fprintf(stderr, "replay: unknown malloc policy '%s' (try --help)\n", policy);
-		return EXIT_BAD_INPUT;
+		return usage_error("replay", "--malloc: unknown malloc policy '%s' (%s, or all)",
+		                   policy, sim_policy_names(why, sizeof(why)));
 	}
 	for (int j = 0; j < npol; j++) {
 		const char *b = strrchr(policy, '/');
@@ -818,7 +819,7 @@ int cmd_replay(int argc, char **argv)
 	if (!tr)
 		return EXIT_BAD_INPUT;
 	for (int i = 0; i < ntr; i++)
-		if (trace_load(argv[optind + i], &tr[i], stderr) < 0) {
+		if (trace_load_for("replay", argv[optind + i], &tr[i], stderr) < 0) {
 			status = EXIT_BAD_INPUT;
 			goto out;
 		}

@@ -25,8 +25,7 @@
 #include "../step/events_out.h"
 #include "../step/perfetto.h"
 #include "commands.h"
-#include "plugin.h"
-#include "plugin_guard.h"
+#include "options.h"
 #include "script.h"
 #include "session.h"
 
@@ -493,62 +492,32 @@ static void usage(FILE *f)
 	fputs("Examples: demos/seed-walk.ams (start there), demos/first-touch.ams, ...\n", f);
 }
 
-static int bad_usage(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-
-static int bad_usage(const char *fmt, ...)
-{
-	va_list ap;
-
-	fputs("aftermalloc run: ", stderr);
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputs("\nTry 'aftermalloc run --help'.\n", stderr);
-	return EXIT_BAD_INPUT;
-}
-
 enum {
 	OPT_JSON = 256,
-	OPT_MALLOC,
-	OPT_PHYS,
-	OPT_SWAP,
-	OPT_SEED,
 	OPT_EVENTS,
 	OPT_PERFETTO,
-	OPT_NOZERO,
-	OPT_TLB,
 	OPT_CHECK,
 	OPT_TRACE,
 	OPT_NOCOMMENTS,
-	OPT_COLOR,
-	OPT_NOCOLOR,
 	OPT_MAXSTMTS
 };
 
 static int parse_args(int argc, char **argv, struct run_opts *o, bool *help)
 {
 	static const struct option longopts[] = {
+	    SIM_LONG_OPTIONS,
 	    {"json", no_argument, NULL, OPT_JSON},
-	    {"malloc", required_argument, NULL, OPT_MALLOC},
-	    {"phys", required_argument, NULL, OPT_PHYS},
-	    {"swap", required_argument, NULL, OPT_SWAP},
-	    {"seed", required_argument, NULL, OPT_SEED},
 	    {"events", required_argument, NULL, OPT_EVENTS},
 	    {"perfetto", required_argument, NULL, OPT_PERFETTO},
-	    {"no-zero-page", no_argument, NULL, OPT_NOZERO},
-	    {"tlb", required_argument, NULL, OPT_TLB},
 	    {"check", no_argument, NULL, OPT_CHECK},
 	    {"trace", no_argument, NULL, OPT_TRACE},
 	    {"no-comments", no_argument, NULL, OPT_NOCOMMENTS},
-	    {"color", no_argument, NULL, OPT_COLOR},
-	    {"no-color", no_argument, NULL, OPT_NOCOLOR},
 	    {"max-statements", required_argument, NULL, OPT_MAXSTMTS},
 	    {"help", no_argument, NULL, 'h'},
 	    {0, 0, 0, 0},
 	};
-	uint64_t v, w;
-	char *comma;
-	int c;
+	uint64_t v;
+	int c, rc;
 
 	optind = 0; /* glibc: full re-initialisation (main may have used getopt) */
 	opterr = 0;
@@ -561,62 +530,11 @@ static int parse_args(int argc, char **argv, struct run_opts *o, bool *help)
 		case OPT_JSON:
 			o->json = true;
 			break;
-		case OPT_MALLOC:
-			o->so.policy = optarg;
-			/* A plugin: keep the simulated addresses unmapped in the host,
-			   now that executing again is harmless (plugin_guard.h). */
-			if (plugin_is_path(optarg))
-				plugin_guard_layout(true);
-			break;
-		case OPT_PHYS:
-			if (parse_size(optarg, &v) < 0 || v == 0)
-				return bad_usage("--phys: bad size '%s'", optarg);
-			o->so.kopts.phys_bytes = v;
-			break;
-		case OPT_SWAP:
-			if (parse_size(optarg, &v) < 0)
-				return bad_usage("--swap: bad size '%s'", optarg);
-			o->so.kopts.swap_bytes = v;
-			break;
-		case OPT_SEED:
-			if (parse_size(optarg, &v) < 0)
-				return bad_usage("--seed: bad number '%s'", optarg);
-			o->so.kopts.seed = v;
-			o->so.kopts.aslr = true;
-			break;
 		case OPT_EVENTS:
 			o->events_path = optarg;
 			break;
 		case OPT_PERFETTO:
 			o->perfetto_path = optarg;
-			break;
-		case OPT_NOZERO:
-			o->so.kopts.zero_page = false;
-			break;
-		case OPT_TLB:
-			comma = strchr(optarg, ',');
-			w = o->so.kopts.tlb_ways;
-			if (comma) {
-				*comma = 0;
-				if (parse_size(comma + 1, &w) < 0 || w == 0 || w > 1024) {
-					*comma = ',';
-					return bad_usage("--tlb: bad associativity in '%s'",
-					                 optarg);
-				}
-			}
-			if (parse_size(optarg, &v) < 0 || v == 0 || v > 65536 || v % w ||
-			    ((v / w) & (v / w - 1))) {
-				if (comma)
-					*comma = ',';
-				return bad_usage(
-				    "--tlb: '%s' is not ENTRIES[,WAYS] with ENTRIES/WAYS "
-				    "a power of two",
-				    optarg);
-			}
-			if (comma)
-				*comma = ',';
-			o->so.kopts.tlb_entries = (unsigned)v;
-			o->so.kopts.tlb_ways = (unsigned)w;
 			break;
 		case OPT_CHECK:
 			o->so.check = true;
@@ -629,29 +547,24 @@ static int parse_args(int argc, char **argv, struct run_opts *o, bool *help)
 		case OPT_NOCOMMENTS:
 			o->narrate = false;
 			break;
-		case OPT_COLOR:
-			o->color = true;
-			break;
-		case OPT_NOCOLOR:
-			o->color = false;
-			break;
 		case OPT_MAXSTMTS:
 			if (parse_size(optarg, &v) < 0 || v == 0)
-				return bad_usage("--max-statements: bad number '%s'", optarg);
+				return usage_error("run", "--max-statements: bad number '%s'",
+				                   optarg);
 			o->so.max_stmts = v;
 			break;
 		case ':':
-			return bad_usage("option '%s' needs a value", argv[optind - 1]);
+			return usage_error("run", "option '%s' needs a value", argv[optind - 1]);
 		default:
-			return bad_usage("unknown option '%s'", argv[optind - 1]);
+			rc = sim_option("run", c, optarg, &o->so, &o->color);
+			if (rc < 0)
+				return EXIT_BAD_INPUT;
+			if (rc == 0)
+				return usage_error("run", "unknown option '%s'", argv[optind - 1]);
 		}
 	}
-	if (optind >= argc)
-		return bad_usage("no script given");
-	if (optind + 1 < argc)
-		return bad_usage("one script at a time ('%s' is extra)", argv[optind + 1]);
-	o->script_path = argv[optind];
-	return 0;
+	o->script_path = sim_script_arg("run", argc, argv, optind);
+	return o->script_path ? 0 : EXIT_BAD_INPUT;
 }
 
 static int stmt_width(const struct script *sc)
@@ -842,7 +755,7 @@ int cmd_run(int argc, char **argv)
 	}
 	if (rc)
 		return rc;
-	if (script_load(o.script_path, &sc, stderr) < 0)
+	if (script_load("run", o.script_path, &sc, stderr) < 0)
 		return EXIT_BAD_INPUT;
 	rc = run_script(&o, sc);
 	script_free(sc);

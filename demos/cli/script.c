@@ -892,7 +892,17 @@ fail:
 	return -1;
 }
 
-int script_load(const char *path, struct script **out, FILE *err)
+/* "aftermalloc CMD: PATH: why" (cmd NULL: "PATH: why") on err, if any. */
+static void load_error(FILE *err, const char *cmd, const char *path, const char *why)
+{
+	if (!err)
+		return;
+	if (cmd)
+		fprintf(err, "aftermalloc %s: ", cmd);
+	fprintf(err, "%s: %s\n", path, why);
+}
+
+char *script_read_text(const char *cmd, const char *path, FILE *err)
 {
 	FILE *f = strcmp(path, "-") == 0 ? stdin : fopen(path, "r");
 	char *buf = NULL;
@@ -900,9 +910,8 @@ int script_load(const char *path, struct script **out, FILE *err)
 	int rc;
 
 	if (!f) {
-		if (err)
-			fprintf(err, "%s: %s\n", path, strerror(errno));
-		return -1;
+		load_error(err, cmd, path, strerror(errno));
+		return NULL;
 	}
 	do {
 		if (cap - len < 4096) {
@@ -912,9 +921,8 @@ int script_load(const char *path, struct script **out, FILE *err)
 				free(buf);
 				if (f != stdin)
 					fclose(f);
-				if (err)
-					fprintf(err, "%s: out of memory\n", path);
-				return -1;
+				load_error(err, cmd, path, "out of memory");
+				return NULL;
 			}
 			buf = nb;
 		}
@@ -926,9 +934,8 @@ int script_load(const char *path, struct script **out, FILE *err)
 		fclose(f);
 	if (rc) {
 		free(buf);
-		if (err)
-			fprintf(err, "%s: %s\n", path, strerror(rc));
-		return -1;
+		load_error(err, cmd, path, strerror(rc));
+		return NULL;
 	}
 	buf[len] = 0;
 	if (memchr(buf, 0, len)) {
@@ -939,9 +946,20 @@ int script_load(const char *path, struct script **out, FILE *err)
 			line += *c == '\n';
 		free(buf);
 		if (err)
-			fprintf(err, "%s:%d: not a text file (NUL byte)\n", path, line);
-		return -1;
+			fprintf(err, "%s:%d: not a text file (NUL byte)\n",
+			        strcmp(path, "-") == 0 ? SCRIPT_STDIN_NAME : path, line);
+		return NULL;
 	}
+	return buf;
+}
+
+int script_load(const char *cmd, const char *path, struct script **out, FILE *err)
+{
+	char *buf = script_read_text(cmd, path, err);
+	int rc;
+
+	if (!buf)
+		return -1;
 	rc = script_parse(strcmp(path, "-") == 0 ? SCRIPT_STDIN_NAME : path, buf, out, err);
 	free(buf);
 	return rc;

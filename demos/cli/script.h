@@ -236,9 +236,15 @@ struct script {
  * -1 after printing "PATH:LINE: message" to err; nothing is allocated then.
  */
 int script_parse(const char *path, const char *text, struct script **out, FILE *err);
-/* Read and parse the file at path ("-": standard input). As script_parse; a
-   file that cannot be read is reported as "PATH: strerror". */
-int script_load(const char *path, struct script **out, FILE *err);
+/* Read and parse the file at path ("-": standard input) for command cmd
+   ("run", ...; NULL in tests). As script_parse; a file that cannot be read is
+   reported as "aftermalloc CMD: PATH: strerror" (without the prefix when cmd
+   is NULL). */
+int script_load(const char *cmd, const char *path, struct script **out, FILE *err);
+/* The text of the file at path ("-": standard input), NUL-terminated and
+   malloc'd, as script_load reads it: NULL after its message on err (a file
+   that cannot be read, a NUL byte). For a front end that keeps the text. */
+char *script_read_text(const char *cmd, const char *path, FILE *err);
 /* The name of standard input in messages, as gcc and others print it. */
 #define SCRIPT_STDIN_NAME "<stdin>"
 void script_free(struct script *sc);

@@ -278,7 +278,17 @@ fail:
 	return -1;
 }
 
-int trace_read(FILE *in, const char *name, struct trace **out, FILE *err)
+/* A message about the file, not one of its lines: "[aftermalloc CMD: ]NAME: why". */
+static void file_error(FILE *err, const char *cmd, const char *name, const char *why)
+{
+	if (!err)
+		return;
+	if (cmd)
+		fprintf(err, "aftermalloc %s: ", cmd);
+	fprintf(err, "%s: %s\n", name, why);
+}
+
+static int read_stream(FILE *in, const char *cmd, const char *name, struct trace **out, FILE *err)
 {
 	size_t cap = 1 << 16, len = 0;
 	char *buf = malloc(cap);
@@ -293,8 +303,7 @@ int trace_read(FILE *in, const char *name, struct trace **out, FILE *err)
 		len += n;
 		if (len < cap) {
 			if (ferror(in)) {
-				if (err)
-					fprintf(err, "%s: read error: %s\n", name, strerror(errno));
+				file_error(err, cmd, name, strerror(errno));
 				free(buf);
 				return -1;
 			}
@@ -312,25 +321,33 @@ int trace_read(FILE *in, const char *name, struct trace **out, FILE *err)
 	return ret;
 oom:
 	free(buf);
-	if (err)
-		fprintf(err, "%s: out of memory\n", name);
+	file_error(err, cmd, name, "out of memory");
 	return -1;
 }
 
-int trace_load(const char *path, struct trace **out, FILE *err)
+int trace_read(FILE *in, const char *name, struct trace **out, FILE *err)
+{
+	return read_stream(in, NULL, name, out, err);
+}
+
+int trace_load_for(const char *cmd, const char *path, struct trace **out, FILE *err)
 {
 	FILE *f = fopen(path, "rb");
 	int ret;
 
 	*out = NULL;
 	if (!f) {
-		if (err)
-			fprintf(err, "%s: %s\n", path, strerror(errno));
+		file_error(err, cmd, path, strerror(errno));
 		return -1;
 	}
-	ret = trace_read(f, path, out, err);
+	ret = read_stream(f, cmd, path, out, err);
 	fclose(f);
 	return ret;
+}
+
+int trace_load(const char *path, struct trace **out, FILE *err)
+{
+	return trace_load_for(NULL, path, out, err);
 }
 
 void trace_free(struct trace *t)

@@ -66,8 +66,12 @@ struct trace {
 	uint64_t header_ops; /* as the header says (may differ from nr_ops) */
 };
 
-/* Read path. 0, or -1 after printing "PATH:LINE: message" to err. */
+/* Read path. 0, or -1 after printing "PATH:LINE: message" to err (or
+   "PATH: reason" when the file cannot be read). */
 int trace_load(const char *path, struct trace **out, FILE *err);
+/* The same for command cmd ("replay"): a file that cannot be read is
+   "aftermalloc CMD: PATH: reason", as every command says it. */
+int trace_load_for(const char *cmd, const char *path, struct trace **out, FILE *err);
 /* The same from an open stream; name is used in messages and kept as path. */
 int trace_read(FILE *in, const char *name, struct trace **out, FILE *err);
 /* The same from a buffer of len bytes (tests, fuzzing). */

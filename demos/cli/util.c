@@ -1,9 +1,11 @@
 /*
  * util.c - small helpers of the command line: sizes as users write them
- * (DESIGN.md, The command: "Sizes take decimal, 0x hex and K/M/G suffixes").
+ * (DESIGN.md, The command: "Sizes take decimal, 0x hex and K/M/G suffixes"),
+ * and the one form of the commands' messages.
  */
 #include <ctype.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "commands.h"
 
@@ -74,4 +76,34 @@ int parse_size(const char *s, uint64_t *out)
 		return -1;
 	*out = v;
 	return 0;
+}
+
+int vusage_error(const char *cmd, const char *fmt, va_list ap)
+{
+	fprintf(stderr, "aftermalloc %s: ", cmd);
+	vfprintf(stderr, fmt, ap);
+	fprintf(stderr, "\nTry 'aftermalloc %s --help'.\n", cmd);
+	return EXIT_BAD_INPUT;
+}
+
+int usage_error(const char *cmd, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vusage_error(cmd, fmt, ap);
+	va_end(ap);
+	return EXIT_BAD_INPUT;
+}
+
+int cmd_error(const char *cmd, const char *fmt, ...)
+{
+	va_list ap;
+
+	fprintf(stderr, "aftermalloc %s: ", cmd);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	return EXIT_BAD_INPUT;
 }

@@ -60,20 +60,6 @@ struct conv_stats {
 	uint64_t ops, ids;
 };
 
-static int rec_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-
-static int rec_error(const char *fmt, ...)
-{
-	va_list ap;
-
-	fputs("aftermalloc record: ", stderr);
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputc('\n', stderr);
-	return EXIT_BAD_INPUT;
-}
-
 /* ---- the library ----------------------------------------------------------------- */
 
 /*
@@ -318,7 +304,8 @@ static int convert(const char *path, const struct record_opts *o, struct trace *
 
 	memset(st, 0, sizeof(*st));
 	if (fd < 0 || fstat(fd, &sb) < 0 || (size_t)sb.st_size < AMREC_HEADER) {
-		rec_error("%s: %s", path, fd < 0 ? strerror(errno) : "not a log (too short)");
+		cmd_error("record", "%s: %s", path,
+		          fd < 0 ? strerror(errno) : "not a log (too short)");
 		if (fd >= 0)
 			close(fd);
 		return -1;
@@ -326,11 +313,11 @@ static int convert(const char *path, const struct record_opts *o, struct trace *
 	m = mmap(NULL, (size_t)sb.st_size, PROT_READ, MAP_SHARED, fd, 0);
 	close(fd);
 	if (m == MAP_FAILED)
-		return rec_error("%s: %s", path, strerror(errno)), -1;
+		return cmd_error("record", "%s: %s", path, strerror(errno)), -1;
 	h = m;
 	if (memcmp(h->magic, AMREC_MAGIC, sizeof(h->magic)) != 0 ||
 	    h->record_size != sizeof(struct amrec_record)) {
-		rec_error("%s: not a log of this version of librecord.so", path);
+		cmd_error("record", "%s: not a log of this version of librecord.so", path);
 		goto out;
 	}
 	*hdr_out = *h;
@@ -340,12 +327,12 @@ static int convert(const char *path, const struct record_opts *o, struct trace *
 		n = h->records;
 	c.t = calloc(1, sizeof(*c.t));
 	if (!c.t || !(c.t->path = strdup(o->out))) {
-		rec_error("out of memory");
+		cmd_error("record", "out of memory");
 		goto out;
 	}
 	for (uint64_t i = 0; i < n && rec[i].op != AMREC_END; i++)
 		if (rec[i].op < AMREC__COUNT && conv_record(&c, &rec[i]) < 0) {
-			rec_error("out of memory converting %s", path);
+			cmd_error("record", "out of memory converting %s", path);
 			goto out;
 		}
 	c.t->heap_hint = h->peak_footprint;
@@ -522,11 +509,11 @@ static int write_trace(const char *log, const char *out, const char *name,
 		return EXIT_BAD_INPUT;
 	f = fopen(out, "w");
 	if (!f || trace_write(f, t, o->plain) < 0) {
-		rc = rec_error("%s: %s", out, strerror(errno));
+		rc = cmd_error("record", "%s: %s", out, strerror(errno));
 		if (f)
 			fclose(f);
 	} else if (fclose(f) != 0) {
-		rc = rec_error("%s: %s", out, strerror(errno));
+		rc = cmd_error("record", "%s: %s", out, strerror(errno));
 	}
 	if (!rc && !o->quiet)
 		print_summary(name, out, &st, &h);
@@ -620,7 +607,8 @@ static int parse_args(int argc, char **argv, struct record_opts *o, bool *help)
 			break;
 		case OPT_TIMEOUT:
 			if (parse_size(optarg, &v) < 0 || v == 0 || v > 86400 * 365)
-				return rec_error("--timeout: bad number of seconds '%s'", optarg);
+				return usage_error("record",
+				                   "--timeout: bad number of seconds '%s'", optarg);
 			o->timeout = (unsigned)v;
 			break;
 		case 'q':
@@ -630,15 +618,14 @@ static int parse_args(int argc, char **argv, struct record_opts *o, bool *help)
 			*help = true;
 			return 0;
 		case ':':
-			return rec_error("option '%s' needs a value\nTry 'aftermalloc record --help'.",
-			                 argv[optind - 1]);
+			return usage_error("record", "option '%s' needs a value", argv[optind - 1]);
 		default:
-			return rec_error("unknown option '%s'\nTry 'aftermalloc record --help'.",
-			                 argv[optind - 1]);
+			return usage_error("record", "unknown option '%s'", argv[optind - 1]);
 		}
 	}
 	if (optind >= argc)
-		return rec_error("no program given (aftermalloc record [-o FILE.rep] -- CMD ...)");
+		return usage_error(
+		    "record", "no program given (aftermalloc record [-o FILE.rep] -- CMD ...)");
 	o->cmd = argv + optind;
 	return 0;
 }
@@ -668,24 +655,25 @@ int cmd_record(int argc, char **argv)
 		o.out = defout;
 	}
 	if (find_library(lib, sizeof(lib)) < 0)
-		return rec_error("cannot find %s beside the binary (lib/aftermalloc/ or "
+		return cmd_error("record",
+		                 "cannot find %s beside the binary (lib/aftermalloc/ or "
 		                 "../lib/aftermalloc/; AM_RECORD_LIB overrides)",
 		                 RECORD_LIB);
 	/* The trace must be writable before the program runs. */
 	f = fopen(o.out, "a");
 	if (!f)
-		return rec_error("%s: %s", o.out, strerror(errno));
+		return cmd_error("record", "%s: %s", o.out, strerror(errno));
 	fclose(f);
 	snprintf(dir, sizeof(dir), "%s/aftermalloc-record.XXXXXX", tmp && *tmp ? tmp : "/tmp");
 	if (!mkdtemp(dir))
-		return rec_error("%s: %s", dir, strerror(errno));
+		return cmd_error("record", "%s: %s", dir, strerror(errno));
 
 	handle_signals(o.timeout > 0);
 	fflush(NULL);
 	pid = fork();
 	if (pid < 0) {
 		remove_dir(dir);
-		return rec_error("fork: %s", strerror(errno));
+		return cmd_error("record", "fork: %s", strerror(errno));
 	}
 	if (pid == 0)
 		exec_program(&o, lib, dir);
@@ -695,7 +683,7 @@ int cmd_record(int argc, char **argv)
 	while (waitpid(pid, &status, 0) < 0)
 		if (errno != EINTR) {
 			remove_dir(dir);
-			return rec_error("waitpid: %s", strerror(errno));
+			return cmd_error("record", "waitpid: %s", strerror(errno));
 		}
 	alarm(0);
 	child_pid = 0;
@@ -706,7 +694,8 @@ int cmd_record(int argc, char **argv)
 		remove_dir(dir);
 		if (WIFEXITED(status) && (exit_rc == 126 || exit_rc == 127))
 			return EXIT_BAD_INPUT; /* could not run: execvp said why */
-		rec_error("%s made no log: it did not load %s (a static or set-uid program?)",
+		cmd_error("record",
+		          "%s made no log: it did not load %s (a static or set-uid program?)",
 		          o.cmd[0], RECORD_LIB);
 		return EXIT_BAD_INPUT;
 	}

@@ -544,6 +544,7 @@ int cmd_quiz(int argc, char **argv)
 	struct script *sc;
 	struct quiz q;
 	bool color = false;
+	const char *path;
 	int c, rc;
 
 	memset(&q, 0, sizeof(q));
@@ -559,28 +560,16 @@ int cmd_quiz(int argc, char **argv)
 			q.answers = true;
 			continue;
 		}
-		if (c == ':') {
-			fprintf(stderr, "aftermalloc quiz: option '%s' needs a value\n",
-			        argv[optind - 1]);
-			return EXIT_BAD_INPUT;
-		}
+		if (c == ':')
+			return usage_error("quiz", "option '%s' needs a value", argv[optind - 1]);
 		rc = sim_option("quiz", c, optarg, &so, &color);
 		if (rc < 0)
 			return EXIT_BAD_INPUT;
-		if (rc == 0) {
-			fprintf(stderr,
-			        "aftermalloc quiz: unknown option '%s'\nTry 'aftermalloc "
-			        "quiz --help'.\n",
-			        argv[optind - 1]);
-			return EXIT_BAD_INPUT;
-		}
+		if (rc == 0)
+			return usage_error("quiz", "unknown option '%s'", argv[optind - 1]);
 	}
-	if (optind + 1 != argc) {
-		fprintf(stderr, "aftermalloc quiz: %s\nTry 'aftermalloc quiz --help'.\n",
-		        optind >= argc ? "no script given" : "one script at a time");
-		return EXIT_BAD_INPUT;
-	}
-	if (script_load(argv[optind], &sc, stderr) < 0)
+	if (!(path = sim_script_arg("quiz", argc, argv, optind)) ||
+	    script_load("quiz", path, &sc, stderr) < 0)
 		return EXIT_BAD_INPUT;
 	q.sc = sc;
 	q.tty = isatty(STDIN_FILENO);

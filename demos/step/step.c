@@ -29,105 +29,12 @@
 #include "../../kernel_sim/proc.h"
 #include "../../vm/pagetable.h"
 #include "../cli/commands.h"
-#include "../cli/plugin.h"
-#include "../cli/plugin_guard.h"
 #include "narrate.h"
 #include "stepper.h"
 
 #define WIDTH        80
 #define LOG_CAP      512
 #define PATH_MAX_FNS PROBE_MAX_DEPTH
-
-/* ---- options shared with quiz ------------------------------------------- */
-
-const char sim_options_help[] =
-    "  --malloc POLICY     seed, firstfit, nextfit, bestfit, glibc, best (default: the\n"
-    "                      script's `policy` line, else glibc), or ./mm.so: a plugin,\n"
-    "                      your own allocator (aftermalloc lab -o mm.so)\n"
-    "  --phys SIZE         simulated RAM (default 64M); sizes take K/M/G and 0x\n"
-    "  --swap SIZE         a swap area of SIZE at boot (40K to 64G; default none)\n"
-    "  --seed N            randomize the layout (ASLR) from N\n"
-    "  --no-zero-page      a read fault allocates a frame (zero page off)\n"
-    "  --tlb N[,WAYS]      TLB entries and associativity (default 64,4)\n"
-    "  --color, --no-color colour (default: only when standard output is a terminal)\n";
-
-static int opt_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-
-static int opt_error(const char *cmd, const char *fmt, ...)
-{
-	va_list ap;
-
-	fprintf(stderr, "aftermalloc %s: ", cmd);
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fprintf(stderr, "\nTry 'aftermalloc %s --help'.\n", cmd);
-	return -1;
-}
-
-int sim_option(const char *cmd, int c, char *arg, struct session_opts *o, bool *color)
-{
-	uint64_t v, w;
-	char *comma;
-
-	switch (c) {
-	case SIM_OPT_MALLOC:
-		o->policy = arg;
-		/* A plugin: keep the simulated addresses unmapped in the host, now
-		   that executing again is harmless (plugin_guard.h). */
-		if (plugin_is_path(arg))
-			plugin_guard_layout(true);
-		return 1;
-	case SIM_OPT_PHYS:
-		if (parse_size(arg, &v) < 0 || v == 0)
-			return opt_error(cmd, "--phys: bad size '%s'", arg);
-		o->kopts.phys_bytes = v;
-		return 1;
-	case SIM_OPT_SWAP:
-		if (parse_size(arg, &v) < 0)
-			return opt_error(cmd, "--swap: bad size '%s'", arg);
-		o->kopts.swap_bytes = v;
-		return 1;
-	case SIM_OPT_SEED:
-		if (parse_size(arg, &v) < 0)
-			return opt_error(cmd, "--seed: bad number '%s'", arg);
-		o->kopts.seed = v;
-		o->kopts.aslr = true;
-		return 1;
-	case SIM_OPT_NOZERO:
-		o->kopts.zero_page = false;
-		return 1;
-	case SIM_OPT_TLB: {
-		char buf[64];
-
-		snprintf(buf, sizeof(buf), "%s", arg);
-		comma = strchr(buf, ',');
-		w = o->kopts.tlb_ways;
-		if (comma) {
-			*comma = 0;
-			if (parse_size(comma + 1, &w) < 0 || w == 0 || w > 1024)
-				return opt_error(cmd, "--tlb: bad associativity in '%s'", arg);
-		}
-		if (parse_size(buf, &v) < 0 || v == 0 || v > 65536 || v % w ||
-		    ((v / w) & (v / w - 1)))
-			return opt_error(cmd,
-			                 "--tlb: '%s' is not ENTRIES[,WAYS] with ENTRIES/WAYS a "
-			                 "power of two",
-			                 arg);
-		o->kopts.tlb_entries = (unsigned)v;
-		o->kopts.tlb_ways = (unsigned)w;
-		return 1;
-	}
-	case SIM_OPT_COLOR:
-		*color = true;
-		return 1;
-	case SIM_OPT_NOCOLOR:
-		*color = false;
-		return 1;
-	default:
-		return 0;
-	}
-}
 
 /* ---- colour ----------------------------------------------------------- */
 
@@ -802,6 +709,7 @@ int cmd_step(int argc, char **argv)
 	struct stepper *st;
 	struct script *sc;
 	bool color = isatty(STDOUT_FILENO) && !getenv("NO_COLOR"), tty;
+	const char *path;
 	int c, rc;
 
 	session_default_opts(&so);
@@ -812,27 +720,16 @@ int cmd_step(int argc, char **argv)
 			usage(stdout);
 			return 0;
 		}
-		if (c == ':') {
-			opt_error("step", "option '%s' needs a value", argv[optind - 1]);
-			return EXIT_BAD_INPUT;
-		}
+		if (c == ':')
+			return usage_error("step", "option '%s' needs a value", argv[optind - 1]);
 		rc = sim_option("step", c, optarg, &so, &color);
 		if (rc < 0)
 			return EXIT_BAD_INPUT;
-		if (rc == 0) {
-			opt_error("step", "unknown option '%s'", argv[optind - 1]);
-			return EXIT_BAD_INPUT;
-		}
+		if (rc == 0)
+			return usage_error("step", "unknown option '%s'", argv[optind - 1]);
 	}
-	if (optind >= argc) {
-		opt_error("step", "no script given");
-		return EXIT_BAD_INPUT;
-	}
-	if (optind + 1 < argc) {
-		opt_error("step", "one script at a time ('%s' is extra)", argv[optind + 1]);
-		return EXIT_BAD_INPUT;
-	}
-	if (script_load(argv[optind], &sc, stderr) < 0)
+	if (!(path = sim_script_arg("step", argc, argv, optind)) ||
+	    script_load("step", path, &sc, stderr) < 0)
 		return EXIT_BAD_INPUT;
 	st = stepper_create(sc, &so, LOG_CAP, stderr);
 	if (!st) {

@@ -25,6 +25,7 @@
 #include <cjson/cJSON.h>
 
 #include "../cli/commands.h"
+#include "../cli/options.h"
 #include "../cli/plugin.h"
 #include "../cli/plugin_guard.h"
 #include "../cli/script.h"
@@ -121,26 +122,8 @@ static void usage(FILE *f)
 	      f);
 }
 
-static int bad_usage(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static int bad_usage(const char *fmt, ...)
-{
-	va_list ap;
-
-	fputs("aftermalloc view: ", stderr);
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputs("\nTry 'aftermalloc view --help'.\n", stderr);
-	return EXIT_BAD_INPUT;
-}
-
 enum {
-	OPT_MALLOC = 256,
-	OPT_PHYS,
-	OPT_SWAP,
-	OPT_SEED,
-	OPT_NOZERO,
-	OPT_COMPARE,
+	OPT_COMPARE = 256,
 	OPT_SHOT,
 	OPT_AT,
 	OPT_SIZE,
@@ -171,11 +154,12 @@ static int parse_wxh(const char *s, int *w, int *h)
 static int parse_args(int argc, char **argv, struct view_opts *o, struct session_opts *so)
 {
 	static const struct option longopts[] = {
-	    {"malloc", required_argument, NULL, OPT_MALLOC},
-	    {"phys", required_argument, NULL, OPT_PHYS},
-	    {"swap", required_argument, NULL, OPT_SWAP},
-	    {"seed", required_argument, NULL, OPT_SEED},
-	    {"no-zero-page", no_argument, NULL, OPT_NOZERO},
+	    /* the simulation options of options.h, less --tlb and colour */
+	    {"malloc", required_argument, NULL, SIM_OPT_MALLOC},
+	    {"phys", required_argument, NULL, SIM_OPT_PHYS},
+	    {"swap", required_argument, NULL, SIM_OPT_SWAP},
+	    {"seed", required_argument, NULL, SIM_OPT_SEED},
+	    {"no-zero-page", no_argument, NULL, SIM_OPT_NOZERO},
 	    {"compare", required_argument, NULL, OPT_COMPARE},
 	    {"screenshot", required_argument, NULL, OPT_SHOT},
 	    {"at", required_argument, NULL, OPT_AT},
@@ -187,9 +171,8 @@ static int parse_args(int argc, char **argv, struct view_opts *o, struct session
 	    {"help", no_argument, NULL, 'h'},
 	    {0, 0, 0, 0},
 	};
-	uint64_t v;
 	char *end;
-	int c;
+	int c, rc;
 
 	optind = 0;
 	opterr = 0;
@@ -198,32 +181,6 @@ static int parse_args(int argc, char **argv, struct view_opts *o, struct session
 		case 'h':
 			o->help = true;
 			return 0;
-		case OPT_MALLOC:
-			so->policy = optarg;
-			/* A plugin: keep the simulated addresses unmapped in the host,
-			   now that executing again is harmless (plugin_guard.h). */
-			if (plugin_is_path(optarg))
-				plugin_guard_layout(true);
-			break;
-		case OPT_PHYS:
-			if (parse_size(optarg, &v) < 0 || v == 0)
-				return bad_usage("--phys: bad size '%s'", optarg);
-			so->kopts.phys_bytes = v;
-			break;
-		case OPT_SWAP:
-			if (parse_size(optarg, &v) < 0)
-				return bad_usage("--swap: bad size '%s'", optarg);
-			so->kopts.swap_bytes = v;
-			break;
-		case OPT_SEED:
-			if (parse_size(optarg, &v) < 0)
-				return bad_usage("--seed: bad number '%s'", optarg);
-			so->kopts.seed = v;
-			so->kopts.aslr = true;
-			break;
-		case OPT_NOZERO:
-			so->kopts.zero_page = false;
-			break;
 		case OPT_COMPARE:
 			o->compare = optarg;
 			break;
@@ -234,12 +191,14 @@ static int parse_args(int argc, char **argv, struct view_opts *o, struct session
 			errno = 0;
 			o->at = strtoull(optarg, &end, 0);
 			if (end == optarg || *end || errno || optarg[0] == '-')
-				return bad_usage("--at: '%s' is not an event number", optarg);
+				return usage_error("view", "--at: '%s' is not an event number",
+				                   optarg);
 			o->have_at = true;
 			break;
 		case OPT_SIZE:
 			if (parse_wxh(optarg, &o->w, &o->h) < 0)
-				return bad_usage(
+				return usage_error(
+				    "view",
 				    "--size: bad size '%s' (WxH, at least %dx%d, at most "
 				    "8192x8192)",
 				    optarg, VIEW_MIN_W, VIEW_MIN_H);
@@ -250,63 +209,44 @@ static int parse_args(int argc, char **argv, struct view_opts *o, struct session
 		case OPT_BENCH:
 			o->bench_frames = strtol(optarg, &end, 10);
 			if (end == optarg || *end || o->bench_frames <= 0)
-				return bad_usage("--bench-frames: bad count '%s'", optarg);
+				return usage_error("view", "--bench-frames: bad count '%s'",
+				                   optarg);
 			break;
 		case OPT_TYPE:
 			o->type = optarg;
 			break;
 		case OPT_CLICK:
 			if (sscanf(optarg, "%d,%d", &o->click_x, &o->click_y) != 2)
-				return bad_usage("--click: '%s' is not X,Y", optarg);
+				return usage_error("view", "--click: '%s' is not X,Y", optarg);
 			o->have_click = true;
 			break;
 		case ':':
-			return bad_usage("option '%s' needs a value", argv[optind - 1]);
+			return usage_error("view", "option '%s' needs a value", argv[optind - 1]);
 		default:
-			return bad_usage("unknown option '%s'", argv[optind - 1]);
+			rc = sim_option("view", c, optarg, so, NULL);
+			if (rc < 0)
+				return EXIT_BAD_INPUT;
+			if (rc == 0)
+				return usage_error("view", "unknown option '%s'", argv[optind - 1]);
 		}
 	}
-	if (optind < argc)
-		o->script = argv[optind++];
-	if (optind < argc)
-		return bad_usage("unexpected argument '%s'", argv[optind]);
+	if (o->layout && optind >= argc)
+		return 0;
+	if (!(o->script = sim_script_arg("view", argc, argv, optind)))
+		return EXIT_BAD_INPUT;
 	if (o->layout)
 		return 0;
-	if (!o->script)
-		return bad_usage("which script? e.g. aftermalloc view demos/seed-walk.ams");
 	if (o->screenshot && !o->have_at)
-		return bad_usage("--screenshot needs --at N: the event to draw (see `aftermalloc "
-		                 "run %s --events FILE` for their numbers)",
-		                 o->script);
+		return usage_error("view",
+		                   "--screenshot needs --at N: the event to draw (see `aftermalloc "
+		                   "run %s --events FILE` for their numbers)",
+		                   o->script);
 	if (o->compare && so->policy)
-		return bad_usage("--compare and --malloc do not go together");
+		return usage_error("view", "--compare and --malloc do not go together");
 	return 0;
 }
 
 /* ---- the script and the steppers -------------------------------------------- */
-
-static char *read_text(const char *path)
-{
-	FILE *f = fopen(path, "r");
-	char *buf = NULL;
-	size_t n = 0;
-
-	if (!f)
-		return NULL;
-	FILE *m = open_memstream(&buf, &n);
-	char tmp[4096];
-	size_t r;
-
-	if (!m) {
-		fclose(f);
-		return NULL;
-	}
-	while ((r = fread(tmp, 1, sizeof(tmp), f)) > 0)
-		fwrite(tmp, 1, r, m);
-	fclose(f);
-	fclose(m);
-	return buf;
-}
 
 static void set_msg(struct view_app *a, bool bad, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
@@ -983,11 +923,10 @@ static bool video_driver_shows_nothing(const char *driver)
 
 static int no_display(const struct view_app *a, const char *why)
 {
-	fprintf(stderr,
-	        "aftermalloc view: no display (%s). Use `aftermalloc step %s` in a terminal, "
-	        "or --screenshot FILE.png --at N.\n",
-	        why, a->path);
-	return EXIT_BAD_INPUT;
+	return cmd_error("view",
+	                 "no display (%s). Use `aftermalloc step %s` in a terminal, or "
+	                 "--screenshot FILE.png --at N.",
+	                 why, strcmp(a->path, SCRIPT_STDIN_NAME) == 0 ? "-" : a->path);
 }
 
 /*
@@ -1288,7 +1227,7 @@ int view_main(int argc, char **argv)
 	if (!a)
 		return EXIT_BAD_INPUT;
 	a->so = so;
-	a->path = o.script;
+	a->path = strcmp(o.script, "-") == 0 ? SCRIPT_STDIN_NAME : o.script;
 	a->nsides = 1;
 	if (o.compare) {
 		char *comma;
@@ -1302,9 +1241,11 @@ int view_main(int argc, char **argv)
 		    !(malloc_policy(comma + 1) || plugin_is_path(comma + 1))) {
 			free(pol);
 			free(a);
-			return bad_usage("--compare: '%s' is not two policies A,B (seed, firstfit, "
-			                 "nextfit, bestfit, glibc, best)",
-			                 o.compare);
+			return usage_error(
+			    "view",
+			    "--compare: '%s' is not two policies A,B (seed, firstfit, "
+			    "nextfit, bestfit, glibc, best)",
+			    o.compare);
 		}
 		a->nsides = 2;
 		a->side[0].policy = pol;
@@ -1312,13 +1253,12 @@ int view_main(int argc, char **argv)
 		if (plugin_is_path(pol) || plugin_is_path(comma + 1))
 			plugin_guard_layout(true);
 	}
-	a->text = read_text(o.script);
+	a->text = script_read_text("view", o.script, stderr);
 	if (!a->text) {
-		fprintf(stderr, "%s: %s\n", o.script, strerror(errno));
 		status = EXIT_BAD_INPUT;
 		goto out;
 	}
-	if (script_parse(o.script, a->text, &a->sc, stderr) < 0) {
+	if (script_parse(a->path, a->text, &a->sc, stderr) < 0) {
 		status = EXIT_BAD_INPUT;
 		goto out;
 	}
@@ -1347,8 +1287,9 @@ int view_main(int argc, char **argv)
 			else if (st->have_cur && st->cur.seq > o.at)
 				fprintf(stderr,
 				        "aftermalloc view: the script's first event is %" PRIu64
-				        " (%" PRIu64
-				        " before it boot the machine); drawn instead\n",
+				        " (the %" PRIu64
+				        " before it boot the machine and start the program); drawn "
+				        "instead\n",
 				        st->cur.seq, st->cur.seq);
 		}
 		changed(a);

@@ -1,0 +1,60 @@
+/*
+ * options.h - the simulation options every command that runs a script takes
+ * (run, step, quiz, view): --malloc, --phys, --swap, --seed, --no-zero-page,
+ * --tlb, and --color for those that print to a terminal. One parser, so that
+ * every command accepts and refuses the same values with the same words.
+ */
+#ifndef DEMOS_CLI_OPTIONS_H
+#define DEMOS_CLI_OPTIONS_H
+
+#include <getopt.h>
+#include <stdbool.h>
+
+#include "session.h"
+
+enum {
+	SIM_OPT_MALLOC = 0x1000,
+	SIM_OPT_PHYS,
+	SIM_OPT_SEED,
+	SIM_OPT_NOZERO,
+	SIM_OPT_TLB,
+	SIM_OPT_COLOR,
+	SIM_OPT_NOCOLOR,
+	SIM_OPT_SWAP,
+};
+
+/* Rows for a getopt_long table (no terminating zero row). */
+#define SIM_LONG_OPTIONS                                                                           \
+	{"malloc", required_argument, NULL, SIM_OPT_MALLOC},                                       \
+	    {"phys", required_argument, NULL, SIM_OPT_PHYS},                                       \
+	    {"seed", required_argument, NULL, SIM_OPT_SEED},                                       \
+	    {"no-zero-page", no_argument, NULL, SIM_OPT_NOZERO},                                   \
+	    {"tlb", required_argument, NULL, SIM_OPT_TLB},                                         \
+	    {"swap", required_argument, NULL, SIM_OPT_SWAP},                                       \
+	    {"color", no_argument, NULL, SIM_OPT_COLOR},                                           \
+	{                                                                                          \
+		"no-color", no_argument, NULL, SIM_OPT_NOCOLOR                                     \
+	}
+
+/* The options' help lines. */
+extern const char sim_options_help[];
+
+/*
+ * Apply one getopt_long result (c, optarg) of SIM_LONG_OPTIONS to o and
+ * *color (NULL: a command without colour). 1 when applied, 0 when c is not
+ * one of them, -1 after a usage error "aftermalloc CMD: ..." on stderr (an
+ * unknown policy, a size the machine cannot boot with, ...).
+ */
+int sim_option(const char *cmd, int c, char *arg, struct session_opts *o, bool *color);
+
+/* "seed, firstfit, nextfit, ..." into buf: the policies --malloc takes. */
+const char *sim_policy_names(char *buf, size_t n);
+
+/*
+ * The one SCRIPT argument left in argv[optind..argc) of command cmd: its
+ * path, or NULL after the usage error ("no script given", "one script at a
+ * time").
+ */
+const char *sim_script_arg(const char *cmd, int argc, char **argv, int optind);
+
+#endif
