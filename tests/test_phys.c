@@ -272,7 +272,9 @@ Test(phys, four_gib_machine_costs_only_what_it_touched)
 	}
 	rss2 = rss_bytes();
 	cr_assert_geq(rss2 - rss0, touched, "touching must show in RSS (else the test is blind)");
-	cr_assert_lt(rss2 - rss0, touched + (4ULL << 20), "RSS grew by %lu MiB",
+	/* RAM asks for 2 MiB host pages (phys.c): each run may back the two it
+	   straddles; the frame table's 4 KiB pages come on top. */
+	cr_assert_lt(rss2 - rss0, 10 * (4ULL << 20) + (4ULL << 20), "RSS grew by %lu MiB",
 	             (unsigned long)((rss2 - rss0) >> 20));
 	cr_assert_eq(phys_check(&big, stderr), 0);
 	phys_destroy(&big);

@@ -6,6 +6,15 @@
  * 4 GiB machine that touched 10 MiB costs about 10 MiB. A fresh descriptor
  * reads as all zeroes, which is FK_FREE with refcount 0. Freed frames can be
  * handed back to the host with MADV_DONTNEED (phys_discard_frame).
+ *
+ * RAM is 2 MiB-aligned and asks the host for transparent huge pages, as
+ * Linux maps its own direct map of RAM with huge pages: the simulated
+ * program's pages are scattered over RAM as the buddy allocator hands them
+ * out, and with 4 KiB host pages nearly every access to a new simulated page
+ * also missed the host's TLB (a third of a replay's time). The buddy
+ * allocator hands out low frames first, so the backed huge pages stay few
+ * (docs/performance.md, idle_rss_mib). The frame table keeps 4 KiB pages:
+ * buddy_init writes one descriptor in 1024, which would back all of it.
  */
 #include "phys.h"
 
@@ -35,6 +44,26 @@ static void *reserve(uint64_t bytes)
 	return p == MAP_FAILED ? NULL : p;
 }
 
+#define HUGE_BYTES (2ULL << 20)
+
+/* reserve() at a 2 MiB boundary, with MADV_HUGEPAGE (a host without
+   transparent huge pages refuses the advice: 4 KiB pages then). */
+static void *reserve_huge(uint64_t bytes)
+{
+	uint8_t *p = reserve(bytes + HUGE_BYTES), *a;
+	uint64_t head;
+
+	if (!p)
+		return NULL;
+	a = (uint8_t *)(((uintptr_t)p + HUGE_BYTES - 1) & ~(uintptr_t)(HUGE_BYTES - 1));
+	head = (uint64_t)(a - p);
+	if (head)
+		munmap(p, head);
+	munmap(a + bytes, HUGE_BYTES - head);
+	madvise(a, bytes, MADV_HUGEPAGE);
+	return a;
+}
+
 int phys_init(struct phys *ph, uint64_t bytes)
 {
 	memset(ph, 0, sizeof(*ph));
@@ -43,7 +72,7 @@ int phys_init(struct phys *ph, uint64_t bytes)
 		return -1;
 	}
 	ph->nr_frames = bytes / PAGE_SIZE;
-	ph->mem = reserve(bytes);
+	ph->mem = reserve_huge(bytes);
 	if (!ph->mem)
 		return -1;
 	ph->frames = reserve(ph->nr_frames * sizeof(struct frame));
