@@ -229,16 +229,13 @@ static int raise_trap(struct cpu *c, struct access *a, int vector, vaddr_t va, u
 }
 
 /*
- * Translate va for a read or a write: the host bytes of va (XL_OK), or the
- * trap was raised and the handler asked for a retry (XL_RETRY) or killed the
- * process (XL_FATAL). A TLB hit that does not allow the access (user mode on
- * a supervisor page, a write through a read-only or clean entry) re-walks.
+ * The TLB could not serve the access to va (e: va's entry, without the
+ * rights it needs; victim: the entry a fill takes): count the miss, walk.
+ * The host bytes of va (XL_OK), or the trap was raised and the handler
+ * asked for a retry (XL_RETRY) or killed the process (XL_FATAL).
  */
-/* The TLB could not serve the access (e: va's entry, without the rights). */
-static __attribute__((noinline)) int translate_miss(struct cpu *c, struct access *a, vaddr_t va,
-                                                    bool write, uint8_t **host,
-                                                    const struct tlb_entry *e,
-                                                    struct tlb_entry *victim)
+static int translate_miss(struct cpu *c, struct access *a, vaddr_t va, bool write, uint8_t **host,
+                          const struct tlb_entry *e, struct tlb_entry *victim)
 {
 	unsigned err;
 
@@ -254,22 +251,39 @@ static __attribute__((noinline)) int translate_miss(struct cpu *c, struct access
 	return raise_trap(c, a, X86_TRAP_PF, va, err);
 }
 
-static inline int translate(struct cpu *c, struct access *a, vaddr_t va, bool write,
-                            uint8_t **host)
+/*
+ * The TLB's part of a translation: va's entry when it allows the access
+ * (the hit counted, the entry the newest of its set and its fast slot
+ * armed), else NULL with *e the entry without the rights and *victim the
+ * entry a fill takes. A TLB hit that does not allow the access (user mode
+ * on a supervisor page, a write through a read-only or clean entry)
+ * re-walks.
+ */
+static inline uint8_t *translate_hit(struct cpu *c, vaddr_t va, bool write, struct tlb_entry **e,
+                                     struct tlb_entry **victim)
 {
 	uint64_t vpn = va >> PAGE_SHIFT;
 	uint32_t need = (c->user ? TLB_U : 0) | (write ? TLB_W | TLB_D : 0);
-	struct tlb_entry *e = c->tlb.newest[vpn & c->tlb.set_mask], *victim = e;
 
+	*e = *victim = c->tlb.newest[vpn & c->tlb.set_mask];
 	/* The newest entry of the set needs no restamp (tlb_lookup). */
-	if (!e || e->vpn != vpn)
-		e = tlb_lookup_victim(&c->tlb, vpn, &victim);
-	if (e && (e->perm & need) == need) {
+	if (!*e || (*e)->vpn != vpn)
+		*e = tlb_lookup_victim(&c->tlb, vpn, victim);
+	if (*e && ((*e)->perm & need) == need) {
 		c->tlb.slow_hits++;
-		*host = set_fast(c, e) + (va & ~PAGE_MASK);
-		return XL_OK;
+		return set_fast(c, *e) + (va & ~PAGE_MASK);
 	}
-	return translate_miss(c, a, va, write, host, e, victim);
+	return NULL;
+}
+
+/* Translate va for a read or a write: XL_OK, XL_RETRY or XL_FATAL. */
+static inline int translate(struct cpu *c, struct access *a, vaddr_t va, bool write,
+                            uint8_t **host)
+{
+	struct tlb_entry *e, *victim;
+
+	*host = translate_hit(c, va, write, &e, &victim);
+	return *host ? XL_OK : translate_miss(c, a, va, write, host, e, victim);
 }
 
 /*
@@ -295,17 +309,29 @@ static int translate_two(struct cpu *c, const char *op, unsigned n, const vaddr_
 	}
 }
 
-/* One translation, restarting after each fault: the host bytes of va, or
-   NULL when the process was killed. */
-static uint8_t *translate_one(struct cpu *c, const char *op, vaddr_t va, bool write)
+/* translate_one after the TLB failed it: walk, restarting after each fault. */
+static __attribute__((noinline)) uint8_t *translate_one_miss(struct cpu *c, const char *op,
+                                                           vaddr_t va, bool write,
+                                                           const struct tlb_entry *e,
+                                                           struct tlb_entry *victim)
 {
 	struct access a = {.op = op};
 	uint8_t *host;
-	int r;
+	int r = translate_miss(c, &a, va, write, &host, e, victim);
 
-	while ((r = translate(c, &a, va, write, &host)) == XL_RETRY)
-		;
+	while (r == XL_RETRY)
+		r = translate(c, &a, va, write, &host);
 	return r == XL_OK ? host : NULL;
+}
+
+/* One translation, restarting after each fault: the host bytes of va, or
+   NULL when the process was killed. */
+static inline uint8_t *translate_one(struct cpu *c, const char *op, vaddr_t va, bool write)
+{
+	struct tlb_entry *e, *victim;
+	uint8_t *host = translate_hit(c, va, write, &e, &victim);
+
+	return host ? host : translate_one_miss(c, op, va, write, e, victim);
 }
 
 static void check_size(const char *op, unsigned size)

@@ -17,34 +17,6 @@
 
 _Static_assert(sizeof(struct tlb_fast) == 1u << TLB_FAST_SHIFT, "cpu.h indexes slots by shifts");
 
-static inline void disarm_slot(struct tlb_fast *f)
-{
-	*f = (struct tlb_fast){TLB_FAST_NONE, TLB_FAST_NONE, 0, NULL};
-}
-
-/* e's slot no longer stands for e (e is about to change, or is no longer
-   the newest of its set). */
-static inline void disarm(struct tlb *t, const struct tlb_entry *e)
-{
-	struct tlb_fast *f;
-
-	if (!e || e->vpn == TLB_VPN_NONE)
-		return;
-	f = tlb_fast_slot(t, e->vpn);
-	if (f->e == e)
-		disarm_slot(f);
-}
-
-/* e was just used: it becomes the newest of set s. */
-static inline void make_newest(struct tlb *t, unsigned s, struct tlb_entry *e)
-{
-	e->lru = ++t->clock;
-	if (t->newest[s] != e) {
-		disarm(t, t->newest[s]);
-		t->newest[s] = e;
-	}
-}
-
 int tlb_init(struct tlb *t, unsigned entries, unsigned ways)
 {
 	unsigned sets;
@@ -67,7 +39,7 @@ int tlb_init(struct tlb *t, unsigned entries, unsigned ways)
 	for (unsigned i = 0; i < entries; i++)
 		t->e[i].vpn = TLB_VPN_NONE;
 	for (unsigned i = 0; i < TLB_FAST_SLOTS; i++)
-		disarm_slot(&t->fast[i]);
+		tlb_disarm_slot(&t->fast[i]);
 	return 0;
 }
 
@@ -83,7 +55,7 @@ void tlb_destroy(struct tlb *t)
  * its set (0..ways-1), which keeps the LRU order. tlb_lookup never checks:
  * 2^32 - 2^31 lookups without one insert in between would be needed to wrap.
  */
-__attribute__((noinline, cold)) static void renormalize(struct tlb *t)
+void tlb_renormalize(struct tlb *t)
 {
 	for (unsigned s = 0; s < t->nsets; s++) {
 		struct tlb_entry *set = &t->e[s * t->ways];
@@ -107,61 +79,13 @@ struct tlb_entry *tlb_lookup_set(struct tlb *t, uint64_t vpn)
 	return tlb_lookup_victim(t, vpn, &victim);
 }
 
-/*
- * One pass over the set: vpn's entry, else the victim of a fill -- the first
- * invalid entry, else the first with the smallest stamp.
- */
-static struct tlb_entry *find(struct tlb *t, unsigned s, uint64_t vpn, struct tlb_entry **victim)
-{
-	struct tlb_entry *e = &t->e[s * t->ways], *end = e + t->ways;
-	struct tlb_entry *old = e, *invalid = NULL;
-
-	for (; e < end; e++) {
-		if (e->vpn == vpn) {
-			*victim = e;
-			return e;
-		}
-		if (e->vpn == TLB_VPN_NONE) {
-			if (!invalid)
-				invalid = e;
-		} else if (e->lru < old->lru || old->vpn == TLB_VPN_NONE) {
-			old = e;
-		}
-	}
-	*victim = invalid ? invalid : old;
-	return NULL;
-}
-
-struct tlb_entry *tlb_lookup_victim(struct tlb *t, uint64_t vpn, struct tlb_entry **victim)
-{
-	unsigned s = (unsigned)(vpn & t->set_mask);
-	struct tlb_entry *e = find(t, s, vpn, victim);
-
-	if (e)
-		make_newest(t, s, e);
-	return e;
-}
-
-struct tlb_entry *tlb_fill(struct tlb *t, struct tlb_entry *victim, uint64_t vpn, uint64_t pfn,
-                           uint32_t perm)
-{
-	if (vpn == TLB_VPN_NONE)
-		panic("vpn %#" PRIx64 " is the invalid marker", vpn);
-	if (__builtin_expect(t->clock >= UINT32_MAX / 2, 0))
-		renormalize(t);
-	disarm(t, victim); /* also when refreshed in place: new rights */
-	victim->vpn = vpn;
-	victim->pfn = pfn;
-	victim->perm = perm;
-	make_newest(t, (unsigned)(vpn & t->set_mask), victim);
-	return victim;
-}
-
 struct tlb_entry *tlb_insert(struct tlb *t, uint64_t vpn, uint64_t pfn, uint32_t perm)
 {
 	struct tlb_entry *victim;
 
-	find(t, (unsigned)(vpn & t->set_mask), vpn, &victim);
+	if (vpn == TLB_VPN_NONE)
+		panic("vpn %#" PRIx64 " is the invalid marker", vpn);
+	tlb_find(t, (unsigned)(vpn & t->set_mask), vpn, &victim);
 	return tlb_fill(t, victim, vpn, pfn, perm);
 }
 
@@ -172,7 +96,7 @@ void tlb_drop(struct tlb *t, uint64_t vpn)
 
 	for (unsigned i = 0; i < t->ways; i++)
 		if (set[i].vpn == vpn) {
-			disarm(t, &set[i]);
+			tlb_disarm(t, &set[i]);
 			if (t->newest[s] == &set[i])
 				t->newest[s] = NULL;
 			set[i].vpn = TLB_VPN_NONE;
@@ -189,7 +113,7 @@ void tlb_flush_all(struct tlb *t)
 {
 	t->flushes++;
 	for (unsigned i = 0; i < TLB_FAST_SLOTS; i++)
-		disarm_slot(&t->fast[i]);
+		tlb_disarm_slot(&t->fast[i]);
 	for (unsigned s = 0; s < t->nsets; s++)
 		t->newest[s] = NULL;
 	for (unsigned i = 0; i < t->nsets * t->ways; i++)

@@ -81,17 +81,99 @@ void tlb_destroy(struct tlb *t);
 /* The set of vpn, stamping the entry found. NULL when vpn is not cached. */
 struct tlb_entry *tlb_lookup_set(struct tlb *t, uint64_t vpn);
 
+/* ---- for the CPU's slow path (vm/cpu.c), inline: a miss runs them all ---- */
+
+/* Restamp every entry with its rank in its set: before the 32-bit clock
+   wraps (tlb_fill checks; a lookup alone would need 2^31 in a row). */
+void tlb_renormalize(struct tlb *t);
+
+static inline void tlb_disarm_slot(struct tlb_fast *f)
+{
+	*f = (struct tlb_fast){TLB_FAST_NONE, TLB_FAST_NONE, 0, NULL};
+}
+
+/* e's slot no longer stands for e (e is about to change, or is no longer
+   the newest of its set). */
+static inline void tlb_disarm(struct tlb *t, const struct tlb_entry *e)
+{
+	struct tlb_fast *f;
+
+	if (!e || e->vpn == TLB_VPN_NONE)
+		return;
+	f = tlb_fast_slot(t, e->vpn);
+	if (f->e == e)
+		tlb_disarm_slot(f);
+}
+
+/* e was just used: it becomes the newest of set s. */
+static inline void tlb_make_newest(struct tlb *t, unsigned s, struct tlb_entry *e)
+{
+	e->lru = ++t->clock;
+	if (t->newest[s] != e) {
+		tlb_disarm(t, t->newest[s]);
+		t->newest[s] = e;
+	}
+}
+
 /*
- * tlb_lookup_set for the CPU's slow path, which fills the TLB when the
- * lookup failed: *victim is the entry tlb_insert(vpn) would take -- vpn's
- * own, else the first invalid, else the least recently used -- so that the
- * fill that follows a walk need not search the set again. Valid until the
- * TLB changes.
+ * vpn's entry in set s, else NULL and in *victim the entry a fill takes --
+ * the first invalid, else the first with the smallest stamp (that is what
+ * tlb_insert replaces) -- so that the fill after a walk need not search the
+ * set again. Two loops: a hit (an older entry of the set) needs the first
+ * only. Stamps nothing.
  */
-struct tlb_entry *tlb_lookup_victim(struct tlb *t, uint64_t vpn, struct tlb_entry **victim);
-/* Fill victim, as tlb_lookup_victim gave it for vpn (nothing changed since). */
-struct tlb_entry *tlb_fill(struct tlb *t, struct tlb_entry *victim, uint64_t vpn, uint64_t pfn,
-                           uint32_t perm);
+static inline struct tlb_entry *tlb_find(struct tlb *t, unsigned s, uint64_t vpn,
+                                         struct tlb_entry **victim)
+{
+	struct tlb_entry *set = &t->e[s * t->ways], *end = set + t->ways, *old;
+
+	for (struct tlb_entry *e = set; e < end; e++)
+		if (e->vpn == vpn) {
+			*victim = e;
+			return e;
+		}
+	old = set;
+	for (struct tlb_entry *e = set; e < end; e++) {
+		if (e->vpn == TLB_VPN_NONE) {
+			old = e;
+			break;
+		}
+		if (e->lru < old->lru)
+			old = e;
+	}
+	*victim = old;
+	return NULL;
+}
+
+/* tlb_lookup_set, and the victim of tlb_find when vpn is not cached (valid
+   until the TLB changes). */
+static inline struct tlb_entry *tlb_lookup_victim(struct tlb *t, uint64_t vpn,
+                                                  struct tlb_entry **victim)
+{
+	unsigned s = (unsigned)(vpn & t->set_mask);
+	struct tlb_entry *e = tlb_find(t, s, vpn, victim);
+
+	if (e)
+		tlb_make_newest(t, s, e);
+	return e;
+}
+
+/* Fill victim, as tlb_find gave it for vpn (< TLB_VPN_NONE; nothing changed
+   since), and make it the newest of its set. */
+static inline struct tlb_entry *tlb_fill(struct tlb *t, struct tlb_entry *victim, uint64_t vpn,
+                                         uint64_t pfn, uint32_t perm)
+{
+	if (__builtin_expect(t->clock >= UINT32_MAX / 2, 0))
+		tlb_renormalize(t);
+	tlb_disarm(t, victim); /* also when refreshed in place: new rights */
+	victim->vpn = vpn;
+	victim->pfn = pfn;
+	victim->perm = perm;
+	tlb_make_newest(t, (unsigned)(vpn & t->set_mask), victim);
+	return victim;
+}
+
+/* ---- */
 
 /*
  * The entry of vpn (< TLB_VPN_NONE), or NULL; it becomes the newest of its
