@@ -77,13 +77,13 @@ static inline void add_to_free_list(struct buddy *b, pfn_t pfn, unsigned order)
 	struct free_area *area = &b->free_area[order];
 	struct frame *f = pfn_to_frame(b, pfn);
 
-	f->prev = FRAME_LINK_NONE;
 	f->next = area->head; /* the word of the reference count: a free head has none */
+	frame_set_prev(f, FRAME_LINK_NONE);
 	f->flags = FRAME_BUDDY;
 	f->order = (uint8_t)order;
 	f->kind = FK_FREE;
 	if (area->head != FRAME_LINK_NONE)
-		pfn_to_frame(b, area->head)->prev = (uint32_t)pfn;
+		frame_set_prev(pfn_to_frame(b, area->head), (uint32_t)pfn);
 	area->head = (uint32_t)pfn;
 	area->nr_free++;
 	b->nonempty |= 1u << order;
@@ -100,12 +100,14 @@ static inline void del_page_from_free_list(struct buddy *b, pfn_t pfn, unsigned 
 	struct free_area *area = &b->free_area[order];
 	struct frame *f = pfn_to_frame(b, pfn);
 
-	if (f->prev != FRAME_LINK_NONE)
-		pfn_to_frame(b, f->prev)->next = f->next;
+	uint32_t prev = frame_prev(f);
+
+	if (prev != FRAME_LINK_NONE)
+		pfn_to_frame(b, prev)->next = f->next;
 	else
 		area->head = f->next;
 	if (f->next != FRAME_LINK_NONE)
-		pfn_to_frame(b, f->next)->prev = f->prev;
+		frame_set_prev(pfn_to_frame(b, f->next), prev);
 	*f = (struct frame){0};
 	if (--area->nr_free == 0)
 		b->nonempty &= ~(1u << order);
@@ -157,7 +159,8 @@ void buddy_init(struct buddy *b, struct phys *ph, struct probe *probe, pfn_t sta
 		while ((pfn & ((1ULL << order) - 1)) || (1ULL << order) > ph->nr_frames - pfn)
 			order--;
 		f = pfn_to_frame(b, pfn);
-		*f = (struct frame){.next = FRAME_LINK_NONE, .prev = tail[order]};
+		*f = (struct frame){.next = FRAME_LINK_NONE};
+		frame_set_prev(f, tail[order]);
 		f->flags = FRAME_BUDDY;
 		f->order = (uint8_t)order;
 		if (tail[order] == FRAME_LINK_NONE)
@@ -451,9 +454,9 @@ static uint64_t check_list(const struct buddy *b, unsigned o, struct check *c)
 			break;
 		}
 		f = pfn_to_frame(b, pfn);
-		if (f->prev != prev)
-			broken(c, "order %u: block %#x has prev %#x, expected %#x", o, pfn, f->prev,
-			       prev);
+		if (frame_prev(f) != prev)
+			broken(c, "order %u: block %#x has prev %#x, expected %#x", o, pfn,
+			       frame_prev(f), prev);
 		if (pfn & (n - 1))
 			broken(c, "order %u: block %#x not aligned to its order", o, pfn);
 		if (!(f->flags & FRAME_BUDDY) || (f->flags & FRAME_HEAD) || f->order != o)

@@ -606,8 +606,10 @@ Test(buddy, check_reports_unmerged_buddies)
 	cr_assert_eq(alloc(0, FK_ANON), 0);
 	cr_assert_eq(alloc(0, FK_ANON), 1);
 	/* Free both behind the allocator's back, without merging. */
-	ph.frames[0] = (struct frame){.next = 1, .prev = FRAME_LINK_NONE, .flags = FRAME_BUDDY};
-	ph.frames[1] = (struct frame){.next = FRAME_LINK_NONE, .prev = 0, .flags = FRAME_BUDDY};
+	ph.frames[0] = (struct frame){.next = 1, .flags = FRAME_BUDDY};
+	frame_set_prev(&ph.frames[0], FRAME_LINK_NONE);
+	ph.frames[1] = (struct frame){.next = FRAME_LINK_NONE, .flags = FRAME_BUDDY};
+	frame_set_prev(&ph.frames[1], 0);
 	b.free_area[0].head = 0;
 	b.free_area[0].nr_free = 2;
 	b.free_pages += 2;

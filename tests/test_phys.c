@@ -173,15 +173,20 @@ Test(phys, a_free_heads_link_is_not_a_reference)
 {
 	struct frame *f = phys_frame(&P, 8);
 
-	*f = (struct frame){.next = 0x12345, .prev = 7, .flags = FRAME_BUDDY, .order = 3};
+	*f = (struct frame){.next = 0x12345, .flags = FRAME_BUDDY, .order = 3};
+	frame_set_prev(f, 7);
 	cr_assert_eq(f->next, 0x12345);
-	cr_assert_eq(f->prev, 7);
+	cr_assert_eq(frame_prev(f), 7);
 	cr_assert_eq(frame_refcount(f), 0);
 	cr_assert_eq(phys_check(&P, NULL), 0);
 	/* The widest link there is. */
-	f->prev = FRAME_LINK_NONE;
+	frame_set_prev(f, FRAME_LINK_NONE);
 	f->next = FRAME_LINK_NONE;
-	cr_assert_eq(f->prev, FRAME_LINK_NONE);
+	cr_assert_eq(frame_prev(f), FRAME_LINK_NONE);
+	cr_assert_eq(f->next, FRAME_LINK_NONE);
+	frame_set_prev(f, FRAME_LINK_NONE - 1); /* high bits in one word, low in the other */
+	cr_assert_eq(frame_prev(f), FRAME_LINK_NONE - 1);
+	cr_assert_eq(f->next, FRAME_LINK_NONE);
 	cr_assert_eq(f->order, 3);
 	cr_assert_eq(f->flags, FRAME_BUDDY);
 	cr_assert_eq(f->kind, FK_FREE);
@@ -203,8 +208,10 @@ Test(phys, ram_up_to_what_the_links_can_name)
 	cr_assert_eq(phys_init(&big, PHYS_MAX_FRAMES * PAGE_SIZE), 0);
 	cr_assert_eq(big.nr_frames, PHYS_MAX_FRAMES);
 	/* The last frame fits a link (none is FRAME_LINK_NONE: nr_frames <= it). */
-	phys_frame(&big, 0)->prev = (uint32_t)(big.nr_frames - 1);
-	cr_assert_eq(phys_frame(&big, 0)->prev, big.nr_frames - 1);
+	frame_set_prev(phys_frame(&big, 0), (uint32_t)(big.nr_frames - 1));
+	phys_frame(&big, 0)->next = (uint32_t)(big.nr_frames - 1);
+	cr_assert_eq(frame_prev(phys_frame(&big, 0)), big.nr_frames - 1);
+	cr_assert_eq(phys_frame(&big, 0)->next, big.nr_frames - 1);
 	phys_destroy(&big);
 }
 

@@ -34,31 +34,51 @@ enum frame_kind {
 
 /*
  * The free-list links are FRAME_LINK_BITS wide, which bounds RAM: at most
- * PHYS_MAX_FRAMES frames (32 GiB less one page).
+ * PHYS_MAX_FRAMES frames (512 GiB less one page).
  */
-#define FRAME_LINK_BITS 23
+#define FRAME_LINK_BITS 27
 #define FRAME_LINK_NONE ((1u << FRAME_LINK_BITS) - 1)
 #define PHYS_MAX_FRAMES ((uint64_t)FRAME_LINK_NONE)
+#define FRAME_PREV_LO_BITS 23 /* of prev, in the second word; the rest in the first */
 
 /*
  * 8 bytes: Linux's struct page is 64. The head of a free block (FRAME_BUDDY)
  * has free-list links and no references; every other frame has a reference
- * count and no links: so the link to the next block and the count share a
- * word. Read the count with frame_refcount() (0 on a free head, whose word is
- * a link); write refcount only on a frame that is not FRAME_BUDDY, and only
- * once it is not on a list. Half the size of a 16-byte descriptor means half
- * the cache lines the buddy allocator's random frees reach (buddy_ns_per_op).
+ * count and no links: so the links share the word of the count -- next, and
+ * the high bits of prev, whose low bits fill the second word with flags,
+ * order and kind. Read the count with frame_refcount() (0 on a free head,
+ * whose word is links), prev with frame_prev(); write refcount only on a
+ * frame that is not FRAME_BUDDY, and only once it is not on a list. Half the
+ * size of a 16-byte descriptor means half the cache lines the buddy
+ * allocator's random frees reach (buddy_ns_per_op).
  */
 struct frame {
 	union {
-		uint32_t next;    /* FRAME_BUDDY: the next block on its free list (pfn) */
+		struct {
+			uint32_t next : FRAME_LINK_BITS; /* FRAME_BUDDY: the next block on
+							    its free list (pfn) */
+			uint32_t prev_hi : 32 - FRAME_LINK_BITS; /* FRAME_BUDDY: see prev_lo */
+		};
 		int32_t refcount; /* otherwise: mappings + kernel references; 0 when free */
 	};
-	uint32_t prev : FRAME_LINK_BITS; /* FRAME_BUDDY: the previous block on its list */
-	uint32_t flags : 2;              /* FRAME_* */
-	uint32_t order : 4;              /* block order when FRAME_BUDDY or FRAME_HEAD */
-	uint32_t kind : 3;               /* enum frame_kind */
+	uint32_t prev_lo : FRAME_PREV_LO_BITS; /* FRAME_BUDDY: with prev_hi, the previous
+						  block on its list (frame_prev) */
+	uint32_t flags : 2;                    /* FRAME_* */
+	uint32_t order : 4;                    /* block order when FRAME_BUDDY or FRAME_HEAD */
+	uint32_t kind : 3;                     /* enum frame_kind */
 };
+
+/* The previous block on a free head's list (FRAME_LINK_NONE: none). */
+static inline uint32_t frame_prev(const struct frame *f)
+{
+	return (uint32_t)f->prev_hi << FRAME_PREV_LO_BITS | f->prev_lo;
+}
+
+static inline void frame_set_prev(struct frame *f, uint32_t pfn)
+{
+	f->prev_lo = pfn & ((1u << FRAME_PREV_LO_BITS) - 1);
+	f->prev_hi = pfn >> FRAME_PREV_LO_BITS;
+}
 
 /* The references to a frame: 0 for the head of a free block. */
 static inline int32_t frame_refcount(const struct frame *f)
