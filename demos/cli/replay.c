@@ -57,6 +57,8 @@ struct rp {
 	char *chk_buf;
 	size_t chk_len;
 	size_t next_progress;
+	/* Where the figures start: the counters when the measured pass began. */
+	uint64_t hits0, misses0, faults0, brk0, mmap0, munmap0;
 };
 
 /* ---- helpers ---------------------------------------------------------------- */
@@ -436,10 +438,29 @@ static void rp_progress(struct rp *x, bool done)
 	x->next_progress = x->i + (n / 100 ? n / 100 : 1);
 }
 
-/* Runs as the simulated process (inside task_run). */
-static void rp_body(void *arg)
+/* CPU time of the calling thread (the simulated process runs on it). */
+static double cpu_secs(void)
 {
-	struct rp *x = arg;
+	struct timespec ts;
+
+	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+/* The counters the figures are differences of, as they stand now. */
+static void rp_baseline(struct rp *x)
+{
+	x->hits0 = cpu_tlb_hits(&x->k->cpu);
+	x->misses0 = x->k->cpu.tlb.misses;
+	x->faults0 = x->task->min_flt + x->task->maj_flt;
+	x->brk0 = x->lc.st.brk_calls;
+	x->mmap0 = x->lc.st.mmap_calls;
+	x->munmap0 = x->lc.st.munmap_calls;
+}
+
+/* Every operation of the trace, once. */
+static void rp_pass(struct rp *x)
+{
 	const struct trace *t = x->t;
 	struct replay_result *r = x->r;
 
@@ -495,6 +516,44 @@ static void rp_body(void *arg)
 			if (x->blk[id].live && !pat_verify(x, (int32_t)id, x->blk[id].start,
 			                                   x->blk[id].size, "at the end"))
 				return;
+}
+
+/*
+ * opts.warm: the trace once, then every block still live freed (by id), and
+ * the figures begin again for a second pass on a heap that is already
+ * there.
+ */
+static void rp_warm_up(struct rp *x)
+{
+	struct replay_result *r = x->r;
+
+	rp_pass(x);
+	if (x->failed)
+		return;
+	for (uint32_t id = 0; id < x->t->nr_ids; id++)
+		if (x->blk[id].live) {
+			rp_unplace(x, &x->blk[id]);
+			libc_free(&x->lc, x->blk[id].start);
+		}
+	x->i = 0;
+	x->next_progress = 0;
+	r->ops = r->peak_payload = r->peak_footprint = r->peak_frames = 0;
+	rp_baseline(x);
+}
+
+/* Runs as the simulated process (inside task_run). */
+static void rp_body(void *arg)
+{
+	struct rp *x = arg;
+	double t0;
+
+	if (x->o->warm)
+		rp_warm_up(x);
+	if (x->failed)
+		return;
+	t0 = cpu_secs();
+	rp_pass(x);
+	x->r->cpu_secs = cpu_secs() - t0;
 }
 
 uint64_t replay_default_phys(const struct trace *t)
@@ -605,9 +664,7 @@ int replay_run(const struct trace *t, const struct replay_opts *o, struct replay
 	   first statement (docs/reference.md, What is counted): the process's
 	   start-up is not the trace's. (r->events, for the tests, counts from
 	   the process's creation.) */
-	uint64_t hits0 = cpu_tlb_hits(&x->k->cpu), misses0 = x->k->cpu.tlb.misses;
-	uint64_t flt0 = x->task->min_flt + x->task->maj_flt;
-
+	rp_baseline(x);
 	t0 = now_secs();
 	sig = task_run(x->k, x->task, rp_body, x);
 	if (sig)
@@ -617,12 +674,12 @@ int replay_run(const struct trace *t, const struct replay_opts *o, struct replay
 		rp_progress(x, true);
 	r->valid = !x->failed;
 	r->util = r->peak_footprint ? (double)r->peak_payload / (double)r->peak_footprint : 0;
-	r->brk_calls = x->lc.st.brk_calls;
-	r->mmap_calls = x->lc.st.mmap_calls;
-	r->munmap_calls = x->lc.st.munmap_calls;
-	r->page_faults = x->task->min_flt + x->task->maj_flt - flt0;
-	r->tlb_hits = cpu_tlb_hits(&x->k->cpu) - hits0;
-	r->tlb_misses = x->k->cpu.tlb.misses - misses0;
+	r->brk_calls = x->lc.st.brk_calls - x->brk0;
+	r->mmap_calls = x->lc.st.mmap_calls - x->mmap0;
+	r->munmap_calls = x->lc.st.munmap_calls - x->munmap0;
+	r->page_faults = x->task->min_flt + x->task->maj_flt - x->faults0;
+	r->tlb_hits = cpu_tlb_hits(&x->k->cpu) - x->hits0;
+	r->tlb_misses = x->k->cpu.tlb.misses - x->misses0;
 	ret = 0;
 out:
 	if (x->tree)

@@ -58,6 +58,11 @@ struct replay_opts {
 	volatile uint64_t *running_op; /* when not NULL, the index of each op is stored
 	                                  there before it runs: a record that outlives a
 	                                  crash of the process (demos/cli/sandbox.c) */
+	/* The benchmark's warm replay: the trace runs once, every block still
+	   live is freed, and then the trace runs again in the same process, on
+	   the heap the first pass left; the figures (and cpu_secs) are the
+	   second pass's. */
+	bool warm;
 };
 
 struct replay_result {
@@ -73,6 +78,8 @@ struct replay_result {
 	double secs;
 	uint64_t phys_bytes; /* simulated RAM used */
 	uint64_t events;     /* events from the process's creation to its end */
+	double cpu_secs;     /* CPU time of the (measured) pass, the kernel's work in
+				it included; not printed (host-dependent) */
 };
 
 /* 0 when the replay ran (valid or not: see r->valid), -1 when the simulation
