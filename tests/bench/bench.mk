@@ -28,7 +28,8 @@ BENCH_CFLAGS := -std=gnu11 -Wall -Wextra -Werror -Wno-unused-parameter -MMD -MP 
 
 # The model, and of the front ends only what replay_run needs.
 BENCH_LIB_SRC := $(wildcard vm/*.c kernel_sim/*.c libc/*.c) demos/cli/replay.c demos/cli/trace.c \
-	demos/cli/util.c demos/cli/plugin.c demos/cli/plugin_guard.c demos/cli/sandbox.c
+	demos/cli/util.c demos/cli/options.c demos/cli/plugin.c demos/cli/plugin_guard.c \
+	demos/cli/sandbox.c
 BENCH_LIB_OBJ := $(BENCH_LIB_SRC:%.c=$(BENCH_DIR)/obj/%.o)
 BENCH_PROGS := tlb copy fault buddy replay host_replay rss frame policies swap lab scale
 BENCH_BINS := $(BENCH_PROGS:%=$(BENCH_DIR)/bench_%)
