@@ -1489,13 +1489,18 @@ out:
 }
 
 /* __libc_calloc: _int_malloc (no tcache), then clear, except memory that is
-   known fresh from the kernel: a mmapped chunk, or the part of the old top
-   beyond what the heap ever reached (sbrk_base + max_system_mem). */
+   known fresh from the kernel: a mmapped chunk, or, when the block is carved
+   from the old top and the heap grew for it, the part beyond the old top.
+   malloc.c (MORECORE_CLEARS 1) would also clear the main arena's heap up to
+   its old maximum (sbrk_base + max_system_mem), as memory trimmed and taken
+   again may not read as zero; Debian's build of 2.36 (2.36-9+deb12u14,
+   disassembled) has no trace of that test, and after a trim clears only the
+   old top: tests/test_glibc_oracle.c, calloc_after_a_trim. */
 static vaddr_t glibc_calloc(struct libc *lc, uint64_t n, uint64_t elem)
 {
 	struct gm g;
 	vaddr_t oldtop, mem = 0, p;
-	uint64_t sz = n * elem, oldtopsize, csz, fresh;
+	uint64_t sz = n * elem, oldtopsize, csz;
 
 	gm_enter(&g, lc);
 	probe_call(g.pr, LAYER_LIBC, "__libc_calloc", {"bytes", sz});
@@ -1507,10 +1512,6 @@ static vaddr_t glibc_calloc(struct libc *lc, uint64_t n, uint64_t elem)
 	maybe_init_tcache(&g);
 	oldtop = av_top(&g);
 	oldtopsize = chunksize(&g, oldtop);
-	/* only memory never handed out before is guaranteed zero (MORECORE_CLEARS 1) */
-	fresh = mp_get(&g, MP_SBRK_BASE) + ld(&g, g.av + AV_MAX_SYSTEM_MEM) - oldtop;
-	if (oldtopsize < fresh) /* an unsigned comparison in glibc too */
-		oldtopsize = fresh;
 	mem = int_malloc(&g, sz);
 	if (mem == 0)
 		goto out;
