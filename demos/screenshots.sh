@@ -74,3 +74,9 @@ shot brk-moves "$S" "$N"
 # 5. Two policies side by side on the same script, at its last statement.
 N=$(grep '"kind":"stmt"' "$TMP/ev.jsonl" | tail -n 1 | seq_of)
 shot compare-seed-glibc "$S" "$N" --compare seed,glibc
+
+# 6. A replay's course under every policy: footprint, RSS and page faults
+#    against the operation (replay --plot, the picture of docs/reference.md).
+"$BIN" replay "$ROOT/demos/traces/malloclab/binary2-bal.rep" --malloc all --no-check \
+	--plot "$OUT/replay-binary2.png" >/dev/null
+echo "$OUT/replay-binary2.png: replay --plot of binary2-bal.rep"

@@ -130,12 +130,13 @@ Test(gen, sizes_follow_the_distribution_asked_for)
 	sizes_are(gen_trace((const char *[]){"-s", "1", "-n", "3000", "--sizes", "uniform:100-200",
 	                                     NULL}),
 	          in_100_200, "uniform:100-200");
-	sizes_are(gen_trace((const char *[]){"-s", "1", "-n", "3000", "--sizes", "pow2:16-4K", NULL}),
-	          pow2_16_4k, "pow2:16-4K");
+	sizes_are(
+	    gen_trace((const char *[]){"-s", "1", "-n", "3000", "--sizes", "pow2:16-4K", NULL}),
+	    pow2_16_4k, "pow2:16-4K");
 	sizes_are(gen_trace((const char *[]){"-s", "1", "-n", "3000", "--sizes", "fixed:64", NULL}),
 	          is_64, "fixed:64");
-	sizes_are(gen_trace((const char *[]){"-s", "1", "-n", "3000", "--sizes", "choice:24,1000,1M",
-	                                     NULL}),
+	sizes_are(gen_trace((const char *[]){"-s", "1", "-n", "3000", "--sizes",
+	                                     "choice:24,1000,1M", NULL}),
 	          one_of_3, "choice");
 	t = gen_trace((const char *[]){"-s", "5", "-n", "50000", "--sizes", "exp:100", NULL});
 	for (size_t i = 0; i < t->nr_ops; i++)

@@ -439,8 +439,9 @@ Test(lab, replay_of_a_plugin_keeps_the_other_traces_results, .timeout = 60)
 	struct bin_out o = bin_run(args, NULL);
 
 	cr_assert_eq(o.status, 1, "%s", o.err);
-	cr_assert(strstr(o.out, "short1-bal.rep         f.so     yes"), "%s", o.out);
-	cr_assert(strstr(o.out, "amptjp-bal.rep         f.so     NO"), "%s", o.out);
+	cr_assert(strstr(o.out, "Results for malloc policy f.so:"), "%s", o.out);
+	cr_assert(strstr(o.out, "\nshort1-bal.rep       yes "), "%s", o.out);
+	cr_assert(strstr(o.out, "\namptjp-bal.rep       NO "), "%s", o.out);
 	cr_assert(strstr(o.err, "op 100 (line 104): killed by SIGSEGV: f.so: mm_malloc "
 	                        "dereferenced the simulated address 0x5555555"),
 	          "%s", o.err);

@@ -91,11 +91,12 @@ static void replay_every_policy(const struct trace *t, bool big_alignments)
 		cr_assert(r.valid, "%s under %s: %s", t->path, (*p)->name, r.error);
 		cr_assert_eq(r.ops, t->nr_ops);
 		if (strcmp((*p)->name, "glibc") == 0)
-			cr_assert_eq(r.peak_footprint, t->heap_hint,
-			             "%s: the glibc policy peaks at %llu bytes, the program's glibc "
-			             "at %llu (mallinfo2 arena + hblkhd)",
-			             t->path, (unsigned long long)r.peak_footprint,
-			             (unsigned long long)t->heap_hint);
+			cr_assert_eq(
+			    r.peak_footprint, t->heap_hint,
+			    "%s: the glibc policy peaks at %llu bytes, the program's glibc "
+			    "at %llu (mallinfo2 arena + hblkhd)",
+			    t->path, (unsigned long long)r.peak_footprint,
+			    (unsigned long long)t->heap_hint);
 	}
 }
 
@@ -210,8 +211,8 @@ Test(record, eight_threads_give_a_consistent_order, .timeout = 120)
 	program_counts(p.out, &a, &f);
 	t = load(out);
 	/* Every block of the program is there (and the C library's own). */
-	cr_assert_geq(count_ops(t, TOP_ALLOC) + count_ops(t, TOP_REALLOC) + count_ops(t, TOP_CALLOC),
-	              a);
+	cr_assert_geq(
+	    count_ops(t, TOP_ALLOC) + count_ops(t, TOP_REALLOC) + count_ops(t, TOP_CALLOC), a);
 	cr_assert_geq(count_ops(t, TOP_FREE), f);
 	/* A free before the malloc that gets the same address back, across
 	   threads: a replay that checks every block finds no double
@@ -245,8 +246,8 @@ Test(record, a_forked_child_gets_a_log_of_its_own, .timeout = 60)
 	          "%s", p.err);
 	bin_out_free(&p);
 
-	p = record(out, (const char *[]){"--children", NULL}, (const char *[]){workload(), "fork",
-	                                                                          NULL});
+	p = record(out, (const char *[]){"--children", NULL},
+	           (const char *[]){workload(), "fork", NULL});
 	cr_assert_eq(p.status, 0, "%s", p.err);
 	t = load(out);
 	/* the parent's 100 blocks (32, 40, ..., 824 bytes), none of the child's
@@ -368,7 +369,8 @@ Test(record, a_program_that_never_ends_is_stopped_by_the_timeout, .timeout = 60)
 Test(record, a_signal_sent_to_record_reaches_the_program, .timeout = 60)
 {
 	char *out = trace_path(), *errp = bin_temp_file("", 0, ".txt");
-	const char *argv[] = {bin_path(), "record", "-o", out, "--", workload(), "hang", "10", NULL};
+	const char *argv[] = {bin_path(), "record", "-o", out, "--",
+	                      workload(), "hang",   "10", NULL};
 	struct trace *t;
 	size_t len;
 	char *err;

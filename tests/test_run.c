@@ -645,3 +645,59 @@ Test(run, an_error_while_running_exits_2_after_what_ran)
 	cr_assert_eq(p.out_len, 0);
 	bin_out_free(&p);
 }
+
+/* ---- --malloc all ---------------------------------------------------------- */
+
+Test(run, malloc_all_puts_every_policy_side_by_side, .timeout = 60)
+{
+	char *script = demo_path("policies.ams");
+	const char *args[] = {"run", script, "--malloc", "all", NULL};
+	struct bin_out p = run(args);
+	const char *row;
+
+	cr_assert_eq(p.status, 0, "%s", p.err);
+	cr_assert(strstr(p.out, "   seed       firstfit        nextfit        bestfit          glibc"
+	                        "           best\n"),
+	          "%s", p.out);
+	row = strstr(p.out, "\nbrk calls");
+	cr_assert_not_null(row, "%s", p.out);
+	/* glibc grows its heap with one brk of 132 KiB, the others page by page */
+	cr_assert(strstr(p.out, "heap footprint "), "%s", p.out);
+	cr_assert(strstr(p.out, "\nthe end                   done           done"), "%s", p.out);
+	bin_out_free(&p);
+	free(script);
+}
+
+Test(run, malloc_all_exits_with_the_worst_and_names_the_policy_of_each_failure, .timeout = 60)
+{
+	char *script = demo_path("language.ams");
+	const char *args[] = {"run", script, "--malloc", "all", "--json", NULL};
+	struct bin_out p = run(args);
+	int lines = 0;
+
+	cr_assert_eq(p.status, 1, "seed does not detect the double free: %s", p.err);
+	for (char *s = p.out; (s = strchr(s, '\n')); s++)
+		lines++;
+	cr_assert_eq(lines, 6, "%s", p.out);
+	cr_assert(strstr(p.out, "\"malloc\":\"glibc\",\"statements\":81,"), "%s", p.out);
+	cr_assert(strstr(p.out, "\"malloc\":\"glibc\"") &&
+	              strstr(strstr(p.out, "\"malloc\":\"glibc\""), " ok\",\"exit\":0}"),
+	          "%s", p.out);
+	cr_assert(strstr(p.err, "seed: "), "%s", p.err);
+	cr_assert(strstr(p.err, ": expect failed: signal SIGABRT SI_TKILL, but the program was "
+	                        "not killed"),
+	          "%s", p.err);
+	bin_out_free(&p);
+	free(script);
+
+	{
+		char *s2 = demo_path("policies.ams");
+		const char *a2[] = {"run", s2, "--malloc", "all", "--events", "/tmp/x.jsonl", NULL};
+		struct bin_out q = run(a2);
+
+		cr_assert_eq(q.status, 2);
+		cr_assert(strstr(q.err, "--malloc all prints a table"), "%s", q.err);
+		bin_out_free(&q);
+		free(s2);
+	}
+}

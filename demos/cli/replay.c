@@ -1,36 +1,26 @@
 /*
  * replay.c - run a CS:APP malloc-lab trace through a malloc policy inside the
- * simulation and check every block (DESIGN.md, Trace replay), and the
- * `aftermalloc replay` command.
+ * simulation and check every block (DESIGN.md, Trace replay).
  *
  * Follows the CS:APP driver (mdriver.c, eval_mm_valid and eval_mm_util):
  * alignment, bounds, overlap and payload-pattern checks, utilization as peak
  * payload over peak footprint. Semantics, checks and what the counters count
  * are in replay.h. The whole trace runs in one task_run: a fatal signal in
- * the allocator unwinds back here with the op that was running.
+ * the allocator unwinds back here with the op that was running. The
+ * command that prints reports is demos/cli/replay_cmd.c.
  */
-#include <cjson/cJSON.h>
-#include <getopt.h>
 #include <search.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-#include <unistd.h>
 
 #include "../../kernel_sim/kernel.h"
 #include "../../kernel_sim/mm.h"
 #include "../../libc/libc.h"
 #include "../../vm/pagetable.h"
 #include "commands.h"
-#include "options.h"
-#include "plugin.h"
-#include "plugin_guard.h"
 #include "replay.h"
-#include "sandbox.h"
-
-/* Wall-clock seconds a plugin may take over one trace (sandbox.h). */
-#define REPLAY_PLUGIN_TIMEOUT 600
 
 /* One trace id: its live block, also the key of the interval tree. */
 struct rp_block {
@@ -458,6 +448,63 @@ static void rp_baseline(struct rp *x)
 	x->munmap0 = x->lc.st.munmap_calls;
 }
 
+/* The point of op x->i in o->series: the largest values of its ops, the
+   faults after its last. */
+static void series_add(struct rp *x, uint64_t fp)
+{
+	struct replay_series *s = x->o->series;
+	size_t k = (size_t)(x->i / s->every);
+	uint64_t rss = x->task->mm.rss_stat[MM_ANONPAGES];
+
+	if (k >= s->max_points)
+		return;
+	if (k == s->n) {
+		s->n++;
+		s->payload[k] = s->footprint[k] = s->rss_pages[k] = 0;
+	}
+	s->op[k] = x->i + 1;
+	if (x->payload > s->payload[k])
+		s->payload[k] = x->payload;
+	if (fp > s->footprint[k])
+		s->footprint[k] = fp;
+	if (rss > s->rss_pages[k])
+		s->rss_pages[k] = rss;
+	s->faults[k] = x->task->min_flt + x->task->maj_flt - x->faults0;
+}
+
+void replay_series_free(struct replay_series *s)
+{
+	free(s->op);
+	free(s->payload);
+	free(s->footprint);
+	free(s->rss_pages);
+	free(s->faults);
+	s->op = s->payload = s->footprint = s->rss_pages = s->faults = NULL;
+	s->n = 0;
+}
+
+/* Room for o->series' points. -1 when the host has none. */
+static int series_init(struct replay_series *s, size_t nr_ops)
+{
+	size_t m = s->max_points < 2 ? 2 : s->max_points;
+
+	replay_series_free(s);
+	s->max_points = m;
+	s->every = nr_ops / m + (nr_ops % m != 0);
+	if (!s->every)
+		s->every = 1;
+	s->op = calloc(m, sizeof(*s->op));
+	s->payload = calloc(m, sizeof(*s->payload));
+	s->footprint = calloc(m, sizeof(*s->footprint));
+	s->rss_pages = calloc(m, sizeof(*s->rss_pages));
+	s->faults = calloc(m, sizeof(*s->faults));
+	if (!s->op || !s->payload || !s->footprint || !s->rss_pages || !s->faults) {
+		replay_series_free(s);
+		return -1;
+	}
+	return 0;
+}
+
 /* Every operation of the trace, once. */
 static void rp_pass(struct rp *x)
 {
@@ -496,6 +543,8 @@ static void rp_pass(struct rp *x)
 		fr = rp_frames(x);
 		if (fr > r->peak_frames)
 			r->peak_frames = fr;
+		if (x->o->series)
+			series_add(x, fp);
 		if (x->o->heap_check && x->lc.ops->check &&
 		    (x->o->heap_check_every <= 1 || (x->i + 1) % x->o->heap_check_every == 0 ||
 		     x->i + 1 == t->nr_ops)) {
@@ -537,6 +586,8 @@ static void rp_warm_up(struct rp *x)
 		}
 	x->i = 0;
 	x->next_progress = 0;
+	if (x->o->series)
+		x->o->series->n = 0; /* the course of the measured pass */
 	r->ops = r->peak_payload = r->peak_footprint = r->peak_frames = 0;
 	rp_baseline(x);
 }
@@ -639,7 +690,7 @@ int replay_run(const struct trace *t, const struct replay_opts *o, struct replay
 	x->blk = calloc(t->nr_ids ? t->nr_ids : 1, sizeof(*x->blk));
 	x->k = calloc(1, sizeof(*x->k));
 	x->chk = open_memstream(&x->chk_buf, &x->chk_len);
-	if (!x->blk || !x->k || !x->chk) {
+	if (!x->blk || !x->k || !x->chk || (o->series && series_init(o->series, t->nr_ops) < 0)) {
 		cmd_error("replay", "host out of memory");
 		goto out;
 	}
@@ -700,247 +751,4 @@ out:
 	free(x->blk);
 	free(x);
 	return ret;
-}
-
-/* ---- the command ------------------------------------------------------------- */
-
-static void usage(FILE *f)
-{
-	fprintf(f,
-	        "usage: aftermalloc replay TRACE.rep... [--malloc POLICY|all|./mm.so]\n"
-	        "                          [--phys SIZE] [--json] [--no-check]\n"
-	        "Replay CS:APP malloc-lab traces through a malloc policy of the simulated\n"
-	        "process, checking every block (alignment, mapping, overlap, contents).\n"
-	        "  -m, --malloc POLICY  seed, firstfit, nextfit, bestfit, glibc, best, or all\n"
-	        "                       (default glibc); or a plugin, your own allocator\n"
-	        "                       (a path: see aftermalloc lab), each trace replayed\n"
-	        "                       in a process of its own (limit: %d s)\n"
-	        "  -p, --phys SIZE      simulated RAM (default: enough for the trace)\n"
-	        "  -j, --json           one JSON object per trace and policy, a line each\n"
-	        "  -n, --no-check       skip the block checks and payload writes (fast)\n"
-	        "  -h, --help           this text\n"
-	        "Exit status: 0 all replays valid, 1 a replay invalid (reason on stderr),\n"
-	        "2 bad usage or a malformed trace.\n",
-	        REPLAY_PLUGIN_TIMEOUT);
-}
-
-cJSON *replay_json(const struct replay_result *r)
-{
-	cJSON *o = cJSON_CreateObject();
-
-	cJSON_AddStringToObject(o, "trace", r->trace);
-	cJSON_AddStringToObject(o, "malloc", r->malloc);
-	cJSON_AddNumberToObject(o, "ops", (double)r->ops);
-	cJSON_AddBoolToObject(o, "valid", r->valid);
-	if (r->valid)
-		cJSON_AddNullToObject(o, "error");
-	else
-		cJSON_AddStringToObject(o, "error", r->error);
-	cJSON_AddNumberToObject(o, "peak_payload", (double)r->peak_payload);
-	cJSON_AddNumberToObject(o, "peak_footprint", (double)r->peak_footprint);
-	cJSON_AddNumberToObject(o, "util", r->util);
-	cJSON_AddNumberToObject(o, "brk_calls", (double)r->brk_calls);
-	cJSON_AddNumberToObject(o, "mmap_calls", (double)r->mmap_calls);
-	cJSON_AddNumberToObject(o, "munmap_calls", (double)r->munmap_calls);
-	cJSON_AddNumberToObject(o, "page_faults", (double)r->page_faults);
-	cJSON_AddNumberToObject(o, "tlb_hits", (double)r->tlb_hits);
-	cJSON_AddNumberToObject(o, "tlb_misses", (double)r->tlb_misses);
-	cJSON_AddNumberToObject(o, "peak_frames", (double)r->peak_frames);
-	cJSON_AddNumberToObject(o, "secs", r->secs);
-	return o;
-}
-
-static void print_json(const struct replay_result *r)
-{
-	cJSON *o = replay_json(r);
-	char *s = cJSON_PrintUnformatted(o);
-
-	if (s)
-		puts(s);
-	free(s);
-	cJSON_Delete(o);
-}
-
-static void print_summary(const struct trace *t, const struct replay_result *r)
-{
-	double ops = r->ops ? (double)r->ops : 1;
-
-	printf("trace           %s (%zu ops, %u ids)\n", r->trace, t->nr_ops, t->nr_ids);
-	printf("malloc          %s\n", r->malloc);
-	printf("valid           %s%s%s\n", r->valid ? "yes" : "NO: ", r->valid ? "" : r->error, "");
-	printf("ops run         %llu\n", (unsigned long long)r->ops);
-	printf("peak payload    %llu bytes\n", (unsigned long long)r->peak_payload);
-	printf("peak footprint  %llu bytes\n", (unsigned long long)r->peak_footprint);
-	printf("utilization     %.3f\n", r->util);
-	printf("system calls    brk %llu, mmap %llu, munmap %llu\n",
-	       (unsigned long long)r->brk_calls, (unsigned long long)r->mmap_calls,
-	       (unsigned long long)r->munmap_calls);
-	printf("page faults     %llu (%.3f per op)\n", (unsigned long long)r->page_faults,
-	       (double)r->page_faults / ops);
-	printf("TLB             %llu hits, %llu misses (%.3f misses per op)\n",
-	       (unsigned long long)r->tlb_hits, (unsigned long long)r->tlb_misses,
-	       (double)r->tlb_misses / ops);
-	printf("peak frames     %llu (%llu KiB: RSS + page tables)\n",
-	       (unsigned long long)r->peak_frames, (unsigned long long)r->peak_frames * 4);
-	printf("time            %.3f s (%.0f ops/s)\n", r->secs,
-	       r->secs > 0 ? (double)r->ops / r->secs : 0.0);
-}
-
-static void print_row(const struct replay_result *r)
-{
-	const char *base = strrchr(r->trace, '/');
-	double ops = r->ops ? (double)r->ops : 1;
-
-	printf("%-22.22s %-8s %-5s %6.3f %12llu %6llu %6llu %8llu %9.3f %10.0f\n",
-	       base ? base + 1 : r->trace, r->malloc, r->valid ? "yes" : "NO", r->util,
-	       (unsigned long long)r->peak_footprint, (unsigned long long)r->brk_calls,
-	       (unsigned long long)r->mmap_calls, (unsigned long long)r->page_faults,
-	       (double)r->tlb_misses / ops, r->secs > 0 ? (double)r->ops / r->secs : 0.0);
-}
-
-int cmd_replay(int argc, char **argv)
-{
-	static const struct option longopts[] = {
-	    {"malloc", required_argument, NULL, 'm'}, {"phys", required_argument, NULL, 'p'},
-	    {"json", no_argument, NULL, 'j'},         {"no-check", no_argument, NULL, 'n'},
-	    {"help", no_argument, NULL, 'h'},         {NULL, 0, NULL, 0},
-	};
-	const char *policy = "glibc";
-	struct replay_opts o = {.check = true};
-	struct kernel_opts ko;
-	char why[160];
-	bool json = false;
-	int c, ntr, npol = 0, status = 0;
-	const struct malloc_ops *pols[16];
-	const char *names[16];
-	/* A plugin (--malloc ./mm.so) runs each trace in a child process. */
-	struct sandbox_opts so = {.timeout = REPLAY_PLUGIN_TIMEOUT};
-	struct trace **tr;
-
-	optind = 0;
-	opterr = 0;
-	kernel_default_opts(&ko);
-	while ((c = getopt_long(argc, argv, ":m:p:jnh", longopts, NULL)) != -1) {
-		switch (c) {
-		case 'm':
-			policy = optarg;
-			break;
-		case 'p':
-			if (parse_size(optarg, &o.phys_bytes) < 0 || o.phys_bytes == 0)
-				return usage_error("replay", "--phys: bad size '%s'", optarg);
-			ko.phys_bytes = o.phys_bytes;
-			if (kernel_opts_problem(&ko, why, sizeof(why)))
-				return usage_error("replay", "--phys %s: %s", optarg, why);
-			break;
-		case 'j':
-			json = true;
-			break;
-		case 'n':
-			o.check = false;
-			break;
-		case 'h':
-			usage(stdout);
-			return 0;
-		case ':':
-			return usage_error("replay", "option '%s' needs a value", argv[optind - 1]);
-		default:
-			return usage_error("replay", "unknown option '%s'", argv[optind - 1]);
-		}
-	}
-	ntr = argc - optind;
-	if (ntr <= 0)
-		return usage_error("replay", "no trace given");
-	if (strcmp(policy, "all") == 0) {
-		for (const struct malloc_ops *const *p = malloc_policies; *p && npol < 16; p++)
-			pols[npol++] = *p;
-	} else if (plugin_is_path(policy)) {
-		/* Before anything is read: this may execute the command again. */
-		plugin_guard_layout(true);
-		so.plugin = policy;
-		if (sandbox_probe(&so, stderr) < 0)
-			return EXIT_BAD_INPUT;
-		pols[0] = NULL;
-		npol = 1;
-	} else if ((pols[0] = malloc_policy(policy))) {
-		npol = 1;
-	} else {
-		return usage_error("replay", "--malloc: unknown malloc policy '%s' (%s, or all)",
-		                   policy, sim_policy_names(why, sizeof(why)));
-	}
-	for (int j = 0; j < npol; j++) {
-		const char *b = strrchr(policy, '/');
-
-		names[j] = pols[j] ? pols[j]->name : b ? b + 1 : policy;
-	}
-	tr = calloc((size_t)ntr, sizeof(*tr));
-	if (!tr)
-		return EXIT_BAD_INPUT;
-	for (int i = 0; i < ntr; i++)
-		if (trace_load_for("replay", argv[optind + i], &tr[i], stderr) < 0) {
-			status = EXIT_BAD_INPUT;
-			goto out;
-		}
-
-	bool table = ntr > 1 || npol > 1;
-	double *usum = calloc((size_t)npol, sizeof(double));
-	int *uvalid = calloc((size_t)npol, sizeof(int));
-
-	if (!usum || !uvalid) {
-		free(usum);
-		free(uvalid);
-		status = EXIT_BAD_INPUT;
-		goto out;
-	}
-	if (table && !json)
-		printf("%-22s %-8s %-5s %6s %12s %6s %6s %8s %9s %10s\n", "trace", "malloc",
-		       "valid", "util", "peak_fp", "brk", "mmap", "faults", "tlbmis/op", "ops/s");
-	for (int i = 0; i < ntr; i++)
-		for (int j = 0; j < npol; j++) {
-			struct replay_result r;
-			char *out = NULL;
-			int rc;
-
-			o.policy = names[j];
-			o.progress = isatty(2) && !json && tr[i]->nr_ops >= 20000;
-			rc = pols[j] ? replay_run(tr[i], &o, &r)
-			             : sandbox_replay(tr[i], &o, &so, &r, &out);
-			/* What the plugin printed, on stderr (stdout is the report's). */
-			if (out)
-				fputs(out, stderr);
-			free(out);
-			/* The simulation could not be set up: RAM of that size cannot
-			   boot (a bad --phys), said on stderr already. */
-			if (rc < 0) {
-				status = EXIT_BAD_INPUT;
-				goto done;
-			}
-			if (!r.valid) {
-				fprintf(stderr, "%s: %s: invalid replay: %s\n", r.trace, r.malloc,
-				        r.error);
-				if (status == 0)
-					status = EXIT_SIM_FAILED;
-			} else {
-				usum[j] += r.util;
-				uvalid[j]++;
-			}
-			if (json)
-				print_json(&r);
-			else if (table)
-				print_row(&r);
-			else
-				print_summary(tr[i], &r);
-			fflush(stdout);
-		}
-	if (!json && ntr > 1)
-		for (int j = 0; j < npol; j++)
-			printf("mean util %-8s %.3f over %d valid replays of %d traces\n", names[j],
-			       uvalid[j] ? usum[j] / uvalid[j] : 0.0, uvalid[j], ntr);
-done:
-	free(usum);
-	free(uvalid);
-out:
-	for (int i = 0; i < ntr; i++)
-		trace_free(tr[i]);
-	free(tr);
-	return status;
 }

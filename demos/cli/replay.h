@@ -40,6 +40,24 @@
 
 typedef struct cJSON cJSON;
 
+/*
+ * The course of a replay, for `replay --plot`: after every op, the live
+ * payload, the footprint, the resident pages and the page faults so far,
+ * gathered into at most max_points points. A point stands for `every`
+ * consecutive ops and keeps the largest payload, footprint and RSS among
+ * them and the faults after the last, so no peak falls between points.
+ * replay_run fills it (arrays it allocates; replay_series_free).
+ */
+struct replay_series {
+	size_t max_points; /* set by the caller, at least 2 */
+	size_t n;          /* points filled */
+	uint64_t every;    /* ops a point stands for */
+	uint64_t *op;      /* the last op (1-based) of each point */
+	uint64_t *payload, *footprint, *rss_pages, *faults;
+};
+
+void replay_series_free(struct replay_series *s);
+
 struct replay_opts {
 	const char *policy;           /* malloc policy name */
 	uint64_t phys_bytes;          /* 0: enough RAM for the trace */
@@ -63,6 +81,7 @@ struct replay_opts {
 	   the heap the first pass left; the figures (and cpu_secs) are the
 	   second pass's. */
 	bool warm;
+	struct replay_series *series; /* when not NULL, filled (see above) */
 };
 
 struct replay_result {
@@ -93,7 +112,8 @@ int replay_run(const struct trace *t, const struct replay_opts *o, struct replay
 uint64_t replay_default_phys(const struct trace *t);
 
 /* The result as `replay --json` prints it: an object of the keys of
-   DESIGN.md (Trace replay), for the caller to print and cJSON_Delete. */
+   DESIGN.md (Trace replay), for the caller to print and cJSON_Delete
+   (demos/cli/replay_cmd.c). */
 cJSON *replay_json(const struct replay_result *r);
 
 #endif

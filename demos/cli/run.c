@@ -13,6 +13,7 @@
  * reported before anything runs.
  */
 #include <errno.h>
+#include <stddef.h>
 #include <getopt.h>
 #include <inttypes.h>
 #include <stdarg.h>
@@ -461,7 +462,9 @@ static void usage(FILE *f)
 	      "  --trace             print every event under its statement (text output)\n"
 	      "  --malloc POLICY     seed, firstfit, nextfit, bestfit, glibc, best, or ./mm.so\n"
 	      "                      (a plugin: your own allocator, see aftermalloc lab);\n"
-	      "                      overrides the script's `policy` line (default: glibc)\n"
+	      "                      overrides the script's `policy` line (default: glibc);\n"
+	      "                      `all` runs it under each built-in policy and prints\n"
+	      "                      their results side by side\n"
 	      "  --phys SIZE         simulated RAM (default 64M); sizes take K/M/G and 0x\n"
 	      "  --swap SIZE         a swap area of SIZE at boot (40K to 64G; default none)\n"
 	      "  --seed N            randomize the layout (ASLR) from N\n"
@@ -556,6 +559,11 @@ static int parse_args(int argc, char **argv, struct run_opts *o, bool *help)
 		case ':':
 			return usage_error("run", "option '%s' needs a value", argv[optind - 1]);
 		default:
+			/* --malloc all: run_all_policies, which names each policy */
+			if (c == SIM_OPT_MALLOC && strcmp(optarg, "all") == 0) {
+				o->so.policy = optarg;
+				break;
+			}
 			rc = sim_option("run", c, optarg, &o->so, &o->color);
 			if (rc < 0)
 				return EXIT_BAD_INPUT;
@@ -737,6 +745,161 @@ static int run_script(struct run_opts *o, struct script *sc)
 	return status;
 }
 
+/* ---- --malloc all: every policy, side by side --------------------------------- */
+
+/* The end of one policy's run, for the table. */
+struct policy_run {
+	const char *policy;
+	uint64_t stmts, expects, failed, faults, brk, mmap, munmap, rss, hiwater, footprint;
+	uint64_t tlb_misses, events;
+	char end[48]; /* "done", "SIGSEGV l.9", "SIGABRT l.9 ok" (expected), "error l.3" */
+	int status;
+};
+
+/* Run the script under one policy, quietly; what the run's messages would
+   say goes to err with the policy in front. -1 when it cannot start. */
+static int run_quiet(struct run_opts *o, struct script *sc, const char *policy,
+                     struct policy_run *pr, FILE *err)
+{
+	struct session_opts so = o->so;
+	struct session *s;
+	char *msg = NULL, b1[32];
+	size_t len = 0;
+	FILE *m;
+
+	so.policy = policy;
+	s = session_create(sc, &so, err);
+	if (!s)
+		return -1;
+	memset(pr, 0, sizeof(*pr));
+	pr->policy = s->policy;
+	while (!session_done(s)) {
+		int rc = session_step(s);
+
+		if (rc == SESSION_OK && sc->stmts[s->res.idx].op == ST_EXPECT) {
+			pr->expects++;
+			if (!s->res.expect_ok)
+				fprintf(err, "%s: %s:%d: expect failed: %s (%" PRId64 ") %s %s (%" PRId64
+				             ")\n",
+				        pr->policy, sc->path, s->res.line, sc->stmts[s->res.idx].args[0].text,
+				        s->res.lhs, script_cmp_names[sc->stmts[s->res.idx].cmp],
+				        sc->stmts[s->res.idx].args[1].text, s->res.rhs);
+		}
+	}
+	snprintf(pr->end, sizeof(pr->end), "done");
+	if (s->failed) {
+		fprintf(err, "%s: %s\n", pr->policy, s->error);
+		snprintf(pr->end, sizeof(pr->end), "error l.%d", sc->stmts[s->next].line);
+		pr->status = EXIT_BAD_INPUT;
+	} else {
+		m = open_memstream(&msg, &len);
+		pr->expects += count_end_expects(s);
+		if (m && session_finish(s, m))
+			pr->status = EXIT_SIM_FAILED;
+		if (m)
+			fclose(m);
+		for (char *l = msg, *nl; l && *l; l = nl + 1) {
+			nl = strchr(l, '\n');
+			fprintf(err, "%s: %.*s\n", pr->policy, (int)(nl ? nl - l : (long)strlen(l)), l);
+			if (!nl)
+				break;
+		}
+		free(msg);
+		if (s->dead) {
+			snprintf(pr->end, sizeof(pr->end), "%s l.%d%s",
+			         session_signal_name(s->task->death.signo, b1, sizeof(b1)), s->res.line,
+			         s->death_expected ? " ok" : "");
+			if (!s->death_expected)
+				pr->status = EXIT_SIM_FAILED;
+		}
+		if (s->nr_expect_failed)
+			pr->status = EXIT_SIM_FAILED;
+	}
+	pr->stmts = s->nr_run;
+	pr->failed = s->nr_expect_failed;
+	pr->faults = s->total_faults;
+	pr->brk = s->lc->st.brk_calls;
+	pr->mmap = s->lc->st.mmap_calls;
+	pr->munmap = s->lc->st.munmap_calls;
+	pr->rss = (uint64_t)session_builtin(s, BI_RSS);
+	pr->hiwater = s->task->mm.hiwater_rss > pr->rss ? s->task->mm.hiwater_rss : pr->rss;
+	pr->footprint = libc_footprint(s->lc);
+	pr->tlb_misses = s->k.cpu.tlb.misses;
+	pr->events = probe_seq(&s->k.probe);
+	session_destroy(s);
+	return 0;
+}
+
+static int run_all_policies(struct run_opts *o, struct script *sc)
+{
+	struct policy_run pr[16];
+	int n = 0, status = 0;
+	static const struct {
+		const char *label, *key; /* the table's, the JSON's */
+		size_t off;
+	} rows[] = {
+	    {"statements run", "statements", offsetof(struct policy_run, stmts)},
+	    {"expects", "expects", offsetof(struct policy_run, expects)},
+	    {"expects failed", "expect_failed", offsetof(struct policy_run, failed)},
+	    {"page faults", "page_faults", offsetof(struct policy_run, faults)},
+	    {"brk calls", "brk_calls", offsetof(struct policy_run, brk)},
+	    {"mmap calls", "mmap_calls", offsetof(struct policy_run, mmap)},
+	    {"munmap calls", "munmap_calls", offsetof(struct policy_run, munmap)},
+	    {"RSS at the end", "rss", offsetof(struct policy_run, rss)},
+	    {"RSS at most", "rss_max", offsetof(struct policy_run, hiwater)},
+	    {"heap footprint", "footprint", offsetof(struct policy_run, footprint)},
+	    {"TLB misses", "tlb_misses", offsetof(struct policy_run, tlb_misses)},
+	    {"events", "events", offsetof(struct policy_run, events)},
+	};
+
+	if (o->events_path || o->perfetto_path || o->trace)
+		return usage_error("run", "--malloc all prints a table: no --events, --perfetto or --trace");
+	for (const struct malloc_ops *const *p = malloc_policies; *p && n < 16; p++, n++) {
+		fflush(stdout);
+		if (run_quiet(o, sc, (*p)->name, &pr[n], stderr) < 0)
+			return EXIT_BAD_INPUT;
+		if (pr[n].status > status)
+			status = pr[n].status;
+	}
+	if (o->json) {
+		for (int i = 0; i < n; i++) {
+			cJSON *obj = cJSON_CreateObject(), *m = cJSON_AddObjectToObject(obj, "summary");
+
+			cJSON_AddStringToObject(m, "script", sc->path);
+			cJSON_AddStringToObject(m, "malloc", pr[i].policy);
+			for (size_t r = 0; r < sizeof(rows) / sizeof(rows[0]); r++)
+				json_num(m, rows[r].key,
+				         *(const uint64_t *)((const char *)&pr[i] + rows[r].off));
+			cJSON_AddStringToObject(m, "end", pr[i].end);
+			json_num(m, "exit", (uint64_t)pr[i].status);
+			json_print(obj);
+		}
+		return status;
+	}
+	printf("%saftermalloc run %s --malloc all%s\n", col(o, C_BOLD), sc->path, col(o, C_RESET));
+	printf("%s  each policy on a fresh machine; RSS in pages, footprint in bytes "
+	       "(brk - start_brk + mmapped)%s\n\n",
+	       col(o, C_DIM), col(o, C_RESET));
+	printf("%-15s", "");
+	for (int i = 0; i < n; i++)
+		printf(" %14s", pr[i].policy);
+	putchar('\n');
+	for (size_t r = 0; r < sizeof(rows) / sizeof(rows[0]); r++) {
+		printf("%-15s", rows[r].label);
+		for (int i = 0; i < n; i++)
+			printf(" %14" PRIu64, *(const uint64_t *)((const char *)&pr[i] + rows[r].off));
+		putchar('\n');
+	}
+	printf("%-15s", "the end");
+	for (int i = 0; i < n; i++)
+		printf(" %14.14s", pr[i].end);
+	printf("\n%-15s", "exit status");
+	for (int i = 0; i < n; i++)
+		printf(" %14d", pr[i].status);
+	putchar('\n');
+	return status;
+}
+
 int cmd_run(int argc, char **argv)
 {
 	struct run_opts o;
@@ -757,7 +920,10 @@ int cmd_run(int argc, char **argv)
 		return rc;
 	if (script_load("run", o.script_path, &sc, stderr) < 0)
 		return EXIT_BAD_INPUT;
-	rc = run_script(&o, sc);
+	if (o.so.policy && strcmp(o.so.policy, "all") == 0)
+		rc = run_all_policies(&o, sc);
+	else
+		rc = run_script(&o, sc);
 	script_free(sc);
 	return rc;
 }

@@ -68,12 +68,12 @@ static pthread_mutex_t rec_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct {
 	int state; /* UNSET until the first call, then ON or OFF */
 	int fd;
-	struct amrec_header *hdr;   /* the header page, mapped */
-	struct amrec_record *chunk; /* the mapped chunk records go into */
-	uint64_t chunk_first;       /* index of chunk[0] */
-	uint64_t n;                 /* records written */
-	void *brk;                  /* sbrk(0) at the last sample */
-	uintptr_t *mmapped;         /* open addressing: live mmapped chunks' pointers */
+	struct amrec_header *hdr;     /* the header page, mapped */
+	struct amrec_record *chunk;   /* the mapped chunk records go into */
+	uint64_t chunk_first;         /* index of chunk[0] */
+	uint64_t n;                   /* records written */
+	void *brk;                    /* sbrk(0) at the last sample */
+	uintptr_t *mmapped;           /* open addressing: live mmapped chunks' pointers */
 	unsigned nr_mmapped, nr_used; /* live entries; live + tombstones */
 } R = {.fd = -1};
 

@@ -36,6 +36,12 @@
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
+
+/* The table from addresses to ids sees every call of a program: a
+   multiplicative hash of the address (blocks are 16-byte aligned) instead of
+   uthash's default, which is made for strings. */
+#define HASH_FUNCTION(keyptr, keylen, hashv)                                                       \
+	((hashv) = (unsigned)((*(const uint64_t *)(keyptr) >> 4) * 0x9E3779B97F4A7C15ull >> 32))
 #include <uthash.h>
 
 #include "../cli/commands.h"
@@ -45,12 +51,12 @@
 #define RECORD_LIB "librecord.so"
 
 struct record_opts {
-	const char *out;   /* -o */
-	bool plain;        /* --plain: pure a/r/f */
-	bool children;     /* --children: a trace for every other process too */
-	bool quiet;        /* -q */
-	unsigned timeout;  /* --timeout SECS, 0: none */
-	char **cmd;        /* CMD ARGS..., NULL-terminated */
+	const char *out;  /* -o */
+	bool plain;       /* --plain: pure a/r/f */
+	bool children;    /* --children: a trace for every other process too */
+	bool quiet;       /* -q */
+	unsigned timeout; /* --timeout SECS, 0: none */
+	char **cmd;       /* CMD ARGS..., NULL-terminated */
 };
 
 /* What the conversion met, for the summary. */
@@ -110,8 +116,9 @@ struct live {
 struct conv {
 	struct trace *t;
 	size_t cap;
-	struct live *live; /* uthash by addr */
-	int32_t *free_ids; /* a stack of ids to reuse */
+	struct live *live;  /* uthash by addr */
+	struct live *spare; /* entries to reuse (linked through hh.next) */
+	int32_t *free_ids;  /* a stack of ids to reuse */
 	size_t nr_free, cap_free;
 	int32_t next_id;
 	struct conv_stats *st;
@@ -157,7 +164,8 @@ static int32_t conv_release(struct conv *c, uint64_t addr)
 	}
 	id = l->id;
 	HASH_DEL(c->live, l);
-	free(l);
+	l->hh.next = c->spare;
+	c->spare = l;
 	c->free_ids[c->nr_free++] = id;
 	return id;
 }
@@ -184,9 +192,12 @@ static int32_t conv_alloc(struct conv *c, uint64_t addr)
 			return -1;
 		id = c->next_id++;
 	}
-	l = malloc(sizeof(*l));
-	if (!l)
+	if (c->spare) {
+		l = c->spare;
+		c->spare = l->hh.next;
+	} else if (!(l = malloc(sizeof(*l)))) {
 		return -1;
+	}
 	l->addr = addr;
 	l->id = id;
 	HASH_ADD(hh, c->live, addr, sizeof(l->addr), l);
@@ -237,8 +248,8 @@ static int conv_record(struct conv *c, const struct amrec_record *r)
 					/* freed behind the hooks: see conv_alloc */
 					int32_t old = conv_release(c, r->ptr);
 
-					if (old == -2 || (old >= 0 &&
-					                  conv_push(c, TOP_FREE, old, 0, 0) < 0))
+					if (old == -2 ||
+					    (old >= 0 && conv_push(c, TOP_FREE, old, 0, 0) < 0))
 						return -1;
 					if (old >= 0)
 						st->unknown_free++;
@@ -349,6 +360,11 @@ out:
 	HASH_ITER(hh, c.live, l, tmp)
 	{
 		HASH_DEL(c.live, l);
+		free(l);
+	}
+	while (c.spare) {
+		l = c.spare;
+		c.spare = l->hh.next;
 		free(l);
 	}
 	free(c.free_ids);
@@ -478,8 +494,9 @@ static void print_summary(const char *name, const char *out, const struct conv_s
 	fprintf(stderr, "aftermalloc record: %s: %llu operations, %llu ids", out,
 	        (unsigned long long)st->ops, (unsigned long long)st->ids);
 	if (st->failed || st->free_null || st->unknown_free || st->unknown_realloc)
-		fprintf(stderr, " (left out: %llu failed calls, %llu free(NULL), %llu frees of "
-		                "blocks never seen)",
+		fprintf(stderr,
+		        " (left out: %llu failed calls, %llu free(NULL), %llu frees of "
+		        "blocks never seen)",
 		        (unsigned long long)st->failed, (unsigned long long)st->free_null,
 		        (unsigned long long)(st->unknown_free));
 	fputc('\n', stderr);
@@ -518,8 +535,9 @@ static int write_trace(const char *log, const char *out, const char *name,
 	if (!rc && !o->quiet)
 		print_summary(name, out, &st, &h);
 	if (!rc && !o->quiet && !o->plain && trace_extended(t))
-		fprintf(stderr, "aftermalloc record: %s uses the c/m extension (calloc, memalign); "
-		                "--plain writes only a/r/f\n",
+		fprintf(stderr,
+		        "aftermalloc record: %s uses the c/m extension (calloc, memalign); "
+		        "--plain writes only a/r/f\n",
 		        out);
 	trace_free(t);
 	return rc;
@@ -702,12 +720,14 @@ int cmd_record(int argc, char **argv)
 	if (o.quiet)
 		;
 	else if (WIFSIGNALED(status))
-		fprintf(stderr,
-		        "aftermalloc record: %s was killed by %s%s; the trace holds its calls until "
-		        "then\n",
-		        o.cmd[0], signal_name(WTERMSIG(status)), timed_out ? " (--timeout)" : "");
+		fprintf(
+		    stderr,
+		    "aftermalloc record: %s was killed by %s%s; the trace holds its calls until "
+		    "then\n",
+		    o.cmd[0], signal_name(WTERMSIG(status)), timed_out ? " (--timeout)" : "");
 	else if (exit_rc)
-		fprintf(stderr, "aftermalloc record: %s exited with status %d\n", o.cmd[0], exit_rc);
+		fprintf(stderr, "aftermalloc record: %s exited with status %d\n", o.cmd[0],
+		        exit_rc);
 	rc = write_trace(log, o.out, o.cmd[0], &o);
 	if (!rc)
 		rc = other_logs(dir, pid, &o, &others);

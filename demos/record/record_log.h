@@ -18,8 +18,8 @@
 
 #define AMREC_MAGIC   "AMREC\x00\x00\x01"
 #define AMREC_VERSION 1
-#define AMREC_HEADER  4096u        /* bytes before the first record */
-#define AMREC_CHUNK   (4u << 20)   /* the file grows by this much, mapped a chunk at a time */
+#define AMREC_HEADER  4096u           /* bytes before the first record */
+#define AMREC_CHUNK   (4u << 20)      /* the file grows by this much, mapped a chunk at a time */
 #define AMREC_ENV_DIR "AM_RECORD_DIR" /* where the logs go; unset: the library records nothing */
 
 /* The calls, as the program made them (the op of a record). */
@@ -39,10 +39,10 @@ enum amrec_op {
 };
 
 struct amrec_record {
-	uint64_t ptr;   /* the block returned (0: NULL) */
-	uint64_t a, b;  /* the arguments (see enum amrec_op) */
-	uint32_t tid;   /* the calling thread */
-	uint8_t op;     /* enum amrec_op, stored last */
+	uint64_t ptr;  /* the block returned (0: NULL) */
+	uint64_t a, b; /* the arguments (see enum amrec_op) */
+	uint32_t tid;  /* the calling thread */
+	uint8_t op;    /* enum amrec_op, stored last */
 	uint8_t pad[3];
 };
 
@@ -53,17 +53,17 @@ struct amrec_header {
 	char magic[8];
 	uint32_t version, record_size;
 	int32_t pid;
-	uint32_t ended;      /* the library's destructor ran: the process exited */
-	uint64_t records;    /* records written */
-	uint64_t truncated;  /* records lost: the log could not grow (disk full) */
+	uint32_t ended;     /* the library's destructor ran: the process exited */
+	uint64_t records;   /* records written */
+	uint64_t truncated; /* records lost: the log could not grow (disk full) */
 	/* The program's heap as glibc counts it: footprint = mallinfo2()
 	   arena + hblkhd, sampled after each call that moved the break or
 	   mapped or unmapped a chunk (the only calls that change it). */
 	uint64_t peak_footprint, peak_arena, peak_hblkhd;
 	uint64_t last_footprint;
-	uint64_t samples;       /* mallinfo2 calls */
-	uint64_t mmapped_lost;  /* mmapped chunks beyond the library's table: then
-	                           every free samples, the peak stays exact */
+	uint64_t samples;      /* mallinfo2 calls */
+	uint64_t mmapped_lost; /* mmapped chunks beyond the library's table: then
+	                          every free samples, the peak stays exact */
 };
 
 #endif

@@ -25,7 +25,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#define ROUNDS 2000
+#define ROUNDS  2000
 #define HANDOFF 256
 
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;

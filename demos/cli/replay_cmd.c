@@ -1,0 +1,683 @@
+/*
+ * replay_cmd.c - `aftermalloc replay`: traces through malloc policies
+ * (demos/cli/replay.c does one), reported with the habits of the CS:APP
+ * driver, mdriver.c: -f FILE, -t DIR (the traces it scores), -V, a table
+ * of util, ops, secs and Kops a trace with a Total row, and the performance
+ * index
+ *
+ *     index = 100 x (0.6 x mean util + 0.4 x min(1, throughput / reference))
+ *
+ * with throughput = all ops / all seconds. mdriver's reference is the C
+ * library's throughput on its machine; here it is the simulated glibc
+ * policy's on the same traces in the same run (replayed for the purpose when
+ * it is not among the policies asked for), or --ref-kops. mdriver scores
+ * only when every trace is valid; so does this.
+ *
+ * --plot FILE.png draws, for one trace, the footprint (with the live
+ * payload), the RSS and the page faults against the operation number, one
+ * line per policy (demos/plot/).
+ *
+ * A plugin (--malloc ./mm.so, docs/reference.md's lab) replays each trace
+ * in a child process (demos/cli/sandbox.h).
+ */
+#include <cjson/cJSON.h>
+#include <dirent.h>
+#include <errno.h>
+#include <getopt.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "../../kernel_sim/kernel.h"
+#include "../../libc/libc.h"
+#include "../plot/plot.h"
+#include "commands.h"
+#include "options.h"
+#include "plugin.h"
+#include "plugin_guard.h"
+#include "replay.h"
+#include "sandbox.h"
+
+#define MAX_POLICIES 16
+#define UTIL_WEIGHT  0.6
+#define PLOT_POINTS  1600
+/* Wall-clock seconds a plugin may take over one trace (sandbox.h). */
+#define REPLAY_PLUGIN_TIMEOUT 600
+
+/* The traces the CS:APP driver scores (its config.h): malloclab/ less
+   short1-bal and short2-bal, which are for debugging. */
+static const char *const mdriver_traces[] = {
+    "amptjp-bal.rep",     "cccp-bal.rep",    "cp-decl-bal.rep",  "expr-bal.rep",
+    "coalescing-bal.rep", "random-bal.rep",  "random2-bal.rep",  "binary-bal.rep",
+    "binary2-bal.rep",    "realloc-bal.rep", "realloc2-bal.rep",
+};
+#define NR_MDRIVER (sizeof(mdriver_traces) / sizeof(mdriver_traces[0]))
+
+/* Colours of the policies in a plot, in the order of malloc_policies. */
+static const uint32_t policy_rgb[] = {0xd62728, 0x1f77b4, 0x2ca02c, 0x9467bd, 0xff7f0e, 0x17becf};
+
+struct cmd {
+	struct replay_opts o;
+	bool json, verbose;
+	const char *dir;  /* -t */
+	const char *plot; /* --plot */
+	double ref_kops;  /* --ref-kops, 0: glibc's in this run */
+	const struct malloc_ops *pols[MAX_POLICIES]; /* NULL: the plugin */
+	const char *names[MAX_POLICIES];
+	int npol;
+	struct sandbox_opts so; /* so.plugin: --malloc ./mm.so */
+	char **paths; /* the traces, in order */
+	int ntr, cap;
+};
+
+/* Totals of one policy over the traces. */
+struct tally {
+	double util_sum, secs;
+	uint64_t ops;
+	int valid, ran;
+};
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+	        "usage: aftermalloc replay TRACE.rep... [--malloc POLICY|all|./mm.so]\n"
+	        "                          [--phys SIZE] [--json] [--no-check] [-f FILE]\n"
+	        "                          [-t DIR] [-V] [--plot FILE.png] [--ref-kops N]\n"
+	        "Replay CS:APP malloc-lab traces through a malloc policy of the simulated\n"
+	        "process, checking every block (alignment, mapping, overlap, contents).\n"
+	        "  -m, --malloc POLICY  seed, firstfit, nextfit, bestfit, glibc, best, a list\n"
+	        "                       (glibc,best), or all (default glibc); or a plugin, your\n"
+	        "                       own allocator (a path: see aftermalloc lab), each\n"
+	        "                       trace replayed in a process of its own (limit: %d s)\n"
+	        "  -p, --phys SIZE      simulated RAM (default: enough for the trace)\n"
+	        "  -j, --json           one JSON object per trace and policy, a line each\n"
+	        "  -n, --no-check       skip the block checks and payload writes (fast)\n"
+	        "  -f, --file FILE      a trace (as the CS:APP driver's -f); may repeat\n"
+	        "  -t, --tracedir DIR   the traces of DIR: the 11 the CS:APP driver scores when\n"
+	        "                       DIR has them, else every *.rep; names are looked up there\n"
+	        "  -V, --verbose        say what runs, and each replay's details\n"
+	        "      --plot FILE.png  footprint, RSS and page faults against the operation,\n"
+	        "                       one line per policy (one trace, built-in policies),\n"
+	        "                       1280x800\n"
+	        "      --ref-kops N     throughput reference of the index, in Kops/s (default:\n"
+	        "                       the glibc policy's on the same traces, in this run)\n"
+	        "  -h, --help           this text\n"
+	        "Several traces or policies give mdriver's table: util, ops, secs, Kops a trace,\n"
+	        "a Total row and the performance index, 60 x util + 40 x min(1, Kops / reference).\n"
+	        "Exit status: 0 all replays valid, 1 a replay invalid (reason on stderr),\n"
+	        "2 bad usage or a malformed trace.\n",
+	        REPLAY_PLUGIN_TIMEOUT);
+}
+
+/* ---- the traces --------------------------------------------------------------- */
+
+static int add_path(struct cmd *c, const char *name)
+{
+	char *p;
+
+	if (c->ntr == c->cap) {
+		int cap = c->cap ? 2 * c->cap : 16;
+		char **n = realloc(c->paths, (size_t)cap * sizeof(*n));
+
+		if (!n)
+			return -1;
+		c->paths = n;
+		c->cap = cap;
+	}
+	if (c->dir && name[0] != '/' && asprintf(&p, "%s/%s", c->dir, name) >= 0)
+		;
+	else if (!(p = strdup(name)))
+		return -1;
+	c->paths[c->ntr++] = p;
+	return 0;
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* -t DIR without names: mdriver's traces when all are there, else every .rep. */
+static int dir_traces(struct cmd *c)
+{
+	char path[4096];
+	DIR *d;
+	struct dirent *e;
+	char **names = NULL;
+	size_t n = 0, cap = 0;
+	bool all = true;
+
+	for (size_t i = 0; i < NR_MDRIVER; i++) {
+		snprintf(path, sizeof(path), "%s/%s", c->dir, mdriver_traces[i]);
+		all &= access(path, R_OK) == 0;
+	}
+	if (all) {
+		for (size_t i = 0; i < NR_MDRIVER; i++)
+			if (add_path(c, mdriver_traces[i]) < 0)
+				return -1;
+		return 0;
+	}
+	d = opendir(c->dir);
+	if (!d) {
+		cmd_error("replay", "%s: %s", c->dir, strerror(errno));
+		return -1;
+	}
+	while ((e = readdir(d))) {
+		size_t l = strlen(e->d_name);
+
+		if (l <= 4 || strcmp(e->d_name + l - 4, ".rep") != 0)
+			continue;
+		if (n == cap) {
+			char **nn = realloc(names, (cap = cap ? 2 * cap : 32) * sizeof(*nn));
+
+			if (!nn)
+				break;
+			names = nn;
+		}
+		names[n++] = strdup(e->d_name);
+	}
+	closedir(d);
+	qsort(names, n, sizeof(*names), cmp_str);
+	for (size_t i = 0; i < n; i++) {
+		if (names[i] && add_path(c, names[i]) < 0)
+			n = 0;
+		free(names[i]);
+	}
+	free(names);
+	if (!c->ntr) {
+		cmd_error("replay", "%s: no .rep trace in it", c->dir);
+		return -1;
+	}
+	return 0;
+}
+
+/* "all", a name, a comma list of names, or a plugin's path. */
+static int parse_policies(struct cmd *c, const char *arg)
+{
+	char buf[256], why[160], *save = NULL;
+
+	if (strcmp(arg, "all") == 0) {
+		for (const struct malloc_ops *const *p = malloc_policies; *p && c->npol < MAX_POLICIES;
+		     p++)
+			c->pols[c->npol++] = *p;
+	} else if (plugin_is_path(arg)) {
+		const char *b = strrchr(arg, '/');
+
+		/* Before anything is read: this may execute the command again. */
+		plugin_guard_layout(true);
+		c->so.plugin = arg;
+		if (sandbox_probe(&c->so, stderr) < 0)
+			return EXIT_BAD_INPUT;
+		c->pols[0] = NULL;
+		c->names[0] = b ? b + 1 : arg;
+		c->npol = 1;
+		return 0;
+	} else {
+		snprintf(buf, sizeof(buf), "%s", arg);
+		for (char *tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+			const struct malloc_ops *ops = malloc_policy(tok);
+
+			if (!ops)
+				return usage_error("replay",
+				                   "--malloc: unknown malloc policy '%s' (%s, or all)", tok,
+				                   sim_policy_names(why, sizeof(why)));
+			if (c->npol < MAX_POLICIES)
+				c->pols[c->npol++] = ops;
+		}
+	}
+	for (int j = 0; j < c->npol; j++)
+		c->names[j] = c->pols[j]->name;
+	return c->npol ? 0 : usage_error("replay", "--malloc: no policy in '%s'", arg);
+}
+
+/* ---- reports ------------------------------------------------------------------- */
+
+cJSON *replay_json(const struct replay_result *r)
+{
+	cJSON *o = cJSON_CreateObject();
+
+	cJSON_AddStringToObject(o, "trace", r->trace);
+	cJSON_AddStringToObject(o, "malloc", r->malloc);
+	cJSON_AddNumberToObject(o, "ops", (double)r->ops);
+	cJSON_AddBoolToObject(o, "valid", r->valid);
+	if (r->valid)
+		cJSON_AddNullToObject(o, "error");
+	else
+		cJSON_AddStringToObject(o, "error", r->error);
+	cJSON_AddNumberToObject(o, "peak_payload", (double)r->peak_payload);
+	cJSON_AddNumberToObject(o, "peak_footprint", (double)r->peak_footprint);
+	cJSON_AddNumberToObject(o, "util", r->util);
+	cJSON_AddNumberToObject(o, "brk_calls", (double)r->brk_calls);
+	cJSON_AddNumberToObject(o, "mmap_calls", (double)r->mmap_calls);
+	cJSON_AddNumberToObject(o, "munmap_calls", (double)r->munmap_calls);
+	cJSON_AddNumberToObject(o, "page_faults", (double)r->page_faults);
+	cJSON_AddNumberToObject(o, "tlb_hits", (double)r->tlb_hits);
+	cJSON_AddNumberToObject(o, "tlb_misses", (double)r->tlb_misses);
+	cJSON_AddNumberToObject(o, "peak_frames", (double)r->peak_frames);
+	cJSON_AddNumberToObject(o, "secs", r->secs);
+	return o;
+}
+
+static void print_json(const struct replay_result *r)
+{
+	cJSON *o = replay_json(r);
+	char *s = cJSON_PrintUnformatted(o);
+
+	if (s)
+		puts(s);
+	free(s);
+	cJSON_Delete(o);
+}
+
+static void print_summary(const struct trace *t, const struct replay_result *r)
+{
+	double ops = r->ops ? (double)r->ops : 1;
+
+	printf("trace           %s (%zu ops, %u ids)\n", r->trace, t->nr_ops, t->nr_ids);
+	printf("malloc          %s\n", r->malloc);
+	printf("valid           %s%s%s\n", r->valid ? "yes" : "NO: ", r->valid ? "" : r->error, "");
+	printf("ops run         %llu\n", (unsigned long long)r->ops);
+	printf("peak payload    %llu bytes\n", (unsigned long long)r->peak_payload);
+	printf("peak footprint  %llu bytes\n", (unsigned long long)r->peak_footprint);
+	printf("utilization     %.3f\n", r->util);
+	printf("system calls    brk %llu, mmap %llu, munmap %llu\n",
+	       (unsigned long long)r->brk_calls, (unsigned long long)r->mmap_calls,
+	       (unsigned long long)r->munmap_calls);
+	printf("page faults     %llu (%.3f per op)\n", (unsigned long long)r->page_faults,
+	       (double)r->page_faults / ops);
+	printf("TLB             %llu hits, %llu misses (%.3f misses per op)\n",
+	       (unsigned long long)r->tlb_hits, (unsigned long long)r->tlb_misses,
+	       (double)r->tlb_misses / ops);
+	printf("peak frames     %llu (%llu KiB: RSS + page tables)\n",
+	       (unsigned long long)r->peak_frames, (unsigned long long)r->peak_frames * 4);
+	printf("time            %.3f s (%.0f ops/s)\n", r->secs,
+	       r->secs > 0 ? (double)r->ops / r->secs : 0.0);
+}
+
+#define TABLE_HEAD                                                                                 \
+	"%-20s %-5s %6s %9s %9s %8s %11s %8s %9s\n", "", "valid", "util", "ops", "secs", "Kops",   \
+	    "peak_fp", "faults", "tlbmis/op"
+
+static void print_row(const char *name, const struct replay_result *r)
+{
+	double ops = r->ops ? (double)r->ops : 1;
+
+	printf("%-20.20s %-5s %5.1f%% %9llu %9.6f %8.1f %11llu %8llu %9.3f\n", name,
+	       r->valid ? "yes" : "NO", 100 * r->util, (unsigned long long)r->ops, r->secs,
+	       r->secs > 0 ? (double)r->ops / r->secs / 1000 : 0.0,
+	       (unsigned long long)r->peak_footprint, (unsigned long long)r->page_faults,
+	       (double)r->tlb_misses / ops);
+}
+
+static double kops(const struct tally *t)
+{
+	return t->secs > 0 ? (double)t->ops / t->secs / 1000 : 0;
+}
+
+/* The index of t against ref (Kops/s), or -1 when not every trace was valid. */
+static double perf_index(const struct tally *t, int ntr, double ref, double *p1, double *p2)
+{
+	double thru = ref > 0 ? kops(t) / ref : 1;
+
+	if (t->valid < ntr)
+		return -1;
+	*p1 = 100 * UTIL_WEIGHT * t->util_sum / ntr;
+	*p2 = 100 * (1 - UTIL_WEIGHT) * (thru < 1 ? thru : 1);
+	return *p1 + *p2;
+}
+
+static void print_index(const struct tally *t, int ntr, double ref)
+{
+	double p1, p2, idx = perf_index(t, ntr, ref, &p1, &p2);
+
+	if (idx < 0)
+		printf("Perf index: not scored, %d of %d replays invalid\n", ntr - t->valid, ntr);
+	else
+		printf("Perf index = %.0f (util) + %.0f (thru) = %.0f/100\n", p1, p2, idx);
+}
+
+/* ---- the plot ------------------------------------------------------------------ */
+
+static int write_plot(const struct cmd *c, const struct trace *t, struct replay_series *s,
+                      const struct replay_result *res)
+{
+	int np = c->npol;
+	double *x = calloc((size_t)np * PLOT_POINTS, sizeof(double));
+	double *y[4];
+	struct plot_series *ser[3];
+	char notes[MAX_POLICIES + 2][160], title[512];
+	const char *note_ptr[MAX_POLICIES + 3];
+	int rc = -1;
+
+	for (int k = 0; k < 4; k++)
+		y[k] = calloc((size_t)np * PLOT_POINTS, sizeof(double));
+	for (int k = 0; k < 3; k++)
+		ser[k] = calloc((size_t)np + 1, sizeof(*ser[k]));
+	if (!x || !y[0] || !y[1] || !y[2] || !y[3] || !ser[0] || !ser[1] || !ser[2]) {
+		fprintf(stderr, "replay: out of memory for the plot\n");
+		goto out;
+	}
+	for (int j = 0; j < np; j++) {
+		double *xj = x + (size_t)j * PLOT_POINTS;
+		uint32_t rgb = 0x000000;
+
+		for (size_t i = 0; i < s[j].n; i++) {
+			xj[i] = (double)s[j].op[i];
+			y[0][(size_t)j * PLOT_POINTS + i] = (double)s[j].footprint[i];
+			y[1][(size_t)j * PLOT_POINTS + i] = (double)s[j].rss_pages[i] * 4096;
+			y[2][(size_t)j * PLOT_POINTS + i] = (double)s[j].faults[i];
+			y[3][(size_t)j * PLOT_POINTS + i] = (double)s[j].payload[i];
+		}
+		for (size_t k = 0; malloc_policies[k]; k++)
+			if (malloc_policies[k] == c->pols[j] &&
+			    k < sizeof(policy_rgb) / sizeof(policy_rgb[0]))
+				rgb = policy_rgb[k];
+		for (int k = 0; k < 3; k++)
+			ser[k][j] = (struct plot_series){
+			    c->names[j], rgb,  xj, y[k] + (size_t)j * PLOT_POINTS,
+			    s[j].n,           false};
+		snprintf(notes[j], sizeof(notes[j]), "%s: peak %llu B, util %.1f%%, %llu faults%s",
+		         c->names[j], (unsigned long long)res[j].peak_footprint,
+		         100 * res[j].util, (unsigned long long)res[j].page_faults,
+		         res[j].valid ? "" : " (invalid)");
+		note_ptr[j] = notes[j];
+	}
+	/* The payload is the trace's, the same under every policy: the first
+	   policy's, drawn thin under the footprints. */
+	ser[0][np] =
+	    (struct plot_series){"live payload (the trace's)", 0x555555, x, y[3], s[0].n, true};
+	snprintf(notes[np], sizeof(notes[np]), "%zu operations, peak payload %llu B", t->nr_ops,
+	         (unsigned long long)res[0].peak_payload);
+	note_ptr[np] = notes[np];
+	note_ptr[np + 1] = NULL;
+	snprintf(title, sizeof(title), "replay %s", t->path);
+	{
+		const struct plot_panel panels[] = {
+		    {"heap footprint (brk - start_brk + mmapped)", PLOT_BYTES, ser[0],
+		     (size_t)np + 1},
+		    {"resident memory (RSS)", PLOT_BYTES, ser[1], (size_t)np},
+		    {"page faults so far", PLOT_COUNT, ser[2], (size_t)np},
+		};
+		const struct plot_spec spec = {title, "operation", 1280, 800, panels, 3, note_ptr};
+
+		rc = plot_png(c->plot, &spec, stderr);
+	}
+out:
+	free(x);
+	for (int k = 0; k < 4; k++)
+		free(y[k]);
+	for (int k = 0; k < 3; k++)
+		free(ser[k]);
+	return rc;
+}
+
+/* ---- the command ---------------------------------------------------------------- */
+
+static int parse_args(int argc, char **argv, struct cmd *c, bool *help)
+{
+	enum { OPT_PLOT = 256, OPT_REF };
+	static const struct option longopts[] = {
+	    {"malloc", required_argument, NULL, 'm'},
+	    {"phys", required_argument, NULL, 'p'},
+	    {"json", no_argument, NULL, 'j'},
+	    {"no-check", no_argument, NULL, 'n'},
+	    {"file", required_argument, NULL, 'f'},
+	    {"tracedir", required_argument, NULL, 't'},
+	    {"verbose", no_argument, NULL, 'V'},
+	    {"plot", required_argument, NULL, OPT_PLOT},
+	    {"ref-kops", required_argument, NULL, OPT_REF},
+	    {"help", no_argument, NULL, 'h'},
+	    {NULL, 0, NULL, 0},
+	};
+	const char *policy = "glibc";
+	char **files = calloc((size_t)argc + 1, sizeof(*files));
+	int nfiles = 0, ch, rc;
+	struct kernel_opts ko;
+	char why[160], *end;
+
+	if (!files)
+		return EXIT_BAD_INPUT;
+	optind = 0;
+	opterr = 0;
+	kernel_default_opts(&ko);
+	while ((ch = getopt_long(argc, argv, ":m:p:jnf:t:Vh", longopts, NULL)) != -1) {
+		switch (ch) {
+		case 'm':
+			policy = optarg;
+			break;
+		case 'p':
+			if (parse_size(optarg, &c->o.phys_bytes) < 0 || c->o.phys_bytes == 0) {
+				free(files);
+				return usage_error("replay", "--phys: bad size '%s'", optarg);
+			}
+			ko.phys_bytes = c->o.phys_bytes;
+			if (kernel_opts_problem(&ko, why, sizeof(why))) {
+				free(files);
+				return usage_error("replay", "--phys %s: %s", optarg, why);
+			}
+			break;
+		case 'j':
+			c->json = true;
+			break;
+		case 'n':
+			c->o.check = false;
+			break;
+		case 'f':
+			files[nfiles++] = optarg;
+			break;
+		case 't':
+			c->dir = optarg;
+			break;
+		case 'V':
+			c->verbose = true;
+			break;
+		case OPT_PLOT:
+			c->plot = optarg;
+			break;
+		case OPT_REF:
+			errno = 0;
+			c->ref_kops = strtod(optarg, &end);
+			if (errno || end == optarg || *end || !(c->ref_kops > 0)) {
+				free(files);
+				return usage_error("replay", "--ref-kops: '%s' is not a positive number",
+				                   optarg);
+			}
+			break;
+		case 'h':
+			*help = true;
+			free(files);
+			return 0;
+		case ':':
+			free(files);
+			return usage_error("replay", "option '%s' needs a value", argv[optind - 1]);
+		default:
+			free(files);
+			return usage_error("replay", "unknown option '%s'", argv[optind - 1]);
+		}
+	}
+	for (int i = optind; i < argc; i++)
+		files[nfiles++] = argv[i];
+	for (int i = 0; i < nfiles; i++)
+		if (add_path(c, files[i]) < 0) {
+			free(files);
+			return EXIT_BAD_INPUT;
+		}
+	free(files);
+	if (!c->ntr && c->dir && dir_traces(c) < 0)
+		return EXIT_BAD_INPUT;
+	if (!c->ntr)
+		return usage_error("replay", "no trace given (TRACE.rep, -f FILE or -t DIR)");
+	rc = parse_policies(c, policy);
+	if (rc)
+		return rc;
+	if (c->plot && c->ntr != 1)
+		return usage_error("replay", "--plot draws one trace, not %d", c->ntr);
+	if (c->plot && c->so.plugin)
+		return usage_error("replay", "--plot draws the built-in policies, not a plugin");
+	return 0;
+}
+
+/* The glibc policy's throughput on the traces, for the index (Kops/s), when
+   it is not among those replayed: replayed for the purpose. 0 when it
+   cannot be had. */
+static double glibc_reference(struct cmd *c, struct trace **tr, const struct tally *tally)
+{
+	struct tally t = {0};
+
+	for (int j = 0; j < c->npol; j++)
+		if (strcmp(c->names[j], "glibc") == 0)
+			return kops(&tally[j]);
+	for (int i = 0; i < c->ntr; i++) {
+		struct replay_opts o = c->o;
+		struct replay_result r;
+
+		o.policy = "glibc";
+		o.series = NULL;
+		o.progress = false;
+		if (replay_run(tr[i], &o, &r) < 0)
+			return 0;
+		t.ops += r.ops;
+		t.secs += r.secs;
+	}
+	return kops(&t);
+}
+
+int cmd_replay(int argc, char **argv)
+{
+	struct cmd c = {.o = {.check = true}, .so = {.timeout = REPLAY_PLUGIN_TIMEOUT}};
+	struct replay_series series[MAX_POLICIES];
+	struct replay_result plot_res[MAX_POLICIES];
+	struct tally tally[MAX_POLICIES];
+	struct trace **tr = NULL;
+	bool help = false, table;
+	double ref;
+	int status, rc, i, j;
+
+	memset(series, 0, sizeof(series));
+	memset(tally, 0, sizeof(tally));
+	status = parse_args(argc, argv, &c, &help);
+	if (help) {
+		usage(stdout);
+		goto out;
+	}
+	if (status)
+		goto out;
+	tr = calloc((size_t)c.ntr, sizeof(*tr));
+	if (!tr) {
+		status = EXIT_BAD_INPUT;
+		goto out;
+	}
+	for (i = 0; i < c.ntr; i++)
+		if (trace_load_for("replay", c.paths[i], &tr[i], stderr) < 0) {
+			status = EXIT_BAD_INPUT;
+			goto out;
+		}
+	table = c.ntr > 1 || c.npol > 1;
+	for (j = 0; j < c.npol; j++) {
+		if (table && !c.json && c.ntr > 1) {
+			printf("%sResults for malloc policy %s%s:\n", j ? "\n" : "",
+			       c.names[j], c.o.check ? "" : " (--no-check)");
+			printf(TABLE_HEAD);
+		} else if (table && !c.json && j == 0) {
+			printf("%s%s:\n", tr[0]->path, c.o.check ? "" : " (--no-check)");
+			printf(TABLE_HEAD);
+		}
+		for (i = 0; i < c.ntr; i++) {
+			const char *base = strrchr(tr[i]->path, '/');
+			struct replay_result r;
+
+			c.o.policy = c.names[j];
+			c.o.progress = isatty(2) && !c.json && tr[i]->nr_ops >= 20000;
+			c.o.series = c.plot ? &series[j] : NULL;
+			if (c.plot)
+				series[j].max_points = PLOT_POINTS;
+			if (c.verbose && !c.json) {
+				printf("Reading tracefile: %s\n", tr[i]->path);
+				printf(
+				    "Checking %s for correctness, efficiency, and performance.\n",
+				    c.names[j]);
+			}
+			/* The simulation could not be set up: RAM of that size cannot
+			   boot (a bad --phys), said on stderr already. */
+			if (c.pols[j]) {
+				rc = replay_run(tr[i], &c.o, &r);
+			} else {
+				char *got = NULL;
+
+				rc = sandbox_replay(tr[i], &c.o, &c.so, &r, &got);
+				/* What the plugin printed, on stderr (stdout is the report's). */
+				if (got)
+					fputs(got, stderr);
+				free(got);
+			}
+			if (rc < 0) {
+				status = EXIT_BAD_INPUT;
+				goto out;
+			}
+			if (!r.valid) {
+				fprintf(stderr, "%s: %s: invalid replay: %s\n", r.trace, r.malloc,
+				        r.error);
+				if (status == 0)
+					status = EXIT_SIM_FAILED;
+			} else {
+				tally[j].util_sum += r.util;
+				tally[j].valid++;
+			}
+			tally[j].ran++;
+			tally[j].ops += r.ops;
+			tally[j].secs += r.secs;
+			if (c.plot)
+				plot_res[j] = r;
+			if (c.json)
+				print_json(&r);
+			else if (c.verbose || !table)
+				print_summary(tr[i], &r);
+			if (table && !c.json)
+				print_row(c.ntr > 1 ? (base ? base + 1 : tr[i]->path)
+				                    : c.names[j],
+				          &r);
+			fflush(stdout);
+		}
+		if (table && !c.json && c.ntr > 1)
+			printf("%-20s %-5s %5.1f%% %9llu %9.6f %8.1f\n", "Total", "",
+			       100 * tally[j].util_sum / c.ntr, (unsigned long long)tally[j].ops,
+			       tally[j].secs, kops(&tally[j]));
+	}
+	/* The index, against glibc's throughput here or --ref-kops. */
+	if (table && !c.json) {
+		ref = c.ref_kops > 0 ? c.ref_kops : glibc_reference(&c, tr, tally);
+		if (c.ntr > 1 && c.npol == 1) {
+			print_index(&tally[0], c.ntr, ref);
+		} else {
+			printf("\n%-9s %7s %6s %8s %6s   (thru: against %s%.1f Kops/s)\n", "malloc",
+			       "valid", "util", "Kops", "index",
+			       c.ref_kops > 0 ? "--ref-kops " : "the glibc policy's ", ref);
+			for (j = 0; j < c.npol; j++) {
+				double p1, p2, idx = perf_index(&tally[j], c.ntr, ref, &p1, &p2);
+				char valid[16], ix[16];
+
+				snprintf(valid, sizeof(valid), "%d/%d", tally[j].valid, c.ntr);
+				if (idx < 0)
+					snprintf(ix, sizeof(ix), "-");
+				else
+					snprintf(ix, sizeof(ix), "%.0f", idx);
+				printf("%-9s %7s %5.1f%% %8.1f %6s\n", c.names[j], valid,
+				       100 * tally[j].util_sum / c.ntr, kops(&tally[j]), ix);
+			}
+		}
+	}
+	if (c.plot && write_plot(&c, tr[0], series, plot_res) < 0)
+		status = EXIT_BAD_INPUT;
+out:
+	for (j = 0; j < MAX_POLICIES; j++)
+		replay_series_free(&series[j]);
+	for (i = 0; tr && i < c.ntr; i++)
+		trace_free(tr[i]);
+	free(tr);
+	for (i = 0; i < c.ntr; i++)
+		free(c.paths[i]);
+	free(c.paths);
+	return status;
+}

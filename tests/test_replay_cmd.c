@@ -1,0 +1,193 @@
+/*
+ * test_replay_cmd.c - the reports of `aftermalloc replay`
+ * (demos/cli/replay_cmd.c) as the CS:APP driver's users know them: -t DIR
+ * scores mdriver's eleven traces, -f FILE, -V, the table with its Total row
+ * and the performance index; --plot's picture, read back from the PNG.
+ */
+#include <criterion/criterion.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <SDL.h>
+#include <SDL_image.h>
+
+#include "demos/plot/plot.h"
+#include "tests/support_bin.h"
+
+static char *traces_dir(const char *sub)
+{
+	static char path[4096];
+
+	snprintf(path, sizeof(path), "%s/demos/traces/%s", bin_root(), sub);
+	return path;
+}
+
+Test(replay_report, t_dir_scores_the_eleven_traces_mdriver_scores, .timeout = 120)
+{
+	/* --ref-kops tiny: the throughput part is full (40), whatever the host,
+	   so the index is the utilization's: 60 x 0.710 + 40 = 83 */
+	struct bin_out p = bin_run((const char *[]){"replay", "-t", traces_dir("malloclab"),
+	                                            "--no-check", "--ref-kops", "1e-9", NULL},
+	                           NULL);
+	static const char *const scored[] = {
+	    "amptjp-bal.rep",  "cccp-bal.rep",    "cp-decl-bal.rep",  "expr-bal.rep",
+	    "coalescing-bal",  "random-bal.rep",  "random2-bal.rep",  "binary-bal.rep",
+	    "binary2-bal.rep", "realloc-bal.rep", "realloc2-bal.rep",
+	};
+
+	cr_assert_eq(p.status, 0, "%s", p.err);
+	cr_assert(strstr(p.out, "Results for malloc policy glibc (--no-check):\n"), "%s", p.out);
+	for (size_t i = 0; i < sizeof(scored) / sizeof(scored[0]); i++)
+		cr_assert(strstr(p.out, scored[i]), "%s missing:\n%s", scored[i], p.out);
+	cr_assert_null(strstr(p.out, "short1"), "short1 is for debugging, not scored");
+	cr_assert(strstr(p.out, "\nTotal ") && strstr(p.out, " 71.0%    112372 "), "%s", p.out);
+	cr_assert(strstr(p.out, "Perf index = 43 (util) + 40 (thru) = 83/100\n"), "%s", p.out);
+	bin_out_free(&p);
+}
+
+Test(replay_report, a_directory_without_them_gives_every_trace_in_it_and_names_resolve_there)
+{
+	struct bin_out p =
+	    bin_run((const char *[]){"replay", "-t", traces_dir("cmu"), "-f", "malloc.rep", "-f",
+	                             "malloc-free.rep", "-m", "seed", NULL},
+	            NULL);
+
+	cr_assert_eq(p.status, 0, "%s", p.err);
+	cr_assert(strstr(p.out, "malloc.rep ") && strstr(p.out, "malloc-free.rep "), "%s", p.out);
+	cr_assert(strstr(p.out, "Perf index = "), "%s", p.out);
+	cr_assert(strstr(p.out, "Total "), "%s", p.out);
+	bin_out_free(&p);
+}
+
+Test(replay_report, verbose_says_what_runs_and_each_replay_in_full)
+{
+	char t[4200];
+	struct bin_out p;
+
+	snprintf(t, sizeof(t), "%s/malloc-free.rep", traces_dir("cmu"));
+	p = bin_run((const char *[]){"replay", "-V", "-f", t, "-m", "glibc,best", NULL}, NULL);
+	cr_assert_eq(p.status, 0, "%s", p.err);
+	cr_assert(strstr(p.out, "Reading tracefile: "), "%s", p.out);
+	cr_assert(strstr(p.out, "Checking best for correctness, efficiency, and performance.\n"),
+	          "%s", p.out);
+	cr_assert(strstr(p.out, "peak footprint  135168 bytes\n"), "%s", p.out);
+	/* two policies of one trace: a row each, then the index of each */
+	cr_assert(strstr(p.out, "\nglibc      "), "%s", p.out);
+	cr_assert(strstr(p.out, "index   (thru: against the glibc policy's "), "%s", p.out);
+	bin_out_free(&p);
+}
+
+Test(replay_report, an_invalid_replay_is_not_scored)
+{
+	static const char text[] = "0\n1\n2\n1\na 0 8\nf 1\n";
+	char *bad = bin_temp_file(text, strlen(text), ".rep"), t[4200];
+	struct bin_out p;
+
+	snprintf(t, sizeof(t), "%s/malloc-free.rep", traces_dir("cmu"));
+	p = bin_run((const char *[]){"replay", t, bad, NULL}, NULL);
+	cr_assert_eq(p.status, 1);
+	cr_assert(strstr(p.out, "Perf index: not scored, 1 of 2 replays invalid\n"), "%s", p.out);
+	cr_assert(strstr(p.err, "invalid replay: op 2 (line 6): f 1: id 1 is not allocated"), "%s",
+	          p.err);
+	unlink(bad);
+	free(bad);
+	bin_out_free(&p);
+}
+
+Test(replay_report, bad_options_exit_2)
+{
+	static const struct {
+		const char *args[8], *msg;
+	} cases[] = {
+	    {{"replay", "-t", "/nonexistent-dir"}, "/nonexistent-dir: No such file or directory"},
+	    {{"replay", "--ref-kops", "0", "x.rep"}, "--ref-kops: '0' is not a positive number"},
+	    {{"replay", "-m", "glibc,nosuch", "x.rep"}, "unknown malloc policy 'nosuch'"},
+	    {{"replay", "-f"}, "option '-f' needs a value"},
+	};
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct bin_out p = bin_run(cases[i].args, NULL);
+
+		cr_assert_eq(p.status, 2, "case %zu", i);
+		cr_assert(strstr(p.err, cases[i].msg), "case %zu: %s", i, p.err);
+		cr_assert_eq(p.out_len, 0);
+		bin_out_free(&p);
+	}
+}
+
+/* ---- --plot ------------------------------------------------------------------- */
+
+static uint32_t pixel(SDL_Surface *s, int x, int y)
+{
+	uint8_t r, g, b, a;
+	uint32_t v = 0;
+
+	memcpy(&v, (uint8_t *)s->pixels + y * s->pitch + x * s->format->BytesPerPixel,
+	       s->format->BytesPerPixel);
+	SDL_GetRGBA(v, s->format, &r, &g, &b, &a);
+	return (uint32_t)r << 16 | (uint32_t)g << 8 | b;
+}
+
+/* How many pixels of colour rgb lie in [x0, x1) x [y0, y1). */
+static long count_rgb(SDL_Surface *s, uint32_t rgb, int x0, int y0, int x1, int y1)
+{
+	long n = 0;
+
+	for (int y = y0; y < y1; y++)
+		for (int x = x0; x < x1; x++)
+			n += pixel(s, x, y) == rgb;
+	return n;
+}
+
+Test(replay_report, plot_draws_every_policy_in_every_panel_of_a_1280x800_png, .timeout = 120)
+{
+	char *png = bin_temp_file("", 0, ".png"), t[4200];
+	/* the colours replay_cmd.c gives the policies, in malloc_policies' order */
+	static const uint32_t rgb[] = {0xd62728, 0x1f77b4, 0x2ca02c, 0x9467bd, 0xff7f0e, 0x17becf};
+	struct bin_out p;
+	SDL_Surface *s;
+
+	snprintf(t, sizeof(t), "%s/binary2-bal.rep", traces_dir("malloclab"));
+	p = bin_run(
+	    (const char *[]){"replay", t, "-m", "firstfit,glibc,best", "-n", "--plot", png, NULL},
+	    NULL);
+	cr_assert_eq(p.status, 0, "%s", p.err);
+	s = IMG_Load(png);
+	cr_assert_not_null(s, "%s does not decode: %s", png, IMG_GetError());
+	cr_assert_eq(s->w, 1280);
+	cr_assert_eq(s->h, 800);
+	cr_assert_eq(pixel(s, 2, 2), PLOT_BACKGROUND);
+	/* The 2x2 grid: footprint top left, RSS top right, faults bottom left;
+	   each drawn policy appears in each (glibc and best differ in all
+	   three on binary2), the payload in the first only. */
+	for (int k = 1; k < 6; k += 3) { /* firstfit, best */
+		cr_assert_gt(count_rgb(s, rgb[k], 12, 60, 634, 400), 50, "policy %d footprint", k);
+		cr_assert_gt(count_rgb(s, rgb[k], 646, 60, 1268, 400), 50, "policy %d RSS", k);
+		cr_assert_gt(count_rgb(s, rgb[k], 12, 420, 634, 790), 50, "policy %d faults", k);
+	}
+	cr_assert_gt(count_rgb(s, rgb[4], 12, 60, 634, 790), 50, "glibc");
+	cr_assert_eq(count_rgb(s, rgb[0], 0, 0, 1280, 800), 0, "seed was not replayed");
+	cr_assert_gt(count_rgb(s, 0x555555, 12, 60, 634, 400), 50, "the payload line");
+	cr_assert_eq(count_rgb(s, 0x555555, 646, 60, 1268, 400), 0);
+	SDL_FreeSurface(s);
+	unlink(png);
+	free(png);
+	bin_out_free(&p);
+}
+
+Test(replay_report, plot_takes_one_trace_and_a_writable_file)
+{
+	char t[4200];
+	struct bin_out p;
+
+	snprintf(t, sizeof(t), "%s/malloc-free.rep", traces_dir("cmu"));
+	p = bin_run((const char *[]){"replay", t, t, "--plot", "/tmp/x.png", NULL}, NULL);
+	cr_assert_eq(p.status, 2);
+	cr_assert(strstr(p.err, "--plot draws one trace, not 2"), "%s", p.err);
+	bin_out_free(&p);
+	p = bin_run((const char *[]){"replay", t, "--plot", "/nonexistent-dir/x.png", NULL}, NULL);
+	cr_assert_eq(p.status, 2);
+	cr_assert(strstr(p.err, "plot: cannot write /nonexistent-dir/x.png"), "%s", p.err);
+	bin_out_free(&p);
+}
