@@ -80,3 +80,13 @@ shot compare-seed-glibc "$S" "$N" --compare seed,glibc
 "$BIN" replay "$ROOT/demos/traces/malloclab/binary2-bal.rep" --malloc all --no-check \
 	--plot "$OUT/replay-binary2.png" >/dev/null
 echo "$OUT/replay-binary2.png: replay --plot of binary2-bal.rep"
+
+# 7. A policy of one's own: the textbook's implicit free list as a plugin
+#    (demos/lab/mm-implicit.c, docs/lab-implicit.md), its heap drawn from its
+#    mm_walk after two frees, one of them coalesced with the free tail.
+"$BIN" lab "$ROOT/demos/lab/mm-implicit.c" "$ROOT/demos/traces/malloclab/short1-bal.rep" \
+	-o "$TMP/mm-implicit.so" >/dev/null
+printf 'p = malloc 100\nq = malloc 5000\nr = malloc 300\nfree p\nfree r\n' >"$TMP/heap.ams"
+"$BIN" run "$TMP/heap.ams" --malloc "$TMP/mm-implicit.so" --events "$TMP/ev.jsonl" >/dev/null
+N=$(grep '"kind":"ret","fn":"free"' "$TMP/ev.jsonl" | tail -n 1 | seq_of)
+shot lab-implicit-heap "$TMP/heap.ams" "$N" --malloc "$TMP/mm-implicit.so"

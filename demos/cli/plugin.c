@@ -388,8 +388,12 @@ struct plugin *plugin_open(const char *path, const char *name, FILE *err)
 	if (!p->dl) {
 		const char *e = dlerror();
 
+		size_t n = strlen(path);
+
 		fprintf(err, "%s: cannot load: %s%s\n", path, e ? e : "unknown error",
-		        e && strstr(e, "undefined symbol: mem_")
+		        n > 2 && strcmp(path + n - 2, ".c") == 0
+		            ? " (a C file: compile it first, aftermalloc lab FILE.c -o FILE.so)"
+		        : e && strstr(e, "undefined symbol: mem_")
 		            ? " (built against the lab's own memlib.h? include "
 		              "<aftermalloc/memlib.h> instead)"
 		            : "");
