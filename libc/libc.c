@@ -190,7 +190,8 @@ int libc_mprotect(struct libc *lc, vaddr_t addr, uint64_t len, int prot)
 	struct probe *p = lc_probe(lc);
 	int ret;
 
-	probe_call(p, LAYER_LIBC, "__mprotect", {"addr", addr}, {"len", len}, {"prot", (uint64_t)prot});
+	probe_call(p, LAYER_LIBC, "__mprotect", {"addr", addr}, {"len", len},
+	           {"prot", (uint64_t)prot});
 	ret = sys_status(lc, sys_mprotect(lc->k, addr, len, prot));
 	probe_ret(p, LAYER_LIBC, "__mprotect", {"ret", (uint64_t)(int64_t)ret});
 	return ret;
@@ -227,7 +228,8 @@ vaddr_t libc_mremap(struct libc *lc, vaddr_t addr, uint64_t old_len, uint64_t ne
 
 			if (o > lc->st.mmapped_bytes)
 				panic("allocator remapped %llu bytes, has %llu mapped",
-				      (unsigned long long)o, (unsigned long long)lc->st.mmapped_bytes);
+				      (unsigned long long)o,
+				      (unsigned long long)lc->st.mmapped_bytes);
 			lc->st.mmapped_bytes = lc->st.mmapped_bytes - o + n;
 			if (lc->st.mmapped_bytes > lc->st.max_mmapped_bytes)
 				lc->st.max_mmapped_bytes = lc->st.mmapped_bytes;
@@ -431,32 +433,6 @@ void libc_store_slow(struct libc *lc, vaddr_t va, unsigned size, uint64_t v)
 	lc_user(lc);
 	if (cpu_store_slow(lc->cpu, va, size, v) < 0)
 		lc_fatal("store", va);
-}
-
-uint16_t libc_ld16(struct libc *lc, vaddr_t va)
-{
-	uint64_t v;
-
-	return (uint16_t)(cpu_load_fast(lc->cpu, va, 2, &v) ? v : libc_load_slow(lc, va, 2));
-}
-
-void libc_st16(struct libc *lc, vaddr_t va, uint16_t v)
-{
-	if (!cpu_store_fast(lc->cpu, va, 2, v))
-		libc_store_slow(lc, va, 2, v);
-}
-
-uint8_t libc_ld8(struct libc *lc, vaddr_t va)
-{
-	uint64_t v;
-
-	return (uint8_t)(cpu_load_fast(lc->cpu, va, 1, &v) ? v : libc_load_slow(lc, va, 1));
-}
-
-void libc_st8(struct libc *lc, vaddr_t va, uint8_t v)
-{
-	if (!cpu_store_fast(lc->cpu, va, 1, v))
-		libc_store_slow(lc, va, 1, v);
 }
 
 void libc_read(struct libc *lc, void *dst, vaddr_t src, uint64_t n)

@@ -65,8 +65,9 @@ static inline void leave(struct memlib *m)
 	m->mode = MEMLIB_IDLE;
 }
 
-/* mm_init, once per process, before its first operation. false: the
-   process was killed (the dispatch sees no return). */
+/* mm_init, once per process, before its first operation. When it fails
+   the process aborts, with glibc's way of saying so (the call never
+   returns). */
 static void ensure_init(struct memlib *m)
 {
 	int r;
@@ -126,52 +127,50 @@ static void ops_fini(struct libc *lc)
 	m->call = NULL;
 }
 
-static vaddr_t mm_ops_malloc(struct libc *lc, uint64_t n)
+/* A call into the plugin begins: the process is the plugin's, a CS:APP
+   plugin's mm_init has run in it, the call is recorded. */
+static inline struct memlib *begin(struct libc *lc, const char *call)
 {
 	struct memlib *m = self(lc);
-	void *p;
 
 	check_process(m, lc);
-	ensure_init(m);
-	enter(m, "mm_malloc");
-	p = m->fn.malloc(n);
+	if (!m->native)
+		ensure_init(m);
+	enter(m, call);
+	return m;
+}
+
+static vaddr_t mm_ops_malloc(struct libc *lc, uint64_t n)
+{
+	struct memlib *m = begin(lc, "mm_malloc");
+	void *r = m->fn.malloc(n);
+
 	leave(m);
-	return va_of(p);
+	return va_of(r);
 }
 
 static void mm_ops_free(struct libc *lc, vaddr_t p)
 {
-	struct memlib *m = self(lc);
+	struct memlib *m = begin(lc, "mm_free");
 
-	check_process(m, lc);
-	ensure_init(m);
-	enter(m, "mm_free");
 	m->fn.free(ptr_of(p));
 	leave(m);
 }
 
 static vaddr_t mm_ops_realloc(struct libc *lc, vaddr_t p, uint64_t n)
 {
-	struct memlib *m = self(lc);
-	void *r;
+	struct memlib *m = begin(lc, "mm_realloc");
+	void *r = m->fn.realloc(ptr_of(p), n);
 
-	check_process(m, lc);
-	ensure_init(m);
-	enter(m, "mm_realloc");
-	r = m->fn.realloc(ptr_of(p), n);
 	leave(m);
 	return va_of(r);
 }
 
 static vaddr_t mm_ops_calloc(struct libc *lc, uint64_t nmemb, uint64_t size)
 {
-	struct memlib *m = self(lc);
-	void *r;
+	struct memlib *m = begin(lc, "mm_calloc");
+	void *r = m->fn.calloc(nmemb, size);
 
-	check_process(m, lc);
-	ensure_init(m);
-	enter(m, "mm_calloc");
-	r = m->fn.calloc(nmemb, size);
 	leave(m);
 	return va_of(r);
 }
@@ -299,70 +298,53 @@ static int ops_check(struct libc *lc, FILE *err)
 
 static vaddr_t nat_malloc(struct libc *lc, uint64_t n)
 {
-	struct memlib *m = self(lc);
-	vaddr_t r;
+	struct memlib *m = begin(lc, "malloc");
+	vaddr_t r = m->native->malloc(lc, n);
 
-	check_process(m, lc);
-	enter(m, "malloc");
-	r = m->native->malloc(lc, n);
 	leave(m);
 	return r;
 }
 
 static void nat_free(struct libc *lc, vaddr_t p)
 {
-	struct memlib *m = self(lc);
+	struct memlib *m = begin(lc, "free");
 
-	check_process(m, lc);
-	enter(m, "free");
 	m->native->free(lc, p);
 	leave(m);
 }
 
 static vaddr_t nat_realloc(struct libc *lc, vaddr_t p, uint64_t n)
 {
-	struct memlib *m = self(lc);
-	vaddr_t r;
+	struct memlib *m = begin(lc, "realloc");
+	vaddr_t r = m->native->realloc(lc, p, n);
 
-	check_process(m, lc);
-	enter(m, "realloc");
-	r = m->native->realloc(lc, p, n);
 	leave(m);
 	return r;
 }
 
 static vaddr_t nat_calloc(struct libc *lc, uint64_t nmemb, uint64_t size)
 {
-	struct memlib *m = self(lc);
-	vaddr_t r;
+	struct memlib *m = begin(lc, "calloc");
+	vaddr_t r = m->native->calloc(lc, nmemb, size);
 
-	check_process(m, lc);
-	enter(m, "calloc");
-	r = m->native->calloc(lc, nmemb, size);
 	leave(m);
 	return r;
 }
 
 static vaddr_t nat_memalign(struct libc *lc, uint64_t align, uint64_t n)
 {
-	struct memlib *m = self(lc);
-	vaddr_t r;
+	struct memlib *m = begin(lc, "memalign");
+	vaddr_t r = m->native->memalign(lc, align, n);
 
-	check_process(m, lc);
-	enter(m, "memalign");
-	r = m->native->memalign(lc, align, n);
 	leave(m);
 	return r;
 }
 
 static uint64_t nat_usable_size(struct libc *lc, vaddr_t p)
 {
-	struct memlib *m = self(lc);
-	uint64_t r;
+	struct memlib *m = begin(lc, "usable_size");
+	uint64_t r = m->native->usable_size(lc, p);
 
-	check_process(m, lc);
-	enter(m, "usable_size");
-	r = m->native->usable_size(lc, p);
 	leave(m);
 	return r;
 }

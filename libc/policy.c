@@ -1,41 +1,42 @@
 /*
- * policy.c - the out-of-line twins of the loads and stores that libc.h
- * gives the built-in policies inline (libc_ld32, libc_st32, libc_ld64,
- * libc_st64), under the same symbol names, for plugins: a shared object
- * built against libc/policy.h calls these (libc/policy.syms exports them).
- * Each is the inline version's body, so a plugin's access costs what a
- * built-in one does plus a call.
+ * policy.c - the loads and stores of the policy interface (policy.h) as
+ * functions, for plugins: a shared object built against policy.h calls
+ * these (libc/policy.syms exports them). The built-in policies have the 32-
+ * and 64-bit ones inline (libc.h); here are their out-of-line twins, under
+ * the same symbol names, and the byte and 16-bit ones only plugins use.
+ * Each is the inline path of libc.h -- the CPU's fast slot, else the slow
+ * path out of line -- so a plugin's access costs a built-in one's plus a
+ * call.
  */
 #include "libc.h"
 
-/* The C names differ from the inline ones in libc.h; the symbols do not. */
-uint64_t policy_ld64(struct libc *lc, vaddr_t va) __asm__("libc_ld64");
-void policy_st64(struct libc *lc, vaddr_t va, uint64_t v) __asm__("libc_st64");
+#define POLICY_LOAD(fn, type, size)                                                                \
+	type fn(struct libc *lc, vaddr_t va)                                                       \
+	{                                                                                          \
+		uint64_t v;                                                                        \
+		return (type)(cpu_load_fast(lc->cpu, va, size, &v)                                 \
+		                  ? v                                                              \
+		                  : libc_load_slow(lc, va, size));                                 \
+	}
+
+#define POLICY_STORE(fn, type, size)                                                               \
+	void fn(struct libc *lc, vaddr_t va, type v)                                               \
+	{                                                                                          \
+		if (!cpu_store_fast(lc->cpu, va, size, v))                                         \
+			libc_store_slow(lc, va, size, v);                                          \
+	}
+
+/* The C names of the twins differ from libc.h's inline ones; the symbols do not. */
 uint32_t policy_ld32(struct libc *lc, vaddr_t va) __asm__("libc_ld32");
 void policy_st32(struct libc *lc, vaddr_t va, uint32_t v) __asm__("libc_st32");
+uint64_t policy_ld64(struct libc *lc, vaddr_t va) __asm__("libc_ld64");
+void policy_st64(struct libc *lc, vaddr_t va, uint64_t v) __asm__("libc_st64");
 
-uint64_t policy_ld64(struct libc *lc, vaddr_t va)
-{
-	uint64_t v;
-
-	return cpu_load_fast(lc->cpu, va, 8, &v) ? v : libc_load_slow(lc, va, 8);
-}
-
-void policy_st64(struct libc *lc, vaddr_t va, uint64_t v)
-{
-	if (!cpu_store_fast(lc->cpu, va, 8, v))
-		libc_store_slow(lc, va, 8, v);
-}
-
-uint32_t policy_ld32(struct libc *lc, vaddr_t va)
-{
-	uint64_t v;
-
-	return (uint32_t)(cpu_load_fast(lc->cpu, va, 4, &v) ? v : libc_load_slow(lc, va, 4));
-}
-
-void policy_st32(struct libc *lc, vaddr_t va, uint32_t v)
-{
-	if (!cpu_store_fast(lc->cpu, va, 4, v))
-		libc_store_slow(lc, va, 4, v);
-}
+POLICY_LOAD(libc_ld8, uint8_t, 1)
+POLICY_STORE(libc_st8, uint8_t, 1)
+POLICY_LOAD(libc_ld16, uint16_t, 2)
+POLICY_STORE(libc_st16, uint16_t, 2)
+POLICY_LOAD(policy_ld32, uint32_t, 4)
+POLICY_STORE(policy_st32, uint32_t, 4)
+POLICY_LOAD(policy_ld64, uint64_t, 8)
+POLICY_STORE(policy_st64, uint64_t, 8)

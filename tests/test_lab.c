@@ -458,12 +458,29 @@ static const char heap_script[] = "p = malloc 100\n"
                                   "free p\n"
                                   "show heap\n";
 
+/* `aftermalloc CMD SCRIPT --malloc PLUGIN`, the plugin built from rel with
+   cflags (named NAME.so in a temporary directory), input its stdin; the
+   script is a file under the root when script_rel, else the text script. */
+static struct bin_out with_plugin(const char *cmd, const char *script, bool script_rel,
+                                  const char *rel, const char *cflags, const char *name,
+                                  const char *input)
+{
+	char *dir = temp_dir(), *so = build_plugin(dir, rel, cflags, name);
+	char *path = script_rel ? src_path(script) : bin_script_file(script);
+	const char *args[] = {cmd, path, "--malloc", so, NULL};
+	struct bin_out o = bin_run(args, input);
+
+	if (!script_rel)
+		unlink(path);
+	free(path);
+	remove_dir(dir, so);
+	return o;
+}
+
 Test(lab, run_shows_the_plugin_s_heap_through_mm_walk, .timeout = 60)
 {
-	char *dir = temp_dir(), *so = build_plugin(dir, "demos/lab/mm-implicit.c", NULL, "i.so");
-	char *script = bin_script_file(heap_script);
-	const char *args[] = {"run", script, "--malloc", so, NULL};
-	struct bin_out o = bin_run(args, NULL);
+	struct bin_out o =
+	    with_plugin("run", heap_script, false, "demos/lab/mm-implicit.c", NULL, "i.so", NULL);
 
 	cr_assert_eq(o.status, 0, "%s", o.err);
 	cr_assert(strstr(o.out, "malloc policy i.so"), "%s", o.out);
@@ -475,34 +492,23 @@ Test(lab, run_shows_the_plugin_s_heap_through_mm_walk, .timeout = 60)
 	                        "i.so"),
 	          "%s", o.out);
 	bin_out_free(&o);
-	unlink(script);
-	free(script);
-	remove_dir(dir, so);
 }
 
 Test(lab, step_shows_the_plugin_s_functions_on_the_path, .timeout = 60)
 {
-	char *dir = temp_dir(), *so = build_plugin(dir, "demos/lab/mm-implicit.c", NULL, "i.so");
-	char *script = bin_script_file(heap_script);
-	const char *args[] = {"step", script, "--malloc", so, NULL};
-	struct bin_out o = bin_run(args, "f\nb\nf\nq\n");
+	struct bin_out o = with_plugin("step", heap_script, false, "demos/lab/mm-implicit.c", NULL,
+	                               "i.so", "f\nb\nf\nq\n");
 
 	cr_assert_eq(o.status, 0, "%s", o.err);
 	cr_assert(strstr(o.out, "path  line 1 `p = malloc 100` > malloc > mm_init > [#PF]"), "%s",
 	          o.out);
 	bin_out_free(&o);
-	unlink(script);
-	free(script);
-	remove_dir(dir, so);
 }
 
 Test(lab, a_direct_dereference_kills_the_simulated_process_not_the_tool, .timeout = 60)
 {
-	char *dir = temp_dir();
-	char *so = build_plugin(dir, "tests/lab/mm-faulty.c", "-DFAULT=1 -DFAULT_AT=1", "f.so");
-	char *script = bin_script_file("p = malloc 100\n");
-	const char *args[] = {"run", script, "--malloc", so, NULL};
-	struct bin_out o = bin_run(args, NULL);
+	struct bin_out o = with_plugin("run", "p = malloc 100\n", false, "tests/lab/mm-faulty.c",
+	                               "-DFAULT=1 -DFAULT_AT=1", "f.so", NULL);
 
 	cr_assert_eq(o.status, 1, "%s", o.err);
 	cr_assert(strstr(o.out, "killed by SIGSEGV (SEGV_ACCERR)"), "%s", o.out);
@@ -510,24 +516,17 @@ Test(lab, a_direct_dereference_kills_the_simulated_process_not_the_tool, .timeou
 	                        "0x555555559010 directly (a store)"),
 	          "%s", o.err);
 	bin_out_free(&o);
-	unlink(script);
-	free(script);
-	remove_dir(dir, so);
 }
 
 /* The seed-walk demo's expects hold with the seed plugin too. */
 Test(lab, the_seed_walk_demo_runs_unchanged_on_the_seed_plugin, .timeout = 60)
 {
-	char *dir = temp_dir(), *so = build_plugin(dir, "demos/lab/mm-seed.c", NULL, "s.so");
-	char *script = src_path("demos/seed-walk.ams");
-	const char *args[] = {"run", script, "--malloc", so, NULL};
-	struct bin_out o = bin_run(args, NULL);
+	struct bin_out o = with_plugin("run", "demos/seed-walk.ams", true, "demos/lab/mm-seed.c",
+	                               NULL, "s.so", NULL);
 
 	cr_assert_eq(o.status, 0, "%s\n%s", o.out, o.err);
 	cr_assert(strstr(o.out, "malloc policy s.so"), "%s", o.out);
 	bin_out_free(&o);
-	free(script);
-	remove_dir(dir, so);
 }
 
 /* ---- in this process: sessions, side calls, the guard ------------------------------- */
