@@ -472,7 +472,8 @@ static void arm(void)
 	ss.ss_size = ALTSTACK;
 	if (sigaltstack(&ss, NULL) < 0)
 		panic("sigaltstack: %s", strerror(errno));
-	sa.sa_flags = SA_SIGINFO | SA_ONSTACK;
+	/* SA_RESTART: a tick must not cut a read of the stepper's keys short. */
+	sa.sa_flags = SA_SIGINFO | SA_ONSTACK | SA_RESTART;
 	sigemptyset(&sa.sa_mask);
 	for (size_t i = 0; i < NR_GUARDED; i++) {
 		int sig = guarded_signals[i];
