@@ -76,7 +76,7 @@ static char *build_plugin(const char *dir, const char *rel, const char *cflags, 
 		setenv("CFLAGS", cflags, 1);
 	else
 		unsetenv("CFLAGS");
-	cr_assert_eq(plugin_compile(src, so, stderr), 0, "%s does not compile", src);
+	cr_assert_eq(plugin_compile(NULL, src, so, stderr), 0, "%s does not compile", src);
 	unsetenv("CFLAGS");
 	free(src);
 	return so;
@@ -147,7 +147,7 @@ ParameterizedTestParameters(lab, seed_plugin_has_the_figures_of_the_builtin_seed
 ParameterizedTest(char **name, lab, seed_plugin_has_the_figures_of_the_builtin_seed, .timeout = 240)
 {
 	char *dir = temp_dir(), *so = build_plugin(dir, "demos/lab/mm-seed.c", NULL, "mm-seed.so");
-	struct plugin *p = plugin_open(so, "mm-seed.c", stderr);
+	struct plugin *p = plugin_open(so, "mm-seed.c", NULL, stderr);
 	struct trace *t = load(*name);
 	struct replay_opts builtin = {.policy = "seed", .check = true};
 	struct replay_opts plugin = {.check = true};
@@ -174,7 +174,7 @@ ParameterizedTest(char **name, lab, implicit_plugin_replays_with_its_checker, .t
 {
 	char *dir = temp_dir();
 	char *so = build_plugin(dir, "demos/lab/mm-implicit.c", NULL, "mm-implicit.so");
-	struct plugin *p = plugin_open(so, NULL, stderr);
+	struct plugin *p = plugin_open(so, NULL, NULL, stderr);
 	struct trace *t = load(*name);
 	struct replay_opts o = {.check = true, .heap_check = true};
 	struct replay_result r;

@@ -66,13 +66,6 @@ static void usage(FILE *f)
 	      f);
 }
 
-static int bad_usage(const char *msg, const char *arg)
-{
-	fprintf(stderr, "lab: %s%s%s\nTry 'aftermalloc lab --help'.\n", msg, arg ? " " : "",
-	        arg ? arg : "");
-	return EXIT_BAD_INPUT;
-}
-
 static bool ends_with(const char *s, const char *suffix)
 {
 	size_t n = strlen(s), m = strlen(suffix);
@@ -109,11 +102,9 @@ static int build(struct lab *l)
 		return 0;
 	}
 	if (!ends_with(l->src, ".c"))
-		return bad_usage("not a C file (.c) or a plugin (.so):", l->src);
-	if (access(l->src, R_OK) < 0) {
-		fprintf(stderr, "%s: %s\n", l->src, strerror(errno));
-		return EXIT_BAD_INPUT;
-	}
+		return usage_error("lab", "'%s' is not a C file (.c) or a plugin (.so)", l->src);
+	if (access(l->src, R_OK) < 0)
+		return cmd_error("lab", "%s: %s", l->src, strerror(errno));
 	if (l->keep) {
 		l->so = l->keep;
 	} else {
@@ -122,15 +113,14 @@ static int build(struct lab *l)
 		if (asprintf(&l->tmpdir, "%s/aftermalloc-lab-XXXXXX", tmp && *tmp ? tmp : "/tmp") <
 		        0 ||
 		    !mkdtemp(l->tmpdir) || asprintf(&l->tmp_so, "%s/mm.so", l->tmpdir) < 0) {
-			fprintf(stderr, "lab: cannot make a temporary directory: %s\n",
-			        strerror(errno));
-			return EXIT_BAD_INPUT;
+			return cmd_error("lab", "cannot make a temporary directory: %s",
+			                 strerror(errno));
 		}
 		l->so = l->tmp_so;
 	}
 	if (l->verbose)
-		fprintf(stderr, "lab: compiling %s into %s\n", l->src, l->so);
-	return plugin_compile(l->src, l->so, stderr) < 0 ? EXIT_BAD_INPUT : 0;
+		fprintf(stderr, "aftermalloc lab: compiling %s into %s\n", l->src, l->so);
+	return plugin_compile("lab", l->src, l->so, stderr) < 0 ? EXIT_BAD_INPUT : 0;
 }
 
 static int parse(int argc, char **argv, struct lab *l, bool *help)
@@ -166,14 +156,15 @@ static int parse(int argc, char **argv, struct lab *l, bool *help)
 		case 'T':
 			l->timeout = strtod(optarg, &end);
 			if (*end || end == optarg || !(l->timeout > 0) || l->timeout > 1e6)
-				return bad_usage("--timeout: not a number of seconds:", optarg);
+				return usage_error(
+				    "lab", "--timeout: '%s' is not a number of seconds", optarg);
 			break;
 		case 'c':
 			l->check_heap = true;
 			break;
 		case 'p':
 			if (parse_size(optarg, &l->phys) < 0 || l->phys == 0)
-				return bad_usage("--phys: bad size", optarg);
+				return usage_error("lab", "--phys: bad size '%s'", optarg);
 			break;
 		case 'V':
 			l->verbose = true;
@@ -182,24 +173,23 @@ static int parse(int argc, char **argv, struct lab *l, bool *help)
 			*help = true;
 			return 0;
 		case ':':
-			return bad_usage("option needs a value:", argv[optind - 1]);
+			return usage_error("lab", "option '%s' needs a value", argv[optind - 1]);
 		default:
-			return bad_usage("unknown option", argv[optind - 1]);
+			return usage_error("lab", "unknown option '%s'", argv[optind - 1]);
 		}
 	}
 	if (optind >= argc)
-		return bad_usage("no allocator given (MM.c)", NULL);
+		return usage_error("lab", "no allocator given (MM.c)");
 	l->src = argv[optind++];
-	if (dir && mdriver_trace_dir(dir, &l->dir_paths, &l->nr_dir, stderr) < 0)
+	if (dir && mdriver_trace_dir("lab", dir, &l->dir_paths, &l->nr_dir, stderr) < 0)
 		return EXIT_BAD_INPUT;
 	l->nr_paths = (size_t)(argc - optind) + l->nr_dir;
 	if (l->nr_paths == 0)
-		return bad_usage("no trace given (TRACE.rep..., or -t DIR such as "
-		                 "demos/traces/malloclab)",
-		                 NULL);
+		return usage_error("lab", "no trace given (TRACE.rep..., or -t DIR such as "
+		                          "demos/traces/malloclab)");
 	l->paths = calloc(l->nr_paths, sizeof(*l->paths));
 	if (!l->paths)
-		return bad_usage("out of memory", NULL);
+		return cmd_error("lab", "out of memory");
 	for (int i = optind; i < argc; i++)
 		l->paths[i - optind] = argv[i];
 	for (size_t i = 0; i < l->nr_dir; i++)
@@ -264,8 +254,9 @@ static int run_trace(const struct lab *l, const struct trace *t, const struct sa
 
 	*secs = -1;
 	if (l->verbose)
-		fprintf(stderr, "lab: %s: checking %s for correctness and utilization\n", t->path,
-		        base_name(l->src));
+		fprintf(stderr,
+		        "aftermalloc lab: %s: checking %s for correctness and utilization\n",
+		        t->path, base_name(l->src));
 	if (sandbox_replay(t, &o, so, r, &out) < 0)
 		return -1;
 	if (out)
@@ -273,11 +264,12 @@ static int run_trace(const struct lab *l, const struct trace *t, const struct sa
 	free(out);
 	out = NULL;
 	if (!r->valid) {
-		fprintf(stderr, "lab: %s: invalid: %s\n", t->path, r->error);
+		fprintf(stderr, "aftermalloc lab: %s: invalid: %s\n", t->path, r->error);
 		return 0;
 	}
 	if (l->verbose)
-		fprintf(stderr, "lab: %s: timing %s (checks off)\n", t->path, base_name(l->src));
+		fprintf(stderr, "aftermalloc lab: %s: timing %s (checks off)\n", t->path,
+		        base_name(l->src));
 	o.check = false;
 	o.heap_check = false;
 	if (sandbox_replay(t, &o, so, &timed, &out) < 0)
@@ -286,7 +278,8 @@ static int run_trace(const struct lab *l, const struct trace *t, const struct sa
 	if (!timed.valid) {
 		/* Valid with the checks and not without them: the checks' stores
 		   changed what the allocator did (it reads payload bytes?). */
-		fprintf(stderr, "lab: %s: invalid when timed: %s\n", t->path, timed.error);
+		fprintf(stderr, "aftermalloc lab: %s: invalid when timed: %s\n", t->path,
+		        timed.error);
 		r->valid = false;
 		snprintf(r->error, sizeof(r->error), "timed replay: %.480s", timed.error);
 		return 0;
@@ -336,18 +329,19 @@ int cmd_lab(int argc, char **argv)
 	res = calloc(l.nr_paths, sizeof(*res));
 	rows = calloc(l.nr_paths, sizeof(*rows));
 	if (!tr || !res || !rows) {
-		status = bad_usage("out of memory", NULL);
+		status = cmd_error("lab", "out of memory");
 		goto out;
 	}
 	for (; loaded < l.nr_paths; loaded++)
-		if (trace_load(l.paths[loaded], &tr[loaded], stderr) < 0) {
+		if (trace_load_for("lab", l.paths[loaded], &tr[loaded], stderr) < 0) {
 			status = EXIT_BAD_INPUT;
 			goto out;
 		}
 	status = build(&l);
 	if (status)
 		goto out;
-	so = (struct sandbox_opts){.plugin = l.so,
+	so = (struct sandbox_opts){.cmd = "lab",
+	                           .plugin = l.so,
 	                           .name = base_name(l.src),
 	                           .timeout = l.timeout,
 	                           .spin = l.timeout / 2 < 5 ? l.timeout / 2 : 5};
@@ -370,7 +364,8 @@ int cmd_lab(int argc, char **argv)
 		}
 	}
 	if (l.verbose)
-		fprintf(stderr, "lab: timing the reference, the built-in glibc policy\n");
+		fprintf(stderr,
+		        "aftermalloc lab: timing the reference, the built-in glibc policy\n");
 	mdriver_compute(rows, l.nr_paths, reference_kops(&l, tr), &ix);
 	if (l.json) {
 		print_json_summary(&l, &ix);

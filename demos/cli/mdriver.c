@@ -29,7 +29,7 @@ static int by_name(const void *a, const void *b)
 	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-int mdriver_trace_dir(const char *dir, char ***paths, size_t *n, FILE *err)
+int mdriver_trace_dir(const char *cmd, const char *dir, char ***paths, size_t *n, FILE *err)
 {
 	DIR *d = opendir(dir);
 	struct dirent *e;
@@ -37,7 +37,7 @@ int mdriver_trace_dir(const char *dir, char ***paths, size_t *n, FILE *err)
 	size_t nr = 0, cap = 0;
 
 	if (!d) {
-		fprintf(err, "%s: %s\n", dir, strerror(errno));
+		fprintf(err, "aftermalloc %s: %s: %s\n", cmd, dir, strerror(errno));
 		return -1;
 	}
 	while ((e = readdir(d))) {
@@ -59,7 +59,7 @@ int mdriver_trace_dir(const char *dir, char ***paths, size_t *n, FILE *err)
 	}
 	closedir(d);
 	if (nr == 0) {
-		fprintf(err, "%s: no trace (*.rep) in this directory\n", dir);
+		fprintf(err, "aftermalloc %s: %s: no trace (*.rep) in this directory\n", cmd, dir);
 		free(v);
 		return -1;
 	}
@@ -70,7 +70,7 @@ int mdriver_trace_dir(const char *dir, char ***paths, size_t *n, FILE *err)
 oom:
 	closedir(d);
 	mdriver_free_paths(v, nr);
-	fprintf(err, "%s: out of memory\n", dir);
+	fprintf(err, "aftermalloc %s: %s: out of memory\n", cmd, dir);
 	return -1;
 }
 

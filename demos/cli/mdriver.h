@@ -40,10 +40,10 @@ bool mdriver_scored(const char *trace_path);
 
 /*
  * The .rep files of dir, sorted by name, as "dir/name" strings (malloc'd,
- * *paths and each string: mdriver_free_paths). 0, or -1 after a message on
- * err (dir unreadable; no .rep in it).
+ * *paths and each string: mdriver_free_paths). 0, or -1 after "aftermalloc
+ * CMD: DIR: ..." on err (dir unreadable; no .rep in it).
  */
-int mdriver_trace_dir(const char *dir, char ***paths, size_t *n, FILE *err);
+int mdriver_trace_dir(const char *cmd, const char *dir, char ***paths, size_t *n, FILE *err);
 void mdriver_free_paths(char **paths, size_t n);
 
 /* The index over rows, against ref_kops (the reference throughput). */

@@ -13,6 +13,7 @@
 #include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -71,6 +72,23 @@ const char *plugin_header_text(const char *name)
 }
 
 /* ---- helpers ------------------------------------------------------------------ */
+
+/* "aftermalloc CMD: FILE: message" (docs/reference.md, Messages), or
+   "FILE: message" when no command is named (a session's plugin). */
+static void file_msg(FILE *err, const char *cmd, const char *file, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+static void file_msg(FILE *err, const char *cmd, const char *file, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (cmd)
+		fprintf(err, "aftermalloc %s: ", cmd);
+	fprintf(err, "%s: ", file);
+	va_start(ap, fmt);
+	vfprintf(err, fmt, ap);
+	va_end(ap);
+	fputc('\n', err);
+}
 
 static const char *base_name(const char *path)
 {
@@ -171,7 +189,7 @@ static int write_headers(const char *dir)
 	return write_file(path, am_memlib_h_text, strlen(am_memlib_h_text), 0600);
 }
 
-int plugin_compile(const char *src, const char *out, FILE *err)
+int plugin_compile(const char *cmd, const char *src, const char *out, FILE *err)
 {
 	static const char *const rel[] = {"include", "include/aftermalloc",
 	                                  "include/aftermalloc/policy.h",
@@ -183,8 +201,8 @@ int plugin_compile(const char *src, const char *out, FILE *err)
 	if (!cc || !*cc)
 		cc = "cc";
 	if (!dir || write_headers(dir) < 0) {
-		fprintf(err, "%s: cannot write the headers for the compiler: %s\n", src,
-		        strerror(errno));
+		file_msg(err, cmd, src, "cannot write the headers for the compiler: %s",
+		         strerror(errno));
 		if (dir)
 			remove_tree(dir, rel, sizeof(rel) / sizeof(rel[0]));
 		free(dir);
@@ -213,11 +231,11 @@ int plugin_compile(const char *src, const char *out, FILE *err)
 	fflush(NULL);
 	st = run_command(argv);
 	if (st < 0)
-		fprintf(err, "%s: cannot run the compiler %s: %s\n", src, cc, strerror(errno));
+		file_msg(err, cmd, src, "cannot run the compiler %s: %s", cc, strerror(errno));
 	else if (st == 127)
-		fprintf(err, "%s: the compiler %s could not be run\n", src, cc);
+		file_msg(err, cmd, src, "the compiler %s could not be run", cc);
 	else if (st != 0)
-		fprintf(err, "%s: compilation failed (%s exited with status %d)\n", src, cc, st);
+		file_msg(err, cmd, src, "compilation failed (%s exited with status %d)", cc, st);
 	free(flags);
 	remove_tree(dir, rel, sizeof(rel) / sizeof(rel[0]));
 	free(dir);
@@ -284,7 +302,8 @@ static void drop_copy(char *copy)
 
 #define SYM(dl, name) dlsym((dl), (name))
 
-static struct memlib *bind_functions(void *dl, const char *path, const char *name, FILE *err)
+static struct memlib *bind_functions(void *dl, const char *path, const char *name, const char *cmd,
+                                     FILE *err)
 {
 	const struct malloc_ops *const *native = SYM(dl, "aftermalloc_policy");
 	const int *abi;
@@ -295,33 +314,32 @@ static struct memlib *bind_functions(void *dl, const char *path, const char *nam
 	if (native) {
 		abi = SYM(dl, "aftermalloc_policy_abi");
 		if (!abi || *abi != AFTERMALLOC_POLICY_ABI) {
-			fprintf(err,
-			        "%s: built against another version of aftermalloc/policy.h "
-			        "(interface %d, this aftermalloc has %d): rebuild it\n",
-			        path, abi ? *abi : 0, AFTERMALLOC_POLICY_ABI);
+			file_msg(err, cmd, path,
+			         "built against another version of aftermalloc/policy.h (interface "
+			         "%d, this aftermalloc has %d): rebuild it",
+			         abi ? *abi : 0, AFTERMALLOC_POLICY_ABI);
 			return NULL;
 		}
 		m = memlib_new_native(name, *native);
 		if (!m)
-			fprintf(err, "%s: its struct malloc_ops lacks malloc, free or realloc\n",
-			        path);
+			file_msg(err, cmd, path,
+			         "its struct malloc_ops lacks malloc, free or realloc");
 		return m;
 	}
 	selfp = SYM(dl, "aftermalloc_self");
 	abi = SYM(dl, "aftermalloc_memlib_abi");
 	if (!selfp || !abi) {
-		fprintf(err,
-		        "%s: not an aftermalloc plugin: build mm.c with #include "
-		        "<aftermalloc/memlib.h> (the CS:APP shape), or export a struct malloc_ops "
-		        "with AFTERMALLOC_POLICY (aftermalloc/policy.h)\n",
-		        path);
+		file_msg(err, cmd, path,
+		         "not an aftermalloc plugin: build mm.c with #include "
+		         "<aftermalloc/memlib.h> (the CS:APP shape), or export a struct malloc_ops "
+		         "with AFTERMALLOC_POLICY (aftermalloc/policy.h)");
 		return NULL;
 	}
 	if (*abi != AFTERMALLOC_MEMLIB_ABI) {
-		fprintf(err,
-		        "%s: built against another version of aftermalloc/memlib.h (interface %d, "
-		        "this aftermalloc has %d): rebuild it\n",
-		        path, *abi, AFTERMALLOC_MEMLIB_ABI);
+		file_msg(err, cmd, path,
+		         "built against another version of aftermalloc/memlib.h (interface %d, "
+		         "this aftermalloc has %d): rebuild it",
+		         *abi, AFTERMALLOC_MEMLIB_ABI);
 		return NULL;
 	}
 	*(void **)&fn.init = SYM(dl, "mm_init");
@@ -332,13 +350,12 @@ static struct memlib *bind_functions(void *dl, const char *path, const char *nam
 	*(void **)&fn.checkheap = SYM(dl, "mm_checkheap");
 	*(void **)&fn.walk = SYM(dl, "mm_walk");
 	if (!fn.init || !fn.malloc || !fn.free || !fn.realloc) {
-		fprintf(err,
-		        "%s: no %s: a plugin defines mm_init, mm_malloc, mm_free and mm_realloc\n",
-		        path,
-		        !fn.init     ? "mm_init"
-		        : !fn.malloc ? "mm_malloc"
-		        : !fn.free   ? "mm_free"
-		                     : "mm_realloc");
+		file_msg(err, cmd, path,
+		         "no %s: a plugin defines mm_init, mm_malloc, mm_free and mm_realloc",
+		         !fn.init     ? "mm_init"
+		         : !fn.malloc ? "mm_malloc"
+		         : !fn.free   ? "mm_free"
+		                      : "mm_realloc");
 		return NULL;
 	}
 	m = memlib_new(name, &fn);
@@ -347,7 +364,7 @@ static struct memlib *bind_functions(void *dl, const char *path, const char *nam
 	return m;
 }
 
-struct plugin *plugin_open(const char *path, const char *name, FILE *err)
+struct plugin *plugin_open(const char *path, const char *name, const char *cmd, FILE *err)
 {
 	struct plugin *p = calloc(1, sizeof(*p));
 	struct stat sb;
@@ -355,11 +372,11 @@ struct plugin *plugin_open(const char *path, const char *name, FILE *err)
 	char *local = NULL;
 
 	if (!p) {
-		fprintf(err, "%s: out of memory\n", path);
+		file_msg(err, cmd, path, "out of memory");
 		return NULL;
 	}
 	if (stat(path, &sb) < 0) {
-		fprintf(err, "%s: %s\n", path, strerror(errno));
+		file_msg(err, cmd, path, "%s", strerror(errno));
 		free(p);
 		return NULL;
 	}
@@ -369,8 +386,8 @@ struct plugin *plugin_open(const char *path, const char *name, FILE *err)
 		if (o->dev == p->dev && o->ino == p->ino) {
 			p->copy = private_copy(path);
 			if (!p->copy) {
-				fprintf(err, "%s: cannot make a private copy: %s\n", path,
-				        strerror(errno));
+				file_msg(err, cmd, path, "cannot make a private copy: %s",
+				         strerror(errno));
 				free(p);
 				return NULL;
 			}
@@ -390,20 +407,20 @@ struct plugin *plugin_open(const char *path, const char *name, FILE *err)
 
 		size_t n = strlen(path);
 
-		fprintf(err, "%s: cannot load: %s%s\n", path, e ? e : "unknown error",
-		        n > 2 && strcmp(path + n - 2, ".c") == 0
-		            ? " (a C file: compile it first, aftermalloc lab FILE.c -o FILE.so)"
-		        : e && strstr(e, "undefined symbol: mem_")
-		            ? " (built against the lab's own memlib.h? include "
-		              "<aftermalloc/memlib.h> instead)"
-		            : "");
+		file_msg(err, cmd, path, "cannot load: %s%s", e ? e : "unknown error",
+		         n > 2 && strcmp(path + n - 2, ".c") == 0
+		             ? " (a C file: compile it first, aftermalloc lab FILE.c -o FILE.so)"
+		         : e && strstr(e, "undefined symbol: mem_")
+		             ? " (built against the lab's own memlib.h? include "
+		               "<aftermalloc/memlib.h> instead)"
+		             : "");
 		goto fail;
 	}
-	p->m = bind_functions(p->dl, path, name ? name : base_name(path), err);
+	p->m = bind_functions(p->dl, path, name ? name : base_name(path), cmd, err);
 	if (!p->m)
 		goto fail;
 	if (plugin_guard_watch(p->m, p->dl) < 0) {
-		fprintf(err, "%s: too many plugins open at once\n", path);
+		file_msg(err, cmd, path, "too many plugins open at once");
 		goto fail;
 	}
 	p->next = open_plugins;

@@ -24,10 +24,11 @@ struct plugin;
 bool plugin_is_path(const char *name);
 
 /* Load the shared object at path. name is what reports call it (NULL: the
-   file's base name). NULL after a message on err naming the file: it cannot
-   be loaded (dlerror's words), or is neither kind of plugin, or was built
+   file's base name). NULL after a message on err naming the file, and the
+   command cmd when not NULL ("aftermalloc CMD: FILE: ..."): it cannot be
+   loaded (dlerror's words), or is neither kind of plugin, or was built
    against another version of the headers, or lacks a required function. */
-struct plugin *plugin_open(const char *path, const char *name, FILE *err);
+struct plugin *plugin_open(const char *path, const char *name, const char *cmd, FILE *err);
 void plugin_close(struct plugin *p);
 const struct malloc_ops *plugin_ops(const struct plugin *p);
 
@@ -36,9 +37,9 @@ const struct malloc_ops *plugin_ops(const struct plugin *p);
  * ($CC, else cc; $CFLAGS appended), against the headers this binary was
  * built with (written to a private directory). The compiler's messages go
  * to stderr as it prints them. 0, or -1 after a line on err saying the
- * compilation failed (or could not run).
+ * compilation failed (or could not run), "aftermalloc CMD: FILE: ...".
  */
-int plugin_compile(const char *src, const char *out, FILE *err);
+int plugin_compile(const char *cmd, const char *src, const char *out, FILE *err);
 
 /* The public headers as this binary knows them, for plugin_compile and for
    writing them out: "policy.h" and "memlib.h"; NULL for another name. */

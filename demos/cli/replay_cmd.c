@@ -546,7 +546,7 @@ static double glibc_reference(struct cmd *c, struct trace **tr, const struct tal
 
 int cmd_replay(int argc, char **argv)
 {
-	struct cmd c = {.o = {.check = true}, .so = {.timeout = REPLAY_PLUGIN_TIMEOUT}};
+	struct cmd c = {.o = {.check = true}, .so = {.cmd = "replay", .timeout = REPLAY_PLUGIN_TIMEOUT}};
 	struct replay_series series[MAX_POLICIES];
 	struct replay_result plot_res[MAX_POLICIES];
 	struct tally tally[MAX_POLICIES];

@@ -19,6 +19,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "commands.h"
 #include "plugin.h"
 #include "plugin_guard.h"
 
@@ -56,7 +57,7 @@ static _Noreturn void child(const struct trace *t, const struct replay_opts *o,
 		dup2(out, STDERR_FILENO);
 		close(out);
 	}
-	p = plugin_open(so->plugin, so->name, stderr);
+	p = plugin_open(so->plugin, so->name, so->cmd, stderr);
 	if (!p) {
 		sh->stage = STAGE_NO_LOAD;
 		fflush(NULL);
@@ -145,14 +146,13 @@ static const char *base_name(const char *path)
 	return b ? b + 1 : path;
 }
 
-static struct shared *shared_page(void)
+static struct shared *shared_page(const char *cmd)
 {
 	struct shared *sh =
 	    mmap(NULL, sizeof(*sh), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
 
 	if (sh == MAP_FAILED) {
-		fprintf(stderr, "aftermalloc: cannot map memory to share with a child: %s\n",
-		        strerror(errno));
+		cmd_error(cmd, "cannot map memory to share with a child: %s", strerror(errno));
 		return NULL;
 	}
 	memset(sh, 0, sizeof(*sh));
@@ -162,7 +162,7 @@ static struct shared *shared_page(void)
 
 int sandbox_probe(const struct sandbox_opts *so, FILE *err)
 {
-	struct shared *sh = shared_page();
+	struct shared *sh = shared_page(so->cmd);
 	int out = memfd_create("aftermalloc-probe", MFD_CLOEXEC), st;
 	bool timed_out, ok;
 	char *text;
@@ -178,7 +178,9 @@ int sandbox_probe(const struct sandbox_opts *so, FILE *err)
 	free(text);
 	ok = st != -1 && WIFEXITED(st) && WEXITSTATUS(st) == 0 && sh->stage == STAGE_LOADED;
 	if (!ok && sh->stage != STAGE_NO_LOAD)
-		fprintf(err, "%s: the plugin ended the process that loaded it (%s)\n", so->plugin,
+		fprintf(err,
+		        "aftermalloc %s: %s: the plugin ended the process that loaded it (%s)\n",
+		        so->cmd, so->plugin,
 		        timed_out                     ? "time limit"
 		        : st != -1 && WIFSIGNALED(st) ? strsignal(WTERMSIG(st))
 		                                      : "exit()");
@@ -189,7 +191,7 @@ int sandbox_probe(const struct sandbox_opts *so, FILE *err)
 int sandbox_replay(const struct trace *t, const struct replay_opts *o,
                    const struct sandbox_opts *so, struct replay_result *r, char **out)
 {
-	struct shared *sh = shared_page();
+	struct shared *sh = shared_page(so->cmd);
 	int fd = memfd_create("aftermalloc-replay", MFD_CLOEXEC);
 	const char *name = so->name ? so->name : base_name(so->plugin);
 	bool timed_out;

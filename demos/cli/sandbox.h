@@ -18,6 +18,7 @@
 #include "replay.h"
 
 struct sandbox_opts {
+	const char *cmd;    /* the command, for messages ("lab", "replay") */
 	const char *plugin; /* the shared object's path */
 	const char *name;   /* what reports call it (NULL: the file's base name) */
 	double timeout;     /* wall-clock seconds a child may take (0: no limit) */

@@ -120,7 +120,7 @@ static void free_vars(struct session *s)
 struct session *session_create(const struct script *sc, const struct session_opts *o, FILE *err)
 {
 	const char *name = o->policy ? o->policy : sc->policy ? sc->policy : "glibc";
-	struct plugin *pl = plugin_is_path(name) ? plugin_open(name, NULL, err) : NULL;
+	struct plugin *pl = plugin_is_path(name) ? plugin_open(name, NULL, NULL, err) : NULL;
 	const struct malloc_ops *ops = pl ? plugin_ops(pl) : malloc_policy(name);
 	struct session *s;
 	char comm[16];

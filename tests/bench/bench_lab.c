@@ -59,9 +59,9 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	plugin_guard_layout(true);
-	if (plugin_compile(argv[1], argv[2], stderr) < 0)
+	if (plugin_compile("bench_lab", argv[1], argv[2], stderr) < 0)
 		return 2;
-	p = plugin_open(argv[2], NULL, stderr);
+	p = plugin_open(argv[2], NULL, "bench_lab", stderr);
 	if (!p)
 		return 2;
 	t = calloc((size_t)n, sizeof(*t));
