@@ -19,7 +19,7 @@
    must stay within RLIMIT_DATA. 0 or -ENOSPC. */
 static int check_data_rlimit(struct kernel *k, struct task *t, vaddr_t brk)
 {
-	struct mm_struct *mm = &t->mm;
+	struct mm_struct *mm = t->mm;
 	uint64_t rlim = t->rlim[SIM_RLIMIT_DATA].cur;
 	int ret = 0;
 
@@ -48,7 +48,7 @@ static int check_brk_limits(struct kernel *k, struct task *t, vaddr_t addr, uint
 	if (len > TASK_SIZE || addr > TASK_SIZE - len) {
 		ret = -SIM_ENOMEM;
 	} else {
-		next = find_vma(&t->mm, addr);
+		next = find_vma(t->mm, addr);
 		if (next && addr + len + PAGE_SIZE > vm_start_gap(next))
 			ret = -SIM_ENOMEM;
 	}
@@ -63,7 +63,7 @@ static int check_brk_limits(struct kernel *k, struct task *t, vaddr_t addr, uint
  */
 static int do_brk_flags(struct kernel *k, struct task *t, vaddr_t addr, uint64_t len)
 {
-	struct mm_struct *mm = &t->mm;
+	struct mm_struct *mm = t->mm;
 	struct vm_area_struct *vma, *next;
 	uint64_t npages = len >> PAGE_SHIFT;
 	int ret = 0;
@@ -100,7 +100,7 @@ static void set_brk(struct kernel *k, struct mm_struct *mm, vaddr_t brk)
 uint64_t sys_brk(struct kernel *k, uint64_t brk)
 {
 	struct task *t = syscall_enter(k, SIM_NR_brk, "__x64_sys_brk", {"brk", brk});
-	struct mm_struct *mm = &t->mm;
+	struct mm_struct *mm = t->mm;
 	vaddr_t origbrk = mm->brk, newbrk, oldbrk;
 	struct vm_area_struct *vma;
 

@@ -7,10 +7,14 @@
  * Only anonymous private memory exists here, so a missing PTE is always
  * do_anonymous_page: a read maps the shared zero page (or, with the zero page
  * disabled, a frame), a write takes a zeroed frame from the buddy allocator.
- * A write to a zero-page mapping is copy-on-write (wp_page_copy). A PTE that
- * holds a swap entry is do_swap_page: a major fault that reads the page back
- * (mm/memory.c). Each step is an event named after the kernel function, in
- * the kernel's order.
+ * A write to a present, write-protected page of a writable VMA is
+ * copy-on-write (do_wp_page): the zero page, or a frame fork left shared, is
+ * copied into a new frame (wp_page_copy); a frame only this mapping holds
+ * is made writable in place (wp_page_reuse), the kernel's own test
+ * (PageAnonExclusive, else wp_can_reuse_anon_folio: a reference count of
+ * 1). A PTE that holds a swap entry is do_swap_page: a major fault that
+ * reads the page back. Each step is an event named after the kernel
+ * function, in the kernel's order.
  */
 #include "fault.h"
 
@@ -19,6 +23,8 @@
 #include "overcommit.h"
 #include "pgtable.h"
 #include "swap.h"
+#include "rmap.h"
+#include "switch.h"
 #include "syscalls.h"
 
 /* vm_fault_t bits (include/linux/mm_types.h) */
@@ -110,13 +116,12 @@ static inline pfn_t vma_alloc_zeroed_movable_folio(struct vm_fault *vmf)
 	return pfn;
 }
 
-/* anon_vma_prepare: the VMA's first anonymous frame gives it an anon_vma
-   (no rmap is modelled; its identity decides which VMAs may merge). */
+/* vmf_anon_prepare -> anon_vma_prepare: the VMA's anon_vma, for the rmap
+   of the page about to be mapped (rmap.h; one test once it exists). */
 static inline void vmf_anon_prepare(struct vm_fault *vmf)
 {
 	probe_call(&vmf->k->probe, K, "vmf_anon_prepare");
-	if (!vmf->vma->anon_vma)
-		vmf->vma->anon_vma = ++vmf->mm->anon_vma_seq;
+	anon_vma_prepare(vmf->k, vmf->mm, vmf->vma);
 	probe_ret(&vmf->k->probe, K, "vmf_anon_prepare", {"ret", 0});
 }
 
@@ -167,6 +172,7 @@ static unsigned do_anonymous_page(struct vm_fault *vmf)
 	e = folio_mk_pte(vmf, pfn);
 	add_mm_counter(vmf, MM_ANONPAGES, 1);
 	folio_add_lru_vma(vmf, pfn);
+	folio_add_new_anon_rmap(k, pfn, vmf->mm, vmf->vma, vmf->address);
 	/* Not present before: no TLB entry can exist, so no flush. */
 	set_pte_at(vmf, 0, e);
 	update_mmu_cache_range(vmf);
@@ -174,38 +180,97 @@ static unsigned do_anonymous_page(struct vm_fault *vmf)
 	return 0;
 }
 
-/* Break copy-on-write from the zero page: a fresh zeroed frame replaces it. */
+/* A frame for the copy, not zeroed (vma_alloc_folio), or PFN_NONE. */
+static pfn_t vma_alloc_folio(struct vm_fault *vmf)
+{
+	struct kernel *k = vmf->k;
+	pfn_t pfn;
+
+	probe_call(&k->probe, K, "vma_alloc_folio", {"addr", vmf->address});
+	pfn = buddy_alloc(&k->buddy, 0, FK_ANON);
+	probe_ret(&k->probe, K, "vma_alloc_folio", {"ret", pfn == PFN_NONE ? 0 : pfn});
+	return pfn;
+}
+
+/* __wp_page_copy_user: the old page's 4096 bytes into the new frame. */
+static void wp_page_copy_user(struct vm_fault *vmf, pfn_t dst, pfn_t src)
+{
+	struct kernel *k = vmf->k;
+
+	probe_call(&k->probe, K, "__wp_page_copy_user", {"dst", dst}, {"src", src});
+	phys_copy_frame(&k->phys, dst, src);
+	probe_ret(&k->probe, K, "__wp_page_copy_user", {"ret", 0});
+}
+
+/*
+ * folio_put of the old page after the copy: one reference less; the last
+ * frees it (the other process unmapped it meanwhile: not in this model,
+ * where the page tables cannot change under a fault, but kept as Linux has it).
+ */
+static void folio_put(struct kernel *k, pfn_t pfn)
+{
+	struct frame *f = phys_frame(&k->phys, pfn);
+
+	probe_call(&k->probe, K, "folio_put", {"pfn", pfn}, {"refcount", (uint64_t)f->refcount});
+	if (f->refcount > 1) {
+		f->refcount--;
+	} else {
+		if (pfn_folio(&k->lruvec, pfn)->flags & PG_swapcache)
+			delete_from_swap_cache(k, pfn); /* free_swap_cache */
+		folio_release(&k->lruvec, pfn);
+		buddy_free(&k->buddy, pfn, 0);
+	}
+	probe_ret(&k->probe, K, "folio_put");
+}
+
+/*
+ * wp_page_copy: a new frame replaces the write-protected page in this
+ * mapping: a zeroed one for the zero page, else a copy of the shared frame,
+ * which loses this mapping and a reference.
+ */
 static unsigned wp_page_copy(struct vm_fault *vmf)
 {
 	struct kernel *k = vmf->k;
 	struct probe *p = &k->probe;
+	pfn_t old = pte_pfn(vmf->orig_pte);
+	bool zero = old == k->zero_pfn;
 	pfn_t pfn;
 	pte_t e;
 
 	probe_call(p, K, "wp_page_copy", {"addr", vmf->address});
 	vmf_anon_prepare(vmf);
-	pfn = vma_alloc_zeroed_movable_folio(vmf);
+	pfn = zero ? vma_alloc_zeroed_movable_folio(vmf) : vma_alloc_folio(vmf);
 	if (pfn == PFN_NONE) {
 		probe_ret(p, K, "wp_page_copy", {"ret", VM_FAULT_OOM});
 		return VM_FAULT_OOM;
 	}
+	if (!zero)
+		wp_page_copy_user(vmf, pfn, old);
 	e = folio_mk_pte(vmf, pfn);
-	add_mm_counter(vmf, MM_ANONPAGES, 1); /* the old page was the zero page */
+	if (zero)
+		add_mm_counter(vmf, MM_ANONPAGES, 1); /* an anonymous page for no page */
 	folio_add_lru_vma(vmf, pfn);
 	probe_call(p, K, "ptep_clear_flush", {"addr", vmf->address});
 	pt_set(&k->phys, vmf->pt, vmf->idx, 0);
 	EV(p, K, EV_PTE_CLEAR, "ptep_clear_flush", NULL, {"addr", vmf->address},
 	   {"old", vmf->orig_pte});
-	if (k->cpu.cr3 == vmf->mm->pgd)
+	if (flush_tlb_mm_gen(k, vmf->mm))
 		cpu_invlpg(&k->cpu, vmf->address);
 	probe_ret(p, K, "ptep_clear_flush");
+	folio_add_new_anon_rmap(k, pfn, vmf->mm, vmf->vma, vmf->address);
 	set_pte_at(vmf, 0, e);
 	update_mmu_cache_range(vmf);
+	if (!zero) {
+		probe_call(p, K, "folio_remove_rmap_pte", {"pfn", old});
+		folio_remove_rmap_pte(k, old);
+		probe_ret(p, K, "folio_remove_rmap_pte");
+		folio_put(k, old);
+	}
 	probe_ret(p, K, "wp_page_copy", {"ret", 0});
 	return 0;
 }
 
-/* The only anonymous page is exclusive (no fork): make it writable in place. */
+/* A frame only this mapping holds: young, dirty and writable in place. */
 static unsigned wp_page_reuse(struct vm_fault *vmf)
 {
 	struct kernel *k = vmf->k;
@@ -213,9 +278,32 @@ static unsigned wp_page_reuse(struct vm_fault *vmf)
 
 	probe_call(&k->probe, K, "wp_page_reuse", {"addr", vmf->address});
 	set_pte_at(vmf, vmf->orig_pte, e);
+	/* Only rights were added: a stale read-only entry faults again and is
+	   dropped by the CPU (SDM 4.10.4.1); the fault dropped it already. */
 	update_mmu_cache_range(vmf);
 	probe_ret(&k->probe, K, "wp_page_reuse", {"ret", 0});
 	return 0;
+}
+
+/*
+ * wp_can_reuse_anon_folio: nobody else holds the page any more (the other
+ * side of a fork wrote its own copy, or exited): it becomes this mapping's
+ * own again (folio_move_anon_rmap).
+ */
+static bool wp_can_reuse_anon_folio(struct vm_fault *vmf, pfn_t pfn)
+{
+	struct kernel *k = vmf->k;
+	const struct frame *f = phys_frame(&k->phys, pfn);
+	bool reuse = f->refcount == 1;
+
+	probe_call(&k->probe, K, "wp_can_reuse_anon_folio", {"pfn", pfn},
+	           {"refcount", (uint64_t)f->refcount});
+	if (reuse) {
+		anon_vma_prepare(k, vmf->mm, vmf->vma);
+		folio_move_anon_rmap(k, pfn, vmf->mm);
+	}
+	probe_ret(&k->probe, K, "wp_can_reuse_anon_folio", {"ret", reuse});
+	return reuse;
 }
 
 static unsigned do_wp_page(struct vm_fault *vmf)
@@ -225,32 +313,37 @@ static unsigned do_wp_page(struct vm_fault *vmf)
 	unsigned ret;
 
 	probe_call(&k->probe, K, "do_wp_page", {"addr", vmf->address});
-	if (pfn == k->zero_pfn)
-		ret = wp_page_copy(vmf);
-	else if (phys_frame(&k->phys, pfn)->kind == FK_ANON &&
-	         phys_frame(&k->phys, pfn)->refcount == 1)
+	if (pfn != k->zero_pfn && phys_frame(&k->phys, pfn)->kind != FK_ANON)
+		panic("write fault on pfn %#llx, a %s frame", (unsigned long long)pfn,
+		      frame_kind_name(phys_frame(&k->phys, pfn)->kind));
+	if (pfn != k->zero_pfn &&
+	    (folio_rmap(k, pfn)->exclusive || wp_can_reuse_anon_folio(vmf, pfn)))
 		ret = wp_page_reuse(vmf);
 	else
-		panic("write fault on pfn %#llx, a shared %s frame", (unsigned long long)pfn,
-		      frame_kind_name(phys_frame(&k->phys, pfn)->kind));
+		ret = wp_page_copy(vmf);
 	probe_ret(&k->probe, K, "do_wp_page", {"ret", ret});
 	return ret;
 }
 
 /*
  * do_swap_page: the PTE holds a swap entry. The folio comes from the swap
- * cache when it is still there; else, the device being synchronous and the
- * slot mapped once, a new folio is read directly (skipping the swap cache,
- * SWP_SYNCHRONOUS_IO): a major fault. The folio is exclusive to this
- * mapping, so the PTE is writable at once where the VMA allows (dirty only
- * on a write), and the slot is freed (swap_free).
+ * cache when it is still there; else a new folio is read (a major fault):
+ * directly when this PTE is the slot's only holder (SWP_SYNCHRONOUS_IO
+ * skips the swap cache), else through the swap cache, where the other
+ * holders (processes that share the page since fork) find it. The page is
+ * exclusive to this mapping when no other PTE holds the slot and no other
+ * maps the folio: then the PTE is writable at once where the VMA allows
+ * (dirty only on a write); a shared one is mapped read-only, for do_wp_page.
+ * The slot loses this PTE's reference (swap_free).
  */
 static unsigned do_swap_page(struct vm_fault *vmf)
 {
 	struct kernel *k = vmf->k;
 	struct probe *p = &k->probe;
 	uint64_t off = pte_swp_offset(vmf->orig_pte);
-	unsigned ret = 0;
+	unsigned ret = 0, holders;
+	struct anon_rmap *r;
+	bool exclusive;
 	pfn_t pfn;
 	pte_t e;
 
@@ -258,6 +351,8 @@ static unsigned do_swap_page(struct vm_fault *vmf)
 	if (!k->swap || off == 0 || off >= k->swap->max || !swap_count(k, off))
 		panic("do_swap_page: PTE %#llx at %#llx names no swap slot in use",
 		      (unsigned long long)vmf->orig_pte, (unsigned long long)vmf->address);
+	holders = swap_count(k, off);
+	anon_vma_prepare(k, vmf->mm, vmf->vma);
 	pfn = swap_cache_get_folio(k, off);
 	if (pfn != PFN_NONE) {
 		/* Still in the swap cache: map it again, no I/O. */
@@ -276,8 +371,22 @@ static unsigned do_swap_page(struct vm_fault *vmf)
 		ret = VM_FAULT_MAJOR;
 		count_vm_events(&k->vmstat, PGMAJFAULT, 1);
 	}
+	r = folio_rmap(k, pfn);
+	exclusive = holders == 1 && r->mapcount == 0;
+	if (r->mapcount) {
+		r->mapcount++; /* folio_add_anon_rmap_pte */
+		r->exclusive = 0;
+	} else {
+		folio_add_new_anon_rmap(k, pfn, vmf->mm, vmf->vma, vmf->address);
+		if (!exclusive) {
+			/* __folio_set_anon: a page others may map takes the oldest anon_vma,
+			   the root, which every process of the family is linked to. */
+			r->anon_vma = vmf->mm->anon_vma->root->id;
+			r->exclusive = 0;
+		}
+	}
 	e = pte_mk(pfn, PTE_P | PTE_US | (vmf->vma->vm_flags & VM_EXEC ? 0 : PTE_NX));
-	if (vmf->vma->vm_flags & VM_WRITE) {
+	if ((vmf->vma->vm_flags & VM_WRITE) && exclusive) {
 		e |= PTE_RW;
 		if (vmf->write)
 			e |= PTE_D;
@@ -286,6 +395,8 @@ static unsigned do_swap_page(struct vm_fault *vmf)
 	add_mm_counter(vmf, MM_SWAPENTS, -1);
 	if (!(pfn_folio(&k->lruvec, pfn)->flags & PG_lru))
 		folio_add_lru_vma(vmf, pfn);
+	if (ret == VM_FAULT_MAJOR && holders > 1)
+		add_to_swap_cache(k, pfn, off); /* after the LRU add, which sets the flags */
 	set_pte_at(vmf, vmf->orig_pte, e);
 	probe_call(p, K, "swap_free", {"offset", off});
 	swap_free(k, off);
@@ -364,7 +475,7 @@ static bool access_error(struct kernel *k, unsigned error, const struct vm_area_
 static struct vm_area_struct *expand_stack(struct kernel *k, struct task *t,
                                            struct vm_area_struct *vma, vaddr_t addr)
 {
-	struct mm_struct *mm = &t->mm;
+	struct mm_struct *mm = t->mm;
 	struct vm_area_struct *prev = vma_prev(mm, vma);
 	vaddr_t start = PAGE_ALIGN_DOWN(addr);
 	uint64_t size = vma->vm_end - start;
@@ -401,7 +512,7 @@ static struct vm_area_struct *lock_mm_and_find_vma(struct kernel *k, struct task
 
 	probe_call(&k->probe, K, "lock_mm_and_find_vma", {"addr", addr});
 	probe_call(&k->probe, K, "find_vma", {"addr", addr});
-	vma = find_vma(&t->mm, addr);
+	vma = find_vma(t->mm, addr);
 	probe_ret(&k->probe, K, "find_vma", {"ret", vma ? vma->vm_start : 0});
 	if (vma && vma->vm_start > addr)
 		vma = (vma->vm_flags & VM_GROWSDOWN) ? expand_stack(k, t, vma, addr) : NULL;
@@ -448,7 +559,7 @@ static int do_user_addr_fault(struct kernel *k, vaddr_t addr, unsigned error)
 		return TRAP_KILLED;
 	}
 	vmf = (struct vm_fault){.k = k,
-	                        .mm = &t->mm,
+	                        .mm = t->mm,
 	                        .vma = vma,
 	                        .address = PAGE_ALIGN_DOWN(addr),
 	                        .real_address = addr,

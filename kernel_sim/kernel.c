@@ -19,7 +19,10 @@
 #include "fault.h"
 #include "overcommit.h"
 #include "page_alloc.h"
+#include "fork.h"
 #include "pgtable.h"
+#include "rmap.h"
+#include "switch.h"
 #include "task.h"
 
 #define MIN_PHYS_BYTES (1ULL << 20)
@@ -105,6 +108,14 @@ int kernel_boot(struct kernel *k, const struct kernel_opts *o, FILE *err)
 		phys_destroy(&k->phys);
 		return -1;
 	}
+	if (rmap_init(k) != 0) {
+		if (err)
+			fprintf(err, "aftermalloc: cannot reserve the reverse map of %llu frames: %s\n",
+			        (unsigned long long)k->phys.nr_frames, strerror(errno));
+		cpu_destroy(&k->cpu);
+		phys_destroy(&k->phys);
+		return -1;
+	}
 	buddy_init(&k->buddy, &k->phys, &k->probe, 1);
 	k->zero_pfn = buddy_alloc(&k->buddy, 0, FK_ZERO);
 	if (k->zero_pfn == PFN_NONE)
@@ -136,6 +147,7 @@ int kernel_boot(struct kernel *k, const struct kernel_opts *o, FILE *err)
 	}
 	cpu_set_trap_handler(&k->cpu, exc_trap, k);
 	k->next_pid = 1;
+	k->max_threads = set_max_threads(k->buddy.managed);
 	k->rng = rng_seed(k->opts.seed);
 	return 0;
 }
@@ -150,6 +162,7 @@ void kernel_shutdown(struct kernel *k)
 	swap_destroy(k);
 	lruvec_destroy(&k->lruvec);
 	printk_destroy(k);
+	rmap_fini(k);
 	cpu_destroy(&k->cpu);
 	phys_destroy(&k->phys);
 	probe_fini(&k->probe);
@@ -158,7 +171,7 @@ void kernel_shutdown(struct kernel *k)
 int kernel_check(struct kernel *k, FILE *err)
 {
 	int broken = 0;
-	uint64_t kinds[FK__COUNT];
+	uint64_t kinds[FK__COUNT], pgtables = 0;
 	const struct frame *z;
 
 #define CHECK(expr) broken += (expr)
@@ -169,10 +182,27 @@ int kernel_check(struct kernel *k, FILE *err)
 	CHECK(lruvec_check(&k->lruvec, ERR));
 	CHECK(swap_check(k, ERR));
 	for (struct task *t = k->tasks; t; t = t->next_task) {
-		CHECK(mm_check(&t->mm, ERR));
-		CHECK(pgtable_check(k, &t->mm, ERR));
+		bool shared = false;
+
+		if (!t->mm)
+			continue;
+		for (struct task *u = k->tasks; u != t; u = u->next_task)
+			shared |= u->mm == t->mm;
+		if (shared)
+			continue; /* a thread: its mm was checked with the first */
+		CHECK(mm_check(t->mm, ERR));
+		CHECK(pgtable_check(k, t->mm, ERR));
+		pgtables += t->mm->pgtables_bytes / PAGE_SIZE + 1;
 	}
+	CHECK(rmap_check(k, ERR));
+	CHECK(switch_check(k, ERR));
 	phys_count_kinds(&k->phys, kinds);
+	if (kinds[FK_PAGETABLE] != pgtables) {
+		if (!broken && err)
+			fprintf(err, "kernel_check: %llu page-table frames, the mms account %llu\n",
+			        (unsigned long long)kinds[FK_PAGETABLE], (unsigned long long)pgtables);
+		broken++;
+	}
 	if (kinds[FK_FREE] != k->buddy.free_pages) {
 		if (!broken && err)
 			fprintf(err, "kernel_check: buddy has %llu free pages, frame table %llu\n",
@@ -206,11 +236,12 @@ int kernel_check(struct kernel *k, FILE *err)
 			    (unsigned long long)kinds[FK_ZERO]);
 		broken++;
 	}
-	if (k->current && k->current->mm.pgd != k->cpu.cr3 && k->cpu.cr3 != PFN_NONE) {
+	if (k->current && k->current->mm && k->current->mm->pgd != k->cpu.cr3 &&
+	    k->cpu.cr3 != PFN_NONE) {
 		if (!broken && err)
 			fprintf(err, "kernel_check: CR3 %#llx is not current's pgd %#llx\n",
 			        (unsigned long long)k->cpu.cr3,
-			        (unsigned long long)k->current->mm.pgd);
+			        (unsigned long long)k->current->mm->pgd);
 		broken++;
 	}
 #undef ERR
@@ -225,7 +256,9 @@ void kernel_dump(struct kernel *k, FILE *out)
 	        k->current ? k->current->pid : 0);
 	buddy_dump(&k->buddy, out);
 	for (struct task *t = k->tasks; t; t = t->next_task) {
-		fprintf(out, "task %d (%s)%s\n", t->pid, t->comm, t->dead ? " dead" : "");
-		mm_dump(&t->mm, out);
+		fprintf(out, "task %d (%s) parent %d %s\n", t->pid, t->comm,
+		        t->real_parent ? t->real_parent->pid : 0, task_state(t));
+		if (t->mm)
+			mm_dump(t->mm, out);
 	}
 }

@@ -25,7 +25,19 @@
 #include "sysctl.h"
 #include "vmstat.h"
 
-struct task; /* task.h: a simulated process */
+struct task;      /* task.h: a simulated process */
+struct anon_rmap; /* rmap.h: the reverse map, per frame */
+struct anon_vma;
+
+/* Dynamic ASIDs per CPU when PCID is used (arch/x86/include/asm/tlbflush.h). */
+#define TLB_NR_DYN_ASIDS 6
+
+/* One ASID slot of the CPU (struct tlb_context): whose entries it tags and
+   up to which flush of that address space they are current. */
+struct tlb_context {
+	uint64_t ctx_id; /* mm->ctx_id, 0: never used */
+	uint64_t tlb_gen;
+};
 
 struct kernel_opts {
 	uint64_t phys_bytes;   /* simulated RAM, default 64 MiB */
@@ -36,6 +48,8 @@ struct kernel_opts {
 	unsigned tlb_ways;     /* default 4 */
 	bool debug_checks;     /* run kernel_check after every fault and syscall */
 	uint64_t swap_bytes;   /* --swap: swapon an area of this size at boot (0: none) */
+	bool pcid;             /* the CPU tags TLB entries by address space (PCID):
+				  a context switch need not flush; default false */
 };
 
 /*
@@ -63,8 +77,9 @@ struct kernel {
 	struct task *current;  /* the running task, or NULL */
 	struct kernel_opts opts;
 	int next_pid;
-	int nr_tasks;          /* live tasks (pgtable_check compares refcounts when 1) */
-	struct task *tasks;    /* live tasks, newest first; kernel_shutdown destroys them */
+	int nr_tasks;          /* tasks on the list, zombies included (nr_threads) */
+	int max_threads;       /* fork fails with EAGAIN at this many (threads-max, fork.c) */
+	struct task *tasks;    /* every task, newest first; kernel_shutdown destroys them */
 	uint64_t rng;          /* xorshift state for ASLR */
 	/* Memory pressure (page_alloc.c, vmscan.c, swap.c, oom.c, overcommit.c): */
 	struct vm_sysctl sysctl;
@@ -73,6 +88,22 @@ struct kernel {
 	struct swap_info_struct *swap;    /* the swap area, NULL when none */
 	struct kswapd kswapd;
 	struct printk_log log;            /* dmesg */
+	/* The reverse map (rmap.c): per frame, and the anon_vmas by id. */
+	struct anon_rmap *anon_rmap;
+	struct anon_vma **anon_vmas;
+	size_t nr_anon_vmas, cap_anon_vmas;
+	uint32_t *free_ids;
+	size_t nr_free_ids, cap_free_ids;
+	/* Context switches (switch.c): the mm whose tables CR3 holds, this
+	   CPU's ASID slots and the next to take, and the TLB counts at the last
+	   switch (what the running task has used since is charged to it). */
+	struct mm_struct *loaded_mm;
+	uint16_t loaded_asid;
+	uint16_t next_asid;
+	struct tlb_context ctxs[TLB_NR_DYN_ASIDS];
+	uint64_t next_ctx_id;
+	uint64_t tlb_hits_mark, tlb_misses_mark;
+	uint64_t nr_switches;
 };
 
 /*

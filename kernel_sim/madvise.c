@@ -104,7 +104,7 @@ static bool madvise_behavior_valid(int behavior)
 static int64_t do_madvise(struct kernel *k, struct task *t, vaddr_t start, uint64_t len_in,
                           int behavior)
 {
-	struct mm_struct *mm = &t->mm;
+	struct mm_struct *mm = t->mm;
 	uint64_t len;
 	vaddr_t end;
 	int64_t ret = 0;

@@ -20,6 +20,7 @@ void mm_init(struct mm_struct *mm)
 {
 	memset(mm, 0, sizeof(*mm));
 	mm->pgd = PFN_NONE;
+	mm->mm_users = 1;
 }
 
 void mm_destroy(struct mm_struct *mm)
@@ -27,6 +28,19 @@ void mm_destroy(struct mm_struct *mm)
 	free(mm->vmas);
 	mm->vmas = NULL;
 	mm->nr_vmas = mm->cap_vmas = 0;
+	free(mm->avc);
+	mm->avc = NULL;
+	mm->nr_avc = mm->cap_avc = 0;
+}
+
+struct mm_struct *mm_alloc(void)
+{
+	struct mm_struct *mm = malloc(sizeof(*mm));
+
+	if (!mm)
+		panic("out of host memory");
+	mm_init(mm);
+	return mm;
 }
 
 /* include/linux/mm.h: is_exec_mapping, is_stack_mapping, is_data_mapping. */

@@ -50,7 +50,12 @@ struct vm_area_struct {
 /* rss_stat members (include/linux/mm_types_task.h order, the file ones absent) */
 enum { MM_ANONPAGES, MM_SWAPENTS, NR_MM_COUNTERS };
 
+struct anon_vma; /* rmap.h */
+
 struct mm_struct {
+	/* Tasks using this address space (mm_users): one per thread of the
+	   process; mmput of the last one tears it down (exit_mmap). */
+	int mm_users;
 	struct vm_area_struct *vmas; /* sorted by vm_start, disjoint */
 	size_t nr_vmas, cap_vmas;
 	pfn_t pgd;                    /* PML4 frame */
@@ -63,12 +68,33 @@ struct mm_struct {
 	uint64_t pgtables_bytes;                        /* page-table pages * 4096 */
 	uint64_t anon_vma_seq;                          /* last anon_vma identity given */
 	int oom_score_adj; /* signal->oom_score_adj: -1000 (never chosen) .. 1000 */
+	/* mm->context (arch/x86/include/asm/mmu.h): ctx_id names the address
+	   space for the CPU's ASID slots (never reused); tlb_gen counts the
+	   flushes asked for it, so a context switch knows whether entries
+	   cached under its ASID may be stale (switch.c). */
+	uint64_t ctx_id, tlb_gen;
+	/* The reverse map (rmap.c): the anon_vma that new pages of this mm go
+	   to (NULL until the first anonymous fault, anon_vma_prepare), and
+	   every anon_vma this mm is linked to (its own and its ancestors',
+	   anon_vma_chain): the families whose pages it may map. */
+	struct anon_vma *anon_vma;
+	struct anon_vma **avc;
+	size_t nr_avc, cap_avc;
 };
 
-/* An empty mm: no VMAs, no pgd (PFN_NONE), counters zero (mm_init). */
+/* An empty mm: no VMAs, no pgd (PFN_NONE), counters zero, mm_users 1 (mm_init). */
 void mm_init(struct mm_struct *mm);
-/* Free the VMA array (the page tables are pgtable.h's business). */
+/* Free the VMA array (the page tables are pgtable.h's business, the
+   anon_vma links rmap.h's). */
 void mm_destroy(struct mm_struct *mm);
+/* A zeroed, mm_init'ed mm on the host heap (mm_alloc); panics when the
+   host is out of memory. */
+struct mm_struct *mm_alloc(void);
+/* The page index of addr in vma (linear_page_index). */
+static inline uint64_t linear_page_index(const struct vm_area_struct *vma, vaddr_t addr)
+{
+	return vma->vm_pgoff + ((addr - vma->vm_start) >> PAGE_SHIFT);
+}
 
 /*
  * vm_stat_account (mm/mmap.c): add npages (negative to remove) to total_vm and

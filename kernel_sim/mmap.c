@@ -23,7 +23,7 @@
 
 bool may_expand_vm(struct kernel *k, struct task *t, unsigned long flags, uint64_t npages)
 {
-	struct mm_struct *mm = &t->mm;
+	struct mm_struct *mm = t->mm;
 	uint64_t as = t->rlim[SIM_RLIMIT_AS].cur, data = t->rlim[SIM_RLIMIT_DATA].cur;
 	bool ok = true;
 
@@ -78,7 +78,7 @@ struct vm_area_struct *split_vma(struct kernel *k, struct mm_struct *mm,
 
 void do_vmi_align_munmap(struct kernel *k, struct task *t, vaddr_t start, vaddr_t end)
 {
-	struct mm_struct *mm = &t->mm;
+	struct mm_struct *mm = t->mm;
 	struct vm_area_struct *vma;
 	vaddr_t floor, ceiling;
 	size_t i;
@@ -341,7 +341,7 @@ struct vm_area_struct *vma_merge_new_range(struct kernel *k, struct mm_struct *m
 static int64_t mmap_region(struct kernel *k, struct task *t, vaddr_t addr, uint64_t len,
                            unsigned long vm_flags)
 {
-	struct mm_struct *mm = &t->mm;
+	struct mm_struct *mm = t->mm;
 	vaddr_t end = addr + len;
 	uint64_t npages = len >> PAGE_SHIFT;
 	int64_t ret = (int64_t)addr;
@@ -399,7 +399,7 @@ static int64_t do_mmap(struct kernel *k, struct task *t, vaddr_t addr, uint64_t 
 		ret = -SIM_ENOMEM; /* rounding up overflowed */
 	} else {
 		len = PAGE_ALIGN(len);
-		ret = get_unmapped_area(k, &t->mm, addr, len, flags);
+		ret = get_unmapped_area(k, t->mm, addr, len, flags);
 		if (ret >= 0)
 			ret = mmap_region(k, t, (vaddr_t)ret, len, prot_to_vm_flags(k, prot, flags));
 	}

@@ -193,7 +193,7 @@ static struct vm_area_struct *vma_modify_flags(struct kernel *k, struct mm_struc
 static int64_t mprotect_fixup(struct kernel *k, struct task *t, struct vm_area_struct *vma,
                               vaddr_t start, vaddr_t end, unsigned long newflags)
 {
-	struct mm_struct *mm = &t->mm;
+	struct mm_struct *mm = t->mm;
 	unsigned long oldflags = vma->vm_flags;
 	uint64_t nrpages = (end - start) >> PAGE_SHIFT;
 	int64_t ret = 0;
@@ -229,7 +229,7 @@ out:
 static int64_t do_mprotect_pkey(struct kernel *k, struct task *t, vaddr_t start, uint64_t len,
                                 int prot)
 {
-	struct mm_struct *mm = &t->mm;
+	struct mm_struct *mm = t->mm;
 	struct vm_area_struct *vma;
 	vaddr_t end, tmp;
 	int64_t ret = 0;

@@ -343,7 +343,7 @@ int64_t sys_mremap(struct kernel *k, vaddr_t addr, uint64_t old_len, uint64_t ne
 	                               {"old_len", old_len}, {"new_len", new_len},
 	                               {"flags", (uint64_t)flags}, {"new_addr", new_addr});
 	struct vma_remap_struct vrm = {.t = t,
-	                               .mm = &t->mm,
+	                               .mm = t->mm,
 	                               .addr = addr,
 	                               .new_addr = new_addr,
 	                               .old_len = old_len,

@@ -33,7 +33,12 @@ uint64_t vm_committed_as(const struct kernel *k)
 
 	for (struct task *t = k->tasks; t; t = t->next_task) {
 		const struct mm_struct *mm = task_mm(t);
+		bool thread = false;
 
+		for (const struct task *u = k->tasks; u != t; u = u->next_task)
+			thread |= u->mm == mm;
+		if (!mm || thread)
+			continue; /* exited, or a thread of a process already counted */
 		for (size_t i = 0; i < mm->nr_vmas; i++)
 			if (mm->vmas[i].vm_flags & VM_ACCOUNT)
 				pages += (mm->vmas[i].vm_end - mm->vmas[i].vm_start) >> PAGE_SHIFT;

@@ -16,6 +16,8 @@
 #include "../vm/pagetable.h"
 #include "../vm/panic.h"
 #include "swap.h"
+#include "rmap.h"
+#include "switch.h"
 
 #define PT_TABLE_FLAGS (PTE_P | PTE_RW | PTE_US) /* _PAGE_TABLE without A/D */
 
@@ -71,16 +73,49 @@ bool pgd_alloc(struct kernel *k, struct mm_struct *mm)
 	return pfn != PFN_NONE;
 }
 
+/* Indexed by the level of the table that receives the new entry. */
+static const char *const alloc_fn[] = {[4] = "pud_alloc", [3] = "pmd_alloc", [2] = "pte_alloc"};
+static const char *const populate_fn[] = {
+    [4] = "p4d_populate", [3] = "pud_populate", [2] = "pmd_populate"};
+
+/* One level of the walk: the table entry idx of table points to, allocated
+   and linked when missing. PFN_NONE when out of memory. */
+static inline pfn_t alloc_level(struct kernel *k, struct mm_struct *mm, pfn_t table, int level,
+                                vaddr_t va)
+{
+	struct probe *p = &k->probe;
+	unsigned idx = pt_index(va, level);
+	pte_t e = pt_get(&k->phys, table, idx);
+
+	probe_call(p, LAYER_KERNEL, alloc_fn[level], {"addr", va});
+	if (!pte_present(e)) {
+		pfn_t n = table_alloc(k, mm);
+
+		if (n == PFN_NONE) {
+			probe_ret(p, LAYER_KERNEL, alloc_fn[level], {"ret", 0});
+			return PFN_NONE;
+		}
+		e = pte_mk(n, PT_TABLE_FLAGS);
+		pt_set(&k->phys, table, idx, e);
+		EV(p, LAYER_KERNEL, EV_PTE_SET, populate_fn[level], NULL, {"addr", va},
+		   {"level", (uint64_t)level}, {"old", 0}, {"new", e});
+	}
+	probe_ret(p, LAYER_KERNEL, alloc_fn[level], {"ret", pte_pfn(e)});
+	return pte_pfn(e);
+}
+
+pfn_t pgtable_alloc_next(struct kernel *k, struct mm_struct *mm, pfn_t table, int level, vaddr_t va)
+{
+	if (level < 2 || level > 4)
+		panic("level %d has no table below it to allocate", level);
+	return alloc_level(k, mm, table, level, va);
+}
+
 /* The table at level `lowest` covering va (2: the PT, 3: the PD), allocating
    the missing levels above it. Inline: with a constant `lowest` the loop
    unrolls on the fault path. */
 static inline pfn_t alloc_walk_to(struct kernel *k, struct mm_struct *mm, vaddr_t va, int lowest)
 {
-	/* Indexed by the level of the table that receives the new entry. */
-	static const char *const alloc_fn[] = {
-	    [4] = "pud_alloc", [3] = "pmd_alloc", [2] = "pte_alloc"};
-	static const char *const populate_fn[] = {
-	    [4] = "p4d_populate", [3] = "pud_populate", [2] = "pmd_populate"};
 	struct probe *p = &k->probe;
 	pfn_t table = mm->pgd;
 
@@ -93,24 +128,9 @@ static inline pfn_t alloc_walk_to(struct kernel *k, struct mm_struct *mm, vaddr_
 	   constants. */
 #pragma GCC unroll 3
 	for (int level = 4; level >= lowest; level--) {
-		unsigned idx = pt_index(va, level);
-		pte_t e = pt_get(&k->phys, table, idx);
-
-		probe_call(p, LAYER_KERNEL, alloc_fn[level], {"addr", va});
-		if (!pte_present(e)) {
-			pfn_t n = table_alloc(k, mm);
-
-			if (n == PFN_NONE) {
-				probe_ret(p, LAYER_KERNEL, alloc_fn[level], {"ret", 0});
-				return PFN_NONE;
-			}
-			e = pte_mk(n, PT_TABLE_FLAGS);
-			pt_set(&k->phys, table, idx, e);
-			EV(p, LAYER_KERNEL, EV_PTE_SET, populate_fn[level], NULL, {"addr", va},
-			   {"level", (uint64_t)level}, {"old", 0}, {"new", e});
-		}
-		probe_ret(p, LAYER_KERNEL, alloc_fn[level], {"ret", pte_pfn(e)});
-		table = pte_pfn(e);
+		table = alloc_level(k, mm, table, level, va);
+		if (table == PFN_NONE)
+			return PFN_NONE;
 	}
 	return table;
 }
@@ -175,6 +195,7 @@ static void zap_pte(struct kernel *k, struct mm_struct *mm, pfn_t pt, vaddr_t va
 	if (mm->rss_stat[MM_ANONPAGES] == 0)
 		panic("MM_ANONPAGES underflow");
 	mm->rss_stat[MM_ANONPAGES]--;
+	folio_remove_rmap_pte(k, pfn);
 	if (f->refcount > 1) {
 		f->refcount--;
 		return;
@@ -231,7 +252,7 @@ void zap_page_range(struct kernel *k, struct mm_struct *mm, vaddr_t start, vaddr
 
 	/* tlb_finish_mmu: flush first, then give the pages back. */
 	probe_call(p, LAYER_KERNEL, "tlb_finish_mmu", {"pages", g.nr_cleared});
-	if (g.nr_cleared && k->cpu.cr3 == mm->pgd) {
+	if (g.nr_cleared && flush_tlb_mm_gen(k, mm)) {
 		probe_call(p, LAYER_KERNEL, "flush_tlb_mm_range", {"start", start}, {"end", end});
 		if (g.nr_cleared > TLB_SINGLE_PAGE_FLUSH_CEILING)
 			cpu_flush_tlb(&k->cpu);
@@ -241,6 +262,9 @@ void zap_page_range(struct kernel *k, struct mm_struct *mm, vaddr_t start, vaddr
 		probe_ret(p, LAYER_KERNEL, "flush_tlb_mm_range");
 	}
 	for (size_t i = 0; i < g.nr_free; i++) {
+		/* free_swap_cache: a folio the swap cache still holds leaves it */
+		if (pfn_folio(&k->lruvec, g.free[i])->flags & PG_swapcache)
+			delete_from_swap_cache(k, g.free[i]);
 		folio_release(&k->lruvec, g.free[i]); /* off the LRU as the last reference goes */
 		buddy_free(&k->buddy, g.free[i], 0);
 	}
@@ -290,7 +314,7 @@ void flush_tlb_mm_range(struct kernel *k, struct mm_struct *mm, vaddr_t start, v
 {
 	struct probe *p = &k->probe;
 
-	if (start >= end || k->cpu.cr3 != mm->pgd)
+	if (start >= end || !flush_tlb_mm_gen(k, mm))
 		return;
 	probe_call(p, LAYER_KERNEL, "flush_tlb_mm_range", {"start", start}, {"end", end});
 	if ((end - start) >> PAGE_SHIFT > TLB_SINGLE_PAGE_FLUSH_CEILING)
@@ -602,23 +626,6 @@ int pgtable_check(struct kernel *k, struct mm_struct *mm, FILE *err)
 		census_report(&c, "hiwater_rss %llu < rss %llu",
 		              (unsigned long long)mm->hiwater_rss,
 		              (unsigned long long)mm->rss_stat[MM_ANONPAGES]);
-	if (k->nr_tasks == 1) {
-		/* One address space: every anon frame and table is this mm's. */
-		uint64_t tables = 0;
-
-		for (pfn_t pfn = 0; pfn < k->phys.nr_frames; pfn++) {
-			const struct frame *fr = phys_frame(&k->phys, pfn);
-
-			if (fr->kind == FK_PAGETABLE)
-				tables++;
-			if (fr->kind == FK_ANON && c.seen[pfn] != fr->refcount)
-				census_report(&c, "anon pfn %#llx: refcount %d, mapped %u times",
-				              (unsigned long long)pfn, fr->refcount, c.seen[pfn]);
-		}
-		if (tables != c.tables + 1)
-			census_report(&c, "%llu page-table frames, %llu reachable from the pgd",
-			              (unsigned long long)tables, (unsigned long long)c.tables + 1);
-	}
 	free(c.seen);
 	return c.broken;
 }

@@ -34,6 +34,11 @@ static inline bool pte_none(pte_t e)
 {
 	return e == 0;
 }
+/* Linux's pte_present() of a leaf: it maps a page, accessible or PROT_NONE. */
+static inline bool pte_maps_page(pte_t e)
+{
+	return (e & (PTE_P | PTE_PROTNONE)) != 0;
+}
 
 /*
  * An anonymous page mapped by e now lives at va (mremap moved its PTE):
@@ -55,6 +60,11 @@ bool pgd_alloc(struct kernel *k, struct mm_struct *mm);
  * PFN_NONE when a page-table page cannot be had (out of memory).
  */
 pfn_t pgtable_alloc_walk(struct kernel *k, struct mm_struct *mm, vaddr_t va);
+
+/* The table that entry pt_index(va, level) of table (a level 4, 3 or 2
+   table) points to, allocating a zeroed one when the entry is empty: one
+   step of pgtable_alloc_walk, with its events. PFN_NONE when out of memory. */
+pfn_t pgtable_alloc_next(struct kernel *k, struct mm_struct *mm, pfn_t table, int level, vaddr_t va);
 
 /* The PT frame covering va without allocating, or PFN_NONE. */
 pfn_t pgtable_lookup(struct kernel *k, struct mm_struct *mm, vaddr_t va);
@@ -101,6 +111,7 @@ void pgd_free_all(struct kernel *k, struct mm_struct *mm);
  * kind (table pages FK_PAGETABLE, leaves FK_ANON or the zero page), user
  * leaves lie inside a VMA, RSS equals the present anonymous leaves,
  * pgtables_bytes equals the table pages, no frame both free and mapped.
+ * (Frame refcounts against the mappings of every mm: rmap_check.)
  * Returns #broken, reports the first.
  */
 int pgtable_check(struct kernel *k, struct mm_struct *mm, FILE *err);

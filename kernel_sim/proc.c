@@ -77,7 +77,7 @@ static vaddr_t file_part_end(const struct mm_struct *mm, const struct vm_area_st
 
 size_t proc_maps_lines(const struct task *t)
 {
-	const struct mm_struct *mm = &t->mm;
+	const struct mm_struct *mm = t->mm;
 	size_t n = 0;
 
 	for (size_t i = 0; i < mm->nr_vmas; i++) {
@@ -90,7 +90,7 @@ size_t proc_maps_lines(const struct task *t)
 
 void proc_maps(struct kernel *k, struct task *t, FILE *out)
 {
-	const struct mm_struct *mm = &t->mm;
+	const struct mm_struct *mm = t->mm;
 	char path[sizeof(PROC_EXE_DIR) + sizeof(t->comm)];
 
 	snprintf(path, sizeof(path), "%s%.*s", PROC_EXE_DIR, (int)sizeof(t->comm), t->comm);
@@ -188,7 +188,7 @@ static void status_kb(FILE *out, const char *label, uint64_t pages)
 
 void proc_status(struct kernel *k, struct task *t, FILE *out)
 {
-	const struct mm_struct *mm = &t->mm;
+	const struct mm_struct *mm = t->mm;
 	uint64_t anon = mm->rss_stat[MM_ANONPAGES];
 	uint64_t hiwater_vm = mm->hiwater_vm > mm->total_vm ? mm->hiwater_vm : mm->total_vm;
 	uint64_t hiwater_rss = mm->hiwater_rss > anon ? mm->hiwater_rss : anon;
@@ -248,11 +248,11 @@ void proc_pagetable(struct kernel *k, struct task *t, vaddr_t va, FILE *out)
 	for (int level = PT_LEVELS; level >= 1; level--)
 		fprintf(out, " %s[%u]", pt_level_name(level), pt_index(va, level));
 	fprintf(out, " offset 0x%03llx\n", (unsigned long long)(va & ~PAGE_MASK));
-	if (t->mm.pgd == PFN_NONE) {
+	if (t->mm->pgd == PFN_NONE) {
 		fprintf(out, "  no page tables\n");
 		return;
 	}
-	pagewalk(&k->phys, t->mm.pgd, va, &w);
+	pagewalk(&k->phys, t->mm->pgd, va, &w);
 	for (int i = 0; i < w.depth; i++) {
 		int level = PT_LEVELS - i;
 		char slot[16];
@@ -295,11 +295,14 @@ void proc_tlb(struct kernel *k, FILE *out)
 
 			if (e->vpn == TLB_VPN_NONE)
 				continue;
-			fprintf(out, "  set %3u way %u: va 0x%012llx -> pfn %#-8llx %s%s%s%s\n", s,
-			        i, (unsigned long long)(e->vpn << PAGE_SHIFT),
+			fprintf(out, "  set %3u way %u: va 0x%012llx -> pfn %#-8llx %s%s%s%s", s, i,
+			        (unsigned long long)(tlb_key_vpn(e->vpn) << PAGE_SHIFT),
 			        (unsigned long long)e->pfn, e->perm & TLB_W ? "W" : "R",
 			        e->perm & TLB_U ? " U" : "", e->perm & TLB_NX ? " NX" : "",
 			        e->perm & TLB_D ? " D" : "");
+			if (tlb_key_pcid(e->vpn))
+				fprintf(out, " pcid %u", tlb_key_pcid(e->vpn));
+			fputc('\n', out);
 		}
 }
 

@@ -17,6 +17,7 @@
 #include "overcommit.h"
 #include "pgtable.h"
 #include "printk.h"
+#include "rmap.h"
 #include "syscall.h"
 #include "syscalls.h"
 
@@ -210,6 +211,22 @@ void swap_free(struct kernel *k, uint64_t offset)
 		swap_entry_free(k, si, offset);
 }
 
+void add_to_swap_cache(struct kernel *k, pfn_t pfn, uint64_t offset)
+{
+	struct swap_info_struct *si = swap_info_get(k, offset, "add_to_swap_cache");
+	struct folio *f = pfn_folio(&k->lruvec, pfn);
+
+	if (si->cache[offset] || (f->flags & PG_swapcache))
+		panic("add_to_swap_cache: slot %#llx or pfn %#llx already cached",
+		      (unsigned long long)offset, (unsigned long long)pfn);
+	si->swap_map[offset] |= SWAP_HAS_CACHE;
+	si->cache[offset] = (uint32_t)pfn + 1;
+	f->swap = (uint32_t)offset;
+	f->flags |= PG_swapcache;
+	EV(&k->probe, K, EV_NOTE, "add_to_swap_cache", "folio enters the swap cache", {"pfn", pfn},
+	   {"offset", offset});
+}
+
 pfn_t swap_cache_get_folio(struct kernel *k, uint64_t offset)
 {
 	struct swap_info_struct *si = swap_info_get(k, offset, "swap_cache_get_folio");
@@ -272,6 +289,10 @@ static bool unuse_pte(struct kernel *k, struct mm_struct *mm, struct vm_area_str
 	if (mm->rss_stat[MM_ANONPAGES] > mm->hiwater_rss)
 		mm->hiwater_rss = mm->rss_stat[MM_ANONPAGES];
 	folio_add_new_anon(&k->lruvec, pfn, mm, va >> PAGE_SHIFT);
+	/* A slot fork left shared comes back as one page per PTE here (Linux
+	   shares it through the swap cache): each is its own, exclusive. */
+	anon_vma_prepare(k, mm, vma);
+	folio_add_new_anon_rmap(k, pfn, mm, vma, va);
 	swap_free(k, off);
 	return true;
 }
@@ -285,7 +306,7 @@ static int try_to_unuse(struct kernel *k)
 	for (struct task *t = k->tasks; t && !ret; t = t->next_task) {
 		struct mm_struct *mm = task_mm(t);
 
-		for (size_t i = 0; i < mm->nr_vmas && !ret; i++) {
+		for (size_t i = 0; mm && i < mm->nr_vmas && !ret; i++) {
 			struct vm_area_struct *vma = &mm->vmas[i];
 
 			for (vaddr_t va = vma->vm_start; va < vma->vm_end && !ret;) {

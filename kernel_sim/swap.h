@@ -94,6 +94,9 @@ void swap_duplicate(struct kernel *k, uint64_t offset);
 void swap_free(struct kernel *k, uint64_t offset);
 /* The references swap_map counts for offset, without SWAP_HAS_CACHE (__swap_count). */
 unsigned swap_count(const struct kernel *k, uint64_t offset);
+/* add_to_swap_cache: a folio read back for a slot other PTEs still hold
+   stays in the swap cache, where their faults find it. */
+void add_to_swap_cache(struct kernel *k, pfn_t pfn, uint64_t offset);
 /* swap_cache_get_folio: the folio in the swap cache for offset, or PFN_NONE. */
 pfn_t swap_cache_get_folio(struct kernel *k, uint64_t offset);
 /* swap_writepage: the folio's page goes to its slot (pswpout). */

@@ -23,10 +23,14 @@
 #define SIM_NR_brk       12
 #define SIM_NR_mremap    25
 #define SIM_NR_madvise   28
+#define SIM_NR_getpid    39
+#define SIM_NR_fork      57
+#define SIM_NR_wait4     61
 #define SIM_NR_getrlimit 97
 #define SIM_NR_setrlimit 160
 #define SIM_NR_swapon    167
 #define SIM_NR_swapoff   168
+#define SIM_NR_exit_group 231
 #define SIM_NR_tgkill    234
 
 #define SIM_PROT_NONE     0x0
@@ -53,6 +57,11 @@
 #define SIM_EPERM  1
 #define SIM_ENOENT 2
 #define SIM_EBUSY  16
+#define SIM_ECHILD 10
+#define SIM_EAGAIN 11
+
+#define SIM_SIGCHLD 17
+#define SIM_WNOHANG 1
 
 /* brk(2): returns the new break, or the old one when refused (never -errno). */
 uint64_t sys_brk(struct kernel *k, uint64_t brk);
@@ -80,6 +89,26 @@ int64_t sys_write(struct kernel *k, int fd, const char *buf, size_t n);
 /* tgkill(getpid(), gettid(), sig) on itself: SIGABRT from abort(). Never returns
    when task_run is armed. */
 int64_t sys_tgkill_self(struct kernel *k, int sig);
+
+/* getpid(2): the current task's tgid. */
+int64_t sys_getpid(struct kernel *k);
+/* fork(2): the child's pid, or -EAGAIN / -ENOMEM (fork.h, kernel_clone). */
+int64_t sys_fork(struct kernel *k);
+/*
+ * exit_group(2) with status (its low 8 bits reach the parent: wait status
+ * (status & 0xff) << 8). Never returns when task_run is armed: the task is
+ * gone (a zombie for its parent's wait4) and task_run returns
+ * TASK_RUN_EXITED.
+ */
+int64_t sys_exit_group(struct kernel *k, int status);
+/*
+ * wait4(2) for a child of current: pid > 0 that child, else any. Reaps a
+ * zombie: its pid, and its wait status in *status (may be NULL). -ECHILD
+ * when no child matches. When children match but none has exited: 0 with
+ * SIM_WNOHANG, else -EAGAIN: the model cannot sleep until a child exits
+ * (exit.c).
+ */
+int64_t sys_wait4(struct kernel *k, int pid, int *status, int options);
 
 /*
  * Not a system call: what the linker tells a statically linked program about

@@ -19,9 +19,12 @@
 
 #include "../vm/pagetable.h"
 #include "../vm/panic.h"
-#include "task.h"
+#include "exit.h"
 #include "pgtable.h"
+#include "switch.h"
+#include "syscall.h"
 #include "syscalls.h"
+#include "task.h"
 
 #define ELF_ET_DYN_BASE  0x555555554000ULL /* PAGE_ALIGN_DOWN(TASK_SIZE / 3 * 2) */
 #define STACK_TOP        USER_VA_END
@@ -86,7 +89,7 @@ static void elf_map(struct kernel *k, struct mm_struct *mm, vaddr_t load_bias, u
 /* The layout of a freshly exec'd program (load_elf_binary, setup_arg_pages). */
 static void load_elf_binary(struct kernel *k, struct task *t)
 {
-	struct mm_struct *mm = &t->mm;
+	struct mm_struct *mm = t->mm;
 	vaddr_t load_bias = ELF_ET_DYN_BASE + random_pages(k, MMAP_RND_PAGES);
 	vaddr_t stack_top = STACK_TOP - random_pages(k, STACK_RND_PAGES);
 	uint64_t mmap_rnd = random_pages(k, MMAP_RND_PAGES);
@@ -141,7 +144,7 @@ static void load_elf_binary(struct kernel *k, struct task *t)
 static void crt_start(void *arg)
 {
 	struct kernel *k = arg;
-	struct mm_struct *mm = &k->current->mm;
+	struct mm_struct *mm = k->current->mm;
 	const struct vm_area_struct *rw = vma_lookup(mm, mm->end_data - 1);
 
 	probe_call(&k->probe, LAYER_LIBC, "__libc_start_main");
@@ -157,19 +160,24 @@ struct task *task_create(struct kernel *k, const char *comm)
 
 	if (!t)
 		panic("out of host memory");
-	t->pid = k->next_pid++;
+	t->pid = t->tgid = k->next_pid++;
+	t->group_leader = t;
 	snprintf(t->comm, sizeof(t->comm), "%s", comm ? comm : "a.out");
 	t->rlim[SIM_RLIMIT_DATA] = (struct sim_rlimit){SIM_RLIM_INFINITY, SIM_RLIM_INFINITY};
 	t->rlim[SIM_RLIMIT_AS] = (struct sim_rlimit){SIM_RLIM_INFINITY, SIM_RLIM_INFINITY};
 	t->rlim[SIM_RLIMIT_STACK] = (struct sim_rlimit){8ULL << 20, SIM_RLIM_INFINITY};
 	t->rlim[SIM_RLIMIT_CPU] =
 	    (struct sim_rlimit){SIM_RLIMIT_CPU_DEFAULT, SIM_RLIMIT_CPU_CEILING};
-	mm_init(&t->mm);
+	t->mm = mm_alloc();
+	t->mm->ctx_id = ++k->next_ctx_id;
+	t->mm->tlb_gen = 1;
 
 	probe_call(&k->probe, LAYER_KERNEL, "load_elf_binary", {"pid", (uint64_t)t->pid});
-	if (!pgd_alloc(k, &t->mm)) {
+	if (!pgd_alloc(k, t->mm)) {
 		probe_ret(&k->probe, LAYER_KERNEL, "load_elf_binary",
 		          {"ret", (uint64_t)-SIM_ENOMEM});
+		mm_destroy(t->mm);
+		free(t->mm);
 		free(t);
 		return NULL;
 	}
@@ -177,8 +185,8 @@ struct task *task_create(struct kernel *k, const char *comm)
 	k->tasks = t;
 	k->nr_tasks++;
 	load_elf_binary(k, t);
+	activate_mm(k, t->mm);
 	k->current = t;
-	cpu_load_cr3(&k->cpu, t->mm.pgd);
 	probe_ret(&k->probe, LAYER_KERNEL, "load_elf_binary", {"ret", 0});
 
 	if (task_run(k, t, crt_start, k) != 0) {
@@ -190,33 +198,59 @@ struct task *task_create(struct kernel *k, const char *comm)
 
 void task_destroy(struct kernel *k, struct task *t)
 {
-	struct mm_struct *mm = &t->mm;
 	struct task **pp;
 
 	if (t->exit_jmp)
 		panic("task %d destroyed while it runs", t->pid);
-	probe_call(&k->probe, LAYER_KERNEL, "exit_mmap", {"pid", (uint64_t)t->pid});
-	for (size_t i = 0; i < mm->nr_vmas; i++)
-		zap_page_range(k, mm, mm->vmas[i].vm_start, mm->vmas[i].vm_end);
-	free_pgtables(k, mm, 0, USER_VA_END);
-	pgd_free_all(k, mm);
-	while (mm->nr_vmas)
-		vma_remove(mm, &mm->vmas[mm->nr_vmas - 1]);
-	mm_destroy(mm);
-	probe_ret(&k->probe, LAYER_KERNEL, "exit_mmap");
+	if (t->mm) {
+		struct mm_struct *mm = t->mm;
 
+		t->mm = NULL;
+		mmput(k, mm);
+	}
+	if (t->real_parent) {
+		for (pp = &t->real_parent->children; *pp && *pp != t; pp = &(*pp)->sibling)
+			;
+		if (*pp)
+			*pp = t->sibling;
+	}
+	for (struct task *c = t->children; c; c = c->sibling)
+		c->real_parent = NULL;
 	for (pp = &k->tasks; *pp && *pp != t; pp = &(*pp)->next_task)
 		;
 	if (!*pp)
 		panic("task %d is not on the task list", t->pid);
 	*pp = t->next_task;
 	k->nr_tasks--;
-	if (k->current == t) {
+	if (k->current == t)
 		k->current = NULL;
-		if (k->cpu.cr3 != PFN_NONE)
-			cpu_load_cr3(&k->cpu, PFN_NONE);
-	}
 	free(t);
+}
+
+struct task *find_task_by_pid(struct kernel *k, int pid)
+{
+	for (struct task *t = k->tasks; t; t = t->next_task)
+		if (t->pid == pid)
+			return t;
+	return NULL;
+}
+
+const char *task_state(const struct task *t)
+{
+	if (t->exit_state == EXIT_ZOMBIE || (t->dead && !t->exit_state))
+		return "Z (zombie)";
+	if (t->exit_state == EXIT_DEAD)
+		return "X (dead)";
+	return "R (running)";
+}
+
+int64_t sys_getpid(struct kernel *k)
+{
+	struct task *t = syscall_enter(k, SIM_NR_getpid, "__x64_sys_getpid");
+	int64_t ret = t->tgid;
+
+	syscall_exit(k, "__x64_sys_getpid", ret);
+	return ret;
 }
 
 int task_run(struct kernel *k, struct task *t, void (*fn)(void *), void *arg)
@@ -228,10 +262,9 @@ int task_run(struct kernel *k, struct task *t, void (*fn)(void *), void *arg)
 	volatile int sig = 0;
 
 	if (t->dead)
-		return t->death.signo;
-	k->current = t;
-	if (k->cpu.cr3 != t->mm.pgd)
-		cpu_load_cr3(&k->cpu, t->mm.pgd);
+		return t->exit_state ? TASK_RUN_EXITED : t->death.signo;
+	if (k->current != t || k->loaded_mm != t->mm)
+		context_switch(k, t);
 	k->cpu.ip = t->ip;
 	k->cpu.sp = t->sp;
 	k->cpu.user = true;
@@ -241,13 +274,15 @@ int task_run(struct kernel *k, struct task *t, void (*fn)(void *), void *arg)
 		fn(arg);
 	} else {
 		probe_unwind(&k->probe, t->exit_depth);
-		sig = t->death.signo;
+		sig = t->exit_state ? TASK_RUN_EXITED : t->death.signo;
 	}
 	t->exit_jmp = saved_jmp;
 	t->exit_depth = saved_depth;
 	t->ip = k->cpu.ip;
 	t->sp = k->cpu.sp;
 	k->cpu.user = saved_user;
+	if (t->exit_state == EXIT_DEAD)
+		release_task(k, t); /* an orphan that exited: init reaped it */
 	return sig;
 }
 
@@ -259,8 +294,9 @@ void task_kill(struct kernel *k, struct task *t, int signo, int code, vaddr_t ad
 	const char *fn = SIGNAL_FN_OTHER;
 
 	d = &t->death;
-	mm = &t->mm;
+	mm = t->mm;
 	t->dead = true;
+	t->exit_code = signo;
 	d->signo = signo;
 	d->code = code;
 	d->addr = addr;
@@ -351,7 +387,7 @@ void sim_program_image(struct kernel *k, vaddr_t *bss_start, vaddr_t *bss_end)
 
 	if (!k->current)
 		panic("no current task");
-	mm = &k->current->mm;
+	mm = k->current->mm;
 	data = vma_lookup(mm, mm->end_data - 1);
 	if (!data)
 		panic("task %d has no data VMA", k->current->pid);

@@ -82,19 +82,37 @@ struct task_death {
 	char report[512];  /* what the real kernel/glibc prints, one or more lines */
 };
 
+/* exit_state (include/linux/sched.h): 0 while the task lives. */
+#define EXIT_ZOMBIE 0x10 /* exited, its status not yet collected by wait */
+#define EXIT_DEAD   0x20 /* reaped: nothing of it is left but this struct */
+
 struct task {
 	int pid;
-	/* The parent, whose pid /proc/PID/status shows as PPid. NULL for the
-	   first process: it is pid 1 of its own PID namespace (as a container's
-	   first process), its parent, the host, outside it: PPid 0, as Linux
-	   shows a parent that the namespace cannot see. */
-	struct task *real_parent;
+	int tgid;                  /* the thread group (process) id: the leader's pid */
+	struct task *group_leader; /* itself for a process's first task */
 	char comm[16];
-	struct mm_struct mm;
+	/* The address space, shared by the threads of one process (mm_users
+	   counts them). NULL once the task exited (exit_mm). */
+	struct mm_struct *mm;
+	/* Family (kernel/fork.c copy_process, kernel/exit.c): the parent that
+	   forked it and waits for it, whose pid /proc/PID/status shows as PPid
+	   (Linux's parent is the same task but under ptrace, which the model
+	   has not); its children, newest first, linked by sibling. NULL for a
+	   task whose parent is outside the model: the first process, pid 1 of
+	   its own PID namespace (as a container's first process), whose
+	   parent, the host, the namespace cannot see (PPid 0, as Linux shows
+	   it), and an orphan adopted by the init outside the model. */
+	struct task *real_parent;
+	struct task *children, *sibling;
+	int exit_state;            /* 0, EXIT_ZOMBIE or EXIT_DEAD */
+	bool autoreap;             /* orphaned: init reaps it when it exits */
+	int exit_code;             /* wait status: (status & 0xff) << 8, or the signal */
+	uint64_t tlb_hits, tlb_misses; /* the CPU's TLB counts while it ran (switch.c) */
+	uint64_t nvcsw;            /* times it was switched out (voluntary_ctxt_switches) */
 	struct sim_rlimit rlim[SIM_NR_RLIMITS];
 	uint64_t min_flt, maj_flt; /* page faults that were resolved */
 	uint64_t utime;            /* user CPU time charged, in steps (RLIMIT_CPU) */
-	bool dead;
+	bool dead;                 /* killed by a fatal signal (death) or exited (exit_state) */
 	struct task_death death;
 	char stderr_buf[1024];     /* what the process wrote to fd 2 (glibc's messages) */
 	size_t stderr_len;
@@ -103,13 +121,13 @@ struct task {
 	/* Added by task.c: */
 	vaddr_t ip, sp;            /* user registers for reports; task_run loads them
 				      into the CPU and saves them back */
-	struct task *next_task;    /* kernel's list of live tasks (owned by task.c) */
+	struct task *next_task;    /* kernel's list of tasks, zombies too (owned by task.c) */
 };
 
 /* The address space of t (t->mm in Linux). */
 static inline struct mm_struct *task_mm(struct task *t)
 {
-	return &t->mm;
+	return t->mm;
 }
 
 /* A new process with the standard layout, made current (CR3 loaded). Like
@@ -118,17 +136,27 @@ static inline struct mm_struct *task_mm(struct task *t)
    when memory for its page tables or those pages cannot be had (nothing is
    left behind). */
 struct task *task_create(struct kernel *k, const char *comm);
-/* exit_mmap: unmap everything, free page tables and the pgd, free the task.
-   Not from inside task_run of t (panic). */
+/* Take t off the kernel's list and free it, tearing down its mm first when
+   it still has one (mmput). Whatever its state: kernel_shutdown and a
+   session's end. Not from inside task_run of t (panic). Its children are
+   left parentless (as exit's reparenting does). */
 void task_destroy(struct kernel *k, struct task *t);
+/* The task with this pid (zombies too), or NULL (find_task_by_vpid). */
+struct task *find_task_by_pid(struct kernel *k, int pid);
+/* The host's word for t's state: "R (running)", "Z (zombie)", ... */
+const char *task_state(const struct task *t);
 
 /*
- * Run fn(arg) as the process t (current, user mode). A fatal signal raised
+ * Run fn(arg) as the process t (current, user mode), switching the CPU to it
+ * first (context_switch) when another task ran last. A fatal signal raised
  * inside unwinds (longjmp) back here: returns 0 when fn returned, else the
- * signal number; t->death says why. fn must not keep host resources that an
- * unwind would leak. A dead task does not run again: its signal is returned
+ * signal number; t->death says why. When t exits (exit_group) it returns
+ * TASK_RUN_EXITED; if init reaped it at once (an orphan), t has been freed
+ * by then. fn must not keep host resources that an unwind would leak. A
+ * dead task does not run again: its signal (or TASK_RUN_EXITED) is returned
  * at once. CPU ip/sp are loaded from t->ip/sp and saved back.
  */
+#define TASK_RUN_EXITED (-1)
 int task_run(struct kernel *k, struct task *t, void (*fn)(void *), void *arg);
 
 /*

@@ -14,10 +14,9 @@
  * not scanned at that priority); writeback is synchronous (SWP_SYNCHRONOUS_IO),
  * so a folio written by pageout is freed in the same pass.
  *
- * The reverse map: until frames can be shared (fork), an anonymous folio is
- * mapped by exactly one PTE, named by folio->mapping (its mm) and
- * folio->index (the virtual page); rmap_find_pte is the one place that
- * knows, behind folio_referenced and try_to_unmap.
+ * The reverse map (rmap.h) finds every PTE of an anonymous folio, one per
+ * process that shares it since fork: folio_referenced and try_to_unmap walk
+ * them all.
  */
 #include "vmscan.h"
 
@@ -25,6 +24,8 @@
 #include "../vm/panic.h"
 #include "page_alloc.h"
 #include "pgtable.h"
+#include "rmap.h"
+#include "switch.h"
 #include "task.h"
 
 #define K LAYER_KERNEL
@@ -44,106 +45,107 @@ struct scan_control {
 	bool file_is_tiny;
 };
 
-/* A PTE mapping a folio (page_vma_mapped_walk's result). */
-struct rmap_pte {
-	struct mm_struct *mm;
-	vaddr_t va;
-	pfn_t pt;
-	unsigned idx;
-};
-
-static bool rmap_find_pte(struct kernel *k, pfn_t pfn, struct rmap_pte *r)
+/* folio_referenced_one, for each PTE rmap_walk_anon finds. */
+static bool folio_referenced_one(struct kernel *k, const struct rmap_hit *h, void *arg)
 {
-	const struct folio *f = pfn_folio(&k->lruvec, pfn);
-	pte_t e;
+	unsigned *referenced = arg;
+	pte_t e = pt_get(&k->phys, h->pt, h->idx);
 
-	if (!f->mapping)
-		return false;
-	r->mm = f->mapping;
-	r->va = (vaddr_t)f->index << PAGE_SHIFT;
-	r->pt = pgtable_lookup(k, r->mm, r->va);
-	if (r->pt == PFN_NONE)
-		return false;
-	r->idx = pt_index(r->va, 1);
-	e = pt_get(&k->phys, r->pt, r->idx);
-	return pte_present(e) && pte_pfn(e) == pfn;
+	if (e & PTE_A) {
+		pt_set(&k->phys, h->pt, h->idx, e & ~PTE_A);
+		EV(&k->probe, K, EV_PTE_SET, "ptep_clear_flush_young", NULL, {"addr", h->address},
+		   {"old", e}, {"new", e & ~PTE_A}, {"level", 1});
+		(*referenced)++;
+	}
+	return true;
 }
 
 /*
  * folio_referenced: how many PTEs mapping the folio were young, clearing
  * their accessed bits (ptep_clear_flush_young: on x86 without a TLB flush,
  * so a page whose translation stays cached is not seen young again until
- * the entry is evicted, as on the real CPU).
+ * the entry is evicted, as on the real CPU). Every mapping counts: a page
+ * shared since fork is looked at in each process (rmap_walk_anon).
  */
 static unsigned folio_referenced(struct kernel *k, pfn_t pfn)
 {
-	struct rmap_pte r;
 	unsigned referenced = 0;
 
 	probe_call(&k->probe, K, "folio_referenced", {"pfn", pfn});
-	if (rmap_find_pte(k, pfn, &r)) {
-		pte_t e = pt_get(&k->phys, r.pt, r.idx);
-
-		if (e & PTE_A) {
-			pt_set(&k->phys, r.pt, r.idx, e & ~PTE_A);
-			EV(&k->probe, K, EV_PTE_SET, "ptep_clear_flush_young", NULL, {"addr", r.va},
-			   {"old", e}, {"new", e & ~PTE_A}, {"level", 1});
-			referenced++;
-		}
-	}
+	rmap_walk_anon(k, pfn, folio_referenced_one, &referenced);
 	probe_ret(&k->probe, K, "folio_referenced", {"ret", referenced});
 	return referenced;
 }
 
+struct unmap_arg {
+	pfn_t pfn;
+	bool kept;      /* a lazily freed folio written since: not unmapped */
+	bool discarded; /* a lazily freed, clean folio: its PTEs became none */
+};
+
 /*
- * try_to_unmap -> try_to_unmap_one: the PTE becomes the folio's swap entry.
- * A lazily freed folio (MADV_FREE: not PG_swapbacked) whose PTE is still
- * clean is discarded instead: its PTE becomes none, nothing is written
- * (*discarded). One written since is mapped back and is swap-backed again:
- * false, and reclaim keeps it.
+ * try_to_unmap_one: this PTE becomes the folio's swap entry. A lazily freed
+ * folio (MADV_FREE: not PG_swapbacked) whose PTE and folio are still clean
+ * is discarded instead: the PTE becomes none, nothing is written. One
+ * written since stays mapped and is swap-backed again (the walk stops, and
+ * reclaim keeps it).
  */
+static bool try_to_unmap_one(struct kernel *k, const struct rmap_hit *h, void *arg)
+{
+	struct unmap_arg *a = arg;
+	struct folio *f = pfn_folio(&k->lruvec, a->pfn);
+	struct frame *fr = phys_frame(&k->phys, a->pfn);
+	pte_t old = pt_get(&k->phys, h->pt, h->idx);
+	bool lazy = !(f->flags & PG_swapbacked);
+	pte_t n = 0; /* discard: the next touch faults a zeroed page */
+
+	if (lazy && ((old & PTE_D) || (f->flags & PG_dirty))) {
+		f->flags |= PG_swapbacked; /* folio_set_swapbacked: keep it */
+		a->kept = true;
+		return false;
+	}
+	if (!lazy) {
+		n = swp_entry_to_pte(0, f->swap);
+		if (folio_rmap(k, a->pfn)->exclusive)
+			n |= _PAGE_SWP_EXCLUSIVE; /* pte_swp_mkexclusive */
+	}
+	/* ptep_clear_flush: the translation must leave the TLB now. */
+	pt_set(&k->phys, h->pt, h->idx, n);
+	if (flush_tlb_mm_gen(k, h->mm))
+		cpu_invlpg(&k->cpu, h->address);
+	h->mm->rss_stat[MM_ANONPAGES]--;
+	if (lazy) {
+		a->discarded = true;
+		EV(&k->probe, K, EV_PTE_CLEAR, "try_to_unmap_one", NULL, {"addr", h->address},
+		   {"old", old});
+	} else {
+		if (old & PTE_D)
+			f->flags |= PG_dirty; /* folio_mark_dirty */
+		swap_duplicate(k, f->swap);
+		h->mm->rss_stat[MM_SWAPENTS]++;
+		EV(&k->probe, K, EV_PTE_SET, "try_to_unmap_one", NULL, {"addr", h->address},
+		   {"old", old}, {"new", n}, {"level", 1});
+	}
+	folio_remove_rmap_pte(k, a->pfn);
+	fr->refcount--; /* folio_put: isolation holds it now */
+	return true;
+}
+
+/* try_to_unmap: every PTE of the folio, found by the reverse map, becomes
+   its swap entry, or none (*discarded) for a lazily freed clean folio.
+   true when no mapping is left. */
 static bool try_to_unmap(struct kernel *k, pfn_t pfn, bool *discarded)
 {
 	struct folio *f = pfn_folio(&k->lruvec, pfn);
-	struct frame *fr = phys_frame(&k->phys, pfn);
-	struct rmap_pte r;
-	bool ok = false;
+	struct unmap_arg a = {pfn, false, false};
+	bool ok;
 
-	*discarded = false;
 	probe_call(&k->probe, K, "try_to_unmap", {"pfn", pfn});
-	if (rmap_find_pte(k, pfn, &r)) {
-		pte_t old = pt_get(&k->phys, r.pt, r.idx);
-		pte_t n = swp_entry_to_pte(0, f->swap) | _PAGE_SWP_EXCLUSIVE;
-		bool lazy = !(f->flags & PG_swapbacked);
-
-		if (lazy && ((old & PTE_D) || (f->flags & PG_dirty))) {
-			f->flags |= PG_swapbacked; /* written since MADV_FREE: keep it */
-			probe_ret(&k->probe, K, "try_to_unmap", {"ret", 0});
-			return false;
-		}
-		if (lazy)
-			n = 0; /* discard: the next touch faults a zeroed page */
-		/* ptep_clear_flush: the translation must leave the TLB now. */
-		pt_set(&k->phys, r.pt, r.idx, n);
-		if (k->cpu.cr3 == r.mm->pgd)
-			cpu_invlpg(&k->cpu, r.va);
-		r.mm->rss_stat[MM_ANONPAGES]--;
-		if (lazy) {
-			*discarded = true;
-			EV(&k->probe, K, EV_PTE_CLEAR, "try_to_unmap_one", NULL, {"addr", r.va},
-			   {"old", old});
-		} else {
-			if (old & PTE_D)
-				f->flags |= PG_dirty; /* folio_mark_dirty */
-			swap_duplicate(k, f->swap);
-			r.mm->rss_stat[MM_SWAPENTS]++;
-			EV(&k->probe, K, EV_PTE_SET, "try_to_unmap_one", NULL, {"addr", r.va},
-			   {"old", old}, {"new", n}, {"level", 1});
-		}
-		fr->refcount--; /* folio_remove_rmap_pte, folio_put: isolation holds it now */
+	rmap_walk_anon(k, pfn, try_to_unmap_one, &a);
+	ok = !a.kept && folio_rmap(k, pfn)->mapcount == 0;
+	*discarded = ok && a.discarded;
+	if (ok)
 		f->mapping = NULL;
-		ok = true;
-	}
 	probe_ret(&k->probe, K, "try_to_unmap", {"ret", ok});
 	return ok;
 }

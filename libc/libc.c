@@ -605,7 +605,7 @@ void libc_walk_slow(struct libc *lc, struct libc_walk *w, vaddr_t pos)
 
 uint64_t libc_footprint(struct libc *lc)
 {
-	const struct mm_struct *mm = &lc->task->mm;
+	const struct mm_struct *mm = lc->task->mm;
 
 	/* A statistic, read host-side like mallinfo2: what the heap spans now
 	   plus what the allocator has mapped. */

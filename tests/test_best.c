@@ -220,7 +220,7 @@ static void body_mmap(void *arg)
 	cr_assert_eq(lc->st.munmap_calls, 1);
 	cr_assert_eq(lc->st.mmapped_bytes, 0);
 	p = xmalloc(lc, 200000);
-	cr_assert(p >= E.t->mm.start_brk && p < E.t->mm.brk, "200000 bytes come from the heap");
+	cr_assert(p >= E.t->mm->start_brk && p < E.t->mm->brk, "200000 bytes come from the heap");
 	cr_assert_eq(lc->st.mmap_calls, 1);
 }
 

@@ -28,8 +28,8 @@ static void boot(void)
 
 	kernel_default_opts(&o);
 	t = sim_kernel_boot(&k, &o, &rec, "prog");
-	heap = t->mm.start_brk;
-	cr_assert_eq(t->mm.brk, heap);
+	heap = t->mm->start_brk;
+	cr_assert_eq(t->mm->brk, heap);
 }
 
 static void shutdown(void)
@@ -56,9 +56,9 @@ static int touch(vaddr_t va, uint64_t pages, bool write)
 
 static struct vm_area_struct *heap_vma(void)
 {
-	for (size_t i = 0; i < t->mm.nr_vmas; i++)
-		if (t->mm.vmas[i].kind == VMA_HEAP)
-			return &t->mm.vmas[i];
+	for (size_t i = 0; i < t->mm->nr_vmas; i++)
+		if (t->mm->vmas[i].kind == VMA_HEAP)
+			return &t->mm->vmas[i];
 	return NULL;
 }
 
@@ -83,18 +83,18 @@ static unsigned find_event(int kind, const char *fn, unsigned from)
 
 Test(brk, zero_queries_the_break_without_changing_anything)
 {
-	uint64_t vm = t->mm.total_vm;
+	uint64_t vm = t->mm->total_vm;
 
 	cr_assert_eq(brk_checked(0), heap);
-	cr_assert_eq(t->mm.brk, heap);
-	cr_assert_eq(t->mm.total_vm, vm);
+	cr_assert_eq(t->mm->brk, heap);
+	cr_assert_eq(t->mm->total_vm, vm);
 	cr_assert_null(heap_vma());
 }
 
 Test(brk, unaligned_break_is_kept_and_whole_pages_are_mapped)
 {
 	cr_assert_eq(brk_checked(heap + 1), heap + 1);
-	cr_assert_eq(t->mm.brk, heap + 1);
+	cr_assert_eq(t->mm->brk, heap + 1);
 	cr_assert_not_null(heap_vma());
 	cr_assert_eq(heap_vma()->vm_start, heap);
 	cr_assert_eq(heap_vma()->vm_end, heap + PG);
@@ -110,20 +110,20 @@ Test(brk, unaligned_break_is_kept_and_whole_pages_are_mapped)
 
 Test(brk, growth_rounds_up_to_pages_and_takes_no_frame)
 {
-	uint64_t free0 = k.buddy.free_pages, vm0 = t->mm.total_vm, data0 = t->mm.data_vm;
-	uint64_t rss0 = t->mm.rss_stat[MM_ANONPAGES];
+	uint64_t free0 = k.buddy.free_pages, vm0 = t->mm->total_vm, data0 = t->mm->data_vm;
+	uint64_t rss0 = t->mm->rss_stat[MM_ANONPAGES];
 
 	cr_assert_eq(brk_checked(heap + 10 * PG + 5), heap + 10 * PG + 5);
 	cr_assert_eq(heap_vma()->vm_end, heap + 11 * PG);
 	cr_assert_eq(heap_vma()->vm_flags,
 	             VM_READ | VM_WRITE | VM_MAYREAD | VM_MAYWRITE | VM_ACCOUNT);
-	cr_assert_eq(t->mm.total_vm, vm0 + 11);
-	cr_assert_eq(t->mm.data_vm, data0 + 11);
+	cr_assert_eq(t->mm->total_vm, vm0 + 11);
+	cr_assert_eq(t->mm->data_vm, data0 + 11);
 	cr_assert_eq(k.buddy.free_pages, free0, "brk must not allocate frames");
-	cr_assert_eq(t->mm.rss_stat[MM_ANONPAGES], rss0);
+	cr_assert_eq(t->mm->rss_stat[MM_ANONPAGES], rss0);
 	cr_assert_eq(count_events(EV_FRAME_ALLOC, NULL), 0);
 	cr_assert_eq(count_events(EV_PTE_SET, NULL), 0);
-	cr_assert_eq(pagewalk(&k.phys, t->mm.pgd, heap, NULL), 0, "no PTE for the heap");
+	cr_assert_eq(pagewalk(&k.phys, t->mm->pgd, heap, NULL), 0, "no PTE for the heap");
 	/* growing again extends the same VMA */
 	cr_assert_eq(brk_checked(heap + 20 * PG), heap + 20 * PG);
 	cr_assert_eq(heap_vma()->vm_start, heap);
@@ -132,13 +132,13 @@ Test(brk, growth_rounds_up_to_pages_and_takes_no_frame)
 
 Test(brk, each_new_page_faults_once_on_first_store)
 {
-	uint64_t flt, rss0 = t->mm.rss_stat[MM_ANONPAGES];
+	uint64_t flt, rss0 = t->mm->rss_stat[MM_ANONPAGES];
 
 	brk_checked(heap + 16 * PG);
 	flt = t->min_flt;
 	cr_assert_eq(touch(heap, 16, true), 0);
 	cr_assert_eq(t->min_flt - flt, 16);
-	cr_assert_eq(t->mm.rss_stat[MM_ANONPAGES], rss0 + 16);
+	cr_assert_eq(t->mm->rss_stat[MM_ANONPAGES], rss0 + 16);
 	flt = t->min_flt;
 	cr_assert_eq(touch(heap, 16, true), 0);
 	cr_assert_eq(t->min_flt - flt, 0);
@@ -150,7 +150,7 @@ Test(brk, below_start_brk_is_refused_with_the_old_break)
 	rec.n = 0;
 	cr_assert_eq(brk_checked(heap - PG), heap + 3);
 	cr_assert_eq(brk_checked(heap - 1), heap + 3);
-	cr_assert_eq(t->mm.brk, heap + 3);
+	cr_assert_eq(t->mm->brk, heap + 3);
 	cr_assert_eq(count_events(EV_BRK, NULL), 0);
 	/* brk(start_brk) itself is a shrink to an empty heap, which is allowed */
 	cr_assert_eq(brk_checked(heap), heap);
@@ -173,7 +173,7 @@ Test(brk, never_returns_an_errno)
 Test(brk, rlimit_data_counts_heap_plus_data)
 {
 	struct sim_rlimit rl;
-	uint64_t data = t->mm.end_data - t->mm.start_data;
+	uint64_t data = t->mm->end_data - t->mm->start_data;
 
 	/* check_data_rlimit: (brk - start_brk) + (end_data - start_data) */
 	rl.cur = data + 4 * PG;
@@ -187,7 +187,7 @@ Test(brk, rlimit_data_counts_heap_plus_data)
 	    -28);
 	cr_assert_eq(find_event(EV_CALL, "do_brk_flags", 0), rec.n, "refused before do_brk_flags");
 	/* data_vm counts data and bss too: may_expand_vm is the tighter check here */
-	rl.cur = (t->mm.data_vm + 4) * PG;
+	rl.cur = (t->mm->data_vm + 4) * PG;
 	cr_assert_eq(sys_setrlimit(&k, SIM_RLIMIT_DATA, &rl), 0);
 	cr_assert_eq(brk_checked(heap + 4 * PG), heap + 4 * PG);
 	cr_assert_eq(brk_checked(heap + 5 * PG), heap + 4 * PG);
@@ -200,7 +200,7 @@ Test(brk, rlimit_data_counts_heap_plus_data)
 
 Test(brk, rlimit_as_limits_growth)
 {
-	struct sim_rlimit rl = {(t->mm.total_vm + 2) * PG, SIM_RLIM_INFINITY};
+	struct sim_rlimit rl = {(t->mm->total_vm + 2) * PG, SIM_RLIM_INFINITY};
 
 	cr_assert_eq(sys_setrlimit(&k, SIM_RLIMIT_AS, &rl), 0);
 	cr_assert_eq(brk_checked(heap + 2 * PG), heap + 2 * PG);
@@ -227,7 +227,7 @@ Test(brk, collision_counts_the_stack_guard_gap)
 	vaddr_t s = heap + 300 * PG;
 
 	/* a VM_GROWSDOWN VMA above the heap: 256 pages below it are off limits */
-	vma_insert(&t->mm, s, s + PG, VM_READ | VM_WRITE | VM_MAYREAD | VM_MAYWRITE | VM_GROWSDOWN,
+	vma_insert(t->mm, s, s + PG, VM_READ | VM_WRITE | VM_MAYREAD | VM_MAYWRITE | VM_GROWSDOWN,
 	           VMA_STACK);
 	sim_kernel_check(&k);
 	cr_assert_eq(brk_checked(heap + 43 * PG), heap + 43 * PG);
@@ -237,7 +237,7 @@ Test(brk, collision_counts_the_stack_guard_gap)
 
 Test(brk, shrink_frees_frames_and_page_tables_and_invalidates_the_tlb)
 {
-	uint64_t free0 = k.buddy.free_pages, frees, rss0 = t->mm.rss_stat[MM_ANONPAGES];
+	uint64_t free0 = k.buddy.free_pages, frees, rss0 = t->mm->rss_stat[MM_ANONPAGES];
 
 	brk_checked(heap + 16 * PG);
 	cr_assert_eq(touch(heap, 16, true), 0);
@@ -248,10 +248,10 @@ Test(brk, shrink_frees_frames_and_page_tables_and_invalidates_the_tlb)
 	cr_assert_eq(brk_checked(heap + 8 * PG + 100), heap + 8 * PG + 100);
 	cr_assert_eq(heap_vma()->vm_end, heap + 9 * PG);
 	cr_assert_eq(k.buddy.frees - frees, 7, "pages 9..15 go back to the buddy allocator");
-	cr_assert_eq(t->mm.rss_stat[MM_ANONPAGES], rss0 + 9);
+	cr_assert_eq(t->mm->rss_stat[MM_ANONPAGES], rss0 + 9);
 	for (vaddr_t va = heap + 9 * PG; va < heap + 16 * PG; va += PG) {
 		cr_assert_null(tlb_lookup(&k.cpu.tlb, va >> PAGE_SHIFT));
-		cr_assert_eq(pagewalk(&k.phys, t->mm.pgd, va, NULL), 0);
+		cr_assert_eq(pagewalk(&k.phys, t->mm->pgd, va, NULL), 0);
 	}
 	cr_assert_neq(find_event(EV_CALL, "do_vmi_align_munmap", 0), rec.n);
 	cr_assert_eq(count_events(EV_TLB_FLUSH, NULL), 7);
@@ -259,7 +259,7 @@ Test(brk, shrink_frees_frames_and_page_tables_and_invalidates_the_tlb)
 	cr_assert_eq(brk_checked(heap), heap);
 	cr_assert_null(heap_vma());
 	cr_assert_eq(k.buddy.free_pages, free0);
-	cr_assert_eq(t->mm.rss_stat[MM_ANONPAGES], rss0);
+	cr_assert_eq(t->mm->rss_stat[MM_ANONPAGES], rss0);
 }
 
 Test(brk, store_after_shrink_is_sigsegv_maperr_at_that_address)

@@ -44,7 +44,7 @@ static void shutdown(void)
 /* An anonymous rw- VMA of pages pages at start (what mmap will make). */
 static vaddr_t anon_vma(vaddr_t start, uint64_t pages)
 {
-	vma_insert(&t->mm, start, start + pages * PAGE_SIZE,
+	vma_insert(t->mm, start, start + pages * PAGE_SIZE,
 	           VM_READ | VM_WRITE | VM_MAYREAD | VM_MAYWRITE | VM_ACCOUNT, VMA_ANON);
 	sim_kernel_check(&k);
 	return start;
@@ -122,16 +122,16 @@ Test(fault, first_write_to_anon_page_takes_one_fault_and_one_frame)
 	cr_assert_eq(access_as_task(va, true, &v), 0);
 	flt = t->min_flt;
 	free0 = k.buddy.free_pages;
-	rss = t->mm.rss_stat[MM_ANONPAGES];
+	rss = t->mm->rss_stat[MM_ANONPAGES];
 	pf = k.probe.c.page_faults;
-	tables0 = t->mm.pgtables_bytes;
+	tables0 = t->mm->pgtables_bytes;
 
 	cr_assert_eq(access_as_task(va + PAGE_SIZE + 8, true, &v), 0);
 	cr_assert_eq(t->min_flt, flt + 1);
 	cr_assert_eq(k.probe.c.page_faults, pf + 1);
-	cr_assert_eq(t->mm.rss_stat[MM_ANONPAGES], rss + 1);
+	cr_assert_eq(t->mm->rss_stat[MM_ANONPAGES], rss + 1);
 	cr_assert_eq(free0 - k.buddy.free_pages, 1, "one frame for the data page");
-	cr_assert_eq(t->mm.pgtables_bytes, tables0);
+	cr_assert_eq(t->mm->pgtables_bytes, tables0);
 	for (unsigned n = 0; n < sizeof(path) / sizeof(path[0]); n++) {
 		i = find_event(path[n], i);
 		cr_assert_lt(i, MAX_EVENTS, "%s missing or out of order", path[n]);
@@ -171,9 +171,9 @@ Test(fault, first_write_to_heap_follows_the_documented_path)
 	                                   "do_anonymous_page", "__rmqueue_smallest", "set_pte_at"};
 	unsigned i = 0;
 
-	vma_insert(&t->mm, HEAP, HEAP + 0x21000,
+	vma_insert(t->mm, HEAP, HEAP + 0x21000,
 	           VM_READ | VM_WRITE | VM_MAYREAD | VM_MAYWRITE | VM_ACCOUNT, VMA_HEAP);
-	t->mm.brk = HEAP + 0x21000;
+	t->mm->brk = HEAP + 0x21000;
 	sim_kernel_check(&k);
 	cr_assert_eq(access_as_task(HEAP, true, &v), 0);
 	for (unsigned n = 0; n < 5; n++) {
@@ -193,16 +193,16 @@ Test(fault, read_maps_the_zero_page_and_a_later_write_copies)
 	cr_assert_eq(access_as_task(va + PAGE_SIZE, true, &v), 0); /* page tables */
 	flt = t->min_flt;
 	free0 = k.buddy.free_pages;
-	rss = t->mm.rss_stat[MM_ANONPAGES];
+	rss = t->mm->rss_stat[MM_ANONPAGES];
 
 	v = 0xdead;
 	cr_assert_eq(access_as_task(va, false, &v), 0);
 	cr_assert_eq(v, 0, "fresh anonymous memory reads as zero");
 	cr_assert_eq(t->min_flt, flt + 1);
 	cr_assert_eq(k.buddy.free_pages, free0, "no frame for the zero page");
-	cr_assert_eq(t->mm.rss_stat[MM_ANONPAGES], rss);
+	cr_assert_eq(t->mm->rss_stat[MM_ANONPAGES], rss);
 	cr_assert_eq(find_event("__rmqueue_smallest", 0), MAX_EVENTS);
-	e = pagewalk(&k.phys, t->mm.pgd, va, NULL);
+	e = pagewalk(&k.phys, t->mm->pgd, va, NULL);
 	cr_assert_eq(pte_pfn(e), k.zero_pfn);
 	cr_assert(e & PTE_SPECIAL && !(e & PTE_RW) && e & PTE_US && e & PTE_NX);
 
@@ -215,7 +215,7 @@ Test(fault, read_maps_the_zero_page_and_a_later_write_copies)
 	cr_assert_eq(access_as_task(va, true, &v), 0);
 	cr_assert_eq(t->min_flt, flt + 2);
 	cr_assert_eq(free0 - k.buddy.free_pages, 1);
-	cr_assert_eq(t->mm.rss_stat[MM_ANONPAGES], rss + 1);
+	cr_assert_eq(t->mm->rss_stat[MM_ANONPAGES], rss + 1);
 	cr_assert_lt(find_event("do_wp_page", 0), find_event("wp_page_copy", 0));
 	cr_assert_lt(find_event("wp_page_copy", 0), MAX_EVENTS);
 	cr_assert_lt(find_event("ptep_clear_flush", 0), MAX_EVENTS);
@@ -226,7 +226,7 @@ Test(fault, read_maps_the_zero_page_and_a_later_write_copies)
 		cr_assert_lt(f, MAX_EVENTS);
 		cr_assert_eq(event_field(&rec.ev[f], "error", 0), PF_PROT | PF_WRITE | PF_USER);
 	}
-	e = pagewalk(&k.phys, t->mm.pgd, va, NULL);
+	e = pagewalk(&k.phys, t->mm->pgd, va, NULL);
 	cr_assert_neq(pte_pfn(e), k.zero_pfn);
 	cr_assert(e & PTE_RW && !(e & PTE_SPECIAL));
 	v = 0;
@@ -251,7 +251,7 @@ Test(fault, without_zero_page_a_read_takes_a_frame_and_a_write_no_fault)
 	cr_assert_eq(v, 0);
 	cr_assert_eq(t->min_flt, flt + 1);
 	cr_assert_eq(free0 - k.buddy.free_pages, 1);
-	cr_assert_eq(t->mm.rss_stat[MM_ANONPAGES], TASK_START_RSS + 2);
+	cr_assert_eq(t->mm->rss_stat[MM_ANONPAGES], TASK_START_RSS + 2);
 	v = 9;
 	cr_assert_eq(access_as_task(va, true, &v), 0);
 	cr_assert_eq(t->min_flt, flt + 1, "the frame was mapped writable already");
@@ -305,7 +305,7 @@ Test(fault, write_to_text_is_segv_accerr)
 {
 	uint64_t v = 1, free0 = k.buddy.free_pages;
 
-	cr_assert_eq(access_as_task(t->mm.start_code + 0x10, true, &v), SIM_SIGSEGV);
+	cr_assert_eq(access_as_task(t->mm->start_code + 0x10, true, &v), SIM_SIGSEGV);
 	cr_assert_eq(t->death.code, SIM_SEGV_ACCERR);
 	cr_assert_str_eq(t->death.reason, "SEGV_ACCERR");
 	cr_assert_lt(find_event("bad_area_access_error", 0), MAX_EVENTS);
@@ -317,8 +317,8 @@ Test(fault, read_of_text_maps_the_zero_page_executable)
 	uint64_t v;
 	pte_t e;
 
-	cr_assert_eq(access_as_task(t->mm.start_code, false, &v), 0);
-	e = pagewalk(&k.phys, t->mm.pgd, t->mm.start_code, NULL);
+	cr_assert_eq(access_as_task(t->mm->start_code, false, &v), 0);
+	e = pagewalk(&k.phys, t->mm->pgd, t->mm->start_code, NULL);
 	cr_assert(pte_present(e) && !(e & PTE_NX) && !(e & PTE_RW));
 }
 
@@ -343,10 +343,10 @@ Test(fault, first_touch_of_a_new_region_allocates_page_table_pages)
 	/* 0x7ff000000000 shares the stack's PML4 entry (PDPT) but not its PD or PT */
 	vaddr_t far = anon_vma(0x200000000000ULL, 1); /* new PML4 entry: PDPT+PD+PT */
 	vaddr_t near = anon_vma(0x7ff000000000ULL, 1);
-	uint64_t b0 = t->mm.pgtables_bytes, v = 1;
+	uint64_t b0 = t->mm->pgtables_bytes, v = 1;
 
 	cr_assert_eq(access_as_task(far, true, &v), 0);
-	cr_assert_eq(t->mm.pgtables_bytes, b0 + 3 * PAGE_SIZE);
+	cr_assert_eq(t->mm->pgtables_bytes, b0 + 3 * PAGE_SIZE);
 	cr_assert_lt(find_event("pud_alloc", 0), find_event("pmd_alloc", 0));
 	cr_assert_lt(find_event("pmd_alloc", 0), find_event("pte_alloc", 0));
 	cr_assert_lt(find_event("pte_alloc", 0), find_event("do_anonymous_page", 0));
@@ -358,10 +358,10 @@ Test(fault, first_touch_of_a_new_region_allocates_page_table_pages)
 		cr_assert_eq(event_field(&rec.ev[i], "level", 0), 4);
 	}
 	cr_assert_eq(access_as_task(near, true, &v), 0);
-	cr_assert_eq(t->mm.pgtables_bytes, b0 + 5 * PAGE_SIZE, "PD and PT only");
+	cr_assert_eq(t->mm->pgtables_bytes, b0 + 5 * PAGE_SIZE, "PD and PT only");
 	cr_assert_eq(find_event("p4d_populate", 0), MAX_EVENTS);
 	cr_assert_eq(access_as_task(far + 8, true, &v), 0);
-	cr_assert_eq(t->mm.pgtables_bytes, b0 + 5 * PAGE_SIZE);
+	cr_assert_eq(t->mm->pgtables_bytes, b0 + 5 * PAGE_SIZE);
 }
 
 Test(fault, out_of_memory_kills_with_sigkill_and_leaves_no_damage)
@@ -389,11 +389,11 @@ Test(fault, out_of_memory_kills_with_sigkill_and_leaves_no_damage)
 		    want, sizeof(want),
 		    "Out of memory: Killed process %d (prog) total-vm:%llukB, anon-rss:%llukB, "
 		    "file-rss:0kB, shmem-rss:0kB, UID:0 pgtables:%llukB oom_score_adj:0",
-		    t->pid, (unsigned long long)t->mm.total_vm * 4,
-		    (unsigned long long)t->mm.rss_stat[MM_ANONPAGES] * 4,
-		    (unsigned long long)t->mm.pgtables_bytes / 1024);
+		    t->pid, (unsigned long long)t->mm->total_vm * 4,
+		    (unsigned long long)t->mm->rss_stat[MM_ANONPAGES] * 4,
+		    (unsigned long long)t->mm->pgtables_bytes / 1024);
 		cr_assert_str_eq(t->death.report, want);
-		cr_assert_eq(t->mm.rss_stat[MM_ANONPAGES], TASK_START_RSS,
+		cr_assert_eq(t->mm->rss_stat[MM_ANONPAGES], TASK_START_RSS,
 		             "the start-up pages only");
 		k.buddy.fail_after = -1;
 		sim_kernel_check(&k);
@@ -453,14 +453,14 @@ Test(fault, out_of_memory_then_destroy_restores_the_boot_buddyinfo)
 
 Test(fault, stack_grows_down_within_the_rlimit)
 {
-	struct vm_area_struct *stack = vma_lookup(&t->mm, t->mm.start_stack);
+	struct vm_area_struct *stack = vma_lookup(t->mm, t->mm->start_stack);
 	vaddr_t below = stack->vm_start - 3 * PAGE_SIZE, old_start = stack->vm_start;
-	uint64_t v = 1, stack_vm = t->mm.stack_vm;
+	uint64_t v = 1, stack_vm = t->mm->stack_vm;
 
 	cr_assert_eq(access_as_task(below + 8, true, &v), 0);
-	stack = vma_lookup(&t->mm, t->mm.start_stack);
+	stack = vma_lookup(t->mm, t->mm->start_stack);
 	cr_assert_eq(stack->vm_start, below);
-	cr_assert_eq(t->mm.stack_vm, stack_vm + 3);
+	cr_assert_eq(t->mm->stack_vm, stack_vm + 3);
 	cr_assert_lt(find_event("expand_stack", 0), MAX_EVENTS);
 	/* beyond 8 MiB of stack: SIGSEGV */
 	cr_assert_eq(access_as_task(old_start - (9ULL << 20), true, &v), SIM_SIGSEGV);
@@ -483,7 +483,7 @@ static void corrupt_and_fault(void)
 	boot();
 	k.opts.debug_checks = true;
 	anon_vma(ANON, 2);
-	t->mm.rss_stat[MM_ANONPAGES] += 5;
+	t->mm->rss_stat[MM_ANONPAGES] += 5;
 	access_as_task(ANON, true, &v);
 }
 

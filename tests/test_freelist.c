@@ -340,7 +340,7 @@ static void big(void *arg)
 	sim_check(lc);
 	cr_assert_eq(cpu_check_fill(lc->cpu, q, 0x44, 128 * 1024), 0);
 	cr_assert_eq(lc->st.mmapped_bytes, PAGE_ALIGN(300 * 1024 + 16));
-	cr_assert_eq(libc_footprint(lc), lc->curbrk - E.t->mm.start_brk + lc->st.mmapped_bytes);
+	cr_assert_eq(libc_footprint(lc), lc->curbrk - E.t->mm->start_brk + lc->st.mmapped_bytes);
 	sim_xfree(lc, q);
 	cr_assert_eq(lc->st.mmapped_bytes, 0);
 	cr_assert_eq(lc->st.munmap_calls, 2);
@@ -368,7 +368,7 @@ static void sbrk_fails(void *arg)
 	vaddr_t p = sim_xmalloc(lc, 16);
 
 	cr_assert_eq(sys_getrlimit(lc->k, SIM_RLIMIT_DATA, &rl), 0);
-	rl.cur = (lc->curbrk - E.t->mm.start_brk) + (E.t->mm.end_data - E.t->mm.start_data);
+	rl.cur = (lc->curbrk - E.t->mm->start_brk) + (E.t->mm->end_data - E.t->mm->start_data);
 	cr_assert_eq(sys_setrlimit(lc->k, SIM_RLIMIT_DATA, &rl), 0);
 	cr_assert_eq(libc_malloc(lc, 64 * 1024), 0, "sbrk failed: NULL");
 	sim_check(lc);

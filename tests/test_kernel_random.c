@@ -104,7 +104,7 @@ static void shadow_map(struct run *r, vaddr_t start, vaddr_t end, int prot)
 /* The VMAs other than text, data and stack cover exactly the shadow's pages. */
 static void compare_with_shadow(struct run *r)
 {
-	struct mm_struct *mm = &r->t->mm;
+	struct mm_struct *mm = r->t->mm;
 	uint64_t pages = 0;
 	struct shadow_page *p, *tmp;
 
@@ -130,7 +130,7 @@ static void compare_with_shadow(struct run *r)
 
 static void op_brk(struct run *r)
 {
-	struct mm_struct *mm = &r->t->mm;
+	struct mm_struct *mm = r->t->mm;
 	vaddr_t old = mm->brk, want, got;
 	int64_t delta;
 
@@ -273,7 +273,7 @@ static vaddr_t probe_addr(vaddr_t page)
 
 static void op_access(struct run *r, bool write)
 {
-	struct mm_struct *mm = &r->t->mm;
+	struct mm_struct *mm = r->t->mm;
 	struct shadow_page *p;
 	struct access a;
 	vaddr_t page;
@@ -364,8 +364,8 @@ static void run_seed(uint64_t seed, bool zero_page)
 	cr_assert_gt(r.loads, OPS / 20);
 
 	/* free everything: the free lists are those of the start again */
-	cr_assert_eq(sys_brk(&r.k, r.t->mm.start_brk), r.t->mm.start_brk);
-	shadow_unmap(&r, r.t->mm.start_brk, r.t->mm.start_brk + (1ULL << 30));
+	cr_assert_eq(sys_brk(&r.k, r.t->mm->start_brk), r.t->mm->start_brk);
+	shadow_unmap(&r, r.t->mm->start_brk, r.t->mm->start_brk + (1ULL << 30));
 	compare_with_shadow(&r);
 	HASH_ITER(hh, r.pages, p, tmp)
 	{

@@ -619,7 +619,7 @@ Test(lab, the_guard_covers_the_simulated_layout)
 	cr_assert_eq(kernel_boot(k, &ko, stderr), 0);
 	t = task_create(k, "guard");
 	cr_assert(t);
-	mm = &t->mm;
+	mm = t->mm;
 	plugin_guard_layout(false);
 	if (!plugin_guard_covers(GUARD_IMAGE_START) ||
 	    !plugin_guard_covers(GUARD_TOP_END - GUARD_TOP_BYTES))

@@ -50,7 +50,7 @@ static void sbrk_zero_twice(void *arg)
 	sim_check(lc);
 	cr_assert_neq(a, (vaddr_t)-1);
 	cr_assert_eq(a, b);
-	cr_assert_eq(a, E.t->mm.start_brk, "the first sbrk(0) learns start_brk");
+	cr_assert_eq(a, E.t->mm->start_brk, "the first sbrk(0) learns start_brk");
 	cr_assert_eq(lc->curbrk, a);
 }
 
@@ -70,7 +70,7 @@ static void sbrk_one(void *arg)
 	sim_check(lc);
 	cr_assert_eq(b, a, "sbrk returns the old break");
 	cr_assert_eq(c, a + 1, "the kernel keeps the unaligned break");
-	cr_assert_eq(E.t->mm.brk, a + 1);
+	cr_assert_eq(E.t->mm->brk, a + 1);
 }
 
 Test(libc, sbrk_returns_the_old_break)
@@ -106,14 +106,14 @@ static void brk_grow_shrink(void *arg)
 
 	cr_assert_eq(libc_brk(lc, start + 3 * PAGE_SIZE), 0);
 	sim_check(lc);
-	cr_assert_eq(E.t->mm.brk, start + 3 * PAGE_SIZE);
+	cr_assert_eq(E.t->mm->brk, start + 3 * PAGE_SIZE);
 	libc_st64(lc, PAGE_ALIGN(start) + 2 * PAGE_SIZE - 8, 42);
 	sim_check(lc);
-	rss = E.t->mm.rss_stat[MM_ANONPAGES];
+	rss = E.t->mm->rss_stat[MM_ANONPAGES];
 	cr_assert_eq(libc_brk(lc, start + PAGE_SIZE), 0);
 	sim_check(lc);
 	cr_assert_eq(lc->curbrk, start + PAGE_SIZE);
-	cr_assert_eq(E.t->mm.rss_stat[MM_ANONPAGES], rss - 1, "the shrink freed the touched page");
+	cr_assert_eq(E.t->mm->rss_stat[MM_ANONPAGES], rss - 1, "the shrink freed the touched page");
 }
 
 Test(libc, brk_grows_and_shrinks_the_heap)
@@ -133,7 +133,7 @@ static void sbrk_rlimit(void *arg)
 	sim_check(lc);
 	cr_assert_eq(lc->errno_, SIM_ENOMEM);
 	cr_assert_eq(libc_sbrk(lc, 0), start, "the break did not move");
-	cr_assert_eq(E.t->mm.brk, start);
+	cr_assert_eq(E.t->mm->brk, start);
 }
 
 Test(libc, sbrk_beyond_rlimit_data_fails_with_enomem)
@@ -344,12 +344,12 @@ static void footprint(void *arg)
 	cr_assert_eq(libc_footprint(lc), 0);
 	p = libc_malloc(lc, 100);
 	sim_check(lc);
-	cr_assert_eq(libc_footprint(lc), E.t->mm.brk - E.t->mm.start_brk);
+	cr_assert_eq(libc_footprint(lc), E.t->mm->brk - E.t->mm->start_brk);
 	q = libc_malloc(lc, 200000);
 	sim_check(lc);
 	cr_assert_neq(q, 0);
 	cr_assert_eq(lc->st.mmapped_bytes, PAGE_ALIGN(200000 + 16));
-	cr_assert_eq(libc_footprint(lc), E.t->mm.brk - E.t->mm.start_brk + PAGE_ALIGN(200000 + 16));
+	cr_assert_eq(libc_footprint(lc), E.t->mm->brk - E.t->mm->start_brk + PAGE_ALIGN(200000 + 16));
 	libc_free(lc, q);
 	sim_check(lc);
 	cr_assert_eq(lc->st.mmapped_bytes, 0);

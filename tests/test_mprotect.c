@@ -39,7 +39,7 @@ TestSuite(mprotect, .init = boot, .fini = shutdown);
 
 static pte_t leaf(vaddr_t va)
 {
-	pfn_t pt = pgtable_lookup(&k, &t->mm, va);
+	pfn_t pt = pgtable_lookup(&k, t->mm, va);
 
 	return pt == PFN_NONE ? 0 : pt_get(&k.phys, pt, pt_index(va, 1));
 }
@@ -56,20 +56,20 @@ static vaddr_t map(uint64_t len, int prot, int flags)
 Test(mprotect, prot_none_keeps_the_frame_without_the_present_bit)
 {
 	vaddr_t a = map(4 * PG, RW, 0);
-	size_t n0 = t->mm.nr_vmas;
+	size_t n0 = t->mm->nr_vmas;
 	uint64_t rss;
 	pte_t before, none, after;
 
 	cr_assert_eq(sim_touch_pages(&k, t, a, 4, true, NULL), 0);
 	before = leaf(a + PG);
-	rss = t->mm.rss_stat[MM_ANONPAGES];
+	rss = t->mm->rss_stat[MM_ANONPAGES];
 	cr_assert_eq(sys_mprotect(&k, a + PG, 2 * PG, SIM_PROT_NONE), 0);
 	sim_kernel_check(&k);
 	none = leaf(a + PG);
 	cr_assert(pte_protnone(none) && !pte_present(none));
 	cr_assert_eq(pte_pfn(none), pte_pfn(before));
-	cr_assert_eq(t->mm.rss_stat[MM_ANONPAGES], rss);
-	cr_assert_eq(t->mm.nr_vmas, n0 + 2);
+	cr_assert_eq(t->mm->rss_stat[MM_ANONPAGES], rss);
+	cr_assert_eq(t->mm->nr_vmas, n0 + 2);
 	cr_assert_eq(sys_mprotect(&k, a + PG, 2 * PG, RW), 0);
 	sim_kernel_check(&k);
 	after = leaf(a + PG);
@@ -108,18 +108,18 @@ Test(mprotect, read_only_flushes_the_tlb_so_a_write_faults)
 Test(mprotect, splits_then_merges_back_with_the_same_accounting)
 {
 	vaddr_t a = map(8 * PG, RW, 0);
-	size_t n0 = t->mm.nr_vmas;
-	uint64_t data0 = t->mm.data_vm, total0 = t->mm.total_vm;
+	size_t n0 = t->mm->nr_vmas;
+	uint64_t data0 = t->mm->data_vm, total0 = t->mm->total_vm;
 
 	cr_assert_eq(sim_touch_pages(&k, t, a, 8, true, NULL), 0);
 	cr_assert_eq(sys_mprotect(&k, a + 2 * PG, 2 * PG, SIM_PROT_READ), 0);
-	cr_assert_eq(t->mm.nr_vmas, n0 + 2);
-	cr_assert_eq(t->mm.data_vm, data0 - 2, "read-only private pages are not data");
-	cr_assert_eq(t->mm.total_vm, total0);
+	cr_assert_eq(t->mm->nr_vmas, n0 + 2);
+	cr_assert_eq(t->mm->data_vm, data0 - 2, "read-only private pages are not data");
+	cr_assert_eq(t->mm->total_vm, total0);
 	cr_assert_eq(sys_mprotect(&k, a, 8 * PG, RW), 0);
 	sim_kernel_check(&k);
-	cr_assert_eq(t->mm.nr_vmas, n0);
-	cr_assert_eq(t->mm.data_vm, data0);
+	cr_assert_eq(t->mm->nr_vmas, n0);
+	cr_assert_eq(t->mm->data_vm, data0);
 }
 
 Test(mprotect, a_noreserve_mapping_is_not_charged_when_it_becomes_writable)
@@ -130,9 +130,9 @@ Test(mprotect, a_noreserve_mapping_is_not_charged_when_it_becomes_writable)
 
 	cr_assert_eq(sys_mprotect(&k, a, 4 * PG, RW), 0);
 	cr_assert_eq(sys_mprotect(&k, b, 4 * PG, RW), 0);
-	v = vma_lookup(&t->mm, a);
+	v = vma_lookup(t->mm, a);
 	cr_assert_eq(v->vm_flags & (VM_ACCOUNT | VM_NORESERVE), VM_NORESERVE);
-	v = vma_lookup(&t->mm, b);
+	v = vma_lookup(t->mm, b);
 	cr_assert_eq(v->vm_flags & (VM_ACCOUNT | VM_NORESERVE), VM_ACCOUNT);
 	cr_assert_eq(v->vm_end - v->vm_start, 4 * PG);
 }

@@ -39,7 +39,7 @@ TestSuite(mremap, .init = boot, .fini = shutdown);
 
 static pte_t leaf(vaddr_t va)
 {
-	pfn_t pt = pgtable_lookup(&k, &t->mm, va);
+	pfn_t pt = pgtable_lookup(&k, t->mm, va);
 
 	return pt == PFN_NONE ? 0 : pt_get(&k.phys, pt, pt_index(va, 1));
 }
@@ -66,7 +66,7 @@ Test(mremap, a_move_keeps_the_frames_and_takes_no_fault)
 {
 	vaddr_t a = map_touched(4 * PG), n;
 	pfn_t pfn = pte_pfn(leaf(a + PG));
-	uint64_t flt = t->min_flt, rss = t->mm.rss_stat[MM_ANONPAGES], sum = 0;
+	uint64_t flt = t->min_flt, rss = t->mm->rss_stat[MM_ANONPAGES], sum = 0;
 	int64_t r;
 
 	cr_assert_eq(sys_mmap(&k, a + 4 * PG, PG, RW, ANON | SIM_MAP_FIXED, -1, 0),
@@ -78,11 +78,11 @@ Test(mremap, a_move_keeps_the_frames_and_takes_no_fault)
 	cr_assert_neq(n, a);
 	cr_assert_eq(pte_pfn(leaf(n + PG)), pfn);
 	cr_assert_eq(leaf(a + PG), 0);
-	cr_assert_eq(t->mm.rss_stat[MM_ANONPAGES], rss);
+	cr_assert_eq(t->mm->rss_stat[MM_ANONPAGES], rss);
 	cr_assert_eq(sim_touch_pages(&k, t, n, 4, false, &sum), 0);
 	cr_assert_eq(sum, 4 * 0x5a);
 	cr_assert_eq(t->min_flt, flt);
-	cr_assert_null(vma_lookup(&t->mm, a));
+	cr_assert_null(vma_lookup(t->mm, a));
 }
 
 Test(mremap, an_aligned_move_hands_over_whole_page_tables)
@@ -94,7 +94,7 @@ Test(mremap, an_aligned_move_hands_over_whole_page_tables)
 	cr_assert_eq(a % (2 * MB), 0, "a multiple of 2 MiB is placed 2 MiB aligned");
 	cr_assert_eq(sys_mmap(&k, a + 4 * MB, PG, RW, ANON | SIM_MAP_FIXED, -1, 0),
 	             (int64_t)(a + 4 * MB));
-	pt0 = t->mm.pgtables_bytes;
+	pt0 = t->mm->pgtables_bytes;
 	rec.n = 0;
 	r = sys_mremap(&k, a, 4 * MB, 8 * MB, SIM_MREMAP_MAYMOVE, 0);
 	sim_kernel_check(&k);
@@ -102,7 +102,7 @@ Test(mremap, an_aligned_move_hands_over_whole_page_tables)
 	cr_assert_eq((vaddr_t)r % (2 * MB), 0);
 	cr_assert_eq(count("move_normal_pmd"), 2);
 	cr_assert_eq(count("move_ptes"), 0);
-	cr_assert_leq(t->mm.pgtables_bytes, pt0 + 2 * PG, "no page table was copied");
+	cr_assert_leq(t->mm->pgtables_bytes, pt0 + 2 * PG, "no page table was copied");
 }
 
 Test(mremap, grows_in_place_when_the_next_range_is_free_and_shrinks_the_tail)
@@ -112,11 +112,11 @@ Test(mremap, grows_in_place_when_the_next_range_is_free_and_shrinks_the_tail)
 
 	cr_assert_eq(sys_munmap(&k, a + 4 * PG, 4 * PG), 0);
 	cr_assert_eq(sys_mremap(&k, a, 4 * PG, 8 * PG, 0, 0), (int64_t)a);
-	cr_assert_eq(vma_lookup(&t->mm, a)->vm_end, a + 8 * PG);
+	cr_assert_eq(vma_lookup(t->mm, a)->vm_end, a + 8 * PG);
 	free0 = k.buddy.free_pages;
 	cr_assert_eq(sys_mremap(&k, a, 8 * PG, 2 * PG, 0, 0), (int64_t)a);
 	sim_kernel_check(&k);
-	cr_assert_eq(vma_lookup(&t->mm, a)->vm_end, a + 2 * PG);
+	cr_assert_eq(vma_lookup(t->mm, a)->vm_end, a + 2 * PG);
 	cr_assert_eq(k.buddy.free_pages, free0 + 2, "the two touched pages of the tail");
 }
 

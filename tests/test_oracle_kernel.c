@@ -156,7 +156,7 @@ Test(oracle_kernel, brk_matches_the_real_kernel)
 	uint64_t r, usage;
 
 	heap = g_sbrk(0);
-	cr_assert_eq(heap, t->mm.start_brk);
+	cr_assert_eq(heap, t->mm->start_brk);
 
 	old = g_sbrk(1);
 	put("sbrk1_ret", (long)(old - heap));
@@ -178,7 +178,7 @@ Test(oracle_kernel, brk_matches_the_real_kernel)
 	put("read64_faults", touch(p, 64, false, NULL));
 	put("read64_then_write_faults", touch(p, 64, true, NULL));
 
-	usage = (t->mm.brk - t->mm.start_brk) + (t->mm.end_data - t->mm.start_data);
+	usage = (t->mm->brk - t->mm->start_brk) + (t->mm->end_data - t->mm->start_data);
 	put("setrlimit_ret", g_setrlimit(SIM_RLIMIT_DATA, usage, SIM_RLIM_INFINITY));
 	sim_errno = 0;
 	old = g_sbrk(0);
@@ -224,8 +224,8 @@ static void window(const char *key, vaddr_t lo, vaddr_t hi)
 	long lines = 0, pages = 0;
 	char name[64];
 
-	for (size_t i = 0; i < t->mm.nr_vmas; i++) {
-		const struct vm_area_struct *v = &t->mm.vmas[i];
+	for (size_t i = 0; i < t->mm->nr_vmas; i++) {
+		const struct vm_area_struct *v = &t->mm->vmas[i];
 
 		if (v->vm_end <= lo || v->vm_start >= hi)
 			continue;

@@ -107,7 +107,7 @@ static long touch(vaddr_t va, long pages, bool write, long *sum)
 
 static long rss_anon(void)
 {
-	return (long)t->mm.rss_stat[MM_ANONPAGES];
+	return (long)t->mm->rss_stat[MM_ANONPAGES];
 }
 
 static void window(const char *key, vaddr_t lo, vaddr_t hi)
@@ -115,8 +115,8 @@ static void window(const char *key, vaddr_t lo, vaddr_t hi)
 	long lines = 0, pages = 0;
 	char name[64];
 
-	for (size_t i = 0; i < t->mm.nr_vmas; i++) {
-		const struct vm_area_struct *v = &t->mm.vmas[i];
+	for (size_t i = 0; i < t->mm->nr_vmas; i++) {
+		const struct vm_area_struct *v = &t->mm->vmas[i];
 
 		if (v->vm_end <= lo || v->vm_start >= hi)
 			continue;

@@ -60,7 +60,7 @@ static void map_and_touch(vaddr_t va, uint64_t pages)
 {
 	struct touch tc = {va, pages};
 
-	vma_insert(&t->mm, va, va + pages * PAGE_SIZE, VM_READ | VM_WRITE, VMA_ANON);
+	vma_insert(t->mm, va, va + pages * PAGE_SIZE, VM_READ | VM_WRITE, VMA_ANON);
 	cr_assert_eq(task_run(&k, t, do_touch, &tc), 0);
 	sim_kernel_check(&k);
 }
@@ -90,53 +90,53 @@ Test(pgtable, pgd_alloc_takes_a_zeroed_table_not_counted_in_pgtables_bytes)
 
 Test(pgtable, alloc_walk_allocates_each_missing_level_once)
 {
-	uint64_t b0 = t->mm.pgtables_bytes;
+	uint64_t b0 = t->mm->pgtables_bytes;
 	pfn_t pt, again;
 
-	cr_assert_eq(pgtable_lookup(&k, &t->mm, REGION), PFN_NONE);
-	pt = pgtable_alloc_walk(&k, &t->mm, REGION);
+	cr_assert_eq(pgtable_lookup(&k, t->mm, REGION), PFN_NONE);
+	pt = pgtable_alloc_walk(&k, t->mm, REGION);
 	cr_assert_neq(pt, PFN_NONE);
 	sim_kernel_check(&k);
-	cr_assert_eq(t->mm.pgtables_bytes, b0 + 3 * PAGE_SIZE);
+	cr_assert_eq(t->mm->pgtables_bytes, b0 + 3 * PAGE_SIZE);
 	cr_assert_eq(count(EV_PTE_SET, NULL), 3);
 	cr_assert_eq(count(EV_CALL, "p4d_alloc"), 1);
 	cr_assert_eq(count(EV_CALL, "pud_alloc"), 1);
 	cr_assert_eq(count(EV_CALL, "pmd_alloc"), 1);
 	cr_assert_eq(count(EV_CALL, "pte_alloc"), 1);
-	cr_assert_eq(pgtable_lookup(&k, &t->mm, REGION), pt);
-	cr_assert_eq(pgtable_lookup(&k, &t->mm, REGION + 0x1ff000), pt, "same 2 MiB");
+	cr_assert_eq(pgtable_lookup(&k, t->mm, REGION), pt);
+	cr_assert_eq(pgtable_lookup(&k, t->mm, REGION + 0x1ff000), pt, "same 2 MiB");
 	/* intermediate entries are P|RW|US */
 	{
 		struct walk w;
 
-		pagewalk(&k.phys, t->mm.pgd, REGION, &w);
+		pagewalk(&k.phys, t->mm->pgd, REGION, &w);
 		cr_assert_eq(w.depth, 4);
 		for (int l = 0; l < 3; l++)
 			cr_assert_eq(w.entry[l] & (PTE_P | PTE_RW | PTE_US | PTE_NX),
 			             PTE_P | PTE_RW | PTE_US);
 	}
 	rec.n = 0;
-	again = pgtable_alloc_walk(&k, &t->mm, REGION + 0x1000);
+	again = pgtable_alloc_walk(&k, t->mm, REGION + 0x1000);
 	cr_assert_eq(again, pt);
 	cr_assert_eq(count(EV_PTE_SET, NULL), 0);
-	cr_assert_eq(t->mm.pgtables_bytes, b0 + 3 * PAGE_SIZE);
+	cr_assert_eq(t->mm->pgtables_bytes, b0 + 3 * PAGE_SIZE);
 	/* the next 2 MiB needs one PT only */
-	pgtable_alloc_walk(&k, &t->mm, REGION + 0x200000);
-	cr_assert_eq(t->mm.pgtables_bytes, b0 + 4 * PAGE_SIZE);
+	pgtable_alloc_walk(&k, t->mm, REGION + 0x200000);
+	cr_assert_eq(t->mm->pgtables_bytes, b0 + 4 * PAGE_SIZE);
 	sim_kernel_check(&k);
 }
 
 Test(pgtable, alloc_walk_out_of_memory_returns_pfn_none_and_stays_consistent)
 {
-	uint64_t b0 = t->mm.pgtables_bytes;
+	uint64_t b0 = t->mm->pgtables_bytes;
 
 	k.buddy.fail_after = 1; /* the PDPT is had, the PD is not */
-	cr_assert_eq(pgtable_alloc_walk(&k, &t->mm, REGION), PFN_NONE);
-	cr_assert_eq(t->mm.pgtables_bytes, b0 + PAGE_SIZE);
+	cr_assert_eq(pgtable_alloc_walk(&k, t->mm, REGION), PFN_NONE);
+	cr_assert_eq(t->mm->pgtables_bytes, b0 + PAGE_SIZE);
 	sim_kernel_check(&k);
 	k.buddy.fail_after = -1;
-	cr_assert_neq(pgtable_alloc_walk(&k, &t->mm, REGION), PFN_NONE);
-	cr_assert_eq(t->mm.pgtables_bytes, b0 + 3 * PAGE_SIZE);
+	cr_assert_neq(pgtable_alloc_walk(&k, t->mm, REGION), PFN_NONE);
+	cr_assert_eq(t->mm->pgtables_bytes, b0 + 3 * PAGE_SIZE);
 	sim_kernel_check(&k);
 }
 
@@ -146,17 +146,17 @@ Test(pgtable, zap_page_range_frees_frames_updates_rss_and_flushes_each_page)
 
 	map_and_touch(REGION, 8);
 	free0 = k.buddy.free_pages;
-	rss0 = t->mm.rss_stat[MM_ANONPAGES];
+	rss0 = t->mm->rss_stat[MM_ANONPAGES];
 	cr_assert_gt(tlb_count(&k.cpu.tlb), 0);
 	rec.n = 0;
-	zap_page_range(&k, &t->mm, REGION + 2 * PAGE_SIZE, REGION + 5 * PAGE_SIZE);
+	zap_page_range(&k, t->mm, REGION + 2 * PAGE_SIZE, REGION + 5 * PAGE_SIZE);
 	sim_kernel_check(&k);
-	cr_assert_eq(t->mm.rss_stat[MM_ANONPAGES], rss0 - 3);
+	cr_assert_eq(t->mm->rss_stat[MM_ANONPAGES], rss0 - 3);
 	cr_assert_eq(k.buddy.free_pages, free0 + 3);
 	cr_assert_eq(count(EV_PTE_CLEAR, "zap_pte_range"), 3);
 	cr_assert_eq(count(EV_TLB_FLUSH, NULL), 3, "one invlpg per page");
-	cr_assert_eq(pagewalk(&k.phys, t->mm.pgd, REGION + 2 * PAGE_SIZE, NULL), 0);
-	cr_assert_neq(pagewalk(&k.phys, t->mm.pgd, REGION + 5 * PAGE_SIZE, NULL), 0);
+	cr_assert_eq(pagewalk(&k.phys, t->mm->pgd, REGION + 2 * PAGE_SIZE, NULL), 0);
+	cr_assert_neq(pagewalk(&k.phys, t->mm->pgd, REGION + 5 * PAGE_SIZE, NULL), 0);
 	/* the flush comes before the frames go back (tlb_finish_mmu) */
 	{
 		unsigned last_flush = 0, first_free = MAX_EVENTS;
@@ -171,7 +171,7 @@ Test(pgtable, zap_page_range_frees_frames_updates_rss_and_flushes_each_page)
 	}
 	/* zapping again finds nothing */
 	rec.n = 0;
-	zap_page_range(&k, &t->mm, REGION, REGION + 5 * PAGE_SIZE);
+	zap_page_range(&k, t->mm, REGION, REGION + 5 * PAGE_SIZE);
 	cr_assert_eq(count(EV_PTE_CLEAR, NULL), 2);
 	sim_kernel_check(&k);
 }
@@ -180,7 +180,7 @@ Test(pgtable, zap_of_many_pages_flushes_the_whole_tlb_once)
 {
 	map_and_touch(REGION, 40);
 	rec.n = 0;
-	zap_page_range(&k, &t->mm, REGION, REGION + 40 * PAGE_SIZE);
+	zap_page_range(&k, t->mm, REGION, REGION + 40 * PAGE_SIZE);
 	sim_kernel_check(&k);
 	cr_assert_eq(count(EV_TLB_FLUSH, NULL), 1);
 	cr_assert_eq(count(EV_PTE_CLEAR, NULL), 40);
@@ -190,13 +190,13 @@ Test(pgtable, zap_of_a_zero_page_mapping_frees_no_frame)
 {
 	uint64_t free0, v;
 
-	vma_insert(&t->mm, REGION, REGION + PAGE_SIZE, VM_READ | VM_WRITE, VMA_ANON);
+	vma_insert(t->mm, REGION, REGION + PAGE_SIZE, VM_READ | VM_WRITE, VMA_ANON);
 	k.cpu.user = true;
 	cr_assert_eq(cpu_load(&k.cpu, REGION, 8, &v), 0);
 	k.cpu.user = false;
 	sim_kernel_check(&k);
 	free0 = k.buddy.free_pages;
-	zap_page_range(&k, &t->mm, REGION, REGION + PAGE_SIZE);
+	zap_page_range(&k, t->mm, REGION, REGION + PAGE_SIZE);
 	sim_kernel_check(&k);
 	cr_assert_eq(k.buddy.free_pages, free0);
 	cr_assert_eq(phys_frame(&k.phys, k.zero_pfn)->kind, FK_ZERO);
@@ -204,36 +204,36 @@ Test(pgtable, zap_of_a_zero_page_mapping_frees_no_frame)
 
 Test(pgtable, free_pgtables_frees_only_empty_tables_wholly_inside_the_range)
 {
-	uint64_t b0 = t->mm.pgtables_bytes, free0;
+	uint64_t b0 = t->mm->pgtables_bytes, free0;
 
 	/* two PTs under one PD under one PDPT: [REGION, +2M) and [+2M, +4M) */
 	map_and_touch(REGION, 1);
 	map_and_touch(REGION + 0x200000, 1);
-	cr_assert_eq(t->mm.pgtables_bytes, b0 + 4 * PAGE_SIZE);
-	zap_page_range(&k, &t->mm, REGION, REGION + PAGE_SIZE);
-	vma_remove(&t->mm, vma_lookup(&t->mm, REGION));
+	cr_assert_eq(t->mm->pgtables_bytes, b0 + 4 * PAGE_SIZE);
+	zap_page_range(&k, t->mm, REGION, REGION + PAGE_SIZE);
+	vma_remove(t->mm, vma_lookup(t->mm, REGION));
 	sim_kernel_check(&k);
 
 	/* a range that does not cover the whole first PT: nothing freed */
-	free_pgtables(&k, &t->mm, REGION, REGION + 0x100000);
-	cr_assert_eq(t->mm.pgtables_bytes, b0 + 4 * PAGE_SIZE);
+	free_pgtables(&k, t->mm, REGION, REGION + 0x100000);
+	cr_assert_eq(t->mm->pgtables_bytes, b0 + 4 * PAGE_SIZE);
 	sim_kernel_check(&k);
 
 	/* the first PT's whole span: that PT goes, the PD (still used) stays */
 	free0 = k.buddy.free_pages;
-	free_pgtables(&k, &t->mm, REGION, REGION + 0x200000);
-	cr_assert_eq(t->mm.pgtables_bytes, b0 + 3 * PAGE_SIZE);
+	free_pgtables(&k, t->mm, REGION, REGION + 0x200000);
+	cr_assert_eq(t->mm->pgtables_bytes, b0 + 3 * PAGE_SIZE);
 	cr_assert_eq(k.buddy.free_pages, free0 + 1);
-	cr_assert_eq(pgtable_lookup(&k, &t->mm, REGION), PFN_NONE);
-	cr_assert_neq(pgtable_lookup(&k, &t->mm, REGION + 0x200000), PFN_NONE);
+	cr_assert_eq(pgtable_lookup(&k, t->mm, REGION), PFN_NONE);
+	cr_assert_neq(pgtable_lookup(&k, t->mm, REGION + 0x200000), PFN_NONE);
 	sim_kernel_check(&k);
 
 	/* empty everything, then free the whole PML4 slot: PT, PD and PDPT go */
-	zap_page_range(&k, &t->mm, REGION + 0x200000, REGION + 0x201000);
-	vma_remove(&t->mm, vma_lookup(&t->mm, REGION + 0x200000));
-	free_pgtables(&k, &t->mm, REGION, REGION + (1ULL << 39));
-	cr_assert_eq(t->mm.pgtables_bytes, b0);
-	cr_assert_eq(pt_get(&k.phys, t->mm.pgd, pt_index(REGION, 4)), 0);
+	zap_page_range(&k, t->mm, REGION + 0x200000, REGION + 0x201000);
+	vma_remove(t->mm, vma_lookup(t->mm, REGION + 0x200000));
+	free_pgtables(&k, t->mm, REGION, REGION + (1ULL << 39));
+	cr_assert_eq(t->mm->pgtables_bytes, b0);
+	cr_assert_eq(pt_get(&k.phys, t->mm->pgd, pt_index(REGION, 4)), 0);
 	sim_kernel_check(&k);
 }
 
@@ -242,9 +242,9 @@ Test(pgtable, free_pgtables_never_frees_a_table_that_still_maps)
 	uint64_t b0;
 
 	map_and_touch(REGION, 1);
-	b0 = t->mm.pgtables_bytes;
-	free_pgtables(&k, &t->mm, REGION, REGION + (1ULL << 39));
-	cr_assert_eq(t->mm.pgtables_bytes, b0);
+	b0 = t->mm->pgtables_bytes;
+	free_pgtables(&k, t->mm, REGION, REGION + (1ULL << 39));
+	cr_assert_eq(t->mm->pgtables_bytes, b0);
 	sim_kernel_check(&k);
 }
 
@@ -253,17 +253,17 @@ Test(pgtable, pgtable_count_sees_anon_zero_and_tables)
 	uint64_t anon, zero, tables, v;
 
 	map_and_touch(REGION, 3);
-	vma_insert(&t->mm, REGION + 0x10000, REGION + 0x12000, VM_READ | VM_WRITE, VMA_ANON);
+	vma_insert(t->mm, REGION + 0x10000, REGION + 0x12000, VM_READ | VM_WRITE, VMA_ANON);
 	k.cpu.user = true;
 	cr_assert_eq(cpu_load(&k.cpu, REGION + 0x10000, 8, &v), 0);
 	cr_assert_eq(cpu_load(&k.cpu, REGION + 0x11000, 8, &v), 0);
 	k.cpu.user = false;
 	sim_kernel_check(&k);
-	pgtable_count(&k, &t->mm, &anon, &zero, &tables);
-	cr_assert_eq(anon, t->mm.rss_stat[MM_ANONPAGES]);
+	pgtable_count(&k, t->mm, &anon, &zero, &tables);
+	cr_assert_eq(anon, t->mm->rss_stat[MM_ANONPAGES]);
 	cr_assert_eq(anon, TASK_START_RSS + 3);
 	cr_assert_eq(zero, 2);
-	cr_assert_eq(tables * PAGE_SIZE, t->mm.pgtables_bytes);
+	cr_assert_eq(tables * PAGE_SIZE, t->mm->pgtables_bytes);
 }
 
 Test(pgtable, pgtable_check_catches_broken_invariants)
@@ -272,23 +272,23 @@ Test(pgtable, pgtable_check_catches_broken_invariants)
 	pte_t e;
 
 	map_and_touch(REGION, 2);
-	pt = pgtable_lookup(&k, &t->mm, REGION);
+	pt = pgtable_lookup(&k, t->mm, REGION);
 
-	t->mm.rss_stat[MM_ANONPAGES]++;
-	cr_assert_gt(pgtable_check(&k, &t->mm, NULL), 0, "RSS");
-	t->mm.rss_stat[MM_ANONPAGES]--;
+	t->mm->rss_stat[MM_ANONPAGES]++;
+	cr_assert_gt(pgtable_check(&k, t->mm, NULL), 0, "RSS");
+	t->mm->rss_stat[MM_ANONPAGES]--;
 
-	t->mm.pgtables_bytes += PAGE_SIZE;
-	cr_assert_gt(pgtable_check(&k, &t->mm, NULL), 0, "pgtables_bytes");
-	t->mm.pgtables_bytes -= PAGE_SIZE;
+	t->mm->pgtables_bytes += PAGE_SIZE;
+	cr_assert_gt(pgtable_check(&k, t->mm, NULL), 0, "pgtables_bytes");
+	t->mm->pgtables_bytes -= PAGE_SIZE;
 
 	e = pt_get(&k.phys, pt, 0);
 	phys_frame(&k.phys, pte_pfn(e))->refcount = 2;
-	cr_assert_gt(pgtable_check(&k, &t->mm, NULL), 0, "refcount vs mappings");
+	cr_assert_gt(kernel_check(&k, NULL), 0, "refcount vs mappings (rmap_check)");
 	phys_frame(&k.phys, pte_pfn(e))->refcount = 1;
 
 	pt_set(&k.phys, pt, 5, e); /* the same frame mapped twice */
-	cr_assert_gt(pgtable_check(&k, &t->mm, NULL), 0, "double mapping");
+	cr_assert_gt(kernel_check(&k, NULL), 0, "double mapping (rmap_check)");
 	pt_set(&k.phys, pt, 5, 0);
 
 	{
@@ -303,7 +303,7 @@ Test(pgtable, pgtable_check_catches_broken_invariants)
 		cr_assert_neq(head, FRAME_LINK_NONE);
 		cr_assert_neq(phys_frame(&k.phys, head)->next, 0, "the head's word must hold a link");
 		pt_set(&k.phys, pt, 1, pte_mk(head, PTE_P | PTE_US | PTE_RW | PTE_NX));
-		cr_assert_gt(pgtable_check(&k, &t->mm, m), 0, "a leaf onto a free frame");
+		cr_assert_gt(pgtable_check(&k, t->mm, m), 0, "a leaf onto a free frame");
 		fclose(m);
 		cr_assert(strstr(msg, "a free frame (refcount 0)"), "%s", msg);
 		free(msg);
@@ -315,26 +315,26 @@ Test(pgtable, pgtable_check_catches_broken_invariants)
 
 		pt_set(&k.phys, pt, 1,
 		       pte_mk(k.zero_pfn, PTE_P | PTE_US | PTE_RW | PTE_SPECIAL | PTE_NX));
-		cr_assert_gt(pgtable_check(&k, &t->mm, NULL), 0, "writable zero page");
+		cr_assert_gt(pgtable_check(&k, t->mm, NULL), 0, "writable zero page");
 		pt_set(&k.phys, pt, 1, e1);
 	}
 
 	/* a leaf outside every VMA */
 	pt_set(&k.phys, pt, 100, pte_mk(k.zero_pfn, PTE_P | PTE_US | PTE_SPECIAL | PTE_NX));
-	cr_assert_gt(pgtable_check(&k, &t->mm, NULL), 0, "outside VMA");
+	cr_assert_gt(pgtable_check(&k, t->mm, NULL), 0, "outside VMA");
 	pt_set(&k.phys, pt, 100, 0);
 
 	/* a table entry pointing at an anonymous frame */
-	pt_set(&k.phys, t->mm.pgd, pt_index(REGION, 4) + 1,
+	pt_set(&k.phys, t->mm->pgd, pt_index(REGION, 4) + 1,
 	       pte_mk(pte_pfn(e), PTE_P | PTE_RW | PTE_US));
-	cr_assert_gt(pgtable_check(&k, &t->mm, NULL), 0, "table entry at a data frame");
-	pt_set(&k.phys, t->mm.pgd, pt_index(REGION, 4) + 1, 0);
+	cr_assert_gt(pgtable_check(&k, t->mm, NULL), 0, "table entry at a data frame");
+	pt_set(&k.phys, t->mm->pgd, pt_index(REGION, 4) + 1, 0);
 	sim_kernel_check(&k);
 }
 
 Test(pgtable, pgd_free_all_returns_every_table)
 {
-	struct mm_struct *mm = &t->mm;
+	struct mm_struct *mm = t->mm;
 	uint64_t tables;
 
 	map_and_touch(REGION, 1);

@@ -108,7 +108,7 @@ Test(proc, maps_of_a_fresh_process)
 
 Test(proc, maps_names_the_heap_and_leaves_anonymous_mappings_unnamed)
 {
-	cr_assert_eq(sys_brk(&k, t->mm.start_brk + 0x21000), t->mm.start_brk + 0x21000);
+	cr_assert_eq(sys_brk(&k, t->mm->start_brk + 0x21000), t->mm->start_brk + 0x21000);
 	cr_assert_eq(sys_mmap(&k, 0, 3 * PG, RW, ANON, -1, 0), 0x7ffff7ffc000);
 	cr_assert_eq(sys_mmap(&k, 0, 2 * PG, SIM_PROT_READ, ANON, -1, 0), 0x7ffff7ffa000);
 	CAPTURE(proc_maps(&k, t, out));
@@ -134,12 +134,12 @@ Test(proc, maps_names_the_heap_and_leaves_anonymous_mappings_unnamed)
 Test(proc, maps_heap_name_follows_the_break_not_the_vma_kind)
 {
 	/* an unaligned break inside the first page: the heap line is one page */
-	sys_brk(&k, t->mm.start_brk + 10);
+	sys_brk(&k, t->mm->start_brk + 10);
 	CAPTURE(proc_maps(&k, t, out));
 	cr_assert_not_null(strstr(text, "555555559000-55555555a000 rw-p 00000000 00:00 0"
 	                                "                          [heap]\n"));
 	/* back to empty: no heap line at all */
-	sys_brk(&k, t->mm.start_brk);
+	sys_brk(&k, t->mm->start_brk);
 	CAPTURE(proc_maps(&k, t, out));
 	cr_assert_null(strstr(text, "[heap]"));
 }
@@ -184,11 +184,11 @@ Test(proc, buddyinfo_shows_the_split_of_a_block)
 {
 	char before[256];
 
-	touch(PAGE_ALIGN_DOWN(t->mm.end_data), 1); /* already mapped: no allocation */
+	touch(PAGE_ALIGN_DOWN(t->mm->end_data), 1); /* already mapped: no allocation */
 	CAPTURE(proc_buddyinfo(&k, out));
 	snprintf(before, sizeof(before), "%s", text);
-	sys_brk(&k, t->mm.start_brk + PG);
-	touch(t->mm.start_brk, 1);
+	sys_brk(&k, t->mm->start_brk + PG);
+	touch(t->mm->start_brk, 1);
 	CAPTURE(proc_buddyinfo(&k, out));
 	cr_assert_str_neq(text, before, "one frame taken changes the free lists");
 }
@@ -222,7 +222,7 @@ Test(proc, meminfo_format_and_values)
 	         (unsigned long long)(k.buddy.managed / 2) * 4,
 	         /* all but the text and the read-only pages mapped so: the ELF
 	            headers and .rodata (RELRO was mapped writable: charged) */
-	         (unsigned long long)(t->mm.total_vm - t->mm.exec_vm - 2) * 4);
+	         (unsigned long long)(t->mm->total_vm - t->mm->exec_vm - 2) * 4);
 	cr_assert_not_null(strstr(text, expect), "got:\n%s", text);
 	cr_assert_not_null(strstr(text, "\nVmallocTotal:   34359738367 kB\n"));
 	cr_assert_not_null(strstr(text, "\nHugePages_Total:       0\n"));
@@ -239,8 +239,8 @@ Test(proc, meminfo_counts_anon_pages_and_commit)
 	anon0 = strtoull(p + 10, NULL, 10);
 	p = strstr(text, "Committed_AS:");
 	committed0 = strtoull(p + 13, NULL, 10);
-	sys_brk(&k, t->mm.start_brk + 10 * PG);
-	touch(t->mm.start_brk, 3);
+	sys_brk(&k, t->mm->start_brk + 10 * PG);
+	touch(t->mm->start_brk, 3);
 	CAPTURE(proc_meminfo(&k, out));
 	p = strstr(text, "AnonPages:");
 	cr_assert_eq(strtoull(p + 10, NULL, 10), anon0 + 12);
@@ -304,7 +304,7 @@ Test(proc, status_follows_brk_mmap_and_munmap)
 {
 	int64_t m;
 
-	sys_brk(&k, t->mm.start_brk + 0x21000);
+	sys_brk(&k, t->mm->start_brk + 0x21000);
 	m = sys_mmap(&k, 0, 64 * PG, RW, ANON, -1, 0);
 	touch((vaddr_t)m, 64);
 	sys_munmap(&k, (vaddr_t)m, 64 * PG);
@@ -360,13 +360,13 @@ Test(proc, status_vm_labels_follow_the_real_file)
 
 Test(proc, pagetable_walks_a_mapped_address_level_by_level)
 {
-	vaddr_t va = t->mm.start_brk + 0x10;
+	vaddr_t va = t->mm->start_brk + 0x10;
 	struct walk w;
 	char expect[160];
 
-	sys_brk(&k, t->mm.start_brk + PG);
-	touch(t->mm.start_brk, 1);
-	pagewalk(&k.phys, t->mm.pgd, va, &w);
+	sys_brk(&k, t->mm->start_brk + PG);
+	touch(t->mm->start_brk, 1);
+	pagewalk(&k.phys, t->mm->pgd, va, &w);
 	cr_assert(w.present);
 	CAPTURE(proc_pagetable(&k, t, va, out));
 	cr_assert_eq(strncmp(text,
@@ -401,9 +401,9 @@ Test(proc, tlb_lists_the_translations_the_cpu_cached)
 	char expect[128];
 	struct tlb_entry *e;
 
-	sys_brk(&k, t->mm.start_brk + PG);
-	touch(t->mm.start_brk, 1);
-	e = tlb_lookup(&k.cpu.tlb, t->mm.start_brk >> PAGE_SHIFT);
+	sys_brk(&k, t->mm->start_brk + PG);
+	touch(t->mm->start_brk, 1);
+	e = tlb_lookup(&k.cpu.tlb, t->mm->start_brk >> PAGE_SHIFT);
 	cr_assert_not_null(e);
 	CAPTURE(proc_tlb(&k, out));
 	snprintf(expect, sizeof(expect), "TLB: %u sets x %u ways, %u valid;", k.cpu.tlb.nsets,

@@ -166,7 +166,7 @@ static void sbrk_fails(void *arg)
 	vaddr_t p = sim_xmalloc(lc, 16);
 
 	cr_assert_eq(sys_getrlimit(lc->k, SIM_RLIMIT_DATA, &rl), 0);
-	rl.cur = (lc->curbrk - E.t->mm.start_brk) + (E.t->mm.end_data - E.t->mm.start_data) + 4096;
+	rl.cur = (lc->curbrk - E.t->mm->start_brk) + (E.t->mm->end_data - E.t->mm->start_data) + 4096;
 	cr_assert_eq(sys_setrlimit(lc->k, SIM_RLIMIT_DATA, &rl), 0);
 	cr_assert_eq(libc_malloc(lc, 1 * MiB), 0, "sbrk failed: NULL");
 	sim_check(lc);

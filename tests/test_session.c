@@ -79,7 +79,7 @@ Test(session, sbrk_returns_the_old_break_and_moves_it_by_exactly_the_increment)
 	run_all(&f);
 	cr_assert_eq(var(&f, "s"), var(&f, "b"));
 	cr_assert_eq(var(&f, "e"), var(&f, "b") + 1, "the break stays unaligned");
-	cr_assert_eq(f.s->task->mm.brk, (vaddr_t)var(&f, "b") + 1);
+	cr_assert_eq(f.s->task->mm->brk, (vaddr_t)var(&f, "b") + 1);
 	cr_assert_eq(f.s->res.faults, 0);
 	finish(&f);
 }

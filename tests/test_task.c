@@ -122,7 +122,7 @@ Test(task, standard_layout_matches_a_pie_without_aslr)
 
 	cr_assert_not_null(t);
 	check();
-	mm = &t->mm;
+	mm = t->mm;
 	cr_assert_eq(t->pid, 1);
 	cr_assert_null(t->real_parent);
 	cr_assert_str_eq(t->comm, "prog");
@@ -168,7 +168,7 @@ Test(task, standard_layout_matches_a_pie_without_aslr)
 Test(task, start_up_touches_data_bss_and_the_top_stack_page)
 {
 	struct task *t = task_create(&k, "prog");
-	struct mm_struct *mm = &t->mm;
+	struct mm_struct *mm = t->mm;
 
 	cr_assert_eq(TASK_START_RSS, 2);
 	cr_assert_eq(t->min_flt, 2, "the page of data+bss and 1 of stack");
@@ -221,7 +221,7 @@ Test(task, several_tasks_live_side_by_side)
 	struct task *a = task_create(&k, "a"), *b = task_create(&k, "b");
 
 	cr_assert_eq(k.current, b);
-	cr_assert_neq(a->mm.pgd, b->mm.pgd);
+	cr_assert_neq(a->mm->pgd, b->mm->pgd);
 	check();
 	task_destroy(&k, a);
 	check();
@@ -243,11 +243,11 @@ static void layout_of(uint64_t seed, bool aslr, vaddr_t out[5])
 	t = task_create(&k, "r");
 	cr_assert_not_null(t);
 	check();
-	out[0] = t->mm.start_code - ELF_TEXT_VADDR; /* the load bias */
-	out[1] = t->mm.start_brk;
-	out[2] = t->mm.mmap_base;
-	out[3] = t->mm.vmas[t->mm.nr_vmas - 1].vm_end;
-	out[4] = t->mm.start_stack;
+	out[0] = t->mm->start_code - ELF_TEXT_VADDR; /* the load bias */
+	out[1] = t->mm->start_brk;
+	out[2] = t->mm->mmap_base;
+	out[3] = t->mm->vmas[t->mm->nr_vmas - 1].vm_end;
+	out[4] = t->mm->start_stack;
 	for (int i = 0; i < 4; i++)
 		cr_assert_eq(out[i] & ~PAGE_MASK, 0, "page aligned");
 	cr_assert(out[1] >= out[0] + ELF_IMAGE_END, "the heap after the image");

@@ -82,6 +82,7 @@ void cpu_load_cr3(struct cpu *c, pfn_t pml4)
 	if (pml4 != PFN_NONE && !phys_valid_pfn(c->phys, pml4))
 		panic("pml4 pfn %#" PRIx64 " beyond RAM", pml4);
 	c->cr3 = pml4;
+	tlb_set_pcid(&c->tlb, 0);
 	tlb_flush_all(&c->tlb);
 	EV(c->probe, LAYER_MMU, EV_TLB_FLUSH, "write_cr3", NULL, {"all", 1}, {"cr3", pml4});
 }
@@ -92,9 +93,26 @@ void cpu_invlpg(struct cpu *c, vaddr_t va)
 	EV(c->probe, LAYER_MMU, EV_TLB_FLUSH, "invlpg", NULL, {"addr", va});
 }
 
+void cpu_load_cr3_pcid(struct cpu *c, pfn_t pml4, unsigned pcid, bool noflush)
+{
+	if (pml4 == PFN_NONE || !phys_valid_pfn(c->phys, pml4))
+		panic("pml4 pfn %#" PRIx64 " beyond RAM", pml4);
+	if (pcid == 0 || pcid >= 1u << (64 - TLB_TAG_SHIFT))
+		panic("PCID %u", pcid);
+	c->cr3 = pml4;
+	tlb_set_pcid(&c->tlb, pcid);
+	if (!noflush)
+		tlb_flush_pcid(&c->tlb, pcid);
+	EV(c->probe, LAYER_MMU, EV_TLB_FLUSH, "write_cr3", NULL, {"all", !noflush}, {"cr3", pml4},
+	   {"pcid", pcid});
+}
+
 void cpu_flush_tlb(struct cpu *c)
 {
-	tlb_flush_all(&c->tlb);
+	if (c->tlb.tag)
+		tlb_flush_pcid(&c->tlb, tlb_key_pcid(c->tlb.tag));
+	else
+		tlb_flush_all(&c->tlb);
 	EV(c->probe, LAYER_MMU, EV_TLB_FLUSH, "flush_tlb_local", NULL, {"all", 1});
 }
 
@@ -262,7 +280,7 @@ static int translate_miss(struct cpu *c, struct access *a, vaddr_t va, bool writ
 static inline uint8_t *translate_hit(struct cpu *c, vaddr_t va, bool write, struct tlb_entry **e,
                                      struct tlb_entry **victim)
 {
-	uint64_t vpn = va >> PAGE_SHIFT;
+	uint64_t vpn = (va >> PAGE_SHIFT) | c->tlb.tag; /* the key (tlb.h) */
 	uint32_t need = (c->user ? TLB_U : 0) | (write ? TLB_W | TLB_D : 0);
 
 	*e = *victim = c->tlb.newest[vpn & c->tlb.set_mask];
@@ -592,12 +610,14 @@ int cpu_check(struct cpu *c, FILE *err)
 
 	for (unsigned i = 0; i < c->tlb.nsets * c->tlb.ways; i++) {
 		const struct tlb_entry *t = &c->tlb.e[i];
-		vaddr_t va = t->vpn << PAGE_SHIFT;
+		vaddr_t va = t->vpn << PAGE_SHIFT; /* the tag shifts out */
 		struct walk w;
 		pte_t allow = PTE_RW | PTE_US;
 		const char *why = NULL;
 
-		if (t->vpn == TLB_VPN_NONE)
+		/* Entries of other PCIDs are the kernel's to vouch for (switch.c):
+		   this CPU never uses them while it runs another. */
+		if (t->vpn == TLB_VPN_NONE || (t->vpn & ~TLB_VPN_MASK) != c->tlb.tag)
 			continue;
 		if (c->cr3 == PFN_NONE || !pagewalk(c->phys, c->cr3, va, &w)) {
 			why = "no present leaf";

@@ -81,8 +81,13 @@ int cpu_init(struct cpu *c, struct phys *ph, struct probe *p, unsigned tlb_entri
 	     unsigned tlb_ways);
 void cpu_destroy(struct cpu *c);
 void cpu_set_trap_handler(struct cpu *c, trap_handler_t h, void *ctx);
-/* Switch address space: loads CR3 and flushes the TLB (no PCID). */
+/* Switch address space: loads CR3 and flushes the TLB (no PCID: CR4.PCIDE
+   clear, every entry tagged 0). */
 void cpu_load_cr3(struct cpu *c, pfn_t pml4);
+/* With PCID (CR4.PCIDE set): load CR3 with pcid (1..4095) in its low bits;
+   unless noflush (bit 63 of the value written) the entries tagged pcid are
+   flushed. Entries of other PCIDs stay. */
+void cpu_load_cr3_pcid(struct cpu *c, pfn_t pml4, unsigned pcid, bool noflush);
 
 /*
  * size 1, 2, 4 or 8, any alignment (an access crossing a page is two
@@ -183,11 +188,13 @@ int cpu_copy(struct cpu *c, vaddr_t dst, vaddr_t src, size_t n); /* memmove sema
 /* Compare n bytes at va with byte; 0 equal, 1 differ, -1 fault. */
 int cpu_check_fill(struct cpu *c, vaddr_t va, uint8_t byte, size_t n);
 
-/* TLB maintenance for the kernel (emit EV_TLB_FLUSH). */
+/* TLB maintenance for the kernel (emit EV_TLB_FLUSH): one page, or every
+   entry of the current PCID (all of them without PCID). */
 void cpu_invlpg(struct cpu *c, vaddr_t va);
 void cpu_flush_tlb(struct cpu *c);
 
-/* The TLB agrees with the page tables (every valid entry matches a present leaf). */
+/* The TLB agrees with the page tables (every valid entry of the current PCID
+   matches a present leaf in the tables of CR3). */
 int cpu_check(struct cpu *c, FILE *err);
 
 #endif

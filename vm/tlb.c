@@ -83,6 +83,7 @@ struct tlb_entry *tlb_insert(struct tlb *t, uint64_t vpn, uint64_t pfn, uint32_t
 {
 	struct tlb_entry *victim;
 
+	vpn |= t->tag;
 	if (vpn == TLB_VPN_NONE)
 		panic("vpn %#" PRIx64 " is the invalid marker", vpn);
 	tlb_find(t, (unsigned)(vpn & t->set_mask), vpn, &victim);
@@ -94,6 +95,7 @@ void tlb_drop(struct tlb *t, uint64_t vpn)
 	unsigned s = (unsigned)(vpn & t->set_mask);
 	struct tlb_entry *set = &t->e[s * t->ways];
 
+	vpn |= t->tag;
 	for (unsigned i = 0; i < t->ways; i++)
 		if (set[i].vpn == vpn) {
 			tlb_disarm(t, &set[i]);
@@ -118,6 +120,30 @@ void tlb_flush_all(struct tlb *t)
 		t->newest[s] = NULL;
 	for (unsigned i = 0; i < t->nsets * t->ways; i++)
 		t->e[i].vpn = TLB_VPN_NONE;
+}
+
+void tlb_flush_pcid(struct tlb *t, unsigned pcid)
+{
+	t->flushes++;
+	for (unsigned s = 0; s < t->nsets; s++) {
+		struct tlb_entry *set = &t->e[s * t->ways];
+
+		for (unsigned i = 0; i < t->ways; i++) {
+			if (set[i].vpn == TLB_VPN_NONE || tlb_key_pcid(set[i].vpn) != pcid)
+				continue;
+			tlb_disarm(t, &set[i]);
+			if (t->newest[s] == &set[i])
+				t->newest[s] = NULL;
+			set[i].vpn = TLB_VPN_NONE;
+		}
+	}
+}
+
+void tlb_set_pcid(struct tlb *t, unsigned pcid)
+{
+	t->tag = (uint64_t)pcid << TLB_TAG_SHIFT;
+	for (unsigned i = 0; i < TLB_FAST_SLOTS; i++)
+		tlb_disarm_slot(&t->fast[i]);
 }
 
 unsigned tlb_count(const struct tlb *t)
@@ -182,6 +208,7 @@ int tlb_check(const struct tlb *t, FILE *err)
 			continue;
 		}
 		if (e < t->e || e >= t->e + t->nsets * t->ways || e->vpn == TLB_VPN_NONE ||
+		    (e->vpn & ~TLB_VPN_MASK) != t->tag ||
 		    (e->vpn & (TLB_FAST_SLOTS - 1)) != i || t->newest[e->vpn & t->set_mask] != e) {
 			BROKEN("fast slot %u is not armed for the newest entry of a set\n", i);
 			continue;

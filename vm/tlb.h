@@ -19,8 +19,22 @@
 #define TLB_NX 0x4
 #define TLB_D 0x8  /* PTE already dirty */
 
+/*
+ * With PCID an entry is tagged by the address space it belongs to: its key
+ * is the vpn with the PCID in the bits above it (a vpn has at most 52 bits,
+ * a PCID 12), so key << PAGE_SHIFT is still the page's address and the low
+ * bits still pick the set and the fast slot. Lookups, fills and single-page
+ * invalidations use the current tag (struct tlb's tag): entries of other
+ * address spaces stay cached but are never hit. Without PCID the tag is 0
+ * and a key is a vpn.
+ */
+#define TLB_TAG_SHIFT 52
+#define TLB_VPN_MASK ((1ULL << TLB_TAG_SHIFT) - 1)
+static inline uint64_t tlb_key_vpn(uint64_t key) { return key & TLB_VPN_MASK; }
+static inline unsigned tlb_key_pcid(uint64_t key) { return (unsigned)(key >> TLB_TAG_SHIFT); }
+
 struct tlb_entry {
-	uint64_t vpn;  /* va >> PAGE_SHIFT; TLB_VPN_NONE when invalid */
+	uint64_t vpn;  /* key: va >> PAGE_SHIFT | PCID tag; TLB_VPN_NONE when invalid */
 	uint64_t pfn;
 	uint32_t perm; /* TLB_* */
 	uint32_t lru;  /* larger = more recently used */
@@ -62,6 +76,7 @@ struct tlb {
 	unsigned nsets, ways;      /* nsets a power of two */
 	struct tlb_entry *e;       /* nsets * ways, set s at e[s * ways] */
 	uint32_t clock;
+	uint64_t tag; /* the current PCID << TLB_TAG_SHIFT (0 without PCID) */
 	/* Counted by the CPU: the hits of its slow path (cpu_tlb_hits() adds
 	   those of the inline path) and every miss. */
 	uint64_t slow_hits, misses;
@@ -78,6 +93,8 @@ static inline struct tlb_fast *tlb_fast_slot(struct tlb *t, uint64_t vpn)
 int tlb_init(struct tlb *t, unsigned entries, unsigned ways);
 void tlb_destroy(struct tlb *t);
 
+/* Below, vpn may be a plain vpn or a key of the current tag: the current
+   tag is added. */
 /* The set of vpn, stamping the entry found. NULL when vpn is not cached. */
 struct tlb_entry *tlb_lookup_set(struct tlb *t, uint64_t vpn);
 
@@ -151,18 +168,19 @@ static inline struct tlb_entry *tlb_lookup_victim(struct tlb *t, uint64_t vpn,
                                                   struct tlb_entry **victim)
 {
 	unsigned s = (unsigned)(vpn & t->set_mask);
-	struct tlb_entry *e = tlb_find(t, s, vpn, victim);
+	struct tlb_entry *e = tlb_find(t, s, vpn | t->tag, victim);
 
 	if (e)
 		tlb_make_newest(t, s, e);
 	return e;
 }
 
-/* Fill victim, as tlb_find gave it for vpn (< TLB_VPN_NONE; nothing changed
-   since), and make it the newest of its set. */
+/* Fill victim, as tlb_find gave it for vpn (with the current tag, <
+   TLB_VPN_NONE; nothing changed since), and make it the newest of its set. */
 static inline struct tlb_entry *tlb_fill(struct tlb *t, struct tlb_entry *victim, uint64_t vpn,
                                          uint64_t pfn, uint32_t perm)
 {
+	vpn |= t->tag;
 	if (__builtin_expect(t->clock >= UINT32_MAX / 2, 0))
 		tlb_renormalize(t);
 	tlb_disarm(t, victim); /* also when refreshed in place: new rights */
@@ -184,6 +202,7 @@ static inline struct tlb_entry *tlb_lookup(struct tlb *t, uint64_t vpn)
 {
 	struct tlb_entry *e = t->newest[vpn & t->set_mask];
 
+	vpn |= t->tag;
 	if (__builtin_expect(e && e->vpn == vpn, 1))
 		return e;
 	return tlb_lookup_set(t, vpn);
@@ -194,7 +213,14 @@ struct tlb_entry *tlb_insert(struct tlb *t, uint64_t vpn, uint64_t pfn, uint32_t
 void tlb_invlpg(struct tlb *t, vaddr_t va); /* drop one page's entry */
 /* Drop vpn's entry, not counted as an invlpg: what a fault on the page does. */
 void tlb_drop(struct tlb *t, uint64_t vpn);
+/* Every entry, whatever its tag (a CR3 write without PCID). */
 void tlb_flush_all(struct tlb *t);
+/* The entries of one PCID (a CR3 write with PCID and no NOFLUSH bit, or
+   flush_tlb_local). Counted as a flush. */
+void tlb_flush_pcid(struct tlb *t, unsigned pcid);
+/* Make pcid current: later lookups see only its entries (the fast slots,
+   armed for the old one, are cleared). */
+void tlb_set_pcid(struct tlb *t, unsigned pcid);
 /* Valid entries now. */
 unsigned tlb_count(const struct tlb *t);
 /* No vpn twice, sets hold their vpns, each set's newest entry is the newest,

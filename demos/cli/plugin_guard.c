@@ -355,7 +355,7 @@ static bool is_simulated(const struct memlib *m, uintptr_t va)
 	if (plugin_guard_covers(va))
 		return true;
 	if (m->lc && m->lc->task)
-		return vma_lookup((struct mm_struct *)&m->lc->task->mm, va) != NULL;
+		return vma_lookup((struct mm_struct *)m->lc->task->mm, va) != NULL;
 	return false;
 }
 

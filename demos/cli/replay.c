@@ -240,7 +240,7 @@ static bool zero_verify(struct rp *x, int32_t id, vaddr_t p, uint64_t n)
 static bool rp_place(struct rp *x, int32_t id, vaddr_t p, uint64_t n)
 {
 	struct rp_block *b = &x->blk[id];
-	const struct mm_struct *mm = &x->task->mm;
+	const struct mm_struct *mm = x->task->mm;
 
 	b->start = p;
 	b->size = n;
@@ -402,7 +402,7 @@ static void op_free(struct rp *x, const struct trace_op *op)
 
 static uint64_t rp_frames(const struct rp *x)
 {
-	const struct mm_struct *mm = &x->task->mm;
+	const struct mm_struct *mm = x->task->mm;
 
 	/* RSS + the page-table pages below the PML4 + the PML4 itself. */
 	return mm->rss_stat[MM_ANONPAGES] + mm->pgtables_bytes / PAGE_SIZE + 1;
@@ -454,7 +454,7 @@ static void series_add(struct rp *x, uint64_t fp)
 {
 	struct replay_series *s = x->o->series;
 	size_t k = (size_t)(x->i / s->every);
-	uint64_t rss = x->task->mm.rss_stat[MM_ANONPAGES];
+	uint64_t rss = x->task->mm->rss_stat[MM_ANONPAGES];
 
 	if (k >= s->max_points)
 		return;

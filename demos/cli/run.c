@@ -229,7 +229,7 @@ static void print_statement(const struct run_opts *o, struct session *s, const s
 	if (d->runs_code && st->op != ST_SHOW && !r->killed &&
 	    (notes->nsys || r->faults || r->frames_alloc || r->frames_freed)) {
 		int64_t drss = session_builtin(s, BI_RSS) - rss0;
-		int64_t dpt = (int64_t)(s->task->mm.pgtables_bytes / 4096) - (int64_t)pt0;
+		int64_t dpt = (int64_t)(s->task->mm->pgtables_bytes / 4096) - (int64_t)pt0;
 		const char *sep = "";
 
 		printf("        %s", col(o, C_DIM));
@@ -649,7 +649,7 @@ static int run_script(struct run_opts *o, struct script *sc)
 	while (!session_done(s)) {
 		const struct stmt *st = &sc->stmts[s->next];
 		int64_t rss0 = session_builtin(s, BI_RSS);
-		uint64_t pt0 = s->task->mm.pgtables_bytes / 4096;
+		uint64_t pt0 = s->task->mm->pgtables_bytes / 4096;
 		int rc;
 
 		notes_reset(&notes);
@@ -822,7 +822,7 @@ static int run_quiet(struct run_opts *o, struct script *sc, const char *policy,
 	pr->mmap = s->lc->st.mmap_calls;
 	pr->munmap = s->lc->st.munmap_calls;
 	pr->rss = (uint64_t)session_builtin(s, BI_RSS);
-	pr->hiwater = s->task->mm.hiwater_rss > pr->rss ? s->task->mm.hiwater_rss : pr->rss;
+	pr->hiwater = s->task->mm->hiwater_rss > pr->rss ? s->task->mm->hiwater_rss : pr->rss;
 	pr->footprint = libc_footprint(s->lc);
 	pr->tlb_misses = s->k.cpu.tlb.misses;
 	pr->events = probe_seq(&s->k.probe);

@@ -246,7 +246,7 @@ uint64_t session_events(const struct session *s)
 
 int64_t session_builtin(struct session *s, int bi)
 {
-	const struct mm_struct *mm = &s->task->mm;
+	const struct mm_struct *mm = s->task->mm;
 
 	switch (bi) {
 	case BI_FAULTS:

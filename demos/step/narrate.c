@@ -132,13 +132,26 @@ static const struct narration table[] = {
      "nothing to do on x86: a PTE that was not present before cannot be in the TLB, so no "
      "flush is needed."},
     {"do_wp_page", "mm/memory.c", W,
-     "a write hit a present but read-only PTE (here the shared zero page, mapped by an earlier "
-     "read), so the page must be copied before it can be written."},
+     "a write hit a present but read-only PTE in a writable VMA: copy-on-write. The page is "
+     "the shared zero page (mapped by an earlier read) or a frame fork left shared; it is "
+     "copied unless only this mapping still holds it."},
     {"wp_page_copy", "mm/memory.c", W,
-     "gives the process its own zeroed frame in place of the shared zero page and maps it "
-     "writable: the second fault of a read-then-write page."},
+     "gives the process its own frame in place of the shared page -- zeroed for the zero "
+     "page, a copy of the 4096 bytes for a page shared since fork -- and maps it writable; "
+     "the old page loses one mapping and one reference."},
     {"wp_page_reuse", "mm/memory.c", W,
-     "nobody else maps the page, so it is simply made writable in place."},
+     "nobody else maps the page any more, so it is simply made writable in place: no copy."},
+    {"wp_can_reuse_anon_folio", "mm/memory.c", W,
+     "the kernel's own test for reuse: the page's reference count is 1, so the other side of "
+     "the fork wrote its own copy or exited; the page becomes this process's again."},
+    {"__wp_page_copy_user", "mm/memory.c", W,
+     "copies the shared page's 4096 bytes into the new frame: the only page fork really "
+     "copies is the one that is written."},
+    {"folio_remove_rmap_pte", "mm/rmap.c", W,
+     "one PTE less maps the old page: its map count drops (the reverse map no longer finds "
+     "this process there)."},
+    {"folio_put", "include/linux/mm.h", B,
+     "drops this process's reference to the old page; the last reference frees the frame."},
     {"ptep_clear_flush", "mm/pgtable-generic.c", W,
      "clears the old PTE and flushes it from the TLB before the new page is mapped, so no CPU "
      "keeps using the old frame."},
@@ -275,7 +288,8 @@ static const struct narration table[] = {
      "the PTE holds a swap entry: a major fault. The page is read back from its slot into a "
      "new frame, mapped again, and the slot is freed."},
     {"vma_alloc_folio", "mm/mempolicy.c", B,
-     "a frame for the page coming back from swap (not zeroed: the read fills it)."},
+     "a frame for a page that will be filled at once -- coming back from swap, or the copy "
+     "of a page shared since fork -- so it is not zeroed."},
     {"folio_add_lru_vma", "mm/swap.c", W,
      "puts the new anonymous folio at the head of the inactive LRU list: reclaim will look at "
      "it last, and only if it was not used since."},
@@ -449,7 +463,98 @@ static const struct narration table[] = {
      "allocates the process's top-level page table (the PML4 that CR3 points to)."},
     {"pgd_free", "arch/x86/mm/pgtable.c", W, "frees the process's top-level page table."},
     {"exit_mmap", "mm/mmap.c", M,
-     "the process exits: every VMA is unmapped and every frame and page table goes back."},
+     "the last user of the address space is gone: every VMA is unmapped, every page table "
+     "freed; a frame goes back only when no other process still maps it."},
+
+    /* ---- processes: fork, exit, wait (kernel/fork.c, kernel/exit.c) ---- */
+    {"__x64_sys_fork", "kernel/fork.c", M,
+     "the fork system call: kernel_clone with SIGCHLD as the child's exit signal."},
+    {"kernel_clone", "kernel/fork.c", M,
+     "creates a new process: copy_process builds it, wake_up_new_task makes it runnable; the "
+     "parent gets the child's pid."},
+    {"copy_process", "kernel/fork.c", M,
+     "copies the parent's task: its limits, its registers (the child resumes where the parent "
+     "called fork) and, with copy_mm, its address space; past threads-max it fails with "
+     "EAGAIN."},
+    {"copy_mm", "kernel/fork.c", M,
+     "a process gets a copy of its parent's address space (threads would share it)."},
+    {"dup_mm", "kernel/fork.c", M,
+     "a new mm_struct with the parent's layout (brk, stack, mmap base) and a page table of "
+     "its own."},
+    {"dup_mmap", "kernel/fork.c", M,
+     "copies every VMA, then the page tables of those with anonymous pages; no page is "
+     "copied: parent and child share every frame, write-protected."},
+    {"vm_area_dup", "kernel/fork.c", M, "copies one VMA of the parent into the child."},
+    {"anon_vma_fork", "mm/rmap.c", M,
+     "links the child into the parent's anon_vmas, so that the reverse map finds the shared "
+     "pages in both processes, and gives it one of its own for its new pages."},
+    {"copy_page_range", "mm/memory.c", W,
+     "copies one VMA's page tables into the child, level by level; the child's tables are new "
+     "frames, the pages they map are the parent's."},
+    {"copy_p4d_range", "mm/memory.c", W, "copies the PML4 entries covering the range."},
+    {"copy_pud_range", "mm/memory.c", W,
+     "copies the PDPT entries covering the range, making the child's tables as needed."},
+    {"copy_pmd_range", "mm/memory.c", W,
+     "copies the page-directory entries covering the range, making the child's tables as "
+     "needed."},
+    {"copy_pte_range", "mm/memory.c", W, "copies one page table's present entries."},
+    {"copy_present_pte", "mm/memory.c", W,
+     "shares one page with the child: the frame gains a reference and a mapping, and a "
+     "writable private page is write-protected in both parent and child, so whoever writes "
+     "first takes a copy-on-write fault. The zero page is copied as it is."},
+    {"copy_nonpresent_pte", "mm/memory.c", W,
+     "a page of the parent is out on swap: the child's PTE holds the same swap entry, and the "
+     "slot counts one more holder (swap_duplicate)."},
+    {"ptep_set_wrprotect", "arch/x86/include/asm/pgtable.h", W,
+     "clears the parent's write bit: its next write to this page faults (copy-on-write)."},
+    {"set_ptes", "include/linux/pgtable.h", W,
+     "writes the child's PTE: the same frame, read-only, not yet accessed."},
+    {"flush_tlb_mm", "arch/x86/mm/tlb.c", W,
+     "the parent may still hold writable translations in its TLB; they are flushed, so its "
+     "next write sees the read-only PTE."},
+    {"wake_up_new_task", "kernel/sched/core.c", X,
+     "the child is ready to run; it runs when the scheduler (here: the script) picks it."},
+    {"__x64_sys_exit_group", "kernel/exit.c", M,
+     "the exit system call of a process: every thread ends with this status."},
+    {"do_group_exit", "kernel/exit.c", M, "ends the thread group (here: the one task)."},
+    {"do_exit", "kernel/exit.c", M,
+     "the task ends: it lets go of its memory (exit_mm) and becomes a zombie until its parent "
+     "collects the status with wait."},
+    {"exit_mm", "kernel/exit.c", M, "the task drops its address space (mmput)."},
+    {"mmput", "kernel/fork.c", M,
+     "one user less of the address space; the last one tears it down (exit_mmap)."},
+    {"unmap_vmas", "mm/memory.c", M, "unmaps every VMA of the exiting address space."},
+    {"unlink_anon_vmas", "mm/rmap.c", M,
+     "removes the address space from the reverse map's anon_vmas; one no process can map "
+     "any more is freed."},
+    {"exit_notify", "kernel/exit.c", X,
+     "gives the task's children to init and tells the parent (SIGCHLD): the task is now a "
+     "zombie holding only its exit status."},
+    {"do_notify_parent", "kernel/signal.c", X, "sends SIGCHLD to the parent."},
+    {"__x64_sys_wait4", "kernel/exit.c", X,
+     "the wait system call: collect the status of a child that exited."},
+    {"do_wait", "kernel/exit.c", X,
+     "looks for an exited child (a zombie); with none at all it fails with ECHILD."},
+    {"wait_task_zombie", "kernel/exit.c", X,
+     "takes the zombie's exit status for the parent and reaps it."},
+    {"release_task", "kernel/exit.c", X,
+     "the zombie is gone: its pid and task struct are freed."},
+    {"__x64_sys_getpid", "kernel/sys.c", X, "returns the process id (the thread group id)."},
+
+    /* ---- context switches (kernel/sched/core.c, arch/x86/mm/tlb.c) ----- */
+    {"context_switch", "kernel/sched/core.c", W,
+     "the CPU leaves one task for another: another address space means another CR3, and the "
+     "TLB's translations of the old one are of no use to the new one."},
+    {"switch_mm_irqs_off", "arch/x86/mm/tlb.c", W,
+     "switches the CPU to the next process's page tables, deciding whether the TLB must be "
+     "flushed."},
+    {"choose_new_asid", "arch/x86/mm/tlb.c", W,
+     "without PCID every switch flushes the TLB; with PCID the CPU keeps 6 address spaces' "
+     "entries tagged apart, and one that still owns a tag keeps its translations."},
+    {"load_new_mm_cr3", "arch/x86/mm/tlb.c", W,
+     "writes CR3 with the next page table (and, with PCID, its tag and whether to flush)."},
+    {"__switch_to", "arch/x86/kernel/process_64.c", X,
+     "switches the registers: the next task continues where it stopped."},
     {"__libc_start_main", "csu/libc-start.c", X,
      "glibc's start-up before main: it sets up the C library (the heap stays empty until the "
      "first malloc)."},

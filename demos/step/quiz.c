@@ -346,7 +346,7 @@ static void ask_statement(struct quiz *q, const struct stmt *st)
 
 		snprintf(question, sizeof(question),
 		         "What will sbrk return? (the break is %#" PRIx64 " now)",
-		         (uint64_t)q->s->task->mm.brk);
+		         (uint64_t)q->s->task->mm->brk);
 		if (ret == -1)
 			snprintf(truth, sizeof(truth), "-1 (the kernel refused to move the break)");
 		else

@@ -204,7 +204,7 @@ static void view_walk(struct stepper *st, FILE *out, bool color)
 		fprintf(out, "  %.*s\n", nl ? (int)(nl - line) : (int)strlen(line), line);
 	}
 	free(buf);
-	v = vma_lookup(&s->task->mm, va);
+	v = vma_lookup(s->task->mm, va);
 	if (v) {
 		fputs("  VMA ", out);
 		vma_line(out, "", v);
@@ -216,7 +216,7 @@ static void view_walk(struct stepper *st, FILE *out, bool color)
 
 static void view_maps(struct stepper *st, FILE *out, bool color)
 {
-	struct mm_struct *mm = &st->s->task->mm;
+	struct mm_struct *mm = st->s->task->mm;
 	vaddr_t changed = 0;
 	size_t shown = 0;
 
@@ -412,8 +412,8 @@ static void view_state(struct stepper *st, FILE *out, bool color)
 	fprintf(out,
 	        "%sstate%s  brk %#" PRIx64 "  rss %" PRIu64 " pages  free frames %" PRIu64
 	        "  faults so far %" PRIu64 "\n",
-	        col(color, C_DIM), col(color, C_RESET), (uint64_t)s->task->mm.brk,
-	        (uint64_t)s->task->mm.rss_stat[MM_ANONPAGES], s->k.buddy.free_pages,
+	        col(color, C_DIM), col(color, C_RESET), (uint64_t)s->task->mm->brk,
+	        (uint64_t)s->task->mm->rss_stat[MM_ANONPAGES], s->k.buddy.free_pages,
 	        s->k.probe.c.page_faults - s->base.faults);
 }
 

@@ -890,7 +890,8 @@ static void draw_tlb(struct view_gfx *g, const struct view_rect *p, struct view_
 	for (unsigned s = 0; s < m->tlb_sets; s++)
 		for (unsigned w = 0; w < m->tlb_ways; w++) {
 			const struct tlb_entry *e = &m->tlb[s * m->tlb_ways + w];
-			bool filled = e->vpn == m->fill_vpn;
+			bool filled = tlb_key_vpn(e->vpn) == m->fill_vpn &&
+			              (e->vpn & ~TLB_VPN_MASK) == m->tlb_tag;
 
 			if (e->vpn == TLB_VPN_NONE)
 				continue;
@@ -903,7 +904,7 @@ static void draw_tlb(struct view_gfx *g, const struct view_rect *p, struct view_
 			if (filled)
 				fill_a(g, x - 2, yy, cw - 4, sh, COL_ACTIVE, 90);
 			textf(g, VF_SMALL, x, yy, filled ? COL_TITLE : COL_TEXT,
-			      "%2u %" PRIx64 "\xe2\x86\x92%" PRIx64 " %c%c%c", s, e->vpn, e->pfn,
+			      "%2u %" PRIx64 "\xe2\x86\x92%" PRIx64 " %c%c%c", s, tlb_key_vpn(e->vpn), e->pfn,
 			      e->perm & TLB_W ? 'W' : '-', e->perm & TLB_U ? 'U' : '-',
 			      e->perm & TLB_D ? 'D' : '-');
 			k++;

@@ -317,7 +317,7 @@ void view_model_update(struct view_model *m, struct stepper *st)
 	/* Address space */
 	m->nr_vmas = 0;
 	if (t) {
-		struct mm_struct *mm = &t->mm;
+		struct mm_struct *mm = t->mm;
 
 		for (size_t i = 0; i < mm->nr_vmas && i < VM_MAX_VMAS; i++)
 			m->vmas[m->nr_vmas++] = mm->vmas[i];
@@ -343,8 +343,8 @@ void view_model_update(struct view_model *m, struct stepper *st)
 	}
 	memset(&m->walk, 0, sizeof(m->walk));
 	m->leaf = 0;
-	if (t && t->mm.pgd != PFN_NONE)
-		m->leaf = pagewalk(&k->phys, t->mm.pgd, m->addr, &m->walk);
+	if (t && t->mm->pgd != PFN_NONE)
+		m->leaf = pagewalk(&k->phys, t->mm->pgd, m->addr, &m->walk);
 	m->active_level = active_level(m);
 
 	/* Frames, the statement's changes, TLB, counters */
@@ -353,6 +353,7 @@ void view_model_update(struct view_model *m, struct stepper *st)
 	scan_statement(m, st);
 	m->tlb_sets = k->cpu.tlb.nsets;
 	m->tlb_ways = k->cpu.tlb.ways;
+	m->tlb_tag = k->cpu.tlb.tag;
 	if ((uint64_t)m->tlb_sets * m->tlb_ways > sizeof(m->tlb) / sizeof(m->tlb[0]))
 		m->tlb_sets = (unsigned)(sizeof(m->tlb) / sizeof(m->tlb[0]) / m->tlb_ways);
 	memcpy(m->tlb, k->cpu.tlb.e, (size_t)m->tlb_sets * m->tlb_ways * sizeof(m->tlb[0]));
@@ -372,10 +373,10 @@ uint64_t view_model_resident(struct stepper *st, vaddr_t start, vaddr_t end, uin
 	struct task *t = st->s->task;
 	uint64_t n = 0, seen = 0;
 
-	if (!t || t->mm.pgd == PFN_NONE)
+	if (!t || t->mm->pgd == PFN_NONE)
 		return 0;
 	for (vaddr_t va = start; va < end && seen < max; va += PAGE_SIZE, seen++)
-		if (pagewalk(&st->s->k.phys, t->mm.pgd, va, NULL))
+		if (pagewalk(&st->s->k.phys, t->mm->pgd, va, NULL))
 			n++;
 	return n;
 }
@@ -385,14 +386,14 @@ vaddr_t view_model_rmap(struct stepper *st, pfn_t pfn)
 	struct task *t = st->s->task;
 	uint64_t budget = 1u << 18;
 
-	if (!t || t->mm.pgd == PFN_NONE)
+	if (!t || t->mm->pgd == PFN_NONE)
 		return 0;
-	for (size_t i = 0; i < t->mm.nr_vmas; i++) {
-		const struct vm_area_struct *v = &t->mm.vmas[i];
+	for (size_t i = 0; i < t->mm->nr_vmas; i++) {
+		const struct vm_area_struct *v = &t->mm->vmas[i];
 
 		for (vaddr_t va = v->vm_start; va < v->vm_end && budget;
 		     va += PAGE_SIZE, budget--) {
-			pte_t e = pagewalk(&st->s->k.phys, t->mm.pgd, va, NULL);
+			pte_t e = pagewalk(&st->s->k.phys, t->mm->pgd, va, NULL);
 
 			if (e && pte_pfn(e) == pfn)
 				return va;

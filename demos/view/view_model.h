@@ -84,6 +84,7 @@ struct view_model {
 	/* TLB. */
 	struct tlb_entry tlb[256];
 	unsigned tlb_sets, tlb_ways;
+	uint64_t tlb_tag; /* the current PCID's tag (0 without PCID) */
 	uint64_t fill_vpn; /* vpn filled by the statement last, or TLB_VPN_NONE */
 	/* Counters. */
 	uint64_t faults, tlb_hits, tlb_misses, rss, pt_pages, brk_calls, mmap_calls;

@@ -5,10 +5,11 @@
  * Counted two ways, and the larger is the figure:
  *  - declared: sizeof(struct frame), plus every other host structure that
  *    grows with the number of frames: the reclaim side of each folio
- *    (struct folio of kernel_sim/lru.h: LRU links, flags, reverse map,
- *    swap slot), written for every frame that holds an anonymous page. The
- *    buddy free lists are threaded through struct frame, the TLB and
- *    free_area[] are of fixed size, and page-table pages are simulated
+ *    (struct folio of kernel_sim/lru.h: LRU links, flags, swap slot) and
+ *    its reverse map (struct anon_rmap of kernel_sim/rmap.h: anon_vma,
+ *    index, mapcount), written for every frame that holds an anonymous
+ *    page. The buddy free lists are threaded through struct frame, the TLB
+ *    and free_area[] are of fixed size, and page-table pages are simulated
  *    frames, not host memory.
  *  - measured: boot a 1 GiB machine in a fresh process, take every frame
  *    from the buddy allocator in order-10 blocks (which writes every
@@ -20,6 +21,7 @@
  * kernel, not in this process's RSS).
  */
 #include "bench.h"
+#include "kernel_sim/rmap.h"
 
 int main(void)
 {
@@ -41,16 +43,19 @@ int main(void)
 			break;
 		for (pfn_t i = 0; i < 1ULL << MAX_PAGE_ORDER; i++)
 			pfn_folio(&k->lruvec, p + i)->index = p + i; /* folio_add_lru_vma writes it */
+			folio_rmap(k, p + i)->index = p + i; /* folio_add_new_anon_rmap too */
 		taken += 1ULL << MAX_PAGE_ORDER;
 	}
 	after = bench_status_kib("VmRSS");
 
 	double measured = (double)(after - before) * 1024.0 / (double)k->phys.nr_frames;
-	double declared = (double)(sizeof(struct frame) + sizeof(struct folio));
+	double declared =
+	    (double)(sizeof(struct frame) + sizeof(struct folio) + sizeof(struct anon_rmap));
 
 	cJSON_AddNumberToObject(o, "bytes_per_frame", measured > declared ? measured : declared);
 	cJSON_AddNumberToObject(o, "sizeof_struct_frame", (double)sizeof(struct frame));
 	cJSON_AddNumberToObject(o, "sizeof_struct_folio", (double)sizeof(struct folio));
+	cJSON_AddNumberToObject(o, "sizeof_struct_anon_rmap", (double)sizeof(struct anon_rmap));
 	cJSON_AddNumberToObject(o, "measured_bytes_per_frame", measured);
 	cJSON_AddNumberToObject(o, "frames", (double)k->phys.nr_frames);
 	cJSON_AddNumberToObject(o, "frames_taken", (double)taken);

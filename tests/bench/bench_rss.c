@@ -43,7 +43,7 @@ int main(void)
 	cJSON_AddNumberToObject(o, "rss_before_boot_mib", before / 1024.0);
 	cJSON_AddNumberToObject(o, "rss_after_boot_mib", booted / 1024.0);
 	cJSON_AddNumberToObject(o, "touched_mib", (double)TOUCH_BYTES / (1 << 20));
-	cJSON_AddNumberToObject(o, "sim_rss_pages", (double)s->t->mm.rss_stat[MM_ANONPAGES]);
+	cJSON_AddNumberToObject(o, "sim_rss_pages", (double)s->t->mm->rss_stat[MM_ANONPAGES]);
 	bench_emit(o);
 	bench_sim_shutdown(s);
 	free(s);

@@ -333,7 +333,7 @@ static int64_t fz_offset(struct fz *z)
 /* An address: a block, a region, a landmark of the layout, a wild one. */
 static vaddr_t fz_addr(struct fz *z)
 {
-	const struct mm_struct *mm = &z->t->mm;
+	const struct mm_struct *mm = z->t->mm;
 	uint8_t b = fz_u8(z) % (FZ_BLOCKS + FZ_REGIONS + 12);
 	vaddr_t base;
 
@@ -567,7 +567,7 @@ static void fz_op_munmap(struct fz *z)
 
 static void fz_op_brk(struct fz *z)
 {
-	vaddr_t old = z->t->mm.brk;
+	vaddr_t old = z->t->mm->brk;
 
 	switch (z->op) {
 	case FZ_SBRK: {
@@ -597,7 +597,7 @@ static void fz_op_brk(struct fz *z)
 		libc_brk(&z->lc, fz_addr(z));
 		break;
 	}
-	if (z->t->mm.brk != old && z->op != FZ_SBRK)
+	if (z->t->mm->brk != old && z->op != FZ_SBRK)
 		fz_taint(z, "brk under malloc");
 }
 
@@ -915,7 +915,7 @@ static void fz_free_all(void *arg)
 static void fz_trace(struct fz *z, FILE *out)
 {
 	fprintf(out, "op %3u %-9s brk %#llx%s%s%s\n", z->op_index, fz_op_names[z->op],
-	        (unsigned long long)z->t->mm.brk, z->tainted ? " tainted: " : "",
+	        (unsigned long long)z->t->mm->brk, z->tainted ? " tainted: " : "",
 	        z->tainted ? z->why_tainted : "", z->t->dead ? " DEAD" : "");
 	for (int i = 0; i < FZ_BLOCKS; i++)
 		if (z->b[i].live)

@@ -1,0 +1,208 @@
+/*
+ * exit.c - process exit and wait: kernel/exit.c (do_exit, exit_mm,
+ * exit_notify, forget_original_parent, do_wait, wait_task_zombie,
+ * release_task), kernel/fork.c (mmput) and mm/mmap.c (exit_mmap ->
+ * unmap_vmas -> unmap_page_range -> zap_pte_range, free_pgtables,
+ * unlink_anon_vmas).
+ *
+ * A frame is freed only when its last mapping goes: a page the exiting
+ * process still shared with its parent or child after fork just loses one
+ * reference, and the other side's next write to it reuses it in place
+ * (do_wp_page sees a reference count of 1).
+ *
+ * The model has one CPU and runs a task only when the script says so, so a
+ * wait that would sleep cannot: wait4 then returns -EAGAIN (a caller with
+ * WNOHANG gets 0, as from Linux), and the caller decides (the script
+ * reports that the wait would never end).
+ */
+#include "exit.h"
+
+#include <stdlib.h>
+
+#include "../vm/pagetable.h"
+#include "../vm/panic.h"
+#include "pgtable.h"
+#include "rmap.h"
+#include "switch.h"
+#include "syscall.h"
+#include "syscalls.h"
+
+#define K LAYER_KERNEL
+
+static void exit_mmap(struct kernel *k, struct mm_struct *mm)
+{
+	probe_call(&k->probe, K, "exit_mmap", {"pgd", mm->pgd});
+	probe_call(&k->probe, K, "unmap_vmas", {"vmas", mm->nr_vmas});
+	for (size_t i = 0; i < mm->nr_vmas; i++)
+		zap_page_range(k, mm, mm->vmas[i].vm_start, mm->vmas[i].vm_end);
+	probe_ret(&k->probe, K, "unmap_vmas");
+	free_pgtables(k, mm, 0, USER_VA_END);
+	unlink_anon_vmas(k, mm);
+	/* The CPU leaves the tables before they are freed (the exiting task
+	   runs on as a lazy TLB user of init_mm in Linux). */
+	switch_mm_drop(k, mm);
+	pgd_free_all(k, mm);
+	while (mm->nr_vmas)
+		vma_remove(mm, &mm->vmas[mm->nr_vmas - 1]);
+	probe_ret(&k->probe, K, "exit_mmap");
+}
+
+void mmput(struct kernel *k, struct mm_struct *mm)
+{
+	probe_call(&k->probe, K, "mmput", {"mm_users", (uint64_t)mm->mm_users});
+	if (mm->mm_users <= 0)
+		panic("mm_users %d", mm->mm_users);
+	if (--mm->mm_users == 0) {
+		exit_mmap(k, mm);
+		mm_destroy(mm);
+		free(mm);
+	}
+	probe_ret(&k->probe, K, "mmput");
+}
+
+/* exit_mm: the task lets go of its address space. */
+static void exit_mm(struct kernel *k, struct task *t)
+{
+	struct mm_struct *mm = t->mm;
+
+	probe_call(&k->probe, K, "exit_mm", {"pid", (uint64_t)t->pid});
+	if (mm) {
+		if (mm->rss_stat[MM_ANONPAGES] > mm->hiwater_rss)
+			mm->hiwater_rss = mm->rss_stat[MM_ANONPAGES];
+		t->mm = NULL;
+		mmput(k, mm);
+	}
+	probe_ret(&k->probe, K, "exit_mm");
+}
+
+void release_task(struct kernel *k, struct task *t)
+{
+	struct task **pp;
+
+	probe_call(&k->probe, K, "release_task", {"pid", (uint64_t)t->pid});
+	if (t->mm)
+		panic("task %d released with its mm", t->pid);
+	if (t->real_parent) {
+		for (pp = &t->real_parent->children; *pp && *pp != t; pp = &(*pp)->sibling)
+			;
+		if (!*pp)
+			panic("task %d is not its parent's child", t->pid);
+		*pp = t->sibling;
+	}
+	for (struct task *c = t->children; c; c = c->sibling)
+		c->real_parent = NULL;
+	for (pp = &k->tasks; *pp && *pp != t; pp = &(*pp)->next_task)
+		;
+	if (!*pp)
+		panic("task %d is not on the task list", t->pid);
+	*pp = t->next_task;
+	k->nr_tasks--;
+	if (k->current == t)
+		k->current = NULL;
+	probe_ret(&k->probe, K, "release_task");
+	free(t);
+}
+
+/*
+ * exit_notify: the children go to init (forget_original_parent), which
+ * reaps at once those that are already zombies; then the task becomes a
+ * zombie for its parent (do_notify_parent sends SIGCHLD), or, when its
+ * parent is init, is reaped by it (EXIT_DEAD, released by task_run).
+ */
+static void exit_notify(struct kernel *k, struct task *t)
+{
+	struct task *c, *next;
+
+	probe_call(&k->probe, K, "exit_notify", {"pid", (uint64_t)t->pid});
+	for (c = t->children; c; c = next) {
+		next = c->sibling;
+		c->real_parent = NULL;
+		c->sibling = NULL;
+		c->autoreap = true;
+		if (c->exit_state == EXIT_ZOMBIE)
+			release_task(k, c);
+	}
+	t->children = NULL;
+	t->dead = true;
+	if (t->real_parent) {
+		t->exit_state = EXIT_ZOMBIE;
+		probe_call(&k->probe, K, "do_notify_parent", {"parent", (uint64_t)t->real_parent->pid},
+		           {"sig", SIM_SIGCHLD});
+		probe_ret(&k->probe, K, "do_notify_parent");
+	} else {
+		t->exit_state = t->autoreap ? EXIT_DEAD : EXIT_ZOMBIE;
+	}
+	probe_ret(&k->probe, K, "exit_notify");
+}
+
+void do_exit(struct kernel *k, int code)
+{
+	struct task *t = k->current;
+
+	if (!t || t->dead)
+		panic("do_exit without a live current task");
+	probe_call(&k->probe, K, "do_exit", {"code", (uint64_t)code});
+	t->exit_code = code;
+	exit_mm(k, t);
+	exit_notify(k, t);
+	probe_ret(&k->probe, K, "do_exit");
+	/* do_task_dead: the CPU goes idle until the next task runs. */
+	k->current = NULL;
+	if (k->opts.debug_checks && kernel_check(k, stderr))
+		panic("an invariant broke in exit");
+	if (t->exit_jmp)
+		longjmp(*t->exit_jmp, 1);
+}
+
+int64_t sys_exit_group(struct kernel *k, int status)
+{
+	syscall_enter(k, SIM_NR_exit_group, "__x64_sys_exit_group", {"status", (uint64_t)status});
+	/* do_group_exit: one thread per process so far; the group is the task. */
+	probe_call(&k->probe, K, "do_group_exit", {"code", (uint64_t)((status & 0xff) << 8)});
+	do_exit(k, (status & 0xff) << 8);
+	/* Reached only when task_run is not armed: close the path for the probe. */
+	probe_ret(&k->probe, K, "do_group_exit");
+	syscall_exit(k, "__x64_sys_exit_group", 0);
+	return 0;
+}
+
+/* wait_task_zombie: collect the status, reap the child. */
+static int64_t wait_task_zombie(struct kernel *k, struct task *c, int *status)
+{
+	int64_t pid = c->pid;
+
+	probe_call(&k->probe, K, "wait_task_zombie", {"pid", (uint64_t)pid},
+	           {"status", (uint64_t)c->exit_code});
+	if (status)
+		*status = c->exit_code;
+	c->exit_state = EXIT_DEAD;
+	release_task(k, c);
+	probe_ret(&k->probe, K, "wait_task_zombie", {"ret", (uint64_t)pid});
+	return pid;
+}
+
+int64_t sys_wait4(struct kernel *k, int pid, int *status, int options)
+{
+	struct task *t = syscall_enter(k, SIM_NR_wait4, "__x64_sys_wait4", {"pid", (uint64_t)pid},
+	                               {"options", (uint64_t)options});
+	bool any = false;
+	int64_t ret = 0;
+
+	probe_call(&k->probe, K, "do_wait", {"pid", (uint64_t)pid});
+	for (struct task *c = t->children; c; c = c->sibling) {
+		if (pid > 0 && c->pid != pid)
+			continue;
+		any = true;
+		if (c->exit_state == EXIT_ZOMBIE) {
+			ret = wait_task_zombie(k, c, status);
+			break;
+		}
+	}
+	if (!any)
+		ret = -SIM_ECHILD;
+	else if (ret == 0 && !(options & SIM_WNOHANG))
+		ret = -SIM_EAGAIN; /* would sleep: see the file's header */
+	probe_ret(&k->probe, K, "do_wait", {"ret", (uint64_t)ret});
+	syscall_exit(k, "__x64_sys_wait4", ret);
+	return ret;
+}

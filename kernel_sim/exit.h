@@ -1,0 +1,33 @@
+/*
+ * exit.h - the end of a process and its parent's wait (kernel/exit.c
+ * do_exit, exit_mm, exit_notify, do_wait, wait_task_zombie, release_task;
+ * kernel/fork.c mmput; mm/mmap.c exit_mmap). User space reaches them
+ * through sys_exit_group and sys_wait4 (syscalls.h).
+ */
+#ifndef KERNEL_SIM_EXIT_H
+#define KERNEL_SIM_EXIT_H
+
+#include "task.h"
+
+/*
+ * Drop one user of mm; the last tears the address space down (exit_mmap:
+ * unmap every VMA, a frame freed only when its last mapping goes; free the
+ * page tables; unlink the anon_vmas) and frees it. The CPU is moved off it
+ * first when it is loaded.
+ */
+void mmput(struct kernel *k, struct mm_struct *mm);
+
+/*
+ * do_exit of k->current with wait status code (exit: (status & 0xff) << 8):
+ * exit_mm, then exit_notify (children go to init, outside the model, which
+ * reaps them; the task becomes a zombie for its parent's wait, or is
+ * reaped at once when its parent is init). Unwinds to task_run when armed
+ * (task_run returns TASK_RUN_EXITED), else returns.
+ */
+void do_exit(struct kernel *k, int code);
+
+/* The zombie t leaves the kernel (release_task): off its parent's children
+   and the task list, freed. */
+void release_task(struct kernel *k, struct task *t);
+
+#endif
