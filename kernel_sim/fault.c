@@ -570,7 +570,8 @@ static int do_user_addr_fault(struct kernel *k, vaddr_t addr, unsigned error)
 		   as in Linux; the data frame was never taken. */
 		probe_call(&k->probe, K, "pagefault_out_of_memory");
 		debug_check(k);
-		force_fatal_signal(k, SIM_SIGKILL, 0, addr, error, "out of memory");
+		/* a kernel's SIGKILL is SEND_SIG_PRIV: si_code SI_KERNEL */
+		force_fatal_signal(k, SIM_SIGKILL, SIM_SI_KERNEL, addr, error, "out of memory");
 		probe_ret(&k->probe, K, "pagefault_out_of_memory");
 		return TRAP_KILLED;
 	}

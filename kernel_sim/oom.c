@@ -162,14 +162,15 @@ bool out_of_memory(struct kernel *k, unsigned order, int kind)
 		       (unsigned long long)mm->pgtables_bytes >> 10, (short)mm->oom_score_adj);
 	}
 	if (victim == cur) {
-		/* __oom_kill_process: SIGKILL to current unwinds to task_run. */
-		force_fatal_signal(k, SIM_SIGKILL, 0, 0, 0, "out of memory");
+		/* __oom_kill_process: do_send_sig_info(SIGKILL, SEND_SIG_PRIV):
+		   si_code SI_KERNEL. To current, it unwinds to task_run. */
+		force_fatal_signal(k, SIM_SIGKILL, SIM_SI_KERNEL, 0, 0, "out of memory");
 		/* not armed: the task is marked dead; the allocation fails */
 		probe_ret(&k->probe, K, "oom_kill_process");
 		probe_ret(&k->probe, K, "out_of_memory", {"ret", 1});
 		return false;
 	}
-	task_kill(k, victim, SIM_SIGKILL, 0, 0, 0, "out of memory");
+	task_kill(k, victim, SIM_SIGKILL, SIM_SI_KERNEL, 0, 0, "out of memory");
 	oom_reap(k, victim);
 	probe_ret(&k->probe, K, "oom_kill_process");
 	probe_ret(&k->probe, K, "out_of_memory", {"ret", 1});

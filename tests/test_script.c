@@ -679,4 +679,15 @@ Test(script_errors, expect_signal_and_stderr)
 	parse_err("expect stderr \"abc\n", "t.ams:1: unterminated string (no closing '\"')\n");
 	parse_err("expect stderr \"a\\qb\"\n", "t.ams:1: unknown escape '\\q' (\\\" \\\\ \\n \\t)\n");
 	parse_err("x = \"a\"\n", "t.ams:1: expected a number or a variable, got '\"a\"'\n");
+	/* the two forms written wrong: their usage, not "undefined variable" */
+	parse_err("expect stderr free\n",
+	          "t.ams:1: expect stderr takes a quoted text: expect stderr \"TEXT\"\n");
+	parse_err("expect stderr\n",
+	          "t.ams:1: expect stderr takes a quoted text: expect stderr \"TEXT\"\n");
+	parse_err("expect signal 11\n",
+	          "t.ams:1: expect signal takes a signal's name: expect signal SIGNAME [CODE] "
+	          "(SIGSEGV, SIGABRT, SIGKILL, SIGXCPU, SIGBUS)\n");
+	parse_err("expect signal \"SIGSEGV\"\n",
+	          "t.ams:1: expect signal takes a signal's name: expect signal SIGNAME [CODE] "
+	          "(SIGSEGV, SIGABRT, SIGKILL, SIGXCPU, SIGBUS)\n");
 }

@@ -554,6 +554,18 @@ Test(session, errno_is_set_by_failing_calls_and_never_cleared)
 	finish(&f);
 }
 
+Test(session, errno_names_are_the_values_linux_gives_them)
+{
+	struct fixture f = start("expect EPERM == 1\nexpect ENOENT == 2\nexpect ECHILD == 10\n"
+	                         "expect EAGAIN == 11\nexpect ENOMEM == 12\nexpect EACCES == 13\n"
+	                         "expect EFAULT == 14\nexpect EBUSY == 16\nexpect EINVAL == 22\n"
+	                         "m = mmap 0\nexpect errno == EINVAL\nq = malloc 1 << 50\n"
+	                         "expect errno == ENOMEM\n");
+
+	run_all(&f);
+	finish(&f);
+}
+
 /* The value of "Key:" in text (kB lines of /proc/PID/status). */
 static int64_t status_kb(const char *text, const char *key)
 {
@@ -632,6 +644,41 @@ Test(session, expect_signal_holds_when_the_program_dies_so)
 	cr_assert(f.s->death_expected);
 	free(msg);
 	finish(&f);
+}
+
+/* The kernel's SIGKILLs (the OOM killer's, RLIMIT_CPU's hard limit) are sent
+   with SEND_SIG_PRIV: si_code SI_KERNEL, which expect signal can name. */
+Test(session, expect_signal_sigkill_si_kernel_holds_for_the_oom_killer_and_the_cpu_limit)
+{
+	static const char *const scripts[] = {
+	    "expect signal SIGKILL SI_KERNEL\na = mmap 10M\nb = mmap 10M\ntouch a 0 10M\n"
+	    "touch b 0 10M\nexpect 0 == 1\n",
+	    "policy seed\nexpect signal SIGKILL SI_KERNEL\nsetrlimit cpu 1000 1000\n"
+	    "p = malloc 24\nq = malloc 24\nfree p\nstore p-8 0 0 8\nr = malloc 100\n"
+	    "expect 0 == 1\n",
+	};
+
+	for (size_t i = 0; i < sizeof(scripts) / sizeof(scripts[0]); i++) {
+		struct session_opts o;
+		struct fixture f;
+
+		session_default_opts(&o);
+		o.kopts.phys_bytes = 16 << 20;
+		int rc = SESSION_OK;
+
+		f = start_opts(scripts[i], &o);
+		/* not run_to_end: the second script breaks seed's heap on purpose,
+		   which its checker would see */
+		while (!session_done(f.s))
+			rc = session_step(f.s);
+		cr_assert_eq(rc, SESSION_KILLED, "%s", scripts[i]);
+		cr_assert_eq(f.s->task->death.signo, 9);
+		cr_assert_eq(f.s->task->death.code, 0x80, "SI_KERNEL, not %d",
+		             f.s->task->death.code);
+		cr_assert_eq(session_finish(f.s, stderr), 0);
+		cr_assert(f.s->death_expected, "%s", scripts[i]);
+		finish(&f);
+	}
 }
 
 Test(session, expect_signal_and_stderr_fail_with_their_lines)

@@ -160,8 +160,8 @@ static const struct {
 	const char *name;
 	int value;
 } errno_names[] = {
-    {"EPERM", 1},   {"ENOENT", 2},  {"ECHILD", 10}, {"EAGAIN", 11}, {"ENOMEM", 12},
-    {"EFAULT", 14}, {"EBUSY", 16},  {"EINVAL", 22},
+    {"EPERM", 1},   {"ENOENT", 2}, {"ECHILD", 10}, {"EAGAIN", 11}, {"ENOMEM", 12},
+    {"EACCES", 13}, {"EFAULT", 14}, {"EBUSY", 16}, {"EINVAL", 22},
 };
 
 int expr_errno_lookup(const char *name, size_t len)

@@ -439,6 +439,22 @@ static int parse_stmt(struct parser *p, struct stmt *st, int op)
 		if ((tok_is(&p->t[p->pos], "signal") && p->t[p->pos + 1].kind == T_IDENT) ||
 		    (tok_is(&p->t[p->pos], "stderr") && p->t[p->pos + 1].kind == T_STRING))
 			return parse_expect_end(p, st);
+		/* `signal` and `stderr` may be variables (expect signal == 1), but
+		   followed by nothing, a number or a word of the wrong kind they
+		   are the end's expectations written wrong. */
+		{
+			enum tok_kind next = p->t[p->pos + 1].kind;
+
+			if (tok_is(&p->t[p->pos], "signal") &&
+			    (next == T_END || next == T_NUM || next == T_STRING))
+				return parser_error(p, "expect signal takes a signal's name: expect "
+				                       "signal SIGNAME [CODE] (SIGSEGV, SIGABRT, "
+				                       "SIGKILL, SIGXCPU, SIGBUS)");
+			if (tok_is(&p->t[p->pos], "stderr") &&
+			    (next == T_END || next == T_NUM || next == T_IDENT))
+				return parser_error(p, "expect stderr takes a quoted text: expect "
+				                       "stderr \"TEXT\"");
+		}
 		if (parse_expr(p, &st->args[0], true) < 0)
 			return -1;
 		if (p->t[p->pos].kind != T_CMP)
