@@ -191,6 +191,88 @@ Test(record, sqlite3_replays_to_its_glibc_peak, .timeout = 120)
 	bin_out_free(&p);
 }
 
+/* A real threaded program of Debian: python3 whose threads allocate at once.
+   The trace holds every thread's calls in one order that replays valid
+   through every policy. (No peak: glibc gives threads arenas of their own,
+   which the simulation does not model.) */
+Test(record, python3_threads_are_recorded_in_one_consistent_order, .timeout = 120)
+{
+	char *out = trace_path();
+	struct bin_out p;
+	struct trace *t;
+
+	p = record(out, NULL,
+	           (const char *[]){"/usr/bin/python3", "-c",
+	                            "import threading\n"
+	                            "def work(n):\n"
+	                            "    d = {}\n"
+	                            "    for i in range(20000):\n"
+	                            "        d[i % 997] = bytes(i % 700) + str(i).encode()\n"
+	                            "    return len(d)\n"
+	                            "ts = [threading.Thread(target=work, args=(i,)) for i in "
+	                            "range(4)]\n"
+	                            "[t.start() for t in ts]\n"
+	                            "[t.join() for t in ts]\n"
+	                            "print('done')",
+	                            NULL});
+	cr_assert_eq(p.status, 0, "%s", p.err);
+	cr_assert_str_eq(p.out, "done\n");
+	cr_assert(strstr(p.err, " calls from 5 threads: "), "the main thread and 4: %s", p.err);
+	t = load(out);
+	cr_assert_gt(t->nr_ops, 20000);
+	for (const struct malloc_ops *const *pp = malloc_policies; *pp; pp++) {
+		struct replay_opts o = {.policy = (*pp)->name, .check = true};
+		struct replay_result r;
+
+		cr_assert_eq(replay_run(t, &o, &r), 0);
+		cr_assert(r.valid, "%s: %s", (*pp)->name, r.error);
+	}
+	trace_free(t);
+	unlink(out);
+	free(out);
+	bin_out_free(&p);
+}
+
+/* No allocation inside a hook: what librecord.so calls of the C library is
+   this list, none of which allocates (a hook that allocated would go
+   through the library's own malloc, recursively; snprintf, dlsym, fopen,
+   strdup all may). The real calls are glibc's __libc_* entry points. */
+Test(record, the_library_calls_nothing_that_allocates)
+{
+	static const char *const allowed[] = {
+	    "__cxa_finalize", "__errno_location", "__libc_calloc", "__libc_free",
+	    "__libc_malloc", "__libc_memalign", "__libc_pvalloc", "__libc_realloc",
+	    "__libc_valloc", "__register_atfork", "close", "ftruncate", "getenv", "getpid",
+	    "mallinfo2", "memcpy", "mmap", "munmap", "open", "pthread_mutex_init",
+	    "pthread_mutex_lock", "pthread_mutex_unlock", "sbrk", "strlen", "syscall", "sysconf",
+	    /* weak, from the start files: no calls */
+	    "_ITM_deregisterTMCloneTable", "_ITM_registerTMCloneTable", "__gmon_start__",
+	};
+	const char *bin = bin_path();
+	char cmd[8400], line[256];
+	unsigned n = 0;
+	FILE *f;
+
+	snprintf(cmd, sizeof(cmd), "nm -D --undefined-only '%.*slib/aftermalloc/librecord.so'",
+	         (int)(strrchr(bin, '/') ? strrchr(bin, '/') - bin + 1 : 0), bin);
+	f = popen(cmd, "r");
+	cr_assert_not_null(f);
+	while (fgets(line, sizeof(line), f)) {
+		char kind[4], sym[200], *at;
+		bool ok = false;
+
+		cr_assert_eq(sscanf(line, "%3s %199s", kind, sym), 2, "%s", line);
+		if ((at = strchr(sym, '@')))
+			*at = 0;
+		for (size_t i = 0; i < sizeof(allowed) / sizeof(allowed[0]); i++)
+			ok |= strcmp(sym, allowed[i]) == 0;
+		cr_assert(ok, "librecord.so calls %s, not known to be free of allocation", sym);
+		n++;
+	}
+	cr_assert_eq(pclose(f), 0, "%s", cmd);
+	cr_assert_gt(n, 10, "nm listed nothing: %s", cmd);
+}
+
 /* ---- threads, fork, alignment -------------------------------------------- */
 
 /* "allocs A frees F" of alloc_workload's stdout. */
@@ -276,6 +358,7 @@ Test(record, a_forked_child_gets_a_log_of_its_own, .timeout = 60)
 	cr_assert_eq(count_ops(c, TOP_ALLOC), 200);
 	cr_assert_eq(count_ops(c, TOP_FREE), 200);
 	cr_assert(strstr(p.err, "50 frees of blocks never seen"), "%s", p.err);
+	cr_assert_gt(c->heap_hint, 0, "the child's peak starts at the heap it inherited");
 	replay_every_policy(t, false);
 	trace_free(t);
 	trace_free(c);
@@ -321,6 +404,55 @@ Test(record, the_memalign_family_is_kept_with_its_alignments, .timeout = 60)
 	t = load(out);
 	cr_assert_eq(count_ops(t, TOP_MEMALIGN) + count_ops(t, TOP_CALLOC), 0);
 	cr_assert_eq(count_ops(t, TOP_ALLOC), 9);
+	trace_free(t);
+	unlink(out);
+	free(out);
+	bin_out_free(&p);
+}
+
+/* Forks while other threads allocate: glibc takes its malloc locks across
+   fork, the library its own before them (pthread_atfork), so no child is
+   left a lock held by a thread it does not have. 100 forks, each child's
+   calls in a trace of its own. Without the atfork handlers this hangs
+   within a few forks (the test's timeout). */
+Test(record, forks_while_threads_allocate_neither_hang_nor_mix_the_logs, .timeout = 120)
+{
+	char *out = trace_path();
+	struct bin_out p;
+	struct trace *t;
+	unsigned children = 0;
+	const char *at;
+
+	p = record(out, (const char *[]){"--children", NULL},
+	           (const char *[]){workload(), "forkthreads", "100", NULL});
+	cr_assert_eq(p.status, 0, "%s", p.err);
+	cr_assert(strstr(p.err, " calls from 6 threads: "), "main, its helper and 4: %s", p.err);
+	for (at = p.err; (at = strstr(at, "aftermalloc record: pid ")); at++) {
+		char child[4200], *pid = strchr(at + 24, ':');
+		struct trace *c;
+
+		cr_assert_not_null(pid);
+		cr_assert(strncmp(pid, ": 200 calls from 1 thread: malloc 100, ", 39) == 0, "%.80s",
+		          at);
+		snprintf(child, sizeof(child), "%.*s.%d.rep", (int)(strlen(out) - 4), out,
+		         atoi(at + 24));
+		c = load(child);
+		cr_assert_eq(count_ops(c, TOP_ALLOC), 100, "%s", child);
+		cr_assert_eq(count_ops(c, TOP_FREE), 100, "%s", child);
+		cr_assert_gt(c->heap_hint, 0, "%s: a child starts with its parent's heap", child);
+		trace_free(c);
+		unlink(child);
+		children++;
+	}
+	cr_assert_eq(children, 100);
+	t = load(out);
+	for (const struct malloc_ops *const *pp = malloc_policies; *pp; pp++) {
+		struct replay_opts o = {.policy = (*pp)->name, .check = true};
+		struct replay_result r;
+
+		cr_assert_eq(replay_run(t, &o, &r), 0);
+		cr_assert(r.valid, "%s: %s", (*pp)->name, r.error);
+	}
 	trace_free(t);
 	unlink(out);
 	free(out);
@@ -404,6 +536,76 @@ Test(record, a_signal_sent_to_record_reaches_the_program, .timeout = 60)
 	unlink(errp);
 	free(err);
 	free(out);
+	free(errp);
+}
+
+Test(record, the_program_s_exit_status_is_record_s, .timeout = 60)
+{
+	char *out = trace_path();
+	struct bin_out p;
+
+	p = record(out, NULL, (const char *[]){"sh", "-c", "exit 3", NULL});
+	cr_assert_eq(p.status, 3, "%s", p.err);
+	cr_assert(strstr(p.err, "aftermalloc record: sh exited with status 3\n"), "%s", p.err);
+	cr_assert_eq(access(out, R_OK), 0, "the trace is written all the same");
+	bin_out_free(&p);
+	p = record(out, NULL, (const char *[]){"sh", "-c", "kill -ABRT $$", NULL});
+	cr_assert_eq(p.status, 128 + SIGABRT, "%s", p.err);
+	cr_assert(strstr(p.err, "sh was killed by SIGABRT; the trace holds its calls until then"),
+	          "%s", p.err);
+	bin_out_free(&p);
+	unlink(out);
+	free(out);
+}
+
+/* Ctrl-C: SIGINT to the whole process group, record and the program (as
+   the terminal sends it). The program dies of it, record lives on to say
+   so, keeps the trace and exits 128 + SIGINT. */
+Test(record, ctrl_c_ends_the_program_and_keeps_its_trace, .timeout = 60)
+{
+	char *out = trace_path(), *outp = bin_temp_file("", 0, ".txt");
+	char *errp = bin_temp_file("", 0, ".txt");
+	const char *argv[] = {bin_path(), "record", "-o", out, "--", workload(), "hang", "50", NULL};
+	struct trace *t;
+	size_t len = 0;
+	char *text = NULL;
+	int st;
+	pid_t pid;
+
+	fflush(NULL);
+	pid = fork();
+	cr_assert_geq(pid, 0);
+	if (pid == 0) {
+		setpgid(0, 0); /* a process group of its own, as a shell's job */
+		dup2(open(outp, O_WRONLY), 1);
+		dup2(open(errp, O_WRONLY), 2);
+		execv(argv[0], (char *const *)argv);
+		_exit(127);
+	}
+	/* the program is running once its "allocs" line is out */
+	for (int i = 0; i < 300 && !(text && strstr(text, "allocs 50")); i++) {
+		free(text);
+		usleep(100000);
+		text = bin_read_file(outp, &len);
+	}
+	cr_assert(text && strstr(text, "allocs 50"), "the program never started");
+	cr_assert_eq(kill(-pid, SIGINT), 0);
+	cr_assert_eq(waitpid(pid, &st, 0), pid);
+	cr_assert(WIFEXITED(st), "record itself died of a signal");
+	cr_assert_eq(WEXITSTATUS(st), 128 + SIGINT);
+	free(text);
+	text = bin_read_file(errp, &len);
+	cr_assert(strstr(text, "was killed by SIGINT; the trace holds its calls until then"), "%s",
+	          text);
+	t = load(out);
+	cr_assert_geq(count_ops(t, TOP_ALLOC), 50);
+	trace_free(t);
+	unlink(out);
+	unlink(outp);
+	unlink(errp);
+	free(text);
+	free(out);
+	free(outp);
 	free(errp);
 }
 

@@ -160,6 +160,16 @@ static void log_open(void)
 	R.hdr->pid = (int32_t)getpid();
 	R.n = 0;
 	R.brk = sbrk(0);
+	/* The heap this process starts the log with: none for a program
+	   starting, the parent's for a child of fork (its own from now on). */
+	{
+		struct mallinfo2 mi = mallinfo2();
+
+		R.hdr->samples = 1;
+		R.hdr->last_footprint = R.hdr->peak_footprint = mi.arena + mi.hblkhd;
+		R.hdr->peak_arena = mi.arena;
+		R.hdr->peak_hblkhd = mi.hblkhd;
+	}
 	R.state = ON;
 }
 
@@ -216,7 +226,13 @@ static bool chunk_is_mmapped(const void *mem)
 /* Enter a hook: false when it must go straight to glibc (off, or re-entered). */
 static bool enter(void)
 {
-	if (R.state == OFF || in_hook)
+	if (in_hook) {
+		/* atomic: a signal may come before the thread has rec_lock */
+		if (R.state == ON && R.hdr)
+			__atomic_fetch_add(&R.hdr->reentered, 1, __ATOMIC_RELAXED);
+		return false;
+	}
+	if (R.state == OFF)
 		return false;
 	in_hook = 1;
 	pthread_mutex_lock(&rec_lock);

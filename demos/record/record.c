@@ -64,6 +64,7 @@ struct conv_stats {
 	uint64_t calls[AMREC__COUNT];
 	uint64_t failed, free_null, unknown_free, unknown_realloc, realloc_zero;
 	uint64_t ops, ids;
+	uint64_t threads; /* distinct threads that called */
 };
 
 /* ---- the library ----------------------------------------------------------------- */
@@ -113,8 +114,16 @@ struct live {
 	UT_hash_handle hh;
 };
 
+/* A thread seen in the log (the key is 64-bit: the table's hash reads 8 bytes). */
+struct tid_seen {
+	uint64_t tid;
+	UT_hash_handle hh;
+};
+
 struct conv {
 	struct trace *t;
+	struct tid_seen *tids; /* uthash by tid */
+	uint64_t last_tid;     /* the thread of the record before (most calls follow one) */
 	size_t cap;
 	struct live *live;  /* uthash by addr */
 	struct live *spare; /* entries to reuse (linked through hh.next) */
@@ -204,12 +213,33 @@ static int32_t conv_alloc(struct conv *c, uint64_t addr)
 	return id;
 }
 
+/* Count r's thread once. -1 when out of host memory. */
+static int conv_thread(struct conv *c, uint64_t tid)
+{
+	struct tid_seen *ts;
+
+	if (tid == c->last_tid)
+		return 0;
+	c->last_tid = tid;
+	HASH_FIND(hh, c->tids, &tid, sizeof(tid), ts);
+	if (ts)
+		return 0;
+	if (!(ts = malloc(sizeof(*ts))))
+		return -1;
+	ts->tid = tid;
+	HASH_ADD(hh, c->tids, tid, sizeof(ts->tid), ts);
+	c->st->threads++;
+	return 0;
+}
+
 static int conv_record(struct conv *c, const struct amrec_record *r)
 {
 	struct conv_stats *st = c->st;
 	int32_t id;
 
 	st->calls[r->op]++;
+	if (conv_thread(c, r->tid) < 0)
+		return -1;
 	switch (r->op) {
 	case AMREC_FREE:
 		if (!r->a) {
@@ -362,6 +392,15 @@ out:
 		HASH_DEL(c.live, l);
 		free(l);
 	}
+	{
+		struct tid_seen *ts, *tt;
+
+		HASH_ITER(hh, c.tids, ts, tt)
+		{
+			HASH_DEL(c.tids, ts);
+			free(ts);
+		}
+	}
 	while (c.spare) {
 		l = c.spare;
 		c.spare = l->hh.next;
@@ -485,14 +524,16 @@ static void print_summary(const char *name, const char *out, const struct conv_s
 	                   st->calls[AMREC_PVALLOC];
 
 	fprintf(stderr,
-	        "aftermalloc record: %s: %llu calls: malloc %llu, calloc %llu, realloc %llu, "
-	        "free %llu, memalign family %llu\n",
-	        name, (unsigned long long)h->records, (unsigned long long)st->calls[AMREC_MALLOC],
+	        "aftermalloc record: %s: %llu calls from %llu thread%s: malloc %llu, calloc %llu, "
+	        "realloc %llu, free %llu, memalign family %llu\n",
+	        name, (unsigned long long)h->records, (unsigned long long)st->threads,
+	        st->threads == 1 ? "" : "s", (unsigned long long)st->calls[AMREC_MALLOC],
 	        (unsigned long long)st->calls[AMREC_CALLOC],
 	        (unsigned long long)(st->calls[AMREC_REALLOC] + st->calls[AMREC_REALLOCARRAY]),
 	        (unsigned long long)st->calls[AMREC_FREE], (unsigned long long)aligned);
-	fprintf(stderr, "aftermalloc record: %s: %llu operations, %llu ids", out,
-	        (unsigned long long)st->ops, (unsigned long long)st->ids);
+	fprintf(stderr, "aftermalloc record: %s: %llu operation%s, %llu id%s", out,
+	        (unsigned long long)st->ops, st->ops == 1 ? "" : "s", (unsigned long long)st->ids,
+	        st->ids == 1 ? "" : "s");
 	if (st->failed || st->free_null || st->unknown_free || st->unknown_realloc)
 		fprintf(stderr,
 		        " (left out: %llu failed calls, %llu free(NULL), %llu frees of "
@@ -505,6 +546,11 @@ static void print_summary(const char *name, const char *out, const struct conv_s
 	        "%llu)\n",
 	        (unsigned long long)h->peak_footprint, (unsigned long long)h->peak_arena,
 	        (unsigned long long)h->peak_hblkhd);
+	if (h->reentered)
+		fprintf(stderr,
+		        "aftermalloc record: %llu calls made inside a hook (a signal handler that "
+		        "allocates) went to glibc unlogged\n",
+		        (unsigned long long)h->reentered);
 	if (h->truncated)
 		fprintf(stderr, "aftermalloc record: %llu calls lost: the log could not grow\n",
 		        (unsigned long long)h->truncated);

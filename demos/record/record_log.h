@@ -16,8 +16,8 @@
 
 #include <stdint.h>
 
-#define AMREC_MAGIC   "AMREC\x00\x00\x01"
-#define AMREC_VERSION 1
+#define AMREC_MAGIC   "AMREC\x00\x00\x02"
+#define AMREC_VERSION 2
 #define AMREC_HEADER  4096u           /* bytes before the first record */
 #define AMREC_CHUNK   (4u << 20)      /* the file grows by this much, mapped a chunk at a time */
 #define AMREC_ENV_DIR "AM_RECORD_DIR" /* where the logs go; unset: the library records nothing */
@@ -64,6 +64,10 @@ struct amrec_header {
 	uint64_t samples;      /* mallinfo2 calls */
 	uint64_t mmapped_lost; /* mmapped chunks beyond the library's table: then
 	                          every free samples, the peak stays exact */
+	/* Calls made by a thread while it was inside a hook: a signal handler
+	   that allocates (they go to glibc unlogged). The library itself never
+	   allocates in a hook: its own calls would be counted here. */
+	uint64_t reentered;
 };
 
 #endif

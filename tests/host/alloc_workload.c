@@ -7,6 +7,11 @@
  *              handed between threads and freed by another one
  *   fork       allocates, forks a child that allocates and frees (some of
  *              the parent's blocks too) and exits; the parent waits
+ *   forkthreads N  4 threads allocate as in `threads` while the main thread
+ *              forks N children one after the other, each of which
+ *              allocates and frees and exits: a fork taken while other
+ *              threads are inside malloc (or a recorder's hook) must not
+ *              leave the child a lock that no thread will release
  *   aligned    posix_memalign, aligned_alloc, memalign, valloc, calloc
  *   crash      allocates N blocks, then dies of SIGSEGV
  *   hang       allocates N blocks, then sleeps until killed
@@ -130,6 +135,38 @@ static void run_fork(void)
 	frees += 100;
 }
 
+static void *threads_in_background(void *arg)
+{
+	run_threads((int)(uintptr_t)arg);
+	return NULL;
+}
+
+static void run_forkthreads(int n)
+{
+	pthread_t bg;
+	int status;
+
+	pthread_create(&bg, NULL, threads_in_background, (void *)(uintptr_t)4);
+	for (int i = 0; i < n; i++) {
+		pid_t pid;
+
+		fflush(stdout);
+		pid = fork();
+		if (pid == 0) {
+			for (int k = 0; k < 100; k++) {
+				void *volatile q = malloc(24 + (size_t)k * 16);
+
+				free(q);
+			}
+			_exit(0);
+		}
+		if (pid < 0 || waitpid(pid, &status, 0) != pid || !WIFEXITED(status) ||
+		    WEXITSTATUS(status) != 0)
+			exit(1);
+	}
+	pthread_join(bg, NULL);
+}
+
 static void run_aligned(void)
 {
 	void *p[8];
@@ -160,6 +197,8 @@ int main(int argc, char **argv)
 		run_threads(n);
 	} else if (strcmp(mode, "fork") == 0) {
 		run_fork();
+	} else if (strcmp(mode, "forkthreads") == 0) {
+		run_forkthreads(n);
 	} else if (strcmp(mode, "aligned") == 0) {
 		run_aligned();
 	} else if (strcmp(mode, "crash") == 0 || strcmp(mode, "hang") == 0) {
@@ -175,7 +214,8 @@ int main(int argc, char **argv)
 		for (;;)
 			pause();
 	} else {
-		fprintf(stderr, "usage: alloc_workload threads N|fork|aligned|crash N|hang N\n");
+		fprintf(stderr, "usage: alloc_workload threads N|fork|forkthreads N|aligned|crash N|"
+		                "hang N\n");
 		return 2;
 	}
 	printf("allocs %lu frees %lu\n", allocs, frees);
