@@ -75,6 +75,26 @@ Test(replay_report, verbose_says_what_runs_and_each_replay_in_full)
 	/* two policies of one trace: a row each, then the index of each */
 	cr_assert(strstr(p.out, "\nglibc      "), "%s", p.out);
 	cr_assert(strstr(p.out, "index   (thru: against the glibc policy's "), "%s", p.out);
+	/* as mdriver -V: every replay's details, then the table */
+	cr_assert_lt(strstr(p.out, "Checking best"), strstr(p.out, "valid   util"), "%s", p.out);
+	bin_out_free(&p);
+
+	/* several traces: a policy's details, then its table and Total */
+	p = bin_run((const char *[]){"replay", "-V", "-t", traces_dir("malloclab"), "-f",
+	                             "short1-bal.rep", "-f", "short2-bal.rep", "-m", "glibc,best",
+	                             NULL},
+	            NULL);
+	cr_assert_eq(p.status, 0, "%s", p.err);
+	{
+		const char *g = strstr(p.out, "Checking glibc");
+		const char *gt = strstr(p.out, "Results for malloc policy glibc:\n");
+		const char *b = strstr(p.out, "Checking best");
+		const char *bt = strstr(p.out, "Results for malloc policy best:\n");
+
+		cr_assert(g && gt && b && bt, "%s", p.out);
+		cr_assert(g < gt && gt < b && b < bt, "%s", p.out);
+		cr_assert(strstr(gt, "\nshort2-bal.rep ") < strstr(gt, "\nTotal "), "%s", p.out);
+	}
 	bin_out_free(&p);
 }
 

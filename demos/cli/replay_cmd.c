@@ -300,6 +300,20 @@ static void print_summary(const struct trace *t, const struct replay_result *r)
 	"%-20s %-5s %6s %9s %9s %8s %11s %8s %9s\n", "", "valid", "util", "ops", "secs", "Kops",   \
 	    "peak_fp", "faults", "tlbmis/op"
 
+/* The head of the table of policy j: "Results for malloc policy NAME:" (of
+   several traces), or the trace's name (one trace, several policies). */
+static void print_table_head(const struct cmd *c, struct trace *const *tr, int j)
+{
+	if (c->ntr > 1) {
+		printf("%sResults for malloc policy %s%s:\n", j && !c->verbose ? "\n" : "",
+		       c->names[j], c->o.check ? "" : " (--no-check)");
+		printf(TABLE_HEAD);
+	} else if (j == 0 || c->verbose) {
+		printf("%s%s:\n", tr[0]->path, c->o.check ? "" : " (--no-check)");
+		printf(TABLE_HEAD);
+	}
+}
+
 static void print_row(const char *name, const struct replay_result *r)
 {
 	double ops = r->ops ? (double)r->ops : 1;
@@ -551,6 +565,7 @@ int cmd_replay(int argc, char **argv)
 	struct replay_result plot_res[MAX_POLICIES];
 	struct tally tally[MAX_POLICIES];
 	struct trace **tr = NULL;
+	struct replay_result *rows = NULL; /* -V: the table's rows, [policy][trace] */
 	bool help = false, table;
 	double ref;
 	int status, rc, i, j;
@@ -575,15 +590,18 @@ int cmd_replay(int argc, char **argv)
 			goto out;
 		}
 	table = c.ntr > 1 || c.npol > 1;
-	for (j = 0; j < c.npol; j++) {
-		if (table && !c.json && c.ntr > 1) {
-			printf("%sResults for malloc policy %s%s:\n", j ? "\n" : "",
-			       c.names[j], c.o.check ? "" : " (--no-check)");
-			printf(TABLE_HEAD);
-		} else if (table && !c.json && j == 0) {
-			printf("%s%s:\n", tr[0]->path, c.o.check ? "" : " (--no-check)");
-			printf(TABLE_HEAD);
+	/* -V, as mdriver -V: each replay's details as it runs, the table after
+	   them (with its rows kept meanwhile); else the rows as they come. */
+	if (table && c.verbose && !c.json) {
+		rows = calloc((size_t)c.ntr * (size_t)c.npol, sizeof(*rows));
+		if (!rows) {
+			status = EXIT_BAD_INPUT;
+			goto out;
 		}
+	}
+	for (j = 0; j < c.npol; j++) {
+		if (table && !c.json && !rows)
+			print_table_head(&c, tr, j);
 		for (i = 0; i < c.ntr; i++) {
 			const char *base = strrchr(tr[i]->path, '/');
 			struct replay_result r;
@@ -594,6 +612,8 @@ int cmd_replay(int argc, char **argv)
 			if (c.plot)
 				series[j].max_points = PLOT_POINTS;
 			if (c.verbose && !c.json) {
+				if (rows && c.ntr > 1 && j > 0 && i == 0)
+					putchar('\n'); /* after the last policy's table */
 				printf("Reading tracefile: %s\n", tr[i]->path);
 				printf(
 				    "Checking %s for correctness, efficiency, and performance.\n",
@@ -634,11 +654,28 @@ int cmd_replay(int argc, char **argv)
 				print_json(&r);
 			else if (c.verbose || !table)
 				print_summary(tr[i], &r);
-			if (table && !c.json)
+			if (rows)
+				rows[(size_t)j * (size_t)c.ntr + (size_t)i] = r;
+			else if (table && !c.json)
 				print_row(c.ntr > 1 ? (base ? base + 1 : tr[i]->path)
 				                    : c.names[j],
 				          &r);
 			fflush(stdout);
+		}
+		if (rows && (c.ntr > 1 || j == c.npol - 1)) {
+			/* the policy's table (one trace: every policy's, after the last) */
+			int first = c.ntr > 1 ? j : 0;
+
+			putchar('\n');
+			print_table_head(&c, tr, j);
+			for (int k = first; k <= j; k++)
+				for (i = 0; i < c.ntr; i++) {
+					const char *base = strrchr(tr[i]->path, '/');
+
+					print_row(c.ntr > 1 ? (base ? base + 1 : tr[i]->path)
+					                    : c.names[k],
+					          &rows[(size_t)k * (size_t)c.ntr + (size_t)i]);
+				}
 		}
 		if (table && !c.json && c.ntr > 1)
 			printf("%-20s %-5s %5.1f%% %9llu %9.6f %8.1f\n", "Total", "",
@@ -671,6 +708,7 @@ int cmd_replay(int argc, char **argv)
 	if (c.plot && write_plot(&c, tr[0], series, plot_res) < 0)
 		status = EXIT_BAD_INPUT;
 out:
+	free(rows);
 	for (j = 0; j < MAX_POLICIES; j++)
 		replay_series_free(&series[j]);
 	for (i = 0; tr && i < c.ntr; i++)
