@@ -80,6 +80,11 @@ shot compare-seed-glibc "$S" "$N" --compare seed,glibc
 "$BIN" replay "$ROOT/demos/traces/malloclab/binary2-bal.rep" --malloc all --no-check \
 	--plot "$OUT/replay-binary2.png" >/dev/null
 echo "$OUT/replay-binary2.png: replay --plot of binary2-bal.rep"
+# 6b. The same where the policies' footprints lie orders of magnitude apart
+#    (seed's 1.4 GiB against about 1 MiB): the panels turn logarithmic.
+"$BIN" replay "$ROOT/demos/traces/malloclab/realloc-bal.rep" --malloc all --no-check \
+	--plot "$OUT/replay-realloc.png" >/dev/null
+echo "$OUT/replay-realloc.png: replay --plot of realloc-bal.rep (log scale)"
 
 # 7. A policy of one's own: the textbook's implicit free list as a plugin
 #    (demos/lab/mm-implicit.c, docs/lab-implicit.md), its heap drawn from its

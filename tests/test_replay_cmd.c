@@ -196,6 +196,40 @@ Test(replay_report, plot_draws_every_policy_in_every_panel_of_a_1280x800_png, .t
 	bin_out_free(&p);
 }
 
+/* How many rows of [x0, x1) x [y0, y1) hold a pixel of colour rgb. */
+static int rows_rgb(SDL_Surface *s, uint32_t rgb, int x0, int y0, int x1, int y1)
+{
+	int n = 0;
+
+	for (int y = y0; y < y1; y++)
+		n += count_rgb(s, rgb, x0, y, x1, y + 1) > 0;
+	return n;
+}
+
+/* seed peaks at 1360 bytes on malloc-free.rep, glibc at 135168: on a linear
+   axis seed's footprint is a flat line on the bottom (a few rows); the
+   footprint panel turns logarithmic, and seed's line climbs. RSS and
+   faults, the same for both, stay linear. */
+Test(replay_report, plot_turns_a_panel_logarithmic_when_its_lines_are_far_apart, .timeout = 60)
+{
+	char *png = bin_temp_file("", 0, ".png"), t[4200];
+	struct bin_out p;
+	SDL_Surface *s;
+
+	snprintf(t, sizeof(t), "%s/malloc-free.rep", traces_dir("cmu"));
+	p = bin_run((const char *[]){"replay", t, "-m", "seed,glibc", "--plot", png, NULL}, NULL);
+	cr_assert_eq(p.status, 0, "%s", p.err);
+	s = IMG_Load(png);
+	cr_assert_not_null(s, "%s does not decode: %s", png, IMG_GetError());
+	cr_assert_gt(rows_rgb(s, 0xd62728, 80, 60, 634, 400), 60, "seed's footprint climbs");
+	cr_assert_gt(rows_rgb(s, 0x555555, 80, 60, 634, 400), 60, "and so does the payload");
+	cr_assert_leq(rows_rgb(s, 0xff7f0e, 80, 60, 634, 400), 3, "glibc's is flat");
+	SDL_FreeSurface(s);
+	unlink(png);
+	free(png);
+	bin_out_free(&p);
+}
+
 Test(replay_report, plot_takes_one_trace_and_a_writable_file)
 {
 	char t[4200];
@@ -208,6 +242,9 @@ Test(replay_report, plot_takes_one_trace_and_a_writable_file)
 	bin_out_free(&p);
 	p = bin_run((const char *[]){"replay", t, "--plot", "/nonexistent-dir/x.png", NULL}, NULL);
 	cr_assert_eq(p.status, 2);
-	cr_assert(strstr(p.err, "plot: cannot write /nonexistent-dir/x.png"), "%s", p.err);
+	cr_assert(strstr(p.err, "aftermalloc replay: /nonexistent-dir/x.png: No such file or "
+	                        "directory"),
+	          "%s", p.err);
+	cr_assert_eq(p.out_len, 0, "said before any replay");
 	bin_out_free(&p);
 }

@@ -354,6 +354,24 @@ static void print_index(const struct tally *t, int ntr, double ref)
 
 /* ---- the plot ------------------------------------------------------------------ */
 
+/* n bytes for a legend: "812 B", "1.16 MiB", "1.38 GiB" (three digits). */
+static const char *human_bytes(char *buf, size_t len, uint64_t n)
+{
+	static const char *const unit[] = {"B", "KiB", "MiB", "GiB", "TiB"};
+	double v = (double)n;
+	int k = 0;
+
+	while (v >= 1024 && k < 4) {
+		v /= 1024;
+		k++;
+	}
+	if (k == 0)
+		snprintf(buf, len, "%llu B", (unsigned long long)n);
+	else
+		snprintf(buf, len, "%.*f %s", v >= 100 ? 0 : v >= 10 ? 1 : 2, v, unit[k]);
+	return buf;
+}
+
 static int write_plot(const struct cmd *c, const struct trace *t, struct replay_series *s,
                       const struct replay_result *res)
 {
@@ -361,7 +379,7 @@ static int write_plot(const struct cmd *c, const struct trace *t, struct replay_
 	double *x = calloc((size_t)np * PLOT_POINTS, sizeof(double));
 	double *y[4];
 	struct plot_series *ser[3];
-	char notes[MAX_POLICIES + 2][160], title[512];
+	char notes[MAX_POLICIES + 2][160], title[512], hb[32];
 	const char *note_ptr[MAX_POLICIES + 3];
 	int rc = -1;
 
@@ -392,27 +410,27 @@ static int write_plot(const struct cmd *c, const struct trace *t, struct replay_
 			ser[k][j] = (struct plot_series){
 			    c->names[j], rgb,  xj, y[k] + (size_t)j * PLOT_POINTS,
 			    s[j].n,           false};
-		snprintf(notes[j], sizeof(notes[j]), "%s: peak %llu B, util %.1f%%, %llu faults%s",
-		         c->names[j], (unsigned long long)res[j].peak_footprint,
+		snprintf(notes[j], sizeof(notes[j]), "%s: peak %s, util %.1f%%, %llu fault%s%s",
+		         c->names[j], human_bytes(hb, sizeof(hb), res[j].peak_footprint),
 		         100 * res[j].util, (unsigned long long)res[j].page_faults,
-		         res[j].valid ? "" : " (invalid)");
+		         res[j].page_faults == 1 ? "" : "s", res[j].valid ? "" : " (invalid)");
 		note_ptr[j] = notes[j];
 	}
 	/* The payload is the trace's, the same under every policy: the first
 	   policy's, drawn thin under the footprints. */
 	ser[0][np] =
 	    (struct plot_series){"live payload (the trace's)", 0x555555, x, y[3], s[0].n, true};
-	snprintf(notes[np], sizeof(notes[np]), "%zu operations, peak payload %llu B", t->nr_ops,
-	         (unsigned long long)res[0].peak_payload);
+	snprintf(notes[np], sizeof(notes[np]), "%zu operations, peak payload %s", t->nr_ops,
+	         human_bytes(hb, sizeof(hb), res[0].peak_payload));
 	note_ptr[np] = notes[np];
 	note_ptr[np + 1] = NULL;
 	snprintf(title, sizeof(title), "replay %s", t->path);
 	{
 		const struct plot_panel panels[] = {
-		    {"heap footprint (brk - start_brk + mmapped)", PLOT_BYTES, ser[0],
-		     (size_t)np + 1},
-		    {"resident memory (RSS)", PLOT_BYTES, ser[1], (size_t)np},
-		    {"page faults so far", PLOT_COUNT, ser[2], (size_t)np},
+		    {"heap footprint (brk - start_brk + mmapped)", PLOT_BYTES, PLOT_LOG_AUTO,
+		     ser[0], (size_t)np + 1},
+		    {"resident memory (RSS)", PLOT_BYTES, PLOT_LOG_AUTO, ser[1], (size_t)np},
+		    {"page faults so far", PLOT_COUNT, PLOT_LOG_AUTO, ser[2], (size_t)np},
 		};
 		const struct plot_spec spec = {title, "operation", 1280, 800, panels, 3, note_ptr};
 
@@ -530,6 +548,17 @@ static int parse_args(int argc, char **argv, struct cmd *c, bool *help)
 		return usage_error("replay", "--plot draws one trace, not %d", c->ntr);
 	if (c->plot && c->so.plugin)
 		return usage_error("replay", "--plot draws the built-in policies, not a plugin");
+	if (c->plot) {
+		/* said before the replays, not after them */
+		bool existed = access(c->plot, F_OK) == 0;
+		FILE *f = fopen(c->plot, "a");
+
+		if (!f)
+			return cmd_error("replay", "%s: %s", c->plot, strerror(errno));
+		fclose(f);
+		if (!existed)
+			unlink(c->plot);
+	}
 	return 0;
 }
 

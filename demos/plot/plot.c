@@ -117,32 +117,106 @@ static void fmt_tick(char *buf, size_t n, double v, enum plot_unit u)
 		snprintf(buf, n, "%g%s", round(v * 100) / 100, suffix[k]);
 }
 
+/* ---- the y axis ------------------------------------------------------------------ */
+
+/* How values map to the panel's height: linear from 0 to max, or
+   logarithmic from lo to max (values at or below lo sit on the bottom). */
+struct yaxis {
+	bool log;
+	double lo, max; /* log: lo > 0 */
+	double base;    /* log: the ratio between ticks (2^k for bytes, 10^k for counts) */
+};
+
+/* 0 at the bottom, 1 at the top. */
+static double yfrac(const struct yaxis *a, double v)
+{
+	if (!a->log)
+		return v / a->max;
+	if (v <= a->lo)
+		return 0;
+	return log(v / a->lo) / log(a->max / a->lo);
+}
+
+/* The axis for the panel's values: log when PLOT_LOG_AUTO finds the series'
+   largest values more than PLOT_LOG_SPAN apart. Ticks at powers of 2 a few
+   doublings apart (bytes: 4K, 64K, 1M, ...) or of 10 (counts), at most 7. */
+static struct yaxis y_axis(const struct plot_panel *p)
+{
+	double ymax = 1, lo_max = 0, hi_max = 0, lo = 0;
+	struct yaxis a = {0};
+
+	for (size_t s = 0; s < p->nr_series; s++) {
+		double m = 0;
+
+		for (size_t i = 0; i < p->series[s].n; i++) {
+			double v = p->series[s].y[i];
+
+			m = v > m ? v : m;
+			if (v > 0 && (lo == 0 || v < lo))
+				lo = v;
+		}
+		if (m > ymax)
+			ymax = m;
+		if (m > 0 && (lo_max == 0 || m < lo_max))
+			lo_max = m;
+		hi_max = m > hi_max ? m : hi_max;
+	}
+	if (p->scale == PLOT_LOG_AUTO && lo_max > 0 && hi_max / lo_max > PLOT_LOG_SPAN) {
+		double radix = p->unit == PLOT_BYTES ? 2 : 10, span, e_lo, e_hi;
+		static const int steps[] = {1, 2, 4, 5, 10, 20};
+		int k = steps[5];
+
+		/* not below a millionth of the top: the first few bytes of a
+		   trace would stretch the axis for nothing */
+		if (lo < hi_max / 1e6)
+			lo = hi_max / 1e6;
+		span = log(hi_max / lo) / log(radix);
+		for (size_t i = 0; i < sizeof(steps) / sizeof(steps[0]); i++)
+			if (span / steps[i] <= 6) {
+				k = steps[i];
+				break;
+			}
+		e_lo = floor(log(lo) / log(radix) / k) * k;
+		e_hi = ceil(log(hi_max) / log(radix) / k) * k;
+		if (e_hi <= e_lo)
+			e_hi = e_lo + k;
+		a.log = true;
+		a.lo = pow(radix, e_lo);
+		a.max = pow(radix, e_hi);
+		a.base = pow(radix, k);
+		return a;
+	}
+	a.base = nice_step(ymax, 5, p->unit == PLOT_BYTES);
+	if (a.base < 1)
+		a.base = 1; /* counts and bytes are whole: no tick at 0.2 */
+	a.max = ceil(ymax / a.base) * a.base;
+	return a;
+}
+
 /* ---- a panel ------------------------------------------------------------------- */
 
 static void draw_panel(struct canvas *c, const struct plot_panel *p, const char *xlabel, int x0,
                        int y0, int w, int h)
 {
-	double xmax = 1, ymax = 1, xstep, ystep;
+	double xmax = 1, xstep;
 	int lh = TTF_FontLineSkip(c->font);
 	int px = x0 + 70, py = y0 + lh + 10, pw = w - 70 - 16, ph = h - (lh + 10) - 2 * lh - 10;
-	char buf[32];
+	struct yaxis ya = y_axis(p);
+	char buf[32], title[160];
 
 	fill(c, x0, y0, w, h, COL_PANEL);
 	frame(c, x0, y0, w, h, COL_FRAME);
-	text(c, c->bold, x0 + 10, y0 + 5, 0, COL_TEXT, p->title);
+	snprintf(title, sizeof(title), "%s%s", p->title, ya.log ? " (log scale)" : "");
+	text(c, c->bold, x0 + 10, y0 + 5, 0, COL_TEXT, title);
 	for (size_t s = 0; s < p->nr_series; s++)
-		for (size_t i = 0; i < p->series[s].n; i++) {
+		for (size_t i = 0; i < p->series[s].n; i++)
 			if (p->series[s].x[i] > xmax)
 				xmax = p->series[s].x[i];
-			if (p->series[s].y[i] > ymax)
-				ymax = p->series[s].y[i];
-		}
-	ystep = nice_step(ymax, 5, p->unit == PLOT_BYTES);
-	ymax = ceil(ymax / ystep) * ystep;
 	xstep = nice_step(xmax, 6, false);
 	/* grid and ticks */
-	for (double v = 0; v <= ymax + ystep / 2; v += ystep) {
-		int y = py + ph - (int)lround(v / ymax * ph);
+	for (double v = ya.log ? ya.lo : 0; v <= ya.max * 1.0001;
+	     v = ya.log ? v * ya.base : v + ya.base) {
+		int y = py + ph - (int)lround(yfrac(&ya, v) * ph);
 
 		color(c, COL_GRID);
 		SDL_RenderDrawLine(c->r, px, y, px + pw, y);
@@ -172,7 +246,7 @@ static void draw_panel(struct canvas *c, const struct plot_panel *p, const char 
 				continue;
 			for (size_t i = 0; i < se->n; i++)
 				pts[i] = (SDL_Point){px + (int)lround(se->x[i] / xmax * pw),
-				                     py + ph - (int)lround(se->y[i] / ymax * ph)};
+				                     py + ph - (int)lround(yfrac(&ya, se->y[i]) * ph)};
 			color(c, se->rgb);
 			SDL_RenderDrawLines(c->r, pts, (int)se->n);
 			if (!se->thin) {

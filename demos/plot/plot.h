@@ -29,9 +29,20 @@ struct plot_series {
 	bool thin; /* one pixel wide (a reference line), else two */
 };
 
+enum plot_scale {
+	PLOT_LINEAR,   /* from 0 */
+	PLOT_LOG_AUTO, /* logarithmic when the series' largest values are more than
+	                  PLOT_LOG_SPAN apart (one would be a flat line at the
+	                  bottom of the other's axis), else linear; the title
+	                  then says "(log scale)" */
+};
+
+#define PLOT_LOG_SPAN 32.0
+
 struct plot_panel {
 	const char *title;   /* above the panel */
 	enum plot_unit unit; /* of the y axis */
+	enum plot_scale scale;
 	const struct plot_series *series;
 	size_t nr_series;
 };
