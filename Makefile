@@ -3,6 +3,7 @@
 #   make            build build/aftermalloc (installs missing Debian packages first)
 #   make test       the whole Criterion suite (+ the scenario library)
 #   make golden     rewrite tests/golden/ (what test_golden.c pins) from this build
+#   make docs       rewrite the outputs quoted in README.md and docs/ from this build
 #   make demo       build and run the main demo (viewer with a display, stepper without)
 #   make bench      benchmarks, optimised build, table + build/bench/results.json
 #   make install    PREFIX=/usr/local DESTDIR= (install-dev: the plugin headers alone)
@@ -79,7 +80,7 @@ RECORD_LIB := $(BUILD)/lib/aftermalloc/librecord.so
 UNIT := $(BUILD)/tests/unit
 DEPS_STAMP := build/.deps-ok
 
-.PHONY: all deps test golden demo bench install install-dev clean check-sdl format fuzz valgrind screenshots
+.PHONY: all deps test golden docs demo bench install install-dev clean check-sdl format fuzz valgrind screenshots
 
 all: $(BIN) $(RECORD_LIB)
 
@@ -160,6 +161,13 @@ golden: $(BIN) $(UNIT)
 	@mkdir -p tests/golden
 	AM_BIN=$(abspath $(BIN)) AM_ROOT=$(CURDIR) AM_GOLDEN_UPDATE=1 \
 	  $(UNIT) --jobs=$$(nproc) --filter 'golden/*'
+
+# Every ```console block of README.md and docs/*.md is run by make test
+# (tests/test_docs.c); this rewrites in place the outputs that differ, from
+# this build: review `git diff README.md docs/` and commit.
+docs: $(BIN) $(RECORD_LIB) $(UNIT) $(HOST_PROBES)
+	AM_BIN=$(abspath $(BIN)) AM_HOST=$(abspath $(BUILD)/host) AM_ROOT=$(CURDIR) AM_DOCS_UPDATE=1 \
+	  $(UNIT) --filter 'docs/every_console_block*'
 
 # ---- demo ------------------------------------------------------------------
 DEMO_SCRIPT := demos/seed-walk.ams

@@ -536,7 +536,7 @@ Test(run, each_event_line_has_seq_layer_kind_fn_depth_in_order)
 		cJSON_Delete(o);
 	}
 	cr_assert_eq(faults, 1, "first-touch takes exactly one fault");
-	cr_assert_eq(stmts, 17, "one stmt event per statement");
+	cr_assert_eq(stmts, 18, "one stmt event per statement");
 	free(buf);
 	bin_out_free(&p);
 	unlink(ev);
