@@ -39,13 +39,14 @@ BENCH_RUNNER := $(BENCH_DIR)/run_bench
 
 bench: bench-build
 	$(BENCH_RUNNER) --dir $(BENCH_DIR) --trace $(BENCH_TRACE_PATH) \
-	  --lab-traces "$(BENCH_LAB_TRACES)" --out $(BENCH_DIR)/results.json $(BENCH_ARGS)
+	  --lab-traces "$(BENCH_LAB_TRACES)" --record-lib $(abspath $(RECORD_LIB)) \
+	  --out $(BENCH_DIR)/results.json $(BENCH_ARGS)
 
 bench-scale: bench-build
 	$(BENCH_RUNNER) --dir $(BENCH_DIR) --trace $(BENCH_TRACE_PATH) --scale \
 	  --out $(BENCH_DIR)/scale.json $(BENCH_ARGS)
 
-bench-build: $(BENCH_BINS) $(BENCH_RUNNER)
+bench-build: $(BENCH_BINS) $(BENCH_DIR)/bench_workloads $(BENCH_RUNNER)
 
 $(BENCH_DIR)/obj/%.o: %.c | $(DEPS_STAMP)
 	@mkdir -p $(@D)
@@ -55,6 +56,13 @@ $(BENCH_DIR)/obj/%.o: %.c | $(DEPS_STAMP)
 $(BENCH_DIR)/bench_host_replay: $(BENCH_DIR)/obj/tests/bench/bench_host_replay.o \
 		$(BENCH_DIR)/obj/demos/cli/trace.o
 	$(CC) -o $@ $^ $(PKG_LIBS)
+
+# gen and record as the command runs them, -O2 (tests/bench/bench_workloads.c);
+# record preloads the build's librecord.so, made -O2 whatever CONF says.
+BENCH_WORKLOADS_OBJ := $(patsubst %.c,$(BENCH_DIR)/obj/%.o,tests/bench/bench_workloads.c \
+	demos/cli/gen.c demos/record/record.c demos/cli/trace.c demos/cli/util.c)
+$(BENCH_DIR)/bench_workloads: $(BENCH_WORKLOADS_OBJ) $(RECORD_LIB)
+	$(CC) -o $@ $(BENCH_WORKLOADS_OBJ) $(PKG_LIBS) -lm
 
 $(BENCH_DIR)/run_bench: $(BENCH_DIR)/obj/tests/bench/run_bench.o
 	$(CC) -o $@ $^ $(PKG_LIBS) -lm

@@ -5,7 +5,8 @@
  * writes the results file with the keys of DESIGN.md.
  *
  * Usage: run_bench --dir DIR --trace TRACE.rep --out FILE.json [--passes N]
- *                  [--lab-traces "T.rep ..."] [--scale [--budget SECS]]
+ *                  [--lab-traces "T.rep ..."] [--record-lib LIB.so]
+ *                  [--scale [--budget SECS]]
  * The timed programs (TLB, copy, fault, buddy, replay) run in N passes
  * (default 5), one after the other, each pass all of them in turn; each
  * pass's figure is a median over the program's own repetitions, against a
@@ -16,7 +17,9 @@
  * pass's value is kept in the results file and its spread printed.
  * plugin_vs_builtin_ratio.seed (bench_lab) runs in each pass on the
  * --lab-traces (the seed plugin's replay against the built-in seed's). The
- * counts that do not depend on speed (bytes per frame, idle RSS) run once.
+ * counts that do not depend on speed (bytes per frame, idle RSS) run once,
+ * and so do the workloads' (bench_workloads, with --record-lib: gen's
+ * seconds, record's overhead), which alternate their own repetitions.
  * --scale runs the slower sweeps instead (bench_policies: every policy,
  * trace prefixes) and writes them to FILE.json.
  * Exit status: 0 when every figure was measured (met or not: a miss is
@@ -184,8 +187,9 @@ int main(int argc, char **argv)
 	    {"dir", required_argument, NULL, 'd'},        {"trace", required_argument, NULL, 't'},
 	    {"out", required_argument, NULL, 'o'},        {"scale", no_argument, NULL, 's'},
 	    {"budget", required_argument, NULL, 'b'},     {"passes", required_argument, NULL, 'p'},
-	    {"lab-traces", required_argument, NULL, 'l'}, {NULL, 0, NULL, 0}};
-	const char *dir = NULL, *trace = NULL, *out = NULL, *lab_traces = NULL;
+	    {"lab-traces", required_argument, NULL, 'l'}, {"record-lib", required_argument, NULL, 'r'},
+	    {NULL, 0, NULL, 0}};
+	const char *dir = NULL, *trace = NULL, *out = NULL, *lab_traces = NULL, *record_lib = NULL;
 	bool do_scale = false;
 	double budget = 120, t0 = wall_now();
 	int passes = 5;
@@ -213,6 +217,11 @@ int main(int argc, char **argv)
 	    {.key = "boot_secs_64gib", .target = 0.2},
 	    {.key = "idle_rss_mib_64gib", .target = 256},
 	    {.key = "replay_scale_flatness", .target = 1.5},
+	    /* workloads (bench_workloads, run once): gen writes a million
+	       operations in 2 s; record adds at most 2x to a real program */
+	    {.key = "gen_1m_secs", .target = 2},
+	    {.key = "gen_1m_script_secs", .target = 2},
+	    {.key = "record_overhead_ratio", .target = 2},
 	};
 	const size_t nf = sizeof(figs) / sizeof(figs[0]);
 	cJSON *res = cJSON_CreateObject(), *det = cJSON_CreateObject();
@@ -224,8 +233,11 @@ int main(int argc, char **argv)
 	FILE *f;
 	char *s;
 
-	while ((c = getopt_long(argc, argv, "d:t:o:sb:p:l:", lo, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "d:t:o:sb:p:l:r:", lo, NULL)) != -1) {
 		switch (c) {
+		case 'r':
+			record_lib = optarg;
+			break;
 		case 'l':
 			lab_traces = optarg;
 			break;
@@ -258,7 +270,8 @@ int main(int argc, char **argv)
 	}
 	if (!dir || !trace || !out) {
 		fprintf(stderr, "usage: run_bench --dir DIR --trace TRACE.rep --out FILE.json "
-		                "[--passes N] [--scale [--budget SECS]]\n");
+		                "[--passes N] [--lab-traces \"T.rep ...\"] [--record-lib LIB.so] "
+		                "[--scale [--budget SECS]]\n");
 		return 2;
 	}
 	if (do_scale)
@@ -322,6 +335,13 @@ int main(int argc, char **argv)
 	take(figs, nf, "boot_secs_64gib", num(j, "boot_secs_64gib"));
 	take(figs, nf, "idle_rss_mib_64gib", num(j, "idle_rss_mib_64gib"));
 	take(figs, nf, "replay_scale_flatness", num(j, "replay_scale_flatness"));
+	if (record_lib) {
+		snprintf(args, sizeof(args), "'%s' '%s'", record_lib, dir);
+		RUN("workloads", "bench_workloads", args);
+		take(figs, nf, "gen_1m_secs", num(j, "gen_1m_secs"));
+		take(figs, nf, "gen_1m_script_secs", num(j, "gen_1m_script_secs"));
+		take(figs, nf, "record_overhead_ratio", num(j, "record_overhead_ratio"));
+	}
 #undef RUN
 
 	spread = cJSON_CreateObject();
