@@ -141,7 +141,7 @@ $(UNIT): $(TEST_OBJ) $(LIB_OBJ) $(VIEW_OBJ) libc/policy.syms
 # what they share is in header-only tests/host/*.h, listed to rebuild them.
 $(BUILD)/host/%: tests/host/%.c $(wildcard demos/cli/trace.c tests/host/*.h) | $(DEPS_STAMP)
 	@mkdir -p $(@D)
-	$(CC) -std=gnu11 -O1 -Wall -Wextra -Werror -D_GNU_SOURCE -I. -o $@ $(filter %.c,$^)
+	$(CC) -std=gnu11 -O1 -fno-builtin -Wl,-z,now -Wall -Wextra -Werror -D_GNU_SOURCE -I. -o $@ $(filter %.c,$^)
 
 # Nothing outside the viewer (demos/view/) and the charts (demos/plot/) may
 # include SDL.

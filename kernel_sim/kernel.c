@@ -37,6 +37,7 @@ void kernel_default_opts(struct kernel_opts *o)
 	    .tlb_entries = 64,
 	    .tlb_ways = 4,
 	    .debug_checks = false,
+	    .nr_cpus = 1,
 	};
 }
 
@@ -65,6 +66,8 @@ const char *kernel_opts_problem(const struct kernel_opts *o, char *buf, size_t n
 		    (unsigned long long)o->phys_bytes,
 		    (unsigned long long)(PHYS_MAX_FRAMES * PAGE_SIZE),
 		    (unsigned long long)((PHYS_MAX_FRAMES + 1) * PAGE_SIZE >> 30));
+	else if (o->nr_cpus > KERNEL_MAX_CPUS)
+		snprintf(buf, n, "cannot boot with %u CPUs: at most %u", o->nr_cpus, KERNEL_MAX_CPUS);
 	else if (o->swap_bytes &&
 	         (o->swap_bytes < SWAP_MIN_BYTES || o->swap_bytes > SWAP_MAX_BYTES))
 		snprintf(buf, n,
@@ -86,6 +89,8 @@ int kernel_boot(struct kernel *k, const struct kernel_opts *o, FILE *err)
 		k->opts = *o;
 	else
 		kernel_default_opts(&k->opts);
+	if (k->opts.nr_cpus == 0) /* options built without kernel_default_opts */
+		k->opts.nr_cpus = 1;
 	if (kernel_opts_problem(&k->opts, why, sizeof(why))) {
 		if (err)
 			fprintf(err, "%s\n", why);

@@ -50,7 +50,10 @@ struct kernel_opts {
 	uint64_t swap_bytes;   /* --swap: swapon an area of this size at boot (0: none) */
 	bool pcid;             /* the CPU tags TLB entries by address space (PCID):
 				  a context switch need not flush; default false */
+	unsigned nr_cpus;      /* --cpus: CPUs the machine reports online (default 1; the
+				  model runs them all on its one CPU, a task at a time) */
 };
+#define KERNEL_MAX_CPUS 1024
 
 /*
  * kswapd0, the node's reclaim thread (mm/vmscan.c). The model has one CPU

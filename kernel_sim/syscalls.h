@@ -16,7 +16,9 @@
 #include "task.h"
 
 /* x86-64 syscall numbers */
+#define SIM_NR_read      0
 #define SIM_NR_write     1
+#define SIM_NR_close     3
 #define SIM_NR_mmap      9
 #define SIM_NR_mprotect  10
 #define SIM_NR_munmap    11
@@ -32,6 +34,11 @@
 #define SIM_NR_swapoff   168
 #define SIM_NR_exit_group 231
 #define SIM_NR_tgkill    234
+#define SIM_NR_openat    257
+
+#define SIM_AT_FDCWD   (-100)
+#define SIM_O_RDONLY   0
+#define SIM_O_CLOEXEC  0x80000
 
 #define SIM_PROT_NONE     0x0
 #define SIM_PROT_READ     0x1
@@ -86,6 +93,13 @@ int64_t sys_swapon(struct kernel *k, uint64_t bytes);
 int64_t sys_swapoff(struct kernel *k);
 /* write(2) to fd 1 or 2 of the current task: kept in task->stderr_buf (fd 2). */
 int64_t sys_write(struct kernel *k, int fd, const char *buf, size_t n);
+/* openat(AT_FDCWD, path, flags), read(2), close(2) of the files open.h
+   lists: a descriptor (3 and up), a byte count; -ENOENT, -EACCES (a mode
+   other than O_RDONLY), -EMFILE, -EBADF. buf is the caller's host buffer,
+   as for sys_write. */
+int64_t sys_openat(struct kernel *k, const char *path, int flags);
+int64_t sys_read(struct kernel *k, int fd, char *buf, size_t n);
+int64_t sys_close(struct kernel *k, int fd);
 /* tgkill(getpid(), gettid(), sig) on itself: SIGABRT from abort(). Never returns
    when task_run is armed. */
 int64_t sys_tgkill_self(struct kernel *k, int sig);

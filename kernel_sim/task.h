@@ -10,6 +10,7 @@
 #include <setjmp.h>
 
 #include "kernel.h"
+#include "open.h"
 
 /*
  * The program image: a tiny PIE as gcc and GNU ld build it (the guide's
@@ -114,6 +115,7 @@ struct task {
 	uint64_t utime;            /* user CPU time charged, in steps (RLIMIT_CPU) */
 	bool dead;                 /* killed by a fatal signal (death) or exited (exit_state) */
 	struct task_death death;
+	struct sim_file files[SIM_NR_OPEN]; /* fds 3.. (open.c) */
 	char stderr_buf[1024];     /* what the process wrote to fd 2 (glibc's messages) */
 	size_t stderr_len;
 	jmp_buf *exit_jmp;         /* armed by task_run: where a fatal signal unwinds to */

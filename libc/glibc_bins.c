@@ -155,7 +155,7 @@ static void split_to_unsorted(struct gm *g, vaddr_t victim, uint64_t size, uint6
 	unsorted_insert(g, remainder, remainder_size, err);
 	if (advertise)
 		st(g, g->av + AV_LAST_REMAINDER, remainder);
-	set_head(g, victim, nb | GM_PREV_INUSE);
+	set_head(g, victim, nb | GM_PREV_INUSE | arena_bit(g));
 	set_head(g, remainder, remainder_size | GM_PREV_INUSE);
 	set_foot(g, remainder, remainder_size);
 	heap_ev(g, "_int_malloc", "split, remainder to unsorted", remainder, remainder_size);
@@ -226,12 +226,26 @@ static void bin_chunk(struct gm *g, vaddr_t victim, uint64_t size)
 	        victim, size & ~GM_SIZE_BITS);
 }
 
+/* What _int_malloc returns for victim: chunk2mem, filled by alloc_perturb. */
+static vaddr_t chunk_out(struct gm *g, vaddr_t victim, uint64_t bytes)
+{
+	alloc_perturb(g, victim + GM_CHUNK_HDR_SZ, bytes);
+	return victim + GM_CHUNK_HDR_SZ;
+}
+
 static vaddr_t int_malloc_body(struct gm *g, uint64_t bytes, uint64_t nb)
 {
 	vaddr_t tc = tcache_ptr(g);
 	unsigned idx;
 	vaddr_t victim, bin;
 	uint64_t size;
+
+	if (g->av == 0) { /* no usable arena: sysmalloc mmaps */
+		victim = gm_sysmalloc(g, nb);
+		if (victim)
+			alloc_perturb(g, victim, bytes);
+		return victim;
+	}
 
 	/* fastbins */
 	if (nb <= ld(g, g->gs + GS_MAX_FAST)) {
@@ -261,7 +275,7 @@ static vaddr_t int_malloc_body(struct gm *g, uint64_t bytes, uint64_t nb)
 					gm_tcache_put(g, tcv, tc_idx);
 				}
 			}
-			return victim + GM_CHUNK_HDR_SZ;
+			return chunk_out(g, victim, bytes);
 		}
 	}
 
@@ -278,6 +292,7 @@ static vaddr_t int_malloc_body(struct gm *g, uint64_t bytes, uint64_t nb)
 			set_inuse_bit_at_offset(g, victim, nb);
 			set_bk(g, bin, bck);
 			set_fd(g, bck, bin);
+			set_non_main_arena(g, victim);
 			heap_ev(g, "_int_malloc", "from small bin", victim, nb);
 			size_t tc_idx = gm_csize2tidx(nb);
 			if (tc && tc_idx < mp_get(g, MP_TCACHE_BINS)) {
@@ -287,12 +302,13 @@ static vaddr_t int_malloc_body(struct gm *g, uint64_t bytes, uint64_t nb)
 				       (tcv = bk_of(g, bin)) != bin) {
 					bck = bk_of(g, tcv);
 					set_inuse_bit_at_offset(g, tcv, nb);
+					set_non_main_arena(g, tcv);
 					set_bk(g, bin, bck);
 					set_fd(g, bck, bin);
 					gm_tcache_put(g, tcv, tc_idx);
 				}
 			}
-			return victim + GM_CHUNK_HDR_SZ;
+			return chunk_out(g, victim, bytes);
 		}
 	} else {
 		idx = gm_largebin_index(nb);
@@ -303,6 +319,7 @@ static vaddr_t int_malloc_body(struct gm *g, uint64_t bytes, uint64_t nb)
 	uint64_t tcache_nb = 0;
 	size_t tc_idx = gm_csize2tidx(nb);
 	bool return_cached = false;
+	uint64_t tcache_unsorted_count = 0;
 
 	if (tc && tc_idx < mp_get(g, MP_TCACHE_BINS))
 		tcache_nb = nb;
@@ -344,11 +361,11 @@ static vaddr_t int_malloc_body(struct gm *g, uint64_t bytes, uint64_t nb)
 					set_fdn(g, remainder, 0);
 					set_bkn(g, remainder, 0);
 				}
-				set_head(g, victim, nb | GM_PREV_INUSE);
+				set_head(g, victim, nb | GM_PREV_INUSE | arena_bit(g));
 				set_head(g, remainder, remainder_size | GM_PREV_INUSE);
 				set_foot(g, remainder, remainder_size);
 				heap_ev(g, "_int_malloc", "split last remainder", victim, nb);
-				return victim + GM_CHUNK_HDR_SZ;
+				return chunk_out(g, victim, bytes);
 			}
 
 			/* remove from the unsorted list */
@@ -357,6 +374,7 @@ static vaddr_t int_malloc_body(struct gm *g, uint64_t bytes, uint64_t nb)
 
 			if (size == nb) {
 				set_inuse_bit_at_offset(g, victim, size);
+				set_non_main_arena(g, victim);
 				if (tcache_nb > 0 &&
 				    tc_count(g, tc, tc_idx) < mp_get(g, MP_TCACHE_COUNT)) {
 					/* fill the cache first, return one of them later */
@@ -365,10 +383,16 @@ static vaddr_t int_malloc_body(struct gm *g, uint64_t bytes, uint64_t nb)
 					continue;
 				}
 				heap_ev(g, "_int_malloc", "exact fit from unsorted", victim, nb);
-				return victim + GM_CHUNK_HDR_SZ;
+				return chunk_out(g, victim, bytes);
 			}
 			bin_chunk(g, victim, size);
-			/* tcache_unsorted_limit is 0 by default: no early return */
+			/* as many chunks processed as allowed while filling the cache
+			   (tcache_unsorted_limit, 0 by default: no limit): return a
+			   cached one */
+			++tcache_unsorted_count;
+			if (return_cached && mp_get(g, MP_TCACHE_UNSORTED_LIMIT) > 0 &&
+			    tcache_unsorted_count > mp_get(g, MP_TCACHE_UNSORTED_LIMIT))
+				return gm_tcache_get(g, tc_idx);
 			if (++iters >= 10000)
 				break;
 		}
@@ -394,14 +418,15 @@ static vaddr_t int_malloc_body(struct gm *g, uint64_t bytes, uint64_t nb)
 					victim = fd_of(g, victim);
 				uint64_t remainder_size = size - nb;
 				gm_unlink_chunk(g, victim);
-				if (remainder_size < GM_MINSIZE)
+				if (remainder_size < GM_MINSIZE) {
 					set_inuse_bit_at_offset(g, victim, size);
-				else
+					set_non_main_arena(g, victim);
+				} else
 					split_to_unsorted(g, victim, size, nb,
 					                  "malloc(): corrupted unsorted chunks",
 					                  false);
 				heap_ev(g, "_int_malloc", "best fit from large bin", victim, nb);
-				return victim + GM_CHUNK_HDR_SZ;
+				return chunk_out(g, victim, bytes);
 			}
 		}
 
@@ -437,14 +462,15 @@ static vaddr_t int_malloc_body(struct gm *g, uint64_t bytes, uint64_t nb)
 				uint64_t remainder_size = size - nb;
 
 				gm_unlink_chunk(g, victim);
-				if (remainder_size < GM_MINSIZE)
+				if (remainder_size < GM_MINSIZE) {
 					set_inuse_bit_at_offset(g, victim, size);
-				else
+					set_non_main_arena(g, victim);
+				} else
 					split_to_unsorted(g, victim, size, nb,
 					                  "malloc(): corrupted unsorted chunks 2",
 					                  gm_in_smallbin_range(nb));
 				heap_ev(g, "_int_malloc", "from a larger bin (binmap)", victim, nb);
-				return victim + GM_CHUNK_HDR_SZ;
+				return chunk_out(g, victim, bytes);
 			}
 		}
 
@@ -455,16 +481,18 @@ static vaddr_t int_malloc_body(struct gm *g, uint64_t bytes, uint64_t nb)
 			printerr(g, "malloc(): corrupted top size");
 		if (size >= nb + GM_MINSIZE) {
 			set_av_top(g, victim + nb);
-			set_head(g, victim, nb | GM_PREV_INUSE);
+			set_head(g, victim, nb | GM_PREV_INUSE | arena_bit(g));
 			set_head(g, victim + nb, (size - nb) | GM_PREV_INUSE);
 			heap_ev(g, "_int_malloc", "split from top", victim, nb);
-			return victim + GM_CHUNK_HDR_SZ;
+			return chunk_out(g, victim, bytes);
 		} else if (have_fastchunks(g)) {
 			gm_malloc_consolidate(g);
 			idx = gm_bin_index(nb);
 		} else {
-			(void)bytes;
-			return gm_sysmalloc(g, nb);
+			victim = gm_sysmalloc(g, nb);
+			if (victim)
+				alloc_perturb(g, victim, bytes);
+			return victim;
 		}
 	}
 }
@@ -529,8 +557,15 @@ static void int_free_body(struct gm *g, vaddr_t p, bool have_lock)
 		unsigned idx;
 		vaddr_t fb, old;
 
-		if (size_nomask(g, next) <= GM_CHUNK_HDR_SZ || chunksize(g, next) >= system_mem(g))
+		if (size_nomask(g, next) <= GM_CHUNK_HDR_SZ || chunksize(g, next) >= system_mem(g)) {
+			/* without the lock, the test is made again with it */
+			if (!have_lock) {
+				lock(g, g->av + AV_MUTEX);
+				unlock(g, g->av + AV_MUTEX);
+			}
 			printerr(g, "free(): invalid next size (fast)");
+		}
+		free_perturb(g, p + GM_CHUNK_HDR_SZ, size - GM_CHUNK_HDR_SZ);
 		set_have_fastchunks(g, true);
 		idx = gm_fastbin_index(size);
 		fb = fastbin_slot(g, idx);
@@ -546,9 +581,14 @@ static void int_free_body(struct gm *g, vaddr_t p, bool have_lock)
 	}
 
 	if (!(size_nomask(g, p) & GM_IS_MMAPPED)) {
-		vaddr_t top = av_top(g);
-		vaddr_t nextchunk = p + size;
+		vaddr_t top, nextchunk = p + size;
 		uint64_t nextsize;
+
+		if (single_thread_p(g))
+			have_lock = true;
+		if (!have_lock)
+			lock(g, g->av + AV_MUTEX);
+		top = av_top(g);
 
 		if (p == top)
 			printerr(g, "double free or corruption (top)");
@@ -559,6 +599,7 @@ static void int_free_body(struct gm *g, vaddr_t p, bool have_lock)
 		nextsize = chunksize(g, nextchunk);
 		if (size_nomask(g, nextchunk) <= GM_CHUNK_HDR_SZ || nextsize >= system_mem(g))
 			printerr(g, "free(): invalid next size (normal)");
+		free_perturb(g, p + GM_CHUNK_HDR_SZ, size - GM_CHUNK_HDR_SZ);
 
 		if (!(size_nomask(g, p) & GM_PREV_INUSE)) {
 			uint64_t prevsize = prev_size(g, p);
@@ -592,9 +633,20 @@ static void int_free_body(struct gm *g, vaddr_t p, bool have_lock)
 		if (size >= GM_FASTBIN_CONSOLIDATION_THRESHOLD) {
 			if (have_fastchunks(g))
 				gm_malloc_consolidate(g);
-			if (chunksize(g, av_top(g)) >= mp_get(g, MP_TRIM_THRESHOLD))
-				gm_systrim(g, mp_get(g, MP_TOP_PAD));
+			if (g->av == g->main) {
+				if (chunksize(g, av_top(g)) >= mp_get(g, MP_TRIM_THRESHOLD))
+					gm_systrim(g, mp_get(g, MP_TOP_PAD));
+			} else {
+				/* always: the heap may go away even if top is small */
+				vaddr_t heap = heap_for_ptr(av_top(g));
+
+				if (ld(g, heap + HI_AR_PTR) != g->av)
+					malloc_assert(g, "_int_free", "heap->ar_ptr == av");
+				gm_heap_trim(g, heap, mp_get(g, MP_TOP_PAD));
+			}
 		}
+		if (!have_lock)
+			unlock(g, g->av + AV_MUTEX);
 	} else {
 		gm_munmap_chunk(g, p);
 	}

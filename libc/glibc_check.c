@@ -5,7 +5,11 @@
  * previous chunk, the bins' links are consistent and hold chunks of their size
  * class, large bins are sorted, the binmap covers every non-empty bin, the
  * tcache counts agree with its lists, no two free chunks (outside tcache and
- * fastbins, which stay "in use") are adjacent.
+ * fastbins, which stay "in use") are adjacent. Every arena is checked: the
+ * main one's heap from sbrk_base, each other's heaps (heap_info, from the
+ * arena's first to the heap of its top), where every chunk in use carries
+ * the A bit and every heap holds its arena and its sizes; and every
+ * thread's tcache, which may hold chunks of any arena.
  *
  * Everything is read through libc_peek64: no fault, no event, no TLB effect,
  * so checking after every operation does not change what is measured.
@@ -35,14 +39,20 @@ struct ck {
 	struct libc *lc;
 	struct glibc_priv *pv; /* never NULL: points to an empty one when lc has none */
 	struct glibc_priv empty;
-	vaddr_t av, mp, gs;
+	vaddr_t main, mp, gs;
 	FILE *err;
 	int broken;
 	bool ok; /* initialized heap to inspect */
-	vaddr_t sbrk_base, top, tc;
-	uint64_t top_size, system_mem, key;
+	vaddr_t sbrk_base;
+	uint64_t key;
+	unsigned arena_nr;  /* the arena being walked: malloc_stats's number */
+	vaddr_t av, top;    /* ... its malloc_state and top chunk */
+	uint64_t top_size, system_mem;
 	struct binned *set; /* uthash */
 };
+
+/* At most this many arenas are followed (a corrupted list may loop). */
+#define CK_MAX_ARENAS 4096
 
 /* Bound every list walk: a corrupted list may loop. */
 #define CK_MAX_LIST 10000000UL
@@ -86,22 +96,26 @@ static bool ck_begin(struct ck *c, struct libc *lc, FILE *err)
 	c->err = err;
 	if (lc->ops != &malloc_ops_glibc)
 		return false;
-	c->av = gm_main_arena(lc);
+	c->main = c->av = gm_main_arena(lc);
 	c->mp = gm_mp(lc);
 	c->gs = gm_statics(lc);
 	uint64_t v;
 	if (!libc_peek64(lc, c->gs + GS_INITIALIZED, &v) || (uint32_t)v == 0)
 		return true; /* bss not even touched: nothing allocated yet */
 	c->sbrk_base = pk(c, c->mp + MP_SBRK_BASE);
-	c->top = pk(c, c->av + AV_TOP);
-	c->system_mem = pk(c, c->av + AV_SYSTEM_MEM);
-	c->tc = pk(c, c->gs + GS_TCACHE);
 	c->key = pk(c, c->gs + GS_TCACHE_KEY);
-	if (c->sbrk_base == 0 && c->pv->nr_segs == 0)
-		return true;
-	c->top_size = pk(c, c->top + 8) & ~GM_SIZE_BITS;
 	c->ok = true;
 	return true;
+}
+
+/* Make av the arena walked now. */
+static void ck_arena(struct ck *c, vaddr_t av, unsigned nr)
+{
+	c->av = av;
+	c->arena_nr = nr;
+	c->top = pk(c, av + AV_TOP);
+	c->system_mem = pk(c, av + AV_SYSTEM_MEM);
+	c->top_size = pk(c, c->top + 8) & ~GM_SIZE_BITS;
 }
 
 static void ck_end(struct ck *c)
@@ -141,19 +155,19 @@ static struct binned *find_binned(struct ck *c, vaddr_t chunk)
 	return b;
 }
 
-/* Scan the tcache, the fastbins and the bins, checking their links. */
-static void scan_bins(struct ck *c)
+/* Scan one thread's tcache, checking its lists against its counts. */
+static void scan_tcache(struct ck *c, vaddr_t tc)
 {
-	vaddr_t av = c->av;
+	unsigned fill = (unsigned)pk(c, c->mp + MP_TCACHE_COUNT);
 
-	if (c->tc) {
+	if (tc) {
 		for (unsigned i = 0; i < GM_TCACHE_MAX_BINS; i++) {
-			uint32_t w = pk32(c, c->tc + TC_COUNTS + ((2 * i) & ~3U));
+			uint32_t w = pk32(c, tc + TC_COUNTS + ((2 * i) & ~3U));
 			unsigned count = (i & 1) ? w >> 16 : w & 0xffff;
-			vaddr_t e = pk(c, c->tc + TC_ENTRIES + 8ULL * i);
+			vaddr_t e = pk(c, tc + TC_ENTRIES + 8ULL * i);
 			unsigned n = 0;
 
-			while (e && n <= GM_TCACHE_FILL_COUNT) {
+			while (e && n <= fill) {
 				vaddr_t ch = e - GM_CHUNK_HDR_SZ;
 				uint64_t sz = pk(c, ch + 8) & ~GM_SIZE_BITS;
 
@@ -174,9 +188,23 @@ static void scan_bins(struct ck *c)
 			}
 			if (n != count)
 				bad(c, "tcache[%u]: counts says %u, list has %u%s", i, count, n,
-				    n > GM_TCACHE_FILL_COUNT ? "+" : "");
+				    n > fill ? "+" : "");
 		}
 	}
+}
+
+/* Every thread's tcache. */
+static void scan_tcaches(struct ck *c)
+{
+	for (const struct libc_thread *t = c->lc->threads; t; t = t->next)
+		scan_tcache(c, pk(c, t->tls + TLS_TCACHE));
+}
+
+/* Scan the arena's fastbins and bins, checking their links. */
+static void scan_bins(struct ck *c)
+{
+	vaddr_t av = c->av;
+
 	for (unsigned i = 0; i < GM_NFASTBINS; i++) {
 		vaddr_t p = pk(c, av + AV_FASTBINS + 8ULL * i);
 		unsigned long n = 0;
@@ -302,15 +330,23 @@ static void walk_segment(struct ck *c, vaddr_t start, chunk_cb_t cb, void *ctx)
 				                         .in_use = false,
 				                         .top = true,
 				                         .where = "top",
-				                         .flags = head & GM_SIZE_BITS};
+				                         .flags = head & GM_SIZE_BITS,
+				                         .arena = c->arena_nr};
 				cb(ctx, &ci);
 			}
 			return;
 		}
-		if (sz == GM_CHUNK_HDR_SZ) {
+		if (c->av == c->main && sz == GM_CHUNK_HDR_SZ) {
 			/* fencepost pair at the end of an abandoned segment */
 			if ((pk(c, p + 24) & ~GM_SIZE_BITS) != GM_CHUNK_HDR_SZ)
 				bad(c, "lone fencepost at %#llx", (unsigned long long)p);
+			return;
+		}
+		if (c->av != c->main && (sz == 0 || sz == GM_CHUNK_HDR_SZ)) {
+			/* sysmalloc's fencepost at the end of a heap: a chunk of
+			   CHUNK_HDR_SZ (when there was room), then a size of 0 */
+			if (sz != 0 && (pk(c, p + 24) & ~GM_SIZE_BITS) != 0)
+				bad(c, "heap fencepost at %#llx not closed", (unsigned long long)p);
 			return;
 		}
 		if (sz < GM_MINSIZE || (sz & GM_MALLOC_ALIGN_MASK) || (p & GM_MALLOC_ALIGN_MASK)) {
@@ -320,6 +356,8 @@ static void walk_segment(struct ck *c, vaddr_t start, chunk_cb_t cb, void *ctx)
 		}
 		if (head & GM_IS_MMAPPED)
 			bad(c, "heap chunk %#llx has M set", (unsigned long long)p);
+		if (c->av == c->main && (head & GM_NON_MAIN_ARENA))
+			bad(c, "main_arena chunk %#llx has A set", (unsigned long long)p);
 		if (!!(head & GM_PREV_INUSE) == prev_free)
 			bad(c, "chunk %#llx: P=%d but the previous chunk is %s",
 			    (unsigned long long)p, (int)(head & GM_PREV_INUSE),
@@ -335,6 +373,9 @@ static void walk_segment(struct ck *c, vaddr_t start, chunk_cb_t cb, void *ctx)
 		struct binned *b = find_binned(c, p);
 		bool regular = b && b->kind != W_TCACHE && b->kind != W_FAST;
 
+		if (c->av != c->main && !regular && !(head & GM_NON_MAIN_ARENA))
+			bad(c, "chunk %#llx of arena %u in use without the A bit",
+			    (unsigned long long)p, c->arena_nr);
 		if (b) {
 			b->seen = true;
 			if (regular && prev_free)
@@ -346,7 +387,8 @@ static void walk_segment(struct ck *c, vaddr_t start, chunk_cb_t cb, void *ctx)
 			                         .user = p + GM_CHUNK_HDR_SZ,
 			                         .in_use = b == NULL,
 			                         .where = where_name(b, buf, sizeof(buf)),
-			                         .flags = head & GM_SIZE_BITS};
+			                         .flags = head & GM_SIZE_BITS,
+			                         .arena = c->arena_nr};
 			cb(ctx, &ci);
 		}
 		prev_free = regular;
@@ -355,19 +397,110 @@ static void walk_segment(struct ck *c, vaddr_t start, chunk_cb_t cb, void *ctx)
 	}
 }
 
-static void walk_all(struct ck *c, chunk_cb_t cb, void *ctx)
+/* The first chunk of a non-main arena's heap h: after the malloc_state in
+   the arena's first heap (aligned as _int_new_arena does), else right
+   after the heap_info. */
+static vaddr_t heap_first_chunk(vaddr_t h, vaddr_t av)
 {
-	scan_bins(c);
-	if (c->sbrk_base) {
-		vaddr_t start = c->sbrk_base;
+	vaddr_t p;
 
-		start +=
-		    (GM_MALLOC_ALIGNMENT - ((start + GM_CHUNK_HDR_SZ) & GM_MALLOC_ALIGN_MASK)) &
-		    GM_MALLOC_ALIGN_MASK;
-		walk_segment(c, start, cb, ctx);
+	if (av != h + HI_SIZEOF)
+		return h + HI_SIZEOF;
+	p = av + AV_SIZEOF;
+	if ((p + GM_CHUNK_HDR_SZ) & GM_MALLOC_ALIGN_MASK)
+		p += GM_MALLOC_ALIGNMENT - ((p + GM_CHUNK_HDR_SZ) & GM_MALLOC_ALIGN_MASK);
+	return p;
+}
+
+/* A non-main arena's heaps, oldest first, and their sizes. */
+static void walk_heaps(struct ck *c, chunk_cb_t cb, void *ctx, bool check)
+{
+	vaddr_t heaps[GM_MAX_HEAPS_WALKED];
+	unsigned n = 0;
+	uint64_t sum = 0;
+
+	for (vaddr_t h = c->top & ~(GM_HEAP_MAX_SIZE - 1); h && n < GM_MAX_HEAPS_WALKED;
+	     h = pk(c, h + HI_PREV)) {
+		uint64_t size = pk(c, h + HI_SIZE), mps = pk(c, h + HI_MPROTECT_SIZE);
+
+		if (h & (GM_HEAP_MAX_SIZE - 1)) {
+			bad(c, "arena %u: heap %#llx not aligned", c->arena_nr,
+			    (unsigned long long)h);
+			return;
+		}
+		if (pk(c, h + HI_AR_PTR) != c->av)
+			bad(c, "heap %#llx belongs to arena %#llx, not %#llx", (unsigned long long)h,
+			    (unsigned long long)pk(c, h + HI_AR_PTR), (unsigned long long)c->av);
+		if (size > mps || mps > GM_HEAP_MAX_SIZE || (size & (PAGE_SIZE - 1)))
+			bad(c, "heap %#llx: size %#llx, mprotect_size %#llx", (unsigned long long)h,
+			    (unsigned long long)size, (unsigned long long)mps);
+		sum += size;
+		heaps[n++] = h;
 	}
-	for (unsigned i = 0; i < c->pv->nr_segs; i++)
-		walk_segment(c, c->pv->segs[i], cb, ctx);
+	if (n == 0)
+		return;
+	if (check && sum != c->system_mem)
+		bad(c, "arena %u: system_mem %#llx, its heaps hold %#llx", c->arena_nr,
+		    (unsigned long long)c->system_mem, (unsigned long long)sum);
+	if (check && c->top + c->top_size != heaps[0] + pk(c, heaps[0] + HI_SIZE))
+		bad(c, "arena %u: top %#llx does not end its heap", c->arena_nr,
+		    (unsigned long long)c->top);
+	while (n-- > 0)
+		walk_segment(c, heap_first_chunk(heaps[n], c->av), cb, ctx);
+}
+
+/* The arenas in malloc_stats's order, from main_arena along next. */
+static unsigned arenas(struct ck *c, vaddr_t *out, unsigned max)
+{
+	unsigned n = 0;
+	vaddr_t av = c->main;
+
+	do {
+		out[n++] = av;
+		av = pk(c, av + AV_NEXT);
+	} while (av && av != c->main && n < max);
+	if (av != c->main)
+		bad(c, "the list of arenas does not come back to main_arena");
+	return n;
+}
+
+static void walk_all(struct ck *c, chunk_cb_t cb, void *ctx, bool check)
+{
+	static vaddr_t list[CK_MAX_ARENAS];
+	unsigned n;
+
+	scan_tcaches(c);
+	n = arenas(c, list, CK_MAX_ARENAS);
+	for (unsigned i = 0; i < n; i++) {
+		ck_arena(c, list[i], i);
+		scan_bins(c);
+		if (i == 0) {
+			if (c->sbrk_base) {
+				vaddr_t start = c->sbrk_base;
+
+				start += (GM_MALLOC_ALIGNMENT -
+				          ((start + GM_CHUNK_HDR_SZ) & GM_MALLOC_ALIGN_MASK)) &
+				         GM_MALLOC_ALIGN_MASK;
+				walk_segment(c, start, cb, ctx);
+			}
+			for (unsigned j = 0; j < c->pv->nr_segs; j++)
+				walk_segment(c, c->pv->segs[j], cb, ctx);
+		} else {
+			walk_heaps(c, cb, ctx, check);
+		}
+		if (check && i == 0 && c->sbrk_base && c->pv->nr_segs == 0) {
+			vaddr_t end = c->top + c->top_size;
+
+			if (end - c->sbrk_base != c->system_mem)
+				bad(c, "system_mem %#llx but the heap spans %#llx",
+				    (unsigned long long)c->system_mem,
+				    (unsigned long long)(end - c->sbrk_base));
+			if (c->lc->curbrk && end > c->lc->curbrk)
+				bad(c, "top ends at %#llx beyond the break %#llx",
+				    (unsigned long long)end, (unsigned long long)c->lc->curbrk);
+		}
+	}
+	ck_arena(c, c->main, 0);
 }
 
 static void walk_mmapped(struct ck *c, chunk_cb_t cb, void *ctx, uint64_t *total)
@@ -415,7 +548,7 @@ void glibc_malloc_walk(struct libc *lc, chunk_cb_t cb, void *ctx)
 	if (!ck_begin(&c, lc, NULL))
 		return;
 	if (c.ok)
-		walk_all(&c, cb, ctx);
+		walk_all(&c, cb, ctx, false);
 	walk_mmapped(&c, cb, ctx, &total);
 	ck_end(&c);
 }
@@ -429,23 +562,12 @@ int glibc_malloc_check(struct libc *lc, FILE *err)
 	if (!ck_begin(&c, lc, err))
 		return 0;
 	if (c.ok) {
-		walk_all(&c, NULL, NULL);
+		walk_all(&c, NULL, NULL, true);
 		HASH_ITER(hh, c.set, b, tmp)
 		{
 			if (!b->seen)
 				bad(&c, "binned chunk %#llx is not in the heap",
 				    (unsigned long long)b->chunk);
-		}
-		if (c.sbrk_base && c.pv->nr_segs == 0) {
-			vaddr_t end = c.top + c.top_size;
-
-			if (end - c.sbrk_base != c.system_mem)
-				bad(&c, "system_mem %#llx but the heap spans %#llx",
-				    (unsigned long long)c.system_mem,
-				    (unsigned long long)(end - c.sbrk_base));
-			if (lc->curbrk && end > lc->curbrk)
-				bad(&c, "top ends at %#llx beyond the break %#llx",
-				    (unsigned long long)end, (unsigned long long)lc->curbrk);
 		}
 	}
 	walk_mmapped(&c, NULL, NULL, &total);
@@ -471,6 +593,8 @@ bool glibc_malloc_info(struct libc *lc, struct glibc_info *gi)
 	memset(gi, 0, sizeof(*gi));
 	if (!ck_begin(&c, lc, NULL) || (!c.ok && !c.pv->nr_mmapped && !c.sbrk_base))
 		return false;
+	if (c.ok)
+		ck_arena(&c, c.main, 0);
 	mp = c.mp;
 	gi->sbrk_base = c.sbrk_base;
 	gi->top = c.top;
@@ -482,9 +606,9 @@ bool glibc_malloc_info(struct libc *lc, struct glibc_info *gi)
 	gi->mmap_threshold = pk(&c, mp + MP_MMAP_THRESHOLD);
 	gi->trim_threshold = pk(&c, mp + MP_TRIM_THRESHOLD);
 	gi->top_pad = pk(&c, mp + MP_TOP_PAD);
-	gi->tcache = c.tc;
-	for (unsigned i = 0; c.tc && i < GM_TCACHE_MAX_BINS; i++) {
-		uint32_t w = pk32(&c, c.tc + TC_COUNTS + ((2 * i) & ~3U));
+	gi->tcache = pk(&c, libc_tls(lc) + TLS_TCACHE);
+	for (unsigned i = 0; gi->tcache && i < GM_TCACHE_MAX_BINS; i++) {
+		uint32_t w = pk32(&c, gi->tcache + TC_COUNTS + ((2 * i) & ~3U));
 
 		gi->tcache_counts[i] = (i & 1) ? w >> 16 : w & 0xffff;
 	}

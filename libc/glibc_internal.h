@@ -24,19 +24,27 @@
 #include "../kernel_sim/syscalls.h"
 #include "../vm/panic.h"
 
+/*
+ * One call into the policy. av is the arena the call works on now: glibc's
+ * `mstate av` argument, passed here in the struct (set by the entry points,
+ * arena_get, and __libc_free to the chunk's arena). tls is the running
+ * thread's TLS block (its tcache and thread_arena).
+ */
 struct gm {
 	struct libc *lc;
 	struct probe *pr;
-	vaddr_t av, mp, gs;
+	vaddr_t av, mp, gs, tls;
+	vaddr_t main; /* &main_arena */
 };
 
 static inline void gm_enter(struct gm *g, struct libc *lc)
 {
 	g->lc = lc;
 	g->pr = &lc->k->probe;
-	g->av = gm_main_arena(lc);
+	g->main = g->av = gm_main_arena(lc);
 	g->mp = gm_mp(lc);
 	g->gs = gm_statics(lc);
+	g->tls = libc_tls(lc);
 }
 
 /* ---- memory ------------------------------------------------------------ */
@@ -64,6 +72,16 @@ static inline void st32(struct gm *g, vaddr_t a, uint32_t v)
 _Noreturn static inline void printerr(struct gm *g, const char *msg)
 {
 	libc_malloc_printerr(g->lc, msg);
+}
+
+/* glibc's assert() inside malloc (__malloc_assert): the message, then abort. */
+_Noreturn static inline void malloc_assert(struct gm *g, const char *fn, const char *assertion)
+{
+	char msg[200];
+
+	snprintf(msg, sizeof(msg), "Fatal glibc error: malloc assertion failure in %s: %s", fn,
+	         assertion);
+	printerr(g, msg);
 }
 
 /* chunk fields */
@@ -206,7 +224,66 @@ static inline void set_have_fastchunks(struct gm *g, bool v)
 }
 static inline vaddr_t tcache_ptr(struct gm *g)
 {
-	return ld(g, g->gs + GS_TCACHE);
+	return ld(g, g->tls + TLS_TCACHE);
+}
+
+/* SINGLE_THREAD_P: no pthread_create yet (libc's flag in the bss). */
+static inline bool single_thread_p(struct gm *g)
+{
+	return ld32(g, g->lc->data + LD_MULTIPLE_THREADS) == 0;
+}
+
+/* The A bit a chunk of the arena in use gets (av != &main_arena). */
+static inline uint64_t arena_bit(struct gm *g)
+{
+	return g->av != g->main ? GM_NON_MAIN_ARENA : 0;
+}
+
+static inline void set_non_main_arena(struct gm *g, vaddr_t p)
+{
+	if (g->av != g->main)
+		st(g, p + 8, ld(g, p + 8) | GM_NON_MAIN_ARENA);
+}
+
+/* heap_for_ptr: the heap of a non-main arena's chunk, by masking. */
+static inline vaddr_t heap_for_ptr(vaddr_t p)
+{
+	return p & ~(GM_HEAP_MAX_SIZE - 1);
+}
+
+/* arena_for_chunk: main_arena, or the arena of the chunk's heap. */
+static inline vaddr_t arena_for_chunk(struct gm *g, vaddr_t p)
+{
+	if (!(ld(g, p + 8) & GM_NON_MAIN_ARENA))
+		return g->main;
+	return ld(g, heap_for_ptr(p) + HI_AR_PTR);
+}
+
+/* __libc_lock_lock / unlock of a mutex word: a locked exchange and a store
+   in the real library; stores here (one thread runs at a time). */
+static inline void lock(struct gm *g, vaddr_t mutex)
+{
+	st32(g, mutex, 1);
+}
+static inline void unlock(struct gm *g, vaddr_t mutex)
+{
+	st32(g, mutex, 0);
+}
+
+/* alloc_perturb, free_perturb: fill with perturb_byte (M_PERTURB). */
+static inline void alloc_perturb(struct gm *g, vaddr_t mem, uint64_t n)
+{
+	uint32_t b = ld32(g, g->gs + GS_PERTURB);
+
+	if (__builtin_expect(b != 0, 0))
+		libc_memset(g->lc, mem, (uint8_t)(b ^ 0xff), n);
+}
+static inline void free_perturb(struct gm *g, vaddr_t mem, uint64_t n)
+{
+	uint32_t b = ld32(g, g->gs + GS_PERTURB);
+
+	if (__builtin_expect(b != 0, 0))
+		libc_memset(g->lc, mem, (uint8_t)b, n);
 }
 
 static inline void mark_bin(struct gm *g, unsigned i)
@@ -267,10 +344,42 @@ vaddr_t gm_int_malloc(struct gm *g, uint64_t bytes);
 /* _int_free of chunk p (not mmapped by the caller's test, as glibc). */
 void gm_int_free(struct gm *g, vaddr_t p, bool have_lock);
 
+/* ---- glibc_malloc.c ------------------------------------------------------------- */
+
+/* __libc_free of mem (not 0) from inside the policy. */
+void gm_libc_free(struct gm *g, vaddr_t mem);
+
 /* ---- glibc_tcache.c ------------------------------------------------------------ */
 
 void gm_tcache_put(struct gm *g, vaddr_t chunk, size_t tc_idx);
 vaddr_t gm_tcache_get(struct gm *g, size_t tc_idx);
 void gm_maybe_init_tcache(struct gm *g);
+/* tcache_thread_shutdown: free the thread's cached chunks and its tcache. */
+void gm_tcache_thread_shutdown(struct gm *g);
+
+/* ---- glibc_arena.c -------------------------------------------------------------- */
+
+/* ptmalloc_init: the first call of any entry point (tunables applied). */
+void gm_ptmalloc_init(struct gm *g);
+/* malloc_init_state of g->av: empty bins, initial top. */
+void gm_malloc_init_state(struct gm *g);
+/* arena_get: the thread's arena, locked, in g->av (arena_get2 on its first
+   call); 0 when no arena can be had (then g->av is 0 too). */
+vaddr_t gm_arena_get(struct gm *g, uint64_t size);
+/* arena_get_retry after a failed allocation in g->av. */
+vaddr_t gm_arena_get_retry(struct gm *g, uint64_t bytes);
+/* grow_heap, shrink_heap, new_heap, heap_trim (arena.c). */
+int gm_grow_heap(struct gm *g, vaddr_t h, int64_t diff);
+vaddr_t gm_new_heap(struct gm *g, uint64_t size, uint64_t top_pad);
+int gm_heap_trim(struct gm *g, vaddr_t heap, uint64_t pad);
+/* __malloc_arena_thread_freeres: the tcache, then the arena to free_list. */
+void gm_arena_thread_freeres(struct gm *g);
+
+/* ---- glibc_mallopt.c -------------------------------------------------------------- */
+
+/* ptmalloc_init's TUNABLE_GET calls: the process's glibc.malloc tunables. */
+void gm_apply_tunables(struct gm *g);
+/* set_max_fast (malloc.c): global_max_fast from an M_MXFAST value. */
+void gm_set_max_fast(struct gm *g, uint64_t s);
 
 #endif

@@ -21,45 +21,6 @@
 
 /* ---- setup ---------------------------------------------------------------- */
 
-/* What the static initializers of main_arena, mp_ and global_max_fast put in
-   the program's data: written at the first malloc (the bss is zero until
-   then), together with ptmalloc_init. */
-static void static_init(struct gm *g)
-{
-	mp_set(g, MP_TOP_PAD, GM_DEFAULT_TOP_PAD);
-	mp_set_int(g, MP_N_MMAPS_MAX, GM_DEFAULT_MMAP_MAX);
-	mp_set(g, MP_MMAP_THRESHOLD, GM_DEFAULT_MMAP_THRESHOLD);
-	mp_set(g, MP_TRIM_THRESHOLD, GM_DEFAULT_TRIM_THRESHOLD);
-	mp_set(g, MP_ARENA_TEST, 8);
-	mp_set(g, MP_TCACHE_BINS, GM_TCACHE_MAX_BINS);
-	mp_set(g, MP_TCACHE_MAX_BYTES, 63 * GM_MALLOC_ALIGNMENT + GM_MINSIZE - GM_SIZE_SZ);
-	mp_set(g, MP_TCACHE_COUNT, GM_TCACHE_FILL_COUNT);
-	st(g, g->av + AV_NEXT, g->av);
-	st(g, g->av + AV_ATTACHED_THREADS, 1);
-}
-
-/* ptmalloc_init -> tcache_key_initialize, malloc_init_state(&main_arena) */
-static void ptmalloc_init(struct gm *g)
-{
-	if (ld32(g, g->gs + GS_INITIALIZED))
-		return;
-	probe_call(g->pr, LAYER_LIBC, "ptmalloc_init");
-	static_init(g);
-	st32(g, g->gs + GS_INITIALIZED, 1);
-	st(g, g->gs + GS_TCACHE_KEY, GM_TCACHE_KEY);
-	for (unsigned i = 1; i < GM_NBINS; i++) {
-		vaddr_t bin = gm_bin_at(g->av, i);
-
-		set_fd(g, bin, bin);
-		set_bk(g, bin, bin);
-	}
-	/* set_max_fast(DEFAULT_MXFAST): (128 + SIZE_SZ) & ~MALLOC_ALIGN_MASK = 128 */
-	st(g, g->gs + GS_MAX_FAST, (GM_DEFAULT_MXFAST + GM_SIZE_SZ) & ~GM_MALLOC_ALIGN_MASK);
-	set_have_fastchunks(g, false);
-	set_av_top(g, unsorted(g)); /* initial_top: a fake chunk of size 0 */
-	probe_ret(g->pr, LAYER_LIBC, "ptmalloc_init");
-}
-
 static void glibc_init(struct libc *lc)
 {
 	vaddr_t av = libc_static_alloc(lc, AV_SIZEOF);
@@ -86,17 +47,18 @@ void glibc_malloc_release(struct libc *lc)
 
 /* ---- the public entry points ---------------------------------------------- */
 
-/* __libc_malloc: tcache first, then _int_malloc on main_arena. */
+/* __libc_malloc: tcache first, then _int_malloc on main_arena while the
+   program has one thread, else on the thread's arena (arena_get). */
 static vaddr_t glibc_malloc(struct libc *lc, uint64_t bytes)
 {
 	struct gm g;
-	vaddr_t victim;
+	vaddr_t victim, av;
 	uint64_t tbytes;
 	size_t tc_idx;
 
 	gm_enter(&g, lc);
 	probe_call(g.pr, LAYER_LIBC, "__libc_malloc", {"bytes", bytes});
-	ptmalloc_init(&g);
+	gm_ptmalloc_init(&g);
 	if (bytes > (uint64_t)INT64_MAX) {
 		lc->errno_ = SIM_ENOMEM;
 		victim = 0;
@@ -113,7 +75,19 @@ static vaddr_t glibc_malloc(struct libc *lc, uint64_t bytes)
 			goto out;
 		}
 	}
+	if (single_thread_p(&g)) {
+		g.av = g.main;
+		victim = gm_int_malloc(&g, bytes);
+		goto out;
+	}
+	av = gm_arena_get(&g, bytes);
 	victim = gm_int_malloc(&g, bytes);
+	if (!victim && av) { /* retry in another arena */
+		av = gm_arena_get_retry(&g, bytes);
+		victim = gm_int_malloc(&g, bytes);
+	}
+	if (av)
+		unlock(&g, av + AV_MUTEX);
 out:
 	probe_ret(g.pr, LAYER_LIBC, "__libc_malloc", {"ret", victim});
 	return victim;
@@ -138,8 +112,16 @@ static void libc_free_body(struct gm *g, vaddr_t mem)
 		gm_munmap_chunk(g, p);
 	} else {
 		gm_maybe_init_tcache(g);
+		g->av = arena_for_chunk(g, p);
 		gm_int_free(g, p, false);
 	}
+}
+
+void gm_libc_free(struct gm *g, vaddr_t mem)
+{
+	probe_call(g->pr, LAYER_LIBC, "__libc_free", {"mem", mem});
+	libc_free_body(g, mem);
+	probe_ret(g->pr, LAYER_LIBC, "__libc_free");
 }
 
 /* __libc_free (free(NULL) is filtered by libc_free) */
@@ -148,9 +130,7 @@ static void glibc_free(struct libc *lc, vaddr_t mem)
 	struct gm g;
 
 	gm_enter(&g, lc);
-	probe_call(g.pr, LAYER_LIBC, "__libc_free", {"mem", mem});
-	libc_free_body(&g, mem);
-	probe_ret(g.pr, LAYER_LIBC, "__libc_free");
+	gm_libc_free(&g, mem);
 }
 
 /* _int_realloc: grow into top or a free next chunk, shrink and split, else
@@ -175,7 +155,7 @@ static vaddr_t int_realloc(struct gm *g, vaddr_t oldp, uint64_t oldsize, uint64_
 		vaddr_t top = av_top(g);
 
 		if (next == top && (newsize = oldsize + nextsize) >= nb + GM_MINSIZE) {
-			set_head_size(g, oldp, nb);
+			set_head_size(g, oldp, nb | arena_bit(g));
 			set_av_top(g, oldp + nb);
 			set_head(g, oldp + nb, (newsize - nb) | GM_PREV_INUSE);
 			heap_ev(g, "_int_realloc", "grown into top", oldp, nb);
@@ -208,13 +188,13 @@ static vaddr_t int_realloc(struct gm *g, vaddr_t oldp, uint64_t oldsize, uint64_
 	uint64_t remainder_size = newsize - nb;
 
 	if (remainder_size < GM_MINSIZE) {
-		set_head_size(g, newp, newsize);
+		set_head_size(g, newp, newsize | arena_bit(g));
 		set_inuse_bit_at_offset(g, newp, newsize);
 	} else {
 		vaddr_t remainder = newp + nb;
 
-		set_head_size(g, newp, nb);
-		set_head(g, remainder, remainder_size | GM_PREV_INUSE);
+		set_head_size(g, newp, nb | arena_bit(g));
+		set_head(g, remainder, remainder_size | GM_PREV_INUSE | arena_bit(g));
 		set_inuse_bit_at_offset(g, remainder, remainder_size);
 		heap_ev(g, "_int_realloc", "tail split off", remainder, remainder_size);
 		gm_int_free(g, remainder, true);
@@ -222,19 +202,32 @@ static vaddr_t int_realloc(struct gm *g, vaddr_t oldp, uint64_t oldsize, uint64_
 	return newp + GM_CHUNK_HDR_SZ;
 }
 
-/* __libc_realloc (libc_realloc has handled oldmem == 0 and bytes == 0). */
+static vaddr_t int_realloc_call(struct gm *g, vaddr_t oldp, uint64_t oldsize, uint64_t nb)
+{
+	vaddr_t ret;
+
+	probe_call(g->pr, LAYER_LIBC, "_int_realloc", {"chunk", oldp}, {"nb", nb});
+	ret = int_realloc(g, oldp, oldsize, nb);
+	probe_ret(g->pr, LAYER_LIBC, "_int_realloc", {"ret", ret});
+	return ret;
+}
+
+/* __libc_realloc (libc_realloc has handled oldmem == 0 and bytes == 0). A
+   chunk of the heap is resized in its own arena. */
 static vaddr_t glibc_realloc(struct libc *lc, vaddr_t oldmem, uint64_t bytes)
 {
 	struct gm g;
-	vaddr_t oldp = oldmem - GM_CHUNK_HDR_SZ, ret = 0;
+	vaddr_t oldp = oldmem - GM_CHUNK_HDR_SZ, ret = 0, ar_ptr;
 	uint64_t oldsize, nb;
 
 	gm_enter(&g, lc);
 	probe_call(g.pr, LAYER_LIBC, "__libc_realloc", {"oldmem", oldmem}, {"bytes", bytes});
-	ptmalloc_init(&g);
+	gm_ptmalloc_init(&g);
 	oldsize = chunksize(&g, oldp);
-	if (!(size_nomask(&g, oldp) & GM_IS_MMAPPED))
+	if (!(size_nomask(&g, oldp) & GM_IS_MMAPPED)) {
 		gm_maybe_init_tcache(&g);
+		g.av = arena_for_chunk(&g, oldp);
+	}
 	if (oldp > (vaddr_t)-oldsize || misaligned(oldp))
 		printerr(&g, "realloc(): invalid pointer");
 	if (bytes > (uint64_t)INT64_MAX) {
@@ -260,9 +253,22 @@ static vaddr_t glibc_realloc(struct libc *lc, vaddr_t oldmem, uint64_t bytes)
 		gm_munmap_chunk(&g, oldp);
 		goto out;
 	}
-	probe_call(g.pr, LAYER_LIBC, "_int_realloc", {"chunk", oldp}, {"nb", nb});
-	ret = int_realloc(&g, oldp, oldsize, nb);
-	probe_ret(g.pr, LAYER_LIBC, "_int_realloc", {"ret", ret});
+	if (single_thread_p(&g)) {
+		ret = int_realloc_call(&g, oldp, oldsize, nb);
+		goto out;
+	}
+	ar_ptr = g.av;
+	lock(&g, ar_ptr + AV_MUTEX);
+	ret = int_realloc_call(&g, oldp, oldsize, nb);
+	unlock(&g, ar_ptr + AV_MUTEX);
+	if (ret == 0) { /* try harder, in other arenas */
+		ret = glibc_malloc(lc, bytes);
+		if (ret) {
+			libc_memcpy(lc, ret, oldmem, oldsize - GM_SIZE_SZ);
+			g.av = ar_ptr;
+			gm_int_free(&g, oldp, false);
+		}
+	}
 out:
 	probe_ret(g.pr, LAYER_LIBC, "__libc_realloc", {"ret", ret});
 	return ret;
@@ -279,8 +285,9 @@ out:
 static vaddr_t glibc_calloc(struct libc *lc, uint64_t n, uint64_t elem)
 {
 	struct gm g;
-	vaddr_t oldtop, mem = 0, p;
-	uint64_t sz = n * elem, oldtopsize, csz;
+	vaddr_t oldtop = 0, mem = 0, p, av;
+	uint64_t sz = n * elem, oldtopsize = 0, csz;
+	bool single;
 
 	gm_enter(&g, lc);
 	probe_call(g.pr, LAYER_LIBC, "__libc_calloc", {"bytes", sz});
@@ -288,21 +295,45 @@ static vaddr_t glibc_calloc(struct libc *lc, uint64_t n, uint64_t elem)
 		lc->errno_ = SIM_ENOMEM;
 		goto out;
 	}
-	ptmalloc_init(&g);
+	gm_ptmalloc_init(&g);
 	gm_maybe_init_tcache(&g);
-	oldtop = av_top(&g);
-	oldtopsize = chunksize(&g, oldtop);
+	single = single_thread_p(&g);
+	av = single ? (g.av = g.main) : gm_arena_get(&g, sz);
+	if (av) {
+		oldtop = av_top(&g);
+		oldtopsize = chunksize(&g, oldtop);
+		if (av != g.main) {
+			/* a heap's part beyond its mprotect_size is fresh too */
+			vaddr_t heap = heap_for_ptr(oldtop);
+			uint64_t fresh = heap + ld(&g, heap + HI_MPROTECT_SIZE) - oldtop;
+
+			if (oldtopsize < fresh)
+				oldtopsize = fresh;
+		}
+	}
 	mem = gm_int_malloc(&g, sz);
+	if (!single) {
+		if (mem == 0 && av) {
+			av = gm_arena_get_retry(&g, sz);
+			mem = gm_int_malloc(&g, sz);
+		}
+		if (av)
+			unlock(&g, av + AV_MUTEX);
+	}
 	if (mem == 0)
 		goto out;
 	p = mem - GM_CHUNK_HDR_SZ;
 	csz = chunksize(&g, p);
 	if (size_nomask(&g, p) & GM_IS_MMAPPED) {
+		if (ld32(&g, g.gs + GS_PERTURB)) { /* the perturb byte went in */
+			libc_memset(lc, mem, 0, sz);
+			goto out;
+		}
 		EV(g.pr, LAYER_LIBC, EV_HEAP, "__libc_calloc", "mmapped: not cleared", {"chunk", p},
 		   {"size", csz});
 		goto out;
 	}
-	if (p == oldtop && csz > oldtopsize)
+	if (ld32(&g, g.gs + GS_PERTURB) == 0 && p == oldtop && csz > oldtopsize)
 		csz = oldtopsize;
 	EV(g.pr, LAYER_LIBC, EV_HEAP, "__libc_calloc", "cleared", {"chunk", p},
 	   {"size", csz - GM_SIZE_SZ});
@@ -343,9 +374,9 @@ static vaddr_t int_memalign(struct gm *g, uint64_t alignment, uint64_t bytes)
 			gm_track_mmapped(g, newp);
 			return newp + GM_CHUNK_HDR_SZ;
 		}
-		set_head(g, newp, newsize | GM_PREV_INUSE);
+		set_head(g, newp, newsize | GM_PREV_INUSE | arena_bit(g));
 		set_inuse_bit_at_offset(g, newp, newsize);
-		set_head_size(g, p, leadsize);
+		set_head_size(g, p, leadsize | arena_bit(g));
 		heap_ev(g, "_int_memalign", "leader given back", p, leadsize);
 		gm_int_free(g, p, true);
 		p = newp;
@@ -355,7 +386,7 @@ static vaddr_t int_memalign(struct gm *g, uint64_t alignment, uint64_t bytes)
 		if (size > nb + GM_MINSIZE) {
 			vaddr_t remainder = p + nb;
 
-			set_head(g, remainder, (size - nb) | GM_PREV_INUSE);
+			set_head(g, remainder, (size - nb) | GM_PREV_INUSE | arena_bit(g));
 			set_head_size(g, p, nb);
 			heap_ev(g, "_int_memalign", "trailer given back", remainder, size - nb);
 			gm_int_free(g, remainder, true);
@@ -364,17 +395,27 @@ static vaddr_t int_memalign(struct gm *g, uint64_t alignment, uint64_t bytes)
 	return p + GM_CHUNK_HDR_SZ;
 }
 
+static vaddr_t int_memalign_call(struct gm *g, uint64_t alignment, uint64_t bytes)
+{
+	vaddr_t ret;
+
+	probe_call(g->pr, LAYER_LIBC, "_int_memalign", {"alignment", alignment}, {"bytes", bytes});
+	ret = int_memalign(g, alignment, bytes);
+	probe_ret(g->pr, LAYER_LIBC, "_int_memalign", {"ret", ret});
+	return ret;
+}
+
 /* _mid_memalign (posix_memalign has checked the alignment) */
 static vaddr_t glibc_memalign(struct libc *lc, uint64_t alignment, uint64_t bytes)
 {
 	struct gm g;
-	vaddr_t ret;
+	vaddr_t ret, av;
 
 	if (alignment <= GM_MALLOC_ALIGNMENT)
 		return glibc_malloc(lc, bytes);
 	gm_enter(&g, lc);
 	probe_call(g.pr, LAYER_LIBC, "_mid_memalign", {"alignment", alignment}, {"bytes", bytes});
-	ptmalloc_init(&g);
+	gm_ptmalloc_init(&g);
 	if (alignment < GM_MINSIZE)
 		alignment = GM_MINSIZE;
 	if (alignment > (UINT64_MAX >> 1) + 1) {
@@ -389,9 +430,19 @@ static vaddr_t glibc_memalign(struct libc *lc, uint64_t alignment, uint64_t byte
 			a <<= 1;
 		alignment = a;
 	}
-	probe_call(g.pr, LAYER_LIBC, "_int_memalign", {"alignment", alignment}, {"bytes", bytes});
-	ret = int_memalign(&g, alignment, bytes);
-	probe_ret(g.pr, LAYER_LIBC, "_int_memalign", {"ret", ret});
+	if (single_thread_p(&g)) {
+		g.av = g.main;
+		ret = int_memalign_call(&g, alignment, bytes);
+		goto out;
+	}
+	av = gm_arena_get(&g, bytes + alignment + GM_MINSIZE);
+	ret = int_memalign_call(&g, alignment, bytes);
+	if (!ret && av) {
+		av = gm_arena_get_retry(&g, bytes);
+		ret = int_memalign_call(&g, alignment, bytes);
+	}
+	if (av)
+		unlock(&g, av + AV_MUTEX);
 out:
 	probe_ret(g.pr, LAYER_LIBC, "_mid_memalign", {"ret", ret});
 	return ret;

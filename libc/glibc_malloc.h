@@ -106,12 +106,58 @@
 #define TC_ENTRIES 128
 #define TC_SIZEOF  640
 
-/* The rest of glibc's static data the model keeps in the bss. */
-#define GS_TCACHE      0  /* __thread tcache_perthread_struct *tcache */
-#define GS_TCACHE_KEY  8  /* static uintptr_t tcache_key */
-#define GS_MAX_FAST    16 /* global_max_fast */
-#define GS_INITIALIZED 24 /* __malloc_initialized (int) */
-#define GS_SIZEOF      32
+/* The rest of glibc's static data the model keeps in the bss (malloc.c,
+   arena.c). Values other than zero are written by ptmalloc_init, as the
+   program's data would hold them (the bss is zero until then). */
+#define GS_TCACHE_KEY        0  /* static uintptr_t tcache_key */
+#define GS_MAX_FAST          8  /* global_max_fast */
+#define GS_INITIALIZED       16 /* __malloc_initialized (int) */
+#define GS_PERTURB           20 /* perturb_byte (int) */
+#define GS_NARENAS           24 /* arena.c's narenas (1 from the start) */
+#define GS_FREE_LIST         32 /* arena.c's free_list: arenas no thread is attached to */
+#define GS_NARENAS_LIMIT     40 /* arena_get2's static narenas_limit (0 until known) */
+#define GS_NEXT_TO_USE       48 /* reused_arena's static next_to_use */
+#define GS_ALIGNED_HEAP_AREA 56 /* alloc_new_heap's static aligned_heap_area */
+#define GS_MAY_SHRINK_HEAP   64 /* check_may_shrink_heap's static int (-1 until read) */
+#define GS_LIST_LOCK         68 /* list_lock (int) */
+#define GS_FREE_LIST_LOCK    72 /* free_list_lock (int) */
+#define GS_SIZEOF            80
+
+/* glibc's __thread variables of malloc, at these offsets of each thread's
+   static TLS block (libc_tls: the bss for the main thread, the top of its
+   stack for another). */
+#define TLS_TCACHE        0  /* tcache_perthread_struct *tcache */
+#define TLS_THREAD_ARENA  8  /* mstate thread_arena */
+#define TLS_SHUTTING_DOWN 16 /* bool tcache_shutting_down */
+#define TLS_SIZEOF        24
+
+/*
+ * heap_info (arena.c): the header of each heap of a non-main arena. A heap
+ * is a HEAP_MAX_SIZE-aligned reservation of HEAP_MAX_SIZE bytes, PROT_NONE
+ * beyond its first mprotect_size bytes; a chunk's heap is its address with
+ * the low bits masked off (heap_for_ptr). A new arena's malloc_state follows
+ * the first heap's heap_info, and its first chunk follows that (at 0x8d0).
+ */
+#define HI_AR_PTR        0  /* the arena this heap belongs to */
+#define HI_PREV          8  /* the arena's previous heap (0 for its first) */
+#define HI_SIZE          16 /* bytes in use for the arena */
+#define HI_MPROTECT_SIZE 24 /* bytes made read-write so far */
+#define HI_PAGESIZE      32
+#define HI_SIZEOF        48 /* with pad: sizeof(heap_info) + 2 * SIZE_SZ is 16-aligned */
+#define GM_HEAP_MIN_SIZE (32ULL * 1024)
+#define GM_MAX_HEAPS_WALKED 4096 /* heaps of one arena the walker follows */
+#define GM_HEAP_MAX_SIZE (2 * GM_DEFAULT_MMAP_THRESHOLD_MAX) /* 64 MiB */
+
+/* mallopt's parameters (malloc.h). */
+#define GM_M_MXFAST         1
+#define GM_M_TRIM_THRESHOLD (-1)
+#define GM_M_TOP_PAD        (-2)
+#define GM_M_MMAP_THRESHOLD (-3)
+#define GM_M_MMAP_MAX       (-4)
+#define GM_M_CHECK_ACTION   (-5)
+#define GM_M_PERTURB        (-6)
+#define GM_M_ARENA_TEST     (-7)
+#define GM_M_ARENA_MAX      (-8)
 
 /* The value tcache_key_initialize would draw from getrandom: fixed, so that
    runs are deterministic. */
@@ -172,6 +218,84 @@ struct glibc_info {
 };
 /* false when the policy is not glibc or malloc has never run */
 bool glibc_malloc_info(struct libc *lc, struct glibc_info *gi);
+
+/* struct mallinfo2 (malloc.h). */
+struct glibc_mallinfo2 {
+	uint64_t arena;    /* non-mmapped space from the system: every arena's system_mem */
+	uint64_t ordblks;  /* free chunks (top counts one per arena) */
+	uint64_t smblks;   /* free fastbin chunks */
+	uint64_t hblks;    /* mmapped chunks */
+	uint64_t hblkhd;   /* bytes in mmapped chunks */
+	uint64_t usmblks;  /* always 0 */
+	uint64_t fsmblks;  /* bytes in free fastbin chunks */
+	uint64_t uordblks; /* bytes in use (arena - fordblks) */
+	uint64_t fordblks; /* free bytes, top included */
+	uint64_t keepcost; /* main_arena's top: what malloc_trim could give back */
+};
+
+/*
+ * The malloc.h calls beyond the malloc family. Each runs simulated code
+ * (inside task_run, as libc_malloc); the policy must be glibc.
+ *   glibc_mallopt       mallopt(param, value): 1, or 0 when the value is refused
+ *   glibc_malloc_trim   malloc_trim(pad): 1 when memory went back to the kernel
+ *   glibc_malloc_stats  malloc_stats(): its lines go to fd 2 (one write each)
+ *   glibc_malloc_info_xml  malloc_info(0, stdout): the XML, one write(1) at the
+ *                       end (stdout buffered in static memory)
+ * The printers append what they print to *text, which the caller owns and
+ * frees (free(text->s)), so that a process killed inside leaks nothing.
+ */
+struct glibc_text {
+	char *s;
+	size_t len, cap;
+};
+int glibc_mallopt(struct libc *lc, int param, int value);
+int glibc_malloc_trim(struct libc *lc, uint64_t pad);
+void glibc_malloc_stats(struct libc *lc, struct glibc_text *text);
+void glibc_malloc_info_xml(struct libc *lc, struct glibc_text *text);
+/* mallinfo2() as the program would get it now, read without running it
+   (libc_peek64): false when the policy is not glibc. */
+bool glibc_mallinfo2_view(struct libc *lc, struct glibc_mallinfo2 *m);
+/* __malloc_arena_thread_freeres of the running thread (libc_tls): its
+   tcache back to the arenas, its arena to free_list when it was the last
+   thread attached. Runs simulated code; libc's thread exit calls it. */
+void glibc_thread_freeres(struct libc *lc);
+
+/*
+ * GLIBC_TUNABLES: add the glibc.malloc.NAME=VALUE entries of spec (several
+ * separated by ':') to list (*n of max used). 0, or -1 with the reason in
+ * err: an unknown name, one the model cannot honour (hugetlb, check), a
+ * value that is not a number or out of the tunable's range (which glibc
+ * would silently ignore). glibc_tunable_name(i): the names, NULL past the
+ * last.
+ */
+int glibc_tunables_parse(struct libc_tunable *list, unsigned *n, unsigned max, const char *spec,
+                         char *err, size_t errlen);
+const char *glibc_tunable_name(unsigned i);
+
+/* One arena as `show arenas` and the viewer show it, read without running
+   the program (libc_peek64). */
+#define GLIBC_VIEW_HEAPS 8
+struct glibc_heap_view {
+	vaddr_t heap;
+	uint64_t size, mprotect_size;
+};
+struct glibc_arena_view {
+	unsigned nr;              /* malloc_stats's number: 0 main_arena, then list order */
+	vaddr_t av;               /* its malloc_state */
+	vaddr_t top;
+	uint64_t top_size;
+	uint64_t system_mem, max_system_mem;
+	uint64_t attached_threads;
+	bool on_free_list;        /* no thread attached: the next new thread takes it */
+	struct glibc_mallinfo2 mi; /* this arena's part of mallinfo2 */
+	unsigned nr_heaps;        /* non-main: its heaps (the newest, top's, first) */
+	struct glibc_heap_view heaps[GLIBC_VIEW_HEAPS];
+};
+/* Up to max arenas into out; returns how many the program has (0 when the
+   policy is not glibc or malloc has not run). */
+unsigned glibc_arenas_view(struct libc *lc, struct glibc_arena_view *out, unsigned max);
+/* `show arenas`: every arena, its heaps, which thread uses which. */
+void glibc_arenas_dump(struct libc *lc, FILE *out);
 
 /* Free the host-side bookkeeping (lc->priv) of a libc whose process is gone:
    struct malloc_ops has no fini hook, so the owner of the libc calls this. */

@@ -122,6 +122,53 @@ out:
 	return mm ? mm + GM_CHUNK_HDR_SZ : 0;
 }
 
+/*
+ * sysmalloc's part for a non-main arena: grow the heap of its top
+ * (grow_heap), else start a new heap for it (new_heap) behind a fencepost
+ * that closes the old one, the old top freed; else, when it was not tried,
+ * an mmapped chunk. Returns that chunk's user pointer, else 0 (the new top
+ * is carved by the caller, which fails if it is still too small).
+ */
+static vaddr_t sysmalloc_heap(struct gm *g, uint64_t nb, vaddr_t old_top, uint64_t old_size,
+                              bool tried_mmap)
+{
+	vaddr_t old_heap = heap_for_ptr(old_top), heap;
+	uint64_t old_heap_size = ld(g, old_heap + HI_SIZE);
+
+	if ((int64_t)(GM_MINSIZE + nb - old_size) > 0 &&
+	    gm_grow_heap(g, old_heap, (int64_t)(GM_MINSIZE + nb - old_size)) == 0) {
+		uint64_t hsize = ld(g, old_heap + HI_SIZE);
+
+		st(g, g->av + AV_SYSTEM_MEM, system_mem(g) + hsize - old_heap_size);
+		set_head(g, old_top, (old_heap + hsize - old_top) | GM_PREV_INUSE);
+		heap_ev(g, "sysmalloc", "top grown", old_top, old_heap + hsize - old_top);
+	} else if ((heap = gm_new_heap(g, nb + GM_MINSIZE + HI_SIZEOF, mp_get(g, MP_TOP_PAD)))) {
+		uint64_t hsize = ld(g, heap + HI_SIZE);
+
+		st(g, heap + HI_AR_PTR, g->av);
+		st(g, heap + HI_PREV, old_heap);
+		st(g, g->av + AV_SYSTEM_MEM, system_mem(g) + hsize);
+		set_av_top(g, heap + HI_SIZEOF);
+		set_head(g, heap + HI_SIZEOF, (hsize - HI_SIZEOF) | GM_PREV_INUSE);
+		heap_ev(g, "sysmalloc", "new top in a new heap", heap + HI_SIZEOF, hsize - HI_SIZEOF);
+		/* the fencepost takes MINSIZE bytes: it may become top again */
+		old_size = (old_size - GM_MINSIZE) & ~GM_MALLOC_ALIGN_MASK;
+		set_head(g, old_top + old_size + GM_CHUNK_HDR_SZ, 0 | GM_PREV_INUSE);
+		if (old_size >= GM_MINSIZE) {
+			set_head(g, old_top + old_size, GM_CHUNK_HDR_SZ | GM_PREV_INUSE);
+			set_foot(g, old_top + old_size, GM_CHUNK_HDR_SZ);
+			set_head(g, old_top, old_size | GM_PREV_INUSE | GM_NON_MAIN_ARENA);
+			gm_int_free(g, old_top, true);
+		} else {
+			set_head(g, old_top, (old_size + GM_CHUNK_HDR_SZ) | GM_PREV_INUSE);
+			set_foot(g, old_top, old_size + GM_CHUNK_HDR_SZ);
+		}
+	} else if (!tried_mmap) {
+		return sysmalloc_mmap(g, nb);
+	}
+	return 0;
+}
+
 /* sysmalloc: the top chunk cannot serve nb. Mmap the request when it is
    above the threshold, else grow the heap with MORECORE (sbrk) by
    nb + top_pad + MINSIZE less what top already has, whole pages; fall back
@@ -134,18 +181,25 @@ vaddr_t gm_sysmalloc(struct gm *g, uint64_t nb)
 	bool tried_mmap = false;
 
 	probe_call(g->pr, LAYER_LIBC, "sysmalloc", {"nb", nb});
-	if (nb >= mp_get(g, MP_MMAP_THRESHOLD) &&
-	    mp_get_int(g, MP_N_MMAPS) < mp_get_int(g, MP_N_MMAPS_MAX)) {
+	if (g->av == 0 || (nb >= mp_get(g, MP_MMAP_THRESHOLD) &&
+	                   mp_get_int(g, MP_N_MMAPS) < mp_get_int(g, MP_N_MMAPS_MAX))) {
 		ret = sysmalloc_mmap(g, nb);
 		if (ret)
 			goto out;
 		tried_mmap = true;
 	}
-	(void)tried_mmap; /* only non-main arenas retry mmap */
-
+	if (g->av == 0) /* no usable arena, and mmap failed too */
+		goto out;
 	old_top = av_top(g);
 	old_size = chunksize(g, old_top);
 	old_end = old_top + old_size;
+
+	if (g->av != g->main) {
+		ret = sysmalloc_heap(g, nb, old_top, old_size, tried_mmap);
+		if (ret)
+			goto out;
+		goto alloc;
+	}
 
 	size = nb + mp_get(g, MP_TOP_PAD) + GM_MINSIZE;
 	if (contiguous(g))
@@ -241,6 +295,7 @@ vaddr_t gm_sysmalloc(struct gm *g, uint64_t nb)
 			}
 		}
 	}
+alloc:
 	if (system_mem(g) > ld(g, g->av + AV_MAX_SYSTEM_MEM))
 		st(g, g->av + AV_MAX_SYSTEM_MEM, system_mem(g));
 
@@ -251,7 +306,7 @@ vaddr_t gm_sysmalloc(struct gm *g, uint64_t nb)
 
 		if (sz >= nb + GM_MINSIZE) {
 			set_av_top(g, p + nb);
-			set_head(g, p, nb | GM_PREV_INUSE);
+			set_head(g, p, nb | GM_PREV_INUSE | arena_bit(g));
 			set_head(g, p + nb, (sz - nb) | GM_PREV_INUSE);
 			heap_ev(g, "sysmalloc", "split from top", p, nb);
 			ret = p + GM_CHUNK_HDR_SZ;

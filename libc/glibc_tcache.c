@@ -43,14 +43,26 @@ vaddr_t gm_tcache_get(struct gm *g, size_t tc_idx)
 	return e;
 }
 
+/* tcache_init: the thread's tcache_perthread_struct, the first chunk it
+   takes from its arena (arena_get: a thread's first malloc chooses its
+   arena here). Not once the thread is shutting down. */
 static void tcache_init(struct gm *g)
 {
-	vaddr_t victim;
+	vaddr_t victim = 0, av;
 
+	if (ld32(g, g->tls + TLS_SHUTTING_DOWN))
+		return;
 	probe_call(g->pr, LAYER_LIBC, "tcache_init");
+	av = gm_arena_get(g, TC_SIZEOF);
 	victim = gm_int_malloc(g, TC_SIZEOF);
+	if (!victim && av) {
+		av = gm_arena_get_retry(g, TC_SIZEOF);
+		victim = gm_int_malloc(g, TC_SIZEOF);
+	}
+	if (av)
+		unlock(g, av + AV_MUTEX);
 	if (victim) {
-		st(g, g->gs + GS_TCACHE, victim);
+		st(g, g->tls + TLS_TCACHE, victim);
 		libc_memset(g->lc, victim, 0, TC_SIZEOF);
 	}
 	probe_ret(g->pr, LAYER_LIBC, "tcache_init", {"tcache", victim});
@@ -60,4 +72,30 @@ void gm_maybe_init_tcache(struct gm *g)
 {
 	if (tcache_ptr(g) == 0)
 		tcache_init(g);
+}
+
+/* tcache_thread_shutdown: every cached chunk and the tcache itself go back
+   to their arenas (__libc_free, the tcache disabled first). */
+void gm_tcache_thread_shutdown(struct gm *g)
+{
+	vaddr_t tc = tcache_ptr(g);
+
+	st32(g, g->tls + TLS_SHUTTING_DOWN, 1);
+	if (!tc)
+		return;
+	probe_call(g->pr, LAYER_LIBC, "tcache_thread_shutdown", {"tcache", tc});
+	st(g, g->tls + TLS_TCACHE, 0);
+	for (unsigned i = 0; i < GM_TCACHE_MAX_BINS; i++) {
+		vaddr_t slot = tc + TC_ENTRIES + 8ULL * i, e;
+
+		while ((e = ld(g, slot)) != 0) {
+			libc_step(g->lc);
+			if (misaligned(e))
+				printerr(g, "tcache_thread_shutdown(): unaligned tcache chunk detected");
+			st(g, slot, protect_ptr(e, ld(g, e)));
+			gm_libc_free(g, e);
+		}
+	}
+	gm_libc_free(g, tc);
+	probe_ret(g->pr, LAYER_LIBC, "tcache_thread_shutdown");
 }

@@ -13,6 +13,7 @@
  */
 #include "libc.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 #include "../kernel_sim/syscalls.h"
@@ -47,6 +48,20 @@ void libc_init(struct libc *lc, struct kernel *k, const struct malloc_ops *ops)
 	/* Host-side setup only: the policy first touches memory in its first malloc. */
 	if (ops->init)
 		ops->init(lc);
+	lc->data = libc_static_alloc(lc, LD_SIZEOF);
+	lc->main_thread.tid = k->current->pid;
+	lc->main_thread.task = k->current;
+	lc->main_thread.tls = lc->data + LD_MAIN_TLS;
+	lc->threads = lc->self = &lc->main_thread;
+}
+
+void libc_set_self(struct libc *lc, struct libc_thread *t)
+{
+	if (t == lc->self)
+		return;
+	lc->self->errno_ = lc->errno_;
+	lc->errno_ = t->errno_;
+	lc->self = t;
 }
 
 void libc_fini(struct libc *lc)
@@ -141,7 +156,7 @@ vaddr_t libc_mmap(struct libc *lc, vaddr_t addr, uint64_t len, int prot, int fla
 		ret = LIBC_MAP_FAILED;
 	} else {
 		ret = (vaddr_t)r;
-		if (lc->in_malloc) {
+		if (lc->in_malloc && !lc->uncounted) {
 			lc->st.mmapped_bytes += PAGE_ALIGN(len);
 			if (lc->st.mmapped_bytes > lc->st.max_mmapped_bytes)
 				lc->st.max_mmapped_bytes = lc->st.mmapped_bytes;
@@ -163,7 +178,7 @@ int libc_munmap(struct libc *lc, vaddr_t addr, uint64_t len)
 	if (r < 0) {
 		lc->errno_ = (int)-r;
 		ret = -1;
-	} else if (lc->in_malloc) {
+	} else if (lc->in_malloc && !lc->uncounted) {
 		uint64_t n = PAGE_ALIGN(len);
 
 		if (n > lc->st.mmapped_bytes)
@@ -223,7 +238,7 @@ vaddr_t libc_mremap(struct libc *lc, vaddr_t addr, uint64_t old_len, uint64_t ne
 		ret = LIBC_MAP_FAILED;
 	} else {
 		ret = (vaddr_t)r;
-		if (lc->in_malloc) {
+		if (lc->in_malloc && !lc->uncounted) {
 			uint64_t o = PAGE_ALIGN(old_len), n = PAGE_ALIGN(new_len);
 
 			if (o > lc->st.mmapped_bytes)
@@ -237,6 +252,73 @@ vaddr_t libc_mremap(struct libc *lc, vaddr_t addr, uint64_t old_len, uint64_t ne
 	}
 	probe_ret(p, LAYER_LIBC, "__mremap", {"ret", ret});
 	return ret;
+}
+
+void libc_count_mapped(struct libc *lc, int64_t delta)
+{
+	if (delta < 0 && (uint64_t)-delta > lc->st.mmapped_bytes)
+		panic("allocator uncounted %llu bytes, has %llu mapped",
+		      (unsigned long long)-delta, (unsigned long long)lc->st.mmapped_bytes);
+	lc->st.mmapped_bytes += (uint64_t)delta;
+	if (lc->st.mmapped_bytes > lc->st.max_mmapped_bytes)
+		lc->st.max_mmapped_bytes = lc->st.mmapped_bytes;
+}
+
+int64_t libc_read_file(struct libc *lc, const char *path, char *buf, size_t n)
+{
+	int64_t fd = sys_openat(lc->k, path, SIM_O_RDONLY | SIM_O_CLOEXEC), r;
+
+	if (fd < 0) {
+		lc->errno_ = (int)-fd;
+		return -1;
+	}
+	r = sys_read(lc->k, (int)fd, buf, n ? n - 1 : 0);
+	if (r < 0) {
+		lc->errno_ = (int)-r;
+		r = -1;
+	} else if (n) {
+		buf[r] = '\0';
+	}
+	sys_close(lc->k, (int)fd);
+	return r;
+}
+
+/* read_sysfs_file: comma-separated ranges "0-3,8", each counted. */
+int libc_get_nprocs(struct libc *lc)
+{
+	char buf[64];
+	const char *l = buf;
+	int result = 0;
+
+	probe_call(lc_probe(lc), LAYER_LIBC, "__get_nprocs");
+	if (libc_read_file(lc, "/sys/devices/system/cpu/online", buf, sizeof(buf)) > 0) {
+		do {
+			char *end;
+			unsigned long n = strtoul(l, &end, 10), m = n;
+
+			if (end == l) {
+				result = 0;
+				break;
+			}
+			if (*end == '-') {
+				l = end + 1;
+				m = strtoul(l, &end, 10);
+				if (end == l) {
+					result = 0;
+					break;
+				}
+			}
+			if (m >= n)
+				result += (int)(m - n + 1);
+			l = end;
+			if (*l == ',')
+				l++;
+		} while (*l && *l != '\n');
+	}
+	if (result == 0)
+		result = 2; /* get_nprocs_fallback's last resort */
+	probe_ret(lc_probe(lc), LAYER_LIBC, "__get_nprocs", {"ret", (uint64_t)result});
+	return result;
 }
 
 /* ---- the malloc family ----------------------------------------------------- */

@@ -32,6 +32,28 @@
 #define AFTERMALLOC_INLINE_ACCESS 1
 #include "policy.h"
 
+/*
+ * A thread of the simulated program as libc knows it: the host-side half of
+ * glibc's struct pthread. Its TLS block holds the malloc policy's __thread
+ * variables (LIBC_TLS_SIZE bytes, zero at the start): in the bss for the
+ * main thread (a static program's initial TLS block), below the struct
+ * pthread at the top of the thread's stack for the others (pthread.c).
+ */
+#define LIBC_TLS_SIZE 64
+#define LIBC_MAX_TUNABLES 16
+
+struct libc_thread {
+	int tid;               /* the kernel's id of its task */
+	struct task *task;     /* its task (NULL once it exited) */
+	vaddr_t tls;           /* its static TLS block */
+	vaddr_t pd;            /* its struct pthread (0: the main thread's is not modelled) */
+	vaddr_t stackblock;    /* its stack mapping, guard included (0: the main thread) */
+	uint64_t stackblock_size, guardsize;
+	int errno_;            /* its errno while another thread runs */
+	bool exited;           /* its start routine returned: it waits to be joined */
+	struct libc_thread *next; /* lc->threads, newest first */
+};
+
 struct libc_stats {
 	uint64_t brk_calls, mmap_calls, munmap_calls; /* system calls made */
 	uint64_t mmapped_bytes;                       /* bytes mapped by the allocator now */
@@ -58,7 +80,40 @@ struct libc {
 	                       munmap made then are the allocator's and are counted
 	                       in st.mmapped_bytes by libc_mmap/libc_munmap
 	                       themselves (policies must not count them again) */
+	unsigned uncounted; /* > 0: mmap/munmap made now inside the malloc family are
+	                       not counted in st.mmapped_bytes (glibc's heap
+	                       reservations: it counts their used part itself,
+	                       libc_count_mapped) */
+	/* The process's GLIBC_TUNABLES (environment: host-side configuration),
+	   in the order given; set after libc_init, read by the glibc policy's
+	   ptmalloc_init (glibc_tunables_parse validates them). */
+	struct libc_tunable {
+		char name[40];
+		uint64_t value;
+	} tunables[LIBC_MAX_TUNABLES];
+	unsigned nr_tunables;
+	vaddr_t data; /* libc's own static data in the bss (LD_* offsets) */
+	struct libc_thread main_thread;
+	struct libc_thread *self;    /* the thread running now (libc_set_self) */
+	struct libc_thread *threads; /* every thread not yet joined, main_thread last */
 };
+
+/* libc's own statics, at lc->data: glibc's __libc_multiple_threads (0 until
+   the first pthread_create; glibc 2.36's __libc_single_threaded says the
+   same, the other way round) and the main thread's TLS block. */
+#define LD_MULTIPLE_THREADS 0
+#define LD_MAIN_TLS         16
+#define LD_SIZEOF           (LD_MAIN_TLS + LIBC_TLS_SIZE)
+
+/* The running thread's TLS block (the policy's __thread variables). */
+static inline vaddr_t libc_tls(const struct libc *lc)
+{
+	return lc->self->tls;
+}
+
+/* Make t the running thread: its errno becomes lc->errno_. Runs no
+   simulated code: whoever switches tasks (the session, replay) calls it. */
+void libc_set_self(struct libc *lc, struct libc_thread *t);
 
 /* The policies, by name; NULL when unknown. */
 const struct malloc_ops *malloc_policy(const char *name);
@@ -175,6 +230,19 @@ struct libc_peek_cache {
 };
 bool libc_peek_cached(struct libc *lc, struct libc_peek_cache *c, vaddr_t va, void *buf,
                       uint64_t n);
+
+/* Count delta bytes more (or fewer) in st.mmapped_bytes: memory of an
+   uncounted mapping that the allocator starts or stops using. */
+void libc_count_mapped(struct libc *lc, int64_t delta);
+
+/* glibc's __get_nprocs (sysdeps/unix/sysv/linux/getsysstats.c): the CPUs in
+   /sys/devices/system/cpu/online, read with openat/read/close; 2 when that
+   file cannot be read (glibc then tries /proc/stat and sched_getaffinity,
+   which the model has not: its last resort is 2). */
+int libc_get_nprocs(struct libc *lc);
+/* open, read up to n - 1 bytes (NUL-terminated), close: the byte count, or
+   -1 with errno. */
+int64_t libc_read_file(struct libc *lc, const char *path, char *buf, size_t n);
 
 /* Heap footprint as DESIGN.md defines it: (brk - start_brk) + mmapped bytes. */
 uint64_t libc_footprint(struct libc *lc);

@@ -56,6 +56,8 @@ struct chunk_info {
 	const char *where; /* "tcache[3]", "fastbin[1]", "unsorted", "smallbin[5]",
 	                      "largebin[64]", "free list", "top", "in use", ... */
 	uint64_t flags;    /* the policy's raw flag bits (glibc: P M A) */
+	unsigned arena;    /* glibc: its arena, numbered as malloc_stats does (0 the
+	                      main one; mmapped chunks say 0); 0 for other policies */
 };
 
 typedef void (*chunk_cb_t)(void *ctx, const struct chunk_info *ci);

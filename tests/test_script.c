@@ -453,9 +453,11 @@ Test(script_errors, malformed_expressions_and_characters)
 Test(script_errors, keywords_of_show_setrlimit_and_mmap)
 {
 	parse_err("show vmas\n", "t.ams:1: unknown view 'vmas' for show "
-	                         "(maps|buddyinfo|meminfo|status|heap|pagetable ADDR|tlb)\n");
+	                         "(maps|buddyinfo|meminfo|status|heap|pagetable ADDR|tlb|zoneinfo|"
+	                         "vmstat|swaps|oom_score|dmesg|arenas)\n");
 	parse_err("show\n", "t.ams:1: unknown view end of line for show "
-	                    "(maps|buddyinfo|meminfo|status|heap|pagetable ADDR|tlb)\n");
+	                    "(maps|buddyinfo|meminfo|status|heap|pagetable ADDR|tlb|zoneinfo|"
+	                    "vmstat|swaps|oom_score|dmesg|arenas)\n");
 	parse_err("show pagetable\n", "t.ams:1: 'show pagetable' needs an address\n");
 	parse_err("setrlimit heap 1M\n",
 	          "t.ams:1: unknown resource 'heap' for setrlimit (data, stack, as, cpu)\n");

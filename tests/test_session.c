@@ -723,3 +723,72 @@ Test(session, an_expectation_not_reached_is_not_checked)
 	cr_assert_not(f.s->death_expected, "killed, but no expectation ran: unexpected");
 	finish(&f);
 }
+
+Test(session, mallopt_malloc_trim_and_the_mallinfo2_builtins)
+{
+	struct fixture f = start("p = malloc 100\n"
+	                         "expect arena == 0x21000\n"
+	                         "expect uordblks == 768\n"
+	                         "expect ordblks == 1\n"
+	                         "r = mallopt mmap_threshold 300000\n"
+	                         "expect r == 1\n"
+	                         "q = malloc 200000\n"
+	                         "expect hblkhd == 0\n"
+	                         "expect q < brk\n"
+	                         "z = mallopt mxfast 200\n"
+	                         "expect z == 0\n"
+	                         "free q\n"
+	                         "t = malloc_trim 0\n"
+	                         "expect t == 1\n"
+	                         "malloc_stats\n");
+
+	run_all(&f);
+	cr_assert_not_null(f.s->res.output);
+	cr_assert(strstr(f.s->res.output, "Arena 0:\nsystem bytes     =     "),
+	          "malloc_stats printed: %s", f.s->res.output);
+	cr_assert(strstr(f.s->main_task->stderr_buf, "max mmap regions"),
+	          "malloc_stats writes to fd 2");
+	finish(&f);
+}
+
+Test(session, glibcs_calls_under_another_policy_are_an_error_with_the_line)
+{
+	struct session_opts o;
+	struct fixture f;
+
+	session_default_opts(&o);
+	o.policy = "seed";
+	f = start_opts("p = malloc 1\nexpect arena == 0\nmallopt arena_max 2\n", &o);
+	cr_assert_eq(step(&f), SESSION_OK);
+	cr_assert_eq(step(&f), SESSION_OK);
+	cr_assert(f.s->res.expect_ok);
+	cr_assert_eq(step(&f), SESSION_ERROR);
+	cr_assert_str_eq(f.s->error, "t.ams:3: 'mallopt' is glibc's: this program runs the seed "
+	                             "policy");
+	finish(&f);
+}
+
+Test(session, tunables_reach_ptmalloc_init_and_are_checked)
+{
+	struct session_opts o;
+	struct fixture f;
+	char err[512];
+
+	session_default_opts(&o);
+	cr_assert_eq(session_opt_tunable(&o, "glibc.malloc.mmap_threshold=300000:glibc.malloc."
+	                                     "perturb=0x5a",
+	                                 err, sizeof(err)),
+	             0, "%s", err);
+	f = start_opts("q = malloc 200000\nexpect q < brk\nv = load q 100 1\nexpect v == 0xa5\n",
+	               &o);
+	run_all(&f);
+	finish(&f);
+	cr_assert_eq(session_opt_tunable(&o, "glibc.malloc.arena_max=0", err, sizeof(err)), -1);
+	cr_assert_str_eq(err, "--tunable: glibc.malloc.arena_max=0: out of range [1, "
+	                      "9223372036854775807] (glibc ignores it)");
+	cr_assert_eq(session_opt_tunable(&o, "glibc.malloc.hugetlb=1", err, sizeof(err)), -1);
+	cr_assert_eq(session_opt_cpus(&o, "1025", err, sizeof(err)), -1);
+	cr_assert_str_eq(err, "--cpus: '1025' is not a number of CPUs from 1 to 1024");
+	cr_assert_eq(session_opt_cpus(&o, "8", err, sizeof(err)), 0);
+	cr_assert_eq(o.kopts.nr_cpus, 8);
+}

@@ -10,6 +10,7 @@
 
 #include "kernel_sim/kernel.h"
 #include "kernel_sim/syscalls.h"
+#include "kernel_sim/sysctl.h"
 #include "tests/support_sim.h"
 
 #define MAX_EVENTS 1024
@@ -131,4 +132,61 @@ Test(syscall, every_call_opens_and_closes_the_entry_path)
 	cr_assert_eq(rec.ev[5].kind, EV_SYSRET);
 	cr_assert_eq(event_field(&rec.ev[5], "ret", 1), 0);
 	cr_assert_eq(rec.ev[5].depth, rec.ev[0].depth);
+}
+
+/* Read path whole: its text, or the errno of openat (negative). */
+static int64_t read_file(const char *path, char *buf, size_t n)
+{
+	int64_t fd = sys_openat(&k, path, SIM_O_RDONLY), r;
+
+	if (fd < 0)
+		return fd;
+	r = sys_read(&k, (int)fd, buf, n - 1);
+	cr_assert_geq(r, 0);
+	buf[r] = 0;
+	cr_assert_eq(sys_close(&k, (int)fd), 0);
+	return r;
+}
+
+Test(syscall, cpu_online_and_overcommit_memory_read_as_sysfs_and_procfs_print_them)
+{
+	char buf[64];
+
+	cr_assert_eq(read_file("/sys/devices/system/cpu/online", buf, sizeof(buf)), 2);
+	cr_assert_str_eq(buf, "0\n");
+	cr_assert_eq(read_file("/proc/sys/vm/overcommit_memory", buf, sizeof(buf)), 2);
+	cr_assert_str_eq(buf, "0\n");
+	cr_assert_eq(sysctl_vm_write(&k, "overcommit_memory", 2), 0);
+	read_file("/proc/sys/vm/overcommit_memory", buf, sizeof(buf));
+	cr_assert_str_eq(buf, "2\n");
+	k.opts.nr_cpus = 4;
+	read_file("/sys/devices/system/cpu/possible", buf, sizeof(buf));
+	cr_assert_str_eq(buf, "0-3\n");
+	sim_kernel_check(&k);
+}
+
+Test(syscall, openat_read_and_close_refuse_what_linux_refuses)
+{
+	char buf[8];
+	int64_t fd;
+
+	cr_assert_eq(sys_openat(&k, "/proc/sys/vm/nosuch", SIM_O_RDONLY), -SIM_ENOENT);
+	cr_assert_eq(sys_openat(&k, "/etc/passwd", SIM_O_RDONLY), -SIM_ENOENT);
+	cr_assert_eq(sys_openat(&k, "/proc/sys/vm/swappiness", 1 /* O_WRONLY */), -13);
+	cr_assert_eq(sys_read(&k, 2, buf, sizeof(buf)), -9);
+	cr_assert_eq(sys_close(&k, 3), -9);
+	/* reads go on from the offset, then return 0 */
+	fd = sys_openat(&k, "/proc/sys/vm/swappiness", SIM_O_RDONLY);
+	cr_assert_eq(fd, 3, "the lowest free descriptor");
+	cr_assert_eq(sys_read(&k, (int)fd, buf, 1), 1);
+	cr_assert_eq(buf[0], '6');
+	cr_assert_eq(sys_read(&k, (int)fd, buf, sizeof(buf)), 2);
+	cr_assert_eq(sys_read(&k, (int)fd, buf, sizeof(buf)), 0);
+	cr_assert_eq(sys_close(&k, (int)fd), 0);
+	cr_assert_eq(sys_close(&k, (int)fd), -9);
+	/* a full table: EMFILE */
+	for (int i = 0; i < SIM_NR_OPEN; i++)
+		cr_assert_eq(sys_openat(&k, "/sys/devices/system/cpu/online", SIM_O_RDONLY), 3 + i);
+	cr_assert_eq(sys_openat(&k, "/sys/devices/system/cpu/online", SIM_O_RDONLY), -24);
+	sim_kernel_check(&k);
 }

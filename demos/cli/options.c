@@ -35,6 +35,10 @@ const char sim_options_help[] =
     "  --seed N            randomize the layout (ASLR) from N\n"
     "  --no-zero-page      a read fault allocates a frame (zero page off)\n"
     "  --tlb N[,WAYS]      TLB entries and associativity (default 64,4)\n"
+    "  --cpus N            CPUs the machine reports online (default 1): glibc allows\n"
+    "                      8 arenas per CPU\n"
+    "  --tunable T=V[:...] a glibc.malloc tunable, as GLIBC_TUNABLES sets it\n"
+    "                      (glibc.malloc.arena_max=2; repeatable)\n"
     "  --color, --no-color colour (default: only when standard output is a terminal)\n";
 
 const char *sim_policy_names(char *buf, size_t n)
@@ -67,6 +71,15 @@ int sim_option(const char *cmd, int c, char *arg, struct session_opts *o, bool *
 		}
 		o->policy = arg;
 		return 1;
+	case SIM_OPT_CPUS:
+	case SIM_OPT_TUNABLE: {
+		char err[512];
+
+		if ((c == SIM_OPT_CPUS ? session_opt_cpus : session_opt_tunable)(o, arg, err,
+		                                                                 sizeof(err)) < 0)
+			return opt_usage(cmd, "%s", err);
+		return 1;
+	}
 	case SIM_OPT_PHYS:
 	case SIM_OPT_SWAP: {
 		struct kernel_opts k = o->kopts;

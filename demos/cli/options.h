@@ -1,7 +1,7 @@
 /*
  * options.h - the simulation options every command that runs a script takes
  * (run, step, quiz, view): --malloc, --phys, --swap, --seed, --no-zero-page,
- * --tlb, and --color for those that print to a terminal. One parser, so that
+ * --tlb, --cpus, --tunable, and --color for those that print to a terminal. One parser, so that
  * every command accepts and refuses the same values with the same words.
  */
 #ifndef DEMOS_CLI_OPTIONS_H
@@ -21,6 +21,8 @@ enum {
 	SIM_OPT_COLOR,
 	SIM_OPT_NOCOLOR,
 	SIM_OPT_SWAP,
+	SIM_OPT_CPUS,
+	SIM_OPT_TUNABLE,
 };
 
 /* Rows for a getopt_long table (no terminating zero row). */
@@ -31,6 +33,8 @@ enum {
 	    {"no-zero-page", no_argument, NULL, SIM_OPT_NOZERO},                                   \
 	    {"tlb", required_argument, NULL, SIM_OPT_TLB},                                         \
 	    {"swap", required_argument, NULL, SIM_OPT_SWAP},                                       \
+	    {"cpus", required_argument, NULL, SIM_OPT_CPUS},                                       \
+	    {"tunable", required_argument, NULL, SIM_OPT_TUNABLE},                                 \
 	    {"color", no_argument, NULL, SIM_OPT_COLOR},                                           \
 	{                                                                                          \
 		"no-color", no_argument, NULL, SIM_OPT_NOCOLOR                                     \

@@ -39,7 +39,8 @@ const struct stmt_def script_stmt_defs[ST__COUNT] = {
     [ST_ASSIGN] = {"assign", ST_ASSIGN, SHAPE_ASSIGN, 1, 1, RET_VALUE, false, "NAME = EXPR"},
     [ST_EXPECT] = {"expect", ST_EXPECT, SHAPE_EXPECT, 2, 2, RET_NONE, false, "expect EXPR OP EXPR"},
     [ST_SHOW] = {"show", ST_SHOW, SHAPE_SHOW, 0, 1, RET_NONE, false,
-                 "show maps|buddyinfo|meminfo|status|heap|pagetable ADDR|tlb"},
+                 "show maps|buddyinfo|meminfo|status|heap|pagetable ADDR|tlb|zoneinfo|vmstat|"
+                 "swaps|oom_score|dmesg|arenas"},
     [ST_SBRK] = {"sbrk", ST_SBRK, SHAPE_EXPRS, 1, 1, RET_ADDR, true, "sbrk INCREMENT"},
     [ST_BRK] = {"brk", ST_BRK, SHAPE_EXPRS, 1, 1, RET_STATUS, true, "brk ADDR"},
     [ST_MMAP] = {"mmap", ST_MMAP, SHAPE_MMAP, 1, 1, RET_ADDR, true, "mmap LEN [rw|r|none|...]"},
@@ -76,19 +77,34 @@ const struct stmt_def script_stmt_defs[ST__COUNT] = {
     [ST_SWAPOFF] = {"swapoff", ST_SWAPOFF, SHAPE_EXPRS, 0, 0, RET_STATUS, true, "swapoff"},
     [ST_OOMADJ] = {"oom_score_adj", ST_OOMADJ, SHAPE_EXPRS, 1, 1, RET_STATUS, false,
                    "oom_score_adj N"},
+    [ST_MALLOPT] = {"mallopt", ST_MALLOPT, SHAPE_MALLOPT, 1, 1, RET_VALUE, true,
+                    "mallopt arena_max|mmap_threshold|trim_threshold|top_pad|mxfast|perturb|"
+                    "mmap_max|arena_test|check_action VALUE"},
+    [ST_MALLOC_TRIM] = {"malloc_trim", ST_MALLOC_TRIM, SHAPE_EXPRS, 0, 1, RET_VALUE, true,
+                        "malloc_trim [PAD]"},
+    [ST_MALLOC_STATS] = {"malloc_stats", ST_MALLOC_STATS, SHAPE_EXPRS, 0, 0, RET_NONE, true,
+                         "malloc_stats"},
+    [ST_MALLOC_INFO] = {"malloc_info", ST_MALLOC_INFO, SHAPE_EXPRS, 0, 0, RET_NONE, true,
+                        "malloc_info"},
 };
 
 const char *const script_builtin_names[BI__COUNT] = {
     "faults", "rss", "memfree", "brk",  "infinity", "errno",
     "pid",    "vmas", "vmsize", "vmdata", "vmpte", "vmstk",
     "majfaults", "swapents", "swapfree",
+    "arena", "ordblks", "smblks", "hblks", "hblkhd", "usmblks", "fsmblks",
+    "uordblks", "fordblks", "keepcost",
 };
 const char *const script_cmp_names[] = {"==", "!=", "<", "<=", ">", ">="};
 const char *const script_view_names[VIEW__COUNT] = {
     "maps", "buddyinfo", "meminfo", "status", "heap", "pagetable", "tlb",
-    "zoneinfo", "vmstat", "swaps", "oom_score", "dmesg"};
+    "zoneinfo", "vmstat", "swaps", "oom_score", "dmesg", "arenas"};
 const char *const script_resource_names[RES__COUNT] = {"data", "stack", "as", "cpu"};
 const char *const script_advice_names[ADV__COUNT] = {"normal", "willneed", "dontneed", "free"};
+const char *const script_mallopt_names[MO__COUNT] = {
+    "mxfast",       "trim_threshold", "top_pad",    "mmap_threshold", "mmap_max",
+    "check_action", "perturb",        "arena_test", "arena_max"};
+const int script_mallopt_values[MO__COUNT] = {1, -1, -2, -3, -4, -5, -6, -7, -8};
 
 /* ---- names --------------------------------------------------------- */
 
@@ -413,6 +429,17 @@ static int parse_stmt(struct parser *p, struct stmt *st, int op)
 		if (kw < 0)
 			return parser_error(p,
 			                    "unknown resource %s for setrlimit (data, stack, as, cpu)",
+			                    tok_desc(&p->t[p->pos], buf, sizeof(buf)));
+		st->kw = kw;
+		p->pos++;
+		return parse_arg_list(p, st, d, 0, d->min_args, d->max_args);
+	case SHAPE_MALLOPT:
+		kw = lookup(script_mallopt_names, MO__COUNT, &p->t[p->pos]);
+		if (kw < 0)
+			return parser_error(p,
+			                    "unknown mallopt parameter %s (arena_max, mmap_threshold, "
+			                    "trim_threshold, top_pad, mxfast, perturb, mmap_max, "
+			                    "arena_test, check_action)",
 			                    tok_desc(&p->t[p->pos], buf, sizeof(buf)));
 		st->kw = kw;
 		p->pos++;

@@ -56,6 +56,10 @@ enum stmt_op {
 	ST_SWAPON,    /* swapon SIZE -> 0 or -1 (errno) */
 	ST_SWAPOFF,   /* swapoff -> 0 or -1 (errno) */
 	ST_OOMADJ,    /* oom_score_adj N -> 0 or -1 (errno) */
+	ST_MALLOPT,   /* mallopt PARAM VALUE -> 1 or 0 (glibc) */
+	ST_MALLOC_TRIM, /* malloc_trim [PAD] -> 1 or 0 (glibc) */
+	ST_MALLOC_STATS, /* malloc_stats: its lines as output (glibc) */
+	ST_MALLOC_INFO,  /* malloc_info: its XML as output (glibc) */
 	ST__COUNT
 };
 
@@ -74,6 +78,7 @@ enum stmt_shape {
 	SHAPE_SUBFORM,   /* a form of another keyword (expect signal/stderr): never
 	                    looked up by name */
 	SHAPE_SYSCTL,    /* vm.NAME [=] EXPR */
+	SHAPE_MALLOPT,   /* PARAM EXPR */
 };
 
 /* How a statement's result reads best. */
@@ -119,6 +124,18 @@ enum builtin {
 	BI_MAJFAULTS, /* major faults (reads from swap) of the most recent statement */
 	BI_SWAPENTS,  /* the program's pages in swap now (VmSwap in pages) */
 	BI_SWAPFREE,  /* free swap slots now */
+	/* mallinfo2()'s fields (glibc; 0 for other policies), read without
+	   running the program */
+	BI_MI_ARENA,
+	BI_MI_ORDBLKS,
+	BI_MI_SMBLKS,
+	BI_MI_HBLKS,
+	BI_MI_HBLKHD,
+	BI_MI_USMBLKS,
+	BI_MI_FSMBLKS,
+	BI_MI_UORDBLKS,
+	BI_MI_FORDBLKS,
+	BI_MI_KEEPCOST,
 	BI__COUNT
 };
 extern const char *const script_builtin_names[BI__COUNT];
@@ -179,11 +196,29 @@ enum show_view {
 	VIEW_SWAPS,
 	VIEW_OOM_SCORE,
 	VIEW_DMESG,
+	VIEW_ARENAS,
 	VIEW__COUNT
 };
 extern const char *const script_view_names[VIEW__COUNT];
 
 enum rlimit_res { RES_DATA, RES_STACK, RES_AS, RES_CPU, RES__COUNT };
+
+/* mallopt's parameters, without their M_ (malloc.h): indexed by
+   enum mallopt_param; script_mallopt_values[] are malloc.h's numbers. */
+enum mallopt_param {
+	MO_MXFAST,
+	MO_TRIM_THRESHOLD,
+	MO_TOP_PAD,
+	MO_MMAP_THRESHOLD,
+	MO_MMAP_MAX,
+	MO_CHECK_ACTION,
+	MO_PERTURB,
+	MO_ARENA_TEST,
+	MO_ARENA_MAX,
+	MO__COUNT
+};
+extern const char *const script_mallopt_names[MO__COUNT];
+extern const int script_mallopt_values[MO__COUNT];
 extern const char *const script_resource_names[RES__COUNT];
 
 /* mmap protection keyword: "rw" (default), "r", "w", "x", combinations, "none". */

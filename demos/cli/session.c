@@ -25,7 +25,9 @@
 #include "../../kernel_sim/oom.h"
 #include "../../kernel_sim/proc.h"
 #include "../../kernel_sim/syscalls.h"
+#include "../../libc/glibc_malloc.h"
 #include "../../vm/panic.h"
+#include "commands.h"
 #include "expr.h"
 #include "plugin.h"
 
@@ -117,6 +119,29 @@ static void free_vars(struct session *s)
 	free(s->tasks);
 }
 
+int session_opt_cpus(struct session_opts *o, const char *arg, char *err, size_t n)
+{
+	uint64_t v;
+
+	if (parse_size(arg, &v) < 0 || v == 0 || v > KERNEL_MAX_CPUS) {
+		snprintf(err, n, "--cpus: '%s' is not a number of CPUs from 1 to %u", arg,
+		         KERNEL_MAX_CPUS);
+		return -1;
+	}
+	o->kopts.nr_cpus = (unsigned)v;
+	return 0;
+}
+
+int session_opt_tunable(struct session_opts *o, const char *arg, char *err, size_t n)
+{
+	int k = snprintf(err, n, "--tunable: ");
+
+	if (k < 0 || (size_t)k >= n)
+		panic("session_opt_tunable: a buffer of %zu bytes", n);
+	return glibc_tunables_parse(o->tunables, &o->nr_tunables, LIBC_MAX_TUNABLES, arg,
+	                            err + k, n - (size_t)k);
+}
+
 struct session *session_create(const struct script *sc, const struct session_opts *o, FILE *err)
 {
 	const char *name = o->policy ? o->policy : sc->policy ? sc->policy : "glibc";
@@ -170,6 +195,17 @@ struct session *session_create(const struct script *sc, const struct session_opt
 	}
 	s->lc = &s->main_lc;
 	libc_init(s->lc, &s->k, ops);
+	if (o->nr_tunables && ops != &malloc_ops_glibc) {
+		fprintf(err, "--tunable: glibc.malloc tunables are glibc's, and this program runs "
+		             "the %s policy\n",
+		        ops->name);
+		libc_fini(s->lc);
+		task_destroy(&s->k, s->task);
+		kernel_shutdown(&s->k);
+		goto fail;
+	}
+	memcpy(s->lc->tunables, o->tunables, sizeof(o->tunables));
+	s->lc->nr_tunables = o->nr_tunables;
 	s->task_id = s->task->pid;
 	if (session_add_task(s, s->task_id, s->task, s->lc) < 0) {
 		fputs("out of memory\n", err);
@@ -279,6 +315,25 @@ int64_t session_builtin(struct session *s, int bi)
 		return (int64_t)mm->rss_stat[MM_SWAPENTS];
 	case BI_SWAPFREE:
 		return (int64_t)swap_free_pages(&s->k);
+	case BI_MI_ARENA:
+	case BI_MI_ORDBLKS:
+	case BI_MI_SMBLKS:
+	case BI_MI_HBLKS:
+	case BI_MI_HBLKHD:
+	case BI_MI_USMBLKS:
+	case BI_MI_FSMBLKS:
+	case BI_MI_UORDBLKS:
+	case BI_MI_FORDBLKS:
+	case BI_MI_KEEPCOST: {
+		struct glibc_mallinfo2 m;
+
+		if (!glibc_mallinfo2_view(s->lc, &m))
+			return 0;
+		const uint64_t f[] = {m.arena,    m.ordblks,  m.smblks,   m.hblks,
+		                      m.hblkhd,   m.usmblks,  m.fsmblks,  m.uordblks,
+		                      m.fordblks, m.keepcost}; /* malloc.h's order */
+		return (int64_t)f[bi - BI_MI_ARENA];
+	}
 	}
 	panic("built-in %d", bi);
 }
@@ -547,6 +602,12 @@ static void show(struct session *s, const struct stmt *st, int64_t addr, FILE *o
 	case VIEW_DMESG:
 		proc_dmesg(&s->k, out);
 		break;
+	case VIEW_ARENAS:
+		if (s->lc->ops == &malloc_ops_glibc)
+			glibc_arenas_dump(s->lc, out);
+		else
+			fprintf(out, "the %s policy has no arenas (they are glibc's)\n", s->policy);
+		break;
 	default:
 		panic("view %d", st->kw);
 	}
@@ -562,6 +623,7 @@ struct exec {
 	int64_t a[STMT_MAX_ARGS];
 	int64_t ret;
 	FILE *out;
+	struct glibc_text text; /* malloc_stats, malloc_info: freed by session_step */
 };
 
 /* A kernel result (0 or -errno) as the C library returns it: 0, or -1 and errno. */
@@ -746,6 +808,18 @@ static void exec_stmt(void *arg)
 		/* Views read state; heap walks may load through the MMU. */
 		show(s, st, a[0], x->out);
 		break;
+	case ST_MALLOPT:
+		x->ret = glibc_mallopt(lc, script_mallopt_values[st->kw], (int)a[0]);
+		break;
+	case ST_MALLOC_TRIM:
+		x->ret = glibc_malloc_trim(lc, st->nargs ? (uint64_t)a[0] : 0);
+		break;
+	case ST_MALLOC_STATS:
+		glibc_malloc_stats(lc, &x->text);
+		break;
+	case ST_MALLOC_INFO:
+		glibc_malloc_info_xml(lc, &x->text);
+		break;
 	default:
 		panic("statement '%s' does not run code", script_stmt_defs[st->op].name);
 	}
@@ -883,6 +957,15 @@ int session_step(struct session *s)
 			return fail(s, "%s", msg);
 	}
 
+	if ((st->op == ST_MALLOPT || st->op == ST_MALLOC_TRIM || st->op == ST_MALLOC_STATS ||
+	     st->op == ST_MALLOC_INFO) &&
+	    s->lc->ops != &malloc_ops_glibc)
+		return fail(s, "'%s' is glibc's: this program runs the %s policy", d->name,
+		            s->policy);
+	if (st->op == ST_MALLOPT && (x.a[0] < INT32_MIN || x.a[0] > INT32_MAX))
+		return fail(s, "mallopt's value is an int: %lld is out of its range",
+		            (long long)x.a[0]);
+
 	faults0 = s->k.probe.c.page_faults;
 	majflt0 = s->task->maj_flt;
 	switch (st->op) {
@@ -915,6 +998,10 @@ int session_step(struct session *s)
 		break;
 	default:
 		sig = task_run(&s->k, s->task, exec_stmt, &x);
+		if (x.text.s) { /* what malloc_stats or malloc_info printed */
+			r->output = x.text.s;
+			r->output_len = x.text.len;
+		}
 		break;
 	}
 	r->faults = s->k.probe.c.page_faults - faults0;

@@ -47,9 +47,17 @@ struct session_opts {
 	bool check;               /* run session_check after every statement (panics) */
 	uint64_t max_stmts;       /* the statement budget (0: SESSION_STMT_BUDGET + the
 	                             script's statements) */
+	struct libc_tunable tunables[LIBC_MAX_TUNABLES]; /* --tunable: GLIBC_TUNABLES */
+	unsigned nr_tunables;
 };
 
 void session_default_opts(struct session_opts *o);
+
+/* The options every command that runs a script takes beyond the kernel's:
+   --cpus N (1 to KERNEL_MAX_CPUS) and --tunable glibc.malloc.NAME=VALUE[:...].
+   0, or -1 with the reason in err ("--cpus: ..."). */
+int session_opt_cpus(struct session_opts *o, const char *arg, char *err, size_t n);
+int session_opt_tunable(struct session_opts *o, const char *arg, char *err, size_t n);
 
 /* What one statement did (valid after session_run_statement). */
 struct stmt_result {

@@ -448,6 +448,20 @@ static const struct narration table[] = {
      "checks and stores the new limit in the process's signal struct."},
     {"__x64_sys_write", "fs/read_write.c", X,
      "the write system call; here glibc writes its error message to file descriptor 2."},
+    {"__x64_sys_openat", "fs/open.c", X,
+     "the openat system call: glibc opens a /proc or /sys file to learn something of the "
+     "machine (the CPUs online, the overcommit mode)."},
+    {"do_sys_openat2", "fs/open.c", X,
+     "looks the path up and takes the lowest free file descriptor for it; procfs and sysfs "
+     "render the file's text now."},
+    {"__x64_sys_read", "fs/read_write.c", X,
+     "the read system call: copies bytes of the open file to the caller's buffer."},
+    {"vfs_read", "fs/read_write.c", X,
+     "reads from the file's current offset and moves the offset on."},
+    {"__x64_sys_close", "fs/open.c", X, "the close system call: frees the descriptor."},
+    {"__get_nprocs", "sysdeps/unix/sysv/linux/getsysstats.c", X,
+     "counts the CPUs online from /sys/devices/system/cpu/online: glibc allows 8 arenas per "
+     "CPU."},
     {"__x64_sys_tgkill", "kernel/signal.c", X,
      "sends a signal to one thread: abort() raises SIGABRT on itself this way."},
     {"do_tkill", "kernel/signal.c", X, "queues the signal for the target thread."},
@@ -643,6 +657,54 @@ static const struct narration table[] = {
     {"mremap_chunk", "malloc/malloc.c", H,
      "realloc of an mmapped chunk: mremap resizes the mapping, moving it if it must; the "
      "pages go with it, so nothing is copied and nothing faults."},
+    {"arena_get2", "malloc/arena.c", H,
+     "the thread has no arena yet: take one no thread uses (free_list), else make a new one "
+     "while there are fewer than 8 per CPU (or M_ARENA_MAX), else share the next in line."},
+    {"_int_new_arena", "malloc/arena.c", H,
+     "a new arena: a heap of its own, its malloc_state right after the heap_info at the "
+     "heap's start and its top chunk after that (at heap + 0x8d0)."},
+    {"get_free_list", "malloc/arena.c", H,
+     "reuses an arena whose threads all exited, with everything still in its bins."},
+    {"reused_arena", "malloc/arena.c", H,
+     "the arena limit is reached: the thread shares an existing arena, the next in line round "
+     "robin, so threads may contend for its lock."},
+    {"arena_get_retry", "malloc/arena.c", H,
+     "an allocation failed in the thread's arena: try main_arena (or another arena) once "
+     "more."},
+    {"new_heap", "malloc/arena.c", H,
+     "a heap for a non-main arena: 64 MiB of address space aligned to 64 MiB (mmap 128 MiB "
+     "PROT_NONE, unmap the unaligned ends), of which only the part in use is made read-write: "
+     "VIRT grows by 64 MiB, RSS by nothing until pages are touched."},
+    {"grow_heap", "malloc/arena.c", H,
+     "the arena's top is too small: mprotect more of the heap's reservation read-write "
+     "instead of sbrk."},
+    {"shrink_heap", "malloc/arena.c", H,
+     "gives the pages past the new end back: madvise(MADV_DONTNEED) keeps the address range, "
+     "or, under overcommit mode 2, a fresh PROT_NONE mapping also drops the commit charge."},
+    {"heap_trim", "malloc/arena.c", H,
+     "after a free in a non-main arena: unmap a whole heap that holds nothing but top, and "
+     "trim top beyond the pad, as systrim does for the main heap."},
+    {"__malloc_arena_thread_freeres", "malloc/arena.c", H,
+     "a thread ends: its tcache goes back to the arenas and, when it was the last thread of "
+     "its arena, the arena goes on free_list for the next new thread."},
+    {"tcache_thread_shutdown", "malloc/malloc.c", H,
+     "frees every chunk in the ending thread's tcache, then the tcache itself, into their "
+     "arenas."},
+    {"__libc_mallopt", "malloc/malloc.c", H,
+     "sets one of malloc's parameters, after consolidating main_arena's fastbins; setting a "
+     "threshold or the pad turns the dynamic mmap threshold off."},
+    {"__malloc_trim", "malloc/malloc.c", H,
+     "malloc_trim: in every arena, hands the free whole pages inside free chunks back with "
+     "madvise(MADV_DONTNEED), and trims the main heap's top with sbrk."},
+    {"mtrim", "malloc/malloc.c", H,
+     "one arena of malloc_trim: consolidate, then madvise the page-aligned inside of every "
+     "large free chunk: RSS falls, the heap keeps its size."},
+    {"__malloc_stats", "malloc/malloc.c", H,
+     "prints each arena's system and in-use bytes to stderr, then the totals with the "
+     "mmapped chunks."},
+    {"__malloc_info", "malloc/malloc.c", H,
+     "writes every arena's free chunks by size class, its system memory and address space, "
+     "as XML."},
     {"malloc_printerr", "malloc/malloc.c", H,
      "malloc found its heap corrupted (a double free, a bad size): it prints the message and "
      "aborts rather than go on."},
@@ -728,6 +790,12 @@ static const struct {
     {"swapoff", "turns the swap area off: every page in it is read back into memory first."},
     {"oom_score_adj", "biases the OOM killer's choice for this process (-1000 never, 1000 "
                       "first)."},
+    {"mallopt", "sets one of glibc malloc's parameters (mallopt): thresholds, the top pad, "
+                "the arena limit, the perturb byte."},
+    {"malloc_trim", "asks glibc to give free memory back: the free pages inside every arena's "
+                    "free chunks are madvised away, the main heap's top is trimmed."},
+    {"malloc_stats", "prints glibc's per-arena system and in-use bytes to stderr."},
+    {"malloc_info", "prints glibc's arenas, their free chunks by size, as XML."},
 };
 
 const struct narration *narrate_lookup(const char *fn)
