@@ -520,7 +520,19 @@ void glibc_arenas_dump(struct libc *lc, FILE *out)
 		if (a[i].nr_heaps > GLIBC_VIEW_HEAPS)
 			fprintf(out, "  ... %u heaps in all\n", a[i].nr_heaps);
 	}
-	for (const struct libc_thread *t = lc->threads; t; t = t->next) {
+	/* the threads oldest first: the list has the newest first */
+	unsigned nt = 0, ti = 0;
+	const struct libc_thread **order;
+
+	for (const struct libc_thread *t = lc->threads; t; t = t->next)
+		nt++;
+	order = calloc(nt ? nt : 1, sizeof(*order));
+	if (!order)
+		panic("out of host memory");
+	for (const struct libc_thread *t = lc->threads; t; t = t->next)
+		order[nt - 1 - ti++] = t;
+	for (ti = 0; ti < nt; ti++) {
+		const struct libc_thread *t = order[ti];
 		uint64_t ta = 0, tc = 0;
 		unsigned nr = 0;
 
@@ -535,6 +547,7 @@ void glibc_arenas_dump(struct libc *lc, FILE *out)
 		else
 			fprintf(out, "thread %d: no arena yet\n", t->tid);
 	}
+	free(order);
 	if (limit)
 		fprintf(out, "narenas %llu, narenas_limit %llu\n", (unsigned long long)narenas,
 		        (unsigned long long)limit);

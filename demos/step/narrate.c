@@ -980,10 +980,18 @@ int narrate_kind(const struct event *ev, char *buf, size_t n)
 	case EV_SIGNAL:
 		return snprintf(buf, n, "Fatal signal %" PRIu64 " at %#" PRIx64 ": %s.",
 		                event_field(ev, "signo", 0), addr, ev->text ? ev->text : "");
-	case EV_HEAP:
-		return snprintf(buf, n, "Heap: %s (chunk %#" PRIx64 ", size %#" PRIx64 ").",
-		                ev->text ? ev->text : "changed", event_field(ev, "chunk", 0),
-		                event_field(ev, "size", 0));
+	case EV_HEAP: {
+		/* a chunk's event: its address and size; an arena's, a heap's or a
+		   stack's: the fields it has ("arena 0x..., heap 0x..., size 0x...") */
+		int len = snprintf(buf, n, "Heap: %s (", ev->text ? ev->text : "changed");
+
+		for (unsigned i = 0; i < ev->nf && len >= 0 && (size_t)len < n; i++)
+			len += snprintf(buf + len, n - (size_t)len, "%s%s %#" PRIx64, i ? ", " : "",
+			                ev->f[i].key, ev->f[i].val);
+		if (len >= 0 && (size_t)len < n)
+			len += snprintf(buf + len, n - (size_t)len, ").");
+		return len;
+	}
 	case EV_NOTE:
 		if (ev->text)
 			return snprintf(buf, n, "Note: %s.", ev->text);
