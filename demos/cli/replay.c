@@ -22,13 +22,24 @@
 #include "commands.h"
 #include "replay.h"
 
-/* One trace id: its live block, also the key of the interval tree. */
+/* One trace id: its live block, also the key of the interval tree. 16
+   bytes: each operation reads the one of its id, at random (needle.rep has
+   150,675 ids), and the replay's time is not to be the harness's. */
 struct rp_block {
-	vaddr_t start, end; /* [start, end), end > start even for malloc(0) */
-	uint64_t size;      /* bytes requested */
-	int32_t id;
-	bool live;
+	vaddr_t start; /* 0 when the id is not allocated (malloc never returns 0) */
+	uint64_t size; /* bytes requested */
 };
+
+/* [start, end): end > start even for malloc(0). */
+static inline vaddr_t blk_end(const struct rp_block *b)
+{
+	return b->start + (b->size ? b->size : 1);
+}
+
+static inline bool blk_live(const struct rp_block *b)
+{
+	return b->start != 0;
+}
 
 struct rp {
 	const struct trace *t;
@@ -69,9 +80,9 @@ static int iv_cmp(const void *a, const void *b)
 {
 	const struct rp_block *x = a, *y = b;
 
-	if (x->end <= y->start)
+	if (blk_end(x) <= y->start)
 		return -1;
-	if (y->end <= x->start)
+	if (blk_end(y) <= x->start)
 		return 1;
 	return 0;
 }
@@ -236,58 +247,63 @@ static bool zero_verify(struct rp *x, int32_t id, vaddr_t p, uint64_t n)
 	return true;
 }
 
+/* The checks of rp_place; false (and the replay fails) when one fails. */
+static bool rp_check_block(struct rp *x, int32_t id, struct rp_block *b)
+{
+	const struct mm_struct *mm = x->task->mm;
+	vaddr_t p = b->start, end = blk_end(b);
+
+	if (p & 15) {
+		rp_fail(x, "block of id %d at %#llx is not 16-byte aligned", id,
+		        (unsigned long long)p);
+		return false;
+	}
+	if (end < p) {
+		rp_fail(x, "block of id %d at %#llx wraps around", id, (unsigned long long)p);
+		return false;
+	}
+	if (!(p >= mm->start_brk && end <= mm->brk)) {
+		struct vm_area_struct *v = vma_lookup((struct mm_struct *)mm, p);
+
+		if (!v || v->kind != VMA_ANON || end > v->vm_end) {
+			rp_fail(x,
+			        "block of id %d [%#llx, %#llx) is outside the heap "
+			        "[%#llx, %#llx) and any anonymous mapping",
+			        id, (unsigned long long)p, (unsigned long long)end,
+			        (unsigned long long)mm->start_brk, (unsigned long long)mm->brk);
+			return false;
+		}
+	}
+	void **node = tsearch(b, &x->tree, iv_cmp);
+
+	if (!node) {
+		rp_fail(x, "host out of memory");
+		return false;
+	}
+	if (*node != b) {
+		const struct rp_block *o = *node;
+
+		rp_fail(x,
+		        "block of id %d [%#llx, %#llx) overlaps live block of id %d "
+		        "[%#llx, %#llx)",
+		        id, (unsigned long long)p, (unsigned long long)end, (int)(o - x->blk),
+		        (unsigned long long)o->start, (unsigned long long)blk_end(o));
+		return false;
+	}
+	return true;
+}
+
 /* A block the allocator handed out: check it and make it live. */
 static bool rp_place(struct rp *x, int32_t id, vaddr_t p, uint64_t n)
 {
 	struct rp_block *b = &x->blk[id];
-	const struct mm_struct *mm = x->task->mm;
 
 	b->start = p;
 	b->size = n;
-	b->end = p + (n ? n : 1);
-	b->id = id;
-	if (x->o->check) {
-		if (p & 15) {
-			rp_fail(x, "block of id %d at %#llx is not 16-byte aligned", id,
-			        (unsigned long long)p);
-			return false;
-		}
-		if (b->end < p) {
-			rp_fail(x, "block of id %d at %#llx wraps around", id,
-			        (unsigned long long)p);
-			return false;
-		}
-		if (!(p >= mm->start_brk && b->end <= mm->brk)) {
-			struct vm_area_struct *v = vma_lookup((struct mm_struct *)mm, p);
-
-			if (!v || v->kind != VMA_ANON || b->end > v->vm_end) {
-				rp_fail(x,
-				        "block of id %d [%#llx, %#llx) is outside the heap "
-				        "[%#llx, %#llx) and any anonymous mapping",
-				        id, (unsigned long long)p, (unsigned long long)b->end,
-				        (unsigned long long)mm->start_brk,
-				        (unsigned long long)mm->brk);
-				return false;
-			}
-		}
-		void **node = tsearch(b, &x->tree, iv_cmp);
-
-		if (!node) {
-			rp_fail(x, "host out of memory");
-			return false;
-		}
-		if (*node != b) {
-			const struct rp_block *o = *node;
-
-			rp_fail(x,
-			        "block of id %d [%#llx, %#llx) overlaps live block of id %d "
-			        "[%#llx, %#llx)",
-			        id, (unsigned long long)p, (unsigned long long)b->end, o->id,
-			        (unsigned long long)o->start, (unsigned long long)o->end);
-			return false;
-		}
+	if (x->o->check && !rp_check_block(x, id, b)) {
+		b->start = 0;
+		return false;
 	}
-	b->live = true;
 	x->payload += n;
 	return true;
 }
@@ -295,8 +311,8 @@ static bool rp_place(struct rp *x, int32_t id, vaddr_t p, uint64_t n)
 static void rp_unplace(struct rp *x, struct rp_block *b)
 {
 	if (x->o->check && !tdelete(b, &x->tree, iv_cmp))
-		rp_fail(x, "replayer lost block of id %d", b->id);
-	b->live = false;
+		rp_fail(x, "replayer lost block of id %d", (int)(b - x->blk));
+	b->start = 0;
 	x->payload -= b->size;
 }
 
@@ -308,7 +324,7 @@ static void op_alloc(struct rp *x, const struct trace_op *op)
 	uint64_t n = trace_op_bytes(op);
 	vaddr_t p;
 
-	if (x->blk[op->id].live) {
+	if (blk_live(&x->blk[op->id])) {
 		rp_fail(x, "%c %d: id %d is already allocated", op->kind, op->id, op->id);
 		return;
 	}
@@ -351,7 +367,7 @@ static void op_realloc(struct rp *x, const struct trace_op *op)
 	vaddr_t oldp = 0, p;
 	uint64_t oldn = 0, keep;
 
-	if (b->live) {
+	if (blk_live(b)) {
 		oldp = b->start;
 		oldn = b->size;
 		if (x->o->check && !pat_verify(x, op->id, oldp, oldn, "before realloc"))
@@ -383,21 +399,23 @@ static void op_realloc(struct rp *x, const struct trace_op *op)
 static void op_free(struct rp *x, const struct trace_op *op)
 {
 	struct rp_block *b;
+	vaddr_t p;
 
 	if (op->id < 0) {
 		libc_free(&x->lc, 0);
 		return;
 	}
 	b = &x->blk[op->id];
-	if (!b->live) {
+	if (!blk_live(b)) {
 		rp_fail(x, "f %d: id %d is not allocated (double free, or never allocated)", op->id,
 		        op->id);
 		return;
 	}
 	if (x->o->check && !pat_verify(x, op->id, b->start, b->size, "at free"))
 		return;
+	p = b->start;
 	rp_unplace(x, b);
-	libc_free(&x->lc, b->start);
+	libc_free(&x->lc, p);
 }
 
 static uint64_t rp_frames(const struct rp *x)
@@ -562,7 +580,7 @@ static void rp_pass(struct rp *x)
 	}
 	if (x->o->check)
 		for (uint32_t id = 0; id < t->nr_ids; id++)
-			if (x->blk[id].live && !pat_verify(x, (int32_t)id, x->blk[id].start,
+			if (blk_live(&x->blk[id]) && !pat_verify(x, (int32_t)id, x->blk[id].start,
 			                                   x->blk[id].size, "at the end"))
 				return;
 }
@@ -580,9 +598,11 @@ static void rp_warm_up(struct rp *x)
 	if (x->failed)
 		return;
 	for (uint32_t id = 0; id < x->t->nr_ids; id++)
-		if (x->blk[id].live) {
+		if (blk_live(&x->blk[id])) {
+			vaddr_t p = x->blk[id].start;
+
 			rp_unplace(x, &x->blk[id]);
-			libc_free(&x->lc, x->blk[id].start);
+			libc_free(&x->lc, p);
 		}
 	x->i = 0;
 	x->next_progress = 0;
