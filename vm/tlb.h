@@ -142,24 +142,23 @@ static inline void tlb_make_newest(struct tlb *t, unsigned s, struct tlb_entry *
 static inline struct tlb_entry *tlb_find(struct tlb *t, unsigned s, uint64_t vpn,
                                          struct tlb_entry **victim)
 {
-	struct tlb_entry *set = &t->e[s * t->ways], *end = set + t->ways, *old;
+	struct tlb_entry *set = &t->e[s * t->ways], *end = set + t->ways;
+	struct tlb_entry *hit = NULL, *invalid = NULL, *old = set;
+	uint32_t oldest = set->lru;
 
-	for (struct tlb_entry *e = set; e < end; e++)
-		if (e->vpn == vpn) {
-			*victim = e;
-			return e;
-		}
-	old = set;
+	/* Every way, with selects rather than branches: which way matches is
+	   as good as random, and a mispredicted exit cost more than the rest. */
 	for (struct tlb_entry *e = set; e < end; e++) {
-		if (e->vpn == TLB_VPN_NONE) {
-			old = e;
-			break;
-		}
-		if (e->lru < old->lru)
-			old = e;
+		uint64_t v = e->vpn;
+		uint32_t lru = e->lru;
+
+		hit = v == vpn ? e : hit;
+		invalid = !invalid && v == TLB_VPN_NONE ? e : invalid;
+		old = lru < oldest ? e : old;
+		oldest = lru < oldest ? lru : oldest;
 	}
-	*victim = old;
-	return NULL;
+	*victim = hit ? hit : invalid ? invalid : old;
+	return hit;
 }
 
 /* tlb_lookup_set, and the victim of tlb_find when vpn is not cached (valid
