@@ -101,6 +101,30 @@ Test(tlb, eviction_prefers_an_invalid_way)
 		cr_assert_eq(tlb_lookup(&T, vpn_in_set(1, k)) != NULL, k != 2);
 }
 
+/* tlb_find looks at every way (selects, no early exit): a page cached in the
+   last way behind invalid ones is found, and a miss takes the first invalid
+   way, before any valid one however old. */
+Test(tlb, find_sees_every_way_and_takes_the_first_invalid_one)
+{
+	struct tlb_entry *set = &T.e[4 * T.ways];
+
+	for (unsigned k = 0; k < 4; k++)
+		tlb_insert(&T, vpn_in_set(4, k), k, 0);
+	for (unsigned k = 0; k < 3; k++)
+		tlb_invlpg(&T, vpn_in_set(4, k) << 12);
+	cr_assert_eq(set[3].vpn, vpn_in_set(4, 3), "k=3 is in the last way");
+	cr_assert_eq(tlb_lookup(&T, vpn_in_set(4, 3)), &set[3]);
+	cr_assert_eq(tlb_insert(&T, vpn_in_set(4, 7), 7, 0), &set[0]);
+	cr_assert_eq(tlb_insert(&T, vpn_in_set(4, 8), 8, 0), &set[1]);
+	check();
+	/* Full again: the oldest stamp loses, wherever its way is. */
+	tlb_insert(&T, vpn_in_set(4, 9), 9, 0);
+	cr_assert_not_null(tlb_lookup(&T, vpn_in_set(4, 7)));
+	cr_assert_not_null(tlb_lookup(&T, vpn_in_set(4, 3)));
+	cr_assert_eq(tlb_insert(&T, vpn_in_set(4, 10), 10, 0), &set[1], "k=8 was the oldest");
+	check();
+}
+
 Test(tlb, invlpg_drops_one_page_and_is_counted)
 {
 	tlb_insert(&T, 0x400, 1, 0);
