@@ -242,7 +242,6 @@ Test(lab, reports_the_seed_plugin_with_the_builtin_seed_s_figures, .timeout = 12
 		for (size_t k = 0; k < sizeof(keys) / sizeof(keys[0]); k++)
 			cr_assert_eq(jnum(x, keys[k]), jnum(y, keys[k]), "%s: %s",
 			             cJSON_GetObjectItem(x, "trace")->valuestring, keys[k]);
-		cr_assert_eq(cJSON_IsTrue(cJSON_GetObjectItem(x, "scored")), i > 0);
 		cr_assert_gt(jnum(x, "kops"), 0);
 		cJSON_Delete(x);
 		cJSON_Delete(y);
@@ -250,12 +249,12 @@ Test(lab, reports_the_seed_plugin_with_the_builtin_seed_s_figures, .timeout = 12
 	last = parse_line(&pa);
 	sum = cJSON_GetObjectItem(last, "summary");
 	cr_assert(sum);
-	cr_assert_eq(jnum(sum, "scored"), 2);
-	cr_assert_eq(jnum(sum, "valid"), 2);
+	cr_assert_eq(jnum(sum, "traces"), 3);
+	cr_assert_eq(jnum(sum, "valid"), 3);
 	cr_assert_gt(jnum(sum, "ref_kops"), 0);
 	cr_assert_float_eq(jnum(sum, "perf_index"), jnum(sum, "perf_util") + jnum(sum, "perf_thru"),
 	                   1e-9);
-	/* 60 points for util: the mean of the two scored traces' */
+	/* 60 points for util: the mean of the three traces' */
 	cr_assert_float_eq(jnum(sum, "perf_util"), 60 * jnum(sum, "util"), 1e-9);
 	cr_assert_eq(*pa, '\0');
 	cJSON_Delete(last);
@@ -275,11 +274,16 @@ Test(lab, prints_mdriver_s_table_and_performance_index, .timeout = 120)
 
 	cr_assert_eq(o.status, 0, "%s", o.err);
 	cr_assert(strstr(o.out, "Results for mm malloc ("), "%s", o.out);
-	cr_assert(strstr(o.out, "trace                valid  util      ops       secs   Kops   "
+	/* replay's table (demos/cli/mdriver.c): the same header */
+	cr_assert(strstr(o.out, "trace                valid   util      ops       secs   Kops   "
 	                        "faults  frames    brk  mmap   tlbmiss\n"),
 	          "%s", o.out);
-	cr_assert(strstr(o.out, "*short2-bal.rep        yes   89%       12"), "%s", o.out);
-	cr_assert(strstr(o.out, "No scored trace: no performance index"), "%s", o.out);
+	cr_assert(strstr(o.out, "\nshort2-bal.rep         yes  89.3%       12 "), "%s", o.out);
+	cr_assert(strstr(o.out, "        6      15      7     0        12\nTotal "), "%s", o.out);
+	cr_assert(strstr(o.out, "Throughput reference: the built-in glibc policy on the same "
+	                        "traces, "),
+	          "%s", o.out);
+	cr_assert(strstr(o.out, "\nPerf index = 54 (util) + "), "%s", o.out);
 	bin_out_free(&o);
 	free(src);
 	free(t);
@@ -415,15 +419,15 @@ ParameterizedTest(struct fault_case *c, lab, a_faulty_plugin_is_caught_and_the_o
 	o = bin_run(args, NULL);
 	cr_assert_eq(o.status, 1, "fault %d: %s", c->fault, o.err);
 	/* The trace, the op, the reason. */
-	cr_assert(strstr(o.err, "amptjp-bal.rep: invalid: op 100 (line 104): "), "fault %d: %s",
-	          c->fault, o.err);
+	cr_assert(strstr(o.err, "amptjp-bal.rep: mm-faulty.c: invalid replay: op 100 (line 104): "),
+	          "fault %d: %s", c->fault, o.err);
 	cr_assert(strstr(o.err, c->says) || (c->or_says[0] && strstr(o.err, c->or_says)),
 	          "fault %d: %s", c->fault, o.err);
 	/* The other trace's result stands. */
-	cr_assert(strstr(o.out, "*short1-bal.rep        yes   49%       12"), "fault %d: %s",
+	cr_assert(strstr(o.out, "\nshort1-bal.rep         yes  49.4%       12 "), "fault %d: %s",
 	          c->fault, o.out);
-	cr_assert(strstr(o.out, "amptjp-bal.rep          no"), "%s", o.out);
-	cr_assert(strstr(o.out, "Terminated with 1 errors"), "%s", o.out);
+	cr_assert(strstr(o.out, "\namptjp-bal.rep          no      -        -"), "%s", o.out);
+	cr_assert(strstr(o.out, "Perf index: not scored, 1 of 2 traces invalid\n"), "%s", o.out);
 	bin_out_free(&o);
 	free(src);
 	free(t1);
@@ -440,8 +444,8 @@ Test(lab, replay_of_a_plugin_keeps_the_other_traces_results, .timeout = 60)
 
 	cr_assert_eq(o.status, 1, "%s", o.err);
 	cr_assert(strstr(o.out, "Results for malloc policy f.so:"), "%s", o.out);
-	cr_assert(strstr(o.out, "\nshort1-bal.rep       yes "), "%s", o.out);
-	cr_assert(strstr(o.out, "\namptjp-bal.rep       NO "), "%s", o.out);
+	cr_assert(strstr(o.out, "\nshort1-bal.rep         yes  49.4%       12 "), "%s", o.out);
+	cr_assert(strstr(o.out, "\namptjp-bal.rep          no      -        -"), "%s", o.out);
 	cr_assert(strstr(o.err, "op 100 (line 104): killed by SIGSEGV: f.so: mm_malloc "
 	                        "dereferenced the simulated address 0x5555555"),
 	          "%s", o.err);
@@ -676,25 +680,44 @@ Test(lab, installed_headers_and_pkg_config_build_plugins, .timeout = 120)
 
 Test(mdriver, the_index_is_mdriver_s_formula)
 {
-	struct replay_result r[3] = {
+	struct replay_result r[2] = {
 	    {.trace = "a/amptjp-bal.rep", .valid = true, .util = 0.9, .ops = 1000},
 	    {.trace = "a/cccp-bal.rep", .valid = true, .util = 0.5, .ops = 3000},
-	    {.trace = "a/short1-bal.rep", .valid = true, .util = 0.1, .ops = 12},
 	};
-	struct mdriver_row rows[3] = {
-	    {&r[0], 0.5, true}, {&r[1], 1.5, true}, {&r[2], 0.001, false}};
+	struct mdriver_row rows[2] = {{"amptjp-bal.rep", &r[0], 0.5}, {"cccp-bal.rep", &r[1], 1.5}};
 	struct mdriver_index ix;
 
-	cr_assert(mdriver_scored("x/amptjp-bal.rep"));
-	cr_assert_not(mdriver_scored("x/short2-bal.rep"));
-	mdriver_compute(rows, 3, 4.0, &ix); /* 4000 ops in 2 s: 2 Kops of a reference 4 */
-	cr_assert_eq(ix.scored, 2);
+	mdriver_compute(rows, 2, 4.0, &ix); /* 4000 ops in 2 s: 2 Kops of a reference 4 */
+	cr_assert_eq(ix.traces, 2);
 	cr_assert_float_eq(ix.util, 0.7, 1e-12);
+	cr_assert_float_eq(ix.kops, 2.0, 1e-12);
 	cr_assert_float_eq(ix.p_util, 42, 1e-9);
 	cr_assert_float_eq(ix.p_thru, 20, 1e-9);
-	mdriver_compute(rows, 3, 1.0, &ix); /* faster than the reference: capped */
+	mdriver_compute(rows, 2, 1.0, &ix); /* faster than the reference: capped */
 	cr_assert_float_eq(ix.p_thru, 40, 1e-9);
 	r[1].valid = false;
-	mdriver_compute(rows, 3, 1.0, &ix);
+	mdriver_compute(rows, 2, 1.0, &ix);
 	cr_assert_eq(ix.valid, 1);
+}
+
+/* -t DIR: mdriver's eleven traces when DIR has them, in its order; a name
+   without a directory is looked up in DIR, a path is taken as it is. */
+Test(mdriver, tracedir_gives_mdriver_s_default_list)
+{
+	char *dir = src_path("demos/traces/malloclab"), **v;
+	char *const names[] = {"short1-bal.rep", "demos/x.rep"};
+	size_t n;
+
+	cr_assert_eq(mdriver_traces("t", dir, NULL, 0, &v, &n, stderr), 0);
+	cr_assert_eq(n, 11);
+	cr_assert(strstr(v[0], "/amptjp-bal.rep") && strstr(v[10], "/realloc2-bal.rep"));
+	for (size_t i = 0; i < n; i++)
+		cr_assert_null(strstr(v[i], "short"), "%s", v[i]);
+	mdriver_free_paths(v, n);
+	cr_assert_eq(mdriver_traces("t", dir, names, 2, &v, &n, stderr), 0);
+	cr_assert_eq(n, 2);
+	cr_assert(strstr(v[0], "malloclab/short1-bal.rep"), "%s", v[0]);
+	cr_assert_str_eq(v[1], "demos/x.rep");
+	mdriver_free_paths(v, n);
+	free(dir);
 }

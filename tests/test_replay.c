@@ -529,7 +529,7 @@ Test(replay_cmd, exit_status_tells_valid_invalid_and_bad_input)
 		char *argv[] = {"replay", good, twice, "--malloc", "glibc", NULL};
 
 		cr_assert_eq(run_cmd(&out, 5, argv), EXIT_SIM_FAILED);
-		cr_assert(strstr(out, "Perf index: not scored, 1 of 2 replays invalid"), "%s", out);
+		cr_assert(strstr(out, "Perf index: not scored, 1 of 2 traces invalid"), "%s", out);
 		free(out);
 	}
 	{

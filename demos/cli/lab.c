@@ -7,10 +7,12 @@
  * (sandbox_probe), then each trace is replayed in a child of its own
  * (sandbox_replay): once with every check of `replay` (alignment, inside the
  * heap or a mapping, no overlap, payload intact) for validity, utilization
- * and the kernel's counts, once with the checks off for the time. The
- * throughput reference of the performance index is the built-in glibc
- * policy replaying the same traces with the checks off, in this same run:
- * what mdriver measures against the C library, in the simulation's terms.
+ * and the kernel's counts, once with the checks off for the time. The report
+ * is `replay`'s (demos/cli/mdriver.h): mdriver's table with the kernel's
+ * columns, and its performance index, whose throughput reference is the
+ * built-in glibc policy replaying the same traces with the checks off, in
+ * this same run: what mdriver measures against the C library, in the
+ * simulation's terms.
  */
 #include <cjson/cJSON.h>
 #include <errno.h>
@@ -34,32 +36,38 @@ struct lab {
 	const char *keep;      /* -o: where the compiled plugin goes */
 	bool json, verbose, check_heap;
 	double timeout;
+	double ref_kops; /* --ref-kops; 0: the glibc policy's in this run */
 	uint64_t phys;
-	char **paths; /* the traces, in order */
+	char **paths; /* the traces, in order (mdriver_traces) */
 	size_t nr_paths;
-	char **dir_paths; /* those of -t DIR (freed with mdriver_free_paths) */
-	size_t nr_dir;
 };
 
 static void usage(FILE *f)
 {
 	fputs("usage: aftermalloc lab MM.c|MM.so [TRACE.rep...] [-t DIR] [-o FILE.so] [--json]\n"
-	      "                       [--timeout SECS] [--check-heap] [--phys SIZE] [-V]\n"
+	      "                       [--timeout SECS] [--check-heap] [--phys SIZE]\n"
+	      "                       [--ref-kops N] [-V]\n"
 	      "Compile an allocator written in the CS:APP malloc-lab shape (mm_init, mm_malloc,\n"
 	      "mm_free, mm_realloc over mem_sbrk: #include <aftermalloc/memlib.h>), replay the\n"
 	      "traces inside the simulated process as the lab's mdriver does, and add what it\n"
 	      "cost the kernel: page faults, peak frames, brk and mmap calls, TLB misses.\n"
-	      "  -t, --tracedir DIR  every *.rep of DIR (demos/traces/malloclab: the lab's)\n"
+	      "  -t, --tracedir DIR  the traces of DIR: the 11 the CS:APP driver scores when\n"
+	      "                      DIR has them (demos/traces/malloclab), else every *.rep;\n"
+	      "                      TRACE names are looked up there\n"
 	      "  -o, --output FILE   keep the compiled plugin (for --malloc FILE elsewhere)\n"
 	      "  -j, --json          one JSON object a trace, then {\"summary\": ...}\n"
 	      "      --timeout SECS  wall-clock limit of each trace's replay (default 60)\n"
 	      "      --check-heap    run mm_checkheap after every operation\n"
 	      "  -p, --phys SIZE     simulated RAM (default: enough for the trace)\n"
+	      "      --ref-kops N    throughput reference of the index, in Kops/s (default:\n"
+	      "                      the built-in glibc policy's on the same traces, in this run)\n"
 	      "  -V, --verbose       say what runs, trace by trace, on stderr\n"
 	      "  -h, --help          this text\n"
 	      "The compiler is $CC (default cc), with $CFLAGS added. Each trace runs in a\n"
 	      "process of its own: a crash or an endless loop in the allocator is reported\n"
 	      "with the trace and the operation, and the other traces' results stand.\n"
+	      "The report is replay's: mdriver's table with the kernel's columns, and the\n"
+	      "performance index, 60 x util + 40 x min(1, Kops / reference).\n"
 	      "Exit status: 0 every trace valid, 1 a trace invalid (a failed check, a crash,\n"
 	      "the time limit), 2 bad usage, a file that does not compile or load, a\n"
 	      "malformed trace.\n",
@@ -132,6 +140,7 @@ static int parse(int argc, char **argv, struct lab *l, bool *help)
 	    {"timeout", required_argument, NULL, 'T'},
 	    {"check-heap", no_argument, NULL, 'c'},
 	    {"phys", required_argument, NULL, 'p'},
+	    {"ref-kops", required_argument, NULL, 'R'},
 	    {"verbose", no_argument, NULL, 'V'},
 	    {"help", no_argument, NULL, 'h'},
 	    {NULL, 0, NULL, 0},
@@ -166,6 +175,13 @@ static int parse(int argc, char **argv, struct lab *l, bool *help)
 			if (parse_size(optarg, &l->phys) < 0 || l->phys == 0)
 				return usage_error("lab", "--phys: bad size '%s'", optarg);
 			break;
+		case 'R':
+			errno = 0;
+			l->ref_kops = strtod(optarg, &end);
+			if (errno || end == optarg || *end || !(l->ref_kops > 0))
+				return usage_error("lab", "--ref-kops: '%s' is not a positive number",
+				                   optarg);
+			break;
 		case 'V':
 			l->verbose = true;
 			break;
@@ -181,19 +197,12 @@ static int parse(int argc, char **argv, struct lab *l, bool *help)
 	if (optind >= argc)
 		return usage_error("lab", "no allocator given (MM.c)");
 	l->src = argv[optind++];
-	if (dir && mdriver_trace_dir("lab", dir, &l->dir_paths, &l->nr_dir, stderr) < 0)
-		return EXIT_BAD_INPUT;
-	l->nr_paths = (size_t)(argc - optind) + l->nr_dir;
-	if (l->nr_paths == 0)
+	if (optind >= argc && !dir)
 		return usage_error("lab", "no trace given (TRACE.rep..., or -t DIR such as "
 		                          "demos/traces/malloclab)");
-	l->paths = calloc(l->nr_paths, sizeof(*l->paths));
-	if (!l->paths)
-		return cmd_error("lab", "out of memory");
-	for (int i = optind; i < argc; i++)
-		l->paths[i - optind] = argv[i];
-	for (size_t i = 0; i < l->nr_dir; i++)
-		l->paths[(size_t)(argc - optind) + i] = l->dir_paths[i];
+	if (mdriver_traces("lab", dir, argv + optind, (size_t)(argc - optind), &l->paths,
+	                   &l->nr_paths, stderr) < 0)
+		return EXIT_BAD_INPUT;
 	return 0;
 }
 
@@ -202,7 +211,6 @@ static void print_json_row(const struct mdriver_row *row)
 	cJSON *o = replay_json(row->r);
 	char *s;
 
-	cJSON_AddBoolToObject(o, "scored", row->scored);
 	if (row->secs > 0) {
 		cJSON_AddNumberToObject(o, "timed_secs", row->secs);
 		cJSON_AddNumberToObject(o, "kops", (double)row->r->ops / 1e3 / row->secs);
@@ -224,12 +232,11 @@ static void print_json_summary(const struct lab *l, const struct mdriver_index *
 
 	cJSON_AddStringToObject(sm, "malloc", base_name(l->src));
 	cJSON_AddNumberToObject(sm, "traces", (double)l->nr_paths);
-	cJSON_AddNumberToObject(sm, "scored", ix->scored);
 	cJSON_AddNumberToObject(sm, "valid", ix->valid);
 	cJSON_AddNumberToObject(sm, "util", ix->util);
-	cJSON_AddNumberToObject(sm, "kops", ix->secs > 0 ? ix->ops / 1e3 / ix->secs : 0);
+	cJSON_AddNumberToObject(sm, "kops", ix->kops);
 	cJSON_AddNumberToObject(sm, "ref_kops", ix->ref_kops);
-	if (ix->valid == ix->scored) {
+	if (ix->valid == ix->traces) {
 		cJSON_AddNumberToObject(sm, "perf_index", ix->p_util + ix->p_thru);
 		cJSON_AddNumberToObject(sm, "perf_util", ix->p_util);
 		cJSON_AddNumberToObject(sm, "perf_thru", ix->p_thru);
@@ -264,7 +271,7 @@ static int run_trace(const struct lab *l, const struct trace *t, const struct sa
 	free(out);
 	out = NULL;
 	if (!r->valid) {
-		fprintf(stderr, "aftermalloc lab: %s: invalid: %s\n", t->path, r->error);
+		fprintf(stderr, "%s: %s: invalid replay: %s\n", r->trace, r->malloc, r->error);
 		return 0;
 	}
 	if (l->verbose)
@@ -278,31 +285,14 @@ static int run_trace(const struct lab *l, const struct trace *t, const struct sa
 	if (!timed.valid) {
 		/* Valid with the checks and not without them: the checks' stores
 		   changed what the allocator did (it reads payload bytes?). */
-		fprintf(stderr, "aftermalloc lab: %s: invalid when timed: %s\n", t->path,
-		        timed.error);
+		fprintf(stderr, "%s: %s: invalid replay without the checks: %s\n", r->trace,
+		        r->malloc, timed.error);
 		r->valid = false;
 		snprintf(r->error, sizeof(r->error), "timed replay: %.480s", timed.error);
 		return 0;
 	}
 	*secs = timed.secs;
 	return 0;
-}
-
-/* The reference throughput: the built-in glibc policy, checks off. */
-static double reference_kops(const struct lab *l, struct trace **tr)
-{
-	double ops = 0, secs = 0;
-
-	for (size_t i = 0; i < l->nr_paths; i++) {
-		struct replay_opts o = {.policy = "glibc", .phys_bytes = l->phys};
-		struct replay_result r;
-
-		if (!mdriver_scored(tr[i]->path) || replay_run(tr[i], &o, &r) < 0 || !r.valid)
-			continue;
-		ops += (double)r.ops;
-		secs += r.secs;
-	}
-	return secs > 0 ? ops / 1e3 / secs : 0;
 }
 
 int cmd_lab(int argc, char **argv)
@@ -315,6 +305,7 @@ int cmd_lab(int argc, char **argv)
 	struct mdriver_index ix;
 	bool help = false;
 	int status = parse(argc, argv, &l, &help);
+	bool ref_given = l.ref_kops > 0;
 	size_t loaded = 0;
 
 	if (status || help) {
@@ -349,9 +340,11 @@ int cmd_lab(int argc, char **argv)
 		status = EXIT_BAD_INPUT;
 		goto out;
 	}
+	/* The reasons of invalid traces on stderr as they come, the table at
+	   the end, as mdriver prints them. */
 	for (size_t i = 0; i < l.nr_paths; i++) {
+		rows[i].name = base_name(tr[i]->path);
 		rows[i].r = &res[i];
-		rows[i].scored = mdriver_scored(tr[i]->path);
 		if (run_trace(&l, tr[i], &so, &res[i], &rows[i].secs) < 0) {
 			status = EXIT_BAD_INPUT;
 			goto out;
@@ -363,30 +356,30 @@ int cmd_lab(int argc, char **argv)
 			fflush(stdout);
 		}
 	}
-	if (l.verbose)
-		fprintf(stderr,
-		        "aftermalloc lab: timing the reference, the built-in glibc policy\n");
-	mdriver_compute(rows, l.nr_paths, reference_kops(&l, tr), &ix);
+	if (l.ref_kops <= 0) {
+		struct replay_opts o = {.phys_bytes = l.phys};
+
+		if (l.verbose)
+			fprintf(stderr, "aftermalloc lab: timing the reference, the built-in "
+			                "glibc policy\n");
+		l.ref_kops = mdriver_glibc_kops(tr, l.nr_paths, &o);
+	}
+	mdriver_compute(rows, l.nr_paths, l.ref_kops, &ix);
 	if (l.json) {
 		print_json_summary(&l, &ix);
-		goto out;
+	} else {
+		printf("Results for mm malloc (%s):\n", l.src);
+		mdriver_print_table(stdout, "trace", rows, l.nr_paths);
+		mdriver_print_index(stdout, &ix, ref_given ? "--ref-kops" : MDRIVER_REF_GLIBC);
 	}
-	printf("Results for mm malloc (%s):\n", l.src);
-	mdriver_print_table(stdout, rows, l.nr_paths, true);
-	if (ix.scored < (int)l.nr_paths)
-		printf("* not scored (mdriver's debugging traces)\n");
-	printf("Throughput reference: the built-in glibc policy on the same traces, %.0f Kops\n",
-	       ix.ref_kops);
-	mdriver_print_index(stdout, &ix);
 out:
 	for (size_t i = 0; i < loaded; i++)
 		trace_free(tr[i]);
 	free(tr);
 	free(res);
 	free(rows);
-	free(l.paths);
-	if (l.dir_paths)
-		mdriver_free_paths(l.dir_paths, l.nr_dir);
+	if (l.paths)
+		mdriver_free_paths(l.paths, l.nr_paths);
 	if (l.tmp_so) {
 		remove(l.tmp_so);
 		remove(l.tmpdir);

@@ -1,17 +1,11 @@
 /*
  * replay_cmd.c - `aftermalloc replay`: traces through malloc policies
  * (demos/cli/replay.c does one), reported with the habits of the CS:APP
- * driver, mdriver.c: -f FILE, -t DIR (the traces it scores), -V, a table
- * of util, ops, secs and Kops a trace with a Total row, and the performance
- * index
- *
- *     index = 100 x (0.6 x mean util + 0.4 x min(1, throughput / reference))
- *
- * with throughput = all ops / all seconds. mdriver's reference is the C
- * library's throughput on its machine; here it is the simulated glibc
+ * driver, mdriver.c: -f FILE, -t DIR (the traces it scores), -V, its table
+ * with the kernel's columns and its performance index (demos/cli/mdriver.h,
+ * shared with `lab`). The throughput reference is the simulated glibc
  * policy's on the same traces in the same run (replayed for the purpose when
- * it is not among the policies asked for), or --ref-kops. mdriver scores
- * only when every trace is valid; so does this.
+ * it is not among the policies asked for), or --ref-kops.
  *
  * --plot FILE.png draws, for one trace, the footprint (with the live
  * payload), the RSS and the page faults against the operation number, one
@@ -34,6 +28,7 @@
 #include "../../libc/libc.h"
 #include "../plot/plot.h"
 #include "commands.h"
+#include "mdriver.h"
 #include "options.h"
 #include "plugin.h"
 #include "plugin_guard.h"
@@ -41,19 +36,9 @@
 #include "sandbox.h"
 
 #define MAX_POLICIES 16
-#define UTIL_WEIGHT  0.6
 #define PLOT_POINTS  1600
 /* Wall-clock seconds a plugin may take over one trace (sandbox.h). */
 #define REPLAY_PLUGIN_TIMEOUT 600
-
-/* The traces the CS:APP driver scores (its config.h): malloclab/ less
-   short1-bal and short2-bal, which are for debugging. */
-static const char *const mdriver_traces[] = {
-    "amptjp-bal.rep",     "cccp-bal.rep",    "cp-decl-bal.rep",  "expr-bal.rep",
-    "coalescing-bal.rep", "random-bal.rep",  "random2-bal.rep",  "binary-bal.rep",
-    "binary2-bal.rep",    "realloc-bal.rep", "realloc2-bal.rep",
-};
-#define NR_MDRIVER (sizeof(mdriver_traces) / sizeof(mdriver_traces[0]))
 
 /* Colours of the policies in a plot, in the order of malloc_policies. */
 static const uint32_t policy_rgb[] = {0xd62728, 0x1f77b4, 0x2ca02c, 0x9467bd, 0xff7f0e, 0x17becf};
@@ -68,15 +53,8 @@ struct cmd {
 	const char *names[MAX_POLICIES];
 	int npol;
 	struct sandbox_opts so; /* so.plugin: --malloc ./mm.so */
-	char **paths; /* the traces, in order */
-	int ntr, cap;
-};
-
-/* Totals of one policy over the traces. */
-struct tally {
-	double util_sum, secs;
-	uint64_t ops;
-	int valid, ran;
+	char **paths;           /* the traces, in order (mdriver_traces) */
+	size_t ntr;
 };
 
 static void usage(FILE *f)
@@ -109,88 +87,6 @@ static void usage(FILE *f)
 	        "Exit status: 0 all replays valid, 1 a replay invalid (reason on stderr),\n"
 	        "2 bad usage or a malformed trace.\n",
 	        REPLAY_PLUGIN_TIMEOUT);
-}
-
-/* ---- the traces --------------------------------------------------------------- */
-
-static int add_path(struct cmd *c, const char *name)
-{
-	char *p;
-
-	if (c->ntr == c->cap) {
-		int cap = c->cap ? 2 * c->cap : 16;
-		char **n = realloc(c->paths, (size_t)cap * sizeof(*n));
-
-		if (!n)
-			return -1;
-		c->paths = n;
-		c->cap = cap;
-	}
-	if (c->dir && name[0] != '/' && asprintf(&p, "%s/%s", c->dir, name) >= 0)
-		;
-	else if (!(p = strdup(name)))
-		return -1;
-	c->paths[c->ntr++] = p;
-	return 0;
-}
-
-static int cmp_str(const void *a, const void *b)
-{
-	return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
-/* -t DIR without names: mdriver's traces when all are there, else every .rep. */
-static int dir_traces(struct cmd *c)
-{
-	char path[4096];
-	DIR *d;
-	struct dirent *e;
-	char **names = NULL;
-	size_t n = 0, cap = 0;
-	bool all = true;
-
-	for (size_t i = 0; i < NR_MDRIVER; i++) {
-		snprintf(path, sizeof(path), "%s/%s", c->dir, mdriver_traces[i]);
-		all &= access(path, R_OK) == 0;
-	}
-	if (all) {
-		for (size_t i = 0; i < NR_MDRIVER; i++)
-			if (add_path(c, mdriver_traces[i]) < 0)
-				return -1;
-		return 0;
-	}
-	d = opendir(c->dir);
-	if (!d) {
-		cmd_error("replay", "%s: %s", c->dir, strerror(errno));
-		return -1;
-	}
-	while ((e = readdir(d))) {
-		size_t l = strlen(e->d_name);
-
-		if (l <= 4 || strcmp(e->d_name + l - 4, ".rep") != 0)
-			continue;
-		if (n == cap) {
-			char **nn = realloc(names, (cap = cap ? 2 * cap : 32) * sizeof(*nn));
-
-			if (!nn)
-				break;
-			names = nn;
-		}
-		names[n++] = strdup(e->d_name);
-	}
-	closedir(d);
-	qsort(names, n, sizeof(*names), cmp_str);
-	for (size_t i = 0; i < n; i++) {
-		if (names[i] && add_path(c, names[i]) < 0)
-			n = 0;
-		free(names[i]);
-	}
-	free(names);
-	if (!c->ntr) {
-		cmd_error("replay", "%s: no .rep trace in it", c->dir);
-		return -1;
-	}
-	return 0;
 }
 
 /* "all", a name, a comma list of names, or a plugin's path. */
@@ -294,62 +190,6 @@ static void print_summary(const struct trace *t, const struct replay_result *r)
 	       (unsigned long long)r->peak_frames, (unsigned long long)r->peak_frames * 4);
 	printf("time            %.3f s (%.0f ops/s)\n", r->secs,
 	       r->secs > 0 ? (double)r->ops / r->secs : 0.0);
-}
-
-#define TABLE_HEAD                                                                                 \
-	"%-20s %-5s %6s %9s %9s %8s %11s %8s %9s\n", "", "valid", "util", "ops", "secs", "Kops",   \
-	    "peak_fp", "faults", "tlbmis/op"
-
-/* The head of the table of policy j: "Results for malloc policy NAME:" (of
-   several traces), or the trace's name (one trace, several policies). */
-static void print_table_head(const struct cmd *c, struct trace *const *tr, int j)
-{
-	if (c->ntr > 1) {
-		printf("%sResults for malloc policy %s%s:\n", j && !c->verbose ? "\n" : "",
-		       c->names[j], c->o.check ? "" : " (--no-check)");
-		printf(TABLE_HEAD);
-	} else if (j == 0 || c->verbose) {
-		printf("%s%s:\n", tr[0]->path, c->o.check ? "" : " (--no-check)");
-		printf(TABLE_HEAD);
-	}
-}
-
-static void print_row(const char *name, const struct replay_result *r)
-{
-	double ops = r->ops ? (double)r->ops : 1;
-
-	printf("%-20.20s %-5s %5.1f%% %9llu %9.6f %8.1f %11llu %8llu %9.3f\n", name,
-	       r->valid ? "yes" : "NO", 100 * r->util, (unsigned long long)r->ops, r->secs,
-	       r->secs > 0 ? (double)r->ops / r->secs / 1000 : 0.0,
-	       (unsigned long long)r->peak_footprint, (unsigned long long)r->page_faults,
-	       (double)r->tlb_misses / ops);
-}
-
-static double kops(const struct tally *t)
-{
-	return t->secs > 0 ? (double)t->ops / t->secs / 1000 : 0;
-}
-
-/* The index of t against ref (Kops/s), or -1 when not every trace was valid. */
-static double perf_index(const struct tally *t, int ntr, double ref, double *p1, double *p2)
-{
-	double thru = ref > 0 ? kops(t) / ref : 1;
-
-	if (t->valid < ntr)
-		return -1;
-	*p1 = 100 * UTIL_WEIGHT * t->util_sum / ntr;
-	*p2 = 100 * (1 - UTIL_WEIGHT) * (thru < 1 ? thru : 1);
-	return *p1 + *p2;
-}
-
-static void print_index(const struct tally *t, int ntr, double ref)
-{
-	double p1, p2, idx = perf_index(t, ntr, ref, &p1, &p2);
-
-	if (idx < 0)
-		printf("Perf index: not scored, %d of %d replays invalid\n", ntr - t->valid, ntr);
-	else
-		printf("Perf index = %.0f (util) + %.0f (thru) = %.0f/100\n", p1, p2, idx);
 }
 
 /* ---- the plot ------------------------------------------------------------------ */
@@ -531,21 +371,19 @@ static int parse_args(int argc, char **argv, struct cmd *c, bool *help)
 	}
 	for (int i = optind; i < argc; i++)
 		files[nfiles++] = argv[i];
-	for (int i = 0; i < nfiles; i++)
-		if (add_path(c, files[i]) < 0) {
-			free(files);
-			return EXIT_BAD_INPUT;
-		}
-	free(files);
-	if (!c->ntr && c->dir && dir_traces(c) < 0)
-		return EXIT_BAD_INPUT;
-	if (!c->ntr)
+	if (nfiles == 0 && !c->dir) {
+		free(files);
 		return usage_error("replay", "no trace given (TRACE.rep, -f FILE or -t DIR)");
+	}
+	rc = mdriver_traces("replay", c->dir, files, (size_t)nfiles, &c->paths, &c->ntr, stderr);
+	free(files);
+	if (rc < 0)
+		return EXIT_BAD_INPUT;
 	rc = parse_policies(c, policy);
 	if (rc)
 		return rc;
 	if (c->plot && c->ntr != 1)
-		return usage_error("replay", "--plot draws one trace, not %d", c->ntr);
+		return usage_error("replay", "--plot draws one trace, not %zu", c->ntr);
 	if (c->plot && c->so.plugin)
 		return usage_error("replay", "--plot draws the built-in policies, not a plugin");
 	if (c->plot) {
@@ -562,45 +400,72 @@ static int parse_args(int argc, char **argv, struct cmd *c, bool *help)
 	return 0;
 }
 
-/* The glibc policy's throughput on the traces, for the index (Kops/s), when
-   it is not among those replayed: replayed for the purpose. 0 when it
-   cannot be had. */
-static double glibc_reference(struct cmd *c, struct trace **tr, const struct tally *tally)
+/* A policy's rows, each row named by the trace, or by the policy when there
+   is one trace. */
+static void start_table(const struct cmd *c, int j, const struct trace *const *tr)
 {
-	struct tally t = {0};
+	const char *nocheck = c->o.check ? "" : " (--no-check)";
 
-	for (int j = 0; j < c->npol; j++)
-		if (strcmp(c->names[j], "glibc") == 0)
-			return kops(&tally[j]);
-	for (int i = 0; i < c->ntr; i++) {
-		struct replay_opts o = c->o;
-		struct replay_result r;
-
-		o.policy = "glibc";
-		o.series = NULL;
-		o.progress = false;
-		if (replay_run(tr[i], &o, &r) < 0)
-			return 0;
-		t.ops += r.ops;
-		t.secs += r.secs;
+	if (c->ntr > 1) {
+		printf("%sResults for malloc policy %s%s:\n", j && !c->verbose ? "\n" : "",
+		       c->names[j], nocheck);
+		mdriver_print_header(stdout, "trace");
+	} else if (j == 0) {
+		printf("%s%s:\n", tr[0]->path, nocheck);
+		mdriver_print_header(stdout, "malloc");
 	}
-	return kops(&t);
+}
+
+/* The index of each policy (rows: npol x ntr), against glibc's throughput
+   in this run or --ref-kops: mdriver's lines for one policy, a line a
+   policy for several. */
+static void print_indexes(struct cmd *c, struct trace **tr, const struct mdriver_row *rows)
+{
+	struct mdriver_index ix;
+	double ref = c->ref_kops;
+	const char *what = c->ref_kops > 0 ? "--ref-kops" : MDRIVER_REF_GLIBC;
+
+	for (int j = 0; j < c->npol && ref <= 0; j++)
+		if (c->pols[j] && strcmp(c->names[j], "glibc") == 0) {
+			mdriver_compute(rows + (size_t)j * c->ntr, c->ntr, 0, &ix);
+			ref = ix.kops;
+		}
+	if (ref <= 0)
+		ref = mdriver_glibc_kops(tr, c->ntr, &c->o);
+	if (c->ntr > 1 && c->npol == 1) {
+		mdriver_compute(rows, c->ntr, ref, &ix);
+		mdriver_print_index(stdout, &ix, what);
+		return;
+	}
+	printf("\n%-9s %7s %6s %8s %6s   (thru: against %s%.1f Kops/s)\n", "malloc", "valid", "util",
+	       "Kops", "index", c->ref_kops > 0 ? "--ref-kops " : "the glibc policy's ", ref);
+	for (int j = 0; j < c->npol; j++) {
+		char valid[32], idx[16];
+
+		mdriver_compute(rows + (size_t)j * c->ntr, c->ntr, ref, &ix);
+		snprintf(valid, sizeof(valid), "%d/%d", ix.valid, ix.traces);
+		if (ix.valid < ix.traces)
+			snprintf(idx, sizeof(idx), "-");
+		else
+			snprintf(idx, sizeof(idx), "%.0f", ix.p_util + ix.p_thru);
+		printf("%-9s %7s %5.1f%% %8.1f %6s\n", c->names[j], valid, 100 * ix.util, ix.kops,
+		       idx);
+	}
 }
 
 int cmd_replay(int argc, char **argv)
 {
-	struct cmd c = {.o = {.check = true}, .so = {.cmd = "replay", .timeout = REPLAY_PLUGIN_TIMEOUT}};
+	struct cmd c = {.o = {.check = true},
+	                .so = {.cmd = "replay", .timeout = REPLAY_PLUGIN_TIMEOUT}};
 	struct replay_series series[MAX_POLICIES];
-	struct replay_result plot_res[MAX_POLICIES];
-	struct tally tally[MAX_POLICIES];
+	struct replay_result plot_res[MAX_POLICIES], *res = NULL;
+	struct mdriver_row *rows = NULL;
 	struct trace **tr = NULL;
-	struct replay_result *rows = NULL; /* -V: the table's rows, [policy][trace] */
-	bool help = false, table;
-	double ref;
-	int status, rc, i, j;
+	bool help = false, table, defer;
+	int status, rc, j;
+	size_t i;
 
 	memset(series, 0, sizeof(series));
-	memset(tally, 0, sizeof(tally));
 	status = parse_args(argc, argv, &c, &help);
 	if (help) {
 		usage(stdout);
@@ -608,9 +473,11 @@ int cmd_replay(int argc, char **argv)
 	}
 	if (status)
 		goto out;
-	tr = calloc((size_t)c.ntr, sizeof(*tr));
-	if (!tr) {
-		status = EXIT_BAD_INPUT;
+	tr = calloc(c.ntr, sizeof(*tr));
+	res = calloc(c.ntr * (size_t)c.npol, sizeof(*res));
+	rows = calloc(c.ntr * (size_t)c.npol, sizeof(*rows));
+	if (!tr || !res || !rows) {
+		status = cmd_error("replay", "out of memory");
 		goto out;
 	}
 	for (i = 0; i < c.ntr; i++)
@@ -620,20 +487,15 @@ int cmd_replay(int argc, char **argv)
 		}
 	table = c.ntr > 1 || c.npol > 1;
 	/* -V, as mdriver -V: each replay's details as it runs, the table after
-	   them (with its rows kept meanwhile); else the rows as they come. */
-	if (table && c.verbose && !c.json) {
-		rows = calloc((size_t)c.ntr * (size_t)c.npol, sizeof(*rows));
-		if (!rows) {
-			status = EXIT_BAD_INPUT;
-			goto out;
-		}
-	}
+	   them; else the rows as they come. */
+	defer = table && c.verbose && !c.json;
 	for (j = 0; j < c.npol; j++) {
-		if (table && !c.json && !rows)
-			print_table_head(&c, tr, j);
+		if (table && !c.json && !defer)
+			start_table(&c, j, (const struct trace *const *)tr);
 		for (i = 0; i < c.ntr; i++) {
 			const char *base = strrchr(tr[i]->path, '/');
-			struct replay_result r;
+			struct replay_result *r = &res[(size_t)j * c.ntr + i];
+			struct mdriver_row *row = &rows[(size_t)j * c.ntr + i];
 
 			c.o.policy = c.names[j];
 			c.o.progress = isatty(2) && !c.json && tr[i]->nr_ops >= 20000;
@@ -641,110 +503,75 @@ int cmd_replay(int argc, char **argv)
 			if (c.plot)
 				series[j].max_points = PLOT_POINTS;
 			if (c.verbose && !c.json) {
-				if (rows && c.ntr > 1 && j > 0 && i == 0)
+				if (defer && c.ntr > 1 && j > 0 && i == 0)
 					putchar('\n'); /* after the last policy's table */
 				printf("Reading tracefile: %s\n", tr[i]->path);
 				printf(
 				    "Checking %s for correctness, efficiency, and performance.\n",
 				    c.names[j]);
 			}
-			/* The simulation could not be set up: RAM of that size cannot
-			   boot (a bad --phys), said on stderr already. */
 			if (c.pols[j]) {
-				rc = replay_run(tr[i], &c.o, &r);
+				rc = replay_run(tr[i], &c.o, r);
 			} else {
 				char *got = NULL;
 
-				rc = sandbox_replay(tr[i], &c.o, &c.so, &r, &got);
+				rc = sandbox_replay(tr[i], &c.o, &c.so, r, &got);
 				/* What the plugin printed, on stderr (stdout is the report's). */
 				if (got)
 					fputs(got, stderr);
 				free(got);
 			}
+			/* The simulation could not be set up: RAM of that size cannot
+			   boot (a bad --phys), said on stderr already. */
 			if (rc < 0) {
 				status = EXIT_BAD_INPUT;
 				goto out;
 			}
-			if (!r.valid) {
-				fprintf(stderr, "%s: %s: invalid replay: %s\n", r.trace, r.malloc,
-				        r.error);
+			*row = (struct mdriver_row){
+			    .name = c.ntr > 1 ? (base ? base + 1 : tr[i]->path) : c.names[j],
+			    .r = r,
+			    .secs = r->secs};
+			if (!r->valid) {
+				fprintf(stderr, "%s: %s: invalid replay: %s\n", r->trace, r->malloc,
+				        r->error);
 				if (status == 0)
 					status = EXIT_SIM_FAILED;
-			} else {
-				tally[j].util_sum += r.util;
-				tally[j].valid++;
 			}
-			tally[j].ran++;
-			tally[j].ops += r.ops;
-			tally[j].secs += r.secs;
 			if (c.plot)
-				plot_res[j] = r;
+				plot_res[j] = *r;
 			if (c.json)
-				print_json(&r);
+				print_json(r);
 			else if (c.verbose || !table)
-				print_summary(tr[i], &r);
-			if (rows)
-				rows[(size_t)j * (size_t)c.ntr + (size_t)i] = r;
-			else if (table && !c.json)
-				print_row(c.ntr > 1 ? (base ? base + 1 : tr[i]->path)
-				                    : c.names[j],
-				          &r);
+				print_summary(tr[i], r);
+			if (table && !c.json && !defer)
+				mdriver_print_row(stdout, row);
 			fflush(stdout);
 		}
-		if (rows && (c.ntr > 1 || j == c.npol - 1)) {
+		if (defer && (c.ntr > 1 || j == c.npol - 1)) {
 			/* the policy's table (one trace: every policy's, after the last) */
-			int first = c.ntr > 1 ? j : 0;
+			size_t first = c.ntr > 1 ? (size_t)j * c.ntr : 0;
 
 			putchar('\n');
-			print_table_head(&c, tr, j);
-			for (int k = first; k <= j; k++)
-				for (i = 0; i < c.ntr; i++) {
-					const char *base = strrchr(tr[i]->path, '/');
-
-					print_row(c.ntr > 1 ? (base ? base + 1 : tr[i]->path)
-					                    : c.names[k],
-					          &rows[(size_t)k * (size_t)c.ntr + (size_t)i]);
-				}
+			start_table(&c, c.ntr > 1 ? j : 0, (const struct trace *const *)tr);
+			for (size_t k = first; k < ((size_t)j + 1) * c.ntr; k++)
+				mdriver_print_row(stdout, &rows[k]);
 		}
 		if (table && !c.json && c.ntr > 1)
-			printf("%-20s %-5s %5.1f%% %9llu %9.6f %8.1f\n", "Total", "",
-			       100 * tally[j].util_sum / c.ntr, (unsigned long long)tally[j].ops,
-			       tally[j].secs, kops(&tally[j]));
+			mdriver_print_total(stdout, rows + (size_t)j * c.ntr, c.ntr);
 	}
-	/* The index, against glibc's throughput here or --ref-kops. */
-	if (table && !c.json) {
-		ref = c.ref_kops > 0 ? c.ref_kops : glibc_reference(&c, tr, tally);
-		if (c.ntr > 1 && c.npol == 1) {
-			print_index(&tally[0], c.ntr, ref);
-		} else {
-			printf("\n%-9s %7s %6s %8s %6s   (thru: against %s%.1f Kops/s)\n", "malloc",
-			       "valid", "util", "Kops", "index",
-			       c.ref_kops > 0 ? "--ref-kops " : "the glibc policy's ", ref);
-			for (j = 0; j < c.npol; j++) {
-				double p1, p2, idx = perf_index(&tally[j], c.ntr, ref, &p1, &p2);
-				char valid[16], ix[16];
-
-				snprintf(valid, sizeof(valid), "%d/%d", tally[j].valid, c.ntr);
-				if (idx < 0)
-					snprintf(ix, sizeof(ix), "-");
-				else
-					snprintf(ix, sizeof(ix), "%.0f", idx);
-				printf("%-9s %7s %5.1f%% %8.1f %6s\n", c.names[j], valid,
-				       100 * tally[j].util_sum / c.ntr, kops(&tally[j]), ix);
-			}
-		}
-	}
+	if (table && !c.json)
+		print_indexes(&c, tr, rows);
 	if (c.plot && write_plot(&c, tr[0], series, plot_res) < 0)
 		status = EXIT_BAD_INPUT;
 out:
-	free(rows);
 	for (j = 0; j < MAX_POLICIES; j++)
 		replay_series_free(&series[j]);
 	for (i = 0; tr && i < c.ntr; i++)
 		trace_free(tr[i]);
 	free(tr);
-	for (i = 0; i < c.ntr; i++)
-		free(c.paths[i]);
-	free(c.paths);
+	free(res);
+	free(rows);
+	if (c.paths)
+		mdriver_free_paths(c.paths, c.ntr);
 	return status;
 }
