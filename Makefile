@@ -185,11 +185,13 @@ screenshots: $(BIN)
 	demos/screenshots.sh $(BIN) docs/img
 
 # ---- install / clean -------------------------------------------------------
-# The command, and for policies of one's own (plugins) the public headers and
-# a pkg-config file: cc -shared -fPIC $(pkg-config --cflags aftermalloc) mm.c
+# The command and librecord.so beside it (record finds it there), and for
+# policies of one's own (plugins) the public headers and a pkg-config file:
+# cc -shared -fPIC $(pkg-config --cflags aftermalloc) mm.c
 install: $(BIN) $(RECORD_LIB) install-dev
-	install -d $(DESTDIR)$(PREFIX)/bin
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib/aftermalloc
 	install -m 755 $(BIN) $(DESTDIR)$(PREFIX)/bin/aftermalloc
+	install -m 755 $(RECORD_LIB) $(DESTDIR)$(PREFIX)/lib/aftermalloc/
 
 PUBLIC_HEADERS := libc/policy.h libc/memlib.h
 install-dev:

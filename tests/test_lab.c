@@ -649,12 +649,15 @@ Test(lab, installed_headers_and_pkg_config_build_plugins, .timeout = 120)
 
 	for (size_t i = 0; i < 2; i++) {
 		cr_assert_geq(asprintf(&so, "%s/p%zu.so", prefix, i), 0);
+		/* Outside the tree: the file alone in PREFIX, the headers found
+		   through pkg-config alone. */
 		cr_assert_geq(asprintf(&cmd,
 		                       "cd '%s' && make -s install-dev PREFIX='%s' >/dev/null && "
+		                       "cp %s '%s/mm.c' && cd '%s' && "
 		                       "export PKG_CONFIG_PATH='%s/share/pkgconfig' && "
 		                       "cc -O2 $(pkg-config --variable=plugin_flags aftermalloc) "
-		                       "$(pkg-config --cflags aftermalloc) %s -o '%s'",
-		                       bin_root(), prefix, prefix, natives[i], so),
+		                       "$(pkg-config --cflags aftermalloc) mm.c -o '%s' && rm mm.c",
+		                       bin_root(), prefix, natives[i], prefix, prefix, prefix, so),
 		              0);
 		cr_assert_eq(system(cmd), 0, "%s", cmd);
 		free(cmd);
