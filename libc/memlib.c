@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../kernel_sim/syscalls.h"
 #include "../vm/panic.h"
 
 static void ops_init(struct libc *lc);
@@ -53,6 +54,7 @@ static inline void enter(struct memlib *m, const char *call)
 	m->mode = MEMLIB_RUN;
 	m->call = call;
 	m->serial++;
+	m->run_left = MEMLIB_RUN_BUDGET;
 	if (!m->native)
 		probe_call(&m->lc->k->probe, LAYER_LIBC, call);
 }
@@ -435,6 +437,34 @@ static _Noreturn void misuse(struct memlib *m, const char *fn)
 	abort();
 }
 
+/* The operation used up MEMLIB_RUN_BUDGET: the process dies of SIGXCPU,
+   with the reason on its stderr. */
+static _Noreturn void endless(struct memlib *m)
+{
+	char why[256];
+	int n = snprintf(why, sizeof(why),
+	                 "%s: %s made %llu accesses to simulated memory without returning: an "
+	                 "endless loop?\n",
+	                 m->name, m->call, (unsigned long long)MEMLIB_RUN_BUDGET);
+
+	sys_write(m->lc->k, 2, why, (size_t)n < sizeof(why) ? (size_t)n : sizeof(why) - 1);
+	m->call = NULL;
+	m->mode = MEMLIB_IDLE;
+	account_user_time_to_limit(m->lc->k);
+	panic("%s: not run inside task_run", why);
+}
+
+/* An access of an operation (else a side call's, or a misuse): counted
+   against the operation's budget. */
+static inline bool in_run(struct memlib *m)
+{
+	if (__builtin_expect(m->mode != MEMLIB_RUN, 0))
+		return false;
+	if (__builtin_expect(--m->run_left == 0, 0))
+		endless(m);
+	return true;
+}
+
 /* A read through the side door, for a side call. */
 static uint64_t peek(struct memlib *m, vaddr_t va, unsigned size)
 {
@@ -458,7 +488,7 @@ uint64_t memlib_get64(struct memlib *m, const void *p)
 {
 	uint64_t v;
 
-	if (__builtin_expect(m->mode != MEMLIB_RUN, 0)) {
+	if (__builtin_expect(!in_run(m), 0)) {
 		if (m->mode != MEMLIB_PEEK)
 			misuse(m, "mem_get64");
 		return peek(m, va_of(p), 8);
@@ -469,7 +499,7 @@ uint64_t memlib_get64(struct memlib *m, const void *p)
 
 void memlib_put64(struct memlib *m, void *p, uint64_t v)
 {
-	if (__builtin_expect(m->mode != MEMLIB_RUN, 0))
+	if (__builtin_expect(!in_run(m), 0))
 		misuse(m, "mem_put64");
 	if (!cpu_store_fast(m->cpu, va_of(p), 8, v))
 		libc_store_slow(m->lc, va_of(p), 8, v);
@@ -481,7 +511,7 @@ uint64_t memlib_get(struct memlib *m, const void *p, unsigned size)
 
 	if (size != 1 && size != 2 && size != 4 && size != 8)
 		size = 8;
-	if (__builtin_expect(m->mode != MEMLIB_RUN, 0)) {
+	if (__builtin_expect(!in_run(m), 0)) {
 		if (m->mode != MEMLIB_PEEK)
 			misuse(m, "mem_get");
 		return peek(m, va_of(p), size);
@@ -494,7 +524,7 @@ void memlib_put(struct memlib *m, void *p, unsigned size, uint64_t v)
 {
 	if (size != 1 && size != 2 && size != 4 && size != 8)
 		size = 8;
-	if (__builtin_expect(m->mode != MEMLIB_RUN, 0))
+	if (__builtin_expect(!in_run(m), 0))
 		misuse(m, "mem_put");
 	if (!cpu_store_fast(m->cpu, va_of(p), size, v))
 		libc_store_slow(m->lc, va_of(p), size, v);
@@ -502,14 +532,14 @@ void memlib_put(struct memlib *m, void *p, unsigned size, uint64_t v)
 
 void memlib_memset(struct memlib *m, void *p, int c, size_t n)
 {
-	if (m->mode != MEMLIB_RUN)
+	if (!in_run(m))
 		misuse(m, "mem_memset");
 	libc_memset(m->lc, va_of(p), (uint8_t)c, n);
 }
 
 void memlib_memcpy(struct memlib *m, void *dst, const void *src, size_t n)
 {
-	if (m->mode != MEMLIB_RUN)
+	if (!in_run(m))
 		misuse(m, "mem_memcpy");
 	libc_memcpy(m->lc, va_of(dst), va_of(src), n);
 }
@@ -531,21 +561,21 @@ void memlib_read(struct memlib *m, void *host_dst, const void *src, size_t n)
 		}
 		return;
 	}
-	if (m->mode != MEMLIB_RUN)
+	if (!in_run(m))
 		misuse(m, "mem_read");
 	libc_read(m->lc, host_dst, va_of(src), n);
 }
 
 void memlib_write(struct memlib *m, void *dst, const void *host_src, size_t n)
 {
-	if (m->mode != MEMLIB_RUN)
+	if (!in_run(m))
 		misuse(m, "mem_write");
 	libc_write(m->lc, va_of(dst), host_src, n);
 }
 
 void *memlib_sbrk(struct memlib *m, intptr_t incr)
 {
-	if (m->mode != MEMLIB_RUN)
+	if (!in_run(m))
 		misuse(m, "mem_sbrk");
 	return ptr_of(libc_sbrk(m->lc, incr));
 }
@@ -563,7 +593,7 @@ void *memlib_heap_lo(struct memlib *m)
 {
 	if (m->mode == MEMLIB_IDLE)
 		misuse(m, "mem_heap_lo");
-	if (m->mode == MEMLIB_RUN)
+	if (in_run(m))
 		learn_break(m);
 	return ptr_of(libc_start_brk(m->lc));
 }
@@ -572,7 +602,7 @@ void *memlib_heap_hi(struct memlib *m)
 {
 	if (m->mode == MEMLIB_IDLE)
 		misuse(m, "mem_heap_hi");
-	if (m->mode == MEMLIB_RUN)
+	if (in_run(m))
 		learn_break(m);
 	return ptr_of(libc_curbrk(m->lc) - 1);
 }
@@ -582,7 +612,7 @@ void *memlib_bss(struct memlib *m, size_t n)
 	struct libc *lc = m->lc;
 	uint64_t sz = (n + 15) & ~(uint64_t)15;
 
-	if (m->mode != MEMLIB_RUN)
+	if (!in_run(m))
 		misuse(m, "mem_bss");
 	/* The image is the tool's: running out is the plugin's finding here,
 	   not a panic as for a built-in policy. */
@@ -593,14 +623,14 @@ void *memlib_bss(struct memlib *m, size_t n)
 
 void *memlib_mmap(struct memlib *m, void *addr, size_t len, int prot, int flags)
 {
-	if (m->mode != MEMLIB_RUN)
+	if (!in_run(m))
 		misuse(m, "mem_mmap");
 	return ptr_of(libc_mmap(m->lc, va_of(addr), len, prot, flags));
 }
 
 int memlib_munmap(struct memlib *m, void *addr, size_t len)
 {
-	if (m->mode != MEMLIB_RUN)
+	if (!in_run(m))
 		misuse(m, "mem_munmap");
 	return libc_munmap(m->lc, va_of(addr), len);
 }

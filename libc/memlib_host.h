@@ -45,6 +45,16 @@ enum memlib_mode {
 /* The reads a side call may make before it is taken for an endless walk. */
 #define MEMLIB_PEEK_BUDGET (64ULL << 20)
 
+/* The accesses (mem_get/mem_put, mem_memset, mem_sbrk...) one operation
+   may make before it is taken for an endless loop: 2^28, over ten thousand
+   times what the longest operation of the malloc-lab traces makes (16,640:
+   the implicit list's first fit on binary2-bal.rep). The process then gets SIGXCPU, its CPU
+   time charged to its limit (account_user_time_to_limit), as the built-in
+   policies' walks do on a cycle: an endless loop through the accessors
+   ends wherever the plugin runs, also in the tool's own process (run, step,
+   view), where no time limit stands behind the watchdog. */
+#define MEMLIB_RUN_BUDGET (1ULL << 28)
+
 struct memlib {
 	struct malloc_ops ops;           /* what the dispatch runs: lc->ops points here */
 	const struct malloc_ops *native; /* a native plugin's own ops, else NULL */
@@ -63,6 +73,7 @@ struct memlib {
 	sigjmp_buf *volatile side;         /* the side call's way out, NULL outside one */
 	char side_error[200];              /* why the last side call was abandoned ("" if not) */
 	uint64_t peek_left;                /* side-door reads left to the side call */
+	uint64_t run_left;                 /* accesses left to the operation */
 	struct libc_peek_cache peek_cache; /* the side call's last page */
 };
 

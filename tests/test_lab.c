@@ -400,7 +400,7 @@ ParameterizedTestParameters(lab, a_faulty_plugin_is_caught_and_the_other_results
 	    {7, "exited with status 3", ""},
 	    {8, "an endless loop?", ""},
 	    {9, "SIGFPE", ""},
-	    {10, "crashed the process running the trace", "exited with status"},
+	    {10, "mm_malloc overflowed its stack", "crashed the process running the trace"},
 	};
 
 	return cr_make_param_array(struct fault_case, cases, sizeof(cases) / sizeof(cases[0]));
@@ -518,6 +518,48 @@ Test(lab, a_direct_dereference_kills_the_simulated_process_not_the_tool, .timeou
 	cr_assert(strstr(o.out, "killed by SIGSEGV (SEGV_ACCERR)"), "%s", o.out);
 	cr_assert(strstr(o.err, "f.so: mm_malloc dereferenced the simulated address "
 	                        "0x555555559010 directly (a store)"),
+	          "%s", o.err);
+	bin_out_free(&o);
+}
+
+/* In the tool's own process (run, step, view) nothing but the guard stands
+   between the plugin and the session: an endless loop through the
+   accessors, a stack overflow and exit() are still reported as what they
+   are, the first two as the simulated process's death. */
+Test(lab, in_process_an_endless_loop_through_the_accessors_is_sigxcpu, .timeout = 120)
+{
+	struct bin_out o = with_plugin("run", "p = malloc 100\nq = malloc 100\n", false,
+	                               "tests/lab/mm-faulty.c", "-DFAULT=8 -DFAULT_AT=2", "f.so",
+	                               NULL);
+
+	cr_assert_eq(o.status, 1, "%s", o.err);
+	cr_assert(strstr(o.out, "killed by SIGXCPU (SI_KERNEL)"), "%s", o.out);
+	cr_assert(strstr(o.err, "f.so: mm_malloc made 268435456 accesses to simulated memory "
+	                        "without returning: an endless loop?"),
+	          "%s", o.err);
+	bin_out_free(&o);
+}
+
+Test(lab, in_process_a_stack_overflow_kills_the_simulated_process, .timeout = 60)
+{
+	struct bin_out o = with_plugin("run", "p = malloc 100\nq = malloc 100\n", false,
+	                               "tests/lab/mm-faulty.c", "-DFAULT=10 -DFAULT_AT=1", "f.so",
+	                               NULL);
+
+	cr_assert_eq(o.status, 1, "%s", o.err);
+	cr_assert(strstr(o.out, "killed by SIGSEGV"), "%s", o.out);
+	cr_assert(strstr(o.err, "f.so: mm_malloc overflowed its stack (SIGSEGV at "), "%s", o.err);
+	bin_out_free(&o);
+}
+
+Test(lab, in_process_exit_says_so_before_the_tool_ends, .timeout = 60)
+{
+	struct bin_out o = with_plugin("run", "p = malloc 100\n", false, "tests/lab/mm-faulty.c",
+	                               "-DFAULT=7 -DFAULT_AT=1", "f.so", NULL);
+
+	cr_assert_eq(o.status, 3, "%s", o.err);
+	cr_assert(strstr(o.err, "aftermalloc: f.so: mm_malloc called exit(3): the plugin runs in "
+	                        "this process, which ends with it\n"),
 	          "%s", o.err);
 	bin_out_free(&o);
 }

@@ -40,6 +40,7 @@
 #define MAX_RANGES   4
 #define TICK_USEC    100000
 #define ALTSTACK     (64 * 1024)
+#define SPARE_STACK  (256 * 1024)
 #define REEXEC_TRIES 8
 #define REEXEC_ENV   "AFTERMALLOC_GUARD_TRIES"
 #define SIM_SIGILL   4
@@ -67,7 +68,12 @@ struct trap {
 	int host_sig;
 	uintptr_t addr;
 	bool write;
+	bool overflow; /* the plugin's stack overflowed: the trampoline runs on spare_stack */
 };
+
+/* The trampoline's stack when the plugin overflowed its own: the kill it
+   runs unwinds to task_run, off this stack again. One trap at a time. */
+static char spare_stack[SPARE_STACK] __attribute__((aligned(16)));
 
 static struct {
 	bool reserved[2]; /* the image and top ranges */
@@ -258,7 +264,11 @@ static void __attribute__((noinline, used)) trap_trampoline(void)
 		code = SIM_SEGV_ACCERR;
 		break;
 	case TRAP_HOST_FAULT:
-		if (t.host_sig == SIGFPE || t.host_sig == SIGILL)
+		if (t.overflow)
+			snprintf(msg, sizeof(msg),
+			         "%s: %s overflowed its stack (%s at %#lx): an endless recursion?",
+			         m->name, call, sig_name(t.host_sig), (unsigned long)t.addr);
+		else if (t.host_sig == SIGFPE || t.host_sig == SIGILL)
 			snprintf(msg, sizeof(msg), "%s: %s crashed: %s (%s) at %#lx in its code",
 			         m->name, call, sig_name(t.host_sig),
 			         t.host_sig == SIGFPE ? "an arithmetic error: a division by zero?"
@@ -299,11 +309,12 @@ static void __attribute__((noinline, used)) trap_trampoline(void)
 	panic("%s: the simulated process is not running in task_run", msg);
 }
 
-/* Make the interrupted context call trap_trampoline on its own stack. */
-static void redirect(ucontext_t *uc)
+/* Make the interrupted context call trap_trampoline on its own stack, or
+   on spare_stack when that one overflowed. */
+static void redirect(ucontext_t *uc, bool spare)
 {
 	greg_t *g = uc->uc_mcontext.gregs;
-	uintptr_t sp = (uintptr_t)g[REG_RSP];
+	uintptr_t sp = spare ? (uintptr_t)(spare_stack + SPARE_STACK) : (uintptr_t)g[REG_RSP];
 
 	sp -= 512; /* past the red zone and whatever the code was building */
 	sp &= ~(uintptr_t)15;
@@ -407,13 +418,13 @@ static void on_fault(int sig, siginfo_t *si, void *ctx)
 		G.trap.kind = TRAP_HOST_FAULT;
 		if (!in_text)
 			goto out_unsafe;
-		/* A stack overflow leaves no stack for the trampoline. */
-		if (addr + 65536 > sp && addr < sp + 65536)
-			goto out_unsafe;
+		/* A stack overflow leaves no stack for the trampoline: it runs
+		   on the spare one. */
+		G.trap.overflow = addr + 65536 > sp && addr < sp + 65536;
 	}
 	if (!can_unwind(m))
 		goto out_unsafe;
-	redirect(uc);
+	redirect(uc, G.trap.overflow);
 	errno = saved;
 	return;
 out_unsafe:
@@ -449,7 +460,40 @@ static void on_tick(int sig, siginfo_t *si, void *ctx)
 		return;
 	G.trap = (struct trap){.m = w->m, .kind = TRAP_SPIN};
 	w->spin_ticks = 0;
-	redirect(uc);
+	redirect(uc, false);
+}
+
+/*
+ * exit() called by a plugin during one of its operations. A real allocator
+ * that calls exit() ends its process; here the process is the tool's (the
+ * front ends cannot yet see a simulated process end inside a call), so the
+ * tool ends, with the plugin's status, after saying why: in lab and replay
+ * that is the trace's child process, whose end the parent reports. The
+ * binary exports exit (libc/policy.syms), so that a plugin's call binds
+ * here; every caller goes on to the C library's.
+ */
+void exit(int status)
+{
+	static void (*libc_exit)(int);
+	uintptr_t caller = (uintptr_t)__builtin_return_address(0);
+
+	for (unsigned i = 0; i < G.nr; i++) {
+		const struct memlib *m = G.w[i].m;
+		char msg[200];
+
+		if (!m->call || !in_ranges(G.w[i].text, G.w[i].nr_text, caller))
+			continue;
+		snprintf(msg, sizeof(msg),
+		         "aftermalloc: %s: %s called exit(%d): the plugin runs in this process, "
+		         "which ends with it\n",
+		         m->name, m->call, status);
+		put(msg);
+		break;
+	}
+	if (!libc_exit)
+		libc_exit = (void (*)(int))dlsym(RTLD_NEXT, "exit");
+	libc_exit(status);
+	_exit(status);
 }
 
 static void arm(void)
