@@ -4,10 +4,13 @@
  * and what it writes replays (every policy, checked), runs and quizzes.
  */
 #include <criterion/criterion.h>
+#include <fcntl.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "demos/cli/replay.h"
@@ -219,4 +222,72 @@ Test(gen, bad_usage_exits_2_and_says_why)
 		cr_assert_eq(p.out_len, 0);
 		bin_out_free(&p);
 	}
+}
+
+/* The peak RSS in KiB of `aftermalloc gen ARGS` with stdout and stderr to
+   /dev/null, and its exit status in *status. */
+static long gen_maxrss_kib(const char *const *args, int *status)
+{
+	const char *argv[24] = {bin_path(), "gen"};
+	struct rusage ru;
+	int n = 2, st;
+	pid_t pid;
+
+	for (; *args && n < 23; args++)
+		argv[n++] = *args;
+	argv[n] = NULL;
+	pid = fork();
+	cr_assert_geq(pid, 0);
+	if (pid == 0) {
+		int null = open("/dev/null", O_RDWR);
+
+		dup2(null, 0);
+		dup2(null, 1);
+		dup2(null, 2);
+		execv(argv[0], (char *const *)argv);
+		_exit(127);
+	}
+	cr_assert_eq(wait4(pid, &st, 0, &ru), pid);
+	*status = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+	return ru.ru_maxrss;
+}
+
+/* gen writes as it draws: the host keeps 4 bytes per id, nothing per
+   operation (a million operations used to hold 40 MB, the 100M that -n
+   allows would have been gigabytes). */
+Test(gen, host_memory_does_not_grow_with_the_operations, .timeout = 60)
+{
+	int st1, st2;
+	long small, big;
+
+	big = gen_maxrss_kib((const char *[]){"-s", "1", "-n", "4000000", "--format", "rep", "-o",
+	                                      "/dev/null", NULL},
+	                     &st2);
+	small = gen_maxrss_kib(
+	    (const char *[]){"-s", "1", "-n", "1000", "--format", "rep", "-o", "/dev/null", NULL},
+	    &st1);
+	cr_assert_eq(st1, 0);
+	cr_assert_eq(st2, 0);
+	cr_assert_lt(big - small, 8 * 1024,
+	             "4M operations took %ld KiB more than 1000 (a trace_op each would be 128 MB)",
+	             big - small);
+}
+
+/* replay reads at most TRACE_MAX_IDS ids: a workload with more blocks live
+   at once is refused before any file is made, not written unreadable. */
+Test(gen, more_ids_than_a_trace_holds_is_refused_before_writing, .timeout = 60)
+{
+	char *path = bin_temp_file("", 0, ".rep");
+	struct bin_out p;
+
+	unlink(path);
+	p = gen((const char *[]){"-s", "1", "-n", "17000000", "--free-ratio", "0",
+	                         "--realloc-ratio", "0", "-o", path, NULL});
+	cr_assert_eq(p.status, 2, "%s", p.err);
+	cr_assert(strstr(p.err, "aftermalloc gen: more than 16777216 blocks live at once by "
+	                        "operation 16777217: more than a trace holds"),
+	          "%s", p.err);
+	cr_assert_eq(access(path, F_OK), -1, "no file is left");
+	bin_out_free(&p);
+	free(path);
 }

@@ -19,6 +19,7 @@
 #include <math.h>
 #include <stdarg.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -30,6 +31,9 @@
 enum dist_kind { DIST_UNIFORM, DIST_POW2, DIST_EXP, DIST_FIXED, DIST_CHOICE };
 
 #define MAX_CHOICES 32
+/* -n at most 100M (parse_size's M, as the option is written); the host
+   keeps nothing per operation, only per id (the workload below). */
+#define GEN_MAX_OPS (100ull << 20)
 
 struct dist {
 	enum dist_kind kind;
@@ -45,8 +49,8 @@ struct gen_opts {
 	struct dist sizes;
 	const char *sizes_text;
 	double free_ratio, realloc_ratio;
-	const char *out;  /* NULL: standard output */
-	bool ams;         /* the format: a script, else a trace */
+	const char *out; /* NULL: standard output */
+	bool ams;        /* the format: a script, else a trace */
 	bool format_given;
 };
 
@@ -244,7 +248,7 @@ static int parse_args(int argc, char **argv, struct gen_opts *o, bool *help)
 			o->seed_given = true;
 			break;
 		case 'n':
-			if (parse_size(optarg, &o->ops) < 0 || o->ops > 100000000)
+			if (parse_size(optarg, &o->ops) < 0 || o->ops > GEN_MAX_OPS)
 				return usage_error(
 				    "gen", "-n: bad number of operations '%s' (0 to 100M)", optarg);
 			o->ops_given = true;
@@ -301,112 +305,178 @@ static int parse_args(int argc, char **argv, struct gen_opts *o, bool *help)
 
 /* ---- the workload --------------------------------------------------------------- */
 
+/*
+ * The workload is drawn twice from the same seed: once to count its ids (the
+ * trace's header and the script's first lines say how many), then again to
+ * write it, an operation at a time. Nothing grows with the number of
+ * operations: the host keeps 4 bytes per id, ids[] below, and a trace's
+ * ids are bounded by TRACE_MAX_IDS (replay's bound), found out before the
+ * file is opened.
+ *
+ * ids[0 .. nr_live) are the live ids, in no order; ids[nr_live .. next_id)
+ * the freed ones, a stack whose top is ids[nr_live]: a free swaps its id to
+ * the end of the live part and shortens it, so the id lands on top of the
+ * stack; a malloc takes the top by lengthening the live part (the last
+ * freed id first).
+ */
 struct gen {
-	struct trace t;
-	size_t cap;
-	int32_t *live; /* ids live now, in no order */
-	size_t nr_live, cap_live;
-	uint64_t *size; /* size of each id while live */
-	int32_t *free_ids;
-	size_t nr_free;
+	uint64_t s; /* the generator's state */
+	int32_t *ids;
+	size_t nr_live, cap;
 	int32_t next_id;
 };
 
-static int grow(void **p, size_t *cap, size_t need, size_t elem)
+/* The next operation into op. 0, or -1 when ids[] cannot grow (out of
+   memory, or past max_ids). */
+static int gen_next(const struct gen_opts *o, struct gen *g, struct trace_op *op, uint32_t max_ids)
 {
-	size_t n = *cap ? *cap : 1024;
-	void *q;
+	double r = g->nr_live ? unit(&g->s) : 1.0;
 
-	if (need <= *cap)
-		return 0;
-	while (n < need)
-		n *= 2;
-	q = realloc(*p, n * elem);
-	if (!q)
-		return -1;
-	*p = q;
-	*cap = n;
-	return 0;
-}
+	memset(op, 0, sizeof(*op));
+	if (r < o->free_ratio + o->realloc_ratio) {
+		size_t k = below(&g->s, g->nr_live);
 
-static int generate(const struct gen_opts *o, struct gen *g)
-{
-	uint64_t s = o->seed;
-	size_t cap_size = 0, cap_free = 0;
-
-	memset(g, 0, sizeof(*g));
-	g->t.weight = 1;
-	if (grow((void **)&g->t.ops, &g->cap, o->ops ? o->ops : 1, sizeof(*g->t.ops)))
-		return -1;
-	for (uint64_t i = 0; i < o->ops; i++) {
-		struct trace_op *op = &g->t.ops[g->t.nr_ops++];
-		double r = g->nr_live ? unit(&s) : 1.0;
-
-		memset(op, 0, sizeof(*op));
-		if (r < o->free_ratio + o->realloc_ratio) {
-			size_t k = below(&s, g->nr_live);
-			int32_t id = g->live[k];
-
-			op->id = id;
-			if (r < o->free_ratio) {
-				op->kind = TOP_FREE;
-				g->live[k] = g->live[--g->nr_live];
-				g->free_ids[g->nr_free++] = id;
-			} else {
-				op->kind = TOP_REALLOC;
-				op->size = draw_size(&s, &o->sizes);
-				g->size[id] = op->size;
-			}
-			continue;
-		}
-		op->kind = TOP_ALLOC;
-		op->size = draw_size(&s, &o->sizes);
-		if (g->nr_free) {
-			op->id = g->free_ids[--g->nr_free];
+		op->id = g->ids[k];
+		if (r < o->free_ratio) {
+			op->kind = TOP_FREE;
+			g->ids[k] = g->ids[--g->nr_live];
+			g->ids[g->nr_live] = op->id;
 		} else {
-			op->id = g->next_id++;
-			if (grow((void **)&g->size, &cap_size, (size_t)g->next_id, sizeof(*g->size)) ||
-			    grow((void **)&g->free_ids, &cap_free, (size_t)g->next_id,
-			         sizeof(*g->free_ids)))
-				return -1;
+			op->kind = TOP_REALLOC;
+			op->size = draw_size(&g->s, &o->sizes);
 		}
-		if (grow((void **)&g->live, &g->cap_live, g->nr_live + 1, sizeof(*g->live)))
-			return -1;
-		g->live[g->nr_live++] = op->id;
-		g->size[op->id] = op->size;
+		return 0;
 	}
-	g->t.nr_ids = (uint32_t)g->next_id;
+	op->kind = TOP_ALLOC;
+	op->size = draw_size(&g->s, &o->sizes);
+	if (g->nr_live == (size_t)g->next_id) {
+		if ((uint32_t)g->next_id >= max_ids)
+			return -1;
+		if (g->nr_live == g->cap) {
+			size_t n = g->cap ? g->cap * 2 : 1024;
+			int32_t *q = realloc(g->ids, n * sizeof(*q));
+
+			if (!q)
+				return -1;
+			g->ids = q;
+			g->cap = n;
+		}
+		g->ids[g->next_id] = g->next_id;
+		g->next_id++;
+	}
+	op->id = g->ids[g->nr_live++];
 	return 0;
 }
 
-/* The script form: p[ID] = malloc N, p[ID] = realloc p[ID] N, free p[ID]. */
-static int write_ams(FILE *f, const struct gen_opts *o, const struct trace *t)
+/* Back to the first draw of the seed; ids[] keeps its room. */
+static void gen_start(const struct gen_opts *o, struct gen *g)
 {
-	fprintf(f,
-	        "# aftermalloc gen -s %llu -n %llu --sizes %s --free-ratio %g --realloc-ratio %g\n"
-	        "# A random workload (OSTEP's malloc.py): the same options, the same file.\n"
-	        "# p[ID] is block ID; %u ids, freed ones reused.\n",
-	        (unsigned long long)o->seed, (unsigned long long)o->ops, o->sizes_text,
-	        o->free_ratio, o->realloc_ratio, t->nr_ids);
-	for (size_t i = 0; i < t->nr_ops; i++) {
-		const struct trace_op *op = &t->ops[i];
+	g->s = o->seed;
+	g->nr_live = 0;
+	g->next_id = 0;
+}
 
-		if (op->kind == TOP_FREE)
-			fprintf(f, "free p[%d]\n", op->id);
-		else if (op->kind == TOP_REALLOC)
-			fprintf(f, "p[%d] = realloc p[%d] %llu\n", op->id, op->id,
-			        (unsigned long long)op->size);
-		else
-			fprintf(f, "p[%d] = malloc %llu\n", op->id, (unsigned long long)op->size);
+/* A buffer of the output, written out by hand (fprintf took most of the
+   time of a million-operation script). */
+struct gen_out {
+	FILE *f;
+	size_t n;
+	bool failed;
+	char buf[1 << 16];
+};
+
+static void out_flush(struct gen_out *w)
+{
+	if (w->n && !w->failed && fwrite(w->buf, 1, w->n, w->f) != w->n)
+		w->failed = true;
+	w->n = 0;
+}
+
+static void out_str(struct gen_out *w, const char *str)
+{
+	size_t l = strlen(str);
+
+	memcpy(w->buf + w->n, str, l);
+	w->n += l;
+}
+
+static void out_u64(struct gen_out *w, uint64_t v)
+{
+	char num[24], *p = num + sizeof(num);
+
+	do {
+		*--p = (char)('0' + v % 10);
+		v /= 10;
+	} while (v);
+	memcpy(w->buf + w->n, p, (size_t)(num + sizeof(num) - p));
+	w->n += (size_t)(num + sizeof(num) - p);
+}
+
+/* The script form of op: p[ID] = malloc N, p[ID] = realloc p[ID] N, free p[ID]. */
+static void out_ams_op(struct gen_out *w, const struct trace_op *op)
+{
+	if (op->kind == TOP_FREE) {
+		out_str(w, "free p[");
+		out_u64(w, (uint64_t)op->id);
+		out_str(w, "]\n");
+		return;
 	}
-	return fflush(f) == 0 && !ferror(f) ? 0 : -1;
+	out_str(w, "p[");
+	out_u64(w, (uint64_t)op->id);
+	if (op->kind == TOP_REALLOC) {
+		out_str(w, "] = realloc p[");
+		out_u64(w, (uint64_t)op->id);
+		out_str(w, "] ");
+	} else {
+		out_str(w, "] = malloc ");
+	}
+	out_u64(w, op->size);
+	out_str(w, "\n");
+}
+
+/* Write the workload of g (counted: nr_ids) to f. 0, or -1 with errno set. */
+static int gen_write(FILE *f, const struct gen_opts *o, struct gen *g, uint32_t nr_ids)
+{
+	static struct gen_out w; /* 64 KiB: not on the stack */
+	struct trace_op op;
+
+	memset(&w, 0, offsetof(struct gen_out, buf));
+	w.f = f;
+	if (o->ams)
+		fprintf(
+		    f,
+		    "# aftermalloc gen -s %llu -n %llu --sizes %s --free-ratio %g --realloc-ratio "
+		    "%g\n"
+		    "# A random workload (OSTEP's malloc.py): the same options, the same file.\n"
+		    "# p[ID] is block ID; %u ids, freed ones reused.\n",
+		    (unsigned long long)o->seed, (unsigned long long)o->ops, o->sizes_text,
+		    o->free_ratio, o->realloc_ratio, nr_ids);
+	else
+		fprintf(f, "0\n%u\n%llu\n1\n", nr_ids, (unsigned long long)o->ops);
+	for (uint64_t i = 0; i < o->ops && !w.failed; i++) {
+		if (gen_next(o, g, &op, nr_ids) < 0) { /* not after counting: ids[] has room */
+			errno = ENOMEM;
+			return -1;
+		}
+		if (w.n > sizeof(w.buf) - TRACE_LINE_MAX - 16)
+			out_flush(&w);
+		if (o->ams)
+			out_ams_op(&w, &op);
+		else
+			w.n += trace_op_line(w.buf + w.n, &op, true);
+	}
+	out_flush(&w);
+	return !w.failed && fflush(f) == 0 && !ferror(f) ? 0 : -1;
 }
 
 int cmd_gen(int argc, char **argv)
 {
-	struct gen_opts o = {.free_ratio = 0.45, .realloc_ratio = 0.1, .sizes_text = "uniform:1-4096"};
+	struct gen_opts o = {
+	    .free_ratio = 0.45, .realloc_ratio = 0.1, .sizes_text = "uniform:1-4096"};
+	uint32_t max_ids = TRACE_MAX_IDS, nr_ids;
+	struct gen g = {0};
+	struct trace_op op;
 	bool help = false;
-	struct gen g;
 	FILE *f;
 	int rc;
 
@@ -422,9 +492,19 @@ int cmd_gen(int argc, char **argv)
 		return usage_error("gen",
 		                   "a script holds at most %u operations here (ids index an array)",
 		                   SCRIPT_ARRAY_MAX);
-	if (generate(&o, &g) < 0) {
-		fprintf(stderr, "aftermalloc gen: out of memory\n");
-		rc = EXIT_BAD_INPUT;
+	/* First pass: count the ids, before any file is made. */
+	gen_start(&o, &g);
+	for (uint64_t i = 0; i < o.ops; i++) {
+		if (gen_next(&o, &g, &op, max_ids) == 0)
+			continue;
+		if ((uint32_t)g.next_id >= max_ids)
+			rc = usage_error("gen",
+			                 "more than %u blocks live at once by operation %llu: more "
+			                 "than a trace holds (give a larger --free-ratio or fewer "
+			                 "operations)",
+			                 max_ids, (unsigned long long)i + 1);
+		else
+			fprintf(stderr, "aftermalloc gen: out of memory\n"), rc = EXIT_BAD_INPUT;
 		goto out;
 	}
 	f = o.out ? fopen(o.out, "w") : stdout;
@@ -433,20 +513,19 @@ int cmd_gen(int argc, char **argv)
 		rc = EXIT_BAD_INPUT;
 		goto out;
 	}
-	rc = o.ams ? write_ams(f, &o, &g.t) : trace_write(f, &g.t, true);
+	nr_ids = (uint32_t)g.next_id;
+	gen_start(&o, &g);
+	rc = gen_write(f, &o, &g, nr_ids);
 	if (o.out && fclose(f) != 0)
 		rc = -1;
 	if (rc < 0) {
 		/* a closed pipe ends the output quietly */
 		if (errno != EPIPE)
-			fprintf(stderr, "aftermalloc gen: %s: %s\n", o.out ? o.out : "standard output",
-			        strerror(errno));
+			fprintf(stderr, "aftermalloc gen: %s: %s\n",
+			        o.out ? o.out : "standard output", strerror(errno));
 		rc = errno == EPIPE ? 0 : EXIT_BAD_INPUT;
 	}
 out:
-	free(g.t.ops);
-	free(g.live);
-	free(g.size);
-	free(g.free_ids);
+	free(g.ids);
 	return rc;
 }

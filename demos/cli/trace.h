@@ -30,6 +30,7 @@
 #define DEMOS_TRACE_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 
@@ -85,6 +86,10 @@ void trace_free(struct trace *t);
  * becomes `a ID SIZE`. 0, or -1 when a write failed (errno set).
  */
 int trace_write(FILE *out, const struct trace *t, bool plain);
+/* One op's line, as trace_write writes it, into buf (room for at least
+   TRACE_LINE_MAX bytes): its length. Not NUL-terminated. */
+#define TRACE_LINE_MAX 80
+size_t trace_op_line(char *buf, const struct trace_op *op, bool plain);
 /* Whether t has ops of the extensions. */
 bool trace_extended(const struct trace *t);
 
