@@ -8,10 +8,37 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "../../libc/glibc_malloc.h"
 #include "../../libc/libc.h"
+#include "../../vm/panic.h"
 #include "commands.h"
 #include "plugin.h"
 #include "plugin_guard.h"
+
+/* The options --cpus and --tunable, shared by run, step, view and replay
+   (declared in session.h, beside struct session_opts). */
+int session_opt_cpus(struct session_opts *o, const char *arg, char *err, size_t n)
+{
+	uint64_t v;
+
+	if (parse_size(arg, &v) < 0 || v == 0 || v > KERNEL_MAX_CPUS) {
+		snprintf(err, n, "--cpus: '%s' is not a number of CPUs from 1 to %u", arg,
+		         KERNEL_MAX_CPUS);
+		return -1;
+	}
+	o->kopts.nr_cpus = (unsigned)v;
+	return 0;
+}
+
+int session_opt_tunable(struct session_opts *o, const char *arg, char *err, size_t n)
+{
+	int k = snprintf(err, n, "--tunable: ");
+
+	if (k < 0 || (size_t)k >= n)
+		panic("session_opt_tunable: a buffer of %zu bytes", n);
+	return glibc_tunables_parse(o->tunables, &o->nr_tunables, LIBC_MAX_TUNABLES, arg,
+	                            err + k, n - (size_t)k);
+}
 
 /* usage_error's message, as sim_option reports it: -1. */
 static int opt_usage(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

@@ -119,29 +119,6 @@ static void free_vars(struct session *s)
 	free(s->tasks);
 }
 
-int session_opt_cpus(struct session_opts *o, const char *arg, char *err, size_t n)
-{
-	uint64_t v;
-
-	if (parse_size(arg, &v) < 0 || v == 0 || v > KERNEL_MAX_CPUS) {
-		snprintf(err, n, "--cpus: '%s' is not a number of CPUs from 1 to %u", arg,
-		         KERNEL_MAX_CPUS);
-		return -1;
-	}
-	o->kopts.nr_cpus = (unsigned)v;
-	return 0;
-}
-
-int session_opt_tunable(struct session_opts *o, const char *arg, char *err, size_t n)
-{
-	int k = snprintf(err, n, "--tunable: ");
-
-	if (k < 0 || (size_t)k >= n)
-		panic("session_opt_tunable: a buffer of %zu bytes", n);
-	return glibc_tunables_parse(o->tunables, &o->nr_tunables, LIBC_MAX_TUNABLES, arg,
-	                            err + k, n - (size_t)k);
-}
-
 struct session *session_create(const struct script *sc, const struct session_opts *o, FILE *err)
 {
 	const char *name = o->policy ? o->policy : sc->policy ? sc->policy : "glibc";
