@@ -4,6 +4,8 @@
 #   make bench          build optimised, run every figure (the timed ones in 5
 #                       passes, medians; BENCH_ARGS=--passes=N for more), print
 #                       the table and write $(BENCH_DIR)/results.json
+#   run_bench --report F.json...   the table of earlier runs again (the
+#                       runs docs/performance.md shows are docs/bench/*.json)
 #   make bench-scale    the slower sweeps of docs/performance.md: every policy on
 #                       needle.rep (seed under a time budget), replay time vs
 #                       trace length
@@ -47,6 +49,11 @@ bench-scale: bench-build
 	  --out $(BENCH_DIR)/scale.json $(BENCH_ARGS)
 
 bench-build: $(BENCH_BINS) $(BENCH_DIR)/bench_workloads $(BENCH_RUNNER)
+
+# docs/performance.md prints its runs' tables with `run_bench --report`
+# (docs/bench/*.json): the doc test runs it, so the suite builds the runner
+# (one small file, no model).
+test docs: $(BENCH_RUNNER)
 
 $(BENCH_DIR)/obj/%.o: %.c | $(DEPS_STAMP)
 	@mkdir -p $(@D)

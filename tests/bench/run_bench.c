@@ -1,12 +1,19 @@
 /*
  * run_bench.c - the runner of `make bench` (DESIGN.md, Benchmarks): runs
  * each benchmark program in a process of its own, reads the one JSON line
- * it prints, prints the table (figure, value, target, met or not) and
+ * it prints, prints the table (figure, value, target, PASS or FAIL) and
  * writes the results file with the keys of DESIGN.md.
  *
  * Usage: run_bench --dir DIR --trace TRACE.rep --out FILE.json [--passes N]
  *                  [--lab-traces "T.rep ..."] [--record-lib LIB.so]
  *                  [--scale [--budget SECS]]
+ *        run_bench --report RESULTS.json...
+ * The table says each figure's value (the median of its passes), its
+ * target, PASS or FAIL, and the spread of the passes; then the details the
+ * figures come from, the host (CPU, load average at the start and the end)
+ * and how many targets were met. --report prints the same table again from
+ * results files (several: side by side, PASS when every run met a target),
+ * which is how docs/performance.md quotes its runs.
  * The timed programs (TLB, copy, fault, buddy, replay) run in N passes
  * (default 5), one after the other, each pass all of them in turn; each
  * pass's figure is a median over the program's own repetitions, against a
@@ -23,9 +30,11 @@
  * --scale runs the slower sweeps instead (bench_policies: every policy,
  * trace prefixes) and writes them to FILE.json.
  * Exit status: 0 when every figure was measured (met or not: a miss is
- * reported, not an error), 1 when a benchmark failed to run, 2 bad usage.
+ * reported, not an error), 1 when a benchmark failed to run, 2 bad usage
+ * or (--report) a file that is not a results file.
  */
 #include <cjson/cJSON.h>
+#include <errno.h>
 #include <getopt.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -45,6 +54,41 @@ struct figure {
 	double v[MAX_PASSES];
 	int n; /* passes that measured it */
 };
+
+/* Every figure of the table, in its order. The targets are those of
+   DESIGN.md and of the issues that set them (issue 19: the MMU, the fault,
+   the replays, the scale); results.json keeps them beside the values. */
+static struct figure figs[] = {
+    {.key = "tlb_hit_load_ratio", .target = 2.5},
+    {.key = "bulk_copy_ratio", .target = 1},
+    {.key = "fault_vs_zero_ratio", .target = 1.3},
+    {.key = "buddy_ns_per_op", .target = 50},
+    {.key = "replay_vs_glibc_ratio.glibc", .target = 4},
+    {.key = "replay_vs_glibc_ratio.best", .target = 3},
+    {.key = "bytes_per_frame", .target = 64},
+    {.key = "idle_rss_mib", .target = 64},
+    {.key = "swap_roundtrip_vs_copy_ratio", .target = 4},
+    /* 2000 ns an access: at least 500k simulated accesses a second */
+    {.key = "thrash_ns_per_access", .target = 2000},
+    /* reclaim's scanning per reclaimed page, 1 GiB over 64 MiB */
+    {.key = "reclaim_scan_growth", .target = 1.25},
+    {.key = "plugin_vs_builtin_ratio.seed", .target = 1.3},
+    /* both sides replay the trace again in the same process: the
+       allocators' own cost, without most of the page faults */
+    {.key = "replay_vs_glibc_ratio_warm.glibc", .report = true},
+    {.key = "replay_vs_glibc_ratio_warm.best", .report = true},
+    /* scale (bench_scale, run once): 64 GiB of simulated RAM, and the
+       replay time per operation over 10^4 - 10^7 operations */
+    {.key = "boot_secs_64gib", .target = 0.2},
+    {.key = "idle_rss_mib_64gib", .target = 256},
+    {.key = "replay_scale_flatness", .target = 1.5},
+    /* workloads (bench_workloads, run once): gen writes a million
+       operations in 2 s; record adds at most 2x to a real program */
+    {.key = "gen_1m_secs", .target = 2},
+    {.key = "gen_1m_script_secs", .target = 2},
+    {.key = "record_overhead_ratio", .target = 2},
+};
+static const size_t nf = sizeof(figs) / sizeof(figs[0]);
 
 static double wall_now(void)
 {
@@ -181,6 +225,238 @@ static int scale(const char *dir, const char *trace, const char *out, double bud
 	return 0;
 }
 
+/* ---- the report: printed from results.json's contents, as measured or
+   read back (--report), so that a run's table can be printed again ---- */
+
+/* The load average over the last minute, -1 when unreadable. */
+static double loadavg(void)
+{
+	double l = -1;
+	FILE *f = fopen("/proc/loadavg", "r");
+
+	if (f) {
+		if (fscanf(f, "%lf", &l) != 1)
+			l = -1;
+		fclose(f);
+	}
+	return l;
+}
+
+/* What the figures depend on beyond the code: the CPU, how many, how busy. */
+static void host_info(cJSON *res, double load_start)
+{
+	cJSON *h = cJSON_AddObjectToObject(res, "host");
+	char line[512], model[256] = "unknown";
+	FILE *f = fopen("/proc/cpuinfo", "r");
+	int cpus = 0;
+
+	while (f && fgets(line, sizeof(line), f)) {
+		char *colon = strchr(line, ':');
+
+		if (!strncmp(line, "processor", 9))
+			cpus++;
+		if (!strncmp(line, "model name", 10) && colon && !strcmp(model, "unknown")) {
+			snprintf(model, sizeof(model), "%s", colon + 2);
+			model[strcspn(model, "\n")] = 0;
+		}
+	}
+	if (f)
+		fclose(f);
+	cJSON_AddStringToObject(h, "cpu", model);
+	cJSON_AddNumberToObject(h, "cpus", cpus);
+	cJSON_AddNumberToObject(h, "load_start", load_start);
+	cJSON_AddNumberToObject(h, "load_end", loadavg());
+}
+
+/* The figure's target as the table prints it, and its verdict in res:
+   "PASS", "FAIL", or "" for a figure reported without a target. */
+static const char *verdict(const cJSON *res, const struct figure *fg, char *tg, size_t n)
+{
+	const cJSON *t = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItem(res, "targets"),
+	                                                  fg->key);
+	const cJSON *m = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItem(res, "met"), fg->key);
+
+	if (fg->report || !cJSON_IsNumber(t)) {
+		snprintf(tg, n, "-");
+		return "";
+	}
+	snprintf(tg, n, "<= %g", t->valuedouble);
+	return cJSON_IsTrue(m) ? "PASS" : "FAIL";
+}
+
+/* One run: each figure with its value, target, PASS or FAIL and the spread
+   of its passes, then the details the figures come from. */
+static void report(const cJSON *res)
+{
+	const cJSON *pv = cJSON_GetObjectItem(res, "passes_values");
+	const cJSON *det = cJSON_GetObjectItem(res, "details"), *h = cJSON_GetObjectItem(res, "host");
+	const cJSON *j;
+	int passes = (int)num(res, "passes"), nt = 0, npass = 0;
+
+	if (passes > 1)
+		printf("\n%-33s %10s %10s  %-6s %s\n", "figure", "value", "target", "result",
+		       "passes (min - max)");
+	else
+		printf("\n%-33s %10s %10s  %s\n", "figure", "value", "target", "result");
+	for (size_t i = 0; i < nf; i++) {
+		const struct figure *fg = &figs[i];
+		const cJSON *v = cJSON_GetObjectItemCaseSensitive(res, fg->key);
+		const cJSON *a = cJSON_GetObjectItemCaseSensitive(pv, fg->key);
+		char tg[32], line[256];
+		const char *vd = verdict(res, fg, tg, sizeof(tg));
+		int len;
+
+		nt += *vd != 0;
+		npass += !strcmp(vd, "PASS");
+		if (!cJSON_IsNumber(v)) {
+			printf("%-33s %10s %10s  %-6s not measured\n", fg->key, "-", tg, vd);
+			continue;
+		}
+		len = snprintf(line, sizeof(line), "%-33s %10.2f %10s  %-6s", fg->key,
+		               v->valuedouble, tg, vd);
+		if (cJSON_GetArraySize(a) > 1) {
+			double vals[MAX_PASSES], lo, hi;
+			int n = 0;
+
+			cJSON_ArrayForEach(j, a) if (n < MAX_PASSES) vals[n++] = j->valuedouble;
+			median_range(vals, n, &lo, &hi);
+			len += snprintf(line + len, sizeof(line) - (size_t)len, " %d (%.2f - %.2f)", n,
+			                lo, hi);
+		}
+		while (len > 0 && line[len - 1] == ' ')
+			line[--len] = 0; /* no trailing blanks: the docs quote these lines */
+		puts(line);
+	}
+	printf("\n  buddy: %.1f ns/op = %.2f x one host malloc+free pair (%.1f ns)\n",
+	       median_of(det, "buddy", "buddy_ns_per_op"),
+	       median_of(det, "buddy", "buddy_vs_malloc_free_ratio"),
+	       median_of(det, "buddy", "host_malloc_free_pair_ns"));
+	printf("  fault: %.0f ns steady (memset of a page %.0f ns), %.0f ns cold; "
+	       "64 MiB %.0f, 1 GiB %.0f, 4 GiB %.0f ns\n",
+	       median_of(det, "fault", "fault_ns"), median_of(det, "fault", "memset_page_ns"),
+	       median_of(det, "fault", "fault_cold_ns"), median_of(det, "fault", "fault_ns_64mib"),
+	       median_of(det, "fault", "fault_ns_1gib"), median_of(det, "fault", "fault_ns_4gib"));
+	printf("  replay: host %.0f ns/op cold, %.0f warm; simulated glibc %.0f / %.0f, "
+	       "best %.0f / %.0f\n",
+	       1e9 / median_of(det, "host_replay", "host_ops_per_s"),
+	       1e9 / median_of(det, "host_replay", "host_warm_ops_per_s"),
+	       1e9 / median_in(det, "replay", "glibc", "sim_ops_per_s"),
+	       1e9 / median_in(det, "replay", "glibc", "sim_warm_ops_per_s"),
+	       1e9 / median_in(det, "replay", "best", "sim_ops_per_s"),
+	       1e9 / median_in(det, "replay", "best", "sim_warm_ops_per_s"));
+	if (passes > 1)
+		printf("  (each a median over the %d passes)\n", passes);
+	j = cJSON_GetObjectItem(det, "scale");
+	j = j ? cJSON_GetObjectItem(cJSON_GetArrayItem(j, 0), "replay_ns_per_op") : NULL;
+	if (j) {
+		printf("  scale: glibc replay of a generated trace, ns/op:");
+		for (const cJSON *e = j->child; e; e = e->next)
+			printf(" %s ops %.0f;", e->string, e->valuedouble);
+		putchar('\n');
+	}
+	if (h)
+		printf("  host: %s, %.0f CPUs, load average %.2f at the start, %.2f at the end\n",
+		       cJSON_GetStringValue(cJSON_GetObjectItem(h, "cpu")), num(h, "cpus"),
+		       num(h, "load_start"), num(h, "load_end"));
+	printf("\n%d of %d targets met: %s\n", npass, nt,
+	       npass == nt ? "PASS, every target met" : "FAIL, some targets missed");
+}
+
+/* Several runs side by side (the three runs docs/performance.md shows):
+   each figure's value and verdict in each, PASS when every run met it. */
+static void report_runs(cJSON **res, int n)
+{
+	int nt = 0, npass = 0;
+
+	printf("%-33s", "figure");
+	for (int r = 0; r < n; r++)
+		printf("  %6s %-2d %5s", "run", r + 1, "");
+	printf(" %10s  %s\n", "target", "result");
+	for (size_t i = 0; i < nf; i++) {
+		const struct figure *fg = &figs[i];
+		char tg[32], line[1024];
+		bool all = true, target = false;
+		int len = snprintf(line, sizeof(line), "%-33s", fg->key);
+
+		for (int r = 0; r < n && len < (int)sizeof(line) - 64; r++) {
+			const cJSON *v = cJSON_GetObjectItemCaseSensitive(res[r], fg->key);
+			const char *vd = verdict(res[r], fg, tg, sizeof(tg));
+
+			target |= *vd != 0;
+			all &= !strcmp(vd, "PASS");
+			if (cJSON_IsNumber(v))
+				len += snprintf(line + len, sizeof(line) - (size_t)len, "  %9.2f %-5s",
+				                v->valuedouble, vd);
+			else
+				len += snprintf(line + len, sizeof(line) - (size_t)len, "  %9s %-5s",
+				                "-", vd);
+		}
+		verdict(res[0], fg, tg, sizeof(tg));
+		len += snprintf(line + len, sizeof(line) - (size_t)len, " %10s  %s", tg,
+		                !target ? "" : all ? "PASS" : "FAIL");
+		while (len > 0 && line[len - 1] == ' ')
+			line[--len] = 0;
+		puts(line);
+		nt += target;
+		npass += target && all;
+	}
+	putchar('\n');
+	for (int r = 0; r < n; r++) {
+		const cJSON *h = cJSON_GetObjectItem(res[r], "host");
+
+		if (h)
+			printf("run %d: %s, %.0f CPUs, load average %.2f at the start, %.2f at the end\n",
+			       r + 1, cJSON_GetStringValue(cJSON_GetObjectItem(h, "cpu")),
+			       num(h, "cpus"), num(h, "load_start"), num(h, "load_end"));
+	}
+	printf("%d of %d targets met in every run: %s\n", npass, nt,
+	       npass == nt ? "PASS" : "FAIL");
+}
+
+/* --report FILE...: the table of results files written by earlier runs.
+   0 printed, 2 a file unreadable or not a results file. */
+static int report_files(char **files, int n)
+{
+	cJSON *res[MAX_PASSES];
+	int rc = 0;
+
+	if (n > MAX_PASSES) {
+		fprintf(stderr, "run_bench: --report: at most %d files\n", MAX_PASSES);
+		return 2;
+	}
+	for (int i = 0; i < n; i++) {
+		FILE *f = fopen(files[i], "r");
+		char *text = NULL;
+		size_t len = 0;
+		FILE *m = open_memstream(&text, &len);
+		int ch;
+
+		if (!f || !m) {
+			fprintf(stderr, "run_bench: %s: %s\n", files[i], strerror(errno));
+			return 2;
+		}
+		while ((ch = getc(f)) != EOF)
+			putc(ch, m);
+		fclose(f);
+		fclose(m);
+		res[i] = cJSON_Parse(text);
+		free(text);
+		if (!res[i] || !cJSON_IsObject(cJSON_GetObjectItem(res[i], "targets"))) {
+			fprintf(stderr, "run_bench: %s: not a results file of run_bench\n", files[i]);
+			for (int k = 0; k <= i; k++)
+				cJSON_Delete(res[k]);
+			return 2;
+		}
+	}
+	if (n == 1)
+		report(res[0]);
+	else
+		report_runs(res, n);
+	for (int i = 0; i < n; i++)
+		cJSON_Delete(res[i]);
+	return rc;
+}
+
 int main(int argc, char **argv)
 {
 	static const struct option lo[] = {
@@ -188,42 +464,11 @@ int main(int argc, char **argv)
 	    {"out", required_argument, NULL, 'o'},        {"scale", no_argument, NULL, 's'},
 	    {"budget", required_argument, NULL, 'b'},     {"passes", required_argument, NULL, 'p'},
 	    {"lab-traces", required_argument, NULL, 'l'}, {"record-lib", required_argument, NULL, 'r'},
-	    {NULL, 0, NULL, 0}};
+	    {"report", no_argument, NULL, 'R'},           {NULL, 0, NULL, 0}};
 	const char *dir = NULL, *trace = NULL, *out = NULL, *lab_traces = NULL, *record_lib = NULL;
-	bool do_scale = false;
-	double budget = 120, t0 = wall_now();
+	bool do_scale = false, do_report = false;
+	double budget = 120, t0 = wall_now(), load_start = loadavg();
 	int passes = 5;
-	struct figure figs[] = {
-	    {.key = "tlb_hit_load_ratio", .target = 2.5},
-	    {.key = "bulk_copy_ratio", .target = 1},
-	    {.key = "fault_vs_zero_ratio", .target = 1.3},
-	    {.key = "buddy_ns_per_op", .target = 50},
-	    {.key = "replay_vs_glibc_ratio.glibc", .target = 4},
-	    {.key = "replay_vs_glibc_ratio.best", .target = 3},
-	    {.key = "bytes_per_frame", .target = 64},
-	    {.key = "idle_rss_mib", .target = 64},
-	    {.key = "swap_roundtrip_vs_copy_ratio", .target = 4},
-	    /* 2000 ns an access: at least 500k simulated accesses a second */
-	    {.key = "thrash_ns_per_access", .target = 2000},
-	    /* reclaim's scanning per reclaimed page, 1 GiB over 64 MiB */
-	    {.key = "reclaim_scan_growth", .target = 1.25},
-	    {.key = "plugin_vs_builtin_ratio.seed", .target = 1.3},
-	    /* both sides replay the trace again in the same process: the
-	       allocators' own cost, without most of the page faults */
-	    {.key = "replay_vs_glibc_ratio_warm.glibc", .report = true},
-	    {.key = "replay_vs_glibc_ratio_warm.best", .report = true},
-	    /* scale (bench_scale, run once): 64 GiB of simulated RAM, and the
-	       replay time per operation over 10^4 - 10^7 operations */
-	    {.key = "boot_secs_64gib", .target = 0.2},
-	    {.key = "idle_rss_mib_64gib", .target = 256},
-	    {.key = "replay_scale_flatness", .target = 1.5},
-	    /* workloads (bench_workloads, run once): gen writes a million
-	       operations in 2 s; record adds at most 2x to a real program */
-	    {.key = "gen_1m_secs", .target = 2},
-	    {.key = "gen_1m_script_secs", .target = 2},
-	    {.key = "record_overhead_ratio", .target = 2},
-	};
-	const size_t nf = sizeof(figs) / sizeof(figs[0]);
 	cJSON *res = cJSON_CreateObject(), *det = cJSON_CreateObject();
 	cJSON *tgt = cJSON_CreateObject(), *met = cJSON_CreateObject(), *rvg, *spread;
 	cJSON *j, *host, *sim;
@@ -233,8 +478,11 @@ int main(int argc, char **argv)
 	FILE *f;
 	char *s;
 
-	while ((c = getopt_long(argc, argv, "d:t:o:sb:p:l:r:", lo, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "d:t:o:sb:p:l:r:R", lo, NULL)) != -1) {
 		switch (c) {
+		case 'R':
+			do_report = true;
+			break;
 		case 'r':
 			record_lib = optarg;
 			break;
@@ -268,10 +516,13 @@ int main(int argc, char **argv)
 			return 2;
 		}
 	}
-	if (!dir || !trace || !out) {
+	if (do_report && optind < argc)
+		return report_files(argv + optind, argc - optind);
+	if (!dir || !trace || !out || do_report || optind < argc) {
 		fprintf(stderr, "usage: run_bench --dir DIR --trace TRACE.rep --out FILE.json "
 		                "[--passes N] [--lab-traces \"T.rep ...\"] [--record-lib LIB.so] "
-		                "[--scale [--budget SECS]]\n");
+		                "[--scale [--budget SECS]]\n"
+		                "       run_bench --report RESULTS.json...\n");
 		return 2;
 	}
 	if (do_scale)
@@ -345,32 +596,22 @@ int main(int argc, char **argv)
 #undef RUN
 
 	spread = cJSON_CreateObject();
-	printf("\n%-33s %10s %10s  %-4s %s\n", "figure", "value", "target", "met",
-	       passes > 1 ? "passes (min - max)" : "");
 	for (size_t i = 0; i < nf; i++) {
 		struct figure *fg = &figs[i];
-		double lo = 0, hi = 0;
-		char tg[32];
+		double lo, hi;
 		bool ok;
 
 		if (fg->n)
 			fg->value = median_range(fg->v, fg->n, &lo, &hi);
 		ok = fg->n && (fg->report || fg->value <= fg->target);
-		snprintf(tg, sizeof(tg), fg->report ? "-" : "<= %g", fg->target);
 		all &= ok;
 		if (fg->n) {
 			cJSON *a = cJSON_AddArrayToObject(spread, fg->key);
 
-			printf("%-33s %10.2f %10s  %-4s", fg->key, fg->value, tg,
-			       fg->report ? "" : ok ? "yes" : "NO");
-			if (fg->n > 1)
-				printf(" %d (%.2f - %.2f)", fg->n, lo, hi);
-			putchar('\n');
 			cJSON_AddNumberToObject(res, fg->key, fg->value);
 			for (int k = 0; k < fg->n; k++)
 				cJSON_AddItemToArray(a, cJSON_CreateNumber(fg->v[k]));
 		} else {
-			printf("%-33s %10s %10s  %s\n", fg->key, "-", tg, "not measured");
 			cJSON_AddNullToObject(res, fg->key);
 		}
 		if (fg->report)
@@ -393,40 +634,8 @@ int main(int argc, char **argv)
 	for (size_t i = 0; i < nf; i++)
 		if (figs[i].n && !strncmp(figs[i].key, "replay_vs_glibc_ratio_warm.", 27))
 			cJSON_AddNumberToObject(rvg, figs[i].key + 27, figs[i].value);
-	{
-		double br = median_of(det, "buddy", "buddy_vs_malloc_free_ratio");
-
-		printf("\n  buddy: %.1f ns/op = %.2f x one host malloc+free pair (%.1f ns)\n",
-		       median_of(det, "buddy", "buddy_ns_per_op"), br,
-		       median_of(det, "buddy", "host_malloc_free_pair_ns"));
-		cJSON_AddNumberToObject(res, "buddy_vs_malloc_free_ratio", br);
-		printf("  fault: %.0f ns steady (memset of a page %.0f ns), %.0f ns cold; "
-		       "64 MiB %.0f, 1 GiB %.0f, 4 GiB %.0f ns\n",
-		       median_of(det, "fault", "fault_ns"),
-		       median_of(det, "fault", "memset_page_ns"),
-		       median_of(det, "fault", "fault_cold_ns"),
-		       median_of(det, "fault", "fault_ns_64mib"),
-		       median_of(det, "fault", "fault_ns_1gib"),
-		       median_of(det, "fault", "fault_ns_4gib"));
-		printf("  replay: host %.0f ns/op cold, %.0f warm; simulated glibc %.0f / %.0f, "
-		       "best %.0f / %.0f\n",
-		       1e9 / median_of(det, "host_replay", "host_ops_per_s"),
-		       1e9 / median_of(det, "host_replay", "host_warm_ops_per_s"),
-		       1e9 / median_in(det, "replay", "glibc", "sim_ops_per_s"),
-		       1e9 / median_in(det, "replay", "glibc", "sim_warm_ops_per_s"),
-		       1e9 / median_in(det, "replay", "best", "sim_ops_per_s"),
-		       1e9 / median_in(det, "replay", "best", "sim_warm_ops_per_s"));
-		if (passes > 1)
-			printf("  (each a median over the %d passes)\n", passes);
-		j = cJSON_GetObjectItem(det, "scale");
-		j = j ? cJSON_GetObjectItem(cJSON_GetArrayItem(j, 0), "replay_ns_per_op") : NULL;
-		if (j) {
-			printf("  scale: glibc replay of a generated trace, ns/op:");
-			for (cJSON *e = j->child; e; e = e->next)
-				printf(" %s ops %.0f;", e->string, e->valuedouble);
-			putchar('\n');
-		}
-	}
+	cJSON_AddNumberToObject(res, "buddy_vs_malloc_free_ratio",
+	                        median_of(det, "buddy", "buddy_vs_malloc_free_ratio"));
 	cJSON_AddItemToObject(res, "targets", tgt);
 	cJSON_AddItemToObject(res, "met", met);
 	cJSON_AddBoolToObject(res, "all_met", all);
@@ -435,16 +644,17 @@ int main(int argc, char **argv)
 	cJSON_AddStringToObject(res, "timing",
 	                        "median over the passes of each pass's median of repetitions, "
 	                        "CPU time of the thread");
+	host_info(res, load_start);
 	cJSON_AddItemToObject(res, "passes_values", spread); /* in the order of the passes */
 	cJSON_AddItemToObject(res, "details", det);
+	report(res);
 	s = cJSON_Print(res);
 	f = fopen(out, "w");
 	if (!f || fputs(s, f) < 0 || fputc('\n', f) < 0 || fclose(f)) {
 		perror(out);
 		return 1;
 	}
-	printf("\n%s; wrote %s in %.0f s\n", all ? "every target met" : "some targets missed", out,
-	       wall_now() - t0);
+	printf("wrote %s in %.0f s\n", out, wall_now() - t0);
 	free(s);
 	cJSON_Delete(res);
 	return failed ? 1 : 0;
