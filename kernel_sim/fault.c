@@ -52,10 +52,16 @@ static void debug_check(struct kernel *k)
 		panic("an invariant broke in the page-fault path");
 }
 
-/* vma->vm_page_prot of a private anonymous mapping, before write access. */
+/*
+ * vma->vm_page_prot of a private anonymous mapping, before write access.
+ * Young: x86's protections (PAGE_COPY, PAGE_READONLY, ... in
+ * arch/x86/include/asm/pgtable_types.h) all hold _PAGE_ACCESSED, so every
+ * PTE a fault makes from them starts accessed, and reclaim that looks at a
+ * page just faulted in sees it used.
+ */
 static pte_t vma_pte_flags(const struct vm_area_struct *vma, bool writable)
 {
-	pte_t f = PTE_P | PTE_US;
+	pte_t f = PTE_P | PTE_US | PTE_A;
 
 	if (!(vma->vm_flags & VM_EXEC))
 		f |= PTE_NX;
@@ -131,7 +137,7 @@ static inline void folio_add_lru_vma(struct vm_fault *vmf, pfn_t pfn)
 	struct kernel *k = vmf->k;
 
 	probe_call(&k->probe, K, "folio_add_lru_vma", {"pfn", pfn});
-	folio_add_new_anon(&k->lruvec, pfn, vmf->mm, vmf->address >> PAGE_SHIFT);
+	folio_add_new_anon(&k->lruvec, pfn);
 	probe_ret(&k->probe, K, "folio_add_lru_vma");
 }
 
@@ -357,8 +363,6 @@ static unsigned do_swap_page(struct vm_fault *vmf)
 	if (pfn != PFN_NONE) {
 		/* Still in the swap cache: map it again, no I/O. */
 		phys_frame(&k->phys, pfn)->refcount++;
-		pfn_folio(&k->lruvec, pfn)->mapping = vmf->mm;
-		pfn_folio(&k->lruvec, pfn)->index = vmf->address >> PAGE_SHIFT;
 	} else {
 		probe_call(p, K, "vma_alloc_folio", {"addr", vmf->address});
 		pfn = buddy_alloc(&k->buddy, 0, FK_ANON);
@@ -385,7 +389,7 @@ static unsigned do_swap_page(struct vm_fault *vmf)
 			r->exclusive = 0;
 		}
 	}
-	e = pte_mk(pfn, PTE_P | PTE_US | (vmf->vma->vm_flags & VM_EXEC ? 0 : PTE_NX));
+	e = pte_mk(pfn, vma_pte_flags(vmf->vma, false)); /* mk_pte(page, vma->vm_page_prot) */
 	if ((vmf->vma->vm_flags & VM_WRITE) && exclusive) {
 		e |= PTE_RW;
 		if (vmf->write)

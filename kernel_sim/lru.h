@@ -4,10 +4,11 @@
  * include/linux/mm_inline.h, mm/swap.c folio_add_lru).
  *
  * vm/phys.h's struct frame is 8 bytes and knows only the buddy allocator's
- * side of a page. The reclaim side (LRU links, PG_* flags, folio->mapping
- * and folio->index for the reverse map, folio->swap for the swap cache) is
- * a second array indexed by pfn, reserved lazily like RAM itself: a frame
- * that never held an anonymous page never backs its entry.
+ * side of a page. The reclaim side (LRU links, PG_* flags, folio->swap for
+ * the swap cache) is a second array indexed by pfn, reserved lazily like
+ * RAM itself: a frame that never held an anonymous page never backs its
+ * entry. The reverse map's side of the folio (folio->mapping, its anon_vma,
+ * and folio->index) is rmap.h's struct anon_rmap.
  *
  * The classic two-list LRU (no MGLRU): new anonymous folios enter at the
  * head of inactive_anon (since Linux 5.9); reclaim takes from the tails.
@@ -34,14 +35,10 @@ enum lru_list { LRU_INACTIVE_ANON, LRU_ACTIVE_ANON, NR_LRU_LISTS };
 
 #define LRU_NONE UINT32_MAX
 
-struct mm_struct;
-
 struct folio {
 	uint32_t lru_prev, lru_next; /* pfns on the list, LRU_NONE at the ends */
 	uint32_t flags;              /* PG_* */
 	uint32_t swap;               /* PG_swapcache: the swap slot's offset */
-	uint64_t index;              /* the virtual page number it is mapped at */
-	struct mm_struct *mapping;   /* the address space mapping it (anon_vma's stand-in) */
 };
 
 struct lruvec {
@@ -87,11 +84,6 @@ static inline void lruvec_del_folio(struct lruvec *l, pfn_t pfn)
 	l->nr[lru]--;
 }
 
-/*
- * folio_add_lru_vma for a new anonymous folio of mm at vpn: mapping, index,
- * PG_swapbacked, then the head of inactive_anon. Inline: the demand-zero
- * fault calls it.
- */
 /* Link pfn at the head of list lru (no flags or counts changed). */
 static inline void lru_link_head(struct lruvec *l, pfn_t pfn, enum lru_list lru)
 {
@@ -107,13 +99,14 @@ static inline void lru_link_head(struct lruvec *l, pfn_t pfn, enum lru_list lru)
 	l->head[lru] = (uint32_t)pfn;
 }
 
-static inline void folio_add_new_anon(struct lruvec *l, pfn_t pfn, struct mm_struct *mm,
-                                      uint64_t vpn)
+/*
+ * folio_add_lru_vma for a new anonymous folio: PG_swapbacked, then the head
+ * of inactive_anon. Inline: the demand-zero fault calls it.
+ */
+static inline void folio_add_new_anon(struct lruvec *l, pfn_t pfn)
 {
 	struct folio *f = &l->folios[pfn];
 
-	f->mapping = mm;
-	f->index = vpn;
 	f->flags = PG_lru | PG_swapbacked;
 	f->swap = 0;
 	lru_link_head(l, pfn, LRU_INACTIVE_ANON);
@@ -146,7 +139,6 @@ static inline void folio_release(struct lruvec *l, pfn_t pfn)
 	if (l->folios[pfn].flags & PG_lru)
 		lruvec_del_folio(l, pfn);
 	l->folios[pfn].flags = 0;
-	l->folios[pfn].mapping = NULL;
 }
 
 /*

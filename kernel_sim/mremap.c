@@ -58,7 +58,6 @@ static bool move_ptes(struct kernel *k, struct mm_struct *mm, vaddr_t old, vaddr
 		pt_set(&k->phys, src, si, 0);
 		EV(&k->probe, K, EV_PTE_CLEAR, "move_ptes", NULL, {"addr", old + off}, {"old", e});
 		pt_set(&k->phys, dst, di, e); /* move_pte: the same entry, A and D kept */
-		folio_move_anon(k, e, new + off);
 		EV(&k->probe, K, EV_PTE_SET, "move_ptes", NULL, {"addr", new + off}, {"old", 0},
 		   {"new", e}, {"level", 1});
 		*flush = true;
@@ -92,8 +91,6 @@ static bool move_normal_pmd(struct kernel *k, struct mm_struct *mm, vaddr_t old,
 	EV(&k->probe, K, EV_PTE_CLEAR, "move_normal_pmd", NULL, {"addr", old}, {"level", 2},
 	   {"old", e});
 	pt_set(&k->phys, dst, di, e);
-	for (unsigned i = 0; i < PT_ENTRIES; i++)
-		folio_move_anon(k, pt_get(&k->phys, pte_pfn(e), i), new + (vaddr_t)i * PAGE_SIZE);
 	EV(&k->probe, K, EV_PTE_SET, "move_normal_pmd", NULL, {"addr", new}, {"level", 2},
 	   {"old", 0}, {"new", e});
 	probe_ret(&k->probe, K, "move_normal_pmd", {"ret", 1});

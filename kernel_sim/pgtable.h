@@ -40,17 +40,6 @@ static inline bool pte_maps_page(pte_t e)
 	return (e & (PTE_P | PTE_PROTNONE)) != 0;
 }
 
-/*
- * An anonymous page mapped by e now lives at va (mremap moved its PTE):
- * the reverse map's folio->index follows (anon_vma's page offset in Linux).
- */
-static inline void folio_move_anon(struct kernel *k, pte_t e, vaddr_t va)
-{
-	if (pte_present(e) && pte_pfn(e) != k->zero_pfn &&
-	    phys_frame(&k->phys, pte_pfn(e))->kind == FK_ANON)
-		pfn_folio(&k->lruvec, pte_pfn(e))->index = va >> PAGE_SHIFT;
-}
-
 /* A fresh zeroed PML4 for mm (pgd_alloc). false when out of memory. */
 bool pgd_alloc(struct kernel *k, struct mm_struct *mm);
 

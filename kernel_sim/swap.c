@@ -280,6 +280,8 @@ static bool unuse_pte(struct kernel *k, struct mm_struct *mm, struct vm_area_str
 	if (pfn == PFN_NONE)
 		return false;
 	swap_read_folio(k, pfn, off);
+	/* pte_mkold(mk_pte(page, vma->vm_page_prot)): swapoff brings it back
+	   old (not accessed), unlike a fault, which maps it young. */
 	e = pte_mk(pfn, PTE_P | PTE_US | (vma->vm_flags & VM_EXEC ? 0 : PTE_NX));
 	pt_set(&k->phys, pt, idx, e);
 	EV(&k->probe, K, EV_PTE_SET, "unuse_pte", NULL, {"addr", va}, {"old", old}, {"new", e},
@@ -288,7 +290,7 @@ static bool unuse_pte(struct kernel *k, struct mm_struct *mm, struct vm_area_str
 	mm->rss_stat[MM_ANONPAGES]++;
 	if (mm->rss_stat[MM_ANONPAGES] > mm->hiwater_rss)
 		mm->hiwater_rss = mm->rss_stat[MM_ANONPAGES];
-	folio_add_new_anon(&k->lruvec, pfn, mm, va >> PAGE_SHIFT);
+	folio_add_new_anon(&k->lruvec, pfn);
 	/* A slot fork left shared comes back as one page per PTE here (Linux
 	   shares it through the swap cache): each is its own, exclusive. */
 	anon_vma_prepare(k, mm, vma);

@@ -136,7 +136,6 @@ static bool try_to_unmap_one(struct kernel *k, const struct rmap_hit *h, void *a
    true when no mapping is left. */
 static bool try_to_unmap(struct kernel *k, pfn_t pfn, bool *discarded)
 {
-	struct folio *f = pfn_folio(&k->lruvec, pfn);
 	struct unmap_arg a = {pfn, false, false};
 	bool ok;
 
@@ -144,8 +143,6 @@ static bool try_to_unmap(struct kernel *k, pfn_t pfn, bool *discarded)
 	rmap_walk_anon(k, pfn, try_to_unmap_one, &a);
 	ok = !a.kept && folio_rmap(k, pfn)->mapcount == 0;
 	*discarded = ok && a.discarded;
-	if (ok)
-		f->mapping = NULL;
 	probe_ret(&k->probe, K, "try_to_unmap", {"ret", ok});
 	return ok;
 }

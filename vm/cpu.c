@@ -32,17 +32,16 @@ enum { XL_OK, XL_RETRY, XL_FATAL };
 
 /*
  * One instruction's worth of translations: a fault restarts the whole
- * access, as the CPU restarts the instruction. The same page may fault
- * twice in a row when the kernel reclaimed it again before the retry (kswapd
- * runs on the way back to user mode and the new PTE is not young yet); a
- * third time in a row means the handler returned TRAP_RETRY without fixing it.
+ * access, as the CPU restarts the instruction; the same page faulting twice
+ * in a row means the handler returned TRAP_RETRY without fixing it. (Reclaim
+ * cannot take the page back before the retry: the fault maps it young, as
+ * x86 Linux does, and kswapd, which runs on the way back to user mode, looks
+ * at a folio's accessed bits once per pass before it reclaims it.)
  */
-#define CPU_MAX_SAME_PAGE_FAULTS 2
 struct access {
 	const char *op; /* "cpu_load", ...: named in the panic */
 	uint64_t last_fault_vpn;
 	unsigned faults;
-	unsigned same; /* faults in a row on last_fault_vpn */
 };
 
 int cpu_init(struct cpu *c, struct phys *ph, struct probe *p, unsigned tlb_entries,
@@ -228,8 +227,7 @@ static int raise_trap(struct cpu *c, struct access *a, int vector, vaddr_t va, u
 {
 	uint64_t vpn = va >> PAGE_SHIFT;
 
-	a->same = a->faults && a->last_fault_vpn == vpn ? a->same + 1 : 1;
-	if (a->same > CPU_MAX_SAME_PAGE_FAULTS)
+	if (a->faults && a->last_fault_vpn == vpn)
 		panic_at(a->op, "fault at %#" PRIx64 " not resolved by the handler", va);
 	if (++a->faults > CPU_MAX_FAULTS)
 		panic_at(a->op, "%u faults in one access at %#" PRIx64, a->faults, va);

@@ -68,8 +68,8 @@ int main(void)
 		if (p == PFN_NONE)
 			break;
 		for (pfn_t i = 0; i < 1ULL << MAX_PAGE_ORDER; i++) {
-			pfn_folio(&k->lruvec, p + i)->index = p + i; /* folio_add_lru_vma writes it */
-			folio_rmap(k, p + i)->index = p + i; /* folio_add_new_anon_rmap too */
+			pfn_folio(&k->lruvec, p + i)->flags = PG_swapbacked; /* folio_add_lru_vma */
+			folio_rmap(k, p + i)->index = p + i; /* folio_add_new_anon_rmap */
 		}
 		taken += 1ULL << MAX_PAGE_ORDER;
 	}
