@@ -69,6 +69,10 @@ static void exit_mm(struct kernel *k, struct task *t)
 	if (mm) {
 		if (mm->rss_stat[MM_ANONPAGES] > mm->hiwater_rss)
 			mm->hiwater_rss = mm->rss_stat[MM_ANONPAGES];
+		/* setmax_mm_hiwater_rss(&tsk->signal->maxrss, mm): the peak
+		   outlives the mm (getrusage's ru_maxrss) */
+		if (mm->hiwater_rss > t->maxrss)
+			t->maxrss = mm->hiwater_rss;
 		t->mm = NULL;
 		mmput(k, mm);
 	}
@@ -152,6 +156,23 @@ void do_exit(struct kernel *k, int code)
 		panic("an invariant broke in exit");
 	if (t->exit_jmp)
 		longjmp(*t->exit_jmp, 1);
+}
+
+void exit_signaled(struct kernel *k, struct task *t)
+{
+	if (!t->dead || t->exit_state || t->exit_jmp)
+		panic("exit_signaled of task %d: not a killed task at rest", t->pid);
+	probe_call(&k->probe, K, "do_exit", {"code", (uint64_t)t->death.signo});
+	t->exit_code = t->death.signo & 0x7f;
+	exit_mm(k, t);
+	exit_notify(k, t);
+	probe_ret(&k->probe, K, "do_exit");
+	if (k->current == t)
+		k->current = NULL; /* do_task_dead */
+	if (t->exit_state == EXIT_DEAD)
+		release_task(k, t); /* an orphan: init reaped it */
+	if (k->opts.debug_checks && kernel_check(k, stderr))
+		panic("an invariant broke in exit");
 }
 
 int64_t sys_exit_group(struct kernel *k, int status)

@@ -26,6 +26,16 @@ void mmput(struct kernel *k, struct mm_struct *mm);
  */
 void do_exit(struct kernel *k, int code);
 
+/*
+ * The rest of the death of t, killed by a fatal signal while it ran and
+ * left at rest since (force_fatal_signal and task_kill record the death
+ * and unwind; in Linux the task itself goes on to do_group_exit(signo)
+ * before it ever returns to user space): do_exit with wait status signo,
+ * its address space torn down, a zombie for its parent (or released at
+ * once, an orphan: t is freed then). Not from inside task_run of t.
+ */
+void exit_signaled(struct kernel *k, struct task *t);
+
 /* The zombie t leaves the kernel (release_task): off its parent's children
    and the task list, freed. */
 void release_task(struct kernel *k, struct task *t);

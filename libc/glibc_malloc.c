@@ -45,6 +45,36 @@ void glibc_malloc_release(struct libc *lc)
 	lc->priv = NULL;
 }
 
+/* The host-side lists follow the process into its child: after fork the
+   child's heap holds the same mmapped chunks and segments (copies). */
+void glibc_malloc_fork(struct libc *child, const struct libc *parent)
+{
+	const struct glibc_priv *pv = parent->priv;
+	struct glibc_priv *c;
+
+	child->priv = NULL;
+	if (parent->ops != &malloc_ops_glibc || !pv)
+		return;
+	c = calloc(1, sizeof(*c));
+	if (!c)
+		panic("out of host memory");
+	if (pv->nr_mmapped) {
+		c->mmapped = malloc(pv->nr_mmapped * sizeof(*c->mmapped));
+		if (!c->mmapped)
+			panic("out of host memory");
+		memcpy(c->mmapped, pv->mmapped, pv->nr_mmapped * sizeof(*c->mmapped));
+		c->nr_mmapped = c->cap_mmapped = pv->nr_mmapped;
+	}
+	if (pv->nr_segs) {
+		c->segs = malloc(pv->nr_segs * sizeof(*c->segs));
+		if (!c->segs)
+			panic("out of host memory");
+		memcpy(c->segs, pv->segs, pv->nr_segs * sizeof(*c->segs));
+		c->nr_segs = c->cap_segs = pv->nr_segs;
+	}
+	child->priv = c;
+}
+
 /* ---- the public entry points ---------------------------------------------- */
 
 /* __libc_malloc: tcache first, then _int_malloc on main_arena while the

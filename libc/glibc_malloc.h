@@ -300,6 +300,8 @@ void glibc_arenas_dump(struct libc *lc, FILE *out);
 /* Free the host-side bookkeeping (lc->priv) of a libc whose process is gone:
    struct malloc_ops has no fini hook, so the owner of the libc calls this. */
 void glibc_malloc_release(struct libc *lc);
+/* The child's copy of that bookkeeping after fork (libc_fork_child). */
+void glibc_malloc_fork(struct libc *child, const struct libc *parent);
 
 /* The walker and the checker (glibc_check.c). */
 void glibc_malloc_walk(struct libc *lc, chunk_cb_t cb, void *ctx);

@@ -792,3 +792,142 @@ Test(session, tunables_reach_ptmalloc_init_and_are_checked)
 	cr_assert_eq(session_opt_cpus(&o, "8", err, sizeof(err)), 0);
 	cr_assert_eq(o.kopts.nr_cpus, 8);
 }
+
+/* ---- processes: fork, in, exit, wait -------------------------------- */
+
+Test(session, a_child_shares_the_heap_until_it_writes_and_its_malloc_diverges)
+{
+	/* The child's write copies one page; the parent's free and malloc after
+	   the fork work on its own heap, the child's heap keeps p in use. */
+	struct fixture f = start("p = malloc 100\n"
+	                         "store p 0 0x41 1\n"
+	                         "r0 = rss\n"
+	                         "c = fork\n"
+	                         "expect rss == r0\n"
+	                         "in c\n"
+	                         "  expect pid == c\n"
+	                         "  expect rss == r0\n"
+	                         "  f1 = memfree\n"
+	                         "  store p 0 0x42 1\n"
+	                         "  expect faults == 1\n"
+	                         "  expect memfree == f1 - 1\n"
+	                         "  expect rss == r0\n"
+	                         "end\n"
+	                         "free p\n"
+	                         "q = malloc 100\n"
+	                         "expect q == p\n"
+	                         "v = load q 0 1\n"
+	                         "in c\n"
+	                         "  q2 = malloc 100\n"
+	                         "  expect q2 != p\n"
+	                         "  w = load p 0 1\n"
+	                         "  exit 9\n"
+	                         "end\n"
+	                         "s = wait c\n"
+	                         "expect s == 9\n"
+	                         "s = wait\n"
+	                         "expect s == -1\n"
+	                         "expect errno == ECHILD\n");
+
+	run_all(&f);
+	cr_assert_eq(var(&f, "w"), 0x42, "the child reads its own copy");
+	cr_assert_eq(f.s->task, f.s->main_task);
+	cr_assert_eq(f.s->k.nr_tasks, 1, "the child was reaped");
+	finish(&f);
+}
+
+Test(session, a_child_killed_by_a_signal_is_a_zombie_and_the_run_goes_on)
+{
+	struct fixture f = start("c = fork\n"
+	                         "in c\n"
+	                         "  store 0 0 1\n"
+	                         "end\n"
+	                         "s = wait c\n"
+	                         "expect s == 128 + 11\n"
+	                         "p = malloc 16\n");
+	int rc;
+
+	cr_assert_eq(step(&f), SESSION_OK);
+	cr_assert_eq(step(&f), SESSION_OK);
+	rc = step(&f);
+	cr_assert_eq(rc, SESSION_OK, "a child's death does not end the run");
+	cr_assert(f.s->res.killed);
+	cr_assert_eq(f.s->res.death.signo, 11);
+	cr_assert_not_null(f.s->task);
+	cr_assert_str_eq(task_state(f.s->task), "Z (zombie)");
+	cr_assert_null(f.s->task->mm, "its address space went at its exit");
+	run_all(&f);
+	cr_assert_eq(f.s->k.nr_tasks, 1);
+	finish(&f);
+}
+
+Test(session, an_orphan_is_reaped_by_init_when_it_exits)
+{
+	/* The parent exits first: the child goes to init (outside the model),
+	   which reaps it at its exit; the task is freed then. */
+	struct fixture f = start("c = fork\n"
+	                         "exit 0\n"
+	                         "in c\n"
+	                         "  x = pid\n"
+	                         "  exit 1\n"
+	                         "  y = pid\n"
+	                         "  r = rss\n"
+	                         "end\n");
+
+	run_all(&f);
+	cr_assert_eq(var(&f, "y"), var(&f, "c"));
+	cr_assert_eq(var(&f, "r"), 0, "an ended task has no memory");
+	cr_assert_eq(f.s->task, f.s->main_task, "back in the program, a zombie");
+	cr_assert_eq(f.s->k.nr_tasks, 1, "the orphan is gone");
+	finish(&f);
+}
+
+Test(session, process_errors_stop_the_script_with_file_and_line)
+{
+	static const struct {
+		const char *text, *error;
+	} cases[] = {
+	    {"c = fork\ns = wait c\n",
+	     "t.ams:2: 'wait' would sleep forever: child 2 has not exited, and nothing runs "
+	     "while process 1 waits (end the child first: in 2 ... exit ... end)"},
+	    {"c = fork\nin c\n  exit 3\n  p = malloc 1\nend\n",
+	     "t.ams:4: 'malloc' cannot run: process 2 exited at line 3"},
+	    {"c = fork\nin c\n  exit\nend\nin c\nend\n", "t.ams:5: 'in 2': process 2 exited at line 3"},
+	    {"c = fork\nin c\n  store 0 0 1\nend\nin c\nend\n",
+	     "t.ams:5: 'in 2': process 2 was killed by SIGSEGV at line 3"},
+	    {"exit 0\nshow maps\n", "t.ams:2: 'show' cannot run: process 1 exited at line 1"},
+	    {"c = fork\nin c\n  exit\nend\ns = wait c\nin c\nend\n",
+	     "t.ams:6: 'in 2': process 2 exited at line 3"},
+	};
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct fixture f = start(cases[i].text);
+
+		cr_assert_eq(run_to_end(&f), SESSION_ERROR, "%s", cases[i].text);
+		cr_assert(f.s->failed);
+		cr_assert_str_eq(f.s->error, cases[i].error);
+		finish(&f);
+	}
+}
+
+Test(session, fork_past_threads_max_fails_with_eagain)
+{
+	/* 1 MiB of RAM: threads-max is its floor, 20 tasks. */
+	struct session_opts o;
+	struct fixture f;
+
+	session_default_opts(&o);
+	o.kopts.phys_bytes = 1 << 20;
+	f = start_opts("for i = 1 to 19\n"
+	               "  c[i] = fork\n"
+	               "end\n"
+	               "d = fork\n"
+	               "e = errno\n",
+	               &o);
+	run_all(&f);
+	cr_assert_eq(f.s->k.max_threads, 20);
+	cr_assert_eq(elem(&f, "c", 19), 20);
+	cr_assert_eq(var(&f, "d"), -1);
+	cr_assert_eq(var(&f, "e"), 11, "EAGAIN");
+	finish(&f);
+}

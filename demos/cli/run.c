@@ -47,6 +47,9 @@ struct run_notes {
 		unsigned count;
 	} sys[MAX_SYSCALL_NAMES];
 	unsigned nsys;
+	/* write faults on pages shared since a fork: copied (__wp_page_copy_user,
+	   not the zero page's wp_page_copy, which copies nothing) or reused */
+	unsigned cow_copied, cow_reused;
 	FILE *trace;     /* --trace: event lines of the statement, or NULL */
 	unsigned depth0; /* probe depth when the statement started */
 };
@@ -54,6 +57,7 @@ struct run_notes {
 static void notes_reset(struct run_notes *n)
 {
 	n->nsys = 0;
+	n->cow_copied = n->cow_reused = 0;
 }
 
 static void notes_sink(void *ctx, const struct event *ev)
@@ -73,6 +77,10 @@ static void notes_sink(void *ctx, const struct event *ev)
 		if (i < n->nsys)
 			n->sys[i].count++;
 	}
+	if (ev->kind == EV_CALL && ev->fn && strcmp(ev->fn, "__wp_page_copy_user") == 0)
+		n->cow_copied++;
+	if (ev->kind == EV_CALL && ev->fn && strcmp(ev->fn, "wp_page_reuse") == 0)
+		n->cow_reused++;
 	if (n->trace && ev->kind != EV_STMT) {
 		char buf[256];
 
@@ -180,6 +188,12 @@ static void print_indented(const char *text, size_t len)
 	}
 }
 
+/* Page-table pages of the task statements run in (0 once it has no mm). */
+static uint64_t pt_pages(const struct session *s)
+{
+	return s->task && s->task->mm ? s->task->mm->pgtables_bytes / 4096 : 0;
+}
+
 static void print_statement(const struct run_opts *o, struct session *s, const struct stmt *st,
                             int width, const struct run_notes *notes, int64_t rss0, uint64_t pt0)
 {
@@ -197,12 +211,15 @@ static void print_statement(const struct run_opts *o, struct session *s, const s
 		       col(o, C_RESET),
 		       r->loop_again ? "" : st->op == ST_FOR ? ", no iteration" : ", done");
 	} else if (r->killed) {
-		const struct task_death *dt = &s->task->death;
+		const struct task_death *dt = &r->death;
 
 		printf("  %s-> killed by %s (%s)%s", col(o, C_BAD),
 		       session_signal_name(dt->signo, buf, sizeof(buf)),
 		       session_sigcode_name(dt->signo, dt->code, buf2, sizeof(buf2)),
 		       col(o, C_RESET));
+	} else if (r->exited) {
+		printf("  -> exited, status %s%d%s", col(o, C_NUM),
+		       st->nargs ? (int)(r->args[0] & 0xff) : 0, col(o, C_RESET));
 	} else if (st->op == ST_EXPECT) {
 		if (r->expect_ok) {
 			printf("  %sok%s", col(o, C_OK), col(o, C_RESET));
@@ -227,9 +244,10 @@ static void print_statement(const struct run_opts *o, struct session *s, const s
 
 	/* What happened below the statement, in one line. */
 	if (d->runs_code && st->op != ST_SHOW && !r->killed &&
-	    (notes->nsys || r->faults || r->frames_alloc || r->frames_freed)) {
+	    (notes->nsys || r->faults || r->frames_alloc || r->frames_freed ||
+	     notes->cow_copied || notes->cow_reused)) {
 		int64_t drss = session_builtin(s, BI_RSS) - rss0;
-		int64_t dpt = (int64_t)(s->task->mm->pgtables_bytes / 4096) - (int64_t)pt0;
+		int64_t dpt = (int64_t)pt_pages(s) - (int64_t)pt0;
 		const char *sep = "";
 
 		printf("        %s", col(o, C_DIM));
@@ -259,10 +277,22 @@ static void print_statement(const struct run_opts *o, struct session *s, const s
 				printf("%spage tables %+" PRId64, drss ? ", " : "", dpt);
 			sep = "; ";
 		}
+		/* Write faults on pages shared since a fork (or the zero page):
+		   copied, or made writable in place. */
+		if (notes->cow_copied || notes->cow_reused) {
+			printf("%scopy-on-write:", sep);
+			if (notes->cow_copied)
+				printf(" %u page%s copied (wp_page_copy)", notes->cow_copied,
+				       notes->cow_copied == 1 ? "" : "s");
+			if (notes->cow_reused)
+				printf("%s %u reused in place (wp_page_reuse)",
+				       notes->cow_copied ? "," : "", notes->cow_reused);
 		/* Faults that gave the program no page of its own: read faults that
 		   mapped the shared zero page. */
-		if (r->faults && !drss && (int64_t)r->frames_alloc <= (dpt > 0 ? dpt : 0))
+		} else if (r->faults && !drss &&
+		           (int64_t)r->frames_alloc <= (dpt > 0 ? dpt : 0)) {
 			printf("%sno frame for the data: the shared zero page", sep);
+		}
 		printf("%s\n", col(o, C_RESET));
 	}
 	if (r->output)
@@ -398,7 +428,7 @@ static void json_statement(struct session *s, const struct stmt *st)
 	if (st->op == ST_IN)
 		json_signed(o, "task", r->args[0]);
 	if (r->killed) {
-		const struct task_death *dt = &s->task->death;
+		const struct task_death *dt = &r->death;
 		cJSON *g = cJSON_AddObjectToObject(o, "signal");
 		char buf[32];
 
@@ -653,7 +683,7 @@ static int run_script(struct run_opts *o, struct script *sc)
 	while (!session_done(s)) {
 		const struct stmt *st = &sc->stmts[s->next];
 		int64_t rss0 = session_builtin(s, BI_RSS);
-		uint64_t pt0 = s->task->mm->pgtables_bytes / 4096;
+		uint64_t pt0 = pt_pages(s);
 		int rc;
 
 		notes_reset(&notes);
@@ -705,6 +735,14 @@ static int run_script(struct run_opts *o, struct script *sc)
 			 */
 			session_print_death(s->task, stderr, "");
 			break;
+		}
+		if (s->res.killed) {
+			/* A child died: it is a zombie now, the run goes on. */
+			fflush(stdout);
+			if (s->task)
+				session_print_death(s->task, stderr, "");
+			else
+				fprintf(stderr, "%s\n", s->res.death.report);
 		}
 	}
 	/* What `expect signal` and `expect stderr` asked of the end. */
@@ -826,7 +864,9 @@ static int run_quiet(struct run_opts *o, struct script *sc, const char *policy,
 	pr->mmap = s->lc->st.mmap_calls;
 	pr->munmap = s->lc->st.munmap_calls;
 	pr->rss = (uint64_t)session_builtin(s, BI_RSS);
-	pr->hiwater = s->task->mm->hiwater_rss > pr->rss ? s->task->mm->hiwater_rss : pr->rss;
+	pr->hiwater = s->main_task->mm ? s->main_task->mm->hiwater_rss : s->main_task->maxrss;
+	if (pr->hiwater < pr->rss)
+		pr->hiwater = pr->rss;
 	pr->footprint = libc_footprint(s->lc);
 	pr->tlb_misses = s->k.cpu.tlb.misses;
 	pr->events = probe_seq(&s->k.probe);

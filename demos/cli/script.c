@@ -86,6 +86,9 @@ const struct stmt_def script_stmt_defs[ST__COUNT] = {
                          "malloc_stats"},
     [ST_MALLOC_INFO] = {"malloc_info", ST_MALLOC_INFO, SHAPE_EXPRS, 0, 0, RET_NONE, true,
                         "malloc_info"},
+    [ST_FORK] = {"fork", ST_FORK, SHAPE_EXPRS, 0, 0, RET_VALUE, true, "fork"},
+    [ST_EXIT] = {"exit", ST_EXIT, SHAPE_EXPRS, 0, 1, RET_NONE, true, "exit [STATUS]"},
+    [ST_WAIT] = {"wait", ST_WAIT, SHAPE_EXPRS, 0, 1, RET_VALUE, true, "wait [PID]"},
 };
 
 const char *const script_builtin_names[BI__COUNT] = {

@@ -60,6 +60,9 @@ enum stmt_op {
 	ST_MALLOC_TRIM, /* malloc_trim [PAD] -> 1 or 0 (glibc) */
 	ST_MALLOC_STATS, /* malloc_stats: its lines as output (glibc) */
 	ST_MALLOC_INFO,  /* malloc_info: its XML as output (glibc) */
+	ST_FORK,      /* fork -> the child's pid, or -1 (errno) */
+	ST_EXIT,      /* exit [STATUS]: the task statements run in exits */
+	ST_WAIT,      /* wait [PID] -> the reaped child's exit status, or -1 (errno) */
 	ST__COUNT
 };
 

@@ -22,10 +22,12 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../../kernel_sim/exit.h"
 #include "../../kernel_sim/oom.h"
 #include "../../kernel_sim/proc.h"
 #include "../../kernel_sim/syscalls.h"
 #include "../../libc/glibc_malloc.h"
+#include "../../libc/process.h"
 #include "../../vm/panic.h"
 #include "commands.h"
 #include "expr.h"
@@ -116,6 +118,11 @@ static void free_vars(struct session *s)
 	free(s->defined);
 	free(s->blocks);
 	free(s->armed);
+	for (size_t i = 0; i < s->nr_tasks; i++)
+		if (s->tasks[i].owned_lc) {
+			libc_fini(s->tasks[i].lc);
+			free(s->tasks[i].lc);
+		}
 	free(s->tasks);
 }
 
@@ -215,9 +222,9 @@ void session_destroy(struct session *s)
 	free(s->res.output);
 	/* The exit of the process: its frames and tables go back first. */
 	probe_set_sink(&s->k.probe, NULL, NULL);
-	/* A caller may have ended the process itself (libc_fini, task_destroy, then
-	   s->task = NULL) to look at the kernel without it. */
-	if (s->task) {
+	/* A caller may have ended the process itself (libc_fini, task_destroy)
+	   to look at the kernel without it: the pid is not found then. */
+	if (s->nr_tasks && find_task_by_pid(&s->k, (int)s->tasks[0].id) == s->main_task) {
 		libc_fini(&s->main_lc);
 		task_destroy(&s->k, s->main_task);
 	}
@@ -259,8 +266,22 @@ uint64_t session_events(const struct session *s)
 
 int64_t session_builtin(struct session *s, int bi)
 {
-	const struct mm_struct *mm = s->task->mm;
+	const struct mm_struct *mm = s->task ? s->task->mm : NULL;
 
+	/* A task that ended has no address space: its memory figures are 0
+	   (what /proc/PID/status of a zombie has none of). */
+	if (!mm)
+		switch (bi) {
+		case BI_RSS:
+		case BI_BRK:
+		case BI_VMAS:
+		case BI_VMSIZE:
+		case BI_VMDATA:
+		case BI_VMPTE:
+		case BI_VMSTK:
+		case BI_SWAPENTS:
+			return 0;
+		}
 	switch (bi) {
 	case BI_FAULTS:
 		return (int64_t)s->last_faults;
@@ -275,7 +296,7 @@ int64_t session_builtin(struct session *s, int bi)
 	case BI_ERRNO:
 		return s->lc->errno_;
 	case BI_PID:
-		return s->task->pid;
+		return s->task_id;
 	case BI_VMAS: /* lines of /proc/PID/maps (data and bss are two there) */
 		return (int64_t)proc_maps_lines(s->task);
 	case BI_VMSIZE: /* /proc/PID/status's kB */
@@ -473,20 +494,114 @@ int session_add_task(struct session *s, int64_t id, struct task *t, struct libc 
 		s->tasks = nt;
 		s->cap_tasks = cap;
 	}
-	s->tasks[s->nr_tasks++] = (struct session_task){id, t, lc};
+	s->tasks[s->nr_tasks++] = (struct session_task){id, t, lc, false, 0, 0};
 	return 0;
+}
+
+static struct session_task *session_task_of(struct session *s, int64_t id)
+{
+	for (size_t i = 0; i < s->nr_tasks; i++)
+		if (s->tasks[i].id == id)
+			return &s->tasks[i];
+	return NULL;
 }
 
 int session_switch_task(struct session *s, int64_t id)
 {
-	for (size_t i = 0; i < s->nr_tasks; i++)
-		if (s->tasks[i].id == id) {
-			s->task = s->tasks[i].task;
-			s->lc = s->tasks[i].lc;
-			s->task_id = id;
-			return 0;
+	struct session_task *e = session_task_of(s, id);
+
+	if (!e)
+		return -1;
+	s->task = e->task;
+	s->lc = e->lc;
+	s->task_id = id;
+	return 0;
+}
+
+/*
+ * After a statement: which tasks the kernel still has (an exit, a wait or
+ * an orphan's end may have freed some: pids are never reused, so a pid not
+ * found is gone), and the death of a child killed by a signal carried on to
+ * its exit (exit_signaled), as the killed task itself would in Linux. The
+ * main program's death stays as it is: the run ends with it.
+ */
+static void session_sync_tasks(struct session *s, int line)
+{
+	for (size_t i = 0; i < s->nr_tasks; i++) {
+		struct session_task *e = &s->tasks[i];
+
+		if (!e->task)
+			continue;
+		e->task = find_task_by_pid(&s->k, (int)e->id);
+		if ((!e->task || e->task->dead) && !e->end_line) {
+			e->end_line = line;
+			e->end_signo = e->task && !e->task->exit_state ? e->task->death.signo : 0;
 		}
-	return -1;
+		if (e->task && e->task != s->main_task && e->task->dead && !e->task->exit_state) {
+			exit_signaled(&s->k, e->task);
+			e->task = find_task_by_pid(&s->k, (int)e->id);
+		}
+	}
+	s->task = session_task_of(s, s->task_id)->task;
+}
+
+/* e has ended: "WHAT: process 2 exited at line 7" (or "was killed by SIGSEGV"). */
+static int task_ended(struct session *s, const struct session_task *e, const char *what)
+{
+	char buf[32];
+
+	if (e->end_signo)
+		return fail(s, "%s: process %lld was killed by %s at line %d", what,
+		            (long long)e->id, session_signal_name(e->end_signo, buf, sizeof(buf)),
+		            e->end_line);
+	return fail(s, "%s: process %lld exited at line %d", what, (long long)e->id, e->end_line);
+}
+
+/* A child for `fork`: its libc is a copy of the parent's (process.h). */
+static int add_child(struct session *s, int64_t pid)
+{
+	struct task *t = find_task_by_pid(&s->k, (int)pid);
+	struct libc *lc = malloc(sizeof(*lc));
+
+	if (!t)
+		panic("fork returned %lld, no such task", (long long)pid);
+	if (!lc || session_add_task(s, pid, t, lc) < 0) {
+		free(lc);
+		return fail(s, "out of host memory for process %lld", (long long)pid);
+	}
+	libc_fork_child(lc, s->lc, t);
+	s->tasks[s->nr_tasks - 1].owned_lc = true;
+	return 0;
+}
+
+/* wait's status as the script gets it: the exit status, or 128 + the signal
+   number for a child killed by a signal (as a shell's $?). */
+static int64_t wait_value(int status)
+{
+	return (status & 0x7f) ? 128 + (status & 0x7f) : (status >> 8) & 0xff;
+}
+
+/*
+ * A wait that would sleep: children match PID but none has exited. Nothing
+ * else runs while the script waits (one CPU, one statement at a time), so
+ * it would sleep forever: an error before it runs, naming the child.
+ */
+static int wait_would_sleep(struct session *s, int64_t pid)
+{
+	const struct task *c;
+
+	if (!s->task)
+		return 0;
+	for (c = s->task->children; c; c = c->sibling)
+		if ((pid <= 0 || c->pid == pid) && c->exit_state == EXIT_ZOMBIE)
+			return 0;
+	for (c = s->task->children; c; c = c->sibling)
+		if (pid <= 0 || c->pid == pid)
+			return fail(s, "'wait' would sleep forever: child %d has not exited, and "
+			               "nothing runs while process %lld waits (end the child first: "
+			               "in %d ... exit ... end)",
+			            c->pid, (long long)s->task_id, c->pid);
+	return 0;
 }
 
 /* ---- show ------------------------------------------------------------ */
@@ -781,6 +896,20 @@ static void exec_stmt(void *arg)
 	case ST_OOMADJ:
 		x->ret = status_errno(lc, oom_score_adj_write(&s->k, s->task, a[0]));
 		break;
+	case ST_FORK:
+		x->ret = libc_fork(lc);
+		break;
+	case ST_EXIT:
+		libc_exit(lc, st->nargs ? (int)a[0] : 0);
+		break;
+	case ST_WAIT: {
+		int status = 0;
+
+		x->ret = libc_waitpid(lc, st->nargs && a[0] > 0 ? (int)a[0] : -1, &status);
+		if (x->ret > 0)
+			x->ret = wait_value(status);
+		break;
+	}
 	case ST_SHOW:
 		/* Views read state; heap walks may load through the MMU. */
 		show(s, st, a[0], x->out);
@@ -849,22 +978,32 @@ static int run_block(struct session *s, const struct stmt *st, const int64_t *a,
 		r->loop_again = loop_goes_on(a[0], b->to, b->step);
 		*next = r->loop_again ? idx + 1 : st->peer + 1;
 		return 0;
-	case ST_IN:
+	case ST_IN: {
+		const struct session_task *e = session_task_of(s, a[0]);
+		char what[40];
+
 		b = &s->blocks[st->block];
 		b->back_id = s->task_id;
-		if (session_switch_task(s, a[0]) < 0)
+		if (!e)
 			return fail(s, "'in %lld': no process or thread has id %lld (the program's "
 			               "pid is %d)",
 			            (long long)a[0], (long long)a[0], s->main_task->pid);
+		snprintf(what, sizeof(what), "'in %lld'", (long long)a[0]);
+		if (e->end_line)
+			return task_ended(s, e, what);
+		session_switch_task(s, a[0]);
 		*next = idx + 1;
 		return 0;
+	}
 	case ST_END:
 		open = &sc->stmts[st->peer];
 		b = &s->blocks[open->block];
 		*next = idx + 1;
 		if (open->op == ST_IN) {
+			/* back to the task that ran the `in`, even one that has ended
+			   since (its next statement that runs code fails) */
 			if (session_switch_task(s, b->back_id) < 0)
-				return fail(s, "the task of line %d is gone", open->line);
+				panic("the task of line %d is not in the session", open->line);
 			return 0;
 		}
 		/* The body may have set the variable; C's for reads it too. */
@@ -914,6 +1053,23 @@ int session_step(struct session *s)
 	r->first_seq = probe_seq(&s->k.probe);
 	EV(&s->k.probe, LAYER_USER, EV_STMT, d->name, st->text, {"line", (uint64_t)st->line});
 
+	/* A task that ended runs nothing and shows nothing. */
+	if ((d->runs_code || st->op == ST_SHOW) && session_task_of(s, s->task_id)->end_line) {
+		char what[48];
+
+		snprintf(what, sizeof(what), "'%s' cannot run", d->name);
+		task_ended(s, session_task_of(s, s->task_id), what);
+		return SESSION_ERROR;
+	}
+	if (st->op == ST_WAIT) {
+		int64_t pid = -1;
+
+		if (st->nargs && session_eval(s, &st->args[0], &pid) < 0)
+			return SESSION_ERROR;
+		if (wait_would_sleep(s, pid) < 0)
+			return SESSION_ERROR;
+	}
+
 	memset(&x, 0, sizeof(x));
 	x.s = s;
 	x.st = st;
@@ -944,7 +1100,7 @@ int session_step(struct session *s)
 		            (long long)x.a[0]);
 
 	faults0 = s->k.probe.c.page_faults;
-	majflt0 = s->task->maj_flt;
+	majflt0 = s->task ? s->task->maj_flt : 0;
 	switch (st->op) {
 	case ST_ASSIGN:
 		x.ret = x.a[0];
@@ -983,10 +1139,29 @@ int session_step(struct session *s)
 	}
 	r->faults = s->k.probe.c.page_faults - faults0;
 	s->total_faults += r->faults;
+	if (sig > 0) {
+		r->killed = true;
+		r->death = s->task->death;
+	} else if (sig == TASK_RUN_EXITED) {
+		r->exited = true;
+	}
 	if (d->runs_code) {
 		s->last_faults = r->faults;
-		s->last_majfaults = s->task->maj_flt - majflt0;
+		/* t->maj_flt of a task that is gone now: none of its faults were major
+		   unless counted before (an exit takes no fault) */
+		s->last_majfaults = sig == 0 || r->killed ? s->task->maj_flt - majflt0 : 0;
 	}
+	if (sig > 0 && s->task == s->main_task) {
+		s->nr_run++;
+		s->next = next;
+		s->dead = true;
+		session_sync_tasks(s, st->line);
+		return SESSION_KILLED;
+	}
+	if (sig == 0 && st->op == ST_FORK && x.ret > 0 && add_child(s, x.ret) < 0)
+		return SESSION_ERROR;
+	if (d->runs_code)
+		session_sync_tasks(s, st->line);
 	if (d->ret != RET_NONE && !sig) {
 		r->has_ret = true;
 		r->ret = x.ret;
@@ -1000,11 +1175,6 @@ int session_step(struct session *s)
 	}
 	s->nr_run++;
 	s->next = next;
-	if (sig) {
-		r->killed = true;
-		s->dead = true;
-		return SESSION_KILLED;
-	}
 	if (s->opts.check && session_check(s, stderr))
 		panic("invariants broken after line %d", st->line);
 	return SESSION_OK;
@@ -1059,7 +1229,10 @@ int session_check(struct session *s, FILE *err)
 {
 	int bad = kernel_check(&s->k, err);
 
-	if (!s->dead && s->lc->ops->check)
+	/* The heap checker reads through the loaded page tables: only the
+	   heap of the task whose address space is loaded can be read. */
+	if (!s->dead && s->task && s->task->mm && s->task->mm == s->k.loaded_mm &&
+	    s->lc->ops->check)
 		bad += s->lc->ops->check(s->lc, err);
 	return bad;
 }

@@ -18,7 +18,16 @@
  * before. Every switch goes through one seam, session_switch_task, over the
  * table of tasks a script can name (session_add_task): the main program is
  * there from the start under its pid; processes (fork) and threads add
- * theirs, and a context switch between them belongs in that seam.
+ * theirs. The context switch itself is the kernel's (task_run switches when
+ * another task ran last).
+ *
+ * Processes: `fork` adds the child (a copy of the parent's libc, stopped
+ * until an `in` runs it); `exit` and a fatal signal end a task; `wait`
+ * reaps a child. A task that ended runs no statement that runs code or
+ * shows a view: that is an error at run time naming the line where it
+ * ended. A child's death by a signal does not end the run (the child
+ * becomes a zombie with that status, as in Linux); the main program's
+ * does.
  */
 #ifndef DEMOS_SESSION_H
 #define DEMOS_SESSION_H
@@ -78,14 +87,19 @@ struct stmt_result {
 	int64_t lhs, rhs;            /* ST_EXPECT operands */
 	bool loop_again;             /* ST_FOR, ST_END of a for: the body runs (again) */
 	int64_t loop_value;          /* ... with the loop variable at this value */
-	bool killed;                 /* the program died in this statement: see s->task->death */
+	bool killed;                 /* the task died of a signal in this statement: death */
+	bool exited;                 /* the task ended itself in this statement (exit) */
+	struct task_death death;     /* killed: how (a copy: a child's task may be gone) */
 };
 
 /* A task a script can name with `in ID` (see above). */
 struct session_task {
-	int64_t id; /* the pid or tid scripts use */
-	struct task *task;
+	int64_t id;        /* the pid or tid scripts use */
+	struct task *task; /* NULL once the kernel freed it (reaped) */
 	struct libc *lc;
+	bool owned_lc;     /* lc is the session's (a forked child's): freed with it */
+	int end_line;      /* the line where it exited or was killed (0: alive) */
+	int end_signo;     /* the signal that killed it, 0 when it exited */
 };
 
 /* The values of an array variable: elements 0 .. cap - 1, set[] says which
@@ -124,6 +138,9 @@ struct session_base {
 
 struct session {
 	const struct script *sc; /* borrowed; outlives the session */
+	/* s->task is NULL while statements run in a task the kernel has freed
+	   (an orphan that exited, a child reaped); a task that exited and is
+	   not reaped yet (a zombie) has no mm. Front ends check both. */
 	struct session_opts opts;
 	const char *policy;    /* the malloc policy in use (its name lives as long as s) */
 	struct plugin *plugin; /* the policy's plugin (--malloc ./mm.so), else NULL */

@@ -796,6 +796,11 @@ static const struct {
                     "free chunks are madvised away, the main heap's top is trimmed."},
     {"malloc_stats", "prints glibc's per-arena system and in-use bytes to stderr."},
     {"malloc_info", "prints glibc's arenas, their free chunks by size, as XML."},
+    {"fork", "calls fork: a child process that shares every page copy-on-write; it waits "
+             "stopped until an in block runs it."},
+    {"exit", "calls exit: the process ends, its memory goes back, a zombie until its parent "
+             "waits."},
+    {"wait", "calls waitpid: reaps a child that ended and gives its exit status."},
 };
 
 const struct narration *narrate_lookup(const char *fn)

@@ -190,7 +190,8 @@ static void view_walk(struct stepper *st, FILE *out, bool color)
 	FILE *m;
 	vaddr_t va;
 
-	if (!focus_addr(st, &va))
+	/* (a task that exited has no address space to walk) */
+	if (!s->task || !s->task->mm || !focus_addr(st, &va))
 		return;
 	fprintf(out, "%spage walk (PML4 -> PDPT -> PD -> PT -> frame)%s\n", col(color, C_DIM),
 	        col(color, C_RESET));
@@ -216,9 +217,12 @@ static void view_walk(struct stepper *st, FILE *out, bool color)
 
 static void view_maps(struct stepper *st, FILE *out, bool color)
 {
-	struct mm_struct *mm = st->s->task->mm;
+	struct mm_struct *mm = st->s->task ? st->s->task->mm : NULL;
 	vaddr_t changed = 0;
 	size_t shown = 0;
+
+	if (!mm)
+		return;
 
 	if (st->cur.kind == EV_VMA)
 		changed = (vaddr_t)event_field(&st->cur, "start", 0);
@@ -408,12 +412,15 @@ static void view_heap(struct stepper *st, FILE *out, bool color)
 static void view_state(struct stepper *st, FILE *out, bool color)
 {
 	struct session *s = st->s;
+	const struct mm_struct *mm = s->task ? s->task->mm : NULL;
 
-	fprintf(out,
-	        "%sstate%s  brk %#" PRIx64 "  rss %" PRIu64 " pages  free frames %" PRIu64
-	        "  faults so far %" PRIu64 "\n",
-	        col(color, C_DIM), col(color, C_RESET), (uint64_t)s->task->mm->brk,
-	        (uint64_t)s->task->mm->rss_stat[MM_ANONPAGES], s->k.buddy.free_pages,
+	fprintf(out, "%sstate%s  ", col(color, C_DIM), col(color, C_RESET));
+	if (mm)
+		fprintf(out, "brk %#" PRIx64 "  rss %" PRIu64 " pages  ", (uint64_t)mm->brk,
+		        (uint64_t)mm->rss_stat[MM_ANONPAGES]);
+	else
+		fprintf(out, "process %lld has exited  ", (long long)s->task_id);
+	fprintf(out, "free frames %" PRIu64 "  faults so far %" PRIu64 "\n", s->k.buddy.free_pages,
 	        s->k.probe.c.page_faults - s->base.faults);
 }
 
