@@ -9,9 +9,11 @@
  */
 #include "proc.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 #include "../vm/pagetable.h"
+#include "../vm/panic.h"
 #include "oom.h"
 #include "overcommit.h"
 #include "pgtable.h"
@@ -80,6 +82,8 @@ size_t proc_maps_lines(const struct task *t)
 	const struct mm_struct *mm = t->mm;
 	size_t n = 0;
 
+	if (!mm)
+		return 0;
 	for (size_t i = 0; i < mm->nr_vmas; i++) {
 		vaddr_t file_end = file_part_end(mm, &mm->vmas[i]);
 
@@ -93,6 +97,8 @@ void proc_maps(struct kernel *k, struct task *t, FILE *out)
 	const struct mm_struct *mm = t->mm;
 	char path[sizeof(PROC_EXE_DIR) + sizeof(t->comm)];
 
+	if (!mm)
+		return; /* a zombie's maps are empty */
 	snprintf(path, sizeof(path), "%s%.*s", PROC_EXE_DIR, (int)sizeof(t->comm), t->comm);
 	for (size_t i = 0; i < mm->nr_vmas; i++) {
 		const struct vm_area_struct *v = &mm->vmas[i];
@@ -186,15 +192,38 @@ static void status_kb(FILE *out, const char *label, uint64_t pages)
 	fprintf(out, "%s:\t%8llu kB\n", label, (unsigned long long)(pages << (PAGE_SHIFT - 10)));
 }
 
+/*
+ * A process that exited and was not reaped (exit_state EXIT_ZOMBIE) has
+ * given back its fs, files and mm: proc_pid_status prints no Umask line, an
+ * FDSize of 0, and none of task_mem's Vm lines nor CoreDumping and
+ * THP_enabled (they come from the mm).
+ */
+static void proc_status_zombie(struct task *t, FILE *out)
+{
+	fprintf(out, "Name:\t%.*s\n", (int)sizeof(t->comm), t->comm);
+	fprintf(out, "State:\t%s\n", task_state(t));
+	fprintf(out, "Tgid:\t%d\nNgid:\t0\nPid:\t%d\nPPid:\t%d\nTracerPid:\t0\n", t->tgid, t->pid,
+	        t->real_parent ? t->real_parent->pid : 0);
+	fprintf(out, "Uid:\t0\t0\t0\t0\nGid:\t0\t0\t0\t0\nFDSize:\t0\nGroups:\t \n");
+	fprintf(out, "NStgid:\t%d\nNSpid:\t%d\nNSpgid:\t%d\nNSsid:\t%d\nKthread:\t0\n", t->tgid,
+	        t->pid, t->pid, t->pid);
+	fprintf(out, "Threads:\t1\n");
+}
+
 void proc_status(struct kernel *k, struct task *t, FILE *out)
 {
 	const struct mm_struct *mm = t->mm;
-	uint64_t anon = mm->rss_stat[MM_ANONPAGES];
-	uint64_t hiwater_vm = mm->hiwater_vm > mm->total_vm ? mm->hiwater_vm : mm->total_vm;
-	uint64_t hiwater_rss = mm->hiwater_rss > anon ? mm->hiwater_rss : anon;
-	uint64_t text = PAGE_ALIGN(mm->end_code) - PAGE_ALIGN_DOWN(mm->start_code);
-	uint64_t exec = mm->exec_vm << PAGE_SHIFT, lib;
+	uint64_t anon, hiwater_vm, hiwater_rss, text, exec, lib;
 
+	if (!mm) {
+		proc_status_zombie(t, out);
+		return;
+	}
+	anon = mm->rss_stat[MM_ANONPAGES];
+	hiwater_vm = mm->hiwater_vm > mm->total_vm ? mm->hiwater_vm : mm->total_vm;
+	hiwater_rss = mm->hiwater_rss > anon ? mm->hiwater_rss : anon;
+	text = PAGE_ALIGN(mm->end_code) - PAGE_ALIGN_DOWN(mm->start_code);
+	exec = mm->exec_vm << PAGE_SHIFT;
 	if (mm->end_code < mm->start_code)
 		text = 0;
 	if (text > exec)
@@ -202,7 +231,7 @@ void proc_status(struct kernel *k, struct task *t, FILE *out)
 	lib = exec - text;
 	fprintf(out, "Name:\t%.*s\n", (int)sizeof(t->comm), t->comm);
 	fprintf(out, "Umask:\t0022\n");
-	fprintf(out, "State:\t%s\n", t->dead ? "Z (zombie)" : "R (running)");
+	fprintf(out, "State:\t%s\n", task_state(t));
 	fprintf(out, "Tgid:\t%d\nNgid:\t0\nPid:\t%d\nPPid:\t%d\nTracerPid:\t0\n", t->pid, t->pid,
 	        t->real_parent ? t->real_parent->pid : 0);
 	fprintf(out, "Uid:\t0\t0\t0\t0\nGid:\t0\t0\t0\t0\nFDSize:\t64\nGroups:\t \n");
@@ -248,7 +277,7 @@ void proc_pagetable(struct kernel *k, struct task *t, vaddr_t va, FILE *out)
 	for (int level = PT_LEVELS; level >= 1; level--)
 		fprintf(out, " %s[%u]", pt_level_name(level), pt_index(va, level));
 	fprintf(out, " offset 0x%03llx\n", (unsigned long long)(va & ~PAGE_MASK));
-	if (t->mm->pgd == PFN_NONE) {
+	if (!t->mm || t->mm->pgd == PFN_NONE) {
 		fprintf(out, "  no page tables\n");
 		return;
 	}
@@ -378,4 +407,44 @@ void proc_oom_score(struct kernel *k, struct task *t, FILE *out)
 void proc_dmesg(struct kernel *k, FILE *out)
 {
 	printk_show(k, out);
+}
+
+/*
+ * ps -eo pid,ppid,stat,vsz,rss,min_flt,maj_flt,comm (procps-ng 4, as on
+ * Debian 12): every task, oldest first. STAT is R for a live task (the
+ * model's tasks are running or runnable: none sleeps), Z for a zombie, whose
+ * COMMAND has " <defunct>" and whose VSZ and RSS are 0. RSS is in kB
+ * (MM_ANONPAGES: a frame shared since a fork counts in each process).
+ */
+void proc_ps(struct kernel *k, FILE *out)
+{
+	const struct task *order[256], **all = order;
+	size_t n = 0, cap = sizeof(order) / sizeof(order[0]);
+
+	for (const struct task *t = k->tasks; t; t = t->next_task)
+		n++;
+	if (n > cap) {
+		all = malloc(n * sizeof(*all));
+		if (!all)
+			panic("out of host memory");
+	}
+	n = 0;
+	for (const struct task *t = k->tasks; t; t = t->next_task)
+		all[n++] = t; /* newest first: printed backwards */
+	fprintf(out, "  PID  PPID STAT    VSZ   RSS  MINFL  MAJFL COMMAND\n");
+	while (n--) {
+		const struct task *t = all[n];
+		const struct mm_struct *mm = t->mm;
+		bool zombie = !mm || t->dead;
+
+		fprintf(out, "%5d %5d %-4s %6llu %5llu %6llu %6llu %.*s%s\n", t->pid,
+		        t->real_parent ? t->real_parent->pid : 0, zombie ? "Z" : "R",
+		        zombie ? 0ULL : (unsigned long long)(mm->total_vm << (PAGE_SHIFT - 10)),
+		        zombie ? 0ULL
+		               : (unsigned long long)(mm->rss_stat[MM_ANONPAGES] << (PAGE_SHIFT - 10)),
+		        (unsigned long long)t->min_flt, (unsigned long long)t->maj_flt,
+		        (int)sizeof(t->comm), t->comm, zombie ? " <defunct>" : "");
+	}
+	if (all != order)
+		free(all);
 }

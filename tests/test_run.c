@@ -278,7 +278,7 @@ Test(run, malformed_scripts_exit_2_with_file_and_line_and_print_nothing)
 	expect_malformed("# c\n\nx = 12Q\n", 3, "bad number '12Q' (decimal, 0x hex, K/M/G suffix)");
 	expect_malformed("b = sbrk 4096\nfrob b\n", 2, "unknown statement 'frob'");
 	expect_malformed("malloc 1 2\n", 1, "'malloc' takes 1 argument (malloc N), got 2");
-	expect_malformed("show maps please\n", 1, "unexpected 'please' after show's view");
+	expect_malformed("show buddyinfo please\n", 1, "unexpected 'please' after show's view");
 	expect_malformed(
 	    "policy nope\np = malloc 1\n", 1,
 	    "unknown malloc policy 'nope' (seed, firstfit, nextfit, bestfit, glibc, best)");

@@ -931,3 +931,97 @@ Test(session, fork_past_threads_max_fails_with_eagain)
 	cr_assert_eq(var(&f, "e"), 11, "EAGAIN");
 	finish(&f);
 }
+
+/* The line of text that starts with key in a view's output, or NULL. */
+static const char *view_line(const char *out, const char *key)
+{
+	size_t n = strlen(key);
+
+	for (const char *l = out; l && *l; l = strchr(l, '\n') ? strchr(l, '\n') + 1 : NULL)
+		if (strncmp(l, key, n) == 0)
+			return l;
+	return NULL;
+}
+
+static uint64_t view_kb(const char *out, const char *key)
+{
+	const char *l = view_line(out, key);
+
+	cr_assert_not_null(l, "no %s in:\n%s", key, out);
+	return strtoull(l + strlen(key), NULL, 10);
+}
+
+Test(session, smaps_rollup_splits_shared_pages_between_the_processes)
+{
+	/* Three heap pages and the program's two start-up pages (data+bss,
+	   stack): after the fork each is mapped twice, half of each is each
+	   one's Pss; the child's write makes one page its own. */
+	struct fixture f = start("p = malloc 8K\n"
+	                         "touch p 0 8K\n"
+	                         "c = fork\n"
+	                         "show smaps_rollup\n"
+	                         "in c\n"
+	                         "  store p 0 1\n"
+	                         "  show smaps_rollup\n"
+	                         "end\n"
+	                         "show smaps_rollup c\n"
+	                         "show ps\n"
+	                         "in c\n"
+	                         "  exit 0\n"
+	                         "end\n"
+	                         "show status c\n"
+	                         "show smaps_rollup c\n"
+	                         "show ps\n");
+	char *parent = NULL, *child = NULL;
+
+	while (!session_done(f.s)) {
+		cr_assert_eq(step(&f), SESSION_OK, "line %d", f.s->res.line);
+		if (f.s->res.line == 4)
+			parent = strdup(f.s->res.output);
+		if (f.s->res.line == 7)
+			child = strdup(f.s->res.output);
+		if (f.s->res.line == 9)
+			cr_assert_str_eq(f.s->res.output, child, "show VIEW PID shows that task's");
+		if (f.s->res.line == 10) {
+			cr_assert_not_null(view_line(f.s->res.output, "    2     1 R "), "%s",
+			                   f.s->res.output);
+		}
+		if (f.s->res.line == 14) {
+			cr_assert_not_null(view_line(f.s->res.output, "State:\tZ (zombie)"));
+			cr_assert_null(view_line(f.s->res.output, "VmRSS:"), "a zombie has no mm");
+		}
+		if (f.s->res.line == 15)
+			cr_assert_eq(f.s->res.output_len, 0, "a zombie's smaps_rollup is empty");
+		if (f.s->res.line == 16)
+			cr_assert_not_null(view_line(f.s->res.output,
+			                             "    2     1 Z         0     0      1      0 t "
+			                             "<defunct>"),
+			                   "%s", f.s->res.output);
+	}
+	cr_assert_not_null(parent);
+	cr_assert_not_null(child);
+	cr_assert_eq(view_kb(parent, "Rss:"), 20);
+	cr_assert_eq(view_kb(parent, "Pss:"), 10);
+	cr_assert_eq(view_kb(parent, "Shared_Dirty:"), 20);
+	cr_assert_eq(view_kb(parent, "Private_Dirty:"), 0);
+	cr_assert_eq(view_kb(parent, "Referenced:"), 20);
+	cr_assert_eq(view_kb(child, "Rss:"), 20);
+	cr_assert_eq(view_kb(child, "Pss:"), 4 + 16 / 2);
+	cr_assert_eq(view_kb(child, "Shared_Dirty:"), 16);
+	cr_assert_eq(view_kb(child, "Private_Dirty:"), 4);
+	cr_assert_eq(view_kb(child, "Referenced:"), 4, "fork made the child's PTEs old");
+	cr_assert(strncmp(parent, "555555554000-7ffffffff000 ---p 00000000 00:00 0 ", 48) == 0,
+	          "%s", parent);
+	free(parent);
+	free(child);
+	finish(&f);
+}
+
+Test(session, show_of_a_pid_that_is_no_task_is_an_error)
+{
+	struct fixture f = start("show maps 9\n");
+
+	cr_assert_eq(run_to_end(&f), SESSION_ERROR);
+	cr_assert_str_eq(f.s->error, "t.ams:1: 'show maps 9': no process has pid 9");
+	finish(&f);
+}

@@ -38,9 +38,9 @@ struct script_var {
 const struct stmt_def script_stmt_defs[ST__COUNT] = {
     [ST_ASSIGN] = {"assign", ST_ASSIGN, SHAPE_ASSIGN, 1, 1, RET_VALUE, false, "NAME = EXPR"},
     [ST_EXPECT] = {"expect", ST_EXPECT, SHAPE_EXPECT, 2, 2, RET_NONE, false, "expect EXPR OP EXPR"},
-    [ST_SHOW] = {"show", ST_SHOW, SHAPE_SHOW, 0, 1, RET_NONE, false,
+    [ST_SHOW] = {"show", ST_SHOW, SHAPE_SHOW, 0, 2, RET_NONE, false,
                  "show maps|buddyinfo|meminfo|status|heap|pagetable ADDR|tlb|zoneinfo|vmstat|"
-                 "swaps|oom_score|dmesg|arenas"},
+                 "swaps|oom_score|dmesg|arenas|smaps_rollup|ps [PID]"},
     [ST_SBRK] = {"sbrk", ST_SBRK, SHAPE_EXPRS, 1, 1, RET_ADDR, true, "sbrk INCREMENT"},
     [ST_BRK] = {"brk", ST_BRK, SHAPE_EXPRS, 1, 1, RET_STATUS, true, "brk ADDR"},
     [ST_MMAP] = {"mmap", ST_MMAP, SHAPE_MMAP, 1, 1, RET_ADDR, true, "mmap LEN [rw|r|none|...]"},
@@ -101,7 +101,13 @@ const char *const script_builtin_names[BI__COUNT] = {
 const char *const script_cmp_names[] = {"==", "!=", "<", "<=", ">", ">="};
 const char *const script_view_names[VIEW__COUNT] = {
     "maps", "buddyinfo", "meminfo", "status", "heap", "pagetable", "tlb",
-    "zoneinfo", "vmstat", "swaps", "oom_score", "dmesg", "arenas"};
+    "zoneinfo", "vmstat", "swaps", "oom_score", "dmesg", "arenas", "smaps_rollup", "ps"};
+
+bool script_view_takes_pid(int view)
+{
+	return view == VIEW_MAPS || view == VIEW_STATUS || view == VIEW_PAGETABLE ||
+	       view == VIEW_OOM_SCORE || view == VIEW_SMAPS_ROLLUP;
+}
 const char *const script_resource_names[RES__COUNT] = {"data", "stack", "as", "cpu"};
 const char *const script_advice_names[ADV__COUNT] = {"normal", "willneed", "dontneed", "free"};
 const char *const script_mallopt_names[MO__COUNT] = {
@@ -457,9 +463,15 @@ static int parse_stmt(struct parser *p, struct stmt *st, int op)
 		if (kw == VIEW_PAGETABLE) {
 			if (p->t[p->pos].kind == T_END)
 				return parser_error(p, "'show pagetable' needs an address");
-			if (parse_expr(p, &st->args[0], true) < 0)
+			if (parse_expr(p, &st->args[0], false) < 0)
 				return -1;
 			st->nargs = 1;
+		}
+		/* the process whose view it is: show maps PID, show pagetable ADDR PID */
+		if (script_view_takes_pid(kw) && p->t[p->pos].kind != T_END) {
+			if (parse_expr(p, &st->args[st->nargs], true) < 0)
+				return -1;
+			st->nargs++;
 		}
 		return expect_end(p, "show's view");
 	case SHAPE_EXPECT:

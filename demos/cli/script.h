@@ -200,8 +200,13 @@ enum show_view {
 	VIEW_OOM_SCORE,
 	VIEW_DMESG,
 	VIEW_ARENAS,
+	VIEW_SMAPS_ROLLUP,
+	VIEW_PS,
 	VIEW__COUNT
 };
+/* Views of one process: an optional PID after the view (after the address
+   for pagetable); without it, the task statements run in. */
+bool script_view_takes_pid(int view);
 extern const char *const script_view_names[VIEW__COUNT];
 
 enum rlimit_res { RES_DATA, RES_STACK, RES_AS, RES_CPU, RES__COUNT };

@@ -25,6 +25,7 @@
 #include "../../kernel_sim/exit.h"
 #include "../../kernel_sim/oom.h"
 #include "../../kernel_sim/proc.h"
+#include "../../kernel_sim/smaps.h"
 #include "../../kernel_sim/syscalls.h"
 #include "../../libc/glibc_malloc.h"
 #include "../../libc/process.h"
@@ -655,11 +656,13 @@ static void show_heap(struct session *s, FILE *out)
 	        (unsigned long long)w.free_bytes, s->policy);
 }
 
-static void show(struct session *s, const struct stmt *st, int64_t addr, FILE *out)
+/* The task a view shows: t (show VIEW PID, or the current task). */
+static void show(struct session *s, const struct stmt *st, struct task *t, int64_t addr,
+                 FILE *out)
 {
 	switch (st->kw) {
 	case VIEW_MAPS:
-		proc_maps(&s->k, s->task, out);
+		proc_maps(&s->k, t, out);
 		break;
 	case VIEW_BUDDYINFO:
 		proc_buddyinfo(&s->k, out);
@@ -668,13 +671,13 @@ static void show(struct session *s, const struct stmt *st, int64_t addr, FILE *o
 		proc_meminfo(&s->k, out);
 		break;
 	case VIEW_STATUS:
-		proc_status(&s->k, s->task, out);
+		proc_status(&s->k, t, out);
 		break;
 	case VIEW_HEAP:
 		show_heap(s, out);
 		break;
 	case VIEW_PAGETABLE:
-		proc_pagetable(&s->k, s->task, (vaddr_t)addr, out);
+		proc_pagetable(&s->k, t, (vaddr_t)addr, out);
 		break;
 	case VIEW_TLB:
 		proc_tlb(&s->k, out);
@@ -689,7 +692,7 @@ static void show(struct session *s, const struct stmt *st, int64_t addr, FILE *o
 		proc_swaps(&s->k, out);
 		break;
 	case VIEW_OOM_SCORE:
-		proc_oom_score(&s->k, s->task, out);
+		proc_oom_score(&s->k, t, out);
 		break;
 	case VIEW_DMESG:
 		proc_dmesg(&s->k, out);
@@ -699,6 +702,12 @@ static void show(struct session *s, const struct stmt *st, int64_t addr, FILE *o
 			glibc_arenas_dump(s->lc, out);
 		else
 			fprintf(out, "the %s policy has no arenas (they are glibc's)\n", s->policy);
+		break;
+	case VIEW_SMAPS_ROLLUP:
+		proc_smaps_rollup(&s->k, t, out);
+		break;
+	case VIEW_PS:
+		proc_ps(&s->k, out);
 		break;
 	default:
 		panic("view %d", st->kw);
@@ -715,6 +724,7 @@ struct exec {
 	int64_t a[STMT_MAX_ARGS];
 	int64_t ret;
 	FILE *out;
+	struct task *view_task; /* show: the task whose view it is */
 	struct glibc_text text; /* malloc_stats, malloc_info: freed by session_step */
 };
 
@@ -912,7 +922,7 @@ static void exec_stmt(void *arg)
 	}
 	case ST_SHOW:
 		/* Views read state; heap walks may load through the MMU. */
-		show(s, st, a[0], x->out);
+		show(s, st, x->view_task, a[0], x->out);
 		break;
 	case ST_MALLOPT:
 		x->ret = glibc_mallopt(lc, script_mallopt_values[st->kw], (int)a[0]);
@@ -1123,6 +1133,16 @@ int session_step(struct session *s)
 			return SESSION_ERROR;
 		break;
 	case ST_SHOW:
+		x.view_task = s->task;
+		if (script_view_takes_pid(st->kw) && st->nargs > (st->kw == VIEW_PAGETABLE)) {
+			int64_t pid = x.a[st->nargs - 1];
+
+			x.view_task = pid > 0 && pid <= INT32_MAX ? find_task_by_pid(&s->k, (int)pid)
+			                                          : NULL;
+			if (!x.view_task)
+				return fail(s, "'show %s %lld': no process has pid %lld",
+				            script_view_names[st->kw], (long long)pid, (long long)pid);
+		}
 		x.out = open_memstream(&r->output, &r->output_len);
 		if (!x.out)
 			panic("open_memstream failed");
