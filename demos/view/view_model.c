@@ -106,7 +106,7 @@ static void read_pressure(struct view_model *m, struct stepper *st)
 	m->lru_active = k->lruvec.nr[LRU_ACTIVE_ANON];
 	m->swap_total = swap_total_pages(k);
 	m->swap_used = m->swap_total - swap_free_pages(k);
-	m->swap_ents = st->s->task ? task_mm(st->s->task)->rss_stat[MM_SWAPENTS] : 0;
+	m->swap_ents = st->s->task && st->s->task->mm ? st->s->task->mm->rss_stat[MM_SWAPENTS] : 0;
 	m->pswpin = ev[PSWPIN];
 	m->pswpout = ev[PSWPOUT];
 	m->majflt = ev[PGMAJFAULT];
@@ -316,7 +316,7 @@ void view_model_update(struct view_model *m, struct stepper *st)
 
 	/* Address space */
 	m->nr_vmas = 0;
-	if (t) {
+	if (t && t->mm) { /* (a task that exited has none) */
 		struct mm_struct *mm = t->mm;
 
 		for (size_t i = 0; i < mm->nr_vmas && i < VM_MAX_VMAS; i++)
@@ -343,7 +343,7 @@ void view_model_update(struct view_model *m, struct stepper *st)
 	}
 	memset(&m->walk, 0, sizeof(m->walk));
 	m->leaf = 0;
-	if (t && t->mm->pgd != PFN_NONE)
+	if (t && t->mm && t->mm->pgd != PFN_NONE)
 		m->leaf = pagewalk(&k->phys, t->mm->pgd, m->addr, &m->walk);
 	m->active_level = active_level(m);
 
@@ -373,7 +373,7 @@ uint64_t view_model_resident(struct stepper *st, vaddr_t start, vaddr_t end, uin
 	struct task *t = st->s->task;
 	uint64_t n = 0, seen = 0;
 
-	if (!t || t->mm->pgd == PFN_NONE)
+	if (!t || !t->mm || t->mm->pgd == PFN_NONE)
 		return 0;
 	for (vaddr_t va = start; va < end && seen < max; va += PAGE_SIZE, seen++)
 		if (pagewalk(&st->s->k.phys, t->mm->pgd, va, NULL))
@@ -386,7 +386,7 @@ vaddr_t view_model_rmap(struct stepper *st, pfn_t pfn)
 	struct task *t = st->s->task;
 	uint64_t budget = 1u << 18;
 
-	if (!t || t->mm->pgd == PFN_NONE)
+	if (!t || !t->mm || t->mm->pgd == PFN_NONE)
 		return 0;
 	for (size_t i = 0; i < t->mm->nr_vmas; i++) {
 		const struct vm_area_struct *v = &t->mm->vmas[i];
