@@ -107,7 +107,7 @@ static struct run_result run_injected(const struct script *sc, const char *polic
 		    sc->path, s->res.line, s->policy, (long long)n, (unsigned long long)data);
 		if (rc) {
 			r.killed = true;
-			r.signo = s->task->death.signo;
+			r.signo = s->task ? s->task->death.signo : 0;
 			break;
 		}
 	}
@@ -116,9 +116,11 @@ static struct run_result run_injected(const struct script *sc, const char *polic
 	r.failed = s->k.buddy.failed;
 	s->k.buddy.fail_after = -1;
 
-	/* The exit of the process, then the allocator must be as at boot. */
-	libc_fini(s->lc);
-	task_destroy(&s->k, s->task);
+	/* The exit of the process and of its children (a fork's child the
+	   script did not end), then the allocator must be as at boot. */
+	libc_fini(&s->main_lc);
+	while (s->k.tasks)
+		task_destroy(&s->k, s->k.tasks);
 	s->task = NULL;
 	cr_assert_eq(kernel_check(&s->k, stderr), 0,
 	             "%s: kernel_check after exit (fail_after %lld)", sc->path, (long long)n);

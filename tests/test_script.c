@@ -430,7 +430,9 @@ Test(script_errors, constant_arguments_out_of_range)
 Test(script_errors, trailing_garbage)
 {
 	parse_err("a = 1\nexpect a == 1 2\n", "t.ams:2: unexpected '2' after the expectation\n");
-	parse_err("show maps now\n", "t.ams:1: unexpected 'now' after show's view\n");
+	parse_err("show tlb now\n", "t.ams:1: unexpected 'now' after show's view\n");
+	/* a process's view reads a pid there */
+	parse_err("show maps 2 now\n", "t.ams:1: unexpected 'now' after show's view\n");
 	parse_err("x = 1 2\n", "t.ams:1: unexpected '2' after the expression\n");
 	parse_err("m = mmap 4096 rw junk\n", "t.ams:1: unexpected 'junk' after mmap LEN [PROT]\n");
 	parse_err("policy seed extra\n", "t.ams:1: unexpected 'extra' after the policy name\n");
@@ -454,10 +456,10 @@ Test(script_errors, keywords_of_show_setrlimit_and_mmap)
 {
 	parse_err("show vmas\n", "t.ams:1: unknown view 'vmas' for show "
 	                         "(maps|buddyinfo|meminfo|status|heap|pagetable ADDR|tlb|zoneinfo|"
-	                         "vmstat|swaps|oom_score|dmesg|arenas)\n");
+	                         "vmstat|swaps|oom_score|dmesg|arenas|smaps_rollup|ps)\n");
 	parse_err("show\n", "t.ams:1: unknown view end of line for show "
 	                    "(maps|buddyinfo|meminfo|status|heap|pagetable ADDR|tlb|zoneinfo|"
-	                    "vmstat|swaps|oom_score|dmesg|arenas)\n");
+	                    "vmstat|swaps|oom_score|dmesg|arenas|smaps_rollup|ps)\n");
 	parse_err("show pagetable\n", "t.ams:1: 'show pagetable' needs an address\n");
 	parse_err("setrlimit heap 1M\n",
 	          "t.ams:1: unknown resource 'heap' for setrlimit (data, stack, as, cpu)\n");

@@ -40,7 +40,7 @@ const struct stmt_def script_stmt_defs[ST__COUNT] = {
     [ST_EXPECT] = {"expect", ST_EXPECT, SHAPE_EXPECT, 2, 2, RET_NONE, false, "expect EXPR OP EXPR"},
     [ST_SHOW] = {"show", ST_SHOW, SHAPE_SHOW, 0, 2, RET_NONE, false,
                  "show maps|buddyinfo|meminfo|status|heap|pagetable ADDR|tlb|zoneinfo|vmstat|"
-                 "swaps|oom_score|dmesg|arenas|smaps_rollup|ps [PID]"},
+                 "swaps|oom_score|dmesg|arenas|smaps_rollup|ps"},
     [ST_SBRK] = {"sbrk", ST_SBRK, SHAPE_EXPRS, 1, 1, RET_ADDR, true, "sbrk INCREMENT"},
     [ST_BRK] = {"brk", ST_BRK, SHAPE_EXPRS, 1, 1, RET_STATUS, true, "brk ADDR"},
     [ST_MMAP] = {"mmap", ST_MMAP, SHAPE_MMAP, 1, 1, RET_ADDR, true, "mmap LEN [rw|r|none|...]"},
