@@ -201,7 +201,7 @@ Test(gen, bad_usage_exits_2_and_says_why)
 	    {{"-s", "x", "-n", "1"}, "-s: bad seed 'x'"},
 	    {{"-s", "1", "-n", "200M"}, "-n: bad number of operations '200M' (0 to 100M)"},
 	    {{"-s", "1", "-n", "1", "--sizes", "uniform:9-3"}, "--sizes: 'uniform:9-3' is not"},
-	    {{"-s", "1", "-n", "1", "--sizes", "pow2:3-64"}, "--sizes: 'pow2:3-64' is not"},
+	    {{"-s", "1", "-n", "1", "--sizes", "pow2:3-64"}, "--sizes: 'pow2:3-64': pow2's MIN and MAX must be powers of two"},
 	    {{"-s", "1", "-n", "1", "--sizes", "normal:5"}, "--sizes: 'normal:5' is not"},
 	    {{"-s", "1", "-n", "1", "--sizes", "fixed:0"}, "--sizes: 'fixed:0' is not"},
 	    {{"-s", "1", "-n", "1", "--free-ratio", "1.5"},

@@ -177,12 +177,13 @@ static int parse_dist(const char *text, struct dist *d)
 	    !dist_size(dash + 1, strlen(dash + 1), &d->hi) || d->lo > d->hi)
 		goto bad;
 	if (d->kind == DIST_POW2 && ((d->lo & (d->lo - 1)) || (d->hi & (d->hi - 1))))
-		goto bad;
+		return usage_error("gen", "--sizes: '%s': pow2's MIN and MAX must be powers of two",
+		                   text);
 	return 0;
 bad:
 	return usage_error("gen",
 	                   "--sizes: '%s' is not uniform:MIN-MAX, pow2:MIN-MAX (powers of two), "
-	                   "exp:MEAN, fixed:N or choice:A,B,... (sizes 1 to 1T, K/M/G allowed)",
+	                   "exp:MEAN, fixed:N or choice:A,B,... (sizes 1 to 1024G, K/M/G allowed)",
 	                   text);
 }
 

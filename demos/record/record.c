@@ -49,6 +49,8 @@
 #include "record_log.h"
 
 #define RECORD_LIB "librecord.so"
+/* --timeout at most a year (alarm's seconds are unsigned). */
+#define RECORD_MAX_TIMEOUT (86400u * 365)
 
 struct record_opts {
 	const char *out;  /* -o */
@@ -670,9 +672,11 @@ static int parse_args(int argc, char **argv, struct record_opts *o, bool *help)
 			o->children = true;
 			break;
 		case OPT_TIMEOUT:
-			if (parse_size(optarg, &v) < 0 || v == 0 || v > 86400 * 365)
-				return usage_error("record",
-				                   "--timeout: bad number of seconds '%s'", optarg);
+			if (parse_size(optarg, &v) < 0 || v == 0 || v > RECORD_MAX_TIMEOUT)
+				return usage_error(
+				    "record",
+				    "--timeout: bad number of seconds '%s' (1 to %u, a year)",
+				    optarg, RECORD_MAX_TIMEOUT);
 			o->timeout = (unsigned)v;
 			break;
 		case 'q':
