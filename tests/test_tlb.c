@@ -167,7 +167,7 @@ Test(tlb, lru_order_survives_the_clock_renormalization)
 	cr_assert_not_null(tlb_lookup(&T, vpn_in_set(7, 0)));
 }
 
-Test(tlb, check_reports_an_entry_in_the_wrong_set_or_twice)
+Test(tlb, check_reports_an_entry_in_the_wrong_set_or_twice_or_stamped_wrong)
 {
 	FILE *devnull = fopen("/dev/null", "w");
 
@@ -179,6 +179,13 @@ Test(tlb, check_reports_an_entry_in_the_wrong_set_or_twice)
 	T.e[2 * T.ways + 1].vpn = vpn_in_set(5, 0); /* wrong set */
 	cr_assert_eq(tlb_check(&T, devnull), 1);
 	T.e[2 * T.ways + 1].vpn = vpn_in_set(2, 1); /* as it was */
+	cr_assert_eq(tlb_check(&T, devnull), 0);
+	T.e[2 * T.ways + 2].lru = 5; /* an invalid way stamped: tlb_find would skip it */
+	cr_assert_eq(tlb_check(&T, devnull), 1);
+	T.e[2 * T.ways + 2].lru = 0;
+	T.e[2 * T.ways].lru = 0; /* a valid way stamped 0: taken as if invalid */
+	cr_assert_eq(tlb_check(&T, devnull), 1);
+	T.e[2 * T.ways].lru = 1;
 	cr_assert_eq(tlb_check(&T, devnull), 0);
 	fclose(devnull);
 }

@@ -37,7 +37,7 @@ int tlb_init(struct tlb *t, unsigned entries, unsigned ways)
 	t->set_mask = sets - 1;
 	t->ways = ways;
 	for (unsigned i = 0; i < entries; i++)
-		t->e[i].vpn = TLB_VPN_NONE;
+		t->e[i] = (struct tlb_entry){.vpn = TLB_VPN_NONE, .lru = 0};
 	for (unsigned i = 0; i < TLB_FAST_SLOTS; i++)
 		tlb_disarm_slot(&t->fast[i]);
 	return 0;
@@ -51,9 +51,10 @@ void tlb_destroy(struct tlb *t)
 }
 
 /*
- * The clock is 32 bits: before it wraps, restamp every entry with its rank in
- * its set (0..ways-1), which keeps the LRU order. tlb_lookup never checks:
- * 2^32 - 2^31 lookups without one insert in between would be needed to wrap.
+ * The clock is 32 bits: before it wraps, restamp every valid entry with 1 +
+ * its rank in its set (1..ways), which keeps the LRU order; invalid entries
+ * keep 0 (tlb_find). tlb_lookup never checks: 2^32 - 2^31 lookups without
+ * one insert in between would be needed to wrap.
  */
 void tlb_renormalize(struct tlb *t)
 {
@@ -66,10 +67,10 @@ void tlb_renormalize(struct tlb *t)
 			for (unsigned j = 0; j < t->ways; j++)
 				rank +=
 				    set[j].lru < set[i].lru || (set[j].lru == set[i].lru && j < i);
-			set[i].lru = rank;
+			set[i].lru = set[i].vpn == TLB_VPN_NONE ? 0 : rank + 1;
 		}
 	}
-	t->clock = t->ways;
+	t->clock = t->ways + 1;
 }
 
 struct tlb_entry *tlb_lookup_set(struct tlb *t, uint64_t vpn)
@@ -102,6 +103,7 @@ void tlb_drop(struct tlb *t, uint64_t vpn)
 			if (t->newest[s] == &set[i])
 				t->newest[s] = NULL;
 			set[i].vpn = TLB_VPN_NONE;
+			set[i].lru = 0;
 		}
 }
 
@@ -119,7 +121,7 @@ void tlb_flush_all(struct tlb *t)
 	for (unsigned s = 0; s < t->nsets; s++)
 		t->newest[s] = NULL;
 	for (unsigned i = 0; i < t->nsets * t->ways; i++)
-		t->e[i].vpn = TLB_VPN_NONE;
+		t->e[i] = (struct tlb_entry){.vpn = TLB_VPN_NONE, .lru = 0};
 }
 
 void tlb_flush_pcid(struct tlb *t, unsigned pcid)
@@ -135,6 +137,7 @@ void tlb_flush_pcid(struct tlb *t, unsigned pcid)
 			if (t->newest[s] == &set[i])
 				t->newest[s] = NULL;
 			set[i].vpn = TLB_VPN_NONE;
+			set[i].lru = 0;
 		}
 	}
 }
@@ -181,8 +184,16 @@ int tlb_check(const struct tlb *t, FILE *err)
 			continue;
 		}
 		for (unsigned i = 0; i < t->ways; i++) {
-			if (set[i].vpn == TLB_VPN_NONE)
+			/* tlb_find takes the first smallest stamp for the first invalid way */
+			if (set[i].vpn == TLB_VPN_NONE) {
+				if (set[i].lru != 0)
+					BROKEN("set %u way %u: invalid but stamped %u (not 0)\n", s,
+					       i, set[i].lru);
 				continue;
+			}
+			if (set[i].lru == 0)
+				BROKEN("vpn %#" PRIx64 " in set %u: valid but stamped 0\n",
+				       set[i].vpn, s);
 			if ((set[i].vpn & t->set_mask) != s)
 				BROKEN("vpn %#" PRIx64 " in set %u, belongs to set %" PRIu64 "\n",
 				       set[i].vpn, s, set[i].vpn & t->set_mask);

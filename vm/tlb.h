@@ -37,7 +37,7 @@ struct tlb_entry {
 	uint64_t vpn;  /* key: va >> PAGE_SHIFT | PCID tag; TLB_VPN_NONE when invalid */
 	uint64_t pfn;
 	uint32_t perm; /* TLB_* */
-	uint32_t lru;  /* larger = more recently used */
+	uint32_t lru;  /* larger = more recently used; 0 when invalid, else >= 1 */
 };
 
 #define TLB_VPN_NONE UINT64_MAX
@@ -136,14 +136,16 @@ static inline void tlb_make_newest(struct tlb *t, unsigned s, struct tlb_entry *
  * vpn's entry in set s, else NULL and in *victim the entry a fill takes --
  * the first invalid, else the first with the smallest stamp (that is what
  * tlb_insert replaces) -- so that the fill after a walk need not search the
- * set again. Two loops: a hit (an older entry of the set) needs the first
- * only. Stamps nothing.
+ * set again. An invalid entry's stamp is 0 and a valid one's at least 1
+ * (tlb_make_newest, tlb_renormalize), so the first smallest stamp is the
+ * first invalid entry when there is one: one search finds both. Stamps
+ * nothing.
  */
 static inline struct tlb_entry *tlb_find(struct tlb *t, unsigned s, uint64_t vpn,
                                          struct tlb_entry **victim)
 {
 	struct tlb_entry *set = &t->e[s * t->ways], *end = set + t->ways;
-	struct tlb_entry *hit = NULL, *invalid = NULL, *old = set;
+	struct tlb_entry *hit = NULL, *old = set;
 	uint32_t oldest = set->lru;
 
 	/* Every way, with selects rather than branches: which way matches is
@@ -153,11 +155,10 @@ static inline struct tlb_entry *tlb_find(struct tlb *t, unsigned s, uint64_t vpn
 		uint32_t lru = e->lru;
 
 		hit = v == vpn ? e : hit;
-		invalid = !invalid && v == TLB_VPN_NONE ? e : invalid;
 		old = lru < oldest ? e : old;
 		oldest = lru < oldest ? lru : oldest;
 	}
-	*victim = hit ? hit : invalid ? invalid : old;
+	*victim = hit ? hit : old;
 	return hit;
 }
 
