@@ -386,21 +386,26 @@ struct fault_case {
 	int fault;
 	char says[64];    /* in the reason */
 	char or_says[64]; /* another acceptable reason (a sanitizer's build), or "" */
+	char at[32];      /* the operation reported, when not the faulty call's */
 };
 
 ParameterizedTestParameters(lab, a_faulty_plugin_is_caught_and_the_other_results_stand)
 {
 	static struct fault_case cases[] = {
-	    {1, "dereferenced the simulated address 0x5555555", ""},
-	    {2, "SIGSEGV at host address 0x10 (a wild pointer?)", ""},
-	    {3, "an endless loop?", ""},
-	    {4, "is not 16-byte aligned", ""},
-	    {5, "overlaps live block of id 98", ""},
-	    {6, "called abort()", ""},
-	    {7, "exited with status 3", ""},
-	    {8, "an endless loop?", ""},
-	    {9, "SIGFPE", ""},
-	    {10, "mm_malloc overflowed its stack", "crashed the process running the trace"},
+	    {1, "dereferenced the simulated address 0x5555555", "", ""},
+	    {2, "SIGSEGV at host address 0x10 (a wild pointer?)", "", ""},
+	    {3, "an endless loop?", "", ""},
+	    {4, "is not 16-byte aligned", "", ""},
+	    {5, "overlaps live block of id 98", "", ""},
+	    {6, "called abort()", "", ""},
+	    {7, "exited with status 3", "", ""},
+	    {8, "an endless loop?", "", ""},
+	    {9, "SIGFPE", "", ""},
+	    {10, "mm_malloc overflowed its stack", "crashed the process running the trace", ""},
+	    {11, "is outside the heap [0x555555559000, ", "", ""},
+	    /* seen when the trace frees the block */
+	    {12, "at free: payload of id 98 corrupted at offset 0 ", "", "op 5686 (line 5690)"},
+	    {13, "killed by SIGSEGV: SEGV_MAPERR at 0x5555", "", ""},
 	};
 
 	return cr_make_param_array(struct fault_case, cases, sizeof(cases) / sizeof(cases[0]));
@@ -409,7 +414,7 @@ ParameterizedTestParameters(lab, a_faulty_plugin_is_caught_and_the_other_results
 ParameterizedTest(struct fault_case *c, lab, a_faulty_plugin_is_caught_and_the_other_results_stand,
                   .timeout = 120)
 {
-	char *src = src_path("tests/lab/mm-faulty.c"), flags[32];
+	char *src = src_path("tests/lab/mm-faulty.c"), flags[32], where[96];
 	char *t1 = trace_path("short1"), *t2 = trace_path("amptjp");
 	const char *args[] = {"lab", src, t1, t2, "--timeout", "8", NULL};
 	struct bin_out o;
@@ -419,8 +424,9 @@ ParameterizedTest(struct fault_case *c, lab, a_faulty_plugin_is_caught_and_the_o
 	o = bin_run(args, NULL);
 	cr_assert_eq(o.status, 1, "fault %d: %s", c->fault, o.err);
 	/* The trace, the op, the reason. */
-	cr_assert(strstr(o.err, "amptjp-bal.rep: mm-faulty.c: invalid replay: op 100 (line 104): "),
-	          "fault %d: %s", c->fault, o.err);
+	snprintf(where, sizeof(where), "amptjp-bal.rep: mm-faulty.c: invalid replay: %s: ",
+	         c->at[0] ? c->at : "op 100 (line 104)");
+	cr_assert(strstr(o.err, where), "fault %d: %s", c->fault, o.err);
 	cr_assert(strstr(o.err, c->says) || (c->or_says[0] && strstr(o.err, c->or_says)),
 	          "fault %d: %s", c->fault, o.err);
 	/* The other trace's result stands. */
@@ -704,14 +710,41 @@ Test(lab, installed_headers_and_pkg_config_build_plugins, .timeout = 120)
 		cr_assert_eq(system(cmd), 0, "%s", cmd);
 		free(cmd);
 
-		const char *args[] = {"replay",   bin_trace_path("cmu/malloc-free.rep"),
-		                      "--malloc", so,
-		                      "--json",   NULL};
+		char *t1 = strdup(bin_trace_path("cmu/malloc-free.rep")),
+		     *t2 = strdup(bin_trace_path("malloclab/amptjp-bal.rep"));
+		const char *args[] = {"replay", t1, t2, "--malloc", so, "--json", NULL};
 		struct bin_out o = bin_run(args, NULL);
 
 		cr_assert_eq(o.status, 0, "%s: %s", natives[i], o.err);
 		cr_assert(strstr(o.out, "\"valid\":true"), "%s", o.out);
+		if (i == 0) {
+			/* The seed plugin built from the installed header alone has
+			   the built-in seed's figures, trace by trace. */
+			static const char *const keys[] = {
+			    "ops",        "peak_payload", "peak_footprint", "util",
+			    "brk_calls",  "mmap_calls",   "munmap_calls",   "page_faults",
+			    "tlb_hits",   "tlb_misses",   "peak_frames"};
+			const char *bargs[] = {"replay", t1, t2, "--malloc", "seed", "--json", NULL};
+			struct bin_out b = bin_run(bargs, NULL);
+			const char *pa = o.out, *pb = b.out;
+
+			cr_assert_eq(b.status, 0, "%s", b.err);
+			for (int k = 0; k < 2; k++) {
+				cJSON *x = parse_line(&pa), *y = parse_line(&pb);
+
+				cr_assert(cJSON_IsTrue(cJSON_GetObjectItem(x, "valid")), "%s", o.out);
+				for (size_t n = 0; n < sizeof(keys) / sizeof(keys[0]); n++)
+					cr_assert_eq(jnum(x, keys[n]), jnum(y, keys[n]), "%s: %s",
+					             cJSON_GetObjectItem(x, "trace")->valuestring,
+					             keys[n]);
+				cJSON_Delete(x);
+				cJSON_Delete(y);
+			}
+			bin_out_free(&b);
+		}
 		bin_out_free(&o);
+		free(t1);
+		free(t2);
 		remove(so);
 		free(so);
 	}

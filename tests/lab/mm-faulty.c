@@ -14,6 +14,9 @@
  *   8 loops for ever reading simulated memory through the accessors
  *   9 divides by zero (SIGFPE)
  *  10 recurses without end (a stack overflow)
+ *  11 returns a block outside its heap (past the break)
+ *  12 overwrites the payload of the block it returned before
+ *  13 stores (through mem_put64) where its process has no mapping
  * and, whatever FAULT, its mm_walk and mm_checkheap go wrong when
  * -DWALK_FAULT=1: mm_walk walks for ever (reading), mm_checkheap stores.
  * So a short trace (short1-bal.rep, 12 ops) stays valid and a long one fails.
@@ -101,6 +104,15 @@ void *mm_malloc(size_t n)
 			return (char *)bump(n) + 16 / zero;
 		case 10:
 			return (char *)bump(n) + recurse(0);
+		case 11:
+			return (char *)mem_heap_hi() + 1 + 4096;
+		case 12:
+			if (last)
+				mem_put64(last, 0x5a5a5a5a5a5a5a5aULL);
+			break;
+		case 13:
+			mem_put64((char *)mem_heap_hi() + 1 + (1 << 30), 1);
+			break;
 		}
 	}
 	p = bump(n);
