@@ -36,6 +36,21 @@
 #include "../../libc/memlib_host.h"
 #include "../../vm/panic.h"
 
+#if defined(__SANITIZE_ADDRESS__)
+#define GUARD_ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define GUARD_ASAN 1
+#endif
+#endif
+
+#ifdef GUARD_ASAN
+void __sanitizer_start_switch_fiber(void **fake_stack_save, const void *bottom, size_t size);
+void __sanitizer_finish_switch_fiber(void *fake_stack_save, const void **bottom_old,
+                                     size_t *size_old);
+void __asan_unpoison_memory_region(void const volatile *addr, size_t size);
+#endif
+
 #define MAX_WATCHED  8
 #define MAX_RANGES   4
 #define TICK_USEC    100000
@@ -243,7 +258,35 @@ static void say(struct kernel *k, const char *msg)
 	sys_write(k, 2, buf, (size_t)n < sizeof(buf) ? (size_t)n : sizeof(buf) - 1);
 }
 
-/* Runs in ordinary context, on the stack the plugin was running on. */
+/*
+ * After a stack overflow the trampoline runs on spare_stack, and the unwind
+ * to task_run starts there. AddressSanitizer clears the redzones of the
+ * frames a longjmp leaves (from the stack pointer up to the top of the
+ * thread's stack), but not when the stack pointer lies outside that stack:
+ * the dead frames of the recursion and of the simulator below task_run
+ * would stay poisoned, and the next calls there be reported as overflows.
+ * So clear the overflowed stack here, as ASan would have: its bounds are
+ * what ASan's fiber interface returns when told we left it, and told we
+ * are back on it, ASan sees the unwind land on it.
+ */
+static void asan_forget_overflowed_stack(void)
+{
+#ifdef GUARD_ASAN
+	void *fake = NULL;
+	const void *bottom = NULL;
+	size_t size = 0;
+
+	__sanitizer_start_switch_fiber(&fake, spare_stack, SPARE_STACK);
+	__sanitizer_finish_switch_fiber(fake, &bottom, &size);
+	if (bottom && size)
+		__asan_unpoison_memory_region(bottom, size);
+	__sanitizer_start_switch_fiber(&fake, bottom, size);
+	__sanitizer_finish_switch_fiber(fake, NULL, NULL);
+#endif
+}
+
+/* Runs in ordinary context, on the stack the plugin was running on (or
+   on spare_stack after an overflow). */
 static void __attribute__((noinline, used)) trap_trampoline(void)
 {
 	struct trap t = G.trap;
@@ -299,6 +342,8 @@ static void __attribute__((noinline, used)) trap_trampoline(void)
 		code = SIM_SI_KERNEL;
 		break;
 	}
+	if (t.overflow)
+		asan_forget_overflowed_stack();
 	if (m->side)
 		memlib_side_abort(m, msg);
 	k = m->lc->k;
