@@ -434,3 +434,41 @@ Test(view, the_buddy_panel_shows_watermarks_lru_and_swap_under_pressure, .timeou
 		SDL_FreeSurface(conv);
 	}
 }
+
+/* A policy of one's own (--malloc ./mm.so) is drawn as the built-in ones
+   are: its heap comes from its mm_walk. The seed plugin, compiled by
+   `lab`, ends seed-walk.ams with the chunks of the built-in seed, pixel
+   for pixel in the heap panel's "in use" colour. */
+Test(view, a_plugin_s_heap_is_drawn_as_the_builtin_policy_s, .timeout = 120)
+{
+	char so[128], png[2][128], src[512], trace[512], err[4096];
+	const char *build[] = {"lab", src, trace, "-o", so, NULL};
+	struct view_layout L;
+	long in_use[2];
+
+	snprintf(so, sizeof(so), "%s/mm-seed.so", tmpdir);
+	snprintf(src, sizeof(src), "%s/demos/lab/mm-seed.c", root());
+	snprintf(trace, sizeof(trace), "%s/demos/traces/malloclab/short1-bal.rep", root());
+	cr_assert_eq(run_bin(err, sizeof(err), build), 0, "lab: %s", err);
+	view_layout(&L, VIEW_DEFAULT_W, VIEW_DEFAULT_H, 1);
+	for (int i = 0; i < 2; i++) {
+		const char *args[] = {"view",         script("seed-walk.ams"), "--malloc", i ? so : "seed",
+		                      "--screenshot", png[i],                  "--at",     "999999",
+		                      NULL};
+		struct view_rect b = view_panel_body(&L.panel[0][VP_HEAP], L.font_px);
+		SDL_Surface *s, *conv;
+
+		snprintf(png[i], sizeof(png[i]), "%s/heap-%d.png", tmpdir, i);
+		cr_assert_eq(run_bin(err, sizeof(err), args), 0, "view --malloc %s: %s", args[3], err);
+		s = IMG_Load(png[i]);
+		cr_assert_not_null(s, "cannot load %s: %s", png[i], IMG_GetError());
+		conv = SDL_ConvertSurfaceFormat(s, SDL_PIXELFORMAT_ARGB8888, 0);
+		SDL_FreeSurface(s);
+		cr_assert_not_null(conv);
+		in_use[i] = count(conv, &b, 0x5ac86e, true); /* view_draw.c's COL_CH_USE */
+		SDL_FreeSurface(conv);
+	}
+	cr_assert_gt(in_use[0], 5000, "the built-in seed's chunks: %ld pixels", in_use[0]);
+	cr_assert_eq(in_use[1], in_use[0], "the plugin's chunks: %ld pixels, the built-in's %ld",
+	             in_use[1], in_use[0]);
+}
