@@ -532,41 +532,40 @@ Test(lab, a_direct_dereference_kills_the_simulated_process_not_the_tool, .timeou
    between the plugin and the session: an endless loop through the
    accessors, a stack overflow and exit() are still reported as what they
    are, the first two as the simulated process's death. */
-Test(lab, in_process_an_endless_loop_through_the_accessors_is_sigxcpu, .timeout = 120)
-{
-	struct bin_out o = with_plugin("run", "p = malloc 100\nq = malloc 100\n", false,
-	                               "tests/lab/mm-faulty.c", "-DFAULT=8 -DFAULT_AT=2", "f.so",
-	                               NULL);
+struct in_process_case {
+	char script[40];
+	char flags[32];
+	int status;
+	char out[40];  /* in the report */
+	char err[128]; /* on stderr */
+};
 
-	cr_assert_eq(o.status, 1, "%s", o.err);
-	cr_assert(strstr(o.out, "killed by SIGXCPU (SI_KERNEL)"), "%s", o.out);
-	cr_assert(strstr(o.err, "f.so: mm_malloc made 268435456 accesses to simulated memory "
-	                        "without returning: an endless loop?"),
-	          "%s", o.err);
-	bin_out_free(&o);
+ParameterizedTestParameters(lab, in_process_a_fault_is_reported_as_what_it_is)
+{
+	static struct in_process_case cases[] = {
+	    {"p = malloc 100\nq = malloc 100\n", "-DFAULT=8 -DFAULT_AT=2", 1,
+	     "killed by SIGXCPU (SI_KERNEL)",
+	     "f.so: mm_malloc made 268435456 accesses to simulated memory without returning: an "
+	     "endless loop?"},
+	    {"p = malloc 100\nq = malloc 100\n", "-DFAULT=10 -DFAULT_AT=1", 1, "killed by SIGSEGV",
+	     "f.so: mm_malloc overflowed its stack (SIGSEGV at "},
+	    {"p = malloc 100\n", "-DFAULT=7 -DFAULT_AT=1", 3, "",
+	     "aftermalloc: f.so: mm_malloc called exit(3): the plugin runs in this process, which "
+	     "ends with it\n"},
+	};
+
+	return cr_make_param_array(struct in_process_case, cases, sizeof(cases) / sizeof(cases[0]));
 }
 
-Test(lab, in_process_a_stack_overflow_kills_the_simulated_process, .timeout = 60)
+ParameterizedTest(struct in_process_case *c, lab, in_process_a_fault_is_reported_as_what_it_is,
+                  .timeout = 120)
 {
-	struct bin_out o = with_plugin("run", "p = malloc 100\nq = malloc 100\n", false,
-	                               "tests/lab/mm-faulty.c", "-DFAULT=10 -DFAULT_AT=1", "f.so",
-	                               NULL);
+	struct bin_out o =
+	    with_plugin("run", c->script, false, "tests/lab/mm-faulty.c", c->flags, "f.so", NULL);
 
-	cr_assert_eq(o.status, 1, "%s", o.err);
-	cr_assert(strstr(o.out, "killed by SIGSEGV"), "%s", o.out);
-	cr_assert(strstr(o.err, "f.so: mm_malloc overflowed its stack (SIGSEGV at "), "%s", o.err);
-	bin_out_free(&o);
-}
-
-Test(lab, in_process_exit_says_so_before_the_tool_ends, .timeout = 60)
-{
-	struct bin_out o = with_plugin("run", "p = malloc 100\n", false, "tests/lab/mm-faulty.c",
-	                               "-DFAULT=7 -DFAULT_AT=1", "f.so", NULL);
-
-	cr_assert_eq(o.status, 3, "%s", o.err);
-	cr_assert(strstr(o.err, "aftermalloc: f.so: mm_malloc called exit(3): the plugin runs in "
-	                        "this process, which ends with it\n"),
-	          "%s", o.err);
+	cr_assert_eq(o.status, c->status, "%s: %s", c->flags, o.err);
+	cr_assert(strstr(o.out, c->out), "%s: %s", c->flags, o.out);
+	cr_assert(strstr(o.err, c->err), "%s: %s", c->flags, o.err);
 	bin_out_free(&o);
 }
 
