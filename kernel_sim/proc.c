@@ -193,21 +193,24 @@ static void status_kb(FILE *out, const char *label, uint64_t pages)
 }
 
 /*
- * A process that exited and was not reaped (exit_state EXIT_ZOMBIE) has
- * given back its fs, files and mm: proc_pid_status prints no Umask line, an
- * FDSize of 0, and none of task_mem's Vm lines nor CoreDumping and
- * THP_enabled (they come from the mm).
+ * task_state (fs/proc/array.c): the lines before the mm's. A process that
+ * exited and was not reaped (a zombie) has given back its fs and files: no
+ * Umask line, an FDSize of 0.
  */
-static void proc_status_zombie(struct task *t, FILE *out)
+static void status_task_state(struct task *t, FILE *out)
 {
+	bool alive = t->mm != NULL;
+
 	fprintf(out, "Name:\t%.*s\n", (int)sizeof(t->comm), t->comm);
+	if (alive)
+		fprintf(out, "Umask:\t0022\n");
 	fprintf(out, "State:\t%s\n", task_state(t));
 	fprintf(out, "Tgid:\t%d\nNgid:\t0\nPid:\t%d\nPPid:\t%d\nTracerPid:\t0\n", t->tgid, t->pid,
 	        t->real_parent ? t->real_parent->pid : 0);
-	fprintf(out, "Uid:\t0\t0\t0\t0\nGid:\t0\t0\t0\t0\nFDSize:\t0\nGroups:\t \n");
+	fprintf(out, "Uid:\t0\t0\t0\t0\nGid:\t0\t0\t0\t0\nFDSize:\t%d\nGroups:\t \n",
+	        alive ? 64 : 0);
 	fprintf(out, "NStgid:\t%d\nNSpid:\t%d\nNSpgid:\t%d\nNSsid:\t%d\nKthread:\t0\n", t->tgid,
 	        t->pid, t->pid, t->pid);
-	fprintf(out, "Threads:\t1\n");
 }
 
 void proc_status(struct kernel *k, struct task *t, FILE *out)
@@ -215,8 +218,10 @@ void proc_status(struct kernel *k, struct task *t, FILE *out)
 	const struct mm_struct *mm = t->mm;
 	uint64_t anon, hiwater_vm, hiwater_rss, text, exec, lib;
 
+	status_task_state(t, out);
 	if (!mm) {
-		proc_status_zombie(t, out);
+		/* the mm's lines (task_mem, CoreDumping, THP_enabled) are not there */
+		fprintf(out, "Threads:\t1\n");
 		return;
 	}
 	anon = mm->rss_stat[MM_ANONPAGES];
@@ -229,14 +234,6 @@ void proc_status(struct kernel *k, struct task *t, FILE *out)
 	if (text > exec)
 		text = exec;
 	lib = exec - text;
-	fprintf(out, "Name:\t%.*s\n", (int)sizeof(t->comm), t->comm);
-	fprintf(out, "Umask:\t0022\n");
-	fprintf(out, "State:\t%s\n", task_state(t));
-	fprintf(out, "Tgid:\t%d\nNgid:\t0\nPid:\t%d\nPPid:\t%d\nTracerPid:\t0\n", t->pid, t->pid,
-	        t->real_parent ? t->real_parent->pid : 0);
-	fprintf(out, "Uid:\t0\t0\t0\t0\nGid:\t0\t0\t0\t0\nFDSize:\t64\nGroups:\t \n");
-	fprintf(out, "NStgid:\t%d\nNSpid:\t%d\nNSpgid:\t%d\nNSsid:\t%d\nKthread:\t0\n", t->pid,
-	        t->pid, t->pid, t->pid);
 	status_kb(out, "VmPeak", hiwater_vm);
 	status_kb(out, "VmSize", mm->total_vm);
 	status_kb(out, "VmLck", 0);

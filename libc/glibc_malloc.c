@@ -45,6 +45,20 @@ void glibc_malloc_release(struct libc *lc)
 	lc->priv = NULL;
 }
 
+/* A copy of n addresses (NULL for none). */
+static vaddr_t *dup_addrs(const vaddr_t *a, size_t n)
+{
+	vaddr_t *c;
+
+	if (!n)
+		return NULL;
+	c = malloc(n * sizeof(*c));
+	if (!c)
+		panic("out of host memory");
+	memcpy(c, a, n * sizeof(*c));
+	return c;
+}
+
 /* The host-side lists follow the process into its child: after fork the
    child's heap holds the same mmapped chunks and segments (copies). */
 void glibc_malloc_fork(struct libc *child, const struct libc *parent)
@@ -58,20 +72,10 @@ void glibc_malloc_fork(struct libc *child, const struct libc *parent)
 	c = calloc(1, sizeof(*c));
 	if (!c)
 		panic("out of host memory");
-	if (pv->nr_mmapped) {
-		c->mmapped = malloc(pv->nr_mmapped * sizeof(*c->mmapped));
-		if (!c->mmapped)
-			panic("out of host memory");
-		memcpy(c->mmapped, pv->mmapped, pv->nr_mmapped * sizeof(*c->mmapped));
-		c->nr_mmapped = c->cap_mmapped = pv->nr_mmapped;
-	}
-	if (pv->nr_segs) {
-		c->segs = malloc(pv->nr_segs * sizeof(*c->segs));
-		if (!c->segs)
-			panic("out of host memory");
-		memcpy(c->segs, pv->segs, pv->nr_segs * sizeof(*c->segs));
-		c->nr_segs = c->cap_segs = pv->nr_segs;
-	}
+	c->mmapped = dup_addrs(pv->mmapped, pv->nr_mmapped);
+	c->nr_mmapped = c->cap_mmapped = pv->nr_mmapped;
+	c->segs = dup_addrs(pv->segs, pv->nr_segs);
+	c->nr_segs = c->cap_segs = pv->nr_segs;
 	child->priv = c;
 }
 

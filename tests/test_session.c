@@ -882,6 +882,34 @@ Test(session, an_orphan_is_reaped_by_init_when_it_exits)
 	finish(&f);
 }
 
+Test(session, a_child_has_its_own_list_of_the_mmapped_chunks)
+{
+	/* glibc's host-side list of mmapped chunks (walk and check read it) is
+	   copied into the child: the child frees p, the parent still has it. */
+	struct fixture f = start("p = malloc 1M\n"
+	                         "c = fork\n"
+	                         "in c\n"
+	                         "  show heap\n"
+	                         "  free p\n"
+	                         "  show heap\n"
+	                         "  exit 0\n"
+	                         "end\n"
+	                         "s = wait c\n"
+	                         "show heap\n"
+	                         "free p\n"
+	                         "show heap\n");
+
+	while (!session_done(f.s)) {
+		cr_assert_eq(step(&f), SESSION_OK, "line %d", f.s->res.line);
+		if (f.s->res.line == 6 || f.s->res.line == 12)
+			cr_assert_null(strstr(f.s->res.output, "mmapped"), "%s", f.s->res.output);
+		if (f.s->res.line == 4 || f.s->res.line == 10)
+			cr_assert_not_null(strstr(f.s->res.output, "mmapped"), "%s",
+			                   f.s->res.output);
+	}
+	finish(&f);
+}
+
 Test(session, process_errors_stop_the_script_with_file_and_line)
 {
 	static const struct {
