@@ -137,9 +137,9 @@ $(UNIT): $(TEST_OBJ) $(LIB_OBJ) $(VIEW_OBJ) libc/policy.syms
 	$(CC) $(LDFLAGS) $(EXPORT_LDFLAGS) -o $@ $(filter %.o,$^) $(PKG_LIBS) $(SDL_LIBS) $(CRIT_LIBS) -lm
 
 # Real C programs run on the host kernel and glibc: the oracle for fidelity tests.
-# They link the trace reader (self-contained) and nothing else of the project;
+# They link the trace reader (with util.c, the names it shows) and nothing else of the project;
 # what they share is in header-only tests/host/*.h, listed to rebuild them.
-$(BUILD)/host/%: tests/host/%.c $(wildcard demos/cli/trace.c tests/host/*.h) | $(DEPS_STAMP)
+$(BUILD)/host/%: tests/host/%.c $(wildcard demos/cli/trace.c demos/cli/util.c tests/host/*.h) | $(DEPS_STAMP)
 	@mkdir -p $(@D)
 	$(CC) -std=gnu11 -O1 -fno-builtin -Wl,-z,now -Wall -Wextra -Werror -D_GNU_SOURCE -I. -o $@ $(filter %.c,$^)
 

@@ -20,6 +20,7 @@
 
 #include <cjson/cJSON.h>
 
+#include "demos/cli/commands.h"
 #include "support_bin.h"
 
 static bool matches(const char *text, const char *pattern)
@@ -631,4 +632,239 @@ Test(badinput, a_bad_free_aborts_under_every_policy_that_checks)
 	}
 	unlink(path);
 	free(path);
+}
+
+/* P+OFF wraps at 2^64 as the CPU's address arithmetic does (reference.md,
+   Values and expressions): 0x7fffffffffffffff + 1 is the non-canonical
+   0x8000000000000000, a general protection fault of the program, and no
+   overflow of the host (the sanitizer build aborts on one). Also through
+   quiz and the viewer, which run statements the same way; and expressions,
+   whose operators wrap too. */
+Test(badinput, address_arithmetic_wraps_as_the_cpu_s, .timeout = 60)
+{
+	static const char *const stmts[] = {
+	    "store 0x7fffffffffffffff 1 1",   "v = load 0x7fffffffffffffff 1 1",
+	    "touch 0x7fffffffffffffff 1 1",   "read 0x7fffffffffffffff 1 1",
+	    "store -0x8000000000000000 -1 1", "v = load 1 -0x8000000000000000",
+	};
+
+	for (size_t i = 0; i < sizeof(stmts) / sizeof(stmts[0]); i++) {
+		char *path = bin_script_file(stmts[i]);
+		const char *run[] = {"run", path, NULL};
+		const char *quiz[] = {"quiz", path, "--answers", NULL};
+		const char *view[] = {"view", path, "--screenshot", "/dev/null", "--at", "400", NULL};
+		struct bin_out p = bin_run(run, NULL);
+
+		assert_no_signal(&p, stmts[i]);
+		cr_expect_eq(p.status, 1, "%s: status %d\n%s", stmts[i], p.status, p.err);
+		cr_expect(strstr(p.err, "general protection fault") || strstr(p.err, "segfault at"),
+		          "%s: %s", stmts[i], p.err);
+		bin_out_free(&p);
+		p = bin_run(quiz, NULL);
+		assert_no_signal(&p, stmts[i]);
+		cr_expect_eq(p.status, 0, "quiz %s: status %d\n%s", stmts[i], p.status, p.err);
+		bin_out_free(&p);
+		p = bin_run(view, NULL);
+		assert_no_signal(&p, stmts[i]);
+		cr_expect_eq(p.status, 0, "view %s: status %d\n%s", stmts[i], p.status, p.err);
+		bin_out_free(&p);
+		unlink(path);
+		free(path);
+	}
+}
+
+Test(badinput, expressions_wrap_at_2_to_the_64)
+{
+	char *path = bin_script_file("a = 0x7fffffffffffffff + 1\n"
+	                             "expect a == -0x8000000000000000\n"
+	                             "b = -a\n"
+	                             "expect b == a\n"
+	                             "c = a * 2 + (a - 1) * 3\n"
+	                             "expect c == 0x7ffffffffffffffd\n"
+	                             "d = a / -1\n"
+	                             "expect d == a\n"
+	                             "e = a % -1\n"
+	                             "expect e == 0\n"
+	                             "f = 1 << 63 << 1\n"
+	                             "expect f == 0\n"
+	                             "for i = 0x7ffffffffffffffe to 0x7fffffffffffffff\n"
+	                             "end\n"
+	                             "expect i == a\n");
+	const char *run[] = {"run", path, NULL};
+	struct bin_out p = bin_run(run, NULL);
+
+	assert_no_signal(&p, "wrapping expressions");
+	cr_expect_eq(p.status, 0, "status %d\n%s%s", p.status, p.out, p.err);
+	bin_out_free(&p);
+	unlink(path);
+	free(path);
+}
+
+/* --check after every statement: a heap the script broke on purpose is a
+   finding about the simulated program (exit 1, the chunk and the
+   invariant), not an abort of the host (a panic is for the simulator's own
+   invariants). */
+Test(badinput, check_reports_a_corrupted_heap_as_the_program_s_bug, .timeout = 60)
+{
+	static const struct {
+		const char *text, *line, *finding;
+	} cases[] = {
+	    /* the top chunk's size overwritten (demos/crash/corrupted-top.ams) */
+	    {"p = malloc 24\nstore p 24 0xff 8\nq = malloc 100\n", ":2: ",
+	     "glibc heap check: "},
+	    /* the size field of p's own chunk */
+	    {"p = malloc 24\nq = malloc 24\nstore p -8 0 1\nfree q\n", ":3: ",
+	     "glibc heap check: chunk 0x"},
+	};
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		char *path = bin_script_file(cases[i].text);
+		const char *args[] = {"run", path, "--check", NULL};
+		const char *json[] = {"run", path, "--check", "--json", NULL};
+		struct bin_out p = bin_run(args, NULL);
+
+		assert_no_signal(&p, cases[i].text);
+		cr_expect_eq(p.status, 1, "status %d: %s", p.status, p.err);
+		cr_expect(strstr(p.err, cases[i].line) &&
+		              strstr(p.err, "the program corrupted its heap (--check): ") &&
+		              strstr(p.err, cases[i].finding),
+		          "%s", p.err);
+		cr_expect_null(strstr(p.err, "panic"), "%s", p.err);
+		cr_expect(strstr(p.out, "the program corrupted its heap"), "%s", p.out);
+		bin_out_free(&p);
+		p = bin_run(json, NULL);
+		assert_no_signal(&p, cases[i].text);
+		cr_expect_eq(p.status, 1);
+		cr_expect(strstr(p.out, "\"heap_corrupt\":"), "%s", p.out);
+		bin_out_free(&p);
+		unlink(path);
+		free(path);
+	}
+}
+
+/* A token of megabytes is quoted cut in the message. */
+Test(badinput, a_huge_bad_token_is_cut_in_the_message, .timeout = 60)
+{
+	size_t n = 10u << 20;
+	static const char *const heads[] = {"x = ", "x = 1", "expect ", "for "};
+
+	for (size_t h = 0; h < sizeof(heads) / sizeof(heads[0]); h++) {
+		size_t l = strlen(heads[h]);
+		char *text = malloc(n + l + 2);
+		const char *args[] = {"run", "-", NULL};
+		struct bin_out p;
+
+		memcpy(text, heads[h], l);
+		memset(text + l, heads[h][l - 1] == '1' ? '1' : 'a', n);
+		text[l + n] = '\n';
+		text[l + n + 1] = 0;
+		p = bin_run(args, text);
+		assert_no_signal(&p, heads[h]);
+		cr_expect_eq(p.status, 2, "%s: status %d", heads[h], p.status);
+		cr_expect_lt(p.err_len, 400, "%s...: a message of %zu bytes: %.300s", heads[h],
+		             p.err_len, p.err);
+		cr_expect(strncmp(p.err, "<stdin>:1: ", 11) == 0, "%.300s", p.err);
+		bin_out_free(&p);
+		free(text);
+	}
+}
+
+/* No byte of a script or of its name reaches a terminal as a control
+   sequence, and every JSON output stays valid UTF-8. */
+static bool valid_utf8_without_escapes(const char *s, size_t n)
+{
+	return text_bad_byte(s, n) == NULL;
+}
+
+Test(badinput, control_bytes_in_a_script_are_refused, .timeout = 60)
+{
+	static const char *const texts[] = {
+	    "# \x1b]0;owned\x07 a comment that retitles the terminal\nx = 1\n",
+	    "x = 1\n# \x1b[2J clear the screen\n",
+	    "expect stderr \"\x1b[31m\"\n",
+	    "x = 1 # \xc2\x9b (CSI, as UTF-8)\n",
+	    "# \xff not UTF-8\n",
+	    "x = 1\r# a carriage return that rewrites the line\n",
+	};
+
+	for (size_t i = 0; i < sizeof(texts) / sizeof(texts[0]); i++) {
+		char *path = bin_script_file(texts[i]);
+		const char *run[] = {"run", path, NULL};
+		const char *quiz[] = {"quiz", path, "--answers", NULL};
+		struct bin_out p = bin_run(run, NULL);
+
+		assert_no_signal(&p, texts[i]);
+		cr_expect_eq(p.status, 2, "case %zu: status %d: %s", i, p.status, p.err);
+		cr_expect(strstr(p.err, ": unexpected byte 0x"), "case %zu: %s", i, p.err);
+		cr_expect(valid_utf8_without_escapes(p.err, p.err_len), "case %zu: %s", i, p.err);
+		cr_expect(valid_utf8_without_escapes(p.out, p.out_len), "case %zu", i);
+		bin_out_free(&p);
+		p = bin_run(quiz, NULL);
+		cr_expect_eq(p.status, 2, "quiz case %zu: status %d", i, p.status);
+		cr_expect(valid_utf8_without_escapes(p.err, p.err_len), "quiz case %zu: %s", i,
+		          p.err);
+		bin_out_free(&p);
+		unlink(path);
+		free(path);
+	}
+}
+
+Test(badinput, a_script_name_that_is_not_utf8_keeps_every_output_valid, .timeout = 60)
+{
+	char dir[] = "/tmp/test_badinput_name_XXXXXX", path[256], pf[300], trace[300];
+	const char *json[] = {"run", path, "--json", "--perfetto", pf, NULL};
+	const char *text[] = {"run", path, NULL};
+	const char *replay[] = {"replay", trace, "--json", NULL};
+	struct bin_out p;
+	FILE *f;
+	char *perfetto;
+	size_t len;
+	cJSON *o;
+
+	cr_assert_not_null(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/bad\xff\xfe name \x1b[31mred\x1b[0m.ams", dir);
+	snprintf(pf, sizeof(pf), "%s/out.json", dir);
+	snprintf(trace, sizeof(trace), "%s/t\xff\x1b[2J.rep", dir);
+	f = fopen(path, "w");
+	cr_assert_not_null(f);
+	fputs("p = malloc 10\nshow status\n", f);
+	fclose(f);
+	f = fopen(trace, "w");
+	cr_assert_not_null(f);
+	fputs("0\n1\n1\n1\na 0 10\n", f);
+	fclose(f);
+
+	p = bin_run(json, NULL);
+	cr_expect_eq(p.status, 0, "%s", p.err);
+	cr_expect(valid_utf8_without_escapes(p.out, p.out_len), "--json: %s", p.out);
+	for (char *line = strtok(p.out, "\n"); line; line = strtok(NULL, "\n")) {
+		o = cJSON_Parse(line);
+		cr_expect_not_null(o, "not JSON: %s", line);
+		cJSON_Delete(o);
+	}
+	bin_out_free(&p);
+	perfetto = bin_read_file(pf, &len);
+	cr_expect(valid_utf8_without_escapes(perfetto, len), "--perfetto is not valid UTF-8");
+	o = cJSON_Parse(perfetto);
+	cr_expect_not_null(o, "--perfetto is not JSON");
+	cJSON_Delete(o);
+	free(perfetto);
+
+	p = bin_run(text, NULL);
+	cr_expect_eq(p.status, 0, "%s", p.err);
+	cr_expect(valid_utf8_without_escapes(p.out, p.out_len), "the text report: %s", p.out);
+	bin_out_free(&p);
+
+	p = bin_run(replay, NULL);
+	cr_expect_eq(p.status, 0, "%s", p.err);
+	cr_expect(valid_utf8_without_escapes(p.out, p.out_len), "replay --json: %s", p.out);
+	o = cJSON_Parse(p.out);
+	cr_expect_not_null(o, "replay --json: %s", p.out);
+	cJSON_Delete(o);
+	bin_out_free(&p);
+
+	unlink(path);
+	unlink(pf);
+	unlink(trace);
+	rmdir(dir);
 }

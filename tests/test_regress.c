@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "fuzz/fuzz_cmd.h"
 #include "fuzz/fuzz_decode.h"
 
 typedef int (*fuzz_one_t)(const uint8_t *data, size_t size, FILE *err);
@@ -96,6 +97,25 @@ Test(regress, operation_sequences_that_broke_an_invariant_now_keep_them, .timeou
 {
 	replay_dir("regress", "ops", fuzz_ops_one);
 	cr_assert_gt(replay_dir("corpus", "ops", fuzz_ops_one), 0, "no ops corpus");
+}
+
+/* The harnesses that reach execution (fuzz_cmd.h): whole scripts through
+   `run` with every output path, and command lines of run, replay, quiz, gen
+   and step; their corpora hold every demo and each reproduction of issue 13
+   (a wrapping address, a heap corrupted under --check, a closed pipe's
+   outputs, escapes in comments). This is the fuzzers' CI-sized smoke: every
+   input, in the normal and the sanitizer build. */
+Test(regress, whole_scripts_run_with_every_output_path, .timeout = 240)
+{
+	replay_dir("regress", "run", fuzz_run_one);
+	cr_assert_gt(replay_dir("corpus", "run", fuzz_run_one), 20, "no run corpus");
+}
+
+Test(regress, command_lines_of_every_command_run_or_fail_cleanly, .timeout = 120)
+{
+	replay_dir("regress", "options", fuzz_options_one);
+	cr_assert_gt(replay_dir("corpus", "options", fuzz_options_one), 10,
+	             "no options corpus");
 }
 
 /* The decoder itself: an empty input, and every single opcode alone, run

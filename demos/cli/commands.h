@@ -10,6 +10,7 @@
 #define DEMOS_COMMANDS_H
 
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #define EXIT_SIM_FAILED 1
@@ -35,6 +36,22 @@ int cmd_lab(int argc, char **argv);    /* demos/cli/lab.c */
 int usage_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 int vusage_error(const char *cmd, const char *fmt, va_list ap);
 int cmd_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/*
+ * Text that reaches a terminal or a JSON string. utf8_char: the length of
+ * the valid UTF-8 character at s (1-4, its code point in *cp), or 0 for a
+ * byte that starts none. display_name: a copy of a name (a file name from
+ * the command line) fit to print: every byte that is not valid UTF-8 and
+ * every control character (C0 but tab, DEL, C1: what a terminal acts on)
+ * becomes '?', and a name past DISPLAY_NAME_MAX bytes is cut at a
+ * character and ends in "..."; NULL when out of memory. text_bad_byte: the
+ * first byte of s[0..n) that is not text (invalid UTF-8, a control
+ * character other than tab, LF, and CR before LF), or NULL.
+ */
+#define DISPLAY_NAME_MAX 1024
+int utf8_char(const char *s, size_t n, uint32_t *cp);
+char *display_name(const char *s);
+const char *text_bad_byte(const char *s, size_t n);
 
 /* Parse a size: decimal, 0x hex, K/M/G suffixes. 0 and *out, or -1 on error. */
 int parse_size(const char *s, uint64_t *out);

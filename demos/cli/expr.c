@@ -96,6 +96,10 @@ int lex_line(struct parser *p, const char *s)
 			       (*s == '.' && ident_start((unsigned char)s[1])))
 				s++;
 			t->kind = T_IDENT;
+			/* Every message may quote a name whole: it is short. */
+			if (s - t->s > SCRIPT_MAX_NAME)
+				return parser_error(p, "name '%.32s...' longer than %d characters",
+				                    t->s, SCRIPT_MAX_NAME);
 		} else if (isdigit((unsigned char)*s)) {
 			char buf[64];
 
@@ -103,7 +107,7 @@ int lex_line(struct parser *p, const char *s)
 				s++;
 			t->kind = T_NUM;
 			if ((size_t)(s - t->s) >= sizeof(buf))
-				return parser_error(p, "bad number '%.*s'", (int)(s - t->s), t->s);
+				return parser_error(p, "bad number '%.32s...'", t->s);
 			memcpy(buf, t->s, (size_t)(s - t->s));
 			buf[s - t->s] = 0;
 			if (parse_size(buf, &t->num) < 0)
@@ -150,7 +154,10 @@ const char *tok_desc(const struct tok *t, char *buf, size_t n)
 {
 	if (t->kind == T_END)
 		return "end of line";
-	snprintf(buf, n, "'%.*s'", (int)t->len, t->s);
+	if (t->len > 40)
+		snprintf(buf, n, "'%.32s...'", t->s); /* a long string */
+	else
+		snprintf(buf, n, "'%.*s'", (int)t->len, t->s);
 	return buf;
 }
 

@@ -57,6 +57,8 @@ struct tok {
 };
 
 #define SCRIPT_MAX_TOKS 128
+/* A name (variable, statement, built-in) is at most this long. */
+#define SCRIPT_MAX_NAME 128
 
 /* The state of parsing one line of one script (shared by script.c). */
 struct parser {

@@ -25,6 +25,7 @@
 #include <string.h>
 
 #include "commands.h"
+#include "output.h"
 #include "script.h"
 #include "trace.h"
 
@@ -508,24 +509,18 @@ int cmd_gen(int argc, char **argv)
 			fprintf(stderr, "aftermalloc gen: out of memory\n"), rc = EXIT_BAD_INPUT;
 		goto out;
 	}
-	f = o.out ? fopen(o.out, "w") : stdout;
+	f = o.out ? output_open(o.out, false) : stdout;
 	if (!f) {
-		fprintf(stderr, "aftermalloc gen: %s: %s\n", o.out, strerror(errno));
 		rc = EXIT_BAD_INPUT;
 		goto out;
 	}
 	nr_ids = (uint32_t)g.next_id;
 	gen_start(&o, &g);
+	/* A failed write ends the command in the stream (output.h). */
 	rc = gen_write(f, &o, &g, nr_ids);
-	if (o.out && fclose(f) != 0)
-		rc = -1;
-	if (rc < 0) {
-		/* a closed pipe ends the output quietly */
-		if (errno != EPIPE)
-			fprintf(stderr, "aftermalloc gen: %s: %s\n",
-			        o.out ? o.out : "standard output", strerror(errno));
-		rc = errno == EPIPE ? 0 : EXIT_BAD_INPUT;
-	}
+	output_close(f);
+	if (rc < 0)
+		rc = cmd_error("gen", "%s: %s", o.out ? o.out : "standard output", strerror(errno));
 out:
 	free(g.ids);
 	return rc;

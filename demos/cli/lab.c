@@ -22,6 +22,7 @@
 #include <unistd.h>
 
 #include "commands.h"
+#include "output.h"
 #include "mdriver.h"
 #include "plugin.h"
 #include "plugin_guard.h"
@@ -58,7 +59,7 @@ static void usage(FILE *f)
 	      "  -j, --json          one JSON object a trace, then {\"summary\": ...}\n"
 	      "      --timeout SECS  wall-clock limit of each trace's replay (default 60)\n"
 	      "      --check-heap    run mm_checkheap after every operation\n"
-	      "  -p, --phys SIZE     simulated RAM (default: enough for the trace)\n"
+	      "  -p, --phys SIZE     simulated RAM (default 2G)\n"
 	      "      --ref-kops N    throughput reference of the index, in Kops/s (default:\n"
 	      "                      the built-in glibc policy's on the same traces, in this run)\n"
 	      "  -V, --verbose       say what runs, trace by trace, on stderr\n"
@@ -103,6 +104,18 @@ static void relay_output(const char *trace, const char *text)
 }
 
 /* Compile src to a plugin: to -o FILE, or into a private directory. */
+/* The compiled plugin kept only for this run, and its directory; also when
+   a failed write ends the command (output_at_exit). */
+static void remove_tmp(void *ctx)
+{
+	struct lab *l = ctx;
+
+	if (l->tmp_so) {
+		remove(l->tmp_so);
+		remove(l->tmpdir);
+	}
+}
+
 static int build(struct lab *l)
 {
 	if (ends_with(l->src, ".so")) {
@@ -125,6 +138,7 @@ static int build(struct lab *l)
 			                 strerror(errno));
 		}
 		l->so = l->tmp_so;
+		output_at_exit(remove_tmp, l);
 	}
 	if (l->verbose)
 		fprintf(stderr, "aftermalloc lab: compiling %s into %s\n", l->src, l->so);
@@ -380,10 +394,8 @@ out:
 	free(rows);
 	if (l.paths)
 		mdriver_free_paths(l.paths, l.nr_paths);
-	if (l.tmp_so) {
-		remove(l.tmp_so);
-		remove(l.tmpdir);
-	}
+	remove_tmp(&l);
+	output_at_exit_remove(remove_tmp, &l);
 	free(l.tmp_so);
 	free(l.tmpdir);
 	return status;

@@ -110,6 +110,20 @@ static void rp_fail(struct rp *x, const char *fmt, ...)
 	x->failed = true;
 }
 
+/* After "returned NULL": how much simulated RAM there was, and how to have
+   more (the default is bounded: replay_default_phys). */
+static const char *null_hint(const struct rp *x, char *buf, size_t n)
+{
+	uint64_t mib = x->r->phys_bytes >> 20;
+
+	if (x->o->phys_bytes)
+		snprintf(buf, n, " (simulated RAM %llu MiB, --phys)", (unsigned long long)mib);
+	else
+		snprintf(buf, n, " (simulated RAM %llu MiB, the default; --phys raises it)",
+		         (unsigned long long)mib);
+	return buf;
+}
+
 /* Pattern byte at offset off of id's block: offset-dependent, so a block
    copied to a shifted place or another id's data does not match. Within an
    aligned 256-byte stretch of offsets the bytes climb by one, so a stretch
@@ -340,12 +354,16 @@ static void op_alloc(struct rp *x, const struct trace_op *op)
 		break;
 	}
 	if (!p) {
+		char hint[96];
+
 		if (op->kind == TOP_ALLOC)
-			rp_fail(x, "malloc(%llu) returned NULL", (unsigned long long)op->size);
+			rp_fail(x, "malloc(%llu) returned NULL%s", (unsigned long long)op->size,
+			        null_hint(x, hint, sizeof(hint)));
 		else
-			rp_fail(x, "%s(%llu, %llu) returned NULL",
+			rp_fail(x, "%s(%llu, %llu) returned NULL%s",
 			        op->kind == TOP_CALLOC ? "calloc" : "memalign",
-			        (unsigned long long)op->arg, (unsigned long long)op->size);
+			        (unsigned long long)op->arg, (unsigned long long)op->size,
+			        null_hint(x, hint, sizeof(hint)));
 		return;
 	}
 	if (op->kind == TOP_MEMALIGN && x->o->check && p % op->arg) {
@@ -384,8 +402,10 @@ static void op_realloc(struct rp *x, const struct trace_op *op)
 	if (!p) {
 		if (op->size == 0)
 			return; /* realloc(NULL, 0) may return NULL */
-		rp_fail(x, "realloc(%#llx, %llu) returned NULL", (unsigned long long)oldp,
-		        (unsigned long long)op->size);
+		char hint[96];
+
+		rp_fail(x, "realloc(%#llx, %llu) returned NULL%s", (unsigned long long)oldp,
+		        (unsigned long long)op->size, null_hint(x, hint, sizeof(hint)));
 		return;
 	}
 	if (!rp_place(x, op->id, p, op->size) || !x->o->check)
@@ -629,22 +649,17 @@ static void rp_body(void *arg)
 
 uint64_t replay_default_phys(const struct trace *t)
 {
-	uint64_t peak = trace_peak_payload(t), want = 64ULL << 20, ram = 4ULL << 30;
-	const uint64_t max = 16ULL << 30;
-
 	/*
-	 * Simulated RAM is reserved lazily: frames never touched cost the host
-	 * nothing, so the default is generous. 4 GiB at least, because a policy
-	 * that never coalesces (seed) turns realloc-bal's 0.6 MB of payload into
-	 * a 1.4 GB heap; 64x the peak payload beyond that (0.02 utilization,
-	 * glibc on coalescing-bal, means a footprint of 50x the payload).
+	 * One size for every trace, and a bounded one: a replay costs the host
+	 * at most this much memory (frames are backed when first written), and
+	 * reserves this much address space (so it runs under `ulimit -v 4G`).
+	 * 2 GiB, because a policy that never coalesces (seed) turns
+	 * realloc-bal's 0.6 MB of payload into a 1.4 GB heap. A trace that
+	 * needs more fails with malloc's NULL and the hint of null_hint;
+	 * --phys raises it.
 	 */
-	if (peak > (max - want) / 64)
-		return max;
-	want += peak * 64;
-	while (ram < want)
-		ram <<= 1;
-	return ram;
+	(void)t;
+	return REPLAY_DEFAULT_PHYS;
 }
 
 static void death_reason(struct rp *x, int sig)

@@ -105,10 +105,10 @@ struct replay_result {
    could not be set up (message on stderr). */
 int replay_run(const struct trace *t, const struct replay_opts *o, struct replay_result *r);
 
-/* The RAM replay_run boots when opts.phys_bytes is 0: the trace's peak
-   payload with generous slack (policies with poor utilization), a power of
-   two between 64 MiB and 16 GiB. Simulated RAM is reserved lazily, so slack
-   costs the host little. */
+/* The RAM replay_run boots when opts.phys_bytes is 0: 2 GiB for every
+   trace, which bounds what a replay costs the host (docs/reference.md,
+   replay); a trace that needs more says so and --phys raises it. */
+#define REPLAY_DEFAULT_PHYS (2ULL << 30)
 uint64_t replay_default_phys(const struct trace *t);
 
 /* The result as `replay --json` prints it: an object of the keys of

@@ -69,7 +69,7 @@ static void usage(FILE *f)
 	        "                       (glibc,best), or all (default glibc); or a plugin, your\n"
 	        "                       own allocator (a path: see aftermalloc lab), each\n"
 	        "                       trace replayed in a process of its own (limit: %d s)\n"
-	        "  -p, --phys SIZE      simulated RAM (default: enough for the trace)\n"
+	        "  -p, --phys SIZE      simulated RAM (default 2G)\n"
 	        "  -j, --json           one JSON object per trace and policy, a line each\n"
 	        "  -n, --no-check       skip the block checks and payload writes (fast)\n"
 	        "  -f, --file FILE      a trace (as the CS:APP driver's -f); may repeat\n"

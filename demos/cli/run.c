@@ -16,6 +16,7 @@
 #include <stddef.h>
 #include <getopt.h>
 #include <inttypes.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,6 +27,7 @@
 #include "../step/events_out.h"
 #include "../step/perfetto.h"
 #include "commands.h"
+#include "output.h"
 #include "options.h"
 #include "script.h"
 #include "session.h"
@@ -50,14 +52,61 @@ struct run_notes {
 	/* write faults on pages shared since a fork: copied (__wp_page_copy_user,
 	   not the zero page's wp_page_copy, which copies nothing) or reused */
 	unsigned cow_copied, cow_reused;
-	FILE *trace;     /* --trace: event lines of the statement, or NULL */
-	unsigned depth0; /* probe depth when the statement started */
+	/* --trace: the statement's event lines wait in buf until its own line is
+	   printed above them; past TRACE_HOLD bytes they stream instead. */
+	bool trace;
+	char *buf;
+	size_t len, cap;
+	bool streaming;
+	void (*head)(void *ctx); /* print the statement's line, before it streams */
+	void *head_ctx;
 };
+
+/* What --trace holds of one statement's events before it streams them. */
+#define TRACE_HOLD (1u << 20)
 
 static void notes_reset(struct run_notes *n)
 {
 	n->nsys = 0;
 	n->cow_copied = n->cow_reused = 0;
+	n->len = 0;
+	n->streaming = false;
+}
+
+/* One event line of --trace: held, or (past TRACE_HOLD) printed now. */
+static void notes_trace(struct run_notes *n, const char *line, size_t l)
+{
+	if (!n->streaming && n->len + l > TRACE_HOLD) {
+		n->head(n->head_ctx);
+		fwrite(n->buf, 1, n->len, stdout);
+		n->len = 0;
+		n->streaming = true;
+	}
+	if (n->streaming) {
+		fwrite(line, 1, l, stdout);
+		return;
+	}
+	if (n->len + l > n->cap) {
+		size_t cap = n->cap ? 2 * n->cap : 4096;
+		char *b;
+
+		while (cap < n->len + l)
+			cap *= 2;
+		b = realloc(n->buf, cap);
+		if (!b) {
+			/* No room to hold them: stream from here. */
+			n->head(n->head_ctx);
+			fwrite(n->buf, 1, n->len, stdout);
+			n->len = 0;
+			n->streaming = true;
+			fwrite(line, 1, l, stdout);
+			return;
+		}
+		n->buf = b;
+		n->cap = cap;
+	}
+	memcpy(n->buf + n->len, line, l);
+	n->len += l;
 }
 
 static void notes_sink(void *ctx, const struct event *ev)
@@ -82,10 +131,16 @@ static void notes_sink(void *ctx, const struct event *ev)
 	if (ev->kind == EV_CALL && ev->fn && strcmp(ev->fn, "wp_page_reuse") == 0)
 		n->cow_reused++;
 	if (n->trace && ev->kind != EV_STMT) {
-		char buf[256];
+		char buf[256], line[512];
+		int l;
 
 		event_format(ev, buf, sizeof(buf));
-		fprintf(n->trace, "        %*s%s\n", 2 * (int)ev->depth, "", buf);
+		l = snprintf(line, sizeof(line), "        %*s%s\n", 2 * (int)ev->depth, "", buf);
+		if (l >= (int)sizeof(line)) {
+			l = (int)sizeof(line) - 1;
+			line[l - 1] = '\n';
+		}
+		notes_trace(n, line, (size_t)l);
 	}
 }
 
@@ -194,6 +249,35 @@ static uint64_t pt_pages(const struct session *s)
 	return s->task && s->task->mm ? s->task->mm->pgtables_bytes / 4096 : 0;
 }
 
+/* "  12  p = malloc 100      ": the line number and the statement, padded. */
+static void print_stmt_head(const struct run_opts *o, const struct stmt *st, int width)
+{
+	printf("%s%4d%s  %*s%-*s", col(o, C_DIM), st->line, col(o, C_RESET), 2 * st->depth, "",
+	       width - 2 * st->depth, st->text);
+}
+
+/* --trace past TRACE_HOLD: the statement's line before its events stream. */
+struct trace_head {
+	const struct run_opts *o;
+	const struct script *sc;
+	const struct stmt *st;
+	int width;
+	int *prev_line; /* the last line whose comments were printed */
+};
+
+static void print_trace_head(void *ctx)
+{
+	const struct trace_head *h = ctx;
+
+	if (h->o->narrate && h->st->line > *h->prev_line) {
+		print_narrative(h->o, h->sc, *h->prev_line, h->st->line - 1);
+		*h->prev_line = h->st->line;
+	}
+	print_stmt_head(h->o, h->st, h->width);
+	printf("  %s(its events as they happen, its result after them)%s\n", col(h->o, C_DIM),
+	       col(h->o, C_RESET));
+}
+
 static void print_statement(const struct run_opts *o, struct session *s, const struct stmt *st,
                             int width, const struct run_notes *notes, int64_t rss0, uint64_t pt0)
 {
@@ -201,8 +285,7 @@ static void print_statement(const struct run_opts *o, struct session *s, const s
 	const struct stmt_def *d = &script_stmt_defs[st->op];
 	char buf[64], buf2[64];
 
-	printf("%s%4d%s  %*s%-*s", col(o, C_DIM), st->line, col(o, C_RESET), 2 * st->depth, "",
-	       width - 2 * st->depth, st->text);
+	print_stmt_head(o, st, width);
 	if (st->op == ST_FOR || (st->op == ST_END && s->sc->stmts[st->peer].op == ST_FOR)) {
 		const struct stmt *f = st->op == ST_FOR ? st : &s->sc->stmts[st->peer];
 
@@ -349,6 +432,10 @@ static void print_summary(const struct run_opts *o, struct session *s, uint64_t 
 	if (s->failed)
 		printf("  %sthe script stopped at line %d: an error (on stderr)%s\n", col(o, C_BAD),
 		       s->sc->stmts[s->next].line, col(o, C_RESET));
+	if (s->corrupt)
+		printf("  %sthe run stopped at line %d: the program corrupted its heap (--check, on "
+		       "stderr)%s\n",
+		       col(o, C_BAD), s->res.line, col(o, C_RESET));
 }
 
 /* ---- JSON output ----------------------------------------------------- */
@@ -471,6 +558,8 @@ static void json_summary(struct session *s, int status)
 		cJSON_AddBoolToObject(m, "death_expected", s->death_expected);
 	if (s->failed)
 		cJSON_AddStringToObject(m, "error", s->error);
+	if (s->corrupt)
+		cJSON_AddStringToObject(m, "heap_corrupt", s->error);
 	json_num(m, "exit", (uint64_t)status);
 	json_print(o);
 }
@@ -639,18 +728,15 @@ static int run_script(struct run_opts *o, struct script *sc)
 	struct events_out eo;
 	struct perfetto *pf = NULL;
 	FILE *ev_file = NULL, *pf_file = NULL;
-	char *trace_buf = NULL;
-	size_t trace_len = 0;
 	uint64_t nr_expect = 0;
 	int width = stmt_width(sc), status = 0, prev_line = 0;
+	struct trace_head head = {o, sc, NULL, width, &prev_line};
 
 	if (!s)
 		return EXIT_BAD_INPUT;
 	if (o->events_path) {
-		ev_file = fopen(o->events_path, "w");
+		ev_file = output_open(o->events_path, false);
 		if (!ev_file) {
-			fprintf(stderr, "aftermalloc run: %s: %s\n", o->events_path,
-			        strerror(errno));
 			session_destroy(s);
 			return EXIT_BAD_INPUT;
 		}
@@ -658,16 +744,15 @@ static int run_script(struct run_opts *o, struct script *sc)
 		session_add_sink(s, events_out_sink, &eo);
 	}
 	if (o->perfetto_path) {
-		char pname[256];
+		char pname[PATH_MAX + 32];
 
 		pf = malloc(sizeof(*pf));
-		pf_file = pf ? fopen(o->perfetto_path, "w") : NULL;
+		pf_file = pf ? output_open(o->perfetto_path, false) : NULL;
 		if (!pf_file) {
-			fprintf(stderr, "aftermalloc run: %s: %s\n", o->perfetto_path,
-			        strerror(pf ? errno : ENOMEM));
+			if (!pf)
+				cmd_error("run", "out of host memory");
 			free(pf);
-			if (ev_file)
-				fclose(ev_file);
+			output_close(ev_file);
 			session_destroy(s);
 			return EXIT_BAD_INPUT;
 		}
@@ -675,6 +760,9 @@ static int run_script(struct run_opts *o, struct script *sc)
 		perfetto_begin(pf, pf_file, pname, s->task->comm);
 		session_add_sink(s, perfetto_sink, pf);
 	}
+	notes.trace = o->trace && !o->json;
+	notes.head = print_trace_head;
+	notes.head_ctx = &head;
 	if (!o->json)
 		session_add_sink(s, notes_sink, &notes);
 	if (!o->json)
@@ -687,16 +775,9 @@ static int run_script(struct run_opts *o, struct script *sc)
 		int rc;
 
 		notes_reset(&notes);
-		if (o->trace && !o->json)
-			notes.trace = open_memstream(&trace_buf, &trace_len);
+		head.st = st;
 		rc = session_step(s);
-		if (notes.trace) {
-			fclose(notes.trace);
-			notes.trace = NULL;
-		}
 		if (rc == SESSION_ERROR) {
-			free(trace_buf);
-			trace_buf = NULL;
 			status = EXIT_BAD_INPUT;
 			break;
 		}
@@ -709,11 +790,7 @@ static int run_script(struct run_opts *o, struct script *sc)
 				prev_line = st->line;
 			}
 			print_statement(o, s, st, width, &notes, rss0, pt0);
-			if (trace_buf) {
-				fputs(trace_buf, stdout);
-				free(trace_buf);
-				trace_buf = NULL;
-			}
+			fwrite(notes.buf, 1, notes.len, stdout);
 		}
 		if (st->op == ST_EXPECT) {
 			nr_expect++;
@@ -728,6 +805,12 @@ static int run_script(struct run_opts *o, struct script *sc)
 				        script_cmp_names[st->cmp], st->args[1].text, r);
 				status = EXIT_SIM_FAILED;
 			}
+		}
+		if (rc == SESSION_CORRUPT) {
+			output_flush();
+			fprintf(stderr, "%s\n", s->error);
+			status = EXIT_SIM_FAILED;
+			break;
 		}
 		if (rc == SESSION_KILLED) {
 			fflush(stdout);
@@ -746,7 +829,7 @@ static int run_script(struct run_opts *o, struct script *sc)
 		}
 	}
 	/* What `expect signal` and `expect stderr` asked of the end. */
-	if (!s->failed) {
+	if (!s->failed && !s->corrupt) {
 		fflush(stdout);
 		nr_expect += count_end_expects(s);
 		if (session_finish(s, stderr))
@@ -754,7 +837,7 @@ static int run_script(struct run_opts *o, struct script *sc)
 		else if (s->dead && !s->death_expected)
 			status = EXIT_SIM_FAILED;
 	}
-	if (!o->json && o->narrate && !s->dead && !s->failed)
+	if (!o->json && o->narrate && !s->dead && !s->failed && !s->corrupt)
 		print_narrative(o, sc, prev_line, sc->nr_lines);
 	if (o->json)
 		json_summary(s, status);
@@ -763,12 +846,11 @@ static int run_script(struct run_opts *o, struct script *sc)
 	fflush(stdout);
 	if (s->failed)
 		fprintf(stderr, "%s\n", s->error);
-	if (ev_file) {
-		if (fclose(ev_file) != 0 || eo.failed) {
-			fprintf(stderr, "aftermalloc run: %s: write error\n", o->events_path);
-			if (!status)
-				status = EXIT_BAD_INPUT;
-		}
+	output_close(ev_file); /* a failed write ends the command there (output.h) */
+	if (ev_file && eo.failed) {
+		cmd_error("run", "%s: out of host memory for an event", o->events_path);
+		if (!status)
+			status = EXIT_BAD_INPUT;
 	}
 	if (pf_file) {
 		cJSON *other = cJSON_CreateObject();
@@ -776,13 +858,15 @@ static int run_script(struct run_opts *o, struct script *sc)
 		cJSON_AddStringToObject(other, "script", sc->path);
 		cJSON_AddStringToObject(other, "malloc", s->policy);
 		cJSON_AddStringToObject(other, "ts", "2 x the event's seq (not wall time)");
-		if (perfetto_end(pf, other) < 0 || fclose(pf_file) != 0) {
-			fprintf(stderr, "aftermalloc run: %s: write error\n", o->perfetto_path);
+		if (perfetto_end(pf, other) < 0) {
+			cmd_error("run", "%s: out of host memory", o->perfetto_path);
 			if (!status)
 				status = EXIT_BAD_INPUT;
 		}
+		output_close(pf_file);
 		free(pf);
 	}
+	free(notes.buf);
 	session_destroy(s);
 	return status;
 }

@@ -584,12 +584,20 @@ static int define_var(struct parser *p, const struct tok *t, bool array)
 		return i;
 	}
 	v = calloc(1, sizeof(*v));
-	names = realloc(sc->var_names, (size_t)(sc->nr_vars + 1) * sizeof(*names));
-	if (names)
-		sc->var_names = names;
-	kinds = realloc(sc->var_array, (size_t)(sc->nr_vars + 1) * sizeof(*kinds));
-	if (kinds)
-		sc->var_array = kinds;
+	names = sc->var_names;
+	kinds = sc->var_array;
+	if (sc->nr_vars == sc->cap_vars) {
+		int cap = sc->cap_vars ? 2 * sc->cap_vars : 16;
+
+		names = realloc(sc->var_names, (size_t)cap * sizeof(*names));
+		if (names)
+			sc->var_names = names;
+		kinds = realloc(sc->var_array, (size_t)cap * sizeof(*kinds));
+		if (kinds)
+			sc->var_array = kinds;
+		if (names && kinds)
+			sc->cap_vars = cap;
+	}
 	if (!v || !names || !kinds) {
 		free(v);
 		return parser_error(p, "out of memory");
@@ -907,17 +915,35 @@ int script_parse(const char *path, const char *text, struct script **out, FILE *
 {
 	struct parser *p = calloc(1, sizeof(*p));
 	struct script *sc = calloc(1, sizeof(*sc));
+	const char *bad;
 
-	if (!p || !sc || !(sc->path = strdup(path)) || split_lines(sc, text) < 0) {
+	/* The name as messages and outputs show it (no terminal control, valid
+	   UTF-8 for JSON); the text itself must be text (reference.md). */
+	if (!p || !sc || !(sc->path = display_name(path))) {
 		if (err)
 			fprintf(err, "%s: out of memory\n", path);
 		free(p);
 		script_free(sc);
 		return -1;
 	}
-	p->path = path;
+	p->path = sc->path;
 	p->err = err;
 	p->sc = sc;
+	bad = text_bad_byte(text, strlen(text));
+	if (bad) {
+		p->line = 1;
+		for (const char *c = text; c < bad; c++)
+			p->line += *c == '\n';
+		parser_error(p,
+		             "unexpected byte 0x%02x: a script is UTF-8 text without control "
+		             "characters",
+		             (unsigned char)*bad);
+		goto fail;
+	}
+	if (split_lines(sc, text) < 0) {
+		parser_error(p, "out of memory");
+		goto fail;
+	}
 	for (int i = 0; i < sc->nr_lines; i++) {
 		const char *line = sc->lines[i];
 		char *code = strndup(line, code_length(line));
@@ -955,9 +981,12 @@ static void load_error(FILE *err, const char *cmd, const char *path, const char 
 {
 	if (!err)
 		return;
+	char *name = display_name(path);
+
 	if (cmd)
 		fprintf(err, "aftermalloc %s: ", cmd);
-	fprintf(err, "%s: %s\n", path, why);
+	fprintf(err, "%s: %s\n", name ? name : "?", why);
+	free(name);
 }
 
 char *script_read_text(const char *cmd, const char *path, FILE *err)
@@ -971,7 +1000,12 @@ char *script_read_text(const char *cmd, const char *path, FILE *err)
 		load_error(err, cmd, path, strerror(errno));
 		return NULL;
 	}
-	do {
+	/* Read, and look at each piece as it comes: a NUL byte (a binary file,
+	   /dev/zero) or a text past SCRIPT_MAX_BYTES stops the reading there,
+	   so no input makes the host read without end. */
+	for (;;) {
+		const char *bad = NULL;
+
 		if (cap - len < 4096) {
 			char *nb = realloc(buf, cap = cap ? 2 * cap : 8192);
 
@@ -985,8 +1019,34 @@ char *script_read_text(const char *cmd, const char *path, FILE *err)
 			buf = nb;
 		}
 		n = fread(buf + len, 1, cap - len - 1, f);
+		if (memchr(buf + len, 0, n))
+			bad = "not a text file (NUL byte)";
+		else if (len + n > SCRIPT_MAX_BYTES)
+			bad = "the script is longer than 16 MiB";
+		if (bad) {
+			const char *end = memchr(buf + len, 0, n);
+			int line = 1;
+
+			if (!end)
+				end = buf + SCRIPT_MAX_BYTES;
+			for (const char *c = buf; c < end; c++)
+				line += *c == '\n';
+			if (f != stdin)
+				fclose(f);
+			free(buf);
+			if (err) {
+				char *name = display_name(
+				    strcmp(path, "-") == 0 ? SCRIPT_STDIN_NAME : path);
+
+				fprintf(err, "%s:%d: %s\n", name ? name : "?", line, bad);
+				free(name);
+			}
+			return NULL;
+		}
 		len += n;
-	} while (n > 0);
+		if (n == 0)
+			break;
+	}
 	rc = ferror(f) ? errno : 0; /* EISDIR for a directory */
 	if (f != stdin)
 		fclose(f);
@@ -996,18 +1056,6 @@ char *script_read_text(const char *cmd, const char *path, FILE *err)
 		return NULL;
 	}
 	buf[len] = 0;
-	if (memchr(buf, 0, len)) {
-		const char *nul = memchr(buf, 0, len);
-		int line = 1;
-
-		for (const char *c = buf; c < nul; c++)
-			line += *c == '\n';
-		free(buf);
-		if (err)
-			fprintf(err, "%s:%d: not a text file (NUL byte)\n",
-			        strcmp(path, "-") == 0 ? SCRIPT_STDIN_NAME : path, line);
-		return NULL;
-	}
 	return buf;
 }
 

@@ -180,6 +180,9 @@ struct expr {
 
 /* Array variables: elements 0 .. SCRIPT_ARRAY_MAX - 1. */
 #define SCRIPT_ARRAY_MAX (1u << 20)
+/* A script file is at most this long (a longer one, /dev/zero or `yes`
+   on standard input, stops with "FILE:LINE: ..." where the limit fell). */
+#define SCRIPT_MAX_BYTES (16u << 20)
 /* Blocks nest at most this deep. */
 #define SCRIPT_MAX_DEPTH 32
 
@@ -266,7 +269,7 @@ struct script {
 	size_t nr_terms, cap_terms;
 	char **var_names; /* index -> name */
 	bool *var_array;  /* index -> the variable is an array (NAME[INDEX]) */
-	int nr_vars;
+	int nr_vars, cap_vars; /* var_names and var_array grow by doubling */
 	int nr_blocks; /* `for` and `in` statements */
 	struct script_var *var_hash;
 	/* Directives (must come before the first statement). */

@@ -744,6 +744,17 @@ static const int rlimit_of[RES__COUNT] = {
     [RES_CPU] = SIM_RLIMIT_CPU,
 };
 
+/*
+ * P + OFF of store, load, touch and read: address arithmetic is unsigned
+ * and wraps at 2^64 as the CPU's does (docs/reference.md, Values and
+ * expressions), so 0x7fffffffffffffff + 1 is 0x8000000000000000, a
+ * non-canonical address the program faults on, not an overflow of the host.
+ */
+vaddr_t session_user_addr(int64_t p, int64_t off)
+{
+	return (vaddr_t)((uint64_t)p + (uint64_t)off);
+}
+
 /* load: 1 to 8 bytes, little-endian, through the MMU. */
 static int64_t user_load(struct cpu *cpu, vaddr_t va, uint64_t size)
 {
@@ -836,17 +847,17 @@ static void exec_stmt(void *arg)
 		                              st->kw ? SIM_MREMAP_MAYMOVE : 0);
 		break;
 	case ST_STORE:
-		cpu_fill(cpu, (vaddr_t)(a[0] + a[1]), (uint8_t)a[2],
+		cpu_fill(cpu, session_user_addr(a[0], a[1]), (uint8_t)a[2],
 		         st->nargs > 3 ? (size_t)a[3] : 1);
 		break;
 	case ST_LOAD:
-		x->ret = user_load(cpu, (vaddr_t)(a[0] + a[1]), st->nargs > 2 ? (uint64_t)a[2] : 8);
+		x->ret = user_load(cpu, session_user_addr(a[0], a[1]), st->nargs > 2 ? (uint64_t)a[2] : 8);
 		break;
 	case ST_TOUCH:
-		user_touch(cpu, (vaddr_t)(a[0] + a[1]), (uint64_t)a[2], true);
+		user_touch(cpu, session_user_addr(a[0], a[1]), (uint64_t)a[2], true);
 		break;
 	case ST_READ:
-		user_touch(cpu, (vaddr_t)(a[0] + a[1]), (uint64_t)a[2], false);
+		user_touch(cpu, session_user_addr(a[0], a[1]), (uint64_t)a[2], false);
 		break;
 	case ST_SETRLIMIT: {
 		struct sim_rlimit rl;
@@ -1030,7 +1041,36 @@ static int run_block(struct session *s, const struct stmt *st, const int64_t *a,
 
 bool session_done(const struct session *s)
 {
-	return s->dead || s->failed || s->next >= s->sc->nr_stmts;
+	return s->dead || s->failed || s->corrupt || s->next >= s->sc->nr_stmts;
+}
+
+/* --check after statement st: does the policy's checker find the heap
+   broken? Then s->error says where and how, and s->corrupt is set. */
+static bool heap_corrupt(struct session *s, const struct stmt *st)
+{
+	char *text = NULL;
+	size_t len = 0;
+	FILE *m;
+	int bad;
+
+	/* The heap checker reads through the loaded page tables: only the
+	   heap of the task whose address space is loaded can be read. */
+	if (s->dead || !s->task || !s->task->mm || s->task->mm != s->k.loaded_mm ||
+	    !s->lc->ops->check)
+		return false;
+	m = open_memstream(&text, &len);
+	if (!m)
+		panic("open_memstream failed");
+	bad = s->lc->ops->check(s->lc, m);
+	fclose(m);
+	if (bad) {
+		snprintf(s->error, sizeof(s->error),
+		         "%s:%d: the program corrupted its heap (--check): %.*s", s->sc->path,
+		         st->line, (int)strcspn(text, "\n"), text);
+		s->corrupt = true;
+	}
+	free(text);
+	return bad > 0;
 }
 
 int session_step(struct session *s)
@@ -1044,7 +1084,7 @@ int session_step(struct session *s)
 	size_t idx = s->next, next = idx + 1;
 	int sig = 0;
 
-	if (s->dead || s->failed)
+	if (s->dead || s->failed || s->corrupt)
 		panic("statement %zu after the program died or the script failed", idx);
 	if (idx >= s->sc->nr_stmts)
 		panic("statement %zu of %zu", idx, s->sc->nr_stmts);
@@ -1195,8 +1235,12 @@ int session_step(struct session *s)
 	}
 	s->nr_run++;
 	s->next = next;
-	if (s->opts.check && session_check(s, stderr))
-		panic("invariants broken after line %d", st->line);
+	if (s->opts.check) {
+		if (kernel_check(&s->k, stderr))
+			panic("kernel invariants broken after line %d", st->line);
+		if (heap_corrupt(s, st))
+			return SESSION_CORRUPT;
+	}
 	return SESSION_OK;
 }
 

@@ -163,6 +163,7 @@ struct session {
 	size_t next;            /* index of the next statement to run (nr_stmts: the end) */
 	bool dead;              /* the program was killed: nothing more runs */
 	bool failed;            /* the script failed at run time: error says why */
+	bool corrupt;           /* --check found the heap broken: error says how */
 	char error[320];        /* "FILE:LINE: message" */
 	bool death_expected;    /* dead, as an `expect signal` said (session_finish) */
 	/* Totals over the statements run. */
@@ -187,7 +188,7 @@ void session_destroy(struct session *s);
    At most SESSION_MAX_SINKS; 0 or -1. */
 int session_add_sink(struct session *s, probe_sink_t fn, void *ctx);
 
-enum { SESSION_ERROR = -1, SESSION_OK = 0, SESSION_KILLED = 1 };
+enum { SESSION_ERROR = -1, SESSION_OK = 0, SESSION_KILLED = 1, SESSION_CORRUPT = 2 };
 
 /*
  * Run the statement at s->next (simulated code inside task_run), fill
@@ -197,7 +198,13 @@ enum { SESSION_ERROR = -1, SESSION_OK = 0, SESSION_KILLED = 1 };
  * say why), SESSION_ERROR when the script went wrong at run time (an array
  * index out of range, a division by zero, the statement budget, an `in`
  * naming no task...): s->error says "FILE:LINE: message", and the statement
- * did not run. After either of the last two nothing more runs. Calling it
+ * did not run. SESSION_CORRUPT is --check's finding (opts.check) after a
+ * statement that ran: the program broke its allocator's heap (the policy's
+ * checker found a broken invariant: s->error says "FILE:LINE: the program
+ * corrupted its heap (--check): CHECKER'S MESSAGE", naming the chunk and
+ * the invariant). That is a bug of the simulated program, as glibc's own
+ * aborts are; a broken invariant of the kernel is one of the simulator:
+ * panic. After any of the last three nothing more runs. Calling it
  * when session_done is a simulator-user bug: panic.
  */
 int session_step(struct session *s);
@@ -232,6 +239,9 @@ const char *session_loop_context(struct session *s, char *buf, size_t n);
  */
 int session_add_task(struct session *s, int64_t id, struct task *t, struct libc *lc);
 int session_switch_task(struct session *s, int64_t id);
+
+/* The address P + OFF of store, load, touch and read: wraps at 2^64. */
+vaddr_t session_user_addr(int64_t p, int64_t off);
 
 /* Kernel invariants and the policy's heap checker. Returns #broken. */
 int session_check(struct session *s, FILE *err);

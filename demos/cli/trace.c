@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "commands.h"
 #include "trace.h"
 
 struct parser {
@@ -209,12 +210,15 @@ int trace_parse(const char *buf, size_t len, const char *name, struct trace **ou
 
 	*out = NULL;
 	p.t = calloc(1, sizeof(*p.t));
-	if (!p.t || !(p.t->path = strdup(name))) {
+	/* The name as messages and reports show it: no terminal control, valid
+	   UTF-8 for JSON (demos/cli/commands.h). */
+	if (!p.t || !(p.t->path = display_name(name))) {
 		free(p.t);
 		if (err)
 			fprintf(err, "%s: out of memory\n", name);
 		return -1;
 	}
+	p.name = p.t->path;
 	while (s < end) {
 		const char *nl = memchr(s, '\n', (size_t)(end - s));
 		const char *e = nl ? nl : end;
@@ -299,7 +303,26 @@ static int read_stream(FILE *in, const char *cmd, const char *name, struct trace
 		goto oom;
 	for (;;) {
 		size_t n = fread(buf + len, 1, cap - len, in);
+		const char *nul = memchr(buf + len, 0, n);
 
+		/* Stop at the first piece that cannot be a trace: no input (a
+		   NUL byte of /dev/zero, text past TRACE_MAX_BYTES) is read on
+		   without end. */
+		if (nul || len + n > TRACE_MAX_BYTES) {
+			const char *at = nul ? nul : buf + TRACE_MAX_BYTES;
+			unsigned line = 1;
+			char *shown = display_name(name);
+
+			for (const char *c = buf; c < at; c++)
+				line += *c == '\n';
+			if (err)
+				fprintf(err, "%s:%u: %s\n", shown ? shown : "?", line,
+				        nul ? "not a text file (NUL byte)"
+				            : "the trace is longer than 256 MiB");
+			free(shown);
+			free(buf);
+			return -1;
+		}
 		len += n;
 		if (len < cap) {
 			if (ferror(in)) {

@@ -45,6 +45,8 @@ enum trace_op_kind {
 /* Ids index host-side arrays of the replayers: bound them so that a stray
    huge number is an error, not a multi-gigabyte allocation. */
 #define TRACE_MAX_IDS (1u << 24)
+/* A trace file is at most this long (reference.md, replay). */
+#define TRACE_MAX_BYTES (256u << 20)
 
 struct trace_op {
 	char kind;     /* 'a', 'r', 'f', 'c', 'm' */

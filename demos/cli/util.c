@@ -4,6 +4,9 @@
  * and the one form of the commands' messages.
  */
 #include <ctype.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
 #include <stdint.h>
 #include <stdio.h>
 
@@ -106,4 +109,94 @@ int cmd_error(const char *cmd, const char *fmt, ...)
 	va_end(ap);
 	fputc('\n', stderr);
 	return EXIT_BAD_INPUT;
+}
+
+int utf8_char(const char *s, size_t n, uint32_t *cp)
+{
+	const unsigned char *u = (const unsigned char *)s;
+	uint32_t c, min;
+	int len;
+
+	if (n == 0)
+		return 0;
+	if (u[0] < 0x80) {
+		*cp = u[0];
+		return 1;
+	}
+	if (u[0] >= 0xc2 && u[0] <= 0xdf) {
+		len = 2, c = u[0] & 0x1f, min = 0x80;
+	} else if (u[0] >= 0xe0 && u[0] <= 0xef) {
+		len = 3, c = u[0] & 0x0f, min = 0x800;
+	} else if (u[0] >= 0xf0 && u[0] <= 0xf4) {
+		len = 4, c = u[0] & 0x07, min = 0x10000;
+	} else {
+		return 0; /* a continuation byte, an overlong lead, or past U+10FFFF */
+	}
+	if ((size_t)len > n)
+		return 0;
+	for (int i = 1; i < len; i++) {
+		if ((u[i] & 0xc0) != 0x80)
+			return 0;
+		c = c << 6 | (u[i] & 0x3f);
+	}
+	if (c < min || c > 0x10ffff || (c >= 0xd800 && c <= 0xdfff))
+		return 0;
+	*cp = c;
+	return len;
+}
+
+/* A character a terminal acts on: C0 (but tab), DEL, C1 (U+0080-U+009F). */
+static bool is_control(uint32_t c)
+{
+	return (c < 0x20 && c != '\t') || (c >= 0x7f && c <= 0x9f);
+}
+
+char *display_name(const char *s)
+{
+	size_t n = strlen(s), at = 0;
+	char *out = malloc((n < DISPLAY_NAME_MAX ? n : DISPLAY_NAME_MAX) + 4);
+
+	if (!out)
+		return NULL;
+	for (size_t i = 0; i < n;) {
+		uint32_t c;
+		int l = utf8_char(s + i, n - i, &c);
+
+		if (at + (l > 0 ? (size_t)l : 1) > DISPLAY_NAME_MAX) {
+			memcpy(out + at, "...", 3);
+			at += 3;
+			break;
+		}
+		if (l == 0 || is_control(c)) {
+			out[at++] = '?';
+			i++;
+			continue;
+		}
+		memcpy(out + at, s + i, (size_t)l);
+		at += (size_t)l;
+		i += (size_t)l;
+	}
+	out[at] = 0;
+	return out;
+}
+
+const char *text_bad_byte(const char *s, size_t n)
+{
+	for (size_t i = 0; i < n;) {
+		uint32_t c;
+		int l = utf8_char(s + i, n - i, &c);
+
+		if (l == 0)
+			return s + i;
+		/* A CR is the half of a CRLF line end, not a way to overwrite the
+		   line on a terminal. */
+		if (c == '\r' && (i + 1 == n || s[i + 1] == '\n')) {
+			i++;
+			continue;
+		}
+		if (c != '\n' && is_control(c))
+			return s + i;
+		i += (size_t)l;
+	}
+	return NULL;
 }

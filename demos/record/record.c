@@ -45,6 +45,7 @@
 #include <uthash.h>
 
 #include "../cli/commands.h"
+#include "../cli/output.h"
 #include "../cli/trace.h"
 #include "record_log.h"
 
@@ -572,13 +573,14 @@ static int write_trace(const char *log, const char *out, const char *name,
 	oo.out = out;
 	if (convert(log, &oo, &t, &st, &h) < 0)
 		return EXIT_BAD_INPUT;
-	f = fopen(out, "w");
-	if (!f || trace_write(f, t, o->plain) < 0) {
-		rc = cmd_error("record", "%s: %s", out, strerror(errno));
-		if (f)
-			fclose(f);
-	} else if (fclose(f) != 0) {
-		rc = cmd_error("record", "%s: %s", out, strerror(errno));
+	f = output_open(out, false);
+	if (!f) {
+		rc = EXIT_BAD_INPUT;
+	} else {
+		/* A failed write ends the command in the stream (output.h). */
+		if (trace_write(f, t, o->plain) < 0)
+			rc = cmd_error("record", "%s: %s", out, strerror(errno));
+		output_close(f);
 	}
 	if (!rc && !o->quiet)
 		print_summary(name, out, &st, &h);
@@ -622,6 +624,14 @@ static int other_logs(const char *dir, pid_t main_pid, const struct record_opts 
 	}
 	closedir(d);
 	return rc;
+}
+
+static void remove_dir(const char *dir);
+
+/* A failed write ends the command: the logs go with it (output_at_exit). */
+static void remove_dir_hook(void *dir)
+{
+	remove_dir(dir);
 }
 
 static void remove_dir(const char *dir)
@@ -701,7 +711,9 @@ static int parse_args(int argc, char **argv, struct record_opts *o, bool *help)
 int cmd_record(int argc, char **argv)
 {
 	struct record_opts o = {0};
-	char lib[PATH_MAX], dir[PATH_MAX], log[PATH_MAX + 32], defout[PATH_MAX];
+	/* dir is static: output_at_exit may remove it after this returns. */
+	static char dir[PATH_MAX];
+	char lib[PATH_MAX], log[PATH_MAX + 32], defout[PATH_MAX];
 	const char *tmp = getenv("TMPDIR");
 	bool help = false;
 	int rc, status = 0, exit_rc;
@@ -728,13 +740,14 @@ int cmd_record(int argc, char **argv)
 		                 "../lib/aftermalloc/; AM_RECORD_LIB overrides)",
 		                 RECORD_LIB);
 	/* The trace must be writable before the program runs. */
-	f = fopen(o.out, "a");
+	f = output_open(o.out, true);
 	if (!f)
-		return cmd_error("record", "%s: %s", o.out, strerror(errno));
-	fclose(f);
+		return EXIT_BAD_INPUT;
+	output_close(f);
 	snprintf(dir, sizeof(dir), "%s/aftermalloc-record.XXXXXX", tmp && *tmp ? tmp : "/tmp");
 	if (!mkdtemp(dir))
 		return cmd_error("record", "%s: %s", dir, strerror(errno));
+	output_at_exit(remove_dir_hook, dir);
 
 	handle_signals(o.timeout > 0);
 	fflush(NULL);

@@ -384,7 +384,7 @@ static void ask_statement(struct quiz *q, const struct stmt *st)
 		   which the CPU counts without an event. */
 		int miss = q->t.tlb > 0;
 		vaddr_t va =
-		    (vaddr_t)(r->args[0] + r->args[1]); /* as the oracle evaluated them */
+		    session_user_addr(r->args[0], r->args[1]); /* as the oracle evaluated them */
 
 		snprintf(question, sizeof(question), "The %s at %#" PRIx64 ": TLB hit or miss?",
 		         st->op == ST_LOAD ? "load" : "store", (uint64_t)va);

@@ -26,6 +26,7 @@
 
 #include "../cli/commands.h"
 #include "../cli/options.h"
+#include "../cli/output.h"
 #include "../cli/plugin.h"
 #include "../cli/plugin_guard.h"
 #include "../cli/script.h"
@@ -1104,9 +1105,10 @@ out:
 
 /* ---- headless ----------------------------------------------------------------------- */
 
-static int screenshot(struct view_app *a, const char *file, int w, int h, long bench_frames,
-                      const struct view_opts *o)
+static int screenshot(struct view_app *a, const char *file, FILE *png, int w, int h,
+                      long bench_frames, const struct view_opts *o)
 {
+	SDL_RWops *rw;
 	SDL_Surface *surf;
 	SDL_Renderer *r;
 	int status = 0;
@@ -1157,7 +1159,10 @@ static int screenshot(struct view_app *a, const char *file, int w, int h, long b
 	}
 	draw(a);
 	SDL_RenderPresent(r);
-	if (IMG_SavePNG(surf, file) < 0) {
+	/* Through the checked stream opened before anything ran (output.h): a
+	   failed write ends the command there. */
+	rw = SDL_RWFromFP(png, SDL_FALSE);
+	if (!rw || IMG_SavePNG_RW(surf, rw, 1) < 0) {
 		fprintf(stderr, "aftermalloc view: cannot write %s: %s\n", file, IMG_GetError());
 		status = EXIT_BAD_INPUT;
 	}
@@ -1213,6 +1218,7 @@ int view_main(int argc, char **argv)
 	struct view_opts o = {.w = VIEW_DEFAULT_W, .h = VIEW_DEFAULT_H};
 	struct view_app *a;
 	char *pol = NULL;
+	FILE *png = NULL; /* --screenshot's file */
 	int status, rc;
 
 	struct session_opts so;
@@ -1257,6 +1263,10 @@ int view_main(int argc, char **argv)
 		if (plugin_is_path(pol) || plugin_is_path(comma + 1))
 			plugin_guard_layout(true);
 	}
+	if (o.screenshot && !(png = output_open(o.screenshot, false))) {
+		status = EXIT_BAD_INPUT;
+		goto out;
+	}
 	a->text = script_read_text("view", o.script, stderr);
 	if (!a->text) {
 		status = EXIT_BAD_INPUT;
@@ -1299,10 +1309,11 @@ int view_main(int argc, char **argv)
 		changed(a);
 	}
 	if (o.screenshot)
-		status = screenshot(a, o.screenshot, o.w, o.h, o.bench_frames, &o);
+		status = screenshot(a, o.screenshot, png, o.w, o.h, o.bench_frames, &o);
 	else
 		status = run_window(a, o.w, o.h, o.bench_frames);
 out:
+	output_close(png); /* a failed write ends the command there (output.h) */
 	for (int s = 0; s < a->nsides; s++) {
 		stepper_destroy(a->side[s].st);
 		view_model_free(&a->side[s].m);

@@ -13,6 +13,11 @@
 #   trace   the trace reader        corpus tests/fuzz/corpus/trace/
 #   ops     operation sequences on the kernel and every malloc policy
 #                                   corpus tests/fuzz/corpus/ops/
+#   run     whole scripts run by `aftermalloc run` with every output path
+#                                   corpus tests/fuzz/corpus/run/ (+ the demos)
+#   options command lines of run, replay, quiz, gen and step
+#                                   corpus tests/fuzz/corpus/options/
+# (what each does with an input: fuzz_decode.h, fuzz_cmd.h)
 # libFuzzer adds what it finds to build/fuzz/corpus/NAME/ (the tree's corpus is
 # only read). A crash is written to build/fuzz/crashes/NAME/ and fails the run:
 # fix it, then copy the file into tests/fuzz/regress/NAME/, where
@@ -24,7 +29,7 @@
 FUZZ_SECONDS ?= 60
 FUZZ_CC ?= clang-14
 FUZZ_BUILD ?= build/fuzz
-FUZZ_NAMES := script trace ops
+FUZZ_NAMES := script trace ops run options
 FUZZ_DEB_PACKAGES := clang-14 libclang-rt-14-dev
 FUZZ_DEPS_STAMP := $(FUZZ_BUILD)/.deps-ok
 VALGRIND_DEB_PACKAGES := valgrind
@@ -35,9 +40,9 @@ VALGRIND_DEPS_STAMP := $(BUILD)/.valgrind-deps-ok
 FUZZ_CFLAGS := -std=gnu11 -g -O1 -Wall -Wextra -Wno-unused-parameter -D_GNU_SOURCE -I. \
 	-fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=all \
 	-DAM_DEBUG=1
-# What the harnesses reach: the model, the script parser (and its size
-# parser), the trace reader. Nothing else of demos/.
-FUZZ_LIB_SRC := $(MODEL_SRC) demos/cli/script.c demos/cli/trace.c demos/cli/util.c
+# What the harnesses reach: the model and the commands (run, replay, quiz,
+# gen, step and all they use); not the viewer (SDL).
+FUZZ_LIB_SRC := $(MODEL_SRC) $(FRONT_SRC)
 FUZZ_LIB_OBJ := $(FUZZ_LIB_SRC:%.c=$(FUZZ_BUILD)/obj/%.o)
 FUZZ_BINS := $(FUZZ_NAMES:%=$(FUZZ_BUILD)/fuzz_%)
 
@@ -60,9 +65,9 @@ $(FUZZ_BUILD)/obj/%.o: %.c tests/fuzz/coverage-ignore.txt | $(FUZZ_DEPS_STAMP) $
 	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link \
 	  -fsanitize-coverage-ignorelist=tests/fuzz/coverage-ignore.txt -MMD -MP $(PKG_CFLAGS) -c $< -o $@
 
-$(FUZZ_BUILD)/fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/fuzz_decode.h $(FUZZ_LIB_OBJ) | $(FUZZ_DEPS_STAMP)
+$(FUZZ_BUILD)/fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/fuzz_decode.h tests/fuzz/fuzz_cmd.h $(FUZZ_LIB_OBJ) | $(FUZZ_DEPS_STAMP)
 	@mkdir -p $(@D)
-	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer -o $@ $< $(FUZZ_LIB_OBJ) $(PKG_LIBS) -lm
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer $(EXPORT_LDFLAGS) -o $@ $< $(FUZZ_LIB_OBJ) $(PKG_LIBS) -lm
 
 # The objects are made by a chain of pattern rules: without this make would
 # delete them as intermediate files after each link, and rebuild them all
@@ -78,9 +83,10 @@ fuzz: $(FUZZ_BINS)
 	for n in $(FUZZ_NAMES); do \
 	  mkdir -p $(FUZZ_BUILD)/corpus/$$n $(FUZZ_BUILD)/crashes/$$n; \
 	  if [ $$n = script ]; then cp demos/*.ams demos/crash/*.ams $(FUZZ_BUILD)/corpus/$$n/ 2>/dev/null; fi; \
+	  rss=2048; [ $$n = run ] || [ $$n = options ] && rss=4096; \
 	  echo "== fuzz_$$n for $(FUZZ_SECONDS) s"; \
 	  ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
-	  $(FUZZ_BUILD)/fuzz_$$n -max_total_time=$(FUZZ_SECONDS) -timeout=20 -rss_limit_mb=2048 \
+	  $(FUZZ_BUILD)/fuzz_$$n -max_total_time=$(FUZZ_SECONDS) -timeout=20 -rss_limit_mb=$$rss \
 	    -max_len=2048 -print_final_stats=1 \
 	    -artifact_prefix=$(FUZZ_BUILD)/crashes/$$n/ \
 	    $(FUZZ_BUILD)/corpus/$$n tests/fuzz/corpus/$$n > $(FUZZ_BUILD)/$$n.log 2>&1; \

@@ -1,0 +1,158 @@
+/*
+ * test_limits.c - what the command line costs the host is bounded, whatever
+ * it is given: input that never ends (/dev/zero, a script past its size
+ * limit) stops with FILE:LINE, a replay's simulated RAM is bounded by
+ * default and a trace that needs more says so, replays and every demo run
+ * under an address-space limit (ulimit -v), and long scripts parse in
+ * linear time (their arrays grow geometrically).
+ *
+ * The ulimit cases run the normal build only: a sanitizer's shadow memory
+ * alone is terabytes of address space.
+ */
+#include <criterion/criterion.h>
+#include <dirent.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "support_bin.h"
+
+static void assert_exit2_naming(const char *const *args, const char *input, const char *want)
+{
+	struct bin_out r = bin_run(args, input);
+
+	cr_expect_not(r.signaled, "%s %s: signal %d", args[0], args[1], r.status - 128);
+	cr_expect_eq(r.status, 2, "%s %s: status %d: %s", args[0], args[1], r.status, r.err);
+	cr_expect(strstr(r.err, want), "%s %s: stderr has no \"%s\": %s", args[0], args[1], want,
+	          r.err);
+	cr_expect_eq(r.out_len, 0, "%s: %s", args[0], r.out);
+	bin_out_free(&r);
+}
+
+Test(limits, endless_input_stops_at_a_line, .timeout = 60)
+{
+	const char *const run_zero[] = {"run", "/dev/zero", NULL};
+	const char *const replay_zero[] = {"replay", "/dev/zero", NULL};
+	const char *const quiz_zero[] = {"quiz", "/dev/zero", "--answers", NULL};
+
+	assert_exit2_naming(run_zero, NULL, "/dev/zero:1: not a text file (NUL byte)");
+	assert_exit2_naming(replay_zero, NULL, "/dev/zero:1: not a text file (NUL byte)");
+	assert_exit2_naming(quiz_zero, NULL, "/dev/zero:1: not a text file (NUL byte)");
+	/* run - </dev/zero: bin_run's input is a file; /dev/zero itself is
+	   read through the shell. */
+	{
+		char cmd[4096];
+		int rc;
+
+		snprintf(cmd, sizeof(cmd),
+		         "\"%s\" run - </dev/zero >/dev/null 2>/tmp/test_limits_err.$$; rc=$?; "
+		         "grep -q '^<stdin>:1: not a text file (NUL byte)$' /tmp/test_limits_err.$$ "
+		         "&& [ $rc = 2 ]; r=$?; rm -f /tmp/test_limits_err.$$; exit $r",
+		         bin_path());
+		rc = system(cmd);
+		cr_expect_eq(rc, 0, "run - </dev/zero: not stopped at <stdin>:1 with exit 2");
+	}
+}
+
+/* Text without a NUL that goes on: cut at SCRIPT_MAX_BYTES (16 MiB). */
+Test(limits, a_script_past_16_mib_stops_where_the_limit_falls, .timeout = 60)
+{
+	size_t n = (16u << 20) + 4096, line_len = 16;
+	char *text = malloc(n + 1);
+	const char *const args[] = {"run", "-", NULL};
+	char want[64];
+
+	cr_assert_not_null(text);
+	for (size_t i = 0; i < n; i += line_len)
+		memcpy(text + i, "x = 1 # padding\n", line_len);
+	text[n] = 0;
+	/* The limit falls in line 16 MiB / 16 + 1. */
+	snprintf(want, sizeof(want), "<stdin>:%zu: the script is longer than 16 MiB",
+	         (size_t)(16u << 20) / line_len + 1);
+	assert_exit2_naming(args, text, want);
+	free(text);
+}
+
+Test(limits, a_replay_needing_more_than_the_default_ram_says_so, .timeout = 60)
+{
+	static const char text[] = "0\n1\n1\n1\na 0 3000000000\n";
+	char *path = bin_temp_file(text, sizeof(text) - 1, ".rep");
+	const char *const args[] = {"replay", path, NULL};
+	const char *const more[] = {"replay", path, "--phys", "4G", "--no-check", NULL};
+	struct bin_out r = bin_run(args, NULL);
+
+	cr_expect_eq(r.status, 1, "status %d: %s", r.status, r.err);
+	cr_expect(strstr(r.err, "malloc(3000000000) returned NULL (simulated RAM 2048 MiB, the "
+	                        "default; --phys raises it)"),
+	          "%s", r.err);
+	bin_out_free(&r);
+	/* --phys raises it (no payload written: --no-check). */
+	r = bin_run(more, NULL);
+	cr_expect_eq(r.status, 0, "--phys 4G: status %d: %s", r.status, r.err);
+	bin_out_free(&r);
+	unlink(path);
+	free(path);
+}
+
+/* Run sh -c script with $BIN set; 0 when it exits 0. */
+static int sh(const char *script)
+{
+	char *cmd;
+	int rc;
+
+	cr_assert_geq(asprintf(&cmd, "BIN='%s'; cd '%s' && %s", bin_path(), bin_root(), script),
+	              0);
+	rc = system(cmd);
+	free(cmd);
+	return rc;
+}
+
+Test(limits, replays_run_under_ulimit_v_4g, .timeout = 120)
+{
+#ifdef __SANITIZE_ADDRESS__
+	cr_skip_test("a sanitizer's shadow memory does not fit any ulimit -v");
+#else
+	/* realloc-bal under seed grows the largest heap of the library. */
+	cr_expect_eq(sh("ulimit -v 4194304 && "
+	                "\"$BIN\" replay demos/traces/malloclab/amptjp-bal.rep >/dev/null && "
+	                "\"$BIN\" replay --malloc seed --no-check "
+	                "demos/traces/malloclab/realloc-bal.rep >/dev/null"),
+	             0, "a replay failed under ulimit -v 4G");
+#endif
+}
+
+Test(limits, every_demo_runs_under_ulimit_v_1g, .timeout = 240)
+{
+#ifdef __SANITIZE_ADDRESS__
+	cr_skip_test("a sanitizer's shadow memory does not fit any ulimit -v");
+#else
+	/* The demos end with 0, those of demos/crash/ with 1 (killed as expected);
+	   anything else (2: a boot that cannot reserve its RAM) fails. */
+	cr_expect_eq(sh("ulimit -v 1048576 && for f in demos/*.ams demos/pressure/*.ams; do "
+	                "\"$BIN\" run \"$f\" >/dev/null 2>&1 || { echo \"$f: $?\"; exit 1; }; done; "
+	                "for f in demos/crash/*.ams; do "
+	                "\"$BIN\" run \"$f\" >/dev/null 2>&1; [ $? = 1 ] || { echo \"$f\"; exit 1; }; "
+	                "done"),
+	             0, "a demo failed under ulimit -v 1G");
+#endif
+}
+
+/* 50,000 lines with as many variables: linear growth parses it at once
+   (one entry more per line took 97 s under ASan). */
+Test(limits, a_script_of_50000_lines_parses_and_runs, .timeout = 120)
+{
+	size_t n = 50000;
+	char *text = malloc(n * 32), *p = text;
+	const char *const args[] = {"run", "-", "--json", NULL};
+	struct bin_out r;
+
+	cr_assert_not_null(text);
+	for (size_t i = 0; i < n; i++)
+		p += sprintf(p, "v%zu = %zu\n", i, i);
+	p += sprintf(p, "expect v49999 == 49999\n");
+	r = bin_run(args, text);
+	cr_expect_eq(r.status, 0, "status %d: %.300s", r.status, r.err);
+	bin_out_free(&r);
+	free(text);
+}
