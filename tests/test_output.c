@@ -179,13 +179,15 @@ Test(output, a_full_device_is_exit_2_with_the_reason, .timeout = 120)
    nothing at all is printed. */
 Test(output, an_output_file_is_tried_before_anything_runs, .timeout = 60)
 {
-	char *script = path_of(LANG), *seed = path_of("demos/seed-walk.ams");
+	char *script = path_of(LANG), *seed = path_of("demos/seed-walk.ams"),
+	     *trace = path_of(TRACE);
 	const char *const cases[][10] = {
 	    {"run", script, "--events", "/dev/full", NULL},
 	    {"run", script, "--perfetto", "/dev/full", NULL},
 	    {"gen", "-s", "1", "-n", "10", "-o", "/dev/full", "--format", "rep", NULL},
 	    {"record", "-o", "/dev/full", "--", "/bin/echo", "ran", NULL},
 	    {"view", seed, "--screenshot", "/dev/full", "--at", "300", NULL},
+	    {"replay", trace, "--plot", "/dev/full", NULL},
 	};
 
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
@@ -201,6 +203,7 @@ Test(output, an_output_file_is_tried_before_anything_runs, .timeout = 60)
 	}
 	free(script);
 	free(seed);
+	free(trace);
 }
 
 /* Standard output closed: the results are not written into the file an

@@ -27,6 +27,7 @@
 #include "../../kernel_sim/kernel.h"
 #include "../../libc/libc.h"
 #include "../plot/plot.h"
+#include "output.h"
 #include "commands.h"
 #include "mdriver.h"
 #include "options.h"
@@ -48,6 +49,7 @@ struct cmd {
 	bool json, verbose;
 	const char *dir;  /* -t */
 	const char *plot; /* --plot */
+	FILE *plot_f;     /* its checked stream, open before any replay */
 	double ref_kops;  /* --ref-kops, 0: glibc's in this run */
 	const struct malloc_ops *pols[MAX_POLICIES]; /* NULL: the plugin */
 	const char *names[MAX_POLICIES];
@@ -274,7 +276,7 @@ static int write_plot(const struct cmd *c, const struct trace *t, struct replay_
 		};
 		const struct plot_spec spec = {title, "operation", 1280, 800, panels, 3, note_ptr};
 
-		rc = plot_png(c->plot, &spec, stderr);
+		rc = plot_png(c->plot_f, c->plot, &spec, stderr);
 	}
 out:
 	free(x);
@@ -386,17 +388,6 @@ static int parse_args(int argc, char **argv, struct cmd *c, bool *help)
 		return usage_error("replay", "--plot draws one trace, not %zu", c->ntr);
 	if (c->plot && c->so.plugin)
 		return usage_error("replay", "--plot draws the built-in policies, not a plugin");
-	if (c->plot) {
-		/* said before the replays, not after them */
-		bool existed = access(c->plot, F_OK) == 0;
-		FILE *f = fopen(c->plot, "a");
-
-		if (!f)
-			return cmd_error("replay", "%s: %s", c->plot, strerror(errno));
-		fclose(f);
-		if (!existed)
-			unlink(c->plot);
-	}
 	return 0;
 }
 
@@ -485,6 +476,10 @@ int cmd_replay(int argc, char **argv)
 			status = EXIT_BAD_INPUT;
 			goto out;
 		}
+	if (c.plot && !(c.plot_f = output_open(c.plot, false))) {
+		status = EXIT_BAD_INPUT;
+		goto out;
+	}
 	table = c.ntr > 1 || c.npol > 1;
 	/* -V, as mdriver -V: each replay's details as it runs, the table after
 	   them; else the rows as they come. */
@@ -564,6 +559,7 @@ int cmd_replay(int argc, char **argv)
 	if (c.plot && write_plot(&c, tr[0], series, plot_res) < 0)
 		status = EXIT_BAD_INPUT;
 out:
+	output_close(c.plot_f); /* a failed write ends the command there (output.h) */
 	for (j = 0; j < MAX_POLICIES; j++)
 		replay_series_free(&series[j]);
 	for (i = 0; tr && i < c.ntr; i++)

@@ -1,7 +1,7 @@
 /*
  * plot.c - line charts into a PNG (see plot.h): an SDL2 software renderer
  * on a surface (no window, no display), text with SDL2_ttf in DejaVu Sans,
- * the surface written with SDL2_image's IMG_SavePNG.
+ * the surface written with SDL2_image's IMG_SavePNG_RW.
  *
  * Axes get "nice" ticks (1, 2 or 5 times a power of ten, or of 1024 for
  * bytes: Heckbert, "Nice numbers for graph labels", Graphics Gems, 1990),
@@ -315,8 +315,9 @@ static int open_fonts(struct canvas *c, int px, FILE *err)
 	return -1;
 }
 
-int plot_png(const char *path, const struct plot_spec *s, FILE *err)
+int plot_png(FILE *f, const char *path, const struct plot_spec *s, FILE *err)
 {
+	SDL_RWops *rw;
 	struct canvas c = {0};
 	SDL_Surface *surf = NULL;
 	int rc = -1, cols = 2, rows = (int)(s->nr_panels + 1 + 1) / 2, top, cw, ch, gap = 12;
@@ -352,7 +353,8 @@ int plot_png(const char *path, const struct plot_spec *s, FILE *err)
 			draw_legend(&c, s, x, y, cw, ch);
 	}
 	SDL_RenderPresent(c.r);
-	if (IMG_SavePNG(surf, path) < 0) {
+	rw = SDL_RWFromFP(f, SDL_FALSE);
+	if (!rw || IMG_SavePNG_RW(surf, rw, 1) < 0) {
 		fprintf(err, "plot: cannot write %s: %s\n", path, IMG_GetError());
 		goto out;
 	}

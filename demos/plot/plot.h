@@ -59,8 +59,9 @@ struct plot_spec {
 /* The colour of the background, for tests that read the picture back. */
 #define PLOT_BACKGROUND 0xfbfbf8u
 
-/* Draw spec into a PNG file at path. 0, or -1 after a message on err (no
-   font, a file that cannot be written). Needs no display. */
-int plot_png(const char *path, const struct plot_spec *spec, FILE *err);
+/* Draw spec as a PNG into f (a checked stream, demos/cli/output.h, opened
+   before anything ran; name is its file's, for messages). 0, or -1 after a
+   message on err (no font). Needs no display. */
+int plot_png(FILE *f, const char *name, const struct plot_spec *spec, FILE *err);
 
 #endif

@@ -41,8 +41,8 @@ FUZZ_CFLAGS := -std=gnu11 -g -O1 -Wall -Wextra -Wno-unused-parameter -D_GNU_SOUR
 	-fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=all \
 	-DAM_DEBUG=1
 # What the harnesses reach: the model and the commands (run, replay, quiz,
-# gen, step and all they use); not the viewer (SDL).
-FUZZ_LIB_SRC := $(MODEL_SRC) $(FRONT_SRC)
+# gen, step and all they use, with replay --plot's charts); not the viewer.
+FUZZ_LIB_SRC := $(MODEL_SRC) $(FRONT_SRC) $(wildcard demos/plot/*.c)
 FUZZ_LIB_OBJ := $(FUZZ_LIB_SRC:%.c=$(FUZZ_BUILD)/obj/%.o)
 FUZZ_BINS := $(FUZZ_NAMES:%=$(FUZZ_BUILD)/fuzz_%)
 
@@ -63,11 +63,11 @@ $(VALGRIND_DEPS_STAMP): tests/fuzz/fuzz.mk
 $(FUZZ_BUILD)/obj/%.o: %.c tests/fuzz/coverage-ignore.txt | $(FUZZ_DEPS_STAMP) $(DEPS_STAMP)
 	@mkdir -p $(@D)
 	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link \
-	  -fsanitize-coverage-ignorelist=tests/fuzz/coverage-ignore.txt -MMD -MP $(PKG_CFLAGS) -c $< -o $@
+	  -fsanitize-coverage-ignorelist=tests/fuzz/coverage-ignore.txt -MMD -MP $(PKG_CFLAGS) $(SDL_CFLAGS) -c $< -o $@
 
 $(FUZZ_BUILD)/fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/fuzz_decode.h tests/fuzz/fuzz_cmd.h $(FUZZ_LIB_OBJ) | $(FUZZ_DEPS_STAMP)
 	@mkdir -p $(@D)
-	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer $(EXPORT_LDFLAGS) -o $@ $< $(FUZZ_LIB_OBJ) $(PKG_LIBS) -lm
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer $(EXPORT_LDFLAGS) -o $@ $< $(FUZZ_LIB_OBJ) $(PKG_LIBS) $(SDL_LIBS) -lm
 
 # The objects are made by a chain of pattern rules: without this make would
 # delete them as intermediate files after each link, and rebuild them all
