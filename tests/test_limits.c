@@ -96,7 +96,7 @@ Test(limits, a_replay_needing_more_than_the_default_ram_says_so, .timeout = 60)
 }
 
 /* Run sh -c script with $BIN set; 0 when it exits 0. */
-static int sh(const char *script)
+static __attribute__((unused)) int sh(const char *script)
 {
 	char *cmd;
 	int rc;
