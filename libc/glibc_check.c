@@ -323,6 +323,12 @@ static void walk_segment(struct ck *c, vaddr_t start, chunk_cb_t cb, void *ctx)
 				    (unsigned long long)(p - prev_sz));
 			if (sz < GM_MINSIZE)
 				bad(c, "top %#llx smaller than MINSIZE", (unsigned long long)p);
+			/* glibc 2.29's check before it splits top ("corrupted top
+			   size"): an overflow into top's header shows here first. */
+			if (sz > c->system_mem)
+				bad(c, "top %#llx has size %#llx, more than the arena's system_mem %#llx",
+				    (unsigned long long)p, (unsigned long long)sz,
+				    (unsigned long long)c->system_mem);
 			if (cb) {
 				ci = (struct chunk_info){.chunk = p,
 				                         .size = sz,
@@ -491,7 +497,7 @@ static void walk_all(struct ck *c, chunk_cb_t cb, void *ctx, bool check)
 		if (check && i == 0 && c->sbrk_base && c->pv->nr_segs == 0) {
 			vaddr_t end = c->top + c->top_size;
 
-			if (end - c->sbrk_base != c->system_mem)
+			if (c->top_size <= c->system_mem && end - c->sbrk_base != c->system_mem)
 				bad(c, "system_mem %#llx but the heap spans %#llx",
 				    (unsigned long long)c->system_mem,
 				    (unsigned long long)(end - c->sbrk_base));

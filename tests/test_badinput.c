@@ -694,7 +694,9 @@ Test(badinput, expressions_wrap_at_2_to_the_64)
 	struct bin_out p = bin_run(run, NULL);
 
 	assert_no_signal(&p, "wrapping expressions");
-	cr_expect_eq(p.status, 0, "status %d\n%s%s", p.status, p.out, p.err);
+	/* the report cut: a loop that does not end prints a million lines, and
+	   Criterion hangs on an assertion message that large */
+	cr_expect_eq(p.status, 0, "status %d\n%.2000s%.2000s", p.status, p.out, p.err);
 	bin_out_free(&p);
 	unlink(path);
 	free(path);
@@ -711,10 +713,16 @@ Test(badinput, check_reports_a_corrupted_heap_as_the_program_s_bug, .timeout = 6
 	} cases[] = {
 	    /* the top chunk's size overwritten (demos/crash/corrupted-top.ams) */
 	    {"p = malloc 24\nstore p 24 0xff 8\nq = malloc 100\n", ":2: ",
-	     "glibc heap check: "},
+	     "glibc heap check: top 0x5555555592b0 has size 0xfffffffffffffff8, more than "
+	     "the arena's system_mem 0x21000"},
 	    /* the size field of p's own chunk */
 	    {"p = malloc 24\nq = malloc 24\nstore p -8 0 1\nfree q\n", ":3: ",
-	     "glibc heap check: chunk 0x"},
+	     "glibc heap check: chunk 0x555555559290 has a bad size 0"},
+	    /* a fastbin double free past glibc's fasttop check (a, b, a with
+	       the tcache bin full): one chunk in the bin twice */
+	    {"for i = 0 to 8\n  p[i] = malloc 24\nend\nfor i = 0 to 6\n  free p[i]\nend\n"
+	     "free p[7]\nfree p[8]\nfree p[7]\nx = malloc 24\n",
+	     ":9: ", "glibc heap check: chunk 0x555555559370 is in two bins"},
 	};
 
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {

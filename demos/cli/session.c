@@ -1027,10 +1027,19 @@ static int run_block(struct session *s, const struct stmt *st, const int64_t *a,
 				panic("the task of line %d is not in the session", open->line);
 			return 0;
 		}
-		/* The body may have set the variable; C's for reads it too. */
-		r->loop_value = (int64_t)((uint64_t)s->vars[open->dest] + (uint64_t)b->step);
-		s->vars[open->dest] = r->loop_value;
-		r->loop_again = loop_goes_on(r->loop_value, b->to, b->step);
+		/* The body may have set the variable; C's for reads it too. The
+		   sum wraps at 2^64 as every sum does; a step that wrapped went
+		   past B (it cannot wrap without passing INT64_MAX or INT64_MIN),
+		   so the loop ends: `for i = 0x7ffffffffffffffe to
+		   0x7fffffffffffffff` runs twice, not until the budget. */
+		{
+			int64_t v;
+			bool wrapped = __builtin_add_overflow(s->vars[open->dest], b->step, &v);
+
+			r->loop_value = v;
+			s->vars[open->dest] = v;
+			r->loop_again = !wrapped && loop_goes_on(r->loop_value, b->to, b->step);
+		}
 		if (r->loop_again)
 			*next = st->peer + 1;
 		return 0;
