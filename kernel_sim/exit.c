@@ -60,6 +60,35 @@ void mmput(struct kernel *k, struct mm_struct *mm)
 	probe_ret(&k->probe, K, "mmput");
 }
 
+/*
+ * mm_release: a thread that asked for it (CLONE_CHILD_CLEARTID) has its
+ * tid word zeroed, and whoever waits on that futex woken: pthread_join
+ * learns so that the thread is gone. Only while another task still uses
+ * the mm (an exiting process has no one to tell). The word is in the
+ * thread's struct pthread, a page the program has written: present, and
+ * written through the CPU in kernel mode (put_user), in the mm loaded now
+ * (the exiting task's, when it is the current one).
+ */
+static void mm_release(struct kernel *k, struct task *t, struct mm_struct *mm)
+{
+	bool user = k->cpu.user;
+
+	if (!t->clear_child_tid || mm->mm_users <= 1)
+		return;
+	probe_call(&k->probe, K, "mm_release", {"clear_child_tid", t->clear_child_tid});
+	if (k->loaded_mm == mm) {
+		k->cpu.user = false;
+		if (cpu_store(&k->cpu, t->clear_child_tid, 4, 0) < 0)
+			panic("mm_release: clear_child_tid %#llx faulted",
+			      (unsigned long long)t->clear_child_tid);
+		k->cpu.user = user;
+		probe_call(&k->probe, K, "futex_wake", {"uaddr", t->clear_child_tid});
+		probe_ret(&k->probe, K, "futex_wake", {"ret", 0});
+	}
+	t->clear_child_tid = 0;
+	probe_ret(&k->probe, K, "mm_release");
+}
+
 /* exit_mm: the task lets go of its address space. */
 static void exit_mm(struct kernel *k, struct task *t)
 {
@@ -67,6 +96,7 @@ static void exit_mm(struct kernel *k, struct task *t)
 
 	probe_call(&k->probe, K, "exit_mm", {"pid", (uint64_t)t->pid});
 	if (mm) {
+		mm_release(k, t, mm);
 		if (mm->rss_stat[MM_ANONPAGES] > mm->hiwater_rss)
 			mm->hiwater_rss = mm->rss_stat[MM_ANONPAGES];
 		/* setmax_mm_hiwater_rss(&tsk->signal->maxrss, mm): the peak
@@ -86,7 +116,7 @@ void release_task(struct kernel *k, struct task *t)
 	probe_call(&k->probe, K, "release_task", {"pid", (uint64_t)t->pid});
 	if (t->mm)
 		panic("task %d released with its mm", t->pid);
-	if (t->real_parent) {
+	if (t->real_parent && !t->thread) {
 		for (pp = &t->real_parent->children; *pp && *pp != t; pp = &(*pp)->sibling)
 			;
 		if (!*pp)
@@ -128,7 +158,11 @@ static void exit_notify(struct kernel *k, struct task *t)
 	}
 	t->children = NULL;
 	t->dead = true;
-	if (t->real_parent) {
+	if (t->thread) {
+		/* a thread's exit_signal is -1: nobody waits for it, it is
+		   reaped at once (release_task by task_run) */
+		t->exit_state = EXIT_DEAD;
+	} else if (t->real_parent) {
 		t->exit_state = EXIT_ZOMBIE;
 		probe_call(&k->probe, K, "do_notify_parent", {"parent", (uint64_t)t->real_parent->pid},
 		           {"sig", SIM_SIGCHLD});
@@ -175,11 +209,45 @@ void exit_signaled(struct kernel *k, struct task *t)
 		panic("an invariant broke in exit");
 }
 
+/*
+ * zap_other_threads: the other live threads of t's group are killed. Each
+ * would run its do_exit when it next enters the kernel; the model has one
+ * CPU and runs none of them, so their exit is made here: mm_release,
+ * exit_mm, and they are reaped (threads are nobody's children).
+ */
+void zap_other_threads(struct kernel *k, struct task *t, int code)
+{
+	struct task *o, *next;
+
+	for (o = k->tasks; o; o = next) {
+		next = o->next_task;
+		if (o == t || o->tgid != t->tgid || o->exit_state)
+			continue;
+		probe_call(&k->probe, K, "zap_other_threads", {"pid", (uint64_t)o->pid});
+		o->exit_code = code;
+		exit_mm(k, o);
+		exit_notify(k, o); /* a thread: reaped; the leader: its parent's zombie */
+		probe_ret(&k->probe, K, "zap_other_threads");
+		if (o->exit_state == EXIT_DEAD && !o->exit_jmp)
+			release_task(k, o);
+	}
+}
+
+int64_t sys_exit(struct kernel *k, int status)
+{
+	syscall_enter(k, SIM_NR_exit, "__x64_sys_exit", {"status", (uint64_t)status});
+	do_exit(k, (status & 0xff) << 8);
+	/* Reached only when task_run is not armed: close the path for the probe. */
+	syscall_exit(k, "__x64_sys_exit", 0);
+	return 0;
+}
+
 int64_t sys_exit_group(struct kernel *k, int status)
 {
 	syscall_enter(k, SIM_NR_exit_group, "__x64_sys_exit_group", {"status", (uint64_t)status});
-	/* do_group_exit: one thread per process so far; the group is the task. */
+	/* do_group_exit: the other threads go first, then the caller. */
 	probe_call(&k->probe, K, "do_group_exit", {"code", (uint64_t)((status & 0xff) << 8)});
+	zap_other_threads(k, k->current, (status & 0xff) << 8);
 	do_exit(k, (status & 0xff) << 8);
 	/* Reached only when task_run is not armed: close the path for the probe. */
 	probe_ret(&k->probe, K, "do_group_exit");

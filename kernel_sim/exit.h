@@ -40,4 +40,10 @@ void exit_signaled(struct kernel *k, struct task *t);
    and the task list, freed. */
 void release_task(struct kernel *k, struct task *t);
 
+/* The other live tasks of t's thread group exit (with wait status code):
+   the threads are reaped, the group leader waits as a zombie for its parent
+   (or is reaped too when init is its parent): a group exit ends the whole
+   process. A task that runs (task_run armed) is released by task_run. */
+void zap_other_threads(struct kernel *k, struct task *t, int code);
+
 #endif

@@ -277,16 +277,43 @@ static struct mm_struct *dup_mm(struct kernel *k, struct mm_struct *oldmm)
 }
 
 /*
- * copy_process: the child's task (dup_task_struct), its mm (copy_mm),
- * its place in the family and on the task list. Returns the child or
+ * put_user of a 32-bit value into the current mm: the kernel writes user
+ * memory directly (no SMAP). The callers write pages the program has
+ * already written (a thread's struct pthread), which are present.
+ */
+static void put_user_u32(struct kernel *k, vaddr_t addr, uint32_t v)
+{
+	bool user = k->cpu.user;
+
+	k->cpu.user = false;
+	if (cpu_store(&k->cpu, addr, 4, v) < 0)
+		panic("put_user at %#llx faulted", (unsigned long long)addr);
+	k->cpu.user = user;
+}
+
+/*
+ * copy_process: the child's task (dup_task_struct), its mm (copy_mm: the
+ * parent's own with CLONE_VM, else a copy), its place in the family or in
+ * the parent's thread group, and on the task list. Returns the child or
  * NULL with *err.
  */
-static struct task *copy_process(struct kernel *k, struct task *parent, int *err)
+static struct task *copy_process(struct kernel *k, struct task *parent,
+                                 const struct sim_clone_args *args, int *err)
 {
+	bool vm = args->flags & SIM_CLONE_VM, thread = args->flags & SIM_CLONE_THREAD;
 	struct task *p;
 	struct mm_struct *mm;
 
-	probe_call(&k->probe, K, "copy_process", {"parent", (uint64_t)parent->pid});
+	probe_call(&k->probe, K, "copy_process", {"parent", (uint64_t)parent->pid},
+	           {"flags", args->flags});
+	/* Thread groups share signals, and sharing signal handlers requires a
+	   shared address space. */
+	if ((thread && !(args->flags & SIM_CLONE_SIGHAND)) ||
+	    ((args->flags & SIM_CLONE_SIGHAND) && !vm)) {
+		*err = -SIM_EINVAL;
+		probe_ret(&k->probe, K, "copy_process", {"ret", (uint64_t)(int64_t)*err});
+		return NULL;
+	}
 	/*
 	 * RLIMIT_NPROC is not checked before this: the simulated processes run
 	 * as root (Uid 0), whom Linux exempts from it. The limit that holds is
@@ -297,8 +324,13 @@ static struct task *copy_process(struct kernel *k, struct task *parent, int *err
 		probe_ret(&k->probe, K, "copy_process", {"ret", (uint64_t)(int64_t)*err});
 		return NULL;
 	}
-	probe_call(&k->probe, K, "copy_mm");
-	mm = dup_mm(k, parent->mm);
+	probe_call(&k->probe, K, "copy_mm", {"clone_vm", vm});
+	if (vm) {
+		mm = parent->mm;
+		mm->mm_users++; /* mmget */
+	} else {
+		mm = dup_mm(k, parent->mm);
+	}
 	probe_ret(&k->probe, K, "copy_mm", {"ret", mm ? 0 : (uint64_t)-SIM_ENOMEM});
 	if (!mm) {
 		*err = -SIM_ENOMEM;
@@ -314,11 +346,26 @@ static struct task *copy_process(struct kernel *k, struct task *parent, int *err
 	memcpy(p->comm, parent->comm, sizeof(p->comm));
 	memcpy(p->rlim, parent->rlim, sizeof(p->rlim));
 	p->ip = parent->ip;
-	p->sp = parent->sp;
+	p->sp = args->stack ? args->stack + args->stack_size : parent->sp;
 	p->mm = mm;
-	p->real_parent = parent;
-	p->sibling = parent->children;
-	parent->children = p;
+	if (args->flags & SIM_CLONE_SETTLS)
+		p->fsbase = args->tls;
+	if (args->flags & SIM_CLONE_CHILD_CLEARTID)
+		p->clear_child_tid = args->child_tid;
+	if (thread) {
+		/* one more thread of the parent's group: the group's parent is
+		   its parent, and it is nobody's child */
+		p->tgid = parent->tgid;
+		p->group_leader = parent->group_leader;
+		p->real_parent = parent->group_leader->real_parent;
+		p->thread = true;
+	} else {
+		p->real_parent = parent;
+		p->sibling = parent->children;
+		parent->children = p;
+	}
+	if (args->flags & SIM_CLONE_PARENT_SETTID)
+		put_user_u32(k, args->parent_tid, (uint32_t)p->pid);
 	p->next_task = k->tasks;
 	k->tasks = p;
 	k->nr_tasks++;
@@ -326,14 +373,14 @@ static struct task *copy_process(struct kernel *k, struct task *parent, int *err
 	return p;
 }
 
-int64_t kernel_clone(struct kernel *k)
+int64_t kernel_clone(struct kernel *k, const struct sim_clone_args *args)
 {
 	struct task *parent = k->current, *p;
 	int err = 0;
 	int64_t ret;
 
-	probe_call(&k->probe, K, "kernel_clone", {"flags", SIM_SIGCHLD});
-	p = copy_process(k, parent, &err);
+	probe_call(&k->probe, K, "kernel_clone", {"flags", args->flags});
+	p = copy_process(k, parent, args, &err);
 	if (p) {
 		/* wake_up_new_task: runnable; it runs when the script runs it. */
 		probe_call(&k->probe, K, "wake_up_new_task", {"pid", (uint64_t)p->pid});
@@ -350,8 +397,21 @@ int64_t sys_fork(struct kernel *k)
 {
 	int64_t ret;
 
+	struct sim_clone_args args = {.flags = SIM_SIGCHLD};
+
 	syscall_enter(k, SIM_NR_fork, "__x64_sys_fork", {"flags", SIM_SIGCHLD});
-	ret = kernel_clone(k);
+	ret = kernel_clone(k, &args);
 	syscall_exit(k, "__x64_sys_fork", ret);
+	return ret;
+}
+
+int64_t sys_clone3(struct kernel *k, const struct sim_clone_args *args)
+{
+	int64_t ret;
+
+	syscall_enter(k, SIM_NR_clone3, "__x64_sys_clone3", {"flags", args->flags},
+	              {"stack", args->stack}, {"tls", args->tls});
+	ret = kernel_clone(k, args);
+	syscall_exit(k, "__x64_sys_clone3", ret);
 	return ret;
 }

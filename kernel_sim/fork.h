@@ -7,19 +7,22 @@
 #ifndef KERNEL_SIM_FORK_H
 #define KERNEL_SIM_FORK_H
 
+#include "syscalls.h"
 #include "task.h"
 
 /*
- * fork() of k->current: a new process with a copy of the parent's address
- * space in which every private writable page is shared copy-on-write (both
- * PTEs write-protected, the frame's reference and map counts raised), the
- * zero page shared as it is, and page tables of its own in simulated
- * frames. The child is made, not run: it runs when task_run runs it
- * (wake_up_new_task only puts it on the run queue). Returns the child's
- * pid, -EAGAIN when k->max_threads tasks exist, -ENOMEM when simulated
+ * kernel_clone of k->current. Without CLONE_VM (fork): a new process with
+ * a copy of the parent's address space in which every private writable
+ * page is shared copy-on-write (both PTEs write-protected, the frame's
+ * reference and map counts raised), the zero page shared as it is, and page
+ * tables of its own in simulated frames. With CLONE_VM (a thread, with
+ * CLONE_THREAD): the same mm, one more of its users. The new task is made,
+ * not run: it runs when task_run runs it (wake_up_new_task only puts it on
+ * the run queue). Returns its pid (tid), -EINVAL for flags copy_process
+ * refuses, -EAGAIN when k->max_threads tasks exist, -ENOMEM when simulated
  * memory for its tables runs out (nothing is left behind then).
  */
-int64_t kernel_clone(struct kernel *k);
+int64_t kernel_clone(struct kernel *k, const struct sim_clone_args *args);
 
 /* set_max_threads: the threads-max of a machine with this much RAM
    (RAM / (8 * THREAD_SIZE), at least 20). */

@@ -188,6 +188,7 @@ int kernel_check(struct kernel *k, FILE *err)
 	CHECK(swap_check(k, ERR));
 	for (struct task *t = k->tasks; t; t = t->next_task) {
 		bool shared = false;
+		int users = 0;
 
 		if (!t->mm)
 			continue;
@@ -195,6 +196,25 @@ int kernel_check(struct kernel *k, FILE *err)
 			shared |= u->mm == t->mm;
 		if (shared)
 			continue; /* a thread: its mm was checked with the first */
+		/* mm_users: one for each task that holds it (the threads of one
+		   process), and nothing else in the model takes a reference */
+		for (struct task *u = k->tasks; u; u = u->next_task)
+			users += u->mm == t->mm;
+		if (users != t->mm->mm_users) {
+			if (!broken && err)
+				fprintf(err, "kernel_check: mm of task %d: mm_users %d, %d tasks use it\n",
+				        t->pid, t->mm->mm_users, users);
+			broken++;
+		}
+		/* a thread group shares one mm: no task of the group has another */
+		for (struct task *u = k->tasks; u; u = u->next_task) {
+			if (u->mm && u->tgid == t->tgid && u->mm != t->mm) {
+				if (!broken && err)
+					fprintf(err, "kernel_check: tasks %d and %d of group %d have two mms\n",
+					        t->pid, u->pid, t->tgid);
+				broken++;
+			}
+		}
 		CHECK(mm_check(t->mm, ERR));
 		CHECK(pgtable_check(k, t->mm, ERR));
 		pgtables += t->mm->pgtables_bytes / PAGE_SIZE + 1;

@@ -23,6 +23,8 @@
 #define VM_GROWSDOWN 0x00000100UL
 #define VM_ACCOUNT 0x00100000UL
 #define VM_NORESERVE 0x00200000UL /* MAP_NORESERVE: not charged to the commit */
+#define VM_NOHUGEPAGE 0x40000000UL /* MAP_STACK (Linux 6.7+): no THP; never merges
+                                      with a mapping that lacks it */
 #define VM_ACCESS_FLAGS (VM_READ | VM_WRITE | VM_EXEC)
 #define VM_STACK VM_GROWSDOWN
 

@@ -372,8 +372,10 @@ unsigned long calc_vm_prot_bits(int prot)
 }
 
 /* do_mmap's flags: the VM_MAY* bits, VM_NORESERVE for MAP_NORESERVE (with
-   overcommit 0 or 1), and VM_ACCOUNT for a private writable mapping that
-   reserves (accountable_mapping). */
+   overcommit 0 or 1), VM_NOHUGEPAGE for MAP_STACK (calc_vm_flag_bits, as
+   Linux does since 6.7: a thread's stack gets no huge pages), and
+   VM_ACCOUNT for a private writable mapping that reserves
+   (accountable_mapping). */
 static unsigned long prot_to_vm_flags(const struct kernel *k, int prot, int flags)
 {
 	unsigned long f = calc_vm_prot_bits(prot) | VM_MAYREAD | VM_MAYWRITE | VM_MAYEXEC;
@@ -381,6 +383,8 @@ static unsigned long prot_to_vm_flags(const struct kernel *k, int prot, int flag
 	/* vm.overcommit_memory = 2 ignores MAP_NORESERVE: everything is charged */
 	if ((flags & SIM_MAP_NORESERVE) && k->sysctl.overcommit_memory != OVERCOMMIT_NEVER)
 		f |= VM_NORESERVE;
+	if (flags & SIM_MAP_STACK)
+		f |= VM_NOHUGEPAGE;
 	if ((f & (VM_NORESERVE | VM_WRITE)) == VM_WRITE)
 		f |= VM_ACCOUNT;
 	return f;
@@ -414,7 +418,8 @@ int64_t sys_mmap(struct kernel *k, vaddr_t addr, uint64_t len, int prot, int fla
 	    syscall_enter(k, SIM_NR_mmap, "__x64_sys_mmap", {"addr", addr}, {"len", len},
 	                  {"prot", (uint64_t)prot}, {"flags", (uint64_t)flags},
 	                  {"fd", (uint64_t)(int64_t)fd}, {"off", off});
-	const int known = SIM_MAP_PRIVATE | SIM_MAP_FIXED | SIM_MAP_ANONYMOUS | SIM_MAP_NORESERVE;
+	const int known = SIM_MAP_PRIVATE | SIM_MAP_FIXED | SIM_MAP_ANONYMOUS | SIM_MAP_NORESERVE |
+	                  SIM_MAP_STACK;
 	const int needed = SIM_MAP_PRIVATE | SIM_MAP_ANONYMOUS;
 	int64_t ret;
 

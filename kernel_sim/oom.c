@@ -73,7 +73,11 @@ static struct task *select_bad_process(struct kernel *k, uint64_t totalpages, in
 		order[n++] = t;
 	*points = OOM_BADNESS_NONE;
 	while (n-- > 0) {
-		int64_t p = oom_badness(k, order[n], totalpages);
+		int64_t p;
+
+		if (order[n]->thread) /* for_each_process: the groups, by their leaders */
+			continue;
+		p = oom_badness(k, order[n], totalpages);
 
 		probe_call(&k->probe, K, "oom_badness", {"pid", (uint64_t)order[n]->pid});
 		probe_ret(&k->probe, K, "oom_badness", {"ret", (uint64_t)p});
@@ -101,7 +105,7 @@ static void dump_tasks(struct kernel *k)
 		struct task *t = order[n];
 		struct mm_struct *mm = task_mm(t);
 
-		if (t->dead)
+		if (t->dead || t->thread)
 			continue;
 		printk(k, "[%7d] %5d %5d %8llu %8llu %8llu %8llu %9llu %8lld %8llu         %5hd %s",
 		       t->pid, 0, t->pid, (unsigned long long)mm->total_vm,

@@ -210,13 +210,14 @@ static void status_task_state(struct task *t, FILE *out)
 	fprintf(out, "Uid:\t0\t0\t0\t0\nGid:\t0\t0\t0\t0\nFDSize:\t%d\nGroups:\t \n",
 	        alive ? 64 : 0);
 	fprintf(out, "NStgid:\t%d\nNSpid:\t%d\nNSpgid:\t%d\nNSsid:\t%d\nKthread:\t0\n", t->tgid,
-	        t->pid, t->pid, t->pid);
+	        t->pid, t->tgid, t->tgid);
 }
 
 void proc_status(struct kernel *k, struct task *t, FILE *out)
 {
 	const struct mm_struct *mm = t->mm;
 	uint64_t anon, hiwater_vm, hiwater_rss, text, exec, lib;
+	int threads = 0;
 
 	status_task_state(t, out);
 	if (!mm) {
@@ -250,7 +251,9 @@ void proc_status(struct kernel *k, struct task *t, FILE *out)
 	fprintf(out, "VmPTE:\t%8llu kB\n", (unsigned long long)(mm->pgtables_bytes >> 10));
 	status_kb(out, "VmSwap", mm->rss_stat[MM_SWAPENTS]);
 	fprintf(out, "HugetlbPages:\t%8lu kB\n", 0UL);
-	fprintf(out, "CoreDumping:\t0\nTHP_enabled:\t1\nThreads:\t1\n");
+	for (const struct task *o = k->tasks; o; o = o->next_task)
+		threads += o->tgid == t->tgid && !o->exit_state;
+	fprintf(out, "CoreDumping:\t0\nTHP_enabled:\t1\nThreads:\t%d\n", threads ? threads : 1);
 }
 
 /*

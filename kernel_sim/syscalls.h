@@ -26,6 +26,7 @@
 #define SIM_NR_mremap    25
 #define SIM_NR_madvise   28
 #define SIM_NR_getpid    39
+#define SIM_NR_exit      60
 #define SIM_NR_fork      57
 #define SIM_NR_wait4     61
 #define SIM_NR_getrlimit 97
@@ -33,6 +34,7 @@
 #define SIM_NR_swapon    167
 #define SIM_NR_swapoff   168
 #define SIM_NR_exit_group 231
+#define SIM_NR_clone3    435
 #define SIM_NR_tgkill    234
 #define SIM_NR_openat    257
 
@@ -48,6 +50,7 @@
 #define SIM_MAP_FIXED     0x10
 #define SIM_MAP_ANONYMOUS 0x20
 #define SIM_MAP_NORESERVE 0x4000
+#define SIM_MAP_STACK     0x20000 /* a thread's stack: VM_NOHUGEPAGE (Linux 6.7+) */
 
 #define SIM_MREMAP_MAYMOVE   1
 #define SIM_MREMAP_FIXED     2
@@ -66,6 +69,7 @@
 #define SIM_EBUSY  16
 #define SIM_ECHILD 10
 #define SIM_EAGAIN 11
+#define SIM_EDEADLK 35
 
 #define SIM_SIGCHLD 17
 #define SIM_WNOHANG 1
@@ -108,6 +112,41 @@ int64_t sys_tgkill_self(struct kernel *k, int sig);
 int64_t sys_getpid(struct kernel *k);
 /* fork(2): the child's pid, or -EAGAIN / -ENOMEM (fork.h, kernel_clone). */
 int64_t sys_fork(struct kernel *k);
+
+/* clone3(2)'s flags (include/uapi/linux/sched.h) and arguments. */
+#define SIM_CLONE_VM             0x00000100
+#define SIM_CLONE_FS             0x00000200
+#define SIM_CLONE_FILES          0x00000400
+#define SIM_CLONE_SIGHAND        0x00000800
+#define SIM_CLONE_THREAD         0x00010000
+#define SIM_CLONE_SYSVSEM        0x00040000
+#define SIM_CLONE_SETTLS         0x00080000
+#define SIM_CLONE_PARENT_SETTID  0x00100000
+#define SIM_CLONE_CHILD_CLEARTID 0x00200000
+
+struct sim_clone_args {
+	uint64_t flags;
+	vaddr_t parent_tid; /* CLONE_PARENT_SETTID: the new tid is stored there */
+	vaddr_t child_tid;  /* CLONE_CHILD_CLEARTID: zeroed (and futex-woken) at its exit */
+	vaddr_t stack;      /* the new task's stack: [stack, stack + stack_size) */
+	uint64_t stack_size;
+	vaddr_t tls;        /* CLONE_SETTLS: its thread pointer (fs base) */
+};
+/*
+ * clone3(2): a new task. With CLONE_VM it shares the caller's mm (a thread
+ * with CLONE_THREAD: same tgid, reaped when it exits); without, it is a
+ * fork. The new tid, or -EINVAL (CLONE_THREAD without CLONE_SIGHAND, or
+ * CLONE_SIGHAND without CLONE_VM, as copy_process checks), -EAGAIN (no task
+ * left: threads-max), -ENOMEM.
+ */
+int64_t sys_clone3(struct kernel *k, const struct sim_clone_args *args);
+/*
+ * exit(2): the calling thread ends (exit_group ends them all). Its
+ * clear_child_tid is zeroed and its futex woken (mm_release) while other
+ * tasks share the mm. Never returns when task_run is armed: task_run
+ * returns TASK_RUN_EXITED and a thread has been reaped by then.
+ */
+int64_t sys_exit(struct kernel *k, int status);
 /*
  * exit_group(2) with status (its low 8 bits reach the parent: wait status
  * (status & 0xff) << 8). Never returns when task_run is armed: the task is

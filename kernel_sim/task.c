@@ -333,6 +333,15 @@ void task_kill(struct kernel *k, struct task *t, int signo, int code, vaddr_t ad
 	}
 	EV(&k->probe, LAYER_KERNEL, EV_SIGNAL, fn, probe_keep_text(&k->probe, d->reason),
 	   {"signo", (uint64_t)signo}, {"code", (uint64_t)code}, {"addr", addr});
+	/* A fatal signal kills the whole thread group (complete_signal): every
+	   other thread dies with it, with the same report. */
+	for (struct task *o = k->tasks; o; o = o->next_task) {
+		if (o != t && o->tgid == t->tgid && !o->dead) {
+			o->dead = true;
+			o->exit_code = signo;
+			o->death = *d;
+		}
+	}
 }
 
 void force_fatal_signal(struct kernel *k, int signo, int code, vaddr_t addr, unsigned error,

@@ -108,6 +108,10 @@ struct task {
 	int exit_state;            /* 0, EXIT_ZOMBIE or EXIT_DEAD */
 	bool autoreap;             /* orphaned: init reaps it when it exits */
 	int exit_code;             /* wait status: (status & 0xff) << 8, or the signal */
+	bool thread;               /* made by clone with CLONE_THREAD: not the group's
+				      leader, nobody's child, reaped when it exits */
+	vaddr_t clear_child_tid;   /* CLONE_CHILD_CLEARTID: zeroed at exit (mm_release) */
+	vaddr_t fsbase;            /* CLONE_SETTLS: the thread pointer (0: none set) */
 	uint64_t tlb_hits, tlb_misses; /* the CPU's TLB counts while it ran (switch.c) */
 	uint64_t nvcsw;            /* times it was switched out (voluntary_ctxt_switches) */
 	struct sim_rlimit rlim[SIM_NR_RLIMITS];

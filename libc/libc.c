@@ -12,6 +12,7 @@
  * the timer tick that charges CPU time (account_user_time).
  */
 #include "libc.h"
+#include "pthread.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -53,6 +54,7 @@ void libc_init(struct libc *lc, struct kernel *k, const struct malloc_ops *ops)
 	lc->main_thread.task = k->current;
 	lc->main_thread.tls = lc->data + LD_MAIN_TLS;
 	lc->threads = lc->self = &lc->main_thread;
+	lc->stacksize = libc_pthread_default_stacksize(k->current);
 }
 
 void libc_set_self(struct libc *lc, struct libc_thread *t)
@@ -68,6 +70,7 @@ void libc_fini(struct libc *lc)
 {
 	if (lc->ops && lc->ops->fini)
 		lc->ops->fini(lc);
+	libc_threads_release(lc);
 }
 
 vaddr_t libc_static_alloc(struct libc *lc, uint64_t n)

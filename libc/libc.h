@@ -49,6 +49,7 @@ struct libc_thread {
 	vaddr_t pd;            /* its struct pthread (0: the main thread's is not modelled) */
 	vaddr_t stackblock;    /* its stack mapping, guard included (0: the main thread) */
 	uint64_t stackblock_size, guardsize;
+	vaddr_t dtv;           /* the DTV its creation calloc'd (_dl_allocate_tls) */
 	int errno_;            /* its errno while another thread runs */
 	bool exited;           /* its start routine returned: it waits to be joined */
 	struct libc_thread *next; /* lc->threads, newest first */
@@ -96,6 +97,9 @@ struct libc {
 	struct libc_thread main_thread;
 	struct libc_thread *self;    /* the thread running now (libc_set_self) */
 	struct libc_thread *threads; /* every thread not yet joined, main_thread last */
+	void *stack_cache;           /* pthread.c's cache of stacks (host-side list) */
+	uint64_t stack_cache_size;   /* bytes of stack it holds (dl_stack_cache_actsize) */
+	uint64_t stacksize;          /* a new thread's stack, guard excluded (__default_pthread_attr) */
 };
 
 /* libc's own statics, at lc->data: glibc's __libc_multiple_threads (0 until
@@ -122,7 +126,8 @@ extern const struct malloc_ops *const malloc_policies[];
 
 /* Bind to the current task of k, with policy ops. Runs no simulated code. */
 void libc_init(struct libc *lc, struct kernel *k, const struct malloc_ops *ops);
-/* Release what the policy keeps on the host (ops->fini). Runs no simulated code. */
+/* Release what the policy keeps on the host (ops->fini) and the host memory of
+   the thread records and cached stacks (pthread.c). Runs no simulated code. */
 void libc_fini(struct libc *lc);
 
 /* The malloc family, dispatched to the policy, with malloc/free events

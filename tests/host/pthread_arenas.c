@@ -1,0 +1,380 @@
+/*
+ * pthread_arenas.c - the oracle for threads and arenas in the glibc policy:
+ * a real program on this machine's glibc 2.36 and kernel creates threads,
+ * has each make calls in turn (the main thread hands a thread one call at a
+ * time through a pipe and waits for it, so the order is fixed, as `in t`
+ * runs statements), joins them, and prints key=value lines: pointers as
+ * offsets from the initial break (main_arena) or from their 64 MiB heap,
+ * VmSize changes in kB, the /proc/self/maps lines of a thread's stack and
+ * heaps as sizes and permissions, resident pages (mincore), minor faults of
+ * each thread (RUSAGE_THREAD), mallinfo2 and malloc_stats.
+ * tests/test_oracle_threads.c makes the same calls in the simulation and
+ * compares every line.
+ *
+ * No allocation but the scenario's: output goes to a static buffer, stdio
+ * is not used, malloc_stats's stderr is a memfd. The program prefaults its
+ * code and stack (ORACLES.md) and turns THP off.
+ */
+#include <malloc.h>
+#include <pthread.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <sys/mman.h>
+#include <sys/syscall.h>
+
+#include "host_config.h"
+
+#define HEAP_MAX (64UL << 20)
+
+static char out[1 << 16];
+static size_t out_len;
+static char *heap; /* the initial break */
+
+static void put(const char *key, long val)
+{
+	out_len += (size_t)snprintf(out + out_len, sizeof(out) - out_len, "%s=%ld\n", key, val);
+}
+
+/* A pointer: offset from the initial break inside the main heap, else
+   "heap+OFF" (its offset in its 64 MiB-aligned heap). */
+static void put_ptr(const char *key, void *p)
+{
+	char *brk = sbrk(0);
+
+	if ((char *)p >= heap && (char *)p < brk)
+		put(key, (long)((char *)p - heap));
+	else
+		out_len += (size_t)snprintf(out + out_len, sizeof(out) - out_len, "%s=heap+%#lx\n",
+		                            key, (unsigned long)((uintptr_t)p & (HEAP_MAX - 1)));
+}
+
+static long status_kb(const char *field)
+{
+	static char buf[4096];
+	int fd = open("/proc/self/status", O_RDONLY);
+	long n = fd < 0 ? -1 : read(fd, buf, sizeof(buf) - 1);
+	size_t fl = strlen(field);
+	char *s;
+
+	if (fd >= 0)
+		close(fd);
+	if (n <= 0)
+		return -1;
+	buf[n] = 0;
+	for (s = buf; s; s = strchr(s, '\n') ? strchr(s, '\n') + 1 : NULL)
+		if (!strncmp(s, field, fl) && s[fl] == ':')
+			return atol(s + fl + 1);
+	return -1;
+}
+
+/* The maps lines that overlap [lo, hi): "size perms" each, in order. */
+static void put_maps(const char *key, uintptr_t lo, uintptr_t hi)
+{
+	static char buf[1 << 16];
+	int fd = open("/proc/self/maps", O_RDONLY);
+	long n = 0, r;
+	int i = 0;
+
+	while (fd >= 0 && (r = read(fd, buf + n, sizeof(buf) - 1 - (size_t)n)) > 0)
+		n += r;
+	if (fd >= 0)
+		close(fd);
+	buf[n] = 0;
+	for (char *s = buf; *s;) {
+		unsigned long a, b;
+		char perms[8];
+		char *nl = strchr(s, '\n');
+
+		if (sscanf(s, "%lx-%lx %7s", &a, &b, perms) == 3 && a < hi && b > lo) {
+			out_len += (size_t)snprintf(out + out_len, sizeof(out) - out_len,
+			                            "%s.%d=%#lx %s\n", key, ++i, b - a, perms);
+		}
+		if (!nl)
+			break;
+		s = nl + 1;
+	}
+	put(key, i);
+}
+
+/* Resident pages of [p, p + len): count, and the highest one's distance
+   from the end in pages (1: the last page). */
+static long resident(uintptr_t p, size_t len)
+{
+	static unsigned char vec[1 << 16];
+	uintptr_t a = p & ~4095UL;
+	size_t n = (p + len - a + 4095) / 4096;
+	long r = 0;
+
+	if (n > sizeof(vec) || mincore((void *)a, n * 4096, vec) != 0)
+		return -1;
+	for (size_t i = 0; i < n; i++)
+		r += vec[i] & 1;
+	return r;
+}
+
+static long thread_faults(void)
+{
+	struct rusage ru;
+
+	getrusage(RUSAGE_THREAD, &ru);
+	return ru.ru_minflt;
+}
+
+/* ---- threads that run one call at a time ------------------------------ */
+
+enum op { OP_MALLOC, OP_FREE, OP_CALLOC, OP_EXIT };
+
+struct job {
+	enum op op;
+	size_t n;
+	void *p;
+	void *ret;
+	long faults; /* minor faults of the thread during the call */
+};
+
+struct worker {
+	pthread_t t;
+	int go[2], done[2];
+	struct job job;
+	long start_faults; /* the thread's own faults before its first job */
+	volatile int started;
+	void *stack;       /* its stack mapping, guard included */
+	size_t stack_size;
+};
+
+static void *worker_main(void *arg)
+{
+	struct worker *w = arg;
+	char c;
+
+	w->start_faults = thread_faults();
+	w->started = 1;
+	for (;;) {
+		long f0;
+
+		if (read(w->go[0], &c, 1) != 1)
+			return NULL;
+		f0 = thread_faults();
+		switch (w->job.op) {
+		case OP_MALLOC:
+			w->job.ret = malloc(w->job.n);
+			break;
+		case OP_CALLOC:
+			w->job.ret = calloc(1, w->job.n);
+			break;
+		case OP_FREE:
+			free(w->job.p);
+			break;
+		case OP_EXIT:
+			return NULL;
+		}
+		w->job.faults = thread_faults() - f0;
+		if (write(w->done[1], "x", 1) != 1)
+			return NULL;
+	}
+}
+
+static struct worker workers[4];
+
+/* The thread's stack mapping: the read-write VMA holding its struct pthread
+   and the guard below it, from /proc/self/maps (pthread_getattr_np would
+   malloc). */
+static void find_stack(struct worker *w)
+{
+	static char buf[1 << 16];
+	uintptr_t pd = (uintptr_t)w->t, prev_lo = 0;
+	int fd = open("/proc/self/maps", O_RDONLY);
+	long n = 0, r;
+
+	while (fd >= 0 && (r = read(fd, buf + n, sizeof(buf) - 1 - (size_t)n)) > 0)
+		n += r;
+	if (fd >= 0)
+		close(fd);
+	buf[n] = 0;
+	for (char *s = buf; *s;) {
+		unsigned long a, b;
+		char *nl = strchr(s, '\n');
+
+		if (sscanf(s, "%lx-%lx", &a, &b) == 2) {
+			if (a <= pd && pd < b) {
+				w->stack = (void *)prev_lo;
+				w->stack_size = b - prev_lo;
+				return;
+			}
+			prev_lo = a;
+		}
+		if (!nl)
+			break;
+		s = nl + 1;
+	}
+	_exit(1);
+}
+
+static void start(struct worker *w, const char *key)
+{
+	long f0 = thread_faults(), vm0 = status_kb("VmSize");
+	char k[64];
+
+	if (pipe(w->go) || pipe(w->done))
+		_exit(1);
+	pthread_create(&w->t, NULL, worker_main, w);
+	snprintf(k, sizeof(k), "%s.create_faults", key);
+	put(k, thread_faults() - f0);
+	/* the thread starts and blocks on its first read */
+	while (!w->started)
+		usleep(1000);
+	snprintf(k, sizeof(k), "%s.start_faults", key);
+	put(k, w->start_faults);
+	snprintf(k, sizeof(k), "%s.vmsize_kb", key);
+	put(k, status_kb("VmSize") - vm0);
+	find_stack(w);
+	snprintf(k, sizeof(k), "%s.stack", key);
+	put_maps(k, (uintptr_t)w->stack, (uintptr_t)w->stack + w->stack_size);
+	snprintf(k, sizeof(k), "%s.stack_resident", key);
+	put(k, resident((uintptr_t)w->stack, w->stack_size));
+	snprintf(k, sizeof(k), "%s.pd_from_top", key);
+	put(k, (long)((uintptr_t)w->stack + w->stack_size - (uintptr_t)w->t));
+}
+
+/* Run one job in w and wait for it. */
+static void *run(struct worker *w, enum op op, size_t n, void *p, const char *key)
+{
+	char c, k[64];
+	long vm0 = status_kb("VmSize");
+
+	w->job = (struct job){.op = op, .n = n, .p = p};
+	if (write(w->go[1], "x", 1) != 1 || read(w->done[0], &c, 1) != 1)
+		_exit(1);
+	if (op != OP_FREE) {
+		put_ptr(key, w->job.ret);
+	}
+	snprintf(k, sizeof(k), "%s.faults", key);
+	put(k, w->job.faults);
+	snprintf(k, sizeof(k), "%s.vmsize_kb", key);
+	put(k, status_kb("VmSize") - vm0);
+	return w->job.ret;
+}
+
+static void join(struct worker *w, const char *key)
+{
+	long vm0 = status_kb("VmSize");
+	char k[64];
+
+	w->job.op = OP_EXIT;
+	if (write(w->go[1], "x", 1) != 1)
+		_exit(1);
+	pthread_join(w->t, NULL);
+	close(w->go[0]);
+	close(w->go[1]);
+	close(w->done[0]);
+	close(w->done[1]);
+	snprintf(k, sizeof(k), "%s.join_vmsize_kb", key);
+	put(k, status_kb("VmSize") - vm0);
+	snprintf(k, sizeof(k), "%s.stack_resident_after", key);
+	put(k, resident((uintptr_t)w->stack, w->stack_size));
+}
+
+static void put_mallinfo(const char *tag)
+{
+	struct mallinfo2 m = mallinfo2();
+	char key[64];
+
+	snprintf(key, sizeof(key), "%s.arena", tag);
+	put(key, (long)m.arena);
+	snprintf(key, sizeof(key), "%s.uordblks", tag);
+	put(key, (long)m.uordblks);
+	snprintf(key, sizeof(key), "%s.fordblks", tag);
+	put(key, (long)m.fordblks);
+	snprintf(key, sizeof(key), "%s.ordblks", tag);
+	put(key, (long)m.ordblks);
+}
+
+static int stats_fd = -1;
+
+static void stats(const char *tag)
+{
+	static char text[8192];
+	ssize_t n;
+	int line = 1;
+
+	if (ftruncate(stats_fd, 0) != 0)
+		return;
+	lseek(stats_fd, 0, SEEK_SET);
+	malloc_stats();
+	lseek(stats_fd, 0, SEEK_SET);
+	n = read(stats_fd, text, sizeof(text) - 1);
+	text[n > 0 ? n : 0] = 0;
+	for (char *s = text; *s; line++) {
+		char *nl = strchr(s, '\n');
+
+		out_len += (size_t)snprintf(out + out_len, sizeof(out) - out_len, "%s.%d=%.*s\n", tag,
+		                            line, (int)(nl ? nl - s : (long)strlen(s)), s);
+		if (!nl)
+			break;
+		s = nl + 1;
+	}
+}
+
+int main(void)
+{
+	void *p, *a1, *b1, *c1, *t3p;
+	char *h1;
+
+	host_thp_off();
+	host_prefault();
+	stats_fd = memfd_create("stats", 0);
+	if (stats_fd < 0 || dup2(stats_fd, 2) < 0)
+		return 1;
+	heap = sbrk(0);
+	p = malloc(1);
+	put_ptr("p", p);
+
+	/* a thread: its stack (8 MiB and a guard page, two pages touched), and
+	   the DTV its creation callocs in main_arena */
+	start(&workers[0], "t1");
+	put_ptr("after_create", malloc(1));
+
+	/* its first malloc makes arena 1: 64 MiB reserved, 132 KiB read-write */
+	a1 = run(&workers[0], OP_MALLOC, 100, NULL, "t1.a");
+	h1 = (char *)((uintptr_t)a1 & ~(HEAP_MAX - 1));
+	put_maps("t1.heap", (uintptr_t)h1, (uintptr_t)h1 + HEAP_MAX);
+	put("t1.heap_resident", resident((uintptr_t)h1, 0x21000));
+	put_mallinfo("mi1");
+
+	/* the heap grows by mprotect */
+	b1 = run(&workers[0], OP_MALLOC, 100000, NULL, "t1.b");
+	c1 = run(&workers[0], OP_MALLOC, 100000, NULL, "t1.c");
+	put_maps("t1.heap_grown", (uintptr_t)h1, (uintptr_t)h1 + HEAP_MAX);
+	put_mallinfo("mi2");
+
+	/* main frees a chunk of arena 1: it goes back to arena 1 */
+	free(b1);
+	put_mallinfo("mi3");
+	stats("stats1");
+
+	/* a second thread, while the first lives: arena 2 */
+	start(&workers[1], "t2");
+	run(&workers[1], OP_MALLOC, 200, NULL, "t2.a");
+	put_mallinfo("mi4");
+
+	/* the first thread ends: its stack is cached, its arena freed for the next */
+	run(&workers[0], OP_FREE, 0, c1, "t1.free_c");
+	run(&workers[0], OP_FREE, 0, a1, "t1.free_a");
+	join(&workers[0], "t1");
+	stats("stats2");
+	start(&workers[2], "t3");
+	put("t3.same_stack", workers[2].stack == workers[0].stack);
+	t3p = run(&workers[2], OP_MALLOC, 100, NULL, "t3.a");
+	put("t3.same_arena", ((uintptr_t)t3p & ~(HEAP_MAX - 1)) == (uintptr_t)h1);
+	run(&workers[2], OP_CALLOC, 50000, NULL, "t3.calloc");
+
+	/* malloc_trim gives the free pages of every arena back */
+	put("trim", malloc_trim(0));
+	put("t1.heap_resident_after_trim", resident((uintptr_t)h1, 0x21000));
+	put_mallinfo("mi5");
+	stats("stats3");
+
+	join(&workers[1], "t2");
+	join(&workers[2], "t3");
+	_exit(write(1, out, out_len) == (ssize_t)out_len ? 0 : 1);
+}
