@@ -227,6 +227,18 @@ void task_destroy(struct kernel *k, struct task *t)
 	free(t);
 }
 
+void task_destroy_group(struct kernel *k, struct task *t)
+{
+	struct task *o = k->tasks, *next;
+
+	for (; o; o = next) {
+		next = o->next_task;
+		if (o != t && o->tgid == t->tgid)
+			task_destroy(k, o);
+	}
+	task_destroy(k, t);
+}
+
 struct task *find_task_by_pid(struct kernel *k, int pid)
 {
 	for (struct task *t = k->tasks; t; t = t->next_task)

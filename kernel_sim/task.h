@@ -148,6 +148,10 @@ struct task *task_create(struct kernel *k, const char *comm);
    session's end. Not from inside task_run of t (panic). Its children are
    left parentless (as exit's reparenting does). */
 void task_destroy(struct kernel *k, struct task *t);
+/* The end of t's whole process from outside it: task_destroy of every task
+   of t's thread group, its other threads first, then t (the last one
+   tears the shared mm down). */
+void task_destroy_group(struct kernel *k, struct task *t);
 /* The task with this pid (zombies too), or NULL (find_task_by_vpid). */
 struct task *find_task_by_pid(struct kernel *k, int pid);
 /* The host's word for t's state: "R (running)", "Z (zombie)", ... */

@@ -1053,3 +1053,98 @@ Test(session, show_of_a_pid_that_is_no_task_is_an_error)
 	cr_assert_str_eq(f.s->error, "t.ams:1: 'show maps 9': no process has pid 9");
 	finish(&f);
 }
+
+/* ---- threads ------------------------------------------------------------ */
+
+Test(session, a_thread_runs_in_its_arena_and_join_ends_it)
+{
+	struct fixture f = start("policy glibc\n"
+	                         "t = thread\n"
+	                         "in t\n"
+	                         "  p = malloc 100\n"
+	                         "  me = pid\n"
+	                         "end\n"
+	                         "q = malloc 100\n"
+	                         "r = join t\n");
+
+	run_all(&f);
+	cr_assert_gt(var(&f, "t"), 1);
+	cr_assert_eq(var(&f, "me"), 1, "a thread's pid is its process's");
+	cr_assert_neq(var(&f, "p") >> 26, var(&f, "q") >> 26, "two arenas, two heaps");
+	cr_assert_eq(var(&f, "r"), 0);
+	cr_assert_eq(f.s->k.nr_tasks, 1, "the thread was reaped");
+	cr_assert_eq(f.s->nr_tasks, 1, "and can be named no more");
+	cr_assert_eq(f.s->lc->self, &f.s->lc->main_thread);
+	cr_assert_eq(f.s->main_task->mm->mm_users, 1);
+	finish(&f);
+}
+
+Test(session, joining_oneself_is_edeadlk_and_other_joins_are_errors)
+{
+	static const struct {
+		const char *text, *error;
+	} cases[] = {
+	    {"join 7\n", "t.ams:1: 'join 7': no thread of this process has id 7"},
+	    {"t = thread\nin t\n  join 1\nend\n",
+	     "t.ams:3: 'join 1': 1 is the main thread, which runs to the end of the script"},
+	    {"t = thread\njoin t\nin t\nend\n",
+	     "t.ams:3: 'in 2': no process or thread has id 2 (the program's pid is 1)"},
+	    {"t = thread\njoin t\njoin t\n", "t.ams:3: 'join 2': no thread of this process has id 2"},
+	};
+	struct fixture f = start("t = thread\n"
+	                         "in t\n"
+	                         "  r = join t\n"
+	                         "  e = errno\n"
+	                         "end\n"
+	                         "r1 = join pid\n"
+	                         "e1 = errno\n"
+	                         "r2 = join t\n");
+
+	run_all(&f);
+	cr_assert_eq(var(&f, "r"), -1);
+	cr_assert_eq(var(&f, "e"), 35, "EDEADLK");
+	cr_assert_eq(var(&f, "r1"), -1);
+	cr_assert_eq(var(&f, "e1"), 35, "EDEADLK");
+	cr_assert_eq(var(&f, "r2"), 0);
+	finish(&f);
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		f = start(cases[i].text);
+		cr_assert_eq(run_to_end(&f), SESSION_ERROR, "%s", cases[i].text);
+		cr_assert_str_eq(f.s->error, cases[i].error);
+		finish(&f);
+	}
+}
+
+Test(session, past_threads_max_thread_is_minus_one_with_eagain)
+{
+	struct fixture f = start("for i = 1 to 20\n"
+	                         "  r[i] = thread\n"
+	                         "end\n"
+	                         "e = errno\n");
+	int max = f.s->k.max_threads;
+
+	/* 20, the least set_max_threads gives (a machine of 2.5 MiB) */
+	cr_assert_eq(max, 511, "threads-max of 64 MiB");
+	f.s->k.max_threads = 20;
+	run_all(&f);
+	cr_assert_gt(elem(&f, "r", 19), 0, "the program and 19 threads");
+	cr_assert_eq(elem(&f, "r", 20), -1);
+	cr_assert_eq(var(&f, "e"), 11, "EAGAIN");
+	cr_assert_eq(f.s->k.nr_tasks, 20);
+	finish(&f);
+}
+
+Test(session, a_fault_in_a_thread_kills_the_process)
+{
+	struct fixture f = start("t = thread\n"
+	                         "in t\n"
+	                         "  store 16 0 1\n"
+	                         "end\n"
+	                         "x = 1\n");
+
+	cr_assert_eq(run_to_end(&f), SESSION_KILLED);
+	cr_assert_eq(f.s->res.line, 3);
+	cr_assert(f.s->main_task->dead, "the whole group dies");
+	cr_assert_eq(f.s->task->death.signo, 11);
+	finish(&f);
+}

@@ -167,8 +167,9 @@ static const struct {
 	const char *name;
 	int value;
 } errno_names[] = {
-    {"EPERM", 1},   {"ENOENT", 2}, {"ECHILD", 10}, {"EAGAIN", 11}, {"ENOMEM", 12},
-    {"EACCES", 13}, {"EFAULT", 14}, {"EBUSY", 16}, {"EINVAL", 22},
+    {"EPERM", 1},   {"ENOENT", 2}, {"ESRCH", 3},   {"ECHILD", 10}, {"EAGAIN", 11},
+    {"ENOMEM", 12}, {"EACCES", 13}, {"EFAULT", 14}, {"EBUSY", 16},  {"EINVAL", 22},
+    {"EDEADLK", 35},
 };
 
 int expr_errno_lookup(const char *name, size_t len)

@@ -89,6 +89,8 @@ const struct stmt_def script_stmt_defs[ST__COUNT] = {
     [ST_FORK] = {"fork", ST_FORK, SHAPE_EXPRS, 0, 0, RET_VALUE, true, "fork"},
     [ST_EXIT] = {"exit", ST_EXIT, SHAPE_EXPRS, 0, 1, RET_NONE, true, "exit [STATUS]"},
     [ST_WAIT] = {"wait", ST_WAIT, SHAPE_EXPRS, 0, 1, RET_VALUE, true, "wait [PID]"},
+    [ST_THREAD] = {"thread", ST_THREAD, SHAPE_EXPRS, 0, 0, RET_VALUE, true, "thread"},
+    [ST_JOIN] = {"join", ST_JOIN, SHAPE_EXPRS, 1, 1, RET_STATUS, true, "join TID"},
 };
 
 const char *const script_builtin_names[BI__COUNT] = {

@@ -63,6 +63,8 @@ enum stmt_op {
 	ST_FORK,      /* fork -> the child's pid, or -1 (errno) */
 	ST_EXIT,      /* exit [STATUS]: the task statements run in exits */
 	ST_WAIT,      /* wait [PID] -> the reaped child's exit status, or -1 (errno) */
+	ST_THREAD,    /* thread -> the new thread's tid, or -1 (errno EAGAIN) */
+	ST_JOIN,      /* join TID: the thread ends and is joined -> 0 or -1 (errno) */
 	ST__COUNT
 };
 

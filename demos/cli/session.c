@@ -29,6 +29,7 @@
 #include "../../kernel_sim/syscalls.h"
 #include "../../libc/glibc_malloc.h"
 #include "../../libc/process.h"
+#include "../../libc/pthread.h"
 #include "../../vm/panic.h"
 #include "commands.h"
 #include "expr.h"
@@ -223,11 +224,12 @@ void session_destroy(struct session *s)
 	free(s->res.output);
 	/* The exit of the process: its frames and tables go back first. */
 	probe_set_sink(&s->k.probe, NULL, NULL);
-	/* A caller may have ended the process itself (libc_fini, task_destroy)
-	   to look at the kernel without it: the pid is not found then. */
+	/* A caller may have ended the process itself (libc_fini,
+	   task_destroy_group) to look at the kernel without it: the pid is not
+	   found then. */
 	if (s->nr_tasks && find_task_by_pid(&s->k, (int)s->tasks[0].id) == s->main_task) {
 		libc_fini(&s->main_lc);
-		task_destroy(&s->k, s->main_task);
+		task_destroy_group(&s->k, s->main_task);
 	}
 	kernel_shutdown(&s->k);
 	/* After the kernel: event texts may point into the plugin. */
@@ -296,8 +298,8 @@ int64_t session_builtin(struct session *s, int bi)
 		return (int64_t)SIM_RLIM_INFINITY;
 	case BI_ERRNO:
 		return s->lc->errno_;
-	case BI_PID:
-		return s->task_id;
+	case BI_PID: /* getpid: the thread group's id, in a thread too */
+		return s->task ? s->task->tgid : s->task_id;
 	case BI_VMAS: /* lines of /proc/PID/maps (data and bss are two there) */
 		return (int64_t)proc_maps_lines(s->task);
 	case BI_VMSIZE: /* /proc/PID/status's kB */
@@ -510,12 +512,17 @@ static struct session_task *session_task_of(struct session *s, int64_t id)
 int session_switch_task(struct session *s, int64_t id)
 {
 	struct session_task *e = session_task_of(s, id);
+	struct libc_thread *th;
 
 	if (!e)
 		return -1;
 	s->task = e->task;
 	s->lc = e->lc;
 	s->task_id = id;
+	/* a thread of that libc (its main thread has the pid as tid) */
+	th = libc_thread_find(s->lc, (int)id);
+	if (th)
+		libc_set_self(s->lc, th);
 	return 0;
 }
 
@@ -524,7 +531,8 @@ int session_switch_task(struct session *s, int64_t id)
  * an orphan's end may have freed some: pids are never reused, so a pid not
  * found is gone), and the death of a child killed by a signal carried on to
  * its exit (exit_signaled), as the killed task itself would in Linux. The
- * main program's death stays as it is: the run ends with it.
+ * main program's death (in any of its threads) stays as it is: the run
+ * ends with it.
  */
 static void session_sync_tasks(struct session *s, int line)
 {
@@ -538,7 +546,9 @@ static void session_sync_tasks(struct session *s, int line)
 			e->end_line = line;
 			e->end_signo = e->task && !e->task->exit_state ? e->task->death.signo : 0;
 		}
-		if (e->task && e->task != s->main_task && e->task->dead && !e->task->exit_state) {
+		/* (the main program's threads die with it and stay as they are) */
+		if (e->task && e->task->tgid != s->main_task->tgid && e->task->dead &&
+		    !e->task->exit_state) {
 			exit_signaled(&s->k, e->task);
 			e->task = find_task_by_pid(&s->k, (int)e->id);
 		}
@@ -603,6 +613,18 @@ static int wait_would_sleep(struct session *s, int64_t pid)
 			               "in %d ... exit ... end)",
 			            c->pid, (long long)s->task_id, c->pid);
 	return 0;
+}
+
+/* id no longer names a task (a thread joined). */
+static void session_drop_task(struct session *s, int64_t id)
+{
+	for (size_t i = 0; i < s->nr_tasks; i++)
+		if (s->tasks[i].id == id) {
+			memmove(&s->tasks[i], &s->tasks[i + 1],
+			        (s->nr_tasks - i - 1) * sizeof(s->tasks[0]));
+			s->nr_tasks--;
+			return;
+		}
 }
 
 /* ---- show ------------------------------------------------------------ */
@@ -726,6 +748,7 @@ struct exec {
 	FILE *out;
 	struct task *view_task; /* show: the task whose view it is */
 	struct glibc_text text; /* malloc_stats, malloc_info: freed by session_step */
+	struct libc_thread *thread; /* thread: the one made; join: the one joined */
 };
 
 /* A kernel result (0 or -errno) as the C library returns it: 0, or -1 and errno. */
@@ -947,9 +970,108 @@ static void exec_stmt(void *arg)
 	case ST_MALLOC_INFO:
 		glibc_malloc_info_xml(lc, &x->text);
 		break;
+	case ST_THREAD: {
+		int err;
+
+		/* pthread_create returns its error; the statement, like fork,
+		   returns -1 and puts it in errno (docs/reference.md) */
+		x->thread = libc_pthread_create(lc, &err);
+		x->ret = x->thread ? x->thread->tid : -1;
+		if (!x->thread)
+			lc->errno_ = err;
+		break;
+	}
+	case ST_JOIN: {
+		int err = libc_pthread_join(lc, x->thread);
+
+		x->ret = err ? -1 : 0;
+		if (err)
+			lc->errno_ = err;
+		break;
+	}
 	default:
 		panic("statement '%s' does not run code", script_stmt_defs[st->op].name);
 	}
+}
+
+/* start_thread, in the new thread's task. */
+static void thread_start(void *arg)
+{
+	struct exec *x = arg;
+
+	libc_thread_start(x->s->lc, x->thread);
+}
+
+/* The thread's start routine returns: it ends (never returns here). */
+static void thread_end(void *arg)
+{
+	struct exec *x = arg;
+
+	libc_thread_exit(x->s->lc);
+}
+
+/*
+ * Run step as thread th of the running task's libc, in th's task, and make
+ * the running thread current again. task_run's result.
+ */
+static int run_as_thread(struct session *s, struct libc_thread *th, void (*step)(void *),
+                         struct exec *x)
+{
+	struct libc_thread *self = s->lc->self;
+	int sig;
+
+	libc_set_self(s->lc, th);
+	sig = task_run(&s->k, th->task, step, x);
+	libc_set_self(s->lc, self);
+	return sig;
+}
+
+/*
+ * thread: pthread_create in the running task, then the new thread starts
+ * (its first stack frame) and can be named by its tid. Returns task_run's
+ * result: a signal that killed the process, or 0.
+ */
+static int run_thread(struct session *s, struct exec *x)
+{
+	int sig = task_run(&s->k, s->task, exec_stmt, x);
+
+	if (sig || !x->thread)
+		return sig;
+	if (session_add_task(s, x->thread->tid, x->thread->task, s->lc) < 0)
+		panic("out of host memory");
+	return run_as_thread(s, x->thread, thread_start, x);
+}
+
+/*
+ * join TID: the thread's start routine returns (it ends: its tcache and
+ * arena back, its stack advised away, exit), then pthread_join in the
+ * running task takes its stack into the cache. The thread is named no
+ * more. A tid that is no thread of this process is an error of the script
+ * (-1, failed); joining oneself is pthread_join's EDEADLK. 0 and *sig:
+ * task_run's result.
+ */
+static int run_join(struct session *s, struct exec *x, int *sig)
+{
+	struct libc_thread *th = libc_thread_find(s->lc, (int)x->a[0]);
+
+	if (!th || !th->task || th->task->tgid != s->task->tgid)
+		return fail(s, "'join %lld': no thread of this process has id %lld",
+		            (long long)x->a[0], (long long)x->a[0]);
+	if (th == &s->lc->main_thread && th != s->lc->self)
+		return fail(s, "'join %lld': %lld is the main thread, which runs to the end of the "
+		               "script",
+		            (long long)x->a[0], (long long)x->a[0]);
+	x->thread = th;
+	if (th != s->lc->self && !th->exited) {
+		int tid = th->tid;
+
+		*sig = run_as_thread(s, th, thread_end, x);
+		if (*sig != TASK_RUN_EXITED)
+			return 0; /* a signal killed the process on the way */
+		session_drop_task(s, tid);
+	}
+	*sig = task_run(&s->k, s->task, exec_stmt, x);
+	return 0;
 }
 
 static bool compare(enum cmp_op op, int64_t l, int64_t r)
@@ -1181,6 +1303,13 @@ int session_step(struct session *s)
 		if (run_block(s, st, x.a, &next) < 0)
 			return SESSION_ERROR;
 		break;
+	case ST_THREAD:
+		sig = run_thread(s, &x);
+		break;
+	case ST_JOIN:
+		if (run_join(s, &x, &sig) < 0)
+			return SESSION_ERROR;
+		break;
 	case ST_SHOW:
 		x.view_task = s->task;
 		if (script_view_takes_pid(st->kw) && st->nargs > (st->kw == VIEW_PAGETABLE)) {
@@ -1220,7 +1349,9 @@ int session_step(struct session *s)
 		   unless counted before (an exit takes no fault) */
 		s->last_majfaults = sig == 0 || r->killed ? s->task->maj_flt - majflt0 : 0;
 	}
-	if (sig > 0 && s->task == s->main_task) {
+	/* the main program dies, or one of its threads: a fatal signal kills
+	   the whole thread group */
+	if (sig > 0 && s->task->tgid == s->main_task->tgid) {
 		s->nr_run++;
 		s->next = next;
 		s->dead = true;

@@ -526,6 +526,20 @@ static const struct narration table[] = {
     {"flush_tlb_mm", "arch/x86/mm/tlb.c", W,
      "the parent may still hold writable translations in its TLB; they are flushed, so its "
      "next write sees the read-only PTE."},
+    {"__x64_sys_clone3", "kernel/fork.c", M,
+     "the clone3 system call: kernel_clone with the caller's flags; pthread_create passes "
+     "CLONE_VM | CLONE_THREAD | CLONE_SETTLS | CLONE_PARENT_SETTID | CLONE_CHILD_CLEARTID ..., "
+     "so the new task shares the address space and joins the caller's thread group."},
+    {"__x64_sys_exit", "kernel/exit.c", M,
+     "the exit system call of one thread: it ends alone, the process goes on."},
+    {"mm_release", "kernel/fork.c", M,
+     "the ending thread's tid word in its struct pthread is cleared (CLONE_CHILD_CLEARTID), "
+     "which is what pthread_join waits for."},
+    {"futex_wake", "kernel/futex/waitwake.c", X,
+     "wakes whoever waits on the cleared tid word: a thread in pthread_join."},
+    {"zap_other_threads", "kernel/signal.c", M,
+     "the process ends: every other thread of the group is killed and lets go of the "
+     "address space."},
     {"wake_up_new_task", "kernel/sched/core.c", X,
      "the child is ready to run; it runs when the scheduler (here: the script) picks it."},
     {"__x64_sys_exit_group", "kernel/exit.c", M,
@@ -690,6 +704,24 @@ static const struct narration table[] = {
     {"tcache_thread_shutdown", "malloc/malloc.c", H,
      "frees every chunk in the ending thread's tcache, then the tcache itself, into their "
      "arenas."},
+    {"pthread_create", "nptl/pthread_create.c", M,
+     "makes a thread: a stack (allocate_stack), then clone3 with the flags of a thread; the "
+     "new thread shares the address space."},
+    {"allocate_stack", "nptl/allocatestack.c", M,
+     "the thread's stack: one from the stack cache, or a new mapping of RLIMIT_STACK's size "
+     "and a guard page, PROT_NONE, all but the guard then made read-write; the struct pthread "
+     "at its top is written (a fault) and the DTV is calloc'd in the caller's arena."},
+    {"start_thread", "nptl/pthread_create.c", M,
+     "the new thread's first instructions: its first stack frame, below the struct pthread "
+     "and the static TLS, is written (a fault)."},
+    {"__libc_thread_freeres", "malloc/thread-freeres.c", H,
+     "the thread's start routine returned: what libc keeps per thread goes back, the tcache "
+     "and the arena first."},
+    {"pthread_join", "nptl/pthread_join_common.c", M,
+     "the joined thread's tid word is clear: its stack goes to the stack cache (up to 40 MiB), "
+     "for the next pthread_create."},
+    {"__nptl_free_stacks", "nptl/nptl-stack.c", M,
+     "the stack cache holds more than 40 MiB: the oldest cached stacks are unmapped."},
     {"__libc_mallopt", "malloc/malloc.c", H,
      "sets one of malloc's parameters, after consolidating main_arena's fastbins; setting a "
      "threshold or the pad turns the dynamic mmap threshold off."},
@@ -778,6 +810,10 @@ static const struct {
     {"usable", "asks malloc_usable_size: how many bytes the block really holds."},
     {"for", "starts a counted loop: the bounds are computed once, the variable takes the first "
             "value; no simulated code runs."},
+    {"thread", "creates a thread (pthread_create): a stack of its own in the same address "
+               "space, and a task of its own; it starts at once."},
+    {"join", "the thread's start routine returns and it ends; pthread_join keeps its stack for "
+             "the next thread."},
     {"in", "switches to another task (process or thread) for the statements up to its end."},
     {"end", "closes a block: a loop adds its step and goes round again until the variable "
             "passes the bound; an in block switches back to the task before it."},
