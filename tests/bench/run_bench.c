@@ -73,6 +73,9 @@ static struct figure figs[] = {
     /* reclaim's scanning per reclaimed page, 1 GiB over 64 MiB */
     {.key = "reclaim_scan_growth", .target = 1.25},
     {.key = "plugin_vs_builtin_ratio.seed", .target = 1.3},
+    /* issue 16: a trace's operations dealt to 4 threads, each in its own
+       arena, cost at most 1.5x the single thread's per operation */
+    {.key = "threads_replay_ratio", .target = 1.5},
     /* both sides replay the trace again in the same process: the
        allocators' own cost, without most of the page faults */
     {.key = "replay_vs_glibc_ratio_warm.glibc", .report = true},
@@ -570,6 +573,9 @@ int main(int argc, char **argv)
 			take(figs, nf, "replay_vs_glibc_ratio_warm.best",
 			     h / num(cJSON_GetObjectItem(sim, "best"), "sim_warm_ops_per_s"));
 		}
+		snprintf(args, sizeof(args), "'%s' 3", trace);
+		RUN("threads", "bench_threads", args);
+		take(figs, nf, "threads_replay_ratio", num(j, "threads_replay_ratio"));
 		if (lab_traces) {
 			snprintf(args, sizeof(args), "demos/lab/mm-seed.c '%s/mm-seed.so' 3 %s",
 			         dir, lab_traces);
