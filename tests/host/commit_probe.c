@@ -25,21 +25,7 @@ static size_t out_len;
 
 static long meminfo(const char *key)
 {
-	char buf[8192];
-	int fd = open("/proc/meminfo", O_RDONLY);
-	ssize_t n = fd < 0 ? -1 : read(fd, buf, sizeof(buf) - 1);
-	size_t kl = strlen(key);
-	char *p;
-
-	if (fd >= 0)
-		close(fd);
-	if (n <= 0)
-		return -1;
-	buf[n] = 0;
-	for (p = buf; p && *p; p = strchr(p, '\n') ? strchr(p, '\n') + 1 : NULL)
-		if (!strncmp(p, key, kl) && p[kl] == ':')
-			return strtol(p + kl + 1, NULL, 10);
-	return -1;
+	return host_proc_field("/proc/meminfo", key);
 }
 
 static long sysctl_vm(const char *name)

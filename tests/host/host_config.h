@@ -23,6 +23,7 @@
 #define TESTS_HOST_HOST_CONFIG_H
 
 #include <fcntl.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -99,6 +100,43 @@ static inline long host_read_long(const char *path)
 	host_read_line(path, line, sizeof(line));
 	v = strtol(line, &end, 10);
 	return end == line ? -1 : v;
+}
+
+/* The number after "key:" in a /proc file of such lines (/proc/meminfo,
+   /proc/self/status: kB), or -1. Reads with no allocation. */
+static inline long host_proc_field(const char *path, const char *key)
+{
+	char buf[8192];
+	int fd = open(path, O_RDONLY);
+	ssize_t n = fd < 0 ? -1 : read(fd, buf, sizeof(buf) - 1);
+	size_t kl = strlen(key);
+	char *p;
+
+	if (fd >= 0)
+		close(fd);
+	if (n <= 0)
+		return -1;
+	buf[n] = 0;
+	for (p = buf; p && *p; p = strchr(p, '\n') ? strchr(p, '\n') + 1 : NULL)
+		if (!strncmp(p, key, kl) && p[kl] == ':')
+			return strtol(p + kl + 1, NULL, 10);
+	return -1;
+}
+
+/* Resident pages of [p, p + len) (mincore), or -1 (more than 64 Ki pages,
+   or an unmapped page in the range). */
+static inline long host_resident(const void *p, size_t len)
+{
+	static unsigned char vec[1 << 16];
+	uintptr_t a = (uintptr_t)p & ~4095UL;
+	size_t n = ((uintptr_t)p + len - a + 4095) / 4096;
+	long r = 0;
+
+	if (n > sizeof(vec) || mincore((void *)a, n * 4096, vec) != 0)
+		return -1;
+	for (size_t i = 0; i < n; i++)
+		r += vec[i] & 1;
+	return r;
 }
 
 /* Append the host_* lines to buf (at *len, capacity cap), as snprintf does. */

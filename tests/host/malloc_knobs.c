@@ -49,22 +49,6 @@ static void put_brk(const char *key)
 	put(key, (long)((char *)sbrk(0) - heap));
 }
 
-/* Resident pages of [p, p + len) (mincore: exact, where RssAnon's per-CPU
-   counters may lag by a batch). */
-static long resident(void *p, size_t len)
-{
-	static unsigned char vec[1024];
-	uintptr_t a = (uintptr_t)p & ~4095UL;
-	size_t n = ((uintptr_t)p + len - a + 4095) / 4096;
-	long r = 0;
-
-	if (n > sizeof(vec) || mincore((void *)a, n * 4096, vec) != 0)
-		return -1;
-	for (size_t i = 0; i < n; i++)
-		r += vec[i] & 1;
-	return r;
-}
-
 static void put_mallinfo(const char *tag)
 {
 	struct mallinfo2 m = mallinfo2();
@@ -214,9 +198,9 @@ int main(void)
 		volatile uintptr_t addr = (uintptr_t)a; /* a's pages after free */
 
 		free(a);
-		put("trim1.resident_before", resident((void *)addr, 100000));
+		put("trim1.resident_before", host_resident((void *)addr, 100000));
 		CALL("trim1", malloc_trim(0));
-		put("trim1.resident_after", resident((void *)addr, 100000));
+		put("trim1.resident_after", host_resident((void *)addr, 100000));
 	}
 	put_brk("brk_trim1");
 	put_mallinfo("mi2");
@@ -264,9 +248,9 @@ int main(void)
 	CALL("mallopt_unknown", mallopt(12345, 1));
 
 	/* malloc_trim with a pad, and the reports at the end */
-	put("trim2.resident_before", resident(heap, (size_t)((char *)sbrk(0) - heap)));
+	put("trim2.resident_before", host_resident(heap, (size_t)((char *)sbrk(0) - heap)));
 	CALL("trim2", malloc_trim(4096));
-	put("trim2.resident_after", resident(heap, (size_t)((char *)sbrk(0) - heap)));
+	put("trim2.resident_after", host_resident(heap, (size_t)((char *)sbrk(0) - heap)));
 	put_brk("brk_trim2");
 	put_mallinfo("mi4");
 	stats("stats3");

@@ -50,37 +50,30 @@ static void put_ptr(const char *key, void *p)
 
 static long status_kb(const char *field)
 {
-	static char buf[4096];
-	int fd = open("/proc/self/status", O_RDONLY);
-	long n = fd < 0 ? -1 : read(fd, buf, sizeof(buf) - 1);
-	size_t fl = strlen(field);
-	char *s;
-
-	if (fd >= 0)
-		close(fd);
-	if (n <= 0)
-		return -1;
-	buf[n] = 0;
-	for (s = buf; s; s = strchr(s, '\n') ? strchr(s, '\n') + 1 : NULL)
-		if (!strncmp(s, field, fl) && s[fl] == ':')
-			return atol(s + fl + 1);
-	return -1;
+	return host_proc_field("/proc/self/status", field);
 }
 
-/* The maps lines that overlap [lo, hi): "size perms" each, in order. */
-static void put_maps(const char *key, uintptr_t lo, uintptr_t hi)
+/* /proc/self/maps, whole, in a static buffer (no allocation). */
+static char *read_maps(void)
 {
 	static char buf[1 << 16];
 	int fd = open("/proc/self/maps", O_RDONLY);
 	long n = 0, r;
-	int i = 0;
 
 	while (fd >= 0 && (r = read(fd, buf + n, sizeof(buf) - 1 - (size_t)n)) > 0)
 		n += r;
 	if (fd >= 0)
 		close(fd);
 	buf[n] = 0;
-	for (char *s = buf; *s;) {
+	return buf;
+}
+
+/* The maps lines that overlap [lo, hi): "size perms" each, in order. */
+static void put_maps(const char *key, uintptr_t lo, uintptr_t hi)
+{
+	int i = 0;
+
+	for (char *s = read_maps(); *s;) {
 		unsigned long a, b;
 		char perms[8];
 		char *nl = strchr(s, '\n');
@@ -94,22 +87,6 @@ static void put_maps(const char *key, uintptr_t lo, uintptr_t hi)
 		s = nl + 1;
 	}
 	put(key, i);
-}
-
-/* Resident pages of [p, p + len): count, and the highest one's distance
-   from the end in pages (1: the last page). */
-static long resident(uintptr_t p, size_t len)
-{
-	static unsigned char vec[1 << 16];
-	uintptr_t a = p & ~4095UL;
-	size_t n = (p + len - a + 4095) / 4096;
-	long r = 0;
-
-	if (n > sizeof(vec) || mincore((void *)a, n * 4096, vec) != 0)
-		return -1;
-	for (size_t i = 0; i < n; i++)
-		r += vec[i] & 1;
-	return r;
 }
 
 static long thread_faults(void)
@@ -181,17 +158,9 @@ static struct worker workers[4];
    malloc). */
 static void find_stack(struct worker *w)
 {
-	static char buf[1 << 16];
 	uintptr_t pd = (uintptr_t)w->t, prev_lo = 0;
-	int fd = open("/proc/self/maps", O_RDONLY);
-	long n = 0, r;
 
-	while (fd >= 0 && (r = read(fd, buf + n, sizeof(buf) - 1 - (size_t)n)) > 0)
-		n += r;
-	if (fd >= 0)
-		close(fd);
-	buf[n] = 0;
-	for (char *s = buf; *s;) {
+	for (char *s = read_maps(); *s;) {
 		unsigned long a, b;
 		char *nl = strchr(s, '\n');
 
@@ -231,7 +200,7 @@ static void start(struct worker *w, const char *key)
 	snprintf(k, sizeof(k), "%s.stack", key);
 	put_maps(k, (uintptr_t)w->stack, (uintptr_t)w->stack + w->stack_size);
 	snprintf(k, sizeof(k), "%s.stack_resident", key);
-	put(k, resident((uintptr_t)w->stack, w->stack_size));
+	put(k, host_resident((void *)w->stack, w->stack_size));
 	snprintf(k, sizeof(k), "%s.pd_from_top", key);
 	put(k, (long)((uintptr_t)w->stack + w->stack_size - (uintptr_t)w->t));
 }
@@ -271,7 +240,7 @@ static void join(struct worker *w, const char *key)
 	snprintf(k, sizeof(k), "%s.join_vmsize_kb", key);
 	put(k, status_kb("VmSize") - vm0);
 	snprintf(k, sizeof(k), "%s.stack_resident_after", key);
-	put(k, resident((uintptr_t)w->stack, w->stack_size));
+	put(k, host_resident((void *)w->stack, w->stack_size));
 }
 
 static void put_mallinfo(const char *tag)
@@ -338,7 +307,7 @@ int main(void)
 	a1 = run(&workers[0], OP_MALLOC, 100, NULL, "t1.a");
 	h1 = (char *)((uintptr_t)a1 & ~(HEAP_MAX - 1));
 	put_maps("t1.heap", (uintptr_t)h1, (uintptr_t)h1 + HEAP_MAX);
-	put("t1.heap_resident", resident((uintptr_t)h1, 0x21000));
+	put("t1.heap_resident", host_resident((void *)h1, 0x21000));
 	put_mallinfo("mi1");
 
 	/* the heap grows by mprotect */
@@ -370,7 +339,7 @@ int main(void)
 
 	/* malloc_trim gives the free pages of every arena back */
 	put("trim", malloc_trim(0));
-	put("t1.heap_resident_after_trim", resident((uintptr_t)h1, 0x21000));
+	put("t1.heap_resident_after_trim", host_resident((void *)h1, 0x21000));
 	put_mallinfo("mi5");
 	stats("stats3");
 
