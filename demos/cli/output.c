@@ -33,6 +33,10 @@ struct out_hook {
 static const char *cmd_name = "aftermalloc";
 static pid_t owner; /* the process whose hooks these are (not a forked child) */
 static struct out_hook hooks[MAX_HOOKS];
+/* Standard output's cookie: static, since its stream lives until exit(),
+   which flushes it but frees nothing (a malloc'ed one is a leak to
+   LeakSanitizer). */
+static struct out_cookie stdout_cookie = {STDOUT_FILENO, false, "standard output"};
 
 const char *output_cmd(void)
 {
@@ -88,17 +92,21 @@ static int cookie_close(void *c)
 {
 	struct out_cookie *k = c;
 
-	if (k->own && close(k->fd) < 0)
+	if (!k->own)
+		return 0; /* standard output's: static, its descriptor stays */
+	if (close(k->fd) < 0)
 		output_failed(k->name, errno); /* NFS reports a lost write here */
 	free(k->name);
 	free(k);
 	return 0;
 }
 
-/* A stream over fd; NULL (errno set) when out of host memory. */
-static FILE *stream_of(int fd, bool own, const char *name)
+static const cookie_io_functions_t cookie_io = {.write = cookie_write, .close = cookie_close};
+
+/* A stream that owns fd (closed with it); NULL (errno set) when out of
+   host memory. */
+static FILE *stream_of(int fd, const char *name)
 {
-	static const cookie_io_functions_t io = {.write = cookie_write, .close = cookie_close};
 	struct out_cookie *k = malloc(sizeof(*k));
 	FILE *f;
 
@@ -108,8 +116,8 @@ static FILE *stream_of(int fd, bool own, const char *name)
 		return NULL;
 	}
 	k->fd = fd;
-	k->own = own;
-	f = fopencookie(k, "w", io);
+	k->own = true;
+	f = fopencookie(k, "w", cookie_io);
 	if (!f) {
 		free(k->name);
 		free(k);
@@ -151,7 +159,7 @@ void output_init(const char *cmd, bool check_stdout)
 	if (check_stdout && try_write(STDOUT_FILENO) < 0)
 		output_failed("standard output", errno);
 	fflush(stdout);
-	f = stream_of(STDOUT_FILENO, false, "standard output");
+	f = fopencookie(&stdout_cookie, "w", cookie_io);
 	if (!f)
 		return; /* out of host memory: stdout stays glibc's */
 	setvbuf(f, NULL, isatty(STDOUT_FILENO) ? _IOLBF : _IOFBF, BUFSIZ);
@@ -166,7 +174,7 @@ FILE *output_open(const char *path, bool append)
 	if (strcmp(path, "-") == 0)
 		return stdout;
 	fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC | (append ? O_APPEND : O_TRUNC), 0666);
-	if (fd < 0 || try_write(fd) < 0 || !(f = stream_of(fd, true, path))) {
+	if (fd < 0 || try_write(fd) < 0 || !(f = stream_of(fd, path))) {
 		int e = errno;
 
 		if (fd >= 0)

@@ -790,7 +790,8 @@ static int run_script(struct run_opts *o, struct script *sc)
 				prev_line = st->line;
 			}
 			print_statement(o, s, st, width, &notes, rss0, pt0);
-			fwrite(notes.buf, 1, notes.len, stdout);
+			if (notes.len) /* buf is NULL before the first held line */
+				fwrite(notes.buf, 1, notes.len, stdout);
 		}
 		if (st->op == ST_EXPECT) {
 			nr_expect++;
