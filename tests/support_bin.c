@@ -127,6 +127,48 @@ void bin_out_free(struct bin_out *p)
 	free(p->err);
 }
 
+/* The temporary files this test's process made, removed when it exits
+   normally, so that a passing test leaves nothing in /tmp whether or not it
+   unlinks them (a failing one may leave them: Criterion ends it without
+   exit handlers, and they help to see why). Only by the process that made
+   them: a forked child's exit must not take its parent's files. */
+static struct {
+	char **paths;
+	size_t n;
+	pid_t owner;
+} temps;
+
+static void remove_temps(void)
+{
+	if (getpid() != temps.owner)
+		return;
+	for (size_t i = 0; i < temps.n; i++) {
+		unlink(temps.paths[i]);
+		free(temps.paths[i]);
+	}
+	free(temps.paths);
+	temps.paths = NULL;
+	temps.n = 0;
+}
+
+static void remember_temp(const char *path)
+{
+	char **grown;
+
+	if (temps.owner != getpid()) {
+		temps.paths = NULL; /* a child's copy of its parent's list is not its own */
+		temps.n = 0;
+		temps.owner = getpid();
+		atexit(remove_temps);
+	}
+	grown = realloc(temps.paths, (temps.n + 1) * sizeof(*grown));
+	cr_assert_not_null(grown);
+	temps.paths = grown;
+	temps.paths[temps.n] = strdup(path);
+	cr_assert_not_null(temps.paths[temps.n]);
+	temps.n++;
+}
+
 char *bin_temp_file(const char *text, size_t len, const char *suffix)
 {
 	char path[64];
@@ -135,6 +177,7 @@ char *bin_temp_file(const char *text, size_t len, const char *suffix)
 	snprintf(path, sizeof(path), "/tmp/am_test_XXXXXX%s", suffix);
 	fd = mkstemps(path, (int)strlen(suffix));
 	cr_assert_geq(fd, 0);
+	remember_temp(path);
 	cr_assert_eq(write(fd, text, len), (ssize_t)len);
 	close(fd);
 	return strdup(path);

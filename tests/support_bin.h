@@ -44,7 +44,9 @@ char *bin_slurp(int fd, size_t *len);
 char *bin_read_file(const char *path, size_t *len);
 
 /* Exactly len bytes of text (NUL bytes allowed) in a new temporary file whose
-   name ends in suffix (".ams", ".rep"); the caller unlinks and frees the path. */
+   name ends in suffix (".ams", ".rep"); the caller frees the path. A passing
+   test's files are removed when its process exits (the caller may unlink them
+   earlier). */
 char *bin_temp_file(const char *text, size_t len, const char *suffix);
 
 /* text in a new temporary .ams file, as bin_temp_file. */
