@@ -62,6 +62,8 @@ const char sim_options_help[] =
     "  --seed N            randomize the layout (ASLR) from N\n"
     "  --no-zero-page      a read fault allocates a frame (zero page off)\n"
     "  --tlb N[,WAYS]      TLB entries and associativity (default 64,4)\n"
+    "  --pcid              the TLB tags entries by address space (PCID): a context\n"
+    "                      switch keeps them; default: it flushes them\n"
     "  --cpus N            CPUs the machine reports online (default 1): glibc allows\n"
     "                      8 arenas per CPU\n"
     "  --tunable T=V[:...] a glibc.malloc tunable, as GLIBC_TUNABLES sets it\n"
@@ -130,6 +132,9 @@ int sim_option(const char *cmd, int c, char *arg, struct session_opts *o, bool *
 		return 1;
 	case SIM_OPT_NOZERO:
 		o->kopts.zero_page = false;
+		return 1;
+	case SIM_OPT_PCID:
+		o->kopts.pcid = true;
 		return 1;
 	case SIM_OPT_TLB: {
 		char buf[64];

@@ -1,7 +1,7 @@
 /*
  * options.h - the simulation options every command that runs a script takes
  * (run, step, quiz, view): --malloc, --phys, --swap, --seed, --no-zero-page,
- * --tlb, --cpus, --tunable, and --color for those that print to a terminal. One parser, so that
+ * --tlb, --pcid, --cpus, --tunable, and --color for those that print to a terminal. One parser, so that
  * every command accepts and refuses the same values with the same words.
  */
 #ifndef DEMOS_CLI_OPTIONS_H
@@ -23,6 +23,7 @@ enum {
 	SIM_OPT_SWAP,
 	SIM_OPT_CPUS,
 	SIM_OPT_TUNABLE,
+	SIM_OPT_PCID,
 };
 
 /* Rows for a getopt_long table (no terminating zero row). */
@@ -32,6 +33,7 @@ enum {
 	    {"seed", required_argument, NULL, SIM_OPT_SEED},                                       \
 	    {"no-zero-page", no_argument, NULL, SIM_OPT_NOZERO},                                   \
 	    {"tlb", required_argument, NULL, SIM_OPT_TLB},                                         \
+	    {"pcid", no_argument, NULL, SIM_OPT_PCID},                                             \
 	    {"swap", required_argument, NULL, SIM_OPT_SWAP},                                       \
 	    {"cpus", required_argument, NULL, SIM_OPT_CPUS},                                       \
 	    {"tunable", required_argument, NULL, SIM_OPT_TUNABLE},                                 \

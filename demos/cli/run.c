@@ -590,6 +590,8 @@ static void usage(FILE *f)
 	      "  --no-zero-page      a read fault allocates a frame (as on kernels booted with\n"
 	      "                      the zero page off); default: map the shared zero page\n"
 	      "  --tlb N[,WAYS]      TLB entries and associativity (default 64,4)\n"
+	      "  --pcid              the TLB tags entries by address space (PCID): a context\n"
+	      "                      switch keeps them; default: it flushes them\n"
 	      "  --cpus N            CPUs the machine reports online (default 1): glibc allows\n"
 	      "                      8 arenas per CPU\n"
 	      "  --tunable T=V[:...] a glibc.malloc tunable, as GLIBC_TUNABLES sets it\n"

@@ -109,6 +109,7 @@ static void usage(FILE *f)
 	      "  --phys SIZE         simulated RAM (default 64M); --seed N: ASLR from N\n"
 	      "  --swap SIZE         a swap area of SIZE at boot (default none)\n"
 	      "  --no-zero-page      a read fault allocates a frame\n"
+	      "  --pcid              a context switch keeps the TLB's entries (PCID tags)\n"
 	      "  --cpus N            CPUs the machine reports online (default 1)\n"
 	      "  --tunable T=V[:...] a glibc.malloc tunable, as GLIBC_TUNABLES sets it\n"
 	      "  --at N              start at event N (a window) or draw event N (--screenshot);\n"
@@ -163,6 +164,7 @@ static int parse_args(int argc, char **argv, struct view_opts *o, struct session
 	    {"swap", required_argument, NULL, SIM_OPT_SWAP},
 	    {"seed", required_argument, NULL, SIM_OPT_SEED},
 	    {"no-zero-page", no_argument, NULL, SIM_OPT_NOZERO},
+	    {"pcid", no_argument, NULL, SIM_OPT_PCID},
 	    {"cpus", required_argument, NULL, SIM_OPT_CPUS},
 	    {"tunable", required_argument, NULL, SIM_OPT_TUNABLE},
 	    {"compare", required_argument, NULL, OPT_COMPARE},
