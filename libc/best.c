@@ -17,13 +17,17 @@
  *
  * For utilization (peak payload / peak footprint): the heap grows by exactly
  * what is missing (extending a free last chunk), except that small requests
- * grow it by SMALL_GROW at least; small chunks are cut from the low end of a
- * free chunk and large ones from the high end, so small and large blocks
- * gather apart and freed large blocks coalesce (CS:APP binary-bal); realloc
- * works in place whenever it can (shrink, absorb the next free chunk, grow
- * the heap under a last chunk, slide back into a free previous chunk).
- * Only requests of MMAP_MIN and more are mmapped. All metadata lives in
- * simulated memory; the roots (list heads, bitmap) in the bss.
+ * grow it by a batch (the heap's size, one to two pages); small chunks are
+ * cut from the low end of a free chunk and large ones from the high end, so
+ * small and large blocks gather apart and freed large blocks coalesce
+ * (CS:APP binary-bal); realloc works in place whenever it can (shrink,
+ * absorb the next free chunk, grow the heap under a last chunk, slide back
+ * into a free previous chunk). Requests of MMAP_MIN and more take a free
+ * chunk of the heap that fits, else a mapping of their own, which realloc
+ * resizes with mremap; before mapping, the free last chunk of the heap is
+ * given back to the kernel (the footprint peaks when memory is added, so
+ * nothing unused is kept then). All metadata lives in simulated memory; the
+ * roots (list heads, bitmap) in the bss. docs/libc.md compares it with glibc.
  */
 #include <string.h>
 
@@ -41,7 +45,8 @@
 #define NR_CLASSES  215
 #define BEST_SCAN   64
 #define SMALL_MAX   96   /* chunks up to this are "small" */
-#define SMALL_GROW  4096 /* least heap growth for a small request */
+#define SMALL_GROW  4096 /* least heap growth for a small request, at first */
+#define SMALL_BATCH 8192 /* ... and once the heap is that big */
 #define MMAP_MIN    (256ULL << 10)
 #define MMAP_HDR    32 /* mmapped: | next | prev | pad | hdr | payload */
 #define MAX_REQUEST (1ULL << 60)
@@ -287,13 +292,37 @@ static void release(struct libc *lc, vaddr_t c, uint64_t s, uint64_t pa)
 
 /* ---- mmapped chunks ----------------------------------------------------- */
 
+/* Give a free last chunk back to the kernel (negative sbrk): the epilogue
+   moves down to where it began. */
+static void heap_trim(struct libc *lc)
+{
+	vaddr_t epi = ld(lc, root(lc, R_EPI)), c;
+	uint64_t size;
+
+	if (ld(lc, epi) & PA_BIT)
+		return; /* the last chunk is in use */
+	size = ld(lc, epi - 8);
+	c = epi - size;
+	if (libc_sbrk(lc, -(int64_t)size) == (vaddr_t)-1)
+		return;
+	list_remove(lc, c, size);
+	st(lc, c, 0 | A_BIT | PA_BIT); /* no two free chunks touch: the one before is in use */
+	st(lc, root(lc, R_EPI), c);
+	EV(&lc->k->probe, LAYER_LIBC, EV_HEAP, "malloc", "give the free top back (sbrk)",
+	   {"chunk", c}, {"size", size});
+}
+
 static vaddr_t mmap_alloc(struct libc *lc, uint64_t n)
 {
 	uint64_t len = PAGE_ALIGN(n + MMAP_HDR);
-	vaddr_t m = libc_mmap(lc, 0, len, SIM_PROT_READ | SIM_PROT_WRITE,
-	                      SIM_MAP_PRIVATE | SIM_MAP_ANONYMOUS);
-	vaddr_t head;
+	vaddr_t m, head;
 
+	/* The footprint (heap + mappings) peaks when memory is added: keep no
+	   unused top then. */
+	if (ld(lc, root(lc, R_HEAP_LO)))
+		heap_trim(lc);
+	m = libc_mmap(lc, 0, len, SIM_PROT_READ | SIM_PROT_WRITE,
+	              SIM_MAP_PRIVATE | SIM_MAP_ANONYMOUS);
 	if (m == LIBC_MAP_FAILED)
 		return 0;
 	head = ld(lc, root(lc, R_MMAP));
@@ -304,6 +333,31 @@ static vaddr_t mmap_alloc(struct libc *lc, uint64_t n)
 	st(lc, root(lc, R_MMAP), m);
 	st(lc, m + MMAP_HDR - 8, len | M_BIT | A_BIT);
 	return m + MMAP_HDR;
+}
+
+/* Resize the mapping of mmapped chunk p (header h) to hold n bytes with
+   mremap, which moves pages rather than bytes and never holds the old and
+   the new mapping at once. The chunk, or 0 when mremap failed. */
+static vaddr_t mmap_resize(struct libc *lc, vaddr_t p, uint64_t h, uint64_t n)
+{
+	vaddr_t m = p - MMAP_HDR, nm, next, prev;
+	uint64_t len = PAGE_ALIGN(n + MMAP_HDR);
+
+	if (len == csize(h))
+		return p;
+	nm = libc_mremap(lc, m, csize(h), len, SIM_MREMAP_MAYMOVE);
+	if (nm == LIBC_MAP_FAILED)
+		return 0;
+	/* The list links moved with the mapping: point the neighbours at it. */
+	next = ld(lc, nm);
+	prev = ld(lc, nm + 8);
+	st(lc, prev ? prev : root(lc, R_MMAP), nm);
+	if (next)
+		st(lc, next + 8, nm);
+	st(lc, nm + MMAP_HDR - 8, len | M_BIT | A_BIT);
+	EV(&lc->k->probe, LAYER_LIBC, EV_HEAP, "realloc", "resize the mapping (mremap)",
+	   {"chunk", nm}, {"size", len});
+	return nm + MMAP_HDR;
 }
 
 static void mmap_free(struct libc *lc, vaddr_t p, uint64_t h)
@@ -333,22 +387,35 @@ static vaddr_t best_malloc(struct libc *lc, uint64_t n)
 
 	if (n > MAX_REQUEST)
 		return 0;
-	if (n >= MMAP_MIN)
-		return mmap_alloc(lc, n);
-	if (!ld(lc, root(lc, R_HEAP_LO)) && heap_init(lc) < 0)
-		return 0;
+	if (!ld(lc, root(lc, R_HEAP_LO))) {
+		if (n >= MMAP_MIN)
+			return mmap_alloc(lc, n); /* no heap yet, nothing fits */
+		if (heap_init(lc) < 0)
+			return 0;
+	}
 	need = request_to_chunk(n);
 	c = find_fit(lc, need);
 	if (c) {
 		list_remove(lc, c, csize(ld(lc, c)));
 		return place(lc, c, need) + HDR;
 	}
+	if (n >= MMAP_MIN)
+		return mmap_alloc(lc, n); /* nothing in the heap fits */
 	epi = ld(lc, root(lc, R_EPI));
 	if (!(ld(lc, epi) & PA_BIT))
 		avail = ld(lc, epi - 8); /* the free last chunk is extended */
 	grow = need - avail;
-	if (!is_large(need) && avail + grow < SMALL_GROW)
-		grow = SMALL_GROW - avail;
+	if (!is_large(need)) {
+		/* A batch for small chunks: one page while the heap is smaller
+		   than SMALL_BATCH, then SMALL_BATCH, so that small blocks gather
+		   in runs apart from large ones without a small program paying
+		   for room it never uses. */
+		uint64_t batch = epi - ld(lc, root(lc, R_HEAP_LO)) < SMALL_BATCH ? SMALL_GROW
+		                                                                 : SMALL_BATCH;
+
+		if (avail + grow < batch)
+			grow = batch - avail;
+	}
 	c = heap_extend(lc, grow);
 	if (!c)
 		return 0;
@@ -408,9 +475,12 @@ static vaddr_t best_realloc(struct libc *lc, vaddr_t p, uint64_t n)
 	if (!c) {
 		uint64_t len = csize(h);
 
-		if (n + MMAP_HDR <= len && n >= MMAP_MIN / 2)
-			return p;
-		q = best_malloc(lc, n);
+		if (n >= MMAP_MIN) {
+			q = mmap_resize(lc, p, h, n);
+			if (q)
+				return q;
+		}
+		q = best_malloc(lc, n); /* into the heap, or mremap failed */
 		if (q) {
 			libc_memcpy(lc, q, p, n < len - MMAP_HDR ? n : len - MMAP_HDR);
 			mmap_free(lc, p, h);
