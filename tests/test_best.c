@@ -3,9 +3,11 @@
  * heap growth, in-place realloc, coalescing, mmapped big blocks, glibc-like
  * aborts on bad frees, with best's checker and kernel_check after every
  * operation; and its utilization on the public traces: a mean of at least
- * 0.95 over the 11 scored malloclab traces and never below real glibc.
+ * 0.95 over the 11 scored malloclab traces and never below real glibc, and
+ * never below glibc on the traces of real programs (demos/traces/real/).
  */
 #include <criterion/criterion.h>
+#include <dirent.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -378,18 +380,25 @@ Test(best, misaligned_pointer_aborts_like_glibc)
 
 /* ---- utilization on the public traces ------------------------------------ */
 
-static double util_of(const char *rel, bool check)
+static double util_under(const struct trace *t, const char *policy, bool check)
 {
-	const char *path = bin_trace_path(rel);
-	struct trace *t;
-	struct replay_opts o = {.policy = "best", .check = check};
+	struct replay_opts o = {.policy = policy, .check = check};
 	struct replay_result r;
 
-	cr_assert_eq(trace_load(path, &t, stderr), 0);
 	cr_assert_eq(replay_run(t, &o, &r), 0);
-	cr_assert(r.valid, "%s: %s", rel, r.error);
-	trace_free(t);
+	cr_assert(r.valid, "%s: %s: %s", t->path, policy, r.error);
 	return r.util;
+}
+
+static double util_of(const char *rel, bool check)
+{
+	struct trace *t;
+	double u;
+
+	cr_assert_eq(trace_load(bin_trace_path(rel), &t, stderr), 0);
+	u = util_under(t, "best", check);
+	trace_free(t);
+	return u;
 }
 
 /* Real glibc 2.36 on this host (tests/host/glibc_replay: mallinfo2 arena +
@@ -471,3 +480,39 @@ Test(best_util, never_below_real_glibc_on_any_cmu_trace, .timeout = 60)
 	}
 }
 
+
+/*
+ * The traces of real programs (demos/traces/real/, every .rep there):
+ * best's util at least the glibc policy's, and at least real glibc's, which
+ * the recorder wrote into the header (the program's peak footprint,
+ * mallinfo2 arena + hblkhd: trace.heap_hint) - both with the checks on.
+ */
+Test(best_util, never_below_glibc_on_any_real_program_trace, .timeout = 120)
+{
+	DIR *d = opendir(bin_trace_path("real"));
+	struct dirent *e;
+	int n = 0;
+
+	cr_assert(d);
+	while ((e = readdir(d))) {
+		size_t len = strlen(e->d_name);
+		char rel[300];
+		struct trace *t;
+		double best, glibc, real;
+
+		if (len < 5 || strcmp(e->d_name + len - 4, ".rep"))
+			continue;
+		snprintf(rel, sizeof(rel), "real/%s", e->d_name);
+		cr_assert_eq(trace_load(bin_trace_path(rel), &t, stderr), 0);
+		best = util_under(t, "best", true);
+		glibc = util_under(t, "glibc", true);
+		cr_assert_gt(t->heap_hint, 0, "%s: no peak footprint in the header", rel);
+		real = (double)trace_peak_payload(t) / (double)t->heap_hint;
+		cr_assert_geq(best, glibc, "%s: best %.4f < the glibc policy's %.4f", rel, best, glibc);
+		cr_assert_geq(best, real, "%s: best %.4f < real glibc's %.4f", rel, best, real);
+		trace_free(t);
+		n++;
+	}
+	closedir(d);
+	cr_assert_geq(n, 8, "%d traces in demos/traces/real/", n);
+}
