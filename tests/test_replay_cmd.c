@@ -2,7 +2,8 @@
  * test_replay_cmd.c - the reports of `aftermalloc replay`
  * (demos/cli/replay_cmd.c) as the CS:APP driver's users know them: -t DIR
  * scores mdriver's eleven traces, -f FILE, -V, the table with its Total row
- * and the performance index; --plot's picture, read back from the PNG.
+ * and the performance index; util by trace, the highest marked; --plot's
+ * picture, read back from the PNG.
  */
 #include <criterion/criterion.h>
 #include <stdlib.h>
@@ -114,6 +115,48 @@ Test(replay_report, an_invalid_replay_is_not_scored)
 	cr_assert(strstr(p.out, "\nTotal                           -        -"), "%s", p.out);
 	cr_assert(strstr(p.err, "invalid replay: op 2 (line 6): f 1: id 1 is not allocated"), "%s",
 	          p.err);
+	unlink(bad);
+	free(bad);
+	bin_out_free(&p);
+}
+
+/* Several traces under several policies: each trace's util side by side,
+   "*" before the highest as printed, every one of them on a tie. */
+Test(replay_report, util_by_trace_marks_the_highest_of_each_trace, .timeout = 60)
+{
+	char bc[4200], awk[4200], sort[4200];
+	struct bin_out p;
+
+	snprintf(bc, sizeof(bc), "%s/bc.rep", traces_dir("real"));
+	snprintf(awk, sizeof(awk), "%s/awk.rep", traces_dir("real"));
+	snprintf(sort, sizeof(sort), "%s/sort.rep", traces_dir("real"));
+	p = bin_run((const char *[]){"replay", "-n", "-m", "bestfit,glibc,best", bc, awk, sort, NULL},
+	            NULL);
+	cr_assert_eq(p.status, 0, "%s", p.err);
+	cr_assert(strstr(p.out, "\nutil by trace (* the highest):\n"
+	                        "trace                 bestfit    glibc     best\n"
+	                        "bc.rep                 *89.9%    46.3%    86.7%\n"
+	                        "awk.rep                 87.8%    80.5%   *89.8%\n"
+	                        "sort.rep               *99.9%    97.2%   *99.9%\n\n"
+	                        "malloc "),
+	          "%s", p.out);
+	bin_out_free(&p);
+}
+
+/* An invalid replay has no util: "-", and the others are still compared. */
+Test(replay_report, util_by_trace_says_an_invalid_replay)
+{
+	static const char text[] = "0\n1\n2\n1\na 0 8\nf 1\n";
+	char *bad = bin_temp_file(text, strlen(text), ".rep"), t[4200], row[64];
+	const char *base = strrchr(bad, '/') + 1;
+	struct bin_out p;
+
+	snprintf(t, sizeof(t), "%s/malloc-free.rep", traces_dir("cmu"));
+	p = bin_run((const char *[]){"replay", "-m", "glibc,best", t, bad, NULL}, NULL);
+	cr_assert_eq(p.status, 1);
+	snprintf(row, sizeof(row), "\n%-20.20s %8s %8s\n", base, "-", "-");
+	cr_assert(strstr(p.out, row), "no row '%s' in:\n%s", row, p.out);
+	cr_assert(strstr(p.out, "\nmalloc-free.rep          0.9%   *28.0%\n"), "%s", p.out);
 	unlink(bad);
 	free(bad);
 	bin_out_free(&p);

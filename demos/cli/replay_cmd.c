@@ -18,6 +18,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <getopt.h>
+#include <math.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -86,6 +87,7 @@ static void usage(FILE *f)
 	        "  -h, --help           this text\n"
 	        "Several traces or policies give mdriver's table: util, ops, secs, Kops a trace,\n"
 	        "a Total row and the performance index, 60 x util + 40 x min(1, Kops / reference).\n"
+	        "Several of both add each trace's util under every policy, the highest marked *.\n"
 	        "Exit status: 0 all replays valid, 1 a replay invalid (reason on stderr),\n"
 	        "2 bad usage or a malformed trace.\n",
 	        REPLAY_PLUGIN_TIMEOUT);
@@ -407,6 +409,50 @@ static void start_table(const struct cmd *c, int j, const struct trace *const *t
 	}
 }
 
+/*
+ * Several traces under several policies: each trace's util under every
+ * policy side by side, "*" before the highest as printed (before each of
+ * them, on a tie), "-" for an invalid replay (res: npol x ntr).
+ */
+static void print_util_by_trace(const struct cmd *c, struct trace *const *tr,
+                                const struct replay_result *res)
+{
+	int w[MAX_POLICIES];
+
+	printf("\nutil by trace (* the highest):\n%-20s", "trace");
+	for (int j = 0; j < c->npol; j++) {
+		int len = (int)strlen(c->names[j]);
+
+		w[j] = len < 8 ? 8 : len > 20 ? 20 : len;
+		printf(" %*.*s", w[j], w[j], c->names[j]);
+	}
+	putchar('\n');
+	for (size_t i = 0; i < c->ntr; i++) {
+		const char *base = strrchr(tr[i]->path, '/');
+		long top = -1; /* in tenths of a percent, as printed */
+
+		for (int j = 0; j < c->npol; j++) {
+			const struct replay_result *r = &res[(size_t)j * c->ntr + i];
+
+			if (r->valid && lround(1000 * r->util) > top)
+				top = lround(1000 * r->util);
+		}
+		printf("%-20.20s", base ? base + 1 : tr[i]->path);
+		for (int j = 0; j < c->npol; j++) {
+			const struct replay_result *r = &res[(size_t)j * c->ntr + i];
+			char cell[24];
+
+			if (!r->valid)
+				snprintf(cell, sizeof(cell), "-");
+			else
+				snprintf(cell, sizeof(cell), "%s%.1f%%",
+				         lround(1000 * r->util) == top ? "*" : "", 100 * r->util);
+			printf(" %*s", w[j], cell);
+		}
+		putchar('\n');
+	}
+}
+
 /* The index of each policy (rows: npol x ntr), against glibc's throughput
    in this run or --ref-kops: mdriver's lines for one policy, a line a
    policy for several. */
@@ -554,6 +600,8 @@ int cmd_replay(int argc, char **argv)
 		if (table && !c.json && c.ntr > 1)
 			mdriver_print_total(stdout, rows + (size_t)j * c.ntr, c.ntr);
 	}
+	if (c.ntr > 1 && c.npol > 1 && !c.json)
+		print_util_by_trace(&c, tr, res);
 	if (table && !c.json)
 		print_indexes(&c, tr, rows);
 	if (c.plot && write_plot(&c, tr[0], series, plot_res) < 0)
