@@ -11,7 +11,9 @@
  *    hblkhd and the minor faults of each call (getrusage) must agree.
  * 2. The peak footprint (mallinfo2 arena + hblkhd after every op) of the 11
  *    scored malloc-lab traces on the real glibc (tests/host/glibc_replay.c)
- *    and of replay_run with the glibc policy must be the same, to the byte.
+ *    and of replay_run with the glibc policy must be the same, to the byte;
+ *    and on the traces of real programs (demos/traces/real/), with glibc's
+ *    defaults and with GLIBC_TUNABLES that change the footprint.
  *
  * Needs AM_HOST (the built host programs; `make test` sets it) and strace
  * (the Makefile's deps step installs it).
@@ -312,13 +314,16 @@ static const char *traces_dir(void)
 	return dir;
 }
 
-static uint64_t real_peak(const char *path)
+/* Real glibc's peak footprint on the trace at path, with GLIBC_TUNABLES set
+   to tunables when it is not NULL. */
+static uint64_t real_peak_tuned(const char *path, const char *tunables)
 {
 	char cmd[2048], line[512];
 	unsigned long long ops, payload, peak = 0;
 	FILE *p;
 
-	snprintf(cmd, sizeof(cmd), "%s/glibc_replay %s", oracle_host_dir(), path);
+	snprintf(cmd, sizeof(cmd), "%s%s%s%s/glibc_replay %s", tunables ? "GLIBC_TUNABLES=" : "",
+	         tunables ? tunables : "", tunables ? " " : "", oracle_host_dir(), path);
 	p = popen(cmd, "r");
 	cr_assert_not_null(p);
 	cr_assert(fgets(line, sizeof(line), p), "no output from %s", cmd);
@@ -327,6 +332,11 @@ static uint64_t real_peak(const char *path)
 	    sscanf(line, "ops %llu peak_payload %llu peak_footprint %llu", &ops, &payload, &peak),
 	    3, "unexpected output: %s", line);
 	return peak;
+}
+
+static uint64_t real_peak(const char *path)
+{
+	return real_peak_tuned(path, NULL);
 }
 
 /* by value: criterion may run the test in another process image */
@@ -364,4 +374,52 @@ ParameterizedTest(struct trace_name *tn, glibc_oracle,
 	             *name, (unsigned long long)r.peak_footprint, (unsigned long long)real);
 	cr_assert_eq(r.peak_payload, trace_peak_payload(t));
 	trace_free(t);
+}
+
+/*
+ * The traces of real programs (demos/traces/real/), with glibc's defaults and
+ * with the tunables that matter to the footprint (docs/libc.md, best against
+ * glibc): the same peak footprint, to the byte, as the host's glibc given
+ * the same GLIBC_TUNABLES (replay --tunable).
+ */
+Test(glibc_oracle, real_program_traces_peak_as_real_glibc_with_tunables, .timeout = 180)
+{
+	static const char *const tunables[] = {
+	    NULL,
+	    "glibc.malloc.top_pad=0",
+	    "glibc.malloc.top_pad=0:glibc.malloc.tcache_count=0:glibc.malloc.mxfast=0",
+	    "glibc.malloc.top_pad=0:glibc.malloc.tcache_count=0:glibc.malloc.mxfast=0:"
+	    "glibc.malloc.trim_threshold=0",
+	};
+	static const char *const names[] = {"awk",    "bc",      "cc1",  "cppcheck", "jq",
+	                                    "perl",   "python3", "sort", "sqlite3",  "tclsh"};
+
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		char path[1200];
+		struct trace *t;
+
+		snprintf(path, sizeof(path), "%s/demos/traces/real/%s.rep", bin_root(), names[i]);
+		cr_assert_eq(trace_load(path, &t, stderr), 0);
+		for (size_t k = 0; k < sizeof(tunables) / sizeof(tunables[0]); k++) {
+			struct libc_tunable list[LIBC_MAX_TUNABLES];
+			struct replay_opts o = {.policy = "glibc", .check = false, .tunables = list};
+			struct replay_result r;
+			char err[256];
+			uint64_t real = real_peak_tuned(path, tunables[k]);
+
+			if (tunables[k])
+				cr_assert_eq(glibc_tunables_parse(list, &o.nr_tunables,
+				                                  LIBC_MAX_TUNABLES, tunables[k],
+				                                  err, sizeof(err)),
+				             0, "%s", err);
+			cr_assert_eq(replay_run(t, &o, &r), 0);
+			cr_assert(r.valid, "%s: %s", names[i], r.error);
+			cr_assert_eq(r.peak_footprint, real,
+			             "%s, %s: peak footprint %llu simulated, %llu real glibc",
+			             names[i], tunables[k] ? tunables[k] : "defaults",
+			             (unsigned long long)r.peak_footprint,
+			             (unsigned long long)real);
+		}
+		trace_free(t);
+	}
 }

@@ -162,6 +162,26 @@ Test(replay_report, util_by_trace_says_an_invalid_replay)
 	bin_out_free(&p);
 }
 
+/* --tunable: the process's GLIBC_TUNABLES. top_pad=0: the heap grows by
+   what is missing, rounded to pages, where it grew by 128 KiB more (the
+   same bytes as the host's glibc, test_glibc_oracle). */
+Test(replay_report, tunable_sets_glibc_malloc_tunables)
+{
+	char bc[4200];
+	struct bin_out p, q;
+
+	snprintf(bc, sizeof(bc), "%s/bc.rep", traces_dir("real"));
+	p = bin_run((const char *[]){"replay", "-n", bc, NULL}, NULL);
+	q = bin_run((const char *[]){"replay", "-n", "--tunable", "glibc.malloc.top_pad=0", bc, NULL},
+	            NULL);
+	cr_assert_eq(p.status, 0, "%s", p.err);
+	cr_assert_eq(q.status, 0, "%s", q.err);
+	cr_assert(strstr(p.out, "peak footprint  135168 bytes\n"), "%s", p.out);
+	cr_assert(strstr(q.out, "peak footprint  77824 bytes\n"), "%s", q.out);
+	bin_out_free(&p);
+	bin_out_free(&q);
+}
+
 Test(replay_report, bad_options_exit_2)
 {
 	static const struct {
@@ -171,6 +191,10 @@ Test(replay_report, bad_options_exit_2)
 	    {{"replay", "--ref-kops", "0", "x.rep"}, "--ref-kops: '0' is not a positive number"},
 	    {{"replay", "-m", "glibc,nosuch", "x.rep"}, "unknown malloc policy 'nosuch'"},
 	    {{"replay", "-f"}, "option '-f' needs a value"},
+	    {{"replay", "--tunable", "glibc.malloc.nope=1", "x.rep"},
+	     "--tunable: unknown tunable 'glibc.malloc.nope'"},
+	    {{"replay", "--tunable", "glibc.malloc.top_pad=0", "-m", "glibc,best", "x.rep"},
+	     "--tunable: glibc.malloc tunables are glibc's, not best's"},
 	};
 
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {

@@ -745,6 +745,9 @@ int replay_run(const struct trace *t, const struct replay_opts *o, struct replay
 	}
 	libc_init(&x->lc, x->k, ops);
 	x->lc_ready = true;
+	if (o->nr_tunables)
+		memcpy(x->lc.tunables, o->tunables, o->nr_tunables * sizeof(*o->tunables));
+	x->lc.nr_tunables = o->nr_tunables;
 
 	/* The figures count from the first operation on, as run's from the
 	   first statement (docs/reference.md, What is counted): the process's

@@ -82,6 +82,10 @@ struct replay_opts {
 	   second pass's. */
 	bool warm;
 	struct replay_series *series; /* when not NULL, filled (see above) */
+	/* The process's glibc.malloc tunables (GLIBC_TUNABLES, validated by
+	   glibc_tunables_parse), read by the glibc policy's ptmalloc_init. */
+	const struct libc_tunable *tunables;
+	unsigned nr_tunables;
 };
 
 struct replay_result {

@@ -26,6 +26,7 @@
 #include <unistd.h>
 
 #include "../../kernel_sim/kernel.h"
+#include "../../libc/glibc_malloc.h"
 #include "../../libc/libc.h"
 #include "../plot/plot.h"
 #include "output.h"
@@ -56,6 +57,8 @@ struct cmd {
 	const char *names[MAX_POLICIES];
 	int npol;
 	struct sandbox_opts so; /* so.plugin: --malloc ./mm.so */
+	struct libc_tunable tunables[LIBC_MAX_TUNABLES]; /* --tunable */
+	unsigned nr_tunables;
 	char **paths;           /* the traces, in order (mdriver_traces) */
 	size_t ntr;
 };
@@ -73,6 +76,8 @@ static void usage(FILE *f)
 	        "                       own allocator (a path: see aftermalloc lab), each\n"
 	        "                       trace replayed in a process of its own (limit: %d s)\n"
 	        "  -p, --phys SIZE      simulated RAM (default 2G)\n"
+	        "      --tunable T=V[:...] a glibc.malloc tunable, as GLIBC_TUNABLES sets it\n"
+	        "                       (glibc.malloc.top_pad=0; repeatable; glibc policy only)\n"
 	        "  -j, --json           one JSON object per trace and policy, a line each\n"
 	        "  -n, --no-check       skip the block checks and payload writes (fast)\n"
 	        "  -f, --file FILE      a trace (as the CS:APP driver's -f); may repeat\n"
@@ -293,7 +298,7 @@ out:
 
 static int parse_args(int argc, char **argv, struct cmd *c, bool *help)
 {
-	enum { OPT_PLOT = 256, OPT_REF };
+	enum { OPT_PLOT = 256, OPT_REF, OPT_TUNABLE };
 	static const struct option longopts[] = {
 	    {"malloc", required_argument, NULL, 'm'},
 	    {"phys", required_argument, NULL, 'p'},
@@ -304,6 +309,7 @@ static int parse_args(int argc, char **argv, struct cmd *c, bool *help)
 	    {"verbose", no_argument, NULL, 'V'},
 	    {"plot", required_argument, NULL, OPT_PLOT},
 	    {"ref-kops", required_argument, NULL, OPT_REF},
+	    {"tunable", required_argument, NULL, OPT_TUNABLE},
 	    {"help", no_argument, NULL, 'h'},
 	    {NULL, 0, NULL, 0},
 	};
@@ -311,7 +317,7 @@ static int parse_args(int argc, char **argv, struct cmd *c, bool *help)
 	char **files = calloc((size_t)argc + 1, sizeof(*files));
 	int nfiles = 0, ch, rc;
 	struct kernel_opts ko;
-	char why[160], *end;
+	char why[512], *end;
 
 	if (!files)
 		return EXIT_BAD_INPUT;
@@ -361,6 +367,13 @@ static int parse_args(int argc, char **argv, struct cmd *c, bool *help)
 				                   optarg);
 			}
 			break;
+		case OPT_TUNABLE:
+			if (glibc_tunables_parse(c->tunables, &c->nr_tunables, LIBC_MAX_TUNABLES,
+			                         optarg, why, sizeof(why)) < 0) {
+				free(files);
+				return usage_error("replay", "--tunable: %s", why);
+			}
+			break;
 		case 'h':
 			*help = true;
 			free(files);
@@ -386,6 +399,13 @@ static int parse_args(int argc, char **argv, struct cmd *c, bool *help)
 	rc = parse_policies(c, policy);
 	if (rc)
 		return rc;
+	for (int j = 0; j < c->npol && c->nr_tunables; j++)
+		if (!c->pols[j] || strcmp(c->names[j], "glibc"))
+			return usage_error("replay",
+			                   "--tunable: glibc.malloc tunables are glibc's, not %s's",
+			                   c->names[j]);
+	c->o.tunables = c->tunables;
+	c->o.nr_tunables = c->nr_tunables;
 	if (c->plot && c->ntr != 1)
 		return usage_error("replay", "--plot draws one trace, not %zu", c->ntr);
 	if (c->plot && c->so.plugin)
