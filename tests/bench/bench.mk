@@ -25,6 +25,9 @@ BENCH_ARGS ?=
 BENCH_LAB_TRACES ?= $(patsubst %,demos/traces/malloclab/%-bal.rep,amptjp cccp cp-decl expr random \
 	random2 coalescing)
 
+# best_vs_glibc_util_min: best against glibc on every trace of these folders.
+BENCH_UTIL_TRACES ?= demos/traces/real demos/traces/malloclab demos/traces/cmu
+
 BENCH_CFLAGS := -std=gnu11 -Wall -Wextra -Werror -Wno-unused-parameter -MMD -MP -g \
 	-D_GNU_SOURCE -I. -O2 -DNDEBUG
 
@@ -33,7 +36,7 @@ BENCH_LIB_SRC := $(wildcard vm/*.c kernel_sim/*.c libc/*.c) demos/cli/replay.c d
 	demos/cli/util.c demos/cli/options.c demos/cli/plugin.c demos/cli/plugin_guard.c \
 	demos/cli/sandbox.c
 BENCH_LIB_OBJ := $(BENCH_LIB_SRC:%.c=$(BENCH_DIR)/obj/%.o)
-BENCH_PROGS := tlb copy fault buddy replay host_replay rss frame policies swap lab scale threads
+BENCH_PROGS := tlb copy fault buddy replay host_replay rss frame policies swap lab scale threads util
 BENCH_BINS := $(BENCH_PROGS:%=$(BENCH_DIR)/bench_%)
 BENCH_RUNNER := $(BENCH_DIR)/run_bench
 
@@ -42,6 +45,7 @@ BENCH_RUNNER := $(BENCH_DIR)/run_bench
 bench: bench-build
 	$(BENCH_RUNNER) --dir $(BENCH_DIR) --trace $(BENCH_TRACE_PATH) \
 	  --lab-traces "$(BENCH_LAB_TRACES)" --record-lib $(abspath $(RECORD_LIB)) \
+	  --util-traces "$(BENCH_UTIL_TRACES)" \
 	  --out $(BENCH_DIR)/results.json $(BENCH_ARGS)
 
 bench-scale: bench-build
