@@ -36,7 +36,7 @@ BENCH_LIB_SRC := $(wildcard vm/*.c kernel_sim/*.c libc/*.c) demos/cli/replay.c d
 	demos/cli/util.c demos/cli/options.c demos/cli/plugin.c demos/cli/plugin_guard.c \
 	demos/cli/sandbox.c
 BENCH_LIB_OBJ := $(BENCH_LIB_SRC:%.c=$(BENCH_DIR)/obj/%.o)
-BENCH_PROGS := tlb copy fault buddy replay host_replay rss frame policies swap lab scale threads util
+BENCH_PROGS := tlb copy fault buddy replay host_replay rss frame policies swap lab scale threads util fork
 BENCH_BINS := $(BENCH_PROGS:%=$(BENCH_DIR)/bench_%)
 BENCH_RUNNER := $(BENCH_DIR)/run_bench
 
