@@ -120,7 +120,7 @@ Test(run, counts_start_at_the_first_statement_everywhere)
 	p = bin_run((const char *[]){"step", path, NULL}, "e\n");
 	cr_assert_not_null(strstr(p.out, "after 1 statement (1 events, 0 page faults)"), "%s",
 	                   p.out);
-	cr_assert_not_null(strstr(p.out, "faults so far 0\n"), "%s", p.out);
+	cr_assert_not_null(strstr(p.out, "  faults 0\n"), "%s", p.out);
 	bin_out_free(&p);
 	unlink(ev);
 	unlink(path);

@@ -467,3 +467,45 @@ Test(step, memory_pressure_keys_stop_at_reclaim_swap_out_major_fault_and_oom_kil
 		free(oom);
 	}
 }
+
+Test(step, every_stop_names_the_running_task_in_its_header_and_state_line, .timeout = 30)
+{
+	struct bin_out p = run_in("step", demo("first-touch.ams"), "s\ns\nn\nf\nq\n");
+	const char *h = p.out;
+	int stops = 0;
+
+	cr_assert_eq(p.status, 0, "%s", p.err);
+	while ((h = strstr(h, "---- event #"))) {
+		const char *nl = strchr(h, '\n');
+
+		cr_assert(nl && memmem(h, (size_t)(nl - h), ", pid 1) ", 9),
+		          "a stop header without the task: %.80s", h);
+		stops++;
+		h++;
+	}
+	cr_assert_eq(stops, 5, "%s", p.out);
+	/* the state line of a stop that shows no other view */
+	cr_assert_not_null(strstr(p.out, "\nstate  pid 1  brk 0x"), "%s", p.out);
+	bin_out_free(&p);
+}
+
+Test(step, c_stops_at_the_next_copy_on_write_fault_and_t_runs_on_without_a_switch,
+     .timeout = 30)
+{
+	/* a read maps the zero page; the write after it is a write-protect
+	   fault: do_wp_page copies the zero page (wp_page_copy) */
+	char *path = bin_script_file("m = mmap 4096\nv = load m 0 8\nstore m 0 1 1\n");
+	struct bin_out p = run_in("step", path, "c\nt\nq\n");
+	const char *c, *t;
+
+	cr_assert_eq(p.status, 0, "%s", p.err);
+	c = strstr(p.out, "step> c\n");
+	t = strstr(p.out, "step> t\n");
+	cr_assert(c && t, "%s", p.out);
+	cr_assert(strstr(c, " kernel  call do_wp_page addr=") < t, "%s", c);
+	cr_assert(strstr(c, "(line 3, pid 1)") < t, "%s", c);
+	/* one process: no context switch before the end */
+	cr_assert_not_null(strstr(t, "==== the program has ended normally"), "%s", t);
+	bin_out_free(&p);
+	free(path);
+}

@@ -184,28 +184,28 @@ static bool focus_addr(struct stepper *st, vaddr_t *va)
 static void view_walk(struct stepper *st, FILE *out, bool color)
 {
 	struct session *s = st->s;
+	struct task *t = stepper_view_task(st);
 	struct vm_area_struct *v;
 	char *buf = NULL;
 	size_t len = 0;
 	FILE *m;
 	vaddr_t va;
 
-	/* (a task that exited has no address space to walk) */
-	if (!s->task || !s->task->mm || !focus_addr(st, &va))
+	if (!t || !focus_addr(st, &va))
 		return;
 	fprintf(out, "%spage walk (PML4 -> PDPT -> PD -> PT -> frame)%s\n", col(color, C_DIM),
 	        col(color, C_RESET));
 	m = open_memstream(&buf, &len);
 	if (!m)
 		return;
-	proc_pagetable(&s->k, s->task, va, m);
+	proc_pagetable(&s->k, t, va, m);
 	fclose(m);
 	for (char *line = buf, *nl; line && *line; line = nl ? nl + 1 : NULL) {
 		nl = strchr(line, '\n');
 		fprintf(out, "  %.*s\n", nl ? (int)(nl - line) : (int)strlen(line), line);
 	}
 	free(buf);
-	v = vma_lookup(s->task->mm, va);
+	v = vma_lookup(t->mm, va);
 	if (v) {
 		fputs("  VMA ", out);
 		vma_line(out, "", v);
@@ -217,13 +217,13 @@ static void view_walk(struct stepper *st, FILE *out, bool color)
 
 static void view_maps(struct stepper *st, FILE *out, bool color)
 {
-	struct mm_struct *mm = st->s->task ? st->s->task->mm : NULL;
+	struct task *t = stepper_view_task(st);
+	struct mm_struct *mm = t ? t->mm : NULL;
 	vaddr_t changed = 0;
 	size_t shown = 0;
 
 	if (!mm)
 		return;
-
 	if (st->cur.kind == EV_VMA)
 		changed = (vaddr_t)event_field(&st->cur, "start", 0);
 	fprintf(out, "%sVMAs%s  start_brk %#" PRIx64 "  brk %#" PRIx64 "  heap %" PRIu64 " bytes\n",
@@ -409,19 +409,36 @@ static void view_heap(struct stepper *st, FILE *out, bool color)
 	free(h.r);
 }
 
+/* The status line: the task, its break and RSS, the machine's free frames
+   and faults. The break and RSS are of the address space the views show
+   (stepper_view_task), named when it is not the current task's; a task
+   that has exited has none. Wrapped before the machine's figures when it
+   would pass WIDTH. */
 static void view_state(struct stepper *st, FILE *out, bool color)
 {
 	struct session *s = st->s;
-	const struct mm_struct *mm = s->task ? s->task->mm : NULL;
+	const struct task *cur = stepper_current(st);
+	struct task *t = stepper_view_task(st);
+	char who[48], of[32] = "", task[160], machine[96];
+	int n = 0;
 
-	fprintf(out, "%sstate%s  ", col(color, C_DIM), col(color, C_RESET));
-	if (mm)
-		fprintf(out, "brk %#" PRIx64 "  rss %" PRIu64 " pages  ", (uint64_t)mm->brk,
-		        (uint64_t)mm->rss_stat[MM_ANONPAGES]);
-	else
-		fprintf(out, "process %lld has exited  ", (long long)s->task_id);
-	fprintf(out, "free frames %" PRIu64 "  faults so far %" PRIu64 "\n", s->k.buddy.free_pages,
-	        s->k.probe.c.page_faults - s->base.faults);
+	stepper_task_label(st, who, sizeof(who));
+	if (cur && !cur->mm) {
+		/* it has exited (exit_mm): no address space of its own to show */
+		snprintf(who + strlen(who), sizeof(who) - strlen(who), " has exited");
+		t = NULL;
+	}
+	if (t && t != cur)
+		snprintf(of, sizeof(of), " (pid %d)", t->tgid);
+	n = snprintf(task, sizeof(task), "state  %s", who);
+	if (t)
+		n += snprintf(task + n, sizeof(task) - (size_t)n,
+		              "  brk%s %#" PRIx64 "  rss %" PRIu64 " pages", of,
+		              (uint64_t)t->mm->brk, (uint64_t)t->mm->rss_stat[MM_ANONPAGES]);
+	snprintf(machine, sizeof(machine), "free frames %" PRIu64 "  faults %" PRIu64,
+	         s->k.buddy.free_pages, s->k.probe.c.page_faults - s->base.faults);
+	fprintf(out, "%sstate%s%s%s%s\n", col(color, C_DIM), col(color, C_RESET), task + 5,
+	        n + 2 + strlen(machine) > WIDTH ? "\n       " : "  ", machine);
 }
 
 /* ---- a stop ------------------------------------------------------------- */
@@ -429,15 +446,18 @@ static void view_state(struct stepper *st, FILE *out, bool color)
 void step_print_stop(struct stepper *st, FILE *out, bool color)
 {
 	const struct event *ev = &st->cur;
-	char line[WIDTH * 4], text[1024];
+	char line[WIDTH * 4], text[1024], who[48];
 	int n;
 
 	if (!st->have_cur)
 		return;
 	n = snprintf(line, sizeof(line), "---- event #%" PRIu64 " ", ev->seq);
+	stepper_task_label(st, who, sizeof(who));
 	if (st->cur_stmt < st->sc->nr_stmts)
-		n += snprintf(line + n, sizeof(line) - (size_t)n, "(line %d) ",
-		              st->sc->stmts[st->cur_stmt].line);
+		n += snprintf(line + n, sizeof(line) - (size_t)n, "(line %d, %s) ",
+		              st->sc->stmts[st->cur_stmt].line, who);
+	else
+		n += snprintf(line + n, sizeof(line) - (size_t)n, "(%s) ", who);
 	while (n < WIDTH - 1 && n < (int)sizeof(line) - 1)
 		line[n++] = '-';
 	line[n] = 0;
@@ -624,7 +644,8 @@ static const char keys_help[] =
     "      o until this function returns, b one event back, B one statement back,\n"
     "      g N go to event N, e to the end, q quit;\n"
     "      memory pressure: r next reclaim, w next swap-out, m next major fault,\n"
-    "      k next OOM kill\n";
+    "      k next OOM kill;\n"
+    "      processes: c next copy-on-write fault, t next context switch\n";
 
 static void usage(FILE *f)
 {

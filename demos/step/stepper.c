@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../../kernel_sim/task.h"
 #include "../../vm/panic.h"
 
 #define STEPPER_STACK (1u << 20)
@@ -60,6 +61,12 @@ static bool should_pause(struct stepper *st, const struct event *ev)
 		return ev->kind == EV_CALL && !strcmp(ev->fn, "do_swap_page");
 	case STEP_OOM:
 		return ev->kind == EV_CALL && !strcmp(ev->fn, "out_of_memory");
+	case STEP_COW:
+		/* handle_pte_fault found the PTE present and read-only on a
+		   write: the copy (wp_page_copy) or the reuse (wp_page_reuse) */
+		return ev->kind == EV_CALL && !strcmp(ev->fn, "do_wp_page");
+	case STEP_SWITCH:
+		return ev->kind == EV_CALL && !strcmp(ev->fn, "context_switch");
 	}
 	return true;
 }
@@ -255,6 +262,36 @@ const struct event *stepper_log(const struct stepper *st, size_t i)
 	return &st->log[(st->log_head + st->log_cap - 1 - i) % st->log_cap];
 }
 
+const struct task *stepper_current(const struct stepper *st)
+{
+	return st->s->k.current ? st->s->k.current : st->s->task;
+}
+
+struct task *stepper_view_task(const struct stepper *st)
+{
+	struct task *t = st->s->k.current;
+
+	if (t && t->mm)
+		return t;
+	if (st->s->task && st->s->task->mm)
+		return st->s->task;
+	t = st->s->main_task;
+	return t && t->mm ? t : NULL;
+}
+
+const char *stepper_task_label(const struct stepper *st, char *buf, size_t n)
+{
+	const struct task *t = stepper_current(st);
+
+	if (!t)
+		snprintf(buf, n, "no task");
+	else if (t->pid != t->tgid)
+		snprintf(buf, n, "pid %d tid %d", t->tgid, t->pid);
+	else
+		snprintf(buf, n, "pid %d", t->pid);
+	return buf;
+}
+
 unsigned stepper_call_path(const struct stepper *st, const char **fns, unsigned max)
 {
 	const struct probe *p = &st->s->k.probe;
@@ -275,7 +312,7 @@ int stepper_parse_key(const char *in, enum step_cmd *cmd, uint64_t *arg)
 		{'y', STEP_SYSCALL}, {'o', STEP_RETURN},    {'b', STEP_BACK},
 		{'B', STEP_BACK_STMT}, {'e', STEP_END},
 		{'r', STEP_RECLAIM}, {'w', STEP_SWAPOUT},   {'m', STEP_MAJOR},
-		{'k', STEP_OOM},
+		{'k', STEP_OOM},     {'c', STEP_COW},       {'t', STEP_SWITCH},
 	};
 	char *end;
 

@@ -38,6 +38,8 @@ enum step_cmd {
 	STEP_SWAPOUT,   /* w: to the next page written to swap (swap_writepage) */
 	STEP_MAJOR,     /* m: to the next major fault (do_swap_page) */
 	STEP_OOM,       /* k: to the next OOM kill (out_of_memory) */
+	STEP_COW,       /* c: to the next copy-on-write fault (do_wp_page) */
+	STEP_SWITCH,    /* t: to the next context switch (context_switch) */
 };
 
 struct stepper {
@@ -84,13 +86,32 @@ bool stepper_do(struct stepper *st, enum step_cmd cmd, uint64_t arg);
  * The steppers' keys (DESIGN.md, The command), shared by `step` and `view`:
  * "s" or "" (Enter) one event, "n" next statement, "f" next page fault, "y"
  * next system call, "o" until return, "b" one event back, "B" one statement
- * back, "g N" go to event N, "e" to the end. Returns 1 and sets *cmd and *arg, 0
+ * back, "g N" go to event N, "e" to the end; "r", "w", "m", "k" the next
+ * reclaim, swap-out, major fault, OOM kill; "c" the next copy-on-write
+ * fault, "t" the next context switch. Returns 1 and sets *cmd and *arg, 0
  * for "q" (quit), -1 for anything else.
  */
 int stepper_parse_key(const char *input, enum step_cmd *cmd, uint64_t *arg);
 
 /* The i-th most recent logged event (0 = the current one), or NULL. */
 const struct event *stepper_log(const struct stepper *st, size_t i);
+/*
+ * The task at the current event: the one the CPU runs (the kernel's
+ * current; during a context switch the new one from __switch_to on).
+ * NULL only before the first process exists.
+ */
+const struct task *stepper_current(const struct stepper *st);
+/*
+ * The task whose address space the views show at the current event: the
+ * current task while it has one, else (it has exited: exit_mm dropped it)
+ * the task the script's statements run in, else the program the script
+ * started in. NULL when none has one.
+ */
+struct task *stepper_view_task(const struct stepper *st);
+/* "pid 2" or, for a thread that is not its group's leader, "pid 2 tid 3";
+   "no task" before the first. Returns buf. */
+const char *stepper_task_label(const struct stepper *st, char *buf, size_t n);
+
 /* The call path at the current event: the probe's open calls, outermost first. */
 unsigned stepper_call_path(const struct stepper *st, const char **fns, unsigned max);
 
