@@ -67,6 +67,14 @@ static inline struct anon_rmap *folio_rmap(struct kernel *k, pfn_t pfn)
 	return &k->anon_rmap[pfn];
 }
 
+/* The PTEs that map the anonymous frame pfn (folio_mapcount): 2 or more
+   when address spaces share it since fork. Read-only, for the front ends;
+   only for a frame of kind FK_ANON (others read 0 or stale counts). */
+static inline unsigned folio_mapcount(const struct kernel *k, pfn_t pfn)
+{
+	return k->anon_rmap[pfn].mapcount;
+}
+
 /* The anon_vma of id (NULL for 0); panics on an id that names none. */
 struct anon_vma *anon_vma_by_id(struct kernel *k, uint32_t id);
 

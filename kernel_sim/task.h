@@ -131,6 +131,18 @@ struct task {
 	struct task *next_task;    /* kernel's list of tasks, zombies too (owned by task.c) */
 };
 
+/* The kernel's tasks, newest first, zombies too (for_each_process_thread):
+   a read-only walk for the front ends. */
+static inline const struct task *task_list_first(const struct kernel *k)
+{
+	return k->tasks;
+}
+
+static inline const struct task *task_list_next(const struct task *t)
+{
+	return t->next_task;
+}
+
 /* The address space of t (t->mm in Linux). */
 static inline struct mm_struct *task_mm(struct task *t)
 {

@@ -82,6 +82,7 @@ struct view_opts {
 	const char *type;     /* --type: a line for the command line (headless tests) */
 	int click_x, click_y; /* --click X,Y: a click before the picture (headless tests) */
 	bool have_click;
+	int pid; /* --pid N: the process selector's choice at the start (0: the running one) */
 };
 
 static void usage(FILE *f)
@@ -97,9 +98,11 @@ static void usage(FILE *f)
 	      "Keys (as in `aftermalloc step`): s or Enter one event, n next statement, f next\n"
 	      "page fault, y next system call, o until return, b one event back, B one\n"
 	      "statement back, g N go to event N, e to the end, q quit; r, w, m, k the next\n"
-	      "reclaim, swap-out, major fault, OOM kill. ':' opens the command line: type a\n"
-	      "statement (p = malloc 5000, store p 0 1 1) and watch it run. Click a\n"
-	      "frame, a page-table entry, a chunk or a VMA for details, an event to go there.\n"
+	      "reclaim, swap-out, major fault, OOM kill; c, t the next copy-on-write fault,\n"
+	      "context switch. ':' opens the command line: type a statement (p = malloc 5000,\n"
+	      "store p 0 1 1) and watch it run. Click a frame, a page-table entry, a chunk or\n"
+	      "a VMA for details, an event to go there. p shows the next process's address\n"
+	      "space (with its parent or child beside it), P the running task's again.\n"
 	      "\n"
 	      "  --malloc POLICY     seed, firstfit, nextfit, bestfit, glibc, best, or ./mm.so\n"
 	      "                      (a plugin: your own allocator, see aftermalloc lab)\n"
@@ -121,6 +124,8 @@ static void usage(FILE *f)
 	      "  --bench-frames K    step one event a frame for K frames, print frames/s, exit\n"
 	      "  --type LINE         with --screenshot: enter LINE on the command line first\n"
 	      "  --click X,Y         with --screenshot: click at X,Y first (details, log)\n"
+	      "  --pid N             show process N's address space (as p selects it); by\n"
+	      "                      default the running task's\n"
 	      "\n"
 	      "Exit status: 0 success; 2 bad usage, a malformed script or no display.\n",
 	      f);
@@ -135,6 +140,7 @@ enum {
 	OPT_BENCH,
 	OPT_TYPE,
 	OPT_CLICK,
+	OPT_PID,
 };
 
 static int parse_wxh(const char *s, int *w, int *h)
@@ -175,6 +181,7 @@ static int parse_args(int argc, char **argv, struct view_opts *o, struct session
 	    {"bench-frames", required_argument, NULL, OPT_BENCH},
 	    {"type", required_argument, NULL, OPT_TYPE},
 	    {"click", required_argument, NULL, OPT_CLICK},
+	    {"pid", required_argument, NULL, OPT_PID},
 	    {"help", no_argument, NULL, 'h'},
 	    {0, 0, 0, 0},
 	};
@@ -227,6 +234,17 @@ static int parse_args(int argc, char **argv, struct view_opts *o, struct session
 				return usage_error("view", "--click: '%s' is not X,Y", optarg);
 			o->have_click = true;
 			break;
+		case OPT_PID: {
+			long v;
+
+			errno = 0;
+			v = strtol(optarg, &end, 10);
+			if (end == optarg || *end || errno || v < 1 || v > 0x3fffffff)
+				return usage_error("view", "--pid: '%s' is not a process id",
+				                   optarg);
+			o->pid = (int)v;
+			break;
+		}
 		case ':':
 			return usage_error("view", "option '%s' needs a value", argv[optind - 1]);
 		default:
@@ -306,7 +324,8 @@ static void note_end(struct view_app *a)
 static bool forward_cmd(enum step_cmd c)
 {
 	return c == STEP_EVENT || c == STEP_FAULT || c == STEP_SYSCALL || c == STEP_RETURN ||
-	       c == STEP_RECLAIM || c == STEP_SWAPOUT || c == STEP_MAJOR || c == STEP_OOM;
+	       c == STEP_RECLAIM || c == STEP_SWAPOUT || c == STEP_MAJOR || c == STEP_OOM ||
+	       c == STEP_COW || c == STEP_SWITCH;
 }
 
 /*
@@ -354,6 +373,38 @@ static void do_cmd(struct view_app *a, enum step_cmd cmd, uint64_t arg)
 	}
 	changed(a);
 	note_end(a);
+}
+
+/*
+ * The process selector: the panels show process pid's address space (0:
+ * follow the task the CPU runs), with its parent or child beside it.
+ */
+static void select_process(struct view_app *a, int s, int pid)
+{
+	struct view_side *sd = &a->side[s];
+
+	sd->m.want_pid = pid;
+	sd->stale = true;
+	a->npop = 0;
+	refresh_models(a);
+	if (pid && sd->m.sel_pid != pid)
+		set_msg(a, true, "pid %d has no address space here: showing pid %d", pid,
+		        sd->m.sel_pid);
+	else if (pid)
+		set_msg(a, false, "showing pid %d (P: follow the running task)", pid);
+	else
+		set_msg(a, false, "following the running task (pid %d)", sd->m.sel_pid);
+}
+
+/* p: the next process, P: back to following the running task. */
+static void cycle_process(struct view_app *a, bool follow)
+{
+	for (int s = 0; s < a->nsides; s++) {
+		refresh_models(a);
+		select_process(
+		    a, s,
+		    follow ? 0 : view_model_next_process(&a->side[s].m, a->side[s].m.sel_pid));
+	}
 }
 
 static void do_key(struct view_app *a, const char *key)
@@ -534,10 +585,19 @@ static void details_frame(struct view_app *a, int s, pfn_t pfn)
 	if (f->flags & FRAME_HEAD)
 		pop_add(a, "head of an allocated block, order %u", f->order);
 	if (f->kind == FK_ANON) {
-		vaddr_t va = view_model_rmap(sd->st, pfn);
+		/* every process's address of it (2+ when fork left it shared) */
+		for (size_t i = 0; i < sd->m.nr_tasks; i++) {
+			const struct vm_task *t = &sd->m.tasks[i];
+			vaddr_t va;
 
-		if (va)
-			pop_add(a, "mapped at %#" PRIx64, va);
+			if (!t->has_mm || t->pid != t->tgid)
+				continue;
+			va = view_model_rmap(sd->st, t->pid, pfn);
+			if (va)
+				pop_add(a, "mapped at %#" PRIx64 " by pid %d", va, t->pid);
+		}
+		if (code == FC_SHARED)
+			pop_add(a, "shared since fork: the next write copies it");
 	}
 	if (pfn == sd->m.taken_pfn)
 		pop_add(a, "taken by this statement");
@@ -554,13 +614,16 @@ static void details(struct view_app *a, const struct view_hit *h, int x, int y)
 	a->popy = y;
 	switch (h->kind) {
 	case HIT_VMA: {
-		const struct vm_area_struct *v = &m->vmas[h->a];
+		/* b: 0 the selected process's VMA, 1 the one beside it */
+		const struct vm_area_struct *v = h->b ? &m->other.vmas[h->a] : &m->vmas[h->a];
+		int pid = h->b ? m->other.pid : m->sel_pid;
 		static const char *const kn[] = {"text", "data",           "rodata",
 		                                 "heap", "anonymous mmap", "stack"};
 		uint64_t pages = (v->vm_end - v->vm_start) >> PAGE_SHIFT;
-		uint64_t res = view_model_resident(sd->st, v->vm_start, v->vm_end, 1u << 16);
+		uint64_t res = view_model_resident(sd->st, pid, v->vm_start, v->vm_end, 1u << 16);
 
-		pop_add(a, "VMA: %s", v->kind >= 0 && v->kind <= VMA_STACK ? kn[v->kind] : "?");
+		pop_add(a, "VMA of pid %d: %s", pid,
+		        v->kind >= 0 && v->kind <= VMA_STACK ? kn[v->kind] : "?");
 		pop_add(a, "vm_start %#" PRIx64, v->vm_start);
 		pop_add(a, "vm_end   %#" PRIx64, v->vm_end);
 		pop_add(a, "%" PRIu64 " pages, %" PRIu64 "%s resident (have a frame)", pages, res,
@@ -569,10 +632,16 @@ static void details(struct view_app *a, const struct view_hit *h, int x, int y)
 		    a, "vm_flags %#lx: %s%s%s%s", v->vm_flags, v->vm_flags & VM_READ ? "read " : "",
 		    v->vm_flags & VM_WRITE ? "write " : "", v->vm_flags & VM_EXEC ? "exec " : "",
 		    v->vm_flags & VM_GROWSDOWN ? "growsdown" : "");
-		if (v->kind == VMA_HEAP)
+		if (v->kind == VMA_HEAP && h->b)
+			pop_add(a, "start_brk %#" PRIx64 "  brk %#" PRIx64, m->other.start_brk,
+			        m->other.brk);
+		else if (v->kind == VMA_HEAP)
 			pop_add(a, "start_brk %#" PRIx64 "  brk %#" PRIx64, m->start_brk, m->brk);
 		break;
 	}
+	case HIT_TASK:
+		select_process(a, h->side, (int)h->a);
+		return;
 	case HIT_CHUNK: {
 		const struct vm_chunk *c = &m->chunks[h->a];
 
@@ -730,6 +799,10 @@ static void handle_key(struct view_app *a, const SDL_KeyboardEvent *k)
 	if (c == SDLK_PAGEUP || c == SDLK_PAGEDOWN) {
 		for (int s = 0; s < a->nsides; s++)
 			a->g.log_scroll[s] += c == SDLK_PAGEUP ? 10 : -10;
+		return;
+	}
+	if (c == SDLK_p) {
+		cycle_process(a, (k->keysym.mod & KMOD_SHIFT) != 0);
 		return;
 	}
 	ks = key_string(k, buf);
@@ -1285,6 +1358,7 @@ int view_main(int argc, char **argv)
 			status = EXIT_BAD_INPUT;
 			goto out;
 		}
+		a->side[s].m.want_pid = o.pid;
 		a->side[s].stale = true;
 	}
 	if (o.have_at && a->nsides > 1) {
@@ -1309,6 +1383,14 @@ int view_main(int argc, char **argv)
 				        st->cur.seq, st->cur.seq);
 		}
 		changed(a);
+	}
+	if (o.pid) {
+		refresh_models(a);
+		if (a->side[0].m.sel_pid != o.pid)
+			fprintf(stderr,
+			        "aftermalloc view: --pid %d: no such process with an address space "
+			        "at event %" PRIu64 "; pid %d shown instead\n",
+			        o.pid, a->side[0].m.seq, a->side[0].m.sel_pid);
 	}
 	if (o.screenshot)
 		status = screenshot(a, o.screenshot, png, o.w, o.h, o.bench_frames, &o);

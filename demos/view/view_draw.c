@@ -38,6 +38,7 @@
 #define COL_WMARK_LOW  0xffa860
 #define COL_WMARK_HIGH 0x78dc8c
 #define COL_INACTIVE   0x6e8cc8
+#define COL_SHARED     VIEW_COL_SHARED
 #define COL_ACTIVE_LRU 0x5ac86e
 #define COL_SWAP       0xa06ed2
 
@@ -81,6 +82,8 @@ static uint32_t free_col(unsigned o, bool odd)
 
 static uint32_t code_col(uint8_t c)
 {
+	if (FC_CODE(c) == FC_SHARED)
+		return COL_SHARED;
 	if (fc_is_free(c))
 		return free_col(FC_CODE(c) - FC_FREE0, c & FC_ODD);
 	return kind_col[FC_CODE(c) < FK__COUNT ? FC_CODE(c) : FK_RESERVED];
@@ -385,6 +388,8 @@ static void draw_path(struct view_gfx *g, const struct view_rect *p, struct view
 	x = p->x + 10;
 	if (si->title)
 		x += textf(g, VF_BOLD, x, y, COL_ACTIVE, "[%s] ", si->title);
+	if (m->task_label[0]) /* the task the CPU runs */
+		x += textf(g, VF_BOLD, x, y, COL_TITLE, "%s  ", m->task_label);
 	if (m->stmt_text) {
 		x += textf(g, VF_BOLD, x, y, layer_col[LAYER_USER], "line %d: %s", m->stmt_line,
 		           m->stmt_text);
@@ -452,21 +457,25 @@ struct vas_item {
 	int y, h;
 };
 
-static void draw_vas(struct view_gfx *g, const struct view_rect *p, struct view_side_info *si,
-                     int side)
+/*
+ * One address space in b: its VMAs top (high addresses) to bottom, on a
+ * non-linear scale, the break in the heap, the current address when
+ * with_addr. hb: the HIT_VMA's b (0 the selected process, 1 the other).
+ */
+static void draw_space(struct view_gfx *g, struct view_rect b, const struct view_model *m,
+                       const struct vm_area_struct *vmas, size_t nr_vmas, vaddr_t start_brk,
+                       vaddr_t brk, bool with_addr, int side, int hb)
 {
-	struct view_model *m = si->m;
-	struct view_rect b = panel(g, p, "virtual address space", "not to scale");
 	struct vas_item it[2 * VM_MAX_VMAS + 2];
 	int n = 0, sh = g->font[VF_SMALL].h, lh = g->font_px + 2;
-	bool have_heap = false;
+	bool have_heap = false, narrow = b.w < 200;
 	double wsum = 0;
 
-	for (size_t i = 0; i < m->nr_vmas; i++)
-		have_heap |= m->vmas[i].kind == VMA_HEAP;
+	for (size_t i = 0; i < nr_vmas; i++)
+		have_heap |= vmas[i].kind == VMA_HEAP;
 	/* Top (high addresses) to bottom. */
-	for (int i = (int)m->nr_vmas - 1; i >= 0; i--) {
-		const struct vm_area_struct *v = &m->vmas[i];
+	for (int i = (int)nr_vmas - 1; i >= 0; i--) {
+		const struct vm_area_struct *v = &vmas[i];
 		uint64_t pages = (v->vm_end - v->vm_start) >> PAGE_SHIFT;
 		double w = 2.0 + log2((double)(pages ? pages : 1)) * 0.35;
 
@@ -474,17 +483,17 @@ static void draw_vas(struct view_gfx *g, const struct view_rect *p, struct view_
 			w += 2.5; /* room for the brk marks */
 		it[n++] = (struct vas_item){i, v->vm_start, v->vm_end, w, 0, 0};
 		if (i > 0) {
-			const struct vm_area_struct *lo = &m->vmas[i - 1];
+			const struct vm_area_struct *lo = &vmas[i - 1];
 
-			if (!have_heap && lo->kind == VMA_DATA && m->start_brk >= lo->vm_end)
-				it[n++] = (struct vas_item){-2, m->start_brk, m->brk, 3.0, 0, 0};
+			if (!have_heap && lo->kind == VMA_DATA && start_brk >= lo->vm_end)
+				it[n++] = (struct vas_item){-2, start_brk, brk, 3.0, 0, 0};
 			if (v->vm_start > lo->vm_end)
 				it[n++] = (struct vas_item){-1, lo->vm_end, v->vm_start, 1.1, 0, 0};
 		}
 	}
 	for (int i = 0; i < n; i++)
 		wsum += it[i].weight;
-	int avail = b.h - sh - 4, y = b.y;
+	int avail = b.h, y = b.y;
 
 	for (int i = 0; i < n; i++) {
 		it[i].h = (int)(avail * it[i].weight / wsum);
@@ -492,7 +501,7 @@ static void draw_vas(struct view_gfx *g, const struct view_rect *p, struct view_
 		y += it[i].h;
 	}
 	int bx = b.x + 14, bw = b.w * 30 / 100, lx = bx + bw + 8, lw = b.x + b.w - lx;
-	char s1[64], s2[64];
+	char s1[96], s2[32];
 
 	if (bw > 90)
 		bw = 90, lx = bx + bw + 8, lw = b.x + b.w - lx;
@@ -505,28 +514,44 @@ static void draw_vas(struct view_gfx *g, const struct view_rect *p, struct view_
 			for (int x = bx; x < bx + bw; x += 6)
 				hline(g, x, x + 3, cy, COL_DIM);
 			fmt_bytes(s1, sizeof(s1), v->hi - v->lo);
-			textf(g, VF_SMALL, lx, cy - sh / 2, COL_DIM, "\xe2\x89\x88 %s unmapped",
-			      s1);
+			snprintf(s1 + strlen(s1), sizeof(s1) - strlen(s1), "%s",
+			         narrow ? "" : " unmapped");
+			textf(g, VF_SMALL, lx, cy - sh / 2, COL_DIM, "\xe2\x89\x88 %s", s1);
 			continue;
 		}
 		if (v->vma == -2) {
 			hline(g, bx, bx + bw, v->y + v->h - 2, COL_BRK);
-			textf(g, VF_SMALL, lx, v->y, vma_col[VMA_HEAP], "heap: empty");
-			textf(g, VF_SMALL, lx, v->y + sh, COL_BRK, "start_brk = brk");
-			textf(g, VF_SMALL, lx, v->y + 2 * sh, COL_BRK, "%#" PRIx64, m->brk);
+			view_text_clip(g, VF_SMALL, lx, v->y, lw, vma_col[VMA_HEAP], "heap: empty");
+			view_text_clip(g, VF_SMALL, lx, v->y + sh, lw, COL_BRK, "start_brk = brk");
+			snprintf(s1, sizeof(s1), "%#" PRIx64, brk);
+			view_text_clip(g, VF_SMALL, lx, v->y + 2 * sh, lw, COL_BRK, s1);
 			continue;
 		}
-		const struct vm_area_struct *a = &m->vmas[v->vma];
+		const struct vm_area_struct *a = &vmas[v->vma];
 		uint32_t c = vma_col[a->kind >= 0 && a->kind <= VMA_STACK ? a->kind : VMA_ANON];
 		int hh = v->h - 2 > 1 ? v->h - 2 : 1;
 
 		fill(g, bx, v->y + 1, bw, hh, c);
 		frame_rect(g, bx, v->y + 1, bw, hh, mix(c, 0xffffff, 0.4));
-		add_hit(g, side, HIT_VMA, bx, v->y, b.x + b.w - bx, v->h, (uint64_t)v->vma, 0);
+		add_hit(g, side, HIT_VMA, bx, v->y, b.x + b.w - bx, v->h, (uint64_t)v->vma,
+		        (uint64_t)hb);
 		fmt_bytes(s2, sizeof(s2), a->vm_end - a->vm_start);
 		int ly = v->y + 1;
 
-		if (v->h >= sh) {
+		if (v->h >= sh && narrow) {
+			/* name, then size and rights, each clipped to the column */
+			view_text_clip(g, VF_BOLD, lx, ly, lw, c,
+			               vma_name[a->kind <= VMA_STACK ? a->kind : 4]);
+			ly += lh;
+			if (v->h >= sh + lh) {
+				snprintf(s1, sizeof(s1), "%s %c%c%c", s2,
+				         a->vm_flags & VM_READ ? 'r' : '-',
+				         a->vm_flags & VM_WRITE ? 'w' : '-',
+				         a->vm_flags & VM_EXEC ? 'x' : '-');
+				view_text_clip(g, VF_SMALL, lx, ly, lw, COL_TEXT, s1);
+				ly += sh;
+			}
+		} else if (v->h >= sh) {
 			textf(g, VF_BOLD, lx, ly, c, "%s",
 			      vma_name[a->kind <= VMA_STACK ? a->kind : 4]);
 			textf(g, VF_SMALL, lx + 7 * g->font[VF_BOLD].adv, ly + 1, COL_TEXT,
@@ -534,18 +559,19 @@ static void draw_vas(struct view_gfx *g, const struct view_rect *p, struct view_
 			      a->vm_flags & VM_WRITE ? 'w' : '-',
 			      a->vm_flags & VM_EXEC ? 'x' : '-');
 			ly += lh;
-		}
-		if (v->h >= sh + lh) {
-			snprintf(s1, sizeof(s1), "%" PRIx64 "-%" PRIx64, a->vm_start, a->vm_end);
-			view_text_clip(g, VF_SMALL, lx, ly, lw, COL_DIM, s1);
-			ly += sh;
+			if (v->h >= sh + lh) {
+				snprintf(s1, sizeof(s1), "%" PRIx64 "-%" PRIx64, a->vm_start,
+				         a->vm_end);
+				view_text_clip(g, VF_SMALL, lx, ly, lw, COL_DIM, s1);
+				ly += sh;
+			}
 		}
 		/* The break inside the heap VMA, proportionally. */
 		if (a->kind == VMA_HEAP) {
 			double span = (double)(a->vm_end - a->vm_start);
-			int yb = v->y + 1 + hh - (int)(hh * (double)(m->brk - a->vm_start) / span);
+			int yb = v->y + 1 + hh - (int)(hh * (double)(brk - a->vm_start) / span);
 			int ys = v->y + 1 + hh -
-			         (int)(hh * ((double)m->start_brk - (double)a->vm_start) / span);
+			         (int)(hh * ((double)start_brk - (double)a->vm_start) / span);
 
 			if (yb < v->y + 1)
 				yb = v->y + 1;
@@ -554,13 +580,14 @@ static void draw_vas(struct view_gfx *g, const struct view_rect *p, struct view_
 			fill(g, bx - 6, yb - 1, bw + 12, 3, COL_BRK);
 			fill(g, bx - 6, ys - 1, bw + 12, 2, COL_START_BRK);
 			if (ly + 2 * sh <= v->y + v->h) {
-				textf(g, VF_SMALL, lx, ly, COL_BRK, "brk %#" PRIx64, m->brk);
-				textf(g, VF_SMALL, lx, ly + sh, COL_START_BRK,
-				      "start_brk %#" PRIx64, m->start_brk);
+				snprintf(s1, sizeof(s1), "brk %#" PRIx64, brk);
+				view_text_clip(g, VF_SMALL, lx, ly, lw, COL_BRK, s1);
+				snprintf(s1, sizeof(s1), "start_brk %#" PRIx64, start_brk);
+				view_text_clip(g, VF_SMALL, lx, ly + sh, lw, COL_START_BRK, s1);
 			}
 		}
 		/* The current address. */
-		if (m->have_addr && m->addr >= a->vm_start && m->addr < a->vm_end) {
+		if (with_addr && m->have_addr && m->addr >= a->vm_start && m->addr < a->vm_end) {
 			double f =
 			    (double)(m->addr - a->vm_start) / (double)(a->vm_end - a->vm_start);
 			int ya = v->y + 1 + hh - (int)(hh * f) - sh / 2;
@@ -572,8 +599,81 @@ static void draw_vas(struct view_gfx *g, const struct view_rect *p, struct view_
 			view_text(g, VF_SMALL, bx - 12, ya, COL_ACTIVE, "\xe2\x96\xb8");
 		}
 	}
+}
+
+/*
+ * The process selector, one line: every task by pid, the one shown boxed,
+ * the running one marked, zombies dim. Each is a HIT_TASK (a click selects
+ * it). Returns the height used.
+ */
+static int draw_selector(struct view_gfx *g, const struct view_rect *b, const struct view_model *m,
+                         int side)
+{
+	int sh = g->font[VF_SMALL].h, x = b->x + 2, y = b->y;
+	char lab[32];
+
+	x += view_text(g, VF_SMALL, x, y, COL_DIM, "process ");
+	for (size_t i = 0; i < m->nr_tasks; i++) {
+		const struct vm_task *t = &m->tasks[i];
+		bool sel = t->pid == m->sel_pid;
+		uint32_t c = !t->has_mm ? COL_DIM : sel ? COL_TITLE : COL_TEXT;
+		int w;
+
+		snprintf(lab, sizeof(lab), "%s%d%s", t->current ? "\xe2\x96\xb8" : "", t->pid,
+		         t->state == 'Z' ? "Z" : "");
+		w = view_text_width(g, VF_SMALL, lab) + 8;
+		if (x + w > b->x + b->w)
+			break;
+		if (sel)
+			frame_rect(g, x, y - 1, w, sh + 2, COL_ACTIVE);
+		view_text(g, VF_SMALL, x + 4, y, c, lab);
+		add_hit(g, side, HIT_TASK, x, y - 1, w, sh + 2, (uint64_t)t->pid, 0);
+		x += w + 2;
+	}
+	return sh + 4;
+}
+
+static void draw_vas(struct view_gfx *g, const struct view_rect *p, struct view_side_info *si,
+                     int side)
+{
+	struct view_model *m = si->m;
+	struct view_rect b = panel(g, p, "virtual address space", "not to scale");
+	int sh = g->font[VF_SMALL].h;
+
+	if (m->nr_tasks > 1) {
+		int used = draw_selector(g, &b, m, side);
+
+		b.y += used;
+		b.h -= used;
+	}
+	b.h -= sh + 4; /* the legend */
+	if (m->other.pid) {
+		/* Both address spaces side by side: the selected one, the other. */
+		struct view_rect l = b, r = b;
+		char t[48];
+
+		l.w = b.w / 2 - 2;
+		r.x = b.x + b.w / 2 + 2;
+		r.w = b.w - b.w / 2 - 2;
+		snprintf(t, sizeof(t), "pid %d: %" PRIu64 " pages", m->sel_pid, m->rss);
+		view_text_clip(g, VF_SMALL, l.x + 2, l.y, l.w - 4, COL_TITLE, t);
+		snprintf(t, sizeof(t), "pid %d (%s): %" PRIu64 " pages", m->other.pid,
+		         m->other.pid < m->sel_pid ? "parent" : "child", m->other.rss);
+		view_text_clip(g, VF_SMALL, r.x + 2, r.y, r.w - 4, COL_TEXT, t);
+		for (int yy = b.y; yy < b.y + b.h; yy += 4)
+			fill(g, b.x + b.w / 2, yy, 1, 2, COL_BORDER);
+		l.y += sh + 2;
+		l.h -= sh + 2;
+		r.y += sh + 2;
+		r.h -= sh + 2;
+		draw_space(g, l, m, m->vmas, m->nr_vmas, m->start_brk, m->brk, true, side, 0);
+		draw_space(g, r, m, m->other.vmas, m->other.nr_vmas, m->other.start_brk,
+		           m->other.brk, true, side, 1);
+	} else {
+		draw_space(g, b, m, m->vmas, m->nr_vmas, m->start_brk, m->brk, true, side, 0);
+	}
 	/* Legend */
-	int x = b.x, ly = b.y + b.h - sh;
+	int x = b.x, ly = b.y + b.h + 4;
 
 	x = chip(g, x, ly, COL_BRK, "brk", false);
 	x = chip(g, x, ly, COL_START_BRK, "start_brk", false);
@@ -975,14 +1075,16 @@ static uint32_t cell_col(const struct view_model *m, uint64_t first, uint64_t cn
 {
 	unsigned used[FK__COUNT] = {0};
 	uint8_t best_free = 0;
-	bool any_used = false;
+	bool any_used = false, any_shared = false;
 
 	if (cnt == 1)
 		return code_col(m->fcode[first]);
 	for (uint64_t i = first; i < first + cnt && i < m->nr_frames; i++) {
 		uint8_t c = m->fcode[i];
 
-		if (fc_is_free(c)) {
+		if (FC_CODE(c) == FC_SHARED) {
+			any_shared = true; /* one shared frame among many must show */
+		} else if (fc_is_free(c)) {
 			if (FC_CODE(c) >= FC_CODE(best_free))
 				best_free = c;
 		} else {
@@ -990,6 +1092,8 @@ static uint32_t cell_col(const struct view_model *m, uint64_t first, uint64_t cn
 			any_used = true;
 		}
 	}
+	if (any_shared)
+		return COL_SHARED;
 	if (!any_used)
 		return code_col(best_free & ~FC_ODD); /* no block shading across runs */
 	int k = FK_RESERVED;
@@ -1036,9 +1140,14 @@ static void build_grid(struct view_gfx *g, int side, const struct view_model *m)
 		int cx, cy;
 
 		cell_xy(gr, cell, &cx, &cy);
+		/* a shared frame: stripes of its colour over a user page's */
+		bool stripes = (col & 0xffffff) == COL_SHARED;
+
 		for (int yy = cy; yy < cy + gr->ch - gy; yy++)
 			for (int xx = cx; xx < cx + gr->cw - gx; xx++)
-				gr->pix[(size_t)yy * (size_t)tw + (size_t)xx] = col;
+				gr->pix[(size_t)yy * (size_t)tw + (size_t)xx] =
+				    stripes && (xx + yy) % 4 >= 2 ? 0xff000000 | kind_col[FK_ANON]
+				                                  : col;
 	}
 	if (gr->tex)
 		SDL_UpdateTexture(gr->tex, NULL, gr->pix, tw * (int)sizeof(uint32_t));
@@ -1144,6 +1253,12 @@ static void draw_phys(struct view_gfx *g, const struct view_layout *L, int side,
 	else
 		snprintf(sub, sizeof(sub), "%s = %" PRIu64 " frames, 1 cell = %" PRIu64 " frames",
 		         s1, m->nr_frames, gr->fpc);
+	if (m->nr_shared) {
+		size_t l = strlen(sub);
+
+		snprintf(sub + l, sizeof(sub) - l, "; %" PRIu64 " shared by 2+ processes",
+		         m->nr_shared);
+	}
 	panel(g, &L->panel[side][VP_PHYS], "physical memory", sub);
 	if (gr->built_seq != m->seq || gr->built_w != gr->r.w || gr->built_h != gr->r.h ||
 	    gr->built_for != m || !gr->tex)
@@ -1218,7 +1333,18 @@ static void draw_phys(struct view_gfx *g, const struct view_layout *L, int side,
 	x = gr->r.x;
 	x = chip(g, x, y, VIEW_COL_TAKEN, "frame just taken", false);
 	x = chip(g, x, y, COL_SPLIT, "split", true);
-	chip(g, x, y, COL_MERGE, "merge", true);
+	x = chip(g, x, y, COL_MERGE, "merge", true);
+	if (m->nr_tasks > 1 || m->nr_shared) {
+		int cs = sh - 4;
+
+		chip(g, x, y, COL_SHARED, "mapped by 2+ (fork: COW)", false);
+		for (int d = 2; d < 2 * cs; d += 4) /* the grid's stripes */
+			for (int t = 0; t < 2; t++)
+				for (int i = 0; i < cs; i++)
+					if (d + t - i >= 0 && d + t - i < cs)
+						fill(g, x + d + t - i, y + 2 + i, 1, 1,
+						     kind_col[FK_ANON]);
+	}
 }
 
 /* ---- buddy free lists ----------------------------------------------------------------- */
@@ -1435,8 +1561,9 @@ void view_draw_cmdline(struct view_gfx *g, const struct view_layout *L, const ch
 		     16;
 	}
 	view_text_clip(g, VF_SMALL, x, y + 1, r->x + r->w - x - 10, COL_DIM,
-	               "s/Enter step  n statement  f fault  y syscall  o return  b/B back  "
-	               "g N go to  : type a statement  click for details  q quit");
+	               "s/Enter step  n statement  f fault  y syscall  o return  c COW  "
+	               "t switch  b/B back  g N go to  : type a statement  click for details  "
+	               "q quit");
 }
 
 void view_draw_popup(struct view_gfx *g, const struct view_layout *L, int x, int y,

@@ -23,6 +23,7 @@
 #define VIEW_COL_BG    0x181a20 /* the window behind the panels */
 #define VIEW_COL_PANEL 0x22252e /* a panel's background */
 #define VIEW_COL_TAKEN 0xff3cc8 /* the frame the statement just took */
+#define VIEW_COL_SHARED 0xffb428 /* a frame mapped by two or more processes */
 
 enum view_font { VF_NORMAL, VF_SMALL, VF_BOLD, VF__COUNT };
 
@@ -31,7 +32,16 @@ struct view_font_atlas {
 	int adv, h; /* cell width (monospace advance) and height */
 };
 
-enum view_hit_kind { HIT_NONE, HIT_VMA, HIT_CHUNK, HIT_PTE, HIT_FRAMES, HIT_EVENT, HIT_ORDER };
+enum view_hit_kind {
+	HIT_NONE,
+	HIT_VMA, /* a: index; b: 0 the selected process, 1 the one beside it */
+	HIT_CHUNK,
+	HIT_PTE,
+	HIT_FRAMES,
+	HIT_EVENT,
+	HIT_ORDER,
+	HIT_TASK, /* a: pid, in the process selector */
+};
 
 struct view_hit {
 	struct view_rect r;

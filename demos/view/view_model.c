@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../../kernel_sim/rmap.h"
 #include "../../kernel_sim/task.h"
 #include "../../vm/panic.h"
 
@@ -68,6 +69,7 @@ static void read_frames(struct view_model *m, struct kernel *k)
 		m->fcode_cap = n;
 	}
 	m->nr_frames = n;
+	m->nr_shared = 0;
 	for (pfn_t pfn = 0; pfn < n;) {
 		const struct frame *f = phys_frame(ph, pfn);
 
@@ -84,6 +86,10 @@ static void read_frames(struct view_model *m, struct kernel *k)
 		/* A free frame outside a listed block is a block being split or
 		   merged right now: show it as order 0. */
 		m->fcode[pfn] = f->kind == FK_FREE ? FC_FREE0 : f->kind;
+		if (f->kind == FK_ANON && folio_mapcount(k, pfn) >= 2) {
+			m->fcode[pfn] = FC_SHARED;
+			m->nr_shared++;
+		}
 		pfn++;
 	}
 	m->nr_orders = NR_PAGE_ORDERS;
@@ -91,6 +97,104 @@ static void read_frames(struct view_model *m, struct kernel *k)
 		m->nr_free[o] = k->buddy.free_area[o].nr_free;
 	m->free_pages = k->buddy.free_pages;
 	m->managed = k->buddy.managed;
+}
+
+/* ---- processes -------------------------------------------------------- */
+
+/* The process pid while it has an address space, else NULL. */
+static struct task *process_with_mm(struct stepper *st, int pid)
+{
+	struct task *t = pid > 0 ? find_task_by_pid(&st->s->k, pid) : NULL;
+
+	if (t && t->group_leader)
+		t = t->group_leader;
+	return t && t->mm ? t : NULL;
+}
+
+/* The address space the views show for pid (0: the stepper's). */
+static struct task *space_task(struct stepper *st, int pid)
+{
+	struct task *t = process_with_mm(st, pid);
+
+	return t ? t : stepper_view_task(st);
+}
+
+static void read_tasks(struct view_model *m, struct stepper *st)
+{
+	const struct kernel *k = &st->s->k;
+
+	m->nr_tasks = m->nr_tasks_total = 0;
+	for (const struct task *t = task_list_first(k); t; t = task_list_next(t)) {
+		struct vm_task *v;
+		size_t i;
+
+		m->nr_tasks_total++;
+		if (m->nr_tasks == VM_MAX_TASKS)
+			continue;
+		/* insert by pid */
+		for (i = m->nr_tasks; i > 0 && m->tasks[i - 1].pid > t->pid; i--)
+			m->tasks[i] = m->tasks[i - 1];
+		v = &m->tasks[i];
+		*v = (struct vm_task){.pid = t->pid,
+		                      .tgid = t->tgid,
+		                      .ppid = t->real_parent ? t->real_parent->tgid : 0,
+		                      .state = task_state(t)[0],
+		                      .current = t == k->current,
+		                      .has_mm = t->mm != NULL,
+		                      .rss = t->mm ? t->mm->rss_stat[MM_ANONPAGES] : 0};
+		m->nr_tasks++;
+	}
+	m->cur_pid = stepper_current(st) ? stepper_current(st)->pid : 0;
+	stepper_task_label(st, m->task_label, sizeof(m->task_label));
+}
+
+/* The process beside sel: its parent, else its lowest-pid child, each
+   while it has an address space. */
+static struct task *other_process(struct task *sel)
+{
+	struct task *o = NULL;
+
+	if (!sel)
+		return NULL;
+	if (sel->real_parent && sel->real_parent->mm)
+		return sel->real_parent;
+	for (struct task *c = sel->children; c; c = c->sibling)
+		if (c->mm && (!o || c->pid < o->pid))
+			o = c;
+	return o;
+}
+
+static void read_other(struct view_model *m, struct task *o)
+{
+	struct vm_space *sp = &m->other;
+
+	sp->pid = 0;
+	sp->nr_vmas = 0;
+	if (!o)
+		return;
+	sp->pid = o->tgid;
+	for (size_t i = 0; i < o->mm->nr_vmas && i < VM_MAX_VMAS; i++)
+		sp->vmas[sp->nr_vmas++] = o->mm->vmas[i];
+	sp->start_brk = o->mm->start_brk;
+	sp->brk = o->mm->brk;
+	sp->rss = o->mm->rss_stat[MM_ANONPAGES];
+}
+
+int view_model_next_process(const struct view_model *m, int pid)
+{
+	int first = 0;
+
+	for (size_t i = 0; i < m->nr_tasks; i++) {
+		const struct vm_task *v = &m->tasks[i];
+
+		if (!v->has_mm || v->pid != v->tgid)
+			continue;
+		if (!first)
+			first = v->pid;
+		if (v->pid > pid)
+			return v->pid;
+	}
+	return first ? first : pid;
 }
 
 /* Watermarks, LRU lists, the swap area and the pressure counters. */
@@ -106,7 +210,7 @@ static void read_pressure(struct view_model *m, struct stepper *st)
 	m->lru_active = k->lruvec.nr[LRU_ACTIVE_ANON];
 	m->swap_total = swap_total_pages(k);
 	m->swap_used = m->swap_total - swap_free_pages(k);
-	m->swap_ents = st->s->task && st->s->task->mm ? st->s->task->mm->rss_stat[MM_SWAPENTS] : 0;
+	m->swap_ents = stepper_view_task(st) ? stepper_view_task(st)->mm->rss_stat[MM_SWAPENTS] : 0;
 	m->pswpin = ev[PSWPIN];
 	m->pswpout = ev[PSWPOUT];
 	m->majflt = ev[PGMAJFAULT];
@@ -286,16 +390,22 @@ void view_model_update(struct view_model *m, struct stepper *st)
 {
 	struct session *s = st->s;
 	struct kernel *k = &s->k;
-	struct task *t = s->task;
+	struct task *t;
 
+	read_tasks(m, st);
+	t = process_with_mm(st, m->want_pid);
+	if (!t)
+		t = stepper_view_task(st);
+	m->sel_pid = t ? t->tgid : 0;
+	read_other(m, other_process(t));
 	m->valid = st->have_cur;
 	m->cur = st->cur;
 	m->seq = st->cur.seq;
 	m->finished = st->finished;
 	m->dead = s->dead;
 	m->death[0] = '\0';
-	if (s->dead && t)
-		snprintf(m->death, sizeof(m->death), "%.150s", t->death.report);
+	if (s->dead && s->task)
+		snprintf(m->death, sizeof(m->death), "%.150s", s->task->death.report);
 	m->policy = s->policy;
 
 	/* Path */
@@ -368,9 +478,9 @@ void view_model_update(struct view_model *m, struct stepper *st)
 	m->mmap_calls = s->lc->st.mmap_calls;
 }
 
-uint64_t view_model_resident(struct stepper *st, vaddr_t start, vaddr_t end, uint64_t max)
+uint64_t view_model_resident(struct stepper *st, int pid, vaddr_t start, vaddr_t end, uint64_t max)
 {
-	struct task *t = st->s->task;
+	struct task *t = space_task(st, pid);
 	uint64_t n = 0, seen = 0;
 
 	if (!t || !t->mm || t->mm->pgd == PFN_NONE)
@@ -381,9 +491,9 @@ uint64_t view_model_resident(struct stepper *st, vaddr_t start, vaddr_t end, uin
 	return n;
 }
 
-vaddr_t view_model_rmap(struct stepper *st, pfn_t pfn)
+vaddr_t view_model_rmap(struct stepper *st, int pid, pfn_t pfn)
 {
-	struct task *t = st->s->task;
+	struct task *t = space_task(st, pid);
 	uint64_t budget = 1u << 18;
 
 	if (!t || !t->mm || t->mm->pgd == PFN_NONE)

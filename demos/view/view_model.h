@@ -22,6 +22,7 @@
 #define VM_MAX_PATH   32
 
 /* Per-frame code in view_model.fcode: a frame kind, or free of an order. */
+#define FC_SHARED  15   /* an anonymous frame mapped by 2+ address spaces (fork) */
 #define FC_FREE0   16   /* FC_FREE0 + order: free, in a block of that order */
 #define FC_ODD     0x80 /* set on every other free block (for shading) */
 #define FC_CODE(c) ((c)&0x7f)
@@ -35,6 +36,26 @@ struct vm_chunk {
 
 enum vm_buddy_op { VB_NONE, VB_SPLIT, VB_MERGE, VB_ALLOC, VB_FREE };
 
+#define VM_MAX_TASKS 32
+
+/* A task as the process selector lists it. */
+struct vm_task {
+	int pid, tgid, ppid;
+	char state;   /* 'R', 'Z' (zombie), 'X' (reaped), as /proc shows it */
+	bool current; /* the CPU runs it */
+	bool has_mm;  /* it has an address space to show (not exited) */
+	uint64_t rss; /* its anonymous pages (shared ones count in each) */
+};
+
+/* The other address space shown beside the selected one. */
+struct vm_space {
+	int pid; /* 0: none */
+	struct vm_area_struct vmas[VM_MAX_VMAS];
+	size_t nr_vmas;
+	vaddr_t start_brk, brk;
+	uint64_t rss;
+};
+
 struct view_model {
 	bool valid;
 	uint64_t seq;  /* the event shown */
@@ -43,6 +64,19 @@ struct view_model {
 	char death[160]; /* the kernel's or glibc's report when dead */
 	struct event cur;
 	const char *policy;
+	/* Processes. want_pid is the selector's choice, set by the front end
+	   before an update (0: follow the task the CPU runs); sel_pid is the
+	   process whose address space the panels show (the wanted one while it
+	   has an address space, else the current task's); other the process
+	   beside it: its parent, else its first child, with an address space. */
+	int want_pid;
+	struct vm_task tasks[VM_MAX_TASKS]; /* by pid, ascending */
+	size_t nr_tasks, nr_tasks_total;
+	int cur_pid;         /* the task the CPU runs (its tid) */
+	char task_label[32]; /* "pid 2" (stepper_task_label) */
+	int sel_pid;
+	struct vm_space other;
+	uint64_t nr_shared; /* anonymous frames mapped by 2+ address spaces */
 	/* Call path: the statement, then the open calls (outermost first). */
 	size_t stmt_idx, nr_stmts;
 	int stmt_line;
@@ -115,9 +149,14 @@ static inline bool fc_is_free(uint8_t c)
 	return FC_CODE(c) >= FC_FREE0;
 }
 
-/* Pages of [start, end) that are resident (walked, bounded to max pages). */
-uint64_t view_model_resident(struct stepper *st, vaddr_t start, vaddr_t end, uint64_t max);
-/* The first user address that maps pfn (scanning the VMAs, bounded), or 0. */
-vaddr_t view_model_rmap(struct stepper *st, pfn_t pfn);
+/* Pages of [start, end) that are resident in the address space of process
+   pid (0: the one the views show), walked, bounded to max pages. */
+uint64_t view_model_resident(struct stepper *st, int pid, vaddr_t start, vaddr_t end, uint64_t max);
+/* The first user address that maps pfn in process pid's address space (0:
+   the one the views show), scanning the VMAs, bounded; 0 when none. */
+vaddr_t view_model_rmap(struct stepper *st, int pid, pfn_t pfn);
+/* The process the selector picks after pid (the next one with an address
+   space, in pid order, wrapping); pid itself when it is the only one. */
+int view_model_next_process(const struct view_model *m, int pid);
 
 #endif
