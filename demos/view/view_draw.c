@@ -657,7 +657,7 @@ static void draw_vas(struct view_gfx *g, const struct view_rect *p, struct view_
 		r.w = b.w - b.w / 2 - 2;
 		snprintf(t, sizeof(t), "pid %d: %" PRIu64 " pages", m->sel_pid, m->rss);
 		view_text_clip(g, VF_SMALL, l.x + 2, l.y, l.w - 4, COL_TITLE, t);
-		snprintf(t, sizeof(t), "pid %d (%s): %" PRIu64 " pages", m->other.pid,
+		snprintf(t, sizeof(t), "pid %d %s: %" PRIu64 " pages", m->other.pid,
 		         m->other.pid < m->sel_pid ? "parent" : "child", m->other.rss);
 		view_text_clip(g, VF_SMALL, r.x + 2, r.y, r.w - 4, COL_TEXT, t);
 		for (int yy = b.y; yy < b.y + b.h; yy += 4)
@@ -1256,8 +1256,7 @@ static void draw_phys(struct view_gfx *g, const struct view_layout *L, int side,
 	if (m->nr_shared) {
 		size_t l = strlen(sub);
 
-		snprintf(sub + l, sizeof(sub) - l, "; %" PRIu64 " shared by 2+ processes",
-		         m->nr_shared);
+		snprintf(sub + l, sizeof(sub) - l, "; %" PRIu64 " shared", m->nr_shared);
 	}
 	panel(g, &L->panel[side][VP_PHYS], "physical memory", sub);
 	if (gr->built_seq != m->seq || gr->built_w != gr->r.w || gr->built_h != gr->r.h ||
