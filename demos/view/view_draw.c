@@ -655,9 +655,9 @@ static void draw_vas(struct view_gfx *g, const struct view_rect *p, struct view_
 		l.w = b.w / 2 - 2;
 		r.x = b.x + b.w / 2 + 2;
 		r.w = b.w - b.w / 2 - 2;
-		snprintf(t, sizeof(t), "pid %d: %" PRIu64 " pages", m->sel_pid, m->rss);
+		snprintf(t, sizeof(t), "pid %d rss %" PRIu64, m->sel_pid, m->rss);
 		view_text_clip(g, VF_SMALL, l.x + 2, l.y, l.w - 4, COL_TITLE, t);
-		snprintf(t, sizeof(t), "pid %d %s: %" PRIu64 " pages", m->other.pid,
+		snprintf(t, sizeof(t), "pid %d %s rss %" PRIu64, m->other.pid,
 		         m->other.pid < m->sel_pid ? "parent" : "child", m->other.rss);
 		view_text_clip(g, VF_SMALL, r.x + 2, r.y, r.w - 4, COL_TEXT, t);
 		for (int yy = b.y; yy < b.y + b.h; yy += 4)
@@ -1209,6 +1209,13 @@ static void draw_zoom(struct view_gfx *g, const struct view_rect *z, const struc
 		int x = z->x + i * cw, y = z->y;
 
 		fill(g, x, y, cw - 1, sh, code_col(m->fcode[pfn]));
+		if (FC_CODE(m->fcode[pfn]) == FC_SHARED) /* the grid's stripes */
+			for (int d = 2; d < cw - 1 + sh; d += 4)
+				for (int yy = 0; yy < sh; yy++)
+					for (int t = 0; t < 2; t++)
+						if (d + t - yy >= 0 && d + t - yy < cw - 1)
+							fill(g, x + d + t - yy, y + yy, 1, 1,
+							     kind_col[FK_ANON]);
 		if (m->taken_pfn != PFN_NONE && pfn >= m->taken_pfn &&
 		    pfn < m->taken_pfn + (1ULL << m->taken_order))
 			fill(g, x, y, cw - 1, sh, VIEW_COL_TAKEN);
