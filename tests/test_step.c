@@ -20,6 +20,7 @@
 #include "../demos/step/narrate.h"
 #include "../demos/step/step.h"
 #include "../demos/step/stepper.h"
+#include "../kernel_sim/task.h"
 #include "tests/support_bin.h"
 
 /* Run `aftermalloc step SCRIPT` (or another command) with input on stdin. */
@@ -508,4 +509,122 @@ Test(step, c_stops_at_the_next_copy_on_write_fault_and_t_runs_on_without_a_switc
 	cr_assert_not_null(strstr(t, "==== the program has ended normally"), "%s", t);
 	bin_out_free(&p);
 	free(path);
+}
+
+/* What a stop shows, as text: the stop printed, the kernel's tasks. */
+static char *stop_text(struct stepper *st)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+
+	step_print_stop(st, f, false);
+	fprintf(f, "tasks %d current %d free %" PRIu64 "\n", st->s->k.nr_tasks,
+	        st->s->k.current ? st->s->k.current->pid : 0, st->s->k.buddy.free_pages);
+	for (const struct task *t = task_list_first(&st->s->k); t; t = task_list_next(t))
+		fprintf(f, "pid %d rss %" PRIu64 "\n", t->pid,
+		        t->mm ? (uint64_t)t->mm->rss_stat[MM_ANONPAGES] : 0);
+	fclose(f);
+	return buf;
+}
+
+/* The last n logged events, formatted, oldest first. */
+static char *log_text(struct stepper *st, size_t n)
+{
+	char *buf = NULL, line[1024];
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+
+	for (size_t i = n; i-- > 0;) {
+		const struct event *e = stepper_log(st, i);
+
+		cr_assert_not_null(e, "fewer than %zu events logged", n);
+		event_format(e, line, sizeof(line));
+		fprintf(f, "%s\n", line);
+	}
+	fclose(f);
+	return buf;
+}
+
+Test(step, going_back_across_a_fork_and_forward_again_reaches_the_same_state_and_events,
+     .timeout = 60)
+{
+	struct session_opts o;
+	struct script *sc;
+	struct stepper *st;
+	uint64_t fork_seq = 0, cow_seq;
+	char *cow1, *cow2, *log1, *log2, *before;
+	int rebuilds;
+
+	cr_assert_eq(script_load(NULL, demo("fork-cow.ams"), &sc, stderr), 0);
+	session_default_opts(&o);
+	st = stepper_create(sc, &o, 4096, stderr);
+	cr_assert_not_null(st);
+	/* to the fork statement, then past it to the child's COW fault */
+	while (stepper_do(st, STEP_STMT, 0))
+		if (st->cur.fn && !strcmp(st->cur.fn, "fork")) {
+			fork_seq = st->cur.seq;
+			break;
+		}
+	cr_assert_gt(fork_seq, 0, "no fork statement");
+	cr_assert_eq(st->s->k.nr_tasks, 1);
+	cr_assert(stepper_do(st, STEP_COW, 0));
+	cow_seq = st->cur.seq;
+	cr_assert_str_eq(st->cur.fn, "do_wp_page");
+	cr_assert_eq(st->s->k.nr_tasks, 2);
+	cr_assert_eq(stepper_current(st)->pid, 2, "the child takes the COW fault");
+	cow1 = stop_text(st);
+	log1 = log_text(st, (size_t)(cow_seq - fork_seq + 1));
+	cr_assert_not_null(strstr(cow1, "(line 34, pid 2)"), "%s", cow1);
+	cr_assert_not_null(strstr(log1, " kernel  call kernel_clone "), "%s", log1);
+	cr_assert_not_null(strstr(log1, " kernel  call context_switch prev=1 next=2"), "%s", log1);
+
+	/* back to the event before the fork: one process again */
+	rebuilds = st->rebuilds;
+	cr_assert(stepper_do(st, STEP_GOTO, fork_seq - 1));
+	cr_assert_gt(st->rebuilds, rebuilds, "going back re-executes");
+	cr_assert_eq(st->cur.seq, fork_seq - 1);
+	cr_assert_eq(st->s->k.nr_tasks, 1);
+	cr_assert_eq(stepper_current(st)->pid, 1);
+	before = stop_text(st);
+	cr_assert_not_null(strstr(before, ", pid 1) "), "%s", before);
+	cr_assert_null(strstr(before, "pid 2"), "%s", before);
+
+	/* forward again: the same fault, the same state, the same events */
+	cr_assert(stepper_do(st, STEP_COW, 0));
+	cr_assert_eq(st->cur.seq, cow_seq);
+	cow2 = stop_text(st);
+	log2 = log_text(st, (size_t)(cow_seq - fork_seq + 1));
+	cr_assert_str_eq(cow2, cow1);
+	cr_assert_str_eq(log2, log1);
+
+	/* and one event back from the fault, by b: still the child, before it */
+	cr_assert(stepper_do(st, STEP_BACK, 0));
+	cr_assert_eq(st->cur.seq, cow_seq - 1);
+	cr_assert_eq(stepper_current(st)->pid, 2);
+	free(cow1);
+	free(cow2);
+	free(log1);
+	free(log2);
+	free(before);
+	stepper_destroy(st);
+	script_free(sc);
+}
+
+Test(step, t_stops_at_each_context_switch_between_parent_and_child, .timeout = 30)
+{
+	struct bin_out p = run_in("step", demo("fork-cow.ams"), "t\nt\nt\nq\n");
+	const char *t1, *t2;
+
+	cr_assert_eq(p.status, 0, "%s", p.err);
+	t1 = strstr(p.out, "step> t\n");
+	cr_assert_not_null(t1, "%s", p.out);
+	t2 = strstr(t1 + 1, "step> t\n");
+	cr_assert_not_null(t2, "%s", p.out);
+	/* into the child for `in c`, back to the parent after its exit */
+	cr_assert(strstr(t1, " kernel  call context_switch prev=1 next=2") < t2, "%s", t1);
+	cr_assert_not_null(strstr(t2, " kernel  call context_switch prev=0 next=1"), "%s", t2);
+	/* a third t: no switch left, the end */
+	cr_assert_not_null(strstr(t2, "==== the program has ended normally"), "%s", t2);
+	bin_out_free(&p);
 }

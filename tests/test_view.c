@@ -22,8 +22,10 @@
 #include <SDL_image.h>
 #include <cjson/cJSON.h>
 
+#include "../demos/cli/script.h"
 #include "../demos/view/view_draw.h"
 #include "../demos/view/view_layout.h"
+#include "../demos/view/view_model.h"
 
 static const char *bin(void)
 {
@@ -106,11 +108,22 @@ static const char *script(const char *name)
 	return buf[k];
 }
 
+/* A picture the viewer wrote, as ARGB8888. */
+static SDL_Surface *load_png(const char *png)
+{
+	SDL_Surface *s = IMG_Load(png), *conv;
+
+	cr_assert_not_null(s, "cannot load %s: %s", png, IMG_GetError());
+	conv = SDL_ConvertSurfaceFormat(s, SDL_PIXELFORMAT_ARGB8888, 0);
+	SDL_FreeSurface(s);
+	cr_assert_not_null(conv);
+	return conv;
+}
+
 /* Draw event `at` of first-touch.ams (size NULL: the default) and load it. */
 static SDL_Surface *shot(uint64_t at, const char *size)
 {
 	char png[128], num[32], err[2048];
-	SDL_Surface *s, *conv;
 	int rc;
 
 	snprintf(png, sizeof(png), "%s/shot-%llu.png", tmpdir, (unsigned long long)at);
@@ -132,12 +145,7 @@ static SDL_Surface *shot(uint64_t at, const char *size)
 		rc = run_bin(err, sizeof(err), args);
 	}
 	cr_assert_eq(rc, 0, "view --screenshot --at %s exited %d: %s", num, rc, err);
-	s = IMG_Load(png);
-	cr_assert_not_null(s, "cannot load %s: %s", png, IMG_GetError());
-	conv = SDL_ConvertSurfaceFormat(s, SDL_PIXELFORMAT_ARGB8888, 0);
-	SDL_FreeSurface(s);
-	cr_assert_not_null(conv);
-	return conv;
+	return load_png(png);
 }
 
 static uint32_t pixel(SDL_Surface *s, int x, int y)
@@ -162,11 +170,11 @@ static long count(SDL_Surface *s, const struct view_rect *r, uint32_t rgb, bool 
 	return n;
 }
 
-/* The seq of the first event of kind (and function fn, if not NULL) of first-touch.ams. */
-static uint64_t find_event(const char *kind, const char *fn)
+/* The seq of the first event of kind (and function fn, if not NULL) of demo `demo`. */
+static uint64_t find_event_in(const char *demo, const char *kind, const char *fn)
 {
 	char path[128], line[4096];
-	const char *args[] = {"run", script("first-touch.ams"), "--events", path, NULL};
+	const char *args[] = {"run", script(demo), "--events", path, NULL};
 	uint64_t seq = UINT64_MAX;
 	FILE *f;
 
@@ -184,8 +192,13 @@ static uint64_t find_event(const char *kind, const char *fn)
 		cJSON_Delete(o);
 	}
 	fclose(f);
-	cr_assert_neq(seq, UINT64_MAX, "no %s event in first-touch.ams", kind);
+	cr_assert_neq(seq, UINT64_MAX, "no %s event in %s", kind, demo);
 	return seq;
+}
+
+static uint64_t find_event(const char *kind, const char *fn)
+{
+	return find_event_in("first-touch.ams", kind, fn);
 }
 
 Test(view, screenshot_has_the_default_size_and_the_asked_one)
@@ -456,19 +469,158 @@ Test(view, a_plugin_s_heap_is_drawn_as_the_builtin_policy_s, .timeout = 120)
 		                      "--screenshot", png[i],                  "--at",     "999999",
 		                      NULL};
 		struct view_rect b = view_panel_body(&L.panel[0][VP_HEAP], L.font_px);
-		SDL_Surface *s, *conv;
+		SDL_Surface *conv;
 
 		snprintf(png[i], sizeof(png[i]), "%s/heap-%d.png", tmpdir, i);
 		cr_assert_eq(run_bin(err, sizeof(err), args), 0, "view --malloc %s: %s", args[3], err);
-		s = IMG_Load(png[i]);
-		cr_assert_not_null(s, "cannot load %s: %s", png[i], IMG_GetError());
-		conv = SDL_ConvertSurfaceFormat(s, SDL_PIXELFORMAT_ARGB8888, 0);
-		SDL_FreeSurface(s);
-		cr_assert_not_null(conv);
+		conv = load_png(png[i]);
 		in_use[i] = count(conv, &b, 0x5ac86e, true); /* view_draw.c's COL_CH_USE */
 		SDL_FreeSurface(conv);
 	}
 	cr_assert_gt(in_use[0], 5000, "the built-in seed's chunks: %ld pixels", in_use[0]);
 	cr_assert_eq(in_use[1], in_use[0], "the plugin's chunks: %ld pixels, the built-in's %ld",
 	             in_use[1], in_use[0]);
+}
+
+/*
+ * Processes (demos/fork-cow.ams: two heap pages and the program's data and
+ * stack page, 5 anonymous pages, then fork; the child writes one page and
+ * exits; the parent waits): what the viewer reads, in the model itself.
+ */
+Test(view, the_model_lists_the_processes_counts_shared_frames_and_follows_the_selector)
+{
+	uint64_t fork_call = find_event_in("fork-cow.ams", "call", "kernel_clone");
+	uint64_t fork_ret = find_event_in("fork-cow.ams", "ret", "kernel_clone");
+	uint64_t cow = find_event_in("fork-cow.ams", "call", "do_wp_page");
+	uint64_t reaped = find_event_in("fork-cow.ams", "ret", "release_task");
+	struct session_opts o;
+	struct script *sc;
+	struct stepper *st;
+	struct view_model m;
+
+	cr_assert(fork_call < fork_ret && fork_ret < cow && cow < reaped);
+	cr_assert_eq(script_load(NULL, script("fork-cow.ams"), &sc, stderr), 0);
+	session_default_opts(&o);
+	st = stepper_create(sc, &o, 4096, stderr);
+	cr_assert_not_null(st);
+	view_model_init(&m);
+
+	/* before the fork: one process, nothing shared, nothing beside it */
+	cr_assert(stepper_do(st, STEP_GOTO, fork_call));
+	view_model_update(&m, st);
+	cr_assert_eq(m.nr_tasks, 1);
+	cr_assert_eq(m.sel_pid, 1);
+	cr_assert_eq(m.other.pid, 0);
+	cr_assert_eq(m.nr_shared, 0);
+
+	/* fork returned: every anonymous page of the parent is shared */
+	cr_assert(stepper_do(st, STEP_GOTO, fork_ret));
+	view_model_update(&m, st);
+	cr_assert_eq(m.nr_tasks, 2);
+	cr_assert_eq(m.tasks[0].pid, 1);
+	cr_assert_eq(m.tasks[1].pid, 2);
+	cr_assert_eq(m.tasks[1].ppid, 1);
+	cr_assert(m.tasks[0].current && !m.tasks[1].current);
+	cr_assert_eq(m.tasks[0].rss, 5);
+	cr_assert_eq(m.tasks[1].rss, 5, "RSS counts a shared frame in each process");
+	cr_assert_eq(m.nr_shared, 5);
+	cr_assert_eq(m.sel_pid, 1, "the selector follows the running task");
+	cr_assert_eq(m.other.pid, 2, "its child beside it");
+	cr_assert_eq(m.other.nr_vmas, m.nr_vmas);
+
+	/* the child's COW fault: it runs; the selector picks either */
+	cr_assert(stepper_do(st, STEP_GOTO, cow));
+	view_model_update(&m, st);
+	cr_assert_eq(m.cur_pid, 2);
+	cr_assert_str_eq(m.task_label, "pid 2");
+	cr_assert_eq(m.sel_pid, 2);
+	cr_assert_eq(m.other.pid, 1, "its parent beside it");
+	cr_assert_eq(m.nr_shared, 5, "not copied yet");
+	cr_assert_eq(view_model_next_process(&m, 2), 1);
+	cr_assert_eq(view_model_next_process(&m, 1), 2);
+	m.want_pid = 1;
+	view_model_update(&m, st);
+	cr_assert_eq(m.sel_pid, 1);
+	cr_assert_eq(m.other.pid, 2);
+	/* the parent's PTE of the same address: present, read-only, the same frame */
+	cr_assert(m.walk.present);
+	cr_assert_eq(m.leaf & PTE_RW, 0);
+	m.want_pid = 77; /* no such process: the running one */
+	view_model_update(&m, st);
+	cr_assert_eq(m.sel_pid, 2);
+
+	/* the copy is made: one frame less is shared */
+	m.want_pid = 0;
+	cr_assert(stepper_do(st, STEP_RETURN, 0));
+	cr_assert_str_eq(st->cur.fn, "do_wp_page");
+	view_model_update(&m, st);
+	cr_assert_eq(m.nr_shared, 4);
+
+	/* the child exited and was reaped: one process, nothing shared */
+	cr_assert(stepper_do(st, STEP_GOTO, reaped));
+	view_model_update(&m, st);
+	cr_assert_eq(m.nr_tasks, 1);
+	cr_assert_eq(m.other.pid, 0);
+	cr_assert_eq(m.nr_shared, 0);
+
+	view_model_free(&m);
+	stepper_destroy(st);
+	script_free(sc);
+}
+
+/* fork-cow.ams at event `at`, with extra options, loaded back. */
+static SDL_Surface *fork_shot(uint64_t at, const char *pid, char *err, size_t n)
+{
+	char png[128], num[32];
+	int rc;
+
+	snprintf(png, sizeof(png), "%s/fork-%llu.png", tmpdir, (unsigned long long)at);
+	snprintf(num, sizeof(num), "%llu", (unsigned long long)at);
+	{
+		const char *args[] = {"view",    script("fork-cow.ams"), "--screenshot", png, "--at",
+		                      num,       pid ? "--pid" : NULL,  pid,           NULL};
+
+		rc = run_bin(err, n, args);
+	}
+	cr_assert_eq(rc, 0, "view --at %s exited %d: %s", num, rc, err);
+	return load_png(png);
+}
+
+Test(view, shared_frames_are_drawn_after_fork_and_both_address_spaces_side_by_side)
+{
+	uint64_t fork_call = find_event_in("fork-cow.ams", "call", "kernel_clone");
+	uint64_t fork_ret = find_event_in("fork-cow.ams", "ret", "kernel_clone");
+	struct view_layout L;
+	struct view_rect grid, vas, right;
+	SDL_Surface *s;
+	char err[2048];
+
+	view_layout(&L, VIEW_DEFAULT_W, VIEW_DEFAULT_H, 1);
+	grid = L.phys_grid[0];
+	grid.h = L.phys_zoom[0].y + L.phys_zoom[0].h - grid.y;
+	vas = view_panel_body(&L.panel[0][VP_VAS], L.font_px);
+	right = vas;
+	right.x = vas.x + vas.w / 2 + 4;
+	right.w = vas.w - vas.w / 2 - 4;
+
+	s = fork_shot(fork_call, NULL, err, sizeof(err));
+	cr_expect_eq(count(s, &grid, VIEW_COL_SHARED, true), 0, "shared frames before fork");
+	/* one address space: the heap VMA's bar (the colour of a user page) is
+	   in the panel's left half, only its label in the right half */
+	long before_right = count(s, &right, 0x5ac86e, true);
+	SDL_FreeSurface(s);
+
+	s = fork_shot(fork_ret, NULL, err, sizeof(err));
+	cr_expect_gt(count(s, &grid, VIEW_COL_SHARED, true), 5, "no shared frame drawn after fork");
+	cr_expect_gt(count(s, &right, 0x5ac86e, true), before_right + 1000,
+	             "the second address space's heap is not drawn beside the first");
+	SDL_FreeSurface(s);
+
+	/* --pid: the selector's choice; a pid with no address space is said */
+	s = fork_shot(fork_ret, "2", err, sizeof(err));
+	cr_expect_null(strstr(err, "aftermalloc view:"), "%s", err);
+	SDL_FreeSurface(s);
+	s = fork_shot(fork_ret, "9", err, sizeof(err));
+	cr_expect_not_null(strstr(err, "--pid 9: no such process"), "%s", err);
+	SDL_FreeSurface(s);
 }
