@@ -318,8 +318,6 @@ static void report(const cJSON *res)
 		const char *vd = verdict(res, fg, tg, sizeof(tg));
 		int len;
 
-		if (!v) /* a results file from before the figure existed */
-			continue;
 		nt += *vd != 0;
 		npass += !strcmp(vd, "PASS");
 		if (!cJSON_IsNumber(v)) {
@@ -392,13 +390,8 @@ static void report_runs(cJSON **res, int n)
 	for (size_t i = 0; i < nf; i++) {
 		const struct figure *fg = &figs[i];
 		char tg[32], line[1024];
-		bool all = true, target = false, any = false;
+		bool all = true, target = false;
 		int len = snprintf(line, sizeof(line), "%-33s", fg->key);
-
-		for (int r = 0; r < n; r++)
-			any |= cJSON_GetObjectItemCaseSensitive(res[r], fg->key) != NULL;
-		if (!any) /* results files from before the figure existed */
-			continue;
 
 		for (int r = 0; r < n && len < (int)sizeof(line) - 64; r++) {
 			const cJSON *v = cJSON_GetObjectItemCaseSensitive(res[r], fg->key);
