@@ -5,7 +5,8 @@
  * the host is in (whatever it is: the test runs the simulation alike).
  *
  * Committed_AS is the whole machine's: another process's mapping between
- * the two reads moves it too. Each delta is measured 9 times and the value
+ * the two reads moves it too, and the counter is per-CPU with a batch. Each
+ * delta is measured 31 times and the value
  * seen most often is printed (a quiet moment gives the exact charge).
  * Output key=value lines, sizes in kB as /proc/meminfo has them.
  */
@@ -18,7 +19,7 @@
 
 #include "tests/host/host_config.h"
 
-#define REPS 9
+#define REPS 31
 
 static char out[4096];
 static size_t out_len;
