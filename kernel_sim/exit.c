@@ -123,16 +123,7 @@ void release_task(struct kernel *k, struct task *t)
 			panic("task %d is not its parent's child", t->pid);
 		*pp = t->sibling;
 	}
-	for (struct task *c = t->children; c; c = c->sibling)
-		c->real_parent = NULL;
-	for (pp = &k->tasks; *pp && *pp != t; pp = &(*pp)->next_task)
-		;
-	if (!*pp)
-		panic("task %d is not on the task list", t->pid);
-	*pp = t->next_task;
-	k->nr_tasks--;
-	if (k->current == t)
-		k->current = NULL;
+	__unhash_process(k, t);
 	probe_ret(&k->probe, K, "release_task");
 	free(t);
 }

@@ -214,6 +214,14 @@ void task_destroy(struct kernel *k, struct task *t)
 		if (*pp)
 			*pp = t->sibling;
 	}
+	__unhash_process(k, t);
+	free(t);
+}
+
+void __unhash_process(struct kernel *k, struct task *t)
+{
+	struct task **pp;
+
 	for (struct task *c = t->children; c; c = c->sibling)
 		c->real_parent = NULL;
 	for (pp = &k->tasks; *pp && *pp != t; pp = &(*pp)->next_task)
@@ -224,7 +232,6 @@ void task_destroy(struct kernel *k, struct task *t)
 	k->nr_tasks--;
 	if (k->current == t)
 		k->current = NULL;
-	free(t);
 }
 
 void task_destroy_group(struct kernel *k, struct task *t)

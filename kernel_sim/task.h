@@ -160,6 +160,11 @@ struct task *task_create(struct kernel *k, const char *comm);
    session's end. Not from inside task_run of t (panic). Its children are
    left parentless (as exit's reparenting does). */
 void task_destroy(struct kernel *k, struct task *t);
+/* Take t off the kernel's task list (panics when it is not there), make its
+   children orphans, and forget it as current: what task_destroy and
+   release_task share once t is off its parent's list (Linux's
+   __unhash_process). t's memory stays the caller's to free. */
+void __unhash_process(struct kernel *k, struct task *t);
 /* The end of t's whole process from outside it: task_destroy of every task
    of t's thread group, its other threads first, then t (the last one
    tears the shared mm down). */
