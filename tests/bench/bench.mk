@@ -63,15 +63,16 @@ $(BENCH_DIR)/obj/%.o: %.c | $(DEPS_STAMP)
 	@mkdir -p $(@D)
 	$(CC) $(BENCH_CFLAGS) $(PKG_CFLAGS) -c $< -o $@
 
-# The host replayer links nothing of the model but the trace reader.
+# The host replayer links nothing of the model but the trace reader (and
+# util.c, whose display_name its messages use).
 $(BENCH_DIR)/bench_host_replay: $(BENCH_DIR)/obj/tests/bench/bench_host_replay.o \
-		$(BENCH_DIR)/obj/demos/cli/trace.o
+		$(BENCH_DIR)/obj/demos/cli/trace.o $(BENCH_DIR)/obj/demos/cli/util.o
 	$(CC) -o $@ $^ $(PKG_LIBS)
 
 # gen and record as the command runs them, -O2 (tests/bench/bench_workloads.c);
 # record preloads the build's librecord.so, made -O2 whatever CONF says.
 BENCH_WORKLOADS_OBJ := $(patsubst %.c,$(BENCH_DIR)/obj/%.o,tests/bench/bench_workloads.c \
-	demos/cli/gen.c demos/record/record.c demos/cli/trace.c demos/cli/util.c)
+	demos/cli/gen.c demos/record/record.c demos/cli/trace.c demos/cli/util.c demos/cli/output.c)
 $(BENCH_DIR)/bench_workloads: $(BENCH_WORKLOADS_OBJ) $(RECORD_LIB)
 	$(CC) -o $@ $(BENCH_WORKLOADS_OBJ) $(PKG_LIBS) -lm
 
