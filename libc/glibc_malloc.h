@@ -294,6 +294,10 @@ struct glibc_arena_view {
 /* Up to max arenas into out; returns how many the program has (0 when the
    policy is not glibc or malloc has not run). */
 unsigned glibc_arenas_view(struct libc *lc, struct glibc_arena_view *out, unsigned max);
+/* The arena thread t uses (its thread_arena), numbered as glibc_arenas_view
+   numbers them; -1 when it has none yet (its first malloc makes or picks
+   one) or the policy is not glibc. Read without running the program. */
+int glibc_thread_arena(struct libc *lc, const struct libc_thread *t);
 /* `show arenas`: every arena, its heaps, which thread uses which. */
 void glibc_arenas_dump(struct libc *lc, FILE *out);
 

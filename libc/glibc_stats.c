@@ -479,6 +479,26 @@ unsigned glibc_arenas_view(struct libc *lc, struct glibc_arena_view *out, unsign
 	return n;
 }
 
+int glibc_thread_arena(struct libc *lc, const struct libc_thread *t)
+{
+	struct rd r = {.lc = lc};
+	vaddr_t main = gm_main_arena(lc), av = main, ta;
+	uint64_t v;
+	int n = 0;
+
+	if (lc->ops != &malloc_ops_glibc || !t || !libc_peek64(lc, t->tls + TLS_THREAD_ARENA, &v) ||
+	    !v)
+		return -1;
+	ta = (vaddr_t)v;
+	do {
+		if (av == ta)
+			return n;
+		n++;
+		av = rd64(&r, av + AV_NEXT);
+	} while (av && av != main && n < 1 << 20);
+	return -1;
+}
+
 void glibc_arenas_dump(struct libc *lc, FILE *out)
 {
 	struct glibc_arena_view *a;

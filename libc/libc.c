@@ -620,6 +620,17 @@ bool libc_peek_cached(struct libc *lc, struct libc_peek_cache *c, vaddr_t va, vo
 	return true;
 }
 
+void libc_peek_in(struct libc *lc, pfn_t pgd, void (*fn)(struct libc *lc, void *ctx), void *ctx)
+{
+	/* libc_peek walks lc->cpu->cr3 alone (no TLB, no event, no CPU
+	   state but that root): the root is lent for the reader's reads. */
+	pfn_t loaded = lc->cpu->cr3;
+
+	lc->cpu->cr3 = pgd;
+	fn(lc, ctx);
+	lc->cpu->cr3 = loaded;
+}
+
 bool libc_peek64(struct libc *lc, vaddr_t va, uint64_t *v)
 {
 	uint8_t b[8];

@@ -236,6 +236,17 @@ struct libc_peek_cache {
 bool libc_peek_cached(struct libc *lc, struct libc_peek_cache *c, vaddr_t va, void *buf,
                       uint64_t n);
 
+/*
+ * Run fn(lc, ctx), a reader made of side-door reads (libc_peek: a heap
+ * walk, glibc_arenas_view), on the memory of the address space whose
+ * page-table root is pgd rather than the one the CPU has loaded: a front
+ * end shows one process while another runs (after fork, the parent's
+ * libc reads the parent's copy of the heap, not the child's). Nothing
+ * runs in the simulated program and nothing is left changed: the CPU's
+ * CR3 is the same after the call, and no TLB entry or event is made.
+ */
+void libc_peek_in(struct libc *lc, pfn_t pgd, void (*fn)(struct libc *lc, void *ctx), void *ctx);
+
 /* Count delta bytes more (or fewer) in st.mmapped_bytes: memory of an
    uncounted mapping that the allocator starts or stops using. */
 void libc_count_mapped(struct libc *lc, int64_t delta);

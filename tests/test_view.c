@@ -624,3 +624,298 @@ Test(view, shared_frames_are_drawn_after_fork_and_both_address_spaces_side_by_si
 	cr_expect_not_null(strstr(err, "--pid 9: no such process"), "%s", err);
 	SDL_FreeSurface(s);
 }
+
+/* The first statement event at `line` of demo (its EV_STMT's seq). */
+static uint64_t stmt_at_line(const char *demo, int line)
+{
+	char path[128], buf[4096];
+	const char *args[] = {"run", script(demo), "--events", path, NULL};
+	uint64_t seq = UINT64_MAX;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/events.jsonl", tmpdir);
+	cr_assert_eq(run_bin(NULL, 0, args), 0);
+	f = fopen(path, "r");
+	cr_assert_not_null(f);
+	while (seq == UINT64_MAX && fgets(buf, sizeof(buf), f)) {
+		cJSON *o = cJSON_Parse(buf);
+		const cJSON *k = cJSON_GetObjectItem(o, "kind"), *l = cJSON_GetObjectItem(o, "line");
+
+		if (cJSON_IsString(k) && !strcmp(k->valuestring, "stmt") && cJSON_IsNumber(l) &&
+		    l->valueint == line)
+			seq = (uint64_t)cJSON_GetObjectItem(o, "seq")->valuedouble;
+		cJSON_Delete(o);
+	}
+	fclose(f);
+	cr_assert_neq(seq, UINT64_MAX, "no statement at line %d of %s", line, demo);
+	return seq;
+}
+
+/* The line of `show maps` (run by the binary on the first `lines` lines of
+   demo, then `show maps`) whose range starts at `start`: its end and its
+   rights ("rw-p"). false when no line starts there. */
+static bool maps_line(const char *demo, int lines, uint64_t start, uint64_t *end, char perms[5])
+{
+	char path[128], cmd[1024], buf[512];
+	FILE *in, *out, *p;
+	bool found = false;
+
+	snprintf(path, sizeof(path), "%s/upto.ams", tmpdir);
+	in = fopen(script(demo), "r");
+	out = fopen(path, "w");
+	cr_assert(in && out);
+	for (int i = 0; i < lines && fgets(buf, sizeof(buf), in); i++)
+		fputs(buf, out);
+	fputs("show maps\n", out);
+	fclose(in);
+	cr_assert_eq(fclose(out), 0);
+	snprintf(cmd, sizeof(cmd), "'%s' run '%s'", bin(), path);
+	p = popen(cmd, "r");
+	cr_assert_not_null(p);
+	while (fgets(buf, sizeof(buf), p)) {
+		unsigned long long a, b;
+		char pr[8];
+
+		if (sscanf(buf, " %llx-%llx %7s", &a, &b, pr) == 3 && a == start) {
+			*end = b;
+			memcpy(perms, pr, 4);
+			perms[4] = 0;
+			found = true;
+		}
+	}
+	pclose(p);
+	return found;
+}
+
+Test(view, the_model_shows_each_arena_its_heaps_and_the_thread_of_each_statement, .timeout = 120)
+{
+	/* glibc-threads.ams: line 35 `a = malloc 100` in t1, line 36 the
+	   expect after it; line 51 `show arenas` in the main thread, with
+	   three arenas (t1's and t2's, each in a heap of its own) */
+	uint64_t in_t1 = stmt_at_line("glibc-threads.ams", 36);
+	uint64_t shown = stmt_at_line("glibc-threads.ams", 51);
+	struct session_opts o;
+	struct script *sc;
+	struct stepper *st;
+	struct view_model m;
+	char lab[16];
+	int t1_arena;
+
+	cr_assert_eq(script_load(NULL, script("glibc-threads.ams"), &sc, stderr), 0);
+	session_default_opts(&o);
+	st = stepper_create(sc, &o, 4096, stderr);
+	cr_assert_not_null(st);
+	view_model_init(&m);
+	cr_assert_eq(m.want_arena, -1, "the selector follows the thread by default");
+
+	/* inside `in t1`: the statement's task is t1 (tid 2), whose arena the
+	   heap panel follows; it is not main_arena */
+	cr_assert(stepper_do(st, STEP_GOTO, in_t1));
+	view_model_update(&m, st);
+	cr_assert_eq(m.stmt_tid, 2);
+	cr_assert_str_eq(m.stmt_task, "t2");
+	cr_assert_eq(m.nr_arenas, 2);
+	cr_assert_eq(m.arena_tid, 2);
+	cr_assert_eq(m.cur_arena, 1);
+	cr_assert_eq(m.sel_arena, 1);
+	cr_assert_eq(m.arenas[1].nr_tids, 1);
+	cr_assert_eq(m.arenas[1].tids[0], 2);
+	cr_assert_eq(m.arenas[0].tids[0], 1, "the main thread uses main_arena");
+	cr_assert_str_eq(view_model_stmt_task(st, 35, lab, sizeof(lab)), "t2");
+	cr_assert_str_eq(view_model_stmt_task(st, 40, lab, sizeof(lab)), "t2",
+	                 "the `end` of the block is the thread's");
+	cr_assert_str_eq(view_model_stmt_task(st, 34, lab, sizeof(lab)), "",
+	                 "`in t1` runs in the main thread");
+	cr_assert_str_eq(view_model_stmt_task(st, 20, lab, sizeof(lab)), "");
+
+	/* `show arenas` in the main thread: main_arena followed; t1's arena and
+	   t2's each with one heap, 64 MiB aligned, its read-write part and its
+	   PROT_NONE rest as `show maps` prints them */
+	cr_assert(stepper_do(st, STEP_GOTO, shown));
+	view_model_update(&m, st);
+	cr_assert_str_eq(m.stmt_task, "");
+	cr_assert_eq(m.nr_arenas, 3);
+	cr_assert_eq(m.arena_tid, 1);
+	cr_assert_eq(m.sel_arena, 0);
+	cr_assert_eq(m.arenas[0].nr_heaps, 0, "main_arena's heap is the brk heap");
+	cr_assert(m.nr_chunks > 0);
+	for (size_t i = 0; i < m.nr_chunks; i++)
+		cr_assert(m.chunks[i].mmapped ||
+		              (m.chunks[i].chunk >= m.start_brk && m.chunks[i].chunk < m.brk),
+		          "chunk %#llx of main_arena outside the brk heap",
+		          (unsigned long long)m.chunks[i].chunk);
+	t1_arena = -1;
+	for (unsigned a = 1; a < 3; a++) {
+		const struct vm_arena *ar = &m.arenas[a];
+		const struct vm_heap *h = &ar->heaps[0];
+		uint64_t end;
+		char perms[5];
+
+		cr_assert_eq(ar->nr, a);
+		cr_assert_eq(ar->nr_heaps, 1);
+		cr_assert_eq(ar->nr_tids, 1);
+		if (ar->tids[0] == 2)
+			t1_arena = (int)a;
+		cr_assert_eq(h->start % (64ULL << 20), 0, "heap %#llx not 64 MiB aligned",
+		             (unsigned long long)h->start);
+		cr_assert_eq(h->reserved, 64ULL << 20);
+		cr_assert(h->has_top);
+		cr_assert_eq(ar->av, h->start + 0x30, "the arena follows its heap_info");
+		cr_assert_eq(h->rw_end - h->start, h->mprotect_size,
+		             "read-write VMAs %#llx, heap_info.mprotect_size %#llx",
+		             (unsigned long long)(h->rw_end - h->start),
+		             (unsigned long long)h->mprotect_size);
+		cr_assert_eq(h->none_end, h->start + h->reserved);
+		cr_assert_eq(ar->system_mem, h->size);
+		cr_assert(h->resident >= 1 && h->resident <= h->mprotect_size / 4096);
+		/* the simulation's /proc/PID/maps says the same */
+		cr_assert(maps_line("glibc-threads.ams", 51, h->start, &end, perms));
+		cr_assert_eq(end, h->rw_end);
+		cr_assert_str_eq(perms, "rw-p");
+		cr_assert(maps_line("glibc-threads.ams", 51, h->rw_end, &end, perms));
+		cr_assert_eq(end, h->none_end);
+		cr_assert_str_eq(perms, "---p");
+	}
+	cr_assert_neq(t1_arena, -1, "no arena has t1 attached");
+
+	/* the selector: arena 1, then 2, then main_arena again; the chunks
+	   drawn are the chosen arena's, inside its heap */
+	cr_assert_eq(view_model_next_arena(&m, 0), 1);
+	cr_assert_eq(view_model_next_arena(&m, 2), 0);
+	m.want_arena = t1_arena;
+	view_model_update(&m, st);
+	cr_assert_eq(m.sel_arena, (unsigned)t1_arena);
+	cr_assert(m.nr_chunks >= 3, "t1's heap: its tcache, two blocks and top");
+	for (size_t i = 0; i < m.nr_chunks; i++) {
+		const struct vm_heap *h = &m.arenas[t1_arena].heaps[0];
+
+		cr_assert_eq(m.chunks[i].arena, (unsigned)t1_arena);
+		cr_assert(!m.chunks[i].mmapped);
+		cr_assert(m.chunks[i].chunk > h->start &&
+		          m.chunks[i].chunk + m.chunks[i].size <= h->start + h->size);
+		cr_assert_eq(m.chunks[i].top, m.chunks[i].chunk == m.arenas[t1_arena].top);
+	}
+	m.want_arena = 7; /* no such arena: the followed thread's */
+	view_model_update(&m, st);
+	cr_assert_eq(m.sel_arena, 0);
+
+	view_model_free(&m);
+	stepper_destroy(st);
+	script_free(sc);
+}
+
+Test(view, the_heap_follows_the_process_selector_after_fork, .timeout = 60)
+{
+	/* After fork the child's heap is its own: two more chunks in the
+	   child, none in the parent. The panel walks the selected process's
+	   libc (it walked the one statements run in, whatever the selector). */
+	static const char text[] = "p = malloc 100\n"
+	                           "c = fork\n"
+	                           "in c\n"
+	                           "  q = malloc 200\n"
+	                           "  r = malloc 300\n"
+	                           "end\n"
+	                           "v = load p 0 1\n";
+	struct session_opts o;
+	struct script *sc;
+	struct stepper *st;
+	struct view_model m;
+	size_t n1, n2;
+
+	cr_assert_eq(script_parse("fork-heap.ams", text, &sc, stderr), 0);
+	session_default_opts(&o);
+	st = stepper_create(sc, &o, 4096, stderr);
+	cr_assert_not_null(st);
+	view_model_init(&m);
+	/* to the last statement, in the parent */
+	while (stepper_do(st, STEP_STMT, 0) && st->cur_stmt + 1 < sc->nr_stmts)
+		;
+	cr_assert_eq(st->cur_stmt + 1, sc->nr_stmts);
+	m.want_pid = 1;
+	view_model_update(&m, st);
+	cr_assert_eq(m.sel_pid, 1);
+	n1 = m.nr_chunks_total;
+	m.want_pid = 2;
+	view_model_update(&m, st);
+	cr_assert_eq(m.sel_pid, 2);
+	n2 = m.nr_chunks_total;
+	cr_assert_eq(n2, n1 + 2, "the child's heap has %zu chunks, the parent's %zu", n2, n1);
+	for (size_t i = 0; i < m.nr_chunks; i++)
+		cr_assert(m.chunks[i].chunk >= m.start_brk && m.chunks[i].chunk < m.brk);
+	m.want_pid = 1;
+	view_model_update(&m, st);
+	cr_assert_eq(m.nr_chunks_total, n1);
+	view_model_free(&m);
+	stepper_destroy(st);
+	script_free(sc);
+}
+
+/* demo at event `at` with an optional --arena, drawn and loaded back. */
+static SDL_Surface *arena_shot(const char *demo, uint64_t at, const char *arena)
+{
+	char png[160], num[32], err[2048];
+	int rc;
+
+	snprintf(png, sizeof(png), "%s/arena-%llu-%s.png", tmpdir, (unsigned long long)at,
+	         arena ? arena : "follow");
+	snprintf(num, sizeof(num), "%llu", (unsigned long long)at);
+	{
+		const char *args[] = {"view", script(demo), "--screenshot",      png, "--at",
+		                      num,    arena ? "--arena" : NULL, arena, NULL};
+
+		rc = run_bin(err, sizeof(err), args);
+	}
+	cr_assert_eq(rc, 0, "view --at %s exited %d: %s", num, rc, err);
+	cr_expect_null(strstr(err, "aftermalloc view:"), "%s", err);
+	return load_png(png);
+}
+
+Test(view, a_thread_s_arena_heap_is_drawn_with_its_prot_none_reservation, .timeout = 120)
+{
+	uint64_t before = stmt_at_line("glibc-threads.ams", 22); /* one arena */
+	uint64_t in_t1 = stmt_at_line("glibc-threads.ams", 36);  /* t1's arena made */
+	struct view_layout L;
+	struct view_rect heap;
+	SDL_Surface *s;
+	long rw, none;
+	char err[512];
+
+	view_layout(&L, VIEW_DEFAULT_W, VIEW_DEFAULT_H, 1);
+	heap = view_panel_body(&L.panel[0][VP_HEAP], L.font_px);
+
+	s = arena_shot("glibc-threads.ams", before, NULL);
+	cr_expect_eq(count(s, &heap, VIEW_COL_HEAP_RW, true), 0, "a heap bar with one arena");
+	cr_expect_eq(count(s, &heap, VIEW_COL_HEAP_NONE, true), 0);
+	SDL_FreeSurface(s);
+
+	/* following t1: its arena's heap, read-write part and PROT_NONE rest */
+	s = arena_shot("glibc-threads.ams", in_t1, NULL);
+	rw = count(s, &heap, VIEW_COL_HEAP_RW, true);
+	none = count(s, &heap, VIEW_COL_HEAP_NONE, true);
+	cr_expect_gt(rw, 500, "no read-write part drawn (%ld pixels)", rw);
+	cr_expect_gt(none, rw, "the PROT_NONE rest (%ld pixels) is not the larger part", none);
+	SDL_FreeSurface(s);
+
+	/* main_arena chosen: the brk heap, no reservation bar; arena 1 again */
+	s = arena_shot("glibc-threads.ams", in_t1, "0");
+	cr_expect_eq(count(s, &heap, VIEW_COL_HEAP_NONE, true), 0);
+	SDL_FreeSurface(s);
+	s = arena_shot("glibc-threads.ams", in_t1, "1");
+	cr_expect_gt(count(s, &heap, VIEW_COL_HEAP_NONE, true), 500);
+	SDL_FreeSurface(s);
+
+	/* an arena the program does not have: said, the followed one drawn */
+	{
+		char png[160];
+		const char *args[] = {"view", script("glibc-threads.ams"), "--screenshot", png,
+		                      "--at", "0", "--arena", "5", NULL};
+		const char *bad[] = {"view", script("glibc-threads.ams"), "--screenshot", png,
+		                     "--at", "0", "--arena", "x", NULL};
+
+		snprintf(png, sizeof(png), "%s/arena-bad.png", tmpdir);
+		cr_expect_eq(run_bin(err, sizeof(err), args), 0);
+		cr_expect_not_null(strstr(err, "--arena 5: pid 1 has"), "%s", err);
+		cr_expect_eq(run_bin(err, sizeof(err), bad), 2);
+		cr_expect_not_null(strstr(err, "--arena: 'x' is not an arena number"), "%s", err);
+	}
+}

@@ -83,6 +83,7 @@ struct view_opts {
 	int click_x, click_y; /* --click X,Y: a click before the picture (headless tests) */
 	bool have_click;
 	int pid; /* --pid N: the process selector's choice at the start (0: the running one) */
+	int arena; /* --arena N: the arena selector's choice at the start (-1: follow) */
 };
 
 static void usage(FILE *f)
@@ -102,7 +103,9 @@ static void usage(FILE *f)
 	      "context switch. ':' opens the command line: type a statement (p = malloc 5000,\n"
 	      "store p 0 1 1) and watch it run. Click a frame, a page-table entry, a chunk or\n"
 	      "a VMA for details, an event to go there. p shows the next process's address\n"
-	      "space (with its parent or child beside it), P the running task's again.\n"
+	      "space (with its parent or child beside it), P the running task's again. a\n"
+	      "shows the next glibc arena's heap (main_arena, arena 1, ...), A the arena of\n"
+	      "the thread the statement runs in again.\n"
 	      "\n"
 	      "  --malloc POLICY     seed, firstfit, nextfit, bestfit, glibc, best, or ./mm.so\n"
 	      "                      (a plugin: your own allocator, see aftermalloc lab)\n"
@@ -126,6 +129,8 @@ static void usage(FILE *f)
 	      "  --click X,Y         with --screenshot: click at X,Y first (details, log)\n"
 	      "  --pid N             show process N's address space (as p selects it); by\n"
 	      "                      default the running task's\n"
+	      "  --arena N           show glibc arena N's heap (as a selects it; 0: main_arena);\n"
+	      "                      by default the arena of the statement's thread\n"
 	      "\n"
 	      "Exit status: 0 success; 2 bad usage, a malformed script or no display.\n",
 	      f);
@@ -141,6 +146,7 @@ enum {
 	OPT_TYPE,
 	OPT_CLICK,
 	OPT_PID,
+	OPT_ARENA,
 };
 
 static int parse_wxh(const char *s, int *w, int *h)
@@ -182,6 +188,7 @@ static int parse_args(int argc, char **argv, struct view_opts *o, struct session
 	    {"type", required_argument, NULL, OPT_TYPE},
 	    {"click", required_argument, NULL, OPT_CLICK},
 	    {"pid", required_argument, NULL, OPT_PID},
+	    {"arena", required_argument, NULL, OPT_ARENA},
 	    {"help", no_argument, NULL, 'h'},
 	    {0, 0, 0, 0},
 	};
@@ -243,6 +250,17 @@ static int parse_args(int argc, char **argv, struct view_opts *o, struct session
 				return usage_error("view", "--pid: '%s' is not a process id",
 				                   optarg);
 			o->pid = (int)v;
+			break;
+		}
+		case OPT_ARENA: {
+			long v;
+
+			errno = 0;
+			v = strtol(optarg, &end, 10);
+			if (end == optarg || *end || errno || v < 0 || v >= VM_MAX_ARENAS)
+				return usage_error("view", "--arena: '%s' is not an arena number (0 to %d)",
+				                   optarg, VM_MAX_ARENAS - 1);
+			o->arena = (int)v;
 			break;
 		}
 		case ':':
@@ -404,6 +422,41 @@ static void cycle_process(struct view_app *a, bool follow)
 		select_process(
 		    a, s,
 		    follow ? 0 : view_model_next_process(&a->side[s].m, a->side[s].m.sel_pid));
+	}
+}
+
+/*
+ * The arena selector: the heap panel shows glibc arena i of the selected
+ * process (-1: follow the arena of the thread statements run in).
+ */
+static void select_arena(struct view_app *a, int s, int i)
+{
+	struct view_side *sd = &a->side[s];
+
+	sd->m.want_arena = i;
+	sd->stale = true;
+	a->npop = 0;
+	refresh_models(a);
+	if (sd->m.nr_arenas < 2)
+		set_msg(a, true, "pid %d has %s: nothing to choose", sd->m.sel_pid,
+		        sd->m.nr_arenas ? "one arena, main_arena" : "no glibc arena yet");
+	else if (i >= 0)
+		set_msg(a, false, "showing %s%.0u of pid %d (A: follow the thread)",
+		        sd->m.sel_arena ? "arena " : "main_arena", sd->m.arenas[sd->m.sel_arena].nr,
+		        sd->m.sel_pid);
+	else
+		set_msg(a, false, "following tid %d's arena", sd->m.arena_tid);
+}
+
+/* a: the next arena, A: back to following the thread's. */
+static void cycle_arena(struct view_app *a, bool follow)
+{
+	for (int s = 0; s < a->nsides; s++) {
+		refresh_models(a);
+		select_arena(a, s,
+		             follow ? -1
+		                    : (int)view_model_next_arena(&a->side[s].m,
+		                                                 a->side[s].m.sel_arena));
 	}
 }
 
@@ -642,6 +695,9 @@ static void details(struct view_app *a, const struct view_hit *h, int x, int y)
 	case HIT_TASK:
 		select_process(a, h->side, (int)h->a);
 		return;
+	case HIT_ARENA:
+		select_arena(a, h->side, (int)h->a);
+		return;
 	case HIT_CHUNK: {
 		const struct vm_chunk *c = &m->chunks[h->a];
 
@@ -803,6 +859,10 @@ static void handle_key(struct view_app *a, const SDL_KeyboardEvent *k)
 	}
 	if (c == SDLK_p) {
 		cycle_process(a, (k->keysym.mod & KMOD_SHIFT) != 0);
+		return;
+	}
+	if (c == SDLK_a) {
+		cycle_arena(a, (k->keysym.mod & KMOD_SHIFT) != 0);
 		return;
 	}
 	ks = key_string(k, buf);
@@ -1290,7 +1350,7 @@ static int print_layout(int w, int h, int nsides)
 
 int view_main(int argc, char **argv)
 {
-	struct view_opts o = {.w = VIEW_DEFAULT_W, .h = VIEW_DEFAULT_H};
+	struct view_opts o = {.w = VIEW_DEFAULT_W, .h = VIEW_DEFAULT_H, .arena = -1};
 	struct view_app *a;
 	char *pol = NULL;
 	FILE *png = NULL; /* --screenshot's file */
@@ -1359,6 +1419,7 @@ int view_main(int argc, char **argv)
 			goto out;
 		}
 		a->side[s].m.want_pid = o.pid;
+		a->side[s].m.want_arena = o.arena;
 		a->side[s].stale = true;
 	}
 	if (o.have_at && a->nsides > 1) {
@@ -1391,6 +1452,15 @@ int view_main(int argc, char **argv)
 			        "aftermalloc view: --pid %d: no such process with an address space "
 			        "at event %" PRIu64 "; pid %d shown instead\n",
 			        o.pid, a->side[0].m.seq, a->side[0].m.sel_pid);
+	}
+	if (o.arena >= 0) {
+		refresh_models(a);
+		if (a->side[0].m.nr_arenas <= (unsigned)o.arena)
+			fprintf(stderr,
+			        "aftermalloc view: --arena %d: pid %d has %u arena%s at event %" PRIu64
+			        "; the arena of its thread shown instead\n",
+			        o.arena, a->side[0].m.sel_pid, a->side[0].m.nr_arenas,
+			        a->side[0].m.nr_arenas == 1 ? "" : "s", a->side[0].m.seq);
 	}
 	if (o.screenshot)
 		status = screenshot(a, o.screenshot, png, o.w, o.h, o.bench_frames, &o);

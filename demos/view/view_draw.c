@@ -391,8 +391,10 @@ static void draw_path(struct view_gfx *g, const struct view_rect *p, struct view
 	if (m->task_label[0]) /* the task the CPU runs */
 		x += textf(g, VF_BOLD, x, y, COL_TITLE, "%s  ", m->task_label);
 	if (m->stmt_text) {
-		x += textf(g, VF_BOLD, x, y, layer_col[LAYER_USER], "line %d: %s", m->stmt_line,
-		           m->stmt_text);
+		x += textf(g, VF_BOLD, x, y, layer_col[LAYER_USER], "line %d", m->stmt_line);
+		if (m->stmt_task[0]) /* run in a thread or another process (`in`) */
+			x += textf(g, VF_BOLD, x, y, COL_ACTIVE, " in %s", m->stmt_task);
+		x += textf(g, VF_BOLD, x, y, layer_col[LAYER_USER], ": %s", m->stmt_text);
 		if (m->stmt_loops[0])
 			x += textf(g, VF_SMALL, x, y + 1, COL_DIM, "   (%s)", m->stmt_loops);
 	} else if (m->finished) {
@@ -619,8 +621,8 @@ static int draw_selector(struct view_gfx *g, const struct view_rect *b, const st
 		uint32_t c = !t->has_mm ? COL_DIM : sel ? COL_TITLE : COL_TEXT;
 		int w;
 
-		snprintf(lab, sizeof(lab), "%s%d%s", t->current ? "\xe2\x96\xb8" : "", t->pid,
-		         t->state == 'Z' ? "Z" : "");
+		snprintf(lab, sizeof(lab), "%s%s%d%s", t->current ? "\xe2\x96\xb8" : "",
+		         t->pid != t->tgid ? "t" : "", t->pid, t->state == 'Z' ? "Z" : "");
 		w = view_text_width(g, VF_SMALL, lab) + 8;
 		if (x + w > b->x + b->w)
 			break;
@@ -682,6 +684,95 @@ static void draw_vas(struct view_gfx *g, const struct view_rect *p, struct view_
 
 /* ---- the heap ----------------------------------------------------------------- */
 
+#define COL_HEAP_RW   VIEW_COL_HEAP_RW
+#define COL_HEAP_NONE VIEW_COL_HEAP_NONE
+
+/*
+ * glibc's arenas (when the program has more than one): the selector, one
+ * line (every arena by number, the one shown boxed, the followed thread's
+ * marked), the shown arena's figures and threads, and for a non-main arena
+ * its newest heap: the HEAP_MAX_SIZE reservation as a bar, its read-write
+ * part (from the VMAs) and the PROT_NONE rest, not to scale. Returns the
+ * height used.
+ */
+static int draw_arenas(struct view_gfx *g, const struct view_rect *b, const struct view_model *m,
+                       int side)
+{
+	const struct vm_arena *a = &m->arenas[m->sel_arena];
+	int sh = g->font[VF_SMALL].h, x = b->x, y = b->y, right = b->x + b->w;
+	char lab[160], s1[32], s2[32];
+
+	x += view_text(g, VF_SMALL, x, y, COL_DIM, "arena ");
+	for (unsigned i = 0; i < m->nr_arenas; i++) {
+		bool sel = i == m->sel_arena;
+		int w;
+
+		snprintf(lab, sizeof(lab), "%s%s", (int)i == m->cur_arena ? "\xe2\x96\xb8" : "",
+		         i == 0 ? "main" : "");
+		if (i)
+			snprintf(lab + strlen(lab), sizeof(lab) - strlen(lab), "%u", m->arenas[i].nr);
+		w = view_text_width(g, VF_SMALL, lab) + 8;
+		if (x + w > right)
+			break;
+		if (sel)
+			frame_rect(g, x, y - 1, w, sh + 2, COL_ACTIVE);
+		view_text(g, VF_SMALL, x + 4, y, sel ? COL_TITLE : COL_TEXT, lab);
+		add_hit(g, side, HIT_ARENA, x, y - 1, w, sh + 2, i, 0);
+		x += w + 2;
+	}
+	if (m->nr_arenas_total > m->nr_arenas)
+		x += textf(g, VF_SMALL, x + 4, y, COL_DIM, "+%u", m->nr_arenas_total - m->nr_arenas) + 4;
+	if (m->cur_arena < 0)
+		snprintf(lab, sizeof(lab), "(tid %d: no arena yet)  a: next", m->arena_tid);
+	else
+		snprintf(lab, sizeof(lab), "\xe2\x96\xb8 tid %d's arena    a: next  A: follow",
+		         m->arena_tid);
+	view_text_clip(g, VF_SMALL, x + 10, y, right - x - 10, COL_DIM, lab);
+	y += sh + 3;
+
+	/* its figures and its threads */
+	fmt_bytes(s1, sizeof(s1), a->system_mem);
+	x = b->x + textf(g, VF_SMALL, b->x, y, COL_TITLE, "%s%.0u", a->nr ? "arena " : "main_arena",
+	                 a->nr);
+	x += textf(g, VF_SMALL, x, y, COL_DIM, " at %#" PRIx64 "  system_mem ", a->av);
+	x += view_text(g, VF_SMALL, x, y, COL_TEXT, s1);
+	lab[0] = '\0';
+	for (unsigned i = 0; i < a->nr_tids; i++)
+		snprintf(lab + strlen(lab), sizeof(lab) - strlen(lab), "%s%d", i ? ", " : "",
+		         a->tids[i]);
+	if (a->nr_tids)
+		x += textf(g, VF_SMALL, x, y, COL_DIM, "  thread%s ", a->nr_tids == 1 ? "" : "s");
+	else
+		x += view_text(g, VF_SMALL, x, y, COL_DIM,
+		               a->on_free_list ? "  no thread (free_list)" : "  no thread");
+	view_text_clip(g, VF_SMALL, x, y, right - x, COL_TEXT, lab);
+	y += sh + 3;
+	if (!a->nr_heaps)
+		return y - b->y;
+
+	/* its newest heap: the reservation, read-write then PROT_NONE */
+	const struct vm_heap *h = &a->heaps[0];
+	int bw = b->w, bh = sh + 2;
+	double frac = h->reserved ? (double)(h->rw_end - h->start) / (double)h->reserved : 0;
+	int rw = (int)(bw * (frac > 0.3 ? frac : 0.3));
+
+	fmt_bytes(s1, sizeof(s1), h->rw_end - h->start);
+	fmt_bytes(s2, sizeof(s2), h->none_end - h->rw_end);
+	fill(g, b->x, y, rw, bh, COL_HEAP_RW);
+	fill(g, b->x + rw, y, bw - rw, bh, COL_HEAP_NONE);
+	for (int xx = b->x + rw + 4; xx < b->x + bw; xx += 8) /* hatched: no access */
+		fill(g, xx, y + 1, 1, bh - 2, mix(COL_HEAP_NONE, 0, 0.35));
+	frame_rect(g, b->x, y, bw, bh, mix(COL_HEAP_NONE, 0xffffff, 0.3));
+	snprintf(lab, sizeof(lab), "rw %s", s1);
+	view_text_clip(g, VF_SMALL, b->x + 3, y + 1, rw - 6, 0x101010, lab);
+	fmt_bytes(s1, sizeof(s1), h->reserved);
+	snprintf(lab, sizeof(lab), "PROT_NONE %s   (%s reserved%s)", s2, s1,
+	         a->nr_heaps_total > 1 ? "; older heaps not shown" : "");
+	view_text_clip(g, VF_SMALL, b->x + rw + 4, y + 1, bw - rw - 8, COL_TEXT, lab);
+	y += bh + 3;
+	return y - b->y;
+}
+
 static void draw_heap(struct view_gfx *g, const struct view_rect *p, struct view_side_info *si,
                       int side)
 {
@@ -695,7 +786,18 @@ static void draw_heap(struct view_gfx *g, const struct view_rect *p, struct view
 	snprintf(sub, sizeof(sub), "%s: %zu chunk%s%s", m->policy ? m->policy : "?",
 	         m->nr_chunks_total, m->nr_chunks_total == 1 ? "" : "s",
 	         nmm ? " (some mmapped)" : "");
+	if (m->nr_arenas > 1)
+		snprintf(sub + strlen(sub), sizeof(sub) - strlen(sub), " in %s of pid %d",
+		         m->sel_arena ? "this arena" : "main_arena", m->sel_pid);
 	struct view_rect b = panel(g, p, "heap", sub);
+	const struct vm_arena *ar = m->nr_arenas > 1 ? &m->arenas[m->sel_arena] : NULL;
+
+	if (ar) {
+		int used = draw_arenas(g, &b, m, side);
+
+		b.y += used;
+		b.h -= used;
+	}
 	int strip_y = b.y + 2, strip_h = 2 * g->font_px + 6;
 	int maxn = b.w / 7;
 	double wsum = 0;
@@ -755,10 +857,17 @@ static void draw_heap(struct view_gfx *g, const struct view_rect *p, struct view
 				f = f ? f : &m->chunks[i];
 				l = &m->chunks[i];
 			}
-		textf(g, VF_SMALL, b.x, y, COL_DIM, "%#" PRIx64, f->chunk);
-		snprintf(s1, sizeof(s1), "brk %#" PRIx64, m->brk);
-		view_text(g, VF_SMALL, b.x + b.w - view_text_width(g, VF_SMALL, s1), y, COL_BRK,
-		          s1);
+		if (ar && ar->nr_heaps)
+			textf(g, VF_SMALL, b.x, y, COL_DIM, "heap_info %#" PRIx64, ar->heaps[0].start);
+		else
+			textf(g, VF_SMALL, b.x, y, COL_DIM, "%#" PRIx64, f->chunk);
+		if (ar && ar->nr_heaps)
+			snprintf(s1, sizeof(s1), "heap size %#" PRIx64 " ends %#" PRIx64,
+			         ar->heaps[0].size, ar->heaps[0].start + ar->heaps[0].size);
+		else
+			snprintf(s1, sizeof(s1), "brk %#" PRIx64, m->brk);
+		view_text(g, VF_SMALL, b.x + b.w - view_text_width(g, VF_SMALL, s1), y,
+		          ar && ar->nr_heaps ? COL_DIM : COL_BRK, s1);
 		if (m->nr_chunks_total > (size_t)drawn + nmm)
 			textf(g, VF_SMALL, b.x + b.w / 3, y, COL_DIM, "+%zu more chunks",
 			      m->nr_chunks_total - (size_t)drawn - nmm);
@@ -795,7 +904,12 @@ static void draw_heap(struct view_gfx *g, const struct view_rect *p, struct view
 	lx = chip(g, lx, ly, COL_CH_USE, "in use", false);
 	lx = chip(g, lx, ly, COL_CH_FREE, "free", false);
 	lx = chip(g, lx, ly, COL_CH_TOP, "top", false);
-	lx = chip(g, lx, ly, mix(COL_CH_USE, 0, 0.5), "header", false);
+	if (ar && ar->nr_heaps) {
+		lx = chip(g, lx, ly, COL_HEAP_RW, "rw", false);
+		lx = chip(g, lx, ly, COL_HEAP_NONE, "PROT_NONE", false);
+	} else {
+		lx = chip(g, lx, ly, mix(COL_CH_USE, 0, 0.5), "header", false);
+	}
 	if (nmm)
 		lx = chip(g, lx, ly, COL_CH_MMAP, "mmapped", false);
 	chip(g, lx, ly, COL_ACTIVE, "just changed", true);
@@ -1521,9 +1635,19 @@ static void draw_log(struct view_gfx *g, const struct view_rect *p, struct view_
 			fill(g, b.x - 3, y, b.w + 4, rh, COL_CUR_EV);
 		}
 		event_format(ev, buf, sizeof(buf));
-		int ind = ev->depth < 12 ? ev->depth : 12;
+		int ind = ev->depth < 12 ? ev->depth : 12, tw = 0;
 
-		view_text_clip(g, VF_SMALL, b.x + ind * 4, y, b.w - ind * 4,
+		if (ev->kind == EV_STMT) { /* the task it ran in, at the right */
+			char who[16];
+
+			view_model_stmt_task(st, (int)event_field(ev, "line", 0), who, sizeof(who));
+			if (who[0]) {
+				tw = view_text_width(g, VF_SMALL, who) + 6;
+				fill(g, b.x + b.w - tw, y, tw, rh - 1, mix(COL_PANEL, COL_ACTIVE, 0.25));
+				view_text(g, VF_SMALL, b.x + b.w - tw + 3, y, COL_ACTIVE, who);
+			}
+		}
+		view_text_clip(g, VF_SMALL, b.x + ind * 4, y, b.w - ind * 4 - tw,
 		               layer_col[ev->layer % 4], buf);
 		add_hit(g, side, HIT_EVENT, b.x, y, b.w, rh, ev->seq, 0);
 	}
@@ -1568,8 +1692,8 @@ void view_draw_cmdline(struct view_gfx *g, const struct view_layout *L, const ch
 	}
 	view_text_clip(g, VF_SMALL, x, y + 1, r->x + r->w - x - 10, COL_DIM,
 	               "s/Enter step  n statement  f fault  y syscall  o return  c COW  "
-	               "t switch  b/B back  g N go to  : type a statement  click for details  "
-	               "q quit");
+	               "t switch  b/B back  g N go to  p process  a arena  : type a statement  "
+	               "click for details  q quit");
 }
 
 void view_draw_popup(struct view_gfx *g, const struct view_layout *L, int x, int y,

@@ -24,6 +24,8 @@
 #define VIEW_COL_PANEL 0x22252e /* a panel's background */
 #define VIEW_COL_TAKEN 0xff3cc8 /* the frame the statement just took */
 #define VIEW_COL_SHARED 0xffb428 /* a frame mapped by two or more processes */
+#define VIEW_COL_HEAP_RW   0x4aa05c /* a non-main heap's read-write part */
+#define VIEW_COL_HEAP_NONE 0x4a4e5a /* ... and its PROT_NONE rest */
 
 enum view_font { VF_NORMAL, VF_SMALL, VF_BOLD, VF__COUNT };
 
@@ -41,6 +43,7 @@ enum view_hit_kind {
 	HIT_EVENT,
 	HIT_ORDER,
 	HIT_TASK, /* a: pid, in the process selector */
+	HIT_ARENA, /* a: index in view_model.arenas, in the arena selector */
 };
 
 struct view_hit {

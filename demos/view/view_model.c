@@ -15,13 +15,17 @@
 
 #include "../../kernel_sim/rmap.h"
 #include "../../kernel_sim/task.h"
+#include "../../libc/glibc_malloc.h"
+#include "../../libc/pthread.h"
 #include "../../vm/panic.h"
+#include "../cli/expr.h"
 
 void view_model_init(struct view_model *m)
 {
 	memset(m, 0, sizeof(*m));
 	m->taken_pfn = PFN_NONE;
 	m->fill_vpn = TLB_VPN_NONE;
+	m->want_arena = -1;
 }
 
 void view_model_free(struct view_model *m)
@@ -38,6 +42,10 @@ static void chunk_cb(void *ctx, const struct chunk_info *ci)
 	struct view_model *m = ctx;
 	struct vm_chunk *c;
 
+	/* With arenas, the selected one's chunks (mmapped ones say arena 0:
+	   they belong to no arena, and are listed with the main one). */
+	if (m->nr_arenas && ci->arena != m->arenas[m->sel_arena].nr)
+		return;
 	m->nr_chunks_total++;
 	if (m->nr_chunks == VM_MAX_CHUNKS)
 		return;
@@ -48,7 +56,8 @@ static void chunk_cb(void *ctx, const struct chunk_info *ci)
 	                       .flags = ci->flags,
 	                       .in_use = ci->in_use,
 	                       .top = ci->top,
-	                       .mmapped = ci->mmapped};
+	                       .mmapped = ci->mmapped,
+	                       .arena = ci->arena};
 	snprintf(c->where, sizeof(c->where), "%s", ci->where ? ci->where : "");
 }
 
@@ -234,6 +243,205 @@ static void read_pressure(struct view_model *m, struct stepper *st)
 			break;
 		}
 	}
+}
+
+/* ---- arenas ------------------------------------------------------------ */
+
+/* The libc of process tgid (a thread shares its process's), or NULL. */
+static struct libc *process_libc(struct session *s, int tgid)
+{
+	for (size_t i = 0; i < s->nr_tasks; i++)
+		if (s->tasks[i].task && s->tasks[i].task->tgid == tgid)
+			return s->tasks[i].lc;
+	return NULL;
+}
+
+/* The VMAs from h on: read-write ones, then PROT_NONE ones, as the
+   kernel maps the heap (they are compared with heap_info's sizes). */
+static void heap_vmas(struct vm_heap *hp, const struct mm_struct *mm)
+{
+	const unsigned long rights = VM_READ | VM_WRITE | VM_EXEC;
+
+	hp->rw_end = hp->none_end = hp->start;
+	for (size_t i = 0; i < mm->nr_vmas; i++) {
+		const struct vm_area_struct *v = &mm->vmas[i];
+
+		if (v->vm_start == hp->rw_end && hp->rw_end == hp->none_end &&
+		    (v->vm_flags & VM_WRITE))
+			hp->rw_end = hp->none_end = v->vm_end;
+		else if (v->vm_start == hp->none_end && !(v->vm_flags & rights) &&
+		         v->vm_end <= hp->start + hp->reserved)
+			hp->none_end = v->vm_end;
+	}
+}
+
+/*
+ * The arenas of the selected process t (libc lc, its memory lent to the
+ * side door), the thread followed and
+ * the arena shown. The thread followed is the task statements run in when
+ * it is one of t's threads (a statement that runs no code, `expect` after
+ * `end`, leaves the CPU on the thread before), else the running task when
+ * it is, else lc's current thread.
+ */
+static void read_arenas(struct view_model *m, struct stepper *st, struct task *t,
+                        struct libc *lc)
+{
+	struct glibc_arena_view av[VM_MAX_ARENAS];
+	const struct task *cur = stepper_current(st);
+	const struct libc_thread *th = NULL;
+	unsigned n;
+
+	n = glibc_arenas_view(lc, av, VM_MAX_ARENAS);
+	m->nr_arenas_total = n;
+	m->nr_arenas = n < VM_MAX_ARENAS ? n : VM_MAX_ARENAS;
+	if (st->s->task && st->s->task->tgid == t->tgid)
+		th = libc_thread_find(lc, st->s->task->pid);
+	if (!th && cur && cur->tgid == t->tgid)
+		th = libc_thread_find(lc, cur->pid);
+	if (!th)
+		th = lc->self;
+	m->arena_tid = th ? th->tid : 0;
+	for (unsigned i = 0; i < m->nr_arenas; i++) {
+		struct vm_arena *a = &m->arenas[i];
+
+		*a = (struct vm_arena){.nr = av[i].nr,
+		                       .av = av[i].av,
+		                       .top = av[i].top,
+		                       .top_size = av[i].top_size,
+		                       .system_mem = av[i].system_mem,
+		                       .attached = av[i].attached_threads,
+		                       .on_free_list = av[i].on_free_list,
+		                       .nr_heaps_total = av[i].nr_heaps};
+		for (unsigned h = 0; h < av[i].nr_heaps && h < GLIBC_VIEW_HEAPS &&
+		                     a->nr_heaps < VM_MAX_HEAPS;
+		     h++) {
+			struct vm_heap *hp = &a->heaps[a->nr_heaps++];
+
+			*hp = (struct vm_heap){.start = av[i].heaps[h].heap,
+			                       .size = av[i].heaps[h].size,
+			                       .mprotect_size = av[i].heaps[h].mprotect_size,
+			                       .reserved = GM_HEAP_MAX_SIZE};
+			hp->has_top = a->top >= hp->start && a->top < hp->start + hp->reserved;
+			heap_vmas(hp, t->mm);
+			hp->resident = view_model_resident(st, t->tgid, hp->start, hp->rw_end,
+			                                   1u << 16);
+		}
+	}
+	/* which thread uses which arena, oldest thread first */
+	for (const struct libc_thread *x = lc->threads; x; x = x->next) {
+		int nr = glibc_thread_arena(lc, x);
+
+		if (x == th)
+			m->cur_arena = nr;
+		for (unsigned i = 0; nr >= 0 && i < m->nr_arenas; i++) {
+			struct vm_arena *a = &m->arenas[i];
+
+			if (a->nr != (unsigned)nr || a->nr_tids == VM_MAX_ATTACHED)
+				continue;
+			memmove(a->tids + 1, a->tids, a->nr_tids * sizeof(a->tids[0]));
+			a->tids[0] = x->tid;
+			a->nr_tids++;
+		}
+	}
+	if (m->want_arena >= 0 && (unsigned)m->want_arena < m->nr_arenas)
+		m->sel_arena = (unsigned)m->want_arena;
+	else if (m->cur_arena >= 0 && (unsigned)m->cur_arena < m->nr_arenas)
+		m->sel_arena = (unsigned)m->cur_arena;
+}
+
+struct heap_read {
+	struct view_model *m;
+	struct stepper *st;
+	struct task *t;
+};
+
+/* The arenas and the chunks of lc's process (through libc_peek_in: its
+   memory, whichever process the CPU runs). */
+static void read_heap(struct libc *lc, void *ctx)
+{
+	struct heap_read *hr = ctx;
+
+	read_arenas(hr->m, hr->st, hr->t, lc);
+	if (lc->ops && lc->ops->walk)
+		lc->ops->walk(lc, chunk_cb, hr->m);
+}
+
+unsigned view_model_next_arena(const struct view_model *m, unsigned i)
+{
+	return m->nr_arenas ? (i + 1) % m->nr_arenas : 0;
+}
+
+/* ---- the task of a statement -------------------------------------------- */
+
+struct peek_env {
+	struct session *s;
+	bool builtin; /* the expression reads a built-in: not evaluated here */
+};
+
+static int peek_var(void *ctx, int idx, int64_t *v, char *msg, size_t n)
+{
+	struct peek_env *e = ctx;
+
+	if (!e->s->defined[idx])
+		return snprintf(msg, n, "undefined"), -1;
+	*v = e->s->vars[idx];
+	return 0;
+}
+
+static int peek_elem(void *ctx, int idx, int64_t index, int64_t *v, char *msg, size_t n)
+{
+	const struct session_array *a = &((struct peek_env *)ctx)->s->arrays[idx];
+
+	if (index < 0 || (uint64_t)index >= a->cap || !a->set[index])
+		return snprintf(msg, n, "unset"), -1;
+	*v = a->v[index];
+	return 0;
+}
+
+static int64_t peek_builtin(void *ctx, int bi)
+{
+	((struct peek_env *)ctx)->builtin = true;
+	return 0;
+}
+
+/* The label of task id in the session's table ("" for the program). */
+static void task_label(struct session *s, int64_t id, char *buf, size_t n)
+{
+	buf[0] = '\0';
+	if (s->main_task && id == s->main_task->pid)
+		return;
+	for (size_t i = 0; i < s->nr_tasks; i++)
+		if (s->tasks[i].id == id) {
+			/* a forked child has a libc of its own; a thread shares one */
+			snprintf(buf, n, s->tasks[i].owned_lc ? "pid %lld" : "t%lld", (long long)id);
+			return;
+		}
+}
+
+const char *view_model_stmt_task(struct stepper *st, int line, char *buf, size_t n)
+{
+	const struct script *sc = st->sc;
+	struct peek_env env = {st->s, false};
+	const struct expr_env ee = {&env, peek_var, peek_elem, peek_builtin};
+	size_t j, k;
+	int64_t id;
+	char msg[80];
+
+	buf[0] = '\0';
+	for (j = 0; j < sc->nr_stmts && sc->stmts[j].line != line; j++)
+		;
+	if (j == sc->nr_stmts)
+		return buf;
+	/* the innermost `in` whose block holds j (its `end` included) */
+	for (k = j; k-- > 0;)
+		if (sc->stmts[k].op == ST_IN && sc->stmts[k].peer >= j)
+			break;
+	if (k == SIZE_MAX || sc->stmts[k].nargs < 1)
+		return buf;
+	if (expr_eval(sc, &sc->stmts[k].args[0], &ee, &id, msg, sizeof(msg)) < 0 || env.builtin)
+		return buf;
+	task_label(st->s, id, buf, n);
+	return buf;
 }
 
 /* ---- what the statement did so far ------------------------------------ */
@@ -439,10 +647,20 @@ void view_model_update(struct view_model *m, struct stepper *st)
 		m->pt_pages = mm->pgtables_bytes / PAGE_SIZE;
 	}
 
-	/* Heap */
+	/* Heap: the selected process's, of the selected arena */
 	m->nr_chunks = m->nr_chunks_total = 0;
-	if (s->lc->ops && s->lc->ops->walk && t)
-		s->lc->ops->walk(s->lc, chunk_cb, m);
+	m->nr_arenas = m->nr_arenas_total = 0;
+	m->sel_arena = 0;
+	m->arena_tid = 0;
+	m->cur_arena = -1;
+	if (t && t->mm && t->mm->pgd != PFN_NONE) {
+		struct heap_read hr = {m, st, t};
+		struct libc *lc = process_libc(s, t->tgid);
+
+		libc_peek_in(lc ? lc : s->lc, t->mm->pgd, read_heap, &hr);
+	}
+	m->stmt_tid = s->task ? s->task->pid : 0;
+	task_label(s, s->task_id, m->stmt_task, sizeof(m->stmt_task));
 
 	/* Page walk */
 	find_addr(m, st);

@@ -31,7 +31,41 @@ struct vm_chunk {
 	vaddr_t chunk, user;
 	uint64_t size, flags;
 	bool in_use, top, mmapped;
+	unsigned arena; /* glibc: its arena's number (chunk_info.arena) */
 	char where[24];
+};
+
+#define VM_MAX_ARENAS 16
+#define VM_MAX_HEAPS  4
+#define VM_MAX_ATTACHED 8
+
+/*
+ * One heap of a non-main glibc arena (heap_info, malloc/arena.c), as glibc
+ * keeps it and as the kernel maps it: a HEAP_MAX_SIZE-aligned reservation
+ * of HEAP_MAX_SIZE bytes, read-write up to mprotect_size, PROT_NONE beyond.
+ * rw_end and none_end are read from the VMAs (what `show maps` prints), so
+ * the two views can be compared.
+ */
+struct vm_heap {
+	vaddr_t start;                 /* heap_info: the reservation's start */
+	uint64_t size, mprotect_size;  /* heap_info's: in use, made read-write */
+	uint64_t reserved;             /* HEAP_MAX_SIZE */
+	vaddr_t rw_end;                /* end of the read-write VMAs from start */
+	vaddr_t none_end;              /* end of the PROT_NONE VMAs after them */
+	uint64_t resident;             /* pages with a frame in [start, rw_end) */
+	bool has_top;                  /* the arena's top chunk is in it */
+};
+
+/* A glibc arena, as `show arenas` prints it (glibc_arenas_view). */
+struct vm_arena {
+	unsigned nr; /* malloc_stats's number: 0 main_arena */
+	vaddr_t av, top;
+	uint64_t top_size, system_mem, attached;
+	bool on_free_list;
+	int tids[VM_MAX_ATTACHED]; /* the threads whose thread_arena it is */
+	unsigned nr_tids;
+	struct vm_heap heaps[VM_MAX_HEAPS]; /* non-main: its heaps, newest first */
+	unsigned nr_heaps, nr_heaps_total;
 };
 
 enum vm_buddy_op { VB_NONE, VB_SPLIT, VB_MERGE, VB_ALLOC, VB_FREE };
@@ -89,9 +123,27 @@ struct view_model {
 	struct vm_area_struct vmas[VM_MAX_VMAS];
 	size_t nr_vmas;
 	vaddr_t start_brk, brk, start_stack, mmap_base;
-	/* The heap, from the policy's walker. */
+	/* The heap, from the policy's walker, of the selected process (sel_pid).
+	   With glibc, the chunks of the selected arena only (the main arena's
+	   with the mmapped chunks). */
 	struct vm_chunk chunks[VM_MAX_CHUNKS];
 	size_t nr_chunks, nr_chunks_total;
+	/* glibc's arenas of the selected process. want_arena is the arena
+	   selector's choice, set by the front end before an update (-1, as
+	   view_model_init sets it: follow the arena of arena_tid); sel_arena
+	   the arena shown (an index into arenas, 0 main_arena); arena_tid the
+	   thread followed: the one statements run in when it belongs to the
+	   process, else the running task, else the process's current thread;
+	   its arena is cur_arena (-1: it has none yet). */
+	int want_arena;
+	struct vm_arena arenas[VM_MAX_ARENAS];
+	unsigned nr_arenas, nr_arenas_total;
+	unsigned sel_arena;
+	int arena_tid, cur_arena;
+	/* The task statements run in now (`in ID`): its tid, and "t3" for a
+	   thread, "pid 2" for another process, "" for the script's program. */
+	int stmt_tid;
+	char stmt_task[16];
 	vaddr_t heap_touched; /* chunk the last EV_HEAP of the statement named, or 0 */
 	/* The page walk of addr. */
 	vaddr_t addr;
@@ -155,6 +207,16 @@ uint64_t view_model_resident(struct stepper *st, int pid, vaddr_t start, vaddr_t
 /* The first user address that maps pfn in process pid's address space (0:
    the one the views show), scanning the VMAs, bounded; 0 when none. */
 vaddr_t view_model_rmap(struct stepper *st, int pid, pfn_t pfn);
+/* The arena the selector picks after index i (wrapping). */
+unsigned view_model_next_arena(const struct view_model *m, unsigned i);
+/*
+ * The task the statement at line `line` ran in, as a short label into buf:
+ * "t3" for a thread, "pid 2" for another process, "" for the script's
+ * program (and for a line outside any `in` block). From the script's
+ * blocks: the innermost `in ID` around the line, its ID evaluated from the
+ * variables as they stand (not from built-ins: "" then). Returns buf.
+ */
+const char *view_model_stmt_task(struct stepper *st, int line, char *buf, size_t n);
 /* The process the selector picks after pid (the next one with an address
    space, in pid order, wrapping); pid itself when it is the only one. */
 int view_model_next_process(const struct view_model *m, int pid);
