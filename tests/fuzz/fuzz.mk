@@ -5,6 +5,8 @@
 #                                 (-fsanitize=fuzzer,address,undefined) into
 #                                 build/fuzz/ and run each for FUZZ_SECONDS
 #   make fuzz-build               only build them
+#   make fuzz-smoke               the same for FUZZ_SMOKE_SECONDS (15) each:
+#                                 the CI-sized run .ci/run makes
 #   make valgrind                 the scenario library under valgrind memcheck:
 #                                 no error, no definite or indirect leak
 #
@@ -27,6 +29,7 @@
 # (Debian packages), separate from the project's `deps`.
 
 FUZZ_SECONDS ?= 60
+FUZZ_SMOKE_SECONDS ?= 15
 FUZZ_CC ?= clang-14
 FUZZ_BUILD ?= build/fuzz
 FUZZ_NAMES := script trace ops run options
@@ -46,7 +49,7 @@ FUZZ_LIB_SRC := $(MODEL_SRC) $(FRONT_SRC) $(wildcard demos/plot/*.c)
 FUZZ_LIB_OBJ := $(FUZZ_LIB_SRC:%.c=$(FUZZ_BUILD)/obj/%.o)
 FUZZ_BINS := $(FUZZ_NAMES:%=$(FUZZ_BUILD)/fuzz_%)
 
-.PHONY: fuzz fuzz-build fuzz-deps valgrind valgrind-deps
+.PHONY: fuzz fuzz-build fuzz-smoke fuzz-deps valgrind valgrind-deps
 
 # ---- install checks (am_install_missing is the top-level Makefile's) -----
 fuzz-deps: $(FUZZ_DEPS_STAMP)
@@ -103,6 +106,10 @@ fuzz: $(FUZZ_BINS)
 	done; \
 	echo "== fuzz summary ($(FUZZ_SECONDS) s each)"; printf "$$summary"; \
 	exit $$status
+
+# CI's smoke: every harness, briefly (the corpora in the tree seed them).
+fuzz-smoke:
+	$(MAKE) --no-print-directory fuzz FUZZ_SECONDS=$(FUZZ_SMOKE_SECONDS)
 
 # ---- valgrind --------------------------------------------------------------
 VALGRIND := valgrind -q --error-exitcode=99 --leak-check=full \

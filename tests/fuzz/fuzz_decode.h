@@ -103,7 +103,8 @@ static FUZZ_UNUSED int fuzz_trace_one(const uint8_t *data, size_t size, FILE *er
 			const struct trace_op *op = &t->ops[i];
 
 			if (op->kind != TOP_ALLOC && op->kind != TOP_REALLOC &&
-			    op->kind != TOP_FREE) {
+			    op->kind != TOP_FREE && op->kind != TOP_CALLOC &&
+			    op->kind != TOP_MEMALIGN) {
 				fprintf(err, "op %zu: kind %d\n", i, op->kind);
 				bad++;
 			} else if (op->id < -1 || (op->id == -1 && op->kind != TOP_FREE) ||
