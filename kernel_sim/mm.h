@@ -60,6 +60,10 @@ struct mm_struct {
 	int mm_users;
 	struct vm_area_struct *vmas; /* sorted by vm_start, disjoint */
 	size_t nr_vmas, cap_vmas;
+	/* The index of the VMA find_vma found last, as Linux's per-thread
+	   vmacache (before 6.1): a hint, checked at each use (the VMA at it
+	   must hold the address), so nothing needs to keep it right. */
+	size_t vmacache;
 	pfn_t pgd;                    /* PML4 frame */
 	vaddr_t mmap_base;            /* top of the mmap area (grows down from here) */
 	vaddr_t start_code, end_code, start_data, end_data;

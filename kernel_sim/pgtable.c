@@ -78,27 +78,41 @@ static const char *const alloc_fn[] = {[4] = "pud_alloc", [3] = "pmd_alloc", [2]
 static const char *const populate_fn[] = {
     [4] = "p4d_populate", [3] = "pud_populate", [2] = "pmd_populate"};
 
+/* alloc_level's rare part: a new table for entry idx of table, linked
+   (the *_populate event); its entry, or 0 when out of memory. */
+static __attribute__((noinline)) pte_t populate_level(struct kernel *k, struct mm_struct *mm,
+                                                      pfn_t table, int level, vaddr_t va)
+{
+	unsigned idx = pt_index(va, level);
+	pfn_t n = table_alloc(k, mm);
+	pte_t e;
+
+	if (n == PFN_NONE)
+		return 0;
+	e = pte_mk(n, PT_TABLE_FLAGS);
+	pt_set(&k->phys, table, idx, e);
+	EV(&k->probe, LAYER_KERNEL, EV_PTE_SET, populate_fn[level], NULL, {"addr", va},
+	   {"level", (uint64_t)level}, {"old", 0}, {"new", e});
+	return e;
+}
+
 /* One level of the walk: the table entry idx of table points to, allocated
-   and linked when missing. PFN_NONE when out of memory. */
-static inline pfn_t alloc_level(struct kernel *k, struct mm_struct *mm, pfn_t table, int level,
-                                vaddr_t va)
+   and linked when missing. PFN_NONE when out of memory. Inline into the
+   walk (every fault makes three), the allocation out of line. */
+static inline __attribute__((always_inline)) pfn_t alloc_level(struct kernel *k,
+                                                               struct mm_struct *mm, pfn_t table,
+                                                               int level, vaddr_t va)
 {
 	struct probe *p = &k->probe;
-	unsigned idx = pt_index(va, level);
-	pte_t e = pt_get(&k->phys, table, idx);
+	pte_t e = pt_get(&k->phys, table, pt_index(va, level));
 
 	probe_call(p, LAYER_KERNEL, alloc_fn[level], {"addr", va});
-	if (!pte_present(e)) {
-		pfn_t n = table_alloc(k, mm);
-
-		if (n == PFN_NONE) {
+	if (__builtin_expect(!pte_present(e), 0)) {
+		e = populate_level(k, mm, table, level, va);
+		if (!e) {
 			probe_ret(p, LAYER_KERNEL, alloc_fn[level], {"ret", 0});
 			return PFN_NONE;
 		}
-		e = pte_mk(n, PT_TABLE_FLAGS);
-		pt_set(&k->phys, table, idx, e);
-		EV(p, LAYER_KERNEL, EV_PTE_SET, populate_fn[level], NULL, {"addr", va},
-		   {"level", (uint64_t)level}, {"old", 0}, {"new", e});
 	}
 	probe_ret(p, LAYER_KERNEL, alloc_fn[level], {"ret", pte_pfn(e)});
 	return pte_pfn(e);

@@ -103,6 +103,43 @@ Test(mm, insertion_in_any_order_keeps_the_array_sorted_and_agrees_with_a_scan)
 	}
 }
 
+/* The first VMA ending above a, by a scan of the array. */
+static const struct vm_area_struct *scan_find(vaddr_t a)
+{
+	for (size_t i = 0; i < mm.nr_vmas; i++)
+		if (mm.vmas[i].vm_end > a)
+			return &mm.vmas[i];
+	return NULL;
+}
+
+Test(mm, find_vma_agrees_with_a_scan_whatever_its_cache_holds)
+{
+	/* find_vma tries the VMA it found last first (mm->vmacache): inserting
+	   and removing VMAs below it moves the array under that index. */
+	vma_insert(&mm, PG(10), PG(20), RW, VMA_ANON);
+	vma_insert(&mm, PG(30), PG(40), RW, VMA_ANON);
+	vma_insert(&mm, PG(50), PG(60), RW, VMA_ANON);
+	for (int round = 0; round < 4; round++) {
+		for (vaddr_t a = 0; a < PG(70); a += PAGE_SIZE / 2) {
+			/* after each address, ask again from each VMA last found */
+			for (vaddr_t b = PG(15); b < PG(70); b += PG(20)) {
+				find_vma(&mm, b);
+				cr_assert_eq(find_vma(&mm, a), scan_find(a), "round %d addr %#llx after %#llx",
+				             round, (unsigned long long)a, (unsigned long long)b);
+			}
+		}
+		if (round == 0)
+			vma_remove(&mm, find_vma(&mm, PG(10))); /* the cached index now names 30-40 */
+		else if (round == 1)
+			vma_insert(&mm, PG(0) + PAGE_SIZE, PG(5), RW, VMA_ANON); /* shifts every index up */
+		else if (round == 2)
+			vma_set_range(&mm, find_vma(&mm, PG(50)), PG(45), PG(60)); /* grows under the cache */
+		check();
+	}
+	cr_assert_eq(find_vma(&mm, PG(46))->vm_start, PG(45));
+	cr_assert_null(find_vma(&mm, PG(60)));
+}
+
 Test(mm, vma_prev_walks_backwards)
 {
 	struct vm_area_struct *v;

@@ -305,3 +305,41 @@ Test(tlb, check_reports_fast_tags_that_disagree_with_their_entry)
 	cr_assert_eq(tlb_check(&T, devnull), 1);
 	fclose(devnull);
 }
+
+/* tlb->gen (the CPU's restart after a fault skips the lookup while it holds):
+   every change of an entry, a stamp or the tag moves it; lookups that find
+   nothing, and lookups of the newest entry of a set, do not. */
+Test(tlb, gen_moves_with_every_change_a_lookup_could_see)
+{
+	struct tlb_entry *victim;
+	uint64_t g;
+
+#define MOVES(what)                                                                                \
+	do {                                                                                       \
+		g = T.gen;                                                                         \
+		what;                                                                              \
+		cr_assert_neq(T.gen, g, "%s left gen alone", #what);                               \
+	} while (0)
+#define STAYS(what)                                                                                \
+	do {                                                                                       \
+		g = T.gen;                                                                         \
+		what;                                                                              \
+		cr_assert_eq(T.gen, g, "%s moved gen", #what);                                     \
+	} while (0)
+	MOVES(tlb_insert(&T, vpn_in_set(2, 0), 1, TLB_U));
+	MOVES(tlb_insert(&T, vpn_in_set(2, 1), 2, TLB_U));
+	STAYS(tlb_lookup(&T, vpn_in_set(2, 1)));     /* the newest of its set */
+	MOVES(tlb_lookup(&T, vpn_in_set(2, 0)));     /* restamped */
+	STAYS(tlb_lookup(&T, vpn_in_set(2, 2)));     /* not cached */
+	STAYS(tlb_lookup_victim(&T, vpn_in_set(2, 3), &victim));
+	MOVES(tlb_fill(&T, victim, vpn_in_set(2, 3), 3, TLB_U));
+	MOVES(tlb_invlpg(&T, vpn_in_set(2, 3) << PAGE_SHIFT));
+	MOVES(tlb_drop(&T, vpn_in_set(2, 1)));
+	MOVES(tlb_set_pcid(&T, 5));
+	MOVES(tlb_flush_pcid(&T, 5));
+	MOVES(tlb_flush_all(&T));
+	MOVES(tlb_renormalize(&T));
+#undef MOVES
+#undef STAYS
+	check();
+}

@@ -213,12 +213,20 @@ out:
 #undef WALK_EV
 }
 
+/* hw_walk with a sink: out of line, so that the walk without one keeps its
+   few registers and no field arrays on its stack. */
+static __attribute__((noinline)) uint8_t *hw_walk_traced(struct cpu *c, vaddr_t va, bool write,
+                                                         struct tlb_entry *victim, unsigned *err)
+{
+	return hw_walk_body(c, va, write, victim, err, true);
+}
+
 /* victim: where the TLB takes the translation (tlb_lookup_victim). */
-static uint8_t *hw_walk(struct cpu *c, vaddr_t va, bool write, struct tlb_entry *victim,
-                        unsigned *err)
+static inline uint8_t *hw_walk(struct cpu *c, vaddr_t va, bool write, struct tlb_entry *victim,
+                               unsigned *err)
 {
 	if (c->probe->sink)
-		return hw_walk_body(c, va, write, victim, err, true);
+		return hw_walk_traced(c, va, write, victim, err);
 	return hw_walk_body(c, va, write, victim, err, false);
 }
 
@@ -325,7 +333,14 @@ static int translate_two(struct cpu *c, const char *op, unsigned n, const vaddr_
 	}
 }
 
-/* translate_one after the TLB failed it: walk, restarting after each fault. */
+/*
+ * translate_one after the TLB failed it: walk, restarting after each fault.
+ * The restart looks the page up in the TLB again, unless the TLB did not
+ * change since the lookup that failed (tlb->gen; the usual case after a
+ * fault that found no entry: the handler installs a PTE and fills nothing):
+ * that lookup would fail again the same way, with the same victim, so the
+ * walk starts at once. What is counted and emitted is the same.
+ */
 static __attribute__((noinline)) uint8_t *translate_one_miss(struct cpu *c, const char *op,
                                                            vaddr_t va, bool write,
                                                            const struct tlb_entry *e,
@@ -333,10 +348,21 @@ static __attribute__((noinline)) uint8_t *translate_one_miss(struct cpu *c, cons
 {
 	struct access a = {.op = op};
 	uint8_t *host;
+	uint64_t gen = c->tlb.gen;
 	int r = translate_miss(c, &a, va, write, &host, e, victim);
 
-	while (r == XL_RETRY)
-		r = translate(c, &a, va, write, &host);
+	while (r == XL_RETRY) {
+		if (e || c->tlb.gen != gen) {
+			struct tlb_entry *hit;
+
+			host = translate_hit(c, va, write, &hit, &victim);
+			if (host)
+				return host;
+			e = hit;
+			gen = c->tlb.gen;
+		}
+		r = translate_miss(c, &a, va, write, &host, e, victim);
+	}
 	return r == XL_OK ? host : NULL;
 }
 

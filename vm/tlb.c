@@ -58,6 +58,7 @@ void tlb_destroy(struct tlb *t)
  */
 void tlb_renormalize(struct tlb *t)
 {
+	t->gen++;
 	for (unsigned s = 0; s < t->nsets; s++) {
 		struct tlb_entry *set = &t->e[s * t->ways];
 
@@ -93,6 +94,7 @@ struct tlb_entry *tlb_insert(struct tlb *t, uint64_t vpn, uint64_t pfn, uint32_t
 
 void tlb_drop(struct tlb *t, uint64_t vpn)
 {
+	t->gen++;
 	unsigned s = (unsigned)(vpn & t->set_mask);
 	struct tlb_entry *set = &t->e[s * t->ways];
 
@@ -115,6 +117,7 @@ void tlb_invlpg(struct tlb *t, vaddr_t va)
 
 void tlb_flush_all(struct tlb *t)
 {
+	t->gen++;
 	t->flushes++;
 	for (unsigned i = 0; i < TLB_FAST_SLOTS; i++)
 		tlb_disarm_slot(&t->fast[i]);
@@ -126,6 +129,7 @@ void tlb_flush_all(struct tlb *t)
 
 void tlb_flush_pcid(struct tlb *t, unsigned pcid)
 {
+	t->gen++;
 	t->flushes++;
 	for (unsigned s = 0; s < t->nsets; s++) {
 		struct tlb_entry *set = &t->e[s * t->ways];
@@ -144,6 +148,7 @@ void tlb_flush_pcid(struct tlb *t, unsigned pcid)
 
 void tlb_set_pcid(struct tlb *t, unsigned pcid)
 {
+	t->gen++;
 	t->tag = (uint64_t)pcid << TLB_TAG_SHIFT;
 	for (unsigned i = 0; i < TLB_FAST_SLOTS; i++)
 		tlb_disarm_slot(&t->fast[i]);

@@ -76,6 +76,9 @@ struct tlb {
 	unsigned nsets, ways;      /* nsets a power of two */
 	struct tlb_entry *e;       /* nsets * ways, set s at e[s * ways] */
 	uint32_t clock;
+	/* Changes whenever an entry, a stamp or the tag does: while it holds,
+	   a lookup finds what the last one found (and the same victim). */
+	uint64_t gen;
 	uint64_t tag; /* the current PCID << TLB_TAG_SHIFT (0 without PCID) */
 	/* Counted by the CPU: the hits of its slow path (cpu_tlb_hits() adds
 	   those of the inline path) and every miss. */
@@ -126,6 +129,7 @@ static inline void tlb_disarm(struct tlb *t, const struct tlb_entry *e)
 static inline void tlb_make_newest(struct tlb *t, unsigned s, struct tlb_entry *e)
 {
 	e->lru = ++t->clock;
+	t->gen++;
 	if (t->newest[s] != e) {
 		tlb_disarm(t, t->newest[s]);
 		t->newest[s] = e;
