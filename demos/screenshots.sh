@@ -75,6 +75,13 @@ shot brk-moves "$S" "$N"
 N=$(grep '"kind":"stmt"' "$TMP/ev.jsonl" | tail -n 1 | seq_of)
 shot compare-seed-glibc "$S" "$N" --compare seed,glibc
 
+# 5b. Threads: t1's first malloc made an arena in a 64 MiB heap of its own;
+#    the heap panel follows t1's arena (the statement after that malloc).
+S="$ROOT/demos/glibc-threads.ams"
+events "$S"
+N=$(grep '"kind":"stmt"' "$TMP/ev.jsonl" | grep '"text":"expect vmsize == v0 + 8196 + 65536"' | seq_of)
+shot threads-arena "$S" "$N"
+
 # 6. A replay's course under every policy: footprint, RSS and page faults
 #    against the operation (replay --plot, the picture of docs/reference.md).
 "$BIN" replay "$ROOT/demos/traces/malloclab/binary2-bal.rep" --malloc all --no-check \

@@ -628,3 +628,52 @@ Test(step, t_stops_at_each_context_switch_between_parent_and_child, .timeout = 3
 	cr_assert_not_null(strstr(t2, "==== the program has ended normally"), "%s", t2);
 	bin_out_free(&p);
 }
+
+/* The stop whose path line starts with `path` (its text up to the next stop). */
+static char *stop_with_path(const char *out, const char *path)
+{
+	const char *p = strstr(out, path), *start, *end;
+
+	cr_assert_not_null(p, "no stop with '%s' in:\n%s", path, out);
+	for (start = p; start > out && strncmp(start, "---- event #", 12); start--)
+		;
+	end = strstr(p, "---- event #");
+	if (!end)
+		end = p + strlen(p);
+	return strndup(start, (size_t)(end - start));
+}
+
+Test(step, a_thread_s_statements_name_it_and_the_stops_list_the_arenas, .timeout = 60)
+{
+	/* glibc-threads.ams, statement by statement: line 20 (one arena), line
+	   36 in t1 (tid 2) after its first malloc, line 46 in t2 (tid 3), line
+	   48 back in the main thread */
+	char *in = keys("", "n", 20, "q\n");
+	struct bin_out p = run_in("step", demo("glibc-threads.ams"), in);
+	char *first, *t1, *main_again;
+	const char *h;
+	unsigned long long heap;
+
+	cr_assert_eq(p.status, 0, "%s", p.err);
+	first = stop_with_path(p.out, "path  line 20 `p = malloc 1`");
+	cr_expect_null(strstr(first, "arenas"), "arenas listed with one:\n%s", first);
+	t1 = stop_with_path(p.out, "path  line 36 in t2 `expect vmsize");
+	cr_expect_not_null(strstr(t1, "\narenas  tid 2 uses arena 1 of the process's 2\n"), "%s", t1);
+	cr_expect_not_null(strstr(t1, "\n    arena 0 (main_arena)  system 135168, "), "%s", t1);
+	cr_expect_not_null(strstr(t1, "\n  > arena 1  system 135168, "), "%s", t1);
+	h = strstr(t1, "\n      heap 0x");
+	cr_assert_not_null(h, "%s", t1);
+	heap = strtoull(h + strlen("\n      heap "), NULL, 16);
+	cr_expect_eq(heap % (64ULL << 20), 0, "heap %#llx not 64 MiB aligned", heap);
+	cr_expect_not_null(strstr(h, ": 135168 in use, 135168 read-write, 64 MiB reserved\n"), "%s",
+	                   t1);
+	cr_expect_not_null(strstr(p.out, "path  line 46 in t3 `b = malloc 200`"), "%s", p.out);
+	main_again = stop_with_path(p.out, "path  line 48 `expect");
+	cr_expect_not_null(strstr(main_again, "\narenas  tid 1 uses main_arena of the process's 3\n"),
+	                   "%s", main_again);
+	free(first);
+	free(t1);
+	free(main_again);
+	free(in);
+	bin_out_free(&p);
+}

@@ -872,6 +872,17 @@ const char *narrate_stmt(const char *keyword)
 	return NULL;
 }
 
+const char *narrate_task(int tid, int tgid, int main_pid, char *buf, size_t n)
+{
+	if (tid == main_pid || tid <= 0)
+		snprintf(buf, n, "%s", "");
+	else if (tid != tgid)
+		snprintf(buf, n, "t%d", tid);
+	else
+		snprintf(buf, n, "pid %d", tid);
+	return buf;
+}
+
 const char *narrate_pf_error(unsigned error, char *buf, size_t n)
 {
 	snprintf(buf, n, "%s, %s mode, %s%s",

@@ -62,6 +62,11 @@ int narrate_kind(const struct event *ev, char *buf, size_t n);
 /* The view that suits ev: by its kind, else by its function's row. */
 enum narr_view narrate_view(const struct event *ev);
 
+/* How the task a statement runs in is named beside it: "" for the script's
+   program (its first task, main_pid), "t3" for a thread (tid 3: tid is not
+   its group's tgid), "pid 2" for another process. Returns buf. */
+const char *narrate_task(int tid, int tgid, int main_pid, char *buf, size_t n);
+
 /* "write, user mode, page not present" for an x86 #PF error code. */
 const char *narrate_pf_error(unsigned error, char *buf, size_t n);
 

@@ -27,6 +27,8 @@
 #include <unistd.h>
 
 #include "../../kernel_sim/proc.h"
+#include "../../libc/glibc_malloc.h"
+#include "../../libc/pthread.h"
 #include "../../vm/pagetable.h"
 #include "../cli/commands.h"
 #include "narrate.h"
@@ -90,11 +92,14 @@ static void print_path(struct stepper *st, FILE *out, bool color)
 	if (st->cur_stmt < st->sc->nr_stmts) {
 		const struct stmt *s = &st->sc->stmts[st->cur_stmt];
 
-		char loops[80];
+		const struct task *t = st->s->task;
+		char loops[80], who[16] = "";
 
 		session_loop_context(st->s, loops, sizeof(loops));
-		snprintf(stmt, sizeof(stmt), "line %d `%.50s`%s%s%s", s->line, s->text,
-		         loops[0] ? " (" : "", loops, loops[0] ? ")" : "");
+		if (t && st->s->main_task) /* a thread or another process (`in ID`) */
+			narrate_task(t->pid, t->tgid, st->s->main_task->pid, who, sizeof(who));
+		snprintf(stmt, sizeof(stmt), "line %d%s%s `%.50s`%s%s%s", s->line, who[0] ? " in " : "",
+		         who, s->text, loops[0] ? " (" : "", loops, loops[0] ? ")" : "");
 		wrap_item(&w, ev->kind == EV_STMT ? col(color, C_CUR) : "", stmt,
 		          ev->kind == EV_STMT ? col(color, C_RESET) : "");
 	} else {
@@ -409,6 +414,69 @@ static void view_heap(struct stepper *st, FILE *out, bool color)
 	free(h.r);
 }
 
+/* ---- arenas ---------------------------------------------------------- */
+
+#define STEP_MAX_ARENAS 8
+
+struct arenas_out {
+	struct stepper *st;
+	FILE *out;
+	bool color;
+};
+
+/* glibc's arenas, as `show arenas` has them, one line each, when the
+   program has more than one; the statement's thread's arena marked, with
+   its newest heap. Reads lc's process memory (libc_peek_in). */
+static void print_arenas(struct libc *lc, void *ctx)
+{
+	struct arenas_out *ao = ctx;
+	struct glibc_arena_view a[STEP_MAX_ARENAS];
+	const struct task *t = ao->st->s->task;
+	unsigned n = glibc_arenas_view(lc, a, STEP_MAX_ARENAS);
+	int cur;
+
+	if (n < 2 || !t)
+		return;
+	cur = glibc_thread_arena(lc, libc_thread_find(lc, t->pid));
+	fprintf(ao->out, "%sarenas%s  tid %d ", col(ao->color, C_DIM), col(ao->color, C_RESET),
+	        t->pid);
+	if (cur < 0)
+		fprintf(ao->out, "has no arena yet (its first malloc gets one)");
+	else if (cur == 0)
+		fprintf(ao->out, "uses main_arena");
+	else
+		fprintf(ao->out, "uses arena %d", cur);
+	fprintf(ao->out, " of the process's %u\n", n);
+	for (unsigned i = 0; i < n && i < STEP_MAX_ARENAS; i++) {
+		bool mine = (int)a[i].nr == cur;
+
+		fprintf(ao->out, "  %s%s arena %u%s  system %" PRIu64 ", top %" PRIu64 " bytes, %" PRIu64
+		        " thread%s%s%s\n",
+		        mine ? col(ao->color, C_CUR) : "", mine ? ">" : " ", a[i].nr,
+		        a[i].nr ? "" : " (main_arena)", a[i].system_mem, a[i].top_size,
+		        a[i].attached_threads, a[i].attached_threads == 1 ? "" : "s",
+		        a[i].on_free_list ? ", on free_list" : "", mine ? col(ao->color, C_RESET) : "");
+		if (mine && a[i].nr_heaps)
+			fprintf(ao->out,
+			        "      heap %#" PRIx64 ": %" PRIu64 " in use, %" PRIu64
+			        " read-write, %llu MiB reserved%s\n",
+			        a[i].heaps[0].heap, a[i].heaps[0].size, a[i].heaps[0].mprotect_size,
+			        GM_HEAP_MAX_SIZE >> 20, a[i].nr_heaps > 1 ? " (newest heap)" : "");
+	}
+	if (n > STEP_MAX_ARENAS)
+		fprintf(ao->out, "    ... %u arenas in all\n", n);
+}
+
+/* The arenas of the process the statement runs in (glibc, two or more). */
+static void view_arenas(struct stepper *st, FILE *out, bool color)
+{
+	const struct task *t = st->s->task;
+	struct arenas_out ao = {st, out, color};
+
+	if (t && t->mm && t->mm->pgd != PFN_NONE)
+		libc_peek_in(st->s->lc, t->mm->pgd, print_arenas, &ao);
+}
+
 /* The status line: the task, its break and RSS, the machine's free frames
    and faults. The break and RSS are of the address space the views show
    (stepper_view_task), named when it is not the current task's; a task
@@ -480,12 +548,15 @@ void step_print_stop(struct stepper *st, FILE *out, bool color)
 		break;
 	case NV_HEAP:
 		view_heap(st, out, color);
+		view_arenas(st, out, color);
 		break;
 	case NV_MAPS:
 		view_maps(st, out, color);
+		view_arenas(st, out, color);
 		break;
 	case NV_NONE:
 		view_state(st, out, color);
+		view_arenas(st, out, color);
 		break;
 	}
 }

@@ -741,7 +741,7 @@ static int draw_arenas(struct view_gfx *g, const struct view_rect *b, const stru
 		snprintf(lab + strlen(lab), sizeof(lab) - strlen(lab), "%s%d", i ? ", " : "",
 		         a->tids[i]);
 	if (a->nr_tids)
-		x += textf(g, VF_SMALL, x, y, COL_DIM, "  thread%s ", a->nr_tids == 1 ? "" : "s");
+		x += view_text(g, VF_SMALL, x, y, COL_DIM, "  attached: tid ");
 	else
 		x += view_text(g, VF_SMALL, x, y, COL_DIM,
 		               a->on_free_list ? "  no thread (free_list)" : "  no thread");

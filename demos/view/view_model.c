@@ -19,6 +19,7 @@
 #include "../../libc/pthread.h"
 #include "../../vm/panic.h"
 #include "../cli/expr.h"
+#include "../step/narrate.h"
 
 void view_model_init(struct view_model *m)
 {
@@ -407,13 +408,17 @@ static int64_t peek_builtin(void *ctx, int bi)
 /* The label of task id in the session's table ("" for the program). */
 static void task_label(struct session *s, int64_t id, char *buf, size_t n)
 {
+	int main_pid = s->main_task ? s->main_task->pid : 0;
+
 	buf[0] = '\0';
-	if (s->main_task && id == s->main_task->pid)
-		return;
 	for (size_t i = 0; i < s->nr_tasks; i++)
 		if (s->tasks[i].id == id) {
-			/* a forked child has a libc of its own; a thread shares one */
-			snprintf(buf, n, s->tasks[i].owned_lc ? "pid %lld" : "t%lld", (long long)id);
+			const struct task *t = s->tasks[i].task;
+
+			/* once freed (joined, reaped): a forked child has a libc of
+			   its own, a thread shares its process's */
+			narrate_task((int)id, t ? t->tgid : s->tasks[i].owned_lc ? (int)id : 0,
+			             main_pid, buf, n);
 			return;
 		}
 }
