@@ -19,6 +19,7 @@
 
 #include <stdlib.h>
 
+#include "../vm/hostmem.h"
 #include "../vm/pagetable.h"
 #include "../vm/panic.h"
 #include "pgtable.h"
@@ -55,7 +56,7 @@ void mmput(struct kernel *k, struct mm_struct *mm)
 	if (--mm->mm_users == 0) {
 		exit_mmap(k, mm);
 		mm_destroy(mm);
-		free(mm);
+		hostmem_free(mm);
 	}
 	probe_ret(&k->probe, K, "mmput");
 }
@@ -125,7 +126,7 @@ void release_task(struct kernel *k, struct task *t)
 	}
 	__unhash_process(k, t);
 	probe_ret(&k->probe, K, "release_task");
-	free(t);
+	hostmem_free(t);
 }
 
 /*

@@ -18,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../vm/hostmem.h"
 #include "../vm/pagetable.h"
 #include "../vm/panic.h"
 #include "exit.h"
@@ -337,7 +338,7 @@ static struct task *copy_process(struct kernel *k, struct task *parent,
 		probe_ret(&k->probe, K, "copy_process", {"ret", (uint64_t)(int64_t)*err});
 		return NULL;
 	}
-	p = calloc(1, sizeof(*p));
+	p = hostmem_calloc(1, sizeof(*p));
 	if (!p)
 		panic("out of host memory");
 	/* dup_task_struct: what the child inherits; counters start at 0. */

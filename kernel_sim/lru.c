@@ -5,8 +5,8 @@
 #include "lru.h"
 
 #include <errno.h>
-#include <sys/mman.h>
 
+#include "../vm/hostmem.h"
 #include "../vm/panic.h"
 #include "vmstat.h"
 
@@ -41,10 +41,10 @@ int lruvec_init(struct lruvec *l, uint64_t nr_frames)
 		l->nr[i] = 0;
 	}
 	l->nr_frames = nr_frames;
-	/* MAP_NORESERVE: a 4 GiB machine that touched 10 MiB backs 10 MiB/4096 entries. */
-	m = mmap(NULL, nr_frames * sizeof(struct folio), PROT_READ | PROT_WRITE,
-	         MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-	if (m == MAP_FAILED) {
+	/* MAP_NORESERVE (hostmem_map): a 4 GiB machine that touched 10 MiB backs
+	   10 MiB/4096 entries. */
+	m = hostmem_map(nr_frames * sizeof(struct folio), false);
+	if (!m) {
 		l->folios = NULL;
 		return -1;
 	}
@@ -55,7 +55,7 @@ int lruvec_init(struct lruvec *l, uint64_t nr_frames)
 void lruvec_destroy(struct lruvec *l)
 {
 	if (l->folios)
-		munmap(l->folios, l->nr_frames * sizeof(struct folio));
+		hostmem_unmap(l->folios, l->nr_frames * sizeof(struct folio));
 	l->folios = NULL;
 }
 

@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../vm/hostmem.h"
 #include "../vm/pagetable.h"
 #include "../vm/panic.h"
 
@@ -25,17 +26,17 @@ void mm_init(struct mm_struct *mm)
 
 void mm_destroy(struct mm_struct *mm)
 {
-	free(mm->vmas);
+	hostmem_free(mm->vmas);
 	mm->vmas = NULL;
 	mm->nr_vmas = mm->cap_vmas = 0;
-	free(mm->avc);
+	hostmem_free(mm->avc);
 	mm->avc = NULL;
 	mm->nr_avc = mm->cap_avc = 0;
 }
 
 struct mm_struct *mm_alloc(void)
 {
-	struct mm_struct *mm = malloc(sizeof(*mm));
+	struct mm_struct *mm = hostmem_malloc(sizeof(*mm));
 
 	if (!mm)
 		panic("out of host memory");

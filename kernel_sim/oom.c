@@ -12,6 +12,7 @@
 
 #include <stdlib.h>
 
+#include "../vm/hostmem.h"
 #include "../vm/panic.h"
 #include "mmap.h"
 #include "page_alloc.h"
@@ -66,7 +67,7 @@ static struct task *select_bad_process(struct kernel *k, uint64_t totalpages, in
 	int n = 0;
 
 	probe_call(&k->probe, K, "select_bad_process", {"totalpages", totalpages});
-	order = calloc((size_t)k->nr_tasks + 1, sizeof(*order));
+	order = hostmem_calloc((size_t)k->nr_tasks + 1, sizeof(*order));
 	if (!order)
 		panic("out of host memory");
 	for (struct task *t = k->tasks; t && n < k->nr_tasks; t = t->next_task)
@@ -86,7 +87,7 @@ static struct task *select_bad_process(struct kernel *k, uint64_t totalpages, in
 		chosen = order[n];
 		*points = p;
 	}
-	free(order);
+	hostmem_free(order);
 	probe_ret(&k->probe, K, "select_bad_process", {"ret", chosen ? (uint64_t)chosen->pid : 0});
 	return chosen;
 }

@@ -13,6 +13,7 @@
 #include <stdarg.h>
 #include <stdlib.h>
 
+#include "../vm/hostmem.h"
 #include "../vm/pagetable.h"
 #include "../vm/panic.h"
 #include "swap.h"
@@ -283,7 +284,7 @@ void zap_page_range(struct kernel *k, struct mm_struct *mm, vaddr_t start, vaddr
 		buddy_free(&k->buddy, g.free[i], 0);
 	}
 	probe_ret(p, LAYER_KERNEL, "tlb_finish_mmu");
-	free(g.free);
+	hostmem_free(g.free);
 }
 
 pfn_t pgtable_lookup(struct kernel *k, struct mm_struct *mm, vaddr_t va)
@@ -620,7 +621,7 @@ int pgtable_check(struct kernel *k, struct mm_struct *mm, FILE *err)
 		census_report(&c, "pgd pfn %#llx is a %s frame (refcount %d)",
 		              (unsigned long long)mm->pgd, frame_kind_name(f->kind),
 		              frame_refcount(f));
-	c.seen = calloc(k->phys.nr_frames, 1);
+	c.seen = hostmem_calloc(k->phys.nr_frames, 1);
 	if (!c.seen)
 		panic("out of host memory");
 	c.seen[mm->pgd] = 1;
@@ -640,6 +641,6 @@ int pgtable_check(struct kernel *k, struct mm_struct *mm, FILE *err)
 		census_report(&c, "hiwater_rss %llu < rss %llu",
 		              (unsigned long long)mm->hiwater_rss,
 		              (unsigned long long)mm->rss_stat[MM_ANONPAGES]);
-	free(c.seen);
+	hostmem_free(c.seen);
 	return c.broken;
 }

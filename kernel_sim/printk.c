@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../vm/hostmem.h"
 #include "../vm/panic.h"
 #include "kernel.h"
 
@@ -26,7 +27,7 @@ void printk(struct kernel *k, const char *fmt, ...)
 		line[n] = 0;
 	}
 	if (!l->buf) {
-		l->buf = malloc(LOG_BUF_BYTES + 1);
+		l->buf = hostmem_malloc(LOG_BUF_BYTES + 1);
 		if (!l->buf)
 			panic("out of host memory");
 		l->len = 0;
@@ -51,7 +52,7 @@ void printk_show(const struct kernel *k, FILE *out)
 
 void printk_destroy(struct kernel *k)
 {
-	free(k->log.buf);
+	hostmem_free(k->log.buf);
 	k->log.buf = NULL;
 	k->log.len = 0;
 }

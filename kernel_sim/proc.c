@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../vm/hostmem.h"
 #include "../vm/pagetable.h"
 #include "../vm/panic.h"
 #include "oom.h"
@@ -424,7 +425,7 @@ void proc_ps(struct kernel *k, FILE *out)
 	for (const struct task *t = k->tasks; t; t = t->next_task)
 		n++;
 	if (n > cap) {
-		all = malloc(n * sizeof(*all));
+		all = hostmem_malloc(n * sizeof(*all));
 		if (!all)
 			panic("out of host memory");
 	}
@@ -446,5 +447,5 @@ void proc_ps(struct kernel *k, FILE *out)
 		        (int)sizeof(t->comm), t->comm, zombie ? " <defunct>" : "");
 	}
 	if (all != order)
-		free(all);
+		hostmem_free(all);
 }

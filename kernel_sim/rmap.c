@@ -9,8 +9,8 @@
 
 #include <stdarg.h>
 #include <stdlib.h>
-#include <sys/mman.h>
 
+#include "../vm/hostmem.h"
 #include "../vm/pagetable.h"
 #include "../vm/panic.h"
 #include "pgtable.h"
@@ -21,10 +21,9 @@
 int rmap_init(struct kernel *k)
 {
 	size_t bytes = k->phys.nr_frames * sizeof(struct anon_rmap);
-	void *p = mmap(NULL, bytes, PROT_READ | PROT_WRITE,
-	               MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	void *p = hostmem_map(bytes, false);
 
-	if (p == MAP_FAILED)
+	if (!p)
 		return -1;
 	k->anon_rmap = p;
 	k->anon_vmas = NULL;
@@ -37,15 +36,15 @@ int rmap_init(struct kernel *k)
 void rmap_fini(struct kernel *k)
 {
 	if (k->anon_rmap)
-		munmap(k->anon_rmap, k->phys.nr_frames * sizeof(struct anon_rmap));
+		hostmem_unmap(k->anon_rmap, k->phys.nr_frames * sizeof(struct anon_rmap));
 	k->anon_rmap = NULL;
 	for (size_t i = 0; i < k->nr_anon_vmas; i++)
 		if (k->anon_vmas[i]) {
-			free(k->anon_vmas[i]->mms);
-			free(k->anon_vmas[i]);
+			hostmem_free(k->anon_vmas[i]->mms);
+			hostmem_free(k->anon_vmas[i]);
 		}
-	free(k->anon_vmas);
-	free(k->free_ids);
+	hostmem_free(k->anon_vmas);
+	hostmem_free(k->free_ids);
 	k->anon_vmas = NULL;
 	k->free_ids = NULL;
 	k->nr_anon_vmas = k->cap_anon_vmas = k->nr_free_ids = k->cap_free_ids = 0;
@@ -63,7 +62,7 @@ struct anon_vma *anon_vma_by_id(struct kernel *k, uint32_t id)
 /* anon_vma_alloc: a new anon_vma with no links, refcount 0. Ids start at 1. */
 static struct anon_vma *anon_vma_alloc(struct kernel *k)
 {
-	struct anon_vma *av = calloc(1, sizeof(*av));
+	struct anon_vma *av = hostmem_calloc(1, sizeof(*av));
 	uint32_t id;
 
 	if (!av)
@@ -97,8 +96,8 @@ static void put_anon_vma(struct kernel *k, struct anon_vma *av)
 		if (k->nr_free_ids == k->cap_free_ids)
 			GROW_ARRAY(k->free_ids, k->cap_free_ids, 16);
 		k->free_ids[k->nr_free_ids++] = av->id;
-		free(av->mms);
-		free(av);
+		hostmem_free(av->mms);
+		hostmem_free(av);
 		av = parent;
 	}
 }
@@ -291,7 +290,7 @@ static bool mm_seen_before(struct kernel *k, const struct task *t)
 int rmap_check(struct kernel *k, FILE *err)
 {
 	struct rmap_census c = {.err = err};
-	uint32_t *count = calloc(k->phys.nr_frames, sizeof(*count));
+	uint32_t *count = hostmem_calloc(k->phys.nr_frames, sizeof(*count));
 
 	if (!count)
 		panic("out of host memory");
@@ -364,6 +363,6 @@ int rmap_check(struct kernel *k, FILE *err)
 		if (!av->root || av->root->root != av->root)
 			rc_report(&c, "anon_vma %zu: bad root", id);
 	}
-	free(count);
+	hostmem_free(count);
 	return c.broken;
 }

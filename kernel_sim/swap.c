@@ -11,8 +11,8 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 
+#include "../vm/hostmem.h"
 #include "../vm/panic.h"
 #include "overcommit.h"
 #include "pgtable.h"
@@ -35,21 +35,18 @@ uint64_t swap_free_pages(const struct kernel *k)
 
 static void *reserve(uint64_t bytes)
 {
-	void *m = mmap(NULL, bytes, PROT_READ | PROT_WRITE,
-	               MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-
-	return m == MAP_FAILED ? NULL : m;
+	return hostmem_map(bytes, false);
 }
 
 static void swap_info_free(struct swap_info_struct *si)
 {
 	if (si->store)
-		munmap(si->store, si->max * PAGE_SIZE);
+		hostmem_unmap(si->store, si->max * PAGE_SIZE);
 	if (si->cache)
-		munmap(si->cache, si->max * sizeof(*si->cache));
+		hostmem_unmap(si->cache, si->max * sizeof(*si->cache));
 	if (si->swap_map)
-		munmap(si->swap_map, si->max);
-	free(si);
+		hostmem_unmap(si->swap_map, si->max);
+	hostmem_free(si);
 }
 
 int swapon_area(struct kernel *k, uint64_t bytes)
@@ -62,7 +59,7 @@ int swapon_area(struct kernel *k, uint64_t bytes)
 	   larger than the model's bound cannot be backed. */
 	if (bytes < SWAP_MIN_BYTES || bytes > SWAP_MAX_BYTES)
 		return -SIM_EINVAL;
-	si = calloc(1, sizeof(*si));
+	si = hostmem_calloc(1, sizeof(*si));
 	if (!si)
 		panic("out of host memory");
 	si->max = bytes / PAGE_SIZE;

@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../vm/hostmem.h"
 #include "../vm/pagetable.h"
 #include "../vm/panic.h"
 #include "exit.h"
@@ -156,7 +157,7 @@ static void crt_start(void *arg)
 
 struct task *task_create(struct kernel *k, const char *comm)
 {
-	struct task *t = calloc(1, sizeof(*t));
+	struct task *t = hostmem_calloc(1, sizeof(*t));
 
 	if (!t)
 		panic("out of host memory");
@@ -177,8 +178,8 @@ struct task *task_create(struct kernel *k, const char *comm)
 		probe_ret(&k->probe, LAYER_KERNEL, "load_elf_binary",
 		          {"ret", (uint64_t)-SIM_ENOMEM});
 		mm_destroy(t->mm);
-		free(t->mm);
-		free(t);
+		hostmem_free(t->mm);
+		hostmem_free(t);
 		return NULL;
 	}
 	t->next_task = k->tasks;
@@ -215,7 +216,7 @@ void task_destroy(struct kernel *k, struct task *t)
 			*pp = t->sibling;
 	}
 	__unhash_process(k, t);
-	free(t);
+	hostmem_free(t);
 }
 
 void __unhash_process(struct kernel *k, struct task *t)

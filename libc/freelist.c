@@ -45,6 +45,7 @@
 #include <string.h>
 
 #include "../kernel_sim/syscalls.h"
+#include "../vm/hostmem.h"
 #include "../vm/panic.h"
 #include "libc.h"
 
@@ -749,7 +750,7 @@ mmapped:
 		FL_BAD("mmapped chunks hold %llu bytes, libc counts %llu", X(mapped),
 		       X(lc->st.mmapped_bytes));
 out:
-	free(frees);
+	hostmem_free(frees);
 #undef X
 #undef FL_BAD
 	return bad;

@@ -20,9 +20,13 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <uthash.h>
-
+#include "../vm/hostmem.h"
 #include "glibc_malloc.h"
+
+/* uthash's tables belong to the simulation's host memory too */
+#define uthash_malloc(sz) hostmem_malloc(sz)
+#define uthash_free(ptr, sz) hostmem_free(ptr)
+#include <uthash.h>
 
 /* Where a free chunk was found by the bin scan. */
 enum where_kind { W_TCACHE, W_FAST, W_UNSORTED, W_SMALL, W_LARGE };
@@ -125,7 +129,7 @@ static void ck_end(struct ck *c)
 	HASH_ITER(hh, c->set, b, tmp)
 	{
 		HASH_DEL(c->set, b);
-		free(b);
+		hostmem_free(b);
 	}
 }
 
@@ -138,7 +142,7 @@ static void add_binned(struct ck *c, vaddr_t chunk, int kind, unsigned idx)
 		bad(c, "chunk %#llx is in two bins", (unsigned long long)chunk);
 		return;
 	}
-	b = calloc(1, sizeof(*b));
+	b = hostmem_calloc(1, sizeof(*b));
 	if (!b)
 		abort();
 	b->chunk = chunk;
@@ -512,7 +516,7 @@ static void walk_all(struct ck *c, chunk_cb_t cb, void *ctx, bool check)
 static void walk_mmapped(struct ck *c, chunk_cb_t cb, void *ctx, uint64_t *total)
 {
 	size_t n = c->pv->nr_mmapped;
-	vaddr_t *v = n ? malloc(n * sizeof(*v)) : NULL;
+	vaddr_t *v = n ? hostmem_malloc(n * sizeof(*v)) : NULL;
 
 	*total = 0;
 	if (n && !v)
@@ -542,7 +546,7 @@ static void walk_mmapped(struct ck *c, chunk_cb_t cb, void *ctx, uint64_t *total
 			cb(ctx, &ci);
 		}
 	}
-	free(v);
+	hostmem_free(v);
 }
 
 /* The `where` string of a chunk_info lives only during the callback. */

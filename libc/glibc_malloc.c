@@ -19,6 +19,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../vm/hostmem.h"
+
 /* ---- setup ---------------------------------------------------------------- */
 
 static void glibc_init(struct libc *lc)
@@ -39,9 +41,9 @@ void glibc_malloc_release(struct libc *lc)
 
 	if (lc->ops != &malloc_ops_glibc || !pv)
 		return;
-	free(pv->mmapped);
-	free(pv->segs);
-	free(pv);
+	hostmem_free(pv->mmapped);
+	hostmem_free(pv->segs);
+	hostmem_free(pv);
 	lc->priv = NULL;
 }
 
@@ -52,7 +54,7 @@ static vaddr_t *dup_addrs(const vaddr_t *a, size_t n)
 
 	if (!n)
 		return NULL;
-	c = malloc(n * sizeof(*c));
+	c = hostmem_malloc(n * sizeof(*c));
 	if (!c)
 		panic("out of host memory");
 	memcpy(c, a, n * sizeof(*c));
@@ -69,7 +71,7 @@ void glibc_malloc_fork(struct libc *child, const struct libc *parent)
 	child->priv = NULL;
 	if (parent->ops != &malloc_ops_glibc || !pv)
 		return;
-	c = calloc(1, sizeof(*c));
+	c = hostmem_calloc(1, sizeof(*c));
 	if (!c)
 		panic("out of host memory");
 	c->mmapped = dup_addrs(pv->mmapped, pv->nr_mmapped);

@@ -18,6 +18,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../vm/hostmem.h"
+
 /* ---- reading arenas, by the program or by the checker's side door -------- */
 
 struct rd {
@@ -129,7 +131,7 @@ static void out_add(struct glibc_text *o, const char *s, size_t n)
 
 		while (cap < o->len + n + 1)
 			cap *= 2;
-		o->s = realloc(o->s, cap);
+		o->s = hostmem_realloc(o->s, cap);
 		if (!o->s)
 			panic("out of host memory");
 		o->cap = cap;
@@ -510,7 +512,7 @@ void glibc_arenas_dump(struct libc *lc, FILE *out)
 		fprintf(out, "no arena yet: malloc has not run\n");
 		return;
 	}
-	a = calloc(n, sizeof(*a));
+	a = hostmem_calloc(n, sizeof(*a));
 	if (!a)
 		panic("out of host memory");
 	shown = glibc_arenas_view(lc, a, n);
@@ -546,7 +548,7 @@ void glibc_arenas_dump(struct libc *lc, FILE *out)
 
 	for (const struct libc_thread *t = lc->threads; t; t = t->next)
 		nt++;
-	order = calloc(nt ? nt : 1, sizeof(*order));
+	order = hostmem_calloc(nt ? nt : 1, sizeof(*order));
 	if (!order)
 		panic("out of host memory");
 	for (const struct libc_thread *t = lc->threads; t; t = t->next)
@@ -567,7 +569,7 @@ void glibc_arenas_dump(struct libc *lc, FILE *out)
 		else
 			fprintf(out, "thread %d: no arena yet\n", t->tid);
 	}
-	free(order);
+	hostmem_free(order);
 	if (limit)
 		fprintf(out, "narenas %llu, narenas_limit %llu\n", (unsigned long long)narenas,
 		        (unsigned long long)limit);
@@ -576,5 +578,5 @@ void glibc_arenas_dump(struct libc *lc, FILE *out)
 		        "narenas %llu, narenas_limit not set yet (arena_max, or 8 per CPU "
 		        "once arenas outnumber arena_test)\n",
 		        (unsigned long long)narenas);
-	free(a);
+	hostmem_free(a);
 }

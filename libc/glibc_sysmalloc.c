@@ -9,6 +9,7 @@
  */
 #include <stdlib.h>
 
+#include "../vm/hostmem.h"
 #include "glibc_internal.h"
 
 /* ---- host-side bookkeeping (walk/check only) ---------------------------- */
@@ -16,7 +17,7 @@
 static struct glibc_priv *priv_get(struct gm *g)
 {
 	if (!g->lc->priv) {
-		g->lc->priv = calloc(1, sizeof(struct glibc_priv));
+		g->lc->priv = hostmem_calloc(1, sizeof(struct glibc_priv));
 		if (!g->lc->priv)
 			panic("out of host memory");
 	}
@@ -28,9 +29,9 @@ static void priv_put(struct gm *g)
 	struct glibc_priv *pv = g->lc->priv;
 
 	if (pv && pv->nr_mmapped == 0 && pv->nr_segs == 0) {
-		free(pv->mmapped);
-		free(pv->segs);
-		free(pv);
+		hostmem_free(pv->mmapped);
+		hostmem_free(pv->segs);
+		hostmem_free(pv);
 		g->lc->priv = NULL;
 	}
 }

@@ -18,6 +18,7 @@
 #include <string.h>
 
 #include "../kernel_sim/syscalls.h"
+#include "../vm/hostmem.h"
 #include "../vm/panic.h"
 
 static void ops_init(struct libc *lc);
@@ -355,7 +356,7 @@ static uint64_t nat_usable_size(struct libc *lc, vaddr_t p)
 
 static struct memlib *alloc_adapter(const char *name)
 {
-	struct memlib *m = calloc(1, sizeof(*m));
+	struct memlib *m = hostmem_calloc(1, sizeof(*m));
 
 	if (!m)
 		return NULL;
@@ -414,7 +415,7 @@ void memlib_delete(struct memlib *m)
 {
 	if (m && m->lc)
 		panic("plugin %s deleted while bound to a process", m->name);
-	free(m);
+	hostmem_free(m);
 }
 
 /* ---- the memory system of memlib.h ----------------------------------------- */

@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "../kernel_sim/syscalls.h"
+#include "../vm/hostmem.h"
 #include "glibc_malloc.h"
 
 /* A stack in glibc's cache: its struct pthread and mapping (host-side). */
@@ -108,7 +109,7 @@ static int allocate_stack(struct libc *lc, struct libc_thread *t)
 		size = c->size;
 		pd = c->pd;
 		dtv = c->dtv;
-		free(c);
+		hostmem_free(c);
 		/* the DTV is kept and cleared; the TLS set up afresh */
 		libc_memset(lc, dtv + 16, 0, (PTHREAD_DTV_ENTRIES - 1) * 16ULL);
 		init_tls(lc, pd);
@@ -170,14 +171,14 @@ static void free_stacks(struct libc *lc, uint64_t limit)
 		EV(pr(lc), LAYER_LIBC, EV_HEAP, "__nptl_free_stacks", "cached stack unmapped",
 		   {"stack", c->stackblock}, {"size", c->size});
 		libc_munmap(lc, c->stackblock, c->size);
-		free(c);
+		hostmem_free(c);
 	}
 }
 
 /* queue_stack: the stack into the cache, trimmed to 40 MiB. */
 static void queue_stack(struct libc *lc, struct libc_thread *t)
 {
-	struct cached_stack *c = calloc(1, sizeof(*c));
+	struct cached_stack *c = hostmem_calloc(1, sizeof(*c));
 
 	if (!c)
 		panic("out of host memory");
@@ -195,7 +196,7 @@ static void queue_stack(struct libc *lc, struct libc_thread *t)
 
 struct libc_thread *libc_pthread_create(struct libc *lc, int *err)
 {
-	struct libc_thread *t = calloc(1, sizeof(*t));
+	struct libc_thread *t = hostmem_calloc(1, sizeof(*t));
 	struct sim_clone_args args;
 	int64_t tid;
 	int e;
@@ -240,7 +241,7 @@ struct libc_thread *libc_pthread_create(struct libc *lc, int *err)
 	*err = 0;
 	return t;
 fail:
-	free(t);
+	hostmem_free(t);
 	*err = e;
 	probe_ret(pr(lc), LAYER_LIBC, "pthread_create", {"ret", (uint64_t)e});
 	return NULL;
@@ -297,7 +298,7 @@ int libc_pthread_join(struct libc *lc, struct libc_thread *t)
 	/* __nptl_free_tcb -> __nptl_deallocate_stack -> queue_stack */
 	queue_stack(lc, t);
 	probe_ret(pr(lc), LAYER_LIBC, "pthread_join", {"ret", 0});
-	free(t);
+	hostmem_free(t);
 	return 0;
 }
 
@@ -317,13 +318,13 @@ void libc_threads_release(struct libc *lc)
 	for (; t; t = next) {
 		next = t->next;
 		if (t != &lc->main_thread)
-			free(t);
+			hostmem_free(t);
 	}
 	lc->threads = lc->self = &lc->main_thread;
 	lc->main_thread.next = NULL;
 	for (; c; c = cn) {
 		cn = c->next;
-		free(c);
+		hostmem_free(c);
 	}
 	lc->stack_cache = NULL;
 	lc->stack_cache_size = 0;

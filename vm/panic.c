@@ -5,6 +5,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "hostmem.h"
+
 /* Process-wide, as the abort() it announces. */
 static volatile sig_atomic_t panicking;
 
@@ -29,7 +31,7 @@ void panic_at(const char *func, const char *fmt, ...)
 void *grow_array_at(const char *func, void *p, size_t *cap, size_t elem, size_t first)
 {
 	size_t n = *cap ? 2 * *cap : first;
-	void *q = n > *cap ? realloc(p, n * elem) : NULL;
+	void *q = n > *cap ? hostmem_realloc(p, n * elem) : NULL;
 
 	if (!q)
 		panic_at(func, "out of host memory (%zu x %zu bytes)", n, elem);

@@ -23,6 +23,7 @@
 #include <string.h>
 #include <sys/mman.h>
 
+#include "hostmem.h"
 #include "panic.h"
 
 #if defined(__x86_64__)
@@ -36,34 +37,6 @@ _Static_assert(sizeof(struct frame) == 8, "struct frame grew: bytes_per_frame bu
 _Static_assert(FK__COUNT <= 8 && PHYS_MAX_ORDER < 16,
                "struct frame's kind or order field too narrow");
 
-static void *reserve(uint64_t bytes)
-{
-	void *p = mmap(NULL, bytes, PROT_READ | PROT_WRITE,
-	               MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-
-	return p == MAP_FAILED ? NULL : p;
-}
-
-#define HUGE_BYTES (2ULL << 20)
-
-/* reserve() at a 2 MiB boundary, with MADV_HUGEPAGE (a host without
-   transparent huge pages refuses the advice: 4 KiB pages then). */
-static void *reserve_huge(uint64_t bytes)
-{
-	uint8_t *p = reserve(bytes + HUGE_BYTES), *a;
-	uint64_t head;
-
-	if (!p)
-		return NULL;
-	a = (uint8_t *)(((uintptr_t)p + HUGE_BYTES - 1) & ~(uintptr_t)(HUGE_BYTES - 1));
-	head = (uint64_t)(a - p);
-	if (head)
-		munmap(p, head);
-	munmap(a + bytes, HUGE_BYTES - head);
-	madvise(a, bytes, MADV_HUGEPAGE);
-	return a;
-}
-
 int phys_init(struct phys *ph, uint64_t bytes)
 {
 	memset(ph, 0, sizeof(*ph));
@@ -72,14 +45,14 @@ int phys_init(struct phys *ph, uint64_t bytes)
 		return -1;
 	}
 	ph->nr_frames = bytes / PAGE_SIZE;
-	ph->mem = reserve_huge(bytes);
+	ph->mem = hostmem_map(bytes, true);
 	if (!ph->mem)
 		return -1;
-	ph->frames = reserve(ph->nr_frames * sizeof(struct frame));
+	ph->frames = hostmem_map(ph->nr_frames * sizeof(struct frame), false);
 	if (!ph->frames) {
 		int e = errno;
 
-		munmap(ph->mem, bytes);
+		hostmem_unmap(ph->mem, bytes);
 		ph->mem = NULL;
 		errno = e;
 		return -1;
@@ -90,9 +63,9 @@ int phys_init(struct phys *ph, uint64_t bytes)
 void phys_destroy(struct phys *ph)
 {
 	if (ph->mem)
-		munmap(ph->mem, ph->nr_frames * PAGE_SIZE);
+		hostmem_unmap(ph->mem, ph->nr_frames * PAGE_SIZE);
 	if (ph->frames)
-		munmap(ph->frames, ph->nr_frames * sizeof(struct frame));
+		hostmem_unmap(ph->frames, ph->nr_frames * sizeof(struct frame));
 	memset(ph, 0, sizeof(*ph));
 }
 

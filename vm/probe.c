@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "hostmem.h"
 #include "panic.h"
 
 /* A text kept until probe_fini (probe.h, texts). */
@@ -32,14 +33,14 @@ void probe_fini(struct probe *p)
 		struct probe_text *t = p->texts;
 
 		p->texts = t->next;
-		free(t);
+		hostmem_free(t);
 	}
 }
 
 const char *probe_keep_text(struct probe *p, const char *s)
 {
 	size_t n = strlen(s);
-	struct probe_text *t = malloc(sizeof(*t) + n + 1);
+	struct probe_text *t = hostmem_malloc(sizeof(*t) + n + 1);
 
 	if (!t)
 		panic("out of host memory");

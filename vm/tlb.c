@@ -13,6 +13,7 @@
 #include <inttypes.h>
 #include <stdlib.h>
 
+#include "hostmem.h"
 #include "panic.h"
 
 _Static_assert(sizeof(struct tlb_fast) == 1u << TLB_FAST_SHIFT, "cpu.h indexes slots by shifts");
@@ -27,8 +28,8 @@ int tlb_init(struct tlb *t, unsigned entries, unsigned ways)
 	sets = entries / ways;
 	if (sets & (sets - 1))
 		return -1;
-	t->e = calloc(entries, sizeof(*t->e));
-	t->newest = calloc(sets, sizeof(*t->newest));
+	t->e = hostmem_calloc(entries, sizeof(*t->e));
+	t->newest = hostmem_calloc(sets, sizeof(*t->newest));
 	if (!t->e || !t->newest) {
 		tlb_destroy(t);
 		return -1;
@@ -45,8 +46,8 @@ int tlb_init(struct tlb *t, unsigned entries, unsigned ways)
 
 void tlb_destroy(struct tlb *t)
 {
-	free(t->e);
-	free(t->newest);
+	hostmem_free(t->e);
+	hostmem_free(t->newest);
 	*t = (struct tlb){0};
 }
 

@@ -30,6 +30,7 @@
 #include "../../libc/glibc_malloc.h"
 #include "../../libc/process.h"
 #include "../../libc/pthread.h"
+#include "../../vm/hostmem.h"
 #include "../../vm/panic.h"
 #include "commands.h"
 #include "expr.h"
@@ -112,20 +113,20 @@ static void comm_of(const char *path, char comm[16])
 static void free_vars(struct session *s)
 {
 	for (int i = 0; s->arrays && i < s->sc->nr_vars; i++) {
-		free(s->arrays[i].v);
-		free(s->arrays[i].set);
+		hostmem_free(s->arrays[i].v);
+		hostmem_free(s->arrays[i].set);
 	}
-	free(s->arrays);
-	free(s->vars);
-	free(s->defined);
-	free(s->blocks);
-	free(s->armed);
+	hostmem_free(s->arrays);
+	hostmem_free(s->vars);
+	hostmem_free(s->defined);
+	hostmem_free(s->blocks);
+	hostmem_free(s->armed);
 	for (size_t i = 0; i < s->nr_tasks; i++)
 		if (s->tasks[i].owned_lc) {
 			libc_fini(s->tasks[i].lc);
-			free(s->tasks[i].lc);
+			hostmem_free(s->tasks[i].lc);
 		}
-	free(s->tasks);
+	hostmem_free(s->tasks);
 }
 
 struct session *session_create(const struct script *sc, const struct session_opts *o, FILE *err)
@@ -148,7 +149,7 @@ struct session *session_create(const struct script *sc, const struct session_opt
 		fputs(")\n", err);
 		return NULL;
 	}
-	s = calloc(1, sizeof(*s));
+	s = hostmem_calloc(1, sizeof(*s));
 	if (!s) {
 		fputs("out of memory\n", err);
 		plugin_close(pl);
@@ -158,11 +159,11 @@ struct session *session_create(const struct script *sc, const struct session_opt
 	s->sc = sc;
 	s->opts = *o;
 	s->policy = ops->name;
-	s->vars = calloc((size_t)sc->nr_vars + 1, sizeof(*s->vars));
-	s->defined = calloc((size_t)sc->nr_vars + 1, sizeof(*s->defined));
-	s->arrays = calloc((size_t)sc->nr_vars + 1, sizeof(*s->arrays));
-	s->blocks = calloc((size_t)sc->nr_blocks + 1, sizeof(*s->blocks));
-	s->armed = calloc(sc->nr_stmts + 1, sizeof(*s->armed));
+	s->vars = hostmem_calloc((size_t)sc->nr_vars + 1, sizeof(*s->vars));
+	s->defined = hostmem_calloc((size_t)sc->nr_vars + 1, sizeof(*s->defined));
+	s->arrays = hostmem_calloc((size_t)sc->nr_vars + 1, sizeof(*s->arrays));
+	s->blocks = hostmem_calloc((size_t)sc->nr_blocks + 1, sizeof(*s->blocks));
+	s->armed = hostmem_calloc(sc->nr_stmts + 1, sizeof(*s->armed));
 	if (!s->opts.max_stmts)
 		s->opts.max_stmts = SESSION_STMT_BUDGET + sc->nr_stmts;
 	if (!s->vars || !s->defined || !s->arrays || !s->blocks || !s->armed) {
@@ -213,7 +214,7 @@ struct session *session_create(const struct script *sc, const struct session_opt
 fail:
 	plugin_close(s->plugin);
 	free_vars(s);
-	free(s);
+	hostmem_free(s);
 	return NULL;
 }
 
@@ -221,7 +222,7 @@ void session_destroy(struct session *s)
 {
 	if (!s)
 		return;
-	free(s->res.output);
+	hostmem_free(s->res.output);
 	/* The exit of the process: its frames and tables go back first. */
 	probe_set_sink(&s->k.probe, NULL, NULL);
 	/* A caller may have ended the process itself (libc_fini,
@@ -235,7 +236,7 @@ void session_destroy(struct session *s)
 	/* After the kernel: event texts may point into the plugin. */
 	plugin_close(s->plugin);
 	free_vars(s);
-	free(s);
+	hostmem_free(s);
 }
 
 /* ---- expressions ----------------------------------------------------- */
@@ -433,10 +434,10 @@ static int array_store(struct session *s, int idx, int64_t index, int64_t v)
 			cap *= 2;
 		if (cap > SCRIPT_ARRAY_MAX)
 			cap = SCRIPT_ARRAY_MAX;
-		nv = realloc(a->v, cap * sizeof(*nv));
+		nv = hostmem_realloc(a->v, cap * sizeof(*nv));
 		if (nv)
 			a->v = nv;
-		ns = realloc(a->set, cap);
+		ns = hostmem_realloc(a->set, cap);
 		if (ns)
 			a->set = ns;
 		if (!nv || !ns)
@@ -490,7 +491,7 @@ int session_add_task(struct session *s, int64_t id, struct task *t, struct libc 
 {
 	if (s->nr_tasks == s->cap_tasks) {
 		size_t cap = s->cap_tasks ? 2 * s->cap_tasks : 4;
-		struct session_task *nt = realloc(s->tasks, cap * sizeof(*nt));
+		struct session_task *nt = hostmem_realloc(s->tasks, cap * sizeof(*nt));
 
 		if (!nt)
 			return -1;
@@ -572,12 +573,12 @@ static int task_ended(struct session *s, const struct session_task *e, const cha
 static int add_child(struct session *s, int64_t pid)
 {
 	struct task *t = find_task_by_pid(&s->k, (int)pid);
-	struct libc *lc = malloc(sizeof(*lc));
+	struct libc *lc = hostmem_malloc(sizeof(*lc));
 
 	if (!t)
 		panic("fork returned %lld, no such task", (long long)pid);
 	if (!lc || session_add_task(s, pid, t, lc) < 0) {
-		free(lc);
+		hostmem_free(lc);
 		return fail(s, "out of host memory for process %lld", (long long)pid);
 	}
 	libc_fork_child(lc, s->lc, t);
@@ -1189,18 +1190,18 @@ static bool heap_corrupt(struct session *s, const struct stmt *st)
 	if (s->dead || !s->task || !s->task->mm || s->task->mm != s->k.loaded_mm ||
 	    !s->lc->ops->check)
 		return false;
-	m = open_memstream(&text, &len);
+	m = hostmem_open_memstream(&text, &len);
 	if (!m)
 		panic("open_memstream failed");
 	bad = s->lc->ops->check(s->lc, m);
-	fclose(m);
+	hostmem_close_memstream(m, &text, &len);
 	if (bad) {
 		snprintf(s->error, sizeof(s->error),
 		         "%s:%d: the program corrupted its heap (--check): %.*s", s->sc->path,
 		         st->line, (int)strcspn(text, "\n"), text);
 		s->corrupt = true;
 	}
-	free(text);
+	hostmem_free(text);
 	return bad > 0;
 }
 
@@ -1227,7 +1228,7 @@ int session_step(struct session *s)
 		            "(--max-statements N)",
 		            (unsigned long long)s->opts.max_stmts);
 
-	free(r->output);
+	hostmem_free(r->output);
 	memset(r, 0, sizeof(*r));
 	r->idx = idx;
 	r->line = st->line;
@@ -1321,11 +1322,11 @@ int session_step(struct session *s)
 				return fail(s, "'show %s %lld': no process has pid %lld",
 				            script_view_names[st->kw], (long long)pid, (long long)pid);
 		}
-		x.out = open_memstream(&r->output, &r->output_len);
+		x.out = hostmem_open_memstream(&r->output, &r->output_len);
 		if (!x.out)
 			panic("open_memstream failed");
 		sig = task_run(&s->k, s->task, exec_stmt, &x);
-		fclose(x.out);
+		hostmem_close_memstream(x.out, &r->output, &r->output_len);
 		break;
 	default:
 		sig = task_run(&s->k, s->task, exec_stmt, &x);

@@ -7,7 +7,8 @@
 
 #include <stdint.h>
 #include <stdlib.h>
-#include <sys/mman.h>
+
+#include "../../vm/hostmem.h"
 
 #if defined(__SANITIZE_ADDRESS__)
 #define CORO_ASAN 1
@@ -43,12 +44,11 @@ static void coro_entry(unsigned hi, unsigned lo)
 int coro_init(struct coro *c, size_t stack_size, void (*fn)(void *), void *arg)
 {
 	*c = (struct coro){.stack_size = stack_size, .fn = fn, .arg = arg};
-	c->stack = mmap(NULL, stack_size, PROT_READ | PROT_WRITE,
-			MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-	if (c->stack == MAP_FAILED) {
-		c->stack = NULL;
+	/* in the simulation's host memory: a stepper's snapshots hold the
+	   paused coroutine's frames (vm/hostmem.h) */
+	c->stack = hostmem_map(stack_size, false);
+	if (!c->stack)
 		return -1;
-	}
 	if (getcontext(&c->ctx) < 0)
 		return -1;
 	c->ctx.uc_stack.ss_sp = c->stack;
@@ -92,6 +92,6 @@ void coro_yield(struct coro *c)
 void coro_destroy(struct coro *c)
 {
 	if (c->stack)
-		munmap(c->stack, c->stack_size);
+		hostmem_unmap(c->stack, c->stack_size);
 	c->stack = NULL;
 }

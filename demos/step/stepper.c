@@ -1,13 +1,16 @@
 /*
- * stepper.c - pause a running simulation at any event; go back by
- * deterministic re-execution (see stepper.h).
+ * stepper.c - pause a running simulation at any event; go back by restoring
+ * a checkpoint and replaying a bounded number of events (see stepper.h).
  *
  * The coroutine runs the script's statements one after the other with
  * session_step (one execution of a line each: a loop's body as many times as
  * it runs). The stepper's probe sink sees every event and, when
  * the pause condition of the current command holds, yields to the front end
  * from inside the sink: the simulated code is suspended mid-function with
- * every layer's state as it stands.
+ * every layer's state as it stands. A checkpoint is taken the same way: the
+ * sink yields, run() snapshots the arena while the coroutine is suspended,
+ * and resumes it. So a checkpoint at event N and a pause at event N are the
+ * same state, and restoring one resumes from the same point.
  */
 #include "stepper.h"
 
@@ -15,8 +18,22 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../../kernel_sim/swap.h"
 #include "../../kernel_sim/task.h"
+#include "../../vm/hostmem.h"
 #include "../../vm/panic.h"
+#include "../cli/plugin.h"
+
+#if defined(__SANITIZE_ADDRESS__)
+#define STEPPER_ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define STEPPER_ASAN 1
+#endif
+#endif
+#ifdef STEPPER_ASAN
+void *__asan_get_current_fake_stack(void);
+#endif
 
 #define STEPPER_STACK (1u << 20)
 
@@ -81,6 +98,16 @@ static void log_event(struct stepper *st, const struct event *ev)
 		st->log_len++;
 }
 
+/* The seq at which the next checkpoint is due: the window after the one of
+   the latest checkpoint (checkpoints already taken are not taken again when
+   a replay passes them). */
+static uint64_t ckpt_next(const struct stepper *st)
+{
+	const struct stepper_ckpt *last = &st->ckpts[st->nr_ckpts - 1];
+
+	return last->have_cur ? (last->cur.seq / st->ckpt_every + 1) * st->ckpt_every : st->ckpt_every;
+}
+
 static void stepper_sink(void *ctx, const struct event *ev)
 {
 	struct stepper *st = ctx;
@@ -110,20 +137,37 @@ static void stepper_sink(void *ctx, const struct event *ev)
 	}
 	st->cur = *ev;
 	st->have_cur = true;
-	if (should_pause(st, ev))
+	st->events_seen++;
+	st->pause_due = should_pause(st, ev);
+	/* A checkpoint is due every ckpt_every events, but never while a host
+	   resource the arena cannot rewind is open (hostmem_hold): then at the
+	   first event after it is closed. */
+	st->ckpt_due = st->hm && ev->seq >= ckpt_next(st) && !hostmem_held(st->hm);
+	if (st->pause_due || st->ckpt_due)
 		coro_yield(&st->co);
+}
+
+/* Run the coroutine to its end without pausing: the simulated program is
+   killed where it stands (stepper_sink), so that what its statement holds
+   on the host (an open memstream) is released. */
+static void abandon(struct stepper *st)
+{
+	struct hostmem *prev = hostmem_enter(st->hm);
+
+	if (st->started && !st->finished) {
+		st->abandon = true;
+		while (coro_resume(&st->co))
+			;
+	}
+	st->abandon = st->killing = false;
+	hostmem_leave(prev);
 }
 
 /* A fresh session and coroutine, positioned before the first event. */
 static bool rebuild(struct stepper *st, FILE *err)
 {
 	if (st->s) {
-		if (st->started && !st->finished) {
-			st->abandon = true;
-			while (coro_resume(&st->co))
-				;
-		}
-		st->abandon = st->killing = false;
+		abandon(st);
 		coro_destroy(&st->co);
 		session_destroy(st->s);
 		st->s = NULL;
@@ -145,23 +189,141 @@ static bool rebuild(struct stepper *st, FILE *err)
 	return true;
 }
 
+/* The session's state can live in an arena (stepper.h: when it cannot). */
+static bool arena_fits(const struct stepper *st)
+{
+	const char *name = st->opts.policy ? st->opts.policy
+	                   : st->sc->policy ? st->sc->policy : "glibc";
+
+	if (plugin_is_path(name))
+		return false;
+#ifdef STEPPER_ASAN
+	/* with detect_stack_use_after_return, locals live in ASan's fake
+	   frames, outside the coroutine's stack */
+	if (__asan_get_current_fake_stack())
+		return false;
+#endif
+	return true;
+}
+
+/* An arena as large as the simulation may grow: simulated RAM and its
+   per-frame tables, a swap area of the largest size, the rest. MAP_NORESERVE
+   address space: only the pages touched cost host memory. */
+static struct hostmem *arena_create(const struct stepper *st)
+{
+	uint64_t phys = st->opts.kopts.phys_bytes ? st->opts.kopts.phys_bytes : 64ULL << 20;
+	struct hostmem *h = hostmem_create(2 * phys + SWAP_MAX_BYTES + (16ULL << 30));
+
+	return h ? h : hostmem_create(2 * phys + 2 * st->opts.kopts.swap_bytes + (1ULL << 30));
+}
+
+/* Snapshot the arena and the stepper's position (the coroutine is suspended
+   in the sink, or not started). False when host memory runs out. */
+static bool ckpt_take(struct stepper *st)
+{
+	struct stepper_ckpt c = {
+		.have_cur = st->have_cur, .cur = st->cur, .co = st->co, .started = st->started,
+		.cur_stmt = st->cur_stmt, .nr_starts = st->nr_starts, .cap_starts = st->cap_starts,
+		.log_len = st->log_len, .log_head = st->log_head, .starts = st->starts,
+	};
+
+	c.snap = hostmem_snap_take(st->hm, st->nr_ckpts ? st->ckpts[st->nr_ckpts - 1].snap : NULL);
+	if (!c.snap)
+		return false;
+	if (st->nr_ckpts == st->cap_ckpts) {
+		size_t cap = st->cap_ckpts ? 2 * st->cap_ckpts : 64;
+		struct stepper_ckpt *n = realloc(st->ckpts, cap * sizeof(*n));
+
+		if (!n) {
+			hostmem_snap_free(c.snap);
+			return false;
+		}
+		st->ckpts = n;
+		st->cap_ckpts = cap;
+	}
+	st->ckpts[st->nr_ckpts++] = c;
+	st->ckpts_taken++;
+	return true;
+}
+
+/* Keep the checkpoints within their caps: double the interval and keep, of
+   each window of it, the first checkpoint (the one before the first event
+   always). The gap between two kept ones stays within the interval. */
+static void ckpt_thin(struct stepper *st)
+{
+	while (st->nr_ckpts > 1 && (st->nr_ckpts - 1 > STEPPER_CKPT_MAX ||
+	                            hostmem_snaps_bytes(st->hm) > STEPPER_CKPT_BYTES)) {
+		size_t kept = 1;
+
+		if (st->ckpt_every > UINT64_MAX / 4) {
+			/* even one checkpoint is over the cap: keep none but the first */
+			for (size_t i = 1; i < st->nr_ckpts; i++)
+				hostmem_snap_free(st->ckpts[i].snap);
+			st->nr_ckpts = 1;
+			break;
+		}
+		st->ckpt_every *= 2;
+		for (size_t i = 1; i < st->nr_ckpts; i++) {
+			const struct stepper_ckpt *prev = &st->ckpts[kept - 1];
+
+			if (prev->have_cur &&
+			    prev->cur.seq / st->ckpt_every == st->ckpts[i].cur.seq / st->ckpt_every)
+				hostmem_snap_free(st->ckpts[i].snap);
+			else
+				st->ckpts[kept++] = st->ckpts[i];
+		}
+		st->nr_ckpts = kept;
+	}
+}
+
+/* Make the simulation what it was at checkpoint c. */
+static void ckpt_restore(struct stepper *st, const struct stepper_ckpt *c)
+{
+	/* a host resource of the statement paused in would be lost: release it */
+	if (hostmem_held(st->hm))
+		abandon(st);
+	hostmem_snap_restore(st->hm, c->snap);
+	st->co = c->co;
+	st->started = c->started;
+	st->finished = false;
+	st->have_cur = c->have_cur;
+	st->cur = c->cur;
+	st->cur_stmt = c->cur_stmt;
+	st->nr_starts = c->nr_starts;
+	st->cap_starts = c->cap_starts;
+	st->starts = c->starts;
+	st->log_len = c->log_len;
+	st->log_head = c->log_head;
+	st->restores++;
+}
+
 struct stepper *stepper_create(const struct script *sc, const struct session_opts *o,
 			       size_t log_cap, FILE *err)
 {
 	struct stepper *st = calloc(1, sizeof(*st));
+	struct hostmem *prev;
+	bool ok;
 
 	if (!st)
 		return NULL;
 	st->sc = sc;
 	st->opts = *o;
 	st->log_cap = log_cap;
-	if (log_cap && !(st->log = calloc(log_cap, sizeof(*st->log)))) {
-		free(st);
-		return NULL;
+	st->ckpt_every = STEPPER_CKPT_EVERY;
+	if (arena_fits(st))
+		st->hm = arena_create(st);
+	/* the log ring and the statement starts are part of the state a
+	   checkpoint restores: in the arena too */
+	prev = hostmem_enter(st->hm);
+	ok = !log_cap || (st->log = hostmem_calloc(log_cap, sizeof(*st->log)));
+	ok = ok && rebuild(st, err);
+	hostmem_leave(prev);
+	if (ok && st->hm && !ckpt_take(st)) {
+		fputs("out of memory\n", err);
+		ok = false;
 	}
-	if (!rebuild(st, err)) {
-		free(st->log);
-		free(st);
+	if (!ok) {
+		stepper_destroy(st);
 		return NULL;
 	}
 	st->rebuilds = 0;
@@ -170,47 +332,105 @@ struct stepper *stepper_create(const struct script *sc, const struct session_opt
 
 void stepper_destroy(struct stepper *st)
 {
+	struct hostmem *prev;
+
 	if (!st)
 		return;
-	if (st->started && !st->finished) {
-		st->abandon = true;
-		while (coro_resume(&st->co))
-			;
+	if (st->s)
+		abandon(st);
+	prev = hostmem_enter(st->hm);
+	if (st->s) {
+		coro_destroy(&st->co);
+		session_destroy(st->s);
 	}
-	coro_destroy(&st->co);
-	session_destroy(st->s);
-	free(st->log);
-	free(st->starts);
+	hostmem_free(st->log);
+	hostmem_free(st->starts);
+	hostmem_leave(prev);
+	for (size_t i = 0; i < st->nr_ckpts; i++)
+		hostmem_snap_free(st->ckpts[i].snap);
+	free(st->ckpts);
+	hostmem_destroy(st->hm);
 	free(st);
 }
 
-/* Resume the coroutine under the current command until it pauses or ends. */
+/* Resume the coroutine under the current command until it pauses or ends,
+   taking the checkpoints that fall due on the way. */
 static bool run(struct stepper *st)
 {
+	struct hostmem *prev;
+	bool paused = false;
+
 	if (st->finished)
 		return false;
+	prev = hostmem_enter(st->hm);
 	st->started = true;
-	if (!coro_resume(&st->co)) {
-		st->finished = true;
-		return false;
+	for (;;) {
+		st->pause_due = st->ckpt_due = false;
+		if (!coro_resume(&st->co)) {
+			st->finished = true;
+			break;
+		}
+		if (st->ckpt_due) {
+			hostmem_leave(prev);
+			if (!ckpt_take(st))
+				panic("out of host memory for a checkpoint");
+			ckpt_thin(st);
+			hostmem_enter(st->hm);
+		}
+		if (st->pause_due) {
+			paused = true;
+			break;
+		}
 	}
-	return true;
+	hostmem_leave(prev);
+	return paused;
 }
 
-/* Re-execute from the start up to event target (or the end, if earlier).
-   After the end the state is past the last event: even that one is
-   reached again by re-execution. */
+/* The latest checkpoint at or before event target. */
+static const struct stepper_ckpt *ckpt_before(const struct stepper *st, uint64_t target)
+{
+	size_t lo = 1, hi = st->nr_ckpts;
+
+	while (lo < hi) { /* the first one past target */
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (st->ckpts[mid].cur.seq <= target)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return &st->ckpts[lo - 1];
+}
+
+/* Go to event target (or the end, if earlier). Forward: run on. Back (or
+   from the end, past the last event: even that one is reached again):
+   restore the latest checkpoint at or before target and replay from there,
+   or, without checkpoints, re-execute from a rebuilt session. */
 static bool go_to(struct stepper *st, uint64_t target)
 {
+	uint64_t seen;
+	bool r, back = (st->have_cur && target < st->cur.seq) || st->finished;
+
 	if (st->have_cur && target == st->cur.seq && !st->finished)
 		return true;
-	if (!st->have_cur || target < st->cur.seq || st->finished) {
-		if (!rebuild(st, stderr))
+	if (back) {
+		if (st->hm) {
+			ckpt_restore(st, ckpt_before(st, target));
+			if (st->have_cur && st->cur.seq == target) {
+				st->back_replayed = 0;
+				return true;
+			}
+		} else if (!rebuild(st, stderr)) {
 			panic("the session could not be rebuilt");
+		}
 	}
+	seen = st->events_seen;
 	st->cmd = STEP_GOTO;
 	st->target = target;
-	return run(st);
+	r = run(st);
+	if (back)
+		st->back_replayed = st->events_seen - seen;
+	return r;
 }
 
 bool stepper_do(struct stepper *st, enum step_cmd cmd, uint64_t arg)
@@ -253,6 +473,47 @@ bool stepper_do(struct stepper *st, enum step_cmd cmd, uint64_t arg)
 	}
 	st->cmd = cmd;
 	return run(st);
+}
+
+int stepper_check(const struct stepper *st, FILE *err)
+{
+	if (!st->hm)
+		return st->nr_ckpts ? (fprintf(err, "stepper: checkpoints without an arena\n"), -1) : 0;
+	if (!st->nr_ckpts || st->ckpts[0].have_cur) {
+		fprintf(err, "stepper: no checkpoint before the first event\n");
+		return -1;
+	}
+	if (st->nr_ckpts - 1 > STEPPER_CKPT_MAX) {
+		fprintf(err, "stepper: %zu checkpoints, over the cap of %d\n", st->nr_ckpts - 1,
+		        STEPPER_CKPT_MAX);
+		return -1;
+	}
+	if (st->nr_ckpts > 1 && hostmem_snaps_bytes(st->hm) > STEPPER_CKPT_BYTES) {
+		fprintf(err, "stepper: checkpoints hold %zu bytes, over the cap\n",
+		        hostmem_snaps_bytes(st->hm));
+		return -1;
+	}
+	for (size_t i = 1; i < st->nr_ckpts; i++) {
+		const struct stepper_ckpt *c = &st->ckpts[i], *p = &st->ckpts[i - 1];
+
+		if (!c->have_cur || (p->have_cur && p->cur.seq >= c->cur.seq)) {
+			fprintf(err, "stepper: checkpoint %zu (event %llu) out of order\n", i,
+			        (unsigned long long)c->cur.seq);
+			return -1;
+		}
+		if (p->have_cur && c->cur.seq / st->ckpt_every == p->cur.seq / st->ckpt_every) {
+			fprintf(err, "stepper: checkpoints at events %llu and %llu in one window of %llu\n",
+			        (unsigned long long)p->cur.seq, (unsigned long long)c->cur.seq,
+			        (unsigned long long)st->ckpt_every);
+			return -1;
+		}
+	}
+	if (st->have_cur && st->last_seq < st->cur.seq) {
+		fprintf(err, "stepper: at event %llu past the last seen %llu\n",
+		        (unsigned long long)st->cur.seq, (unsigned long long)st->last_seq);
+		return -1;
+	}
+	return hostmem_check(st->hm, err);
 }
 
 const struct event *stepper_log(const struct stepper *st, size_t i)

@@ -9,10 +9,28 @@
  * live and can be read through its read-only accessors; the call path is the
  * probe's stack.
  *
- * Going back is deterministic re-execution: the session is rebuilt from the
- * script and run, silently, up to the wanted event (DESIGN.md, Stepping). The
- * simulation is deterministic for a given script, options and seed, so the
- * state reached is the same one.
+ * Going back restores a checkpoint and replays a bounded number of events
+ * (DESIGN.md, Stepping). The whole host-side state of the simulation (the
+ * session, kernel, libc, simulated RAM, the coroutine's stack, the log ring)
+ * lives in one arena (vm/hostmem.h); a checkpoint is a snapshot of its pages
+ * plus the stepper's own position, taken every ckpt_every events while the
+ * program runs forward (and one before the first event). A step back to
+ * event N restores the latest checkpoint at or before N and re-executes the
+ * events from there to N: at most ckpt_every of them (the bound;
+ * stepper_back_replayed counts them). The simulation is deterministic for a
+ * given script, options and seed, so the events replayed are the ones seen.
+ *
+ * ckpt_every starts at STEPPER_CKPT_EVERY; when there are more than
+ * STEPPER_CKPT_MAX checkpoints or their pages pass STEPPER_CKPT_BYTES, it
+ * doubles and the checkpoints that no longer start a window of ckpt_every
+ * events are dropped, so the bound doubles while host memory stays capped.
+ *
+ * A session whose state the arena cannot hold goes back the old way: the
+ * session is rebuilt from the script and re-executed silently from event 0
+ * (rebuilds counts it). That is a policy loaded from a plugin (its sandbox
+ * process and its own memory are outside), a host that refuses the arena's
+ * reservation (ulimit -v), and sanitizer builds run with
+ * detect_stack_use_after_return (frames live outside the stack).
  */
 #ifndef DEMOS_STEPPER_H
 #define DEMOS_STEPPER_H
@@ -42,6 +60,22 @@ enum step_cmd {
 	STEP_SWITCH,    /* t: to the next context switch (context_switch) */
 };
 
+/* Checkpoints: the first interval, and the caps that double it (stepper.h). */
+#define STEPPER_CKPT_EVERY 4096
+#define STEPPER_CKPT_MAX 256
+#define STEPPER_CKPT_BYTES (256ULL << 20)
+
+/* The simulation at one event: the arena's pages and the stepper's position. */
+struct stepper_ckpt {
+	struct hostmem_snap *snap;
+	bool have_cur;               /* false: before the first event */
+	struct event cur;            /* seq: where it was taken */
+	struct coro co;              /* the paused coroutine (its stack is in snap) */
+	bool started;
+	size_t cur_stmt, nr_starts, cap_starts, log_len, log_head;
+	uint64_t *starts;
+};
+
 struct stepper {
 	const struct script *sc;     /* borrowed */
 	struct session_opts opts;
@@ -67,6 +101,16 @@ struct stepper {
 	                                the number of statement executions so far */
 	size_t nr_starts, cap_starts;
 	int rebuilds;                /* how many times the session was rebuilt */
+	/* Checkpoints (NULL hm: none, going back rebuilds). */
+	struct hostmem *hm;          /* the arena the simulation lives in */
+	struct stepper_ckpt *ckpts;  /* by seq; [0] is before the first event */
+	size_t nr_ckpts, cap_ckpts;
+	uint64_t ckpt_every;         /* the interval, and the bound of a step back */
+	bool ckpt_due, pause_due;    /* the sink asks run() for a checkpoint / a pause */
+	uint64_t events_seen;        /* events the sink saw, replays included */
+	uint64_t back_replayed;      /* events re-executed by the last step back */
+	uint64_t restores;           /* checkpoints restored */
+	uint64_t ckpts_taken;        /* checkpoints taken (dropped ones included) */
 };
 
 /* Boot the session (nothing runs yet: call stepper_do). NULL after a message on err. */
@@ -92,6 +136,9 @@ bool stepper_do(struct stepper *st, enum step_cmd cmd, uint64_t arg);
  * for "q" (quit), -1 for anything else.
  */
 int stepper_parse_key(const char *input, enum step_cmd *cmd, uint64_t *arg);
+
+/* The stepper's invariants (and its arena's): 0, or -1 after a message on err. */
+int stepper_check(const struct stepper *st, FILE *err);
 
 /* The i-th most recent logged event (0 = the current one), or NULL. */
 const struct event *stepper_log(const struct stepper *st, size_t i);
