@@ -27,6 +27,7 @@
 #define TESTS_FUZZ_CMD_H
 
 #include <fcntl.h>
+#include <ftw.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -116,10 +117,25 @@ static FUZZ_CMD_UNUSED int fuzz_run_one(const uint8_t *data, size_t size, FILE *
 
 /* ---- a command line ------------------------------------------------------ */
 
-/* The scratch directory: s.ams and t.rep, made once. */
+static char fuzz_cmd_scratch[] = "/tmp/aftermalloc-fuzz-XXXXXX";
+
+static int fuzz_cmd_rm(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
+{
+	(void)sb, (void)flag, (void)ftw;
+	remove(path);
+	return 0;
+}
+
+/* At exit: the scratch directory and whatever the commands wrote into it. */
+static void fuzz_cmd_cleanup(void)
+{
+	nftw(fuzz_cmd_scratch, fuzz_cmd_rm, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+/* The scratch directory: s.ams and t.rep, made once, removed at exit. */
 static const char *fuzz_cmd_dir(void)
 {
-	static char dir[] = "/tmp/aftermalloc-fuzz-XXXXXX";
+	char *dir = fuzz_cmd_scratch;
 	static bool made;
 	char p[64];
 	FILE *f;
@@ -128,6 +144,7 @@ static const char *fuzz_cmd_dir(void)
 		return dir;
 	if (!mkdtemp(dir))
 		abort();
+	atexit(fuzz_cmd_cleanup);
 	snprintf(p, sizeof(p), "%s/s.ams", dir);
 	f = fopen(p, "w");
 	if (!f)
