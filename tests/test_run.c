@@ -596,6 +596,37 @@ Test(run, json_gives_a_loop_its_variable_and_the_summary_counts_every_pass)
 	bin_out_free(&p);
 }
 
+/* Each statement names the task it ran in: the program, a thread (same pid,
+   its own tid) inside `in t`, a forked child (its own pid) inside `in c`. */
+Test(run, json_names_the_process_and_thread_of_each_statement)
+{
+	struct bin_out p = run_text("t = thread\nin t\n  a = malloc 10\nend\nc = fork\n"
+	                            "in c\n  b = malloc 20\n  exit 0\nend\ns = wait\n",
+	                            "--json");
+	static const int want[][3] = {
+	    {1, 1, 1},  {2, 1, 1}, {3, 1, 2}, {4, 1, 2}, {5, 1, 1},
+	    {6, 1, 1},  {7, 3, 3}, {8, 3, 3}, {9, 3, 3}, {10, 1, 1},
+	};
+	char *line = p.out, *nl;
+	size_t n = 0;
+
+	cr_assert_eq(p.status, 0, "%s%s", p.out, p.err);
+	for (; (nl = strchr(line, '\n')) && strncmp(line, "{\"summary\"", 10); line = nl + 1, n++) {
+		cJSON *o;
+
+		*nl = 0;
+		o = cJSON_Parse(line);
+		cr_assert_not_null(o, "%s", line);
+		cr_assert_lt(n, sizeof(want) / sizeof(want[0]), "%s", line);
+		cr_expect_eq(cJSON_GetObjectItem(o, "line")->valueint, want[n][0], "%s", line);
+		cr_expect_eq(cJSON_GetObjectItem(o, "pid")->valueint, want[n][1], "%s", line);
+		cr_expect_eq(cJSON_GetObjectItem(o, "tid")->valueint, want[n][2], "%s", line);
+		cJSON_Delete(o);
+	}
+	cr_expect_eq(n, sizeof(want) / sizeof(want[0]));
+	bin_out_free(&p);
+}
+
 Test(run, an_expected_death_exits_0_and_an_unexpected_one_1)
 {
 	struct bin_out p = run_text("expect signal SIGABRT SI_TKILL\n"

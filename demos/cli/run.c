@@ -482,6 +482,8 @@ static void json_statement(struct session *s, const struct stmt *st)
 	json_num(o, "line", (uint64_t)st->line);
 	cJSON_AddStringToObject(o, "op", script_stmt_defs[st->op].name);
 	cJSON_AddStringToObject(o, "text", st->text);
+	json_num(o, "pid", (uint64_t)r->pid);
+	json_num(o, "tid", (uint64_t)r->tid);
 	if (st->dest >= 0)
 		cJSON_AddStringToObject(o, "var", s->sc->var_names[st->dest]);
 	else

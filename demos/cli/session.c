@@ -1233,6 +1233,8 @@ int session_step(struct session *s)
 	r->idx = idx;
 	r->line = st->line;
 	r->first_seq = probe_seq(&s->k.probe);
+	r->tid = (int)s->task_id;
+	r->pid = s->task ? s->task->tgid : r->tid; /* (a task gone: its id) */
 	EV(&s->k.probe, LAYER_USER, EV_STMT, d->name, st->text, {"line", (uint64_t)st->line});
 
 	/* A task that ended runs nothing and shows nothing. */

@@ -76,6 +76,7 @@ struct stmt_result {
 	int64_t ret;        /* sbrk's -1 is -1; an address is positive */
 	uint64_t faults;    /* #PF the CPU raised during the statement (resolved or fatal) */
 	uint64_t first_seq; /* seq of the statement's first event (its EV_STMT) */
+	int pid, tid;       /* the task it ran in: tgid and pid as Linux counts them */
 	uint64_t events;    /* events emitted during the statement, EV_STMT included */
 	uint64_t syscalls;  /* EV_SYSCALL events */
 	uint64_t frames_alloc,
