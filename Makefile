@@ -28,7 +28,7 @@ endif
 # Debian packages the build, the tests and the demo need (pkg-config name or file -> package).
 DEB_PACKAGES := pkg-config libcriterion-dev uthash-dev libsdl2-dev libsdl2-ttf-dev \
 	libsdl2-image-dev libcjson-dev fonts-dejavu-core xvfb xauth xdotool strace \
-	python3 sqlite3
+	python3 sqlite3 valgrind
 
 PKGS := libcjson
 SDL_PKGS := sdl2 SDL2_ttf SDL2_image

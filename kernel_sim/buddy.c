@@ -180,9 +180,11 @@ void buddy_init(struct buddy *b, struct phys *ph, struct probe *probe, pfn_t sta
  * low. Halve it high - low times, each time putting the upper half
  * &page[size] on free_area of the halved order and keeping the lower half:
  * an order-3 block at 8 for an order-0 request leaves 12 (order 2),
- * 10 (order 1) and 9 (order 0) free and returns 8.
+ * 10 (order 1) and 9 (order 0) free and returns 8. Inline into
+ * __rmqueue_smallest: nearly every order-0 allocation splits a block.
  */
-static void expand(struct buddy *b, struct probe *p, pfn_t pfn, unsigned low, unsigned high)
+static inline __attribute__((always_inline)) void
+expand(struct buddy *b, struct probe *p, pfn_t pfn, unsigned low, unsigned high)
 {
 	uint64_t size = 1ULL << high;
 

@@ -103,8 +103,10 @@ static inline void add_mm_counter(struct vm_fault *vmf, int member, int64_t valu
 	probe_ret(&vmf->k->probe, K, "add_mm_counter");
 }
 
-/* A zeroed anonymous frame (vma_alloc_zeroed_movable_folio), or PFN_NONE. */
-static inline pfn_t vma_alloc_zeroed_movable_folio(struct vm_fault *vmf)
+/* A zeroed anonymous frame (vma_alloc_zeroed_movable_folio), or PFN_NONE.
+   Inline into both of its callers, as the other steps (see above). */
+static inline __attribute__((always_inline)) pfn_t
+vma_alloc_zeroed_movable_folio(struct vm_fault *vmf)
 {
 	struct kernel *k = vmf->k;
 	pfn_t pfn;

@@ -222,8 +222,8 @@ static __attribute__((noinline)) uint8_t *hw_walk_traced(struct cpu *c, vaddr_t 
 }
 
 /* victim: where the TLB takes the translation (tlb_lookup_victim). */
-static inline uint8_t *hw_walk(struct cpu *c, vaddr_t va, bool write, struct tlb_entry *victim,
-                               unsigned *err)
+static inline __attribute__((always_inline)) uint8_t *
+hw_walk(struct cpu *c, vaddr_t va, bool write, struct tlb_entry *victim, unsigned *err)
 {
 	if (c->probe->sink)
 		return hw_walk_traced(c, va, write, victim, err);
@@ -257,9 +257,13 @@ static int raise_trap(struct cpu *c, struct access *a, int vector, vaddr_t va, u
  * rights it needs; victim: the entry a fill takes): count the miss, walk.
  * The host bytes of va (XL_OK), or the trap was raised and the handler
  * asked for a retry (XL_RETRY) or killed the process (XL_FATAL).
+ * Inline, with the walk and the TLB lookup: a miss (and every page fault,
+ * which makes two) runs as one function, translate_one_miss, rather than
+ * four calls whose prologues cost more than some of their bodies.
  */
-static int translate_miss(struct cpu *c, struct access *a, vaddr_t va, bool write, uint8_t **host,
-                          const struct tlb_entry *e, struct tlb_entry *victim)
+static inline __attribute__((always_inline)) int
+translate_miss(struct cpu *c, struct access *a, vaddr_t va, bool write, uint8_t **host,
+               const struct tlb_entry *e, struct tlb_entry *victim)
 {
 	unsigned err;
 
@@ -283,8 +287,9 @@ static int translate_miss(struct cpu *c, struct access *a, vaddr_t va, bool writ
  * on a supervisor page, a write through a read-only or clean entry)
  * re-walks.
  */
-static inline uint8_t *translate_hit(struct cpu *c, vaddr_t va, bool write, struct tlb_entry **e,
-                                     struct tlb_entry **victim)
+static inline __attribute__((always_inline)) uint8_t *
+translate_hit(struct cpu *c, vaddr_t va, bool write, struct tlb_entry **e,
+              struct tlb_entry **victim)
 {
 	uint64_t vpn = (va >> PAGE_SHIFT) | c->tlb.tag; /* the key (tlb.h) */
 	uint32_t need = (c->user ? TLB_U : 0) | (write ? TLB_W | TLB_D : 0);
@@ -349,9 +354,12 @@ static __attribute__((noinline)) uint8_t *translate_one_miss(struct cpu *c, cons
 	struct access a = {.op = op};
 	uint8_t *host;
 	uint64_t gen = c->tlb.gen;
-	int r = translate_miss(c, &a, va, write, &host, e, victim);
+	int r;
 
-	while (r == XL_RETRY) {
+	for (;;) {
+		r = translate_miss(c, &a, va, write, &host, e, victim);
+		if (r != XL_RETRY)
+			break;
 		if (e || c->tlb.gen != gen) {
 			struct tlb_entry *hit;
 
@@ -361,7 +369,6 @@ static __attribute__((noinline)) uint8_t *translate_one_miss(struct cpu *c, cons
 			e = hit;
 			gen = c->tlb.gen;
 		}
-		r = translate_miss(c, &a, va, write, &host, e, victim);
 	}
 	return r == XL_OK ? host : NULL;
 }
@@ -395,6 +402,31 @@ static int translate_across(struct cpu *c, const char *op, vaddr_t va, unsigned 
 	return translate_two(c, op, 2, vas, w, host);
 }
 
+/* The size bytes at p (1, 2, 4 or 8: check_size), as one host load or
+   store of that size: memcpy of a variable size is a call or a jump table. */
+static inline uint64_t load_bytes(const uint8_t *p, unsigned size)
+{
+	uint64_t v = 0;
+
+	switch (size) {
+	case 8: memcpy(&v, p, 8); break;
+	case 4: memcpy(&v, p, 4); break;
+	case 2: memcpy(&v, p, 2); break;
+	default: v = *p; break;
+	}
+	return v;
+}
+
+static inline void store_bytes(uint8_t *p, uint64_t v, unsigned size)
+{
+	switch (size) {
+	case 8: memcpy(p, &v, 8); break;
+	case 4: memcpy(p, &v, 4); break;
+	case 2: memcpy(p, &v, 2); break;
+	default: *p = (uint8_t)v; break;
+	}
+}
+
 /* The common case of the slow paths: one page (a miss, an older entry of
    the set, a clean or supervisor entry, an unaligned access within it). */
 int cpu_load_slow(struct cpu *c, vaddr_t va, unsigned size, uint64_t *val)
@@ -408,7 +440,7 @@ int cpu_load_slow(struct cpu *c, vaddr_t va, unsigned size, uint64_t *val)
 		host[0] = translate_one(c, "cpu_load", va, false);
 		if (!host[0])
 			return -1;
-		memcpy(&v, host[0], size);
+		v = load_bytes(host[0], size);
 	} else {
 		if (translate_across(c, "cpu_load", va, size, false, host, &n0))
 			return -1;
@@ -430,7 +462,7 @@ int cpu_store_slow(struct cpu *c, vaddr_t va, unsigned size, uint64_t val)
 		host[0] = translate_one(c, "cpu_store", va, true);
 		if (!host[0])
 			return -1;
-		memcpy(host[0], &val, size);
+		store_bytes(host[0], val, size);
 	} else {
 		if (translate_across(c, "cpu_store", va, size, true, host, &n0))
 			return -1;

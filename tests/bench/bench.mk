@@ -9,6 +9,10 @@
 #   make bench-scale    the slower sweeps of docs/performance.md: every policy on
 #                       needle.rep (seed under a time budget), replay time vs
 #                       trace length
+#   make bench-profile  a demand-zero fault's instructions, phase by phase
+#                       (callgrind; tests/bench/fault_profile.sh), into
+#                       $(BENCH_DIR)/fault-profile.json; `run_bench --profile
+#                       F.json...` prints such profiles side by side
 #
 # The model is compiled again, with -O2 -DNDEBUG whatever CONF says, into
 # $(BENCH_DIR)/obj: a debug build in $(BUILD) and the bench build never share
@@ -40,7 +44,7 @@ BENCH_PROGS := tlb copy fault buddy replay host_replay rss frame policies swap l
 BENCH_BINS := $(BENCH_PROGS:%=$(BENCH_DIR)/bench_%)
 BENCH_RUNNER := $(BENCH_DIR)/run_bench
 
-.PHONY: bench bench-build bench-scale
+.PHONY: bench bench-build bench-scale bench-profile
 
 bench: bench-build
 	$(BENCH_RUNNER) --dir $(BENCH_DIR) --trace $(BENCH_TRACE_PATH) \
@@ -51,6 +55,10 @@ bench: bench-build
 bench-scale: bench-build
 	$(BENCH_RUNNER) --dir $(BENCH_DIR) --trace $(BENCH_TRACE_PATH) --scale \
 	  --out $(BENCH_DIR)/scale.json $(BENCH_ARGS)
+
+bench-profile: $(BENCH_DIR)/bench_fault $(BENCH_RUNNER)
+	tests/bench/fault_profile.sh $(BENCH_DIR) $(BENCH_DIR)/fault-profile.json
+	$(BENCH_RUNNER) --profile $(BENCH_DIR)/fault-profile.json
 
 bench-build: $(BENCH_BINS) $(BENCH_DIR)/bench_workloads $(BENCH_RUNNER)
 

@@ -9,6 +9,7 @@
  *                  [--util-traces "DIR ..."]
  *                  [--scale [--budget SECS]]
  *        run_bench --report RESULTS.json...
+ *        run_bench --profile PROFILE.json...
  * The table says each figure's value (the median of its passes), its
  * target, PASS or FAIL, and the spread of the passes; then the details the
  * figures come from, the host (CPU, load average at the start and the end)
@@ -32,6 +33,9 @@
  * --util-traces (bench_util: counts, no time).
  * --scale runs the slower sweeps instead (bench_policies: every policy,
  * trace prefixes) and writes them to FILE.json.
+ * --profile prints, side by side, the instructions per demand-zero fault of
+ * profiles written by tests/bench/fault_profile.sh (`make bench-profile`),
+ * phase by phase: how docs/performance.md quotes them.
  * Exit status: 0 when every figure was measured (met or not: a miss is
  * reported, not an error), 1 when a benchmark failed to run, 2 bad usage
  * or (--report) a file that is not a results file.
@@ -428,6 +432,35 @@ static void report_runs(cJSON **res, int n)
 	       npass == nt ? "PASS" : "FAIL");
 }
 
+/* Reads path's JSON, or NULL after a message. */
+static cJSON *read_json(const char *path)
+{
+	FILE *f = fopen(path, "r");
+	char *text = NULL;
+	size_t len = 0;
+	FILE *m;
+	cJSON *j;
+	int ch;
+
+	if (!f) {
+		fprintf(stderr, "run_bench: %s: %s\n", path, strerror(errno));
+		return NULL;
+	}
+	m = open_memstream(&text, &len);
+	if (!m) {
+		fclose(f);
+		fprintf(stderr, "run_bench: %s: %s\n", path, strerror(errno));
+		return NULL;
+	}
+	while ((ch = getc(f)) != EOF)
+		putc(ch, m);
+	fclose(f);
+	fclose(m);
+	j = cJSON_Parse(text);
+	free(text);
+	return j;
+}
+
 /* --report FILE...: the table of results files written by earlier runs.
    0 printed, 2 a file unreadable or not a results file. */
 static int report_files(char **files, int n)
@@ -440,24 +473,11 @@ static int report_files(char **files, int n)
 		return 2;
 	}
 	for (int i = 0; i < n; i++) {
-		FILE *f = fopen(files[i], "r");
-		char *text = NULL;
-		size_t len = 0;
-		FILE *m = open_memstream(&text, &len);
-		int ch;
-
-		if (!f || !m) {
-			fprintf(stderr, "run_bench: %s: %s\n", files[i], strerror(errno));
-			return 2;
-		}
-		while ((ch = getc(f)) != EOF)
-			putc(ch, m);
-		fclose(f);
-		fclose(m);
-		res[i] = cJSON_Parse(text);
-		free(text);
+		res[i] = read_json(files[i]);
 		if (!res[i] || !cJSON_IsObject(cJSON_GetObjectItem(res[i], "targets"))) {
-			fprintf(stderr, "run_bench: %s: not a results file of run_bench\n", files[i]);
+			if (res[i])
+				fprintf(stderr, "run_bench: %s: not a results file of run_bench\n",
+				        files[i]);
 			for (int k = 0; k <= i; k++)
 				cJSON_Delete(res[k]);
 			return 2;
@@ -472,6 +492,78 @@ static int report_files(char **files, int n)
 	return rc;
 }
 
+/*
+ * --profile FILE...: the phases of a demand-zero write fault, instructions
+ * per fault, one column a profile (tests/bench/fault_profile.sh). The
+ * kernel's functions are inclusive; the CPU's part is the whole less the
+ * kernel's handler, and the handler's rest is what its named callees leave.
+ * 0 printed, 2 a file unreadable or not a profile.
+ */
+static int profile_files(char **files, int n)
+{
+	static const struct {
+		const char *label, *key;
+	} rows[] = {
+	    {"the whole fault (the store, its miss and the retry)", "total"},
+	    {"  the CPU: TLB lookup, walks, #PF, the retried store", NULL},
+	    {"  the kernel: exc_page_fault ... set_pte_at", "exc_trap"},
+	    {"    find_vma", "find_vma"},
+	    {"    __handle_mm_fault's walk (pgtable_alloc_walk)", "pgtable_alloc_walk"},
+	    {"    __alloc_pages (buddy_alloc)", "buddy_alloc"},
+	    {"    clear_page (phys_zero_frame)", "phys_zero_frame"},
+	    {"    the rest: events, checks, rmap, LRU, the PTE", NULL},
+	};
+	const size_t nrows = sizeof(rows) / sizeof(rows[0]);
+	const cJSON *pf[MAX_PASSES];
+	cJSON *doc[MAX_PASSES];
+	int rc = 0, loaded = 0;
+
+	if (n > MAX_PASSES) {
+		fprintf(stderr, "run_bench: --profile: at most %d files\n", MAX_PASSES);
+		return 2;
+	}
+	for (; loaded < n; loaded++) {
+		doc[loaded] = read_json(files[loaded]);
+		pf[loaded] = cJSON_GetObjectItem(doc[loaded], "per_fault");
+		if (!doc[loaded] || !cJSON_IsObject(pf[loaded])) {
+			if (doc[loaded])
+				fprintf(stderr, "run_bench: %s: not a fault profile\n", files[loaded]);
+			cJSON_Delete(doc[loaded]);
+			rc = 2;
+			break;
+		}
+	}
+	if (!rc) {
+		printf("%-54s", "instructions per fault (callgrind)");
+		for (int i = 0; i < n; i++) {
+			const cJSON *c = cJSON_GetObjectItem(doc[i], "label");
+
+			printf(" %10s", cJSON_IsString(c) ? c->valuestring : "?");
+		}
+		printf("\n");
+		for (size_t r = 0; r < nrows; r++) {
+			printf("%-54s", rows[r].label);
+			for (int i = 0; i < n; i++) {
+				double v;
+
+				if (rows[r].key)
+					v = num(pf[i], rows[r].key);
+				else if (r == 1)
+					v = num(pf[i], "total") - num(pf[i], "exc_trap");
+				else
+					v = num(pf[i], "exc_trap") - num(pf[i], "find_vma") -
+					    num(pf[i], "pgtable_alloc_walk") - num(pf[i], "buddy_alloc") -
+					    num(pf[i], "phys_zero_frame");
+				printf(" %10.0f", v);
+			}
+			printf("\n");
+		}
+	}
+	for (int i = 0; i < loaded; i++)
+		cJSON_Delete(doc[i]);
+	return rc;
+}
+
 int main(int argc, char **argv)
 {
 	static const struct option lo[] = {
@@ -480,10 +572,10 @@ int main(int argc, char **argv)
 	    {"budget", required_argument, NULL, 'b'},     {"passes", required_argument, NULL, 'p'},
 	    {"lab-traces", required_argument, NULL, 'l'}, {"record-lib", required_argument, NULL, 'r'},
 	    {"report", no_argument, NULL, 'R'},           {"util-traces", required_argument, NULL, 'u'},
-	    {NULL, 0, NULL, 0}};
+	    {"profile", no_argument, NULL, 'P'},          {NULL, 0, NULL, 0}};
 	const char *dir = NULL, *trace = NULL, *out = NULL, *lab_traces = NULL, *record_lib = NULL;
 	const char *util_traces = NULL;
-	bool do_scale = false, do_report = false;
+	bool do_scale = false, do_report = false, do_profile = false;
 	double budget = 120, t0 = wall_now(), load_start = loadavg();
 	int passes = 5;
 	cJSON *res = cJSON_CreateObject(), *det = cJSON_CreateObject();
@@ -495,10 +587,13 @@ int main(int argc, char **argv)
 	FILE *f;
 	char *s;
 
-	while ((c = getopt_long(argc, argv, "d:t:o:sb:p:l:r:Ru:", lo, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "d:t:o:sb:p:l:r:Ru:P", lo, NULL)) != -1) {
 		switch (c) {
 		case 'R':
 			do_report = true;
+			break;
+		case 'P':
+			do_profile = true;
 			break;
 		case 'u':
 			util_traces = optarg;
@@ -536,13 +631,16 @@ int main(int argc, char **argv)
 			return 2;
 		}
 	}
-	if (do_report && optind < argc)
+	if (do_report && !do_profile && optind < argc)
 		return report_files(argv + optind, argc - optind);
-	if (!dir || !trace || !out || do_report || optind < argc) {
+	if (do_profile && !do_report && optind < argc)
+		return profile_files(argv + optind, argc - optind);
+	if (!dir || !trace || !out || do_report || do_profile || optind < argc) {
 		fprintf(stderr, "usage: run_bench --dir DIR --trace TRACE.rep --out FILE.json "
 		                "[--passes N] [--lab-traces \"T.rep ...\"] [--record-lib LIB.so] "
 		                "[--util-traces \"DIR ...\"] [--scale [--budget SECS]]\n"
-		                "       run_bench --report RESULTS.json...\n");
+		                "       run_bench --report RESULTS.json...\n"
+		                "       run_bench --profile PROFILE.json...\n");
 		return 2;
 	}
 	if (do_scale)
