@@ -170,10 +170,11 @@ static long count(SDL_Surface *s, const struct view_rect *r, uint32_t rgb, bool 
 	return n;
 }
 
-/* The seq of the first event of kind (and function fn, if not NULL) of demo `demo`. */
-static uint64_t find_event_in(const char *demo, const char *kind, const char *fn)
+/* The seq of the first event of demo `demo` of kind (and function fn, if
+   not NULL; at script line `line`, if not 0). */
+static uint64_t first_event(const char *demo, const char *kind, const char *fn, int line)
 {
-	char path[128], line[4096];
+	char path[128], buf[4096];
 	const char *args[] = {"run", script(demo), "--events", path, NULL};
 	uint64_t seq = UINT64_MAX;
 	FILE *f;
@@ -182,18 +183,25 @@ static uint64_t find_event_in(const char *demo, const char *kind, const char *fn
 	cr_assert_eq(run_bin(NULL, 0, args), 0);
 	f = fopen(path, "r");
 	cr_assert_not_null(f);
-	while (seq == UINT64_MAX && fgets(line, sizeof(line), f)) {
-		cJSON *o = cJSON_Parse(line);
+	while (seq == UINT64_MAX && fgets(buf, sizeof(buf), f)) {
+		cJSON *o = cJSON_Parse(buf);
 		const cJSON *k = cJSON_GetObjectItem(o, "kind"), *n = cJSON_GetObjectItem(o, "fn");
+		const cJSON *l = cJSON_GetObjectItem(o, "line");
 
 		if (cJSON_IsString(k) && strcmp(k->valuestring, kind) == 0 &&
-		    (!fn || (cJSON_IsString(n) && strcmp(n->valuestring, fn) == 0)))
+		    (!fn || (cJSON_IsString(n) && strcmp(n->valuestring, fn) == 0)) &&
+		    (!line || (cJSON_IsNumber(l) && l->valueint == line)))
 			seq = (uint64_t)cJSON_GetObjectItem(o, "seq")->valuedouble;
 		cJSON_Delete(o);
 	}
 	fclose(f);
-	cr_assert_neq(seq, UINT64_MAX, "no %s event in %s", kind, demo);
+	cr_assert_neq(seq, UINT64_MAX, "no %s event (line %d) in %s", kind, line, demo);
 	return seq;
+}
+
+static uint64_t find_event_in(const char *demo, const char *kind, const char *fn)
+{
+	return first_event(demo, kind, fn, 0);
 }
 
 static uint64_t find_event(const char *kind, const char *fn)
@@ -381,7 +389,14 @@ Test(view, layout_tiles_each_side_without_overlap)
 		}
 }
 
-Test(view, window_under_xvfb_takes_keys_and_quits_with_0, .timeout = 90)
+/*
+ * Under Xvfb: the viewer's window on demo (with extra options opts), the
+ * xdotool commands `actions` run in it ($w is the window), then q. The
+ * exit status of the session: 0 when the viewer quit with 0, 124 when it
+ * did not quit on q, 3 when no window came. Skips without xvfb-run or
+ * xdotool.
+ */
+static int xvfb_session(const char *demo, const char *opts, const char *actions)
 {
 	char cmd[2048];
 	int st;
@@ -391,21 +406,28 @@ Test(view, window_under_xvfb_takes_keys_and_quits_with_0, .timeout = 90)
 		    "xvfb-run or xdotool is missing (make deps installs xvfb and xdotool)");
 	/* The window's pid is known to the inner shell; xdotool waits for the
 	   window, then types into it. `timeout` bounds a viewer that would not quit. */
-	snprintf(
-	    cmd, sizeof(cmd),
-	    "xvfb-run -a -s '-screen 0 1280x1024x24' sh -c '"
-	    "ASAN_OPTIONS=detect_leaks=0 timeout 40 \"%s\" view \"%s\" 2>\"%s/xerr\" & pid=$!; "
-	    "w=$(timeout 20 xdotool search --sync --name aftermalloc | head -n1); "
-	    "[ -n \"$w\" ] || { kill $pid; exit 3; }; "
-	    "xdotool windowactivate --sync $w 2>/dev/null || xdotool windowfocus $w 2>/dev/null; "
-	    "for k in s s n f; do xdotool key --window $w $k; sleep 0.2; done; "
-	    "xdotool key --window $w q; wait $pid' >/dev/null 2>&1",
-	    bin(), script("seed-walk.ams"), tmpdir);
+	snprintf(cmd, sizeof(cmd),
+	         "xvfb-run -a -s '-screen 0 1280x1024x24' sh -c '"
+	         "ASAN_OPTIONS=detect_leaks=0 timeout 40 \"%s\" view \"%s\" %s 2>\"%s/xerr\" & "
+	         "pid=$!; "
+	         "w=$(timeout 20 xdotool search --sync --name aftermalloc | head -n1); "
+	         "[ -n \"$w\" ] || { kill $pid; exit 3; }; "
+	         "xdotool windowactivate --sync $w 2>/dev/null || xdotool windowfocus $w "
+	         "2>/dev/null; %s; "
+	         "xdotool key --window $w q; wait $pid' >/dev/null 2>&1",
+	         bin(), script(demo), opts, tmpdir, actions);
 	st = system(cmd);
 	cr_assert(WIFEXITED(st), "xvfb-run did not exit");
-	cr_expect_eq(WEXITSTATUS(st), 0,
-	             "the viewer under Xvfb exited %d (124: it did not quit on q; 3: no window)",
-	             WEXITSTATUS(st));
+	return WEXITSTATUS(st);
+}
+
+Test(view, window_under_xvfb_takes_keys_and_quits_with_0, .timeout = 90)
+{
+	int rc = xvfb_session("seed-walk.ams", "",
+	                      "for k in s s n f; do xdotool key --window $w $k; sleep 0.2; done");
+
+	cr_expect_eq(rc, 0,
+	             "the viewer under Xvfb exited %d (124: it did not quit on q; 3: no window)", rc);
 }
 
 /* Under memory pressure the buddy panel shows the watermarks, the LRU lists
@@ -628,27 +650,7 @@ Test(view, shared_frames_are_drawn_after_fork_and_both_address_spaces_side_by_si
 /* The first statement event at `line` of demo (its EV_STMT's seq). */
 static uint64_t stmt_at_line(const char *demo, int line)
 {
-	char path[128], buf[4096];
-	const char *args[] = {"run", script(demo), "--events", path, NULL};
-	uint64_t seq = UINT64_MAX;
-	FILE *f;
-
-	snprintf(path, sizeof(path), "%s/events.jsonl", tmpdir);
-	cr_assert_eq(run_bin(NULL, 0, args), 0);
-	f = fopen(path, "r");
-	cr_assert_not_null(f);
-	while (seq == UINT64_MAX && fgets(buf, sizeof(buf), f)) {
-		cJSON *o = cJSON_Parse(buf);
-		const cJSON *k = cJSON_GetObjectItem(o, "kind"), *l = cJSON_GetObjectItem(o, "line");
-
-		if (cJSON_IsString(k) && !strcmp(k->valuestring, "stmt") && cJSON_IsNumber(l) &&
-		    l->valueint == line)
-			seq = (uint64_t)cJSON_GetObjectItem(o, "seq")->valuedouble;
-		cJSON_Delete(o);
-	}
-	fclose(f);
-	cr_assert_neq(seq, UINT64_MAX, "no statement at line %d of %s", line, demo);
-	return seq;
+	return first_event(demo, "stmt", NULL, line);
 }
 
 /* The line of `show maps` (run by the binary on the first `lines` lines of
@@ -918,4 +920,20 @@ Test(view, a_thread_s_arena_heap_is_drawn_with_its_prot_none_reservation, .timeo
 		cr_expect_eq(run_bin(err, sizeof(err), bad), 2);
 		cr_expect_not_null(strstr(err, "--arena: 'x' is not an arena number"), "%s", err);
 	}
+}
+
+Test(view, under_xvfb_a_and_A_cycle_the_arenas_and_p_the_processes, .timeout = 90)
+{
+	/* glibc-threads.ams from the statement after t1's first malloc (two
+	   arenas): a, a, A, p, P, n, a, a click in the heap panel's selector */
+	char opts[64];
+	int rc;
+
+	snprintf(opts, sizeof(opts), "--at %llu",
+	         (unsigned long long)stmt_at_line("glibc-threads.ams", 36));
+	rc = xvfb_session("glibc-threads.ams", opts,
+	                  "for k in a a shift+a p shift+p n a; do xdotool key --window $w $k; "
+	                  "sleep 0.2; done; xdotool mousemove --window $w 330 126 click 1; sleep 0.2");
+	cr_expect_eq(rc, 0,
+	             "the viewer under Xvfb exited %d (124: it did not quit on q; 3: no window)", rc);
 }

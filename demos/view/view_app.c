@@ -715,6 +715,9 @@ static void details(struct view_app *a, const struct view_hit *h, int x, int y)
 			pop_add(a, "where: %s", c->where);
 		pop_add(a, "flag bits %#" PRIx64 "%s%s%s", c->flags, c->flags & 1 ? " P" : "",
 		        c->flags & 2 ? " M" : "", c->flags & 4 ? " A" : "");
+		if (m->nr_arenas > 1 && !c->mmapped)
+			pop_add(a, "%s%.0u%s", c->arena ? "arena " : "main_arena", c->arena,
+			        c->arena ? " (A bit: heap_for_ptr finds its heap_info)" : "");
 		break;
 	}
 	case HIT_PTE: {

@@ -531,6 +531,20 @@ static void draw_space(struct view_gfx *g, struct view_rect b, const struct view
 		}
 		const struct vm_area_struct *a = &vmas[v->vma];
 		uint32_t c = vma_col[a->kind >= 0 && a->kind <= VMA_STACK ? a->kind : VMA_ANON];
+		const char *name = vma_name[a->kind <= VMA_STACK ? a->kind : 4];
+		char arena_name[16];
+
+		/* a mapping inside a glibc heap reservation: its arena's */
+		for (unsigned i = 1; hb == 0 && i < m->nr_arenas; i++)
+			for (unsigned j = 0; j < m->arenas[i].nr_heaps; j++) {
+				const struct vm_heap *h = &m->arenas[i].heaps[j];
+
+				if (a->vm_start >= h->start && a->vm_end <= h->start + h->reserved) {
+					snprintf(arena_name, sizeof(arena_name), "arena %u",
+					         m->arenas[i].nr);
+					name = arena_name;
+				}
+			}
 		int hh = v->h - 2 > 1 ? v->h - 2 : 1;
 
 		fill(g, bx, v->y + 1, bw, hh, c);
@@ -542,8 +556,7 @@ static void draw_space(struct view_gfx *g, struct view_rect b, const struct view
 
 		if (v->h >= sh && narrow) {
 			/* name, then size and rights, each clipped to the column */
-			view_text_clip(g, VF_BOLD, lx, ly, lw, c,
-			               vma_name[a->kind <= VMA_STACK ? a->kind : 4]);
+			view_text_clip(g, VF_BOLD, lx, ly, lw, c, name);
 			ly += lh;
 			if (v->h >= sh + lh) {
 				snprintf(s1, sizeof(s1), "%s %c%c%c", s2,
@@ -554,9 +567,9 @@ static void draw_space(struct view_gfx *g, struct view_rect b, const struct view
 				ly += sh;
 			}
 		} else if (v->h >= sh) {
-			textf(g, VF_BOLD, lx, ly, c, "%s",
-			      vma_name[a->kind <= VMA_STACK ? a->kind : 4]);
-			textf(g, VF_SMALL, lx + 7 * g->font[VF_BOLD].adv, ly + 1, COL_TEXT,
+			textf(g, VF_BOLD, lx, ly, c, "%s", name);
+			textf(g, VF_SMALL, lx + (strlen(name) > 6 ? 8 : 7) * g->font[VF_BOLD].adv,
+			      ly + 1, COL_TEXT,
 			      "%s %c%c%c", s2, a->vm_flags & VM_READ ? 'r' : '-',
 			      a->vm_flags & VM_WRITE ? 'w' : '-',
 			      a->vm_flags & VM_EXEC ? 'x' : '-');
