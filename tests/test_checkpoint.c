@@ -27,16 +27,22 @@
 
 /* ---- the arena ------------------------------------------------------------ */
 
+/* check(x, FILE *) returns 0, else the test fails with what it printed. */
+#define assert_checks(check, x)                                                                    \
+	do {                                                                                       \
+		char *msg_ = NULL;                                                                 \
+		size_t len_ = 0;                                                                   \
+		FILE *f_ = open_memstream(&msg_, &len_);                                           \
+		int r_ = check((x), f_);                                                           \
+                                                                                                   \
+		fclose(f_);                                                                        \
+		cr_assert_eq(r_, 0, "%s", msg_);                                                   \
+		free(msg_);                                                                        \
+	} while (0)
+
 static void check_arena(const struct hostmem *h)
 {
-	char *msg = NULL;
-	size_t len = 0;
-	FILE *f = open_memstream(&msg, &len);
-	int r = hostmem_check(h, f);
-
-	fclose(f);
-	cr_assert_eq(r, 0, "%s", msg);
-	free(msg);
+	assert_checks(hostmem_check, h);
 }
 
 Test(hostmem, without_an_arena_the_calls_are_libcs)
@@ -297,14 +303,7 @@ static void forward_matches(struct stepper *st, const struct stream *s, int n, c
 
 static void check_stepper(const struct stepper *st)
 {
-	char *msg = NULL;
-	size_t len = 0;
-	FILE *f = open_memstream(&msg, &len);
-	int r = stepper_check(st, f);
-
-	fclose(f);
-	cr_assert_eq(r, 0, "%s", msg);
-	free(msg);
+	assert_checks(stepper_check, st);
 }
 
 /* What the steppers show at the end, and the final figures. */
@@ -377,6 +376,7 @@ static void back_and_forth(const char *path, uint64_t every)
 	st = stepper_create(sc, &o, 64, stderr);
 	cr_assert_not_null(st);
 	st->ckpt_every = every; /* many checkpoints in a short demo */
+	st->ckpt_fixed = true;
 	/* forward in several strides, with the events checked on the way */
 	forward_matches(st, &s, 30, path);
 	stepper_do(st, STEP_GOTO, s.first + s.n / 3);
@@ -492,6 +492,39 @@ Test(checkpoint, a_step_back_at_the_end_of_a_long_loop_replays_at_most_the_bound
 	cr_assert_geq(st->restores, 6);
 	/* the whole back-stepping re-executed a small part of the run */
 	check_stepper(st);
+	stepper_destroy(st);
+	script_free(sc);
+	unlink(path);
+	free(path);
+}
+
+Test(checkpoint, a_large_simulated_ram_makes_checkpoints_rarer_not_slower, .timeout = 120)
+{
+	struct session_opts o;
+	struct script *sc;
+	struct stepper *st;
+	char *path = long_script(3000);
+	uint64_t end;
+
+	cr_assert_eq(script_load(NULL, path, &sc, stderr), 0);
+	session_default_opts(&o);
+	o.kopts.phys_bytes = 4ULL << 30;
+	st = stepper_create(sc, &o, 64, stderr);
+	cr_assert_not_null(st);
+	cr_assert_not_null(st->hm);
+	cr_assert_not(stepper_do(st, STEP_END, 0));
+	end = st->cur.seq;
+	/* a checkpoint reads the page map of 4 GiB and the per-frame tables:
+	   the interval grew so that each costs a sixteenth of the events */
+	cr_assert_gt(st->ckpt_every, 8 * STEPPER_CKPT_EVERY, "interval %" PRIu64, st->ckpt_every);
+	cr_assert_lt(st->ckpts_taken, 8, "%" PRIu64 " checkpoints over %" PRIu64 " events",
+	             st->ckpts_taken, end);
+	cr_assert_leq(hostmem_snaps_bytes(st->hm), STEPPER_CKPT_BYTES);
+	check_stepper(st);
+	cr_assert(stepper_do(st, STEP_BACK, 0));
+	cr_assert(stepper_do(st, STEP_BACK_STMT, 0));
+	cr_assert_leq(st->back_replayed, st->ckpt_every);
+	cr_assert_eq(st->rebuilds, 0);
 	stepper_destroy(st);
 	script_free(sc);
 	unlink(path);

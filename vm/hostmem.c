@@ -556,6 +556,7 @@ struct hostmem_snap {
 	uint32_t *idx;        /* their page numbers, ascending */
 	struct hm_page **pg;
 	size_t own;           /* pages this snapshot allocated */
+	size_t read;          /* bytes taking it read: pagemap entries, touched pages */
 };
 
 /* Sanitizer builds: ASan poisons the frames of the coroutine stack that lives
@@ -615,6 +616,7 @@ struct hostmem_snap *hostmem_snap_take(struct hostmem *h, const struct hostmem_s
 		size_t n = np - c < HM_PM_CHUNK ? np - c : HM_PM_CHUNK;
 
 		hm_touched(h, c, n, touched);
+		s->read += n * sizeof(uint64_t);
 		for (size_t k = 0; k < n; k++) {
 			size_t i = c + k;
 			const uint8_t *p = h->base + i * HM_PAGE;
@@ -622,6 +624,7 @@ struct hostmem_snap *hostmem_snap_take(struct hostmem *h, const struct hostmem_s
 
 			if (!touched[k])
 				continue;
+			s->read += HM_PAGE;
 			while (prev && j < prev->nr && prev->idx[j] < i)
 				j++;
 			if (prev && j < prev->nr && prev->idx[j] == i &&
@@ -725,6 +728,11 @@ void hostmem_snap_free(struct hostmem_snap *s)
 size_t hostmem_snap_pages(const struct hostmem_snap *s)
 {
 	return s->nr;
+}
+
+size_t hostmem_snap_read(const struct hostmem_snap *s)
+{
+	return s->read;
 }
 
 size_t hostmem_snaps_bytes(const struct hostmem *h)

@@ -150,6 +150,9 @@ void hostmem_snap_restore(struct hostmem *h, const struct hostmem_snap *s);
 void hostmem_snap_free(struct hostmem_snap *s);
 /* Pages s stores (shared ones included). */
 size_t hostmem_snap_pages(const struct hostmem_snap *s);
+/* Bytes taking s read (the page map's entries and the pages the host backs):
+   what it cost, as a count. */
+size_t hostmem_snap_read(const struct hostmem_snap *s);
 /* Host bytes of the pages all snapshots of h hold (a shared page once):
    what a cap on snapshot memory counts. hostmem_destroy(h) frees none of
    them: free the snapshots first. */

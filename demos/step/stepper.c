@@ -246,15 +246,47 @@ static bool ckpt_take(struct stepper *st)
 	return true;
 }
 
-/* Keep the checkpoints within their caps: double the interval and keep, of
-   each window of it, the first checkpoint (the one before the first event
-   always). The gap between two kept ones stays within the interval. */
-static void ckpt_thin(struct stepper *st)
+/* Keep, of each window of ckpt_every events, the first checkpoint (the one
+   before the first event always): the gap between two kept ones stays within
+   the interval. */
+static void ckpt_regroup(struct stepper *st)
 {
+	size_t kept = 1;
+
+	for (size_t i = 1; i < st->nr_ckpts; i++) {
+		const struct stepper_ckpt *prev = &st->ckpts[kept - 1];
+
+		if (prev->have_cur &&
+		    prev->cur.seq / st->ckpt_every == st->ckpts[i].cur.seq / st->ckpt_every)
+			hostmem_snap_free(st->ckpts[i].snap);
+		else
+			st->ckpts[kept++] = st->ckpts[i];
+	}
+	st->nr_ckpts = kept;
+}
+
+/*
+ * After a checkpoint: keep checkpoints cheap and within their caps. Taking
+ * one read `read` bytes; an event of the stepped simulation costs about as
+ * much as reading STEPPER_CKPT_READ_PER_EVENT of them, so an interval of
+ * 16 * read / STEPPER_CKPT_READ_PER_EVENT events keeps checkpoints to about a
+ * sixteenth of the run (a counted rule, never a timed one: the same script
+ * checkpoints at the same events). Past the caps, the interval doubles too.
+ * Each doubling drops the checkpoints that no longer start a window.
+ */
+static void ckpt_adapt(struct stepper *st, size_t read)
+{
+	uint64_t need = st->ckpt_fixed ? 0 : 16 * (uint64_t)read / STEPPER_CKPT_READ_PER_EVENT;
+	bool grew = false;
+
+	while (st->ckpt_every < need && st->ckpt_every <= UINT64_MAX / 4) {
+		st->ckpt_every *= 2;
+		grew = true;
+	}
+	if (grew)
+		ckpt_regroup(st);
 	while (st->nr_ckpts > 1 && (st->nr_ckpts - 1 > STEPPER_CKPT_MAX ||
 	                            hostmem_snaps_bytes(st->hm) > STEPPER_CKPT_BYTES)) {
-		size_t kept = 1;
-
 		if (st->ckpt_every > UINT64_MAX / 4) {
 			/* even one checkpoint is over the cap: keep none but the first */
 			for (size_t i = 1; i < st->nr_ckpts; i++)
@@ -263,16 +295,7 @@ static void ckpt_thin(struct stepper *st)
 			break;
 		}
 		st->ckpt_every *= 2;
-		for (size_t i = 1; i < st->nr_ckpts; i++) {
-			const struct stepper_ckpt *prev = &st->ckpts[kept - 1];
-
-			if (prev->have_cur &&
-			    prev->cur.seq / st->ckpt_every == st->ckpts[i].cur.seq / st->ckpt_every)
-				hostmem_snap_free(st->ckpts[i].snap);
-			else
-				st->ckpts[kept++] = st->ckpts[i];
-		}
-		st->nr_ckpts = kept;
+		ckpt_regroup(st);
 	}
 }
 
@@ -374,7 +397,7 @@ static bool run(struct stepper *st)
 			hostmem_leave(prev);
 			if (!ckpt_take(st))
 				panic("out of host memory for a checkpoint");
-			ckpt_thin(st);
+			ckpt_adapt(st, hostmem_snap_read(st->ckpts[st->nr_ckpts - 1].snap));
 			hostmem_enter(st->hm);
 		}
 		if (st->pause_due) {

@@ -20,15 +20,18 @@
  * stepper_back_replayed counts them). The simulation is deterministic for a
  * given script, options and seed, so the events replayed are the ones seen.
  *
- * ckpt_every starts at STEPPER_CKPT_EVERY; when there are more than
- * STEPPER_CKPT_MAX checkpoints or their pages pass STEPPER_CKPT_BYTES, it
- * doubles and the checkpoints that no longer start a window of ckpt_every
- * events are dropped, so the bound doubles while host memory stays capped.
+ * ckpt_every starts at STEPPER_CKPT_EVERY and doubles: while a checkpoint
+ * costs more than a sixteenth of the events between two (counted in bytes
+ * read, STEPPER_CKPT_READ_PER_EVENT; a large --phys makes each one read
+ * more), and when there are more than STEPPER_CKPT_MAX checkpoints or their
+ * pages pass STEPPER_CKPT_BYTES. The checkpoints that no longer start a
+ * window of ckpt_every events are dropped: the bound grows while host memory
+ * stays capped and checkpoints a small part of the run.
  *
  * A session whose state the arena cannot hold goes back the old way: the
  * session is rebuilt from the script and re-executed silently from event 0
- * (rebuilds counts it). That is a policy loaded from a plugin (its sandbox
- * process and its own memory are outside), a host that refuses the arena's
+ * (rebuilds counts it). That is a policy loaded from a plugin (its globals
+ * live in the loaded object, outside the arena), a host that refuses the arena's
  * reservation (ulimit -v), and sanitizer builds run with
  * detect_stack_use_after_return (frames live outside the stack).
  */
@@ -64,6 +67,8 @@ enum step_cmd {
 #define STEPPER_CKPT_EVERY 4096
 #define STEPPER_CKPT_MAX 256
 #define STEPPER_CKPT_BYTES (256ULL << 20)
+/* Bytes a checkpoint reads for the cost of one event run (stepper.c, ckpt_adapt). */
+#define STEPPER_CKPT_READ_PER_EVENT 4096
 
 /* The simulation at one event: the arena's pages and the stepper's position. */
 struct stepper_ckpt {
@@ -106,6 +111,8 @@ struct stepper {
 	struct stepper_ckpt *ckpts;  /* by seq; [0] is before the first event */
 	size_t nr_ckpts, cap_ckpts;
 	uint64_t ckpt_every;         /* the interval, and the bound of a step back */
+	bool ckpt_fixed;             /* tests: the interval grows only past the caps,
+	                                not with the cost of a checkpoint */
 	bool ckpt_due, pause_due;    /* the sink asks run() for a checkpoint / a pause */
 	uint64_t events_seen;        /* events the sink saw, replays included */
 	uint64_t back_replayed;      /* events re-executed by the last step back */
