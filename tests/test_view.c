@@ -937,3 +937,65 @@ Test(view, under_xvfb_a_and_A_cycle_the_arenas_and_p_the_processes, .timeout = 9
 	cr_expect_eq(rc, 0,
 	             "the viewer under Xvfb exited %d (124: it did not quit on q; 3: no window)", rc);
 }
+
+Test(view, an_arena_that_outgrows_its_heap_shows_each_heap, .timeout = 60)
+{
+	/* 700 blocks of 100000 bytes in one thread: 70 MB, more than one
+	   64 MiB heap holds, so new_heap makes a second one (show arenas: two
+	   heaps of arena 1) */
+	static const char text[] = "policy glibc\n"
+	                           "t = thread\n"
+	                           "in t\n"
+	                           "  for i = 0 to 699\n"
+	                           "    p = malloc 100000\n"
+	                           "  end\n"
+	                           "end\n"
+	                           "v = vmsize\n";
+	struct session_opts o;
+	struct script *sc;
+	struct stepper *st;
+	struct view_model m;
+
+	cr_assert_eq(script_parse("heaps.ams", text, &sc, stderr), 0);
+	session_default_opts(&o);
+	st = stepper_create(sc, &o, 256, stderr);
+	cr_assert_not_null(st);
+	view_model_init(&m);
+	while (stepper_do(st, STEP_STMT, 0) && st->cur_stmt + 1 < sc->nr_stmts)
+		;
+	cr_assert_eq(st->cur_stmt + 1, sc->nr_stmts);
+	m.want_arena = 1;
+	view_model_update(&m, st);
+	cr_assert_eq(m.nr_arenas, 2);
+	cr_assert_eq(m.sel_arena, 1);
+	cr_assert_eq(m.arenas[1].nr_heaps, 2);
+	cr_assert_eq(m.arenas[1].nr_heaps_total, 2);
+	cr_assert(m.arenas[1].heaps[0].has_top && !m.arenas[1].heaps[1].has_top,
+	          "top is in the newest heap");
+	uint64_t sum = 0;
+	for (unsigned k = 0; k < 2; k++) {
+		const struct vm_heap *h = &m.arenas[1].heaps[k];
+
+		cr_assert_eq(h->start % (64ULL << 20), 0);
+		cr_assert_eq(h->rw_end - h->start, h->mprotect_size);
+		cr_assert_eq(h->none_end, h->start + (64ULL << 20));
+		sum += h->size;
+	}
+	cr_assert_eq(sum, m.arenas[1].system_mem, "system_mem is the sum of the heaps' sizes");
+	cr_assert_eq(m.nr_chunks, VM_MAX_CHUNKS, "the first %d chunks kept", VM_MAX_CHUNKS);
+	cr_assert_gt(m.nr_chunks_total, 700);
+	for (size_t i = 0; i < m.nr_chunks; i++) {
+		const struct vm_chunk *c = &m.chunks[i];
+		bool inside = false;
+
+		for (unsigned k = 0; k < 2; k++) {
+			const struct vm_heap *h = &m.arenas[1].heaps[k];
+
+			inside |= c->chunk > h->start && c->chunk + c->size <= h->start + h->size;
+		}
+		cr_assert(inside, "chunk %#llx in no heap of its arena", (unsigned long long)c->chunk);
+	}
+	view_model_free(&m);
+	stepper_destroy(st);
+	script_free(sc);
+}

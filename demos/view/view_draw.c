@@ -704,9 +704,9 @@ static void draw_vas(struct view_gfx *g, const struct view_rect *p, struct view_
  * glibc's arenas (when the program has more than one): the selector, one
  * line (every arena by number, the one shown boxed, the followed thread's
  * marked), the shown arena's figures and threads, and for a non-main arena
- * its newest heap: the HEAP_MAX_SIZE reservation as a bar, its read-write
- * part (from the VMAs) and the PROT_NONE rest, not to scale. Returns the
- * height used.
+ * each of its heaps (the newest three): the HEAP_MAX_SIZE reservation as a
+ * bar, its read-write part (from the VMAs) and the PROT_NONE rest, not to
+ * scale. Returns the height used.
  */
 static int draw_arenas(struct view_gfx *g, const struct view_rect *b, const struct view_model *m,
                        int side)
@@ -763,27 +763,36 @@ static int draw_arenas(struct view_gfx *g, const struct view_rect *b, const stru
 	if (!a->nr_heaps)
 		return y - b->y;
 
-	/* its newest heap: the reservation, read-write then PROT_NONE */
-	const struct vm_heap *h = &a->heaps[0];
+	/* its heaps, newest first (at most three bars): the reservation,
+	   read-write then PROT_NONE */
 	int bw = b->w, bh = sh + 2;
-	double frac = h->reserved ? (double)(h->rw_end - h->start) / (double)h->reserved : 0;
-	int rw = (int)(bw * (frac > 0.3 ? frac : 0.3));
+	unsigned nh = a->nr_heaps < 3 ? a->nr_heaps : 3;
 
-	fmt_bytes(s1, sizeof(s1), h->rw_end - h->start);
-	fmt_bytes(s2, sizeof(s2), h->none_end - h->rw_end);
-	fill(g, b->x, y, rw, bh, COL_HEAP_RW);
-	fill(g, b->x + rw, y, bw - rw, bh, COL_HEAP_NONE);
-	for (int xx = b->x + rw + 4; xx < b->x + bw; xx += 8) /* hatched: no access */
-		fill(g, xx, y + 1, 1, bh - 2, mix(COL_HEAP_NONE, 0, 0.35));
-	frame_rect(g, b->x, y, bw, bh, mix(COL_HEAP_NONE, 0xffffff, 0.3));
-	snprintf(lab, sizeof(lab), "rw %s", s1);
-	view_text_clip(g, VF_SMALL, b->x + 3, y + 1, rw - 6, 0x101010, lab);
-	fmt_bytes(s1, sizeof(s1), h->reserved);
-	snprintf(lab, sizeof(lab), "PROT_NONE %s   (%s reserved%s)", s2, s1,
-	         a->nr_heaps_total > 1 ? "; older heaps not shown" : "");
-	view_text_clip(g, VF_SMALL, b->x + rw + 4, y + 1, bw - rw - 8, COL_TEXT, lab);
-	y += bh + 3;
-	return y - b->y;
+	for (unsigned k = 0; k < nh; k++) {
+		const struct vm_heap *h = &a->heaps[k];
+		double frac =
+		    h->reserved ? (double)(h->rw_end - h->start) / (double)h->reserved : 0;
+		int rw = (int)(bw * (frac > 0.3 ? frac : 0.3));
+		bool last = k + 1 == nh && a->nr_heaps_total > nh;
+
+		if (rw > bw - bw / 4)
+			rw = bw - bw / 4; /* room for the PROT_NONE label */
+		fmt_bytes(s1, sizeof(s1), h->rw_end - h->start);
+		fmt_bytes(s2, sizeof(s2), h->none_end - h->rw_end);
+		fill(g, b->x, y, rw, bh, COL_HEAP_RW);
+		fill(g, b->x + rw, y, bw - rw, bh, COL_HEAP_NONE);
+		for (int xx = b->x + rw + 4; xx < b->x + bw; xx += 8) /* hatched: no access */
+			fill(g, xx, y + 1, 1, bh - 2, mix(COL_HEAP_NONE, 0, 0.35));
+		frame_rect(g, b->x, y, bw, bh, mix(COL_HEAP_NONE, 0xffffff, 0.3));
+		snprintf(lab, sizeof(lab), "rw %s", s1);
+		view_text_clip(g, VF_SMALL, b->x + 3, y + 1, rw - 6, 0x101010, lab);
+		fmt_bytes(s1, sizeof(s1), h->reserved);
+		snprintf(lab, sizeof(lab), "PROT_NONE %s of the %s heap at %#" PRIx64 "%s", s2, s1,
+		         h->start, last ? "; older heaps not shown" : "");
+		view_text_clip(g, VF_SMALL, b->x + rw + 4, y + 1, bw - rw - 8, COL_TEXT, lab);
+		y += bh + 2;
+	}
+	return y + 1 - b->y;
 }
 
 static void draw_heap(struct view_gfx *g, const struct view_rect *p, struct view_side_info *si,
@@ -870,20 +879,24 @@ static void draw_heap(struct view_gfx *g, const struct view_rect *p, struct view
 				f = f ? f : &m->chunks[i];
 				l = &m->chunks[i];
 			}
-		if (ar && ar->nr_heaps)
-			textf(g, VF_SMALL, b.x, y, COL_DIM, "heap_info %#" PRIx64, ar->heaps[0].start);
-		else
-			textf(g, VF_SMALL, b.x, y, COL_DIM, "%#" PRIx64, f->chunk);
-		if (ar && ar->nr_heaps)
-			snprintf(s1, sizeof(s1), "heap size %#" PRIx64 " ends %#" PRIx64,
-			         ar->heaps[0].size, ar->heaps[0].start + ar->heaps[0].size);
+		int lw = textf(g, VF_SMALL, b.x, y, COL_DIM, "%#" PRIx64, f->chunk), rw;
+		char more[48];
+
+		if (ar && ar->nr_heaps) /* the end of the newest heap's used part */
+			snprintf(s1, sizeof(s1), "heap end %#" PRIx64,
+			         ar->heaps[0].start + ar->heaps[0].size);
 		else
 			snprintf(s1, sizeof(s1), "brk %#" PRIx64, m->brk);
-		view_text(g, VF_SMALL, b.x + b.w - view_text_width(g, VF_SMALL, s1), y,
-		          ar && ar->nr_heaps ? COL_DIM : COL_BRK, s1);
-		if (m->nr_chunks_total > (size_t)drawn + nmm)
-			textf(g, VF_SMALL, b.x + b.w / 3, y, COL_DIM, "+%zu more chunks",
-			      m->nr_chunks_total - (size_t)drawn - nmm);
+		rw = view_text_width(g, VF_SMALL, s1);
+		view_text(g, VF_SMALL, b.x + b.w - rw, y, ar && ar->nr_heaps ? COL_DIM : COL_BRK, s1);
+		if (m->nr_chunks_total > (size_t)drawn + nmm) {
+			snprintf(more, sizeof(more), "+%zu more chunks",
+			         m->nr_chunks_total - (size_t)drawn - nmm);
+			if (view_text_width(g, VF_SMALL, more) + 24 < b.w - lw - rw)
+				view_text(g, VF_SMALL,
+				          b.x + lw + (b.w - lw - rw - view_text_width(g, VF_SMALL, more)) / 2,
+				          y, COL_DIM, more);
+		}
 		(void)l;
 		y += sh + 2;
 	}
