@@ -230,8 +230,10 @@ hw_walk(struct cpu *c, vaddr_t va, bool write, struct tlb_entry *victim, unsigne
 	return hw_walk_body(c, va, write, victim, err, false);
 }
 
-/* Raise vector for va to the kernel's handler: XL_RETRY or XL_FATAL. */
-static int raise_trap(struct cpu *c, struct access *a, int vector, vaddr_t va, unsigned err)
+/* Raise vector for va to the kernel's handler: XL_RETRY or XL_FATAL.
+   Inline into the miss path, as the walk (translate_miss). */
+static inline __attribute__((always_inline)) int
+raise_trap(struct cpu *c, struct access *a, int vector, vaddr_t va, unsigned err)
 {
 	uint64_t vpn = va >> PAGE_SHIFT;
 
@@ -257,9 +259,9 @@ static int raise_trap(struct cpu *c, struct access *a, int vector, vaddr_t va, u
  * rights it needs; victim: the entry a fill takes): count the miss, walk.
  * The host bytes of va (XL_OK), or the trap was raised and the handler
  * asked for a retry (XL_RETRY) or killed the process (XL_FATAL).
- * Inline, with the walk and the TLB lookup: a miss (and every page fault,
- * which makes two) runs as one function, translate_one_miss, rather than
- * four calls whose prologues cost more than some of their bodies.
+ * Inline, with the walk, the trap and the TLB lookup: a miss (and every
+ * page fault, which makes two) runs as one function, translate_one_miss,
+ * rather than five calls whose prologues cost more than some of their bodies.
  */
 static inline __attribute__((always_inline)) int
 translate_miss(struct cpu *c, struct access *a, vaddr_t va, bool write, uint8_t **host,
@@ -375,7 +377,8 @@ static __attribute__((noinline)) uint8_t *translate_one_miss(struct cpu *c, cons
 
 /* One translation, restarting after each fault: the host bytes of va, or
    NULL when the process was killed. */
-static inline uint8_t *translate_one(struct cpu *c, const char *op, vaddr_t va, bool write)
+static inline __attribute__((always_inline)) uint8_t *
+translate_one(struct cpu *c, const char *op, vaddr_t va, bool write)
 {
 	struct tlb_entry *e, *victim;
 	uint8_t *host = translate_hit(c, va, write, &e, &victim);
