@@ -28,7 +28,7 @@ endif
 # Debian packages the build, the tests and the demo need (pkg-config name or file -> package).
 DEB_PACKAGES := pkg-config libcriterion-dev uthash-dev libsdl2-dev libsdl2-ttf-dev \
 	libsdl2-image-dev libcjson-dev fonts-dejavu-core xvfb xauth xdotool strace \
-	python3 sqlite3 valgrind
+	python3 sqlite3
 
 PKGS := libcjson
 SDL_PKGS := sdl2 SDL2_ttf SDL2_image
@@ -207,8 +207,9 @@ format:
 	clang-format -i $$(ls vm/*.[ch] kernel_sim/*.[ch] libc/*.[ch] demos/*/*.[ch] tests/*.[ch] tests/*/*.[ch] 2>/dev/null)
 
 # Benchmarks (make bench) and fuzzing/valgrind (make fuzz, make valgrind) live
-# beside their sources.
--include tests/bench/bench.mk
+# beside their sources (fuzz.mk first: bench.mk's bench-profile uses its
+# valgrind install check).
 -include tests/fuzz/fuzz.mk
+-include tests/bench/bench.mk
 
 -include $(LIB_OBJ:.o=.d) $(VIEW_OBJ:.o=.d) $(MAIN_OBJ:.o=.d) $(TEST_OBJ:.o=.d)

@@ -56,7 +56,9 @@ bench-scale: bench-build
 	$(BENCH_RUNNER) --dir $(BENCH_DIR) --trace $(BENCH_TRACE_PATH) --scale \
 	  --out $(BENCH_DIR)/scale.json $(BENCH_ARGS)
 
-bench-profile: $(BENCH_DIR)/bench_fault $(BENCH_RUNNER)
+# valgrind is installed by its own check (tests/fuzz/fuzz.mk), as for make
+# valgrind: the build, the tests and the demo do not need it.
+bench-profile: $(BENCH_DIR)/bench_fault $(BENCH_RUNNER) | $(VALGRIND_DEPS_STAMP)
 	tests/bench/fault_profile.sh $(BENCH_DIR) $(BENCH_DIR)/fault-profile.json
 	$(BENCH_RUNNER) --profile $(BENCH_DIR)/fault-profile.json
 
