@@ -375,8 +375,7 @@ static void back_and_forth(const char *path, uint64_t every)
 
 	st = stepper_create(sc, &o, 64, stderr);
 	cr_assert_not_null(st);
-	st->ckpt_every = every; /* many checkpoints in a short demo */
-	st->ckpt_fixed = true;
+	stepper_fix_ckpt_every(st, every); /* many checkpoints in a short demo */
 	/* forward in several strides, with the events checked on the way */
 	forward_matches(st, &s, 30, path);
 	stepper_do(st, STEP_GOTO, s.first + s.n / 3);

@@ -98,16 +98,6 @@ static void log_event(struct stepper *st, const struct event *ev)
 		st->log_len++;
 }
 
-/* The seq at which the next checkpoint is due: the window after the one of
-   the latest checkpoint (checkpoints already taken are not taken again when
-   a replay passes them). */
-static uint64_t ckpt_next(const struct stepper *st)
-{
-	const struct stepper_ckpt *last = &st->ckpts[st->nr_ckpts - 1];
-
-	return last->have_cur ? (last->cur.seq / st->ckpt_every + 1) * st->ckpt_every : st->ckpt_every;
-}
-
 static void stepper_sink(void *ctx, const struct event *ev)
 {
 	struct stepper *st = ctx;
@@ -142,7 +132,7 @@ static void stepper_sink(void *ctx, const struct event *ev)
 	/* A checkpoint is due every ckpt_every events, but never while a host
 	   resource the arena cannot rewind is open (hostmem_hold): then at the
 	   first event after it is closed. */
-	st->ckpt_due = st->hm && ev->seq >= ckpt_next(st) && !hostmem_held(st->hm);
+	st->ckpt_due = ev->seq >= st->ckpt_at && !hostmem_held(st->hm);
 	if (st->pause_due || st->ckpt_due)
 		coro_yield(&st->co);
 }
@@ -246,6 +236,17 @@ static bool ckpt_take(struct stepper *st)
 	return true;
 }
 
+/* The seq at which the next checkpoint is due (st->ckpt_at): the window after
+   the one of the latest checkpoint (checkpoints already taken are not taken
+   again when a replay passes them). */
+static void ckpt_schedule(struct stepper *st)
+{
+	const struct stepper_ckpt *last = &st->ckpts[st->nr_ckpts - 1];
+
+	st->ckpt_at = last->have_cur ? (last->cur.seq / st->ckpt_every + 1) * st->ckpt_every
+	                             : st->ckpt_every;
+}
+
 /* Keep, of each window of ckpt_every events, the first checkpoint (the one
    before the first event always): the gap between two kept ones stays within
    the interval. */
@@ -297,6 +298,7 @@ static void ckpt_adapt(struct stepper *st, size_t read)
 		st->ckpt_every *= 2;
 		ckpt_regroup(st);
 	}
+	ckpt_schedule(st);
 }
 
 /* Make the simulation what it was at checkpoint c. */
@@ -333,6 +335,7 @@ struct stepper *stepper_create(const struct script *sc, const struct session_opt
 	st->opts = *o;
 	st->log_cap = log_cap;
 	st->ckpt_every = STEPPER_CKPT_EVERY;
+	st->ckpt_at = UINT64_MAX; /* none without an arena */
 	if (arena_fits(st))
 		st->hm = arena_create(st);
 	/* the log ring and the statement starts are part of the state a
@@ -341,9 +344,13 @@ struct stepper *stepper_create(const struct script *sc, const struct session_opt
 	ok = !log_cap || (st->log = hostmem_calloc(log_cap, sizeof(*st->log)));
 	ok = ok && rebuild(st, err);
 	hostmem_leave(prev);
-	if (ok && st->hm && !ckpt_take(st)) {
-		fputs("out of memory\n", err);
-		ok = false;
+	if (ok && st->hm) {
+		if (ckpt_take(st)) {
+			ckpt_schedule(st);
+		} else {
+			fputs("out of memory\n", err);
+			ok = false;
+		}
 	}
 	if (!ok) {
 		stepper_destroy(st);
@@ -496,6 +503,16 @@ bool stepper_do(struct stepper *st, enum step_cmd cmd, uint64_t arg)
 	}
 	st->cmd = cmd;
 	return run(st);
+}
+
+void stepper_fix_ckpt_every(struct stepper *st, uint64_t every)
+{
+	st->ckpt_every = every;
+	st->ckpt_fixed = true;
+	if (st->hm) {
+		ckpt_regroup(st);
+		ckpt_schedule(st);
+	}
 }
 
 int stepper_check(const struct stepper *st, FILE *err)

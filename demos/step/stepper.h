@@ -68,7 +68,7 @@ enum step_cmd {
 #define STEPPER_CKPT_MAX 256
 #define STEPPER_CKPT_BYTES (256ULL << 20)
 /* Bytes a checkpoint reads for the cost of one event run (stepper.c, ckpt_adapt). */
-#define STEPPER_CKPT_READ_PER_EVENT 4096
+#define STEPPER_CKPT_READ_PER_EVENT 1024
 
 /* The simulation at one event: the arena's pages and the stepper's position. */
 struct stepper_ckpt {
@@ -113,6 +113,7 @@ struct stepper {
 	uint64_t ckpt_every;         /* the interval, and the bound of a step back */
 	bool ckpt_fixed;             /* tests: the interval grows only past the caps,
 	                                not with the cost of a checkpoint */
+	uint64_t ckpt_at;            /* the seq the next checkpoint is due at */
 	bool ckpt_due, pause_due;    /* the sink asks run() for a checkpoint / a pause */
 	uint64_t events_seen;        /* events the sink saw, replays included */
 	uint64_t back_replayed;      /* events re-executed by the last step back */
@@ -143,6 +144,10 @@ bool stepper_do(struct stepper *st, enum step_cmd cmd, uint64_t arg);
  * for "q" (quit), -1 for anything else.
  */
 int stepper_parse_key(const char *input, enum step_cmd *cmd, uint64_t *arg);
+
+/* Tests: checkpoints every `every` events, growing only past the caps (not
+   with their cost), from the next one on. */
+void stepper_fix_ckpt_every(struct stepper *st, uint64_t every);
 
 /* The stepper's invariants (and its arena's): 0, or -1 after a message on err. */
 int stepper_check(const struct stepper *st, FILE *err);
