@@ -806,6 +806,23 @@ Test(view, the_model_shows_each_arena_its_heaps_and_the_thread_of_each_statement
 	script_free(sc);
 }
 
+/* A stepper on script text (named name), paused at the start of its last
+   statement; the script in *sc (the caller frees both). */
+static struct stepper *at_last_statement(const char *name, const char *text, struct script **sc)
+{
+	struct session_opts o;
+	struct stepper *st;
+
+	cr_assert_eq(script_parse(name, text, sc, stderr), 0);
+	session_default_opts(&o);
+	st = stepper_create(*sc, &o, 4096, stderr);
+	cr_assert_not_null(st);
+	while (stepper_do(st, STEP_STMT, 0) && st->cur_stmt + 1 < (*sc)->nr_stmts)
+		;
+	cr_assert_eq(st->cur_stmt + 1, (*sc)->nr_stmts);
+	return st;
+}
+
 Test(view, the_heap_follows_the_process_selector_after_fork, .timeout = 60)
 {
 	/* After fork the child's heap is its own: two more chunks in the
@@ -818,21 +835,12 @@ Test(view, the_heap_follows_the_process_selector_after_fork, .timeout = 60)
 	                           "  r = malloc 300\n"
 	                           "end\n"
 	                           "v = load p 0 1\n";
-	struct session_opts o;
 	struct script *sc;
-	struct stepper *st;
+	struct stepper *st = at_last_statement("fork-heap.ams", text, &sc); /* in the parent */
 	struct view_model m;
 	size_t n1, n2;
 
-	cr_assert_eq(script_parse("fork-heap.ams", text, &sc, stderr), 0);
-	session_default_opts(&o);
-	st = stepper_create(sc, &o, 4096, stderr);
-	cr_assert_not_null(st);
 	view_model_init(&m);
-	/* to the last statement, in the parent */
-	while (stepper_do(st, STEP_STMT, 0) && st->cur_stmt + 1 < sc->nr_stmts)
-		;
-	cr_assert_eq(st->cur_stmt + 1, sc->nr_stmts);
 	m.want_pid = 1;
 	view_model_update(&m, st);
 	cr_assert_eq(m.sel_pid, 1);
@@ -951,19 +959,11 @@ Test(view, an_arena_that_outgrows_its_heap_shows_each_heap, .timeout = 60)
 	                           "  end\n"
 	                           "end\n"
 	                           "v = vmsize\n";
-	struct session_opts o;
 	struct script *sc;
-	struct stepper *st;
+	struct stepper *st = at_last_statement("heaps.ams", text, &sc);
 	struct view_model m;
 
-	cr_assert_eq(script_parse("heaps.ams", text, &sc, stderr), 0);
-	session_default_opts(&o);
-	st = stepper_create(sc, &o, 256, stderr);
-	cr_assert_not_null(st);
 	view_model_init(&m);
-	while (stepper_do(st, STEP_STMT, 0) && st->cur_stmt + 1 < sc->nr_stmts)
-		;
-	cr_assert_eq(st->cur_stmt + 1, sc->nr_stmts);
 	m.want_arena = 1;
 	view_model_update(&m, st);
 	cr_assert_eq(m.nr_arenas, 2);
