@@ -236,6 +236,35 @@ Test(hostmem, a_snapshot_restores_the_bytes_stores_no_zero_page_and_shares_equal
 	hostmem_destroy(h);
 }
 
+Test(hostmem, a_memstream_holds_the_arena_while_open_and_leaves_its_buffer_in_it)
+{
+	struct hostmem *h = hostmem_create(1ULL << 28), *prev;
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f;
+
+	prev = hostmem_enter(h);
+	f = hostmem_open_memstream(&buf, &len);
+	cr_assert_not_null(f);
+	cr_assert_eq(hostmem_held(h), 1, "no snapshot while a FILE is open");
+	fprintf(f, "show heap\n");
+	cr_assert_eq(hostmem_close_memstream(f, &buf, &len), 0);
+	cr_assert_eq(hostmem_held(h), 0);
+	cr_assert_eq(hostmem_owner(buf), h, "the text moved into the arena");
+	cr_assert_eq(len, 10);
+	cr_assert_str_eq(buf, "show heap\n");
+	hostmem_free(buf);
+	check_arena(h);
+	hostmem_leave(prev);
+	/* without an arena: libc's buffer, nothing held */
+	f = hostmem_open_memstream(&buf, &len);
+	fputs("x", f);
+	hostmem_close_memstream(f, &buf, &len);
+	cr_assert_null(hostmem_owner(buf));
+	free(buf);
+	hostmem_destroy(h);
+}
+
 /* ---- the stepper against a straight run ------------------------------------ */
 
 struct stream {

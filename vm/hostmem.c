@@ -139,7 +139,7 @@ static void *hm_pages_alloc(struct hostmem *h, size_t pages)
 static void hm_pages_free(struct hostmem *h, void *p, size_t pages)
 {
 	struct hm_hdr *hd = h->hdr;
-	uintptr_t start = (uintptr_t)p, end = start + pages * HM_PAGE;
+	uintptr_t start = (uintptr_t)p;
 	struct hm_run **pp, *prev = NULL, *r;
 
 	hm_zero_pages(h, start, pages);
@@ -176,7 +176,6 @@ static void hm_pages_free(struct hostmem *h, void *p, size_t pages)
 		hd->used = r->start - (uintptr_t)h->base;
 		hm_small_free(h, (struct hm_blk *)r - 1);
 	}
-	(void)end;
 }
 
 /* ---- blocks --------------------------------------------------------------- */
