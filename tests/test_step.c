@@ -680,3 +680,41 @@ Test(step, a_thread_s_statements_name_it_and_the_stops_list_the_arenas, .timeout
 	free(in);
 	bin_out_free(&p);
 }
+
+Test(step, the_heap_view_lists_the_chunks_of_one_arena, .timeout = 60)
+{
+	/* line 46 (t2's first malloc, in tid 3), its fault, then up the
+	   returns (new_heap, _int_new_arena, arena_get2, tcache_init,
+	   __libc_malloc): once t2's arena is on the list, each heap view lists
+	   the chunks of that arena only, none of main_arena's brk heap */
+	char *in = keys("", "n", 17, "f\no\no\no\no\no\nq\n");
+	struct bin_out p = run_in("step", demo("glibc-threads.ams"), in);
+	const char *ret, *mark, *next;
+	int views = 0;
+
+	cr_assert_eq(p.status, 0, "%s", p.err);
+	for (const char *h = strstr(p.out, "path  line 46 in t3"); h && (h = strstr(h, "\nheap chunks"));
+	     h++) {
+		const char *end = strstr(h + 1, "\narenas  ");
+
+		cr_assert_not_null(end, "no arena lines after the heap view:\n%s", h);
+		static const char arena1[] = "\nheap chunks (policy glibc, arena 1)";
+
+		if (strncmp(h, arena1, sizeof(arena1) - 1))
+			continue; /* before _int_new_arena links it: main_arena's */
+		cr_expect_null(memmem(h, (size_t)(end - h), "0x5555", 6),
+		               "a chunk of main_arena listed with arena 1:\n%.*s", (int)(end - h), h);
+		views++;
+	}
+	cr_expect_geq(views, 3, "%s", p.out);
+	/* __libc_malloc's return: its block marked, in arena 1's heap */
+	ret = strstr(p.out, "libc    ret __libc_malloc ret=0x7fffe8");
+	cr_assert_not_null(ret, "%s", p.out);
+	next = strstr(ret, "---- event #");
+	mark = strstr(ret, "\nheap chunks (policy glibc, arena 1)  around 0x7fffe8");
+	cr_expect(mark && (!next || mark < next), "%s", ret);
+	mark = strstr(ret, "\n  > 0x7fffe8");
+	cr_expect(mark && (!next || mark < next), "the block malloc returned is not marked:\n%s", ret);
+	free(in);
+	bin_out_free(&p);
+}

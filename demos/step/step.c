@@ -297,6 +297,7 @@ static void view_buddy(struct stepper *st, FILE *out, bool color)
 struct heap_row {
 	vaddr_t chunk, user;
 	uint64_t size;
+	unsigned arena; /* glibc: its arena's number (mmapped chunks: 0) */
 	bool in_use, top, mmapped;
 	char where[24];
 };
@@ -322,6 +323,7 @@ static void heap_collect(void *ctx, const struct chunk_info *ci)
 	h->r[h->n] = (struct heap_row){.chunk = ci->chunk,
 	                               .user = ci->user,
 	                               .size = ci->size,
+	                               .arena = ci->arena,
 	                               .in_use = ci->in_use,
 	                               .top = ci->top,
 	                               .mmapped = ci->mmapped};
@@ -370,10 +372,43 @@ static void view_heap(struct stepper *st, FILE *out, bool color)
 	vaddr_t va = 0;
 	bool have = heap_focus(st, &va);
 
+	bool arenas = false;
+
 	if (s->lc->ops->walk)
 		s->lc->ops->walk(s->lc, heap_collect, &h);
-	fprintf(out, "%sheap chunks (policy %s)%s", col(color, C_DIM), s->policy,
-	        col(color, C_RESET));
+	for (size_t i = 0; have && i < h.n; i++)
+		if (va >= h.r[i].chunk && va < h.r[i].chunk + h.r[i].size) {
+			focus = i;
+			break;
+		}
+	for (size_t i = 1; i < h.n; i++)
+		arenas |= h.r[i].arena != h.r[0].arena;
+	if (arenas) {
+		/* glibc with arenas: the chunks of one, the focus chunk's (else
+		   main_arena's, with the mmapped chunks) */
+		unsigned a = focus != SIZE_MAX ? h.r[focus].arena : 0;
+		size_t n = 0;
+
+		/* no chunk holds it (a heap_info, an arena's malloc_state): the
+		   arena of the heap it is in (heap_for_ptr) */
+		for (size_t i = 0; focus == SIZE_MAX && have && i < h.n; i++)
+			if (h.r[i].arena && !h.r[i].mmapped &&
+			    (h.r[i].chunk & ~(GM_HEAP_MAX_SIZE - 1)) == (va & ~(GM_HEAP_MAX_SIZE - 1)))
+				a = h.r[i].arena;
+
+		for (size_t i = 0; i < h.n; i++) {
+			if (i == focus)
+				focus = n;
+			if (h.r[i].arena == a)
+				h.r[n++] = h.r[i];
+		}
+		h.n = n;
+		fprintf(out, "%sheap chunks (policy %s, %s%.0u)%s", col(color, C_DIM), s->policy,
+		        a ? "arena " : "main_arena", a, col(color, C_RESET));
+	} else {
+		fprintf(out, "%sheap chunks (policy %s)%s", col(color, C_DIM), s->policy,
+		        col(color, C_RESET));
+	}
 	if (have)
 		fprintf(out, "  around %#" PRIx64, (uint64_t)va);
 	fputc('\n', out);
@@ -382,11 +417,6 @@ static void view_heap(struct stepper *st, FILE *out, bool color)
 		free(h.r);
 		return;
 	}
-	for (size_t i = 0; have && i < h.n; i++)
-		if (va >= h.r[i].chunk && va < h.r[i].chunk + h.r[i].size) {
-			focus = i;
-			break;
-		}
 	if (focus == SIZE_MAX) {
 		from = h.n > 4 ? h.n - 4 : 0;
 		to = h.n;
