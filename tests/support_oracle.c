@@ -5,6 +5,7 @@
 #include "tests/support_oracle.h"
 
 #include <criterion/criterion.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -133,13 +134,47 @@ void oracle_assert_same(const char *what, const char *sim, const char *real)
 		ka = hs ? strchr(a, '=') : NULL;
 		kb = hr ? strchr(b, '=') : NULL;
 		if (ka && kb && ka - a == kb - b && strncmp(a, b, (size_t)(ka - a)) == 0)
-			n += (size_t)snprintf(msg + n, sizeof(msg) - n, "  %.*s: simulated %s, real %s\n",
-			                      (int)(ka - a), a, ka + 1, kb + 1);
+			n += (size_t)snprintf(msg + n, sizeof(msg) - n,
+			                      "  %.*s: simulated %s, real %s\n", (int)(ka - a), a,
+			                      ka + 1, kb + 1);
 		else
-			n += (size_t)snprintf(msg + n, sizeof(msg) - n, "  simulated '%s', real '%s'\n",
-			                      hs ? a : "(none)", hr ? b : "(none)");
+			n += (size_t)snprintf(msg + n, sizeof(msg) - n,
+			                      "  simulated '%s', real '%s'\n", hs ? a : "(none)",
+			                      hr ? b : "(none)");
 	}
 	cr_assert_fail("%s: %u line(s) of the simulation and of the real kernel differ:\n%s"
 	               "on this host:\n%s",
 	               what, bad, msg, oracle_host()->text);
+}
+
+void oracle_printf(struct oracle_out *o, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(o->text + o->len, sizeof(o->text) - o->len, fmt, ap);
+	va_end(ap);
+	cr_assert(n >= 0 && (size_t)n < sizeof(o->text) - o->len,
+	          "the simulated side's output is full at %zu bytes", o->len);
+	o->len += (size_t)n;
+}
+
+void oracle_put(struct oracle_out *o, const char *key, long val)
+{
+	oracle_printf(o, "%s=%ld\n", key, val);
+}
+
+void oracle_put_lines(struct oracle_out *o, const char *tag, const char *text, size_t len)
+{
+	size_t i = 0;
+
+	for (int n = 1; i < len; n++) {
+		size_t e = i;
+
+		while (e < len && text[e] != '\n')
+			e++;
+		oracle_printf(o, "%s.%d=%.*s\n", tag, n, (int)(e - i), text + i);
+		i = e + 1;
+	}
 }

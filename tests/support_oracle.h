@@ -10,6 +10,7 @@
 #define TESTS_SUPPORT_ORACLE_H
 
 #include <stdbool.h>
+#include <stddef.h>
 
 #include "kernel_sim/kernel.h"
 
@@ -47,5 +48,22 @@ void oracle_kernel_opts(struct kernel_opts *o);
  * (and lines present on one side only), then the host's configuration.
  */
 void oracle_assert_same(const char *what, const char *sim, const char *real);
+
+/*
+ * The simulated side's key=value lines, written as the host programs print
+ * theirs. A line that does not fit fails the test (never a silent cut).
+ */
+struct oracle_out {
+	char text[1 << 16];
+	size_t len;
+};
+
+/* Append printf's output; oracle_put: "key=val\n". */
+void oracle_printf(struct oracle_out *o, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+void oracle_put(struct oracle_out *o, const char *key, long val);
+/* Each line of text (len bytes) as "tag.N=line" (N from 1), as the host
+   programs print what malloc_stats wrote. */
+void oracle_put_lines(struct oracle_out *o, const char *tag, const char *text, size_t len);
 
 #endif

@@ -24,13 +24,7 @@
 #define PAGES 64
 
 static struct kernel k;
-static char out[8192];
-static size_t out_len;
-
-static void put(const char *key, long val)
-{
-	out_len += (size_t)snprintf(out + out_len, sizeof(out) - out_len, "%s=%ld\n", key, val);
-}
+static struct oracle_out out; /* the simulated side */
 
 struct call {
 	enum { DO_MMAP, DO_MPROTECT, DO_WRITE, DO_FORK, DO_EXIT, DO_WAIT } what;
@@ -93,10 +87,10 @@ static void smaps_of(const char *prefix, struct task *t, vaddr_t buf)
 	char key[96];
 
 	smaps_gather_range(&k, t->mm, buf, buf + PAGES * PG, &m);
-#define KB(name, v)                                                   \
-	do {                                                          \
-		snprintf(key, sizeof(key), "%s_%s", prefix, name);    \
-		put(key, (long)((v) >> 10));                          \
+#define KB(name, v)                                                                                \
+	do {                                                                                       \
+		snprintf(key, sizeof(key), "%s_%s", prefix, name);                                 \
+		oracle_put(&out, key, (long)((v) >> 10));                                          \
 	} while (0)
 	KB("Rss", m.resident);
 	KB("Pss", m.pss >> PSS_SHIFT);
@@ -134,8 +128,8 @@ Test(oracle_fork, cow_faults_and_smaps_of_parent_and_child_match_the_real_kernel
 	call(parent, &c);
 	cr_assert_eq(c.ret, 0);
 
-	put("pages", PAGES);
-	put("parent_first_write_faults", write_pages(parent, buf, PAGES));
+	oracle_put(&out, "pages", PAGES);
+	oracle_put(&out, "parent_first_write_faults", write_pages(parent, buf, PAGES));
 	c = (struct call){.what = DO_FORK};
 	call(parent, &c);
 	cr_assert_gt(c.ret, 0, "fork: %lld", (long long)c.ret);
@@ -144,7 +138,7 @@ Test(oracle_fork, cow_faults_and_smaps_of_parent_and_child_match_the_real_kernel
 
 	smaps_of("parent_after_fork", parent, buf);
 	smaps_of("child_after_fork", child, buf);
-	put("child_write_faults", write_pages(child, buf, PAGES / 2));
+	oracle_put(&out, "child_write_faults", write_pages(child, buf, PAGES / 2));
 	smaps_of("child_after_write", child, buf);
 	smaps_of("parent_child_wrote", parent, buf);
 
@@ -154,13 +148,13 @@ Test(oracle_fork, cow_faults_and_smaps_of_parent_and_child_match_the_real_kernel
 	c = (struct call){.what = DO_WAIT, .n = child->pid};
 	cr_assert_eq(call(parent, &c), 0);
 	cr_assert_gt(c.ret, 0);
-	put("wait_exited", (c.status & 0x7f) == 0);
-	put("wait_status", (c.status >> 8) & 0xff);
+	oracle_put(&out, "wait_exited", (c.status & 0x7f) == 0);
+	oracle_put(&out, "wait_status", (c.status >> 8) & 0xff);
 	smaps_of("parent_child_gone", parent, buf);
-	put("parent_write_faults", write_pages(parent, buf, PAGES));
+	oracle_put(&out, "parent_write_faults", write_pages(parent, buf, PAGES));
 	smaps_of("parent_after_write", parent, buf);
 
-	oracle_assert_same("fork and copy-on-write", out, real);
+	oracle_assert_same("fork and copy-on-write", out.text, real);
 	free(real);
 	kernel_shutdown(&k);
 }

@@ -32,8 +32,7 @@
 
 static struct kernel k;
 static struct task *t;
-static char out[8192];
-static size_t out_len;
+static struct oracle_out out; /* the simulated side */
 static int sim_errno;
 static vaddr_t curbrk; /* glibc's __curbrk */
 
@@ -46,7 +45,7 @@ static void boot(void)
 	t = task_create(&k, "probe");
 	cr_assert_not_null(t);
 	cr_assert_eq(kernel_check(&k, stderr), 0);
-	out_len = 0;
+	out.len = 0;
 	curbrk = 0;
 }
 
@@ -56,11 +55,6 @@ static void shutdown(void)
 }
 
 TestSuite(oracle_kernel, .init = boot, .fini = shutdown);
-
-static void put(const char *key, long val)
-{
-	out_len += (size_t)snprintf(out + out_len, sizeof(out) - out_len, "%s=%ld\n", key, val);
-}
 
 static void check(void)
 {
@@ -159,46 +153,47 @@ Test(oracle_kernel, brk_matches_the_real_kernel)
 	cr_assert_eq(heap, t->mm->start_brk);
 
 	old = g_sbrk(1);
-	put("sbrk1_ret", (long)(old - heap));
-	put("sbrk1_break", (long)(g_sbrk(0) - heap));
+	oracle_put(&out, "sbrk1_ret", (long)(old - heap));
+	oracle_put(&out, "sbrk1_break", (long)(g_sbrk(0) - heap));
 
 	r = sys_brk(&k, heap - PAGE_SIZE);
 	check();
-	put("raw_brk_below", (long)(r - heap));
-	put("glibc_brk_below", g_brk(heap - PAGE_SIZE));
-	put("break_after_below", (long)(g_sbrk(0) - heap));
+	oracle_put(&out, "raw_brk_below", (long)(r - heap));
+	oracle_put(&out, "glibc_brk_below", g_brk(heap - PAGE_SIZE));
+	oracle_put(&out, "break_after_below", (long)(g_sbrk(0) - heap));
 
 	p = g_sbrk(64 * PG);
-	put("grow64_ret", (long)(p - heap));
-	put("grow64_break", (long)(g_sbrk(0) - heap));
-	put("grow64_write_faults", touch(p, 64, true, NULL));
-	put("grow64_rewrite_faults", touch(p, 64, true, NULL));
+	oracle_put(&out, "grow64_ret", (long)(p - heap));
+	oracle_put(&out, "grow64_break", (long)(g_sbrk(0) - heap));
+	oracle_put(&out, "grow64_write_faults", touch(p, 64, true, NULL));
+	oracle_put(&out, "grow64_rewrite_faults", touch(p, 64, true, NULL));
 
 	p = g_sbrk(64 * PG);
-	put("read64_faults", touch(p, 64, false, NULL));
-	put("read64_then_write_faults", touch(p, 64, true, NULL));
+	oracle_put(&out, "read64_faults", touch(p, 64, false, NULL));
+	oracle_put(&out, "read64_then_write_faults", touch(p, 64, true, NULL));
 
 	usage = (t->mm->brk - t->mm->start_brk) + (t->mm->end_data - t->mm->start_data);
-	put("setrlimit_ret", g_setrlimit(SIM_RLIMIT_DATA, usage, SIM_RLIM_INFINITY));
+	oracle_put(&out, "setrlimit_ret", g_setrlimit(SIM_RLIMIT_DATA, usage, SIM_RLIM_INFINITY));
 	sim_errno = 0;
 	old = g_sbrk(0);
 	r = g_sbrk(PG);
-	put("rlimit_grow_ret", (long)r);
-	put("rlimit_grow_errno", sim_errno);
-	put("rlimit_break_unchanged", g_sbrk(0) == old);
+	oracle_put(&out, "rlimit_grow_ret", (long)r);
+	oracle_put(&out, "rlimit_grow_errno", sim_errno);
+	oracle_put(&out, "rlimit_break_unchanged", g_sbrk(0) == old);
 	r = g_sbrk(-PG);
-	put("rlimit_shrink_ok", r != FAILED && g_sbrk(0) == old - PAGE_SIZE);
+	oracle_put(&out, "rlimit_shrink_ok", r != FAILED && g_sbrk(0) == old - PAGE_SIZE);
 	g_setrlimit(SIM_RLIMIT_DATA, SIM_RLIM_INFINITY, SIM_RLIM_INFINITY);
 	r = g_sbrk(PG);
-	put("unlimited_grow_ok", r != FAILED && g_sbrk(0) == old);
+	oracle_put(&out, "unlimited_grow_ok", r != FAILED && g_sbrk(0) == old);
 
 	sim_errno = 0;
-	put("setrlimit_cur_above_max", g_setrlimit(SIM_RLIMIT_DATA, 2 * PAGE_SIZE, PAGE_SIZE));
-	put("setrlimit_cur_above_max_errno", sim_errno);
+	oracle_put(&out, "setrlimit_cur_above_max",
+	           g_setrlimit(SIM_RLIMIT_DATA, 2 * PAGE_SIZE, PAGE_SIZE));
+	oracle_put(&out, "setrlimit_cur_above_max_errno", sim_errno);
 
 	old = g_sbrk(0);
 	g_sbrk((int64_t)(PAGE_ALIGN(old) - old));
-	put("aligned_break", (long)(g_sbrk(0) - heap));
+	oracle_put(&out, "aligned_break", (long)(g_sbrk(0) - heap));
 
 	/* the child of the probe: grow, touch, shrink, store into the third page */
 	a = g_sbrk(0);
@@ -208,12 +203,12 @@ Test(oracle_kernel, brk_matches_the_real_kernel)
 	{
 		int sig = sim_touch_pages(&k, t, a + 2 * PAGE_SIZE + 5, 1, true, NULL);
 
-		put("shrink_store_sigsegv", sig == SIM_SIGSEGV);
-		put("shrink_store_si_code", t->death.code);
-		put("shrink_store_addr", (long)(t->death.addr - heap));
+		oracle_put(&out, "shrink_store_sigsegv", sig == SIM_SIGSEGV);
+		oracle_put(&out, "shrink_store_si_code", t->death.code);
+		oracle_put(&out, "shrink_store_addr", (long)(t->death.addr - heap));
 	}
 
-	oracle_assert_same("brk", out, real);
+	oracle_assert_same("brk", out.text, real);
 	free(real);
 }
 
@@ -235,9 +230,9 @@ static void window(const char *key, vaddr_t lo, vaddr_t hi)
 		                PAGE_SIZE);
 	}
 	snprintf(name, sizeof(name), "%s_vmas", key);
-	put(name, lines);
+	oracle_put(&out, name, lines);
 	snprintf(name, sizeof(name), "%s_pages", key);
-	put(name, pages);
+	oracle_put(&out, name, pages);
 }
 
 Test(oracle_kernel, mmap_matches_the_real_kernel)
@@ -251,54 +246,54 @@ Test(oracle_kernel, mmap_matches_the_real_kernel)
 	b = g_mmap(0, 16 * PAGE_SIZE, RW, ANON);
 	lo = b;
 	hi = a + 16 * PAGE_SIZE;
-	put("b_off", (long)(b - a));
+	oracle_put(&out, "b_off", (long)(b - a));
 	window("two_maps", lo, hi);
-	put("touch32_faults", touch(b, 32, true, NULL));
+	oracle_put(&out, "touch32_faults", touch(b, 32, true, NULL));
 
-	put("munmap_middle_ret", g_munmap(a + 4 * PAGE_SIZE, 4 * PAGE_SIZE));
+	oracle_put(&out, "munmap_middle_ret", g_munmap(a + 4 * PAGE_SIZE, 4 * PAGE_SIZE));
 	window("after_middle", lo, hi);
-	put("munmap_head_ret", g_munmap(b, 2 * PAGE_SIZE));
+	oracle_put(&out, "munmap_head_ret", g_munmap(b, 2 * PAGE_SIZE));
 	window("after_head", lo, hi);
-	put("munmap_tail_ret", g_munmap(a + 14 * PAGE_SIZE, 2 * PAGE_SIZE));
+	oracle_put(&out, "munmap_tail_ret", g_munmap(a + 14 * PAGE_SIZE, 2 * PAGE_SIZE));
 	window("after_tail", lo, hi);
-	put("retouch_faults", touch(b + 2 * PAGE_SIZE, 18, true, NULL));
+	oracle_put(&out, "retouch_faults", touch(b + 2 * PAGE_SIZE, 18, true, NULL));
 
 	sim_errno = 0;
 	r = g_munmap(a + 1, PAGE_SIZE);
-	put("munmap_unaligned_ret", r);
-	put("munmap_unaligned_errno", sim_errno);
+	oracle_put(&out, "munmap_unaligned_ret", r);
+	oracle_put(&out, "munmap_unaligned_errno", sim_errno);
 	sim_errno = 0;
 	r = g_munmap(a, 0);
-	put("munmap_len0_ret", r);
-	put("munmap_len0_errno", sim_errno);
-	put("munmap_nothing_ret", g_munmap(a + 4 * PAGE_SIZE, 4 * PAGE_SIZE));
+	oracle_put(&out, "munmap_len0_ret", r);
+	oracle_put(&out, "munmap_len0_errno", sim_errno);
+	oracle_put(&out, "munmap_nothing_ret", g_munmap(a + 4 * PAGE_SIZE, 4 * PAGE_SIZE));
 	sim_errno = 0;
-	put("mmap_len0_failed", g_mmap(0, 0, RW, ANON) == FAILED);
-	put("mmap_len0_errno", sim_errno);
+	oracle_put(&out, "mmap_len0_failed", g_mmap(0, 0, RW, ANON) == FAILED);
+	oracle_put(&out, "mmap_len0_errno", sim_errno);
 	sim_errno = 0;
-	put("mmap_huge_failed", g_mmap(0, 1ULL << 62, RW, ANON) == FAILED);
-	put("mmap_huge_errno", sim_errno);
+	oracle_put(&out, "mmap_huge_failed", g_mmap(0, 1ULL << 62, RW, ANON) == FAILED);
+	oracle_put(&out, "mmap_huge_errno", sim_errno);
 	sim_errno = 0;
-	put("mmap_overflow_failed", g_mmap(0, (uint64_t)-PG + 1, RW, ANON) == FAILED);
-	put("mmap_overflow_errno", sim_errno);
+	oracle_put(&out, "mmap_overflow_failed", g_mmap(0, (uint64_t)-PG + 1, RW, ANON) == FAILED);
+	oracle_put(&out, "mmap_overflow_errno", sim_errno);
 
 	c = g_mmap(a + 4 * PAGE_SIZE, 4 * PAGE_SIZE, RW, ANON | SIM_MAP_FIXED);
-	put("fixed_off", (long)(c - a));
+	oracle_put(&out, "fixed_off", (long)(c - a));
 	window("after_fixed", lo, hi);
-	put("fixed_read_faults", touch(c, 4, false, NULL));
-	put("fixed_read_then_write_faults", touch(c, 4, true, NULL));
+	oracle_put(&out, "fixed_read_faults", touch(c, 4, false, NULL));
+	oracle_put(&out, "fixed_read_then_write_faults", touch(c, 4, true, NULL));
 	c = g_mmap(a, 2 * PAGE_SIZE, RW, ANON | SIM_MAP_FIXED);
-	put("fixed_over_off", (long)(c - a));
+	oracle_put(&out, "fixed_over_off", (long)(c - a));
 	window("after_fixed_over", lo, hi);
-	put("fixed_over_read_faults", touch(a, 2, false, &sum));
-	put("fixed_over_value", (long)sum);
+	oracle_put(&out, "fixed_over_read_faults", touch(a, 2, false, &sum));
+	oracle_put(&out, "fixed_over_value", (long)sum);
 
 	c = g_mmap(b - 2 * PAGE_SIZE, 4 * PAGE_SIZE, SIM_PROT_READ, ANON);
-	put("ro_hint_off", (long)(c - a));
+	oracle_put(&out, "ro_hint_off", (long)(c - a));
 	window("with_ro", c, hi);
-	put("hint_taken_overlapping", g_mmap(a, PAGE_SIZE, RW, ANON) == a);
+	oracle_put(&out, "hint_taken_overlapping", g_mmap(a, PAGE_SIZE, RW, ANON) == a);
 
-	oracle_assert_same("mmap/munmap", out, real);
+	oracle_assert_same("mmap/munmap", out.text, real);
 	free(real);
 }
 
@@ -328,17 +323,16 @@ Test(oracle_kernel, program_image_maps_as_a_real_pie)
 		if (strcmp(path, "/usr/bin/probe") == 0) {
 			if (n == 0)
 				base = start;
-			out_len += (size_t)snprintf(out + out_len, sizeof(out) - out_len,
-			                            "image%d=%s skew=%#lx\n", n++, perms,
-			                            start - base - off);
+			oracle_printf(&out, "image%d=%s skew=%#lx\n", n++, perms,
+			              start - base - off);
 			image_end = end;
 		} else if (n && start == image_end && !path[0] && strcmp(perms, "rw-p") == 0) {
 			bss = 1;
 		}
 	}
-	put("image_vmas", n);
-	put("anonymous_bss_after_image", bss);
+	oracle_put(&out, "image_vmas", n);
+	oracle_put(&out, "anonymous_bss_after_image", bss);
 	free(maps);
-	oracle_assert_same("program image", out, real);
+	oracle_assert_same("program image", out.text, real);
 	free(real);
 }

@@ -19,29 +19,22 @@
 #include "vm/pagetable.h"
 
 static struct sim s;
-static char out[1 << 16];
-static size_t out_len;
+static struct oracle_out out; /* the simulated side */
 static vaddr_t heap;
-
-static void put(const char *key, long val)
-{
-	out_len += (size_t)snprintf(out + out_len, sizeof(out) - out_len, "%s=%ld\n", key, val);
-}
 
 static void put_ptr(const char *key, vaddr_t p)
 {
 	vaddr_t brk = s.lc.curbrk;
 
 	if (p && (p < heap || p >= brk))
-		out_len += (size_t)snprintf(out + out_len, sizeof(out) - out_len, "%s=mmap+%#lx\n",
-		                            key, (unsigned long)(p & 0xfff));
+		oracle_printf(&out, "%s=mmap+%#lx\n", key, (unsigned long)(p & 0xfff));
 	else
-		put(key, p ? (long)(p - heap) : -1);
+		oracle_put(&out, key, p ? (long)(p - heap) : -1);
 }
 
 static void put_brk(const char *key)
 {
-	put(key, (long)(s.lc.curbrk - heap));
+	oracle_put(&out, key, (long)(s.lc.curbrk - heap));
 }
 
 /* Present pages of [p, p + len), as mincore reports them. */
@@ -62,7 +55,7 @@ static void put_mallinfo(const char *tag)
 	cr_assert(glibc_mallinfo2_view(&s.lc, &m));
 #define F(f)                                                                                       \
 	snprintf(key, sizeof(key), "%s.%s", tag, #f);                                              \
-	put(key, (long)m.f)
+	oracle_put(&out, key, (long)m.f)
 	F(arena);
 	F(ordblks);
 	F(smblks);
@@ -76,21 +69,6 @@ static void put_mallinfo(const char *tag)
 #undef F
 }
 
-static void put_lines(const char *tag, const char *text, size_t len)
-{
-	size_t i = 0;
-
-	for (int n = 1; i < len; n++) {
-		size_t e = i;
-
-		while (e < len && text[e] != '\n')
-			e++;
-		out_len += (size_t)snprintf(out + out_len, sizeof(out) - out_len, "%s.%d=%.*s\n",
-		                            tag, n, (int)(e - i), text + i);
-		i = e + 1;
-	}
-}
-
 static struct glibc_text text;
 
 static void report(const char *tag, bool stats)
@@ -100,7 +78,7 @@ static void report(const char *tag, bool stats)
 		glibc_malloc_stats(&s.lc, &text);
 	else
 		glibc_malloc_info_xml(&s.lc, &text);
-	put_lines(tag, text.s, text.len);
+	oracle_put_lines(&out, tag, text.s, text.len);
 }
 
 static uint64_t f0;
@@ -114,9 +92,9 @@ static void end_call(const char *key, long r)
 {
 	char k[64];
 
-	put(key, r);
+	oracle_put(&out, key, r);
 	snprintf(k, sizeof(k), "%s.faults", key);
-	put(k, (long)(s.t->min_flt - f0));
+	oracle_put(&out, k, (long)(s.t->min_flt - f0));
 	sim_check(&s.lc);
 }
 
@@ -126,7 +104,7 @@ static vaddr_t end_ptr(const char *key, vaddr_t p)
 
 	put_ptr(key, p);
 	snprintf(k, sizeof(k), "%s.faults", key);
-	put(k, (long)(s.t->min_flt - f0));
+	oracle_put(&out, k, (long)(s.t->min_flt - f0));
 	sim_check(&s.lc);
 	return p;
 }
@@ -178,9 +156,9 @@ static void body(void *arg)
 	touch(b, 100000);
 
 	libc_free(lc, a);
-	put("trim1.resident_before", resident(a, 100000));
+	oracle_put(&out, "trim1.resident_before", resident(a, 100000));
 	CALL("trim1", glibc_malloc_trim(lc, 0));
-	put("trim1.resident_after", resident(a, 100000));
+	oracle_put(&out, "trim1.resident_after", resident(a, 100000));
 	put_brk("brk_trim1");
 	put_mallinfo("mi2");
 
@@ -203,10 +181,10 @@ static void body(void *arg)
 
 	CALL("mallopt_perturb", glibc_mallopt(lc, GM_M_PERTURB, 0x5a));
 	d = PTR("d", libc_malloc(lc, 5000));
-	put("d_byte", peek(d, 100));
+	oracle_put(&out, "d_byte", peek(d, 100));
 	e = PTR("e", libc_malloc(lc, 5000));
 	libc_free(lc, d);
-	put("d_freed_byte", peek(d, 100));
+	oracle_put(&out, "d_freed_byte", peek(d, 100));
 	libc_free(lc, e);
 	CALL("calloc_perturbed", peek(libc_calloc(lc, 1, 3000), 10));
 
@@ -216,9 +194,9 @@ static void body(void *arg)
 	CALL("mallopt_mxfast_big", glibc_mallopt(lc, GM_M_MXFAST, 200));
 	CALL("mallopt_unknown", glibc_mallopt(lc, 12345, 1));
 
-	put("trim2.resident_before", resident(heap, lc->curbrk - heap));
+	oracle_put(&out, "trim2.resident_before", resident(heap, lc->curbrk - heap));
 	CALL("trim2", glibc_malloc_trim(lc, 4096));
-	put("trim2.resident_after", resident(heap, lc->curbrk - heap));
+	oracle_put(&out, "trim2.resident_after", resident(heap, lc->curbrk - heap));
 	put_brk("brk_trim2");
 	put_mallinfo("mi4");
 	report("stats3", true);
@@ -237,7 +215,7 @@ Test(oracle_knobs, mallopt_trim_stats_info_match_the_real_glibc, .timeout = 60)
 	cr_assert_not_null(s.t);
 	libc_init(&s.lc, &s.k, malloc_policy("glibc"));
 	cr_assert_eq(task_run(&s.k, s.t, body, NULL), 0, "died: %s", s.t->death.reason);
-	oracle_assert_same("malloc_knobs", out, real);
+	oracle_assert_same("malloc_knobs", out.text, real);
 	free(text.s);
 	free(real);
 	libc_fini(&s.lc);

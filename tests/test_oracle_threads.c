@@ -25,30 +25,23 @@
 #define HEAP_MAX GM_HEAP_MAX_SIZE
 
 static struct sim s;
-static char out[1 << 16];
-static size_t out_len;
+static struct oracle_out out; /* the simulated side */
 static vaddr_t heap;
-
-static void put(const char *key, long val)
-{
-	out_len += (size_t)snprintf(out + out_len, sizeof(out) - out_len, "%s=%ld\n", key, val);
-}
 
 static void putf(const char *fmt1, const char *key, long val)
 {
 	char k[64];
 
 	snprintf(k, sizeof(k), fmt1, key);
-	put(k, val);
+	oracle_put(&out, k, val);
 }
 
 static void put_ptr(const char *key, vaddr_t p)
 {
 	if (p >= heap && p < s.lc.curbrk)
-		put(key, (long)(p - heap));
+		oracle_put(&out, key, (long)(p - heap));
 	else
-		out_len += (size_t)snprintf(out + out_len, sizeof(out) - out_len, "%s=heap+%#lx\n",
-		                            key, (unsigned long)(p & (HEAP_MAX - 1)));
+		oracle_printf(&out, "%s=heap+%#lx\n", key, (unsigned long)(p & (HEAP_MAX - 1)));
 }
 
 static long vmsize_kb(void)
@@ -72,11 +65,10 @@ static void put_maps(const char *key, vaddr_t lo, vaddr_t hi)
 		char perms[8];
 
 		if (sscanf(line, "%llx-%llx %7s", &a, &b, perms) == 3 && a < hi && b > lo)
-			out_len += (size_t)snprintf(out + out_len, sizeof(out) - out_len,
-			                            "%s.%d=%#llx %s\n", key, ++i, b - a, perms);
+			oracle_printf(&out, "%s.%d=%#llx %s\n", key, ++i, b - a, perms);
 	}
 	free(text);
-	put(key, i);
+	oracle_put(&out, key, i);
 }
 
 static long resident(vaddr_t p, uint64_t len)
@@ -141,7 +133,8 @@ static void in(struct libc_thread *t, struct step *st)
 
 	libc_set_self(&s.lc, self);
 	r = task_run(&s.k, self->task, run_step, st);
-	cr_assert_eq(r, st->op == OP_EXIT ? TASK_RUN_EXITED : 0, "step %d ended with %d", st->op, r);
+	cr_assert_eq(r, st->op == OP_EXIT ? TASK_RUN_EXITED : 0, "step %d ended with %d", st->op,
+	             r);
 	libc_set_self(&s.lc, &s.lc.main_thread);
 	sim_kernel_check(&s.k);
 	if (st->op != OP_EXIT)
@@ -240,18 +233,8 @@ static void stats_body(void *arg)
 
 static void stats(const char *tag)
 {
-	size_t i = 0;
-
 	cr_assert_eq(task_run(&s.k, s.t, stats_body, NULL), 0);
-	for (int n = 1; i < text.len; n++) {
-		size_t e = i;
-
-		while (e < text.len && text.s[e] != '\n')
-			e++;
-		out_len += (size_t)snprintf(out + out_len, sizeof(out) - out_len, "%s.%d=%.*s\n",
-		                            tag, n, (int)(e - i), text.s + i);
-		i = e + 1;
-	}
+	oracle_put_lines(&out, tag, text.s, text.len);
 }
 
 static void scenario(void)
@@ -267,7 +250,7 @@ static void scenario(void)
 	a1 = run(&workers[0], OP_MALLOC, 100, 0, "t1.a");
 	h1 = a1 & ~(HEAP_MAX - 1);
 	put_maps("t1.heap", h1, h1 + HEAP_MAX);
-	put("t1.heap_resident", resident(h1, 0x21000));
+	oracle_put(&out, "t1.heap_resident", resident(h1, 0x21000));
 	put_mallinfo("mi1");
 
 	b1 = run(&workers[0], OP_MALLOC, 100000, 0, "t1.b");
@@ -288,13 +271,13 @@ static void scenario(void)
 	join(&workers[0], "t1");
 	stats("stats2");
 	start(&workers[2], "t3");
-	put("t3.same_stack", workers[2].stack == workers[0].stack);
+	oracle_put(&out, "t3.same_stack", workers[2].stack == workers[0].stack);
 	t3p = run(&workers[2], OP_MALLOC, 100, 0, "t3.a");
-	put("t3.same_arena", (t3p & ~(HEAP_MAX - 1)) == h1);
+	oracle_put(&out, "t3.same_arena", (t3p & ~(HEAP_MAX - 1)) == h1);
 	run(&workers[2], OP_CALLOC, 50000, 0, "t3.calloc");
 
-	put("trim", (long)main_op(OP_TRIM, 0, 0));
-	put("t1.heap_resident_after_trim", resident(h1, 0x21000));
+	oracle_put(&out, "trim", (long)main_op(OP_TRIM, 0, 0));
+	oracle_put(&out, "t1.heap_resident_after_trim", resident(h1, 0x21000));
 	put_mallinfo("mi5");
 	stats("stats3");
 
@@ -312,10 +295,10 @@ Test(oracle_threads, two_threads_their_arenas_stacks_and_the_stack_cache)
 	s.t = task_create(&s.k, "pthread_arenas");
 	cr_assert_not_null(s.t);
 	libc_init(&s.lc, &s.k, malloc_policy("glibc"));
-	out_len = 0;
+	out.len = 0;
 	scenario();
 	real = oracle_run("pthread_arenas", NULL);
-	oracle_assert_same("threads and arenas", out, real);
+	oracle_assert_same("threads and arenas", out.text, real);
 	free(real);
 	free(text.s);
 	libc_fini(&s.lc);
