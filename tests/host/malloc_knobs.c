@@ -20,16 +20,10 @@
 #include <sys/mman.h>
 
 #include "host_config.h"
+#include "host_out.h"
 
-static char out[1 << 16];
-static size_t out_len;
 static char stdout_buf[1 << 16];
 static char *heap; /* the initial break */
-
-static void put(const char *key, long val)
-{
-	out_len += (size_t)snprintf(out + out_len, sizeof(out) - out_len, "%s=%ld\n", key, val);
-}
 
 /* A pointer: its offset from the initial break, or "mmap+OFF" (its offset
    in its page) outside the heap, or -1 for NULL. */
@@ -38,7 +32,7 @@ static void put_ptr(const char *key, void *p)
 	char *brk = sbrk(0);
 
 	if (p && ((char *)p < heap || (char *)p >= brk))
-		out_len += (size_t)snprintf(out + out_len, sizeof(out) - out_len, "%s=mmap+%#lx\n",
+		host_printf("%s=mmap+%#lx\n",
 		                            key, (unsigned long)((uintptr_t)p & 0xfff));
 	else
 		put(key, p ? (long)((char *)p - heap) : -1);
@@ -70,22 +64,6 @@ static void put_mallinfo(const char *tag)
 #undef F
 }
 
-/* Each line of text as "tag.N=LINE". */
-static void put_lines(const char *tag, const char *text, size_t len)
-{
-	size_t i = 0;
-
-	for (int n = 1; i < len; n++) {
-		size_t e = i;
-
-		while (e < len && text[e] != '\n')
-			e++;
-		out_len += (size_t)snprintf(out + out_len, sizeof(out) - out_len, "%s.%d=%.*s\n", tag,
-		                            n, (int)(e - i), text + i);
-		i = e + 1;
-	}
-}
-
 /* Write a byte into every page of [p, p + len), the first at p: stores the
    compiler cannot drop before a free. */
 static void touch(void *p, size_t len)
@@ -101,22 +79,6 @@ static void touch(void *p, size_t len)
 static long __attribute__((noinline)) peek(void *p, long off)
 {
 	return ((volatile unsigned char *)p)[off];
-}
-
-static int stats_fd = -1;
-static char stats_text[16384];
-
-static void stats(const char *tag)
-{
-	ssize_t n;
-
-	if (ftruncate(stats_fd, 0) != 0)
-		return;
-	lseek(stats_fd, 0, SEEK_SET);
-	malloc_stats();
-	lseek(stats_fd, 0, SEEK_SET);
-	n = read(stats_fd, stats_text, sizeof(stats_text));
-	put_lines(tag, stats_text, n > 0 ? (size_t)n : 0);
 }
 
 static void info(const char *tag)
@@ -159,8 +121,7 @@ int main(void)
 	setvbuf(stdout, stdout_buf, _IOFBF, sizeof(stdout_buf));
 	host_thp_off();
 	host_prefault();
-	stats_fd = memfd_create("stats", 0);
-	if (stats_fd < 0 || dup2(stats_fd, 2) < 0)
+	if (host_stats_open() < 0)
 		return 1;
 	heap = sbrk(0);
 
@@ -257,5 +218,5 @@ int main(void)
 	info("info2");
 
 	/* only these lines: stdout's buffer (malloc_info's text) is never flushed */
-	_exit(write(1, out, out_len) == (ssize_t)out_len ? 0 : 1);
+	_exit(host_out_write());
 }

@@ -23,17 +23,11 @@
 #include <sys/syscall.h>
 
 #include "host_config.h"
+#include "host_out.h"
 
 #define HEAP_MAX (64UL << 20)
 
-static char out[1 << 16];
-static size_t out_len;
 static char *heap; /* the initial break */
-
-static void put(const char *key, long val)
-{
-	out_len += (size_t)snprintf(out + out_len, sizeof(out) - out_len, "%s=%ld\n", key, val);
-}
 
 /* A pointer: offset from the initial break inside the main heap, else
    "heap+OFF" (its offset in its 64 MiB-aligned heap). */
@@ -44,7 +38,7 @@ static void put_ptr(const char *key, void *p)
 	if ((char *)p >= heap && (char *)p < brk)
 		put(key, (long)((char *)p - heap));
 	else
-		out_len += (size_t)snprintf(out + out_len, sizeof(out) - out_len, "%s=heap+%#lx\n",
+		host_printf("%s=heap+%#lx\n",
 		                            key, (unsigned long)((uintptr_t)p & (HEAP_MAX - 1)));
 }
 
@@ -79,8 +73,7 @@ static void put_maps(const char *key, uintptr_t lo, uintptr_t hi)
 		char *nl = strchr(s, '\n');
 
 		if (sscanf(s, "%lx-%lx %7s", &a, &b, perms) == 3 && a < hi && b > lo) {
-			out_len += (size_t)snprintf(out + out_len, sizeof(out) - out_len,
-			                            "%s.%d=%#lx %s\n", key, ++i, b - a, perms);
+			host_printf("%s.%d=%#lx %s\n", key, ++i, b - a, perms);
 		}
 		if (!nl)
 			break;
@@ -258,32 +251,6 @@ static void put_mallinfo(const char *tag)
 	put(key, (long)m.ordblks);
 }
 
-static int stats_fd = -1;
-
-static void stats(const char *tag)
-{
-	static char text[8192];
-	ssize_t n;
-	int line = 1;
-
-	if (ftruncate(stats_fd, 0) != 0)
-		return;
-	lseek(stats_fd, 0, SEEK_SET);
-	malloc_stats();
-	lseek(stats_fd, 0, SEEK_SET);
-	n = read(stats_fd, text, sizeof(text) - 1);
-	text[n > 0 ? n : 0] = 0;
-	for (char *s = text; *s; line++) {
-		char *nl = strchr(s, '\n');
-
-		out_len += (size_t)snprintf(out + out_len, sizeof(out) - out_len, "%s.%d=%.*s\n", tag,
-		                            line, (int)(nl ? nl - s : (long)strlen(s)), s);
-		if (!nl)
-			break;
-		s = nl + 1;
-	}
-}
-
 int main(void)
 {
 	void *p, *a1, *b1, *c1, *t3p;
@@ -291,8 +258,7 @@ int main(void)
 
 	host_thp_off();
 	host_prefault();
-	stats_fd = memfd_create("stats", 0);
-	if (stats_fd < 0 || dup2(stats_fd, 2) < 0)
+	if (host_stats_open() < 0)
 		return 1;
 	heap = sbrk(0);
 	p = malloc(1);
@@ -345,5 +311,5 @@ int main(void)
 
 	join(&workers[1], "t2");
 	join(&workers[2], "t3");
-	_exit(write(1, out, out_len) == (ssize_t)out_len ? 0 : 1);
+	_exit(host_out_write());
 }

@@ -1,0 +1,99 @@
+/*
+ * host_out.h - the output of a host program of tests/host/: key=value lines
+ * gathered in a static buffer while the program measures (printing as it
+ * goes would allocate stdio's buffer and take faults inside the figures)
+ * and written to stdout at the end, one write. Header-only, as
+ * host_config.h: the host programs link nothing of the project.
+ *
+ * The simulated side writes the same lines through tests/support_oracle.h
+ * (oracle_put, oracle_put_lines), and the test compares the two.
+ */
+#ifndef TESTS_HOST_HOST_OUT_H
+#define TESTS_HOST_HOST_OUT_H
+
+#include <malloc.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#ifndef HOST_OUT_SIZE
+#define HOST_OUT_SIZE (1 << 16)
+#endif
+
+static char host_out[HOST_OUT_SIZE];
+static size_t host_out_len;
+static bool host_out_full;
+
+/* Append printf's output; what does not fit marks the output as failed. */
+static inline __attribute__((format(printf, 1, 2))) void host_printf(const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(host_out + host_out_len, sizeof(host_out) - host_out_len, fmt, ap);
+	va_end(ap);
+	if (n < 0 || (size_t)n >= sizeof(host_out) - host_out_len)
+		host_out_full = true;
+	else
+		host_out_len += (size_t)n;
+}
+
+/* "key=val\n" */
+static inline void put(const char *key, long val)
+{
+	host_printf("%s=%ld\n", key, val);
+}
+
+/* Each line of text (len bytes) as "tag.N=LINE", N from 1. */
+static inline void put_lines(const char *tag, const char *text, size_t len)
+{
+	size_t i = 0;
+
+	for (int n = 1; i < len; n++) {
+		size_t e = i;
+
+		while (e < len && text[e] != '\n')
+			e++;
+		host_printf("%s.%d=%.*s\n", tag, n, (int)(e - i), text + i);
+		i = e + 1;
+	}
+}
+
+/*
+ * malloc_stats writes to fd 2: host_stats_open points fd 2 at a memfd
+ * (0, or -1 on failure), and stats(tag) puts what one malloc_stats() call
+ * wrote there as tag.N lines.
+ */
+static int host_stats_fd = -1;
+
+static inline int host_stats_open(void)
+{
+	host_stats_fd = memfd_create("stats", 0);
+	return host_stats_fd < 0 || dup2(host_stats_fd, 2) < 0 ? -1 : 0;
+}
+
+static inline void stats(const char *tag)
+{
+	static char text[16384];
+	ssize_t n;
+
+	if (ftruncate(host_stats_fd, 0) != 0)
+		return;
+	lseek(host_stats_fd, 0, SEEK_SET);
+	malloc_stats();
+	lseek(host_stats_fd, 0, SEEK_SET);
+	n = read(host_stats_fd, text, sizeof(text));
+	put_lines(tag, text, n > 0 ? (size_t)n : 0);
+}
+
+/* Write the lines to stdout: the program's exit status (0, or 1 when the
+   output did not fit or could not be written). */
+static inline int host_out_write(void)
+{
+	return !host_out_full && write(1, host_out, host_out_len) == (ssize_t)host_out_len ? 0 : 1;
+}
+
+#endif
