@@ -137,6 +137,17 @@ void sim_run(struct sim *s, void (*body)(void *))
 	sim_check(&s->lc);
 }
 
+int sim_run_as(struct sim *s, struct libc_thread *t, void (*fn)(void *), void *arg)
+{
+	struct libc_thread *self = t ? t : &s->lc.main_thread;
+	int r;
+
+	libc_set_self(&s->lc, self);
+	r = task_run(&s->k, self->task, fn, arg);
+	libc_set_self(&s->lc, &s->lc.main_thread);
+	return r;
+}
+
 vaddr_t sim_xmalloc(struct libc *lc, uint64_t n)
 {
 	vaddr_t p = libc_malloc(lc, n);

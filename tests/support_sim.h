@@ -72,6 +72,10 @@ void sim_check(struct libc *lc);
 /* Run body(&s->lc) as the process; it must not die; then sim_check. */
 void sim_run(struct sim *s, void (*body)(void *));
 
+/* Run fn(arg) as thread t of s's libc (NULL: its main thread); task_run's
+   result. The main thread is libc's current one again after. */
+int sim_run_as(struct sim *s, struct libc_thread *t, void (*fn)(void *), void *arg);
+
 /* malloc(n) then sim_check; the result must not be 0. */
 vaddr_t sim_xmalloc(struct libc *lc, uint64_t n);
 

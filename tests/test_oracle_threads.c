@@ -128,14 +128,10 @@ static void run_step(void *arg)
 /* Run st in thread t (NULL: the main thread); the task must not die. */
 static void in(struct libc_thread *t, struct step *st)
 {
-	struct libc_thread *self = t ? t : &s.lc.main_thread;
-	int r;
+	int r = sim_run_as(&s, t, run_step, st);
 
-	libc_set_self(&s.lc, self);
-	r = task_run(&s.k, self->task, run_step, st);
 	cr_assert_eq(r, st->op == OP_EXIT ? TASK_RUN_EXITED : 0, "step %d ended with %d", st->op,
 	             r);
-	libc_set_self(&s.lc, &s.lc.main_thread);
 	sim_kernel_check(&s.k);
 	if (st->op != OP_EXIT)
 		cr_assert_eq(glibc_malloc_check(&s.lc, stderr), 0);

@@ -76,13 +76,7 @@ static void run_step(void *arg)
 /* Run st as thread t (NULL: the main one); task_run's result. */
 static int in(struct libc_thread *t, struct step *st)
 {
-	struct libc_thread *self = t ? t : &S.lc.main_thread;
-	int r;
-
-	libc_set_self(&S.lc, self);
-	r = task_run(&S.k, self->task, run_step, st);
-	libc_set_self(&S.lc, &S.lc.main_thread);
-	return r;
+	return sim_run_as(&S, t, run_step, st);
 }
 
 /* A started thread (asserts). */
