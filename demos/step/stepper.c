@@ -92,7 +92,7 @@ static void log_event(struct stepper *st, const struct event *ev)
 {
 	if (!st->log_cap)
 		return;
-	st->log[st->log_head] = *ev;
+	st->log[st->log_head] = (struct stepper_logged){*ev, st->s->res.pid, st->s->res.tid};
 	st->log_head = (st->log_head + 1) % st->log_cap;
 	if (st->log_len < st->log_cap)
 		st->log_len++;
@@ -556,11 +556,29 @@ int stepper_check(const struct stepper *st, FILE *err)
 	return hostmem_check(st->hm, err);
 }
 
-const struct event *stepper_log(const struct stepper *st, size_t i)
+static const struct stepper_logged *logged(const struct stepper *st, size_t i)
 {
 	if (i >= st->log_len)
 		return NULL;
 	return &st->log[(st->log_head + st->log_cap - 1 - i) % st->log_cap];
+}
+
+const struct event *stepper_log(const struct stepper *st, size_t i)
+{
+	const struct stepper_logged *l = logged(st, i);
+
+	return l ? &l->ev : NULL;
+}
+
+bool stepper_log_task(const struct stepper *st, size_t i, int *pid, int *tid)
+{
+	const struct stepper_logged *l = logged(st, i);
+
+	if (!l)
+		return false;
+	*pid = l->pid;
+	*tid = l->tid;
+	return true;
 }
 
 const struct task *stepper_current(const struct stepper *st)

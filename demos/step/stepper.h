@@ -71,6 +71,14 @@ enum step_cmd {
 #define STEPPER_CKPT_READ_PER_EVENT 1024
 
 /* The simulation at one event: the arena's pages and the stepper's position. */
+/* A logged event, with the task the script's statement ran in when it came
+   (the session's res.pid and res.tid, as run --json gives them): for a stmt
+   event, that statement's task. */
+struct stepper_logged {
+	struct event ev;
+	int pid, tid;
+};
+
 struct stepper_ckpt {
 	struct hostmem_snap *snap;
 	bool have_cur;               /* false: before the first event */
@@ -97,7 +105,7 @@ struct stepper {
 	struct event cur;            /* the event paused at */
 	uint64_t last_seq;           /* highest seq ever seen (for g N past the end) */
 	/* Recent events, a ring, for the log views. */
-	struct event *log;
+	struct stepper_logged *log;
 	size_t log_cap, log_len, log_head;
 	/* Statements: an execution of a line is one (a loop's body runs many). */
 	size_t cur_stmt;             /* index in sc->stmts of the statement running at cur,
@@ -154,6 +162,9 @@ int stepper_check(const struct stepper *st, FILE *err);
 
 /* The i-th most recent logged event (0 = the current one), or NULL. */
 const struct event *stepper_log(const struct stepper *st, size_t i);
+/* The task (pid, tid) the statement of the i-th most recent logged event ran
+   in; false when there is no such event. */
+bool stepper_log_task(const struct stepper *st, size_t i, int *pid, int *tid);
 /*
  * The task at the current event: the one the CPU runs (the kernel's
  * current; during a context switch the new one from __switch_to on).

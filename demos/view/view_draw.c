@@ -1666,7 +1666,7 @@ static void draw_log(struct view_gfx *g, const struct view_rect *p, struct view_
 		if (ev->kind == EV_STMT) { /* the task it ran in, at the right */
 			char who[16];
 
-			view_model_stmt_task(st, (int)event_field(ev, "line", 0), who, sizeof(who));
+			view_model_log_task(st, i, who, sizeof(who));
 			if (who[0]) {
 				tw = view_text_width(g, VF_SMALL, who) + 6;
 				fill(g, b.x + b.w - tw, y, tw, rh - 1, mix(COL_PANEL, COL_ACTIVE, 0.25));

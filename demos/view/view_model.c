@@ -18,7 +18,6 @@
 #include "../../libc/glibc_malloc.h"
 #include "../../libc/pthread.h"
 #include "../../vm/panic.h"
-#include "../cli/expr.h"
 #include "../step/narrate.h"
 
 void view_model_init(struct view_model *m)
@@ -374,37 +373,6 @@ unsigned view_model_next_arena(const struct view_model *m, unsigned i)
 
 /* ---- the task of a statement -------------------------------------------- */
 
-struct peek_env {
-	struct session *s;
-	bool builtin; /* the expression reads a built-in: not evaluated here */
-};
-
-static int peek_var(void *ctx, int idx, int64_t *v, char *msg, size_t n)
-{
-	struct peek_env *e = ctx;
-
-	if (!e->s->defined[idx])
-		return snprintf(msg, n, "undefined"), -1;
-	*v = e->s->vars[idx];
-	return 0;
-}
-
-static int peek_elem(void *ctx, int idx, int64_t index, int64_t *v, char *msg, size_t n)
-{
-	const struct session_array *a = &((struct peek_env *)ctx)->s->arrays[idx];
-
-	if (index < 0 || (uint64_t)index >= a->cap || !a->set[index])
-		return snprintf(msg, n, "unset"), -1;
-	*v = a->v[index];
-	return 0;
-}
-
-static int64_t peek_builtin(void *ctx, int bi)
-{
-	((struct peek_env *)ctx)->builtin = true;
-	return 0;
-}
-
 /* The label of task id in the session's table ("" for the program). */
 static void task_label(struct session *s, int64_t id, char *buf, size_t n)
 {
@@ -423,29 +391,13 @@ static void task_label(struct session *s, int64_t id, char *buf, size_t n)
 		}
 }
 
-const char *view_model_stmt_task(struct stepper *st, int line, char *buf, size_t n)
+const char *view_model_log_task(const struct stepper *st, size_t i, char *buf, size_t n)
 {
-	const struct script *sc = st->sc;
-	struct peek_env env = {st->s, false};
-	const struct expr_env ee = {&env, peek_var, peek_elem, peek_builtin};
-	size_t j, k;
-	int64_t id;
-	char msg[80];
+	int pid, tid;
 
 	buf[0] = '\0';
-	for (j = 0; j < sc->nr_stmts && sc->stmts[j].line != line; j++)
-		;
-	if (j == sc->nr_stmts)
-		return buf;
-	/* the innermost `in` whose block holds j (its `end` included) */
-	for (k = j; k-- > 0;)
-		if (sc->stmts[k].op == ST_IN && sc->stmts[k].peer >= j)
-			break;
-	if (k == SIZE_MAX || sc->stmts[k].nargs < 1)
-		return buf;
-	if (expr_eval(sc, &sc->stmts[k].args[0], &ee, &id, msg, sizeof(msg)) < 0 || env.builtin)
-		return buf;
-	task_label(st->s, id, buf, n);
+	if (stepper_log_task(st, i, &pid, &tid))
+		narrate_task(tid, pid, st->s->main_task ? st->s->main_task->pid : 0, buf, n);
 	return buf;
 }
 

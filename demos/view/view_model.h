@@ -210,13 +210,12 @@ vaddr_t view_model_rmap(struct stepper *st, int pid, pfn_t pfn);
 /* The arena the selector picks after index i (wrapping). */
 unsigned view_model_next_arena(const struct view_model *m, unsigned i);
 /*
- * The task the statement at line `line` ran in, as a short label into buf:
+ * The task the statement of the i-th most recent logged event ran in (as
+ * the stepper recorded it when the event came), as a short label into buf:
  * "t3" for a thread, "pid 2" for another process, "" for the script's
- * program (and for a line outside any `in` block). From the script's
- * blocks: the innermost `in ID` around the line, its ID evaluated from the
- * variables as they stand (not from built-ins: "" then). Returns buf.
+ * program or when there is no such event. Returns buf.
  */
-const char *view_model_stmt_task(struct stepper *st, int line, char *buf, size_t n);
+const char *view_model_log_task(const struct stepper *st, size_t i, char *buf, size_t n);
 /* The process the selector picks after pid (the next one with an address
    space, in pid order, wrapping); pid itself when it is the only one. */
 int view_model_next_process(const struct view_model *m, int pid);
