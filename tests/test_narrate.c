@@ -1,5 +1,5 @@
 /*
- * test_narrate.c - the narration table (demos/step/narrate.c) covers what the
+ * test_narrate.c - the narration table (demos/step/narrate_table.c) covers what the
  * model emits: every function name seen while running every scenario of
  * demos/ under every malloc policy (zero page on and off), every name the
  * source passes to the probe, every event kind and every statement; an

@@ -10,7 +10,7 @@
  * session the questions are asked about, with a sink recording what
  * happened; the second session then runs the same statement and must agree
  * (a disagreement is a simulator bug: panic). The reasons come from the
- * narration table (demos/step/narrate.c).
+ * narration table (demos/step/narrate_table.c).
  */
 #include <ctype.h>
 #include <inttypes.h>
