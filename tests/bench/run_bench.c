@@ -70,7 +70,11 @@ static struct figure figs[] = {
     {.key = "tlb_hit_load_ratio", .target = 2.5},
     {.key = "bulk_copy_ratio", .target = 1},
     {.key = "fault_vs_zero_ratio", .target = 1.3},
-    {.key = "buddy_ns_per_op", .target = 50},
+    /* one buddy operation over one host malloc+free pair on the same
+       sequence of orders (bench_buddy): at most one host malloc or one
+       free. A ratio, as every speed target: the 50 ns it was once given
+       is twice the time on one host that it is on another */
+    {.key = "buddy_vs_malloc_free_ratio", .target = 0.5},
     {.key = "replay_vs_glibc_ratio.glibc", .target = 4},
     {.key = "replay_vs_glibc_ratio.best", .target = 3},
     {.key = "bytes_per_frame", .target = 64},
@@ -90,6 +94,7 @@ static struct figure figs[] = {
        allocators' own cost, without most of the page faults */
     {.key = "replay_vs_glibc_ratio_warm.glibc", .report = true},
     {.key = "replay_vs_glibc_ratio_warm.best", .report = true},
+    {.key = "buddy_ns_per_op", .report = true},
     /* scale (bench_scale, run once): 64 GiB of simulated RAM, and the
        replay time per operation over 10^4 - 10^7 operations */
     {.key = "boot_secs_64gib", .target = 0.2},
@@ -663,6 +668,7 @@ int main(int argc, char **argv)
 		RUN("fault", "bench_fault", NULL);
 		take(figs, nf, "fault_vs_zero_ratio", num(j, "fault_vs_zero_ratio"));
 		RUN("buddy", "bench_buddy", NULL);
+		take(figs, nf, "buddy_vs_malloc_free_ratio", num(j, "buddy_vs_malloc_free_ratio"));
 		take(figs, nf, "buddy_ns_per_op", num(j, "buddy_ns_per_op"));
 		RUN("swap", "bench_swap", NULL);
 		take(figs, nf, "swap_roundtrip_vs_copy_ratio",
@@ -768,8 +774,6 @@ int main(int argc, char **argv)
 	for (size_t i = 0; i < nf; i++)
 		if (figs[i].n && !strncmp(figs[i].key, "replay_vs_glibc_ratio_warm.", 27))
 			cJSON_AddNumberToObject(rvg, figs[i].key + 27, figs[i].value);
-	cJSON_AddNumberToObject(res, "buddy_vs_malloc_free_ratio",
-	                        median_of(det, "buddy", "buddy_vs_malloc_free_ratio"));
 	cJSON_AddItemToObject(res, "targets", tgt);
 	cJSON_AddItemToObject(res, "met", met);
 	cJSON_AddBoolToObject(res, "all_met", all);
