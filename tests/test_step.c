@@ -632,6 +632,55 @@ Test(step, t_stops_at_each_context_switch_between_parent_and_child, .timeout = 3
 	bin_out_free(&p);
 }
 
+/* The stop whose header names line `line` (its text up to the next stop). */
+static char *stop_at_line(const char *out, int line)
+{
+	char key[32];
+	const char *p, *end;
+
+	snprintf(key, sizeof(key), " (line %d, ", line);
+	p = strstr(out, key);
+	cr_assert_not_null(p, "no stop at line %d in:\n%s", line, out);
+	while (p > out && strncmp(p, "---- event #", 12))
+		p--;
+	end = strstr(p + 1, "---- event #");
+	return strndup(p, end ? (size_t)(end - p) : strlen(p));
+}
+
+Test(step, a_statement_s_stop_names_its_task_before_the_cpu_switches_there, .timeout = 30)
+{
+	/* The stmt event of a statement comes before the context switch to
+	   its task (a statement that runs no code never switches): line 3 and
+	   the exit at line 8 are the child's, line 5 the parent's, while the
+	   CPU is still in the other process. The header, the state line and
+	   the views are of the statement's task. */
+	char *path = bin_script_file("c = fork\nin c\n  p = malloc 10\nend\nx = 5\n"
+	                             "q = malloc 10\nin c\n  exit 3\nend\nw = wait c\n");
+	struct bin_out p = run_in("step", path, "n\nn\nn\nn\nn\nn\nn\nn\nn\nn\nq\n");
+	char *l3, *l5, *l8, *l9;
+
+	cr_assert_eq(p.status, 0, "%s", p.err);
+	l3 = stop_at_line(p.out, 3);
+	l5 = stop_at_line(p.out, 5);
+	l8 = stop_at_line(p.out, 8);
+	l9 = stop_at_line(p.out, 9);
+	cr_expect_not_null(strstr(l3, "(line 3, pid 2)"), "%s", l3);
+	cr_expect_not_null(strstr(l3, "\nstate  pid 2  brk 0x555555559000  rss 2 pages"), "%s", l3);
+	/* the parent has not called malloc: its break is where it started */
+	cr_expect_not_null(strstr(l5, "(line 5, pid 1)"), "%s", l5);
+	cr_expect_not_null(strstr(l5, "\nstate  pid 1  brk 0x555555559000  rss 2 pages"), "%s", l5);
+	cr_expect_not_null(strstr(l8, "(line 8, pid 2)"), "%s", l8);
+	cr_expect_not_null(strstr(l8, "\nstate  pid 2  brk 0x55555557a000"), "%s", l8);
+	cr_expect_not_null(strstr(l9, "(line 9, pid 2)"), "%s", l9);
+	cr_expect_not_null(strstr(l9, "\nstate  pid 2 has exited"), "%s", l9);
+	free(l3);
+	free(l5);
+	free(l8);
+	free(l9);
+	bin_out_free(&p);
+	free(path);
+}
+
 /* The stop whose path line starts with `path` (its text up to the next stop). */
 static char *stop_with_path(const char *out, const char *path)
 {

@@ -581,15 +581,40 @@ bool stepper_log_task(const struct stepper *st, size_t i, int *pid, int *tid)
 	return true;
 }
 
+/*
+ * At a stmt event, the task of that statement, as recorded with the event
+ * (stepper_log_task; the session's res while nothing is logged), when the
+ * kernel still has it; else NULL. The statement runs there: the CPU may
+ * still be in the task of the statement before (the switch comes when the
+ * statement runs code, and one that runs none never switches), but nothing
+ * else runs before it.
+ */
+static struct task *stmt_task(const struct stepper *st)
+{
+	int pid = st->s->res.pid, tid = st->s->res.tid;
+
+	if (!st->have_cur || st->cur.kind != EV_STMT)
+		return NULL;
+	stepper_log_task(st, 0, &pid, &tid);
+	return tid > 0 ? find_task_by_pid(&st->s->k, tid) : NULL;
+}
+
 const struct task *stepper_current(const struct stepper *st)
 {
+	const struct task *t = stmt_task(st);
+
+	if (t)
+		return t;
 	return st->s->k.current ? st->s->k.current : st->s->task;
 }
 
 struct task *stepper_view_task(const struct stepper *st)
 {
-	struct task *t = st->s->k.current;
+	struct task *t = stmt_task(st);
 
+	if (t && t->mm)
+		return t;
+	t = st->s->k.current;
 	if (t && t->mm)
 		return t;
 	if (st->s->task && st->s->task->mm)

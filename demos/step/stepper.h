@@ -167,13 +167,15 @@ const struct event *stepper_log(const struct stepper *st, size_t i);
 bool stepper_log_task(const struct stepper *st, size_t i, int *pid, int *tid);
 /*
  * The task at the current event: the one the CPU runs (the kernel's
- * current; during a context switch the new one from __switch_to on).
- * NULL only before the first process exists.
+ * current; during a context switch the new one from __switch_to on); at a
+ * statement's stmt event, the task that statement runs in (recorded with
+ * it), before the CPU switches there. NULL only before the first process
+ * exists.
  */
 const struct task *stepper_current(const struct stepper *st);
 /*
  * The task whose address space the views show at the current event: the
- * current task while it has one, else (it has exited: exit_mm dropped it)
+ * current task (stepper_current) while it has one, else (it has exited: exit_mm dropped it)
  * the task the script's statements run in, else the program the script
  * started in. NULL when none has one.
  */
