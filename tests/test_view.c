@@ -496,7 +496,7 @@ Test(view, a_plugin_s_heap_is_drawn_as_the_builtin_policy_s, .timeout = 120)
 		snprintf(png[i], sizeof(png[i]), "%s/heap-%d.png", tmpdir, i);
 		cr_assert_eq(run_bin(err, sizeof(err), args), 0, "view --malloc %s: %s", args[3], err);
 		conv = load_png(png[i]);
-		in_use[i] = count(conv, &b, 0x5ac86e, true); /* view_draw.c's COL_CH_USE */
+		in_use[i] = count(conv, &b, 0x5ac86e, true); /* view_heap.c's COL_CH_USE */
 		SDL_FreeSurface(conv);
 	}
 	cr_assert_gt(in_use[0], 5000, "the built-in seed's chunks: %ld pixels", in_use[0]);
