@@ -101,6 +101,18 @@ static inline bool zone_watermark_ok(const struct buddy *b, unsigned order, uint
 	return b->free_pages > need && b->free_pages - need > mark;
 }
 /*
+ * Whether buddy_alloc(b, order, ...) would now take a block straight from
+ * the free lists: no injected failure due (fail_after), the zone above its
+ * low watermark when a slow path is registered, a free block of order or
+ * more. Then it neither fails nor enters the slow path (the fault's fast
+ * path asks, kernel_sim/fault.c). Mirrors buddy_alloc: change both.
+ */
+static inline bool buddy_alloc_ready(const struct buddy *b, unsigned order)
+{
+	return b->fail_after != 0 && (b->nonempty >> order) != 0 &&
+	       (!b->slowpath || zone_watermark_ok(b, order, b->watermark[WMARK_LOW]));
+}
+/*
  * get_page_from_freelist with a given watermark (0: none), for the slow
  * path's retries: a prepared block as buddy_alloc gives it (without its
  * EV_FRAME_ALLOC, which buddy_alloc emits), or PFN_NONE.

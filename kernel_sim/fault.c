@@ -91,15 +91,19 @@ static inline void update_mmu_cache_range(struct vm_fault *vmf)
 	probe_ret(&vmf->k->probe, K, "update_mmu_cache_range");
 }
 
-static inline void add_mm_counter(struct vm_fault *vmf, int member, int64_t value)
+/* add_mm_counter's change: the counter, and the RSS high-water mark. */
+static inline void mm_counter_add(struct mm_struct *mm, int member, int64_t value)
 {
-	struct mm_struct *mm = vmf->mm;
-
-	probe_call(&vmf->k->probe, K, "add_mm_counter", {"member", (uint64_t)member},
-	           {"value", (uint64_t)value});
 	mm->rss_stat[member] += (uint64_t)value;
 	if (mm->rss_stat[MM_ANONPAGES] > mm->hiwater_rss)
 		mm->hiwater_rss = mm->rss_stat[MM_ANONPAGES];
+}
+
+static inline void add_mm_counter(struct vm_fault *vmf, int member, int64_t value)
+{
+	probe_call(&vmf->k->probe, K, "add_mm_counter", {"member", (uint64_t)member},
+	           {"value", (uint64_t)value});
+	mm_counter_add(vmf->mm, member, value);
 	probe_ret(&vmf->k->probe, K, "add_mm_counter");
 }
 
@@ -143,9 +147,15 @@ static inline void folio_add_lru_vma(struct vm_fault *vmf, pfn_t pfn)
 	probe_ret(&k->probe, K, "folio_add_lru_vma");
 }
 
+/* The PTE of a new anonymous folio at pfn in vma (folio_mk_pte's value). */
+static inline pte_t anon_folio_pte(const struct vm_area_struct *vma, pfn_t pfn)
+{
+	return pte_mk(pfn, vma_pte_flags(vma, vma->vm_flags & VM_WRITE));
+}
+
 static inline pte_t folio_mk_pte(struct vm_fault *vmf, pfn_t pfn)
 {
-	pte_t e = pte_mk(pfn, vma_pte_flags(vmf->vma, vmf->vma->vm_flags & VM_WRITE));
+	pte_t e = anon_folio_pte(vmf->vma, pfn);
 
 	probe_call(&vmf->k->probe, K, "folio_mk_pte", {"pfn", pfn});
 	probe_ret(&vmf->k->probe, K, "folio_mk_pte", {"ret", e});
@@ -457,18 +467,23 @@ static unsigned handle_mm_fault(struct vm_fault *vmf, unsigned error)
 	return ret;
 }
 
+/* access_error's answer: true when the VMA forbids this access. */
+static inline bool access_denied(unsigned error, const struct vm_area_struct *vma)
+{
+	if (error & PF_WRITE)
+		return !(vma->vm_flags & VM_WRITE);
+	if (error & PF_PROT)
+		return true; /* read of a present page that still faulted */
+	return !(vma->vm_flags & (VM_READ | VM_WRITE | VM_EXEC)); /* !vma_is_accessible */
+}
+
 /* Linux's access_error: true when the VMA forbids this access. */
 static bool access_error(struct kernel *k, unsigned error, const struct vm_area_struct *vma)
 {
 	bool bad;
 
 	probe_call(&k->probe, K, "access_error", {"error", error}, {"flags", vma->vm_flags});
-	if (error & PF_WRITE)
-		bad = !(vma->vm_flags & VM_WRITE);
-	else if (error & PF_PROT)
-		bad = true; /* read of a present page that still faulted */
-	else
-		bad = !(vma->vm_flags & (VM_READ | VM_WRITE | VM_EXEC)); /* !vma_is_accessible */
+	bad = access_denied(error, vma);
 	probe_ret(&k->probe, K, "access_error", {"ret", bad});
 	return bad;
 }
@@ -624,4 +639,90 @@ int exc_trap(void *ctx, int vector, vaddr_t addr, unsigned error)
 	force_fatal_signal(k, SIM_SIGSEGV, SIM_SI_KERNEL, 0, error, "general protection fault");
 	probe_ret(&k->probe, K, "exc_general_protection");
 	return TRAP_KILLED;
+}
+
+/*
+ * The fast path (fast_fault_t, vm/cpu.h; docs/vm.md, "The fast path of a
+ * fault"): with no sink, a user write to a page never mapped in a writable
+ * VMA that holds the address, whose page table exists and whose frame the
+ * buddy allocator hands out at once, is the demand-zero fault of
+ * do_anonymous_page. fault_fast makes the same changes as that path
+ * (exc_page_fault above), through the same functions, in one function: no
+ * event is emitted without a sink, only counted, and these counts are
+ * added at once. Anything else (a sink, a read, a missing page table, the
+ * zone at its watermark, fault injection, stack growth, a kernel access,
+ * CR3 not the task's tables) declines, having changed nothing, and the
+ * fault takes the path above. tests/test_fastfault.c takes the same faults
+ * both ways and compares every count and all the state.
+ *
+ * The events the path above makes for this fault, besides those
+ * buddy_alloc counts itself: the calls (each with its return) of
+ * exc_page_fault, handle_page_fault, do_user_addr_fault,
+ * lock_mm_and_find_vma, find_vma, access_error, handle_mm_fault,
+ * __handle_mm_fault, p4d_alloc, pud_alloc, pmd_alloc, pte_alloc,
+ * handle_pte_fault, do_pte_missing, do_anonymous_page, vmf_anon_prepare,
+ * alloc_anon_folio, vma_alloc_zeroed_movable_folio, clear_page,
+ * folio_mk_pte, add_mm_counter, folio_add_lru_vma and
+ * update_mmu_cache_range; EV_ZERO_FRAME and EV_PTE_SET.
+ */
+#define FAST_FAULT_CALLS 23
+#define FAST_FAULT_OTHERS 2
+/* The deepest call of that path opens this many levels below its start
+   (clear_page): a debug build's probe would panic beyond PROBE_MAX_DEPTH. */
+#define FAST_FAULT_DEPTH 11
+
+int fault_fast(void *ctx, vaddr_t addr, unsigned error, pfn_t pt, unsigned idx)
+{
+	struct kernel *k = ctx;
+	struct task *t = k->current;
+	struct mm_struct *mm;
+	struct vm_area_struct *vma;
+	vaddr_t address = PAGE_ALIGN_DOWN(addr);
+	pfn_t pfn;
+	pte_t e;
+
+	/* do_user_addr_fault's own cases, the allocator's slow path, a
+	   debug build's depth check: the path above. */
+	if (k->probe.sink || error != (PF_WRITE | PF_USER) || addr >= USER_VA_END || !t ||
+	    !(mm = t->mm) || mm->pgd != k->cpu.cr3 || !buddy_alloc_ready(&k->buddy, 0))
+		return FAST_DECLINED;
+#ifndef NDEBUG
+	if (probe_depth(&k->probe) + FAST_FAULT_DEPTH > PROBE_MAX_DEPTH)
+		return FAST_DECLINED;
+#endif
+	/* The CPU's walk from CR3 (= mm->pgd) reached pt: __handle_mm_fault's
+	   walk finds every level present and stops there too. handle_pte_fault:
+	   pte_none is do_anonymous_page. */
+	if (pt_index(addr, 1) != idx || pt_get(&k->phys, pt, idx) != 0)
+		return FAST_DECLINED;
+	/* lock_mm_and_find_vma without expand_stack, access_error: find_vma
+	   only moves mm->vmacache to the VMA it finds, which the path above
+	   would find the same way. */
+	vma = find_vma(mm, addr);
+	if (!vma || vma->vm_start > addr || access_denied(error, vma))
+		return FAST_DECLINED;
+
+	k->probe.calls += FAST_FAULT_CALLS;
+	k->probe.rets += FAST_FAULT_CALLS;
+	k->probe.others += FAST_FAULT_OTHERS;
+	count_vm_events(&k->vmstat, PGFAULT, 1);
+	/* do_anonymous_page for a write */
+	anon_vma_prepare(k, mm, vma);
+	pfn = buddy_alloc(&k->buddy, 0, FK_ANON);
+	if (pfn == PFN_NONE)
+		panic("fault_fast: buddy_alloc failed after buddy_alloc_ready");
+	phys_zero_frame(&k->phys, pfn);
+	e = anon_folio_pte(vma, pfn);
+	mm_counter_add(mm, MM_ANONPAGES, 1);
+	folio_add_new_anon(&k->lruvec, pfn);
+	folio_add_new_anon_rmap(k, pfn, mm, vma, address);
+	pt_set(&k->phys, pt, idx, e);
+	/* do_user_addr_fault's end: mm_account_fault, the checks */
+	t->min_flt++;
+	debug_check(k);
+	if (__builtin_expect(k->kswapd.runnable, 0)) {
+		exit_to_user_mode(k);
+		return FAST_RETRY;
+	}
+	return FAST_LEAF;
 }

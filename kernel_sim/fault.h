@@ -14,5 +14,9 @@
 
 /* The trap handler (trap_handler_t) with ctx = struct kernel *. */
 int exc_trap(void *ctx, int vector, vaddr_t addr, unsigned error);
+/* Its fast path (fast_fault_t, vm/cpu.h), registered at boot unless
+   opts.slow_faults: the common demand-zero write fault with no sink,
+   with the same changes and counts as exc_trap's path (fault.c). */
+int fault_fast(void *ctx, vaddr_t addr, unsigned error, pfn_t pt, unsigned idx);
 
 #endif

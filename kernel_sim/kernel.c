@@ -151,6 +151,8 @@ int kernel_boot(struct kernel *k, const struct kernel_opts *o, FILE *err)
 		}
 	}
 	cpu_set_trap_handler(&k->cpu, exc_trap, k);
+	if (!k->opts.slow_faults)
+		cpu_set_fast_fault(&k->cpu, fault_fast);
 	k->next_pid = 1;
 	k->max_threads = set_max_threads(k->buddy.managed);
 	k->rng = rng_seed(k->opts.seed);

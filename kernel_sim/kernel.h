@@ -47,6 +47,8 @@ struct kernel_opts {
 	unsigned tlb_entries;  /* default 64 */
 	unsigned tlb_ways;     /* default 4 */
 	bool debug_checks;     /* run kernel_check after every fault and syscall */
+	bool slow_faults;      /* no fast path for faults (fault_fast): every fault takes
+				  exc_trap's path, as with a sink (tests compare the two) */
 	uint64_t swap_bytes;   /* --swap: swapon an area of this size at boot (0: none) */
 	bool pcid;             /* the CPU tags TLB entries by address space (PCID):
 				  a context switch need not flush; default false */

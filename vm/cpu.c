@@ -28,7 +28,7 @@
 /* At most this many faults in one access, whatever the handler does. */
 #define CPU_MAX_FAULTS 8
 
-enum { XL_OK, XL_RETRY, XL_FATAL };
+enum { XL_OK, XL_RETRY, XL_FATAL, XL_FAST };
 
 /*
  * One instruction's worth of translations: a fault restarts the whole
@@ -74,6 +74,12 @@ void cpu_set_trap_handler(struct cpu *c, trap_handler_t h, void *ctx)
 {
 	c->trap = h;
 	c->trap_ctx = ctx;
+	c->fast_fault = NULL;
+}
+
+void cpu_set_fast_fault(struct cpu *c, fast_fault_t f)
+{
+	c->fast_fault = f;
 }
 
 void cpu_load_cr3(struct cpu *c, pfn_t pml4)
@@ -135,11 +141,82 @@ static inline uint8_t *set_fast(struct cpu *c, struct tlb_entry *e)
 }
 
 /*
+ * Where a walk without a sink stopped at a page-table entry that is all
+ * zero (a page never mapped: what fault_fast handles): its slot and the
+ * rights of the levels above. slot is NULL when the walk stopped elsewhere.
+ */
+struct walk_stop {
+	pte_t *slot;
+	pfn_t table;  /* the PT page */
+	unsigned idx; /* the entry's index in it */
+	pte_t allow, nx;
+};
+
+#define WALK_EV(kind, ...)                                                                         \
+	do {                                                                                       \
+		if (sink)                                                                          \
+			EV(pr, LAYER_MMU, kind, "page_walk", NULL, __VA_ARGS__);                   \
+		else                                                                               \
+			(*nev)++;                                                                  \
+	} while (0)
+
+/*
+ * The walk's step at one level: entry e, read from the table. False when
+ * it is not present; panics when it points beyond RAM. Its rights join
+ * allow (AND) and nx (OR).
+ */
+static inline __attribute__((always_inline)) bool walk_entry(struct phys *ph, int level, vaddr_t va,
+                                                             pte_t e, pte_t *allow, pte_t *nx)
+{
+	if (!pte_present(e))
+		return false;
+	if (!phys_valid_pfn(ph, pte_pfn(e)))
+		panic("%s entry %#" PRIx64 " for %#" PRIx64 " points beyond RAM", pt_level_name(level),
+		      e, va);
+	*allow &= e;
+	*nx |= e & PTE_NX;
+	return true;
+}
+
+/*
+ * The walk's end, after a present leaf e (at slot) with the rights of all
+ * levels in allow and nx: the access checked, A (and D for a write) set in
+ * the leaf, the TLB filled. The host bytes of va, or NULL with PF_PROT
+ * added to *err.
+ */
+static inline __attribute__((always_inline)) uint8_t *
+walk_finish(struct cpu *c, vaddr_t va, bool write, struct tlb_entry *victim, unsigned *err,
+            pte_t *slot, pte_t e, pte_t allow, pte_t nx, unsigned *nev, const bool sink)
+{
+	struct probe *pr = c->probe;
+	pte_t leaf;
+	uint32_t perm;
+	uint8_t *host;
+
+	if ((c->user && !(allow & PTE_US)) || (write && !(allow & PTE_RW))) {
+		*err |= PF_PROT;
+		return NULL;
+	}
+	leaf = e | PTE_A | (write ? PTE_D : 0);
+	if (leaf != e) {
+		*slot = leaf;
+		WALK_EV(EV_AD_SET, {"addr", va}, {"old", e}, {"new", leaf});
+	}
+	perm = (allow & PTE_RW ? TLB_W : 0) | (allow & PTE_US ? TLB_U : 0) | (nx ? TLB_NX : 0) |
+	       (leaf & PTE_D ? TLB_D : 0);
+	host = set_fast(c, tlb_fill(&c->tlb, victim, va >> PAGE_SHIFT, pte_pfn(leaf), perm)) +
+	       (va & ~PAGE_MASK);
+	WALK_EV(EV_TLB_FILL, {"vpn", va >> PAGE_SHIFT}, {"pfn", pte_pfn(leaf)});
+	return host;
+}
+
+/*
  * The hardware walk for va (canonical). On success sets A (and D for a
  * write) as the CPU does, fills the TLB and returns the host bytes of va.
- * On failure returns NULL with *err the #PF error code. Upper-level entries
- * get A as they are used, even when a lower level then faults (the SDM
- * allows it); the leaf gets A/D only when the access is allowed.
+ * On failure returns NULL with *err the #PF error code (and *stop, without
+ * a sink, where an all-zero leaf stopped it). Upper-level entries get A as
+ * they are used, even when a lower level then faults (the SDM allows it);
+ * the leaf gets A/D only when the access is allowed.
  *
  * Made twice from this one body (hw_walk below): with a sink every step is
  * an event (sink true); without one the steps are counted, and the count is
@@ -148,7 +225,7 @@ static inline uint8_t *set_fast(struct cpu *c, struct tlb_entry *e)
  */
 static inline __attribute__((always_inline)) uint8_t *
 hw_walk_body(struct cpu *c, vaddr_t va, bool write, struct tlb_entry *victim, unsigned *err,
-             const bool sink)
+             struct walk_stop *stop, const bool sink)
 {
 	struct probe *pr = c->probe;
 	struct phys *ph = c->phys;
@@ -156,12 +233,9 @@ hw_walk_body(struct cpu *c, vaddr_t va, bool write, struct tlb_entry *victim, un
 	pte_t *slot = NULL;            /* the entry being read, in RAM */
 	pte_t allow = PTE_RW | PTE_US; /* AND over the levels */
 	pte_t nx = 0;                  /* OR over the levels */
-	pte_t e = 0, leaf;
-	unsigned idx, nev = 0;
-	uint32_t perm;
+	pte_t e = 0;
+	unsigned idx, count = 0, *nev = &count;
 	uint8_t *host = NULL;
-
-#define WALK_EV(kind, ...)                                                                         	do {                                                                                       		if (sink)                                                                          			EV(pr, LAYER_MMU, kind, "page_walk", NULL, __VA_ARGS__);                   		else                                                                               			nev++;                                                                     	} while (0)
 
 	pr->c.walks++;
 	WALK_EV(EV_TLB_MISS, {"addr", va});
@@ -179,38 +253,49 @@ hw_walk_body(struct cpu *c, vaddr_t va, bool write, struct tlb_entry *victim, un
 		slot = (pte_t *)(c->ram + pfn_to_paddr(table)) + idx;
 		e = *slot;
 		WALK_EV(EV_WALK, {"level", (uint64_t)level}, {"index", idx}, {"entry", e});
-		if (!pte_present(e))
+		if (level == 1 && !sink && e == 0)
+			*stop = (struct walk_stop){slot, table, idx, allow, nx};
+		if (!walk_entry(ph, level, va, e, &allow, &nx))
 			goto out;
-		if (!phys_valid_pfn(ph, pte_pfn(e)))
-			panic("%s entry %#" PRIx64 " for %#" PRIx64 " points beyond RAM",
-			      pt_level_name(level), e, va);
-		allow &= e;
-		nx |= e & PTE_NX;
 		if (level == 1)
 			break;
 		if (!(e & PTE_A))
 			*slot = e | PTE_A;
 		table = pte_pfn(e);
 	}
-	if ((c->user && !(allow & PTE_US)) || (write && !(allow & PTE_RW))) {
-		*err |= PF_PROT;
-		goto out;
-	}
-	leaf = e | PTE_A | (write ? PTE_D : 0);
-	if (leaf != e) {
-		*slot = leaf;
-		WALK_EV(EV_AD_SET, {"addr", va}, {"old", e}, {"new", leaf});
-	}
-	perm = (allow & PTE_RW ? TLB_W : 0) | (allow & PTE_US ? TLB_U : 0) | (nx ? TLB_NX : 0) |
-	       (leaf & PTE_D ? TLB_D : 0);
-	host = set_fast(c, tlb_fill(&c->tlb, victim, va >> PAGE_SHIFT, pte_pfn(leaf), perm)) +
-	       (va & ~PAGE_MASK);
-	WALK_EV(EV_TLB_FILL, {"vpn", va >> PAGE_SHIFT}, {"pfn", pte_pfn(leaf)});
+	host = walk_finish(c, va, write, victim, err, slot, e, allow, nx, nev, sink);
 out:
 	if (!sink)
-		pr->others += nev;
+		pr->others += count;
 	return host;
-#undef WALK_EV
+}
+
+/*
+ * The retried walk after fault_fast returned FAST_LEAF, from the leaf the
+ * first walk stopped at: the levels above are as that walk left them (their
+ * A bits set, their rights in stop), so this walk would read and count them
+ * again and change nothing: they are counted, not read. The leaf must now
+ * allow the access (else the handler did not fix the fault: panic, as the
+ * full retry does).
+ */
+static uint8_t *walk_retry_leaf(struct cpu *c, const char *op, vaddr_t va, bool write,
+                                struct tlb_entry *victim, const struct walk_stop *stop)
+{
+	const bool sink = false;
+	struct probe *pr = c->probe;
+	pte_t allow = stop->allow, nx = stop->nx, e = *stop->slot;
+	unsigned err = 0, count = 0, *nev = &count;
+	uint8_t *host = NULL;
+
+	c->tlb.misses++; /* translate_miss's */
+	pr->c.walks++;
+	(*nev) += 1 + PT_LEVELS; /* EV_TLB_MISS, EV_WALK of each level */
+	if (walk_entry(c->phys, 1, va, e, &allow, &nx))
+		host = walk_finish(c, va, write, victim, &err, stop->slot, e, allow, nx, nev, sink);
+	if (!host)
+		panic_at(op, "fault at %#" PRIx64 " not resolved by the handler", va);
+	pr->others += count;
+	return host;
 }
 
 /* hw_walk with a sink: out of line, so that the walk without one keeps its
@@ -218,22 +303,26 @@ out:
 static __attribute__((noinline)) uint8_t *hw_walk_traced(struct cpu *c, vaddr_t va, bool write,
                                                          struct tlb_entry *victim, unsigned *err)
 {
-	return hw_walk_body(c, va, write, victim, err, true);
+	return hw_walk_body(c, va, write, victim, err, NULL, true);
 }
 
 /* victim: where the TLB takes the translation (tlb_lookup_victim). */
 static inline __attribute__((always_inline)) uint8_t *
-hw_walk(struct cpu *c, vaddr_t va, bool write, struct tlb_entry *victim, unsigned *err)
+hw_walk(struct cpu *c, vaddr_t va, bool write, struct tlb_entry *victim, unsigned *err,
+        struct walk_stop *stop)
 {
 	if (c->probe->sink)
 		return hw_walk_traced(c, va, write, victim, err);
-	return hw_walk_body(c, va, write, victim, err, false);
+	return hw_walk_body(c, va, write, victim, err, stop, false);
 }
+#undef WALK_EV
 
-/* Raise vector for va to the kernel's handler: XL_RETRY or XL_FATAL.
+/* Raise vector for va to the kernel's handler: XL_RETRY or XL_FATAL, or
+   XL_FAST when its fast path took a #PF that stopped at stop (FAST_LEAF).
    Inline into the miss path, as the walk (translate_miss). */
 static inline __attribute__((always_inline)) int
-raise_trap(struct cpu *c, struct access *a, int vector, vaddr_t va, unsigned err)
+raise_trap(struct cpu *c, struct access *a, int vector, vaddr_t va, unsigned err,
+           const struct walk_stop *stop)
 {
 	uint64_t vpn = va >> PAGE_SHIFT;
 
@@ -250,6 +339,16 @@ raise_trap(struct cpu *c, struct access *a, int vector, vaddr_t va, unsigned err
 	   {"error", err}, {"ip", c->ip}, {"vector", (uint64_t)vector});
 	if (!c->trap)
 		return XL_FATAL;
+	/* No sink (a sink would have taken the walk that sets stop): the
+	   handler's fast path first. */
+	if (stop && stop->slot && c->fast_fault) {
+		int f = c->fast_fault(c->trap_ctx, va, err, stop->table, stop->idx);
+
+		if (f == FAST_LEAF)
+			return XL_FAST;
+		if (f == FAST_RETRY)
+			return XL_RETRY;
+	}
 	/* The handler may longjmp out of here: nothing above needs undoing. */
 	return c->trap(c->trap_ctx, vector, va, err) == TRAP_RETRY ? XL_RETRY : XL_FATAL;
 }
@@ -258,27 +357,29 @@ raise_trap(struct cpu *c, struct access *a, int vector, vaddr_t va, unsigned err
  * The TLB could not serve the access to va (e: va's entry, without the
  * rights it needs; victim: the entry a fill takes): count the miss, walk.
  * The host bytes of va (XL_OK), or the trap was raised and the handler
- * asked for a retry (XL_RETRY) or killed the process (XL_FATAL).
+ * asked for a retry (XL_RETRY; XL_FAST: its fast path did, and the retry
+ * may start at the leaf in *stop) or killed the process (XL_FATAL).
  * Inline, with the walk, the trap and the TLB lookup: a miss (and every
  * page fault, which makes two) runs as one function, translate_one_miss,
  * rather than five calls whose prologues cost more than some of their bodies.
  */
 static inline __attribute__((always_inline)) int
 translate_miss(struct cpu *c, struct access *a, vaddr_t va, bool write, uint8_t **host,
-               const struct tlb_entry *e, struct tlb_entry *victim)
+               const struct tlb_entry *e, struct tlb_entry *victim, struct walk_stop *stop)
 {
 	unsigned err;
 
 	c->tlb.misses++;
 	if (!vaddr_canonical(va))
-		return raise_trap(c, a, X86_TRAP_GP, va, 0);
-	*host = hw_walk(c, va, write, victim, &err);
+		return raise_trap(c, a, X86_TRAP_GP, va, 0, NULL);
+	*stop = (struct walk_stop){0};
+	*host = hw_walk(c, va, write, victim, &err, stop);
 	if (*host)
 		return XL_OK;
 	/* A fault drops whatever the TLB held for the page (SDM 4.10.4.1). */
 	if (e)
 		tlb_drop(&c->tlb, va >> PAGE_SHIFT);
-	return raise_trap(c, a, X86_TRAP_PF, va, err);
+	return raise_trap(c, a, X86_TRAP_PF, va, err, stop);
 }
 
 /*
@@ -312,9 +413,14 @@ static inline int translate(struct cpu *c, struct access *a, vaddr_t va, bool wr
                             uint8_t **host)
 {
 	struct tlb_entry *e, *victim;
+	struct walk_stop stop;
+	int r;
 
 	*host = translate_hit(c, va, write, &e, &victim);
-	return *host ? XL_OK : translate_miss(c, a, va, write, host, e, victim);
+	if (*host)
+		return XL_OK;
+	r = translate_miss(c, a, va, write, host, e, victim, &stop);
+	return r == XL_FAST ? XL_RETRY : r; /* the restart walks in full */
 }
 
 /*
@@ -346,7 +452,8 @@ static int translate_two(struct cpu *c, const char *op, unsigned n, const vaddr_
  * change since the lookup that failed (tlb->gen; the usual case after a
  * fault that found no entry: the handler installs a PTE and fills nothing):
  * that lookup would fail again the same way, with the same victim, so the
- * walk starts at once. What is counted and emitted is the same.
+ * walk starts at once, and after the handler's fast path (FAST_LEAF) at the
+ * leaf (walk_retry_leaf). What is counted and emitted is the same.
  */
 static __attribute__((noinline)) uint8_t *translate_one_miss(struct cpu *c, const char *op,
                                                            vaddr_t va, bool write,
@@ -354,12 +461,18 @@ static __attribute__((noinline)) uint8_t *translate_one_miss(struct cpu *c, cons
                                                            struct tlb_entry *victim)
 {
 	struct access a = {.op = op};
-	uint8_t *host;
+	struct walk_stop stop;
+	uint8_t *host = NULL;
 	uint64_t gen = c->tlb.gen;
 	int r;
 
 	for (;;) {
-		r = translate_miss(c, &a, va, write, &host, e, victim);
+		r = translate_miss(c, &a, va, write, &host, e, victim, &stop);
+		if (r == XL_FAST) {
+			if (!e && c->tlb.gen == gen)
+				return walk_retry_leaf(c, op, va, write, victim, &stop);
+			r = XL_RETRY;
+		}
 		if (r != XL_RETRY)
 			break;
 		if (e || c->tlb.gen != gen) {

@@ -44,6 +44,22 @@ enum trap_result { TRAP_RETRY = 0, TRAP_KILLED = 1 };
 /* The kernel's entry for exceptions: exc_page_fault / exc_general_protection. */
 typedef int (*trap_handler_t)(void *ctx, int vector, vaddr_t addr, unsigned error);
 
+/*
+ * The kernel's fast path for the common page fault (kernel_sim/fault.c,
+ * fault_fast; docs/vm.md, "The fast path of a fault"), asked first when no
+ * sink listens and the walk of a #PF stopped at a page-table entry that is
+ * all zero: entry idx of the PT page pt. It either declines (FAST_DECLINED:
+ * it changed nothing, and the trap goes to the handler) or does all that
+ * the handler would have done and counted, returning TRAP_RETRY:
+ * FAST_LEAF when the only change to the page tables is that entry and the
+ * TLB was not touched, so that the retried walk may start at the leaf (the
+ * levels above were read a moment ago; the CPU counts the events of the
+ * whole walk); FAST_RETRY when the retry must walk from CR3 as after the
+ * handler. ctx is the trap handler's.
+ */
+enum { FAST_DECLINED, FAST_LEAF, FAST_RETRY };
+typedef int (*fast_fault_t)(void *ctx, vaddr_t addr, unsigned error, pfn_t pt, unsigned idx);
+
 struct cpu {
 	struct phys *phys;
 	struct probe *probe;
@@ -54,6 +70,7 @@ struct cpu {
 	bool user;            /* accesses are user-mode (U/S checked); the kernel's are not */
 	trap_handler_t trap;
 	void *trap_ctx;
+	fast_fault_t fast_fault; /* NULL: every fault goes to trap */
 	uint8_t *ram;         /* == phys->mem, RAM's host base; private to vm/ */
 	/* Accesses made by the inline path of cpu_load / cpu_store: each is a
 	   TLB hit and a load (or a store), counted once here so that the path
@@ -80,7 +97,10 @@ static inline uint64_t cpu_stores(const struct cpu *c)
 int cpu_init(struct cpu *c, struct phys *ph, struct probe *p, unsigned tlb_entries,
 	     unsigned tlb_ways);
 void cpu_destroy(struct cpu *c);
+/* Also forgets the fast path (it belongs to the handler it was set with). */
 void cpu_set_trap_handler(struct cpu *c, trap_handler_t h, void *ctx);
+/* The trap handler's fast path (fast_fault_t above), or NULL for none. */
+void cpu_set_fast_fault(struct cpu *c, fast_fault_t f);
 /* Switch address space: loads CR3 and flushes the TLB (no PCID: CR4.PCIDE
    clear, every entry tagged 0). */
 void cpu_load_cr3(struct cpu *c, pfn_t pml4);
