@@ -129,17 +129,41 @@ void release_task(struct kernel *k, struct task *t)
 	hostmem_free(t);
 }
 
-/*
- * exit_notify: the children go to init (forget_original_parent), which
- * reaps at once those that are already zombies; then the task becomes a
- * zombie for its parent (do_notify_parent sends SIGCHLD), or, when its
- * parent is init, is reaped by it (EXIT_DEAD, released by task_run).
- */
-static void exit_notify(struct kernel *k, struct task *t)
+/* find_alive_thread: another thread of t's group that has not begun to
+   exit, or NULL. */
+static struct task *find_alive_thread(struct kernel *k, const struct task *t)
 {
-	struct task *c, *next;
+	for (struct task *o = k->tasks; o; o = o->next_task)
+		if (o != t && o->tgid == t->tgid && !o->dead && !o->exit_state)
+			return o;
+	return NULL;
+}
 
-	probe_call(&k->probe, K, "exit_notify", {"pid", (uint64_t)t->pid});
+/*
+ * forget_original_parent: t's children get a new parent. find_new_reaper
+ * looks first for another live thread of t's process: a child forked by a
+ * thread stays the process's child when that thread ends (a threaded
+ * reparent: nobody is told, a zombie stays a zombie for its new parent,
+ * the children go to the end of its list). With none, they go to init,
+ * outside the model, which reaps at once those that are already zombies.
+ */
+static void forget_original_parent(struct kernel *k, struct task *t)
+{
+	struct task *reaper = find_alive_thread(k, t), *c, *next, **tail;
+
+	if (reaper && t->children) {
+		probe_call(&k->probe, K, "forget_original_parent", {"pid", (uint64_t)t->pid},
+		           {"reaper", (uint64_t)reaper->pid});
+		for (c = t->children; c; c = c->sibling)
+			c->real_parent = reaper;
+		/* list_splice_tail_init(&father->children, &reaper->children) */
+		for (tail = &reaper->children; *tail; tail = &(*tail)->sibling)
+			;
+		*tail = t->children;
+		t->children = NULL;
+		probe_ret(&k->probe, K, "forget_original_parent");
+		return;
+	}
 	for (c = t->children; c; c = next) {
 		next = c->sibling;
 		c->real_parent = NULL;
@@ -149,6 +173,18 @@ static void exit_notify(struct kernel *k, struct task *t)
 			release_task(k, c);
 	}
 	t->children = NULL;
+}
+
+/*
+ * exit_notify: the children get a new parent (forget_original_parent);
+ * then the task becomes a zombie for its parent (do_notify_parent sends
+ * SIGCHLD), or, when its parent is init, is reaped by it (EXIT_DEAD,
+ * released by task_run).
+ */
+static void exit_notify(struct kernel *k, struct task *t)
+{
+	probe_call(&k->probe, K, "exit_notify", {"pid", (uint64_t)t->pid});
+	forget_original_parent(k, t);
 	t->dead = true;
 	if (t->thread) {
 		/* a thread's exit_signal is -1: nobody waits for it, it is
@@ -262,23 +298,62 @@ static int64_t wait_task_zombie(struct kernel *k, struct task *c, int *status)
 	return pid;
 }
 
+/*
+ * do_wait_thread for each thread of t's process, t first (do_wait without
+ * __WNOTHREAD): a thread may wait for a child another thread forked. The
+ * first zombie child that matches pid is reaped (its pid returned, 0 when
+ * none is a zombie); *any says whether some child matched at all.
+ */
+static int64_t do_wait_threads(struct kernel *k, struct task *t, int pid, int *status, bool *any)
+{
+	struct task *th = t;
+
+	*any = false;
+	for (;;) {
+		for (struct task *c = th->children; c; c = c->sibling) {
+			if (pid > 0 && c->pid != pid)
+				continue;
+			*any = true;
+			if (c->exit_state == EXIT_ZOMBIE)
+				return wait_task_zombie(k, c, status);
+		}
+		/* while_each_thread: the next thread of the group, t's skipped */
+		th = th == t ? k->tasks : th->next_task;
+		while (th && (th == t || th->tgid != t->tgid))
+			th = th->next_task;
+		if (!th)
+			return 0;
+	}
+}
+
+const struct task *wait_would_block(const struct kernel *k, const struct task *t, int pid)
+{
+	const struct task *waiting = NULL;
+
+	for (const struct task *th = k->tasks; th; th = th->next_task) {
+		if (th->tgid != t->tgid)
+			continue;
+		for (const struct task *c = th->children; c; c = c->sibling) {
+			if (pid > 0 && c->pid != pid)
+				continue;
+			if (c->exit_state == EXIT_ZOMBIE)
+				return NULL;
+			if (!waiting)
+				waiting = c;
+		}
+	}
+	return waiting;
+}
+
 int64_t sys_wait4(struct kernel *k, int pid, int *status, int options)
 {
 	struct task *t = syscall_enter(k, SIM_NR_wait4, "__x64_sys_wait4", {"pid", (uint64_t)pid},
 	                               {"options", (uint64_t)options});
 	bool any = false;
-	int64_t ret = 0;
+	int64_t ret;
 
 	probe_call(&k->probe, K, "do_wait", {"pid", (uint64_t)pid});
-	for (struct task *c = t->children; c; c = c->sibling) {
-		if (pid > 0 && c->pid != pid)
-			continue;
-		any = true;
-		if (c->exit_state == EXIT_ZOMBIE) {
-			ret = wait_task_zombie(k, c, status);
-			break;
-		}
-	}
+	ret = do_wait_threads(k, t, pid, status, &any);
 	if (!any)
 		ret = -SIM_ECHILD;
 	else if (ret == 0 && !(options & SIM_WNOHANG))

@@ -19,8 +19,9 @@ void mmput(struct kernel *k, struct mm_struct *mm);
 
 /*
  * do_exit of k->current with wait status code (exit: (status & 0xff) << 8):
- * exit_mm, then exit_notify (children go to init, outside the model, which
- * reaps them; the task becomes a zombie for its parent's wait, or is
+ * exit_mm, then exit_notify (children go to another live thread of the
+ * process, else to init, outside the model, which reaps them; the task
+ * becomes a zombie for its parent's wait, or is
  * reaped at once when its parent is init). Unwinds to task_run when armed
  * (task_run returns TASK_RUN_EXITED), else returns.
  */
@@ -39,6 +40,14 @@ void exit_signaled(struct kernel *k, struct task *t);
 /* The zombie t leaves the kernel (release_task): off its parent's children
    and the task list, freed. */
 void release_task(struct kernel *k, struct task *t);
+
+/*
+ * Would wait4(pid) from t sleep? The child of t's process (any of its
+ * threads' children, as do_wait looks) that matches pid and has not
+ * exited, when none that matches has: the model cannot sleep (sys_wait4
+ * returns -EAGAIN then). NULL when a zombie matches or no child does.
+ */
+const struct task *wait_would_block(const struct kernel *k, const struct task *t, int pid);
 
 /* The other live tasks of t's thread group exit (with wait status code):
    the threads are reaped, the group leader waits as a zombie for its parent

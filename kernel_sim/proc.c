@@ -207,7 +207,7 @@ static void status_task_state(struct task *t, FILE *out)
 		fprintf(out, "Umask:\t0022\n");
 	fprintf(out, "State:\t%s\n", task_state(t));
 	fprintf(out, "Tgid:\t%d\nNgid:\t0\nPid:\t%d\nPPid:\t%d\nTracerPid:\t0\n", t->tgid, t->pid,
-	        t->real_parent ? t->real_parent->pid : 0);
+	        t->real_parent ? t->real_parent->tgid : 0);
 	fprintf(out, "Uid:\t0\t0\t0\t0\nGid:\t0\t0\t0\t0\nFDSize:\t%d\nGroups:\t \n",
 	        alive ? 64 : 0);
 	fprintf(out, "NStgid:\t%d\nNSpid:\t%d\nNSpgid:\t%d\nNSsid:\t%d\nKthread:\t0\n", t->tgid,
@@ -439,7 +439,7 @@ void proc_ps(struct kernel *k, FILE *out)
 		bool zombie = !mm || t->dead;
 
 		fprintf(out, "%5d %5d %-4s %6llu %5llu %6llu %6llu %.*s%s\n", t->pid,
-		        t->real_parent ? t->real_parent->pid : 0, zombie ? "Z" : "R",
+		        t->real_parent ? t->real_parent->tgid : 0, zombie ? "Z" : "R",
 		        zombie ? 0ULL : (unsigned long long)(mm->total_vm << (PAGE_SHIFT - 10)),
 		        zombie ? 0ULL
 		               : (unsigned long long)(mm->rss_stat[MM_ANONPAGES] << (PAGE_SHIFT - 10)),

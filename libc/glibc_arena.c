@@ -607,3 +607,91 @@ void glibc_thread_freeres(struct libc *lc)
 	if (ld32(&g, g.gs + GS_INITIALIZED))
 		gm_arena_thread_freeres(&g);
 }
+
+/* ---- fork --------------------------------------------------------------- */
+
+/*
+ * The fork handlers of malloc (arena.c), which fork runs when the process
+ * has had threads: before the system call every arena is locked (and
+ * list_lock), so that no other thread holds one in the middle of a change
+ * when the address space is copied; after it the parent unlocks them, and
+ * the child, whose only thread is the one that forked, makes its locks
+ * afresh and puts every arena but that thread's on free_list, attached to
+ * no thread, for the next thread it creates. Each is a store into pages
+ * that fork left shared: the first on each side takes a copy-on-write
+ * fault. Nothing happens before the first malloc (__malloc_initialized).
+ * Each arena's step is charged (libc_step): the list is the program's
+ * memory.
+ */
+void glibc_malloc_fork_lock_parent(struct libc *lc)
+{
+	struct gm g;
+
+	gm_enter(&g, lc);
+	if (!ld32(&g, g.gs + GS_INITIALIZED))
+		return;
+	probe_call(g.pr, LAYER_LIBC, "__malloc_fork_lock_parent");
+	/* free_list_lock is not taken: the child builds free_list anew */
+	lock(&g, g.gs + GS_LIST_LOCK);
+	for (vaddr_t a = g.main;;) {
+		libc_step(lc);
+		lock(&g, a + AV_MUTEX);
+		a = ld(&g, a + AV_NEXT);
+		if (a == g.main)
+			break;
+	}
+	probe_ret(g.pr, LAYER_LIBC, "__malloc_fork_lock_parent");
+}
+
+void glibc_malloc_fork_unlock_parent(struct libc *lc)
+{
+	struct gm g;
+
+	gm_enter(&g, lc);
+	if (!ld32(&g, g.gs + GS_INITIALIZED))
+		return;
+	probe_call(g.pr, LAYER_LIBC, "__malloc_fork_unlock_parent");
+	for (vaddr_t a = g.main;;) {
+		libc_step(lc);
+		unlock(&g, a + AV_MUTEX);
+		a = ld(&g, a + AV_NEXT);
+		if (a == g.main)
+			break;
+	}
+	unlock(&g, g.gs + GS_LIST_LOCK);
+	probe_ret(g.pr, LAYER_LIBC, "__malloc_fork_unlock_parent");
+}
+
+void glibc_malloc_fork_unlock_child(struct libc *lc)
+{
+	struct gm g;
+	vaddr_t mine, free_list = 0;
+
+	gm_enter(&g, lc);
+	if (!ld32(&g, g.gs + GS_INITIALIZED))
+		return;
+	probe_call(g.pr, LAYER_LIBC, "__malloc_fork_unlock_child");
+	unlock(&g, g.gs + GS_FREE_LIST_LOCK); /* __libc_lock_init */
+	mine = thread_arena(&g);
+	if (mine)
+		st(&g, mine + AV_ATTACHED_THREADS, 1);
+	st(&g, g.gs + GS_FREE_LIST, 0);
+	for (vaddr_t a = g.main;;) {
+		libc_step(lc);
+		unlock(&g, a + AV_MUTEX);
+		if (a != mine) {
+			/* no thread of the child is attached to it */
+			st(&g, a + AV_ATTACHED_THREADS, 0);
+			st(&g, a + AV_NEXT_FREE, free_list);
+			free_list = a;
+			st(&g, g.gs + GS_FREE_LIST, a);
+			EV(g.pr, LAYER_LIBC, EV_HEAP, "__malloc_fork_unlock_child",
+			   "arena to free_list (its threads are not in the child)", {"arena", a});
+		}
+		a = ld(&g, a + AV_NEXT);
+		if (a == g.main)
+			break;
+	}
+	unlock(&g, g.gs + GS_LIST_LOCK);
+	probe_ret(g.pr, LAYER_LIBC, "__malloc_fork_unlock_child");
+}

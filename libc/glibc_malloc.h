@@ -261,6 +261,19 @@ bool glibc_mallinfo2_view(struct libc *lc, struct glibc_mallinfo2 *m);
 void glibc_thread_freeres(struct libc *lc);
 
 /*
+ * malloc's fork handlers (__malloc_fork_lock_parent before the system
+ * call, __malloc_fork_unlock_parent after it in the parent,
+ * __malloc_fork_unlock_child in the child, in the child's task): every
+ * arena locked across the fork, unlocked after it; in the child, every
+ * arena but the forking thread's goes to free_list, attached to no
+ * thread. Only for the glibc policy, and only when the process has had
+ * threads (fork runs them then); nothing before the first malloc.
+ */
+void glibc_malloc_fork_lock_parent(struct libc *lc);
+void glibc_malloc_fork_unlock_parent(struct libc *lc);
+void glibc_malloc_fork_unlock_child(struct libc *lc);
+
+/*
  * GLIBC_TUNABLES: add the glibc.malloc.NAME=VALUE entries of spec (several
  * separated by ':') to list (*n of max used). 0, or -1 with the reason in
  * err: an unknown name, one the model cannot honour (hugetlb, check), a

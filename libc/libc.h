@@ -100,6 +100,8 @@ struct libc {
 	void *stack_cache;           /* pthread.c's cache of stacks (host-side list) */
 	uint64_t stack_cache_size;   /* bytes of stack it holds (dl_stack_cache_actsize) */
 	uint64_t stacksize;          /* a new thread's stack, guard excluded (__default_pthread_attr) */
+	bool fork_multiple_threads;  /* the last fork found threads (posix/fork.c's
+	                                multiple_threads, which both sides keep) */
 };
 
 /* libc's own statics, at lc->data: glibc's __libc_multiple_threads (0 until

@@ -1,22 +1,33 @@
 /*
  * process.c - glibc's fork, exit and waitpid over the simulated kernel's
- * fork, exit_group and wait4 (see process.h). The wrappers add no events
- * of their own: what they do beyond the system call (the atfork handlers,
- * the exit handlers) does nothing in a model with one thread, no stdio
- * buffers and no atexit, and the system call's events tell the story.
+ * fork, exit_group and wait4 (see process.h). In a process that never had
+ * threads, fork is its system call: the atfork work glibc does then
+ * changes no memory the model has (no stdio, no atfork handlers of the
+ * program). Once the process has had threads, fork runs malloc's fork
+ * handlers around the system call (glibc_malloc_fork_*) and the child
+ * reclaims the stacks of the threads it does not have (pthread.c).
  */
 #include "process.h"
 
 #include "../kernel_sim/syscalls.h"
 #include "glibc_malloc.h"
+#include "pthread.h"
 
 int64_t libc_fork(struct libc *lc)
 {
-	/* fork (posix/fork.c): the atfork handlers (malloc's lock of its
-	   arenas among them, a no-op with one thread), then _Fork's system
-	   call. */
-	int64_t r = sys_fork(lc->k);
+	/* fork (posix/fork.c): multiple_threads = __libc_single_threaded ==
+	   0; then, with threads, malloc's locks taken (the last of the
+	   prepare handlers) before _Fork's system call and given back in the
+	   parent after it */
+	bool glibc = lc->ops == &malloc_ops_glibc;
+	int64_t r;
 
+	lc->fork_multiple_threads = libc_ld32(lc, lc->data + LD_MULTIPLE_THREADS) != 0;
+	if (lc->fork_multiple_threads && glibc)
+		glibc_malloc_fork_lock_parent(lc);
+	r = sys_fork(lc->k);
+	if (lc->fork_multiple_threads && glibc)
+		glibc_malloc_fork_unlock_parent(lc);
 	if (r < 0) {
 		lc->errno_ = (int)-r;
 		return -1;
@@ -24,7 +35,7 @@ int64_t libc_fork(struct libc *lc)
 	return r;
 }
 
-void libc_fork_child(struct libc *child, const struct libc *parent, struct task *t)
+bool libc_fork_child(struct libc *child, const struct libc *parent, struct task *t)
 {
 	*child = *parent;
 	child->task = t;
@@ -37,7 +48,22 @@ void libc_fork_child(struct libc *child, const struct libc *parent, struct task 
 	child->main_thread.exited = false;
 	child->main_thread.errno_ = parent->errno_;
 	child->threads = child->self = &child->main_thread;
+	libc_pthread_fork_child(child, parent);
 	glibc_malloc_fork(child, parent);
+	return child->fork_multiple_threads;
+}
+
+void libc_fork_child_start(struct libc *child)
+{
+	/* fork's child side: with threads, malloc's locks made afresh and the
+	   arenas of the threads that are gone put on free_list; then, always,
+	   reclaim_stacks (nothing to do without threads) */
+	if (child->fork_multiple_threads && child->ops == &malloc_ops_glibc) {
+		child->in_malloc++;
+		glibc_malloc_fork_unlock_child(child);
+		child->in_malloc--;
+	}
+	libc_pthread_reclaim_stacks(child);
 }
 
 void libc_exit(struct libc *lc, int status)

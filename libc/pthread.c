@@ -22,6 +22,8 @@
 struct cached_stack {
 	vaddr_t pd, stackblock, dtv;
 	uint64_t size, guardsize;
+	bool reclaimed;            /* a thread's of the parent, put here by fork: its
+	                              tid still to clear (libc_pthread_reclaim_stacks) */
 	struct cached_stack *next; /* newest first, as list_add puts them */
 };
 
@@ -328,4 +330,58 @@ void libc_threads_release(struct libc *lc)
 	}
 	lc->stack_cache = NULL;
 	lc->stack_cache_size = 0;
+}
+
+/* A host-side copy of a cached stack, linked to next. */
+static struct cached_stack *cached_copy(const struct cached_stack *c, struct cached_stack *next)
+{
+	struct cached_stack *n = hostmem_malloc(sizeof(*n));
+
+	if (!n)
+		panic("out of host memory");
+	*n = *c;
+	n->next = next;
+	return n;
+}
+
+void libc_pthread_fork_child(struct libc *child, const struct libc *parent)
+{
+	const struct cached_stack *c;
+	struct cached_stack *head = NULL, **tail = &head;
+
+	/* reclaim_stacks: the stacks in use by the parent's other threads
+	   (stack_used, newest first) go in front of the cache (list_splice);
+	   the main thread's is not one of them (a user stack: dropped), nor is
+	   the forking thread's, the child's own now */
+	for (const struct libc_thread *t = parent->threads; t; t = t->next) {
+		struct cached_stack r;
+
+		if (t == parent->self || t == &parent->main_thread)
+			continue;
+		r = (struct cached_stack){.pd = t->pd,
+		                          .stackblock = t->stackblock,
+		                          .dtv = t->dtv,
+		                          .size = t->stackblock_size,
+		                          .guardsize = t->guardsize,
+		                          .reclaimed = true};
+		*tail = cached_copy(&r, NULL);
+		tail = &(*tail)->next;
+		child->stack_cache_size += r.size;
+	}
+	/* then the parent's cache, the child's own copy of it */
+	for (c = parent->stack_cache; c; c = c->next) {
+		*tail = cached_copy(c, NULL);
+		tail = &(*tail)->next;
+	}
+	child->stack_cache = head;
+}
+
+void libc_pthread_reclaim_stacks(struct libc *lc)
+{
+	for (struct cached_stack *c = lc->stack_cache; c; c = c->next)
+		if (c->reclaimed) {
+			/* curp->tid = 0: the stack is free */
+			libc_st32(lc, c->pd + PD_TID, 0);
+			c->reclaimed = false;
+		}
 }

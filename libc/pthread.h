@@ -82,6 +82,21 @@ int libc_pthread_join(struct libc *lc, struct libc_thread *t);
 /* The thread with this tid, or NULL. */
 struct libc_thread *libc_thread_find(struct libc *lc, int tid);
 
+/*
+ * fork's reclaim_stacks, for child, the libc of a process just forked from
+ * parent's (libc_fork_child), in two halves. libc_pthread_fork_child, host
+ * side, runs no simulated code: the child gets its own copy of the stack
+ * cache, with the stacks of the parent's other threads in front (the
+ * threads are not in the child, their stacks are: glibc caches them for
+ * the child's next pthread_create); not the main thread's stack (not
+ * glibc's), nor the forking thread's (the child runs on it).
+ * libc_pthread_reclaim_stacks, in the child's task: each of those stacks
+ * is marked free (its struct pthread's tid cleared: a store into a page
+ * fork left shared).
+ */
+void libc_pthread_fork_child(struct libc *child, const struct libc *parent);
+void libc_pthread_reclaim_stacks(struct libc *lc);
+
 /* Free the host memory of every thread record and cached stack (the
    process is gone). Runs no simulated code. */
 void libc_threads_release(struct libc *lc);

@@ -569,6 +569,11 @@ static int task_ended(struct session *s, const struct session_task *e, const cha
 	return fail(s, "%s: process %lld exited at line %d", what, (long long)e->id, e->end_line);
 }
 
+static void fork_child_start(void *arg)
+{
+	libc_fork_child_start(arg);
+}
+
 /* A child for `fork`: its libc is a copy of the parent's (process.h). */
 static int add_child(struct session *s, int64_t pid)
 {
@@ -581,8 +586,12 @@ static int add_child(struct session *s, int64_t pid)
 		hostmem_free(lc);
 		return fail(s, "out of host memory for process %lld", (long long)pid);
 	}
-	libc_fork_child(lc, s->lc, t);
 	s->tasks[s->nr_tasks - 1].owned_lc = true;
+	/* fork's child side runs in the child before it returns there (as
+	   start_thread after pthread_create): its faults are the statement's;
+	   a child killed there is found by session_sync_tasks, after */
+	if (libc_fork_child(lc, s->lc, t))
+		task_run(&s->k, t, fork_child_start, lc);
 	return 0;
 }
 
@@ -602,17 +611,15 @@ static int wait_would_sleep(struct session *s, int64_t pid)
 {
 	const struct task *c;
 
-	if (!s->task)
+	if (!s->task || pid > INT32_MAX) /* (no child has such a pid) */
 		return 0;
-	for (c = s->task->children; c; c = c->sibling)
-		if ((pid <= 0 || c->pid == pid) && c->exit_state == EXIT_ZOMBIE)
-			return 0;
-	for (c = s->task->children; c; c = c->sibling)
-		if (pid <= 0 || c->pid == pid)
-			return fail(s, "'wait' would sleep forever: child %d has not exited, and "
-			               "nothing runs while process %lld waits (end the child first: "
-			               "in %d ... exit ... end)",
-			            c->pid, (long long)s->task_id, c->pid);
+	/* (a child of any thread of the process: do_wait looks at them all) */
+	c = wait_would_block(&s->k, s->task, pid > 0 ? (int)pid : -1);
+	if (c)
+		return fail(s, "'wait' would sleep forever: child %d has not exited, and "
+		               "nothing runs while process %lld waits (end the child first: "
+		               "in %d ... exit ... end)",
+		            c->pid, (long long)s->task_id, c->pid);
 	return 0;
 }
 
@@ -1338,6 +1345,10 @@ int session_step(struct session *s)
 		}
 		break;
 	}
+	/* the child of a fork (its first code runs now: its faults are the
+	   statement's) */
+	if (sig == 0 && st->op == ST_FORK && x.ret > 0 && add_child(s, x.ret) < 0)
+		return SESSION_ERROR;
 	r->faults = s->k.probe.c.page_faults - faults0;
 	s->total_faults += r->faults;
 	if (sig > 0) {
@@ -1361,8 +1372,6 @@ int session_step(struct session *s)
 		session_sync_tasks(s, st->line);
 		return SESSION_KILLED;
 	}
-	if (sig == 0 && st->op == ST_FORK && x.ret > 0 && add_child(s, x.ret) < 0)
-		return SESSION_ERROR;
 	if (d->runs_code)
 		session_sync_tasks(s, st->line);
 	if (d->ret != RET_NONE && !sig) {

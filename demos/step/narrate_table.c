@@ -556,8 +556,12 @@ static const struct narration table[] = {
      "removes the address space from the reverse map's anon_vmas; one no process can map "
      "any more is freed."},
     {"exit_notify", "kernel/exit.c", X,
-     "gives the task's children to init and tells the parent (SIGCHLD): the task is now a "
-     "zombie holding only its exit status."},
+     "gives the task's children a new parent (forget_original_parent) and tells its own "
+     "(SIGCHLD): the task is now a zombie holding only its exit status."},
+    {"forget_original_parent", "kernel/exit.c", X,
+     "the ending task's children get a new parent: another live thread of its process "
+     "(find_new_reaper), which may wait for them as the task could; init only when none is "
+     "left."},
     {"do_notify_parent", "kernel/signal.c", X, "sends SIGCHLD to the parent."},
     {"__x64_sys_wait4", "kernel/exit.c", X,
      "the wait system call: collect the status of a child that exited."},
@@ -701,6 +705,15 @@ static const struct narration table[] = {
     {"__malloc_arena_thread_freeres", "malloc/arena.c", H,
      "a thread ends: its tcache goes back to the arenas and, when it was the last thread of "
      "its arena, the arena goes on free_list for the next new thread."},
+    {"__malloc_fork_lock_parent", "malloc/arena.c", H,
+     "fork's prepare handler for malloc, once the process has had threads: list_lock, then "
+     "every arena's mutex, so that no thread is inside malloc while the memory is copied."},
+    {"__malloc_fork_unlock_parent", "malloc/arena.c", H,
+     "after fork, in the parent: every arena's mutex and list_lock given back. Each store "
+     "is the parent's first write to a page the child now shares: a copy-on-write fault."},
+    {"__malloc_fork_unlock_child", "malloc/arena.c", H,
+     "after fork, in the child, whose only thread is the one that forked: every lock made "
+     "afresh, every arena but that thread's put on free_list, attached to no thread."},
     {"tcache_thread_shutdown", "malloc/malloc.c", H,
      "frees every chunk in the ending thread's tcache, then the tcache itself, into their "
      "arenas."},

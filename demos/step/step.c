@@ -480,12 +480,18 @@ static void print_arenas(struct libc *lc, void *ctx)
 	for (unsigned i = 0; i < n && i < STEP_MAX_ARENAS; i++) {
 		bool mine = (int)a[i].nr == cur;
 
-		fprintf(ao->out, "  %s%s arena %u%s  system %" PRIu64 ", top %" PRIu64 " bytes, %" PRIu64
-		        " thread%s%s%s\n",
+		char threads[32];
+
+		/* (an arena on free_list has no thread attached) */
+		if (a[i].on_free_list)
+			snprintf(threads, sizeof(threads), "on free_list");
+		else
+			snprintf(threads, sizeof(threads), "%" PRIu64 " thread%s", a[i].attached_threads,
+			         a[i].attached_threads == 1 ? "" : "s");
+		fprintf(ao->out, "  %s%s arena %u%s  system %" PRIu64 ", top %" PRIu64 " bytes, %s%s\n",
 		        mine ? col(ao->color, C_CUR) : "", mine ? ">" : " ", a[i].nr,
-		        a[i].nr ? "" : " (main_arena)", a[i].system_mem, a[i].top_size,
-		        a[i].attached_threads, a[i].attached_threads == 1 ? "" : "s",
-		        a[i].on_free_list ? ", on free_list" : "", mine ? col(ao->color, C_RESET) : "");
+		        a[i].nr ? "" : " (main_arena)", a[i].system_mem, a[i].top_size, threads,
+		        mine ? col(ao->color, C_RESET) : "");
 		if (mine && a[i].nr_heaps)
 			fprintf(ao->out,
 			        "      heap %#" PRIx64 ": %" PRIu64 " in use, %" PRIu64

@@ -1,0 +1,325 @@
+/*
+ * fork_thread.c - the oracle for fork from a thread, glibc policy: a real
+ * program on this machine's glibc 2.36 and kernel has a second thread
+ * malloc, then fork; the child (one thread: the copy of the caller) looks
+ * at its memory, mallocs and frees, starts a thread of its own and exits;
+ * then the parent's threads malloc again, the forking thread is joined and
+ * the main thread reaps the child it did not fork. tests/test_oracle_fork.c
+ * makes the same calls in the simulation and compares every line.
+ *
+ * Printed, key=value: pointers as offsets from the initial break (main
+ * heap) or in their 64 MiB heap (heap+OFF); minor faults of each call
+ * (getrusage deltas around the call alone: RUSAGE_THREAD in the parent,
+ * the child being single-threaded); the child's VmSize and RssAnon against
+ * the parent's at fork, its thread count and parent, the maps lines of the
+ * forking thread's stack and of its arena's heap in the child; mallinfo2
+ * and malloc_stats on each side; the wait status.
+ *
+ * The parent drives its second thread one call at a time through pipes
+ * (as `in t` runs statements); the child sends its lines to the parent
+ * through a pipe and exits, so the output comes in one order. No stdio, no
+ * allocation but the scenario's. The child must not prefault with
+ * mlockall: that would break copy-on-write of every page (mlock writes
+ * them), so it touches its stack by hand.
+ */
+#include <malloc.h>
+#include <pthread.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <sys/mman.h>
+#include <sys/wait.h>
+
+#include "host_config.h"
+#include "host_out.h"
+
+#define HEAP_MAX (64UL << 20)
+
+static char *heap; /* the initial break */
+
+static void put_ptr(const char *key, void *p)
+{
+	char *brk = sbrk(0);
+
+	if ((char *)p >= heap && (char *)p < brk)
+		put(key, (long)((char *)p - heap));
+	else
+		host_printf("%s=heap+%#lx\n", key, (unsigned long)((uintptr_t)p & (HEAP_MAX - 1)));
+}
+
+static long status_kb(const char *field)
+{
+	return host_proc_field("/proc/self/status", field);
+}
+
+static char *read_maps(void)
+{
+	static char buf[1 << 16];
+	int fd = open("/proc/self/maps", O_RDONLY);
+	long n = 0, r;
+
+	while (fd >= 0 && (r = read(fd, buf + n, sizeof(buf) - 1 - (size_t)n)) > 0)
+		n += r;
+	if (fd >= 0)
+		close(fd);
+	buf[n] = 0;
+	return buf;
+}
+
+/* The maps lines that overlap [lo, hi): "size perms" each, in order. */
+static void put_maps(const char *key, uintptr_t lo, uintptr_t hi)
+{
+	int i = 0;
+
+	for (char *s = read_maps(); *s;) {
+		unsigned long a, b;
+		char perms[8];
+		char *nl = strchr(s, '\n');
+
+		if (sscanf(s, "%lx-%lx %7s", &a, &b, perms) == 3 && a < hi && b > lo)
+			host_printf("%s.%d=%#lx %s\n", key, ++i, b - a, perms);
+		if (!nl)
+			break;
+		s = nl + 1;
+	}
+	put(key, i);
+}
+
+static long thread_faults(void)
+{
+	struct rusage ru;
+
+	getrusage(RUSAGE_THREAD, &ru);
+	return ru.ru_minflt;
+}
+
+static void put_mallinfo(const char *tag)
+{
+	struct mallinfo2 m = mallinfo2();
+	char key[64];
+
+	snprintf(key, sizeof(key), "%s.arena", tag);
+	put(key, (long)m.arena);
+	snprintf(key, sizeof(key), "%s.uordblks", tag);
+	put(key, (long)m.uordblks);
+	snprintf(key, sizeof(key), "%s.fordblks", tag);
+	put(key, (long)m.fordblks);
+	snprintf(key, sizeof(key), "%s.ordblks", tag);
+	put(key, (long)m.ordblks);
+}
+
+/* 64 KiB of stack below the caller written, so that the calls measured
+   after it take no fault on their frames. */
+static void __attribute__((noinline)) touch_stack(void)
+{
+	volatile char buf[64 * 1024];
+
+	for (size_t i = 0; i < sizeof(buf); i += 512)
+		buf[i] = 0;
+}
+
+/* ---- the child -------------------------------------------------------- */
+
+static void *a, *p;      /* the second thread's block, the main thread's */
+static void *t1_stack;   /* the second thread's stack mapping, guard included */
+static size_t t1_stack_size;
+static long fork_vmsize, fork_rss; /* the parent's, as the thread forks */
+static pid_t parent_pid;
+static void *t2_block;
+
+static void *child_thread(void *arg)
+{
+	(void)arg;
+	t2_block = malloc(200);
+	return NULL;
+}
+
+/* The child: one thread, running on the copy of the second thread's stack. */
+static void child(int out)
+{
+	char *h1 = (char *)((uintptr_t)a & ~(HEAP_MAX - 1));
+	size_t at = host_out_len;
+	long f0, vm0;
+	void *x;
+	pthread_t t2;
+
+	touch_stack();
+	put("c.threads", status_kb("Threads"));
+	put("c.ppid_is_parent", getppid() == parent_pid);
+	put("c.vmsize_diff_kb", status_kb("VmSize") - fork_vmsize);
+	put("c.rss_anon_diff_kb", status_kb("RssAnon") - fork_rss);
+	put_maps("c.t1_stack", (uintptr_t)t1_stack, (uintptr_t)t1_stack + t1_stack_size);
+	put_maps("c.t1_heap", (uintptr_t)h1, (uintptr_t)h1 + HEAP_MAX);
+	put_mallinfo("c.mi0");
+
+	/* the calling thread keeps its arena */
+	f0 = thread_faults();
+	x = malloc(100);
+	f0 = thread_faults() - f0;
+	put_ptr("c.x", x);
+	put("c.x.faults", f0);
+	f0 = thread_faults();
+	free(p);
+	put("c.free_p.faults", thread_faults() - f0);
+	f0 = thread_faults();
+	free(a);
+	put("c.free_a.faults", thread_faults() - f0);
+	put_mallinfo("c.mi1");
+
+	/* a thread of the child: a new stack, and main_arena, which nobody in
+	   the child is attached to (free_list) */
+	vm0 = status_kb("VmSize");
+	if (pthread_create(&t2, NULL, child_thread, NULL) != 0)
+		_exit(1);
+	pthread_join(t2, NULL);
+	put("c.t2.vmsize_kb", status_kb("VmSize") - vm0);
+	put_ptr("c.t2.m", t2_block);
+	put_mallinfo("c.mi2");
+	stats("c.stats");
+	if (write(out, host_out + at, host_out_len - at) != (ssize_t)(host_out_len - at) ||
+	    host_out_full)
+		_exit(1);
+	_exit(3);
+}
+
+/* ---- the second thread, one call at a time ---------------------------- */
+
+enum op { OP_MALLOC, OP_FORK, OP_EXIT };
+
+static struct {
+	pthread_t t;
+	int go[2], done[2];
+	enum op op;
+	size_t n;
+	void *ret;
+	pid_t pid;
+	int out;     /* the write end of the child's pipe */
+	long faults; /* the thread's minor faults during the call */
+	volatile int started;
+} w;
+
+static void *worker(void *arg)
+{
+	char c;
+
+	(void)arg;
+	touch_stack();
+	w.started = 1;
+	for (;;) {
+		long f0;
+
+		if (read(w.go[0], &c, 1) != 1)
+			return NULL;
+		f0 = thread_faults();
+		switch (w.op) {
+		case OP_MALLOC:
+			w.ret = malloc(w.n);
+			break;
+		case OP_FORK:
+			fork_vmsize = status_kb("VmSize");
+			fork_rss = status_kb("RssAnon");
+			w.pid = fork();
+			if (w.pid == 0)
+				child(w.out);
+			break;
+		case OP_EXIT:
+			return NULL;
+		}
+		w.faults = thread_faults() - f0;
+		if (write(w.done[1], "x", 1) != 1)
+			return NULL;
+	}
+}
+
+static void run(enum op op, size_t n)
+{
+	char c;
+
+	w.op = op;
+	w.n = n;
+	if (write(w.go[1], "x", 1) != 1 || read(w.done[0], &c, 1) != 1)
+		_exit(1);
+}
+
+/* The stack mapping holding pd: its read-write VMA and the guard below. */
+static void find_stack(uintptr_t pd)
+{
+	uintptr_t prev_lo = 0;
+
+	for (char *s = read_maps(); *s;) {
+		unsigned long lo, hi;
+		char *nl = strchr(s, '\n');
+
+		if (sscanf(s, "%lx-%lx", &lo, &hi) == 2) {
+			if (lo <= pd && pd < hi) {
+				t1_stack = (void *)prev_lo;
+				t1_stack_size = hi - prev_lo;
+				return;
+			}
+			prev_lo = lo;
+		}
+		if (!nl)
+			break;
+		s = nl + 1;
+	}
+	_exit(1);
+}
+
+int main(void)
+{
+	int from_child[2], status;
+	long f0, n;
+	void *q, *b;
+
+	host_thp_off();
+	host_prefault();
+	if (host_stats_open() < 0 || pipe(w.go) || pipe(w.done) || pipe(from_child))
+		return 1;
+	parent_pid = getpid();
+	heap = sbrk(0);
+	p = malloc(100);
+	put_ptr("p", p);
+
+	if (pthread_create(&w.t, NULL, worker, NULL) != 0)
+		return 1;
+	while (!w.started)
+		usleep(1000);
+	find_stack((uintptr_t)w.t);
+
+	run(OP_MALLOC, 100);
+	a = w.ret;
+	put_ptr("t1.a", a);
+	put("t1.a.faults", w.faults);
+	put_mallinfo("mi0");
+
+	/* the second thread forks; the child runs to its exit */
+	w.out = from_child[1];
+	run(OP_FORK, 0);
+	close(from_child[1]);
+	put("fork.ok", w.pid > 0);
+	while ((n = read(from_child[0], host_out + host_out_len,
+	                 sizeof(host_out) - 1 - host_out_len)) > 0)
+		host_out_len += (size_t)n;
+	close(from_child[0]);
+
+	/* the parent's threads after the child is gone */
+	f0 = thread_faults();
+	q = malloc(100);
+	f0 = thread_faults() - f0;
+	put_ptr("q", q);
+	put("q.faults", f0);
+	run(OP_MALLOC, 100);
+	b = w.ret;
+	put_ptr("t1.b", b);
+	put("t1.b.faults", w.faults);
+
+	/* the forking thread ends; its child is the main thread's to reap */
+	w.op = OP_EXIT;
+	if (write(w.go[1], "x", 1) != 1)
+		return 1;
+	pthread_join(w.t, NULL);
+	put("wait.pid_ok", waitpid(w.pid, &status, 0) == w.pid);
+	put("wait.status", WIFEXITED(status) ? WEXITSTATUS(status) : -1);
+	put_mallinfo("mi1");
+	stats("stats");
+	_exit(host_out_write());
+}
