@@ -53,22 +53,7 @@ static int opt_usage(const char *cmd, const char *fmt, ...)
 	return -1;
 }
 
-const char sim_options_help[] =
-    "  --malloc POLICY     seed, firstfit, nextfit, bestfit, glibc, best (default: the\n"
-    "                      script's `policy` line, else glibc), or ./mm.so: a plugin,\n"
-    "                      your own allocator (aftermalloc lab -o mm.so)\n"
-    "  --phys SIZE         simulated RAM (default 64M); sizes take K/M/G and 0x\n"
-    "  --swap SIZE         a swap area of SIZE at boot (40K to 64G; default none)\n"
-    "  --seed N            randomize the layout (ASLR) from N\n"
-    "  --no-zero-page      a read fault allocates a frame (zero page off)\n"
-    "  --tlb N[,WAYS]      TLB entries and associativity (default 64,4)\n"
-    "  --pcid              the TLB tags entries by address space (PCID): a context\n"
-    "                      switch keeps them; default: it flushes them\n"
-    "  --cpus N            CPUs the machine reports online (default 1): glibc allows\n"
-    "                      8 arenas per CPU\n"
-    "  --tunable T=V[:...] a glibc.malloc tunable, as GLIBC_TUNABLES sets it\n"
-    "                      (glibc.malloc.arena_max=2; repeatable)\n"
-    "  --color, --no-color colour (default: only when standard output is a terminal)\n";
+const char sim_options_help[] = SIM_HELP_MALLOC SIM_HELP_MACHINE SIM_HELP_COLOR;
 
 const char *sim_policy_names(char *buf, size_t n)
 {

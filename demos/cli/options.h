@@ -42,7 +42,30 @@ enum {
 		"no-color", no_argument, NULL, SIM_OPT_NOCOLOR                                     \
 	}
 
-/* The options' help lines. */
+/*
+ * The options' help lines, in three parts, so that a command that says more
+ * about one of them (run's --malloc all) keeps the others' lines as they are.
+ */
+#define SIM_HELP_MALLOC                                                                      \
+	"  --malloc POLICY     seed, firstfit, nextfit, bestfit, glibc, best (default: the\n"  \
+	"                      script's `policy` line, else glibc), or ./mm.so: a plugin,\n"   \
+	"                      your own allocator (aftermalloc lab -o mm.so)\n"
+#define SIM_HELP_MACHINE                                                                     \
+	"  --phys SIZE         simulated RAM (default 64M); sizes take K/M/G and 0x\n"          \
+	"  --swap SIZE         a swap area of SIZE at boot (40K to 64G; default none)\n"        \
+	"  --seed N            randomize the layout (ASLR) from N\n"                            \
+	"  --no-zero-page      a read fault allocates a frame (as on kernels booted with\n"     \
+	"                      the zero page off); default: map the shared zero page\n"        \
+	"  --tlb N[,WAYS]      TLB entries and associativity (default 64,4)\n"                  \
+	"  --pcid              the TLB tags entries by address space (PCID): a context\n"       \
+	"                      switch keeps them; default: it flushes them\n"                   \
+	"  --cpus N            CPUs the machine reports online (default 1): glibc allows\n"     \
+	"                      8 arenas per CPU\n"                                              \
+	"  --tunable T=V[:...] a glibc.malloc tunable, as GLIBC_TUNABLES sets it\n"             \
+	"                      (glibc.malloc.arena_max=2; repeatable)\n"
+#define SIM_HELP_COLOR                                                                       \
+	"  --color, --no-color colour (default: only when standard output is a terminal)\n"
+/* All of them, in that order. */
 extern const char sim_options_help[];
 
 /*
