@@ -569,8 +569,7 @@ static const struct narration table[] = {
      "looks for an exited child (a zombie); with none at all it fails with ECHILD."},
     {"wait_task_zombie", "kernel/exit.c", X,
      "takes the zombie's exit status for the parent and reaps it."},
-    {"release_task", "kernel/exit.c", X,
-     "the zombie is gone: its pid and task struct are freed."},
+    {"release_task", "kernel/exit.c", X, "the zombie is gone: its pid and task struct are freed."},
     {"__x64_sys_getpid", "kernel/sys.c", X, "returns the process id (the thread group id)."},
 
     /* ---- context switches (kernel/sched/core.c, arch/x86/mm/tlb.c) ----- */

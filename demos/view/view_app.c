@@ -244,11 +244,12 @@ int view_main(int argc, char **argv)
 	if (o.arena >= 0) {
 		view_refresh_models(a);
 		if (a->side[0].m.nr_arenas <= (unsigned)o.arena)
-			fprintf(stderr,
-			        "aftermalloc view: --arena %d: pid %d has %u arena%s at event %" PRIu64
-			        "; the arena of its thread shown instead\n",
-			        o.arena, a->side[0].m.sel_pid, a->side[0].m.nr_arenas,
-			        a->side[0].m.nr_arenas == 1 ? "" : "s", a->side[0].m.seq);
+			fprintf(
+			    stderr,
+			    "aftermalloc view: --arena %d: pid %d has %u arena%s at event %" PRIu64
+			    "; the arena of its thread shown instead\n",
+			    o.arena, a->side[0].m.sel_pid, a->side[0].m.nr_arenas,
+			    a->side[0].m.nr_arenas == 1 ? "" : "s", a->side[0].m.seq);
 	}
 	if (o.screenshot)
 		status = screenshot(a, o.screenshot, png, o.w, o.h, o.bench_frames, &o);

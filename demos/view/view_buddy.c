@@ -40,7 +40,8 @@ static void draw_pressure(struct view_gfx *g, int x, int y, int w, int rh,
 	                                   : COL_TEXT);
 	tx = x + lw + bw + adv;
 	for (int i = 0; i < 3; i++) {
-		int mx = x + lw + (scale ? (int)((double)bw * (double)m->wmark[i] / (double)scale) : 0);
+		int mx =
+		    x + lw + (scale ? (int)((double)bw * (double)m->wmark[i] / (double)scale) : 0);
 
 		fill(g, mx, y + 1, 2, bh + 4, wcol[i]);
 		tx += textf(g, VF_SMALL, tx, y, wcol[i], "%s %" PRIu64 " ", wname[i], m->wmark[i]);
@@ -49,19 +50,22 @@ static void draw_pressure(struct view_gfx *g, int x, int y, int w, int rh,
 	y += rh;
 	/* the LRU lists */
 	view_text(g, VF_SMALL, x, y, COL_DIM, "LRU anon");
-	bar(g, x + lw, y + 3, bw, bh, lru ? (double)m->lru_inactive / (double)lru : 0, COL_INACTIVE);
+	bar(g, x + lw, y + 3, bw, bh, lru ? (double)m->lru_inactive / (double)lru : 0,
+	    COL_INACTIVE);
 	textf(g, VF_SMALL, x + lw + bw + adv, y, COL_TEXT, "inactive %" PRIu64 "  active %" PRIu64,
 	      m->lru_inactive, m->lru_active);
 	y += rh;
 	/* the swap area */
 	view_text(g, VF_SMALL, x, y, COL_DIM, "swap");
 	if (m->swap_total) {
-		bar(g, x + lw, y + 3, bw, bh, (double)m->swap_used / (double)m->swap_total, COL_SWAP);
+		bar(g, x + lw, y + 3, bw, bh, (double)m->swap_used / (double)m->swap_total,
+		    COL_SWAP);
 		textf(g, VF_SMALL, x + lw + bw + adv, y, COL_TEXT,
 		      "%" PRIu64 "/%" PRIu64 " slots  out %" PRIu64 " in %" PRIu64, m->swap_used,
 		      m->swap_total, m->pswpout, m->pswpin);
 	} else {
-		textf(g, VF_SMALL, x + lw, y, COL_DIM, "none: anonymous pages cannot be reclaimed%s",
+		textf(g, VF_SMALL, x + lw, y, COL_DIM,
+		      "none: anonymous pages cannot be reclaimed%s",
 		      m->oom_kills ? "; the OOM killer ran" : "");
 	}
 	y += rh;
@@ -70,14 +74,15 @@ static void draw_pressure(struct view_gfx *g, int x, int y, int w, int rh,
 	           m->kswapd_runs, m->reclaimed);
 	if (m->moved)
 		textf(g, VF_SMALL, x + tx, y, COL_SWAP,
-		      m->moved_out ? "#%" PRIu64 " frame pfn %#" PRIx64 " \xe2\x86\x92 swap slot %" PRIu64
-		                   : "#%" PRIu64 " swap slot %" PRIu64 " \xe2\x86\x92 frame pfn %#" PRIx64,
+		      m->moved_out
+		          ? "#%" PRIu64 " frame pfn %#" PRIx64 " \xe2\x86\x92 swap slot %" PRIu64
+		          : "#%" PRIu64 " swap slot %" PRIu64 " \xe2\x86\x92 frame pfn %#" PRIx64,
 		      m->moved_seq, m->moved_out ? m->moved_pfn : m->moved_slot,
 		      m->moved_out ? m->moved_slot : m->moved_pfn);
 }
 
 void view_draw_buddy(struct view_gfx *g, const struct view_rect *p, struct view_side_info *si,
-                       int side)
+                     int side)
 {
 	struct view_model *m = si->m;
 	int sh = g->font[VF_SMALL].h, rh = sh + 1, adv = g->font[VF_SMALL].adv;

@@ -50,7 +50,8 @@ static void draw_log(struct view_gfx *g, const struct view_rect *p, struct view_
 			view_model_log_task(st, i, who, sizeof(who));
 			if (who[0]) {
 				tw = view_text_width(g, VF_SMALL, who) + 6;
-				fill(g, b.x + b.w - tw, y, tw, rh - 1, mix(COL_PANEL, COL_ACTIVE, 0.25));
+				fill(g, b.x + b.w - tw, y, tw, rh - 1,
+				     mix(COL_PANEL, COL_ACTIVE, 0.25));
 				view_text(g, VF_SMALL, b.x + b.w - tw + 3, y, COL_ACTIVE, who);
 			}
 		}

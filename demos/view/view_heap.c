@@ -11,10 +11,10 @@
 #include "view_panel.h"
 
 /* Heap chunks. */
-#define COL_CH_USE  0x5ac86e
-#define COL_CH_FREE 0x6e8cc8
-#define COL_CH_TOP  0x6e6e78
-#define COL_CH_MMAP 0xa06ed2
+#define COL_CH_USE    0x5ac86e
+#define COL_CH_FREE   0x6e8cc8
+#define COL_CH_TOP    0x6e6e78
+#define COL_CH_MMAP   0xa06ed2
 #define COL_HEAP_RW   VIEW_COL_HEAP_RW
 #define COL_HEAP_NONE VIEW_COL_HEAP_NONE
 
@@ -40,13 +40,16 @@ static int draw_arenas(struct view_gfx *g, const struct view_rect *b, const stru
 		snprintf(lab, sizeof(lab), "%s%s", (int)i == m->cur_arena ? "\xe2\x96\xb8" : "",
 		         i == 0 ? "main" : "");
 		if (i)
-			snprintf(lab + strlen(lab), sizeof(lab) - strlen(lab), "%u", m->arenas[i].nr);
+			snprintf(lab + strlen(lab), sizeof(lab) - strlen(lab), "%u",
+			         m->arenas[i].nr);
 		if (!selector_item(g, &x, y, right, lab, sel, sel ? COL_TITLE : COL_TEXT, side,
 		                   HIT_ARENA, i))
 			break;
 	}
 	if (m->nr_arenas_total > m->nr_arenas)
-		x += textf(g, VF_SMALL, x + 4, y, COL_DIM, "+%u", m->nr_arenas_total - m->nr_arenas) + 4;
+		x += textf(g, VF_SMALL, x + 4, y, COL_DIM, "+%u",
+		           m->nr_arenas_total - m->nr_arenas) +
+		     4;
 	if (m->cur_arena < 0)
 		snprintf(lab, sizeof(lab), "(tid %d: no arena yet)  a: next", m->arena_tid);
 	else
@@ -108,7 +111,7 @@ static int draw_arenas(struct view_gfx *g, const struct view_rect *b, const stru
 }
 
 void view_draw_heap(struct view_gfx *g, const struct view_rect *p, struct view_side_info *si,
-                      int side)
+                    int side)
 {
 	struct view_model *m = si->m;
 	char sub[96], s1[48];
@@ -200,13 +203,16 @@ void view_draw_heap(struct view_gfx *g, const struct view_rect *p, struct view_s
 		else
 			snprintf(s1, sizeof(s1), "brk %#" PRIx64, m->brk);
 		rw = view_text_width(g, VF_SMALL, s1);
-		view_text(g, VF_SMALL, b.x + b.w - rw, y, ar && ar->nr_heaps ? COL_DIM : COL_BRK, s1);
+		view_text(g, VF_SMALL, b.x + b.w - rw, y, ar && ar->nr_heaps ? COL_DIM : COL_BRK,
+		          s1);
 		if (m->nr_chunks_total > (size_t)drawn + nmm) {
 			snprintf(more, sizeof(more), "+%zu more chunks",
 			         m->nr_chunks_total - (size_t)drawn - nmm);
 			if (view_text_width(g, VF_SMALL, more) + 24 < b.w - lw - rw)
 				view_text(g, VF_SMALL,
-				          b.x + lw + (b.w - lw - rw - view_text_width(g, VF_SMALL, more)) / 2,
+				          b.x + lw +
+				              (b.w - lw - rw - view_text_width(g, VF_SMALL, more)) /
+				                  2,
 				          y, COL_DIM, more);
 		}
 		(void)l;

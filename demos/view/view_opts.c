@@ -7,9 +7,9 @@
 #include <getopt.h>
 #include <stdlib.h>
 
+#include "../../vm/probe.h"
 #include "../cli/commands.h"
 #include "../cli/options.h"
-#include "../../vm/probe.h"
 #include "view_layout.h"
 #include "view_model.h"
 #include "view_opts.h"
@@ -190,7 +190,8 @@ int view_parse_args(int argc, char **argv, struct view_opts *o, struct session_o
 			break;
 		case OPT_ARENA:
 			if (parse_int(optarg, 0, VM_MAX_ARENAS - 1, &o->arena) < 0)
-				return usage_error("view", "--arena: '%s' is not an arena number (0 to %d)",
+				return usage_error("view",
+				                   "--arena: '%s' is not an arena number (0 to %d)",
 				                   optarg, VM_MAX_ARENAS - 1);
 			break;
 		case ':':

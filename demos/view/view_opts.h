@@ -23,7 +23,7 @@ struct view_opts {
 	const char *type;     /* --type: a line for the command line (headless tests) */
 	int click_x, click_y; /* --click X,Y: a click before the picture (headless tests) */
 	bool have_click;
-	int pid; /* --pid N: the process selector's choice at the start (0: the running one) */
+	int pid;   /* --pid N: the process selector's choice at the start (0: the running one) */
 	int arena; /* --arena N: the arena selector's choice at the start (-1: follow) */
 };
 

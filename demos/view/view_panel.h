@@ -4,8 +4,8 @@
  * view_buddy.c, and view_draw.c which lays them out): the colours, the
  * drawing primitives over SDL's renderer (filled and outlined rectangles,
  * formatted text, legend chips, a panel's frame and title), the hit regions
- * a click is answered from, and each panel's entry point. Not for the rest
- * of the viewer: view_draw.h is its interface to the panels.
+ * a click is answered from, and each panel's entry point. The rest of the
+ * viewer includes view_draw.h, not this.
  *
  * The primitives are static inline: each is a few lines, used from every
  * panel file, and needs no name in the binary.
@@ -19,19 +19,19 @@
 
 #include "view_draw.h"
 
-#define COL_PANEL     VIEW_COL_PANEL
-#define COL_BORDER    0x3a3f4c
-#define COL_TEXT      0xdcdce1
-#define COL_DIM       0x8c919b
-#define COL_TITLE     0xffffff
-#define COL_ACTIVE    0xffc83c /* the level being read or filled, the current address */
-#define COL_SPLIT     0x00e6e6 /* a buddy split */
-#define COL_MERGE     0xffe000 /* a buddy merge */
-#define COL_BAD       0xff5a5a
-#define COL_OK        0x78dc8c
-#define COL_BRK       0xff6b6b
-#define COL_START_BRK 0xffa860
-#define COL_CUR_EV    0x3a4a6a
+#define COL_PANEL      VIEW_COL_PANEL
+#define COL_BORDER     0x3a3f4c
+#define COL_TEXT       0xdcdce1
+#define COL_DIM        0x8c919b
+#define COL_TITLE      0xffffff
+#define COL_ACTIVE     0xffc83c /* the level being read or filled, the current address */
+#define COL_SPLIT      0x00e6e6 /* a buddy split */
+#define COL_MERGE      0xffe000 /* a buddy merge */
+#define COL_BAD        0xff5a5a
+#define COL_OK         0x78dc8c
+#define COL_BRK        0xff6b6b
+#define COL_START_BRK  0xffa860
+#define COL_CUR_EV     0x3a4a6a
 #define COL_WMARK_MIN  0xff5a5a
 #define COL_WMARK_LOW  0xffa860
 #define COL_WMARK_HIGH 0x78dc8c
@@ -108,9 +108,10 @@ static inline void hline(struct view_gfx *g, int x0, int x1, int y, uint32_t rgb
 	SDL_RenderDrawLine(g->r, x0, y, x1, y);
 }
 
-static inline int textf(struct view_gfx *g, int font, int x, int y, uint32_t rgb, const char *fmt, ...)
-    __attribute__((format(printf, 6, 7)));
-static inline int textf(struct view_gfx *g, int font, int x, int y, uint32_t rgb, const char *fmt, ...)
+static inline int textf(struct view_gfx *g, int font, int x, int y, uint32_t rgb, const char *fmt,
+                        ...) __attribute__((format(printf, 6, 7)));
+static inline int textf(struct view_gfx *g, int font, int x, int y, uint32_t rgb, const char *fmt,
+                        ...)
 {
 	char buf[512];
 	va_list ap;
@@ -121,8 +122,8 @@ static inline int textf(struct view_gfx *g, int font, int x, int y, uint32_t rgb
 	return view_text(g, font, x, y, rgb, buf);
 }
 
-static inline void add_hit(struct view_gfx *g, int side, int kind, int x, int y, int w, int h, uint64_t a,
-                    uint64_t b)
+static inline void add_hit(struct view_gfx *g, int side, int kind, int x, int y, int w, int h,
+                           uint64_t a, uint64_t b)
 {
 	if (g->nr_hits == VIEW_MAX_HITS)
 		return;
@@ -130,7 +131,8 @@ static inline void add_hit(struct view_gfx *g, int side, int kind, int x, int y,
 }
 
 /* A legend chip: a square of colour and its label. Returns the x after it. */
-static inline int chip(struct view_gfx *g, int x, int y, uint32_t rgb, const char *label, bool outline)
+static inline int chip(struct view_gfx *g, int x, int y, uint32_t rgb, const char *label,
+                       bool outline)
 {
 	int s = g->font[VF_SMALL].h - 4;
 
@@ -144,8 +146,8 @@ static inline int chip(struct view_gfx *g, int x, int y, uint32_t rgb, const cha
 	return x + s + 4 + view_text(g, VF_SMALL, x + s + 4, y, COL_DIM, label) + 10;
 }
 
-static inline struct view_rect panel(struct view_gfx *g, const struct view_rect *p, const char *title,
-                              const char *sub)
+static inline struct view_rect panel(struct view_gfx *g, const struct view_rect *p,
+                                     const char *title, const char *sub)
 {
 	fill(g, p->x + 2, p->y + 2, p->w - 4, p->h - 4, COL_PANEL);
 	frame_rect(g, p->x + 2, p->y + 2, p->w - 4, p->h - 4, COL_BORDER);

@@ -274,7 +274,7 @@ static void draw_zoom(struct view_gfx *g, const struct view_rect *z, const struc
 }
 
 void view_draw_phys(struct view_gfx *g, const struct view_layout *L, int side,
-                      struct view_side_info *si)
+                    struct view_side_info *si)
 {
 	struct view_model *m = si->m;
 	struct view_grid *gr = &g->grid[side];

@@ -60,8 +60,8 @@ static void note_end(struct view_app *a)
 
 	if (st->finished)
 		view_msg(a, st->s->dead, "%s at event #%" PRIu64 " (b or B to go back)",
-		        st->s->dead ? "the program was killed" : "the program has ended",
-		        st->cur.seq);
+		         st->s->dead ? "the program was killed" : "the program has ended",
+		         st->cur.seq);
 }
 
 static bool forward_cmd(enum step_cmd c)
@@ -139,7 +139,7 @@ void view_select_process(struct view_app *a, int s, int pid)
 	reselect(a, sd);
 	if (pid && sd->m.sel_pid != pid)
 		view_msg(a, true, "pid %d has no address space here: showing pid %d", pid,
-		        sd->m.sel_pid);
+		         sd->m.sel_pid);
 	else if (pid)
 		view_msg(a, false, "showing pid %d (P: follow the running task)", pid);
 	else
@@ -169,11 +169,11 @@ void view_select_arena(struct view_app *a, int s, int i)
 	reselect(a, sd);
 	if (sd->m.nr_arenas < 2)
 		view_msg(a, true, "pid %d has %s: nothing to choose", sd->m.sel_pid,
-		        sd->m.nr_arenas ? "one arena, main_arena" : "no glibc arena yet");
+		         sd->m.nr_arenas ? "one arena, main_arena" : "no glibc arena yet");
 	else if (i >= 0)
 		view_msg(a, false, "showing %s%.0u of pid %d (A: follow the thread)",
-		        sd->m.sel_arena ? "arena " : "main_arena", sd->m.arenas[sd->m.sel_arena].nr,
-		        sd->m.sel_pid);
+		         sd->m.sel_arena ? "arena " : "main_arena",
+		         sd->m.arenas[sd->m.sel_arena].nr, sd->m.sel_pid);
 	else
 		view_msg(a, false, "following tid %d's arena", sd->m.arena_tid);
 }
@@ -183,10 +183,10 @@ void view_cycle_arena(struct view_app *a, bool follow)
 {
 	for (int s = 0; s < a->nsides; s++) {
 		view_refresh_models(a);
-		view_select_arena(a, s,
-		             follow ? -1
-		                    : (int)view_model_next_arena(&a->side[s].m,
-		                                                 a->side[s].m.sel_arena));
+		view_select_arena(
+		    a, s,
+		    follow ? -1
+		           : (int)view_model_next_arena(&a->side[s].m, a->side[s].m.sel_arena));
 	}
 }
 
@@ -292,7 +292,7 @@ static void run_statement(struct view_app *a, const char *line)
 	a->text = ntext;
 	view_changed(a);
 	view_msg(a, false, "added line %d: %s -- press s to step through it",
-	        nsc->stmts[nsc->nr_stmts - 1].line, line);
+	         nsc->stmts[nsc->nr_stmts - 1].line, line);
 }
 
 void view_submit_input(struct view_app *a)

@@ -101,7 +101,8 @@ static void draw_space(struct view_gfx *g, struct view_rect b, const struct view
 			for (unsigned j = 0; j < m->arenas[i].nr_heaps; j++) {
 				const struct vm_heap *h = &m->arenas[i].heaps[j];
 
-				if (a->vm_start >= h->start && a->vm_end <= h->start + h->reserved) {
+				if (a->vm_start >= h->start &&
+				    a->vm_end <= h->start + h->reserved) {
 					snprintf(arena_name, sizeof(arena_name), "arena %u",
 					         m->arenas[i].nr);
 					name = arena_name;
@@ -131,8 +132,7 @@ static void draw_space(struct view_gfx *g, struct view_rect b, const struct view
 		} else if (v->h >= sh) {
 			textf(g, VF_BOLD, lx, ly, c, "%s", name);
 			textf(g, VF_SMALL, lx + (strlen(name) > 6 ? 8 : 7) * g->font[VF_BOLD].adv,
-			      ly + 1, COL_TEXT,
-			      "%s %c%c%c", s2, a->vm_flags & VM_READ ? 'r' : '-',
+			      ly + 1, COL_TEXT, "%s %c%c%c", s2, a->vm_flags & VM_READ ? 'r' : '-',
 			      a->vm_flags & VM_WRITE ? 'w' : '-',
 			      a->vm_flags & VM_EXEC ? 'x' : '-');
 			ly += lh;
@@ -205,7 +205,7 @@ static int draw_selector(struct view_gfx *g, const struct view_rect *b, const st
 }
 
 void view_draw_vas(struct view_gfx *g, const struct view_rect *p, struct view_side_info *si,
-                     int side)
+                   int side)
 {
 	struct view_model *m = si->m;
 	struct view_rect b = panel(g, p, "virtual address space", "not to scale");

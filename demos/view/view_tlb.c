@@ -7,7 +7,7 @@
 #include "view_panel.h"
 
 void view_draw_tlb(struct view_gfx *g, const struct view_rect *p, struct view_side_info *si,
-                     bool compact)
+                   bool compact)
 {
 	struct view_model *m = si->m;
 	char sub[64], v[8][64];
@@ -74,9 +74,9 @@ void view_draw_tlb(struct view_gfx *g, const struct view_rect *p, struct view_si
 			if (filled)
 				fill_a(g, x - 2, yy, cw - 4, sh, COL_ACTIVE, 90);
 			textf(g, VF_SMALL, x, yy, filled ? COL_TITLE : COL_TEXT,
-			      "%2u %" PRIx64 "\xe2\x86\x92%" PRIx64 " %c%c%c", s, tlb_key_vpn(e->vpn), e->pfn,
-			      e->perm & TLB_W ? 'W' : '-', e->perm & TLB_U ? 'U' : '-',
-			      e->perm & TLB_D ? 'D' : '-');
+			      "%2u %" PRIx64 "\xe2\x86\x92%" PRIx64 " %c%c%c", s,
+			      tlb_key_vpn(e->vpn), e->pfn, e->perm & TLB_W ? 'W' : '-',
+			      e->perm & TLB_U ? 'U' : '-', e->perm & TLB_D ? 'D' : '-');
 			k++;
 		}
 	if (k > ncol * rows)

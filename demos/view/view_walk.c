@@ -11,7 +11,7 @@
 static const uint32_t level_col[5] = {0x5ac86e, 0xe6b450, 0xd27878, 0x78a0e6, 0xb48cdc};
 
 void view_draw_walk(struct view_gfx *g, const struct view_rect *p, struct view_side_info *si,
-                      int side)
+                    int side)
 {
 	struct view_model *m = si->m;
 	char sub[96], fl[64];
