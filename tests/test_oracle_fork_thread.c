@@ -9,7 +9,9 @@
  * libc/pthread.c and the kernel's fork, exit and wait4, each in the task
  * of the thread that makes it, and must print the same lines: pointers,
  * each call's minor faults, the child's VMAs, mallinfo2, malloc_stats,
- * the wait status.
+ * the wait status. A second run forks from the main thread while the
+ * other thread lives: the child's stack cache and free_list get that
+ * thread's stack and arena (reclaim_stacks, __malloc_fork_unlock_child).
  */
 #include <criterion/criterion.h>
 #include <stdio.h>
@@ -265,7 +267,39 @@ static void child(struct task *c, struct libc_thread *t1, vaddr_t p, vaddr_t a, 
 	in(NULL, &st);
 }
 
-static void scenario(void)
+/* The child of the main thread, forked while t1 lives: t1's stack is in
+   its stack cache, t1's arena on its free_list; a thread takes both. */
+static void child_of_main(struct task *c, struct libc_thread *t1)
+{
+	struct libc_thread *t2;
+	struct step st = {.lc = &clc};
+	int threads = 0;
+	long vm;
+
+	for (const struct task *o = task_list_first(&s.k); o; o = task_list_next(o))
+		threads += o->tgid == c->tgid && !o->dead;
+	oracle_put(&out, "c.threads", threads);
+	put_maps(c, "c.t1_stack", t1->stackblock, t1->stackblock + t1->stackblock_size);
+	call(&clc, NULL, OP_MALLOC, 100, 0, "c.x");
+	vm = vmsize_kb(c);
+	t2 = create(&clc);
+	oracle_put(&out, "c.t2.same_stack", t2->pd == t1->pd);
+	st.op = OP_MALLOC;
+	st.n = 200;
+	in(t2, &st);
+	join(&clc, t2);
+	oracle_put(&out, "c.t2.vmsize_kb", vmsize_kb(c) - vm);
+	put_ptr(&clc, "c.t2.m", st.ret);
+	put_mallinfo(&clc, "c.mi2");
+	stats(&clc, "c.stats");
+
+	st.op = OP_PEXIT;
+	st.n = 3;
+	in(NULL, &st);
+}
+
+/* The scenario: t1 forks, or (from_main) the main thread while t1 lives. */
+static void scenario(bool from_main)
 {
 	struct libc_thread *t1;
 	struct task *c;
@@ -288,19 +322,22 @@ static void scenario(void)
 	vm0 = vmsize_kb(s.t);
 	rss0 = rss_anon_kb(s.t);
 	st.op = OP_FORK;
-	in(t1, &st);
+	in(from_main ? NULL : t1, &st);
 	oracle_put(&out, "fork.ok", st.pid > 0);
 	cr_assert_gt(st.pid, 0);
 	c = find_task_by_pid(&s.k, (int)st.pid);
 	cr_assert_not_null(c);
-	libc_set_self(&s.lc, t1);
+	libc_set_self(&s.lc, from_main ? &s.lc.main_thread : t1);
 	if (libc_fork_child(&clc, &s.lc, c)) {
 		struct step cs = {.lc = &clc, .op = OP_CHILD_START};
 
 		in(NULL, &cs);
 	}
 	libc_set_self(&s.lc, &s.lc.main_thread);
-	child(c, t1, p, a, vm0, rss0);
+	if (from_main)
+		child_of_main(c, t1);
+	else
+		child(c, t1, p, a, vm0, rss0);
 
 	/* the parent's threads after the child is gone */
 	call(&s.lc, NULL, OP_MALLOC, 100, 0, "q");
@@ -321,8 +358,9 @@ static void scenario(void)
 	stats(&s.lc, "stats");
 }
 
-Test(oracle_fork_thread, fork_from_a_thread_matches_the_real_kernel_and_glibc, .timeout = 60)
+static void run_oracle(bool from_main)
 {
+	static const char *const main_args[] = {"main", NULL};
 	struct kernel_opts ko;
 	char *real;
 
@@ -332,12 +370,28 @@ Test(oracle_fork_thread, fork_from_a_thread_matches_the_real_kernel_and_glibc, .
 	cr_assert_not_null(s.t);
 	libc_init(&s.lc, &s.k, malloc_policy("glibc"));
 	out.len = 0;
-	scenario();
-	real = oracle_run("fork_thread", NULL);
-	oracle_assert_same("fork from a thread", out.text, real);
+	scenario(from_main);
+	real = oracle_run("fork_thread", from_main ? main_args : NULL);
+	oracle_assert_same(from_main ? "fork from the main thread while a thread lives"
+	                             : "fork from a thread",
+	                   out.text, real);
 	free(real);
 	free(text.s);
+	text.s = NULL;
 	libc_fini(&clc);
 	libc_fini(&s.lc);
 	kernel_shutdown(&s.k);
+}
+
+Test(oracle_fork_thread, fork_from_a_thread_matches_the_real_kernel_and_glibc, .timeout = 60)
+{
+	run_oracle(false);
+}
+
+/* reclaim_stacks: the other thread's stack is cached in the child, its
+   arena on free_list: the child's thread takes both */
+Test(oracle_fork_thread, fork_from_main_caches_the_other_thread_s_stack_in_the_child,
+     .timeout = 60)
+{
+	run_oracle(true);
 }

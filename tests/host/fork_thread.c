@@ -7,6 +7,10 @@
  * the main thread reaps the child it did not fork. tests/test_oracle_fork.c
  * makes the same calls in the simulation and compares every line.
  *
+ * With the argument "main", the main thread forks instead, while the
+ * second thread lives: the child's thread takes the second thread's cached
+ * stack and its arena from free_list.
+ *
  * Printed, key=value: pointers as offsets from the initial break (main
  * heap) or in their 64 MiB heap (heap+OFF); minor faults of each call
  * (getrusage deltas around the call alone: RUSAGE_THREAD in the parent,
@@ -181,6 +185,44 @@ static void child(int out)
 	_exit(3);
 }
 
+/*
+ * The child of the main thread, forked while the second thread lives: the
+ * main thread keeps main_arena, the second thread's arena goes on
+ * free_list, its stack into the stack cache (reclaim_stacks); a thread of
+ * the child takes both.
+ */
+static void *t1_pd; /* the second thread's struct pthread (pthread_t) */
+
+static void child_of_main(int out)
+{
+	size_t at = host_out_len;
+	long f0, vm0;
+	void *x;
+	pthread_t t2;
+
+	touch_stack();
+	put("c.threads", status_kb("Threads"));
+	put_maps("c.t1_stack", (uintptr_t)t1_stack, (uintptr_t)t1_stack + t1_stack_size);
+	f0 = thread_faults();
+	x = malloc(100);
+	f0 = thread_faults() - f0;
+	put_ptr("c.x", x);
+	put("c.x.faults", f0);
+	vm0 = status_kb("VmSize");
+	if (pthread_create(&t2, NULL, child_thread, NULL) != 0)
+		_exit(1);
+	put("c.t2.same_stack", (void *)t2 == t1_pd);
+	pthread_join(t2, NULL);
+	put("c.t2.vmsize_kb", status_kb("VmSize") - vm0);
+	put_ptr("c.t2.m", t2_block);
+	put_mallinfo("c.mi2");
+	stats("c.stats");
+	if (write(out, host_out + at, host_out_len - at) != (ssize_t)(host_out_len - at) ||
+	    host_out_full)
+		_exit(1);
+	_exit(3);
+}
+
 /* ---- the second thread, one call at a time ---------------------------- */
 
 enum op { OP_MALLOC, OP_FORK, OP_EXIT };
@@ -264,8 +306,10 @@ static void find_stack(uintptr_t pd)
 	_exit(1);
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
+	/* "main": the main thread forks while the second thread lives */
+	int from_main = argc > 1 && !strcmp(argv[1], "main");
 	int from_child[2], status;
 	long f0, n;
 	void *q, *b;
@@ -284,6 +328,7 @@ int main(void)
 	while (!w.started)
 		usleep(1000);
 	find_stack((uintptr_t)w.t);
+	t1_pd = (void *)w.t;
 
 	run(OP_MALLOC, 100);
 	a = w.ret;
@@ -291,9 +336,16 @@ int main(void)
 	put("t1.a.faults", w.faults);
 	put_mallinfo("mi0");
 
-	/* the second thread forks; the child runs to its exit */
+	/* the second thread forks (or the main thread); the child runs to its
+	   exit */
 	w.out = from_child[1];
-	run(OP_FORK, 0);
+	if (from_main) {
+		w.pid = fork();
+		if (w.pid == 0)
+			child_of_main(from_child[1]);
+	} else {
+		run(OP_FORK, 0);
+	}
 	close(from_child[1]);
 	put("fork.ok", w.pid > 0);
 	while ((n = read(from_child[0], host_out + host_out_len,
