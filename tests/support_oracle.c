@@ -11,6 +11,8 @@
 #include <string.h>
 #include <sys/wait.h>
 
+#include "kernel_sim/proc.h"
+#include "libc/glibc_malloc.h"
 #include "tests/support_bin.h"
 
 const char *oracle_host_dir(void)
@@ -177,4 +179,36 @@ void oracle_put_lines(struct oracle_out *o, const char *tag, const char *text, s
 		oracle_printf(o, "%s.%d=%.*s\n", tag, n, (int)(e - i), text + i);
 		i = e + 1;
 	}
+}
+
+void oracle_put_maps(struct oracle_out *o, struct kernel *k, struct task *t, const char *key,
+                     vaddr_t lo, vaddr_t hi)
+{
+	char *text = NULL, *line, *save = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&text, &len);
+	int i = 0;
+
+	cr_assert_not_null(f);
+	proc_maps(k, t, f);
+	fclose(f);
+	for (line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+		unsigned long long a, b;
+		char perms[8];
+
+		if (sscanf(line, "%llx-%llx %7s", &a, &b, perms) == 3 && a < hi && b > lo)
+			oracle_printf(o, "%s.%d=%#llx %s\n", key, ++i, b - a, perms);
+	}
+	free(text);
+	oracle_put(o, key, i);
+}
+
+void oracle_put_mallinfo(struct oracle_out *o, struct libc *lc, const char *tag)
+{
+	struct glibc_mallinfo2 m;
+
+	cr_assert(glibc_mallinfo2_view(lc, &m));
+	oracle_printf(o, "%s.arena=%ld\n%s.uordblks=%ld\n%s.fordblks=%ld\n%s.ordblks=%ld\n", tag,
+	              (long)m.arena, tag, (long)m.uordblks, tag, (long)m.fordblks, tag,
+	              (long)m.ordblks);
 }

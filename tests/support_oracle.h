@@ -66,4 +66,14 @@ void oracle_put(struct oracle_out *o, const char *key, long val);
    programs print what malloc_stats wrote. */
 void oracle_put_lines(struct oracle_out *o, const char *tag, const char *text, size_t len);
 
+/* The /proc/PID/maps lines of t that overlap [lo, hi) as "key.N=size
+   perms", then "key=N" (tests/host/host_out.h's host_put_maps). */
+void oracle_put_maps(struct oracle_out *o, struct kernel *k, struct task *t, const char *key,
+                     vaddr_t lo, vaddr_t hi);
+
+struct libc;
+/* lc's mallinfo2 arena, uordblks, fordblks, ordblks as tag.NAME lines
+   (host_put_mallinfo); lc must run the glibc policy. */
+void oracle_put_mallinfo(struct oracle_out *o, struct libc *lc, const char *tag);
+
 #endif

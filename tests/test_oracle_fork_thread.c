@@ -51,44 +51,6 @@ static long rss_anon_kb(const struct task *t)
 	return (long)(t->mm->rss_stat[MM_ANONPAGES] << (PAGE_SHIFT - 10));
 }
 
-/* The maps lines of t that overlap [lo, hi): "size perms" each. */
-static void put_maps(struct task *t, const char *key, vaddr_t lo, vaddr_t hi)
-{
-	char *text = NULL, *line, *save = NULL;
-	size_t len = 0;
-	FILE *f = open_memstream(&text, &len);
-	int i = 0;
-
-	cr_assert_not_null(f);
-	proc_maps(&s.k, t, f);
-	fclose(f);
-	for (line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
-		unsigned long long a, b;
-		char perms[8];
-
-		if (sscanf(line, "%llx-%llx %7s", &a, &b, perms) == 3 && a < hi && b > lo)
-			oracle_printf(&out, "%s.%d=%#llx %s\n", key, ++i, b - a, perms);
-	}
-	free(text);
-	oracle_put(&out, key, i);
-}
-
-static void put_mallinfo(struct libc *lc, const char *tag)
-{
-	struct glibc_mallinfo2 m;
-	char k[64];
-
-	cr_assert(glibc_mallinfo2_view(lc, &m));
-	snprintf(k, sizeof(k), "%s.arena", tag);
-	oracle_put(&out, k, (long)m.arena);
-	snprintf(k, sizeof(k), "%s.uordblks", tag);
-	oracle_put(&out, k, (long)m.uordblks);
-	snprintf(k, sizeof(k), "%s.fordblks", tag);
-	oracle_put(&out, k, (long)m.fordblks);
-	snprintf(k, sizeof(k), "%s.ordblks", tag);
-	oracle_put(&out, k, (long)m.ordblks);
-}
-
 /* ---- one call in one thread's task ------------------------------------- */
 
 enum op { OP_MALLOC, OP_FREE, OP_CREATE, OP_START, OP_EXIT, OP_JOIN, OP_FORK, OP_CHILD_START,
@@ -214,9 +176,10 @@ static void stats(struct libc *lc, const char *tag)
 
 /* ---- the scenario, as tests/host/fork_thread.c ------------------------- */
 
-/* The child, just forked by thread t1 of the parent. */
+/* The child, just forked by t1 (or by the main thread while t1 lives:
+   of_main), as tests/host/fork_thread.c's child. */
 static void child(struct task *c, struct libc_thread *t1, vaddr_t p, vaddr_t a, long vm0,
-                  long rss0)
+                  long rss0, bool of_main)
 {
 	vaddr_t h1 = a & ~(HEAP_MAX - 1);
 	struct libc_thread *t2;
@@ -227,70 +190,40 @@ static void child(struct task *c, struct libc_thread *t1, vaddr_t p, vaddr_t a, 
 	for (const struct task *o = task_list_first(&s.k); o; o = task_list_next(o))
 		threads += o->tgid == c->tgid && !o->dead;
 	oracle_put(&out, "c.threads", threads);
-	oracle_put(&out, "c.ppid_is_parent", c->real_parent && c->real_parent->tgid == s.t->tgid);
-	oracle_put(&out, "c.vmsize_diff_kb", vmsize_kb(c) - vm0);
-	oracle_put(&out, "c.rss_anon_diff_kb", rss_anon_kb(c) - rss0);
-	put_maps(c, "c.t1_stack", t1->stackblock, t1->stackblock + t1->stackblock_size);
-	put_maps(c, "c.t1_heap", h1, h1 + HEAP_MAX);
-	put_mallinfo(&clc, "c.mi0");
+	if (!of_main) {
+		oracle_put(&out, "c.ppid_is_parent",
+		           c->real_parent && c->real_parent->tgid == s.t->tgid);
+		oracle_put(&out, "c.vmsize_diff_kb", vmsize_kb(c) - vm0);
+		oracle_put(&out, "c.rss_anon_diff_kb", rss_anon_kb(c) - rss0);
+	}
+	oracle_put_maps(&out, &s.k, c, "c.t1_stack", t1->stackblock,
+	                t1->stackblock + t1->stackblock_size);
+	if (!of_main) {
+		oracle_put_maps(&out, &s.k, c, "c.t1_heap", h1, h1 + HEAP_MAX);
+		oracle_put_mallinfo(&out, &clc, "c.mi0");
+	}
 
 	/* the calling thread keeps its arena */
 	call(&clc, NULL, OP_MALLOC, 100, 0, "c.x");
-	{
-		uint64_t f0 = c->min_flt;
-
-		st.op = OP_FREE;
-		st.p = p;
-		in(NULL, &st);
-		oracle_put(&out, "c.free_p.faults", (long)(c->min_flt - f0));
-		f0 = c->min_flt;
-		st.p = a;
-		in(NULL, &st);
-		oracle_put(&out, "c.free_a.faults", (long)(c->min_flt - f0));
+	if (!of_main) {
+		call(&clc, NULL, OP_FREE, 0, p, "c.free_p");
+		call(&clc, NULL, OP_FREE, 0, a, "c.free_a");
+		oracle_put_mallinfo(&out, &clc, "c.mi1");
 	}
-	put_mallinfo(&clc, "c.mi1");
 
-	/* a thread of the child: a new stack, and main_arena from free_list */
+	/* a thread of the child: a new stack or t1's cached one, and an arena
+	   from free_list */
 	vm = vmsize_kb(c);
 	t2 = create(&clc);
+	if (of_main)
+		oracle_put(&out, "c.t2.same_stack", t2->pd == t1->pd);
 	st.op = OP_MALLOC;
 	st.n = 200;
 	in(t2, &st);
 	join(&clc, t2);
 	oracle_put(&out, "c.t2.vmsize_kb", vmsize_kb(c) - vm);
 	put_ptr(&clc, "c.t2.m", st.ret);
-	put_mallinfo(&clc, "c.mi2");
-	stats(&clc, "c.stats");
-
-	st.op = OP_PEXIT;
-	st.n = 3;
-	in(NULL, &st);
-}
-
-/* The child of the main thread, forked while t1 lives: t1's stack is in
-   its stack cache, t1's arena on its free_list; a thread takes both. */
-static void child_of_main(struct task *c, struct libc_thread *t1)
-{
-	struct libc_thread *t2;
-	struct step st = {.lc = &clc};
-	int threads = 0;
-	long vm;
-
-	for (const struct task *o = task_list_first(&s.k); o; o = task_list_next(o))
-		threads += o->tgid == c->tgid && !o->dead;
-	oracle_put(&out, "c.threads", threads);
-	put_maps(c, "c.t1_stack", t1->stackblock, t1->stackblock + t1->stackblock_size);
-	call(&clc, NULL, OP_MALLOC, 100, 0, "c.x");
-	vm = vmsize_kb(c);
-	t2 = create(&clc);
-	oracle_put(&out, "c.t2.same_stack", t2->pd == t1->pd);
-	st.op = OP_MALLOC;
-	st.n = 200;
-	in(t2, &st);
-	join(&clc, t2);
-	oracle_put(&out, "c.t2.vmsize_kb", vmsize_kb(c) - vm);
-	put_ptr(&clc, "c.t2.m", st.ret);
-	put_mallinfo(&clc, "c.mi2");
+	oracle_put_mallinfo(&out, &clc, "c.mi2");
 	stats(&clc, "c.stats");
 
 	st.op = OP_PEXIT;
@@ -316,7 +249,7 @@ static void scenario(bool from_main)
 
 	t1 = create(&s.lc);
 	a = call(&s.lc, t1, OP_MALLOC, 100, 0, "t1.a");
-	put_mallinfo(&s.lc, "mi0");
+	oracle_put_mallinfo(&out, &s.lc, "mi0");
 
 	/* t1 forks; the child's libc is the copy, its first code runs now */
 	vm0 = vmsize_kb(s.t);
@@ -334,10 +267,7 @@ static void scenario(bool from_main)
 		in(NULL, &cs);
 	}
 	libc_set_self(&s.lc, &s.lc.main_thread);
-	if (from_main)
-		child_of_main(c, t1);
-	else
-		child(c, t1, p, a, vm0, rss0);
+	child(c, t1, p, a, vm0, rss0, from_main);
 
 	/* the parent's threads after the child is gone */
 	call(&s.lc, NULL, OP_MALLOC, 100, 0, "q");
@@ -354,7 +284,7 @@ static void scenario(bool from_main)
 		oracle_put(&out, "wait.pid_ok", st.pid == pid);
 	}
 	oracle_put(&out, "wait.status", (st.status >> 8) & 0xff);
-	put_mallinfo(&s.lc, "mi1");
+	oracle_put_mallinfo(&out, &s.lc, "mi1");
 	stats(&s.lc, "stats");
 }
 

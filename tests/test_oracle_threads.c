@@ -49,28 +49,6 @@ static long vmsize_kb(void)
 	return (long)(s.t->mm->total_vm << (PAGE_SHIFT - 10));
 }
 
-/* The maps lines that overlap [lo, hi): "size perms" each, as the probe. */
-static void put_maps(const char *key, vaddr_t lo, vaddr_t hi)
-{
-	char *text = NULL, *line, *save = NULL;
-	size_t len = 0;
-	FILE *f = open_memstream(&text, &len);
-	int i = 0;
-
-	cr_assert_not_null(f);
-	proc_maps(&s.k, s.t, f);
-	fclose(f);
-	for (line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
-		unsigned long long a, b;
-		char perms[8];
-
-		if (sscanf(line, "%llx-%llx %7s", &a, &b, perms) == 3 && a < hi && b > lo)
-			oracle_printf(&out, "%s.%d=%#llx %s\n", key, ++i, b - a, perms);
-	}
-	free(text);
-	oracle_put(&out, key, i);
-}
-
 static long resident(vaddr_t p, uint64_t len)
 {
 	long r = 0;
@@ -172,7 +150,7 @@ static void start(struct worker *w, const char *key)
 		char k[64];
 
 		snprintf(k, sizeof(k), "%s.stack", key);
-		put_maps(k, w->stack, w->stack + w->stack_size);
+		oracle_put_maps(&out, &s.k, s.t, k, w->stack, w->stack + w->stack_size);
 	}
 	putf("%s.stack_resident", key, resident(w->stack, w->stack_size));
 	putf("%s.pd_from_top", key, (long)(w->stack + w->stack_size - w->t->pd));
@@ -207,17 +185,6 @@ static void join(struct worker *w, const char *key)
 	putf("%s.stack_resident_after", key, resident(w->stack, w->stack_size));
 }
 
-static void put_mallinfo(const char *tag)
-{
-	struct glibc_mallinfo2 m;
-
-	cr_assert(glibc_mallinfo2_view(&s.lc, &m));
-	putf("%s.arena", tag, (long)m.arena);
-	putf("%s.uordblks", tag, (long)m.uordblks);
-	putf("%s.fordblks", tag, (long)m.fordblks);
-	putf("%s.ordblks", tag, (long)m.ordblks);
-}
-
 static struct glibc_text text;
 
 static void stats_body(void *arg)
@@ -245,22 +212,22 @@ static void scenario(void)
 
 	a1 = run(&workers[0], OP_MALLOC, 100, 0, "t1.a");
 	h1 = a1 & ~(HEAP_MAX - 1);
-	put_maps("t1.heap", h1, h1 + HEAP_MAX);
+	oracle_put_maps(&out, &s.k, s.t, "t1.heap", h1, h1 + HEAP_MAX);
 	oracle_put(&out, "t1.heap_resident", resident(h1, 0x21000));
-	put_mallinfo("mi1");
+	oracle_put_mallinfo(&out, &s.lc, "mi1");
 
 	b1 = run(&workers[0], OP_MALLOC, 100000, 0, "t1.b");
 	c1 = run(&workers[0], OP_MALLOC, 100000, 0, "t1.c");
-	put_maps("t1.heap_grown", h1, h1 + HEAP_MAX);
-	put_mallinfo("mi2");
+	oracle_put_maps(&out, &s.k, s.t, "t1.heap_grown", h1, h1 + HEAP_MAX);
+	oracle_put_mallinfo(&out, &s.lc, "mi2");
 
 	main_op(OP_FREE, 0, b1);
-	put_mallinfo("mi3");
+	oracle_put_mallinfo(&out, &s.lc, "mi3");
 	stats("stats1");
 
 	start(&workers[1], "t2");
 	run(&workers[1], OP_MALLOC, 200, 0, "t2.a");
-	put_mallinfo("mi4");
+	oracle_put_mallinfo(&out, &s.lc, "mi4");
 
 	run(&workers[0], OP_FREE, 0, c1, "t1.free_c");
 	run(&workers[0], OP_FREE, 0, a1, "t1.free_a");
@@ -274,7 +241,7 @@ static void scenario(void)
 
 	oracle_put(&out, "trim", (long)main_op(OP_TRIM, 0, 0));
 	oracle_put(&out, "t1.heap_resident_after_trim", resident(h1, 0x21000));
-	put_mallinfo("mi5");
+	oracle_put_mallinfo(&out, &s.lc, "mi5");
 	stats("stats3");
 
 	join(&workers[1], "t2");

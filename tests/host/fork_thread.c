@@ -55,60 +55,12 @@ static long status_kb(const char *field)
 	return host_proc_field("/proc/self/status", field);
 }
 
-static char *read_maps(void)
-{
-	static char buf[1 << 16];
-	int fd = open("/proc/self/maps", O_RDONLY);
-	long n = 0, r;
-
-	while (fd >= 0 && (r = read(fd, buf + n, sizeof(buf) - 1 - (size_t)n)) > 0)
-		n += r;
-	if (fd >= 0)
-		close(fd);
-	buf[n] = 0;
-	return buf;
-}
-
-/* The maps lines that overlap [lo, hi): "size perms" each, in order. */
-static void put_maps(const char *key, uintptr_t lo, uintptr_t hi)
-{
-	int i = 0;
-
-	for (char *s = read_maps(); *s;) {
-		unsigned long a, b;
-		char perms[8];
-		char *nl = strchr(s, '\n');
-
-		if (sscanf(s, "%lx-%lx %7s", &a, &b, perms) == 3 && a < hi && b > lo)
-			host_printf("%s.%d=%#lx %s\n", key, ++i, b - a, perms);
-		if (!nl)
-			break;
-		s = nl + 1;
-	}
-	put(key, i);
-}
-
 static long thread_faults(void)
 {
 	struct rusage ru;
 
 	getrusage(RUSAGE_THREAD, &ru);
 	return ru.ru_minflt;
-}
-
-static void put_mallinfo(const char *tag)
-{
-	struct mallinfo2 m = mallinfo2();
-	char key[64];
-
-	snprintf(key, sizeof(key), "%s.arena", tag);
-	put(key, (long)m.arena);
-	snprintf(key, sizeof(key), "%s.uordblks", tag);
-	put(key, (long)m.uordblks);
-	snprintf(key, sizeof(key), "%s.fordblks", tag);
-	put(key, (long)m.fordblks);
-	snprintf(key, sizeof(key), "%s.ordblks", tag);
-	put(key, (long)m.ordblks);
 }
 
 /* 64 KiB of stack below the caller written, so that the calls measured
@@ -137,8 +89,17 @@ static void *child_thread(void *arg)
 	return NULL;
 }
 
-/* The child: one thread, running on the copy of the second thread's stack. */
-static void child(int out)
+static void *t1_pd; /* the second thread's struct pthread (pthread_t) */
+
+/*
+ * The child: one thread, running on the copy of the forking thread's stack.
+ * Forked by the second thread, it reads its maps, VmSize and RssAnon,
+ * mallocs and frees; forked by the main thread (of_main) while the second
+ * thread lives, it finds that thread's stack in the stack cache
+ * (reclaim_stacks) and its arena on free_list. Then a thread of its own,
+ * and exit 3, its lines sent to the parent through out.
+ */
+static void child(int out, int of_main)
 {
 	char *h1 = (char *)((uintptr_t)a & ~(HEAP_MAX - 1));
 	size_t at = host_out_len;
@@ -148,12 +109,16 @@ static void child(int out)
 
 	touch_stack();
 	put("c.threads", status_kb("Threads"));
-	put("c.ppid_is_parent", getppid() == parent_pid);
-	put("c.vmsize_diff_kb", status_kb("VmSize") - fork_vmsize);
-	put("c.rss_anon_diff_kb", status_kb("RssAnon") - fork_rss);
-	put_maps("c.t1_stack", (uintptr_t)t1_stack, (uintptr_t)t1_stack + t1_stack_size);
-	put_maps("c.t1_heap", (uintptr_t)h1, (uintptr_t)h1 + HEAP_MAX);
-	put_mallinfo("c.mi0");
+	if (!of_main) {
+		put("c.ppid_is_parent", getppid() == parent_pid);
+		put("c.vmsize_diff_kb", status_kb("VmSize") - fork_vmsize);
+		put("c.rss_anon_diff_kb", status_kb("RssAnon") - fork_rss);
+	}
+	host_put_maps("c.t1_stack", (uintptr_t)t1_stack, (uintptr_t)t1_stack + t1_stack_size);
+	if (!of_main) {
+		host_put_maps("c.t1_heap", (uintptr_t)h1, (uintptr_t)h1 + HEAP_MAX);
+		host_put_mallinfo("c.mi0");
+	}
 
 	/* the calling thread keeps its arena */
 	f0 = thread_faults();
@@ -161,61 +126,27 @@ static void child(int out)
 	f0 = thread_faults() - f0;
 	put_ptr("c.x", x);
 	put("c.x.faults", f0);
-	f0 = thread_faults();
-	free(p);
-	put("c.free_p.faults", thread_faults() - f0);
-	f0 = thread_faults();
-	free(a);
-	put("c.free_a.faults", thread_faults() - f0);
-	put_mallinfo("c.mi1");
+	if (!of_main) {
+		f0 = thread_faults();
+		free(p);
+		put("c.free_p.faults", thread_faults() - f0);
+		f0 = thread_faults();
+		free(a);
+		put("c.free_a.faults", thread_faults() - f0);
+		host_put_mallinfo("c.mi1");
+	}
 
-	/* a thread of the child: a new stack, and main_arena, which nobody in
-	   the child is attached to (free_list) */
+	/* a thread of the child: a new stack or the cached one, and an arena
+	   nobody in the child is attached to (free_list) */
 	vm0 = status_kb("VmSize");
 	if (pthread_create(&t2, NULL, child_thread, NULL) != 0)
 		_exit(1);
+	if (of_main)
+		put("c.t2.same_stack", (void *)t2 == t1_pd);
 	pthread_join(t2, NULL);
 	put("c.t2.vmsize_kb", status_kb("VmSize") - vm0);
 	put_ptr("c.t2.m", t2_block);
-	put_mallinfo("c.mi2");
-	stats("c.stats");
-	if (write(out, host_out + at, host_out_len - at) != (ssize_t)(host_out_len - at) ||
-	    host_out_full)
-		_exit(1);
-	_exit(3);
-}
-
-/*
- * The child of the main thread, forked while the second thread lives: the
- * main thread keeps main_arena, the second thread's arena goes on
- * free_list, its stack into the stack cache (reclaim_stacks); a thread of
- * the child takes both.
- */
-static void *t1_pd; /* the second thread's struct pthread (pthread_t) */
-
-static void child_of_main(int out)
-{
-	size_t at = host_out_len;
-	long f0, vm0;
-	void *x;
-	pthread_t t2;
-
-	touch_stack();
-	put("c.threads", status_kb("Threads"));
-	put_maps("c.t1_stack", (uintptr_t)t1_stack, (uintptr_t)t1_stack + t1_stack_size);
-	f0 = thread_faults();
-	x = malloc(100);
-	f0 = thread_faults() - f0;
-	put_ptr("c.x", x);
-	put("c.x.faults", f0);
-	vm0 = status_kb("VmSize");
-	if (pthread_create(&t2, NULL, child_thread, NULL) != 0)
-		_exit(1);
-	put("c.t2.same_stack", (void *)t2 == t1_pd);
-	pthread_join(t2, NULL);
-	put("c.t2.vmsize_kb", status_kb("VmSize") - vm0);
-	put_ptr("c.t2.m", t2_block);
-	put_mallinfo("c.mi2");
+	host_put_mallinfo("c.mi2");
 	stats("c.stats");
 	if (write(out, host_out + at, host_out_len - at) != (ssize_t)(host_out_len - at) ||
 	    host_out_full)
@@ -261,7 +192,7 @@ static void *worker(void *arg)
 			fork_rss = status_kb("RssAnon");
 			w.pid = fork();
 			if (w.pid == 0)
-				child(w.out);
+				child(w.out, 0);
 			break;
 		case OP_EXIT:
 			return NULL;
@@ -287,7 +218,7 @@ static void find_stack(uintptr_t pd)
 {
 	uintptr_t prev_lo = 0;
 
-	for (char *s = read_maps(); *s;) {
+	for (char *s = host_read_maps(); *s;) {
 		unsigned long lo, hi;
 		char *nl = strchr(s, '\n');
 
@@ -334,7 +265,7 @@ int main(int argc, char **argv)
 	a = w.ret;
 	put_ptr("t1.a", a);
 	put("t1.a.faults", w.faults);
-	put_mallinfo("mi0");
+	host_put_mallinfo("mi0");
 
 	/* the second thread forks (or the main thread); the child runs to its
 	   exit */
@@ -342,7 +273,7 @@ int main(int argc, char **argv)
 	if (from_main) {
 		w.pid = fork();
 		if (w.pid == 0)
-			child_of_main(from_child[1]);
+			child(from_child[1], 1);
 	} else {
 		run(OP_FORK, 0);
 	}
@@ -371,7 +302,7 @@ int main(int argc, char **argv)
 	pthread_join(w.t, NULL);
 	put("wait.pid_ok", waitpid(w.pid, &status, 0) == w.pid);
 	put("wait.status", WIFEXITED(status) ? WEXITSTATUS(status) : -1);
-	put_mallinfo("mi1");
+	host_put_mallinfo("mi1");
 	stats("stats");
 	_exit(host_out_write());
 }

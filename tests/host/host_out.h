@@ -11,10 +11,13 @@
 #ifndef TESTS_HOST_HOST_OUT_H
 #define TESTS_HOST_HOST_OUT_H
 
+#include <fcntl.h>
 #include <malloc.h>
 #include <stdarg.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
+#include <string.h>
 #include <sys/mman.h>
 #include <unistd.h>
 
@@ -87,6 +90,51 @@ static inline void stats(const char *tag)
 	lseek(host_stats_fd, 0, SEEK_SET);
 	n = read(host_stats_fd, text, sizeof(text));
 	put_lines(tag, text, n > 0 ? (size_t)n : 0);
+}
+
+/* /proc/self/maps, whole, in a static buffer (no allocation). */
+static inline char *host_read_maps(void)
+{
+	static char buf[1 << 16];
+	int fd = open("/proc/self/maps", O_RDONLY);
+	long n = 0, r;
+
+	while (fd >= 0 && (r = read(fd, buf + n, sizeof(buf) - 1 - (size_t)n)) > 0)
+		n += r;
+	if (fd >= 0)
+		close(fd);
+	buf[n] = 0;
+	return buf;
+}
+
+/* The maps lines that overlap [lo, hi) as "key.N=size perms", in order,
+   then "key=N". */
+static inline void host_put_maps(const char *key, uintptr_t lo, uintptr_t hi)
+{
+	int i = 0;
+
+	for (char *s = host_read_maps(); *s;) {
+		unsigned long a, b;
+		char perms[8];
+		char *nl = strchr(s, '\n');
+
+		if (sscanf(s, "%lx-%lx %7s", &a, &b, perms) == 3 && a < hi && b > lo)
+			host_printf("%s.%d=%#lx %s\n", key, ++i, b - a, perms);
+		if (!nl)
+			break;
+		s = nl + 1;
+	}
+	put(key, i);
+}
+
+/* mallinfo2's arena, uordblks, fordblks and ordblks as tag.NAME lines. */
+static inline void host_put_mallinfo(const char *tag)
+{
+	struct mallinfo2 m = mallinfo2();
+
+	host_printf("%s.arena=%ld\n%s.uordblks=%ld\n%s.fordblks=%ld\n%s.ordblks=%ld\n", tag,
+	            (long)m.arena, tag, (long)m.uordblks, tag, (long)m.fordblks, tag,
+	            (long)m.ordblks);
 }
 
 /* Write the lines to stdout: the program's exit status (0, or 1 when the

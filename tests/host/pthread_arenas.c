@@ -47,41 +47,6 @@ static long status_kb(const char *field)
 	return host_proc_field("/proc/self/status", field);
 }
 
-/* /proc/self/maps, whole, in a static buffer (no allocation). */
-static char *read_maps(void)
-{
-	static char buf[1 << 16];
-	int fd = open("/proc/self/maps", O_RDONLY);
-	long n = 0, r;
-
-	while (fd >= 0 && (r = read(fd, buf + n, sizeof(buf) - 1 - (size_t)n)) > 0)
-		n += r;
-	if (fd >= 0)
-		close(fd);
-	buf[n] = 0;
-	return buf;
-}
-
-/* The maps lines that overlap [lo, hi): "size perms" each, in order. */
-static void put_maps(const char *key, uintptr_t lo, uintptr_t hi)
-{
-	int i = 0;
-
-	for (char *s = read_maps(); *s;) {
-		unsigned long a, b;
-		char perms[8];
-		char *nl = strchr(s, '\n');
-
-		if (sscanf(s, "%lx-%lx %7s", &a, &b, perms) == 3 && a < hi && b > lo) {
-			host_printf("%s.%d=%#lx %s\n", key, ++i, b - a, perms);
-		}
-		if (!nl)
-			break;
-		s = nl + 1;
-	}
-	put(key, i);
-}
-
 static long thread_faults(void)
 {
 	struct rusage ru;
@@ -153,7 +118,7 @@ static void find_stack(struct worker *w)
 {
 	uintptr_t pd = (uintptr_t)w->t, prev_lo = 0;
 
-	for (char *s = read_maps(); *s;) {
+	for (char *s = host_read_maps(); *s;) {
 		unsigned long a, b;
 		char *nl = strchr(s, '\n');
 
@@ -191,7 +156,7 @@ static void start(struct worker *w, const char *key)
 	put(k, status_kb("VmSize") - vm0);
 	find_stack(w);
 	snprintf(k, sizeof(k), "%s.stack", key);
-	put_maps(k, (uintptr_t)w->stack, (uintptr_t)w->stack + w->stack_size);
+	host_put_maps(k, (uintptr_t)w->stack, (uintptr_t)w->stack + w->stack_size);
 	snprintf(k, sizeof(k), "%s.stack_resident", key);
 	put(k, host_resident((void *)w->stack, w->stack_size));
 	snprintf(k, sizeof(k), "%s.pd_from_top", key);
@@ -236,21 +201,6 @@ static void join(struct worker *w, const char *key)
 	put(k, host_resident((void *)w->stack, w->stack_size));
 }
 
-static void put_mallinfo(const char *tag)
-{
-	struct mallinfo2 m = mallinfo2();
-	char key[64];
-
-	snprintf(key, sizeof(key), "%s.arena", tag);
-	put(key, (long)m.arena);
-	snprintf(key, sizeof(key), "%s.uordblks", tag);
-	put(key, (long)m.uordblks);
-	snprintf(key, sizeof(key), "%s.fordblks", tag);
-	put(key, (long)m.fordblks);
-	snprintf(key, sizeof(key), "%s.ordblks", tag);
-	put(key, (long)m.ordblks);
-}
-
 int main(void)
 {
 	void *p, *a1, *b1, *c1, *t3p;
@@ -272,25 +222,25 @@ int main(void)
 	/* its first malloc makes arena 1: 64 MiB reserved, 132 KiB read-write */
 	a1 = run(&workers[0], OP_MALLOC, 100, NULL, "t1.a");
 	h1 = (char *)((uintptr_t)a1 & ~(HEAP_MAX - 1));
-	put_maps("t1.heap", (uintptr_t)h1, (uintptr_t)h1 + HEAP_MAX);
+	host_put_maps("t1.heap", (uintptr_t)h1, (uintptr_t)h1 + HEAP_MAX);
 	put("t1.heap_resident", host_resident((void *)h1, 0x21000));
-	put_mallinfo("mi1");
+	host_put_mallinfo("mi1");
 
 	/* the heap grows by mprotect */
 	b1 = run(&workers[0], OP_MALLOC, 100000, NULL, "t1.b");
 	c1 = run(&workers[0], OP_MALLOC, 100000, NULL, "t1.c");
-	put_maps("t1.heap_grown", (uintptr_t)h1, (uintptr_t)h1 + HEAP_MAX);
-	put_mallinfo("mi2");
+	host_put_maps("t1.heap_grown", (uintptr_t)h1, (uintptr_t)h1 + HEAP_MAX);
+	host_put_mallinfo("mi2");
 
 	/* main frees a chunk of arena 1: it goes back to arena 1 */
 	free(b1);
-	put_mallinfo("mi3");
+	host_put_mallinfo("mi3");
 	stats("stats1");
 
 	/* a second thread, while the first lives: arena 2 */
 	start(&workers[1], "t2");
 	run(&workers[1], OP_MALLOC, 200, NULL, "t2.a");
-	put_mallinfo("mi4");
+	host_put_mallinfo("mi4");
 
 	/* the first thread ends: its stack is cached, its arena freed for the next */
 	run(&workers[0], OP_FREE, 0, c1, "t1.free_c");
@@ -306,7 +256,7 @@ int main(void)
 	/* malloc_trim gives the free pages of every arena back */
 	put("trim", malloc_trim(0));
 	put("t1.heap_resident_after_trim", host_resident((void *)h1, 0x21000));
-	put_mallinfo("mi5");
+	host_put_mallinfo("mi5");
 	stats("stats3");
 
 	join(&workers[1], "t2");
