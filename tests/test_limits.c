@@ -16,6 +16,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "demos/cli/script.h"
 #include "support_bin.h"
 
 static void assert_exit2_naming(const char *const *args, const char *input, const char *want)
@@ -55,21 +56,44 @@ Test(limits, endless_input_stops_at_a_line, .timeout = 60)
 	}
 }
 
-/* Text without a NUL that goes on: cut at SCRIPT_MAX_BYTES (16 MiB). */
-Test(limits, a_script_past_16_mib_stops_where_the_limit_falls, .timeout = 60)
+/* Text without a NUL that goes on: cut at SCRIPT_MAX_BYTES (64 MiB). Long
+   lines (comments), so that the statements stay under their own limit. */
+Test(limits, a_script_past_64_mib_stops_where_the_limit_falls, .timeout = 60)
 {
-	size_t n = (16u << 20) + 4096, line_len = 16;
+	size_t line_len = 64, n = (64u << 20) + 4 * line_len;
 	char *text = malloc(n + 1);
 	const char *const args[] = {"run", "-", NULL};
 	char want[64];
 
 	cr_assert_not_null(text);
-	for (size_t i = 0; i < n; i += line_len)
-		memcpy(text + i, "x = 1 # padding\n", line_len);
+	for (size_t i = 0; i < n; i += line_len) {
+		memset(text + i, ' ', line_len);
+		memcpy(text + i, "x = 1 # padding", 15);
+		text[i + line_len - 1] = '\n';
+	}
 	text[n] = 0;
-	/* The limit falls in line 16 MiB / 16 + 1. */
-	snprintf(want, sizeof(want), "<stdin>:%zu: the script is longer than 16 MiB",
-	         (size_t)(16u << 20) / line_len + 1);
+	/* The limit falls in line 64 MiB / 64 + 1. */
+	snprintf(want, sizeof(want), "<stdin>:%zu: the script is longer than 64 MiB",
+	         (size_t)(64u << 20) / line_len + 1);
+	assert_exit2_naming(args, text, want);
+	free(text);
+}
+
+/* Short statements under 64 MiB: stopped at SCRIPT_MAX_STMTS, on the line
+   of the first one past it, before the host holds more. */
+Test(limits, a_script_of_too_many_statements_names_the_line, .timeout = 60)
+{
+	size_t nr = SCRIPT_MAX_STMTS + 10, n = nr * 4;
+	char *text = malloc(n + 1);
+	const char *const args[] = {"run", "-", NULL};
+	char want[96];
+
+	cr_assert_not_null(text);
+	for (size_t i = 0; i < n; i += 4)
+		memcpy(text + i, "x=1\n", 4);
+	text[n] = 0;
+	snprintf(want, sizeof(want), "<stdin>:%u: more than %u statements in one script",
+	         SCRIPT_MAX_STMTS + 1, SCRIPT_MAX_STMTS);
 	assert_exit2_naming(args, text, want);
 	free(text);
 }

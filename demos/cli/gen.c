@@ -414,6 +414,16 @@ static void out_u64(struct gen_out *w, uint64_t v)
 	w->n += (size_t)(num + sizeof(num) - p);
 }
 
+/*
+ * The longest script gen writes is one run reads: at most SCRIPT_ARRAY_MAX
+ * operations (main), one statement each, and the longest line,
+ * "p[1048575] = realloc p[1048575] 1099511627776\n" (sizes up to 2^40), is
+ * 46 bytes; the header is three comment lines.
+ */
+_Static_assert(SCRIPT_ARRAY_MAX <= SCRIPT_MAX_STMTS, "gen's scripts must fit run's statements");
+_Static_assert((uint64_t)SCRIPT_ARRAY_MAX * 46 + 4096 <= SCRIPT_MAX_BYTES,
+               "gen's scripts must fit run's bytes");
+
 /* The script form of op: p[ID] = malloc N, p[ID] = realloc p[ID] N, free p[ID]. */
 static void out_ams_op(struct gen_out *w, const struct trace_op *op)
 {

@@ -836,6 +836,10 @@ static int parse_line(struct parser *p, const char *code)
 		return -1;
 	}
 
+	if (sc->nr_stmts >= SCRIPT_MAX_STMTS) {
+		stmt_release(&st);
+		return parser_error(p, "more than %u statements in one script", SCRIPT_MAX_STMTS);
+	}
 	{
 		const struct tok *last = &p->t[p->nt - 1];
 		struct stmt *ns;
@@ -1024,7 +1028,7 @@ char *script_read_text(const char *cmd, const char *path, FILE *err)
 		if (memchr(buf + len, 0, n))
 			bad = "not a text file (NUL byte)";
 		else if (len + n > SCRIPT_MAX_BYTES)
-			bad = "the script is longer than 16 MiB";
+			bad = "the script is longer than 64 MiB";
 		if (bad) {
 			const char *end = memchr(buf + len, 0, n);
 			int line = 1;

@@ -183,8 +183,13 @@ struct expr {
 /* Array variables: elements 0 .. SCRIPT_ARRAY_MAX - 1. */
 #define SCRIPT_ARRAY_MAX (1u << 20)
 /* A script file is at most this long (a longer one, /dev/zero or `yes`
-   on standard input, stops with "FILE:LINE: ..." where the limit fell). */
-#define SCRIPT_MAX_BYTES (16u << 20)
+   on standard input, stops with "FILE:LINE: ..." where the limit fell):
+   room for the longest script gen writes (SCRIPT_ARRAY_MAX operations). */
+#define SCRIPT_MAX_BYTES (64u << 20)
+/* ... and holds at most this many statements (each costs a few hundred
+   bytes parsed: this bounds the host memory a script takes, whatever its
+   lines' length). */
+#define SCRIPT_MAX_STMTS (2u << 20)
 /* Blocks nest at most this deep. */
 #define SCRIPT_MAX_DEPTH 32
 
