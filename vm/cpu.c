@@ -142,9 +142,11 @@ static inline uint8_t *set_fast(struct cpu *c, struct tlb_entry *e)
 
 /*
  * Where a walk without a sink stopped at a page-table entry that is all
- * zero (a page never mapped: what fault_fast handles): its slot and the
- * rights of the levels above. slot is NULL when the walk stopped elsewhere.
+ * zero (a page never mapped: what fault_fast handles): its slot, its table
+ * and index, the rights of the levels above. Written only then, when the
+ * walk also adds PF_LEAF_NONE (not an x86 bit) to its error code.
  */
+#define PF_LEAF_NONE (1u << 30)
 struct walk_stop {
 	pte_t *slot;
 	pfn_t table;  /* the PT page */
@@ -163,7 +165,9 @@ struct walk_stop {
 /*
  * The walk's step at one level: entry e, read from the table. False when
  * it is not present; panics when it points beyond RAM. Its rights join
- * allow (AND) and nx (OR).
+ * allow (AND) and nx (OR). (hw_walk_body's loop makes the same steps
+ * written out: that way its code is as tight as it was before the fast
+ * path, which the replays, millions of TLB misses, measure.)
  */
 static inline __attribute__((always_inline)) bool walk_entry(struct phys *ph, int level, vaddr_t va,
                                                              pte_t e, pte_t *allow, pte_t *nx)
@@ -253,10 +257,18 @@ hw_walk_body(struct cpu *c, vaddr_t va, bool write, struct tlb_entry *victim, un
 		slot = (pte_t *)(c->ram + pfn_to_paddr(table)) + idx;
 		e = *slot;
 		WALK_EV(EV_WALK, {"level", (uint64_t)level}, {"index", idx}, {"entry", e});
-		if (level == 1 && !sink && e == 0)
-			*stop = (struct walk_stop){slot, table, idx, allow, nx};
-		if (!walk_entry(ph, level, va, e, &allow, &nx))
+		if (!pte_present(e)) {
+			if (level == 1 && !sink && e == 0) {
+				*stop = (struct walk_stop){slot, table, idx, allow, nx};
+				*err |= PF_LEAF_NONE;
+			}
 			goto out;
+		}
+		if (!phys_valid_pfn(ph, pte_pfn(e)))
+			panic("%s entry %#" PRIx64 " for %#" PRIx64 " points beyond RAM",
+			      pt_level_name(level), e, va);
+		allow &= e;
+		nx |= e & PTE_NX;
 		if (level == 1)
 			break;
 		if (!(e & PTE_A))
@@ -278,8 +290,9 @@ out:
  * allow the access (else the handler did not fix the fault: panic, as the
  * full retry does).
  */
-static uint8_t *walk_retry_leaf(struct cpu *c, const char *op, vaddr_t va, bool write,
-                                struct tlb_entry *victim, const struct walk_stop *stop)
+static inline __attribute__((always_inline)) uint8_t *
+walk_retry_leaf(struct cpu *c, const char *op, vaddr_t va, bool write, struct tlb_entry *victim,
+                const struct walk_stop *stop)
 {
 	const bool sink = false;
 	struct probe *pr = c->probe;
@@ -339,9 +352,9 @@ raise_trap(struct cpu *c, struct access *a, int vector, vaddr_t va, unsigned err
 	   {"error", err}, {"ip", c->ip}, {"vector", (uint64_t)vector});
 	if (!c->trap)
 		return XL_FATAL;
-	/* No sink (a sink would have taken the walk that sets stop): the
-	   handler's fast path first. */
-	if (stop && stop->slot && c->fast_fault) {
+	/* No sink (with one the walk sets no stop), no TLB entry to drop, a
+	   PT entry that is all zero: the handler's fast path first. */
+	if (stop && c->fast_fault) {
 		int f = c->fast_fault(c->trap_ctx, va, err, stop->table, stop->idx);
 
 		if (f == FAST_LEAF)
@@ -356,9 +369,45 @@ raise_trap(struct cpu *c, struct access *a, int vector, vaddr_t va, unsigned err
 /*
  * The TLB could not serve the access to va (e: va's entry, without the
  * rights it needs; victim: the entry a fill takes): count the miss, walk.
- * The host bytes of va (XL_OK), or the trap was raised and the handler
- * asked for a retry (XL_RETRY; XL_FAST: its fast path did, and the retry
- * may start at the leaf in *stop) or killed the process (XL_FATAL).
+ * The host bytes of va, or NULL with *err the #PF error code (-1 for a
+ * non-canonical address: #GP) for miss_trap.
+ */
+#define ERR_GP (~0u)
+static inline __attribute__((always_inline)) uint8_t *
+walk_miss(struct cpu *c, vaddr_t va, bool write, struct tlb_entry *victim, unsigned *err,
+          struct walk_stop *stop)
+{
+	c->tlb.misses++;
+	if (!vaddr_canonical(va)) {
+		*err = ERR_GP;
+		return NULL;
+	}
+	return hw_walk(c, va, write, victim, err, stop);
+}
+
+/* The trap after walk_miss failed: XL_RETRY, XL_FAST (the fast path took
+   it, stop says where) or XL_FATAL. */
+static inline __attribute__((always_inline)) int
+miss_trap(struct cpu *c, struct access *a, vaddr_t va, unsigned err, const struct tlb_entry *e,
+          struct walk_stop *stop)
+{
+	bool none = err & PF_LEAF_NONE;
+
+	if (err == ERR_GP)
+		return raise_trap(c, a, X86_TRAP_GP, va, 0, NULL);
+	err &= ~PF_LEAF_NONE;
+	/* A fault drops whatever the TLB held for the page (SDM 4.10.4.1). */
+	if (e) {
+		tlb_drop(&c->tlb, va >> PAGE_SHIFT);
+		return raise_trap(c, a, X86_TRAP_PF, va, err, NULL);
+	}
+	return raise_trap(c, a, X86_TRAP_PF, va, err, none ? stop : NULL);
+}
+
+/*
+ * Both: the host bytes of va (XL_OK), or the trap was raised and the
+ * handler asked for a retry (XL_RETRY; XL_FAST: its fast path did, and the
+ * retry may start at the leaf in *stop) or killed the process (XL_FATAL).
  * Inline, with the walk, the trap and the TLB lookup: a miss (and every
  * page fault, which makes two) runs as one function, translate_one_miss,
  * rather than five calls whose prologues cost more than some of their bodies.
@@ -369,17 +418,8 @@ translate_miss(struct cpu *c, struct access *a, vaddr_t va, bool write, uint8_t 
 {
 	unsigned err;
 
-	c->tlb.misses++;
-	if (!vaddr_canonical(va))
-		return raise_trap(c, a, X86_TRAP_GP, va, 0, NULL);
-	*stop = (struct walk_stop){0};
-	*host = hw_walk(c, va, write, victim, &err, stop);
-	if (*host)
-		return XL_OK;
-	/* A fault drops whatever the TLB held for the page (SDM 4.10.4.1). */
-	if (e)
-		tlb_drop(&c->tlb, va >> PAGE_SHIFT);
-	return raise_trap(c, a, X86_TRAP_PF, va, err, stop);
+	*host = walk_miss(c, va, write, victim, &err, stop);
+	return *host ? XL_OK : miss_trap(c, a, va, err, e, stop);
 }
 
 /*
@@ -455,22 +495,17 @@ static int translate_two(struct cpu *c, const char *op, unsigned n, const vaddr_
  * walk starts at once, and after the handler's fast path (FAST_LEAF) at the
  * leaf (walk_retry_leaf). What is counted and emitted is the same.
  */
-static __attribute__((noinline)) uint8_t *translate_one_miss(struct cpu *c, const char *op,
-                                                           vaddr_t va, bool write,
-                                                           const struct tlb_entry *e,
-                                                           struct tlb_entry *victim)
+static __attribute__((noinline)) uint8_t *
+translate_one_retry(struct cpu *c, struct access *a, vaddr_t va, bool write,
+                    const struct tlb_entry *e, struct tlb_entry *victim, struct walk_stop *stop,
+                    uint64_t gen, int r)
 {
-	struct access a = {.op = op};
-	struct walk_stop stop;
 	uint8_t *host = NULL;
-	uint64_t gen = c->tlb.gen;
-	int r;
 
 	for (;;) {
-		r = translate_miss(c, &a, va, write, &host, e, victim, &stop);
 		if (r == XL_FAST) {
 			if (!e && c->tlb.gen == gen)
-				return walk_retry_leaf(c, op, va, write, victim, &stop);
+				return walk_retry_leaf(c, a->op, va, write, victim, stop);
 			r = XL_RETRY;
 		}
 		if (r != XL_RETRY)
@@ -484,8 +519,33 @@ static __attribute__((noinline)) uint8_t *translate_one_miss(struct cpu *c, cons
 			e = hit;
 			gen = c->tlb.gen;
 		}
+		r = translate_miss(c, a, va, write, &host, e, victim, stop);
 	}
 	return r == XL_OK ? host : NULL;
+}
+
+/* The first try, straight-line (no loop: the compiler hoists nothing of
+   the walk into the entry of a TLB miss that does not fault, the common
+   case); the restarts after a fault in translate_one_retry. */
+static __attribute__((noinline)) uint8_t *translate_one_miss(struct cpu *c, const char *op,
+                                                           vaddr_t va, bool write,
+                                                           const struct tlb_entry *e,
+                                                           struct tlb_entry *victim)
+{
+	struct access a;
+	struct walk_stop stop;
+	uint64_t gen = c->tlb.gen;
+	unsigned err;
+	uint8_t *host = walk_miss(c, va, write, victim, &err, &stop);
+	int r;
+
+	if (host)
+		return host;
+	a = (struct access){.op = op};
+	r = miss_trap(c, &a, va, err, e, &stop);
+	if (r == XL_FAST && !e && c->tlb.gen == gen)
+		return walk_retry_leaf(c, op, va, write, victim, &stop);
+	return translate_one_retry(c, &a, va, write, e, victim, &stop, gen, r);
 }
 
 /* One translation, restarting after each fault: the host bytes of va, or
