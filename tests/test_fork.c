@@ -58,7 +58,7 @@ struct call {
 	int status;
 };
 
-enum { DO_FORK, DO_EXIT, DO_WAIT, DO_WAIT_NOHANG };
+enum { DO_FORK, DO_EXIT, DO_WAIT, DO_WAIT_NOHANG, DO_THREAD, DO_THREAD_EXIT };
 
 static void do_call(void *arg)
 {
@@ -76,6 +76,16 @@ static void do_call(void *arg)
 		break;
 	case DO_WAIT_NOHANG:
 		c->ret = sys_wait4(&k, c->arg, &c->status, SIM_WNOHANG);
+		break;
+	case DO_THREAD: {
+		struct sim_clone_args a = {.flags = SIM_CLONE_VM | SIM_CLONE_SIGHAND |
+		                                    SIM_CLONE_THREAD};
+
+		c->ret = sys_clone3(&k, &a);
+		break;
+	}
+	case DO_THREAD_EXIT:
+		sys_exit(&k, c->arg);
 		break;
 	}
 }
@@ -243,6 +253,41 @@ Test(fork, an_orphan_is_reaped_by_init_when_it_exits)
 	exit_of(g, 0); /* released at once: g is freed */
 	cr_assert_null(find_task_by_pid(&k, gpid));
 	cr_assert_eq(call_as(t, DO_WAIT, -1, NULL, NULL), cpid);
+}
+
+Test(fork, a_thread_s_child_is_its_process_s_to_wait_for_and_outlives_the_thread)
+{
+	struct task *th, *c;
+	int status, sig, cpid;
+	int64_t tid;
+
+	boot(false);
+	tid = call_as(t, DO_THREAD, 0, NULL, NULL);
+	cr_assert_gt(tid, 0);
+	th = find_task_by_pid(&k, (int)tid);
+	/* forked by the thread: its child, PPid the process's pid */
+	c = fork_of(th);
+	cr_assert_eq(c->real_parent, th);
+	cr_assert_eq(c->real_parent->tgid, t->pid);
+	cpid = c->pid;
+	exit_of(c, 5);
+	/* any thread of the process waits for it (do_wait without __WNOTHREAD) */
+	cr_assert_eq(call_as(t, DO_WAIT, -1, &status, NULL), cpid);
+	cr_assert_eq(status, 5 << 8);
+
+	/* the thread ends while its child lives: the child goes to the main
+	   thread (find_alive_thread), not to init, and stays waitable */
+	c = fork_of(th);
+	cpid = c->pid;
+	call_as(th, DO_THREAD_EXIT, 0, NULL, &sig);
+	cr_assert_eq(sig, TASK_RUN_EXITED);
+	cr_assert_eq(c->real_parent, t);
+	cr_assert_eq(t->children, c);
+	cr_assert_eq(call_as(t, DO_WAIT_NOHANG, -1, &status, NULL), 0);
+	exit_of(c, 6);
+	cr_assert_eq(call_as(t, DO_WAIT, cpid, &status, NULL), cpid);
+	cr_assert_eq(status, 6 << 8);
+	cr_assert_eq(call_as(t, DO_WAIT, -1, &status, NULL), -SIM_ECHILD);
 }
 
 Test(fork, the_reverse_map_finds_every_mapping_in_three_generations)
