@@ -36,32 +36,9 @@
 #include "host_config.h"
 #include "host_out.h"
 
-#define HEAP_MAX (64UL << 20)
+#define HEAP_MAX HOST_HEAP_MAX
 
 static char *heap; /* the initial break */
-
-static void put_ptr(const char *key, void *p)
-{
-	char *brk = sbrk(0);
-
-	if ((char *)p >= heap && (char *)p < brk)
-		put(key, (long)((char *)p - heap));
-	else
-		host_printf("%s=heap+%#lx\n", key, (unsigned long)((uintptr_t)p & (HEAP_MAX - 1)));
-}
-
-static long status_kb(const char *field)
-{
-	return host_proc_field("/proc/self/status", field);
-}
-
-static long thread_faults(void)
-{
-	struct rusage ru;
-
-	getrusage(RUSAGE_THREAD, &ru);
-	return ru.ru_minflt;
-}
 
 /* 64 KiB of stack below the caller written, so that the calls measured
    after it take no fault on their frames. */
@@ -108,11 +85,11 @@ static void child(int out, int of_main)
 	pthread_t t2;
 
 	touch_stack();
-	put("c.threads", status_kb("Threads"));
+	put("c.threads", host_status("Threads"));
 	if (!of_main) {
 		put("c.ppid_is_parent", getppid() == parent_pid);
-		put("c.vmsize_diff_kb", status_kb("VmSize") - fork_vmsize);
-		put("c.rss_anon_diff_kb", status_kb("RssAnon") - fork_rss);
+		put("c.vmsize_diff_kb", host_status("VmSize") - fork_vmsize);
+		put("c.rss_anon_diff_kb", host_status("RssAnon") - fork_rss);
 	}
 	host_put_maps("c.t1_stack", (uintptr_t)t1_stack, (uintptr_t)t1_stack + t1_stack_size);
 	if (!of_main) {
@@ -121,31 +98,31 @@ static void child(int out, int of_main)
 	}
 
 	/* the calling thread keeps its arena */
-	f0 = thread_faults();
+	f0 = host_thread_minflt();
 	x = malloc(100);
-	f0 = thread_faults() - f0;
-	put_ptr("c.x", x);
+	f0 = host_thread_minflt() - f0;
+	host_put_ptr("c.x", x, heap);
 	put("c.x.faults", f0);
 	if (!of_main) {
-		f0 = thread_faults();
+		f0 = host_thread_minflt();
 		free(p);
-		put("c.free_p.faults", thread_faults() - f0);
-		f0 = thread_faults();
+		put("c.free_p.faults", host_thread_minflt() - f0);
+		f0 = host_thread_minflt();
 		free(a);
-		put("c.free_a.faults", thread_faults() - f0);
+		put("c.free_a.faults", host_thread_minflt() - f0);
 		host_put_mallinfo("c.mi1");
 	}
 
 	/* a thread of the child: a new stack or the cached one, and an arena
 	   nobody in the child is attached to (free_list) */
-	vm0 = status_kb("VmSize");
+	vm0 = host_status("VmSize");
 	if (pthread_create(&t2, NULL, child_thread, NULL) != 0)
 		_exit(1);
 	if (of_main)
 		put("c.t2.same_stack", (void *)t2 == t1_pd);
 	pthread_join(t2, NULL);
-	put("c.t2.vmsize_kb", status_kb("VmSize") - vm0);
-	put_ptr("c.t2.m", t2_block);
+	put("c.t2.vmsize_kb", host_status("VmSize") - vm0);
+	host_put_ptr("c.t2.m", t2_block, heap);
 	host_put_mallinfo("c.mi2");
 	stats("c.stats");
 	if (write(out, host_out + at, host_out_len - at) != (ssize_t)(host_out_len - at) ||
@@ -182,14 +159,14 @@ static void *worker(void *arg)
 
 		if (read(w.go[0], &c, 1) != 1)
 			return NULL;
-		f0 = thread_faults();
+		f0 = host_thread_minflt();
 		switch (w.op) {
 		case OP_MALLOC:
 			w.ret = malloc(w.n);
 			break;
 		case OP_FORK:
-			fork_vmsize = status_kb("VmSize");
-			fork_rss = status_kb("RssAnon");
+			fork_vmsize = host_status("VmSize");
+			fork_rss = host_status("RssAnon");
 			w.pid = fork();
 			if (w.pid == 0)
 				child(w.out, 0);
@@ -197,7 +174,7 @@ static void *worker(void *arg)
 		case OP_EXIT:
 			return NULL;
 		}
-		w.faults = thread_faults() - f0;
+		w.faults = host_thread_minflt() - f0;
 		if (write(w.done[1], "x", 1) != 1)
 			return NULL;
 	}
@@ -252,7 +229,7 @@ int main(int argc, char **argv)
 	parent_pid = getpid();
 	heap = sbrk(0);
 	p = malloc(100);
-	put_ptr("p", p);
+	host_put_ptr("p", p, heap);
 
 	if (pthread_create(&w.t, NULL, worker, NULL) != 0)
 		return 1;
@@ -263,7 +240,7 @@ int main(int argc, char **argv)
 
 	run(OP_MALLOC, 100);
 	a = w.ret;
-	put_ptr("t1.a", a);
+	host_put_ptr("t1.a", a, heap);
 	put("t1.a.faults", w.faults);
 	host_put_mallinfo("mi0");
 
@@ -285,14 +262,14 @@ int main(int argc, char **argv)
 	close(from_child[0]);
 
 	/* the parent's threads after the child is gone */
-	f0 = thread_faults();
+	f0 = host_thread_minflt();
 	q = malloc(100);
-	f0 = thread_faults() - f0;
-	put_ptr("q", q);
+	f0 = host_thread_minflt() - f0;
+	host_put_ptr("q", q, heap);
 	put("q.faults", f0);
 	run(OP_MALLOC, 100);
 	b = w.ret;
-	put_ptr("t1.b", b);
+	host_put_ptr("t1.b", b, heap);
 	put("t1.b.faults", w.faults);
 
 	/* the forking thread ends; its child is the main thread's to reap */

@@ -40,6 +40,15 @@ static inline long host_minflt(void)
 	return ru.ru_minflt;
 }
 
+/* Minor faults of the calling thread alone (RUSAGE_THREAD). */
+static inline long host_thread_minflt(void)
+{
+	struct rusage ru;
+
+	getrusage(RUSAGE_THREAD, &ru);
+	return ru.ru_minflt;
+}
+
 /* 1 with the zero page, 0 without, -1 when the counts fit neither. */
 static int __attribute__((noinline, unused)) host_probe_zero_page(void)
 {
@@ -121,6 +130,12 @@ static inline long host_proc_field(const char *path, const char *key)
 		if (!strncmp(p, key, kl) && p[kl] == ':')
 			return strtol(p + kl + 1, NULL, 10);
 	return -1;
+}
+
+/* A field of /proc/self/status: kB (VmSize, RssAnon) or a count (Threads). */
+static inline long host_status(const char *field)
+{
+	return host_proc_field("/proc/self/status", field);
 }
 
 /* Resident pages of [p, p + len) (mincore), or -1 (more than 64 Ki pages,

@@ -92,6 +92,23 @@ static inline void stats(const char *tag)
 	put_lines(tag, text, n > 0 ? (size_t)n : 0);
 }
 
+/* glibc's HEAP_MAX_SIZE on 64-bit: a non-main arena's heaps are aligned to it. */
+#define HOST_HEAP_MAX (64UL << 20)
+
+/* A pointer malloc gave: "key=OFF", its offset from heap (the initial
+   break) when it is in the main heap, else "key=heap+OFF", its offset in
+   its 64 MiB-aligned arena heap. */
+static inline void host_put_ptr(const char *key, const void *p, const char *heap)
+{
+	const char *brk = sbrk(0);
+
+	if ((const char *)p >= heap && (const char *)p < brk)
+		put(key, (long)((const char *)p - heap));
+	else
+		host_printf("%s=heap+%#lx\n", key,
+		            (unsigned long)((uintptr_t)p & (HOST_HEAP_MAX - 1)));
+}
+
 /* /proc/self/maps, whole, in a static buffer (no allocation). */
 static inline char *host_read_maps(void)
 {

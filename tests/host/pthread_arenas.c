@@ -25,35 +25,9 @@
 #include "host_config.h"
 #include "host_out.h"
 
-#define HEAP_MAX (64UL << 20)
+#define HEAP_MAX HOST_HEAP_MAX
 
 static char *heap; /* the initial break */
-
-/* A pointer: offset from the initial break inside the main heap, else
-   "heap+OFF" (its offset in its 64 MiB-aligned heap). */
-static void put_ptr(const char *key, void *p)
-{
-	char *brk = sbrk(0);
-
-	if ((char *)p >= heap && (char *)p < brk)
-		put(key, (long)((char *)p - heap));
-	else
-		host_printf("%s=heap+%#lx\n",
-		                            key, (unsigned long)((uintptr_t)p & (HEAP_MAX - 1)));
-}
-
-static long status_kb(const char *field)
-{
-	return host_proc_field("/proc/self/status", field);
-}
-
-static long thread_faults(void)
-{
-	struct rusage ru;
-
-	getrusage(RUSAGE_THREAD, &ru);
-	return ru.ru_minflt;
-}
 
 /* ---- threads that run one call at a time ------------------------------ */
 
@@ -82,14 +56,14 @@ static void *worker_main(void *arg)
 	struct worker *w = arg;
 	char c;
 
-	w->start_faults = thread_faults();
+	w->start_faults = host_thread_minflt();
 	w->started = 1;
 	for (;;) {
 		long f0;
 
 		if (read(w->go[0], &c, 1) != 1)
 			return NULL;
-		f0 = thread_faults();
+		f0 = host_thread_minflt();
 		switch (w->job.op) {
 		case OP_MALLOC:
 			w->job.ret = malloc(w->job.n);
@@ -103,7 +77,7 @@ static void *worker_main(void *arg)
 		case OP_EXIT:
 			return NULL;
 		}
-		w->job.faults = thread_faults() - f0;
+		w->job.faults = host_thread_minflt() - f0;
 		if (write(w->done[1], "x", 1) != 1)
 			return NULL;
 	}
@@ -139,21 +113,21 @@ static void find_stack(struct worker *w)
 
 static void start(struct worker *w, const char *key)
 {
-	long f0 = thread_faults(), vm0 = status_kb("VmSize");
+	long f0 = host_thread_minflt(), vm0 = host_status("VmSize");
 	char k[64];
 
 	if (pipe(w->go) || pipe(w->done))
 		_exit(1);
 	pthread_create(&w->t, NULL, worker_main, w);
 	snprintf(k, sizeof(k), "%s.create_faults", key);
-	put(k, thread_faults() - f0);
+	put(k, host_thread_minflt() - f0);
 	/* the thread starts and blocks on its first read */
 	while (!w->started)
 		usleep(1000);
 	snprintf(k, sizeof(k), "%s.start_faults", key);
 	put(k, w->start_faults);
 	snprintf(k, sizeof(k), "%s.vmsize_kb", key);
-	put(k, status_kb("VmSize") - vm0);
+	put(k, host_status("VmSize") - vm0);
 	find_stack(w);
 	snprintf(k, sizeof(k), "%s.stack", key);
 	host_put_maps(k, (uintptr_t)w->stack, (uintptr_t)w->stack + w->stack_size);
@@ -167,24 +141,24 @@ static void start(struct worker *w, const char *key)
 static void *run(struct worker *w, enum op op, size_t n, void *p, const char *key)
 {
 	char c, k[64];
-	long vm0 = status_kb("VmSize");
+	long vm0 = host_status("VmSize");
 
 	w->job = (struct job){.op = op, .n = n, .p = p};
 	if (write(w->go[1], "x", 1) != 1 || read(w->done[0], &c, 1) != 1)
 		_exit(1);
 	if (op != OP_FREE) {
-		put_ptr(key, w->job.ret);
+		host_put_ptr(key, w->job.ret, heap);
 	}
 	snprintf(k, sizeof(k), "%s.faults", key);
 	put(k, w->job.faults);
 	snprintf(k, sizeof(k), "%s.vmsize_kb", key);
-	put(k, status_kb("VmSize") - vm0);
+	put(k, host_status("VmSize") - vm0);
 	return w->job.ret;
 }
 
 static void join(struct worker *w, const char *key)
 {
-	long vm0 = status_kb("VmSize");
+	long vm0 = host_status("VmSize");
 	char k[64];
 
 	w->job.op = OP_EXIT;
@@ -196,7 +170,7 @@ static void join(struct worker *w, const char *key)
 	close(w->done[0]);
 	close(w->done[1]);
 	snprintf(k, sizeof(k), "%s.join_vmsize_kb", key);
-	put(k, status_kb("VmSize") - vm0);
+	put(k, host_status("VmSize") - vm0);
 	snprintf(k, sizeof(k), "%s.stack_resident_after", key);
 	put(k, host_resident((void *)w->stack, w->stack_size));
 }
@@ -212,12 +186,12 @@ int main(void)
 		return 1;
 	heap = sbrk(0);
 	p = malloc(1);
-	put_ptr("p", p);
+	host_put_ptr("p", p, heap);
 
 	/* a thread: its stack (8 MiB and a guard page, two pages touched), and
 	   the DTV its creation callocs in main_arena */
 	start(&workers[0], "t1");
-	put_ptr("after_create", malloc(1));
+	host_put_ptr("after_create", malloc(1), heap);
 
 	/* its first malloc makes arena 1: 64 MiB reserved, 132 KiB read-write */
 	a1 = run(&workers[0], OP_MALLOC, 100, NULL, "t1.a");
