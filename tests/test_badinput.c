@@ -536,6 +536,8 @@ Test(badinput, the_viewers_bad_options_exit_2_without_a_window)
 	    {{"view", "S", "--screenshot", "/tmp/am_bad.png", "--size", "x"}, "--size"},
 	    {{"view", "S", "--screenshot", "/nonexistent/dir/v.png", "--at", "1"},
 	     "/nonexistent/dir/v.png"},
+	    /* the simulation options are run's (options.h): --tlb too */
+	    {{"view", "S", "--tlb", "3"}, "^aftermalloc view: --tlb: '3' is not ENTRIES"},
 	    {{"view", "/nonexistent.ams"},
 	     "^aftermalloc view: /nonexistent.ams: No such file or directory\n$"},
 	};

@@ -35,17 +35,12 @@ void view_usage(FILE *f)
 	      "shows the next glibc arena's heap (main_arena, arena 1, ...), A the arena of\n"
 	      "the thread the statement runs in again.\n"
 	      "\n"
-	      "  --malloc POLICY     seed, firstfit, nextfit, bestfit, glibc, best, or ./mm.so\n"
-	      "                      (a plugin: your own allocator, see aftermalloc lab)\n"
+	      SIM_HELP_MALLOC
 	      "  --compare A,B       two policies side by side, stepping together by statement\n"
 	      "                      (g N and --at N: the first side goes to event N, the\n"
 	      "                      second to the start of the same statement)\n"
-	      "  --phys SIZE         simulated RAM (default 64M); --seed N: ASLR from N\n"
-	      "  --swap SIZE         a swap area of SIZE at boot (default none)\n"
-	      "  --no-zero-page      a read fault allocates a frame\n"
-	      "  --pcid              a context switch keeps the TLB's entries (PCID tags)\n"
-	      "  --cpus N            CPUs the machine reports online (default 1)\n"
-	      "  --tunable T=V[:...] a glibc.malloc tunable, as GLIBC_TUNABLES sets it\n"
+	      SIM_HELP_MACHINE
+	      SIM_HELP_COLOR
 	      "  --at N              start at event N (a window) or draw event N (--screenshot);\n"
 	      "                      N past the last event draws the last one, with a note on\n"
 	      "                      stderr\n"
@@ -112,15 +107,7 @@ static int parse_int(const char *s, long lo, long hi, int *v)
 int view_parse_args(int argc, char **argv, struct view_opts *o, struct session_opts *so)
 {
 	static const struct option longopts[] = {
-	    /* the simulation options of options.h, less --tlb and colour */
-	    {"malloc", required_argument, NULL, SIM_OPT_MALLOC},
-	    {"phys", required_argument, NULL, SIM_OPT_PHYS},
-	    {"swap", required_argument, NULL, SIM_OPT_SWAP},
-	    {"seed", required_argument, NULL, SIM_OPT_SEED},
-	    {"no-zero-page", no_argument, NULL, SIM_OPT_NOZERO},
-	    {"pcid", no_argument, NULL, SIM_OPT_PCID},
-	    {"cpus", required_argument, NULL, SIM_OPT_CPUS},
-	    {"tunable", required_argument, NULL, SIM_OPT_TUNABLE},
+	    SIM_LONG_OPTIONS,
 	    {"compare", required_argument, NULL, OPT_COMPARE},
 	    {"screenshot", required_argument, NULL, OPT_SHOT},
 	    {"at", required_argument, NULL, OPT_AT},
