@@ -1,0 +1,31 @@
+/*
+ * script_internal.h - what the files of the script parser share, and no one
+ * else (the rest uses script.h): script.c reads and checks the text and
+ * parses it line by line, script_stmt.c parses one line, script_names.c
+ * holds the language's words and their lookups.
+ */
+#ifndef SCRIPT_INTERNAL_H
+#define SCRIPT_INTERNAL_H
+
+#include <uthash.h>
+
+#include "expr.h"
+#include "script.h"
+
+struct script_var {
+	char *name;
+	int idx;
+	UT_hash_handle hh;
+};
+
+/*
+ * Parse one line (its comment already cut) at p->line into the next
+ * statement of p->sc, or nothing (a blank line); 0, or -1 after a
+ * "FILE:LINE: message" on p->err.
+ */
+int script_parse_line(struct parser *p, const char *code);
+
+/* Free what statement st owns (its texts); st itself is its script's. */
+void script_stmt_release(struct stmt *st);
+
+#endif
