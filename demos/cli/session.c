@@ -387,6 +387,15 @@ bool session_done(const struct session *s)
 	return s->dead || s->failed || s->corrupt || s->next >= s->sc->nr_stmts;
 }
 
+/* Can the policy's heap checker run now? It reads through the loaded page
+   tables: only the heap of the task whose address space is loaded can be
+   read (and a dead program has none). */
+static bool heap_checkable(const struct session *s)
+{
+	return !s->dead && s->task && s->task->mm && s->task->mm == s->k.loaded_mm &&
+	       s->lc->ops->check;
+}
+
 /* --check after statement st: does the policy's checker find the heap
    broken? Then s->error says where and how, and s->corrupt is set. */
 static bool heap_corrupt(struct session *s, const struct stmt *st)
@@ -396,10 +405,7 @@ static bool heap_corrupt(struct session *s, const struct stmt *st)
 	FILE *m;
 	int bad;
 
-	/* The heap checker reads through the loaded page tables: only the
-	   heap of the task whose address space is loaded can be read. */
-	if (s->dead || !s->task || !s->task->mm || s->task->mm != s->k.loaded_mm ||
-	    !s->lc->ops->check)
+	if (!heap_checkable(s))
 		return false;
 	m = hostmem_open_memstream(&text, &len);
 	if (!m)
@@ -652,10 +658,7 @@ int session_check(struct session *s, FILE *err)
 {
 	int bad = kernel_check(&s->k, err);
 
-	/* The heap checker reads through the loaded page tables: only the
-	   heap of the task whose address space is loaded can be read. */
-	if (!s->dead && s->task && s->task->mm && s->task->mm == s->k.loaded_mm &&
-	    s->lc->ops->check)
+	if (heap_checkable(s))
 		bad += s->lc->ops->check(s->lc, err);
 	return bad;
 }

@@ -34,6 +34,13 @@ static int64_t status_errno(struct libc *lc, int r)
 	return -1;
 }
 
+/* The PROT_ bits of mmap's and mprotect's keyword (rw, r-x, ...). */
+static int prot_of(int kw)
+{
+	return (kw & SCRIPT_PROT_R ? SIM_PROT_READ : 0) |
+	       (kw & SCRIPT_PROT_W ? SIM_PROT_WRITE : 0) | (kw & SCRIPT_PROT_X ? SIM_PROT_EXEC : 0);
+}
+
 static const int rlimit_of[RES__COUNT] = {
     [RES_DATA] = SIM_RLIMIT_DATA,
     [RES_STACK] = SIM_RLIMIT_STACK,
@@ -112,26 +119,16 @@ void session_exec_stmt(void *arg)
 	case ST_BRK:
 		x->ret = libc_brk(lc, (vaddr_t)a[0]);
 		break;
-	case ST_MMAP: {
-		int prot = (st->kw & SCRIPT_PROT_R ? SIM_PROT_READ : 0) |
-		           (st->kw & SCRIPT_PROT_W ? SIM_PROT_WRITE : 0) |
-		           (st->kw & SCRIPT_PROT_X ? SIM_PROT_EXEC : 0);
-
-		x->ret = (int64_t)libc_mmap(lc, 0, (uint64_t)a[0], prot,
+	case ST_MMAP:
+		x->ret = (int64_t)libc_mmap(lc, 0, (uint64_t)a[0], prot_of(st->kw),
 		                            SIM_MAP_PRIVATE | SIM_MAP_ANONYMOUS);
 		break;
-	}
 	case ST_MUNMAP:
 		x->ret = libc_munmap(lc, (vaddr_t)a[0], (uint64_t)a[1]);
 		break;
-	case ST_MPROTECT: {
-		int prot = (st->kw & SCRIPT_PROT_R ? SIM_PROT_READ : 0) |
-		           (st->kw & SCRIPT_PROT_W ? SIM_PROT_WRITE : 0) |
-		           (st->kw & SCRIPT_PROT_X ? SIM_PROT_EXEC : 0);
-
-		x->ret = libc_mprotect(lc, (vaddr_t)a[0], (uint64_t)a[1], prot);
+	case ST_MPROTECT:
+		x->ret = libc_mprotect(lc, (vaddr_t)a[0], (uint64_t)a[1], prot_of(st->kw));
 		break;
-	}
 	case ST_MADVISE: {
 		static const int advice[ADV__COUNT] = {SIM_MADV_NORMAL, SIM_MADV_WILLNEED,
 		                                       SIM_MADV_DONTNEED, SIM_MADV_FREE};
