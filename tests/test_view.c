@@ -11,6 +11,7 @@
  */
 #include <criterion/criterion.h>
 #include <fcntl.h>
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,6 +26,7 @@
 #include "../demos/cli/script.h"
 #include "../demos/view/view_draw.h"
 #include "../demos/view/view_layout.h"
+#include "../demos/view/view_listing.h"
 #include "../demos/view/view_model.h"
 
 static const char *bin(void)
@@ -229,7 +231,7 @@ Test(view, every_panel_has_content_drawn_in_it)
 	                     find_event("frame_alloc", NULL)};
 	struct view_layout L;
 
-	view_layout(&L, VIEW_DEFAULT_W, VIEW_DEFAULT_H, 1);
+	view_layout(&L, VIEW_DEFAULT_W, VIEW_DEFAULT_H, 1, true);
 	for (size_t e = 0; e < sizeof(events) / sizeof(events[0]); e++) {
 		SDL_Surface *s = shot(events[e], NULL);
 
@@ -254,7 +256,7 @@ Test(view, frame_just_taken_is_highlighted_after_the_fault_and_not_before)
 	SDL_Surface *s;
 
 	cr_assert_lt(fault, alloc);
-	view_layout(&L, VIEW_DEFAULT_W, VIEW_DEFAULT_H, 1);
+	view_layout(&L, VIEW_DEFAULT_W, VIEW_DEFAULT_H, 1, true);
 	/* The grid and the magnified strip under it (not the legend). */
 	grid = L.phys_grid[0];
 	grid.h = L.phys_zoom[0].y + L.phys_zoom[0].h - grid.y;
@@ -359,34 +361,363 @@ Test(view, event_past_the_end_draws_the_last_one_and_says_so)
 
 Test(view, layout_tiles_each_side_without_overlap)
 {
-	int sizes[][2] = {{1280, 800}, {640, 400}, {1920, 1080}};
+	int sizes[][2] = {{1280, 800}, {640, 400}, {1920, 1080}, {800, 600}};
 
-	for (size_t k = 0; k < 3; k++)
-		for (int nsides = 1; nsides <= 2; nsides++) {
-			struct view_layout L;
-			long area = 0;
+	for (size_t k = 0; k < 4; k++)
+		for (int nsides = 1; nsides <= 2; nsides++)
+			for (int script = 0; script <= 1; script++) {
+				struct view_layout L;
+				long area = 0;
 
-			view_layout(&L, sizes[k][0], sizes[k][1], nsides);
-			for (int s = 0; s < nsides; s++)
-				for (int p = 0; p < VP__COUNT; p++) {
-					const struct view_rect *a = &L.panel[s][p];
+				view_layout(&L, sizes[k][0], sizes[k][1], nsides, script);
+				for (int s = 0; s < nsides; s++)
+					for (int p = 0; p < VP__COUNT; p++) {
+						const struct view_rect *a = &L.panel[s][p];
 
-					cr_expect(a->w > 0 && a->h > 0 && a->x >= 0 && a->y >= 0 &&
-					              a->x + a->w <= L.w && a->y + a->h <= L.cmd.y,
-					          "%s outside", view_panel_name(p));
-					area += (long)a->w * a->h;
-					for (int q = 0; q < p; q++) {
-						const struct view_rect *b = &L.panel[s][q];
-						bool apart =
-						    a->x + a->w <= b->x || b->x + b->w <= a->x ||
-						    a->y + a->h <= b->y || b->y + b->h <= a->y;
+						/* hidden: the script without it, the log when
+						   the script takes its place */
+						if (a->w == 0 && a->h == 0 &&
+						    (p == VP_SCRIPT ? !script
+						                    : p == VP_LOG && script))
+							continue;
+						cr_expect(a->w > 0 && a->h > 0 && a->x >= 0 &&
+						              a->y >= 0 && a->x + a->w <= L.w &&
+						              a->y + a->h <= L.cmd.y,
+						          "%dx%d sides %d script %d: %s outside",
+						          L.w, L.h, nsides, script,
+						          view_panel_name(p));
+						area += (long)a->w * a->h;
+						for (int q = 0; q < p; q++) {
+							const struct view_rect *b = &L.panel[s][q];
+							bool apart = a->x + a->w <= b->x ||
+							             b->x + b->w <= a->x ||
+							             a->y + a->h <= b->y ||
+							             b->y + b->h <= a->y;
 
-						cr_expect(apart, "%s overlaps %s",
-						          view_panel_name(p), view_panel_name(q));
+							cr_expect(apart, "%s overlaps %s",
+							          view_panel_name(p),
+							          view_panel_name(q));
+						}
 					}
+				cr_expect_eq(
+				    area, (long)L.w * L.cmd.y,
+				    "%dx%d sides %d script %d: panels do not tile the window", L.w,
+				    L.h, nsides, script);
+			}
+}
+
+/*
+ * The script panel's place: beside every other panel in a window at least
+ * 670 pixels high (ten lines of text or more, and the frame grid and the
+ * log keep at least half their height), in the event log's place below
+ * that (800x600, 640x400); none at all when hidden (the others as before).
+ */
+Test(view, the_script_panel_fits_beside_the_others_and_takes_the_log_s_place_when_short)
+{
+	int sizes[][2] = {{1280, 800}, {800, 600}, {1920, 1080}, {640, 400}};
+
+	for (size_t k = 0; k < 4; k++)
+		for (int nsides = 1; nsides <= 2; nsides++) {
+			struct view_layout L, N;
+			bool short_win = sizes[k][1] < 670;
+
+			view_layout(&L, sizes[k][0], sizes[k][1], nsides, true);
+			view_layout(&N, sizes[k][0], sizes[k][1], nsides, false);
+			for (int s = 0; s < nsides; s++) {
+				struct view_rect b =
+				    view_panel_body(&L.panel[s][VP_SCRIPT], L.font_px);
+
+				/* two sides: half the width, a third of a column */
+				cr_expect_geq(b.h / (L.font_px + 1),
+				              nsides == 1 ? (short_win ? 5 : 10)
+				                          : (short_win ? 3 : 6),
+				              "%dx%d sides %d: the script shows %d lines", L.w, L.h,
+				              nsides, b.h / (L.font_px + 1));
+				cr_expect_eq(N.panel[s][VP_SCRIPT].w, 0);
+				cr_expect_gt(N.panel[s][VP_LOG].h, 0);
+				if (short_win) {
+					cr_expect_eq(L.panel[s][VP_LOG].h, 0);
+					for (int p = 0; p < VP_LOG; p++)
+						cr_expect_eq(memcmp(&L.panel[s][p], &N.panel[s][p],
+						                    sizeof(struct view_rect)),
+						             0, "%s moved", view_panel_name(p));
+				} else {
+					cr_expect_gt(
+					    L.panel[s][VP_LOG].h * 10, N.panel[s][VP_LOG].h * 5,
+					    "%dx%d: the log keeps half its height", L.w, L.h);
+					cr_expect_geq(L.phys_grid[s].h * 10, N.phys_grid[s].h * 5,
+					              "%dx%d: the frame grid keeps half its height",
+					              L.w, L.h);
 				}
-			cr_expect_eq(area, (long)L.w * L.cmd.y, "panels do not tile the window");
+			}
 		}
+}
+
+/* The stepper of demo at its first event. */
+static struct stepper *demo_stepper(const char *demo, struct script **sc)
+{
+	struct session_opts o;
+	struct stepper *st;
+
+	cr_assert_eq(script_load(NULL, script(demo), sc, stderr), 0);
+	session_default_opts(&o);
+	st = stepper_create(*sc, &o, 4096, stderr);
+	cr_assert_not_null(st);
+	return st;
+}
+
+/* The listing's current row (and that there is exactly one). */
+static const struct vl_row *current_row(const struct view_listing *ls)
+{
+	const struct vl_row *cur = NULL;
+
+	for (int r = 0; r < ls->nr_rows; r++)
+		if (ls->rows[r].current) {
+			cr_assert_null(cur, "two current rows: %d and %d", cur->line,
+			               ls->rows[r].line);
+			cur = &ls->rows[r];
+		}
+	return cur;
+}
+
+/*
+ * The highlighted line follows the statement: at every statement event of
+ * loops.ams (two loops of fifty), the listing's one current row is the line
+ * the stmt event names (its "line" field, from the event stream, not from
+ * the listing's own source), it is shown, and the `for` line around it
+ * carries the loop variable's value now, which the top bar's loop context
+ * gives too.
+ */
+Test(view, the_script_panel_s_highlight_follows_each_statement_and_its_loop_iteration,
+     .timeout = 120)
+{
+	struct script *sc;
+	struct stepper *st = demo_stepper("loops.ams", &sc);
+	struct view_listing ls;
+	int seen = 0, in_loop = 0;
+
+	view_listing_build(&ls, st, sc->nr_lines, 20);
+	cr_expect_eq(ls.cur_line, 0);
+	cr_expect_eq(ls.first, 1, "before the first statement: the script's start");
+	cr_expect_null(current_row(&ls));
+	while (stepper_do(st, STEP_STMT, 0)) {
+		int line = (int)event_field(&st->cur, "line", 0);
+		char ctx[96];
+
+		cr_assert_eq(st->cur.kind, EV_STMT);
+		view_listing_build(&ls, st, sc->nr_lines, 20);
+		const struct vl_row *cur = current_row(&ls);
+
+		cr_assert_not_null(cur, "event %" PRIu64 ": line %d not shown", st->cur.seq, line);
+		cr_assert_eq(cur->line, line, "event %" PRIu64 ": row %d highlighted for line %d",
+		             st->cur.seq, cur->line, line);
+		cr_assert_eq(ls.cur_line, line);
+		cr_assert_str_eq(cur->text, sc->lines[line - 1]);
+		cr_expect_geq(line - ls.first, 20 / 3 < line - 1 ? 20 / 3 : line - 1);
+		/* in a loop's body: the `for` row above says the iteration */
+		session_loop_context(st->s, ctx, sizeof(ctx));
+		if (cur->nr_blocks && cur->block[0] == VL_FOR && !cur->opener) {
+			const struct vl_row *f = view_listing_row(&ls, cur->block_line[0]);
+
+			cr_assert_not_null(f);
+			cr_assert(f->opener);
+			cr_assert_str_eq(f->iter, ctx, "line %d: %s beside the for, %s in the bar",
+			                 line, f->iter, ctx);
+			in_loop++;
+		}
+		seen++;
+	}
+	cr_expect_gt(seen, 100, "two loops of fifty: %d statements", seen);
+	cr_expect_geq(in_loop, 100);
+	view_listing_build(&ls, st, sc->nr_lines, 20);
+	cr_expect_eq(ls.cur_line, -1, "after the end: no current line");
+	cr_expect_eq(ls.first + ls.nr_rows - 1, sc->nr_lines, "the script's end shown");
+	stepper_destroy(st);
+	script_free(sc);
+}
+
+/*
+ * fork-cow.ams runs lines 26-40 in the child (`in c`): the rows of that
+ * block name the child's task once a statement of the block has run ("pid
+ * 2", known), the block's ID as written before ("in c"), and nothing
+ * outside the block; every row of the block has it in the gutter; the
+ * comments are split off to be dimmed.
+ */
+Test(view, the_script_panel_names_the_task_of_an_in_block, .timeout = 60)
+{
+	struct script *sc;
+	struct stepper *st = demo_stepper("fork-cow.ams", &sc);
+	uint64_t before = first_event("fork-cow.ams", "stmt", NULL, 22);
+	uint64_t inside = first_event("fork-cow.ams", "stmt", NULL, 34);
+	uint64_t after = first_event("fork-cow.ams", "stmt", NULL, 44);
+	struct view_listing ls;
+	const struct vl_row *r;
+
+	cr_assert(stepper_do(st, STEP_GOTO, before));
+	view_listing_build(&ls, st, sc->nr_lines, 60);
+	r = view_listing_row(&ls, 27);
+	cr_assert_not_null(r);
+	cr_expect_str_eq(r->task, "in c");
+	cr_expect(!r->task_known);
+	cr_expect_eq(r->nr_blocks, 1);
+	cr_expect_eq(r->block[0], VL_IN);
+	cr_expect_eq(r->block_line[0], 25);
+	r = view_listing_row(&ls, 26); /* a comment: all of it dimmed */
+	cr_expect_eq(r->code_len, 2, "'%s': code of %d bytes", r->text, r->code_len);
+	cr_expect_str_eq(view_listing_row(&ls, 22)->task, "");
+	cr_expect_eq(view_listing_row(&ls, 22)->nr_blocks, 0);
+
+	cr_assert(stepper_do(st, STEP_GOTO, inside));
+	view_listing_build(&ls, st, sc->nr_lines, 60);
+	cr_expect_eq(current_row(&ls)->line, 34);
+	for (int line = 26; line <= 40; line++) {
+		r = view_listing_row(&ls, line);
+		cr_assert_not_null(r);
+		cr_expect_str_eq(r->task, "pid 2", "line %d: '%s'", line, r->task);
+		cr_expect(r->task_known);
+	}
+	cr_expect(view_listing_row(&ls, 25)->opener);
+	cr_expect_str_eq(view_listing_row(&ls, 44)->task, "");
+
+	cr_assert(stepper_do(st, STEP_GOTO, after));
+	view_listing_build(&ls, st, sc->nr_lines, 60);
+	cr_expect_str_eq(view_listing_row(&ls, 30)->task, "pid 2", "still known from the log");
+	cr_expect_eq(current_row(&ls)->line, 44);
+	stepper_destroy(st);
+	script_free(sc);
+}
+
+/* glibc-threads.ams: an `in t1` block shows the thread's tid ("t2"). */
+Test(view, the_script_panel_names_a_thread_s_block, .timeout = 60)
+{
+	struct script *sc;
+	struct stepper *st = demo_stepper("glibc-threads.ams", &sc);
+	uint64_t at = first_event("glibc-threads.ams", "stmt", NULL, 36);
+	struct view_listing ls;
+
+	cr_assert(stepper_do(st, STEP_GOTO, at));
+	view_listing_build(&ls, st, sc->nr_lines, 12);
+	cr_expect_eq(current_row(&ls)->line, 36);
+	cr_expect_str_eq(current_row(&ls)->task, "t2");
+	cr_expect_eq(ls.first, 36 - 12 / 3);
+	stepper_destroy(st);
+	script_free(sc);
+}
+
+/* Lines past the file's (typed on the command line) are marked so. */
+Test(view, the_script_panel_marks_typed_lines)
+{
+	struct script *sc;
+	struct session_opts o;
+	struct stepper *st;
+	struct view_listing ls;
+
+	cr_assert_eq(script_parse("t.ams", "p = malloc 10  # one\n\nq = malloc 20\n", &sc, stderr),
+	             0);
+	session_default_opts(&o);
+	st = stepper_create(sc, &o, 256, stderr);
+	cr_assert_not_null(st);
+	while (stepper_do(st, STEP_STMT, 0) && st->cur_stmt < 1)
+		;
+	view_listing_build(&ls, st, 2, 10);
+	cr_assert_eq(ls.nr_rows, 3);
+	cr_expect(!ls.rows[0].typed && !ls.rows[1].typed && ls.rows[2].typed);
+	cr_expect(ls.rows[1].blank);
+	cr_expect_eq(ls.rows[0].code_len, 15);
+	cr_expect(ls.rows[2].current);
+	stepper_destroy(st);
+	script_free(sc);
+}
+
+/* Draw event at of demo into tmpdir/name (extra: one more option pair). */
+static SDL_Surface *shot_of(const char *demo, uint64_t at, const char *name, const char *opt,
+                            const char *val)
+{
+	char png[128], num[32], err[2048];
+	const char *args[] = {"view", script(demo), "--screenshot", png, "--at", num, opt,
+	                      val,    NULL};
+	int rc;
+
+	snprintf(png, sizeof(png), "%s/%s", tmpdir, name);
+	snprintf(num, sizeof(num), "%llu", (unsigned long long)at);
+	rc = run_bin(err, sizeof(err), args);
+	cr_assert_eq(rc, 0, "view exited %d: %s", rc, err);
+	return load_png(png);
+}
+
+/*
+ * The picture shows the highlight on the current line, and a click on a
+ * line below runs to that statement: at line 34 of fork-cow.ams, the
+ * highlighted row (its height is a row's) is found in the script panel's
+ * pixels, line 38 (four rows down) is clicked, and the picture is the one
+ * of line 38's statement event (all but the status line, which says what
+ * the click did).
+ */
+Test(view, the_script_panel_highlights_the_line_and_a_click_runs_to_another, .timeout = 60)
+{
+	uint64_t l34 = first_event("fork-cow.ams", "stmt", NULL, 34);
+	uint64_t l38 = first_event("fork-cow.ams", "stmt", NULL, 38);
+	struct view_layout L;
+	struct view_rect b;
+	SDL_Surface *s, *clicked, *want;
+	int top = -1, h = 0;
+	char xy[32];
+
+	view_layout(&L, VIEW_DEFAULT_W, VIEW_DEFAULT_H, 1, true);
+	b = view_panel_body(&L.panel[0][VP_SCRIPT], L.font_px);
+	s = shot_of("fork-cow.ams", l34, "l34.png", NULL, NULL);
+	for (int y = b.y; y < b.y + b.h; y++)
+		if (pixel(s, b.x + b.w / 2, y) == 0x3a4a6a) { /* COL_CUR_EV */
+			top = top < 0 ? y : top;
+			h++;
+		}
+	cr_assert_gt(top, 0, "no highlighted row in the script panel");
+	cr_assert(h >= L.font_px - 4 && h <= L.font_px + 4, "a row of %d pixels", h);
+	/* The current line a third of the way down (rows / 3 above it). */
+	cr_expect_eq((top - b.y) / h, (b.h / h) / 3);
+	SDL_FreeSurface(s);
+
+	snprintf(xy, sizeof(xy), "%d,%d", b.x + b.w / 2, top + 4 * h + h / 2);
+	clicked = shot_of("fork-cow.ams", l34, "click.png", "--click", xy);
+	want = shot_of("fork-cow.ams", l38, "l38.png", NULL, NULL);
+	long differ = 0;
+
+	for (int y = 0; y < L.cmd.y; y++)
+		for (int x = 0; x < L.w; x++)
+			differ += pixel(clicked, x, y) != pixel(want, x, y);
+	cr_expect_eq(differ, 0, "%ld pixels differ from the picture at line 38", differ);
+	SDL_FreeSurface(clicked);
+	SDL_FreeSurface(want);
+}
+
+/* --layout prints the script panel; --no-script leaves it empty. */
+Test(view, layout_json_has_the_script_panel_and_no_script_hides_it)
+{
+	for (int hide = 0; hide <= 1; hide++) {
+		char cmd[512], out[16384];
+		FILE *f;
+		size_t n;
+
+		snprintf(cmd, sizeof(cmd), "'%s' view --layout%s", bin(),
+		         hide ? " --no-script" : "");
+		f = popen(cmd, "r");
+		cr_assert_not_null(f);
+		n = fread(out, 1, sizeof(out) - 1, f);
+		out[n] = '\0';
+		cr_assert_eq(pclose(f), 0);
+		cJSON *o = cJSON_Parse(out);
+		cr_assert_not_null(o);
+		const cJSON *sp = cJSON_GetObjectItem(
+		    cJSON_GetArrayItem(cJSON_GetObjectItem(o, "sides"), 0), "script");
+		struct view_layout L;
+
+		cr_assert_not_null(sp);
+		view_layout(&L, VIEW_DEFAULT_W, VIEW_DEFAULT_H, 1, !hide);
+		cr_expect_eq(cJSON_GetObjectItem(sp, "y")->valueint, L.panel[0][VP_SCRIPT].y);
+		cr_expect_eq(cJSON_GetObjectItem(sp, "h")->valueint, L.panel[0][VP_SCRIPT].h);
+		cr_expect_eq(cJSON_GetObjectItem(sp, "h")->valueint == 0, hide);
+		cJSON_Delete(o);
+	}
 }
 
 /*
@@ -426,8 +757,8 @@ Test(view, window_under_xvfb_takes_keys_and_quits_with_0, .timeout = 90)
 	int rc = xvfb_session("seed-walk.ams", "",
 	                      "for k in s s n f; do xdotool key --window $w $k; sleep 0.2; done");
 
-	cr_expect_eq(rc, 0,
-	             "the viewer under Xvfb exited %d (124: it did not quit on q; 3: no window)", rc);
+	cr_expect_eq(
+	    rc, 0, "the viewer under Xvfb exited %d (124: it did not quit on q; 3: no window)", rc);
 }
 
 /* Under memory pressure the buddy panel shows the watermarks, the LRU lists
@@ -445,14 +776,14 @@ Test(view, the_buddy_panel_shows_watermarks_lru_and_swap_under_pressure, .timeou
 	cr_assert_not_null(f);
 	fputs(text, f);
 	fclose(f);
-	view_layout(&L, VIEW_DEFAULT_W, VIEW_DEFAULT_H, 1);
+	view_layout(&L, VIEW_DEFAULT_W, VIEW_DEFAULT_H, 1, true);
 	for (int i = 0; i < 2; i++) {
 		/* event 10: booting, no pressure yet; the last event: swapped pages came back */
 		snprintf(num, sizeof(num), "%s", i ? "99999999" : "10");
 		snprintf(png, sizeof(png), "%s/pressure-%d.png", tmpdir, i);
 		{
 			const char *args[] = {"view", script_path, "--phys", "8M", "--screenshot",
-			                      png,    "--at",      num,    NULL};
+			                      png,    "--at",      num,      NULL};
 
 			cr_assert_eq(run_bin(err, sizeof(err), args), 0, "%s", err);
 		}
@@ -485,16 +816,23 @@ Test(view, a_plugin_s_heap_is_drawn_as_the_builtin_policy_s, .timeout = 120)
 	snprintf(src, sizeof(src), "%s/demos/lab/mm-seed.c", root());
 	snprintf(trace, sizeof(trace), "%s/demos/traces/malloclab/short1-bal.rep", root());
 	cr_assert_eq(run_bin(err, sizeof(err), build), 0, "lab: %s", err);
-	view_layout(&L, VIEW_DEFAULT_W, VIEW_DEFAULT_H, 1);
+	view_layout(&L, VIEW_DEFAULT_W, VIEW_DEFAULT_H, 1, true);
 	for (int i = 0; i < 2; i++) {
-		const char *args[] = {"view",         script("seed-walk.ams"), "--malloc", i ? so : "seed",
-		                      "--screenshot", png[i],                  "--at",     "999999",
+		const char *args[] = {"view",
+		                      script("seed-walk.ams"),
+		                      "--malloc",
+		                      i ? so : "seed",
+		                      "--screenshot",
+		                      png[i],
+		                      "--at",
+		                      "999999",
 		                      NULL};
 		struct view_rect b = view_panel_body(&L.panel[0][VP_HEAP], L.font_px);
 		SDL_Surface *conv;
 
 		snprintf(png[i], sizeof(png[i]), "%s/heap-%d.png", tmpdir, i);
-		cr_assert_eq(run_bin(err, sizeof(err), args), 0, "view --malloc %s: %s", args[3], err);
+		cr_assert_eq(run_bin(err, sizeof(err), args), 0, "view --malloc %s: %s", args[3],
+		             err);
 		conv = load_png(png[i]);
 		in_use[i] = count(conv, &b, 0x5ac86e, true); /* view_heap.c's COL_CH_USE */
 		SDL_FreeSurface(conv);
@@ -599,8 +937,15 @@ static SDL_Surface *fork_shot(uint64_t at, const char *pid, char *err, size_t n)
 	snprintf(png, sizeof(png), "%s/fork-%llu.png", tmpdir, (unsigned long long)at);
 	snprintf(num, sizeof(num), "%llu", (unsigned long long)at);
 	{
-		const char *args[] = {"view",    script("fork-cow.ams"), "--screenshot", png, "--at",
-		                      num,       pid ? "--pid" : NULL,  pid,           NULL};
+		const char *args[] = {"view",
+		                      script("fork-cow.ams"),
+		                      "--screenshot",
+		                      png,
+		                      "--at",
+		                      num,
+		                      pid ? "--pid" : NULL,
+		                      pid,
+		                      NULL};
 
 		rc = run_bin(err, n, args);
 	}
@@ -617,7 +962,7 @@ Test(view, shared_frames_are_drawn_after_fork_and_both_address_spaces_side_by_si
 	SDL_Surface *s;
 	char err[2048];
 
-	view_layout(&L, VIEW_DEFAULT_W, VIEW_DEFAULT_H, 1);
+	view_layout(&L, VIEW_DEFAULT_W, VIEW_DEFAULT_H, 1, true);
 	grid = L.phys_grid[0];
 	grid.h = L.phys_zoom[0].y + L.phys_zoom[0].h - grid.y;
 	vas = view_panel_body(&L.panel[0][VP_VAS], L.font_px);
@@ -883,8 +1228,9 @@ static SDL_Surface *arena_shot(const char *demo, uint64_t at, const char *arena)
 	         arena ? arena : "follow");
 	snprintf(num, sizeof(num), "%llu", (unsigned long long)at);
 	{
-		const char *args[] = {"view", script(demo), "--screenshot",      png, "--at",
-		                      num,    arena ? "--arena" : NULL, arena, NULL};
+		const char *args[] = {"view", script(demo), "--screenshot",           png,
+		                      "--at", num,          arena ? "--arena" : NULL, arena,
+		                      NULL};
 
 		rc = run_bin(err, sizeof(err), args);
 	}
@@ -903,7 +1249,7 @@ Test(view, a_thread_s_arena_heap_is_drawn_with_its_prot_none_reservation, .timeo
 	long rw, none;
 	char err[512];
 
-	view_layout(&L, VIEW_DEFAULT_W, VIEW_DEFAULT_H, 1);
+	view_layout(&L, VIEW_DEFAULT_W, VIEW_DEFAULT_H, 1, true);
 	heap = view_panel_body(&L.panel[0][VP_HEAP], L.font_px);
 
 	s = arena_shot("glibc-threads.ams", before, NULL);
@@ -930,10 +1276,24 @@ Test(view, a_thread_s_arena_heap_is_drawn_with_its_prot_none_reservation, .timeo
 	/* an arena the program does not have: said, the followed one drawn */
 	{
 		char png[160];
-		const char *args[] = {"view", script("glibc-threads.ams"), "--screenshot", png,
-		                      "--at", "0", "--arena", "5", NULL};
-		const char *bad[] = {"view", script("glibc-threads.ams"), "--screenshot", png,
-		                     "--at", "0", "--arena", "x", NULL};
+		const char *args[] = {"view",
+		                      script("glibc-threads.ams"),
+		                      "--screenshot",
+		                      png,
+		                      "--at",
+		                      "0",
+		                      "--arena",
+		                      "5",
+		                      NULL};
+		const char *bad[] = {"view",
+		                     script("glibc-threads.ams"),
+		                     "--screenshot",
+		                     png,
+		                     "--at",
+		                     "0",
+		                     "--arena",
+		                     "x",
+		                     NULL};
 
 		snprintf(png, sizeof(png), "%s/arena-bad.png", tmpdir);
 		cr_expect_eq(run_bin(err, sizeof(err), args), 0);
@@ -952,11 +1312,12 @@ Test(view, under_xvfb_a_and_A_cycle_the_arenas_and_p_the_processes, .timeout = 9
 
 	snprintf(opts, sizeof(opts), "--at %llu",
 	         (unsigned long long)stmt_at_line("glibc-threads.ams", 36));
-	rc = xvfb_session("glibc-threads.ams", opts,
-	                  "for k in a a shift+a p shift+p n a; do xdotool key --window $w $k; "
-	                  "sleep 0.2; done; xdotool mousemove --window $w 330 126 click 1; sleep 0.2");
-	cr_expect_eq(rc, 0,
-	             "the viewer under Xvfb exited %d (124: it did not quit on q; 3: no window)", rc);
+	rc = xvfb_session(
+	    "glibc-threads.ams", opts,
+	    "for k in a a shift+a p shift+p n a; do xdotool key --window $w $k; "
+	    "sleep 0.2; done; xdotool mousemove --window $w 330 126 click 1; sleep 0.2");
+	cr_expect_eq(
+	    rc, 0, "the viewer under Xvfb exited %d (124: it did not quit on q; 3: no window)", rc);
 }
 
 Test(view, an_arena_that_outgrows_its_heap_shows_each_heap, .timeout = 60)
@@ -1006,7 +1367,8 @@ Test(view, an_arena_that_outgrows_its_heap_shows_each_heap, .timeout = 60)
 
 			inside |= c->chunk > h->start && c->chunk + c->size <= h->start + h->size;
 		}
-		cr_assert(inside, "chunk %#llx in no heap of its arena", (unsigned long long)c->chunk);
+		cr_assert(inside, "chunk %#llx in no heap of its arena",
+		          (unsigned long long)c->chunk);
 	}
 	view_model_free(&m);
 	stepper_destroy(st);

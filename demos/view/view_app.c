@@ -48,7 +48,7 @@ static int screenshot(struct view_app *a, const char *file, FILE *png, int w, in
 		SDL_Quit();
 		return EXIT_BAD_INPUT;
 	}
-	view_layout(&a->L, w, h, a->nsides);
+	view_layout(&a->L, w, h, a->nsides, a->script);
 	if (view_gfx_init(&a->g, r, a->L.font_px, stderr) < 0) {
 		status = EXIT_BAD_INPUT;
 		goto out;
@@ -97,13 +97,13 @@ out:
 	return status;
 }
 
-static int print_layout(int w, int h, int nsides)
+static int print_layout(int w, int h, int nsides, bool script)
 {
 	struct view_layout L;
 	cJSON *o = cJSON_CreateObject(), *sides = cJSON_AddArrayToObject(o, "sides");
 	char *s;
 
-	view_layout(&L, w, h, nsides);
+	view_layout(&L, w, h, nsides, script);
 	cJSON_AddNumberToObject(o, "w", L.w);
 	cJSON_AddNumberToObject(o, "h", L.h);
 	cJSON_AddNumberToObject(o, "font_px", L.font_px);
@@ -155,11 +155,12 @@ int view_main(int argc, char **argv)
 		return 0;
 	}
 	if (o.layout)
-		return print_layout(o.w, o.h, o.compare ? 2 : 1);
+		return print_layout(o.w, o.h, o.compare ? 2 : 1, !o.no_script);
 	a = calloc(1, sizeof(*a));
 	if (!a)
 		return EXIT_BAD_INPUT;
 	a->so = so;
+	a->script = !o.no_script;
 	a->path = strcmp(o.script, "-") == 0 ? SCRIPT_STDIN_NAME : o.script;
 	a->nsides = 1;
 	if (o.compare) {
@@ -199,6 +200,7 @@ int view_main(int argc, char **argv)
 		status = EXIT_BAD_INPUT;
 		goto out;
 	}
+	a->file_lines = a->sc->nr_lines;
 	for (int s = 0; s < a->nsides; s++) {
 		view_model_init(&a->side[s].m);
 		a->side[s].st = view_make_stepper(a, a->sc, s);

@@ -76,6 +76,62 @@ static void details_frame(struct view_app *a, int s, pfn_t pfn)
 		pop_add(a, "taken by this statement");
 }
 
+/* A click on the script panel goes forward at most this many statements
+   looking for the line's next execution (a bound on the wait). */
+#define VIEW_RUN_TO_MAX 100000
+
+static bool at_line(const struct stepper *st, int line)
+{
+	return st->have_cur && st->cur.kind == EV_STMT && st->cur_stmt < st->sc->nr_stmts &&
+	       st->sc->stmts[st->cur_stmt].line == line;
+}
+
+/*
+ * A click on line `line` of side s's script panel: the start of that
+ * statement's next execution (run forward to it, as a debugger's "run to
+ * cursor"), else, when it does not run again, of its latest one (found by
+ * running from the start: the simulation is deterministic).
+ */
+static void goto_line(struct view_app *a, int s, int line)
+{
+	struct stepper *st = a->side[s].st;
+	const struct script *sc = st->sc;
+	bool has_stmt = false;
+	uint64_t from = st->have_cur ? st->cur.seq : 0, last = UINT64_MAX;
+
+	for (size_t k = 0; k < sc->nr_stmts && !has_stmt; k++)
+		has_stmt = sc->stmts[k].line == line;
+	if (!has_stmt) {
+		view_msg(a, true, "line %d holds no statement", line);
+		return;
+	}
+	for (long n = 0; n < VIEW_RUN_TO_MAX && !st->finished; n++) {
+		if (!stepper_do(st, STEP_STMT, 0))
+			break;
+		if (at_line(st, line)) {
+			view_changed(a);
+			view_msg(a, false, "line %d: its next execution, event #%" PRIu64, line,
+			         st->cur.seq);
+			return;
+		}
+	}
+	/* Not again: the latest execution at or before where we were. */
+	stepper_do(st, STEP_GOTO, 0);
+	if (at_line(st, line) && st->cur.seq <= from)
+		last = st->cur.seq;
+	while (!st->finished && stepper_do(st, STEP_STMT, 0) && st->cur.seq <= from)
+		if (at_line(st, line))
+			last = st->cur.seq;
+	stepper_do(st, STEP_GOTO, last != UINT64_MAX ? last : from);
+	view_changed(a);
+	if (last != UINT64_MAX)
+		view_msg(a, false, "line %d: it runs no more; its last execution, event #%" PRIu64,
+		         line, last);
+	else
+		view_msg(a, true, "line %d did not run before event #%" PRIu64 " nor after it",
+		         line, from);
+}
+
 void view_details(struct view_app *a, const struct view_hit *h, int x, int y)
 {
 	struct view_side *sd = &a->side[h->side];
@@ -177,6 +233,9 @@ void view_details(struct view_app *a, const struct view_hit *h, int x, int y)
 			pop_add(a, "first block at pfn %#x", fa->head);
 		break;
 	}
+	case HIT_LINE:
+		goto_line(a, h->side, (int)h->a);
+		return;
 	case HIT_EVENT:
 		stepper_do(sd->st, STEP_GOTO, h->a);
 		view_changed(a);

@@ -73,7 +73,10 @@ void view_draw_side(struct view_gfx *g, const struct view_layout *L, int side,
 	view_draw_tlb(g, &P[VP_TLB], si, L->nsides > 1);
 	view_draw_phys(g, L, side, si);
 	view_draw_buddy(g, &P[VP_BUDDY], si, side);
-	draw_log(g, &P[VP_LOG], si, side);
+	if (P[VP_LOG].w > 0)
+		draw_log(g, &P[VP_LOG], si, side);
+	if (P[VP_SCRIPT].w > 0)
+		view_draw_script(g, &P[VP_SCRIPT], si, side);
 }
 
 void view_draw_cmdline(struct view_gfx *g, const struct view_layout *L, const char *prompt,
@@ -100,7 +103,7 @@ void view_draw_cmdline(struct view_gfx *g, const struct view_layout *L, const ch
 	}
 	view_text_clip(g, VF_SMALL, x, y + 1, r->x + r->w - x - 10, COL_DIM,
 	               "s/Enter step  n statement  f fault  y syscall  o return  c COW  "
-	               "t switch  b/B back  g N go to  p process  a arena  : type a statement  "
+	               "t switch  b/B back  g N go to  p process  a arena  l script  : type a statement  "
 	               "click for details  q quit");
 }
 

@@ -44,6 +44,7 @@ enum view_hit_kind {
 	HIT_ORDER,
 	HIT_TASK, /* a: pid, in the process selector */
 	HIT_ARENA, /* a: index in view_model.arenas, in the arena selector */
+	HIT_LINE,  /* a: a line of the script panel */
 };
 
 struct view_hit {
@@ -100,6 +101,7 @@ struct view_side_info {
 	struct view_model *m;
 	struct stepper *st;
 	const char *title;
+	int file_lines; /* the script's lines from its file (the rest were typed) */
 };
 
 /* One side's panels. */

@@ -85,6 +85,13 @@ void view_handle_key(struct view_app *a, const SDL_KeyboardEvent *k)
 		view_cycle_arena(a, (k->keysym.mod & KMOD_SHIFT) != 0);
 		return;
 	}
+	if (c == SDLK_l) { /* the script panel: its room goes to the others */
+		a->script = !a->script;
+		view_layout(&a->L, a->L.w, a->L.h, a->nsides, a->script);
+		a->npop = 0;
+		view_msg(a, false, "script panel %s", a->script ? "shown" : "hidden (l shows it)");
+		return;
+	}
 	ks = key_string(k, buf);
 	if (ks)
 		view_do_key(a, ks);

@@ -8,8 +8,9 @@
 #include "view_layout.h"
 
 static const char *const panel_names[VP__COUNT] = {
-    [VP_PATH] = "path", [VP_VAS] = "vas",   [VP_HEAP] = "heap",   [VP_WALK] = "walk",
-    [VP_TLB] = "tlb",   [VP_PHYS] = "phys", [VP_BUDDY] = "buddy", [VP_LOG] = "log",
+    [VP_PATH] = "path",   [VP_VAS] = "vas", [VP_HEAP] = "heap",
+    [VP_WALK] = "walk",   [VP_TLB] = "tlb", [VP_PHYS] = "phys",
+    [VP_BUDDY] = "buddy", [VP_LOG] = "log", [VP_SCRIPT] = "script",
 };
 
 const char *view_panel_name(int panel)
@@ -43,7 +44,12 @@ static void split_v(struct view_rect c, const int *f, const int *panels, int n,
 	}
 }
 
-static void layout_side(struct view_layout *L, int s, struct view_rect r, bool compact)
+/* Below this column height (a window under about 670 pixels high) the
+   script panel takes the event log's place instead of a share of the
+   column: the others would be too short to read. l shows the log again. */
+#define VIEW_SCRIPT_MIN_COL_H 560
+
+static void layout_side(struct view_layout *L, int s, struct view_rect r, bool compact, bool script)
 {
 	struct view_rect *P = L->panel[s];
 	int fp = L->font_px;
@@ -58,20 +64,38 @@ static void layout_side(struct view_layout *L, int s, struct view_rect r, bool c
 		struct view_rect c = {body.x + wa + wb, body.y, body.w - wa - wb, body.h};
 		static const int fb[] = {240, 350, 410}, pb[] = {VP_HEAP, VP_WALK, VP_TLB};
 		static const int fc[] = {440, 250, 310}, pc[] = {VP_PHYS, VP_BUDDY, VP_LOG};
+		/* With the script: a source pane between the frames and the
+		   free lists; the frame grid draws more frames a cell. */
+		static const int fs[] = {320, 290, 180, 210},
+		                 ps[] = {VP_PHYS, VP_SCRIPT, VP_BUDDY, VP_LOG};
+		static const int pt[] = {VP_PHYS, VP_BUDDY, VP_SCRIPT};
 
 		P[VP_VAS] = a;
 		split_v(b, fb, pb, 3, P);
-		split_v(c, fc, pc, 3, P);
+		if (script && c.h >= VIEW_SCRIPT_MIN_COL_H)
+			split_v(c, fs, ps, 4, P);
+		else if (script) /* short: the script in the log's place */
+			split_v(c, fc, pt, 3, P);
+		else
+			split_v(c, fc, pc, 3, P);
 	} else {
 		int wa = body.w * 40 / 100;
 		struct view_rect a = {body.x, body.y, wa, body.h};
 		struct view_rect b = {body.x + wa, body.y, body.w - wa, body.h};
 		static const int fa[] = {460, 270, 270}, pa[] = {VP_VAS, VP_HEAP, VP_TLB};
+		static const int fas[] = {400, 240, 150, 210},
+		                 pas[] = {VP_VAS, VP_HEAP, VP_TLB, VP_SCRIPT};
 		static const int fb[] = {300, 300, 220, 180},
-		                 pb[] = {VP_WALK, VP_PHYS, VP_BUDDY, VP_LOG};
+		                 pb[] = {VP_WALK, VP_PHYS, VP_BUDDY, VP_LOG},
+		                 pt[] = {VP_WALK, VP_PHYS, VP_BUDDY, VP_SCRIPT};
 
-		split_v(a, fa, pa, 3, P);
-		split_v(b, fb, pb, 4, P);
+		if (script && a.h >= VIEW_SCRIPT_MIN_COL_H) {
+			split_v(a, fas, pas, 4, P);
+			split_v(b, fb, pb, 4, P);
+		} else { /* short: the script, if shown, in the log's place */
+			split_v(a, fa, pa, 3, P);
+			split_v(b, fb, script ? pt : pb, 4, P);
+		}
 	}
 	/* The frame grid: the phys panel's body less room for the legend
 	   (three lines) below it. */
@@ -87,7 +111,7 @@ static void layout_side(struct view_layout *L, int s, struct view_rect r, bool c
 	L->phys_zoom[s] = (struct view_rect){pb.x, pb.y + pb.h + 4, pb.w, zoom - 6};
 }
 
-void view_layout(struct view_layout *L, int w, int h, int nsides)
+void view_layout(struct view_layout *L, int w, int h, int nsides, bool script)
 {
 	if (w < VIEW_MIN_W)
 		w = VIEW_MIN_W;
@@ -97,7 +121,7 @@ void view_layout(struct view_layout *L, int w, int h, int nsides)
 		nsides = 1;
 	if (nsides > VIEW_MAX_SIDES)
 		nsides = VIEW_MAX_SIDES;
-	*L = (struct view_layout){.w = w, .h = h, .nsides = nsides};
+	*L = (struct view_layout){.w = w, .h = h, .nsides = nsides, .script = script};
 	L->font_px = h / (nsides > 1 ? 70 : 60);
 	if (L->font_px < 10)
 		L->font_px = 10;
@@ -110,6 +134,6 @@ void view_layout(struct view_layout *L, int w, int h, int nsides)
 		int x0 = w * s / nsides, x1 = w * (s + 1) / nsides;
 
 		L->side[s] = (struct view_rect){x0, 0, x1 - x0, h - cmd_h};
-		layout_side(L, s, L->side[s], nsides > 1);
+		layout_side(L, s, L->side[s], nsides > 1, script);
 	}
 }

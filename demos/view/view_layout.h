@@ -6,8 +6,11 @@
  * agree on the same geometry. A window of W x H pixels is split into a top
  * bar (call path and narration), a bottom command line, and three columns:
  * the address space; heap, page walk, TLB and counters; physical memory,
- * buddy lists and the event log. --compare lays out two columns of panels,
- * one per malloc policy (compact: the TLB panel holds counters only).
+ * buddy lists, the script's lines and the event log. --compare lays out two
+ * columns of panels, one per malloc policy (compact: the TLB panel holds
+ * counters only, the script goes under it). Without the script panel (the
+ * key l hides it) the others take its room back and its rectangle is empty;
+ * in a short window the script takes the event log's place (empty then).
  */
 #ifndef DEMOS_VIEW_LAYOUT_H
 #define DEMOS_VIEW_LAYOUT_H
@@ -26,7 +29,8 @@ enum view_panel {
 	VP_TLB,   /* counters and TLB entries */
 	VP_PHYS,  /* physical frames and their legend */
 	VP_BUDDY, /* buddy free lists per order */
-	VP_LOG,   /* the event log */
+	VP_LOG,   /* the event log (0 x 0 when the script takes its place) */
+	VP_SCRIPT, /* the script's lines around the statement (0 x 0 when hidden) */
 	VP__COUNT
 };
 
@@ -36,6 +40,7 @@ struct view_layout {
 	int w, h;             /* the whole window */
 	int font_px;          /* text height of the normal font */
 	int nsides;           /* 1, or 2 with --compare */
+	bool script;          /* the script panel is shown */
 	struct view_rect cmd; /* command line and key help, full width */
 	struct view_rect side[VIEW_MAX_SIDES];
 	struct view_rect panel[VIEW_MAX_SIDES][VP__COUNT];
@@ -48,8 +53,9 @@ struct view_layout {
 #define VIEW_MIN_W     640
 #define VIEW_MIN_H     400
 
-/* Fill L for a w x h window (clamped to the minimum size) with nsides columns. */
-void view_layout(struct view_layout *L, int w, int h, int nsides);
+/* Fill L for a w x h window (clamped to the minimum size) with nsides
+   columns, with or without the script panel. */
+void view_layout(struct view_layout *L, int w, int h, int nsides, bool script);
 /* Name of a panel ("path", "vas", ...), as --layout prints it. */
 const char *view_panel_name(int panel);
 /* Inside a panel: the area below its title line. */

@@ -33,7 +33,9 @@ void view_usage(FILE *f)
 	      "a VMA for details, an event to go there. p shows the next process's address\n"
 	      "space (with its parent or child beside it), P the running task's again. a\n"
 	      "shows the next glibc arena's heap (main_arena, arena 1, ...), A the arena of\n"
-	      "the thread the statement runs in again.\n"
+	      "the thread the statement runs in again. l shows or hides the script panel: the\n"
+	      "lines around the statement, the current one marked, each `in` block's task;\n"
+	      "click a line to go to that statement.\n"
 	      "\n"
 	      SIM_HELP_MALLOC
 	      "  --compare A,B       two policies side by side, stepping together by statement\n"
@@ -47,6 +49,7 @@ void view_usage(FILE *f)
 	      "  --screenshot FILE   draw without a window into FILE (PNG) and exit\n"
 	      "  --size WxH          window or picture size (default 1280x800, at least 640x400)\n"
 	      "  --layout            print the panel rectangles for --size as JSON and exit\n"
+	      "  --no-script         start with the script panel hidden (as l hides it)\n"
 	      "  --bench-frames K    step one event a frame for K frames, print frames/s, exit\n"
 	      "  --type LINE         with --screenshot: enter LINE on the command line first\n"
 	      "  --click X,Y         with --screenshot: click at X,Y first (details, log)\n"
@@ -70,6 +73,7 @@ enum {
 	OPT_CLICK,
 	OPT_PID,
 	OPT_ARENA,
+	OPT_NO_SCRIPT,
 };
 
 static int parse_wxh(const char *s, int *w, int *h)
@@ -118,6 +122,7 @@ int view_parse_args(int argc, char **argv, struct view_opts *o, struct session_o
 	    {"click", required_argument, NULL, OPT_CLICK},
 	    {"pid", required_argument, NULL, OPT_PID},
 	    {"arena", required_argument, NULL, OPT_ARENA},
+	    {"no-script", no_argument, NULL, OPT_NO_SCRIPT},
 	    {"help", no_argument, NULL, 'h'},
 	    {0, 0, 0, 0},
 	};
@@ -155,6 +160,9 @@ int view_parse_args(int argc, char **argv, struct view_opts *o, struct session_o
 			break;
 		case OPT_LAYOUT:
 			o->layout = true;
+			break;
+		case OPT_NO_SCRIPT:
+			o->no_script = true;
 			break;
 		case OPT_BENCH:
 			o->bench_frames = strtol(optarg, &end, 10);

@@ -17,6 +17,7 @@ struct view_opts {
 	const char *screenshot;
 	const char *compare;
 	bool have_at, layout, help;
+	bool no_script; /* --no-script: start with the script panel hidden */
 	uint64_t at;
 	int w, h;
 	long bench_frames;

@@ -1,7 +1,7 @@
 /*
  * view_panel.h - what the viewer's panel files share (view_path.c,
  * view_space.c, view_heap.c, view_walk.c, view_tlb.c, view_phys.c,
- * view_buddy.c, and view_draw.c which lays them out): the colours, the
+ * view_buddy.c, view_script.c, and view_draw.c which lays them out): the colours, the
  * drawing primitives over SDL's renderer (filled and outlined rectangles,
  * formatted text, legend chips, a panel's frame and title), the hit regions
  * a click is answered from, and each panel's entry point. The rest of the
@@ -214,6 +214,9 @@ void view_draw_tlb(struct view_gfx *g, const struct view_rect *p, struct view_si
 /* The frame grid, its magnified strip and legend, view_phys.c. */
 void view_draw_phys(struct view_gfx *g, const struct view_layout *L, int side,
                     struct view_side_info *si);
+/* The script's lines around the statement, view_script.c. */
+void view_draw_script(struct view_gfx *g, const struct view_rect *p, struct view_side_info *si,
+                      int side);
 /* The buddy free lists and the memory-pressure rows, view_buddy.c. */
 void view_draw_buddy(struct view_gfx *g, const struct view_rect *p, struct view_side_info *si,
                      int side);

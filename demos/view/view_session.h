@@ -36,6 +36,8 @@ struct view_app {
 	int nsides;
 	struct view_side side[VIEW_MAX_SIDES];
 	struct view_layout L;
+	bool script;    /* the script panel is shown (l toggles it) */
+	int file_lines; /* the script's lines from its file (typed ones follow) */
 	struct view_gfx g;
 	bool quit;
 	/* Command line */

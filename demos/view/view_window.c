@@ -43,7 +43,7 @@ static bool make_canvas(struct view_app *a, SDL_Window *win, SDL_Surface **canva
 	r = SDL_CreateSoftwareRenderer(*canvas);
 	if (!r)
 		return false;
-	view_layout(&a->L, ws->w, ws->h, a->nsides);
+	view_layout(&a->L, ws->w, ws->h, a->nsides, a->script);
 	if (view_gfx_init(&a->g, r, a->L.font_px, stderr) < 0)
 		return false;
 	memcpy(a->g.log_scroll, scroll, sizeof(scroll));

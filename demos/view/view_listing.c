@@ -1,0 +1,203 @@
+/*
+ * view_listing.c - the script panel's lines around the current statement
+ * (see view_listing.h). Bounded work per call whatever the script's size:
+ * a binary search for the first statement shown, a walk back of at most
+ * VL_WALK_BACK statements for the blocks already open there, the rows
+ * shown, and the stepper's log ring for the tasks of `in` blocks.
+ */
+#include "view_listing.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "../cli/script.h"
+#include "../step/narrate.h"
+
+/* A block opened further back than this many statements before the first
+   line shown is not marked in the gutter (a bound on the work per frame). */
+#define VL_WALK_BACK 65536
+
+/* Where the comment of line starts (a '#' outside a string), or its end:
+   the parser's rule (demos/cli/script.c). */
+static int comment_at(const char *line)
+{
+	bool quoted = false;
+	int i;
+
+	for (i = 0; line[i]; i++) {
+		if (quoted && line[i] == '\\' && line[i + 1])
+			i++;
+		else if (line[i] == '"')
+			quoted = !quoted;
+		else if (line[i] == '#' && !quoted)
+			break;
+	}
+	return i;
+}
+
+/* The first statement on a line >= line (sc->nr_stmts: none). */
+static size_t stmt_at_or_after(const struct script *sc, int line)
+{
+	size_t lo = 0, hi = sc->nr_stmts;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (sc->stmts[mid].line < line)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+static bool is_opener(const struct stmt *s)
+{
+	return s->op == ST_FOR || s->op == ST_IN;
+}
+
+/* The task the most recent logged statement strictly inside opener j's
+   block ran in, into buf; false when the log holds none. */
+static bool block_task(const struct stepper *st, size_t j, char *buf, size_t n)
+{
+	const struct script *sc = st->sc;
+	int from = sc->stmts[j].line, to = sc->stmts[sc->stmts[j].peer].line;
+
+	for (size_t i = 0; i < st->log_len; i++) {
+		const struct event *ev = stepper_log(st, i);
+		int pid, tid;
+
+		if (!ev || ev->kind != EV_STMT)
+			continue;
+		int line = (int)event_field(ev, "line", 0);
+
+		if (line <= from || line >= to || !stepper_log_task(st, i, &pid, &tid))
+			continue;
+		narrate_task(tid, pid, st->s->main_task ? st->s->main_task->pid : 0, buf, n);
+		if (!buf[0])
+			snprintf(buf, n, "main");
+		return true;
+	}
+	return false;
+}
+
+void view_listing_build(struct view_listing *ls, const struct stepper *st, int file_lines, int rows)
+{
+	const struct script *sc = st->sc;
+	/* Nothing ran yet: no current statement (cur_stmt is 0 then). */
+	size_t cur = st->have_cur ? st->cur_stmt : st->sc->nr_stmts;
+	size_t open[SCRIPT_MAX_DEPTH];
+	int nopen = 0;
+
+	memset(ls, 0, sizeof(*ls));
+	ls->nr_lines = sc->nr_lines;
+	ls->file_lines = file_lines;
+	if (cur < sc->nr_stmts)
+		ls->cur_line = sc->stmts[cur].line;
+	else
+		ls->cur_line = st->finished ? -1 : 0;
+	if (rows > VL_MAX_ROWS)
+		rows = VL_MAX_ROWS;
+	if (rows > sc->nr_lines)
+		rows = sc->nr_lines;
+	if (rows <= 0)
+		return;
+	/* The current line a third from the top; before the first statement
+	   the script's start, after the last its end. */
+	int first = ls->cur_line > 0   ? ls->cur_line - rows / 3
+	            : ls->cur_line < 0 ? sc->nr_lines
+	                               : 1;
+
+	if (first > sc->nr_lines - rows + 1)
+		first = sc->nr_lines - rows + 1;
+	if (first < 1)
+		first = 1;
+	ls->first = first;
+	ls->nr_rows = rows;
+
+	/* The blocks open at the first line shown: the openers before it whose
+	   `end` is not before it, found walking back. */
+	size_t k = stmt_at_or_after(sc, first);
+	{
+		size_t found[SCRIPT_MAX_DEPTH];
+		int nf = 0, need = 0;
+
+		if (k < sc->nr_stmts) /* the blocks around statement k (an end's included) */
+			need = sc->stmts[k].op == ST_END ? sc->stmts[sc->stmts[k].peer].depth + 1
+			                                 : sc->stmts[k].depth;
+		if (need > SCRIPT_MAX_DEPTH)
+			need = SCRIPT_MAX_DEPTH;
+		for (size_t j = k, n = 0; nf < need && j-- > 0 && n < VL_WALK_BACK; n++)
+			if (is_opener(&sc->stmts[j]) && sc->stmts[sc->stmts[j].peer].line >= first)
+				found[nf++] = j;
+		while (nf > 0)
+			open[nopen++] = found[--nf];
+	}
+
+	char task_of[SCRIPT_MAX_DEPTH][24]; /* per open block: its label, once found */
+	bool task_done[SCRIPT_MAX_DEPTH] = {0}, task_ok[SCRIPT_MAX_DEPTH] = {0};
+
+	for (int r = 0; r < rows; r++) {
+		struct vl_row *row = &ls->rows[r];
+		int line = first + r;
+
+		row->line = line;
+		row->text = sc->lines[line - 1];
+		row->code_len = comment_at(row->text);
+		row->blank = row->text[strspn(row->text, " \t\r")] == '\0';
+		row->current = line == ls->cur_line;
+		row->typed = line > file_lines;
+		/* Close the blocks that ended on an earlier line, open this line's. */
+		while (nopen > 0 && sc->stmts[sc->stmts[open[nopen - 1]].peer].line < line) {
+			nopen--;
+			task_done[nopen] = false;
+		}
+		for (; k < sc->nr_stmts && sc->stmts[k].line == line; k++)
+			if (is_opener(&sc->stmts[k]) && nopen < SCRIPT_MAX_DEPTH) {
+				row->opener = true;
+				task_done[nopen] = false;
+				open[nopen++] = k;
+			}
+		for (int b = 0; b < nopen && row->nr_blocks < VL_MAX_DEPTH; b++) {
+			row->block[row->nr_blocks] =
+			    sc->stmts[open[b]].op == ST_FOR ? VL_FOR : VL_IN;
+			row->block_line[row->nr_blocks++] = sc->stmts[open[b]].line;
+		}
+		/* The innermost `in` block's task. */
+		for (int b = nopen; b-- > 0;) {
+			const struct stmt *o = &sc->stmts[open[b]];
+
+			if (o->op != ST_IN)
+				continue;
+			if (!task_done[b]) {
+				task_ok[b] =
+				    block_task(st, open[b], task_of[b], sizeof(task_of[b]));
+				if (!task_ok[b])
+					snprintf(task_of[b], sizeof(task_of[b]), "in %.20s",
+					         o->args[0].text ? o->args[0].text : "?");
+				task_done[b] = true;
+			}
+			memcpy(row->task, task_of[b], sizeof(row->task));
+			row->task_known = task_ok[b];
+			break;
+		}
+		/* A `for` around the current statement (its `end` aside, as the top
+		   bar's loop context has it): its variable now. */
+		if (row->opener && cur < sc->nr_stmts) {
+			size_t j = stmt_at_or_after(sc, line);
+			const struct stmt *o = &sc->stmts[j];
+
+			if (o->op == ST_FOR && j < cur && cur < o->peer && o->dest >= 0 &&
+			    st->s->defined[o->dest])
+				snprintf(row->iter, sizeof(row->iter), "%.30s = %lld",
+				         sc->var_names[o->dest], (long long)st->s->vars[o->dest]);
+		}
+	}
+}
+
+const struct vl_row *view_listing_row(const struct view_listing *ls, int line)
+{
+	if (line < ls->first || line >= ls->first + ls->nr_rows)
+		return NULL;
+	return &ls->rows[line - ls->first];
+}
