@@ -1,5 +1,5 @@
 /*
- * test_script.c - the .ams parser (demos/cli/script.c) and parse_size
+ * test_script.c - the .ams parser (demos/cli/script*.c) and parse_size
  * (demos/cli/util.c): every statement, expressions, numbers, and each error
  * message with its line. No simulation runs here.
  */

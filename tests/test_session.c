@@ -1,6 +1,6 @@
 /*
  * test_session.c - statements of .ams scripts run on the simulated kernel
- * (demos/cli/session.c): results, faults, RSS, signals, show views, events.
+ * (demos/cli/session*.c): results, faults, RSS, signals, show views, events.
  * Every statement is followed by the kernel's and the heap's checkers.
  */
 #include <criterion/criterion.h>

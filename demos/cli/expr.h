@@ -60,7 +60,8 @@ struct tok {
 /* A name (variable, statement, built-in) is at most this long. */
 #define SCRIPT_MAX_NAME 128
 
-/* The state of parsing one line of one script (shared by script.c). */
+/* The state of parsing one line of one script (shared by script.c and
+   script_stmt.c). */
 struct parser {
 	struct script *sc;
 	const char *path;
@@ -70,7 +71,7 @@ struct parser {
 	int nt, pos;
 	int nest;      /* parentheses and brackets open (every sign joins inside) */
 	bool join_all; /* the expression being parsed is a statement's only argument */
-	/* Blocks open at the end of the line (script.c): their openers' indices. */
+	/* Blocks open at the end of the line (script_stmt.c): their openers' indices. */
 	size_t open[SCRIPT_MAX_DEPTH];
 	int depth;
 };
@@ -106,7 +107,7 @@ bool expr_const(const struct script *sc, const struct expr *e, uint64_t *v);
 
 /*
  * What evaluation reads: variables, array elements and built-ins, from a
- * session (demos/cli/session.c) or a test. Each lookup returns 0 and the
+ * session (demos/cli/session_vars.c) or a test. Each lookup returns 0 and the
  * value, or -1 after writing why into msg (an unset variable, an index out
  * of range).
  */

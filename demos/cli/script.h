@@ -6,10 +6,11 @@
  * reported ("FILE:LINE: message") without any simulation having happened.
  * Parsing resolves every variable to an index: a variable must be assigned on
  * an earlier line than the one that reads it. Nothing here simulates; running
- * a statement is demos/cli/session.c's job.
+ * a statement is demos/cli/session*.c's job.
  *
- * Statements are described by a table (script_stmt_defs) so that a new one is
- * a table row, a case in session.c and a line of documentation.
+ * Statements are described by a table (script_stmt_defs, script_names.c) so
+ * that a new one is a table row, a case in session_exec.c (or session.c, for
+ * one that runs no code) and a section in docs/reference.md.
  *
  * Blocks: a statement that opens a block (`for`, `in`) ends its line and is
  * closed by `end` on a line of its own; blocks nest. The parser pairs them
@@ -264,7 +265,7 @@ struct stmt {
 	const char *text; /* the statement as written, comment and blanks stripped */
 };
 
-struct script_var; /* uthash entry, private to script.c */
+struct script_var; /* uthash entry, private to the parser (script_internal.h) */
 
 struct script {
 	char *path;   /* as given, for messages; SCRIPT_STDIN_NAME for "-" */
