@@ -754,8 +754,9 @@ static int xvfb_session(const char *demo, const char *opts, const char *actions)
 
 Test(view, window_under_xvfb_takes_keys_and_quits_with_0, .timeout = 90)
 {
+	/* l twice: the script panel hidden and shown again, the layout redone */
 	int rc = xvfb_session("seed-walk.ams", "",
-	                      "for k in s s n f; do xdotool key --window $w $k; sleep 0.2; done");
+	                      "for k in s s n l f l n; do xdotool key --window $w $k; sleep 0.2; done");
 
 	cr_expect_eq(
 	    rc, 0, "the viewer under Xvfb exited %d (124: it did not quit on q; 3: no window)", rc);

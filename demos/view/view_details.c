@@ -8,6 +8,7 @@
 #include <inttypes.h>
 #include <stdarg.h>
 
+#include "view_listing.h"
 #include "view_session.h"
 
 static void pop_add(struct view_app *a, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -96,12 +97,10 @@ static void goto_line(struct view_app *a, int s, int line)
 {
 	struct stepper *st = a->side[s].st;
 	const struct script *sc = st->sc;
-	bool has_stmt = false;
+	size_t k = view_listing_stmt_at(sc, line);
 	uint64_t from = st->have_cur ? st->cur.seq : 0, last = UINT64_MAX;
 
-	for (size_t k = 0; k < sc->nr_stmts && !has_stmt; k++)
-		has_stmt = sc->stmts[k].line == line;
-	if (!has_stmt) {
+	if (k == sc->nr_stmts || sc->stmts[k].line != line) {
 		view_msg(a, true, "line %d holds no statement", line);
 		return;
 	}

@@ -35,8 +35,7 @@ static int comment_at(const char *line)
 	return i;
 }
 
-/* The first statement on a line >= line (sc->nr_stmts: none). */
-static size_t stmt_at_or_after(const struct script *sc, int line)
+size_t view_listing_stmt_at(const struct script *sc, int line)
 {
 	size_t lo = 0, hi = sc->nr_stmts;
 
@@ -117,7 +116,7 @@ void view_listing_build(struct view_listing *ls, const struct stepper *st, int f
 
 	/* The blocks open at the first line shown: the openers before it whose
 	   `end` is not before it, found walking back. */
-	size_t k = stmt_at_or_after(sc, first);
+	size_t k = view_listing_stmt_at(sc, first);
 	{
 		size_t found[SCRIPT_MAX_DEPTH];
 		int nf = 0, need = 0;
@@ -184,7 +183,7 @@ void view_listing_build(struct view_listing *ls, const struct stepper *st, int f
 		/* A `for` around the current statement (its `end` aside, as the top
 		   bar's loop context has it): its variable now. */
 		if (row->opener && cur < sc->nr_stmts) {
-			size_t j = stmt_at_or_after(sc, line);
+			size_t j = view_listing_stmt_at(sc, line);
 			const struct stmt *o = &sc->stmts[j];
 
 			if (o->op == ST_FOR && j < cur && cur < o->peer && o->dest >= 0 &&
