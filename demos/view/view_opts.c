@@ -42,7 +42,7 @@ void view_usage(FILE *f)
 	      "                      (g N and --at N: the first side goes to event N, the\n"
 	      "                      second to the start of the same statement)\n"
 	      SIM_HELP_MACHINE
-	      SIM_HELP_COLOR
+	      "  --color, --no-color accepted, as by run and step; the window has its own colours\n"
 	      "  --at N              start at event N (a window) or draw event N (--screenshot);\n"
 	      "                      N past the last event draws the last one, with a note on\n"
 	      "                      stderr\n"
