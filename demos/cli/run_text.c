@@ -142,20 +142,12 @@ static void fmt_result(char *buf, size_t n, const struct stmt *st, int64_t v)
 	}
 }
 
-/* Is there a statement on line (1-based)? sc->stmts are in line order. */
+/* Is there a statement on line (1-based)? */
 static bool line_has_stmt(const struct script *sc, int line)
 {
-	size_t lo = 0, hi = sc->nr_stmts;
+	size_t k = script_stmt_at(sc, line);
 
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-
-		if (sc->stmts[mid].line < line)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return lo < sc->nr_stmts && sc->stmts[lo].line == line;
+	return k < sc->nr_stmts && sc->stmts[k].line == line;
 }
 
 void run_print_narrative(const struct run_opts *o, const struct script *sc, int from, int to)

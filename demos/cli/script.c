@@ -64,8 +64,7 @@ static int split_lines(struct script *sc, const char *text)
 	return 0;
 }
 
-/* Where the comment of line starts (a '#' outside a string), or its end. */
-static size_t code_length(const char *line)
+size_t script_code_length(const char *line)
 {
 	bool quoted = false;
 	size_t i;
@@ -79,6 +78,21 @@ static size_t code_length(const char *line)
 			break;
 	}
 	return i;
+}
+
+size_t script_stmt_at(const struct script *sc, int line)
+{
+	size_t lo = 0, hi = sc->nr_stmts;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (sc->stmts[mid].line < line)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
 }
 
 int script_parse(const char *path, const char *text, struct script **out, FILE *err)
@@ -116,7 +130,7 @@ int script_parse(const char *path, const char *text, struct script **out, FILE *
 	}
 	for (int i = 0; i < sc->nr_lines; i++) {
 		const char *line = sc->lines[i];
-		char *code = strndup(line, code_length(line));
+		char *code = strndup(line, script_code_length(line));
 		int rc;
 
 		p->line = i + 1;

@@ -303,6 +303,13 @@ char *script_read_text(const char *cmd, const char *path, FILE *err);
 #define SCRIPT_STDIN_NAME "<stdin>"
 void script_free(struct script *sc);
 
+/* Where the comment of a source line starts (a '#' outside a string), or
+   the line's length: the parser's rule, for front ends showing the source. */
+size_t script_code_length(const char *line);
+/* The first statement on a line >= line, by binary search (sc->stmts are
+   in line order); sc->nr_stmts when none. */
+size_t script_stmt_at(const struct script *sc, int line);
+
 /* Index of variable name, or -1 (the second form: name is s[0..len)). */
 int script_var_index(const struct script *sc, const char *name);
 int script_var_lookup(const struct script *sc, const char *s, size_t len);

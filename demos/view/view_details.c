@@ -97,7 +97,7 @@ static void goto_line(struct view_app *a, int s, int line)
 {
 	struct stepper *st = a->side[s].st;
 	const struct script *sc = st->sc;
-	size_t k = view_listing_stmt_at(sc, line);
+	size_t k = script_stmt_at(sc, line);
 	uint64_t from = st->have_cur ? st->cur.seq : 0, last = UINT64_MAX;
 
 	if (k == sc->nr_stmts || sc->stmts[k].line != line) {

@@ -17,39 +17,6 @@
    line shown is not marked in the gutter (a bound on the work per frame). */
 #define VL_WALK_BACK 65536
 
-/* Where the comment of line starts (a '#' outside a string), or its end:
-   the parser's rule (demos/cli/script.c). */
-static int comment_at(const char *line)
-{
-	bool quoted = false;
-	int i;
-
-	for (i = 0; line[i]; i++) {
-		if (quoted && line[i] == '\\' && line[i + 1])
-			i++;
-		else if (line[i] == '"')
-			quoted = !quoted;
-		else if (line[i] == '#' && !quoted)
-			break;
-	}
-	return i;
-}
-
-size_t view_listing_stmt_at(const struct script *sc, int line)
-{
-	size_t lo = 0, hi = sc->nr_stmts;
-
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-
-		if (sc->stmts[mid].line < line)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return lo;
-}
-
 static bool is_opener(const struct stmt *s)
 {
 	return s->op == ST_FOR || s->op == ST_IN;
@@ -116,7 +83,7 @@ void view_listing_build(struct view_listing *ls, const struct stepper *st, int f
 
 	/* The blocks open at the first line shown: the openers before it whose
 	   `end` is not before it, found walking back. */
-	size_t k = view_listing_stmt_at(sc, first);
+	size_t k = script_stmt_at(sc, first);
 	{
 		size_t found[SCRIPT_MAX_DEPTH];
 		int nf = 0, need = 0;
@@ -142,7 +109,7 @@ void view_listing_build(struct view_listing *ls, const struct stepper *st, int f
 
 		row->line = line;
 		row->text = sc->lines[line - 1];
-		row->code_len = comment_at(row->text);
+		row->code_len = (int)script_code_length(row->text);
 		row->blank = row->text[strspn(row->text, " \t\r")] == '\0';
 		row->current = line == ls->cur_line;
 		row->typed = line > file_lines;
@@ -183,7 +150,7 @@ void view_listing_build(struct view_listing *ls, const struct stepper *st, int f
 		/* A `for` around the current statement (its `end` aside, as the top
 		   bar's loop context has it): its variable now. */
 		if (row->opener && cur < sc->nr_stmts) {
-			size_t j = view_listing_stmt_at(sc, line);
+			size_t j = script_stmt_at(sc, line);
 			const struct stmt *o = &sc->stmts[j];
 
 			if (o->op == ST_FOR && j < cur && cur < o->peer && o->dest >= 0 &&

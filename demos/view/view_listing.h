@@ -68,10 +68,6 @@ struct view_listing {
 void view_listing_build(struct view_listing *ls, const struct stepper *st, int file_lines,
                         int rows);
 
-/* The first statement on a line >= line, by binary search (sc->stmts are
-   in line order); sc->nr_stmts when none. */
-size_t view_listing_stmt_at(const struct script *sc, int line);
-
 /* The row of line `line`, or NULL when it is not shown. */
 const struct vl_row *view_listing_row(const struct view_listing *ls, int line);
 
