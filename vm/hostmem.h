@@ -2,7 +2,7 @@
  * hostmem.h - the host memory a simulation owns.
  *
  * Every host allocation the model makes (vm/, kernel_sim/, libc/, and the
- * session that drives them: demos/cli/session.c) goes through these calls
+ * session that drives them: demos/cli/session*.c) goes through these calls
  * instead of malloc/calloc/realloc/free and mmap/munmap. With no arena
  * entered they are exactly those libc calls, behind one predictable branch
  * (`run`, `replay`, the benchmarks). With an arena entered (the steppers,

@@ -4,7 +4,7 @@
  *
  * The engine is demos/step/stepper.c: the script's session runs on a coroutine
  * and pauses inside the probe's sink. Each stop prints the current event, its
- * narration (demos/step/narrate.c: the real function, its source file, what it
+ * narration (demos/step/narrate_table.c: the real function, its source file, what it
  * does and why), the call path from the user's statement down to it, and the
  * views of the state that matter at that step: the page walk and the VMA of
  * the address for faults and PTEs, the buddy free lists for the page
