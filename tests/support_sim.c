@@ -137,15 +137,21 @@ void sim_run(struct sim *s, void (*body)(void *))
 	sim_check(&s->lc);
 }
 
-int sim_run_as(struct sim *s, struct libc_thread *t, void (*fn)(void *), void *arg)
+int sim_run_in(struct kernel *k, struct libc *lc, struct libc_thread *t, void (*fn)(void *),
+               void *arg)
 {
-	struct libc_thread *self = t ? t : &s->lc.main_thread;
+	struct libc_thread *before = lc->self, *self = t ? t : &lc->main_thread;
 	int r;
 
-	libc_set_self(&s->lc, self);
-	r = task_run(&s->k, self->task, fn, arg);
-	libc_set_self(&s->lc, &s->lc.main_thread);
+	libc_set_self(lc, self);
+	r = task_run(k, self->task, fn, arg);
+	libc_set_self(lc, before);
 	return r;
+}
+
+int sim_run_as(struct sim *s, struct libc_thread *t, void (*fn)(void *), void *arg)
+{
+	return sim_run_in(&s->k, &s->lc, t, fn, arg);
 }
 
 vaddr_t sim_xmalloc(struct libc *lc, uint64_t n)

@@ -72,8 +72,12 @@ void sim_check(struct libc *lc);
 /* Run body(&s->lc) as the process; it must not die; then sim_check. */
 void sim_run(struct sim *s, void (*body)(void *));
 
-/* Run fn(arg) as thread t of s's libc (NULL: its main thread); task_run's
-   result. The main thread is libc's current one again after. */
+/* Run fn(arg) as thread t of lc (NULL: its main thread) in its task of k;
+   task_run's result. The thread current before is lc's current one again
+   after. For a libc of its own (a forked child's) too. */
+int sim_run_in(struct kernel *k, struct libc *lc, struct libc_thread *t, void (*fn)(void *),
+               void *arg);
+/* sim_run_in with s's kernel and libc. */
 int sim_run_as(struct sim *s, struct libc_thread *t, void (*fn)(void *), void *arg);
 
 /* malloc(n) then sim_check; the result must not be 0. */

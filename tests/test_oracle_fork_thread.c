@@ -116,12 +116,8 @@ static void run_step(void *arg)
    die (but for the exits); the thread running before runs again after. */
 static void in(struct libc_thread *t, struct step *st)
 {
-	struct libc_thread *self = st->lc->self;
-	int r;
+	int r = sim_run_in(&s.k, st->lc, t, run_step, st);
 
-	libc_set_self(st->lc, t ? t : &st->lc->main_thread);
-	r = task_run(&s.k, st->lc->self->task, run_step, st);
-	libc_set_self(st->lc, self);
 	cr_assert_eq(r, st->op == OP_EXIT || st->op == OP_PEXIT ? TASK_RUN_EXITED : 0,
 	             "step %d ended with %d", st->op, r);
 	sim_kernel_check(&s.k);
