@@ -494,6 +494,75 @@ Test(run, events_files_of_two_runs_are_byte_identical, .timeout = 60)
 	free(demo);
 }
 
+/* The summary's system calls are every process's, each one of them: the
+   same counts as the __x64_sys_NAME calls of the events file, in the JSON
+   summary's "syscalls" and on the text summary's line. */
+Test(run, the_summary_counts_every_system_call_of_every_process, .timeout = 60)
+{
+	char *demo = demo_path("fork-thread.ams"); /* threads, a fork, a child's mmap */
+	char ev[] = "/tmp/am_ev_XXXXXX";
+	int fd = mkstemp(ev);
+	const char *aj[] = {"run", demo, "--json", "--events", ev, NULL};
+	const char *at[] = {"run", demo, NULL};
+	struct bin_out pj, pt;
+	cJSON *counts = cJSON_CreateObject(), *sum, *sys, *e;
+	char *events, *line, *save = NULL, *text, *want = NULL;
+	size_t len;
+
+	close(fd);
+	pj = run(aj);
+	pt = run(at);
+	cr_assert_eq(pj.status, 0, "%s", pj.err);
+	cr_assert_eq(pt.status, 0, "%s", pt.err);
+	events = bin_read_file(ev, &len);
+	for (line = strtok_r(events, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+		cJSON *o = parse_line(line), *fn = cJSON_GetObjectItem(o, "fn");
+
+		if (strcmp(cJSON_GetObjectItem(o, "kind")->valuestring, "call") == 0 &&
+		    strncmp(fn->valuestring, "__x64_sys_", 10) == 0) {
+			const char *name = fn->valuestring + 10;
+
+			if ((e = cJSON_GetObjectItem(counts, name)))
+				cJSON_SetNumberValue(e, e->valuedouble + 1);
+			else
+				cJSON_AddNumberToObject(counts, name, 1);
+		}
+		cJSON_Delete(o);
+	}
+	cr_assert_geq(cJSON_GetArraySize(counts), 8, "threads, fork, exit, wait: many kinds");
+	cr_assert_not_null(cJSON_GetObjectItem(counts, "fork") ?: cJSON_GetObjectItem(counts, "clone"));
+	sum = parse_line(strstr(pj.out, "{\"summary\""));
+	sys = cJSON_GetObjectItem(cJSON_GetObjectItem(sum, "summary"), "syscalls");
+	cr_assert(cJSON_Compare(sys, counts, true), "summary %s, events %s", cJSON_PrintUnformatted(sys),
+	          cJSON_PrintUnformatted(counts));
+	cr_assert_eq(cJSON_GetObjectItem(cJSON_GetObjectItem(sum, "summary"), "mmap_calls")->valuedouble,
+	             cJSON_GetObjectItem(counts, "mmap")->valuedouble, "the child's mmap counts too");
+	/* the text line: brk, mmap, munmap, then the others in the order of their first call */
+	text = strstr(pt.out, "  system calls   ");
+	cr_assert_not_null(text);
+	cr_assert_not_null(strchr(text, '\n'));
+	*strchr(text, '\n') = 0;
+	cr_assert_geq(asprintf(&want, "  system calls   brk %d, mmap %d, munmap %d",
+	                       cJSON_GetObjectItem(counts, "brk")->valueint,
+	                       cJSON_GetObjectItem(counts, "mmap")->valueint,
+	                       cJSON_GetObjectItem(counts, "munmap")->valueint), 0);
+	cr_assert_eq(strncmp(text, want, strlen(want)), 0, "%s", text);
+	cJSON_ArrayForEach(e, counts) {
+		char item[64];
+
+		snprintf(item, sizeof(item), " %s %d", e->string, e->valueint);
+		cr_assert_not_null(strstr(text, item), "%s missing from %s", item, text);
+	}
+	free(want);
+	free(events);
+	cJSON_Delete(sum);
+	cJSON_Delete(counts);
+	bin_out_free(&pj);
+	bin_out_free(&pt);
+	unlink(ev);
+	free(demo);
+}
+
 Test(run, each_event_line_has_seq_layer_kind_fn_depth_in_order)
 {
 	char *demo = demo_path("first-touch.ams");

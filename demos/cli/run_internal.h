@@ -24,7 +24,7 @@ struct run_opts {
 };
 
 /* Per-statement notes gathered from the events, for the text output. */
-#define MAX_SYSCALL_NAMES 6
+#define MAX_SYSCALL_NAMES SESSION_MAX_SYSCALLS /* every name the model has */
 
 struct run_notes {
 	struct {

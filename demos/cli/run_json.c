@@ -111,16 +111,19 @@ void run_json_statement(struct session *s, const struct stmt *st)
 void run_json_summary(struct session *s, int status)
 {
 	cJSON *o = cJSON_CreateObject();
-	cJSON *m = cJSON_AddObjectToObject(o, "summary");
+	cJSON *m = cJSON_AddObjectToObject(o, "summary"), *sys;
 
 	cJSON_AddStringToObject(m, "script", s->sc->path);
 	cJSON_AddStringToObject(m, "malloc", s->policy);
 	run_json_num(m, "statements", s->nr_run);
 	run_json_num(m, "statements_total", s->sc->nr_stmts);
 	run_json_num(m, "page_faults", s->total_faults);
-	run_json_num(m, "brk_calls", s->lc->st.brk_calls);
-	run_json_num(m, "mmap_calls", s->lc->st.mmap_calls);
-	run_json_num(m, "munmap_calls", s->lc->st.munmap_calls);
+	run_json_num(m, "brk_calls", session_syscalls(s, "brk"));
+	run_json_num(m, "mmap_calls", session_syscalls(s, "mmap"));
+	run_json_num(m, "munmap_calls", session_syscalls(s, "munmap"));
+	sys = cJSON_AddObjectToObject(m, "syscalls");
+	for (unsigned i = 0; i < s->nr_sys; i++)
+		run_json_num(sys, s->sys[i].name, s->sys[i].count);
 	run_json_num(m, "rss", (uint64_t)session_builtin(s, BI_RSS));
 	run_json_num(m, "memfree", s->k.buddy.free_pages);
 	run_json_num(m, "frames", s->k.buddy.managed);

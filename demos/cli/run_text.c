@@ -332,6 +332,22 @@ void run_print_header(const struct run_opts *o, struct session *s)
 	       run_col(o, C_RESET));
 }
 
+/* The summary's system calls: brk, mmap and munmap always (malloc's), then
+   every other one the run made, in the order of its first call. */
+static void print_syscalls(const struct session *s)
+{
+	static const char *const first[] = {"brk", "mmap", "munmap"};
+
+	printf("  system calls   ");
+	for (unsigned i = 0; i < 3; i++)
+		printf("%s%s %" PRIu64, i ? ", " : "", first[i], session_syscalls(s, first[i]));
+	for (unsigned i = 0; i < s->nr_sys; i++)
+		if (strcmp(s->sys[i].name, "brk") && strcmp(s->sys[i].name, "mmap") &&
+		    strcmp(s->sys[i].name, "munmap"))
+			printf(", %s %" PRIu64, s->sys[i].name, s->sys[i].count);
+	putchar('\n');
+}
+
 void run_print_summary(const struct run_opts *o, struct session *s, uint64_t nr_expect)
 {
 	uint64_t rss = (uint64_t)session_builtin(s, BI_RSS);
@@ -349,8 +365,7 @@ void run_print_summary(const struct run_opts *o, struct session *s, uint64_t nr_
 		       run_col(o, s->nr_expect_failed ? C_BAD : C_RESET), s->nr_expect_failed,
 		       run_col(o, C_RESET));
 	printf("\n  page faults    %" PRIu64 "\n", s->total_faults);
-	printf("  system calls   brk %" PRIu64 ", mmap %" PRIu64 ", munmap %" PRIu64 "\n",
-	       s->lc->st.brk_calls, s->lc->st.mmap_calls, s->lc->st.munmap_calls);
+	print_syscalls(s);
 	printf("  memory         RSS %" PRIu64 " page%s (%" PRIu64 " KiB), %" PRIu64 " of %" PRIu64
 	       " frames free\n",
 	       rss, rss == 1 ? "" : "s", rss * 4, s->k.buddy.free_pages, s->k.buddy.managed);

@@ -44,6 +44,29 @@ void session_default_opts(struct session_opts *o)
 
 /* ---- the event sink -------------------------------------------------- */
 
+#define SYS_PREFIX "__x64_sys_"
+
+/* A system call by its __x64_sys_NAME function: one more of NAME (the
+   table's last entry is "other" once every other one is taken). */
+static void count_syscall(struct session *s, const char *fn)
+{
+	const char *name = fn + sizeof(SYS_PREFIX) - 1;
+	unsigned i;
+
+	for (i = 0; i < s->nr_sys; i++)
+		if (strcmp(s->sys[i].name, name) == 0)
+			break;
+	if (i >= SESSION_MAX_SYSCALLS - 1) {
+		i = SESSION_MAX_SYSCALLS - 1;
+		name = "other";
+	}
+	if (i == s->nr_sys) {
+		s->sys[i] = (struct session_syscall){name, 0};
+		s->nr_sys++;
+	}
+	s->sys[i].count++;
+}
+
 /* Count for the statement, then hand the event to every observer. */
 static void session_sink(void *ctx, const struct event *ev)
 {
@@ -53,6 +76,13 @@ static void session_sink(void *ctx, const struct event *ev)
 	switch (ev->kind) {
 	case EV_SYSCALL:
 		s->res.syscalls++;
+		s->sys_pending = true;
+		break;
+	case EV_CALL: /* entry_SYSCALL_64, do_syscall_64, then __x64_sys_NAME */
+		if (s->sys_pending && ev->fn && strncmp(ev->fn, SYS_PREFIX, sizeof(SYS_PREFIX) - 1) == 0) {
+			s->sys_pending = false;
+			count_syscall(s, ev->fn);
+		}
 		break;
 	case EV_FRAME_ALLOC:
 		s->res.frames_alloc += 1ULL << event_field(ev, "order", 0);
@@ -65,6 +95,14 @@ static void session_sink(void *ctx, const struct event *ev)
 	}
 	for (unsigned i = 0; i < s->nr_sinks; i++)
 		s->sinks[i].fn(s->sinks[i].ctx, ev);
+}
+
+uint64_t session_syscalls(const struct session *s, const char *name)
+{
+	for (unsigned i = 0; i < s->nr_sys; i++)
+		if (strcmp(s->sys[i].name, name) == 0)
+			return s->sys[i].count;
+	return 0;
 }
 
 int session_add_sink(struct session *s, probe_sink_t fn, void *ctx)
@@ -202,6 +240,7 @@ struct session *session_create(const struct script *sc, const struct session_opt
 		kernel_shutdown(&s->k);
 		goto fail;
 	}
+	s->nr_sys = 0; /* the start-up's calls are not the script's */
 	s->base = (struct session_base){
 	    .seq = probe_seq(&s->k.probe),
 	    .faults = s->k.probe.c.page_faults,

@@ -137,6 +137,17 @@ struct session_base {
 
 #define SESSION_MAX_SINKS 4
 
+/* The system calls of the run, every process's, by name ("brk", ... the
+   kernel's __x64_sys_NAME), in the order of their first call; counted from
+   the first statement on, as the other totals. More names than the model
+   has: one past the last would count as "other". */
+#define SESSION_MAX_SYSCALLS 32
+
+struct session_syscall {
+	const char *name; /* static: the kernel's name after __x64_sys_ */
+	uint64_t count;
+};
+
 struct session {
 	const struct script *sc; /* borrowed; outlives the session */
 	/* s->task is NULL while statements run in a task the kernel has freed
@@ -169,6 +180,9 @@ struct session {
 	bool death_expected;    /* dead, as an `expect signal` said (session_finish) */
 	/* Totals over the statements run. */
 	uint64_t nr_run, nr_expect_failed, total_faults;
+	struct session_syscall sys[SESSION_MAX_SYSCALLS];
+	unsigned nr_sys;
+	bool sys_pending; /* a system call entered; its __x64_sys_ call is next */
 	struct session_base base;
 	struct session_sink sinks[SESSION_MAX_SINKS];
 	unsigned nr_sinks;
@@ -184,6 +198,10 @@ struct session {
  */
 struct session *session_create(const struct script *sc, const struct session_opts *o, FILE *err);
 void session_destroy(struct session *s);
+
+/* How many calls of the system call NAME ("brk") the run made (every
+   process's, from the first statement on): 0 for one never made. */
+uint64_t session_syscalls(const struct session *s, const char *name);
 
 /* Observe every event from now on (in addition to the session's own count).
    At most SESSION_MAX_SINKS; 0 or -1. */
