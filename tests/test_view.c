@@ -1375,3 +1375,94 @@ Test(view, an_arena_that_outgrows_its_heap_shows_each_heap, .timeout = 60)
 	stepper_destroy(st);
 	script_free(sc);
 }
+
+/*
+ * A TLB larger than any fixed table: the model holds every entry of the
+ * machine's TLB, whatever --tlb gave (up to 65536 entries, 1024 ways), the
+ * geometry as it is, and the panel's window of the valid entries shows the
+ * one the statement filled and names its sets. At the TLB fill of the
+ * 290th touched page (each pass touches a new page; nothing flushes).
+ */
+static void big_tlb_case(unsigned entries, unsigned ways)
+{
+	static const char text[] = "p = malloc 4M\n"
+	                           "for i = 0 to 299\n"
+	                           "  touch p i * 4096 1\n"
+	                           "end\n";
+	struct session_opts o;
+	struct script *sc;
+	struct stepper *st;
+	struct view_model m;
+	int passes = 0;
+
+	cr_assert_eq(script_parse("bigtlb.ams", text, &sc, stderr), 0);
+	session_default_opts(&o);
+	o.kopts.tlb_entries = entries;
+	o.kopts.tlb_ways = ways;
+	st = stepper_create(sc, &o, 4096, stderr);
+	cr_assert_not_null(st);
+	while (passes < 290 && stepper_do(st, STEP_STMT, 0))
+		passes += st->cur.kind == EV_STMT && st->cur.fn && strcmp(st->cur.fn, "touch") == 0;
+	cr_assert_eq(passes, 290);
+	while (stepper_do(st, STEP_EVENT, 0) && st->cur.kind != EV_TLB_FILL)
+		;
+	cr_assert_eq(st->cur.kind, EV_TLB_FILL);
+
+	const struct tlb *t = &st->s->k.cpu.tlb;
+	unsigned valid = 0;
+
+	view_model_init(&m);
+	view_model_update(&m, st);
+	cr_assert_eq(m.tlb_sets, entries / ways);
+	cr_assert_eq(m.tlb_ways, ways);
+	cr_assert_eq(memcmp(m.tlb, t->e, (size_t)entries * sizeof(*t->e)), 0,
+	             "the model's entries are the TLB's");
+	for (unsigned i = 0; i < entries; i++)
+		valid += t->e[i].vpn != TLB_VPN_NONE;
+	cr_assert_eq(m.tlb_valid, valid);
+	if (entries > 300)
+		cr_assert_gt(valid, 290, "%u valid", valid);
+	else
+		cr_assert_eq(valid, entries, "a full TLB");
+	cr_assert_geq(m.tlb_filled, 0, "the filled entry is found");
+	cr_assert_eq(tlb_key_vpn(m.tlb[m.tlb_filled].vpn), m.fill_vpn);
+
+	/* every room: the window lies in the list, holds the filled entry,
+	   and its sets are those of its first and last entries */
+	for (unsigned room = 0; room <= valid + 1; room += room < 40 ? 1 : 37) {
+		struct vm_tlb_window w;
+		unsigned rank = 0, filled_rank = 0, lo = UINT32_MAX, hi = 0;
+
+		view_model_tlb_window(&m, room, &w);
+		cr_assert_eq(w.n, room < valid ? room : valid);
+		cr_assert_leq(w.first + w.n, valid);
+		for (unsigned i = 0; i < entries; i++) {
+			if (m.tlb[i].vpn == TLB_VPN_NONE)
+				continue;
+			if ((long)i == m.tlb_filled)
+				filled_rank = rank;
+			if (rank >= w.first && rank < w.first + w.n) {
+				lo = lo == UINT32_MAX ? i / ways : lo;
+				hi = i / ways;
+			}
+			rank++;
+		}
+		if (!room)
+			continue;
+		cr_assert(filled_rank >= w.first && filled_rank < w.first + w.n,
+		          "room %u: the filled entry (%u) outside %u+%u", room, filled_rank,
+		          w.first, w.n);
+		cr_assert_eq(w.set_lo, lo);
+		cr_assert_eq(w.set_hi, hi);
+	}
+	view_model_free(&m);
+	stepper_destroy(st);
+	script_free(sc);
+}
+
+Test(view, the_model_holds_every_entry_of_a_tlb_of_any_geometry, .timeout = 120)
+{
+	big_tlb_case(1024, 1024); /* one set */
+	big_tlb_case(65536, 4);   /* the largest: 16384 sets */
+	big_tlb_case(64, 4);      /* the default, full: 64 of 290 stay */
+}

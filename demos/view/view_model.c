@@ -33,6 +33,9 @@ void view_model_free(struct view_model *m)
 	free(m->fcode);
 	m->fcode = NULL;
 	m->fcode_cap = 0;
+	free(m->tlb);
+	m->tlb = NULL;
+	m->tlb_cap = 0;
 }
 
 /* ---- heap chunks ----------------------------------------------------- */
@@ -551,6 +554,38 @@ static int active_level(const struct view_model *m)
 	return -1;
 }
 
+/* Every TLB entry (the buffer grows to the TLB's size), the valid ones
+   counted and the one the statement filled found. */
+static void read_tlb(struct view_model *m, const struct tlb *t)
+{
+	size_t n = (size_t)t->nsets * t->ways;
+
+	if (n > m->tlb_cap) {
+		struct tlb_entry *e = realloc(m->tlb, n * sizeof(*e));
+
+		if (!e)
+			panic("out of host memory");
+		m->tlb = e;
+		m->tlb_cap = n;
+	}
+	m->tlb_sets = t->nsets;
+	m->tlb_ways = t->ways;
+	m->tlb_tag = t->tag;
+	memcpy(m->tlb, t->e, n * sizeof(*m->tlb));
+	m->tlb_valid = 0;
+	m->tlb_filled = -1;
+	for (size_t i = 0; i < n; i++) {
+		const struct tlb_entry *e = &m->tlb[i];
+
+		if (e->vpn == TLB_VPN_NONE)
+			continue;
+		m->tlb_valid++;
+		if (m->tlb_filled < 0 && tlb_key_vpn(e->vpn) == m->fill_vpn &&
+		    (e->vpn & ~TLB_VPN_MASK) == m->tlb_tag)
+			m->tlb_filled = (long)i;
+	}
+}
+
 void view_model_update(struct view_model *m, struct stepper *st)
 {
 	struct session *s = st->s;
@@ -636,12 +671,7 @@ void view_model_update(struct view_model *m, struct stepper *st)
 	read_frames(m, k);
 	read_pressure(m, st);
 	scan_statement(m, st);
-	m->tlb_sets = k->cpu.tlb.nsets;
-	m->tlb_ways = k->cpu.tlb.ways;
-	m->tlb_tag = k->cpu.tlb.tag;
-	if ((uint64_t)m->tlb_sets * m->tlb_ways > sizeof(m->tlb) / sizeof(m->tlb[0]))
-		m->tlb_sets = (unsigned)(sizeof(m->tlb) / sizeof(m->tlb[0]) / m->tlb_ways);
-	memcpy(m->tlb, k->cpu.tlb.e, (size_t)m->tlb_sets * m->tlb_ways * sizeof(m->tlb[0]));
+	read_tlb(m, &k->cpu.tlb);
 	/* counted from the first statement on (session_base) */
 	m->faults = k->probe.c.page_faults - st->s->base.faults;
 	m->loads = cpu_loads(&k->cpu) - st->s->base.loads;
@@ -651,6 +681,40 @@ void view_model_update(struct view_model *m, struct stepper *st)
 	m->tlb_misses = k->cpu.tlb.misses - st->s->base.tlb_misses;
 	m->brk_calls = s->lc->st.brk_calls;
 	m->mmap_calls = s->lc->st.mmap_calls;
+}
+
+void view_model_tlb_window(const struct view_model *m, unsigned room, struct vm_tlb_window *w)
+{
+	unsigned rank = 0, filled = m->tlb_valid, last = 0;
+
+	*w = (struct vm_tlb_window){0};
+	if (!room)
+		return;
+	if (m->tlb_filled >= 0)
+		for (long i = 0; i < m->tlb_filled; i++)
+			rank += m->tlb[i].vpn != TLB_VPN_NONE;
+	if (m->tlb_filled >= 0)
+		filled = rank;
+	w->n = m->tlb_valid < room ? m->tlb_valid : room;
+	if (m->tlb_valid > room && filled < m->tlb_valid) {
+		/* the filled one near the middle, the window inside the list */
+		w->first = filled > room / 2 ? filled - room / 2 : 0;
+		if (w->first > m->tlb_valid - room)
+			w->first = m->tlb_valid - room;
+	}
+	if (!w->n)
+		return;
+	rank = 0;
+	for (size_t i = 0; i < (size_t)m->tlb_sets * m->tlb_ways; i++) {
+		if (m->tlb[i].vpn == TLB_VPN_NONE)
+			continue;
+		if (rank == w->first)
+			w->set_lo = (unsigned)(i / m->tlb_ways);
+		if (rank >= w->first && rank < w->first + w->n)
+			last = (unsigned)(i / m->tlb_ways);
+		rank++;
+	}
+	w->set_hi = last;
 }
 
 uint64_t view_model_resident(struct stepper *st, int pid, vaddr_t start, vaddr_t end, uint64_t max)

@@ -167,9 +167,13 @@ struct view_model {
 	uint64_t nr_free[16];
 	unsigned nr_orders;
 	uint64_t free_pages, managed;
-	/* TLB. */
-	struct tlb_entry tlb[256];
+	/* TLB: every entry, as many as the machine has (--tlb accepts up to
+	   65536), set s at tlb[s * tlb_ways]. */
+	struct tlb_entry *tlb;
+	size_t tlb_cap;
 	unsigned tlb_sets, tlb_ways;
+	unsigned tlb_valid;  /* valid entries (of any address space) */
+	long tlb_filled;     /* index of the entry filled_vpn names, or -1 */
 	uint64_t tlb_tag; /* the current PCID's tag (0 without PCID) */
 	uint64_t fill_vpn; /* vpn filled by the statement last, or TLB_VPN_NONE */
 	/* Counters. */
@@ -207,6 +211,19 @@ uint64_t view_model_resident(struct stepper *st, int pid, vaddr_t start, vaddr_t
 /* The first user address that maps pfn in process pid's address space (0:
    the one the views show), scanning the VMAs, bounded; 0 when none. */
 vaddr_t view_model_rmap(struct stepper *st, int pid, pfn_t pfn);
+/*
+ * The TLB panel's list: the valid entries in set order, of which room rows
+ * fit. When they all fit, first is 0 and n every valid one; otherwise the
+ * window of room entries that shows the one the statement filled (near its
+ * middle), else the first room. set_lo and set_hi are the sets of the first
+ * and last entry listed, so the panel can say which part of the TLB it
+ * shows.
+ */
+struct vm_tlb_window {
+	unsigned first, n;       /* ranks among the valid entries listed */
+	unsigned set_lo, set_hi; /* their sets (0, 0 when none) */
+};
+void view_model_tlb_window(const struct view_model *m, unsigned room, struct vm_tlb_window *w);
 /* The arena the selector picks after index i (wrapping). */
 unsigned view_model_next_arena(const struct view_model *m, unsigned i);
 /*
