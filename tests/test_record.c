@@ -13,12 +13,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include "demos/cli/replay.h"
 #include "demos/cli/trace.h"
+#include "demos/record/record_log.h"
 #include "libc/libc.h"
 #include "tests/support_bin.h"
 #include "tests/support_oracle.h"
@@ -97,6 +99,20 @@ static void replay_every_policy(const struct trace *t, bool big_alignments)
 			    "at %llu (mallinfo2 arena + hblkhd)",
 			    t->path, (unsigned long long)r.peak_footprint,
 			    (unsigned long long)t->heap_hint);
+	}
+}
+
+/* Replay t through every policy, checked: all valid (the peak footprint is
+   not compared: a trace of threads, whose arenas the simulation does not
+   model, or one cut short). */
+static void replay_valid_every_policy(const struct trace *t)
+{
+	for (const struct malloc_ops *const *p = malloc_policies; *p; p++) {
+		struct replay_opts o = {.policy = (*p)->name, .check = true};
+		struct replay_result r;
+
+		cr_assert_eq(replay_run(t, &o, &r), 0);
+		cr_assert(r.valid, "%s under %s: %s", t->path, (*p)->name, r.error);
 	}
 }
 
@@ -220,13 +236,7 @@ Test(record, python3_threads_are_recorded_in_one_consistent_order, .timeout = 12
 	cr_assert(strstr(p.err, " calls from 5 threads: "), "the main thread and 4: %s", p.err);
 	t = load(out);
 	cr_assert_gt(t->nr_ops, 20000);
-	for (const struct malloc_ops *const *pp = malloc_policies; *pp; pp++) {
-		struct replay_opts o = {.policy = (*pp)->name, .check = true};
-		struct replay_result r;
-
-		cr_assert_eq(replay_run(t, &o, &r), 0);
-		cr_assert(r.valid, "%s: %s", (*pp)->name, r.error);
-	}
+	replay_valid_every_policy(t);
 	trace_free(t);
 	unlink(out);
 	free(out);
@@ -236,7 +246,9 @@ Test(record, python3_threads_are_recorded_in_one_consistent_order, .timeout = 12
 /* No allocation inside a hook: what librecord.so calls of the C library is
    this list, none of which allocates (a hook that allocated would go
    through the library's own malloc, recursively; snprintf, dlsym, fopen,
-   strdup all may). The real calls are glibc's __libc_* entry points. */
+   strdup all may). The real calls are glibc's __libc_* entry points; two of
+   glibc's variables are read: __curbrk (the break, as sbrk keeps it) and
+   __libc_single_threaded. */
 Test(record, the_library_calls_nothing_that_allocates)
 {
 	static const char *const allowed[] = {
@@ -244,10 +256,12 @@ Test(record, the_library_calls_nothing_that_allocates)
 	    "__libc_malloc", "__libc_memalign", "__libc_pvalloc", "__libc_realloc",
 	    "__libc_valloc", "__register_atfork", "close", "ftruncate", "getenv", "getpid",
 	    "mallinfo2", "memcpy", "mmap", "munmap", "open", "pthread_mutex_init",
-	    "pthread_mutex_lock", "pthread_mutex_unlock", "sbrk", "strlen", "syscall", "sysconf",
+	    "pthread_mutex_lock", "pthread_mutex_unlock", "pwrite", "sbrk", "strlen", "syscall",
+	    "sysconf", "__curbrk", "__libc_single_threaded",
 	    /* weak, from the start files: no calls */
 	    "_ITM_deregisterTMCloneTable", "_ITM_registerTMCloneTable", "__gmon_start__",
 	};
+
 	const char *bin = bin_path();
 	char cmd[8400], line[256];
 	unsigned n = 0;
@@ -301,13 +315,7 @@ Test(record, eight_threads_give_a_consistent_order, .timeout = 120)
 	   allocation, no free of a free id. (The peak footprint is not
 	   compared: glibc gave threads arenas of their own, which the
 	   simulation does not model.) */
-	for (const struct malloc_ops *const *pp = malloc_policies; *pp; pp++) {
-		struct replay_opts o = {.policy = (*pp)->name, .check = true};
-		struct replay_result r;
-
-		cr_assert_eq(replay_run(t, &o, &r), 0);
-		cr_assert(r.valid, "%s: %s", (*pp)->name, r.error);
-	}
+	replay_valid_every_policy(t);
 	trace_free(t);
 	unlink(out);
 	free(out);
@@ -446,13 +454,7 @@ Test(record, forks_while_threads_allocate_neither_hang_nor_mix_the_logs, .timeou
 	}
 	cr_assert_eq(children, 100);
 	t = load(out);
-	for (const struct malloc_ops *const *pp = malloc_policies; *pp; pp++) {
-		struct replay_opts o = {.policy = (*pp)->name, .check = true};
-		struct replay_result r;
-
-		cr_assert_eq(replay_run(t, &o, &r), 0);
-		cr_assert(r.valid, "%s: %s", (*pp)->name, r.error);
-	}
+	replay_valid_every_policy(t);
 	trace_free(t);
 	unlink(out);
 	free(out);
@@ -474,6 +476,111 @@ Test(record, a_crash_keeps_the_calls_before_it_and_its_signal, .timeout = 60)
 	t = load(out);
 	cr_assert_geq(count_ops(t, TOP_ALLOC), 300);
 	replay_every_policy(t, false);
+	trace_free(t);
+	unlink(out);
+	free(out);
+	bin_out_free(&p);
+}
+
+/* The allocations of size bytes in t. */
+static size_t count_allocs_of(const struct trace *t, uint64_t size)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < t->nr_ops; i++)
+		n += t->ops[i].kind == TOP_ALLOC && t->ops[i].size == size;
+	return n;
+}
+
+/* The log's ring (record_log.h) is flushed to the file only when full, and
+   nothing runs at the end of a program killed by a signal or ended by
+   _exit: the calls since the last flush are in the ring's mapped pages
+   alone. 3 rings and 2000 calls more, so that a log which lost the ring (or
+   the flushed records) misses hundreds of them. */
+#define PAST_THE_RING (3 * AMREC_RING + 2000)
+
+Test(record, a_program_that_dies_or_exits_abruptly_keeps_every_call, .timeout = 120)
+{
+	static const struct {
+		const char *mode;
+		int status;
+		const char *says;
+	} ends[] = {
+	    {"crash", 128 + SIGSEGV, "was killed by SIGSEGV"},
+	    {"kill", 128 + SIGKILL, "was killed by SIGKILL"},
+	    {"exit", 0, NULL},
+	};
+	char n[16];
+
+	snprintf(n, sizeof(n), "%u", PAST_THE_RING);
+	for (size_t i = 0; i < sizeof(ends) / sizeof(ends[0]); i++) {
+		char *out = trace_path();
+		struct bin_out p;
+		struct trace *t;
+
+		p = record(out, NULL, (const char *[]){workload(), ends[i].mode, n, NULL});
+		cr_assert_eq(p.status, ends[i].status, "%s: %s", ends[i].mode, p.err);
+		if (ends[i].says)
+			cr_assert(strstr(p.err, ends[i].says), "%s", p.err);
+		t = load(out);
+		cr_assert_geq(count_allocs_of(t, 64), PAST_THE_RING, "%s: %zu of the %u mallocs",
+		              ends[i].mode, count_allocs_of(t, 64), PAST_THE_RING);
+		replay_every_policy(t, false);
+		trace_free(t);
+		unlink(out);
+		free(out);
+		bin_out_free(&p);
+	}
+}
+
+/* A forked child's ring is its own (the parent's mapping is dropped at the
+   fork): a child that fills it several times and ends by _exit. */
+Test(record, a_forked_child_that_exits_abruptly_keeps_every_call, .timeout = 60)
+{
+	char *out = trace_path(), n[16], child[4200];
+	struct bin_out p;
+	struct trace *c;
+	const char *at;
+
+	snprintf(n, sizeof(n), "%u", PAST_THE_RING);
+	p = record(out, (const char *[]){"--children", NULL},
+	           (const char *[]){workload(), "forkexit", n, NULL});
+	cr_assert_eq(p.status, 0, "%s", p.err);
+	at = strstr(p.err, "aftermalloc record: pid ");
+	cr_assert_not_null(at, "%s", p.err);
+	snprintf(child, sizeof(child), "%.*s.%d.rep", (int)(strlen(out) - 4), out, atoi(at + 24));
+	c = load(child);
+	cr_assert_geq(count_allocs_of(c, 64), PAST_THE_RING, "%zu of the child's %u mallocs",
+	              count_allocs_of(c, 64), PAST_THE_RING);
+	trace_free(c);
+	unlink(child);
+	unlink(out);
+	free(out);
+	bin_out_free(&p);
+}
+
+/* A log that cannot grow (here the file size limit, SIGXFSZ ignored so that
+   the write fails instead of killing the program) keeps the calls until
+   then, says how many were lost, and the program goes on. */
+Test(record, a_log_that_cannot_grow_keeps_what_it_has_and_counts_the_rest, .timeout = 60)
+{
+	struct rlimit lim = {.rlim_cur = AMREC_SPILL + AMREC_RING * 16, .rlim_max = RLIM_INFINITY};
+	char *out = trace_path(), n[16];
+	struct bin_out p;
+	struct trace *t;
+
+	signal(SIGXFSZ, SIG_IGN);
+	cr_assert_eq(setrlimit(RLIMIT_FSIZE, &lim), 0);
+	snprintf(n, sizeof(n), "%u", PAST_THE_RING);
+	p = record(out, NULL, (const char *[]){workload(), "exit", n, NULL});
+	cr_assert_eq(p.status, 0, "%s", p.err);
+	cr_assert(strstr(p.err, " calls lost: the log could not grow"), "%s", p.err);
+	t = load(out);
+	/* The ring's calls: the first AMREC_RING (the flush of the half ring
+	   the limit allows is not counted: `flushed` counts whole rings). */
+	cr_assert_leq(t->nr_ops, AMREC_RING);
+	cr_assert_gt(count_allocs_of(t, 64), AMREC_RING / 2);
+	replay_valid_every_policy(t);
 	trace_free(t);
 	unlink(out);
 	free(out);
@@ -565,7 +672,8 @@ Test(record, ctrl_c_ends_the_program_and_keeps_its_trace, .timeout = 60)
 {
 	char *out = trace_path(), *outp = bin_temp_file("", 0, ".txt");
 	char *errp = bin_temp_file("", 0, ".txt");
-	const char *argv[] = {bin_path(), "record", "-o", out, "--", workload(), "hang", "50", NULL};
+	const char *argv[] = {bin_path(), "record", "-o", out, "--",
+	                      workload(), "hang",   "50", NULL};
 	struct trace *t;
 	size_t len = 0;
 	char *text = NULL;
@@ -639,7 +747,8 @@ Test(record, bad_usage_exits_2_and_says_why)
 
 	p = bin_run((const char *[]){"record", "--timeout", "0", "--", "true", NULL}, NULL);
 	cr_assert_eq(p.status, 2);
-	cr_assert(strstr(p.err, "--timeout: bad number of seconds '0' (1 to 31536000, a year)"), "%s", p.err);
+	cr_assert(strstr(p.err, "--timeout: bad number of seconds '0' (1 to 31536000, a year)"),
+	          "%s", p.err);
 	bin_out_free(&p);
 
 	setenv("AM_RECORD_LIB", "/nonexistent/librecord.so", 1);

@@ -447,51 +447,70 @@ bool trace_extended(const struct trace *t)
 	return false;
 }
 
-/* Decimal digits of v before end; returns where they start. */
-static char *put_u64(char *end, uint64_t v)
+/* v's decimal digits at p; returns where they end. Their number counted
+   first, then written from the last, two digits a division. */
+static char *put_u64(char *p, uint64_t v)
 {
-	do {
-		*--end = (char)('0' + v % 10);
-		v /= 10;
-	} while (v);
-	return end;
+	static const char pairs[] = "00010203040506070809101112131415161718192021222324"
+	                            "25262728293031323334353637383940414243444546474849"
+	                            "50515253545556575859606162636465666768697071727374"
+	                            "75767778798081828384858687888990919293949596979899";
+	uint64_t bound = 10;
+	unsigned n = 1;
+	char *q;
+
+	while (n < 20 && v >= bound) {
+		n++;
+		bound *= 10;
+	}
+	q = p + n;
+	while (v >= 100) {
+		unsigned r = (unsigned)(v % 100);
+
+		v /= 100;
+		q -= 2;
+		q[0] = pairs[2 * r];
+		q[1] = pairs[2 * r + 1];
+	}
+	if (v >= 10) {
+		q[-2] = pairs[2 * v];
+		q[-1] = pairs[2 * v + 1];
+	} else {
+		q[-1] = (char)('0' + v);
+	}
+	return p + n;
 }
 
-/* By hand, not fprintf: a million-op trace is written in a tenth of the time. */
+/* By hand, not fprintf: a million-op trace is written in a tenth of the
+   time (and each field straight into buf: record writes one line a call of
+   the program it records). */
 size_t trace_op_line(char *buf, const struct trace_op *op, bool plain)
 {
-	char num[3][24], *f[3];
-	size_t n = 0, k = 0;
-	char kind = op->kind;
+	bool ext = op->kind == TOP_CALLOC || op->kind == TOP_MEMALIGN;
+	char *p = buf;
 
+	*p++ = ext && plain ? TOP_ALLOC : op->kind;
+	*p++ = ' ';
 	if (op->id < 0) {
-		f[k++] = strcpy(num[0], "-1");
+		*p++ = '-';
+		*p++ = '1';
 	} else {
-		num[0][23] = 0;
-		f[k++] = put_u64(&num[0][23], (uint64_t)op->id);
+		p = put_u64(p, (uint64_t)op->id);
 	}
-	if ((kind == TOP_CALLOC || kind == TOP_MEMALIGN) && plain) {
-		num[1][23] = 0;
-		f[k++] = put_u64(&num[1][23], trace_op_bytes(op));
-		kind = TOP_ALLOC;
-	} else if (kind == TOP_CALLOC || kind == TOP_MEMALIGN) {
-		num[1][23] = num[2][23] = 0;
-		f[k++] = put_u64(&num[1][23], op->arg);
-		f[k++] = put_u64(&num[2][23], op->size);
-	} else if (kind != TOP_FREE) {
-		num[1][23] = 0;
-		f[k++] = put_u64(&num[1][23], op->size);
+	if (ext && plain) {
+		*p++ = ' ';
+		p = put_u64(p, trace_op_bytes(op));
+	} else if (ext) {
+		*p++ = ' ';
+		p = put_u64(p, op->arg);
+		*p++ = ' ';
+		p = put_u64(p, op->size);
+	} else if (op->kind != TOP_FREE) {
+		*p++ = ' ';
+		p = put_u64(p, op->size);
 	}
-	buf[n++] = kind;
-	for (size_t i = 0; i < k; i++) {
-		size_t l = strlen(f[i]);
-
-		buf[n++] = ' ';
-		memcpy(buf + n, f[i], l);
-		n += l;
-	}
-	buf[n++] = '\n';
-	return n;
+	*p++ = '\n';
+	return (size_t)(p - buf);
 }
 
 int trace_write(FILE *out, const struct trace *t, bool plain)

@@ -11,24 +11,34 @@
  * - thread safe: one mutex around the real call and its record, so the
  *   records' order is the order in which blocks changed hands (a free before
  *   the malloc that gets the same address back, in any thread); a thread
- *   that re-enters (a signal handler that allocates) goes straight to glibc;
+ *   that re-enters (a signal handler that allocates) goes straight to glibc.
+ *   The mutex is taken only once the process has threads: until its first
+ *   pthread_create (glibc's __libc_single_threaded, which never turns true
+ *   again) no other thread can be inside a hook, and the lock was the
+ *   largest part of a call's cost;
  * - fork safe: pthread_atfork takes the lock across fork; the child drops
  *   the parent's mapping and starts a log of its own (DIR/PID.raw);
- * - crash safe: the log is MAP_SHARED, each record is in the file once
- *   stored; nothing needs flushing at exit;
+ * - crash safe: the header and the ring the records go into are mapped
+ *   MAP_SHARED, each record is in the file once stored; nothing needs
+ *   flushing at exit (record_log.h);
  * - errno: the program sees the real call's errno, never the log's.
  *
  * It also measures what the recorded trace is checked against: glibc's own
  * count of the heap, mallinfo2() arena + hblkhd, whose peak it keeps in the
  * log's header. The footprint only changes when a call moves the break or
  * maps or unmaps a chunk, so mallinfo2 (a walk of the bins, too slow for
- * every call) runs only then: after a call if sbrk(0) moved, or if the call
- * returned a chunk with IS_MMAPPED set (read in its header, glibc 2.36's
- * chunk layout) or freed or reallocated one that had it (remembered in a
- * table of live mmapped chunks, since the header of a pointer being freed
- * may not be readable). Exact for the main arena; glibc's other arenas
- * (threads) grow without moving the break: for them it samples every 4096
- * calls as well.
+ * every call) runs only then: after a call if the break moved, or if the
+ * call returned a chunk with IS_MMAPPED set or freed or reallocated one that
+ * had it (read in the chunk's header, glibc 2.36's chunk layout, before the
+ * real call: glibc's free and realloc read that same word first, so the
+ * library reads nothing they would not). Exact for the main arena; glibc's
+ * other arenas (threads) grow without moving the break: for them it samples
+ * every 4096 calls as well.
+ *
+ * A call's own cost is kept small (docs/performance.md, record): no lock
+ * while single-threaded, the record stored into the ring's pages that are
+ * already there, the break read from glibc's variable; a flush, the first
+ * call of a thread and a sample are out of line.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -40,6 +50,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/single_threaded.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -55,11 +66,11 @@ extern void __libc_free(void *);
 extern void *__libc_memalign(size_t, size_t);
 extern void *__libc_valloc(size_t);
 extern void *__libc_pvalloc(size_t);
+/* The break as glibc's sbrk keeps it (misc/sbrk.c: sbrk(0) returns it once
+   set): read directly, not through a call per hook. */
+extern void *__curbrk;
 
 #define IS_MMAPPED 0x2 /* chunk size bit (malloc/malloc.c) */
-#define MMAP_SLOTS (1u << 16)
-#define SLOT_EMPTY ((uintptr_t)0)
-#define SLOT_GONE  ((uintptr_t)1)
 
 enum { OFF = -1, UNSET = 0, ON = 1 };
 
@@ -68,19 +79,18 @@ static pthread_mutex_t rec_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct {
 	int state; /* UNSET until the first call, then ON or OFF */
 	int fd;
-	struct amrec_header *hdr;     /* the header page, mapped */
-	struct amrec_record *chunk;   /* the mapped chunk records go into */
-	uint64_t chunk_first;         /* index of chunk[0] */
-	uint64_t n;                   /* records written */
-	void *brk;                    /* sbrk(0) at the last sample */
-	uintptr_t *mmapped;           /* open addressing: live mmapped chunks' pointers */
-	unsigned nr_mmapped, nr_used; /* live entries; live + tombstones */
+	struct amrec_header *hdr;  /* the header page and the ring after it, mapped */
+	struct amrec_record *ring; /* AMREC_RING records: those from flushed on */
+	uint64_t n;                /* records written */
+	uint64_t flushed;          /* records written to the file after the ring */
+	bool full;                 /* the file could not take the ring: no more records */
+	void *brk;                 /* the break at the last sample */
 } R = {.fd = -1};
 
+/* 0 outside the hooks; inside, IN_HOOK, or LOCKED when it took rec_lock. */
+enum { IN_HOOK = 1, LOCKED = 2 };
 static __thread int in_hook __attribute__((tls_model("initial-exec")));
 static __thread uint32_t my_tid __attribute__((tls_model("initial-exec")));
-
-static const unsigned chunk_records = AMREC_CHUNK / sizeof(struct amrec_record);
 
 /* ---- the log ------------------------------------------------------------------ */
 
@@ -104,21 +114,30 @@ static bool log_path(char *dst, size_t n, const char *dir, long pid)
 	return true;
 }
 
-/* Map the chunk starting at record index first (the file grown to hold it). */
-static bool map_chunk(uint64_t first)
+/* The ring is full: its records go to the file after those flushed before,
+   then `flushed` says so, and only then may the ring be written over (a
+   crash in between leaves them in the ring, record_log.h). False when the
+   file cannot take them (disk full): the ring keeps its records, and this
+   call and every later one are lost (counted in `truncated`). */
+static bool ring_flush(void)
 {
-	off_t off = (off_t)(AMREC_HEADER + first * sizeof(struct amrec_record));
-	void *m;
+	const char *p = (const char *)R.ring;
+	size_t left = AMREC_RING * sizeof(struct amrec_record);
+	off_t off = (off_t)(AMREC_SPILL + R.flushed * sizeof(struct amrec_record));
 
-	if (ftruncate(R.fd, off + (off_t)AMREC_CHUNK) < 0)
-		return false;
-	m = mmap(NULL, AMREC_CHUNK, PROT_READ | PROT_WRITE, MAP_SHARED, R.fd, off);
-	if (m == MAP_FAILED)
-		return false;
-	if (R.chunk)
-		munmap(R.chunk, AMREC_CHUNK);
-	R.chunk = m;
-	R.chunk_first = first;
+	while (left) {
+		ssize_t w = pwrite(R.fd, p, left, off);
+
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0)
+			return false;
+		p += w;
+		left -= (size_t)w;
+		off += w;
+	}
+	R.flushed += AMREC_RING;
+	__atomic_store_n(&R.hdr->flushed, R.flushed, __ATOMIC_RELEASE);
 	return true;
 }
 
@@ -136,29 +155,22 @@ static void log_open(void)
 	R.fd = open(path, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
 	if (R.fd < 0)
 		return;
-	m = mmap(NULL, AMREC_HEADER, PROT_READ | PROT_WRITE, MAP_SHARED, R.fd, 0);
-	/* A child of fork keeps the table it inherited: its live chunks are
-	   the parent's. */
-	if (!R.mmapped) {
-		void *t = mmap(NULL, MMAP_SLOTS * sizeof(uintptr_t), PROT_READ | PROT_WRITE,
-		               MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-
-		R.mmapped = t == MAP_FAILED ? NULL : t;
-		R.nr_mmapped = R.nr_used = 0;
-	}
-	if (m == MAP_FAILED || !R.mmapped || !map_chunk(0)) {
-		if (m != MAP_FAILED)
-			munmap(m, AMREC_HEADER);
+	m = ftruncate(R.fd, AMREC_SPILL) < 0
+	        ? MAP_FAILED
+	        : mmap(NULL, AMREC_SPILL, PROT_READ | PROT_WRITE, MAP_SHARED, R.fd, 0);
+	if (m == MAP_FAILED) {
 		close(R.fd);
 		R.fd = -1;
 		return;
 	}
 	R.hdr = m;
+	R.ring = (struct amrec_record *)((char *)m + AMREC_HEADER);
 	memcpy(R.hdr->magic, AMREC_MAGIC, sizeof(R.hdr->magic));
 	R.hdr->version = AMREC_VERSION;
 	R.hdr->record_size = sizeof(struct amrec_record);
 	R.hdr->pid = (int32_t)getpid();
-	R.n = 0;
+	R.n = R.flushed = 0;
+	R.full = false;
 	R.brk = sbrk(0);
 	/* The heap this process starts the log with: none for a program
 	   starting, the parent's for a child of fork (its own from now on). */
@@ -173,55 +185,20 @@ static void log_open(void)
 	R.state = ON;
 }
 
-/* ---- the table of live mmapped chunks ----------------------------------------- */
+/* ---- one call ------------------------------------------------------------------ */
 
-static unsigned slot_of(uintptr_t p)
-{
-	return (unsigned)((p >> 4) * 0x9E3779B97F4A7C15ull >> 48) & (MMAP_SLOTS - 1);
-}
-
-/* Remember p (when the table is too full, count it lost: then every free
-   samples). */
-static void mmapped_add(uintptr_t p)
-{
-	unsigned i = slot_of(p);
-
-	if (R.nr_used >= MMAP_SLOTS / 4 * 3) {
-		R.hdr->mmapped_lost++;
-		return;
-	}
-	while (R.mmapped[i] != SLOT_EMPTY && R.mmapped[i] != SLOT_GONE)
-		i = (i + 1) & (MMAP_SLOTS - 1);
-	if (R.mmapped[i] == SLOT_EMPTY)
-		R.nr_used++;
-	R.mmapped[i] = p;
-	R.nr_mmapped++;
-}
-
-/* Was p a live mmapped chunk? It is forgotten. */
-static bool mmapped_take(uintptr_t p)
-{
-	unsigned i = slot_of(p);
-
-	if (!p)
-		return false;
-	while (R.mmapped[i] != SLOT_EMPTY) {
-		if (R.mmapped[i] == p) {
-			R.mmapped[i] = SLOT_GONE;
-			R.nr_mmapped--;
-			return true;
-		}
-		i = (i + 1) & (MMAP_SLOTS - 1);
-	}
-	return R.hdr->mmapped_lost > 0; /* may be one the table had no room for */
-}
-
+/* mem's chunk was mmapped (mem not NULL, a block of glibc's). */
 static bool chunk_is_mmapped(const void *mem)
 {
 	return (((const size_t *)mem)[-1] & IS_MMAPPED) != 0;
 }
 
-/* ---- one call ------------------------------------------------------------------ */
+static void unlock(void)
+{
+	if (in_hook == LOCKED)
+		pthread_mutex_unlock(&rec_lock);
+	in_hook = 0;
+}
 
 /* Enter a hook: false when it must go straight to glibc (off, or re-entered). */
 static bool enter(void)
@@ -234,62 +211,87 @@ static bool enter(void)
 	}
 	if (R.state == OFF)
 		return false;
-	in_hook = 1;
-	pthread_mutex_lock(&rec_lock);
+	/* Single-threaded, only this thread can be here: a thread is created
+	   (and the flag cleared) outside any hook, never inside one. */
+	if (__libc_single_threaded) {
+		in_hook = IN_HOOK;
+	} else {
+		in_hook = LOCKED;
+		pthread_mutex_lock(&rec_lock);
+	}
 	if (R.state == UNSET)
 		log_open();
 	if (R.state != ON) {
-		pthread_mutex_unlock(&rec_lock);
-		in_hook = 0;
+		unlock();
 		return false;
 	}
 	return true;
 }
 
-/* Record the call, sample the footprint if it may have changed, leave.
-   mm_before: the call freed or reallocated a chunk that was mmapped. */
-static void leave(int op, const void *ptr, uint64_t a, uint64_t b, bool mm_before)
+/* Where the next record goes when leave's fast path cannot tell: the
+   thread's first call (its id), a full ring (flushed first), a log that can
+   take no more (NULL: the call is counted lost). */
+static __attribute__((noinline)) struct amrec_record *slot_slow(void)
 {
 	int saved = errno;
-	bool sample = mm_before;
 
-	if (R.n - R.chunk_first == chunk_records && !map_chunk(R.n)) {
+	if (!my_tid)
+		my_tid = (uint32_t)syscall(SYS_gettid);
+	if (!R.full && R.n - R.flushed == AMREC_RING && !ring_flush())
+		R.full = true;
+	errno = saved;
+	if (R.full) {
 		R.hdr->truncated++; /* the log cannot grow: this and later calls are lost */
-	} else {
-		struct amrec_record *r = &R.chunk[R.n - R.chunk_first];
+		return NULL;
+	}
+	return &R.ring[R.n - R.flushed];
+}
 
-		if (!my_tid)
-			my_tid = (uint32_t)syscall(SYS_gettid);
+/* The footprint may have changed: mallinfo2, the peak kept. brk: the break now. */
+static __attribute__((noinline)) void sample(void *brk)
+{
+	int saved = errno;
+	struct mallinfo2 mi = mallinfo2();
+	uint64_t fp = mi.arena + mi.hblkhd;
+
+	R.brk = brk;
+	R.hdr->samples++;
+	R.hdr->last_footprint = fp;
+	if (fp > R.hdr->peak_footprint) {
+		R.hdr->peak_footprint = fp;
+		R.hdr->peak_arena = mi.arena;
+		R.hdr->peak_hblkhd = mi.hblkhd;
+	}
+	errno = saved;
+}
+
+/* Record the call, sample the footprint if it may have changed, leave.
+   mm_before: the call freed or reallocated a chunk that was mmapped. Only
+   the slow paths may touch errno, and they put it back: the program sees
+   the real call's. */
+static void leave(int op, const void *ptr, uint64_t a, uint64_t b, bool mm_before)
+{
+	struct amrec_record *r = &R.ring[R.n - R.flushed];
+	void *brk = __curbrk;
+
+	if (__builtin_expect(R.n - R.flushed == AMREC_RING || R.full || !my_tid, 0))
+		r = slot_slow();
+	if (r) {
 		r->ptr = (uint64_t)(uintptr_t)ptr;
 		r->a = a;
 		r->b = b;
 		r->tid = my_tid;
-		__atomic_store_n(&r->op, (uint8_t)op, __ATOMIC_RELEASE);
+		r->op = (uint8_t)op;
 		R.n++;
 		__atomic_store_n(&R.hdr->records, R.n, __ATOMIC_RELEASE);
 	}
-	if (ptr && op != AMREC_FREE && chunk_is_mmapped(ptr)) {
-		mmapped_add((uintptr_t)ptr);
-		sample = true;
-	}
 	/* Every 4096 calls too: glibc's other arenas (threads) grow without
 	   moving the break; there the peak is a sampled one. */
-	if (sample || sbrk(0) != R.brk || (R.n & 4095) == 0) {
-		struct mallinfo2 mi = mallinfo2();
-		uint64_t fp = mi.arena + mi.hblkhd;
-
-		R.brk = sbrk(0);
-		R.hdr->samples++;
-		R.hdr->last_footprint = fp;
-		if (fp > R.hdr->peak_footprint) {
-			R.hdr->peak_footprint = fp;
-			R.hdr->peak_arena = mi.arena;
-			R.hdr->peak_hblkhd = mi.hblkhd;
-		}
-	}
-	pthread_mutex_unlock(&rec_lock);
-	in_hook = 0;
-	errno = saved;
+	if (__builtin_expect(mm_before || (ptr && op != AMREC_FREE && chunk_is_mmapped(ptr)) ||
+	                         brk != R.brk || !brk || (R.n & 4095) == 0,
+	                     0))
+		sample(brk ? brk : sbrk(0));
+	unlock();
 }
 
 /* ---- the hooks ------------------------------------------------------------------ */
@@ -323,10 +325,10 @@ EXPORT void *realloc(void *old, size_t n)
 
 	if (!enter())
 		return __libc_realloc(old, n);
+	was = old && chunk_is_mmapped(old);
 	p = __libc_realloc(old, n);
 	/* A failed realloc keeps the old block, mapped or not. */
-	was = (p || n == 0) && mmapped_take((uintptr_t)old);
-	leave(AMREC_REALLOC, p, (uint64_t)(uintptr_t)old, n, was);
+	leave(AMREC_REALLOC, p, (uint64_t)(uintptr_t)old, n, was && (p || n == 0));
 	return p;
 }
 
@@ -338,7 +340,7 @@ EXPORT void free(void *mem)
 		__libc_free(mem);
 		return;
 	}
-	was = mmapped_take((uintptr_t)mem);
+	was = mem && chunk_is_mmapped(mem);
 	__libc_free(mem);
 	leave(AMREC_FREE, NULL, (uint64_t)(uintptr_t)mem, 0, was);
 }
@@ -421,9 +423,9 @@ EXPORT void *reallocarray(void *old, size_t nmemb, size_t size)
 	}
 	if (!enter())
 		return __libc_realloc(old, n);
+	was = old && chunk_is_mmapped(old);
 	p = __libc_realloc(old, n);
-	was = (p || n == 0) && mmapped_take((uintptr_t)old);
-	leave(AMREC_REALLOCARRAY, p, (uint64_t)(uintptr_t)old, n, was);
+	leave(AMREC_REALLOCARRAY, p, (uint64_t)(uintptr_t)old, n, was && (p || n == 0));
 	return p;
 }
 
@@ -442,13 +444,11 @@ static void after_fork_parent(void)
 /* The child: the parent's log is not its own. Start again at its next call. */
 static void after_fork_child(void)
 {
-	if (R.chunk)
-		munmap(R.chunk, AMREC_CHUNK);
 	if (R.hdr)
-		munmap(R.hdr, AMREC_HEADER);
+		munmap(R.hdr, AMREC_SPILL);
 	if (R.fd >= 0)
 		close(R.fd);
-	R.chunk = NULL;
+	R.ring = NULL;
 	R.hdr = NULL;
 	R.fd = -1;
 	if (R.state == ON)

@@ -123,35 +123,42 @@ struct tid_seen {
 	UT_hash_handle hh;
 };
 
+/* The conversion of one log. The trace's lines are written as the records
+   are read, into text (its header, which counts them, goes before them once
+   all are read): 10 to 20 bytes an operation, no array of struct trace_op. */
 struct conv {
-	struct trace *t;
+	char *text; /* the trace's operations, one a line */
+	size_t len, cap_text;
+	uint64_t nr_ops;
+	bool extended;         /* a c or m line (the extensions) */
 	struct tid_seen *tids; /* uthash by tid */
 	uint64_t last_tid;     /* the thread of the record before (most calls follow one) */
-	size_t cap;
-	struct live *live;  /* uthash by addr */
-	struct live *spare; /* entries to reuse (linked through hh.next) */
-	int32_t *free_ids;  /* a stack of ids to reuse */
+	struct live *live;     /* uthash by addr */
+	struct live *spare;    /* entries to reuse (linked through hh.next) */
+	int32_t *free_ids;     /* a stack of ids to reuse */
 	size_t nr_free, cap_free;
 	int32_t next_id;
 	struct conv_stats *st;
 	const struct record_opts *o;
 };
 
+/* The op's line, after the others (trace_op_line: as trace_write writes it). */
 static int conv_push(struct conv *c, char kind, int32_t id, uint64_t size, uint64_t arg)
 {
-	struct trace *t = c->t;
+	const struct trace_op op = {.kind = kind, .id = id, .size = size, .arg = arg};
 
-	if (t->nr_ops == c->cap) {
-		size_t cap = c->cap ? 2 * c->cap : 4096;
-		struct trace_op *n = realloc(t->ops, cap * sizeof(*n));
+	if (c->cap_text - c->len < TRACE_LINE_MAX) {
+		size_t cap = c->cap_text ? 2 * c->cap_text : 1u << 16;
+		char *n = realloc(c->text, cap);
 
 		if (!n)
 			return -1;
-		t->ops = n;
-		c->cap = cap;
+		c->text = n;
+		c->cap_text = cap;
 	}
-	t->ops[t->nr_ops++] = (struct trace_op){
-	    .kind = kind, .id = id, .size = size, .arg = arg, .line = (uint32_t)t->nr_ops + 5};
+	c->len += trace_op_line(c->text + c->len, &op, c->o->plain);
+	c->nr_ops++;
+	c->extended |= kind == TOP_CALLOC || kind == TOP_MEMALIGN;
 	return 0;
 }
 
@@ -333,20 +340,48 @@ static int conv_record(struct conv *c, const struct amrec_record *r)
 	}
 }
 
-/* Turn the log at path into *out. 0, or -1 after a message. */
-static int convert(const char *path, const struct record_opts *o, struct trace **out,
-                   struct conv_stats *st, struct amrec_header *hdr_out)
+/* The log's records from..from+n, read into buf and converted. -1 after a
+   message. */
+static int conv_records(struct conv *c, const char *path, int fd, struct amrec_record *buf,
+                        off_t off, uint64_t n)
 {
-	struct conv c = {.st = st, .o = o};
+	while (n) {
+		size_t want = (n < AMREC_RING ? (size_t)n : AMREC_RING) * sizeof(*buf), got = 0;
+
+		while (got < want) {
+			ssize_t r = pread(fd, (char *)buf + got, want - got, off + (off_t)got);
+
+			if (r < 0 && errno == EINTR)
+				continue;
+			if (r <= 0)
+				return cmd_error("record", "%s: %s", path,
+				                 r < 0 ? strerror(errno)
+				                       : "shorter than its header says"),
+				       -1;
+			got += (size_t)r;
+		}
+		for (size_t i = 0; i < want / sizeof(*buf); i++)
+			if (buf[i].op < AMREC__COUNT && conv_record(c, &buf[i]) < 0)
+				return cmd_error("record", "out of memory converting %s", path), -1;
+		off += (off_t)want;
+		n -= want / sizeof(*buf);
+	}
+	return 0;
+}
+
+/* Convert the log at path (record_log.h) into c: the records flushed to the
+   file after the ring, then those in the ring. *hdr: its header. 0, or -1
+   after a message. */
+static int convert(const char *path, struct conv *c, struct amrec_header *hdr)
+{
 	const struct amrec_header *h;
-	const struct amrec_record *rec;
-	struct live *l, *tmp;
+	struct amrec_record *ring = NULL, *buf = NULL;
+	uint64_t flushed, records, in_ring;
 	struct stat sb;
-	uint64_t n;
 	void *m;
 	int fd = open(path, O_RDONLY | O_CLOEXEC), rc = -1;
 
-	memset(st, 0, sizeof(*st));
+	memset(c->st, 0, sizeof(*c->st));
 	if (fd < 0 || fstat(fd, &sb) < 0 || (size_t)sb.st_size < AMREC_HEADER) {
 		cmd_error("record", "%s: %s", path,
 		          fd < 0 ? strerror(errno) : "not a log (too short)");
@@ -354,65 +389,90 @@ static int convert(const char *path, const struct record_opts *o, struct trace *
 			close(fd);
 		return -1;
 	}
-	m = mmap(NULL, (size_t)sb.st_size, PROT_READ, MAP_SHARED, fd, 0);
-	close(fd);
-	if (m == MAP_FAILED)
-		return cmd_error("record", "%s: %s", path, strerror(errno)), -1;
+	m = mmap(NULL, AMREC_HEADER, PROT_READ, MAP_SHARED, fd, 0);
+	if (m == MAP_FAILED) {
+		cmd_error("record", "%s: %s", path, strerror(errno));
+		close(fd);
+		return -1;
+	}
 	h = m;
 	if (memcmp(h->magic, AMREC_MAGIC, sizeof(h->magic)) != 0 ||
 	    h->record_size != sizeof(struct amrec_record)) {
 		cmd_error("record", "%s: not a log of this version of librecord.so", path);
 		goto out;
 	}
-	*hdr_out = *h;
-	rec = (const struct amrec_record *)((const char *)m + AMREC_HEADER);
-	n = ((uint64_t)sb.st_size - AMREC_HEADER) / sizeof(*rec);
-	if (h->records < n)
-		n = h->records;
-	c.t = calloc(1, sizeof(*c.t));
-	if (!c.t || !(c.t->path = strdup(o->out))) {
+	if ((size_t)sb.st_size < AMREC_SPILL) {
+		cmd_error("record", "%s: not a log (too short)", path);
+		goto out;
+	}
+	ring = malloc(AMREC_RING * sizeof(*ring));
+	buf = malloc(AMREC_RING * sizeof(*buf));
+	if (!ring || !buf) {
 		cmd_error("record", "out of memory");
 		goto out;
 	}
-	for (uint64_t i = 0; i < n && rec[i].op != AMREC_END; i++)
-		if (rec[i].op < AMREC__COUNT && conv_record(&c, &rec[i]) < 0) {
+	/* A process may still be writing its log (a child that outlived the
+	   program): the ring is taken with the count of flushed records it goes
+	   with, again if a flush came in between (the writer raises `flushed`
+	   before it writes over the ring). */
+	for (;;) {
+		flushed = __atomic_load_n(&h->flushed, __ATOMIC_ACQUIRE);
+		records = __atomic_load_n(&h->records, __ATOMIC_ACQUIRE);
+		in_ring = records < flushed ? 0 : records - flushed;
+		if (in_ring > AMREC_RING)
+			in_ring = AMREC_RING;
+		if (pread(fd, ring, in_ring * sizeof(*ring), AMREC_HEADER) !=
+		    (ssize_t)(in_ring * sizeof(*ring))) {
+			cmd_error("record", "%s: %s", path, "cannot read its ring");
+			goto out;
+		}
+		__atomic_thread_fence(__ATOMIC_SEQ_CST);
+		if (__atomic_load_n(&h->flushed, __ATOMIC_ACQUIRE) == flushed)
+			break;
+	}
+	*hdr = *h;
+	hdr->flushed = flushed;
+	hdr->records = flushed + in_ring;
+	if (conv_records(c, path, fd, buf, AMREC_SPILL, flushed) < 0)
+		goto out;
+	for (uint64_t i = 0; i < in_ring; i++)
+		if (ring[i].op < AMREC__COUNT && conv_record(c, &ring[i]) < 0) {
 			cmd_error("record", "out of memory converting %s", path);
 			goto out;
 		}
-	c.t->heap_hint = h->peak_footprint;
-	c.t->nr_ids = (uint32_t)c.next_id;
-	c.t->header_ids = c.t->nr_ids;
-	c.t->header_ops = c.t->nr_ops;
-	c.t->weight = 1;
-	st->ops = c.t->nr_ops;
-	st->ids = (uint64_t)c.next_id;
-	*out = c.t;
-	c.t = NULL;
+	c->st->ops = c->nr_ops;
+	c->st->ids = (uint64_t)c->next_id;
 	rc = 0;
 out:
-	HASH_ITER(hh, c.live, l, tmp)
-	{
-		HASH_DEL(c.live, l);
-		free(l);
-	}
-	{
-		struct tid_seen *ts, *tt;
-
-		HASH_ITER(hh, c.tids, ts, tt)
-		{
-			HASH_DEL(c.tids, ts);
-			free(ts);
-		}
-	}
-	while (c.spare) {
-		l = c.spare;
-		c.spare = l->hh.next;
-		free(l);
-	}
-	free(c.free_ids);
-	trace_free(c.t);
-	munmap(m, (size_t)sb.st_size);
+	free(ring);
+	free(buf);
+	munmap(m, AMREC_HEADER);
+	close(fd);
 	return rc;
+}
+
+/* What convert kept, freed (its text stays). */
+static void conv_release_tables(struct conv *c)
+{
+	struct live *l, *tmp;
+	struct tid_seen *ts, *tt;
+
+	HASH_ITER(hh, c->live, l, tmp)
+	{
+		HASH_DEL(c->live, l);
+		free(l);
+	}
+	HASH_ITER(hh, c->tids, ts, tt)
+	{
+		HASH_DEL(c->tids, ts);
+		free(ts);
+	}
+	while (c->spare) {
+		l = c->spare;
+		c->spare = l->hh.next;
+		free(l);
+	}
+	free(c->free_ids);
 }
 
 /* ---- running the program ------------------------------------------------------------ */
@@ -563,33 +623,39 @@ static void print_summary(const char *name, const char *out, const struct conv_s
 static int write_trace(const char *log, const char *out, const char *name,
                        const struct record_opts *o)
 {
-	struct record_opts oo = *o;
 	struct conv_stats st;
 	struct amrec_header h;
-	struct trace *t;
+	struct conv c = {.st = &st, .o = o};
 	FILE *f;
 	int rc = 0;
 
-	oo.out = out;
-	if (convert(log, &oo, &t, &st, &h) < 0)
+	rc = convert(log, &c, &h);
+	conv_release_tables(&c);
+	if (rc < 0) {
+		free(c.text);
 		return EXIT_BAD_INPUT;
+	}
 	f = output_open(out, false);
 	if (!f) {
 		rc = EXIT_BAD_INPUT;
 	} else {
-		/* A failed write ends the command in the stream (output.h). */
-		if (trace_write(f, t, o->plain) < 0)
+		/* The header as trace_write writes it: the heap size (the peak
+		   footprint), ids, operations, weight 1. A failed write ends the
+		   command in the stream (output.h). */
+		if (fprintf(f, "%llu\n%u\n%llu\n1\n", (unsigned long long)h.peak_footprint,
+		            (unsigned)c.next_id, (unsigned long long)c.nr_ops) < 0 ||
+		    (c.len && fwrite(c.text, 1, c.len, f) != c.len) || fflush(f) != 0 || ferror(f))
 			rc = cmd_error("record", "%s: %s", out, strerror(errno));
 		output_close(f);
 	}
 	if (!rc && !o->quiet)
 		print_summary(name, out, &st, &h);
-	if (!rc && !o->quiet && !o->plain && trace_extended(t))
+	if (!rc && !o->quiet && !o->plain && c.extended)
 		fprintf(stderr,
 		        "aftermalloc record: %s uses the c/m extension (calloc, memalign); "
 		        "--plain writes only a/r/f\n",
 		        out);
-	trace_free(t);
+	free(c.text);
 	return rc;
 }
 

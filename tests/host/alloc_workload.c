@@ -14,7 +14,10 @@
  *              leave the child a lock that no thread will release
  *   aligned    posix_memalign, aligned_alloc, memalign, valloc, calloc
  *   crash      allocates N blocks, then dies of SIGSEGV
+ *   exit       allocates N blocks, then ends by _exit (no destructor runs)
+ *   kill       allocates N blocks, then dies of SIGKILL (nothing runs)
  *   hang       allocates N blocks, then sleeps until killed
+ *   forkexit N forks a child that allocates N blocks and ends by _exit
  * Prints on stdout how many allocating calls and frees it made itself
  * ("allocs A frees F"): the recorder sees these and the C library's own.
  * Built with -O1 like the other host programs: a block is kept in a
@@ -201,7 +204,24 @@ int main(int argc, char **argv)
 		run_forkthreads(n);
 	} else if (strcmp(mode, "aligned") == 0) {
 		run_aligned();
-	} else if (strcmp(mode, "crash") == 0 || strcmp(mode, "hang") == 0) {
+	} else if (strcmp(mode, "forkexit") == 0) {
+		pid_t pid;
+		int status;
+
+		fflush(stdout);
+		pid = fork();
+		if (pid == 0) {
+			for (int i = 0; i < n; i++) {
+				void *volatile q = malloc(64);
+
+				(void)q;
+			}
+			_exit(0);
+		}
+		if (pid < 0 || waitpid(pid, &status, 0) != pid || !WIFEXITED(status))
+			return 1;
+	} else if (strcmp(mode, "crash") == 0 || strcmp(mode, "hang") == 0 ||
+	           strcmp(mode, "exit") == 0 || strcmp(mode, "kill") == 0) {
 		for (int i = 0; i < n; i++) {
 			void *volatile q = malloc(64);
 
@@ -211,11 +231,16 @@ int main(int argc, char **argv)
 		fflush(stdout);
 		if (mode[0] == 'c')
 			*bad = 1; /* SIGSEGV */
+		if (mode[0] == 'e')
+			_exit(0);
+		if (mode[0] == 'k')
+			raise(SIGKILL);
 		for (;;)
 			pause();
 	} else {
-		fprintf(stderr, "usage: alloc_workload threads N|fork|forkthreads N|aligned|crash N|"
-		                "hang N\n");
+		fprintf(stderr,
+		        "usage: alloc_workload threads N|fork|forkthreads N|forkexit N|aligned|"
+		        "crash N|exit N|kill N|hang N\n");
 		return 2;
 	}
 	printf("allocs %lu frees %lu\n", allocs, frees);
