@@ -24,6 +24,7 @@
 #include <cjson/cJSON.h>
 
 #include "../demos/cli/script.h"
+#include "../kernel_sim/buddy.h"
 #include "../demos/view/view_draw.h"
 #include "../demos/view/view_layout.h"
 #include "../demos/view/view_listing.h"
@@ -1465,4 +1466,85 @@ Test(view, the_model_holds_every_entry_of_a_tlb_of_any_geometry, .timeout = 120)
 	big_tlb_case(1024, 1024); /* one set */
 	big_tlb_case(65536, 4);   /* the largest: 16384 sets */
 	big_tlb_case(64, 4);      /* the default, full: 64 of 290 stay */
+}
+
+/*
+ * The buddy panel's free lists in every window size the viewer takes: with
+ * the small font the window gets (view_gfx on a software renderer, its real
+ * advance), each order's text and two block squares fit in its column, the
+ * columns lie side by side inside the panel without overlapping, and every
+ * order is shown in the rows left above the legend (and the pressure rows).
+ * At 640x400 the three columns of "OO SIZE NR" text overlapped before.
+ */
+Test(view, the_buddy_panel_s_columns_fit_without_overlap_at_every_size)
+{
+	int sizes[][2] = {{640, 400}, {800, 600}, {1280, 800}, {1920, 1080}, {700, 420}};
+
+	for (size_t k = 0; k < sizeof(sizes) / sizeof(sizes[0]); k++)
+		for (int nsides = 1; nsides <= 2; nsides++)
+			for (int script = 0; script <= 1; script++) {
+				struct view_layout L;
+				struct view_gfx g = {0};
+				SDL_Surface *surf;
+				SDL_Renderer *r;
+
+				view_layout(&L, sizes[k][0], sizes[k][1], nsides, script);
+				surf = SDL_CreateRGBSurfaceWithFormat(0, L.w, L.h, 32,
+				                                      SDL_PIXELFORMAT_ARGB8888);
+				cr_assert_not_null(surf);
+				r = SDL_CreateSoftwareRenderer(surf);
+				cr_assert_not_null(r);
+				cr_assert_eq(view_gfx_init(&g, r, L.font_px, stderr), 0);
+				int adv = g.font[VF_SMALL].adv, sh = g.font[VF_SMALL].h;
+
+				for (int s = 0; s < nsides; s++)
+					for (int pressure = 0; pressure <= 1; pressure++) {
+						struct view_rect b =
+						    view_panel_body(&L.panel[s][VP_BUDDY], L.font_px);
+						struct view_buddy_cols c;
+
+						view_buddy_columns(&b, sh, adv, NR_PAGE_ORDERS, pressure,
+						                   &c);
+						/* (two sides in the smallest window: the
+						   first orders, and the legend says so) */
+						if (nsides == 1 || L.h >= 600)
+						cr_expect_eq(c.shown, NR_PAGE_ORDERS,
+						             "%dx%d sides %d script %d pressure %d: "
+						             "%u orders shown",
+						             L.w, L.h, nsides, script, pressure, c.shown);
+						cr_expect_leq(c.per, c.rows);
+						/* under pressure, its first line at least,
+						   all four in a window of the default size */
+						if (pressure && L.h >= 600)
+							cr_expect_geq(c.prows,
+							              L.h >= 800 && nsides == 1 ? 4 : 1,
+							              "%dx%d sides %d: %d pressure rows",
+							              L.w, L.h, nsides, c.prows);
+						cr_expect_leq((c.per + c.prows) * (sh + 1), b.h - sh - 2);
+						cr_expect_leq(c.ncol * c.colw, b.w);
+						for (int i = 0; i < c.ncol; i++) {
+							int x = b.x + i * c.colw;
+
+							/* the text and a gap in the column (and
+							   two squares with the full text); the
+							   next column starts after */
+							cr_expect_leq(x + c.textw + adv +
+							                  (c.full ? 2 * sh + 1 : 0),
+							              x + c.colw,
+							              "%dx%d sides %d: column %d's text "
+							              "overruns it",
+							              L.w, L.h, nsides, i);
+							cr_expect_leq(x + c.colw, b.x + b.w);
+						}
+						cr_expect_eq(c.textw, (c.full ? VIEW_BUDDY_FULL_CELLS
+						                              : VIEW_BUDDY_SHORT_CELLS) *
+						                          adv);
+						if (L.w >= 1280 && nsides == 1 && !pressure)
+							cr_expect(c.full, "%dx%d: the block sizes shown",
+							          L.w, L.h);
+					}
+				view_gfx_destroy(&g);
+				SDL_DestroyRenderer(r);
+				SDL_FreeSurface(surf);
+			}
 }

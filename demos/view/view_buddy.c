@@ -19,10 +19,12 @@ static void bar(struct view_gfx *g, int x, int y, int w, int h, double frac, uin
 /*
  * The memory-pressure rows under the buddy lists: free pages against the
  * zone's min/low/high watermarks, the inactive and active LRU lists, the
- * swap area's slots, and the latest page that moved between RAM and swap.
+ * swap area's slots, and the latest page that moved between RAM and swap:
+ * the first `rows` of these four (draw_pressure cuts them at the panel's
+ * right edge).
  */
-static void draw_pressure(struct view_gfx *g, int x, int y, int w, int rh,
-                          const struct view_model *m)
+static void draw_pressure_rows(struct view_gfx *g, int x, int y, int w, int rh, int rows,
+                               const struct view_model *m)
 {
 	int adv = g->font[VF_SMALL].adv, lw = 9 * adv, bw = w / 3, bh = rh - 6;
 	uint64_t scale = m->wmark[2] * 2 > m->free_pages ? m->wmark[2] * 2 : m->free_pages;
@@ -48,6 +50,8 @@ static void draw_pressure(struct view_gfx *g, int x, int y, int w, int rh,
 	}
 	textf(g, VF_SMALL, tx, y, COL_TEXT, "free %" PRIu64, m->free_pages);
 	y += rh;
+	if (rows < 2)
+		return;
 	/* the LRU lists */
 	view_text(g, VF_SMALL, x, y, COL_DIM, "LRU anon");
 	bar(g, x + lw, y + 3, bw, bh, lru ? (double)m->lru_inactive / (double)lru : 0,
@@ -55,6 +59,8 @@ static void draw_pressure(struct view_gfx *g, int x, int y, int w, int rh,
 	textf(g, VF_SMALL, x + lw + bw + adv, y, COL_TEXT, "inactive %" PRIu64 "  active %" PRIu64,
 	      m->lru_inactive, m->lru_active);
 	y += rh;
+	if (rows < 3)
+		return;
 	/* the swap area */
 	view_text(g, VF_SMALL, x, y, COL_DIM, "swap");
 	if (m->swap_total) {
@@ -69,6 +75,8 @@ static void draw_pressure(struct view_gfx *g, int x, int y, int w, int rh,
 		      m->oom_kills ? "; the OOM killer ran" : "");
 	}
 	y += rh;
+	if (rows < 4)
+		return;
 	/* which frame went where */
 	tx = textf(g, VF_SMALL, x, y, COL_DIM, "kswapd ran %" PRIu64 "x, reclaimed %" PRIu64 "  ",
 	           m->kswapd_runs, m->reclaimed);
@@ -81,6 +89,18 @@ static void draw_pressure(struct view_gfx *g, int x, int y, int w, int rh,
 		      m->moved_out ? m->moved_slot : m->moved_pfn);
 }
 
+static void draw_pressure(struct view_gfx *g, int x, int y, int w, int rh, int rows,
+                          const struct view_model *m)
+{
+	SDL_Rect clip = {x, y - 2, w, rows * rh + 2};
+
+	if (rows < 1)
+		return;
+	SDL_RenderSetClipRect(g->r, &clip);
+	draw_pressure_rows(g, x, y, w, rh, rows, m);
+	SDL_RenderSetClipRect(g->r, NULL);
+}
+
 void view_draw_buddy(struct view_gfx *g, const struct view_rect *p, struct view_side_info *si,
                      int side)
 {
@@ -89,18 +109,14 @@ void view_draw_buddy(struct view_gfx *g, const struct view_rect *p, struct view_
 	struct view_rect b = panel(g, p, "buddy free lists", "free_area[order].nr_free");
 	/* Under memory pressure, the bottom rows show the watermarks, the LRU
 	   lists and the swap area (draw_pressure). */
-	int prows = m->pressure ? 4 : 0;
-	int avail = (b.h - sh - 2 - prows * rh) / rh, ncol;
-
-	if (avail < 1)
-		avail = 1;
-	ncol = ((int)m->nr_orders + avail - 1) / avail;
-	if (ncol > 3)
-		ncol = 3;
-	int per = ((int)m->nr_orders + ncol - 1) / ncol, colw = b.w / ncol;
+	struct view_buddy_cols bc;
 	char s1[32];
 
-	for (unsigned o = 0; o < m->nr_orders; o++) {
+	view_buddy_columns(&b, sh, adv, m->nr_orders, m->pressure, &bc);
+	int prows = bc.prows;
+	int per = bc.per, colw = bc.colw;
+
+	for (unsigned o = 0; o < bc.shown; o++) {
 		int x = b.x + (int)(o / (unsigned)per) * colw,
 		    y = b.y + (int)(o % (unsigned)per) * rh;
 		bool touched = m->order_touched & (1u << o);
@@ -117,8 +133,9 @@ void view_draw_buddy(struct view_gfx *g, const struct view_rect *p, struct view_
 		}
 		fmt_bytes(s1, sizeof(s1), PAGE_SIZE << o);
 		add_hit(g, side, HIT_ORDER, x, y, colw, rh, o, 0);
-		int w =
-		    textf(g, VF_SMALL, x, y, COL_TEXT, "%2u %-8s %5" PRIu64, o, s1, m->nr_free[o]);
+		int w = bc.full ? textf(g, VF_SMALL, x, y, COL_TEXT, "%2u %-8s %5" PRIu64, o, s1,
+		                        m->nr_free[o])
+		                : textf(g, VF_SMALL, x, y, COL_TEXT, "%2u %5" PRIu64, o, m->nr_free[o]);
 		int bx = x + w + adv, maxb = x + colw - bx - 6;
 		uint64_t nb = m->nr_free[o];
 		int bs = sh - 4, step = bs + 2;
@@ -131,7 +148,7 @@ void view_draw_buddy(struct view_gfx *g, const struct view_rect *p, struct view_
 	int y = b.y + b.h - sh;
 
 	if (prows)
-		draw_pressure(g, b.x, y - prows * rh - 2, b.w, rh, m);
+		draw_pressure(g, b.x, y - prows * rh - 2, b.w, rh, prows, m);
 	if (m->bop_now && m->bop == VB_SPLIT)
 		textf(g, VF_SMALL, b.x, y, COL_SPLIT,
 		      "expand: upper half (pfn %#" PRIx64 ") goes on free_area[%u]", m->bop_pfn,
@@ -140,10 +157,20 @@ void view_draw_buddy(struct view_gfx *g, const struct view_rect *p, struct view_
 		textf(g, VF_SMALL, b.x, y, COL_MERGE,
 		      "merge: pfn %#" PRIx64 " + buddy into order %u", m->bop_pfn,
 		      m->bop_order + 1);
+	else if (m->pressure && !prows) /* no room for its rows: the gist */
+		textf(g, VF_SMALL, b.x, y,
+		      m->free_pages <= m->wmark[1] ? COL_WMARK_LOW : COL_DIM,
+		      "free %" PRIu64 ", min/low/high %" PRIu64 "/%" PRIu64 "/%" PRIu64,
+		      m->free_pages, m->wmark[0], m->wmark[1], m->wmark[2]);
+	else if (bc.shown < m->nr_orders)
+		textf(g, VF_SMALL, b.x, y, COL_DIM, "orders 0-%u of 0-%u shown: too small",
+		      bc.shown - 1, m->nr_orders - 1);
 	else {
-		int x = chip(g, b.x, y, COL_SPLIT, "split now", false);
+		const struct legend_item it[] = {
+		    {COL_SPLIT, "split now", false},
+		    {COL_MERGE, "merge now", false},
+		    {mix(COL_PANEL, COL_ACTIVE, 0.3), "changed in this statement", false}};
 
-		x = chip(g, x, y, COL_MERGE, "merge now", false);
-		chip(g, x, y, mix(COL_PANEL, COL_ACTIVE, 0.3), "changed in this statement", false);
+		legend_draw(g, it, 3, b.x, y, b.x + b.w, rh, 1, NULL);
 	}
 }

@@ -243,18 +243,22 @@ void view_draw_heap(struct view_gfx *g, const struct view_rect *p, struct view_s
 			xm += w;
 		}
 	}
-	int lx = b.x, ly = b.y + b.h - sh;
+	/* The legend at the bottom, in the rows the content left free. */
+	struct legend_item it[8];
+	int n2 = 0, rows = (b.y + b.h - y + 2) / (sh + 2);
 
-	lx = chip(g, lx, ly, COL_CH_USE, "in use", false);
-	lx = chip(g, lx, ly, COL_CH_FREE, "free", false);
-	lx = chip(g, lx, ly, COL_CH_TOP, "top", false);
+	it[n2++] = (struct legend_item){COL_CH_USE, "in use", false};
+	it[n2++] = (struct legend_item){COL_CH_FREE, "free", false};
+	it[n2++] = (struct legend_item){COL_CH_TOP, "top", false};
 	if (ar && ar->nr_heaps) {
-		lx = chip(g, lx, ly, COL_HEAP_RW, "rw", false);
-		lx = chip(g, lx, ly, COL_HEAP_NONE, "PROT_NONE", false);
+		it[n2++] = (struct legend_item){COL_HEAP_RW, "rw", false};
+		it[n2++] = (struct legend_item){COL_HEAP_NONE, "PROT_NONE", false};
 	} else {
-		lx = chip(g, lx, ly, mix(COL_CH_USE, 0, 0.5), "header", false);
+		it[n2++] = (struct legend_item){mix(COL_CH_USE, 0, 0.5), "header", false};
 	}
 	if (nmm)
-		lx = chip(g, lx, ly, COL_CH_MMAP, "mmapped", false);
-	chip(g, lx, ly, COL_ACTIVE, "just changed", true);
+		it[n2++] = (struct legend_item){COL_CH_MMAP, "mmapped", false};
+	it[n2++] = (struct legend_item){COL_ACTIVE, "just changed", true};
+	if (rows > 0)
+		legend_up(g, it, n2, b.x, b.y + b.h - sh, b.x + b.w, sh + 2, rows);
 }

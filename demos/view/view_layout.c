@@ -63,15 +63,18 @@ static void layout_side(struct view_layout *L, int s, struct view_rect r, bool c
 		struct view_rect b = {body.x + wa, body.y, wb, body.h};
 		struct view_rect c = {body.x + wa + wb, body.y, body.w - wa - wb, body.h};
 		static const int fb[] = {240, 350, 410}, pb[] = {VP_HEAP, VP_WALK, VP_TLB};
+		/* Short: the page walk's rows before the TLB's list (which does
+		   not fit then anyway; its counters do). */
+		static const int fbs[] = {220, 420, 360};
 		static const int fc[] = {440, 250, 310}, pc[] = {VP_PHYS, VP_BUDDY, VP_LOG};
 		/* With the script: a source pane between the frames and the
 		   free lists; the frame grid draws more frames a cell. */
-		static const int fs[] = {320, 290, 180, 210},
+		static const int fs[] = {320, 270, 200, 210},
 		                 ps[] = {VP_PHYS, VP_SCRIPT, VP_BUDDY, VP_LOG};
 		static const int pt[] = {VP_PHYS, VP_BUDDY, VP_SCRIPT};
 
 		P[VP_VAS] = a;
-		split_v(b, fb, pb, 3, P);
+		split_v(b, body.h < VIEW_SCRIPT_MIN_COL_H ? fbs : fb, pb, 3, P);
 		if (script && c.h >= VIEW_SCRIPT_MIN_COL_H)
 			split_v(c, fs, ps, 4, P);
 		else if (script) /* short: the script in the log's place */
@@ -136,4 +139,42 @@ void view_layout(struct view_layout *L, int w, int h, int nsides, bool script)
 		L->side[s] = (struct view_rect){x0, 0, x1 - x0, h - cmd_h};
 		layout_side(L, s, L->side[s], nsides > 1, script);
 	}
+}
+
+void view_buddy_columns(const struct view_rect *body, int sh, int adv, unsigned nr_orders,
+                        bool pressure, struct view_buddy_cols *c)
+{
+	/* a column: the text and a gap of one cell at least; with two
+	   squares (sh - 4 each, 2 apart, and the 6 pixels view_buddy.c keeps
+	   clear at its right) for the full text */
+	int sq = adv + 2 * sh + 1;
+	int n = (int)nr_orders, full = VIEW_BUDDY_FULL_CELLS * adv + sq,
+	    shrt = (VIEW_BUDDY_SHORT_CELLS + 1) * adv, w = body->w, rh = sh + 1;
+	int rows = (body->h - sh - 2) / rh, maxcol = w / shrt > 0 ? w / shrt : 1;
+	int need = (n + maxcol - 1) / maxcol; /* rows the orders need at the least */
+
+	*c = (struct view_buddy_cols){0};
+	/* the pressure rows in what the orders leave */
+	if (pressure) {
+		c->prows = rows - need < VIEW_BUDDY_PRESSURE_ROWS ? rows - need
+		                                                  : VIEW_BUDDY_PRESSURE_ROWS;
+		if (c->prows < 0)
+			c->prows = 0;
+		rows -= c->prows;
+	}
+	if (rows < 1)
+		rows = 1;
+	c->rows = rows;
+	if (n < 1 || w < 1)
+		return;
+	c->ncol = (n + rows - 1) / rows;
+	if (c->ncol > maxcol) /* too small for all: the columns that fit */
+		c->ncol = maxcol;
+	c->colw = w / c->ncol;
+	c->full = c->colw >= full;
+	c->textw = (c->full ? VIEW_BUDDY_FULL_CELLS : VIEW_BUDDY_SHORT_CELLS) * adv;
+	c->per = (n + c->ncol - 1) / c->ncol;
+	if (c->per > rows)
+		c->per = rows;
+	c->shown = (unsigned)(c->per * c->ncol < n ? c->per * c->ncol : n);
 }

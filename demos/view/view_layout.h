@@ -62,4 +62,32 @@ const char *view_panel_name(int panel);
 struct view_rect view_panel_body(const struct view_rect *panel, int font_px);
 bool view_rect_contains(const struct view_rect *r, int x, int y);
 
+/*
+ * The buddy panel's free lists, one row an order: "OO SIZE NR" (the order,
+ * its block size, nr_free: full, 17 cells) or, in a narrow panel, "OO NR"
+ * (8 cells), then a square per free block in the rest of the column. The
+ * orders go down as many columns as the rows need, each wide enough for
+ * its text and a gap (the full text only with room for two squares too,
+ * else the short one); only when even that is too wide for the rows are
+ * fewer columns shown, the first orders (shown < nr_orders). adv is the
+ * small font's advance and sh its height; a row is sh + 1 high; the body
+ * keeps its last row for the legend and, under memory pressure, up to four
+ * rows above it for the watermarks, LRU, swap and kswapd lines: as many as
+ * the lists leave (prows).
+ */
+struct view_buddy_cols {
+	int ncol, per, colw; /* columns, orders a column, a column's width */
+	int textw;           /* an order's text: 17 or 8 cells */
+	bool full;           /* with the block size */
+	unsigned shown;      /* orders drawn */
+	int rows;            /* rows the lists may use */
+	int prows;           /* under pressure: its rows shown (of 4), the first
+	                        ones, in what the lists leave */
+};
+#define VIEW_BUDDY_FULL_CELLS  17
+#define VIEW_BUDDY_SHORT_CELLS 8
+#define VIEW_BUDDY_PRESSURE_ROWS 4
+void view_buddy_columns(const struct view_rect *body, int sh, int adv, unsigned nr_orders,
+                        bool pressure, struct view_buddy_cols *c);
+
 #endif

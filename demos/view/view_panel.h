@@ -146,6 +146,79 @@ static inline int chip(struct view_gfx *g, int x, int y, uint32_t rgb, const cha
 	return x + s + 4 + view_text(g, VF_SMALL, x + s + 4, y, COL_DIM, label) + 10;
 }
 
+/*
+ * A legend: chips laid out in rows of height rh from x to right, a chip
+ * that does not fit on its row starting the next one. legend_rows counts
+ * the rows the items need (at most max_rows); legend_draw draws them from
+ * row y down, in at most max_rows rows, and leaves out (never draws past
+ * right or below the last row) the chips that do not fit, returning how
+ * many it drew. at[i], when given, is where item i went (x, y; -1 when
+ * left out).
+ */
+struct legend_item {
+	uint32_t rgb;
+	const char *label;
+	bool outline;
+};
+
+static inline int legend_chip_w(struct view_gfx *g, const struct legend_item *it)
+{
+	return g->font[VF_SMALL].h - 4 + 4 + view_text_width(g, VF_SMALL, it->label);
+}
+
+static inline int legend_layout(struct view_gfx *g, const struct legend_item *it, int n, int x,
+                                int right, int max_rows, int (*at)[2], int y, int rh, bool draw)
+{
+	int cx = x, row = 0, drawn = 0;
+
+	for (int i = 0; i < n; i++) {
+		int w = legend_chip_w(g, &it[i]);
+
+		if (cx + w > right && cx > x && row + 1 < max_rows) {
+			row++;
+			cx = x;
+		}
+		if (cx + w > right) {
+			if (at)
+				at[i][0] = at[i][1] = -1;
+			continue;
+		}
+		if (at) {
+			at[i][0] = cx;
+			at[i][1] = y + row * rh;
+		}
+		if (draw)
+			chip(g, cx, y + row * rh, it[i].rgb, it[i].label, it[i].outline);
+		cx += w + 10;
+		drawn++;
+	}
+	return draw ? drawn : row + 1;
+}
+
+static inline int legend_rows(struct view_gfx *g, const struct legend_item *it, int n, int w,
+                              int max_rows)
+{
+	return legend_layout(g, it, n, 0, w, max_rows, NULL, 0, 0, false);
+}
+
+static inline int legend_draw(struct view_gfx *g, const struct legend_item *it, int n, int x,
+                              int y, int right, int rh, int max_rows, int (*at)[2])
+{
+	return legend_layout(g, it, n, x, right, max_rows, at, y, rh, true);
+}
+
+/* A legend whose last row is at bottom, rows going up as the width needs
+   (at most max_rows). Returns the y of its first row. */
+static inline int legend_up(struct view_gfx *g, const struct legend_item *it, int n, int x,
+                            int bottom, int right, int rh, int max_rows)
+{
+	int rows = legend_rows(g, it, n, right - x, max_rows);
+	int y = bottom - (rows - 1) * rh;
+
+	legend_draw(g, it, n, x, y, right, rh, rows, NULL);
+	return y;
+}
+
 static inline struct view_rect panel(struct view_gfx *g, const struct view_rect *p,
                                      const char *title, const char *sub)
 {

@@ -347,33 +347,52 @@ void view_draw_phys(struct view_gfx *g, const struct view_layout *L, int side,
 		outline_frames(g, gr, m->taken_pfn, cnt, VIEW_COL_TAKEN, 2 + grow);
 	}
 	draw_zoom(g, &L->phys_zoom[side], m);
-	/* Legend: three lines under the grid. */
+	/* Legend: three lines under the grid: the free orders' colours, then
+	   the frame kinds and the marks in two rows (short labels when the
+	   long ones need more). */
 	int sh = g->font[VF_SMALL].h, y = L->phys_zoom[side].y + L->phys_zoom[side].h + 4,
-	    x = gr->r.x;
+	    x = gr->r.x, right = gr->r.x + gr->r.w;
 	int rw = g->font[VF_SMALL].adv;
+	static const char *const long_head = "above: 64 frames magnified.  free, by order: ";
+	int strip_w = (int)(MAX_PAGE_ORDER + 1) * (2 * rw + 1);
 
-	x += view_text(g, VF_SMALL, x, y, COL_DIM, "above: 64 frames magnified.  free, by order: ");
-	for (unsigned o = 0; o <= MAX_PAGE_ORDER; o++) {
+	x += view_text(g, VF_SMALL, x, y, COL_DIM,
+	               view_text_width(g, VF_SMALL, long_head) + strip_w <= gr->r.w
+	                   ? long_head
+	                   : "free, by order: ");
+	for (unsigned o = 0; o <= MAX_PAGE_ORDER && x + 2 * rw <= right; o++) {
 		fill(g, x, y + 1, 2 * rw, sh - 2, free_col(o, false));
 		if (o == 0 || o == MAX_PAGE_ORDER || o == 5)
 			textf(g, VF_SMALL, x + (o == 10 ? 0 : rw / 2), y, 0x101010, "%u", o);
 		x += 2 * rw + 1;
 	}
 	y += sh + 2;
-	x = gr->r.x;
-	for (int k = FK_RESERVED; k < FK__COUNT; k++)
-		x = chip(g, x, y, kind_col[k], kind_label[k], false);
-	y += sh + 2;
-	x = gr->r.x;
-	x = chip(g, x, y, VIEW_COL_TAKEN, "frame just taken", false);
-	x = chip(g, x, y, COL_SPLIT, "split", true);
-	x = chip(g, x, y, COL_MERGE, "merge", true);
-	if (m->nr_tasks > 1 || m->nr_shared) {
-		int cs = sh - 4;
+	static const char *const short_label[FK__COUNT] = {
+	    [FK_FREE] = "free",    [FK_RESERVED] = "rsvd", [FK_KERNEL] = "kernel",
+	    [FK_PAGETABLE] = "pgtable", [FK_ANON] = "user",  [FK_ZERO] = "zero",
+	};
+	struct legend_item it[FK__COUNT + 4];
+	int n = 0, at[FK__COUNT + 4][2];
+	bool shared = m->nr_tasks > 1 || m->nr_shared;
 
-		chip(g, x, y, COL_SHARED, "mapped by 2+ (fork: COW)", false);
-		stripes(g, x, y + 2, cs, cs);
+	for (int brief = 0; brief < 2; brief++) {
+		n = 0;
+		for (int k = FK_RESERVED; k < FK__COUNT; k++)
+			it[n++] = (struct legend_item){kind_col[k],
+			                               brief ? short_label[k] : kind_label[k], false};
+		it[n++] = (struct legend_item){VIEW_COL_TAKEN,
+		                               brief ? "taken" : "frame just taken", false};
+		it[n++] = (struct legend_item){COL_SPLIT, "split", true};
+		it[n++] = (struct legend_item){COL_MERGE, "merge", true};
+		if (shared)
+			it[n++] = (struct legend_item){
+			    COL_SHARED, brief ? "shared (COW)" : "mapped by 2+ (fork: COW)", false};
+		if (legend_rows(g, it, n, gr->r.w, 3) <= 2)
+			break;
 	}
+	legend_draw(g, it, n, gr->r.x, y, right, sh + 2, 2, at);
+	if (shared && at[n - 1][0] >= 0)
+		stripes(g, at[n - 1][0], at[n - 1][1] + 2, sh - 4, sh - 4);
 }
 
 pfn_t view_grid_pfn(const struct view_gfx *g, int s, int x, int y)

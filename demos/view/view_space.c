@@ -246,7 +246,12 @@ void view_draw_vas(struct view_gfx *g, const struct view_rect *p, struct view_si
 	/* Legend */
 	int x = b.x, ly = b.y + b.h + 4;
 
-	x = chip(g, x, ly, COL_BRK, "brk", false);
-	x = chip(g, x, ly, COL_START_BRK, "start_brk", false);
-	textf(g, VF_SMALL, x, ly, COL_ACTIVE, "\xe2\x96\xb8 address");
+	const struct legend_item it[] = {{COL_BRK, "brk", false},
+	                                 {COL_START_BRK, "start_brk", false}};
+	int at[2][2];
+
+	legend_draw(g, it, 2, x, ly, b.x + b.w, g->font[VF_SMALL].h, 1, at);
+	x = at[1][0] >= 0 ? at[1][0] + legend_chip_w(g, &it[1]) + 10 : b.x + b.w;
+	if (x + view_text_width(g, VF_SMALL, "\xe2\x96\xb8 address") <= b.x + b.w)
+		textf(g, VF_SMALL, x, ly, COL_ACTIVE, "\xe2\x96\xb8 address");
 }

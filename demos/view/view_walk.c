@@ -25,14 +25,24 @@ void view_draw_walk(struct view_gfx *g, const struct view_rect *p, struct view_s
 		view_text(g, VF_NORMAL, b.x, y, COL_DIM, "no address yet");
 		return;
 	}
+	int adv = g->font[VF_SMALL].adv;
+	/* In a short panel (a small window) the address boxes go (the index
+	   column has the same numbers), then the column heads, and the rows
+	   get closer; in a narrow one the table's pfn goes (a click on a row
+	   shows it) and the entry loses its 0x. */
+	bool boxes = b.h >= lh + 2 * sh + 8 + sh + 2 + 5 * lh + sh;
+	bool heads = boxes || b.h >= lh + sh + 2 + 5 * (sh + 4) + sh;
+	bool narrow = b.w < 60 * adv;
+	int rowh = boxes ? lh : sh + 4;
+
 	textf(g, VF_BOLD, b.x, y, COL_ACTIVE, "va %#018" PRIx64, m->addr);
-	y += lh;
+	y += boxes ? lh : sh + 6;
 	/* The address bits, split as the MMU reads them. */
 	static const char *const nm[5] = {"PML4", "PDPT", "PD", "PT", "offset"};
 	int bits[5] = {9, 9, 9, 9, 12}, wtot = b.w - 2;
 
 	x = b.x;
-	for (int i = 0; i < 5; i++) {
+	for (int i = 0; i < 5 && boxes; i++) {
 		int lvl = 4 - i; /* 4..1, then 0 for the offset */
 		int w = i == 4 ? b.x + wtot - x : wtot * bits[i] / 48;
 		unsigned val = i < 4 ? pt_index(m->addr, lvl) : (unsigned)(m->addr & 0xfff);
@@ -45,21 +55,25 @@ void view_draw_walk(struct view_gfx *g, const struct view_rect *p, struct view_s
 		textf(g, VF_SMALL, x + 3, y + 1 + sh, COL_TITLE, i < 4 ? "%u" : "%#x", val);
 		x += w;
 	}
-	y += 2 * sh + 8;
+	if (boxes)
+		y += 2 * sh + 8;
 	/* One row per level read. */
 	int cx[6] = {b.x,
-	             b.x + 6 * g->font[VF_SMALL].adv,
-	             b.x + 17 * g->font[VF_SMALL].adv,
-	             b.x + 24 * g->font[VF_SMALL].adv,
-	             b.x + 43 * g->font[VF_SMALL].adv,
+	             b.x + 6 * adv,
+	             b.x + (narrow ? 5 : 17) * adv,
+	             b.x + (narrow ? 11 : 24) * adv,
+	             b.x + (narrow ? 28 : 43) * adv,
 	             0};
 
-	textf(g, VF_SMALL, cx[0], y, COL_DIM, "level");
-	textf(g, VF_SMALL, cx[1], y, COL_DIM, "table");
-	textf(g, VF_SMALL, cx[2], y, COL_DIM, "index");
-	textf(g, VF_SMALL, cx[3], y, COL_DIM, "entry");
-	textf(g, VF_SMALL, cx[4], y, COL_DIM, "bits");
-	y += sh + 2;
+	if (heads) {
+		textf(g, VF_SMALL, cx[0], y, COL_DIM, "level");
+		if (!narrow)
+			textf(g, VF_SMALL, cx[1], y, COL_DIM, "table");
+		textf(g, VF_SMALL, cx[2], y, COL_DIM, "index");
+		textf(g, VF_SMALL, cx[3], y, COL_DIM, "entry");
+		textf(g, VF_SMALL, cx[4], y, COL_DIM, "bits");
+		y += sh + 2;
+	}
 	for (int lvl = 4; lvl >= 1; lvl--) {
 		int i = 4 - lvl;
 		bool read = i < m->walk.depth;
@@ -67,21 +81,25 @@ void view_draw_walk(struct view_gfx *g, const struct view_rect *p, struct view_s
 		pte_t e = read ? m->walk.entry[i] : 0;
 
 		if (act) {
-			fill_a(g, b.x - 3, y - 2, b.w + 4, lh, COL_ACTIVE,
+			fill_a(g, b.x - 3, y - 2, b.w + 4, rowh, COL_ACTIVE,
 			       60 + (int)(80 * (1 - g->anim)));
-			frame_rect(g, b.x - 3, y - 2, b.w + 4, lh, COL_ACTIVE);
+			frame_rect(g, b.x - 3, y - 2, b.w + 4, rowh, COL_ACTIVE);
 		}
-		textf(g, VF_BOLD, cx[0], y, level_col[lvl], "%s", pt_level_name(lvl));
+		textf(g, boxes ? VF_BOLD : VF_SMALL, cx[0], y, level_col[lvl], "%s",
+		      pt_level_name(lvl));
 		if (!read) {
-			textf(g, VF_SMALL, cx[1], y + 1, COL_DIM, "-- not reached: no table yet");
-			y += lh;
+			view_text_clip(g, VF_SMALL, cx[1], y + 1, b.x + b.w - cx[1], COL_DIM,
+			               "-- not reached: no table yet");
+			y += rowh;
 			continue;
 		}
-		add_hit(g, side, HIT_PTE, b.x, y - 2, b.w, lh, (uint64_t)lvl, e);
-		textf(g, VF_SMALL, cx[1], y + 1, COL_TEXT, "pfn %#" PRIx64, m->walk.table[i]);
+		add_hit(g, side, HIT_PTE, b.x, y - 2, b.w, rowh, (uint64_t)lvl, e);
+		if (!narrow)
+			textf(g, VF_SMALL, cx[1], y + 1, COL_TEXT, "pfn %#" PRIx64,
+			      m->walk.table[i]);
 		textf(g, VF_SMALL, cx[2], y + 1, COL_TEXT, "[%u]", m->walk.index[i]);
 		textf(g, VF_SMALL, cx[3], y + 1, pte_present(e) ? COL_TEXT : COL_BAD,
-		      "%#018" PRIx64, e);
+		      narrow ? "%016" PRIx64 : "%#018" PRIx64, e);
 		/* Flag chips: lit when set. */
 		static const struct {
 			pte_t bit;
@@ -103,38 +121,41 @@ void view_draw_walk(struct view_gfx *g, const struct view_rect *p, struct view_s
 			view_text(g, VF_SMALL, fx + 2, y, on ? 0x101010 : COL_DIM, fb[k].n);
 			fx += w + 2;
 		}
-		y += lh;
+		y += rowh;
 	}
 	/* The frame at the end. */
 	bool act = m->active_level == 0;
+	int font = boxes ? VF_BOLD : VF_SMALL, tw = b.x + b.w - cx[1];
 
 	if (act) {
-		fill_a(g, b.x - 3, y - 2, b.w + 4, lh, COL_ACTIVE, 80);
-		frame_rect(g, b.x - 3, y - 2, b.w + 4, lh, COL_ACTIVE);
+		fill_a(g, b.x - 3, y - 2, b.w + 4, rowh, COL_ACTIVE, 80);
+		frame_rect(g, b.x - 3, y - 2, b.w + 4, rowh, COL_ACTIVE);
 	}
 	if (m->leaf && pte_present(m->leaf)) {
 		pte_format_flags(m->leaf, fl, sizeof(fl));
-		textf(g, VF_BOLD, cx[0], y, level_col[0], "frame");
-		textf(g, VF_SMALL, cx[1], y + 1, COL_TEXT,
-		      "pfn %#" PRIx64 " = paddr %#" PRIx64 " + offset %#" PRIx64, pte_pfn(m->leaf),
-		      pfn_to_paddr(pte_pfn(m->leaf)), m->addr & 0xfff);
+		textf(g, font, cx[0], y, level_col[0], "frame");
+		snprintf(sub, sizeof(sub), "pfn %#" PRIx64 " = paddr %#" PRIx64 " + offset %#" PRIx64,
+		         pte_pfn(m->leaf), pfn_to_paddr(pte_pfn(m->leaf)), m->addr & 0xfff);
+		view_text_clip(g, VF_SMALL, cx[1], y + 1, tw, COL_TEXT, sub);
 	} else if (is_swap_pte(m->walk.entry[PT_LEVELS - 1]) && m->walk.depth == PT_LEVELS) {
 		pte_t e = m->walk.entry[PT_LEVELS - 1];
 
-		textf(g, VF_BOLD, cx[0], y, COL_SWAP, "swap");
-		textf(g, VF_SMALL, cx[1], y + 1, COL_SWAP,
-		      "swap entry: type %u, offset %" PRIu64 " (inverted): a major fault",
-		      pte_swp_type(e), pte_swp_offset(e));
+		textf(g, font, cx[0], y, COL_SWAP, "swap");
+		snprintf(sub, sizeof(sub),
+		         "swap entry: type %u, offset %" PRIu64 " (inverted): a major fault",
+		         pte_swp_type(e), pte_swp_offset(e));
+		view_text_clip(g, VF_SMALL, cx[1], y + 1, tw, COL_SWAP, sub);
 	} else {
-		textf(g, VF_BOLD, cx[0], y, COL_BAD, "frame");
-		textf(g, VF_SMALL, cx[1], y + 1, COL_BAD,
-		      "none: the entry is not present, an access raises #PF");
+		textf(g, font, cx[0], y, COL_BAD, "frame");
+		view_text_clip(g, VF_SMALL, cx[1], y + 1, tw, COL_BAD,
+		               "none: the entry is not present, an access raises #PF");
 	}
-	y += lh;
+	y += rowh;
 	if (y + sh <= b.y + b.h) {
-		int lx = b.x;
+		const struct legend_item it[] = {{COL_ACTIVE, "level being read or filled", true},
+		                                 {level_col[1], "bit set", false}};
 
-		lx = chip(g, lx, b.y + b.h - sh, COL_ACTIVE, "level being read or filled", true);
-		chip(g, lx, b.y + b.h - sh, level_col[1], "bit set", false);
+		legend_up(g, it, 2, b.x, b.y + b.h - sh, b.x + b.w, sh + 2,
+		          (b.y + b.h - y + 2) / (sh + 2));
 	}
 }
