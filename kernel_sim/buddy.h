@@ -87,7 +87,8 @@ void buddy_init(struct buddy *b, struct phys *ph, struct probe *probe, pfn_t sta
  * free or fail_after injects a failure; the allocator is then unchanged.
  * Emits calls/returns of __alloc_pages -> get_page_from_freelist -> rmqueue
  * -> __rmqueue_smallest (-> expand when it splits), EV_BUDDY_SPLIT per half
- * and EV_FRAME_ALLOC. Panics on a bad order or kind.
+ * and EV_FRAME_ALLOC. Panics on a bad order or kind. buddy_alloc_ready and
+ * buddy_alloc_page_ready below mirror it: change them with it.
  */
 pfn_t buddy_alloc(struct buddy *b, unsigned order, int kind);
 /*
@@ -112,6 +113,62 @@ static inline bool buddy_alloc_ready(const struct buddy *b, unsigned order)
 	return b->fail_after != 0 && (b->nonempty >> order) != 0 &&
 	       (!b->slowpath || zone_watermark_ok(b, order, b->watermark[WMARK_LOW]));
 }
+/*
+ * buddy_alloc(b, 0, kind) once buddy_alloc_ready(b, 0) said yes, with no
+ * sink on b->probe (the fault's fast path, kernel_sim/fault.c): the same
+ * frame, the same descriptors, lists and counts, the same number of events
+ * counted; inline, and cheaper than the general path in what it knows:
+ * o, the lowest order with a block, is the one taken, and every list below
+ * it is empty, so the split (expand) puts one block alone on each of
+ * them, and the zone loses one page in all. Whole descriptors are written
+ * at once (a bit-field store is a load, masks and a store). Mirrors
+ * buddy_alloc: change both (tests/test_fastfault.c compares them).
+ */
+static inline pfn_t buddy_alloc_page_ready(struct buddy *b, int kind)
+{
+	struct frame *frames = b->phys->frames;
+	uint32_t nonempty = b->nonempty;
+	unsigned o = (unsigned)__builtin_ctz(nonempty);
+	struct free_area *area = &b->free_area[o];
+	pfn_t pfn = area->head, size = 1ULL << o;
+	struct frame *f = &frames[pfn];
+	uint32_t next = f->next;
+
+	/* should_fail_alloc_page: fail_after is -1 (off) or, being ready, > 0 */
+	b->fail_after -= b->fail_after > 0;
+	b->free_pages--; /* 2^o pages off the lists, 2^o - 1 back on them */
+	b->allocs++;
+	/* buddy_alloc's count: __alloc_pages, get_page_from_freelist, rmqueue
+	   and __rmqueue_smallest called and returned, the allocation; with a
+	   split, expand's call and return and one event per half */
+	if (b->probe)
+		b->probe->others += 9 + (o ? 2 + o : 0);
+	/* del_page_from_free_list: pfn heads its list, so it has no prev */
+	area->head = next;
+	area->nr_free--;
+	nonempty &= ~((uint32_t)(area->nr_free == 0) << o);
+	b->nonempty = nonempty | (uint32_t)(size - 1);
+	if (next != FRAME_LINK_NONE)
+		frame_set_prev(&frames[next], FRAME_LINK_NONE);
+	/* prep_new_page */
+	*f = (struct frame){.refcount = 1, .flags = FRAME_HEAD, .order = 0, .kind = (unsigned)kind};
+	/* expand: the upper halves, each alone on its list (empty until now) */
+	while (area > b->free_area) {
+		area--;
+		size >>= 1;
+		frames[pfn + size] =
+		    (struct frame){.next = FRAME_LINK_NONE,
+		                   .prev_hi = FRAME_LINK_NONE >> FRAME_PREV_LO_BITS,
+		                   .prev_lo = FRAME_LINK_NONE & ((1u << FRAME_PREV_LO_BITS) - 1),
+		                   .flags = FRAME_BUDDY,
+		                   .order = (unsigned)(area - b->free_area),
+		                   .kind = FK_FREE};
+		area->head = (uint32_t)(pfn + size);
+		area->nr_free = 1;
+	}
+	return pfn;
+}
+
 /*
  * get_page_from_freelist with a given watermark (0: none), for the slow
  * path's retries: a prepared block as buddy_alloc gives it (without its

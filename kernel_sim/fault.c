@@ -656,8 +656,8 @@ int exc_trap(void *ctx, int vector, vaddr_t addr, unsigned error)
  * both ways and compares every count and all the state.
  *
  * The events the path above makes for this fault, besides those
- * buddy_alloc counts itself: the calls (each with its return) of
- * exc_page_fault, handle_page_fault, do_user_addr_fault,
+ * buddy_alloc (here buddy_alloc_page_ready) counts itself: the calls
+ * (each with its return) of exc_page_fault, handle_page_fault, do_user_addr_fault,
  * lock_mm_and_find_vma, find_vma, access_error, handle_mm_fault,
  * __handle_mm_fault, p4d_alloc, pud_alloc, pmd_alloc, pte_alloc,
  * handle_pte_fault, do_pte_missing, do_anonymous_page, vmf_anon_prepare,
@@ -709,9 +709,7 @@ int fault_fast(void *ctx, vaddr_t addr, unsigned error, pfn_t pt, unsigned idx)
 	count_vm_events(&k->vmstat, PGFAULT, 1);
 	/* do_anonymous_page for a write */
 	anon_vma_prepare(k, mm, vma);
-	pfn = buddy_alloc(&k->buddy, 0, FK_ANON);
-	if (pfn == PFN_NONE)
-		panic("fault_fast: buddy_alloc failed after buddy_alloc_ready");
+	pfn = buddy_alloc_page_ready(&k->buddy, FK_ANON);
 	phys_zero_frame(&k->phys, pfn);
 	e = anon_folio_pte(vma, pfn);
 	mm_counter_add(mm, MM_ANONPAGES, 1);
