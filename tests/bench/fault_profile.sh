@@ -11,7 +11,8 @@
 # instructions per fault of the whole fault and of the kernel functions it
 # calls that are not inlined into it (their inclusive counts over the number
 # of faults: calls of translate_one_miss, the CPU's miss path, which each
-# store makes once). The kernel's part is exc_trap's and fault_fast's (the
+# store makes once; buddy_alloc's also counts the allocator's lines inline in
+# fault_fast, buddy.h's). The kernel's part is exc_trap's and fault_fast's (the
 # fast path without a sink, which takes nearly all of these faults). `run_bench --profile OUT.json...` prints them.
 # Instruction counts do not depend on the host's load; they do depend on the
 # compiler and the code, which is what they are for: before and after a change.
@@ -32,6 +33,9 @@ awk -v label="$label" '
 	# a function, inclusive: "N *  FILE:FN [BINARY]" (the largest of its lines:
 	# those of its inlined parts, "N *  FILE:FN", are parts of it)
 	$2 == "*" { fn = $3; sub(/.*:/, "", fn); if (num($1) > incl[fn]) incl[fn] = num($1) }
+	# the allocator inline in the fast path (buddy_alloc_ready and
+	# buddy_alloc_page_ready): the lines of buddy.h in fault_fast
+	$2 == "*" && $3 ~ /buddy\.h:fault_fast$/ { inl_buddy += num($1) }
 	# a call of the miss path: "N >   FILE:translate_one_miss (Kx) [BINARY]"
 	$2 == ">" && $3 ~ /:translate_one_miss$/ { k = $4; gsub(/[(),x]/, "", k); if (k + 0 > faults) faults = k + 0 }
 	END {
@@ -40,6 +44,7 @@ awk -v label="$label" '
 		printf "\"total\": %.0f", total / faults
 		printf ", \"exc_trap\": %.0f", (incl["exc_trap"] + incl["fault_fast"]) / faults
 		n = split("find_vma pgtable_alloc_walk buddy_alloc phys_zero_frame", f, " ")
+		incl["buddy_alloc"] += inl_buddy
 		for (i = 1; i <= n; i++)
 			printf ", \"%s\": %.0f", f[i], incl[f[i]] / faults
 		printf "}}\n"
