@@ -23,7 +23,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../../vm/panic.h"
 #include "commands.h"
+#include "script_internal.h"
 
 /* ---- tokens ---------------------------------------------------------- */
 
@@ -64,6 +66,8 @@ static const struct {
     {",", T_COMMA, 0},     {"=", T_ASSIGN, 0},
 };
 
+static const struct keyword *kw_find(const struct parser *p, const char *s, size_t len);
+
 int lex_line(struct parser *p, const char *s)
 {
 	bool space = true;
@@ -96,6 +100,7 @@ int lex_line(struct parser *p, const char *s)
 			       (*s == '.' && ident_start((unsigned char)s[1])))
 				s++;
 			t->kind = T_IDENT;
+			t->kw = kw_find(p, t->s, (size_t)(s - t->s));
 			/* Every message may quote a name whole: it is short. */
 			if (s - t->s > SCRIPT_MAX_NAME)
 				return parser_error(p, "name '%.32s...' longer than %d characters",
@@ -126,7 +131,7 @@ int lex_line(struct parser *p, const char *s)
 			t->kind = T_STRING;
 		} else {
 			for (i = 0; i < sizeof(punct) / sizeof(punct[0]); i++)
-				if (strncmp(s, punct[i].s, strlen(punct[i].s)) == 0)
+				if (punct[i].s[0] == s[0] && (!punct[i].s[1] || punct[i].s[1] == s[1]))
 					break;
 			if (i == sizeof(punct) / sizeof(punct[0])) {
 				/* Not printable (a control byte, UTF-8): its code, not raw bytes.
@@ -147,7 +152,10 @@ int lex_line(struct parser *p, const char *s)
 
 bool tok_is(const struct tok *t, const char *word)
 {
-	return t->kind == T_IDENT && strlen(word) == t->len && memcmp(t->s, word, t->len) == 0;
+	/* Without strlen(word): the parser asks this of every name against
+	   every keyword, and the first character rejects nearly all of them. */
+	return t->kind == T_IDENT && word[0] == t->s[0] && strncmp(word, t->s, t->len) == 0 &&
+	       word[t->len] == 0;
 }
 
 const char *tok_desc(const struct tok *t, char *buf, size_t n)
@@ -175,8 +183,8 @@ static const struct {
 int expr_errno_lookup(const char *name, size_t len)
 {
 	for (size_t i = 0; i < sizeof(errno_names) / sizeof(errno_names[0]); i++)
-		if (strlen(errno_names[i].name) == len &&
-		    memcmp(errno_names[i].name, name, len) == 0)
+		if (len && errno_names[i].name[0] == name[0] &&
+		    strncmp(errno_names[i].name, name, len) == 0 && errno_names[i].name[len] == 0)
 			return errno_names[i].value;
 	return -1;
 }
@@ -191,16 +199,74 @@ const char *expr_errno_name(int v)
 
 static int builtin_lookup(const struct tok *t)
 {
-	for (int i = 0; i < BI__COUNT; i++)
-		if (tok_is(t, script_builtin_names[i]))
-			return i;
-	return -1;
+	return t->kw ? t->kw->builtin : -1;
 }
 
 bool expr_reserved(const struct tok *t)
 {
-	return builtin_lookup(t) >= 0 || expr_errno_lookup(t->s, t->len) >= 0 ||
-	       tok_is(t, "aligned");
+	return t->kw && (t->kw->builtin >= 0 || t->kw->err >= 0 || t->kw->func);
+}
+
+/* ---- reserved words -------------------------------------------------- */
+
+static int kw_cmp(const char *a, size_t la, const char *b, size_t lb)
+{
+	int c = memcmp(a, b, la < lb ? la : lb);
+
+	return c ? c : (la > lb) - (la < lb);
+}
+
+static int kw_sort(const void *a, const void *b)
+{
+	const struct keyword *x = a, *y = b;
+
+	return kw_cmp(x->name, x->len, y->name, y->len);
+}
+
+/* The entry of name, added (with no role yet) if it is not there. */
+static struct keyword *kw_entry(struct parser *p, const char *name)
+{
+	for (int i = 0; i < p->nkw; i++)
+		if (strcmp(p->kw[i].name, name) == 0)
+			return &p->kw[i];
+	if (p->nkw == PARSER_MAX_KEYWORDS) /* a table of this file too small */
+		panic("parser_keywords: more than %d reserved words", PARSER_MAX_KEYWORDS);
+	p->kw[p->nkw] = (struct keyword){name, strlen(name), -1, -1, -1, false, false};
+	return &p->kw[p->nkw++];
+}
+
+void parser_keywords(struct parser *p)
+{
+	p->nkw = 0;
+	for (int i = 0; i < ST__COUNT; i++)
+		if (script_stmt_is_keyword(i))
+			kw_entry(p, script_stmt_defs[i].name)->stmt = i;
+	for (int i = 0; i < BI__COUNT; i++)
+		kw_entry(p, script_builtin_names[i])->builtin = i;
+	for (size_t i = 0; i < sizeof(errno_names) / sizeof(errno_names[0]); i++)
+		kw_entry(p, errno_names[i].name)->err = errno_names[i].value;
+	kw_entry(p, "aligned")->func = true;
+	kw_entry(p, "policy")->policy = true;
+	qsort(p->kw, (size_t)p->nkw, sizeof(p->kw[0]), kw_sort);
+}
+
+/* The reserved word s[0 .. len) spells, or NULL: a binary search of p->kw. */
+static const struct keyword *kw_find(const struct parser *p, const char *s, size_t len)
+{
+	int lo = 0, hi = p->nkw;
+
+	while (lo < hi) {
+		int mid = (lo + hi) / 2;
+		int c = kw_cmp(s, len, p->kw[mid].name, p->kw[mid].len);
+
+		if (c == 0)
+			return &p->kw[mid];
+		if (c < 0)
+			hi = mid;
+		else
+			lo = mid + 1;
+	}
+	return NULL;
 }
 
 /* ---- the parser ------------------------------------------------------ */
@@ -308,7 +374,7 @@ static int parse_primary(struct parser *p)
 	i = builtin_lookup(t);
 	if (i >= 0)
 		return emit(p, OP_BUILTIN, (uint64_t)i);
-	i = expr_errno_lookup(t->s, t->len);
+	i = t->kw ? t->kw->err : -1;
 	if (i >= 0)
 		return emit(p, OP_NUM, (uint64_t)i);
 	i = script_var_lookup(sc, t->s, t->len);
@@ -424,7 +490,7 @@ int parse_expr(struct parser *p, struct expr *e, bool join_all)
 		return -1;
 	e->n = (uint32_t)(p->sc->nr_terms - e->first);
 	last = &p->t[p->pos - 1];
-	e->text = strndup(first->s, (size_t)(last->s + last->len - first->s));
+	e->text = script_strndup(p->sc, first->s, (size_t)(last->s + last->len - first->s));
 	if (!e->text)
 		return parser_error(p, "out of memory");
 	return 0;

@@ -47,8 +47,26 @@ enum tok_kind {
 	T_CMP,
 };
 
+/* A word the language reserves: a statement's keyword, a built-in, an
+   errno name, `aligned`, `policy` (one entry a spelling, with every role it
+   has). The parser sorts them once a script (parser_keywords), and the lexer
+   gives each name its entry: one binary search a name instead of a scan of
+   every table each time a name is looked at. */
+struct keyword {
+	const char *name;
+	size_t len;
+	int stmt;    /* enum stmt_op, or -1 */
+	int builtin; /* enum builtin, or -1 */
+	int err;     /* the errno value, or -1 */
+	bool func;   /* aligned(X, N) */
+	bool policy; /* the `policy` directive */
+};
+
+#define PARSER_MAX_KEYWORDS 192
+
 struct tok {
 	int kind;      /* enum tok_kind */
+	const struct keyword *kw; /* T_IDENT: the reserved word it spells, or NULL */
 	const char *s; /* into the line */
 	size_t len;
 	bool space_before;
@@ -74,7 +92,12 @@ struct parser {
 	/* Blocks open at the end of the line (script_stmt.c): their openers' indices. */
 	size_t open[SCRIPT_MAX_DEPTH];
 	int depth;
+	struct keyword kw[PARSER_MAX_KEYWORDS]; /* sorted by name (parser_keywords) */
+	int nkw;
 };
+
+/* Fill p->kw with every reserved word (once, before the first lex_line). */
+void parser_keywords(struct parser *p);
 
 /* "PATH:LINE: message" on p->err; returns -1. */
 int parser_error(struct parser *p, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

@@ -31,7 +31,36 @@
 
 /* ---- the script ------------------------------------------------------ */
 
-/* Split text into lines (LF or CRLF), owned copies. */
+#define CHUNK_BYTES (64u << 10)
+
+struct script_chunk {
+	struct script_chunk *next;
+	size_t used, cap;
+	char data[];
+};
+
+char *script_strndup(struct script *sc, const char *s, size_t n)
+{
+	struct script_chunk *c = sc->chunks;
+	char *d;
+
+	if (!c || c->cap - c->used < n + 1) {
+		size_t cap = n + 1 > CHUNK_BYTES ? n + 1 : CHUNK_BYTES;
+
+		c = malloc(sizeof(*c) + cap);
+		if (!c)
+			return NULL;
+		*c = (struct script_chunk){sc->chunks, 0, cap};
+		sc->chunks = c;
+	}
+	d = c->data + c->used;
+	memcpy(d, s, n);
+	d[n] = 0;
+	c->used += n + 1;
+	return d;
+}
+
+/* Split text into lines (LF or CRLF), copies in the script's chunks. */
 static int split_lines(struct script *sc, const char *text)
 {
 	const char *s = text;
@@ -55,7 +84,7 @@ static int split_lines(struct script *sc, const char *text)
 		}
 		if (len && s[len - 1] == '\r')
 			len--;
-		sc->lines[sc->nr_lines] = strndup(s, len);
+		sc->lines[sc->nr_lines] = script_strndup(sc, s, len);
 		if (!sc->lines[sc->nr_lines])
 			return -1;
 		sc->nr_lines++;
@@ -113,6 +142,7 @@ int script_parse(const char *path, const char *text, struct script **out, FILE *
 	p->path = sc->path;
 	p->err = err;
 	p->sc = sc;
+	parser_keywords(p);
 	bad = text_bad_byte(text, strlen(text));
 	if (bad) {
 		p->line = 1;
@@ -264,9 +294,13 @@ void script_free(struct script *sc)
 	for (size_t i = 0; i < sc->nr_stmts; i++)
 		script_stmt_release(&sc->stmts[i]);
 	free(sc->stmts);
-	for (int i = 0; i < sc->nr_lines; i++)
-		free(sc->lines[i]);
 	free(sc->lines);
+	while (sc->chunks) {
+		struct script_chunk *next = sc->chunks->next;
+
+		free(sc->chunks);
+		sc->chunks = next;
+	}
 	HASH_ITER(hh, sc->var_hash, v, tmp)
 	{
 		HASH_DEL(sc->var_hash, v);

@@ -280,6 +280,10 @@ struct script {
 	int nr_vars, cap_vars; /* var_names and var_array grow by doubling */
 	int nr_blocks; /* `for` and `in` statements */
 	struct script_var *var_hash;
+	/* The strings of the lines, statements and expressions, one after
+	   the other in chunks (script_strndup): a malloc'd string each cost a
+	   parsed statement four allocations and their overhead. */
+	struct script_chunk *chunks;
 	/* Directives (must come before the first statement). */
 	char *policy; /* `policy NAME`, or NULL */
 	int policy_line;
@@ -316,6 +320,8 @@ int script_var_lookup(const struct script *sc, const char *s, size_t len);
 struct tok;
 /* The statement keyword t spells (enum stmt_op), or -1. */
 int script_stmt_lookup_tok(const struct tok *t);
+/* Is statement op found by its keyword (not NAME = EXPR, not a subform)? */
+bool script_stmt_is_keyword(int op);
 /* Keyword lookups: index or -1. */
 int script_view_lookup(const char *name);
 int script_stmt_lookup(const char *name); /* enum stmt_op, or -1 */

@@ -25,7 +25,12 @@ struct script_var {
  */
 int script_parse_line(struct parser *p, const char *code);
 
-/* Free what statement st owns (its texts); st itself is its script's. */
+/* A copy of s[0 .. n) and a NUL in sc's chunks, freed with sc (script_free);
+   NULL when the host is out of memory. */
+char *script_strndup(struct script *sc, const char *s, size_t n);
+
+/* Free what statement st owns (its expect stderr text; the others are in
+   the script's chunks); st itself is its script's. */
 void script_stmt_release(struct stmt *st);
 
 #endif

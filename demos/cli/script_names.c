@@ -120,12 +120,14 @@ static bool looked_up(const struct stmt_def *d)
 	return d->shape != SHAPE_ASSIGN && d->shape != SHAPE_SUBFORM;
 }
 
+bool script_stmt_is_keyword(int op)
+{
+	return looked_up(&script_stmt_defs[op]);
+}
+
 int script_stmt_lookup_tok(const struct tok *t)
 {
-	for (int i = 0; i < ST__COUNT; i++)
-		if (looked_up(&script_stmt_defs[i]) && tok_is(t, script_stmt_defs[i].name))
-			return i;
-	return -1;
+	return t->kw ? t->kw->stmt : -1;
 }
 
 static const struct {

@@ -60,17 +60,10 @@ static int parse_arg_list(struct parser *p, struct stmt *st, const struct stmt_d
 			return -1;
 		if (from + n < STMT_MAX_ARGS)
 			st->args[from + n] = e;
-		else
-			free((void *)e.text);
 		n++;
 	}
-	if (n < min || n > max) {
-		for (unsigned i = from; i < from + n && i < STMT_MAX_ARGS; i++) {
-			free((void *)st->args[i].text);
-			st->args[i].text = NULL;
-		}
+	if (n < min || n > max)
 		return arity_error(p, d, from + n);
-	}
 	st->nargs = from + n;
 	return 0;
 }
@@ -391,7 +384,7 @@ static int parse_stmt(struct parser *p, struct stmt *st, int op)
 
 static bool reserved(const struct tok *t)
 {
-	return script_stmt_lookup_tok(t) >= 0 || expr_reserved(t) || tok_is(t, "policy");
+	return t->kw != NULL; /* a statement, a built-in, an errno name, aligned, policy */
 }
 
 /* The variable t names, created as a plain variable or an array. */
@@ -448,16 +441,8 @@ static int define_var(struct parser *p, const struct tok *t, bool array)
 
 void script_stmt_release(struct stmt *st)
 {
-	for (unsigned i = 0; i < STMT_MAX_ARGS; i++) {
-		free((void *)st->args[i].text);
-		st->args[i].text = NULL;
-	}
-	free((void *)st->dest_index.text);
-	st->dest_index.text = NULL;
 	free((void *)st->str);
 	st->str = NULL;
-	free((void *)st->text);
-	st->text = NULL;
 }
 
 /* for NAME = EXPR to EXPR [step EXPR], p->pos at `for`. */
@@ -676,7 +661,7 @@ int script_parse_line(struct parser *p, const char *code)
 		const struct tok *last = &p->t[p->nt - 1];
 		struct stmt *ns;
 
-		st.text = strndup(t0->s, (size_t)(last->s + last->len - t0->s));
+		st.text = script_strndup(sc, t0->s, (size_t)(last->s + last->len - t0->s));
 		if (sc->nr_stmts == sc->cap_stmts) {
 			ns = realloc(sc->stmts,
 			             (sc->cap_stmts ? 2 * sc->cap_stmts : 64) * sizeof(*ns));
