@@ -497,7 +497,7 @@ Test(view, the_script_panel_s_highlight_follows_each_statement_and_its_loop_iter
 	struct view_listing ls;
 	int seen = 0, in_loop = 0;
 
-	view_listing_build(&ls, st, sc->nr_lines, 20);
+	view_listing_build(&ls, st, NULL, sc->nr_lines, 20);
 	cr_expect_eq(ls.cur_line, 0);
 	cr_expect_eq(ls.first, 1, "before the first statement: the script's start");
 	cr_expect_null(current_row(&ls));
@@ -506,7 +506,7 @@ Test(view, the_script_panel_s_highlight_follows_each_statement_and_its_loop_iter
 		char ctx[96];
 
 		cr_assert_eq(st->cur.kind, EV_STMT);
-		view_listing_build(&ls, st, sc->nr_lines, 20);
+		view_listing_build(&ls, st, NULL, sc->nr_lines, 20);
 		const struct vl_row *cur = current_row(&ls);
 
 		cr_assert_not_null(cur, "event %" PRIu64 ": line %d not shown", st->cur.seq, line);
@@ -530,7 +530,7 @@ Test(view, the_script_panel_s_highlight_follows_each_statement_and_its_loop_iter
 	}
 	cr_expect_gt(seen, 100, "two loops of fifty: %d statements", seen);
 	cr_expect_geq(in_loop, 100);
-	view_listing_build(&ls, st, sc->nr_lines, 20);
+	view_listing_build(&ls, st, NULL, sc->nr_lines, 20);
 	cr_expect_eq(ls.cur_line, -1, "after the end: no current line");
 	cr_expect_eq(ls.first + ls.nr_rows - 1, sc->nr_lines, "the script's end shown");
 	stepper_destroy(st);
@@ -555,7 +555,7 @@ Test(view, the_script_panel_names_the_task_of_an_in_block, .timeout = 60)
 	const struct vl_row *r;
 
 	cr_assert(stepper_do(st, STEP_GOTO, before));
-	view_listing_build(&ls, st, sc->nr_lines, 60);
+	view_listing_build(&ls, st, NULL, sc->nr_lines, 60);
 	r = view_listing_row(&ls, 27);
 	cr_assert_not_null(r);
 	cr_expect_str_eq(r->task, "in c");
@@ -569,7 +569,7 @@ Test(view, the_script_panel_names_the_task_of_an_in_block, .timeout = 60)
 	cr_expect_eq(view_listing_row(&ls, 22)->nr_blocks, 0);
 
 	cr_assert(stepper_do(st, STEP_GOTO, inside));
-	view_listing_build(&ls, st, sc->nr_lines, 60);
+	view_listing_build(&ls, st, NULL, sc->nr_lines, 60);
 	cr_expect_eq(current_row(&ls)->line, 34);
 	for (int line = 26; line <= 40; line++) {
 		r = view_listing_row(&ls, line);
@@ -581,7 +581,7 @@ Test(view, the_script_panel_names_the_task_of_an_in_block, .timeout = 60)
 	cr_expect_str_eq(view_listing_row(&ls, 44)->task, "");
 
 	cr_assert(stepper_do(st, STEP_GOTO, after));
-	view_listing_build(&ls, st, sc->nr_lines, 60);
+	view_listing_build(&ls, st, NULL, sc->nr_lines, 60);
 	cr_expect_str_eq(view_listing_row(&ls, 30)->task, "pid 2", "still known from the log");
 	cr_expect_eq(current_row(&ls)->line, 44);
 	stepper_destroy(st);
@@ -597,7 +597,7 @@ Test(view, the_script_panel_names_a_thread_s_block, .timeout = 60)
 	struct view_listing ls;
 
 	cr_assert(stepper_do(st, STEP_GOTO, at));
-	view_listing_build(&ls, st, sc->nr_lines, 12);
+	view_listing_build(&ls, st, NULL, sc->nr_lines, 12);
 	cr_expect_eq(current_row(&ls)->line, 36);
 	cr_expect_str_eq(current_row(&ls)->task, "t2");
 	cr_expect_eq(ls.first, 36 - 12 / 3);
@@ -620,7 +620,7 @@ Test(view, the_script_panel_marks_typed_lines)
 	cr_assert_not_null(st);
 	while (stepper_do(st, STEP_STMT, 0) && st->cur_stmt < 1)
 		;
-	view_listing_build(&ls, st, 2, 10);
+	view_listing_build(&ls, st, NULL, 2, 10);
 	cr_assert_eq(ls.nr_rows, 3);
 	cr_expect(!ls.rows[0].typed && !ls.rows[1].typed && ls.rows[2].typed);
 	cr_expect(ls.rows[1].blank);
@@ -1547,4 +1547,66 @@ Test(view, the_buddy_panel_s_columns_fit_without_overlap_at_every_size)
 				SDL_DestroyRenderer(r);
 				SDL_FreeSurface(surf);
 			}
+}
+
+/*
+ * A block opened far before the first line shown is still marked: a script
+ * whose two nested loops (which never run: 1 to 0) hold 200,000
+ * statements, at its end, shows the two bars beside every body line, the
+ * inner `end` with both, the outer with one -- the listing used to look
+ * back only 65,536 statements for the blocks open there. Found through
+ * the index, in one step a level (walk_steps), whatever the script's
+ * length; the same rows with a fresh index and with none.
+ */
+Test(view, the_script_panel_marks_a_block_opened_far_before_the_first_line_shown,
+     .timeout = 120)
+{
+	const int body = 200000;
+	size_t n = (size_t)body * 10 + 64, len = 0;
+	char *text = malloc(n);
+	struct view_listing ls, ls2;
+	struct view_listing_index ix = {0};
+	struct session_opts o;
+	struct script *sc;
+	struct stepper *st;
+
+	cr_assert_not_null(text);
+	len += (size_t)snprintf(text + len, n - len, "x = 0\nfor i = 1 to 0\n  for j = 1 to 2\n");
+	for (int i = 0; i < body; i++)
+		len += (size_t)snprintf(text + len, n - len, "    x = 1\n");
+	len += (size_t)snprintf(text + len, n - len, "  end\nend\n");
+	cr_assert_eq(script_parse("long.ams", text, &sc, stderr), 0);
+	cr_assert_eq(sc->nr_stmts, (size_t)body + 5);
+	session_default_opts(&o);
+	st = stepper_create(sc, &o, 256, stderr);
+	cr_assert_not_null(st);
+	while (stepper_do(st, STEP_STMT, 0))
+		;
+	cr_assert(st->finished);
+
+	for (int pass = 0; pass < 2; pass++) { /* the index made, then kept */
+		view_listing_build(&ls, st, &ix, sc->nr_lines, 20);
+		cr_assert_eq(ls.cur_line, -1);
+		cr_assert_eq(ls.nr_rows, 20);
+		cr_assert_eq(ls.first, sc->nr_lines - 19);
+		cr_expect_eq(ls.walk_steps, 2, "%d openers followed", ls.walk_steps);
+		for (int r = 0; r < ls.nr_rows; r++) {
+			const struct vl_row *row = &ls.rows[r];
+			int want = row->line == sc->nr_lines ? 1 : 2;
+
+			cr_assert_eq(row->nr_blocks, want, "line %d: %d blocks, not %d", row->line,
+			             row->nr_blocks, want);
+			cr_expect_eq(row->block[0], VL_FOR);
+			cr_expect_eq(row->block_line[0], 2);
+			if (want == 2)
+				cr_expect_eq(row->block_line[1], 3);
+		}
+	}
+	cr_assert_eq(ix.sc, sc);
+	view_listing_build(&ls2, st, NULL, sc->nr_lines, 20);
+	cr_expect_eq(memcmp(&ls, &ls2, sizeof(ls)), 0, "the same rows without the index");
+	view_listing_index_free(&ix);
+	stepper_destroy(st);
+	script_free(sc);
+	free(text);
 }

@@ -262,6 +262,7 @@ out:
 	for (int s = 0; s < a->nsides; s++) {
 		stepper_destroy(a->side[s].st);
 		view_model_free(&a->side[s].m);
+		view_listing_index_free(&a->side[s].lidx);
 	}
 	if (a->sc)
 		script_free(a->sc);

@@ -17,6 +17,7 @@
 #include <SDL_ttf.h>
 
 #include "view_layout.h"
+#include "view_listing.h"
 #include "view_model.h"
 
 /* Colours (0xRRGGBB) that the tests look for. */
@@ -102,6 +103,7 @@ struct view_side_info {
 	struct stepper *st;
 	const char *title;
 	int file_lines; /* the script's lines from its file (the rest were typed) */
+	struct view_listing_index *lidx; /* the script panel's index of its blocks */
 };
 
 /* One side's panels. */

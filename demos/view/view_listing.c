@@ -1,25 +1,60 @@
 /*
  * view_listing.c - the script panel's lines around the current statement
  * (see view_listing.h). Bounded work per call whatever the script's size:
- * a binary search for the first statement shown, a walk back of at most
- * VL_WALK_BACK statements for the blocks already open there, the rows
- * shown, and the stepper's log ring for the tasks of `in` blocks.
+ * a binary search for the first statement shown, the openers of the
+ * blocks already open there through the index (one step a level), the
+ * rows shown, and the stepper's log ring for the tasks of `in` blocks.
+ * The index costs one pass over the script, once per script.
  */
 #include "view_listing.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "../cli/script.h"
+#include "../../vm/panic.h"
 #include "../step/narrate.h"
-
-/* A block opened further back than this many statements before the first
-   line shown is not marked in the gutter (a bound on the work per frame). */
-#define VL_WALK_BACK 65536
 
 static bool is_opener(const struct stmt *s)
 {
 	return s->op == ST_FOR || s->op == ST_IN;
+}
+
+void view_listing_index_free(struct view_listing_index *ix)
+{
+	free(ix->opener);
+	memset(ix, 0, sizeof(*ix));
+}
+
+/* ix made for sc, unless it is already. */
+static void index_update(struct view_listing_index *ix, const struct script *sc)
+{
+	uint32_t stack[SCRIPT_MAX_DEPTH];
+	int top = 0;
+
+	if (ix->sc == sc && ix->stmts == sc->stmts && ix->nr_stmts == sc->nr_stmts)
+		return;
+	if (sc->nr_stmts > ix->cap) {
+		uint32_t *o = realloc(ix->opener, sc->nr_stmts * sizeof(*o));
+
+		if (!o)
+			panic("out of host memory");
+		ix->opener = o;
+		ix->cap = sc->nr_stmts;
+	}
+	for (size_t i = 0; i < sc->nr_stmts; i++) {
+		const struct stmt *s = &sc->stmts[i];
+
+		ix->opener[i] = top ? stack[top - 1] : VL_NO_OPENER;
+		if (s->op == ST_END && top)
+			top--;
+		else if (is_opener(s) && top < SCRIPT_MAX_DEPTH)
+			stack[top++] = (uint32_t)i;
+	}
+	ix->sc = sc;
+	ix->stmts = sc->stmts;
+	ix->nr_stmts = sc->nr_stmts;
 }
 
 /* The task the most recent logged statement strictly inside opener j's
@@ -47,9 +82,11 @@ static bool block_task(const struct stepper *st, size_t j, char *buf, size_t n)
 	return false;
 }
 
-void view_listing_build(struct view_listing *ls, const struct stepper *st, int file_lines, int rows)
+void view_listing_build(struct view_listing *ls, const struct stepper *st,
+                        struct view_listing_index *ix, int file_lines, int rows)
 {
 	const struct script *sc = st->sc;
+	struct view_listing_index own = {0};
 	/* Nothing ran yet: no current statement (cur_stmt is 0 then). */
 	size_t cur = st->have_cur ? st->cur_stmt : st->sc->nr_stmts;
 	size_t open[SCRIPT_MAX_DEPTH];
@@ -81,23 +118,27 @@ void view_listing_build(struct view_listing *ls, const struct stepper *st, int f
 	ls->first = first;
 	ls->nr_rows = rows;
 
-	/* The blocks open at the first line shown: the openers before it whose
-	   `end` is not before it, found walking back. */
+	/* The blocks open at the first line shown: those around its first
+	   statement k (an `end`'s own included), innermost first through the
+	   index. (Every statement before k is on an earlier line, so these
+	   are exactly the openers before k whose `end` is not before it.) */
 	size_t k = script_stmt_at(sc, first);
 	{
 		size_t found[SCRIPT_MAX_DEPTH];
-		int nf = 0, need = 0;
+		int nf = 0;
 
-		if (k < sc->nr_stmts) /* the blocks around statement k (an end's included) */
-			need = sc->stmts[k].op == ST_END ? sc->stmts[sc->stmts[k].peer].depth + 1
-			                                 : sc->stmts[k].depth;
-		if (need > SCRIPT_MAX_DEPTH)
-			need = SCRIPT_MAX_DEPTH;
-		for (size_t j = k, n = 0; nf < need && j-- > 0 && n < VL_WALK_BACK; n++)
-			if (is_opener(&sc->stmts[j]) && sc->stmts[sc->stmts[j].peer].line >= first)
+		if (!ix)
+			ix = &own;
+		index_update(ix, sc);
+		if (k < sc->nr_stmts)
+			for (uint32_t j = ix->opener[k]; j != VL_NO_OPENER && nf < SCRIPT_MAX_DEPTH;
+			     j = ix->opener[j]) {
 				found[nf++] = j;
+				ls->walk_steps++;
+			}
 		while (nf > 0)
 			open[nopen++] = found[--nf];
+		view_listing_index_free(&own);
 	}
 
 	char task_of[SCRIPT_MAX_DEPTH][24]; /* per open block: its label, once found */

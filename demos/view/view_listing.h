@@ -20,6 +20,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "../step/stepper.h"
 
@@ -50,6 +51,9 @@ struct vl_row {
 };
 
 struct view_listing {
+	int walk_steps; /* openers followed to find the blocks open at the first
+	                   line shown (at most SCRIPT_MAX_DEPTH): the work that
+	                   does not depend on the rows */
 	int nr_lines;   /* lines of the script (typed ones included) */
 	int file_lines; /* of them, the file's */
 	int cur_line;   /* the current statement's line; 0 before the first, -1 ended */
@@ -59,14 +63,36 @@ struct view_listing {
 };
 
 /*
+ * Where the blocks are: for each statement of a script the opener of the
+ * innermost block around it (an `end`: its own opener), made in one pass
+ * over the script and kept while the script stays the same (a typed line
+ * makes another script: it is made again). With it the blocks open at the
+ * first line shown are found by following these links, at most one a
+ * nesting level, however many statements back they were opened (a script
+ * may have 2,097,152). The caller owns it: zeroed at first, freed with
+ * view_listing_index_free.
+ */
+#define VL_NO_OPENER UINT32_MAX
+struct view_listing_index {
+	const struct script *sc; /* the script it was made for, and its */
+	const void *stmts;       /* statements' array and count */
+	size_t nr_stmts;
+	uint32_t *opener; /* per statement, or VL_NO_OPENER at the top */
+	size_t cap;
+};
+void view_listing_index_free(struct view_listing_index *ix);
+
+/*
  * Fill ls with at most `rows` lines (<= VL_MAX_ROWS) of st's script around
  * its current statement: the current line a third from the top where the
  * script allows (the whole script when it fits). file_lines: how many of
- * the script's lines came from the file (the rest were typed). Reads the
- * stepper and its session, writes nothing.
+ * the script's lines came from the file (the rest were typed). ix is
+ * brought up to date with st's script first (NULL: one made for this call
+ * alone, a pass over the whole script). Reads the stepper and its session,
+ * writes nothing else.
  */
-void view_listing_build(struct view_listing *ls, const struct stepper *st, int file_lines,
-                        int rows);
+void view_listing_build(struct view_listing *ls, const struct stepper *st,
+                        struct view_listing_index *ix, int file_lines, int rows);
 
 /* The row of line `line`, or NULL when it is not shown. */
 const struct vl_row *view_listing_row(const struct view_listing *ls, int line);

@@ -48,7 +48,7 @@ void view_draw_script(struct view_gfx *g, const struct view_rect *p, struct view
 	b = view_panel_body(p, g->font_px);
 	int rows = b.h / rh;
 
-	view_listing_build(&ls, st, si->file_lines, rows);
+	view_listing_build(&ls, st, si->lidx, si->file_lines, rows);
 	if (ls.cur_line > 0)
 		snprintf(sub, sizeof(sub), "line %d of %d   l hides, click a line to go there",
 		         ls.cur_line, ls.nr_lines);

@@ -332,7 +332,7 @@ void view_draw_frame(struct view_app *a)
 	a->g.nr_hits = 0;
 	for (int s = 0; s < a->nsides; s++) {
 		struct view_side_info si = {&a->side[s].m, a->side[s].st, a->side[s].policy,
-		                            a->file_lines};
+		                            a->file_lines, &a->side[s].lidx};
 
 		view_draw_side(&a->g, &a->L, s, &si);
 	}

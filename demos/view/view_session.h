@@ -24,6 +24,7 @@
 struct view_side {
 	struct stepper *st;
 	struct view_model m;
+	struct view_listing_index lidx; /* the script's blocks, for its panel */
 	const char *policy; /* --compare: this side's policy */
 	bool stale;         /* the model must be re-read */
 };
