@@ -96,13 +96,19 @@ static uint8_t *range_mem(struct phys *ph, paddr_t pa, size_t n, const char *who
  * fault is about 15 ns faster. Other hosts use memset.
  */
 #if defined(__x86_64__)
-/* Four aligned stores of the vector type vec_t a turn, over the page at p. */
+/* Sixteen aligned stores of the vector type vec_t a turn, over the page at
+   p: 8 turns with AVX2, so the loop's own instructions (an add, a compare
+   and a branch a turn) are few beside the stores, whose speed is the
+   page's (169 instructions a page; 244 with four stores a turn). */
 #define ZERO_PAGE_WITH(vec_t, p)                                                                   \
 	do {                                                                                       \
 		const vec_t z_ = {0};                                                              \
-		for (unsigned i_ = 0; i_ < PAGE_SIZE; i_ += 4 * sizeof(vec_t)) {                   \
+		for (unsigned i_ = 0; i_ < PAGE_SIZE; i_ += 16 * sizeof(vec_t)) {                  \
 			vec_t *v_ = (vec_t *)((p) + i_);                                           \
 			v_[0] = z_, v_[1] = z_, v_[2] = z_, v_[3] = z_;                            \
+			v_[4] = z_, v_[5] = z_, v_[6] = z_, v_[7] = z_;                            \
+			v_[8] = z_, v_[9] = z_, v_[10] = z_, v_[11] = z_;                          \
+			v_[12] = z_, v_[13] = z_, v_[14] = z_, v_[15] = z_;                        \
 		}                                                                                  \
 	} while (0)
 
