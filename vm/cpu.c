@@ -496,10 +496,15 @@ static int translate_two(struct cpu *c, const char *op, unsigned n, const vaddr_
  * leaf (walk_retry_leaf). What is counted and emitted is the same.
  */
 static __attribute__((noinline)) uint8_t *
-translate_one_retry(struct cpu *c, struct access *a, vaddr_t va, bool write,
-                    const struct tlb_entry *e, struct tlb_entry *victim, struct walk_stop *stop,
+translate_one_retry(struct cpu *c, struct access a0, vaddr_t va, bool write,
+                    const struct tlb_entry *e, struct tlb_entry *victim, struct walk_stop stop0,
                     uint64_t gen, int r)
 {
+	/* a0 and stop0 come by value so that the first try's own never have
+	   their address taken and stay in its registers; these are the copies
+	   the restarts update. */
+	struct access acc = a0, *a = &acc;
+	struct walk_stop st = stop0, *stop = &st;
 	uint8_t *host = NULL;
 
 	for (;;) {
@@ -526,11 +531,11 @@ translate_one_retry(struct cpu *c, struct access *a, vaddr_t va, bool write,
 
 /* The first try, straight-line (no loop: the compiler hoists nothing of
    the walk into the entry of a TLB miss that does not fault, the common
-   case); the restarts after a fault in translate_one_retry. */
-static __attribute__((noinline)) uint8_t *translate_one_miss(struct cpu *c, const char *op,
-                                                           vaddr_t va, bool write,
-                                                           const struct tlb_entry *e,
-                                                           struct tlb_entry *victim)
+   case); the restarts after a fault in translate_one_retry. Inline into
+   the functions below, each out of line. */
+static inline __attribute__((always_inline)) uint8_t *
+translate_one_miss_body(struct cpu *c, const char *op, vaddr_t va, bool write,
+                        const struct tlb_entry *e, struct tlb_entry *victim)
 {
 	struct access a;
 	struct walk_stop stop;
@@ -545,7 +550,15 @@ static __attribute__((noinline)) uint8_t *translate_one_miss(struct cpu *c, cons
 	r = miss_trap(c, &a, va, err, e, &stop);
 	if (r == XL_FAST && !e && c->tlb.gen == gen)
 		return walk_retry_leaf(c, op, va, write, victim, &stop);
-	return translate_one_retry(c, &a, va, write, e, victim, &stop, gen, r);
+	return translate_one_retry(c, a, va, write, e, victim, stop, gen, r);
+}
+
+static __attribute__((noinline)) uint8_t *translate_one_miss(struct cpu *c, const char *op,
+                                                           vaddr_t va, bool write,
+                                                           const struct tlb_entry *e,
+                                                           struct tlb_entry *victim)
+{
+	return translate_one_miss_body(c, op, va, write, e, victim);
 }
 
 /* One translation, restarting after each fault: the host bytes of va, or
@@ -603,48 +616,100 @@ static inline void store_bytes(uint8_t *p, uint64_t v, unsigned size)
 	}
 }
 
-/* The common case of the slow paths: one page (a miss, an older entry of
-   the set, a clean or supervisor entry, an unaligned access within it). */
-int cpu_load_slow(struct cpu *c, vaddr_t va, unsigned size, uint64_t *val)
+/*
+ * The slow paths after the TLB failed an access within one page (e: the
+ * page's entry without the rights, victim: the entry a fill takes): the
+ * walk with its faults, then the access. Out of line, each with the miss
+ * path inline, so that cpu_load_slow and cpu_store_slow jump here (a tail
+ * call) and a miss, each page fault included, runs in one frame.
+ */
+static __attribute__((noinline)) int load_miss(struct cpu *c, vaddr_t va, unsigned size,
+                                               uint64_t *val, const struct tlb_entry *e,
+                                               struct tlb_entry *victim)
+{
+	uint8_t *host = translate_one_miss_body(c, "cpu_load", va, false, e, victim);
+
+	if (!host)
+		return -1;
+	*val = load_bytes(host, size);
+	c->probe->c.slow_loads++;
+	return 0;
+}
+
+static __attribute__((noinline)) int store_miss(struct cpu *c, vaddr_t va, unsigned size,
+                                                uint64_t val, const struct tlb_entry *e,
+                                                struct tlb_entry *victim)
+{
+	uint8_t *host = translate_one_miss_body(c, "cpu_store", va, true, e, victim);
+
+	if (!host)
+		return -1;
+	store_bytes(host, val, size);
+	c->probe->c.slow_stores++;
+	return 0;
+}
+
+/* An access that crosses into the next page. */
+static __attribute__((noinline)) int load_across(struct cpu *c, vaddr_t va, unsigned size,
+                                                 uint64_t *val)
 {
 	uint8_t *host[2];
 	uint64_t v = 0;
 	size_t n0;
 
-	check_size("cpu_load", size);
-	if (__builtin_expect(cpu_in_page(va, size), 1)) {
-		host[0] = translate_one(c, "cpu_load", va, false);
-		if (!host[0])
-			return -1;
-		v = load_bytes(host[0], size);
-	} else {
-		if (translate_across(c, "cpu_load", va, size, false, host, &n0))
-			return -1;
-		memcpy(&v, host[0], n0);
-		memcpy((uint8_t *)&v + n0, host[1], size - n0);
-	}
+	if (translate_across(c, "cpu_load", va, size, false, host, &n0))
+		return -1;
+	memcpy(&v, host[0], n0);
+	memcpy((uint8_t *)&v + n0, host[1], size - n0);
 	*val = v;
+	c->probe->c.slow_loads++;
+	return 0;
+}
+
+static __attribute__((noinline)) int store_across(struct cpu *c, vaddr_t va, unsigned size,
+                                                  uint64_t val)
+{
+	uint8_t *host[2];
+	size_t n0;
+
+	if (translate_across(c, "cpu_store", va, size, true, host, &n0))
+		return -1;
+	memcpy(host[0], &val, n0);
+	memcpy(host[1], (uint8_t *)&val + n0, size - n0);
+	c->probe->c.slow_stores++;
+	return 0;
+}
+
+/* The common case of the slow paths: one page (a miss, an older entry of
+   the set, a clean or supervisor entry, an unaligned access within it). */
+int cpu_load_slow(struct cpu *c, vaddr_t va, unsigned size, uint64_t *val)
+{
+	struct tlb_entry *e, *victim;
+	uint8_t *host;
+
+	check_size("cpu_load", size);
+	if (__builtin_expect(!cpu_in_page(va, size), 0))
+		return load_across(c, va, size, val);
+	host = translate_hit(c, va, false, &e, &victim);
+	if (!host)
+		return load_miss(c, va, size, val, e, victim);
+	*val = load_bytes(host, size);
 	c->probe->c.slow_loads++;
 	return 0;
 }
 
 int cpu_store_slow(struct cpu *c, vaddr_t va, unsigned size, uint64_t val)
 {
-	uint8_t *host[2];
-	size_t n0;
+	struct tlb_entry *e, *victim;
+	uint8_t *host;
 
 	check_size("cpu_store", size);
-	if (__builtin_expect(cpu_in_page(va, size), 1)) {
-		host[0] = translate_one(c, "cpu_store", va, true);
-		if (!host[0])
-			return -1;
-		store_bytes(host[0], val, size);
-	} else {
-		if (translate_across(c, "cpu_store", va, size, true, host, &n0))
-			return -1;
-		memcpy(host[0], &val, n0);
-		memcpy(host[1], (uint8_t *)&val + n0, size - n0);
-	}
+	if (__builtin_expect(!cpu_in_page(va, size), 0))
+		return store_across(c, va, size, val);
+	host = translate_hit(c, va, true, &e, &victim);
+	if (!host)
+		return store_miss(c, va, size, val, e, victim);
+	store_bytes(host, val, size);
 	c->probe->c.slow_stores++;
 	return 0;
 }

@@ -10,9 +10,9 @@
 # process's stores, each of which faults), and writes OUT.json: the
 # instructions per fault of the whole fault and of the kernel functions it
 # calls that are not inlined into it (their inclusive counts over the number
-# of faults: calls of translate_one_miss, the CPU's miss path, which each
-# store makes once; buddy_alloc's also counts the allocator's lines inline in
-# fault_fast, buddy.h's). The kernel's part is exc_trap's and fault_fast's (the
+# of faults: calls of store_miss, the CPU's miss path for a store (before it,
+# translate_one_miss), which each store makes once; buddy_alloc's also counts
+# the allocator's lines inline in fault_fast, buddy.h's). The kernel's part is exc_trap's and fault_fast's (the
 # fast path without a sink, which takes nearly all of these faults). `run_bench --profile OUT.json...` prints them.
 # Instruction counts do not depend on the host's load; they do depend on the
 # compiler and the code, which is what they are for: before and after a change.
@@ -36,8 +36,8 @@ awk -v label="$label" '
 	# the allocator inline in the fast path (buddy_alloc_ready and
 	# buddy_alloc_page_ready): the lines of buddy.h in fault_fast
 	$2 == "*" && $3 ~ /buddy\.h:fault_fast$/ { inl_buddy += num($1) }
-	# a call of the miss path: "N >   FILE:translate_one_miss (Kx) [BINARY]"
-	$2 == ">" && $3 ~ /:translate_one_miss$/ { k = $4; gsub(/[(),x]/, "", k); if (k + 0 > faults) faults = k + 0 }
+	# a call of the miss path: "N >   FILE:store_miss (Kx) [BINARY]"
+	$2 == ">" && $3 ~ /:(translate_one_miss|store_miss)$/ { k = $4; gsub(/[(),x]/, "", k); if (k + 0 > faults) faults = k + 0 }
 	END {
 		if (!faults || !total) { print "fault_profile: no fault counted" > "/dev/stderr"; exit 2 }
 		printf "{\"profile\": \"fault\", \"label\": \"%s\", \"faults\": %d, \"per_fault\": {", label, faults
