@@ -201,7 +201,7 @@ static void unlock(void)
 }
 
 /* Enter a hook: false when it must go straight to glibc (off, or re-entered). */
-static bool enter(void)
+static inline __attribute__((always_inline)) bool enter(void)
 {
 	if (in_hook) {
 		/* atomic: a signal may come before the thread has rec_lock */
@@ -269,7 +269,8 @@ static __attribute__((noinline)) void sample(void *brk)
    mm_before: the call freed or reallocated a chunk that was mmapped. Only
    the slow paths may touch errno, and they put it back: the program sees
    the real call's. */
-static void leave(int op, const void *ptr, uint64_t a, uint64_t b, bool mm_before)
+static inline __attribute__((always_inline)) void leave(int op, const void *ptr, uint64_t a,
+                                                        uint64_t b, bool mm_before)
 {
 	struct amrec_record *r = &R.ring[R.n - R.flushed];
 	void *brk = __curbrk;
