@@ -1,8 +1,9 @@
 /*
- * fork.c - fork: kernel/fork.c (kernel_clone, copy_process, dup_task_struct,
- * copy_mm, dup_mm, dup_mmap, set_max_threads) and mm/memory.c
- * (copy_page_range, copy_p4d_range ... copy_pte_range, copy_present_pte,
- * vma_needs_copy).
+ * fork.c - fork: kernel/fork.c (the clone, clone3 and fork system calls,
+ * kernel_clone, copy_process, dup_task_struct, copy_mm, dup_mm, dup_mmap,
+ * set_max_threads), mm/memory.c (copy_page_range, copy_p4d_range ...
+ * copy_pte_range, copy_present_pte, vma_needs_copy) and the new task's
+ * first steps (kernel/sched/core.c schedule_tail).
  *
  * The child's address space is a copy of the parent's VMAs; its page
  * tables are built in new frames, entry by entry. For a private writable
@@ -351,8 +352,11 @@ static struct task *copy_process(struct kernel *k, struct task *parent,
 	p->mm = mm;
 	if (args->flags & SIM_CLONE_SETTLS)
 		p->fsbase = args->tls;
+	if (args->flags & SIM_CLONE_CHILD_SETTID)
+		p->set_child_tid = args->child_tid;
 	if (args->flags & SIM_CLONE_CHILD_CLEARTID)
 		p->clear_child_tid = args->child_tid;
+	p->ret_from_fork = true;
 	if (thread) {
 		/* one more thread of the parent's group: the group's parent is
 		   its parent, and it is nobody's child */
@@ -404,6 +408,40 @@ int64_t sys_fork(struct kernel *k)
 	ret = kernel_clone(k, &args);
 	syscall_exit(k, "__x64_sys_fork", ret);
 	return ret;
+}
+
+int64_t sys_clone(struct kernel *k, uint64_t flags, vaddr_t newsp, vaddr_t parent_tid,
+                  vaddr_t child_tid, vaddr_t tls)
+{
+	/* __do_sys_clone: its five arguments into kernel_clone_args (the exit
+	   signal stays in the low byte of flags here, as sys_fork has it) */
+	struct sim_clone_args args = {.flags = flags,
+	                              .parent_tid = parent_tid,
+	                              .child_tid = child_tid,
+	                              .stack = newsp,
+	                              .tls = tls};
+	int64_t ret;
+
+	syscall_enter(k, SIM_NR_clone, "__x64_sys_clone", {"flags", flags}, {"newsp", newsp},
+	              {"parent_tidptr", parent_tid}, {"child_tidptr", child_tid}, {"tls", tls});
+	ret = kernel_clone(k, &args);
+	syscall_exit(k, "__x64_sys_clone", ret);
+	return ret;
+}
+
+void schedule_tail(struct kernel *k, struct task *t)
+{
+	vaddr_t addr = t->set_child_tid;
+	const struct vm_area_struct *vma;
+
+	if (!addr)
+		return;
+	probe_call(&k->probe, K, "schedule_tail", {"pid", (uint64_t)t->pid},
+	           {"set_child_tid", addr});
+	vma = t->mm ? find_vma(t->mm, addr) : NULL;
+	if (vma && vma->vm_start <= addr)
+		put_user_u32(k, addr, (uint32_t)t->pid); /* task_pid_vnr(current) */
+	probe_ret(&k->probe, K, "schedule_tail");
 }
 
 int64_t sys_clone3(struct kernel *k, const struct sim_clone_args *args)

@@ -27,6 +27,7 @@
 #define SIM_NR_madvise   28
 #define SIM_NR_getpid    39
 #define SIM_NR_exit      60
+#define SIM_NR_clone     56
 #define SIM_NR_fork      57
 #define SIM_NR_wait4     61
 #define SIM_NR_getrlimit 97
@@ -110,7 +111,9 @@ int64_t sys_tgkill_self(struct kernel *k, int sig);
 
 /* getpid(2): the current task's tgid. */
 int64_t sys_getpid(struct kernel *k);
-/* fork(2): the child's pid, or -EAGAIN / -ENOMEM (fork.h, kernel_clone). */
+/* fork(2): the child's pid, or -EAGAIN / -ENOMEM (fork.h, kernel_clone).
+   glibc's fork() does not make it (it calls clone, below); a program that
+   makes the system call itself does. */
 int64_t sys_fork(struct kernel *k);
 
 /* clone3(2)'s flags (include/uapi/linux/sched.h) and arguments. */
@@ -123,6 +126,8 @@ int64_t sys_fork(struct kernel *k);
 #define SIM_CLONE_SETTLS         0x00080000
 #define SIM_CLONE_PARENT_SETTID  0x00100000
 #define SIM_CLONE_CHILD_CLEARTID 0x00200000
+#define SIM_CLONE_CHILD_SETTID   0x01000000
+#define SIM_CSIGNAL              0x000000ff /* the low byte: the exit signal */
 
 struct sim_clone_args {
 	uint64_t flags;
@@ -140,6 +145,17 @@ struct sim_clone_args {
  * left: threads-max), -ENOMEM.
  */
 int64_t sys_clone3(struct kernel *k, const struct sim_clone_args *args);
+/*
+ * clone(2), x86-64's argument order: a new task as clone3 makes it, the
+ * exit signal in flags' low byte (SIGCHLD for a fork). glibc 2.36's fork()
+ * is clone(CLONE_CHILD_SETTID | CLONE_CHILD_CLEARTID | SIGCHLD, 0, NULL,
+ * &THREAD_SELF->tid, 0) (arch_fork). With CLONE_CHILD_SETTID the child's
+ * tid is stored at child_tid in the child's memory as it first runs
+ * (schedule_tail, fork.h); with CLONE_CHILD_CLEARTID it is zeroed when the
+ * child exits while others share its mm. Returns as sys_clone3.
+ */
+int64_t sys_clone(struct kernel *k, uint64_t flags, vaddr_t newsp, vaddr_t parent_tid,
+                  vaddr_t child_tid, vaddr_t tls);
 /*
  * exit(2): the calling thread ends (exit_group ends them all). Its
  * clear_child_tid is zeroed and its futex woken (mm_release) while other

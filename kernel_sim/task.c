@@ -21,6 +21,7 @@
 #include "../vm/pagetable.h"
 #include "../vm/panic.h"
 #include "exit.h"
+#include "fork.h"
 #include "pgtable.h"
 #include "switch.h"
 #include "syscall.h"
@@ -291,6 +292,10 @@ int task_run(struct kernel *k, struct task *t, void (*fn)(void *), void *arg)
 	t->exit_jmp = &jb;
 	t->exit_depth = probe_depth(&k->probe);
 	if (setjmp(jb) == 0) {
+		if (t->ret_from_fork) { /* ret_from_fork: the new task's first run */
+			t->ret_from_fork = false;
+			schedule_tail(k, t);
+		}
 		fn(arg);
 	} else {
 		probe_unwind(&k->probe, t->exit_depth);

@@ -110,7 +110,11 @@ struct task {
 	int exit_code;             /* wait status: (status & 0xff) << 8, or the signal */
 	bool thread;               /* made by clone with CLONE_THREAD: not the group's
 				      leader, nobody's child, reaped when it exits */
+	vaddr_t set_child_tid;     /* CLONE_CHILD_SETTID: its tid is stored there as it
+				      first runs (schedule_tail) */
 	vaddr_t clear_child_tid;   /* CLONE_CHILD_CLEARTID: zeroed at exit (mm_release) */
+	bool ret_from_fork;        /* made by copy_process, not run yet: its first run
+				      begins in schedule_tail */
 	vaddr_t fsbase;            /* CLONE_SETTLS: the thread pointer (0: none set) */
 	uint64_t tlb_hits, tlb_misses; /* the CPU's TLB counts while it ran (switch.c) */
 	uint64_t nvcsw;            /* times it was switched out (voluntary_ctxt_switches) */

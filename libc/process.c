@@ -1,6 +1,6 @@
 /*
  * process.c - glibc's fork, exit and waitpid over the simulated kernel's
- * fork, exit_group and wait4 (see process.h). In a process that never had
+ * clone, exit_group and wait4 (see process.h). In a process that never had
  * threads, fork is its system call: the atfork work glibc does then
  * changes no memory the model has (no stdio, no atfork handlers of the
  * program). Once the process has had threads, fork runs malloc's fork
@@ -25,7 +25,14 @@ int64_t libc_fork(struct libc *lc)
 	lc->fork_multiple_threads = libc_ld32(lc, lc->data + LD_MULTIPLE_THREADS) != 0;
 	if (lc->fork_multiple_threads && glibc)
 		glibc_malloc_fork_lock_parent(lc);
-	r = sys_fork(lc->k);
+	/* _Fork: arch_fork (&THREAD_SELF->tid), the clone system call with no
+	   new stack (sysdeps/unix/sysv/linux/arch-fork.h); the kernel stores
+	   the child's tid in the child's copy of the caller's struct pthread.
+	   The main thread's struct pthread is not in simulated memory (pd 0):
+	   its pointer is NULL here, and no store is made (on the machine it is
+	   a store into that thread's TCB page, the child's first fault). */
+	r = sys_clone(lc->k, SIM_CLONE_CHILD_SETTID | SIM_CLONE_CHILD_CLEARTID | SIM_SIGCHLD, 0, 0,
+	              lc->self->pd ? lc->self->pd + PD_TID : 0, 0);
 	if (lc->fork_multiple_threads && glibc)
 		glibc_malloc_fork_unlock_parent(lc);
 	if (r < 0) {

@@ -483,6 +483,10 @@ static const struct narration table[] = {
     /* ---- processes: fork, exit, wait (kernel/fork.c, kernel/exit.c) ---- */
     {"__x64_sys_fork", "kernel/fork.c", M,
      "the fork system call: kernel_clone with SIGCHLD as the child's exit signal."},
+    {"__x64_sys_clone", "kernel/fork.c", M,
+     "the clone system call, which glibc's fork() makes: CLONE_CHILD_SETTID | "
+     "CLONE_CHILD_CLEARTID | SIGCHLD, no new stack, and the address of the calling thread's "
+     "tid in its struct pthread, where the kernel stores the child's pid in the child's copy."},
     {"kernel_clone", "kernel/fork.c", M,
      "creates a new process: copy_process builds it, wake_up_new_task makes it runnable; the "
      "parent gets the child's pid."},
@@ -542,6 +546,10 @@ static const struct narration table[] = {
      "address space."},
     {"wake_up_new_task", "kernel/sched/core.c", X,
      "the child is ready to run; it runs when the scheduler (here: the script) picks it."},
+    {"schedule_tail", "kernel/sched/core.c", M,
+     "the new task's first steps as it first runs (ret_from_fork): with CLONE_CHILD_SETTID "
+     "it stores its own pid at set_child_tid, in its own memory -- after a fork a "
+     "copy-on-write page, so the child's first fault, taken before its first instruction."},
     {"__x64_sys_exit_group", "kernel/exit.c", M,
      "the exit system call of a process: every thread ends with this status."},
     {"do_group_exit", "kernel/exit.c", M, "ends the thread group (here: the one task)."},
