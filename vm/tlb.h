@@ -145,31 +145,63 @@ static inline void tlb_make_newest(struct tlb *t, unsigned s, struct tlb_entry *
  * first invalid entry when there is one: one search finds both. Stamps
  * nothing.
  */
-static inline struct tlb_entry *tlb_find(struct tlb *t, unsigned s, uint64_t vpn,
-                                         struct tlb_entry **victim)
+static inline __attribute__((always_inline)) struct tlb_entry *
+tlb_find(struct tlb *t, unsigned s, uint64_t vpn, struct tlb_entry **victim)
 {
 	struct tlb_entry *set = &t->e[s * t->ways], *end = set + t->ways;
 	struct tlb_entry *hit = NULL, *old = set;
 	uint32_t oldest = set->lru;
 
 	/* Every way, with selects rather than branches: which way matches is
-	   as good as random, and a mispredicted exit cost more than the rest. */
-	for (struct tlb_entry *e = set; e < end; e++) {
-		uint64_t v = e->vpn;
-		uint32_t lru = e->lru;
-
-		hit = v == vpn ? e : hit;
-		old = lru < oldest ? e : old;
-		oldest = lru < oldest ? lru : oldest;
+	   as good as random, and a mispredicted exit cost more than the rest.
+	   On x86-64 the selects are conditional moves written as such: GCC
+	   made branches of some of them once the four ways were written out
+	   (a TLB miss of a replay looks up one set, or two with a fault). */
+#if defined(__x86_64__)
+#define TLB_FIND_WAY(way)                                                                          \
+	do {                                                                                       \
+		struct tlb_entry *e_ = (way);                                                      \
+                                                                                                   \
+		__asm__("cmp %[v], %[key]\n\tcmove %[e], %[hit]"                                   \
+		        : [hit] "+r"(hit)                                                          \
+		        : [v] "m"(e_->vpn), [key] "r"(vpn), [e] "r"(e_)                            \
+		        : "cc");                                                                   \
+		__asm__("cmp %[o], %[l]\n\tcmovb %[e], %[old]\n\tcmovb %[l], %[o]"                 \
+		        : [old] "+r"(old), [o] "+r"(oldest)                                        \
+		        : [l] "r"(e_->lru), [e] "r"(e_)                                            \
+		        : "cc");                                                                   \
+	} while (0)
+#else
+#define TLB_FIND_WAY(way)                                                                          \
+	do {                                                                                       \
+		uint64_t v_ = (way)->vpn;                                                          \
+		uint32_t lru_ = (way)->lru;                                                        \
+                                                                                                   \
+		hit = v_ == vpn ? (way) : hit;                                                     \
+		old = lru_ < oldest ? (way) : old;                                                 \
+		oldest = lru_ < oldest ? lru_ : oldest;                                            \
+	} while (0)
+#endif
+	if (t->ways == 4) {
+		/* The usual geometry (64 entries, 4 ways) written out: no loop
+		   counter, no exit branch; the same selects in the same order. */
+		TLB_FIND_WAY(set);
+		TLB_FIND_WAY(set + 1);
+		TLB_FIND_WAY(set + 2);
+		TLB_FIND_WAY(set + 3);
+	} else {
+		for (struct tlb_entry *e = set; e < end; e++)
+			TLB_FIND_WAY(e);
 	}
+#undef TLB_FIND_WAY
 	*victim = hit ? hit : old;
 	return hit;
 }
 
 /* tlb_lookup_set, and the victim of tlb_find when vpn is not cached (valid
    until the TLB changes). */
-static inline struct tlb_entry *tlb_lookup_victim(struct tlb *t, uint64_t vpn,
-                                                  struct tlb_entry **victim)
+static inline __attribute__((always_inline)) struct tlb_entry *
+tlb_lookup_victim(struct tlb *t, uint64_t vpn, struct tlb_entry **victim)
 {
 	unsigned s = (unsigned)(vpn & t->set_mask);
 	struct tlb_entry *e = tlb_find(t, s, vpn | t->tag, victim);
