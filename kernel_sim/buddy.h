@@ -135,7 +135,8 @@ static inline pfn_t buddy_alloc_page_ready(struct buddy *b, int kind)
 	uint32_t next = f->next;
 
 	/* should_fail_alloc_page: fail_after is -1 (off) or, being ready, > 0 */
-	b->fail_after -= b->fail_after > 0;
+	if (b->fail_after > 0)
+		b->fail_after--;
 	b->free_pages--; /* 2^o pages off the lists, 2^o - 1 back on them */
 	b->allocs++;
 	/* buddy_alloc's count: __alloc_pages, get_page_from_freelist, rmqueue
@@ -145,8 +146,8 @@ static inline pfn_t buddy_alloc_page_ready(struct buddy *b, int kind)
 		b->probe->others += 9 + (o ? 2 + o : 0);
 	/* del_page_from_free_list: pfn heads its list, so it has no prev */
 	area->head = next;
-	area->nr_free--;
-	nonempty &= ~((uint32_t)(area->nr_free == 0) << o);
+	if (--area->nr_free == 0)
+		nonempty &= ~(1u << o);
 	b->nonempty = nonempty | (uint32_t)(size - 1);
 	if (next != FRAME_LINK_NONE)
 		frame_set_prev(&frames[next], FRAME_LINK_NONE);
