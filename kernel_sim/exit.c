@@ -124,6 +124,16 @@ void release_task(struct kernel *k, struct task *t)
 			panic("task %d is not its parent's child", t->pid);
 		*pp = t->sibling;
 	}
+	if (t->thread) {
+		/* __exit_signal: a thread's fault counts stay its process's
+		   (/proc/PID/stat and ps sum them over the group) */
+		struct task *leader = find_task_by_pid(k, t->tgid);
+
+		if (leader && leader != t) {
+			leader->sig_min_flt += t->min_flt;
+			leader->sig_maj_flt += t->maj_flt;
+		}
+	}
 	__unhash_process(k, t);
 	probe_ret(&k->probe, K, "release_task");
 	hostmem_free(t);

@@ -412,40 +412,80 @@ void proc_dmesg(struct kernel *k, FILE *out)
 
 /*
  * ps -eo pid,ppid,stat,vsz,rss,min_flt,maj_flt,comm (procps-ng 4, as on
- * Debian 12): every task, oldest first. STAT is R for a live task (the
- * model's tasks are running or runnable: none sleeps), Z for a zombie, whose
- * COMMAND has " <defunct>" and whose VSZ and RSS are 0. RSS is in kB
- * (MM_ANONPAGES: a frame shared since a fork counts in each process).
+ * Debian 12): every process, oldest first -- processes, not threads: ps -e
+ * lists thread groups (ps -L or -T would give a row to each thread, with
+ * its process's PID and PPID). STAT is R for a live process (the model's
+ * tasks are running or runnable: none sleeps), followed by l when it has
+ * more than one thread; Z for a zombie, whose COMMAND has " <defunct>" and
+ * whose VSZ and RSS are 0. RSS is in kB (MM_ANONPAGES: a frame shared
+ * since a fork counts in each process). MINFL and MAJFL are the whole
+ * group's, as /proc/PID/stat sums them: its threads' and those of its
+ * threads that are gone.
  */
+/* A process of proc_ps's table and its group's sums. */
+struct ps_row {
+	int tgid;
+	const struct task *t;
+	uint64_t minflt, majflt;
+	unsigned threads;
+};
+
+static int ps_by_tgid(const void *a, const void *b)
+{
+	int x = ((const struct ps_row *)a)->tgid, y = ((const struct ps_row *)b)->tgid;
+
+	return (x > y) - (x < y);
+}
+
+static int ps_by_age(const void *a, const void *b)
+{
+	/* pids are handed out in order: the smaller, the older */
+	int x = ((const struct ps_row *)a)->t->pid, y = ((const struct ps_row *)b)->t->pid;
+
+	return (x > y) - (x < y);
+}
+
 void proc_ps(struct kernel *k, FILE *out)
 {
-	const struct task *order[256], **all = order;
-	size_t n = 0, cap = sizeof(order) / sizeof(order[0]);
+	struct ps_row *rows;
+	size_t n = 0;
 
 	for (const struct task *t = k->tasks; t; t = t->next_task)
-		n++;
-	if (n > cap) {
-		all = hostmem_malloc(n * sizeof(*all));
-		if (!all)
-			panic("out of host memory");
-	}
+		n += !t->thread;
+	rows = hostmem_malloc((n ? n : 1) * sizeof(*rows));
+	if (!rows)
+		panic("out of host memory");
 	n = 0;
 	for (const struct task *t = k->tasks; t; t = t->next_task)
-		all[n++] = t; /* newest first: printed backwards */
+		if (!t->thread) /* a group's leader: the process */
+			rows[n++] = (struct ps_row){t->tgid, t, t->sig_min_flt, t->sig_maj_flt, 0};
+	/* every task's counts to its process's row, found by tgid */
+	qsort(rows, n, sizeof(*rows), ps_by_tgid);
+	for (const struct task *o = k->tasks; o; o = o->next_task) {
+		struct ps_row key = {.tgid = o->tgid},
+		              *r = bsearch(&key, rows, n, sizeof(*rows), ps_by_tgid);
+
+		if (!r)
+			continue; /* (a thread whose leader is gone) */
+		r->minflt += o->min_flt;
+		r->majflt += o->maj_flt;
+		r->threads += !o->dead && !o->exit_state;
+	}
+	qsort(rows, n, sizeof(*rows), ps_by_age);
 	fprintf(out, "  PID  PPID STAT    VSZ   RSS  MINFL  MAJFL COMMAND\n");
-	while (n--) {
-		const struct task *t = all[n];
+	for (size_t i = 0; i < n; i++) {
+		const struct task *t = rows[i].t;
 		const struct mm_struct *mm = t->mm;
 		bool zombie = !mm || t->dead;
 
 		fprintf(out, "%5d %5d %-4s %6llu %5llu %6llu %6llu %.*s%s\n", t->pid,
-		        t->real_parent ? t->real_parent->tgid : 0, zombie ? "Z" : "R",
+		        t->real_parent ? t->real_parent->tgid : 0,
+		        zombie ? "Z" : rows[i].threads > 1 ? "Rl" : "R",
 		        zombie ? 0ULL : (unsigned long long)(mm->total_vm << (PAGE_SHIFT - 10)),
 		        zombie ? 0ULL
 		               : (unsigned long long)(mm->rss_stat[MM_ANONPAGES] << (PAGE_SHIFT - 10)),
-		        (unsigned long long)t->min_flt, (unsigned long long)t->maj_flt,
+		        (unsigned long long)rows[i].minflt, (unsigned long long)rows[i].majflt,
 		        (int)sizeof(t->comm), t->comm, zombie ? " <defunct>" : "");
 	}
-	if (all != order)
-		hostmem_free(all);
+	hostmem_free(rows);
 }

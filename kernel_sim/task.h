@@ -120,6 +120,9 @@ struct task {
 	uint64_t nvcsw;            /* times it was switched out (voluntary_ctxt_switches) */
 	struct sim_rlimit rlim[SIM_NR_RLIMITS];
 	uint64_t min_flt, maj_flt; /* page faults that were resolved */
+	uint64_t sig_min_flt, sig_maj_flt; /* a group leader's: those of its group's
+					      threads that are gone (signal_struct's,
+					      added by release_task) */
 	uint64_t maxrss;           /* peak RSS in pages of an mm it left (signal->maxrss) */
 	uint64_t utime;            /* user CPU time charged, in steps (RLIMIT_CPU) */
 	bool dead;                 /* killed by a fatal signal (death) or exited (exit_state) */

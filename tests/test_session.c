@@ -1148,3 +1148,82 @@ Test(session, a_fault_in_a_thread_kills_the_process)
 	cr_assert_eq(f.s->task->death.signo, 11);
 	finish(&f);
 }
+
+/* The MINFL of pid's row of a `show ps` output (-1: no row). */
+static long ps_minflt(const char *out, int pid, char stat[8])
+{
+	for (const char *l = strchr(out, '\n'); l && l[1]; l = strchr(l + 1, '\n')) {
+		int p, pp;
+		unsigned long long vsz, rss, minflt, majflt;
+
+		if (sscanf(l + 1, "%d %d %7s %llu %llu %llu %llu", &p, &pp, stat, &vsz, &rss,
+		           &minflt, &majflt) == 7 &&
+		    p == pid)
+			return (long)minflt;
+	}
+	return -1;
+}
+
+/*
+ * `show ps` lists processes, as `ps -e` does on the machine, not threads
+ * (`ps -L` would give each a row, with its process's PID and PPID): a
+ * thread has no row; its process's STAT is Rl while it has two threads
+ * or more (R again once joined); its faults are in its process's MINFL,
+ * and stay there when it is gone (as /proc/PID/stat sums the group,
+ * signal_struct keeping those of the threads that exited). The thread's
+ * own row, PPID 0, was printed before.
+ */
+Test(session, show_ps_lists_processes_and_counts_their_threads_faults)
+{
+	struct fixture f = start("t = thread\n"
+	                         "in t\n"
+	                         "  p = malloc 100\n"
+	                         "end\n"
+	                         "show ps\n"
+	                         "c = fork\n"
+	                         "show ps\n"
+	                         "join t\n"
+	                         "show ps\n");
+	long before = -1, joined = 0;
+	char stat[8];
+
+	while (!session_done(f.s)) {
+		cr_assert_eq(step(&f), SESSION_OK, "line %d", f.s->res.line);
+		const char *out = f.s->res.output;
+
+		switch (f.s->res.line) {
+		case 5: {
+			const struct task *main_task = find_task_by_pid(&f.s->k, 1),
+			                  *thread = find_task_by_pid(&f.s->k, 2);
+
+			cr_assert_not_null(thread);
+			cr_assert(thread->thread);
+			cr_expect_eq(ps_minflt(out, 2, stat), -1, "a thread's row:\n%s", out);
+			cr_expect_eq(ps_minflt(out, 1, stat),
+			             (long)(main_task->min_flt + thread->min_flt));
+			cr_expect_str_eq(stat, "Rl");
+			cr_expect_gt(thread->min_flt, 0, "the thread's malloc faulted");
+			break;
+		}
+		case 7:
+			cr_expect_eq(ps_minflt(out, 2, stat), -1, "%s", out);
+			cr_expect_geq(ps_minflt(out, 3, stat), 0, "the child's row:\n%s", out);
+			cr_expect_str_eq(stat, "R", "the child has one thread");
+			cr_assert_not_null(view_line(out, "    3     1 R "), "%s", out);
+			before = ps_minflt(out, 1, stat);
+			cr_expect_str_eq(stat, "Rl");
+			break;
+		case 8:
+			joined = (long)f.s->res.faults;
+			cr_assert_null(find_task_by_pid(&f.s->k, 2), "the thread is gone");
+			break;
+		case 9:
+			cr_expect_eq(ps_minflt(out, 1, stat), before + joined,
+			             "the thread's faults stay its process's:\n%s", out);
+			cr_expect_str_eq(stat, "R");
+			break;
+		}
+	}
+	cr_assert_geq(before, 0);
+	finish(&f);
+}
