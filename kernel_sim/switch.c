@@ -227,7 +227,7 @@ int switch_check(struct kernel *k, FILE *err)
 		    ((e->perm & TLB_W) && !(leaf & PTE_RW)))
 			REPORT("PCID %u entry %#" PRIx64 " -> pfn %#" PRIx64
 			       " does not match its mm's PTE %#" PRIx64,
-			       pcid, va, e->pfn, leaf);
+			       pcid, va, (uint64_t)e->pfn, leaf);
 	}
 #undef REPORT
 	return broken;

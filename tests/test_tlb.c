@@ -3,6 +3,7 @@
  * its checker and its dump.
  */
 #include <criterion/criterion.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -339,4 +340,31 @@ Test(tlb, gen_moves_with_every_change_a_lookup_could_see)
 #undef STAYS
 #undef GEN_AFTER
 	check();
+}
+
+/* 16-byte entries, 64-byte aligned: each set of the usual 4 ways is one host
+   cache line; the widest pfn of RAM and every right survive the packing. */
+Test(tlb, a_set_of_four_ways_is_one_cache_line_and_entries_keep_wide_pfns)
+{
+	const uint64_t top = (1ull << TLB_PFN_BITS) - 1;
+	const uint32_t all = TLB_W | TLB_U | TLB_NX | TLB_D;
+
+	cr_assert_eq(sizeof(struct tlb_entry), 16);
+	cr_assert_eq((uintptr_t)T.e % 64, 0);
+	for (unsigned s = 0; s < T.nsets; s++)
+		cr_assert_eq((uintptr_t)&T.e[s * T.ways] / 64,
+		             (uintptr_t)&T.e[s * T.ways + T.ways - 1] / 64,
+		             "set %u spans two lines", s);
+	tlb_insert(&T, vpn_in_set(1, 0), top, all);
+	tlb_insert(&T, vpn_in_set(1, 1), top - 1, 0);
+	check();
+	cr_assert_eq(tlb_lookup(&T, vpn_in_set(1, 0))->pfn, top);
+	cr_assert_eq(tlb_lookup(&T, vpn_in_set(1, 0))->perm, all);
+	cr_assert_eq(tlb_lookup(&T, vpn_in_set(1, 1))->pfn, top - 1);
+	cr_assert_eq(tlb_lookup(&T, vpn_in_set(1, 1))->perm, 0);
+}
+
+Test(tlb, inserting_a_pfn_wider_than_an_entry_panics, .signal = SIGABRT)
+{
+	tlb_insert(&T, 1, 1ull << TLB_PFN_BITS, 0);
 }

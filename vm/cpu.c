@@ -936,7 +936,8 @@ int cpu_check(struct cpu *c, FILE *err)
 			fprintf(err,
 			        "cpu_check: stale TLB entry va %#" PRIx64 " -> pfn %#" PRIx64
 			        ": %s (pte %#" PRIx64 ")\n",
-			        va, t->pfn, why, c->cr3 == PFN_NONE ? 0 : w.entry[PT_LEVELS - 1]);
+			        va, (uint64_t)t->pfn, why,
+			        c->cr3 == PFN_NONE ? 0 : w.entry[PT_LEVELS - 1]);
 	}
 	return broken;
 }

@@ -15,12 +15,19 @@
 
 #include "hostmem.h"
 #include "panic.h"
+#include "phys.h"
 
 _Static_assert(sizeof(struct tlb_fast) == 1u << TLB_FAST_SHIFT, "cpu.h indexes slots by shifts");
+_Static_assert(sizeof(struct tlb_entry) == 16, "a set of 4 ways is one 64-byte line");
+_Static_assert(PHYS_MAX_FRAMES <= 1ull << TLB_PFN_BITS, "every frame's pfn fits an entry");
+_Static_assert(TLB_W + TLB_U + TLB_NX + TLB_D < 1u << (32 - TLB_PFN_BITS), "perm fits an entry");
+
+#define TLB_ALIGN 64 /* a host cache line */
 
 int tlb_init(struct tlb *t, unsigned entries, unsigned ways)
 {
 	unsigned sets;
+	char *mem;
 
 	*t = (struct tlb){0};
 	if (!entries || !ways || entries % ways)
@@ -28,12 +35,15 @@ int tlb_init(struct tlb *t, unsigned entries, unsigned ways)
 	sets = entries / ways;
 	if (sets & (sets - 1))
 		return -1;
-	t->e = hostmem_calloc(entries, sizeof(*t->e));
+	mem = hostmem_calloc(1, (size_t)entries * sizeof(*t->e) + TLB_ALIGN - 1);
 	t->newest = hostmem_calloc(sets, sizeof(*t->newest));
-	if (!t->e || !t->newest) {
+	if (!mem || !t->newest) {
+		hostmem_free(mem);
 		tlb_destroy(t);
 		return -1;
 	}
+	t->e_skew = (uint32_t)(-(uintptr_t)mem & (TLB_ALIGN - 1));
+	t->e = (struct tlb_entry *)(mem + t->e_skew);
 	t->nsets = sets;
 	t->set_mask = sets - 1;
 	t->ways = ways;
@@ -46,7 +56,8 @@ int tlb_init(struct tlb *t, unsigned entries, unsigned ways)
 
 void tlb_destroy(struct tlb *t)
 {
-	hostmem_free(t->e);
+	if (t->e)
+		hostmem_free((char *)t->e - t->e_skew);
 	hostmem_free(t->newest);
 	*t = (struct tlb){0};
 }
@@ -89,6 +100,8 @@ struct tlb_entry *tlb_insert(struct tlb *t, uint64_t vpn, uint64_t pfn, uint32_t
 	vpn |= t->tag;
 	if (vpn == TLB_VPN_NONE)
 		panic("vpn %#" PRIx64 " is the invalid marker", vpn);
+	if (pfn >> TLB_PFN_BITS)
+		panic("pfn %#" PRIx64 " is wider than an entry's", pfn);
 	tlb_find(t, (unsigned)(vpn & t->set_mask), vpn, &victim);
 	return tlb_fill(t, victim, vpn, pfn, perm);
 }
@@ -261,8 +274,8 @@ void tlb_dump(const struct tlb *t, FILE *out)
 			fprintf(out,
 			        "  set %2u way %u: va %#014" PRIx64 " -> pfn %#" PRIx64
 			        " %s%s%s%s lru %u\n",
-			        s, i, e->vpn << PAGE_SHIFT, e->pfn, e->perm & TLB_W ? "W" : "R",
-			        e->perm & TLB_U ? "U" : "S", e->perm & TLB_D ? "D" : "-",
-			        e->perm & TLB_NX ? " NX" : "", e->lru);
+			        s, i, e->vpn << PAGE_SHIFT, (uint64_t)e->pfn,
+			        e->perm & TLB_W ? "W" : "R", e->perm & TLB_U ? "U" : "S",
+			        e->perm & TLB_D ? "D" : "-", e->perm & TLB_NX ? " NX" : "", e->lru);
 		}
 }

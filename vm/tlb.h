@@ -33,11 +33,21 @@
 static inline uint64_t tlb_key_vpn(uint64_t key) { return key & TLB_VPN_MASK; }
 static inline unsigned tlb_key_pcid(uint64_t key) { return (unsigned)(key >> TLB_TAG_SHIFT); }
 
+/*
+ * 16 bytes, so that a set of 4 ways is one 64-byte host cache line (tlb.c
+ * aligns the entries to 64 bytes): a lookup, hit or miss, reads one line
+ * instead of the two or three of 24-byte entries. The pfn is as wide as a
+ * frame of struct phys needs (PHYS_MAX_FRAMES, 512 GiB of RAM: tlb.c
+ * asserts it); pfn and perm share the word that tlb_find does not read.
+ * Print pfn with a cast (a bit-field of under 32 bits is promoted to int).
+ */
+#define TLB_PFN_BITS 28
 struct tlb_entry {
-	uint64_t vpn;  /* key: va >> PAGE_SHIFT | PCID tag; TLB_VPN_NONE when invalid */
-	uint64_t pfn;
-	uint32_t perm; /* TLB_* */
-	uint32_t lru;  /* larger = more recently used; 0 when invalid, else >= 1 */
+	uint64_t vpn; /* key: va >> PAGE_SHIFT | PCID tag; TLB_VPN_NONE when invalid */
+	/* TLB_*, in the low bits: a fill stores pfn << 4 | perm, with no mask */
+	uint32_t perm : 32 - TLB_PFN_BITS;
+	uint32_t pfn : TLB_PFN_BITS;
+	uint32_t lru; /* larger = more recently used; 0 when invalid, else >= 1 */
 };
 
 #define TLB_VPN_NONE UINT64_MAX
@@ -74,8 +84,10 @@ struct tlb {
 				      each set, or NULL */
 	uint64_t set_mask;         /* nsets - 1: the set of vpn is vpn & set_mask */
 	unsigned nsets, ways;      /* nsets a power of two */
-	struct tlb_entry *e;       /* nsets * ways, set s at e[s * ways] */
+	struct tlb_entry *e;       /* nsets * ways, set s at e[s * ways]; 64-byte
+				      aligned, e_skew bytes into its allocation */
 	uint32_t clock;
+	uint32_t e_skew; /* (in what was padding: struct tlb keeps its size) */
 	/* Changes whenever an entry, a stamp or the tag does: while it holds,
 	   a lookup finds what the last one found (and the same victim). */
 	uint64_t gen;
@@ -221,7 +233,7 @@ static inline struct tlb_entry *tlb_fill(struct tlb *t, struct tlb_entry *victim
 		tlb_renormalize(t);
 	tlb_disarm(t, victim); /* also when refreshed in place: new rights */
 	victim->vpn = vpn;
-	victim->pfn = pfn;
+	victim->pfn = (uint32_t)pfn; /* a frame of RAM: fits (tlb.c) */
 	victim->perm = perm;
 	tlb_make_newest(t, (unsigned)(vpn & t->set_mask), victim);
 	return victim;

@@ -126,7 +126,7 @@ void view_draw_tlb(struct view_gfx *g, const struct view_rect *p, struct view_si
 			fill_a(g, x - 2, yy, cw - 4, sh, COL_ACTIVE, 90);
 		textf(g, VF_SMALL, x, yy, filled ? COL_TITLE : COL_TEXT,
 		      "%2zu %" PRIx64 "\xe2\x86\x92%" PRIx64 " %c%c%c", i / m->tlb_ways,
-		      tlb_key_vpn(e->vpn), e->pfn, e->perm & TLB_W ? 'W' : '-',
+		      tlb_key_vpn(e->vpn), (uint64_t)e->pfn, e->perm & TLB_W ? 'W' : '-',
 		      e->perm & TLB_U ? 'U' : '-', e->perm & TLB_D ? 'D' : '-');
 		k++;
 	}
