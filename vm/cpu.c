@@ -441,7 +441,8 @@ translate_hit(struct cpu *c, vaddr_t va, bool write, struct tlb_entry **e,
 	/* The newest entry of the set needs no restamp (tlb_lookup). */
 	if (!*e || (*e)->vpn != vpn)
 		*e = tlb_lookup_victim(&c->tlb, vpn, victim);
-	if (*e && ((*e)->perm & need) == need) {
+	/* need has only TLB_* bits: the word's pfn bits drop out */
+	if (*e && ((*e)->word & need) == need) {
 		c->tlb.slow_hits++;
 		return set_fast(c, *e) + (va & ~PAGE_MASK);
 	}

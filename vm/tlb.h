@@ -44,9 +44,16 @@ static inline unsigned tlb_key_pcid(uint64_t key) { return (unsigned)(key >> TLB
 #define TLB_PFN_BITS 28
 struct tlb_entry {
 	uint64_t vpn; /* key: va >> PAGE_SHIFT | PCID tag; TLB_VPN_NONE when invalid */
-	/* TLB_*, in the low bits: a fill stores pfn << 4 | perm, with no mask */
-	uint32_t perm : 32 - TLB_PFN_BITS;
-	uint32_t pfn : TLB_PFN_BITS;
+	union {
+		struct {
+			/* TLB_*, in the low bits: a fill stores pfn << 4 | perm,
+			   with no mask */
+			uint32_t perm : 32 - TLB_PFN_BITS;
+			uint32_t pfn : TLB_PFN_BITS;
+		};
+		/* both: word & rights == rights tests perm with no mask */
+		uint32_t word;
+	};
 	uint32_t lru; /* larger = more recently used; 0 when invalid, else >= 1 */
 };
 
