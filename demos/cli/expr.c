@@ -180,23 +180,6 @@ static const struct {
     {"EDEADLK", 35},
 };
 
-int expr_errno_lookup(const char *name, size_t len)
-{
-	for (size_t i = 0; i < sizeof(errno_names) / sizeof(errno_names[0]); i++)
-		if (len && errno_names[i].name[0] == name[0] &&
-		    strncmp(errno_names[i].name, name, len) == 0 && errno_names[i].name[len] == 0)
-			return errno_names[i].value;
-	return -1;
-}
-
-const char *expr_errno_name(int v)
-{
-	for (size_t i = 0; i < sizeof(errno_names) / sizeof(errno_names[0]); i++)
-		if (errno_names[i].value == v)
-			return errno_names[i].name;
-	return NULL;
-}
-
 static int builtin_lookup(const struct tok *t)
 {
 	return t->kw ? t->kw->builtin : -1;
@@ -231,7 +214,7 @@ static struct keyword *kw_entry(struct parser *p, const char *name)
 			return &p->kw[i];
 	if (p->nkw == PARSER_MAX_KEYWORDS) /* a table of this file too small */
 		panic("parser_keywords: more than %d reserved words", PARSER_MAX_KEYWORDS);
-	p->kw[p->nkw] = (struct keyword){name, strlen(name), -1, -1, -1, false, false};
+	p->kw[p->nkw] = (struct keyword){name, strlen(name), -1, -1, -1, false};
 	return &p->kw[p->nkw++];
 }
 
@@ -246,7 +229,7 @@ void parser_keywords(struct parser *p)
 	for (size_t i = 0; i < sizeof(errno_names) / sizeof(errno_names[0]); i++)
 		kw_entry(p, errno_names[i].name)->err = errno_names[i].value;
 	kw_entry(p, "aligned")->func = true;
-	kw_entry(p, "policy")->policy = true;
+	kw_entry(p, "policy"); /* reserved: a directive's name */
 	qsort(p->kw, (size_t)p->nkw, sizeof(p->kw[0]), kw_sort);
 }
 

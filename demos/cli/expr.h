@@ -49,7 +49,7 @@ enum tok_kind {
 
 /* A word the language reserves: a statement's keyword, a built-in, an
    errno name, `aligned`, `policy` (one entry a spelling, with every role it
-   has). The parser sorts them once a script (parser_keywords), and the lexer
+   has; `policy`, the directive, has none of these). The parser sorts them once a script (parser_keywords), and the lexer
    gives each name its entry: one binary search a name instead of a scan of
    every table each time a name is looked at. */
 struct keyword {
@@ -59,7 +59,6 @@ struct keyword {
 	int builtin; /* enum builtin, or -1 */
 	int err;     /* the errno value, or -1 */
 	bool func;   /* aligned(X, N) */
-	bool policy; /* the `policy` directive */
 };
 
 #define PARSER_MAX_KEYWORDS 192
@@ -118,10 +117,6 @@ const char *tok_desc(const struct tok *t, char *buf, size_t n);
  */
 int parse_expr(struct parser *p, struct expr *e, bool join_all);
 
-/* An errno name a script may use as a constant ("ENOMEM"): its value, or -1. */
-int expr_errno_lookup(const char *name, size_t len);
-/* The errno name of value v, or NULL. */
-const char *expr_errno_name(int v);
 /* Is the identifier t reserved by expressions (built-in, errno name, function)? */
 bool expr_reserved(const struct tok *t);
 

@@ -23,15 +23,9 @@ struct run_opts {
 	const char *script_path;
 };
 
-/* Per-statement notes gathered from the events, for the text output. */
-#define MAX_SYSCALL_NAMES SESSION_MAX_SYSCALLS /* every name the model has */
-
+/* Per-statement notes gathered from the events, for the text output (the
+   statement's system calls are the session's: stmt_result.sys). */
 struct run_notes {
-	struct {
-		const char *name; /* "brk", "mmap", ... (after __x64_sys_) */
-		unsigned count;
-	} sys[MAX_SYSCALL_NAMES];
-	unsigned nsys;
 	/* write faults on pages shared since a fork: copied (__wp_page_copy_user,
 	   not the zero page's wp_page_copy, which copies nothing) or reused */
 	unsigned cow_copied, cow_reused;

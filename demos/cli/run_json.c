@@ -122,8 +122,8 @@ void run_json_summary(struct session *s, int status)
 	run_json_num(m, "mmap_calls", session_syscalls(s, "mmap"));
 	run_json_num(m, "munmap_calls", session_syscalls(s, "munmap"));
 	sys = cJSON_AddObjectToObject(m, "syscalls");
-	for (unsigned i = 0; i < s->nr_sys; i++)
-		run_json_num(sys, s->sys[i].name, s->sys[i].count);
+	for (unsigned i = 0; i < s->sys.n; i++)
+		run_json_num(sys, s->sys.e[i].name, s->sys.e[i].count);
 	run_json_num(m, "rss", (uint64_t)session_builtin(s, BI_RSS));
 	run_json_num(m, "memfree", s->k.buddy.free_pages);
 	run_json_num(m, "frames", s->k.buddy.managed);

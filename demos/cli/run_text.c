@@ -19,7 +19,6 @@
 
 void run_notes_reset(struct run_notes *n)
 {
-	n->nsys = 0;
 	n->cow_copied = n->cow_reused = 0;
 	n->len = 0;
 	n->streaming = false;
@@ -64,20 +63,7 @@ static void notes_trace(struct run_notes *n, const char *line, size_t l)
 void run_notes_sink(void *ctx, const struct event *ev)
 {
 	struct run_notes *n = ctx;
-	static const char prefix[] = "__x64_sys_";
 
-	if (ev->kind == EV_CALL && ev->fn && strncmp(ev->fn, prefix, sizeof(prefix) - 1) == 0) {
-		const char *name = ev->fn + sizeof(prefix) - 1;
-		unsigned i;
-
-		for (i = 0; i < n->nsys; i++)
-			if (strcmp(n->sys[i].name, name) == 0)
-				break;
-		if (i == n->nsys && n->nsys < MAX_SYSCALL_NAMES)
-			n->sys[n->nsys++] = (typeof(n->sys[0])){name, 0};
-		if (i < n->nsys)
-			n->sys[i].count++;
-	}
 	if (ev->kind == EV_CALL && ev->fn && strcmp(ev->fn, "__wp_page_copy_user") == 0)
 		n->cow_copied++;
 	if (ev->kind == EV_CALL && ev->fn && strcmp(ev->fn, "wp_page_reuse") == 0)
@@ -264,19 +250,19 @@ void run_print_statement(const struct run_opts *o, struct session *s, const stru
 
 	/* What happened below the statement, in one line. */
 	if (d->runs_code && st->op != ST_SHOW && !r->killed &&
-	    (notes->nsys || r->faults || r->frames_alloc || r->frames_freed || notes->cow_copied ||
+	    (r->sys.n || r->faults || r->frames_alloc || r->frames_freed || notes->cow_copied ||
 	     notes->cow_reused)) {
 		int64_t drss = session_builtin(s, BI_RSS) - rss0;
 		int64_t dpt = (int64_t)run_pt_pages(s) - (int64_t)pt0;
 		const char *sep = "";
 
 		printf("        %s", run_col(o, C_DIM));
-		if (notes->nsys) {
-			printf("syscall%s ", notes->nsys > 1 || notes->sys[0].count > 1 ? "s" : "");
-			for (unsigned i = 0; i < notes->nsys; i++) {
-				printf("%s%s", i ? ", " : "", notes->sys[i].name);
-				if (notes->sys[i].count > 1)
-					printf(" x%u", notes->sys[i].count);
+		if (r->sys.n) {
+			printf("syscall%s ", r->sys.n > 1 || r->sys.e[0].count > 1 ? "s" : "");
+			for (unsigned i = 0; i < r->sys.n; i++) {
+				printf("%s%s", i ? ", " : "", r->sys.e[i].name);
+				if (r->sys.e[i].count > 1)
+					printf(" x%" PRIu64, r->sys.e[i].count);
 			}
 			sep = "; ";
 		}
@@ -341,10 +327,10 @@ static void print_syscalls(const struct session *s)
 	printf("  system calls   ");
 	for (unsigned i = 0; i < 3; i++)
 		printf("%s%s %" PRIu64, i ? ", " : "", first[i], session_syscalls(s, first[i]));
-	for (unsigned i = 0; i < s->nr_sys; i++)
-		if (strcmp(s->sys[i].name, "brk") && strcmp(s->sys[i].name, "mmap") &&
-		    strcmp(s->sys[i].name, "munmap"))
-			printf(", %s %" PRIu64, s->sys[i].name, s->sys[i].count);
+	for (unsigned i = 0; i < s->sys.n; i++)
+		if (strcmp(s->sys.e[i].name, "brk") && strcmp(s->sys.e[i].name, "mmap") &&
+		    strcmp(s->sys.e[i].name, "munmap"))
+			printf(", %s %" PRIu64, s->sys.e[i].name, s->sys.e[i].count);
 	putchar('\n');
 }
 

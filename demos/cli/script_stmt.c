@@ -523,7 +523,7 @@ static int parse_assignment(struct parser *p, struct stmt *st, int eq)
 	bool array = eq > 1;
 	int op;
 
-	if (lookup(script_builtin_names, BI__COUNT, t0) >= 0 || expr_reserved(t0))
+	if (expr_reserved(t0))
 		return parser_error(p, "cannot assign to '%.*s': it is a built-in", (int)t0->len,
 		                    t0->s);
 	if (reserved(t0))

@@ -46,25 +46,25 @@ void session_default_opts(struct session_opts *o)
 
 #define SYS_PREFIX "__x64_sys_"
 
-/* A system call by its __x64_sys_NAME function: one more of NAME (the
-   table's last entry is "other" once every other one is taken). */
-static void count_syscall(struct session *s, const char *fn)
+/* One more call of the system call NAME in t (the table's last entry is
+   "other" once every other one is taken). */
+static void tally_add(struct syscall_tally *t, const char *name)
 {
-	const char *name = fn + sizeof(SYS_PREFIX) - 1;
 	unsigned i;
 
-	for (i = 0; i < s->nr_sys; i++)
-		if (strcmp(s->sys[i].name, name) == 0)
+	for (i = 0; i < t->n; i++)
+		if (strcmp(t->e[i].name, name) == 0)
 			break;
 	if (i >= SESSION_MAX_SYSCALLS - 1) {
 		i = SESSION_MAX_SYSCALLS - 1;
 		name = "other";
 	}
-	if (i == s->nr_sys) {
-		s->sys[i] = (struct session_syscall){name, 0};
-		s->nr_sys++;
+	if (i == t->n) {
+		t->e[i].name = name;
+		t->e[i].count = 0;
+		t->n++;
 	}
-	s->sys[i].count++;
+	t->e[i].count++;
 }
 
 /* Count for the statement, then hand the event to every observer. */
@@ -80,8 +80,11 @@ static void session_sink(void *ctx, const struct event *ev)
 		break;
 	case EV_CALL: /* entry_SYSCALL_64, do_syscall_64, then __x64_sys_NAME */
 		if (s->sys_pending && ev->fn && strncmp(ev->fn, SYS_PREFIX, sizeof(SYS_PREFIX) - 1) == 0) {
+			const char *name = ev->fn + sizeof(SYS_PREFIX) - 1;
+
 			s->sys_pending = false;
-			count_syscall(s, ev->fn);
+			tally_add(&s->res.sys, name);
+			tally_add(&s->sys, name);
 		}
 		break;
 	case EV_FRAME_ALLOC:
@@ -99,9 +102,9 @@ static void session_sink(void *ctx, const struct event *ev)
 
 uint64_t session_syscalls(const struct session *s, const char *name)
 {
-	for (unsigned i = 0; i < s->nr_sys; i++)
-		if (strcmp(s->sys[i].name, name) == 0)
-			return s->sys[i].count;
+	for (unsigned i = 0; i < s->sys.n; i++)
+		if (strcmp(s->sys.e[i].name, name) == 0)
+			return s->sys.e[i].count;
 	return 0;
 }
 
@@ -240,7 +243,7 @@ struct session *session_create(const struct script *sc, const struct session_opt
 		kernel_shutdown(&s->k);
 		goto fail;
 	}
-	s->nr_sys = 0; /* the start-up's calls are not the script's */
+	s->sys.n = 0; /* the start-up's calls are not the script's */
 	s->base = (struct session_base){
 	    .seq = probe_seq(&s->k.probe),
 	    .faults = s->k.probe.c.page_faults,

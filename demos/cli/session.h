@@ -68,6 +68,20 @@ void session_default_opts(struct session_opts *o);
 int session_opt_cpus(struct session_opts *o, const char *arg, char *err, size_t n);
 int session_opt_tunable(struct session_opts *o, const char *arg, char *err, size_t n);
 
+/* System calls by name ("brk", ... the kernel's __x64_sys_NAME), in the
+   order of their first call, each with its count: a statement's and the
+   run's (every process's, from the first statement on). More names than
+   the model has: one past the last would count as "other". */
+#define SESSION_MAX_SYSCALLS 32
+
+struct syscall_tally {
+	struct {
+		const char *name; /* static: the kernel's name after __x64_sys_ */
+		uint64_t count;
+	} e[SESSION_MAX_SYSCALLS];
+	unsigned n;
+};
+
 /* What one statement did (valid after session_run_statement). */
 struct stmt_result {
 	size_t idx; /* statement index in the script */
@@ -79,6 +93,7 @@ struct stmt_result {
 	int pid, tid;       /* the task it ran in: tgid and pid as Linux counts them */
 	uint64_t events;    /* events emitted during the statement, EV_STMT included */
 	uint64_t syscalls;  /* EV_SYSCALL events */
+	struct syscall_tally sys; /* ... by name */
 	uint64_t frames_alloc,
 	    frames_freed; /* pages that left / came back to the buddy allocator */
 	char *output;     /* show's text (session-owned, NULL otherwise) */
@@ -137,17 +152,6 @@ struct session_base {
 
 #define SESSION_MAX_SINKS 4
 
-/* The system calls of the run, every process's, by name ("brk", ... the
-   kernel's __x64_sys_NAME), in the order of their first call; counted from
-   the first statement on, as the other totals. More names than the model
-   has: one past the last would count as "other". */
-#define SESSION_MAX_SYSCALLS 32
-
-struct session_syscall {
-	const char *name; /* static: the kernel's name after __x64_sys_ */
-	uint64_t count;
-};
-
 struct session {
 	const struct script *sc; /* borrowed; outlives the session */
 	/* s->task is NULL while statements run in a task the kernel has freed
@@ -180,8 +184,7 @@ struct session {
 	bool death_expected;    /* dead, as an `expect signal` said (session_finish) */
 	/* Totals over the statements run. */
 	uint64_t nr_run, nr_expect_failed, total_faults;
-	struct session_syscall sys[SESSION_MAX_SYSCALLS];
-	unsigned nr_sys;
+	struct syscall_tally sys; /* every statement's */
 	bool sys_pending; /* a system call entered; its __x64_sys_ call is next */
 	struct session_base base;
 	struct session_sink sinks[SESSION_MAX_SINKS];
