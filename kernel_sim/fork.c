@@ -341,7 +341,7 @@ static struct task *copy_process(struct kernel *k, struct task *parent,
 	}
 	p = hostmem_calloc(1, sizeof(*p));
 	if (!p)
-		panic("out of host memory");
+		host_oom("a task");
 	/* dup_task_struct: what the child inherits; counters start at 0. */
 	p->pid = p->tgid = k->next_pid++;
 	p->group_leader = p;

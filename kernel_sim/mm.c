@@ -39,7 +39,7 @@ struct mm_struct *mm_alloc(void)
 	struct mm_struct *mm = hostmem_malloc(sizeof(*mm));
 
 	if (!mm)
-		panic("out of host memory");
+		host_oom("an mm_struct");
 	mm_init(mm);
 	return mm;
 }

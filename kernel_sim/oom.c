@@ -69,7 +69,7 @@ static struct task *select_bad_process(struct kernel *k, uint64_t totalpages, in
 	probe_call(&k->probe, K, "select_bad_process", {"totalpages", totalpages});
 	order = hostmem_calloc((size_t)k->nr_tasks + 1, sizeof(*order));
 	if (!order)
-		panic("out of host memory");
+		host_oom("the OOM killer's task list");
 	for (struct task *t = k->tasks; t && n < k->nr_tasks; t = t->next_task)
 		order[n++] = t;
 	*points = OOM_BADNESS_NONE;

@@ -623,7 +623,7 @@ int pgtable_check(struct kernel *k, struct mm_struct *mm, FILE *err)
 		              frame_refcount(f));
 	c.seen = hostmem_calloc(k->phys.nr_frames, 1);
 	if (!c.seen)
-		panic("out of host memory");
+		host_oom("the page-table census");
 	c.seen[mm->pgd] = 1;
 	census_level(&c, mm->pgd, 4, 0);
 	if (c.swapents != mm->rss_stat[MM_SWAPENTS])

@@ -29,7 +29,7 @@ void printk(struct kernel *k, const char *fmt, ...)
 	if (!l->buf) {
 		l->buf = hostmem_malloc(LOG_BUF_BYTES + 1);
 		if (!l->buf)
-			panic("out of host memory");
+			host_oom("the kernel log");
 		l->len = 0;
 	}
 	while (l->len + n > LOG_BUF_BYTES) {

@@ -454,7 +454,7 @@ void proc_ps(struct kernel *k, FILE *out)
 		n += !t->thread;
 	rows = hostmem_malloc((n ? n : 1) * sizeof(*rows));
 	if (!rows)
-		panic("out of host memory");
+		host_oom("the rows of a process list");
 	n = 0;
 	for (const struct task *t = k->tasks; t; t = t->next_task)
 		if (!t->thread) /* a group's leader: the process */

@@ -66,7 +66,7 @@ static struct anon_vma *anon_vma_alloc(struct kernel *k)
 	uint32_t id;
 
 	if (!av)
-		panic("out of host memory");
+		host_oom("an anon_vma");
 	if (k->nr_anon_vmas == 0) {
 		GROW_ARRAY(k->anon_vmas, k->cap_anon_vmas, 16);
 		k->anon_vmas[k->nr_anon_vmas++] = NULL; /* id 0: none */
@@ -293,7 +293,7 @@ int rmap_check(struct kernel *k, FILE *err)
 	uint32_t *count = hostmem_calloc(k->phys.nr_frames, sizeof(*count));
 
 	if (!count)
-		panic("out of host memory");
+		host_oom("the rmap census");
 	for (struct task *t = k->tasks; t; t = t->next_task) {
 		struct mm_struct *mm = t->mm;
 

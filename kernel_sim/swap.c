@@ -61,7 +61,7 @@ int swapon_area(struct kernel *k, uint64_t bytes)
 		return -SIM_EINVAL;
 	si = hostmem_calloc(1, sizeof(*si));
 	if (!si)
-		panic("out of host memory");
+		host_oom("a swap area");
 	si->max = bytes / PAGE_SIZE;
 	si->pages = si->max - 1;
 	si->swap_map = reserve(si->max);

@@ -161,7 +161,7 @@ struct task *task_create(struct kernel *k, const char *comm)
 	struct task *t = hostmem_calloc(1, sizeof(*t));
 
 	if (!t)
-		panic("out of host memory");
+		host_oom("a task");
 	t->pid = t->tgid = k->next_pid++;
 	t->group_leader = t;
 	snprintf(t->comm, sizeof(t->comm), "%s", comm ? comm : "a.out");

@@ -26,7 +26,7 @@
 /* uthash's tables belong to the simulation's host memory too */
 #define uthash_malloc(sz) hostmem_malloc(sz)
 #define uthash_free(ptr, sz) hostmem_free(ptr)
-#include <uthash.h>
+#include "../vm/uthash_host.h"
 
 /* Where a free chunk was found by the bin scan. */
 enum where_kind { W_TCACHE, W_FAST, W_UNSORTED, W_SMALL, W_LARGE };

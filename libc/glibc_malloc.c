@@ -56,7 +56,7 @@ static vaddr_t *dup_addrs(const vaddr_t *a, size_t n)
 		return NULL;
 	c = hostmem_malloc(n * sizeof(*c));
 	if (!c)
-		panic("out of host memory");
+		host_oom("a copy of the mmapped chunks");
 	memcpy(c, a, n * sizeof(*c));
 	return c;
 }
@@ -73,7 +73,7 @@ void glibc_malloc_fork(struct libc *child, const struct libc *parent)
 		return;
 	c = hostmem_calloc(1, sizeof(*c));
 	if (!c)
-		panic("out of host memory");
+		host_oom("glibc's private state");
 	c->mmapped = dup_addrs(pv->mmapped, pv->nr_mmapped);
 	c->nr_mmapped = c->cap_mmapped = pv->nr_mmapped;
 	c->segs = dup_addrs(pv->segs, pv->nr_segs);

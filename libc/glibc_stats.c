@@ -133,7 +133,7 @@ static void out_add(struct glibc_text *o, const char *s, size_t n)
 			cap *= 2;
 		o->s = hostmem_realloc(o->s, cap);
 		if (!o->s)
-			panic("out of host memory");
+			host_oom("malloc_info's text");
 		o->cap = cap;
 	}
 	memcpy(o->s + o->len, s, n);
@@ -514,7 +514,7 @@ void glibc_arenas_dump(struct libc *lc, FILE *out)
 	}
 	a = hostmem_calloc(n, sizeof(*a));
 	if (!a)
-		panic("out of host memory");
+		host_oom("the statistics' arenas");
 	shown = glibc_arenas_view(lc, a, n);
 	libc_peek64(lc, gs + GS_NARENAS, &narenas);
 	libc_peek64(lc, gs + GS_NARENAS_LIMIT, &limit);
@@ -550,7 +550,7 @@ void glibc_arenas_dump(struct libc *lc, FILE *out)
 		nt++;
 	order = hostmem_calloc(nt ? nt : 1, sizeof(*order));
 	if (!order)
-		panic("out of host memory");
+		host_oom("the statistics' threads");
 	for (const struct libc_thread *t = lc->threads; t; t = t->next)
 		order[nt - 1 - ti++] = t;
 	for (ti = 0; ti < nt; ti++) {

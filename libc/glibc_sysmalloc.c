@@ -19,7 +19,7 @@ static struct glibc_priv *priv_get(struct gm *g)
 	if (!g->lc->priv) {
 		g->lc->priv = hostmem_calloc(1, sizeof(struct glibc_priv));
 		if (!g->lc->priv)
-			panic("out of host memory");
+			host_oom("glibc's private state");
 	}
 	return g->lc->priv;
 }

@@ -183,7 +183,7 @@ static void queue_stack(struct libc *lc, struct libc_thread *t)
 	struct cached_stack *c = hostmem_calloc(1, sizeof(*c));
 
 	if (!c)
-		panic("out of host memory");
+		host_oom("a cached thread stack");
 	c->pd = t->pd;
 	c->stackblock = t->stackblock;
 	c->size = t->stackblock_size;
@@ -204,7 +204,7 @@ struct libc_thread *libc_pthread_create(struct libc *lc, int *err)
 	int e;
 
 	if (!t)
-		panic("out of host memory");
+		host_oom("a thread");
 	probe_call(pr(lc), LAYER_LIBC, "pthread_create");
 	/* __libc_single_threaded = 0: from now on malloc locks its arenas */
 	libc_st32(lc, lc->data + LD_MULTIPLE_THREADS, 1);
@@ -338,7 +338,7 @@ static struct cached_stack *cached_copy(const struct cached_stack *c, struct cac
 	struct cached_stack *n = hostmem_malloc(sizeof(*n));
 
 	if (!n)
-		panic("out of host memory");
+		host_oom("a cached thread stack");
 	*n = *c;
 	n->next = next;
 	return n;

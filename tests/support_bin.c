@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -78,6 +79,11 @@ static int tmpfd(void)
 
 struct bin_out bin_run(const char *const *args, const char *input)
 {
+	return bin_run_as(args, input, 0);
+}
+
+struct bin_out bin_run_as(const char *const *args, const char *input, size_t as_limit)
+{
 	struct bin_out p = {0};
 	const char *argv[BIN_MAX_ARGS];
 	int fi, fo = tmpfd(), fe = tmpfd(), st, n = 0;
@@ -107,6 +113,12 @@ struct bin_out bin_run(const char *const *args, const char *input)
 		unsetenv("DISPLAY");
 		unsetenv("WAYLAND_DISPLAY");
 		alarm(60);
+		if (as_limit) {
+			struct rlimit rl = {as_limit, as_limit};
+
+			if (setrlimit(RLIMIT_AS, &rl) != 0)
+				_exit(126);
+		}
 		execv(argv[0], (char *const *)argv);
 		_exit(127);
 	}

@@ -35,6 +35,11 @@ const char *bin_trace_path(const char *rel);
    fork/wait work. Free with bin_out_free. */
 struct bin_out bin_run(const char *const *args, const char *input);
 
+/* bin_run with the child's address space limited to as_limit bytes
+   (setrlimit RLIMIT_AS, as `ulimit -v`; 0: no limit). An exec the limit
+   refuses is status 127. */
+struct bin_out bin_run_as(const char *const *args, const char *input, size_t as_limit);
+
 void bin_out_free(struct bin_out *p);
 
 /* All of fd from its start, NUL-terminated (malloc'd); the length in *len. */

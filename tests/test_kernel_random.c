@@ -14,12 +14,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <uthash.h>
 
 #include "kernel_sim/kernel.h"
 #include "kernel_sim/proc.h"
 #include "kernel_sim/syscalls.h"
 #include "vm/pagetable.h"
+#include "vm/uthash_host.h"
 
 #define PG          PAGE_SIZE
 #define RW          (SIM_PROT_READ | SIM_PROT_WRITE)

@@ -18,6 +18,7 @@
 
 #include "demos/cli/script.h"
 #include "support_bin.h"
+#include "vm/uthash_host.h"
 
 static void assert_exit2_naming(const char *const *args, const char *input, const char *want)
 {
@@ -159,6 +160,78 @@ Test(limits, every_demo_runs_under_ulimit_v_1g, .timeout = 240)
 	                "\"$BIN\" run \"$f\" >/dev/null 2>&1; [ $? = 1 ] || { echo \"$f\"; exit 1; }; "
 	                "done"),
 	             0, "a demo failed under ulimit -v 1G");
+#endif
+}
+
+/* The variables of a script are a uthash table; the names v0, v1, ... that
+   make it double its buckets to 32768 (512 KiB) on the last one: counted
+   with the same table, so that the test follows uthash's hash and growth. */
+struct var_key {
+	char name[16];
+	UT_hash_handle hh;
+};
+
+static size_t vars_to_grow_to(unsigned buckets)
+{
+	struct var_key *keys = calloc(buckets * 10, sizeof(*keys)), *table = NULL;
+	size_t n = 0;
+
+	cr_assert_not_null(keys);
+	while (!table || table->hh.tbl->num_buckets < buckets) {
+		cr_assert_lt(n, (size_t)buckets * 10, "uthash never grew to %u buckets", buckets);
+		snprintf(keys[n].name, sizeof(keys[n].name), "v%zu", n);
+		HASH_ADD_KEYPTR(hh, table, keys[n].name, strlen(keys[n].name), &keys[n]);
+		n++;
+	}
+	HASH_CLEAR(hh, table);
+	free(keys);
+	return n;
+}
+
+/* The host refusing memory to a hash table (uthash_fatal) is status 2 and a
+   message naming it, as every host memory failure; uthash's own was exit(-1):
+   status 255 and nothing on stderr. The address-space limit is found by
+   bisection: the least that parses the whole script (up to its last line,
+   `frob`, a parse error), less 256 KiB, falls inside the 512 KiB the last
+   variable's table growth asks for, after every smaller allocation before it
+   succeeded. */
+Test(limits, host_memory_refused_to_a_hash_table_is_status_2_with_a_message, .timeout = 60)
+{
+#ifdef __SANITIZE_ADDRESS__
+	cr_skip_test("a sanitizer's shadow memory does not fit any address-space limit");
+#else
+	size_t n = vars_to_grow_to(32768), lo = 0, hi = (size_t)1 << 30, len = 0;
+	char *text = malloc(n * 16 + 8), parsed[64];
+	const char *const args[] = {"run", "-", NULL};
+	struct bin_out r;
+
+	cr_assert_not_null(text);
+	for (size_t i = 0; i < n; i++)
+		len += (size_t)sprintf(text + len, "v%zu=1\n", i);
+	strcpy(text + len, "frob\n");
+	snprintf(parsed, sizeof(parsed), "<stdin>:%zu: unknown statement 'frob'", n + 1);
+	r = bin_run_as(args, text, hi);
+	cr_assert(strstr(r.err, parsed), "under 1 GiB: status %d: %s", r.status, r.err);
+	bin_out_free(&r);
+	while (hi - lo > (64u << 10)) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		r = bin_run_as(args, text, mid);
+		if (strstr(r.err, parsed))
+			hi = mid;
+		else
+			lo = mid;
+		bin_out_free(&r);
+	}
+	r = bin_run_as(args, text, hi - (256u << 10));
+	cr_expect_not(r.signaled, "limit %zu KiB: signal %d: %s", hi / 1024 - 256, r.status - 128,
+	              r.err);
+	cr_expect_eq(r.status, 2, "limit %zu KiB: status %d: %s", hi / 1024 - 256, r.status, r.err);
+	cr_expect(strstr(r.err, "aftermalloc: out of host memory for a hash table "
+	                        "(demos/cli/script_stmt.c:"),
+	          "limit %zu KiB: stderr: %s", hi / 1024 - 256, r.err);
+	bin_out_free(&r);
+	free(text);
 #endif
 }
 

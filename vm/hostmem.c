@@ -152,7 +152,7 @@ static void hm_pages_free(struct hostmem *h, void *p, size_t pages)
 		struct hm_blk *b = hm_small_alloc(h, 1); /* may take a slab: relink */
 
 		if (!b)
-			panic("arena full: no room for a free-run record");
+			host_oom("a free-run record of the stepper's arena");
 		r = (struct hm_run *)(b + 1);
 		r->start = start;
 		r->pages = pages;
@@ -415,7 +415,7 @@ int hostmem_close_memstream(FILE *f, char **buf, size_t *len)
 		if (libc_buf) {
 			*buf = hostmem_malloc(*len + 1);
 			if (!*buf)
-				panic("out of host memory");
+				host_oom("a memory stream's buffer");
 			memcpy(*buf, libc_buf, *len + 1);
 			free(libc_buf);
 		}

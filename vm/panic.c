@@ -1,7 +1,9 @@
-/* panic.c - report a broken invariant of the simulator and stop the host. */
+/* panic.c - report a broken invariant of the simulator and stop the host; end a command the host refused memory. */
 #include "panic.h"
 
+#include <errno.h> /* program_invocation_short_name */
 #include <signal.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -28,13 +30,29 @@ void panic_at(const char *func, const char *fmt, ...)
 	abort();
 }
 
-void *grow_array_at(const char *func, void *p, size_t *cap, size_t elem, size_t first)
+void host_oom_at(const char *file, int line, const char *fmt, ...)
+{
+	va_list ap;
+
+	fprintf(stderr, "%s: out of host memory for ", program_invocation_short_name);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fprintf(stderr, " (%s:%d)\n", file, line);
+	exit(EXIT_HOST_OOM);
+}
+
+void *grow_array_at(const char *file, int line, void *p, size_t *cap, size_t elem, size_t first)
 {
 	size_t n = *cap ? 2 * *cap : first;
-	void *q = n > *cap ? hostmem_realloc(p, n * elem) : NULL;
+	/* twice as many, unless that many bytes are more than a size_t holds */
+	bool fits = n > *cap && n <= SIZE_MAX / elem;
+	void *q = fits ? hostmem_realloc(p, n * elem) : NULL;
 
+	if (!q && fits)
+		host_oom_at(file, line, "an array of %zu x %zu bytes", n, elem);
 	if (!q)
-		panic_at(func, "out of host memory (%zu x %zu bytes)", n, elem);
+		host_oom_at(file, line, "an array of more than %zu x %zu bytes", *cap, elem);
 	*cap = n;
 	return q;
 }

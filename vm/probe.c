@@ -43,7 +43,7 @@ const char *probe_keep_text(struct probe *p, const char *s)
 	struct probe_text *t = hostmem_malloc(sizeof(*t) + n + 1);
 
 	if (!t)
-		panic("out of host memory");
+		host_oom("an event's text");
 	memcpy(t->s, s, n + 1);
 	t->next = p->texts;
 	p->texts = t;

@@ -555,7 +555,7 @@ static void arm(void)
 		G.altstack = mmap(NULL, ALTSTACK, PROT_READ | PROT_WRITE,
 		                  MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 		if (G.altstack == MAP_FAILED)
-			panic("no host memory for the signal stack");
+			host_oom("the signal stack");
 	}
 	ss.ss_sp = G.altstack;
 	ss.ss_size = ALTSTACK;

@@ -22,7 +22,6 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
-#include <uthash.h>
 
 #include "../../kernel_sim/sysctl.h"
 #include "../../kernel_sim/task.h"

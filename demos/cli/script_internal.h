@@ -7,8 +7,7 @@
 #ifndef SCRIPT_INTERNAL_H
 #define SCRIPT_INTERNAL_H
 
-#include <uthash.h>
-
+#include "../../vm/uthash_host.h"
 #include "expr.h"
 #include "script.h"
 

@@ -310,7 +310,7 @@ int session_run_thread(struct session *s, struct exec *x)
 	if (sig || !x->thread)
 		return sig;
 	if (session_add_task(s, x->thread->tid, x->thread->task, s->lc) < 0)
-		panic("out of host memory");
+		host_oom("the session's entry of a new thread");
 	return run_as_thread(s, x->thread, thread_start, x);
 }
 

@@ -42,7 +42,7 @@
    uthash's default, which is made for strings. */
 #define HASH_FUNCTION(keyptr, keylen, hashv)                                                       \
 	((hashv) = (unsigned)((*(const uint64_t *)(keyptr) >> 4) * 0x9E3779B97F4A7C15ull >> 32))
-#include <uthash.h>
+#include "../../vm/uthash_host.h"
 
 #include "../cli/commands.h"
 #include "../cli/output.h"

@@ -403,7 +403,7 @@ static bool run(struct stepper *st)
 		if (st->ckpt_due) {
 			hostmem_leave(prev);
 			if (!ckpt_take(st))
-				panic("out of host memory for a checkpoint");
+				host_oom("a checkpoint");
 			ckpt_adapt(st, hostmem_snap_read(st->ckpts[st->nr_ckpts - 1].snap));
 			hostmem_enter(st->hm);
 		}

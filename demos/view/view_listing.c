@@ -39,7 +39,7 @@ static void index_update(struct view_listing_index *ix, const struct script *sc)
 		uint32_t *o = realloc(ix->opener, sc->nr_stmts * sizeof(*o));
 
 		if (!o)
-			panic("out of host memory");
+			host_oom("the listing's block openers");
 		ix->opener = o;
 		ix->cap = sc->nr_stmts;
 	}

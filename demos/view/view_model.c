@@ -76,7 +76,7 @@ static void read_frames(struct view_model *m, struct kernel *k)
 		uint8_t *p = realloc(m->fcode, n);
 
 		if (!p)
-			panic("out of host memory");
+			host_oom("the view's fault codes");
 		m->fcode = p;
 		m->fcode_cap = n;
 	}
@@ -564,7 +564,7 @@ static void read_tlb(struct view_model *m, const struct tlb *t)
 		struct tlb_entry *e = realloc(m->tlb, n * sizeof(*e));
 
 		if (!e)
-			panic("out of host memory");
+			host_oom("the view's TLB entries");
 		m->tlb = e;
 		m->tlb_cap = n;
 	}
