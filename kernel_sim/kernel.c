@@ -284,7 +284,7 @@ void kernel_dump(struct kernel *k, FILE *out)
 	buddy_dump(&k->buddy, out);
 	for (struct task *t = k->tasks; t; t = t->next_task) {
 		fprintf(out, "task %d (%s) parent %d %s\n", t->pid, t->comm,
-		        t->real_parent ? t->real_parent->tgid : 0, task_state(t));
+		        t->real_parent ? t->real_parent->tgid : 0, task_state(t, k->current));
 		if (t->mm)
 			mm_dump(t->mm, out);
 	}

@@ -194,18 +194,19 @@ static void status_kb(FILE *out, const char *label, uint64_t pages)
 }
 
 /*
- * task_state (fs/proc/array.c): the lines before the mm's. A process that
- * exited and was not reaped (a zombie) has given back its fs and files: no
- * Umask line, an FDSize of 0.
+ * task_state (fs/proc/array.c): the lines before the mm's. State is t's as
+ * the task that runs now reads it: R for itself, S for another live task.
+ * A process that exited and was not reaped (a zombie) has given back its
+ * fs and files: no Umask line, an FDSize of 0.
  */
-static void status_task_state(struct task *t, FILE *out)
+static void status_task_state(struct kernel *k, struct task *t, FILE *out)
 {
 	bool alive = t->mm != NULL;
 
 	fprintf(out, "Name:\t%.*s\n", (int)sizeof(t->comm), t->comm);
 	if (alive)
 		fprintf(out, "Umask:\t0022\n");
-	fprintf(out, "State:\t%s\n", task_state(t));
+	fprintf(out, "State:\t%s\n", task_state(t, k->current));
 	fprintf(out, "Tgid:\t%d\nNgid:\t0\nPid:\t%d\nPPid:\t%d\nTracerPid:\t0\n", t->tgid, t->pid,
 	        t->real_parent ? t->real_parent->tgid : 0);
 	fprintf(out, "Uid:\t0\t0\t0\t0\nGid:\t0\t0\t0\t0\nFDSize:\t%d\nGroups:\t \n",
@@ -220,7 +221,7 @@ void proc_status(struct kernel *k, struct task *t, FILE *out)
 	uint64_t anon, hiwater_vm, hiwater_rss, text, exec, lib;
 	int threads = 0;
 
-	status_task_state(t, out);
+	status_task_state(k, t, out);
 	if (!mm) {
 		/* the mm's lines (task_mem, CoreDumping, THP_enabled) are not there */
 		fprintf(out, "Threads:\t1\n");
@@ -412,15 +413,25 @@ void proc_dmesg(struct kernel *k, FILE *out)
 
 /*
  * ps -eo pid,ppid,stat,vsz,rss,min_flt,maj_flt,comm (procps-ng 4, as on
- * Debian 12): every process, oldest first -- processes, not threads: ps -e
- * lists thread groups (ps -L or -T would give a row to each thread, with
- * its process's PID and PPID). STAT is R for a live process (the model's
- * tasks are running or runnable: none sleeps), followed by l when it has
- * more than one thread; Z for a zombie, whose COMMAND has " <defunct>" and
- * whose VSZ and RSS are 0. RSS is in kB (MM_ANONPAGES: a frame shared
- * since a fork counts in each process). MINFL and MAJFL are the whole
- * group's, as /proc/PID/stat sums them: its threads' and those of its
- * threads that are gone.
+ * Debian 12) run by the process of reader: every process, oldest first --
+ * processes, not threads: ps -e lists thread groups (ps -L or -T would give
+ * a row to each thread, with its process's PID and PPID). STAT's letter is
+ * the state of the process's leader, as /proc/PID/stat gives it
+ * (do_task_stat reads the task whose pid it is): R for the task that runs
+ * now, the reader (as ps's own line is R: it runs while it reads); S for
+ * every other live one -- only the current task runs in the model, and the
+ * others wait for the script to switch to them, which on a machine is a
+ * task asleep (a parent in wait4, a child never woken); Z for a zombie,
+ * whose COMMAND has " <defunct>" and whose VSZ and RSS are 0. So a process
+ * whose thread other than the leader runs `show ps` is Sl, as on the
+ * machine (tests/host/ps_state.c checks the letters). l follows while it
+ * has more than one thread; neither s (session leader) nor + (foreground
+ * process group of a terminal): the model has no sessions and no terminal,
+ * as a program that runs with no controlling terminal and is not a session
+ * leader shows none. RSS is in kB (MM_ANONPAGES: a frame shared since a
+ * fork counts in each process). MINFL and MAJFL are the whole group's, as
+ * /proc/PID/stat sums them: its threads' and those of its threads that are
+ * gone.
  */
 /* A process of proc_ps's table and its group's sums. */
 struct ps_row {
@@ -445,7 +456,7 @@ static int ps_by_age(const void *a, const void *b)
 	return (x > y) - (x < y);
 }
 
-void proc_ps(struct kernel *k, FILE *out)
+void proc_ps(struct kernel *k, const struct task *reader, FILE *out)
 {
 	struct ps_row *rows;
 	size_t n = 0;
@@ -477,10 +488,12 @@ void proc_ps(struct kernel *k, FILE *out)
 		const struct task *t = rows[i].t;
 		const struct mm_struct *mm = t->mm;
 		bool zombie = !mm || t->dead;
+		char stat[3] = {zombie ? 'Z' : task_state(t, reader)[0]};
 
+		if (!zombie && rows[i].threads > 1)
+			stat[1] = 'l';
 		fprintf(out, "%5d %5d %-4s %6llu %5llu %6llu %6llu %.*s%s\n", t->pid,
-		        t->real_parent ? t->real_parent->tgid : 0,
-		        zombie ? "Z" : rows[i].threads > 1 ? "Rl" : "R",
+		        t->real_parent ? t->real_parent->tgid : 0, stat,
 		        zombie ? 0ULL : (unsigned long long)(mm->total_vm << (PAGE_SHIFT - 10)),
 		        zombie ? 0ULL
 		               : (unsigned long long)(mm->rss_stat[MM_ANONPAGES] << (PAGE_SHIFT - 10)),

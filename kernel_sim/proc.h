@@ -33,8 +33,9 @@ void proc_oom_score(struct kernel *k, struct task *t, FILE *out); /* /proc/PID/o
 void proc_dmesg(struct kernel *k, FILE *out);                  /* the kernel log, dmesg */
 /* Not a /proc file: the page walk of va, level by level (for `show pagetable`). */
 void proc_pagetable(struct kernel *k, struct task *t, vaddr_t va, FILE *out);
-/* Not a /proc file: ps's table of every process (for `show ps`). */
-void proc_ps(struct kernel *k, FILE *out);
+/* Not a /proc file: ps's table of every process as reader's process sees
+   it (for `show ps`: reader is the task that runs the statement). */
+void proc_ps(struct kernel *k, const struct task *reader, FILE *out);
 /* The TLB's valid entries (for `show tlb`). */
 void proc_tlb(struct kernel *k, FILE *out);
 

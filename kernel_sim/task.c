@@ -256,13 +256,13 @@ struct task *find_task_by_pid(struct kernel *k, int pid)
 	return NULL;
 }
 
-const char *task_state(const struct task *t)
+const char *task_state(const struct task *t, const struct task *running)
 {
 	if (t->exit_state == EXIT_ZOMBIE || (t->dead && !t->exit_state))
 		return "Z (zombie)";
 	if (t->exit_state == EXIT_DEAD)
 		return "X (dead)";
-	return "R (running)";
+	return t == running ? "R (running)" : "S (sleeping)";
 }
 
 int64_t sys_getpid(struct kernel *k)

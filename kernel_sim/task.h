@@ -178,8 +178,15 @@ void __unhash_process(struct kernel *k, struct task *t);
 void task_destroy_group(struct kernel *k, struct task *t);
 /* The task with this pid (zombies too), or NULL (find_task_by_vpid). */
 struct task *find_task_by_pid(struct kernel *k, int pid);
-/* The host's word for t's state: "R (running)", "Z (zombie)", ... */
-const char *task_state(const struct task *t);
+/*
+ * t's state as /proc/PID/status and stat give it (get_task_state):
+ * "R (running)" for running, the task that runs now (k->current while a
+ * statement runs); "S (sleeping)" for any other live task -- one task runs
+ * at a time, and the others wait for the script to switch to them, which
+ * on the machine is a task asleep (a parent in wait4, a child no one woke);
+ * "Z (zombie)"; "X (dead)".
+ */
+const char *task_state(const struct task *t, const struct task *running);
 
 /*
  * Run fn(arg) as the process t (current, user mode), switching the CPU to it

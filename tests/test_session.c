@@ -9,6 +9,7 @@
 
 #include "../demos/cli/script.h"
 #include "../demos/cli/session.h"
+#include "support_oracle.h"
 
 struct fixture {
 	struct script *sc;
@@ -854,7 +855,7 @@ Test(session, a_child_killed_by_a_signal_is_a_zombie_and_the_run_goes_on)
 	cr_assert(f.s->res.killed);
 	cr_assert_eq(f.s->res.death.signo, 11);
 	cr_assert_not_null(f.s->task);
-	cr_assert_str_eq(task_state(f.s->task), "Z (zombie)");
+	cr_assert_str_eq(task_state(f.s->task, NULL), "Z (zombie)");
 	cr_assert_null(f.s->task->mm, "its address space went at its exit");
 	run_all(&f);
 	cr_assert_eq(f.s->k.nr_tasks, 1);
@@ -1011,7 +1012,7 @@ Test(session, smaps_rollup_splits_shared_pages_between_the_processes)
 		if (f.s->res.line == 9)
 			cr_assert_str_eq(f.s->res.output, child, "show VIEW PID shows that task's");
 		if (f.s->res.line == 10) {
-			cr_assert_not_null(view_line(f.s->res.output, "    2     1 R "), "%s",
+			cr_assert_not_null(view_line(f.s->res.output, "    2     1 S "), "%s",
 			                   f.s->res.output);
 		}
 		if (f.s->res.line == 14) {
@@ -1164,6 +1165,97 @@ static long ps_minflt(const char *out, int pid, char stat[8])
 	return -1;
 }
 
+/* The STAT of pid's row of a `show ps` output, in stat ("" when none). */
+static const char *ps_stat(const char *out, int pid, char stat[8])
+{
+	if (ps_minflt(out, pid, stat) < 0)
+		stat[0] = 0;
+	return stat;
+}
+
+/*
+ * STAT's letter is the state of each process's leader as /proc/PID/stat
+ * has it, seen by the process that runs `show ps`: R for itself (it runs),
+ * S for a live process that does not (only the current task runs; on the
+ * machine, a parent in wait4 or a child blocked sleeps), Z for a zombie.
+ * tests/host/ps_state.c reads the same three on the real kernel, from the
+ * parent while its child sleeps in read(2), then from the child while the
+ * parent sleeps in waitpid. It was R for every live process. `show status
+ * PID` has the same state on its State line.
+ */
+Test(session, show_ps_stat_is_each_processs_state_as_on_the_machine)
+{
+	char *real = oracle_run("ps_state", NULL);
+	struct fixture f = start("z = fork\n"
+	                         "in z\n"
+	                         "  exit 0\n"
+	                         "end\n"
+	                         "c = fork\n"
+	                         "show ps\n"
+	                         "show status c\n"
+	                         "in c\n"
+	                         "  show ps\n"
+	                         "  show status 1\n"
+	                         "  show status\n"
+	                         "  exit 0\n"
+	                         "end\n"
+	                         "s = wait c\n"
+	                         "s = wait z\n");
+	struct oracle_out sim = {0};
+	char a[8], b[8], c[8];
+
+	while (!session_done(f.s)) {
+		cr_assert_eq(step(&f), SESSION_OK, "line %d", f.s->res.line);
+		const char *out = f.s->res.output;
+
+		/* the model's pids: 1 the parent, 2 the zombie, 3 the child */
+		if (f.s->res.line == 6)
+			oracle_printf(&sim, "parent.self=%s\nparent.child=%s\nparent.zombie=%s\n",
+			              ps_stat(out, 1, a), ps_stat(out, 3, b), ps_stat(out, 2, c));
+		if (f.s->res.line == 9)
+			oracle_printf(&sim, "child.self=%s\nchild.parent=%s\nchild.zombie=%s\n",
+			              ps_stat(out, 3, a), ps_stat(out, 1, b), ps_stat(out, 2, c));
+		/* /proc/PID/status says the same as stat */
+		if (f.s->res.line == 7 || f.s->res.line == 10)
+			cr_expect_not_null(view_line(out, "State:\tS (sleeping)"), "line %d:\n%s",
+			                   f.s->res.line, out);
+		if (f.s->res.line == 11)
+			cr_expect_not_null(view_line(out, "State:\tR (running)"), "%s", out);
+	}
+	oracle_assert_same("the STAT of show ps against /proc/PID/stat", sim.text, real);
+	finish(&f);
+	free(real);
+}
+
+/* A thread other than the leader that runs `show ps`: its process's row has
+   the leader's state, S, and l (on the machine: "Sl" for a process whose
+   main thread sleeps while another runs, and "Rl" for that thread under
+   ps -L). */
+Test(session, show_ps_in_a_thread_shows_its_process_sleeping_leader)
+{
+	struct fixture f = start("t = thread\n"
+	                         "show ps\n"
+	                         "in t\n"
+	                         "  show ps\n"
+	                         "end\n"
+	                         "join t\n"
+	                         "show ps\n");
+	char a[8];
+
+	while (!session_done(f.s)) {
+		cr_assert_eq(step(&f), SESSION_OK, "line %d", f.s->res.line);
+		const char *out = f.s->res.output;
+
+		if (f.s->res.line == 2)
+			cr_expect_str_eq(ps_stat(out, 1, a), "Rl", "%s", out);
+		if (f.s->res.line == 4)
+			cr_expect_str_eq(ps_stat(out, 1, a), "Sl", "%s", out);
+		if (f.s->res.line == 7)
+			cr_expect_str_eq(ps_stat(out, 1, a), "R", "%s", out);
+	}
+	finish(&f);
+}
+
 /*
  * `show ps` lists processes, as `ps -e` does on the machine, not threads
  * (`ps -L` would give each a row, with its process's PID and PPID): a
@@ -1208,8 +1300,8 @@ Test(session, show_ps_lists_processes_and_counts_their_threads_faults)
 		case 7:
 			cr_expect_eq(ps_minflt(out, 2, stat), -1, "%s", out);
 			cr_expect_geq(ps_minflt(out, 3, stat), 0, "the child's row:\n%s", out);
-			cr_expect_str_eq(stat, "R", "the child has one thread");
-			cr_assert_not_null(view_line(out, "    3     1 R "), "%s", out);
+			cr_expect_str_eq(stat, "S", "the child has one thread and does not run");
+			cr_assert_not_null(view_line(out, "    3     1 S "), "%s", out);
 			before = ps_minflt(out, 1, stat);
 			cr_expect_str_eq(stat, "Rl");
 			break;

@@ -115,7 +115,7 @@ void session_show(struct session *s, const struct stmt *st, struct task *t, int6
 		proc_smaps_rollup(&s->k, t, out);
 		break;
 	case VIEW_PS:
-		proc_ps(&s->k, out);
+		proc_ps(&s->k, s->task, out);
 		break;
 	default:
 		panic("view %d", st->kw);

@@ -150,7 +150,7 @@ static void read_tasks(struct view_model *m, struct stepper *st)
 		*v = (struct vm_task){.pid = t->pid,
 		                      .tgid = t->tgid,
 		                      .ppid = t->real_parent ? t->real_parent->tgid : 0,
-		                      .state = task_state(t)[0],
+		                      .state = task_state(t, k->current)[0],
 		                      .current = t == k->current,
 		                      .has_mm = t->mm != NULL,
 		                      .rss = t->mm ? t->mm->rss_stat[MM_ANONPAGES] : 0};
