@@ -70,11 +70,15 @@ void phys_destroy(struct phys *ph)
 }
 
 /* The host bytes of frame pfn; panics on a pfn beyond RAM (a simulator bug). */
+void phys_pfn_beyond_ram(const struct phys *ph, pfn_t pfn, const char *who)
+{
+	panic_at(who, "pfn %#" PRIx64 " beyond RAM (%" PRIu64 " frames)", pfn, ph->nr_frames);
+}
+
 static uint8_t *frame_mem(struct phys *ph, pfn_t pfn, const char *who)
 {
 	if (!phys_valid_pfn(ph, pfn))
-		panic_at(who, "pfn %#" PRIx64 " beyond RAM (%" PRIu64 " frames)", pfn,
-		         ph->nr_frames);
+		phys_pfn_beyond_ram(ph, pfn, who);
 	return ph->mem + pfn_to_paddr(pfn);
 }
 
@@ -122,31 +126,27 @@ static void zero_page_sse2(uint8_t *p)
 	ZERO_PAGE_WITH(__m128i, p);
 }
 
-/* 1: AVX2, 0: SSE2, -1: not decided yet (the first clear_page asks the CPU). */
-static int zero_avx2 = -1;
-
-void phys_zero_frame(struct phys *ph, pfn_t pfn)
+/* The first clear_page asks the CPU which loop to use (phys_zero_page
+   points here until then). */
+static void zero_page_pick(uint8_t *p)
 {
-	/* Frames are page aligned in the host (ph->mem comes from mmap). */
-	uint8_t *p = frame_mem(ph, pfn, __func__);
-
-	if (__builtin_expect(zero_avx2 < 0, 0))
-		zero_avx2 = __builtin_cpu_supports("avx2") ? 1 : 0;
-	if (zero_avx2)
-		zero_page_avx2(p);
-	else
-		zero_page_sse2(p);
+	phys_zero_page = __builtin_cpu_supports("avx2") ? zero_page_avx2 : zero_page_sse2;
+	phys_zero_page(p);
 }
+
+void (*phys_zero_page)(uint8_t *page) = zero_page_pick;
 
 void phys_zero_use_baseline(bool on)
 {
-	zero_avx2 = on ? 0 : -1;
+	phys_zero_page = on ? zero_page_sse2 : zero_page_pick;
 }
 #else
-void phys_zero_frame(struct phys *ph, pfn_t pfn)
+static void zero_page_memset(uint8_t *p)
 {
-	memset(frame_mem(ph, pfn, __func__), 0, PAGE_SIZE);
+	memset(p, 0, PAGE_SIZE);
 }
+
+void (*phys_zero_page)(uint8_t *page) = zero_page_memset;
 
 void phys_zero_use_baseline(bool on)
 {

@@ -100,8 +100,29 @@ void phys_destroy(struct phys *ph);
 static inline struct frame *phys_frame(struct phys *ph, pfn_t pfn) { return &ph->frames[pfn]; }
 static inline bool phys_valid_pfn(const struct phys *ph, pfn_t pfn) { return pfn < ph->nr_frames; }
 
-/* Frame contents: pfn must be valid (panic otherwise). */
-void phys_zero_frame(struct phys *ph, pfn_t pfn);
+/* Panics: pfn is beyond RAM (a simulator bug); who names the caller. */
+_Noreturn void phys_pfn_beyond_ram(const struct phys *ph, pfn_t pfn, const char *who);
+
+/*
+ * The loop that zeroes one page for clear_page, chosen for the host (phys.c):
+ * never NULL. Called only by phys_zero_frame below, with the page's host
+ * address.
+ */
+extern void (*phys_zero_page)(uint8_t *page);
+
+/*
+ * Frame contents: pfn must be valid (panic otherwise). phys_zero_frame is
+ * inline, with the loop called directly: every demand-zero fault zeroes a
+ * frame, and a call to a function that checks the pfn and then picks the
+ * loop cost 13 instructions of the fault's few hundred.
+ */
+static inline void phys_zero_frame(struct phys *ph, pfn_t pfn)
+{
+	if (__builtin_expect(!phys_valid_pfn(ph, pfn), 0))
+		phys_pfn_beyond_ram(ph, pfn, "phys_zero_frame");
+	/* Frames are page aligned in the host (ph->mem comes from mmap). */
+	phys_zero_page(ph->mem + pfn_to_paddr(pfn));
+}
 /* For tests: true makes phys_zero_frame use the loop every x86-64 host has
    (SSE2) instead of the widest one this host has; false goes back. */
 void phys_zero_use_baseline(bool on);

@@ -12,7 +12,9 @@
 # calls that are not inlined into it (their inclusive counts over the number
 # of faults: calls of store_miss, the CPU's miss path for a store (before it,
 # translate_one_miss), which each store makes once; buddy_alloc's also counts
-# the allocator's lines inline in fault_fast, buddy.h's). The kernel's part is exc_trap's and fault_fast's (the
+# the allocator's lines inline in fault_fast, buddy.h's; phys_zero_frame's,
+# clear_page's, the zeroing loop it calls and its lines inline there,
+# phys.h's). The kernel's part is exc_trap's and fault_fast's (the
 # fast path without a sink, which takes nearly all of these faults). `run_bench --profile OUT.json...` prints them.
 # Instruction counts do not depend on the host's load; they do depend on the
 # compiler and the code, which is what they are for: before and after a change.
@@ -36,6 +38,10 @@ awk -v label="$label" '
 	# the allocator inline in the fast path (buddy_alloc_ready and
 	# buddy_alloc_page_ready): the lines of buddy.h in fault_fast
 	$2 == "*" && $3 ~ /buddy\.h:fault_fast$/ { inl_buddy += num($1) }
+	# clear_page: phys_zero_frame inline in the fast path (the lines of
+	# phys.h in fault_fast, inclusive: with the zeroing loop they call, and
+	# with the check of the page-table frame in pt_set, two instructions)
+	$2 == "*" && $3 ~ /phys\.h:fault_fast$/ { inl_zero += num($1) }
 	# a call of the miss path: "N >   FILE:store_miss (Kx) [BINARY]"
 	$2 == ">" && $3 ~ /:(translate_one_miss|store_miss)$/ { k = $4; gsub(/[(),x]/, "", k); if (k + 0 > faults) faults = k + 0 }
 	END {
@@ -45,6 +51,7 @@ awk -v label="$label" '
 		printf ", \"exc_trap\": %.0f", (incl["exc_trap"] + incl["fault_fast"]) / faults
 		n = split("find_vma pgtable_alloc_walk buddy_alloc phys_zero_frame", f, " ")
 		incl["buddy_alloc"] += inl_buddy
+		incl["phys_zero_frame"] += inl_zero
 		for (i = 1; i <= n; i++)
 			printf ", \"%s\": %.0f", f[i], incl[f[i]] / faults
 		printf "}}\n"
