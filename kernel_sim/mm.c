@@ -89,19 +89,10 @@ static size_t vma_search(const struct mm_struct *mm, vaddr_t addr)
 	return lo;
 }
 
-/*
- * The first VMA with vm_end > addr. When addr lies in a VMA that VMA is the
- * one (the VMAs are sorted and disjoint): the one found last is tried
- * first (mm->vmacache; a page fault is usually near the one before it),
- * then the binary search.
- */
-struct vm_area_struct *find_vma(struct mm_struct *mm, vaddr_t addr)
+struct vm_area_struct *__find_vma(struct mm_struct *mm, vaddr_t addr)
 {
-	size_t i = mm->vmacache;
+	size_t i = vma_search(mm, addr);
 
-	if (i < mm->nr_vmas && mm->vmas[i].vm_start <= addr && addr < mm->vmas[i].vm_end)
-		return &mm->vmas[i];
-	i = vma_search(mm, addr);
 	if (i >= mm->nr_vmas)
 		return NULL;
 	mm->vmacache = i;

@@ -112,8 +112,23 @@ static inline uint64_t linear_page_index(const struct vm_area_struct *vma, vaddr
  */
 void vm_stat_account(struct mm_struct *mm, unsigned long flags, int64_t npages);
 
-/* First VMA with vm_end > addr (it may start above addr), or NULL. */
-struct vm_area_struct *find_vma(struct mm_struct *mm, vaddr_t addr);
+/* find_vma when the VMA found last does not hold addr: the binary search. */
+struct vm_area_struct *__find_vma(struct mm_struct *mm, vaddr_t addr);
+/*
+ * First VMA with vm_end > addr (it may start above addr), or NULL. When addr
+ * lies in a VMA that VMA is the one (the VMAs are sorted and disjoint): the
+ * one found last is tried first (mm->vmacache; a page fault is usually near
+ * the one before it), inline, since every page fault asks; then the binary
+ * search (__find_vma).
+ */
+static inline struct vm_area_struct *find_vma(struct mm_struct *mm, vaddr_t addr)
+{
+	size_t i = mm->vmacache;
+
+	if (i < mm->nr_vmas && mm->vmas[i].vm_start <= addr && addr < mm->vmas[i].vm_end)
+		return &mm->vmas[i];
+	return __find_vma(mm, addr);
+}
 /* The VMA containing addr, or NULL. */
 struct vm_area_struct *vma_lookup(struct mm_struct *mm, vaddr_t addr);
 /* The VMA before vma (NULL when first). */

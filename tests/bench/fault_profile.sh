@@ -14,7 +14,7 @@
 # translate_one_miss), which each store makes once; buddy_alloc's also counts
 # the allocator's lines inline in fault_fast, buddy.h's; phys_zero_frame's,
 # clear_page's, the zeroing loop it calls and its lines inline there,
-# phys.h's). The kernel's part is exc_trap's and fault_fast's (the
+# phys.h's; find_vma's, mm.h's there). The kernel's part is exc_trap's and fault_fast's (the
 # fast path without a sink, which takes nearly all of these faults). `run_bench --profile OUT.json...` prints them.
 # Instruction counts do not depend on the host's load; they do depend on the
 # compiler and the code, which is what they are for: before and after a change.
@@ -42,6 +42,9 @@ awk -v label="$label" '
 	# phys.h in fault_fast, inclusive: with the zeroing loop they call, and
 	# with the check of the page-table frame in pt_set, two instructions)
 	$2 == "*" && $3 ~ /phys\.h:fault_fast$/ { inl_zero += num($1) }
+	# find_vma, its cache inline in the fast path: the lines of mm.h in
+	# fault_fast (with linear_page_index, three instructions)
+	$2 == "*" && $3 ~ /mm\.h:fault_fast$/ { inl_vma += num($1) }
 	# a call of the miss path: "N >   FILE:store_miss (Kx) [BINARY]"
 	$2 == ">" && $3 ~ /:(translate_one_miss|store_miss)$/ { k = $4; gsub(/[(),x]/, "", k); if (k + 0 > faults) faults = k + 0 }
 	END {
@@ -52,6 +55,7 @@ awk -v label="$label" '
 		n = split("find_vma pgtable_alloc_walk buddy_alloc phys_zero_frame", f, " ")
 		incl["buddy_alloc"] += inl_buddy
 		incl["phys_zero_frame"] += inl_zero
+		incl["find_vma"] += inl_vma
 		for (i = 1; i <= n; i++)
 			printf ", \"%s\": %.0f", f[i], incl[f[i]] / faults
 		printf "}}\n"
