@@ -679,7 +679,7 @@ int fault_fast(void *ctx, vaddr_t addr, unsigned error, pfn_t pt, unsigned idx)
 	struct vm_area_struct *vma;
 	vaddr_t address = PAGE_ALIGN_DOWN(addr);
 	pfn_t pfn;
-	pte_t e;
+	pte_t flags, e;
 
 	/* do_user_addr_fault's own cases, the allocator's slow path, a
 	   debug build's depth check: the path above. */
@@ -703,21 +703,30 @@ int fault_fast(void *ctx, vaddr_t addr, unsigned error, pfn_t pt, unsigned idx)
 	if (!vma || vma->vm_start > addr || access_denied(error, vma))
 		return FAST_DECLINED;
 
+	/* From here the fault is taken. The order of its changes is not
+	   Linux's (nothing looks in between; the state at the end is the
+	   same): what needs the VMA and the mm before the allocation, what
+	   needs the frame after it, and the zeroing last but the PTE, so
+	   that fewer values stay live across the calls and the allocator's
+	   code (fewer saved and spilled registers). */
 	k->probe.calls += FAST_FAULT_CALLS;
 	k->probe.rets += FAST_FAULT_CALLS;
 	k->probe.others += FAST_FAULT_OTHERS;
 	count_vm_events(&k->vmstat, PGFAULT, 1);
+	/* do_user_addr_fault's end: mm_account_fault */
+	t->min_flt++;
 	/* do_anonymous_page for a write */
 	anon_vma_prepare(k, mm, vma);
-	pfn = buddy_alloc_page_ready(&k->buddy, FK_ANON);
-	phys_zero_frame(&k->phys, pfn);
-	e = anon_folio_pte(vma, pfn);
 	mm_counter_add(mm, MM_ANONPAGES, 1);
+	/* anon_folio_pte's flags: the VMA is writable (access_denied) */
+	flags = vma_pte_flags(vma, true);
+	pfn = buddy_alloc_page_ready(&k->buddy, FK_ANON);
+	e = pte_mk(pfn, flags);
 	folio_add_new_anon(&k->lruvec, pfn);
 	folio_add_new_anon_rmap(k, pfn, mm, vma, address);
+	phys_zero_frame(&k->phys, pfn);
 	pt_set(&k->phys, pt, idx, e);
-	/* do_user_addr_fault's end: mm_account_fault, the checks */
-	t->min_flt++;
+	/* do_user_addr_fault's checks */
 	debug_check(k);
 	if (__builtin_expect(k->kswapd.runnable, 0)) {
 		exit_to_user_mode(k);
