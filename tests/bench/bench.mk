@@ -81,8 +81,10 @@ $(BENCH_DIR)/bench_host_replay: $(BENCH_DIR)/obj/tests/bench/bench_host_replay.o
 
 # gen and record as the command runs them, -O2 (tests/bench/bench_workloads.c);
 # record preloads the build's librecord.so, made -O2 whatever CONF says.
+# record.c's hash tables end through host_oom (vm/panic.c, which uses vm/hostmem.c).
 BENCH_WORKLOADS_OBJ := $(patsubst %.c,$(BENCH_DIR)/obj/%.o,tests/bench/bench_workloads.c \
-	demos/cli/gen.c demos/record/record.c demos/cli/trace.c demos/cli/util.c demos/cli/output.c)
+	demos/cli/gen.c demos/record/record.c demos/cli/trace.c demos/cli/util.c demos/cli/output.c \
+	vm/panic.c vm/hostmem.c)
 $(BENCH_DIR)/bench_workloads: $(BENCH_WORKLOADS_OBJ) $(RECORD_LIB)
 	$(CC) -o $@ $(BENCH_WORKLOADS_OBJ) $(PKG_LIBS) -lm
 
