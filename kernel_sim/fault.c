@@ -17,6 +17,7 @@
  * function, in the kernel's order.
  */
 #include "fault.h"
+#include <inttypes.h>
 
 #include "../vm/pagetable.h"
 #include "../vm/panic.h"
@@ -704,11 +705,22 @@ int fault_fast(void *ctx, vaddr_t addr, unsigned error, pfn_t pt, unsigned idx)
 		return FAST_DECLINED;
 
 	/* From here the fault is taken. The order of its changes is not
-	   Linux's (nothing looks in between; the state at the end is the
-	   same): what needs the VMA and the mm before the allocation, what
-	   needs the frame after it, and the zeroing last but the PTE, so
-	   that fewer values stay live across the calls and the allocator's
-	   code (fewer saved and spilled registers). */
+	   Linux's (nothing looks in between: no sink, one host thread, and
+	   the CPU retries the access only once this returns; the state at
+	   the end is the same). clear_page is made in four parts
+	   (phys_zero_frame_part) with the rest of the work between them: the
+	   host runs that work while its memory takes the stores of the part
+	   before, where the same work before or after the whole page adds
+	   its own time to the zeroing's (docs/performance.md, "clear_page in
+	   parts"). So the frame is chosen first, its first part zeroed, and
+	   the allocation, the counters, the PTE, the LRU and the rmap go
+	   between the parts: keep work between them when changing this. */
+	anon_vma_prepare(k, mm, vma);
+	pfn = buddy_page_ready_pfn(&k->buddy);
+	phys_zero_frame_part(&k->phys, pfn, 0);
+	if (buddy_alloc_page_ready(&k->buddy, FK_ANON) != pfn)
+		panic("buddy_page_ready_pfn %#" PRIx64 " is not the frame allocated", pfn);
+	phys_zero_frame_part(&k->phys, pfn, 1);
 	k->probe.calls += FAST_FAULT_CALLS;
 	k->probe.rets += FAST_FAULT_CALLS;
 	k->probe.others += FAST_FAULT_OTHERS;
@@ -716,16 +728,15 @@ int fault_fast(void *ctx, vaddr_t addr, unsigned error, pfn_t pt, unsigned idx)
 	/* do_user_addr_fault's end: mm_account_fault */
 	t->min_flt++;
 	/* do_anonymous_page for a write */
-	anon_vma_prepare(k, mm, vma);
 	mm_counter_add(mm, MM_ANONPAGES, 1);
 	/* anon_folio_pte's flags: the VMA is writable (access_denied) */
 	flags = vma_pte_flags(vma, true);
-	pfn = buddy_alloc_page_ready(&k->buddy, FK_ANON);
 	e = pte_mk(pfn, flags);
+	phys_zero_frame_part(&k->phys, pfn, 2);
 	folio_add_new_anon(&k->lruvec, pfn);
 	folio_add_new_anon_rmap(k, pfn, mm, vma, address);
-	phys_zero_frame(&k->phys, pfn);
 	pt_set(&k->phys, pt, idx, e);
+	phys_zero_frame_part(&k->phys, pfn, 3);
 	/* do_user_addr_fault's checks */
 	debug_check(k);
 	if (__builtin_expect(k->kswapd.runnable, 0)) {

@@ -312,3 +312,51 @@ Test(phys, zero_frame_clears_exactly_its_frame_with_the_baseline_stores)
 	zero_frame_clears_exactly_its_frame();
 	phys_zero_use_baseline(false);
 }
+
+/* clear_page in parts (the fault's fast path): each part clears exactly
+   its quarter, in any order, and all of them the frame. */
+static void zero_frame_parts_clear_their_bytes(void)
+{
+	const unsigned part = PAGE_SIZE / PHYS_ZERO_PARTS;
+	const unsigned order[PHYS_ZERO_PARTS] = {2, 0, 3, 1};
+
+	for (pfn_t pfn = 2; pfn <= 4; pfn++)
+		phys_fill_frame(&P, pfn, 0xcc);
+	for (unsigned i = 0; i < PHYS_ZERO_PARTS; i++) {
+		phys_zero_frame_part(&P, 3, order[i]);
+		for (paddr_t off = 0; off < PAGE_SIZE; off += 8) {
+			bool cleared = false;
+
+			for (unsigned j = 0; j <= i; j++)
+				cleared |= off / part == order[j];
+			cr_assert_eq(phys_read64(&P, pfn_to_paddr(3) + off),
+			             cleared ? 0 : 0xccccccccccccccccULL, "after %u parts, byte %#llx",
+			             i + 1, (unsigned long long)off);
+		}
+	}
+	cr_assert_eq(phys_read64(&P, pfn_to_paddr(3) - 8), 0xccccccccccccccccULL);
+	cr_assert_eq(phys_read64(&P, pfn_to_paddr(4)), 0xccccccccccccccccULL);
+	check();
+}
+
+Test(phys, zero_frame_parts_clear_their_bytes_with_the_hosts_widest_stores)
+{
+	zero_frame_parts_clear_their_bytes();
+}
+
+Test(phys, zero_frame_parts_clear_their_bytes_with_the_baseline_stores)
+{
+	phys_zero_use_baseline(true);
+	zero_frame_parts_clear_their_bytes();
+	phys_zero_use_baseline(false);
+}
+
+Test(phys, zero_frame_part_beyond_the_page_panics, .signal = SIGABRT)
+{
+	phys_zero_frame_part(&P, 3, PHYS_ZERO_PARTS);
+}
+
+Test(phys, zero_frame_part_beyond_ram_panics, .signal = SIGABRT)
+{
+	phys_zero_frame_part(&P, P.nr_frames, 0);
+}

@@ -106,7 +106,7 @@ _Noreturn void phys_pfn_beyond_ram(const struct phys *ph, pfn_t pfn, const char 
 /*
  * The loop that zeroes one page for clear_page, chosen for the host (phys.c):
  * never NULL. Called only by phys_zero_frame below, with the page's host
- * address.
+ * address (phys_zero_part below: the same for a part).
  */
 extern void (*phys_zero_page)(uint8_t *page);
 
@@ -123,8 +123,34 @@ static inline void phys_zero_frame(struct phys *ph, pfn_t pfn)
 	/* Frames are page aligned in the host (ph->mem comes from mmap). */
 	phys_zero_page(ph->mem + pfn_to_paddr(pfn));
 }
-/* For tests: true makes phys_zero_frame use the loop every x86-64 host has
-   (SSE2) instead of the widest one this host has; false goes back. */
+
+/*
+ * The same zeroing in PHYS_ZERO_PARTS parts of PHYS_ZERO_PART_BYTES, for a
+ * caller with other work to do before the frame is used (the fault's fast
+ * path): the host runs work put between the parts while its memory takes
+ * the stores of the part before, where work before or after a whole page
+ * waits for them (docs/performance.md, "clear_page in parts"). The frame
+ * is zero once every part was called, in any order. Panics as
+ * phys_zero_frame, and on a part beyond the page.
+ */
+#define PHYS_ZERO_PARTS 4
+#define PHYS_ZERO_PART_BYTES (PAGE_SIZE / PHYS_ZERO_PARTS)
+/* The loop that zeroes PHYS_ZERO_PART_BYTES (phys.c, as phys_zero_page). */
+extern void (*phys_zero_part)(uint8_t *part);
+_Noreturn void phys_zero_part_beyond_page(unsigned part);
+
+static inline void phys_zero_frame_part(struct phys *ph, pfn_t pfn, unsigned part)
+{
+	if (__builtin_expect(!phys_valid_pfn(ph, pfn), 0))
+		phys_pfn_beyond_ram(ph, pfn, "phys_zero_frame_part");
+	if (__builtin_expect(part >= PHYS_ZERO_PARTS, 0))
+		phys_zero_part_beyond_page(part);
+	phys_zero_part(ph->mem + pfn_to_paddr(pfn) + part * PHYS_ZERO_PART_BYTES);
+}
+
+/* For tests: true makes phys_zero_frame (and its parts) use the loop every
+   x86-64 host has (SSE2) instead of the widest one this host has; false
+   goes back. */
 void phys_zero_use_baseline(bool on);
 void phys_copy_frame(struct phys *ph, pfn_t dst, pfn_t src);
 void phys_fill_frame(struct phys *ph, pfn_t pfn, uint8_t byte); /* junk on free (debug) */

@@ -38,7 +38,7 @@ awk -v label="$label" '
 	# the allocator inline in the fast path (buddy_alloc_ready and
 	# buddy_alloc_page_ready): the lines of buddy.h in fault_fast
 	$2 == "*" && $3 ~ /buddy\.h:fault_fast$/ { inl_buddy += num($1) }
-	# clear_page: phys_zero_frame inline in the fast path (the lines of
+	# clear_page: phys_zero_frame or its parts inline in the fast path (the lines of
 	# phys.h in fault_fast, inclusive: with the zeroing loop they call, and
 	# with the check of the page-table frame in pt_set, two instructions)
 	$2 == "*" && $3 ~ /phys\.h:fault_fast$/ { inl_zero += num($1) }
