@@ -171,7 +171,7 @@ struct var_key {
 	UT_hash_handle hh;
 };
 
-static size_t vars_to_grow_to(unsigned buckets)
+static __attribute__((unused)) size_t vars_to_grow_to(unsigned buckets)
 {
 	struct var_key *keys = calloc(buckets * 10, sizeof(*keys)), *table = NULL;
 	size_t n = 0;
