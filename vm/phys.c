@@ -28,6 +28,8 @@
 
 #if defined(__x86_64__)
 #include <immintrin.h>
+
+#include "zero_loop.h"
 #endif
 
 #define PHYS_MIN_BYTES (1ULL << 20)
@@ -105,23 +107,6 @@ static uint8_t *range_mem(struct phys *ph, paddr_t pa, size_t n, const char *who
  * fault is about 15 ns faster. Other hosts use memset.
  */
 #if defined(__x86_64__)
-/* Sixteen aligned stores of the vector type vec_t a turn, over the n bytes
-   at p (a multiple of 16 vectors): 8 turns a page with AVX2, so the loop's
-   own instructions (an add, a compare and a branch a turn) are few beside
-   the stores, whose speed is the page's (169 instructions a page; 244 with
-   four stores a turn). */
-#define ZERO_WITH(vec_t, p, n)                                                                     \
-	do {                                                                                       \
-		const vec_t z_ = {0};                                                              \
-		for (unsigned i_ = 0; i_ < (n); i_ += 16 * sizeof(vec_t)) {                        \
-			vec_t *v_ = (vec_t *)((p) + i_);                                           \
-			v_[0] = z_, v_[1] = z_, v_[2] = z_, v_[3] = z_;                            \
-			v_[4] = z_, v_[5] = z_, v_[6] = z_, v_[7] = z_;                            \
-			v_[8] = z_, v_[9] = z_, v_[10] = z_, v_[11] = z_;                          \
-			v_[12] = z_, v_[13] = z_, v_[14] = z_, v_[15] = z_;                        \
-		}                                                                                  \
-	} while (0)
-
 __attribute__((target("avx2"))) static void zero_page_avx2(uint8_t *p)
 {
 	ZERO_WITH(__m256i, p, PAGE_SIZE);

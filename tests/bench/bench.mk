@@ -13,6 +13,8 @@
 #                       (callgrind; tests/bench/fault_profile.sh), into
 #                       $(BENCH_DIR)/fault-profile.json; `run_bench --profile
 #                       F.json...` prints such profiles side by side
+#   make bench-zero     whether work beside a page's zeroing costs time
+#                       (tests/bench/zero_overlap.c: the host alone)
 #
 # The model is compiled again, with -O2 -DNDEBUG whatever CONF says, into
 # $(BENCH_DIR)/obj: a debug build in $(BUILD) and the bench build never share
@@ -44,7 +46,7 @@ BENCH_PROGS := tlb copy fault buddy replay host_replay rss frame policies swap l
 BENCH_BINS := $(BENCH_PROGS:%=$(BENCH_DIR)/bench_%)
 BENCH_RUNNER := $(BENCH_DIR)/run_bench
 
-.PHONY: bench bench-build bench-scale bench-profile
+.PHONY: bench bench-build bench-scale bench-profile bench-zero
 
 bench: bench-build
 	$(BENCH_RUNNER) --dir $(BENCH_DIR) --trace $(BENCH_TRACE_PATH) \
@@ -62,7 +64,15 @@ bench-profile: $(BENCH_DIR)/bench_fault $(BENCH_RUNNER) | $(VALGRIND_DEPS_STAMP)
 	tests/bench/fault_profile.sh $(BENCH_DIR) $(BENCH_DIR)/fault-profile.json
 	$(BENCH_RUNNER) --profile $(BENCH_DIR)/fault-profile.json
 
-bench-build: $(BENCH_BINS) $(BENCH_DIR)/bench_workloads $(BENCH_RUNNER)
+bench-build: $(BENCH_BINS) $(BENCH_DIR)/bench_workloads $(BENCH_RUNNER) $(BENCH_DIR)/zero_overlap
+
+# Whether work beside a page's zeroing costs time (docs/performance.md,
+# "clear_page in parts"): the host alone, no model.
+bench-zero: $(BENCH_DIR)/zero_overlap
+	$(BENCH_DIR)/zero_overlap
+
+$(BENCH_DIR)/zero_overlap: $(BENCH_DIR)/obj/tests/bench/zero_overlap.o
+	$(CC) -o $@ $^ $(PKG_LIBS)
 
 # docs/performance.md prints its runs' tables with `run_bench --report`
 # (docs/bench/*.json): the doc test runs it, so the suite builds the runner
