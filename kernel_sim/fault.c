@@ -691,12 +691,11 @@ int fault_fast(void *ctx, vaddr_t addr, unsigned error, pfn_t pt, unsigned idx)
 	if (probe_depth(&k->probe) + FAST_FAULT_DEPTH > PROBE_MAX_DEPTH)
 		return FAST_DECLINED;
 #endif
-	/* The CPU's walk from CR3 (= mm->pgd) reached entry idx of pt and
-	   found it all zero (fast_fault_t): __handle_mm_fault's walk finds
-	   every level present and stops there too, and handle_pte_fault's
-	   pte_none is do_anonymous_page. */
-	if (pt_index(addr, 1) != idx)
-		return FAST_DECLINED;
+	/* The CPU's walk of addr from CR3 (= mm->pgd) reached entry idx of
+	   pt, which is addr's entry (pt_index(addr, 1)), and found it all zero
+	   (fast_fault_t): __handle_mm_fault's walk finds every level present
+	   and stops there too, and handle_pte_fault's pte_none is
+	   do_anonymous_page. */
 	/* lock_mm_and_find_vma without expand_stack, access_error: find_vma
 	   only moves mm->vmacache to the VMA it finds, which the path above
 	   would find the same way. */
