@@ -56,7 +56,7 @@ static inline bool vaddr_canonical(vaddr_t va)
 
 /* Entry idx of the table in frame table_pfn. */
 pte_t pt_get_checked(struct phys *ph, pfn_t table_pfn, unsigned idx);
-void pt_set_checked(struct phys *ph, pfn_t table_pfn, unsigned idx, pte_t e);
+__attribute__((cold)) void pt_set_checked(struct phys *ph, pfn_t table_pfn, unsigned idx, pte_t e);
 
 /*
  * pt_get and pt_set are inline: the fault path reads and writes entries
