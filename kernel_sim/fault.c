@@ -684,8 +684,10 @@ int fault_fast(void *ctx, vaddr_t addr, unsigned error, pfn_t pt, unsigned idx)
 
 	/* do_user_addr_fault's own cases, the allocator's slow path, a
 	   debug build's depth check: the path above. */
-	if (k->probe.sink || error != (PF_WRITE | PF_USER) || addr >= USER_VA_END || !t ||
-	    !(mm = t->mm) || mm->pgd != k->cpu.cr3 || !buddy_alloc_ready(&k->buddy, 0))
+	if (k->probe.sink || error != (PF_WRITE | PF_USER))
+		return FAST_DECLINED; /* (in one test with the next, GCC computes both) */
+	if (addr >= USER_VA_END || !t || !(mm = t->mm) || mm->pgd != k->cpu.cr3 ||
+	    !buddy_alloc_ready(&k->buddy, 0))
 		return FAST_DECLINED;
 #ifndef NDEBUG
 	if (probe_depth(&k->probe) + FAST_FAULT_DEPTH > PROBE_MAX_DEPTH)
