@@ -110,8 +110,14 @@ static inline bool zone_watermark_ok(const struct buddy *b, unsigned order, uint
  */
 static inline bool buddy_alloc_ready(const struct buddy *b, unsigned order)
 {
-	return b->fail_after != 0 && (b->nonempty >> order) != 0 &&
-	       (!b->slowpath || zone_watermark_ok(b, order, b->watermark[WMARK_LOW]));
+	if (b->fail_after == 0)
+		return false;
+	if (!b->slowpath)
+		return (b->nonempty >> order) != 0;
+	/* Above the watermark, at least one page is free: for order 0 that
+	   is a free block (free_pages counts the blocks on the lists). */
+	return zone_watermark_ok(b, order, b->watermark[WMARK_LOW]) &&
+	       (order == 0 || (b->nonempty >> order) != 0);
 }
 /*
  * buddy_alloc(b, 0, kind) once buddy_alloc_ready(b, 0) said yes, with no
