@@ -409,8 +409,10 @@ miss_trap(struct cpu *c, struct access *a, vaddr_t va, unsigned err, const struc
  * handler asked for a retry (XL_RETRY; XL_FAST: its fast path did, and the
  * retry may start at the leaf in *stop) or killed the process (XL_FATAL).
  * Inline, with the walk, the trap and the TLB lookup: a miss (and every
- * page fault, which makes two) runs as one function, translate_one_miss,
- * rather than five calls whose prologues cost more than some of their bodies.
+ * page fault, which makes two) runs as one function (load_miss or
+ * store_miss for the slow path's accesses, translate_one_miss for the
+ * copies and fills of cpu_read and the like), rather than five calls whose
+ * prologues cost more than some of their bodies.
  */
 static inline __attribute__((always_inline)) int
 translate_miss(struct cpu *c, struct access *a, vaddr_t va, bool write, uint8_t **host,
