@@ -716,9 +716,9 @@ int fault_fast(void *ctx, vaddr_t addr, unsigned error, pfn_t pt, unsigned idx)
 	   parts"). So the frame is chosen first, its first part zeroed, and
 	   the allocation, the counters, the PTE, the LRU and the rmap go
 	   between the parts: keep work between them when changing this. */
-	anon_vma_prepare(k, mm, vma);
 	pfn = buddy_page_ready_pfn(&k->buddy);
 	phys_zero_frame_part(&k->phys, pfn, 0);
+	anon_vma_prepare(k, mm, vma);
 	if (buddy_alloc_page_ready(&k->buddy, FK_ANON) != pfn)
 		panic("buddy_page_ready_pfn %#" PRIx64 " is not the frame allocated", pfn);
 	phys_zero_frame_part(&k->phys, pfn, 1);
