@@ -122,8 +122,11 @@ static inline bool buddy_alloc_ready(const struct buddy *b, unsigned order)
 /*
  * buddy_alloc(b, 0, kind) once buddy_alloc_ready(b, 0) said yes, with no
  * sink on b->probe (the fault's fast path, kernel_sim/fault.c): the same
- * frame, the same descriptors, lists and counts, the same number of events
- * counted; inline, and cheaper than the general path in what it knows:
+ * frame, the same descriptors, lists and counts; the events buddy_alloc
+ * counts on b->probe are left to the caller, their number in *events
+ * (the fast path adds them to the kernel's probe, which b->probe is,
+ * without testing b->probe for NULL). Inline, and cheaper than the general
+ * path in what it knows:
  * o, the lowest order with a block, is the one taken, and every list below
  * it is empty, so the split (expand) puts one block alone on each of
  * them, and the zone loses one page in all. Whole descriptors are written
@@ -138,7 +141,7 @@ static inline pfn_t buddy_page_ready_pfn(const struct buddy *b)
 	return b->free_area[__builtin_ctz(b->nonempty)].head;
 }
 
-static inline pfn_t buddy_alloc_page_ready(struct buddy *b, int kind)
+static inline pfn_t buddy_alloc_page_ready(struct buddy *b, int kind, uint64_t *events)
 {
 	struct frame *frames = b->phys->frames;
 	uint32_t nonempty = b->nonempty;
@@ -156,8 +159,7 @@ static inline pfn_t buddy_alloc_page_ready(struct buddy *b, int kind)
 	/* buddy_alloc's count: __alloc_pages, get_page_from_freelist, rmqueue
 	   and __rmqueue_smallest called and returned, the allocation; with a
 	   split, expand's call and return and one event per half */
-	if (b->probe)
-		b->probe->others += 9 + (o ? 2 + o : 0);
+	*events = 9 + (o ? 2 + o : 0);
 	/* del_page_from_free_list: pfn heads its list, so it has no prev */
 	area->head = next;
 	if (--area->nr_free == 0)

@@ -679,6 +679,7 @@ int fault_fast(void *ctx, vaddr_t addr, unsigned error, pfn_t pt, unsigned idx)
 	struct mm_struct *mm;
 	struct vm_area_struct *vma;
 	vaddr_t address = PAGE_ALIGN_DOWN(addr);
+	uint64_t buddy_events;
 	pfn_t pfn;
 	pte_t flags, e;
 
@@ -719,8 +720,10 @@ int fault_fast(void *ctx, vaddr_t addr, unsigned error, pfn_t pt, unsigned idx)
 	pfn = buddy_page_ready_pfn(&k->buddy);
 	phys_zero_frame_part(&k->phys, pfn, 0);
 	anon_vma_prepare(k, mm, vma);
-	if (buddy_alloc_page_ready(&k->buddy, FK_ANON) != pfn)
+	if (buddy_alloc_page_ready(&k->buddy, FK_ANON, &buddy_events) != pfn)
 		panic("buddy_page_ready_pfn %#" PRIx64 " is not the frame allocated", pfn);
+	/* the allocator's probe is the kernel's (kernel_boot's buddy_init) */
+	k->probe.others += buddy_events;
 	phys_zero_frame_part(&k->phys, pfn, 1);
 	k->probe.calls += FAST_FAULT_CALLS;
 	k->probe.rets += FAST_FAULT_CALLS;
