@@ -686,9 +686,8 @@ int fault_fast(void *ctx, vaddr_t addr, unsigned error, pfn_t pt, unsigned idx)
 	/* do_user_addr_fault's own cases, the allocator's slow path, a
 	   debug build's depth check: the path above. */
 	if (k->probe.sink || error != (PF_WRITE | PF_USER))
-		return FAST_DECLINED; /* (in one test with the next, GCC computes both) */
-	if (addr >= USER_VA_END || !t || !(mm = t->mm) || mm->pgd != k->cpu.cr3 ||
-	    !buddy_alloc_ready(&k->buddy, 0))
+		return FAST_DECLINED; /* (in one test with the next, GCC computes all) */
+	if (!t || !(mm = t->mm) || mm->pgd != k->cpu.cr3 || !buddy_alloc_ready(&k->buddy, 0))
 		return FAST_DECLINED;
 #ifndef NDEBUG
 	if (probe_depth(&k->probe) + FAST_FAULT_DEPTH > PROBE_MAX_DEPTH)
@@ -701,7 +700,9 @@ int fault_fast(void *ctx, vaddr_t addr, unsigned error, pfn_t pt, unsigned idx)
 	   do_anonymous_page. */
 	/* lock_mm_and_find_vma without expand_stack, access_error: find_vma
 	   only moves mm->vmacache to the VMA it finds, which the path above
-	   would find the same way. */
+	   would find the same way. An address at or above USER_VA_END (the
+	   path above: bad_area_nosemaphore) is in no VMA (mm_check: every VMA
+	   ends at or below it), so it declines here. */
 	vma = find_vma(mm, addr);
 	if (!vma || vma->vm_start > addr || access_denied(error, vma))
 		return FAST_DECLINED;
