@@ -119,6 +119,14 @@ static inline bool buddy_alloc_ready(const struct buddy *b, unsigned order)
 	return zone_watermark_ok(b, order, b->watermark[WMARK_LOW]) &&
 	       (order == 0 || (b->nonempty >> order) != 0);
 }
+/* The frame buddy_alloc_page_ready(b, ...) will take, changing nothing
+   (buddy_alloc_ready(b, 0) said yes): the head of the lowest list with a
+   block. */
+static inline pfn_t buddy_page_ready_pfn(const struct buddy *b)
+{
+	return b->free_area[__builtin_ctz(b->nonempty)].head;
+}
+
 /*
  * buddy_alloc(b, 0, kind) once buddy_alloc_ready(b, 0) said yes, with no
  * sink on b->probe (the fault's fast path, kernel_sim/fault.c): the same
@@ -133,14 +141,6 @@ static inline bool buddy_alloc_ready(const struct buddy *b, unsigned order)
  * at once (a bit-field store is a load, masks and a store). Mirrors
  * buddy_alloc: change both (tests/test_fastfault.c compares them).
  */
-/* The frame buddy_alloc_page_ready(b, ...) will take, changing nothing
-   (buddy_alloc_ready(b, 0) said yes): the head of the lowest list with a
-   block. */
-static inline pfn_t buddy_page_ready_pfn(const struct buddy *b)
-{
-	return b->free_area[__builtin_ctz(b->nonempty)].head;
-}
-
 static inline pfn_t buddy_alloc_page_ready(struct buddy *b, int kind, uint64_t *events)
 {
 	struct frame *frames = b->phys->frames;

@@ -657,7 +657,8 @@ int exc_trap(void *ctx, int vector, vaddr_t addr, unsigned error)
  * both ways and compares every count and all the state.
  *
  * The events the path above makes for this fault, besides those
- * buddy_alloc (here buddy_alloc_page_ready) counts itself: the calls
+ * buddy_alloc counts (buddy_alloc_page_ready gives their number, added
+ * with these): the calls
  * (each with its return) of exc_page_fault, handle_page_fault, do_user_addr_fault,
  * lock_mm_and_find_vma, find_vma, access_error, handle_mm_fault,
  * __handle_mm_fault, p4d_alloc, pud_alloc, pmd_alloc, pte_alloc,
