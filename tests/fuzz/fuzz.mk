@@ -81,6 +81,9 @@ fuzz-build: $(FUZZ_BINS)
 
 # Each harness in turn for FUZZ_SECONDS; the table at the end gives the
 # executions. The exit status is that of the first harness that failed.
+# libFuzzer gets its directories as absolute paths: the options harness runs
+# each command in a scratch directory (fuzz_cmd.h), and libFuzzer may write
+# there meanwhile (a timeout's input, from its alarm) or read its corpus.
 fuzz: $(FUZZ_BINS)
 	@status=0; summary=""; \
 	for n in $(FUZZ_NAMES); do \
@@ -91,8 +94,8 @@ fuzz: $(FUZZ_BINS)
 	  ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
 	  $(FUZZ_BUILD)/fuzz_$$n -max_total_time=$(FUZZ_SECONDS) -timeout=20 -rss_limit_mb=$$rss \
 	    -max_len=2048 -print_final_stats=1 \
-	    -artifact_prefix=$(FUZZ_BUILD)/crashes/$$n/ \
-	    $(FUZZ_BUILD)/corpus/$$n tests/fuzz/corpus/$$n > $(FUZZ_BUILD)/$$n.log 2>&1; \
+	    -artifact_prefix=$(abspath $(FUZZ_BUILD))/crashes/$$n/ \
+	    $(abspath $(FUZZ_BUILD))/corpus/$$n $(abspath tests/fuzz/corpus)/$$n > $(FUZZ_BUILD)/$$n.log 2>&1; \
 	  rc=$$?; \
 	  execs=$$(sed -n 's/^stat::number_of_executed_units: *//p' $(FUZZ_BUILD)/$$n.log | tail -1); \
 	  cov=$$(grep -o 'cov: [0-9]*' $(FUZZ_BUILD)/$$n.log | tail -1); \

@@ -14,8 +14,9 @@
  *                     directory holding s.ams and t.rep; an argument with a
  *                     '/' has it turned into '_' and ".so" into ".sx", so no
  *                     file outside it is read or written and no plugin is
- *                     loaded; a number of more than 5 digits skips the input
- *                     (no command runs for minutes on a size).
+ *                     loaded; a number above 99999, read as the commands
+ *                     read sizes and counts (0x hex, K/M/G suffixes),
+ *                     skips the input (no command runs for minutes on one).
  *
  * Standard input is /dev/null and standard output /dev/null during a
  * command; the outputs are exercised, never looked at. A finding is a
@@ -26,6 +27,7 @@
 #ifndef TESTS_FUZZ_CMD_H
 #define TESTS_FUZZ_CMD_H
 
+#include <ctype.h>
 #include <fcntl.h>
 #include <ftw.h>
 #include <stdbool.h>
@@ -163,6 +165,36 @@ static const char *fuzz_cmd_dir(void)
 	return dir;
 }
 
+/*
+ * Whether the number at s (a digit) is above FUZZ_CMD_MAX_NUMBER as the
+ * commands read a size or a count (parse_size: decimal or 0x hex, then K,
+ * M or G): `gen -n 99m` runs for minutes, and a harness's input must not.
+ */
+#define FUZZ_CMD_MAX_NUMBER 99999
+static bool fuzz_cmd_number_too_big(const char *s)
+{
+	uint64_t v = 0;
+	unsigned base = 10;
+
+	if (s[0] == '0' && (s[1] == 'x' || s[1] == 'X') && isxdigit((unsigned char)s[2])) {
+		base = 16;
+		s += 2;
+	}
+	for (; base == 16 ? isxdigit((unsigned char)*s) : isdigit((unsigned char)*s); s++) {
+		v = v * base + (unsigned)(isdigit((unsigned char)*s) ? *s - '0'
+		                                                     : tolower((unsigned char)*s) - 'a' + 10);
+		if (v > FUZZ_CMD_MAX_NUMBER)
+			return true;
+	}
+	switch (tolower((unsigned char)*s)) {
+	case 'k': v <<= 10; break;
+	case 'm': v <<= 20; break;
+	case 'g': v <<= 30; break;
+	default: break;
+	}
+	return v > FUZZ_CMD_MAX_NUMBER;
+}
+
 static FUZZ_CMD_UNUSED int fuzz_options_one(const uint8_t *data, size_t size, FILE *err)
 {
 	static const struct {
@@ -173,7 +205,8 @@ static FUZZ_CMD_UNUSED int fuzz_options_one(const uint8_t *data, size_t size, FI
 	    {"gen", cmd_gen}, {"step", cmd_step},
 	};
 	char *text, *argv[32], *save = NULL;
-	int argc = 0, rc, here, digits = 0;
+	int argc = 0, rc, here;
+	bool in_number = false;
 	size_t c;
 
 	if (size == 0)
@@ -185,11 +218,13 @@ static FUZZ_CMD_UNUSED int fuzz_options_one(const uint8_t *data, size_t size, FI
 	memcpy(text, data + 1, size - 1);
 	text[size - 1] = 0;
 	for (size_t i = 0; i + 1 < size; i++) {
-		digits = text[i] >= '0' && text[i] <= '9' ? digits + 1 : 0;
-		if (digits > 5) {
+		bool digit = text[i] >= '0' && text[i] <= '9';
+
+		if (digit && !in_number && fuzz_cmd_number_too_big(text + i)) {
 			free(text);
 			return 0;
 		}
+		in_number = digit;
 		if (text[i] == '/')
 			text[i] = '_';
 	}
