@@ -303,7 +303,11 @@ static void heap_trim(struct libc *lc)
 		return; /* the last chunk is in use */
 	size = ld(lc, epi - 8);
 	c = epi - size;
-	if (libc_sbrk(lc, -(int64_t)size) == (vaddr_t)-1)
+	/* A shrink the kernel refuses (the break above RLIMIT_DATA: sys_brk
+	   checks the limit before anything else) returns the old, higher
+	   break, which glibc's sbrk reports as a success: look at where the
+	   break is, as glibc's systrim does with MORECORE (0). */
+	if (libc_sbrk(lc, -(int64_t)size) == (vaddr_t)-1 || lc->curbrk != c + 8)
 		return;
 	list_remove(lc, c, size);
 	st(lc, c, 0 | A_BIT | PA_BIT); /* no two free chunks touch: the one before is in use */
