@@ -698,8 +698,8 @@ int fault_fast(void *ctx, vaddr_t addr, unsigned error, pfn_t pt, unsigned idx)
 	   pt, which is addr's entry (pt_index(addr, 1)), and found it all zero
 	   (fast_fault_t): __handle_mm_fault's walk finds every level present
 	   and stops there too, and handle_pte_fault's pte_none is
-	   do_anonymous_page. */
-	/* lock_mm_and_find_vma without expand_stack, access_error: find_vma
+	   do_anonymous_page.
+	   lock_mm_and_find_vma without expand_stack, access_error: find_vma
 	   only moves mm->vmacache to the VMA it finds, which the path above
 	   would find the same way. An address at or above USER_VA_END (the
 	   path above: bad_area_nosemaphore) is in no VMA (mm_check: every VMA

@@ -153,8 +153,10 @@ static void run_real(struct real_fork f[2])
 
 static struct sim s;
 
+enum op_kind { OP_FORK, OP_PTHREAD_CREATE, OP_THREAD_START, OP_LOAD32 };
+
 struct op {
-	int what; /* 0 fork, 1 pthread_create, 2 thread start, 3 read a word */
+	enum op_kind what;
 	struct libc_thread *t;
 	int64_t ret;
 	vaddr_t addr;
@@ -167,17 +169,17 @@ static void run_op(void *arg)
 	int err;
 
 	switch (o->what) {
-	case 0:
+	case OP_FORK:
 		o->ret = libc_fork(&s.lc);
 		break;
-	case 1:
+	case OP_PTHREAD_CREATE:
 		o->t = libc_pthread_create(&s.lc, &err);
 		cr_assert_not_null(o->t, "pthread_create: %d", err);
 		break;
-	case 2:
+	case OP_THREAD_START:
 		libc_thread_start(&s.lc, o->t);
 		break;
-	default:
+	case OP_LOAD32:
 		cr_assert_eq(cpu_load(&s.k.cpu, o->addr, 4, &o->val), 0);
 		break;
 	}
@@ -204,7 +206,7 @@ static const struct event *last_clone(unsigned *nr)
 /* Fork as thread t (NULL: the main thread); check the call against f. */
 static struct task *sim_fork(struct libc_thread *t, const struct real_fork *f, const char *who)
 {
-	struct op o = {.what = 0};
+	struct op o = {.what = OP_FORK};
 	unsigned nr = 0;
 	const struct event *ev;
 
@@ -236,7 +238,7 @@ static struct task *sim_fork(struct libc_thread *t, const struct real_fork *f, c
 /* The 4-byte word at addr as task t sees it (after its first run). */
 static uint64_t word_in(struct task *t, vaddr_t addr)
 {
-	struct op o = {.what = 3, .addr = addr};
+	struct op o = {.what = OP_LOAD32, .addr = addr};
 
 	cr_assert_eq(task_run(&s.k, t, run_op, &o), 0);
 	return o.val;
@@ -246,7 +248,7 @@ Test(oracle_clone, glibc_s_fork_is_clone_with_child_settid_and_cleartid, .timeou
 {
 	struct real_fork f[2] = {0};
 	struct sim_opts so = {.policy = "glibc", .task = "fork_clone", .record = true};
-	struct op o = {.what = 1};
+	struct op o = {.what = OP_PTHREAD_CREATE};
 	struct task *c;
 
 	run_real(f);
@@ -261,7 +263,7 @@ Test(oracle_clone, glibc_s_fork_is_clone_with_child_settid_and_cleartid, .timeou
 	sim_boot(&s, &so);
 	sim_fork(NULL, &f[0], "main");
 	cr_assert_eq(sim_run_as(&s, NULL, run_op, &o), 0);
-	o.what = 2;
+	o.what = OP_THREAD_START;
 	cr_assert_eq(sim_run_as(&s, o.t, run_op, &o), 0);
 	c = sim_fork(o.t, &f[1], "thread");
 	cr_assert_not_null(c);
